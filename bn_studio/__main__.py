@@ -1,0 +1,3 @@
+from bn_studio.cli import main
+
+raise SystemExit(main())
