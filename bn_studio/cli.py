@@ -1,0 +1,175 @@
+"""``bn-studio``: the app with no subcommand; ``train``, ``search`` and ``screenshot`` headless.
+
+Every headless subcommand prints one JSON object with ``--json``. Unusable input exits with
+status 2 and a one-line message on stderr, never a traceback (DESIGN.md §7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem with the user's input: printed as one line, exit status 2."""
+
+
+def add_data_options(p: argparse.ArgumentParser) -> None:
+    from bn_studio.core.datasets import DATASETS
+    src = p.add_argument_group("data")
+    src.add_argument("--dataset", choices=DATASETS, default=None,
+                     help="a generated toy dataset (default: moons)")
+    src.add_argument("--data", metavar="FILE.csv", help="a CSV file: two feature columns + a label")
+    src.add_argument("--columns", metavar="X1,X2,LABEL", help="which CSV columns to use")
+    src.add_argument("--classes", type=int, default=None, help="number of classes C (generated data)")
+    src.add_argument("--n", type=int, default=600, help="number of generated points (default 600)")
+    src.add_argument("--noise", type=float, default=None, help="noise of the generated data")
+    src.add_argument("--data-seed", type=int, default=0, help="seed of the generated data")
+
+
+def add_train_options(p: argparse.ArgumentParser) -> None:
+    """Every option of ``train``; ``search`` accepts them too (they fix a setting for all trials)."""
+    add_data_options(p)
+    net = p.add_argument_group("network and optimizer")
+    net.add_argument("--hidden", default="64,64", help="hidden layer widths, e.g. 64,64")
+    net.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu")
+    net.add_argument("--optimizer", choices=("sgd", "momentum", "rmsprop", "adam"), default="adam")
+    net.add_argument("--lr", type=float, default=0.01, help="learning rate α")
+    net.add_argument("--beta1", type=float, default=0.9, help="Adam β₁")
+    net.add_argument("--beta2", type=float, default=0.999, help="Adam/RMSprop β₂")
+    net.add_argument("--momentum", type=float, default=0.9, help="momentum β")
+    net.add_argument("--l2", type=float, default=0.0, help="L2 weight decay λ")
+    net.add_argument("--decay", type=float, default=0.0, help="learning-rate decay rate")
+    net.add_argument("--bn-decay", type=float, default=0.9,
+                     help="β of the running-statistics EWMA used by BN at test time")
+    net.add_argument("--batch", type=int, default=64, help="mini-batch size")
+    net.add_argument("--steps", type=int, default=1000, help="training steps")
+    net.add_argument("--seed", type=int, default=0, help="seed of weights and batch order")
+    net.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    text = (text or "").strip()
+    if text in ("", "0", "none"):
+        return ()
+    try:
+        widths = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        raise CliError(f"--hidden must be comma-separated integers like 64,64, not {text!r}")
+    if any(w < 1 for w in widths):
+        raise CliError("--hidden widths must be ≥ 1")
+    return widths
+
+
+def config_from_args(args):
+    from bn_studio.core.trainer import TrainConfig
+    try:
+        return TrainConfig(hidden=parse_hidden(args.hidden), activation=args.activation,
+                           optimizer=args.optimizer, lr=args.lr, beta1=args.beta1,
+                           beta2=args.beta2, momentum=args.momentum, l2=args.l2,
+                           decay=args.decay, bn_decay=args.bn_decay, batch=args.batch,
+                           steps=args.steps, seed=args.seed, dtype=args.dtype)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+
+
+def dataset_from_args(args):
+    from bn_studio.core.datasets import load_csv, make_dataset
+    if args.data and args.dataset:
+        raise CliError("give either --dataset or --data, not both")
+    if args.data:
+        return load_csv(args.data, columns=args.columns)
+    kwargs = {"n": args.n, "classes": args.classes, "seed": args.data_seed}
+    if args.noise is not None:
+        kwargs["noise"] = args.noise
+    return make_dataset(args.dataset or "moons", **kwargs)
+
+
+def split_from_args(args):
+    from bn_studio.core.datasets import split_and_standardize
+    return split_and_standardize(dataset_from_args(args), seed=args.data_seed)
+
+
+def run_train(args) -> int:
+    from bn_studio.core.trainer import TwinTrainer
+    ds = dataset_from_args(args)
+    from bn_studio.core.datasets import split_and_standardize
+    split = split_and_standardize(ds, seed=args.data_seed)
+    config = config_from_args(args)
+    t0 = time.perf_counter()
+    trainer = TwinTrainer(config, split)
+    for _ in range(config.steps):
+        trainer.step()
+        if trainer.all_diverged:
+            break
+    out = trainer.summary(time.perf_counter() - t0)
+    if ds.skipped_rows:
+        out["skipped_rows"] = ds.skipped_rows
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for name, r in out.items():
+            if not isinstance(r, dict):
+                print(f"{name}: {r}")
+                continue
+            state = f"diverged at step {r['diverged_at']}" if r["diverged_at"] else "ok"
+            print(f"{name:6s} val_accuracy={r['val_accuracy']} val_loss={r['val_loss']} "
+                  f"steps={r['steps_run']} ({state})")
+    return 0
+
+
+def add_screenshot_parser(sub) -> None:
+    p = sub.add_parser("screenshot", help="render the main window offscreen to a PNG")
+    p.add_argument("out", metavar="OUT.png")
+    p.add_argument("--dataset", default=None)
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--panel", default=None, help="render only this panel")
+    p.add_argument("--size", default="1600x1000", help="window size WIDTHxHEIGHT")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bn-studio",
+        description="See batch norm, softmax regression and hyperparameter search while a "
+                    "network trains. With no subcommand, opens the app.")
+    sub = parser.add_subparsers(dest="command")
+    train = sub.add_parser("train", help="train the BN and no-BN twins headless")
+    add_train_options(train)
+    try:
+        from bn_studio.cli_search import add_search_parser
+        add_search_parser(sub, add_train_options)
+    except ImportError:
+        pass
+    add_screenshot_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bn_studio.core.datasets import DatasetError
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "train":
+            return run_train(args)
+        if args.command == "search":
+            from bn_studio.cli_search import run_search
+            return run_search(args)
+        if args.command == "screenshot":
+            from bn_studio.gui.app import run_screenshot
+            return run_screenshot(args)
+        from bn_studio.gui.app import run_app
+        return run_app(argv or [])
+    except (CliError, DatasetError) as e:
+        print(f"bn-studio: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

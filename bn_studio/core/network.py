@@ -1,0 +1,192 @@
+"""An MLP built from a config: Dense → [BatchNorm] → activation per hidden layer, then Dense → C.
+
+Every parameter (and gradient) of every layer is a view into one flat array, so an optimizer
+updates the whole network with a handful of vector operations instead of a loop over layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .layers import ACTIVATIONS, BatchNorm, Dense, Layer
+from .losses import softmax, softmax_cross_entropy
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    input_dim: int = 2
+    hidden: tuple[int, ...] = (64, 64)
+    classes: int = 4
+    activation: str = "relu"
+    batch_norm: bool = False
+    bn_eps: float = 1e-5
+    bn_decay: float = 0.9
+    dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}; "
+                             f"choose one of {', '.join(ACTIVATIONS)}")
+        if self.classes < 2:
+            raise ValueError("a softmax classifier needs at least 2 classes")
+        if any(int(h) < 1 for h in self.hidden):
+            raise ValueError("every hidden layer needs at least one unit")
+
+
+@dataclass
+class HiddenLayer:
+    """The layers of one hidden block and what its last forward pass produced (the probes)."""
+
+    dense: Dense
+    bn: BatchNorm | None
+    act: Layer
+    Z: np.ndarray | None = None         # dense output, before BN
+    Z_tilde: np.ndarray | None = None   # BN output γ·Z_norm + β (None without BN)
+    A: np.ndarray | None = None         # activation output
+    extra: dict = field(default_factory=dict)
+
+
+class MLP:
+    """Multi-layer perceptron with optional batch norm and per-hidden-layer probes."""
+
+    def __init__(self, config: NetConfig, seed: int | np.random.Generator = 0) -> None:
+        self.config = config
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        dtype = np.dtype(config.dtype)
+        init = "he" if config.activation == "relu" else "xavier"
+        self.hidden: list[HiddenLayer] = []
+        d = config.input_dim
+        # Weights are drawn in the same order with or without BN, so twins built from one seed
+        # share identical W; biases and γ/β start at 0/1 and draw nothing.
+        for h in config.hidden:
+            dense = Dense(d, int(h), bias=not config.batch_norm, init=init, rng=rng, dtype=dtype)
+            bn = (BatchNorm(int(h), eps=config.bn_eps, decay=config.bn_decay, dtype=dtype)
+                  if config.batch_norm else None)
+            self.hidden.append(HiddenLayer(dense, bn, ACTIVATIONS[config.activation]()))
+            d = int(h)
+        self.output = Dense(d, config.classes, bias=True, init="xavier", rng=rng, dtype=dtype)
+        self._pack()
+
+    # ---- parameters -------------------------------------------------------------------
+    def layers(self) -> list[Layer]:
+        out: list[Layer] = []
+        for hl in self.hidden:
+            out += [hl.dense] + ([hl.bn] if hl.bn is not None else []) + [hl.act]
+        return out + [self.output]
+
+    def named_parameters(self) -> list[tuple[str, Layer, str]]:
+        """(qualified name, layer, key) for every parameter, e.g. ('hidden1.W', dense, 'W')."""
+        out = []
+        for i, hl in enumerate(self.hidden, start=1):
+            out += [(f"hidden{i}.{k}", hl.dense, k) for k in hl.dense.params]
+            if hl.bn is not None:
+                out += [(f"hidden{i}.{k}", hl.bn, k) for k in hl.bn.params]
+        out += [(f"output.{k}", self.output, k) for k in self.output.params]
+        return out
+
+    def _pack(self) -> None:
+        entries = self.named_parameters()
+        total = sum(layer.params[k].size for _, layer, k in entries)
+        dtype = np.dtype(self.config.dtype)
+        self.flat_params = np.empty(total, dtype=dtype)
+        self.flat_grads = np.zeros(total, dtype=dtype)
+        # L2 applies to the weight matrices only (the course's λ/2m·Σ‖W‖²), not biases or γ/β.
+        self.weight_mask = np.zeros(total, dtype=dtype)
+        self._views = []
+        i = 0
+        for name, layer, k in entries:
+            p = layer.params[k]
+            view = self.flat_params[i:i + p.size].reshape(p.shape)
+            view[...] = p
+            layer.params[k] = view
+            layer.grads[k] = self.flat_grads[i:i + p.size].reshape(p.shape)
+            if k == "W":
+                self.weight_mask[i:i + p.size] = 1.0
+            self._views.append((layer, k, view))
+            i += p.size
+
+    def sync_params(self) -> None:
+        """Re-adopt any parameter array that was replaced by assignment (params are assignable)."""
+        for layer, k, view in self._views:
+            if layer.params[k] is not view:
+                view[...] = layer.params[k]
+                layer.params[k] = view
+
+    @property
+    def bn_layers(self) -> list[BatchNorm]:
+        return [hl.bn for hl in self.hidden if hl.bn is not None]
+
+    # ---- forward / backward -------------------------------------------------------------
+    def forward(self, X: np.ndarray, train: bool = True) -> np.ndarray:
+        """Logits for X; in training mode BN uses batch statistics and updates running ones.
+
+        Only training passes update the probes (Z, Z̃, A), so evaluating never changes what
+        the histograms show.
+        """
+        a = X
+        for hl in self.hidden:
+            z = hl.dense.forward(a, train)
+            zt = hl.bn.forward(z, train) if hl.bn is not None else None
+            a = hl.act.forward(zt if zt is not None else z, train)
+            if train:
+                hl.Z, hl.Z_tilde, hl.A = z, zt, a
+        return self.output.forward(a, train)
+
+    def backward(self, dlogits: np.ndarray) -> None:
+        d = self.output.backward(dlogits)
+        for hl in reversed(self.hidden):
+            d = hl.act.backward(d)
+            if hl.bn is not None:
+                d = hl.bn.backward(d)
+            d = hl.dense.backward(d)
+
+    def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One training forward and backward pass; returns (loss, logits) and fills flat_grads."""
+        self.sync_params()
+        logits = self.forward(X, train=True)
+        loss, dz = softmax_cross_entropy(logits, y)
+        self.backward(dz)
+        return loss, logits
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities in eval mode (BN uses the running statistics)."""
+        return softmax(self.forward(np.asarray(X, dtype=self.flat_params.dtype), train=False))
+
+    def logits(self, X: np.ndarray, train: bool = False) -> np.ndarray:
+        return self.forward(np.asarray(X, dtype=self.flat_params.dtype), train=train)
+
+    def clone(self) -> "MLP":
+        """An independent copy of the weights and running statistics (no caches, no probes)."""
+        twin = MLP.__new__(MLP)
+        twin.config = self.config
+        twin.hidden = []
+        for hl in self.hidden:
+            dense = Dense.__new__(Dense)
+            dense.params = {k: v for k, v in hl.dense.params.items()}
+            dense.grads = {k: v for k, v in hl.dense.grads.items()}
+            dense.has_bias, dense._x = hl.dense.has_bias, None
+            bn = None
+            if hl.bn is not None:
+                bn = BatchNorm.__new__(BatchNorm)
+                bn.__dict__.update({k: v for k, v in hl.bn.__dict__.items() if k != "_cache"})
+                bn.params, bn.grads = dict(hl.bn.params), dict(hl.bn.grads)
+                bn.running_mean, bn.running_var = hl.bn.running_mean.copy(), hl.bn.running_var.copy()
+            twin.hidden.append(HiddenLayer(dense, bn, type(hl.act)()))
+        out = Dense.__new__(Dense)
+        out.params, out.grads = dict(self.output.params), dict(self.output.grads)
+        out.has_bias, out._x = self.output.has_bias, None
+        twin.output = out
+        twin._pack()    # copies every parameter into the clone's own flat buffer
+        return twin
+
+    # ---- state ------------------------------------------------------------------------
+    def state(self) -> dict[str, np.ndarray]:
+        """Copies of all parameters and running statistics, keyed by name."""
+        s = {name: layer.params[k].copy() for name, layer, k in self.named_parameters()}
+        for i, hl in enumerate(self.hidden, start=1):
+            if hl.bn is not None:
+                s[f"hidden{i}.running_mean"] = hl.bn.running_mean.copy()
+                s[f"hidden{i}.running_var"] = hl.bn.running_var.copy()
+        return s

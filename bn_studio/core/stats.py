@@ -1,0 +1,73 @@
+"""Statistics for the live views: fixed-bin histograms, percentile bands, growing series."""
+
+from __future__ import annotations
+
+import numpy as np
+
+BAND_PERCENTILES = (15.0, 50.0, 85.0)   # as in the batch-norm paper's figure 1
+
+
+def fixed_edges(values: np.ndarray, n_bins: int = 60, pad: float = 0.5) -> np.ndarray:
+    """Bin edges chosen once (per reset) from a first look at the data, widened by ``pad``×range.
+
+    Keeping the edges fixed while training is what makes drift and saturation visible.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        lo, hi = -3.0, 3.0
+    else:
+        lo, hi = np.percentile(v, [0.5, 99.5])
+        if hi - lo < 1e-6:
+            lo, hi = lo - 1.0, hi + 1.0
+        span = hi - lo
+        lo, hi = lo - pad * span, hi + pad * span
+    return np.linspace(lo, hi, n_bins + 1)
+
+
+def histogram(values: np.ndarray, edges: np.ndarray, density: bool = True) -> np.ndarray:
+    """Counts on fixed edges; values outside land in the outermost bins so they stay visible."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    n_bins = edges.size - 1
+    idx = np.searchsorted(edges, v, side="right") - 1
+    np.clip(idx, 0, n_bins - 1, out=idx)
+    counts = np.bincount(idx, minlength=n_bins).astype(np.float64)
+    if density and v.size:
+        counts /= v.size * np.diff(edges)
+    return counts
+
+
+def percentile_band(values: np.ndarray, q=BAND_PERCENTILES) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return np.full(len(q), np.nan)
+    return np.percentile(v, q)
+
+
+class Series:
+    """An append-only float array that grows by doubling; ``view()`` never copies.
+
+    A reader on another thread may keep a view: appends write past its end or into a new
+    buffer, so the rows it already holds never change under it.
+    """
+
+    def __init__(self, width: int = 0, capacity: int = 256, dtype=np.float64) -> None:
+        shape = (capacity,) if width == 0 else (capacity, width)
+        self._buf = np.empty(shape, dtype=dtype)
+        self._n = 0
+
+    def append(self, row) -> None:
+        if self._n == self._buf.shape[0]:
+            new = np.empty((2 * self._buf.shape[0],) + self._buf.shape[1:], self._buf.dtype)
+            new[:self._n] = self._buf[:self._n]
+            self._buf = new
+        self._buf[self._n] = row
+        self._n += 1
+
+    def view(self) -> np.ndarray:
+        return self._buf[:self._n]
+
+    def __len__(self) -> int:
+        return self._n

@@ -1,0 +1,348 @@
+"""Twin training: the same network with and without batch norm, from identical initial weights,
+fed identical mini-batches, so any difference on screen is batch norm's doing.
+
+``TwinTrainer.step()`` advances both nets; ``snapshot()`` returns an immutable-by-convention
+summary (curves, fixed-bin histograms, percentile bands, BN statistics, frozen copies of the
+nets) that a GUI thread can draw without touching the live networks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .layers import ACTIVATIONS
+from .network import MLP, NetConfig
+from .optim import OPTIMIZERS, Optimizer
+from .stats import Series, fixed_edges, histogram, percentile_band
+
+DIVERGENCE_FACTOR = 1e6     # a loss above this × the first loss counts as diverged (DESIGN §2)
+RUN_NAMES = ("bn", "no_bn")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Network and optimiser settings shared by both twins (only BN differs between them)."""
+
+    hidden: tuple[int, ...] = (64, 64)
+    activation: str = "relu"
+    optimizer: str = "adam"
+    lr: float = 0.01
+    beta1: float = 0.9
+    beta2: float = 0.999
+    momentum: float = 0.9
+    l2: float = 0.0
+    decay: float = 0.0
+    batch: int = 64
+    steps: int = 1000
+    seed: int = 0
+    bn_decay: float = 0.9
+    bn_eps: float = 1e-5
+    dtype: str = "float32"
+    eval_every: int = 10
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        problems = []
+        if self.activation not in ACTIVATIONS:
+            problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        if not (self.lr > 0 and np.isfinite(self.lr)):
+            problems.append("learning rate must be a positive number")
+        if self.batch < 2:
+            problems.append("batch size must be at least 2 (batch norm needs 2 examples)")
+        if any(h < 1 for h in self.hidden):
+            problems.append("every hidden layer needs at least 1 unit")
+        for name in ("beta1", "beta2", "momentum", "bn_decay"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                problems.append(f"{name} must be in [0, 1)")
+        if self.l2 < 0 or self.decay < 0:
+            problems.append("l2 and decay must be ≥ 0")
+        if self.eval_every < 1 or self.steps < 0:
+            problems.append("steps must be ≥ 0 and eval_every ≥ 1")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def net_config(self, input_dim: int, classes: int, batch_norm: bool) -> NetConfig:
+        return NetConfig(input_dim=input_dim, hidden=self.hidden, classes=classes,
+                         activation=self.activation, batch_norm=batch_norm,
+                         bn_eps=self.bn_eps, bn_decay=self.bn_decay, dtype=self.dtype)
+
+    def make_optimizer(self) -> Optimizer:
+        return Optimizer(self.optimizer, self.lr, beta1=self.beta1, beta2=self.beta2,
+                         momentum=self.momentum, l2=self.l2, decay=self.decay)
+
+
+class Run:
+    """One network, its optimiser, its learning curves and its divergence state."""
+
+    def __init__(self, name: str, net: MLP, opt: Optimizer) -> None:
+        self.name, self.net, self.opt = name, net, opt
+        self.diverged_at: int | None = None
+        self.first_loss: float | None = None
+        self.last_loss = float("nan")
+        self.last_batch_acc = float("nan")
+        self.train = Series(width=2)          # (step, batch loss) every step
+        self.evals = Series(width=5)          # (step, train loss, train acc, val loss, val acc)
+
+    def train_step(self, X: np.ndarray, y: np.ndarray, step: int) -> None:
+        if self.diverged_at is not None:
+            return
+        with np.errstate(all="ignore"):
+            loss, logits = self.net.loss_and_grads(X, y)
+        if self.first_loss is None:
+            self.first_loss = loss
+        if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(self.first_loss, 1e-12):
+            self.diverged_at = step
+            self.last_loss = loss
+            return
+        self.opt.step(self.net.flat_params, self.net.flat_grads, self.net.weight_mask)
+        if not np.all(np.isfinite(self.net.flat_params)):
+            self.diverged_at = step
+            return
+        self.last_loss = loss
+        self.last_batch_acc = float(np.mean(np.argmax(logits, axis=1) == y))
+        self.train.append((step, loss))
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """(loss, accuracy) in eval mode: BN uses its running statistics."""
+        from .losses import softmax_cross_entropy
+        with np.errstate(all="ignore"):
+            logits = self.net.forward(X, train=False)
+            loss, _ = softmax_cross_entropy(logits, y)
+        acc = float(np.mean(np.argmax(logits, axis=1) == y))
+        return float(loss), acc
+
+
+@dataclass
+class LayerSnapshot:
+    """What one hidden layer of one net looked like on the last training batch."""
+
+    z_hist: np.ndarray                  # density of the dense output Z (before BN) on fixed bins
+    out_hist: np.ndarray | None         # density of the BN output Z̃ (BN net only)
+    a_hist: np.ndarray                  # density of the activation A
+    bands: np.ndarray                   # (T, 1 + 3): step, 15/50/85th percentile of Z̃ (or Z) over time
+    batch_mean: np.ndarray | None = None
+    batch_var: np.ndarray | None = None
+    running_mean: np.ndarray | None = None
+    running_var: np.ndarray | None = None
+    gamma: np.ndarray | None = None
+    beta: np.ndarray | None = None
+    running_history: np.ndarray | None = None   # (T, 1 + 4·F): step, batch μ, batch σ², running μ, running σ²
+
+
+@dataclass
+class RunSnapshot:
+    name: str
+    net: MLP                            # a frozen copy: safe to evaluate from another thread
+    train_curve: np.ndarray             # (T, 2): step, batch loss
+    eval_curve: np.ndarray              # (T, 5): step, train loss, train acc, val loss, val acc
+    diverged_at: int | None
+    layers: list[LayerSnapshot]
+    last_loss: float
+
+
+@dataclass
+class Snapshot:
+    step: int
+    config: TrainConfig
+    runs: dict[str, RunSnapshot]
+    z_edges: list[np.ndarray]           # fixed bins per hidden layer for Z (no-BN pre-activation scale)
+    out_edges: list[np.ndarray]         # fixed bins per hidden layer for Z̃ and A
+    steps_per_second: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+class TwinTrainer:
+    """Train the BN net and the no-BN net side by side on the same data and batches."""
+
+    def __init__(self, config: TrainConfig, split, *, runs: tuple[str, ...] = RUN_NAMES) -> None:
+        self.config = config
+        self.split = split
+        dtype = np.dtype(config.dtype)
+        self.X_train = np.ascontiguousarray(split.X_train, dtype=dtype)
+        self.y_train = np.asarray(split.y_train, dtype=np.int64)
+        self.X_val = np.ascontiguousarray(split.X_val, dtype=dtype)
+        self.y_val = np.asarray(split.y_val, dtype=np.int64)
+        d, c = self.X_train.shape[1], int(split.classes)
+        self.runs: dict[str, Run] = {}
+        for name in runs:
+            net = MLP(config.net_config(d, c, batch_norm=(name == "bn")), seed=config.seed)
+            self.runs[name] = Run(name, net, config.make_optimizer())
+        # Batches come from their own stream so both twins (and any rerun) see the same ones.
+        self._batch_rng = np.random.default_rng([config.seed, 1])
+        self._order = np.empty(0, dtype=np.int64)
+        self._cursor = 0
+        self.epoch = 0
+        self.step_count = 0
+        n_hidden = len(config.hidden)
+        self._bands = {name: [Series(width=4) for _ in range(n_hidden)] for name in self.runs}
+        self._running = {name: [Series(width=1 + 4 * h) for h in config.hidden]
+                         for name in self.runs}
+        self._choose_bins()
+        self.evaluate()
+
+    # ---- batches --------------------------------------------------------------------
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        n = self.X_train.shape[0]
+        b = min(self.config.batch, n)
+        if self._cursor + b > self._order.size:
+            if self._order.size:
+                self.epoch += 1
+            self._order = self._batch_rng.permutation(n)
+            self._cursor = 0
+        idx = self._order[self._cursor:self._cursor + b]
+        self._cursor += b
+        return self.X_train[idx], self.y_train[idx]
+
+    # ---- training -------------------------------------------------------------------
+    def step(self) -> None:
+        X, y = self.next_batch()
+        self.step_count += 1
+        for run in self.runs.values():
+            run.opt.epoch = self.epoch
+            run.train_step(X, y, self.step_count)
+        if self.step_count % self.config.eval_every == 0:
+            self.evaluate()
+
+    def evaluate(self) -> None:
+        """Record val metrics and the per-layer percentile bands and BN statistics."""
+        for name, run in self.runs.items():
+            if run.diverged_at is not None and len(run.evals):
+                continue
+            tl, ta = run.evaluate(self.X_train, self.y_train)
+            vl, va = run.evaluate(self.X_val, self.y_val)
+            run.evals.append((self.step_count, tl, ta, vl, va))
+            if self.step_count == 0:
+                continue
+            for i, hl in enumerate(run.net.hidden):
+                shown = hl.Z_tilde if hl.Z_tilde is not None else hl.Z
+                if shown is not None:
+                    self._bands[name][i].append((self.step_count, *percentile_band(shown)))
+                if hl.bn is not None:
+                    self._running[name][i].append(np.concatenate((
+                        [self.step_count], hl.bn.batch_mean, hl.bn.batch_var,
+                        hl.bn.running_mean, hl.bn.running_var)))
+
+    def _choose_bins(self) -> None:
+        """Fix histogram bins from the untrained nets on one batch; they stay put until reset."""
+        X = self.X_train[: max(2, min(256, self.X_train.shape[0]))]
+        self.z_edges, self.out_edges = [], []
+        for i in range(len(self.config.hidden)):
+            zs, outs = [], []
+            for run in self.runs.values():
+                net = run.net.clone()
+                net.forward(X, train=True)
+                hl = net.hidden[i]
+                zs.append(hl.Z.ravel())
+                outs.append((hl.Z_tilde if hl.Z_tilde is not None else hl.Z).ravel())
+            z_all = np.concatenate(zs)
+            self.z_edges.append(fixed_edges(z_all, pad=1.0))
+            self.out_edges.append(fixed_edges(np.concatenate(outs + [z_all]), pad=1.0))
+
+    def run(self, steps: int, snapshot_every: int = 0,
+            should_stop: Callable[[], bool] | None = None) -> Iterator[Snapshot]:
+        """Advance ``steps`` steps, yielding a snapshot every ``snapshot_every`` (0: at the end)."""
+        for _ in range(steps):
+            if should_stop is not None and should_stop():
+                break
+            self.step()
+            if snapshot_every and self.step_count % snapshot_every == 0:
+                yield self.snapshot()
+        yield self.snapshot()
+
+    @property
+    def all_diverged(self) -> bool:
+        return all(r.diverged_at is not None for r in self.runs.values())
+
+    # ---- snapshots ------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        runs = {}
+        for name, run in self.runs.items():
+            layers = []
+            for i, hl in enumerate(run.net.hidden):
+                z = hl.Z if hl.Z is not None else np.zeros(1)
+                a = hl.A if hl.A is not None else np.zeros(1)
+                ls = LayerSnapshot(
+                    z_hist=histogram(z, self.z_edges[i]),
+                    out_hist=(histogram(hl.Z_tilde, self.out_edges[i])
+                              if hl.Z_tilde is not None else None),
+                    a_hist=histogram(a, self.out_edges[i]),
+                    bands=self._bands[name][i].view())
+                if hl.bn is not None:
+                    bn = hl.bn
+                    ls.batch_mean, ls.batch_var = np.array(bn.batch_mean), np.array(bn.batch_var)
+                    ls.running_mean, ls.running_var = bn.running_mean.copy(), bn.running_var.copy()
+                    ls.gamma, ls.beta = bn.params["gamma"].copy(), bn.params["beta"].copy()
+                    ls.running_history = self._running[name][i].view()
+                layers.append(ls)
+            runs[name] = RunSnapshot(name, run.net.clone(), run.train.view(), run.evals.view(),
+                                     run.diverged_at, layers, run.last_loss)
+        return Snapshot(self.step_count, self.config, runs, self.z_edges, self.out_edges)
+
+    def summary(self, seconds: float = 0.0) -> dict:
+        """The CLI's per-run JSON: final train loss, val loss/accuracy, steps run, divergence."""
+        out = {}
+        for name, run in self.runs.items():
+            vl, va = run.evaluate(self.X_val, self.y_val)
+            out[name] = {
+                "final_train_loss": _num(run.last_loss),
+                "val_loss": _num(vl),
+                "val_accuracy": _num(va),
+                "steps_run": (run.diverged_at - 1) if run.diverged_at else self.step_count,
+                "diverged_at": run.diverged_at,
+                "seconds": round(seconds, 4),
+            }
+        return out
+
+
+def _num(x: float) -> float | None:
+    """JSON has no NaN/inf: report those as null."""
+    return float(x) if np.isfinite(x) else None
+
+
+def train_single(config: TrainConfig, split, batch_norm: bool = True,
+                 should_stop: Callable[[], bool] | None = None) -> dict:
+    """Train one network for ``config.steps`` steps; a plain JSON-able result for searches."""
+    t0 = time.perf_counter()
+    name = "bn" if batch_norm else "no_bn"
+    trainer = TwinTrainer(config, split, runs=(name,))
+    run = trainer.runs[name]
+    status = "ok"
+    for _ in range(config.steps):
+        if should_stop is not None and should_stop():
+            status = "cancelled"
+            break
+        trainer.step()
+        if run.diverged_at is not None:
+            status = "diverged"
+            break
+    if status == "ok" and trainer.step_count % config.eval_every:
+        trainer.evaluate()
+    curve = run.evals.view()
+    res = trainer.summary(time.perf_counter() - t0)[name]
+    res.update(status=status, curve={
+        "step": curve[:, 0].astype(int).tolist(),
+        "train_loss": [_num(v) for v in curve[:, 1]],
+        "val_loss": [_num(v) for v in curve[:, 3]],
+        "val_accuracy": [_num(v) for v in curve[:, 4]],
+    })
+    return res
