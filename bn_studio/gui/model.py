@@ -1,0 +1,172 @@
+"""The studio's state as one Qt object that every panel subscribes to (napari-style model/view).
+
+Panels never talk to each other: they read the model's signals and call its methods. The model
+owns the training worker and a ~30 fps display timer that emits only the newest snapshot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from bn_studio.core.datasets import (Dataset, DatasetError, make_dataset,
+                                     split_and_standardize)
+from bn_studio.core.trainer import TrainConfig
+
+from .worker import TrainingWorker
+
+REDRAW_INTERVAL_MS = 33       # ~30 frames per second
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """A generated dataset as the gallery describes it."""
+
+    name: str = "spirals"
+    n: int = 600
+    noise: float = 0.2
+    classes: int | None = None
+    seed: int = 0
+
+    def make(self) -> Dataset:
+        return make_dataset(self.name, n=self.n, noise=self.noise, classes=self.classes,
+                            seed=self.seed)
+
+
+# The first run: a deeper tanh net with a brisk learning rate on spirals, where the no-BN twin
+# visibly lags and its hidden distributions drift while the BN twin's stay put.
+FIRST_RUN_SPEC = DatasetSpec("spirals", n=600, noise=0.2, classes=3)
+FIRST_RUN_CONFIG = TrainConfig(hidden=(32, 32, 32, 32), activation="tanh", optimizer="sgd",
+                               lr=0.5, momentum=0.9, batch=32, steps=0, eval_every=10)
+FIRST_RUN_HINT = ("Watch the histograms: without BN the hidden layers' distributions drift and "
+                  "saturate; with BN they stay centred, and its loss falls faster.")
+
+
+class StudioModel(QObject):
+    """Dataset, training config and training state; panels connect to the signals."""
+
+    datasetChanged = Signal(object)     # Split (standardised train/val data, class names)
+    configChanged = Signal(object)      # TrainConfig
+    snapshotReady = Signal(object)      # Snapshot: newest only, from the display timer
+    pointSelected = Signal(object)      # np.ndarray (2,) in standardised input coordinates
+    playingChanged = Signal(bool)
+    message = Signal(str)               # one-line status for the status bar
+    errorOccurred = Signal(str)         # something the user must read (bad input, divergence)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = TrainingWorker()
+        self.spec: DatasetSpec | None = FIRST_RUN_SPEC
+        self.dataset: Dataset = FIRST_RUN_SPEC.make()
+        self.split = split_and_standardize(self.dataset, seed=0)
+        self.config: TrainConfig = FIRST_RUN_CONFIG
+        self.snapshot = None
+        self.selected_point: np.ndarray | None = None
+        self._reported_divergence: set[str] = set()
+        self._last_error: str | None = None
+        self._shown_playing = False
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_INTERVAL_MS)
+        self.timer.timeout.connect(self._poll)
+        self.timer.start()
+
+    # ---- data ---------------------------------------------------------------------------
+    def set_spec(self, spec: DatasetSpec) -> bool:
+        """Generate a dataset from the gallery; on bad settings keep the current one."""
+        try:
+            ds = spec.make()
+        except DatasetError as e:
+            self.errorOccurred.emit(str(e))
+            return False
+        self.spec = spec
+        return self.set_dataset(ds, keep_spec=True)
+
+    def set_dataset(self, dataset: Dataset, keep_spec: bool = False) -> bool:
+        """Use an imported or drawn dataset; nothing changes if it cannot be split."""
+        try:
+            split = split_and_standardize(dataset, seed=0)
+        except DatasetError as e:
+            self.errorOccurred.emit(str(e))
+            return False
+        if not keep_spec:
+            self.spec = None
+        self.dataset, self.split = dataset, split
+        if dataset.skipped_rows:
+            self.message.emit(f"{dataset.name}: skipped {dataset.skipped_rows} rows with "
+                              "missing values")
+        self.datasetChanged.emit(split)
+        self.reset()
+        return True
+
+    # ---- config and transport -----------------------------------------------------------
+    def set_config(self, config: TrainConfig, reset: bool = True) -> None:
+        self.config = config
+        self.configChanged.emit(config)
+        if reset:
+            self.reset()
+
+    def reset(self) -> None:
+        was_playing = self.worker.playing
+        self._reported_divergence.clear()
+        self.worker.pause()
+        self.worker.reset(self.config, self.split)
+        if was_playing:
+            self.worker.play()
+
+    def play(self) -> None:
+        self.worker.play()
+        self._shown_playing = True
+        self.playingChanged.emit(True)
+
+    def pause(self) -> None:
+        self.worker.pause()
+        self._shown_playing = False
+        self.playingChanged.emit(False)
+
+    def toggle_play(self) -> None:
+        self.pause() if self.worker.playing else self.play()
+
+    def step(self, n: int = 1) -> None:
+        self.worker.step(n)
+        self._shown_playing = False
+        self.playingChanged.emit(False)
+
+    def set_speed(self, steps_per_second: float | None) -> None:
+        self.worker.set_speed(steps_per_second)
+
+    def select_point(self, xy) -> None:
+        self.selected_point = np.asarray(xy, dtype=np.float64).reshape(2)
+        self.pointSelected.emit(self.selected_point)
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait for the worker to finish queued commands, then deliver the newest snapshot."""
+        self.worker.wait_idle(timeout)
+        self._poll()
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        self.worker.stop()
+
+    # ---- display timer ----------------------------------------------------------------
+    def _poll(self) -> None:
+        snap = self.worker.latest()
+        if snap is None:
+            return
+        self.snapshot = snap
+        err = snap.extra.get("error")
+        if err and err != self._last_error:
+            self.errorOccurred.emit(err)
+        self._last_error = err
+        for name, run in snap.runs.items():
+            if run.diverged_at is not None and name not in self._reported_divergence:
+                self._reported_divergence.add(name)
+                label = "with BN" if name == "bn" else "without BN"
+                self.message.emit(f"The net {label} diverged at step {run.diverged_at} "
+                                  "(loss not finite or exploding); the other keeps training. "
+                                  "Lower the learning rate and reset.")
+        if self._shown_playing != self.worker.playing:   # the worker paused by itself
+            self._shown_playing = self.worker.playing
+            self.playingChanged.emit(self._shown_playing)
+        self.snapshotReady.emit(snap)

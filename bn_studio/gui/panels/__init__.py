@@ -1,0 +1,1 @@
+"""One module per dock, named for what the user sees."""

@@ -1,0 +1,25 @@
+"""What every panel shares: a title, a dock area, a help text and the model it reads."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWidget
+
+
+class Panel(QWidget):
+    """A dock's content. Subclasses connect to the model's signals in ``__init__``."""
+
+    title = "Panel"
+    name = "panel"            # stable id: QSettings keys, `screenshot --panel NAME`
+    area = "right"            # center | left | right | bottom
+    help_text = ""            # "what am I looking at", in the course's words
+
+    def __init__(self, model, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.setObjectName(self.name)
+        if self.help_text:
+            self.setWhatsThis(self.help_text)
+
+    def plots(self) -> dict:
+        """Named pyqtgraph items this panel can export (PlotItem or GraphicsLayout)."""
+        return {}
