@@ -122,10 +122,11 @@ class BatchNorm(Layer):
                 "batch norm needs at least 2 examples in training mode: the variance of one "
                 "example is undefined (use eval mode, which uses the running statistics)")
         mu = np.add.reduce(x, axis=0) * (1.0 / n)
-        zc = x - mu
-        var = np.add.reduce(zc * zc, axis=0) * (1.0 / n)          # biased, as in the paper
+        z_norm = x - mu                                           # Z − μ, normalised in place below
+        sq = z_norm * z_norm
+        var = np.add.reduce(sq, axis=0) * (1.0 / n)               # biased, as in the paper
         inv_std = 1.0 / np.sqrt(var + self.eps)
-        z_norm = zc * inv_std
+        z_norm *= inv_std
         self._cache = (z_norm, inv_std, n)
         self.batch_mean, self.batch_var = mu, var
         d = self.decay
@@ -133,7 +134,9 @@ class BatchNorm(Layer):
         self.running_mean += (1.0 - d) * mu
         self.running_var *= d
         self.running_var += (1.0 - d) * (n / (n - 1.0)) * var      # unbiased, as PyTorch
-        return self.params["gamma"] * z_norm + self.params["beta"]
+        out = z_norm * self.params["gamma"]
+        out += self.params["beta"]
+        return out
 
     def backward(self, dout):
         z_norm, inv_std, n = self._cache
@@ -141,4 +144,8 @@ class BatchNorm(Layer):
         dgamma = np.add.reduce(dout * z_norm, axis=0, out=self.grads["gamma"])
         # Compact form: dZ = γ/(N·σ) · (N·dZ̃ − ΣdZ̃ − Z_norm·Σ(dZ̃·Z_norm)).
         scale = self.params["gamma"] * inv_std * (1.0 / n)
-        return scale * (n * dout - dbeta - z_norm * dgamma)
+        dz = z_norm * dgamma
+        np.subtract(n * dout, dz, out=dz)
+        dz -= dbeta
+        dz *= scale
+        return dz

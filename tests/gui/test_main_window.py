@@ -1,0 +1,134 @@
+"""The studio window as a user drives it: open, transport, switch data, close mid-training."""
+
+import random
+import threading
+
+import pytest
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QAbstractSlider, QAbstractSpinBox
+
+from bn_studio.core.trainer import TrainConfig
+from bn_studio.gui.main_window import PANEL_CLASSES, MainWindow
+from bn_studio.gui.model import DatasetSpec
+
+SMALL = TrainConfig(hidden=(8, 8), batch=16, eval_every=5)
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.model.set_config(SMALL)
+    win.show()
+    yield win
+    win.close()
+
+
+def trainer_threads():
+    return [t for t in threading.enumerate() if t.name == "bn-studio-trainer" and t.is_alive()]
+
+
+def test_every_panel_is_present(window):
+    assert set(window.panels) == {module for module, _ in PANEL_CLASSES}
+
+
+def test_step_and_reset_change_the_step_counter(window, qtbot):
+    window.act_step.trigger()
+    window.model.flush()
+    assert window.model.snapshot.step == 1
+    window.model.step(9)
+    window.model.flush()
+    assert window.model.snapshot.step == 10
+    assert "step 10" in window.step_label.text()
+    window.act_reset.trigger()
+    window.model.flush()
+    assert window.model.snapshot.step == 0
+
+
+def test_play_then_pause(window, qtbot):
+    window.act_play.trigger()
+    assert window.act_play.isChecked()
+    qtbot.waitUntil(lambda: window.model.snapshot is not None and window.model.snapshot.step > 5,
+                    timeout=5000)
+    window.act_play.trigger()
+    assert not window.act_play.isChecked()
+    window.model.flush()
+    paused_at = window.model.snapshot.step
+    qtbot.wait(200)
+    window.model.flush()
+    assert window.model.snapshot.step == paused_at
+
+
+@pytest.mark.parametrize("name", ["moons", "blobs", "circles", "spirals", "xor", "checkerboard"])
+def test_switching_dataset_redraws(window, qtbot, name):
+    seen = []
+    window.model.datasetChanged.connect(seen.append)
+    assert window.model.set_spec(DatasetSpec(name, n=200))
+    window.model.step(3)
+    window.model.flush()
+    assert seen and window.model.dataset.name == name
+    assert window.model.snapshot.step == 3
+
+
+def test_closing_during_training_leaves_no_running_thread(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.model.set_config(SMALL)
+    win.show()
+    win.model.play()
+    qtbot.wait(200)
+    win.close()
+    qtbot.waitUntil(lambda: not win.model.worker.alive, timeout=3000)
+
+
+def test_huge_learning_rate_reports_divergence_and_keeps_going(window, qtbot):
+    messages = []
+    window.model.message.connect(messages.append)
+    window.model.set_config(SMALL.replace(optimizer="sgd", lr=1e4))
+    window.model.step(30)
+    window.model.flush()
+    runs = window.model.snapshot.runs
+    assert runs["no_bn"].diverged_at is not None
+    assert any("diverged at step" in m for m in messages)
+    assert "diverged at step" in window.step_label.text()
+
+
+def test_monkey_clicks_every_control(window, qtbot, monkeypatch):
+    """A few hundred random clicks, keys and value changes on every control raise nothing."""
+    from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
+    # Modal dialogs would wait for a human: answer them as if the user cancelled.
+    for name in ("getOpenFileName", "getSaveFileName"):
+        monkeypatch.setattr(QFileDialog, name, staticmethod(lambda *a, **k: ("", "")))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: ""))
+    monkeypatch.setattr(QDialog, "exec", lambda self: 0)
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: 0)
+    for name in ("about", "information", "warning", "critical", "question"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(lambda *a, **k: 0))
+    rng = random.Random(0)
+    actions = [a for a in window.findChildren(type(window.act_play)) if a.isEnabled()]
+    widgets = window.findChildren(QAbstractButton) + window.findChildren(QComboBox) + \
+        window.findChildren(QAbstractSlider) + window.findChildren(QAbstractSpinBox)
+    assert len(widgets) > 10
+    for i in range(300):
+        kind = rng.random()
+        if kind < 0.3 and actions:
+            a = rng.choice(actions)
+            if "Quit" in a.text() or "Exit" in a.text():
+                continue
+            a.trigger()
+        else:
+            w = rng.choice(widgets)
+            if not (w.isEnabled() and w.isVisible()):
+                continue
+            if isinstance(w, QAbstractButton):
+                w.click()
+            elif isinstance(w, QComboBox) and w.count():
+                w.setCurrentIndex(rng.randrange(w.count()))
+            elif isinstance(w, QAbstractSlider):
+                w.setValue(rng.randint(w.minimum(), w.maximum()))
+            elif isinstance(w, QAbstractSpinBox):
+                w.stepBy(rng.choice([-3, -1, 1, 3]))
+        if i % 20 == 0:
+            qtbot.wait(10)
+    window.model.pause()
+    window.model.flush()
+    assert window.model.worker.alive
