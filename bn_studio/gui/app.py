@@ -20,8 +20,23 @@ def make_application(argv: list[str] | None = None):
 
 def run_app(argv: list[str] | None = None) -> int:
     app = make_application(argv)
+    from .logs import install_excepthook, setup_logging
     from .main_window import MainWindow
-    win = MainWindow()
+    setup_logging()
+    try:
+        from .resources import app_icon, style_sheet
+        app.setWindowIcon(app_icon())
+        app.setStyleSheet(style_sheet("light"))
+    except (ImportError, OSError):
+        pass
+    win = MainWindow(restore=True)
+
+    def show_error(title: str, text: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+        box = QMessageBox(QMessageBox.Critical, title, text, QMessageBox.Ok, win)
+        box.open()
+
+    install_excepthook(show_error)
     win.show()
     return app.exec()
 

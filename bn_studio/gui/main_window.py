@@ -5,11 +5,17 @@ from __future__ import annotations
 import importlib
 import logging
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QLabel, QMainWindow, QMessageBox,
-                               QToolBar, QWidget)
+from pathlib import Path
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
+                               QMessageBox, QToolBar, QWidget)
+
+from bn_studio.core.datasets import DATASETS
+from bn_studio.workspace import WorkspaceError, load_workspace, save_workspace
+
+from . import exports
 from .model import FIRST_RUN_HINT, StudioModel
 
 log = logging.getLogger(__name__)
@@ -45,16 +51,22 @@ def available_panels() -> list[type]:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, model: StudioModel | None = None) -> None:
+    """``restore=True`` (the app) brings back the last layout, dataset, network and theme."""
+
+    def __init__(self, model: StudioModel | None = None, restore: bool = False) -> None:
         super().__init__()
         self.setWindowTitle("BN Studio")
         self.model = model or StudioModel(self)
         self.panels: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
+        self.theme = "light"
+        self.workspace_path: Path | None = None
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks
                             | QMainWindow.AllowNestedDocks)
         self._build_toolbar()
         self._build_panels()
+        self._default_state = self.saveState()
+        self._build_menus()
         self._build_statusbar()
         self.model.playingChanged.connect(self._on_playing)
         self.model.snapshotReady.connect(self._on_snapshot)
@@ -63,6 +75,10 @@ class MainWindow(QMainWindow):
         self.resize(1600, 1000)
         self.model.datasetChanged.emit(self.model.split)
         self.model.configChanged.emit(self.model.config)
+        self._save_settings_on_close = restore
+        if restore:
+            from . import settings
+            settings.restore_window(self)
         self.model.reset()
 
     # ---- building ---------------------------------------------------------------------
@@ -124,6 +140,249 @@ class MainWindow(QMainWindow):
         for dock in first_in_area.values():
             dock.raise_()
 
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&Open workspace…", self.open_workspace_dialog, QKeySequence.Open,
+                     "Load a saved dataset, network, optimizer and search")
+        self._action(file, "&Save workspace", self.save_workspace_dialog, QKeySequence.Save,
+                     "Save the dataset, network, optimizer and search to a JSON file")
+        self._action(file, "Save workspace &as…", lambda: self.save_workspace_dialog(ask=True),
+                     QKeySequence.SaveAs)
+        file.addSeparator()
+        datasets = self.panels.get("datasets")
+        if datasets is not None and hasattr(datasets, "import_csv_dialog"):
+            self._action(file, "&Import CSV…", datasets.import_csv_dialog, None,
+                         "Two numeric feature columns and a label column")
+        export = file.addMenu("&Export")
+        self._action(export, "Whole window as PNG…", self.export_figure_dialog, None,
+                     "A picture of the window as it is now")
+        self._action(export, "Curves as CSV…", lambda: self.export_table_dialog("curves"))
+        self._action(export, "Per-layer statistics as CSV…",
+                     lambda: self.export_table_dialog("layer_stats"))
+        export.addSeparator()
+        for name, panel in self.panels.items():
+            plots = panel.plots()
+            if not plots:
+                continue
+            sub = export.addMenu(panel.title)
+            for key in plots:
+                self._action(sub, f"{key} as PNG or SVG…",
+                             lambda _=False, n=name, k=key: self.export_plot_dialog(n, k))
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.Quit)
+
+        view = bar.addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        themes = QActionGroup(self)
+        for theme in ("light", "dark"):
+            a = QAction(f"{theme.capitalize()} theme", self, checkable=True)
+            a.setChecked(theme == self.theme)
+            a.triggered.connect(lambda _=False, t=theme: self.set_theme(t))
+            themes.addAction(a)
+            view.addAction(a)
+        self.theme_actions = themes
+        view.addSeparator()
+        self._action(view, "Reset layout", self.reset_layout, None,
+                     "Put every panel back where it was on first launch")
+        data = bar.addMenu("&Data")
+        for i, name in enumerate(DATASETS, start=1):
+            self._action(data, f"&{i} {name}", lambda _=False, n=name: self.select_dataset(n),
+                         QKeySequence(str(i)), f"Switch to the {name} dataset ({i})")
+
+        help_ = bar.addMenu("&Help")
+        for name, panel in self.panels.items():
+            if panel.help_text:
+                self._action(help_, f"What am I looking at: {panel.title}",
+                             lambda _=False, n=name: self.show_help(n))
+        help_.addSeparator()
+        self._action(help_, "&About BN Studio", self.show_about)
+
+    def _action(self, menu, text, slot, shortcut=None, tip: str = "") -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(shortcut)
+        if tip:
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    # ---- menu actions -------------------------------------------------------------------
+    def select_dataset(self, name: str) -> None:
+        panel = self.panels.get("datasets")
+        if panel is not None and hasattr(panel, "select_dataset"):
+            panel.select_dataset(name)
+        else:
+            from .model import DatasetSpec
+            self.model.set_spec(DatasetSpec(name))
+
+    def set_theme(self, theme: str) -> None:
+        import pyqtgraph as pg
+        from PySide6.QtWidgets import QApplication
+
+        from .theme import THEMES, apply_pyqtgraph_theme
+        self.theme = theme if theme in THEMES else "light"
+        apply_pyqtgraph_theme(self.theme)
+        for view in self.findChildren(pg.GraphicsView):
+            view.setBackground(THEMES[self.theme]["background"])
+        try:
+            from .resources import style_sheet
+            QApplication.instance().setStyleSheet(style_sheet(self.theme))
+        except (ImportError, OSError):
+            pass
+        for a in getattr(self, "theme_actions", QActionGroup(self)).actions():
+            a.setChecked(a.text().lower().startswith(self.theme))
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_state)
+
+    def workspace_state(self) -> dict:
+        import dataclasses
+        model = self.model
+        state = {"config": model.config.to_dict()}
+        if model.spec is not None:
+            state["dataset"] = {"kind": "generated", **dataclasses.asdict(model.spec)}
+        else:
+            ds = model.dataset
+            state["dataset"] = {"kind": "points", "name": ds.name, "X": ds.X, "y": ds.y,
+                                "class_names": list(ds.class_names)}
+        tuning = self.panels.get("tuning")
+        if tuning is not None and hasattr(tuning, "workspace_state"):
+            state["search"] = tuning.workspace_state()
+        return state
+
+    def apply_workspace(self, doc: dict) -> None:
+        """Load a workspace document; on any problem nothing changes and the user is told why."""
+        import numpy as np
+
+        from bn_studio.core.datasets import Dataset
+        from bn_studio.core.trainer import TrainConfig
+
+        from .model import DatasetSpec
+        try:
+            config = TrainConfig.from_dict(doc.get("config") or {})
+            d = doc.get("dataset") or {}
+            if d.get("kind") == "points":
+                ds = Dataset(np.asarray(d["X"], dtype=np.float64),
+                             np.asarray(d["y"], dtype=np.int64),
+                             [str(c) for c in d["class_names"]], str(d.get("name", "workspace")))
+                spec = None
+            else:
+                spec = DatasetSpec(**{k: v for k, v in d.items() if k != "kind"})
+                ds = None
+        except (TypeError, ValueError, KeyError) as e:
+            raise WorkspaceError(f"workspace has invalid settings: {e}") from None
+        ok = self.model.set_dataset(ds) if ds is not None else self.model.set_spec(spec)
+        if not ok:
+            raise WorkspaceError("workspace's dataset cannot be used")
+        self.model.set_config(config)
+        tuning = self.panels.get("tuning")
+        if tuning is not None and hasattr(tuning, "apply_workspace") and doc.get("search"):
+            tuning.apply_workspace(doc["search"])
+
+    def save_workspace_to(self, path) -> None:
+        save_workspace(path, self.workspace_state())
+        self.workspace_path = Path(path)
+        self.statusBar().showMessage(f"Saved workspace {Path(path).name}", 5000)
+
+    def open_workspace_from(self, path) -> None:
+        self.apply_workspace(load_workspace(path))
+        self.workspace_path = Path(path)
+        self.statusBar().showMessage(f"Opened workspace {Path(path).name}", 5000)
+
+    def save_workspace_dialog(self, ask: bool = False) -> None:
+        path = self.workspace_path
+        if ask or path is None:
+            name, _ = QFileDialog.getSaveFileName(self, "Save workspace", "workspace.json",
+                                                  "BN Studio workspace (*.json)")
+            if not name:
+                return
+            path = Path(name)
+        try:
+            self.save_workspace_to(path)
+        except (OSError, ValueError) as e:
+            self._show_error(f"Could not save the workspace: {e}")
+
+    def open_workspace_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open workspace", "",
+                                              "BN Studio workspace (*.json);;All files (*)")
+        if not name:
+            return
+        try:
+            self.open_workspace_from(name)
+        except WorkspaceError as e:
+            self._show_error(str(e))
+
+    def export_plot_dialog(self, panel_name: str, key: str) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Export plot", f"{panel_name}_{key}.png",
+                                              "PNG image (*.png);;SVG drawing (*.svg)")
+        if not name:
+            return
+        try:
+            exports.export_plot(self.panels[panel_name].plots()[key], name)
+            self.statusBar().showMessage(f"Exported {Path(name).name}", 5000)
+        except exports.ExportError as e:
+            self._show_error(str(e))
+
+    def export_table_dialog(self, which: str) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Export CSV", f"{which}.csv", "CSV (*.csv)")
+        if not name:
+            return
+        try:
+            self.export_table(which, name)
+        except exports.ExportError as e:
+            self._show_error(str(e))
+
+    def export_table(self, which: str, path) -> Path:
+        panel, method = {"curves": ("curves", "curves_table"),
+                         "layer_stats": ("histograms", "layer_stats_table")}[which]
+        header, rows = getattr(self.panels[panel], method)()
+        out = exports.export_table(path, header, rows)
+        self.statusBar().showMessage(f"Exported {out.name}", 5000)
+        return out
+
+    def export_figure_dialog(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Export window", "bn-studio.png",
+                                              "PNG image (*.png)")
+        if name:
+            try:
+                exports.export_widget(self, name)
+            except exports.ExportError as e:
+                self._show_error(str(e))
+
+    def show_help(self, name: str) -> None:
+        from .help_overlay import HelpOverlay
+        panel = self.panels[name]
+        dock = self.docks.get(name)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        HelpOverlay.show_over(panel, panel.title, panel.help_text)
+
+    def show_about(self) -> None:
+        import platform
+
+        import numpy as np
+        import PySide6
+        import pyqtgraph as pg
+
+        from bn_studio import __version__
+        text = (f"<h3>BN Studio {__version__}</h3>"
+                "<p>Watch batch normalization, softmax regression and hyperparameter search "
+                "while a real network trains.</p>"
+                f"<p>Python {platform.python_version()} · NumPy {np.__version__} · "
+                f"PySide6 {PySide6.__version__} · pyqtgraph {pg.__version__}</p>")
+        box = QMessageBox(QMessageBox.Information, "About BN Studio", text, QMessageBox.Ok, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.open()
+
     def _build_statusbar(self) -> None:
         self.step_label = QLabel("step 0")
         self.step_label.setObjectName("step_label")
@@ -151,6 +410,9 @@ class MainWindow(QMainWindow):
             box.open()
 
     def closeEvent(self, event) -> None:
+        if self._save_settings_on_close:
+            from . import settings
+            settings.save_window(self)
         for panel in self.panels.values():
             close = getattr(panel, "shutdown", None)
             if close is not None:

@@ -1,0 +1,56 @@
+"""Exports: any plot to PNG or SVG with pyqtgraph's own exporters, tables to CSV, the window to PNG."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pyqtgraph as pg
+import pyqtgraph.exporters  # noqa: F401  (registers the exporters)
+
+PNG_WIDTH_PX = 1200          # exported plots are sharper than on screen
+
+
+class ExportError(OSError):
+    """The file could not be written; the message is one line for the user."""
+
+
+def export_plot(item, path) -> Path:
+    """Write a PlotItem (or GraphicsLayout) to ``path``; the suffix picks PNG or SVG."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        exporter = pg.exporters.SVGExporter(item)
+    elif suffix == ".png":
+        exporter = pg.exporters.ImageExporter(item)
+        width = max(PNG_WIDTH_PX, int(item.boundingRect().width()))
+        exporter.parameters()["width"] = width
+    else:
+        raise ExportError(f"{path.name}: choose a .png or .svg file name")
+    try:
+        exporter.export(str(path))
+    except OSError as e:
+        raise ExportError(f"{path.name}: cannot write ({e.strerror or e})") from None
+    if not path.exists() or path.stat().st_size == 0:
+        raise ExportError(f"{path.name}: nothing was written")
+    return path
+
+
+def export_table(path, header: list[str], rows) -> Path:
+    path = Path(path)
+    try:
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(rows)
+    except OSError as e:
+        raise ExportError(f"{path.name}: cannot write ({e.strerror or e})") from None
+    return path
+
+
+def export_widget(widget, path) -> Path:
+    """The whole window (or one panel) as it looks on screen, as PNG."""
+    path = Path(path)
+    if not widget.grab().save(str(path)):
+        raise ExportError(f"{path.name}: cannot write the image")
+    return path
