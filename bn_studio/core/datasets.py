@@ -112,10 +112,12 @@ def _xor(n, noise, c, rng):
 
 
 def _checkerboard(n, noise, c, rng):
-    X = rng.uniform(0, 4, (n, 2))
+    # A k×k board with k ≥ C, so that (i + j) mod C gives every class its share of cells.
+    k = max(4, c)
+    X = rng.uniform(0, k, (n, 2))
     cells = np.floor(X).astype(np.int64)
     y = (cells[:, 0] + cells[:, 1]) % c
-    return X - 2.0 + rng.normal(0, noise * 0.1, (n, 2)), y
+    return (X - k / 2) * (4.0 / k) + rng.normal(0, noise * 0.1, (n, 2)), y
 
 
 _GENERATORS = {"moons": _moons, "blobs": _blobs, "circles": _circles, "spirals": _spirals,
