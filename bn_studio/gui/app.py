@@ -83,10 +83,14 @@ def run_screenshot(args) -> int:
             dock = win.docks.get(args.panel)
             if dock is not None:
                 dock.raise_()
+        # A selected point, so the softmax inspector and test-time BN panels show numbers.
+        model.select_point(model.split.X_val[0])
         model.step(max(0, int(args.steps)))
         for _ in range(3):          # let the snapshot reach every panel, then lay out and paint
             model.flush(timeout=600)
             app.processEvents()
+        model.select_point(model.selected_point)      # refresh point views with the last nets
+        app.processEvents()
         ok = target.grab().save(args.out)
         if not ok:
             raise CliError(f"could not write {args.out}")
