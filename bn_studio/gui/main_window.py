@@ -32,6 +32,10 @@ PANEL_CLASSES = [
     ("tuning", "TuningPanel"),
 ]
 
+DOCK_WIDTH_LEFT_PX = 330
+DOCK_WIDTH_RIGHT_PX = 640
+DOCK_HEIGHT_BOTTOM_PX = 300
+
 # Speeds offered in the toolbar: training steps per second (None = as fast as possible).
 SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
           ("30 steps/s", 30.0), ("10 steps/s", 10.0), ("2 steps/s", 2.0)]
@@ -139,6 +143,18 @@ class MainWindow(QMainWindow):
             self.docks[panel.name] = dock
         for dock in first_in_area.values():
             dock.raise_()
+        # Side docks run the full height; the curves sit under the decision regions only.
+        for corner, area in ((Qt.TopLeftCorner, Qt.LeftDockWidgetArea),
+                             (Qt.BottomLeftCorner, Qt.LeftDockWidgetArea),
+                             (Qt.TopRightCorner, Qt.RightDockWidgetArea),
+                             (Qt.BottomRightCorner, Qt.RightDockWidgetArea)):
+            self.setCorner(corner, area)
+        sizes = {"left": (DOCK_WIDTH_LEFT_PX, Qt.Horizontal),
+                 "right": (DOCK_WIDTH_RIGHT_PX, Qt.Horizontal),
+                 "bottom": (DOCK_HEIGHT_BOTTOM_PX, Qt.Vertical)}
+        for area, dock in first_in_area.items():
+            size, orientation = sizes[area]
+            self.resizeDocks([dock], [size], orientation)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
