@@ -20,8 +20,16 @@ def export_plot(item, path) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".svg":
-        exporter = pg.exporters.SVGExporter(item)
-    elif suffix == ".png":
+        try:
+            pg.exporters.SVGExporter(item).export(str(path))
+        except (ValueError, IndexError):
+            # pyqtgraph's SVG exporter cannot parse the path syntax newer Qt writes
+            # (pyqtgraph issue #3485); Qt's own SVG generator draws the same scene.
+            _svg_with_qt(item, path)
+        except OSError as e:
+            raise ExportError(f"{path.name}: cannot write ({e.strerror or e})") from None
+        return _check(path)
+    if suffix == ".png":
         exporter = pg.exporters.ImageExporter(item)
         width = max(PNG_WIDTH_PX, int(item.boundingRect().width()))
         exporter.parameters()["width"] = width
@@ -31,9 +39,30 @@ def export_plot(item, path) -> Path:
         exporter.export(str(path))
     except OSError as e:
         raise ExportError(f"{path.name}: cannot write ({e.strerror or e})") from None
+    return _check(path)
+
+
+def _check(path: Path) -> Path:
     if not path.exists() or path.stat().st_size == 0:
         raise ExportError(f"{path.name}: nothing was written")
     return path
+
+
+def _svg_with_qt(item, path: Path) -> None:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+    rect = item.sceneBoundingRect()
+    gen = QSvgGenerator()
+    gen.setFileName(str(path))
+    gen.setSize(rect.size().toSize())
+    gen.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+    gen.setTitle(path.stem)
+    painter = QPainter(gen)
+    try:
+        item.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+    finally:
+        painter.end()
 
 
 def export_table(path, header: list[str], rows) -> Path:

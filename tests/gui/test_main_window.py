@@ -4,6 +4,7 @@ import random
 import threading
 
 import pytest
+import shiboken6
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QAbstractSlider, QAbstractSpinBox
 
 from bn_studio.core.trainer import TrainConfig
@@ -128,7 +129,8 @@ def test_monkey_clicks_every_control(window, qtbot, monkeypatch):
             a.trigger()
         else:
             w = rng.choice(widgets)
-            if not (w.isEnabled() and w.isVisible()):
+            # Panels rebuild some widgets (e.g. one plot row per layer): skip deleted ones.
+            if not shiboken6.isValid(w) or not (w.isEnabled() and w.isVisible()):
                 continue
             if isinstance(w, QAbstractButton):
                 w.click()

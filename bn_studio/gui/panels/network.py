@@ -123,8 +123,9 @@ class NetworkPanel(Panel):
         self._apply_timer.setSingleShot(True)
         self._apply_timer.setInterval(APPLY_DELAY_MS)
         self._apply_timer.timeout.connect(self.apply)
-        for w in (self.layers, self.width_box, self.seed):
-            w.valueChanged.connect(self._changed)
+        for w in (self.layers, self.width_box):
+            w.valueChanged.connect(self._uniform_width_changed)
+        self.seed.valueChanged.connect(self._changed)
         for w in (self.momentum, self.beta1, self.beta2, self.l2, self.decay, self.bn_decay):
             w.valueChanged.connect(self._changed)
         for w in (self.activation, self.optimizer, self.batch):
@@ -150,6 +151,12 @@ class NetworkPanel(Panel):
 
     def _on_lr_moved(self, _v: int) -> None:
         self.lr_label.setText(f"α = {self.lr_value():g}")
+        self._changed()
+
+    def _uniform_width_changed(self, *_a) -> None:
+        """Touching layers × width means one width for all: drop the per-layer list."""
+        if not self._updating:
+            self.widths.clear()
         self._changed()
 
     def _changed(self, *_a) -> None:

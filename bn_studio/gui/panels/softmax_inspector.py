@@ -110,9 +110,11 @@ class SoftmaxInspectorPanel(Panel):
             self._draw(run_name, values[run_name])
             k = int(np.argmax(a[0]))
             name = self._class_names[k] if k < len(self._class_names) else str(k)
+            note = (f" (diverged at step {run.diverged_at}: these are its last weights)"
+                    if run.diverged_at is not None else "")
             lines.append(f"<b style='color:{RUN_COLORS[run_name]}'>{RUN_LABELS[run_name]}</b>: "
                          f"predicts class <b style='color:{CLASS_COLORS[k % 8]}'>{name}</b> "
-                         f"with a = {a[0, k]:.3f}")
+                         f"with a = {a[0, k]:.3f}{note}")
         self._values = values
         self.prompt.setText(f"Point x = ({x[0, 0]:.2f}, {x[0, 1]:.2f}) (standardised), "
                             f"step {snap.step}.  z → t = e^z → a = t / Σt; a sums to 1.")

@@ -1,0 +1,201 @@
+"""The panels of the studio window hold what the core computed, for the state the user set up."""
+
+import numpy as np
+import pytest
+
+from bn_studio.core.losses import softmax
+from bn_studio.core.trainer import TrainConfig
+from bn_studio.gui.main_window import MainWindow
+from bn_studio.gui.model import DatasetSpec
+
+CONFIG = TrainConfig(hidden=(8, 6, 5), activation="tanh", batch=16, eval_every=5)
+
+
+@pytest.fixture
+def win(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.model.set_config(CONFIG)
+    w.show()
+    yield w
+    w.close()
+
+
+def run(win, steps):
+    win.model.step(steps)
+    win.model.flush()
+
+
+def test_after_k_steps_plots_hold_data_of_the_right_shapes(win):
+    run(win, 40)
+    snap = win.model.snapshot
+    assert snap.step == 40
+    dr = win.panels["decision_regions"]
+    img = dr.images["bn"].image
+    assert img is not None and img.ndim == 3 and img.shape[2] == 3
+    assert dr.train_scatter["bn"].data.size == win.model.split.X_train.shape[0]
+    curves = win.panels["curves"]
+    x, y = curves.val_items["bn"].getData()
+    assert x.size == 9 and x[-1] == 40          # evaluated at 0, 5, ..., 40
+    hist = win.panels["histograms"]
+    assert len(hist.rows) == 3
+    for i, row in enumerate(hist.rows):
+        _, counts = row["bn"].getData()
+        np.testing.assert_allclose(counts, snap.runs["bn"].layers[i].out_hist)
+        bx, _ = row["band_no_bn"][1].getData()
+        assert bx.size == 8
+    tt = win.panels["test_time_bn"]
+    _, rm = tt.run_mean.getData()
+    np.testing.assert_allclose(rm, snap.runs["bn"].layers[0].running_mean)
+
+
+def test_softmax_inspector_matches_core_softmax(win, qtbot):
+    run(win, 20)
+    x = np.array([0.3, -0.7])
+    win.model.select_point(x)
+    values = win.panels["softmax_inspector"].current_values()
+    for name in ("bn", "no_bn"):
+        logits = win.model.snapshot.runs[name].net.logits(x[None], train=False)
+        np.testing.assert_allclose(values[name]["a"], softmax(logits.astype(np.float64))[0],
+                                   rtol=1e-6)
+        np.testing.assert_allclose(values[name]["a"].sum(), 1.0)
+        np.testing.assert_allclose(values[name]["t"] / values[name]["t"].sum(),
+                                   values[name]["a"])
+
+
+def test_click_on_region_plot_selects_that_point(win, qtbot):
+    run(win, 5)
+    dr = win.panels["decision_regions"]
+    qtbot.wait(50)
+    vb = dr.plot_items["no_bn"].vb
+    scene_pos = vb.mapViewToScene(pg_point(0.5, 0.25))
+
+    class Click:
+        def button(self):
+            from PySide6.QtCore import Qt
+            return Qt.LeftButton
+
+        def scenePos(self):
+            return scene_pos
+
+        def accept(self):
+            pass
+
+    dr._on_click(Click())
+    np.testing.assert_allclose(win.model.selected_point, [0.5, 0.25], atol=1e-6)
+
+
+def pg_point(x, y):
+    from PySide6.QtCore import QPointF
+    return QPointF(x, y)
+
+
+def test_test_time_panel_explains_one_example_in_training_mode(win):
+    run(win, 30)
+    res = win.panels["test_time_bn"].predict_one([0.1, 0.2])
+    assert "variance" in res["train_error"]
+    logits = win.model.snapshot.runs["bn"].net.logits(np.array([[0.1, 0.2]]), train=False)
+    np.testing.assert_allclose(res["eval_bn"], softmax(logits.astype(np.float64))[0], rtol=1e-6)
+
+
+def test_ewma_beta_control_changes_the_config(win):
+    win.panels["test_time_bn"].set_decay(0.99)
+    assert win.model.config.bn_decay == 0.99
+
+
+def test_network_panel_applies_and_reflects_config(win, qtbot):
+    net = win.panels["network"]
+    net.layers.setValue(2)
+    net.width_box.setValue(12)
+    net.optimizer.setCurrentText("adam")
+    qtbot.waitUntil(lambda: win.model.config.hidden == (12, 12), timeout=3000)
+    assert win.model.config.optimizer == "adam"
+    win.model.set_config(CONFIG.replace(hidden=(7,), lr=0.1))
+    assert net.layers.value() == 1 and net.width_box.value() == 7
+    assert "0.1" in net.lr_label.text()
+    net.widths.setText("4,x")
+    net.apply()
+    assert "whole numbers" in net.error.text()
+    assert win.model.config.hidden == (7,)
+
+
+def test_no_hidden_layer_is_softmax_regression_and_draws(win):
+    win.model.set_config(CONFIG.replace(hidden=()))
+    run(win, 10)
+    assert win.panels["histograms"].rows == []
+    assert "no hidden layer" in win.panels["histograms"].note.text()
+    assert win.panels["decision_regions"].images["bn"].image is not None
+
+
+def test_diverged_nets_draw_grey_without_raising(win):
+    win.model.set_config(CONFIG.replace(hidden=(8, 8), activation="relu", optimizer="sgd", lr=1e6))
+    run(win, 20)
+    win.model.select_point([0.0, 0.0])
+    assert win.model.snapshot.runs["no_bn"].diverged_at is not None
+    assert "diverged" in win.panels["decision_regions"].plot_items["no_bn"].titleLabel.text
+    assert "diverged at step" in win.panels["softmax_inspector"].caption.text()
+
+
+def test_dataset_panel_gallery_draw_and_csv(win, qtbot, tmp_path):
+    panel = win.panels["datasets"]
+    for name in ("moons", "blobs", "xor"):
+        panel.select_dataset(name)
+        assert win.model.dataset.name == name
+    assert win.model.dataset.classes == 2
+    panel.select_dataset("blobs")
+    assert win.model.dataset.classes == 4
+    # Drawing: one class is refused and the data kept; two classes are used.
+    for i in range(12):
+        panel.add_point(i / 4 - 1.5, (i % 3) - 1, cls=0)
+    assert not panel.use_drawn_points()
+    assert "2 classes" in panel.error.text() and win.model.dataset.name == "blobs"
+    for i in range(6):
+        panel.add_point(i / 4, 1.5, cls=1)
+    assert panel.use_drawn_points() and win.model.dataset.X.shape == (18, 2)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y,l\n" + "1,2,a\n" * 6 + "1,2\n" + "3,4,b\n" * 6)
+    assert not panel.import_csv(bad)
+    assert "line 8" in panel.error.text() and win.model.dataset.name == "drawn"
+    good = tmp_path / "good.csv"
+    good.write_text("x,y,l\n" + "".join(f"{i},{i % 5},{'ab'[i % 2]}\n" for i in range(30)))
+    assert panel.import_csv(good) and win.model.dataset.name == "good.csv"
+    panel.n_slider.setValue(200)
+    panel.select_dataset("spirals")
+    assert win.model.dataset.X.shape[0] == 200
+
+
+def test_exports_write_png_svg_and_csv(win, tmp_path):
+    from bn_studio.gui import exports
+    run(win, 10)
+    for name, panel in win.panels.items():
+        for key, item in panel.plots().items():
+            for ext in ("png", "svg"):
+                out = exports.export_plot(item, tmp_path / f"{name}_{key}.{ext}")
+                assert out.stat().st_size > 500
+    assert win.export_table("curves", tmp_path / "c.csv").read_text().count("\n") > 2
+    assert win.export_table("layer_stats", tmp_path / "l.csv").read_text().count("\n") == 7
+    assert exports.export_widget(win, tmp_path / "w.png").stat().st_size > 10_000
+
+
+def test_workspace_round_trip_through_the_window(win, tmp_path):
+    win.model.set_spec(DatasetSpec("circles", n=300, noise=0.1, classes=3, seed=4))
+    win.model.set_config(CONFIG.replace(lr=0.05, hidden=(9,)))
+    path = tmp_path / "ws.json"
+    win.save_workspace_to(path)
+    win.model.set_spec(DatasetSpec("moons"))
+    win.model.set_config(CONFIG)
+    win.open_workspace_from(path)
+    assert win.model.spec == DatasetSpec("circles", n=300, noise=0.1, classes=3, seed=4)
+    assert win.model.config == CONFIG.replace(lr=0.05, hidden=(9,))
+
+
+def test_drawn_points_survive_a_workspace_round_trip(win, tmp_path):
+    panel = win.panels["datasets"]
+    for i in range(12):
+        panel.add_point(i / 4 - 1.5, i % 2, cls=i % 2)
+    assert panel.use_drawn_points()
+    X = win.model.dataset.X.copy()
+    win.save_workspace_to(tmp_path / "ws.json")
+    win.model.set_spec(DatasetSpec("moons"))
+    win.open_workspace_from(tmp_path / "ws.json")
+    np.testing.assert_array_equal(win.model.dataset.X, X)
