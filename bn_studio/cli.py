@@ -150,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+    multiprocessing.freeze_support()    # a frozen (PyInstaller) app re-enters here in workers
     from bn_studio.core.datasets import DatasetError
     parser = build_parser()
     args = parser.parse_args(argv)

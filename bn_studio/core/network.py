@@ -181,6 +181,12 @@ class MLP:
         twin._pack()    # copies every parameter into the clone's own flat buffer
         return twin
 
+    def __reduce__(self):
+        """Pickle as config + parameters + running statistics (views are rebuilt on load)."""
+        running = [(hl.bn.running_mean, hl.bn.running_var, hl.bn.batch_mean, hl.bn.batch_var)
+                   for hl in self.hidden if hl.bn is not None]
+        return (_restore_mlp, (self.config, self.flat_params, running))
+
     # ---- state ------------------------------------------------------------------------
     def state(self) -> dict[str, np.ndarray]:
         """Copies of all parameters and running statistics, keyed by name."""
@@ -190,3 +196,12 @@ class MLP:
                 s[f"hidden{i}.running_mean"] = hl.bn.running_mean.copy()
                 s[f"hidden{i}.running_var"] = hl.bn.running_var.copy()
         return s
+
+
+def _restore_mlp(config: NetConfig, flat_params: np.ndarray, running: list) -> MLP:
+    net = MLP(config, seed=0)
+    net.flat_params[...] = flat_params
+    for bn, (rm, rv, bm, bv) in zip(net.bn_layers, running):
+        bn.running_mean[...], bn.running_var[...] = rm, rv
+        bn.batch_mean, bn.batch_var = np.array(bm), np.array(bv)
+    return net

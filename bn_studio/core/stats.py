@@ -66,6 +66,18 @@ class Series:
         self._buf[self._n] = row
         self._n += 1
 
+    def extend(self, rows: np.ndarray) -> None:
+        """Append many rows at once."""
+        rows = np.asarray(rows, dtype=self._buf.dtype)
+        k = rows.shape[0]
+        if self._n + k > self._buf.shape[0]:
+            cap = max(2 * self._buf.shape[0], self._n + k)
+            new = np.empty((cap,) + self._buf.shape[1:], self._buf.dtype)
+            new[:self._n] = self._buf[:self._n]
+            self._buf = new
+        self._buf[self._n:self._n + k] = rows
+        self._n += k
+
     def view(self) -> np.ndarray:
         return self._buf[:self._n]
 

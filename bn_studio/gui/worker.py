@@ -1,19 +1,26 @@
-"""The training worker: a plain thread that owns the TwinTrainer and publishes snapshots.
+"""The training worker: a child process that owns the TwinTrainer and publishes snapshots.
 
-The GUI never touches the live networks. It sends commands (play, pause, step, reset, speed)
-through a queue and, on its own display timer, picks up only the newest snapshot; snapshots
-that nobody looked at are simply replaced, so a slow screen never slows training down.
+A process, not a thread: training is Python-heavy, and a thread would share the GIL with the
+GUI, so every frame drawn would cost training time and every training step would stall the
+event loop. The GUI sends commands (play, pause, step, reset, speed) down a pipe; a small
+receiver thread in the GUI process reads snapshots as they come and keeps only the newest,
+which the display timer draws. Curves grow without bound, so the child sends only their new
+rows and the receiver re-assembles them. This module must not import Qt: the child imports it.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
-import queue
+import multiprocessing as mp
+import os
 import threading
 import time
+import traceback
 
 import numpy as np
 
+from bn_studio.core.stats import Series
 from bn_studio.core.trainer import Snapshot, TrainConfig, TwinTrainer
 
 log = logging.getLogger(__name__)
@@ -22,46 +29,84 @@ SNAPSHOT_INTERVAL_S = 1 / 40        # publish a little faster than the 30 fps di
 GRID_INTERVAL_S = 0.2               # decision regions are the costly part: 5 per second
 GRID_RESOLUTION = 90
 GRID_MARGIN = 0.6                   # extra room around the data, in standardised units
+STOP_TIMEOUT_S = 3.0
+SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class TrainingWorker:
-    """Owns the trainer on a background thread; every public method is safe to call from the GUI."""
+    """Owns the trainer in a child process; every public method is safe to call from the GUI."""
 
     def __init__(self) -> None:
-        self._commands: queue.Queue = queue.Queue()
+        ctx = mp.get_context("spawn")          # never fork a process that runs Qt
+        self._cmd_recv, self._cmd_send = ctx.Pipe(duplex=False)
+        self._out_recv, self._out_send = ctx.Pipe(duplex=False)
+        saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
+        os.environ.update({k: "1" for k in SINGLE_THREAD_ENV})   # 1 BLAS thread: 2 cores shared
+        try:
+            self._proc = ctx.Process(target=_child_main, args=(self._cmd_recv, self._out_send),
+                                     name="bn-studio-trainer", daemon=True)
+            self._proc.start()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        self._cmd_recv.close()
+        self._out_send.close()
         self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
         self._latest: Snapshot | None = None
         self._fresh = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="bn-studio-trainer", daemon=True)
-        self.playing = False
-        self.steps_per_second: float | None = None      # None: as fast as possible
-        self.max_steps: int | None = None               # pause by itself after this many steps
-        self.error: str | None = None
-        self._trainer: TwinTrainer | None = None
-        self._grid_extent = (-3.0, 3.0, -3.0, 3.0)
-        self._grid_time = 0.0
+        self._seq = itertools.count(1)
+        self._last_seq = 0
+        self._acks: dict[int, threading.Event] = {}
+        self._series: dict[tuple, Series] = {}
+        self._epoch = -1
         self._grid: dict | None = None
-        self._thread.start()
+        self.playing = False
+        self.steps_per_second: float | None = None
+        self.error: str | None = None
+        self._stopped = False
+        self._receiver = threading.Thread(target=self._receive, name="bn-studio-receiver",
+                                          daemon=True)
+        self._receiver.start()
 
     # ---- commands (GUI thread) --------------------------------------------------------
+    def _send(self, cmd: str, arg=None) -> int:
+        seq = next(self._seq)
+        self._last_seq = seq
+        if self._stopped:
+            return seq
+        try:
+            with self._send_lock:
+                self._cmd_send.send((seq, cmd, arg))
+        except (OSError, BrokenPipeError):
+            self.error = "the training process has stopped"
+        return seq
+
     def reset(self, config: TrainConfig, split) -> None:
-        self._commands.put(("reset", (config, split)))
+        self._send("reset", (config, split))
 
     def play(self) -> None:
         self.playing = True         # at once, so the GUI's buttons never lag the command
-        self._commands.put(("play", None))
+        self._send("play")
 
     def pause(self) -> None:
         self.playing = False
-        self._commands.put(("pause", None))
+        self._send("pause")
 
     def step(self, n: int = 1) -> None:
         self.playing = False
-        self._commands.put(("step", n))
+        self._send("step", int(n))
 
     def set_speed(self, steps_per_second: float | None) -> None:
         self.steps_per_second = steps_per_second
+        self._send("speed", steps_per_second)
+
+    def set_max_steps(self, max_steps: int | None) -> None:
+        """Pause by itself once the step counter reaches ``max_steps`` (None: never)."""
+        self._send("max_steps", max_steps)
 
     def latest(self) -> Snapshot | None:
         """The newest snapshot if it is new since the last call, else None."""
@@ -76,113 +121,229 @@ class TrainingWorker:
             return self._latest
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until every queued command has been handled (for tests and screenshots)."""
+        """Block until every command sent so far has been handled and its snapshot received."""
         done = threading.Event()
-        self._commands.put(("notify", done))
-        return done.wait(timeout)
+        seq = next(self._seq)
+        self._acks[seq] = done
+        try:
+            with self._send_lock:
+                self._cmd_send.send((seq, "notify", None))
+        except (OSError, BrokenPipeError):
+            return False
+        ok = done.wait(timeout)
+        self._acks.pop(seq, None)
+        return ok
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._commands.put(("quit", None))
-        self._thread.join(timeout)
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        if self._stopped:
+            return
+        self._send("quit")
+        self._stopped = True
+        self._proc.join(timeout)
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(1.0)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(1.0)
+        self._cmd_send.close()
+        self._receiver.join(1.0)
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        return self._proc.is_alive()
 
-    # ---- the loop (worker thread) -------------------------------------------------------
-    def _loop(self) -> None:
-        last_publish = 0.0
-        while not self._stop.is_set():
-            block = not (self.playing and self._trainer is not None)
+    # ---- receiver thread (GUI process) ------------------------------------------------
+    def _receive(self) -> None:
+        while True:
             try:
-                cmd, arg = self._commands.get(block=block, timeout=0.1 if block else None)
-            except queue.Empty:
-                cmd, arg = None, None
-            if cmd is not None:
+                msg = self._out_recv.recv()
+            except (EOFError, OSError):
+                break
+            if "ack" in msg:
+                event = self._acks.get(msg["ack"])
+                if event is not None:
+                    event.set()
+                continue
+            snap = self._assemble(msg)
+            if msg["seq"] >= self._last_seq:       # no newer command is still in flight
+                self.playing = msg["playing"]
+            self.error = msg["error"]
+            with self._lock:
+                self._latest = snap
+                self._fresh = True
+        self._out_recv.close()
+
+    def _assemble(self, msg: dict) -> Snapshot:
+        """Append the new rows of every curve and put full views back into the snapshot."""
+        if msg["epoch"] != self._epoch:
+            self._epoch = msg["epoch"]
+            self._series = {}
+            self._grid = None
+        if msg["grid"] is not None:
+            self._grid = msg["grid"]
+        snap: Snapshot = msg["snapshot"]
+        for name, run in snap.runs.items():
+            run.train_curve = self._extend((name, "train"), run.train_curve)
+            run.eval_curve = self._extend((name, "eval"), run.eval_curve)
+            for i, layer in enumerate(run.layers):
+                layer.bands = self._extend((name, i, "bands"), layer.bands)
+                if layer.running_history is not None:
+                    layer.running_history = self._extend((name, i, "running"),
+                                                         layer.running_history)
+        snap.extra.update(grid=self._grid, playing=msg["playing"], error=msg["error"])
+        return snap
+
+    def _extend(self, key: tuple, rows: np.ndarray) -> np.ndarray:
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = Series(width=rows.shape[1], capacity=256)
+        series.extend(rows)
+        return series.view()
+
+
+# ---- the child process ----------------------------------------------------------------
+class _Child:
+    """The training loop that runs in the child process."""
+
+    def __init__(self, cmd_conn, out_conn) -> None:
+        self.cmd, self.out = cmd_conn, out_conn
+        self.trainer: TwinTrainer | None = None
+        self.playing = False
+        self.speed: float | None = None
+        self.max_steps: int | None = None
+        self.error: str | None = None
+        self.epoch = 0
+        self.seq = 0
+        self.sent: dict[tuple, int] = {}
+        self.extent = (-3.0, 3.0, -3.0, 3.0)
+        self.grid_time = 0.0
+        self.grid_dirty = True
+        self.last_publish = 0.0
+
+    def run(self) -> None:
+        while True:
+            busy = self.playing and self.trainer is not None
+            if self.cmd.poll(0 if busy else 0.2):
                 try:
-                    self._handle(cmd, arg)
+                    seq, cmd, arg = self.cmd.recv()
+                except (EOFError, OSError):
+                    return
+                self.seq = seq
+                if cmd == "quit":
+                    return
+                try:
+                    self.handle(cmd, arg)
                 except Exception as e:     # a bad config must never kill the worker
-                    log.exception("training command %s failed", cmd)
-                    self.error = str(e)
-                    self.playing = False
-                    self._publish(force=True)
+                    self.fail(e)
                 continue
-            if not self.playing or self._trainer is None:
-                continue
-            t0 = time.perf_counter()
-            try:
-                self._trainer.step()
-            except Exception as e:
-                log.exception("training step failed")
-                self.error = str(e)
-                self.playing = False
-                self._publish(force=True)
-                continue
-            if self._trainer.all_diverged or (
-                    self.max_steps is not None and self._trainer.step_count >= self.max_steps):
-                self.playing = False
-                self._publish(force=True)
-                continue
-            now = time.perf_counter()
-            if now - last_publish >= SNAPSHOT_INTERVAL_S:
-                self._publish()
-                last_publish = time.perf_counter()
-            if self.steps_per_second:
-                delay = 1.0 / self.steps_per_second - (time.perf_counter() - t0)
-                if delay > 0:
-                    self._stop.wait(delay)
+            if busy:
+                self.train_one()
 
-    def _handle(self, cmd: str, arg) -> None:
+    def fail(self, e: Exception) -> None:
+        traceback.print_exc()
+        self.error = str(e) or e.__class__.__name__
+        self.playing = False
+        self.publish(force=True)
+
+    def handle(self, cmd: str, arg) -> None:
         if cmd == "reset":
             config, split = arg
             self.error = None
-            self._trainer = TwinTrainer(config, split)
-            self._grid_extent = _extent(split)
-            self._grid = None
-            self._publish(force=True)
+            self.trainer = None
+            self.epoch += 1
+            self.sent = {}
+            self.extent = _extent(split)
+            self.trainer = TwinTrainer(config, split)
+            self.grid_dirty = True
+            self.publish(force=True)
         elif cmd == "play":
-            self.playing = self._trainer is not None
+            self.playing = self.trainer is not None
         elif cmd == "pause":
             self.playing = False
-            self._publish(force=True)
+            self.publish(force=True)
         elif cmd == "step":
             self.playing = False
-            if self._trainer is not None:
-                for _ in range(int(arg)):
-                    self._trainer.step()
-                self._publish(force=True)
+            if self.trainer is not None:
+                for _ in range(arg):
+                    self.trainer.step()
+                self.grid_dirty = True
+                self.publish(force=True)
+        elif cmd == "speed":
+            self.speed = arg
+        elif cmd == "max_steps":
+            self.max_steps = arg
         elif cmd == "notify":
-            arg.set()
+            self.publish(force=True)
+            self.out.send({"ack": self.seq})
 
-    def _publish(self, force: bool = False) -> None:
-        if self._trainer is None:
+    def train_one(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.trainer.step()
+        except Exception as e:
+            self.fail(e)
             return
-        snap = self._trainer.snapshot()
-        now = time.perf_counter()
-        if force or self._grid is None or now - self._grid_time >= GRID_INTERVAL_S:
-            self._grid = self._decision_grid(snap)
-            self._grid_time = now
-        snap.extra["grid"] = self._grid
-        snap.extra["error"] = self.error
-        snap.extra["playing"] = self.playing
-        with self._lock:
-            self._latest = snap
-            self._fresh = True
+        if self.trainer.all_diverged or (self.max_steps is not None
+                                         and self.trainer.step_count >= self.max_steps):
+            self.playing = False
+            self.grid_dirty = True
+            self.publish(force=True)
+            return
+        if time.perf_counter() - self.last_publish >= SNAPSHOT_INTERVAL_S:
+            self.publish()
+        if self.speed:
+            delay = 1.0 / self.speed - (time.perf_counter() - t0)
+            if delay > 0:
+                self.cmd.poll(delay)        # sleeps, but wakes up for a command
 
-    def _decision_grid(self, snap: Snapshot) -> dict:
+    def publish(self, force: bool = False) -> None:
+        self.last_publish = time.perf_counter()
+        if self.trainer is None:
+            return
+        snap = self.trainer.snapshot()
+        grid = None
+        now = time.perf_counter()
+        if force or self.grid_dirty or now - self.grid_time >= GRID_INTERVAL_S:
+            grid = self.decision_grid(snap)
+            self.grid_time, self.grid_dirty = now, False
+        for name, run in snap.runs.items():
+            run.train_curve = self.delta((name, "train"), run.train_curve)
+            run.eval_curve = self.delta((name, "eval"), run.eval_curve)
+            for i, layer in enumerate(run.layers):
+                layer.bands = self.delta((name, i, "bands"), layer.bands)
+                if layer.running_history is not None:
+                    layer.running_history = self.delta((name, i, "running"),
+                                                       layer.running_history)
+        self.out.send({"seq": self.seq, "epoch": self.epoch, "snapshot": snap, "grid": grid,
+                       "playing": self.playing, "error": self.error})
+
+    def delta(self, key: tuple, rows: np.ndarray) -> np.ndarray:
+        n = self.sent.get(key, 0)
+        self.sent[key] = rows.shape[0]
+        return np.array(rows[n:])
+
+    def decision_grid(self, snap: Snapshot) -> dict:
         """Class probabilities of both nets on a regular grid over the data (eval mode)."""
-        x0, x1, y0, y1 = self._grid_extent
-        xs = np.linspace(x0, x1, GRID_RESOLUTION)
-        ys = np.linspace(y0, y1, GRID_RESOLUTION)
-        gx, gy = np.meshgrid(xs, ys)
+        x0, x1, y0, y1 = self.extent
+        gx, gy = np.meshgrid(np.linspace(x0, x1, GRID_RESOLUTION),
+                             np.linspace(y0, y1, GRID_RESOLUTION))
         pts = np.column_stack([gx.ravel(), gy.ravel()])
         probs = {}
         for name, run in snap.runs.items():
             with np.errstate(all="ignore"):
                 p = run.net.predict_proba(pts)
-            probs[name] = p.reshape(GRID_RESOLUTION, GRID_RESOLUTION, -1)
-        return {"extent": self._grid_extent, "probs": probs, "step": snap.step}
+            probs[name] = p.reshape(GRID_RESOLUTION, GRID_RESOLUTION, -1).astype(np.float32)
+        return {"extent": self.extent, "probs": probs, "step": snap.step}
+
+
+def _child_main(cmd_conn, out_conn) -> None:
+    try:
+        _Child(cmd_conn, out_conn).run()
+    except (EOFError, OSError, KeyboardInterrupt):
+        pass
+    finally:
+        out_conn.close()
 
 
 def _extent(split) -> tuple[float, float, float, float]:

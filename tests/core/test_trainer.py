@@ -148,3 +148,15 @@ def test_bad_config_is_refused_with_a_message():
         TrainConfig(lr=-1)
     with pytest.raises(ValueError, match="batch size"):
         TrainConfig(batch=1)
+
+
+def test_network_pickles_with_identical_outputs():
+    import pickle
+    net = MLP(NetConfig(hidden=(5, 4), classes=3, batch_norm=True), seed=2)
+    X = np.random.default_rng(0).standard_normal((8, 2))
+    net.loss_and_grads(X, np.array([0, 1, 2, 0, 1, 2, 0, 1]))
+    copy = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(copy.forward(X, train=False), net.forward(X, train=False))
+    np.testing.assert_array_equal(copy.bn_layers[0].running_var, net.bn_layers[0].running_var)
+    copy.flat_params[:] = 0     # the copy's parameters are still views of its flat buffer
+    assert np.all(copy.hidden[0].dense.params["W"] == 0)

@@ -7,10 +7,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout
 
+from ..plotting import SteppedRange, cache_axes, decimate
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
-MAX_POINTS_DRAWN = 4000      # pyqtgraph downsamples longer curves for drawing
 
 
 class CurvesPanel(Panel):
@@ -32,8 +32,11 @@ class CurvesPanel(Panel):
         for p in (self.loss_plot, self.acc_plot):
             p.showGrid(x=True, y=True, alpha=0.15)
             p.setLabel("bottom", "step")
-            p.setDownsampling(auto=True, mode="peak")
-            p.setClipToView(True)
+        for p in (self.loss_plot, self.acc_plot):
+            cache_axes(p)
+        self.loss_range = SteppedRange(self.loss_plot)
+        self.acc_range = SteppedRange(self.acc_plot, grow_y=False)
+        self._last_step = -1
         self.loss_plot.addLegend(offset=(-10, 10))
         self.train_items, self.val_items, self.acc_items = {}, {}, {}
         for name, color in RUN_COLORS.items():
@@ -54,7 +57,7 @@ class CurvesPanel(Panel):
         self.log_y = QCheckBox("log loss axis")
         self.log_y.setToolTip("Show the loss on a logarithmic axis: late, small improvements "
                               "become visible")
-        self.log_y.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
+        self.log_y.toggled.connect(self._set_log)
         controls = QHBoxLayout()
         controls.addWidget(self.log_y)
         controls.addStretch(1)
@@ -64,19 +67,40 @@ class CurvesPanel(Panel):
         lay.addWidget(self.layout_widget)
         model.snapshotReady.connect(self.on_snapshot)
 
+    def _set_log(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        self.loss_range.reset()
+        if self.model.snapshot is not None:
+            self.on_snapshot(self.model.snapshot)
+
     def on_snapshot(self, snap) -> None:
+        if snap.step < self._last_step:           # a reset: ranges start over
+            self.loss_range.reset()
+            self.acc_range.reset()
+        self._last_step = snap.step
+        losses = []
         for name in RUN_COLORS:
             run = snap.runs.get(name)
             if run is None:
                 continue
-            tc, ec = run.train_curve, run.eval_curve
-            self.train_items[name].setData(tc[:, 0], _positive(tc[:, 1]))
-            self.val_items[name].setData(ec[:, 0], _positive(ec[:, 3]))
-            self.acc_items[name].setData(ec[:, 0], ec[:, 4])
+            t_step, t_loss = decimate(run.train_curve[:, 0], run.train_curve[:, 1])
+            e_step, e_loss, e_acc = decimate(run.eval_curve[:, 0], run.eval_curve[:, 3],
+                                             run.eval_curve[:, 4])
+            self.train_items[name].setData(t_step, _positive(t_loss))
+            self.val_items[name].setData(e_step, _positive(e_loss))
+            self.acc_items[name].setData(e_step, e_acc)
+            losses += [t_loss, e_loss]
             line = self.diverged_lines[name]
             line.setVisible(run.diverged_at is not None)
             if run.diverged_at is not None:
                 line.setValue(run.diverged_at)
+        values = np.concatenate(losses) if losses else np.empty(0)
+        values = values[np.isfinite(values) & (values > 0)]
+        if self.log_y.isChecked():
+            values = np.log10(values)
+        steps = np.array([snap.step], dtype=np.float64)
+        self.loss_range.update(steps, values)
+        self.acc_range.update(steps, None)
 
     def plots(self) -> dict:
         return {"loss": self.loss_plot, "accuracy": self.acc_plot}

@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
+from ..plotting import cache_axes
 from ..theme import CLASS_COLORS, RUN_COLORS, RUN_LABELS, class_rgb_array
 from .base import Panel
 
@@ -50,6 +51,7 @@ class DecisionRegionsPanel(Panel):
         for col, name in enumerate(("bn", "no_bn")):
             p = self.view.addPlot(row=0, col=col)
             p.setAspectLocked(True)
+            cache_axes(p)
             p.showGrid(x=False, y=False)
             p.setLabel("bottom", "x₁ (standardised)")
             p.setLabel("left", "x₂ (standardised)")

@@ -8,10 +8,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout
 
+from ..plotting import Band, SteppedRange, Throttle, cache_axes, decimate
 from ..theme import RUN_COLORS
 from .base import Panel
 
 ROW_HEIGHT_PX = 170
+BANDS_HZ = 5            # the percentile evolution moves slowly: redraw it 5 times a second
 HEADROOM = 1.15
 
 
@@ -57,7 +59,9 @@ class HistogramsPanel(Panel):
         self.rows: list[dict] = []
         self._n_layers = -1
         self._edges_key = None
+        self._bands_key = None
         self._last = None
+        self._bands_throttle = Throttle(BANDS_HZ)
         model.snapshotReady.connect(self.on_snapshot)
         model.configChanged.connect(lambda cfg: self._build(len(cfg.hidden)))
 
@@ -81,6 +85,7 @@ class HistogramsPanel(Panel):
             p_band = self.view.addPlot(row=i, col=2)
             p_band.setTitle(f"{label}: 15/50/85th percentiles", size="9pt")
             for p in (p_plain, p_bn, p_band):
+                cache_axes(p)
                 p.setMouseEnabled(x=False, y=False)
                 p.hideButtons()
                 p.getAxis("left").setWidth(34)
@@ -93,13 +98,12 @@ class HistogramsPanel(Panel):
                                   pen=pg.mkPen(RUN_COLORS["bn"], width=1.5),
                                   brush=_fill(RUN_COLORS["bn"], 90))
             for run in ("no_bn", "bn"):
-                lo = p_band.plot(pen=pg.mkPen(_fill(RUN_COLORS[run], 120), width=1))
-                hi = p_band.plot(pen=pg.mkPen(_fill(RUN_COLORS[run], 120), width=1))
-                p_band.addItem(pg.FillBetweenItem(lo, hi, brush=_fill(RUN_COLORS[run], 50)))
+                band = Band(p_band, _fill(RUN_COLORS[run], 60))
                 med = p_band.plot(pen=pg.mkPen(RUN_COLORS[run], width=2))
-                row[f"band_{run}"] = (lo, med, hi)
+                row[f"band_{run}"] = (band, med)
             p_band.setLabel("bottom", "step")
             row["plots"] = (p_plain, p_bn, p_band)
+            row["band_range"] = SteppedRange(p_band)
             row["ymax"] = [0.0, 0.0]
             self.rows.append(row)
         self.view.setMinimumHeight(ROW_HEIGHT_PX * max(1, n_layers))
@@ -117,8 +121,12 @@ class HistogramsPanel(Panel):
                 p_plain.setXRange(edges_plain[0], edges_plain[-1], padding=0)
                 p_bn.setXRange(snap.out_edges[i][0], snap.out_edges[i][-1], padding=0)
                 row["ymax"] = [0.0, 0.0]
+                row["band_range"].reset()
         act = self.show_act.isChecked()
         plain_run, bn_run = snap.runs["no_bn"], snap.runs["bn"]
+        bands_now = (self._bands_throttle.ready() or key != self._bands_key
+                     or not snap.extra.get("playing"))
+        self._bands_key = key
         for i, row in enumerate(self.rows):
             lp, lb = plain_run.layers[i], bn_run.layers[i]
             plain_counts = lp.a_hist if act else lp.z_hist
@@ -126,16 +134,22 @@ class HistogramsPanel(Panel):
             bn_counts = lb.a_hist if act else lb.out_hist
             self._set_hist(row, 0, row["plain"], plain_edges, plain_counts)
             self._set_hist(row, 1, row["bn"], snap.out_edges[i], bn_counts)
-            for run, layer in (("no_bn", lp), ("bn", lb)):
-                lo, med, hi = row[f"band_{run}"]
-                b = layer.bands
-                if b.shape[0]:
-                    lo.setData(b[:, 0], b[:, 1])
-                    med.setData(b[:, 0], b[:, 2])
-                    hi.setData(b[:, 0], b[:, 3])
-                else:
-                    for item in (lo, med, hi):
-                        item.setData([], [])
+            if bands_now:
+                self._draw_bands(row, snap.step, lp.bands, lb.bands)
+
+    def _draw_bands(self, row, step, plain_bands, bn_bands) -> None:
+        row["band_range"].update(np.array([step], dtype=np.float64),
+                                 np.concatenate([plain_bands[:, 1:].ravel(),
+                                                 bn_bands[:, 1:].ravel()]))
+        for run, b in (("no_bn", plain_bands), ("bn", bn_bands)):
+            band, med = row[f"band_{run}"]
+            if b.shape[0]:
+                x, p15, p50, p85 = decimate(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
+                band.set_data(x, p15, p85)
+                med.setData(x, p50)
+            else:
+                band.set_data(np.empty(0), np.empty(0), np.empty(0))
+                med.setData([], [])
 
     def _set_hist(self, row, k, item, edges, counts) -> None:
         if counts is None or not np.all(np.isfinite(counts)):

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from bn_studio.core.losses import softmax_parts
 
+from ..plotting import cache_axes
 from ..theme import CLASS_COLORS, RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -43,6 +44,7 @@ class SoftmaxInspectorPanel(Panel):
                            color=RUN_COLORS[run] if row == 0 else None, size="10pt")
                 p.setMouseEnabled(x=False, y=False)
                 p.hideButtons()
+                cache_axes(p)
                 p.getAxis("bottom").setTicks([[]])
                 bar = pg.BarGraphItem(x=[], height=[], width=0.7)
                 p.addItem(bar)

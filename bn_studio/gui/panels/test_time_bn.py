@@ -12,10 +12,12 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPus
 from bn_studio.core.layers import BatchNormError
 from bn_studio.core.losses import softmax
 
+from ..plotting import SteppedRange, Throttle, cache_axes, decimate
 from ..theme import CLASS_COLORS, RUN_COLORS, RUN_LABELS
 from .base import Panel
 
 BN_DECAYS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
+REDRAW_HZ = 10          # statistics per unit and their history: 10 redraws a second is plenty
 BATCH_COLOR = "#ff7f0e"
 RUNNING_COLOR = "#1f77b4"
 
@@ -69,6 +71,11 @@ class TestTimeBNPanel(Panel):
             p.setLabel("bottom", "unit")
         for p in (self.p_mean_t, self.p_var_t):
             p.setLabel("bottom", "step")
+        self.ranges = {}
+        for p in (self.p_mean, self.p_var, self.p_mean_t, self.p_var_t):
+            cache_axes(p)
+            self.ranges[p] = SteppedRange(p, grow_x=p in (self.p_mean_t, self.p_var_t))
+        self._range_key = None
         self.p_mean.addLegend(offset=(5, 5))
         self.batch_mean = self.p_mean.plot(pen=None, symbol="o", symbolSize=6,
                                            symbolBrush=BATCH_COLOR, name="mini-batch")
@@ -102,6 +109,8 @@ class TestTimeBNPanel(Panel):
         lay.addWidget(self.predict_button)
         lay.addWidget(self.result)
         self._snap = None
+        self._throttle = Throttle(REDRAW_HZ)
+        self._last_step = -1
         self._layers = -1
         self._val_index = 0
         model.snapshotReady.connect(self.on_snapshot)
@@ -144,8 +153,11 @@ class TestTimeBNPanel(Panel):
 
     # ---- drawing ----------------------------------------------------------------------
     def on_snapshot(self, snap) -> None:
+        new_run = self._snap is None or snap.step < self._snap.step
         self._snap = snap
-        self._redraw()
+        # Throttled while training; a paused or stepped state is always drawn in full.
+        if new_run or not snap.extra.get("playing") or self._throttle.ready():
+            self._redraw()
 
     def _layer(self):
         snap = self._snap
@@ -165,25 +177,41 @@ class TestTimeBNPanel(Panel):
                 item.setData([], [])
             return
         f = layer.running_mean.size
-        self.unit_box.setMaximum(f - 1)
+        u = self.unit_box.value()
+        key = (id(self._snap.z_edges), self.layer_box.currentIndex(), u)
+        if key != self._range_key or self._snap.step < self._last_step:   # reset or new view
+            self._range_key = key
+            for r in self.ranges.values():
+                r.reset()
+            for p in (self.p_mean, self.p_var):
+                p.setXRange(-0.5, f - 0.5, padding=0)
+            self.p_mean_t.setTitle(f"μ of unit {u} over steps")
+            self.p_var_t.setTitle(f"σ² of unit {u} over steps")
+        self._last_step = self._snap.step
+        if self.unit_box.maximum() != f - 1:
+            self.unit_box.setMaximum(f - 1)
         units = np.arange(f)
         self.batch_mean.setData(units, layer.batch_mean)
         self.run_mean.setData(units, layer.running_mean)
         self.batch_var.setData(units, layer.batch_var)
         self.run_var.setData(units, layer.running_var)
-        u = self.unit_box.value()
+        self.ranges[self.p_mean].update(None, np.concatenate([layer.batch_mean,
+                                                               layer.running_mean]))
+        self.ranges[self.p_var].update(None, np.concatenate([layer.batch_var,
+                                                              layer.running_var]))
         h = layer.running_history
-        self.p_mean_t.setTitle(f"μ of unit {u} over steps")
-        self.p_var_t.setTitle(f"σ² of unit {u} over steps")
         if h is None or h.shape[0] == 0:
             for item in (self.batch_mean_t, self.run_mean_t, self.batch_var_t, self.run_var_t):
                 item.setData([], [])
             return
-        steps = h[:, 0]
-        self.batch_mean_t.setData(steps, h[:, 1 + u])
-        self.batch_var_t.setData(steps, h[:, 1 + f + u])
-        self.run_mean_t.setData(steps, h[:, 1 + 2 * f + u])
-        self.run_var_t.setData(steps, h[:, 1 + 3 * f + u])
+        steps, bm, bv, rm, rv = decimate(h[:, 0], h[:, 1 + u], h[:, 1 + f + u],
+                                         h[:, 1 + 2 * f + u], h[:, 1 + 3 * f + u])
+        self.batch_mean_t.setData(steps, bm)
+        self.batch_var_t.setData(steps, bv)
+        self.run_mean_t.setData(steps, rm)
+        self.run_var_t.setData(steps, rv)
+        self.ranges[self.p_mean_t].update(steps[-1:], np.concatenate([bm, rm]))
+        self.ranges[self.p_var_t].update(steps[-1:], np.concatenate([bv, rv]))
 
     # ---- one example --------------------------------------------------------------------
     def predict_one(self, xy) -> dict:

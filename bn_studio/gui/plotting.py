@@ -1,0 +1,112 @@
+"""Small drawing helpers that keep streaming plots cheap to repaint.
+
+Redrawing an axis (its ticks and text) costs more than redrawing a curve, so axes are cached
+as pixmaps and ranges move in coarse steps instead of every frame (pyqtgraph's advice: no
+autorange while streaming).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+
+MAX_POINTS = 1500          # curves are decimated to this many points before drawing
+
+
+def cache_axes(plot: pg.PlotItem) -> None:
+    """Render each axis once into a pixmap; it is redrawn only when its range changes."""
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+
+
+def nice_ceiling(x: float) -> float:
+    """The next of 1, 2, 5 × 10^k at or above x (x > 0)."""
+    if x <= 0 or not math.isfinite(x):
+        return 1.0
+    k = 10 ** math.floor(math.log10(x))
+    for m in (1, 2, 5, 10):
+        if m * k >= x:
+            return m * k
+    return 10 * k
+
+
+class SteppedRange:
+    """Keeps a plot's view range; widens it in coarse steps only when the data leave it."""
+
+    def __init__(self, plot: pg.PlotItem, x0: float = 0.0, grow_x: bool = True,
+                 grow_y: bool = True) -> None:
+        self.plot = plot
+        self.grow_x, self.grow_y = grow_x, grow_y
+        self.x0 = x0
+        self.reset()
+        plot.disableAutoRange()
+
+    def reset(self) -> None:
+        self.x = None
+        self.y = None
+
+    def update(self, x: np.ndarray | None, y: np.ndarray | None) -> None:
+        if self.grow_x and x is not None and len(x):
+            hi = float(np.nanmax(x))
+            if self.x is None or hi > self.x[1]:
+                self.x = (self.x0, nice_ceiling(max(hi, 1.0) * 1.05))
+                self.plot.setXRange(*self.x, padding=0)
+        if self.grow_y and y is not None and len(y):
+            finite = np.asarray(y, dtype=np.float64)
+            finite = finite[np.isfinite(finite)]
+            if finite.size == 0:
+                return
+            lo, hi = float(finite.min()), float(finite.max())
+            if self.y is None or lo < self.y[0] or hi > self.y[1]:
+                span = max(hi - lo, 1e-9)
+                lo_new = lo - 0.15 * span if self.y is None else min(self.y[0], lo - 0.15 * span)
+                hi_new = hi + 0.15 * span if self.y is None else max(self.y[1], hi + 0.15 * span)
+                self.y = (lo_new, hi_new)
+                self.plot.setYRange(*self.y, padding=0)
+
+
+def decimate(*columns: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, ...]:
+    """Every k-th row (always keeping the last) so a long history costs a bounded redraw."""
+    n = len(columns[0])
+    if n <= max_points:
+        return columns
+    idx = np.unique(np.append(np.linspace(0, n - 1, max_points).astype(np.int64), n - 1))
+    return tuple(c[idx] for c in columns)
+
+
+class Band:
+    """A filled band between two curves as one path item (cheaper than FillBetweenItem)."""
+
+    def __init__(self, plot: pg.PlotItem, brush) -> None:
+        self.item = QGraphicsPathItem()
+        self.item.setBrush(pg.mkBrush(brush))
+        self.item.setPen(pg.mkPen(None))
+        plot.addItem(self.item)
+
+    def set_data(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        if len(x) < 2:
+            self.item.setPath(pg.QtGui.QPainterPath())
+            return
+        xs = np.concatenate([x, x[::-1]])
+        ys = np.concatenate([hi, lo[::-1]])
+        self.item.setPath(pg.arrayToQPath(xs, ys, connect="all"))
+
+
+class Throttle:
+    """True at most ``hz`` times per second: for views that change slowly."""
+
+    def __init__(self, hz: float) -> None:
+        self.interval = 1.0 / hz
+        self.last = 0.0
+
+    def ready(self) -> bool:
+        now = time.perf_counter()
+        if now - self.last >= self.interval:
+            self.last = now
+            return True
+        return False
