@@ -191,7 +191,8 @@ class TrainingWorker:
                 if layer.running_history is not None:
                     layer.running_history = self._extend((name, i, "running"),
                                                          layer.running_history)
-        snap.extra.update(grid=self._grid, playing=msg["playing"], error=msg["error"])
+        snap.extra.update(grid=self._grid, playing=msg["playing"], error=msg["error"],
+                          run_id=msg["epoch"])
         return snap
 
     def _extend(self, key: tuple, rows: np.ndarray) -> np.ndarray:

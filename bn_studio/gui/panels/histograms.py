@@ -112,7 +112,7 @@ class HistogramsPanel(Panel):
     def on_snapshot(self, snap) -> None:
         self._last = snap
         self._build(len(snap.runs["bn"].layers))
-        key = (id(snap.z_edges), self.show_act.isChecked())
+        key = (snap.extra.get("run_id"), self.show_act.isChecked())
         if key != self._edges_key:          # new bins (reset): fix the x ranges once
             self._edges_key = key
             for i, row in enumerate(self.rows):

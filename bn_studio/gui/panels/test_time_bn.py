@@ -178,7 +178,7 @@ class TestTimeBNPanel(Panel):
             return
         f = layer.running_mean.size
         u = self.unit_box.value()
-        key = (id(self._snap.z_edges), self.layer_box.currentIndex(), u)
+        key = (self._snap.extra.get("run_id"), self.layer_box.currentIndex(), u)
         if key != self._range_key or self._snap.step < self._last_step:   # reset or new view
             self._range_key = key
             for r in self.ranges.values():
