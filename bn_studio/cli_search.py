@@ -1,0 +1,118 @@
+"""``bn-studio search``: a random (or grid) hyperparameter search from the command line."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+
+from bn_studio.core.search import (PARAM_NAMES, Param, Search, SearchSpace, SearchSpaceError,
+                                   SearchSpec, TrialStore, best_result, export_csv)
+
+
+def add_search_parser(sub, add_train_options) -> None:
+    p = sub.add_parser(
+        "search", help="random search of hyperparameters in worker processes",
+        description="Random search (or a grid, for comparison) on the right scale. Parameters: "
+                    f"{', '.join(PARAM_NAMES)}; scales: linear, int, log, one_minus_log, pow2, "
+                    "choice. Example: --param lr=log:1e-4:1 --param beta1=one_minus_log:0.9:0.999 "
+                    "--param hidden=int:50:100 --param bn=choice:0,1")
+    add_train_options(p)
+    s = p.add_argument_group("search")
+    s.add_argument("--trials", type=int, default=20, help="number of trials")
+    s.add_argument("--workers", type=int, default=None, help="worker processes (default: CPUs)")
+    s.add_argument("--strategy", choices=("random", "grid"), default="random")
+    s.add_argument("--param", action="append", default=[], metavar="NAME=SCALE:LOW:HIGH",
+                   help="a parameter to search (repeat for several)")
+    s.add_argument("--search-seed", type=int, default=None,
+                   help="seed of the trials' draws (default: --seed)")
+    s.add_argument("--out", metavar="FILE.sqlite", help="store trials in this SQLite file")
+    s.add_argument("--resume", action="store_true", help="continue the search in --out")
+    s.add_argument("--csv", metavar="FILE.csv", help="write one row per trial")
+    s.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run trials on a Dask distributed scheduler (needs 'distributed')")
+
+
+def run_search(args) -> int:
+    from bn_studio.cli import CliError, config_from_args, dataset_from_args
+    from bn_studio.core.datasets import split_and_standardize
+    if not args.param:
+        raise CliError("give at least one --param, e.g. --param lr=log:1e-4:1")
+    if args.resume and not args.out:
+        raise CliError("--resume needs --out FILE.sqlite")
+    if args.workers is not None and args.workers < 1:
+        raise CliError("--workers must be at least 1")
+    try:
+        space = SearchSpace([Param.parse(t) for t in args.param])
+        base = config_from_args(args)
+        spec = SearchSpec(space, args.trials, base,
+                          seed=args.seed if args.search_seed is None else args.search_seed,
+                          strategy=args.strategy)
+    except SearchSpaceError as e:
+        raise CliError(str(e)) from None
+    ds = dataset_from_args(args)
+    split = split_and_standardize(ds, seed=args.data_seed)
+    info = {"dataset": ds.name, "n": int(ds.X.shape[0]), "classes": ds.classes,
+            "noise": args.noise, "data_seed": args.data_seed}
+    if args.scheduler:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise CliError("--scheduler needs the optional 'distributed' package: "
+                           "pip install 'bn-studio[dask]'") from None
+    try:
+        store = TrialStore(args.out) if args.out else TrialStore()
+    except Exception as e:
+        raise CliError(f"cannot open {args.out}: {e}") from None
+    try:
+        search = Search(spec, split, workers=args.workers, store=store, resume=args.resume,
+                        scheduler=args.scheduler, dataset_info=info)
+    except SearchSpaceError as e:
+        raise CliError(str(e)) from None
+
+    t0 = time.perf_counter()
+    previous = signal.signal(signal.SIGINT, lambda *_: search.cancel())
+    try:
+        search.start()
+        while not search.join(0.2):
+            if not args.json:
+                pr = search.progress()
+                print(f"\r{pr.done}/{pr.total} done, {pr.running} running", end="",
+                      file=sys.stderr, flush=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if not args.json:
+        print(file=sys.stderr)
+    results = sorted(search.results, key=lambda r: r["trial"])
+    if search.error:
+        print(f"bn-studio: search stopped: {search.error}", file=sys.stderr)
+    if args.csv:
+        try:
+            export_csv(results, args.csv, [p.name for p in space])
+        except OSError as e:
+            raise CliError(f"cannot write {args.csv}: {e.strerror or e}") from None
+    counts = {s: sum(r["status"] == s for r in results) for s in
+              ("ok", "diverged", "failed", "cancelled")}
+    best = best_result(results)
+    out = {"trials": len(results), **counts,
+           "best": ({**best["params"], "val_loss": best["val_loss"],
+                     "val_accuracy": best["val_accuracy"], "seed": best["seed"],
+                     "trial": best["trial"]} if best else None),
+           "seconds": round(time.perf_counter() - t0, 3)}
+    if ds.skipped_rows:
+        out["skipped_rows"] = ds.skipped_rows
+    if args.json:
+        print(json.dumps(out))
+    else:
+        names = [p.name for p in space]
+        print("trial  status    " + "  ".join(f"{n:>10s}" for n in names) + "    val_loss  val_acc")
+        for r in results:
+            vals = "  ".join(f"{r['params'][n]:>10.4g}" if isinstance(r['params'][n], float)
+                             else f"{r['params'][n]!s:>10s}" for n in names)
+            vl = "" if r["val_loss"] is None else f"{r['val_loss']:.4f}"
+            va = "" if r["val_accuracy"] is None else f"{r['val_accuracy']:.3f}"
+            print(f"{r['trial']:5d}  {r['status']:9s} {vals}  {vl:>10s}  {va:>7s}")
+        print(json.dumps({k: out[k] for k in ("trials", "ok", "diverged", "failed", "best")}))
+    store.close()
+    return 130 if counts["cancelled"] else 0

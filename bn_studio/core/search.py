@@ -1,0 +1,723 @@
+"""Hyperparameter search: random (or grid) trials on the right scale, run in worker processes.
+
+The course's lesson, as code: sample at random rather than on a grid, and sample each
+hyperparameter on the scale where its effect is even — the learning rate log-uniformly,
+β of an EWMA as 1 − β on a log scale. Every trial's parameters and seed are drawn before any
+trial runs, so a result never depends on which worker ran it or when.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import multiprocessing as mp
+import os
+import sqlite3
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as wait_connections
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .trainer import TrainConfig, train_single  # noqa: F401  (TrainConfig: annotations)
+
+SCALES = ("linear", "int", "log", "one_minus_log", "pow2", "choice")
+PARAM_NAMES = ("lr", "beta1", "beta2", "momentum", "hidden", "layers", "batch", "l2", "decay",
+               "bn", "bn_decay")
+INTEGER_PARAMS = ("hidden", "layers", "batch", "bn")
+STATUSES = ("ok", "diverged", "failed", "cancelled")
+CANCEL_JOIN_S = 1.0
+
+
+class SearchSpaceError(ValueError):
+    """An impossible parameter range; the message is one line for the user."""
+
+
+# ---- parameters and spaces ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Param:
+    """One hyperparameter and the scale it is sampled on.
+
+    ``Param("lr", "log", 1e-4, 1)``, ``Param("beta", "one_minus_log", 0.9, 0.999)``,
+    ``Param("hidden", "int", 50, 100)``, ``Param("bn", "choice", [0, 1])``.
+    """
+
+    name: str
+    scale: str
+    low: float | list | tuple | None = None
+    high: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.scale not in SCALES:
+            raise SearchSpaceError(f"{self.name}: unknown scale {self.scale!r}; use one of "
+                                   f"{', '.join(SCALES)}")
+        if self.scale == "choice":
+            values = tuple(self.low) if isinstance(self.low, (list, tuple)) else ()
+            if not values:
+                raise SearchSpaceError(f"{self.name}: a choice needs at least one value")
+            object.__setattr__(self, "low", values)
+            return
+        try:
+            lo, hi = float(self.low), float(self.high)
+        except (TypeError, ValueError):
+            raise SearchSpaceError(f"{self.name}: low and high must be numbers") from None
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise SearchSpaceError(f"{self.name}: low and high must be finite")
+        if lo >= hi:
+            raise SearchSpaceError(f"{self.name}: low ({lo:g}) must be below high ({hi:g})")
+        if self.scale == "log" and lo <= 0:
+            raise SearchSpaceError(f"{self.name}: a log scale needs low > 0 (got {lo:g})")
+        if self.scale == "one_minus_log" and not (0 <= lo and hi < 1):
+            raise SearchSpaceError(f"{self.name}: 1 − β on a log scale needs 0 ≤ low < high < 1 "
+                                   f"(got {lo:g}..{hi:g})")
+        if self.scale in ("int", "pow2") and (lo != int(lo) or hi != int(hi)):
+            raise SearchSpaceError(f"{self.name}: {self.scale} bounds must be whole numbers")
+        if self.scale == "pow2":
+            if lo < 1 or 2 ** round(math.log2(lo)) != lo or 2 ** round(math.log2(hi)) != hi:
+                raise SearchSpaceError(f"{self.name}: pow2 bounds must be powers of two ≥ 1 "
+                                       f"(got {lo:g}..{hi:g})")
+        object.__setattr__(self, "low", lo)
+        object.__setattr__(self, "high", hi)
+
+    # The sampling axis: uniform on it is the right distribution for this parameter.
+    def to_unit(self, v):
+        v = np.asarray(v, dtype=np.float64)
+        if self.scale == "log":
+            return np.log10(v)
+        if self.scale == "one_minus_log":
+            return -np.log10(1.0 - v)
+        if self.scale == "pow2":
+            return np.log2(v)
+        if self.scale == "choice":
+            return np.array([self.low.index(x) for x in np.atleast_1d(v).tolist()],
+                            dtype=np.float64).reshape(v.shape)
+        return v
+
+    def from_unit(self, u):
+        u = np.asarray(u, dtype=np.float64)
+        if self.scale == "log":
+            return 10.0 ** u
+        if self.scale == "one_minus_log":
+            return 1.0 - 10.0 ** (-u)
+        if self.scale == "pow2":
+            return 2.0 ** np.round(u)
+        if self.scale == "int":
+            return np.round(u)
+        return u
+
+    @property
+    def unit_bounds(self) -> tuple[float, float]:
+        if self.scale == "choice":
+            return 0.0, float(len(self.low) - 1)
+        return float(self.to_unit(self.low)), float(self.to_unit(self.high))
+
+    def sample(self, rng: np.random.Generator, n: int) -> list:
+        if self.scale == "choice":
+            return [self.low[i] for i in rng.integers(0, len(self.low), n)]
+        if self.scale == "int":
+            return [int(v) for v in rng.integers(int(self.low), int(self.high) + 1, n)]
+        if self.scale == "pow2":
+            e = rng.integers(int(math.log2(self.low)), int(math.log2(self.high)) + 1, n)
+            return [int(2 ** k) for k in e]
+        a, b = self.unit_bounds
+        return [float(v) for v in self.from_unit(rng.uniform(a, b, n))]
+
+    def grid(self, k: int) -> list:
+        """``k`` values evenly spaced on the sampling axis (fewer if the scale has fewer)."""
+        if self.scale == "choice":
+            return list(self.low)[:max(1, k)] if k < len(self.low) else list(self.low)
+        a, b = self.unit_bounds
+        values = self.from_unit(np.linspace(a, b, max(1, k)) if k > 1 else [(a + b) / 2])
+        if self.scale in ("int", "pow2"):
+            return sorted({int(v) for v in values})
+        return [float(v) for v in values]
+
+    @property
+    def log_axis(self) -> bool:
+        """Whether plots of this parameter want a log axis."""
+        return self.scale in ("log", "pow2")
+
+    def describe(self) -> str:
+        if self.scale == "choice":
+            return f"{self.name}=choice:{','.join(str(v) for v in self.low)}"
+        return f"{self.name}={self.scale}:{self.low:g}:{self.high:g}"
+
+    def to_dict(self) -> dict:
+        if self.scale == "choice":
+            return {"name": self.name, "scale": "choice", "values": list(self.low)}
+        return {"name": self.name, "scale": self.scale, "low": self.low, "high": self.high}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Param":
+        if d.get("scale") == "choice":
+            return cls(d["name"], "choice", list(d["values"]))
+        return cls(d["name"], d["scale"], d["low"], d["high"])
+
+    @classmethod
+    def parse(cls, text: str) -> "Param":
+        """The command line's NAME=SCALE:LOW:HIGH, or NAME=choice:V1,V2,…"""
+        name, sep, rest = text.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise SearchSpaceError(f"--param must look like lr=log:1e-4:1, not {text!r}")
+        if name not in PARAM_NAMES:
+            raise SearchSpaceError(f"unknown parameter {name!r}; use one of "
+                                   f"{', '.join(PARAM_NAMES)}")
+        parts = rest.split(":")
+        scale = parts[0].strip()
+        if scale == "choice":
+            if len(parts) != 2 or not parts[1].strip():
+                raise SearchSpaceError(f"{name}: a choice looks like {name}=choice:0,1")
+            return cls(name, "choice", [_number(v) for v in parts[1].split(",")])
+        if len(parts) != 3:
+            raise SearchSpaceError(f"--param must look like {name}=SCALE:LOW:HIGH, not {text!r}")
+        try:
+            return cls(name, scale, float(parts[1]), float(parts[2]))
+        except ValueError:
+            raise SearchSpaceError(f"{name}: low and high must be numbers, not {text!r}") from None
+
+
+def _number(text: str):
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+class SearchSpace:
+    """A list of parameters; ``sample`` draws random trials, ``grid`` the comparison grid."""
+
+    def __init__(self, params: list[Param]) -> None:
+        names = [p.name for p in params]
+        if len(set(names)) != len(names):
+            raise SearchSpaceError("each parameter may appear only once")
+        if not params:
+            raise SearchSpaceError("a search needs at least one parameter")
+        self.params = list(params)
+
+    def __iter__(self):
+        return iter(self.params)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, SearchSpace) and self.to_list() == other.to_list()
+
+    def __getitem__(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def sample(self, n: int, seed: int = 0) -> list[dict]:
+        """``n`` random trials; the same seed gives the same list. Each parameter has its own
+        stream, so adding a parameter does not change the others' draws."""
+        columns = {p.name: p.sample(np.random.default_rng([seed, i, 11]), n)
+                   for i, p in enumerate(self.params)}
+        return [{name: columns[name][k] for name in columns} for k in range(n)]
+
+    def grid(self, n: int) -> list[dict]:
+        """About ``n`` trials on a grid: k values per axis with k^d ≤ n."""
+        d = len(self.params)
+        k = max(1, int(math.floor(n ** (1.0 / d) + 1e-9)))
+        axes = [p.grid(k) for p in self.params]
+        out = [{}]
+        for p, values in zip(self.params, axes):
+            out = [{**t, p.name: v} for t in out for v in values]
+        return out
+
+    def to_list(self) -> list[dict]:
+        return [p.to_dict() for p in self.params]
+
+    @classmethod
+    def from_list(cls, items: list[dict]) -> "SearchSpace":
+        return cls([Param.from_dict(d) for d in items])
+
+
+def distinct_values(trials: list[dict]) -> dict[str, int]:
+    """How many different values each parameter gets: a grid's weakness in one number."""
+    if not trials:
+        return {}
+    return {name: len({t[name] for t in trials}) for name in trials[0]}
+
+
+def decade_shares(values, low: float, high: float) -> list[tuple[float, float, float]]:
+    """(decade start, decade end, share of values) for each power of ten in [low, high]."""
+    v = np.asarray(values, dtype=np.float64)
+    edges = [low]
+    k = math.floor(math.log10(low)) + 1
+    while 10.0 ** k < high:
+        edges.append(10.0 ** k)
+        k += 1
+    edges.append(high)
+    counts, _ = np.histogram(v, bins=edges)
+    total = max(1, v.size)
+    return [(edges[i], edges[i + 1], counts[i] / total) for i in range(len(counts))]
+
+
+def narrow_space(space: SearchSpace, results: list[dict], region: dict | None = None,
+                 top_k: int | None = None, pad: float = 0.1) -> SearchSpace:
+    """Coarse to fine: the next round's space around a selected region or the k best trials.
+
+    ``region`` maps parameter names to (low, high) in parameter values; ``top_k`` takes the
+    best k finished trials by validation loss. Each parameter keeps its scale; the new range
+    spans the chosen trials, padded by ``pad`` of its width on the sampling axis, and never
+    leaves the old range.
+    """
+    chosen = [r for r in results if r.get("status") == "ok" and r.get("val_loss") is not None]
+    if region:
+        def inside(r):
+            return all(lo <= r["params"][n] <= hi for n, (lo, hi) in region.items()
+                       if n in r["params"])
+        chosen = [r for r in chosen if inside(r)]
+    if top_k:
+        chosen = sorted(chosen, key=lambda r: r["val_loss"])[:top_k]
+    if not chosen:
+        raise SearchSpaceError("no finished trial lies in the selection: nothing to narrow to")
+    new = []
+    for p in space:
+        values = [r["params"][p.name] for r in chosen]
+        if p.scale == "choice":
+            new.append(Param(p.name, "choice", [v for v in p.low if v in values]))
+            continue
+        u = p.to_unit(values)
+        a, b = float(u.min()), float(u.max())
+        ua, ub = p.unit_bounds
+        width = max(b - a, 0.05 * (ub - ua))
+        a, b = max(ua, a - pad * width), min(ub, b + pad * width)
+        lo, hi = float(p.from_unit(a)), float(p.from_unit(b))
+        if p.scale == "int":
+            lo, hi = math.floor(lo), math.ceil(hi)
+        if p.scale == "pow2":
+            lo, hi = 2 ** math.floor(math.log2(lo)), 2 ** math.ceil(math.log2(hi))
+        if lo >= hi:                 # all chosen trials share one value: keep a small range
+            lo, hi = p.low, p.high
+        new.append(Param(p.name, p.scale, lo, hi))
+    return SearchSpace(new)
+
+
+# ---- one trial ------------------------------------------------------------------------------
+def apply_params(base: TrainConfig, params: dict) -> tuple[TrainConfig, bool]:
+    """A TrainConfig with the trial's parameters, and whether the trial's net has BN."""
+    changes, bn = {}, True
+    hidden = list(base.hidden)
+    for name, value in params.items():
+        if name == "bn":
+            bn = bool(int(value))
+        elif name == "hidden":
+            hidden = [int(value)] * max(1, len(hidden))
+        elif name == "layers":
+            width = hidden[0] if hidden else 64
+            hidden = [width] * int(value)
+        elif name in ("batch",):
+            changes[name] = int(value)
+        else:
+            changes[name] = float(value)
+    changes["hidden"] = tuple(hidden)
+    return base.replace(**changes), bn
+
+
+def run_trial(split, base: TrainConfig, index: int, seed: int, params: dict) -> dict:
+    """Train one fresh network; never raises: a problem is a 'failed' result with its message."""
+    t0 = time.perf_counter()
+    out = {"trial": index, "seed": int(seed), "params": params, "status": "failed",
+           "val_loss": None, "val_accuracy": None, "diverged_at": None, "error": None,
+           "curve": None, "seconds": 0.0}
+    try:
+        config, bn = apply_params(base, params)
+        res = train_single(config.replace(seed=int(seed)), split, batch_norm=bn)
+        out.update(status=res["status"], val_loss=res["val_loss"],
+                   val_accuracy=res["val_accuracy"], diverged_at=res["diverged_at"],
+                   curve=res["curve"])
+    except Exception as e:
+        out["error"] = f"{e.__class__.__name__}: {e}"
+    out["seconds"] = round(time.perf_counter() - t0, 4)
+    return out
+
+
+# ---- the store ------------------------------------------------------------------------------
+class TrialStore:
+    """Finished trials in SQLite, one row each, written as they end (a crash loses at most the
+    trials that were running)."""
+
+    def __init__(self, path: str | os.PathLike = ":memory:") -> None:
+        self.path = str(path)
+        self.db = sqlite3.connect(self.path, check_same_thread=False)
+        self.lock = threading.Lock()
+        with self.lock, self.db:
+            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS trials (trial INTEGER PRIMARY KEY, seed INTEGER, "
+                "status TEXT, params TEXT, val_loss REAL, val_accuracy REAL, diverged_at "
+                "INTEGER, error TEXT, curve TEXT, seconds REAL)")
+
+    def spec(self) -> dict | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_spec(self, spec: dict) -> None:
+        with self.lock, self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('spec', ?)", (json.dumps(spec),))
+
+    def add(self, r: dict) -> None:
+        with self.lock, self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (r["trial"], r["seed"], r["status"], json.dumps(r["params"]), r["val_loss"],
+                 r["val_accuracy"], r["diverged_at"], r["error"], json.dumps(r["curve"]),
+                 r["seconds"]))
+
+    def results(self) -> list[dict]:
+        rows = self.db.execute("SELECT trial, seed, status, params, val_loss, val_accuracy, "
+                               "diverged_at, error, curve, seconds FROM trials ORDER BY trial")
+        return [{"trial": t, "seed": s, "status": st, "params": json.loads(p), "val_loss": vl,
+                 "val_accuracy": va, "diverged_at": d, "error": e, "curve": json.loads(c),
+                 "seconds": sec} for t, s, st, p, vl, va, d, e, c, sec in rows]
+
+    def finished(self) -> set[int]:
+        """Trials that need no re-run (a cancelled trial runs again on resume)."""
+        rows = self.db.execute("SELECT trial FROM trials WHERE status != 'cancelled'")
+        return {r[0] for r in rows}
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def export_csv(results: list[dict], path, param_names: list[str]) -> None:
+    """One row per trial: trial, seed, status, one column per param, val_loss, val_accuracy."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["trial", "seed", "status", *param_names, "val_loss", "val_accuracy"])
+        for r in sorted(results, key=lambda r: r["trial"]):
+            w.writerow([r["trial"], r["seed"], r["status"],
+                        *[r["params"].get(n, "") for n in param_names],
+                        "" if r["val_loss"] is None else r["val_loss"],
+                        "" if r["val_accuracy"] is None else r["val_accuracy"]])
+
+
+def best_result(results: list[dict]) -> dict | None:
+    ok = [r for r in results if r["status"] == "ok" and r["val_loss"] is not None]
+    return min(ok, key=lambda r: (r["val_loss"], r["trial"])) if ok else None
+
+
+# ---- running a search ----------------------------------------------------------------------
+@dataclass
+class SearchSpec:
+    """Everything that determines a search's trials (resume refuses a different one)."""
+
+    space: SearchSpace
+    trials: int
+    base: TrainConfig
+    seed: int = 0
+    strategy: str = "random"
+
+    def __post_init__(self) -> None:
+        if self.strategy not in ("random", "grid"):
+            raise SearchSpaceError("strategy must be random or grid")
+        if self.trials < 1:
+            raise SearchSpaceError("a search needs at least 1 trial")
+
+    def plan(self) -> list[tuple[int, int, dict]]:
+        """(trial index, seed, params) for every trial, all drawn before any runs."""
+        params = (self.space.sample(self.trials, self.seed) if self.strategy == "random"
+                  else self.space.grid(self.trials))
+        seeds = np.random.default_rng([self.seed, 23]).integers(0, 2**31 - 1, len(params))
+        return [(i, int(s), p) for i, (s, p) in enumerate(zip(seeds, params))]
+
+    def to_dict(self) -> dict:
+        return {"space": self.space.to_list(), "trials": self.trials,
+                "base": self.base.to_dict(), "seed": self.seed, "strategy": self.strategy}
+
+
+@dataclass
+class Progress:
+    done: int = 0
+    running: int = 0
+    remaining: int = 0
+    total: int = 0
+    eta_seconds: float | None = None
+    counts: dict = field(default_factory=lambda: {s: 0 for s in STATUSES})
+
+
+class Search:
+    """Runs a search's trials on worker processes (or a Dask cluster) from a background thread.
+
+    ``start()`` returns at once; ``poll()`` hands over the results finished since the last call;
+    ``progress()`` says how far it is; ``cancel()`` stops everything within about a second and
+    leaves no child process. ``run()`` does the same in the calling thread.
+    """
+
+    def __init__(self, spec: SearchSpec, split, *, workers: int | None = None,
+                 store: TrialStore | None = None, resume: bool = False,
+                 scheduler: str | None = None, dataset_info: dict | None = None,
+                 on_result: Callable[[dict], None] | None = None) -> None:
+        self.spec, self.split = spec, split
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.store = store or TrialStore()
+        self.scheduler = scheduler
+        self.on_result = on_result
+        stored = self.store.spec()
+        full_spec = {**spec.to_dict(), "data": dataset_info or {}}
+        if stored is not None and resume and stored != full_spec:
+            raise SearchSpaceError("--resume: this file holds a different search (space, "
+                                   "trials, settings or data differ); use a new --out file")
+        if stored is not None and not resume and self.store.results():
+            raise SearchSpaceError("the output file already holds a search; add --resume to "
+                                   "continue it or choose another --out file")
+        self.store.set_spec(full_spec)
+        done = self.store.finished() if resume else set()
+        full_plan = spec.plan()
+        self.total = len(full_plan)
+        self.plan = [t for t in full_plan if t[0] not in done]
+        self.results: list[dict] = [r for r in self.store.results() if r["trial"] in done]
+        self._new: list[dict] = []
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._running: dict = {}
+        self._t0 = None
+        self._finished_here = 0
+        self.error: str | None = None
+        self.finished = threading.Event()
+
+    # ---- control ---------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="bn-studio-search", daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return self.finished.is_set()
+
+    def poll(self) -> list[dict]:
+        with self._lock:
+            new, self._new = self._new, []
+        return new
+
+    def progress(self) -> Progress:
+        with self._lock:
+            done = len(self.results)
+            running = len(self._running)
+            counts = {s: sum(r["status"] == s for r in self.results) for s in STATUSES}
+        total = self.total
+        remaining = max(0, total - done - running)
+        eta = None
+        if self._t0 is not None and self._finished_here:
+            per_trial = (time.perf_counter() - self._t0) / self._finished_here
+            eta = per_trial * (remaining + running / 2)
+        return Progress(done, running, remaining, total, eta, counts)
+
+    def _record(self, r: dict) -> None:
+        self.store.add(r)
+        with self._lock:
+            self.results.append(r)
+            self._new.append(r)
+            self._finished_here += 1
+        if self.on_result is not None:
+            self.on_result(r)
+
+    # ---- the loop --------------------------------------------------------------------
+    def run(self) -> list[dict]:
+        self._t0 = time.perf_counter()
+        try:
+            if self.scheduler:
+                self._run_dask()
+            else:
+                self._run_processes()
+        except Exception as e:
+            self.error = f"{e.__class__.__name__}: {e}"
+            traceback.print_exc()
+        finally:
+            self.finished.set()
+        return sorted(self.results, key=lambda r: r["trial"])
+
+    def _run_processes(self) -> None:
+        pending = list(self.plan)
+        pool = _Pool(min(self.workers, max(1, len(pending))), self.split, self.spec.base)
+        try:
+            while (pending or pool.busy) and not self._cancel.is_set():
+                for w in pool.idle():
+                    if not pending:
+                        break
+                    trial = pending.pop(0)
+                    w.submit(trial)
+                    with self._lock:
+                        self._running[trial[0]] = trial
+                for w, result in pool.collect(timeout=0.1):
+                    with self._lock:
+                        self._running.pop(result["trial"], None)
+                    self._record(result)
+        finally:
+            running = pool.close()
+            for index, seed, params in running:
+                with self._lock:
+                    self._running.pop(index, None)
+                self._record({"trial": index, "seed": seed, "params": params,
+                              "status": "cancelled", "val_loss": None, "val_accuracy": None,
+                              "diverged_at": None, "error": None, "curve": None,
+                              "seconds": 0.0})
+
+    def _run_dask(self) -> None:
+        from distributed import Client, as_completed
+        client = self.scheduler if not isinstance(self.scheduler, str) else \
+            Client(self.scheduler, timeout="10s")
+        try:
+            split = client.scatter(self.split, broadcast=True)
+            futures = {}
+            for index, seed, params in self.plan:
+                f = client.submit(run_trial, split, self.spec.base, index, seed, params,
+                                  pure=False, key=f"bn-studio-trial-{index}-{time.time_ns()}")
+                futures[f] = (index, seed, params)
+                with self._lock:
+                    self._running[index] = (index, seed, params)
+            for f in as_completed(list(futures)):
+                if self._cancel.is_set():
+                    break
+                index, seed, params = futures[f]
+                try:
+                    r = f.result()
+                except Exception as e:
+                    r = {"trial": index, "seed": seed, "params": params, "status": "failed",
+                         "val_loss": None, "val_accuracy": None, "diverged_at": None,
+                         "error": f"{e.__class__.__name__}: {e}", "curve": None,
+                         "seconds": 0.0}
+                with self._lock:
+                    self._running.pop(index, None)
+                self._record(r)
+            if self._cancel.is_set():
+                client.cancel(list(futures))
+                for index, seed, params in list(self._running.values()):
+                    self._record({"trial": index, "seed": seed, "params": params,
+                                  "status": "cancelled", "val_loss": None,
+                                  "val_accuracy": None, "diverged_at": None, "error": None,
+                                  "curve": None, "seconds": 0.0})
+                with self._lock:
+                    self._running.clear()
+        finally:
+            if isinstance(self.scheduler, str):
+                client.close()
+
+
+# ---- worker processes ------------------------------------------------------------------------
+def _worker_main(conn, split, base) -> None:
+    """A worker: receive (index, seed, params), send back the result, until told to stop."""
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if task is None:
+            return
+        index, seed, params = task
+        try:
+            conn.send(run_trial(split, base, index, seed, params))
+        except (BrokenPipeError, OSError, KeyboardInterrupt):
+            return
+
+
+class _Worker:
+    def __init__(self, ctx, split, base) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, split, base),
+                                name="bn-studio-search-worker", daemon=True)
+        self.proc.start()
+        child.close()
+        self.task: tuple | None = None
+
+    def submit(self, task: tuple) -> None:
+        self.task = task
+        self.conn.send(task)
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+
+
+class _Pool:
+    """Our own small process pool: it knows which trial each worker runs, so a worker that
+    dies marks only its own trial failed and is replaced (a stock pool breaks entirely)."""
+
+    def __init__(self, n: int, split, base) -> None:
+        self.ctx = mp.get_context("spawn")
+        self.split, self.base = split, base
+        saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                 "MKL_NUM_THREADS")}
+        os.environ.update({k: "1" for k in saved})    # one BLAS thread per worker process
+        try:
+            self.workers = [_Worker(self.ctx, split, base) for _ in range(n)]
+        finally:
+            for k, v in saved.items():
+                os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+    @property
+    def busy(self) -> bool:
+        return any(w.task is not None for w in self.workers)
+
+    def idle(self) -> list[_Worker]:
+        return [w for w in self.workers if w.task is None]
+
+    def collect(self, timeout: float) -> list[tuple[_Worker, dict]]:
+        busy = [w for w in self.workers if w.task is not None]
+        if not busy:
+            return []
+        handles = {w.conn: w for w in busy}
+        handles.update({w.proc.sentinel: w for w in busy})
+        out = []
+        for ready in wait_connections(list(handles), timeout):
+            w = handles[ready]
+            if w.task is None:
+                continue
+            if ready is w.conn:
+                try:
+                    out.append((w, w.conn.recv()))
+                    w.task = None
+                    continue
+                except (EOFError, OSError):
+                    pass
+            if not w.proc.is_alive() or ready is not w.conn:
+                out.append((w, self._died(w)))
+        return out
+
+    def _died(self, w: _Worker) -> dict:
+        """The worker's process ended mid-trial: the trial failed, a fresh worker replaces it."""
+        w.proc.join(0.5)
+        index, seed, params = w.task
+        code = w.proc.exitcode
+        result = {"trial": index, "seed": seed, "params": params, "status": "failed",
+                  "val_loss": None, "val_accuracy": None, "diverged_at": None,
+                  "error": f"worker process died (exit code {code})", "curve": None,
+                  "seconds": 0.0}
+        w.task = None
+        self.workers[self.workers.index(w)] = _Worker(self.ctx, self.split, self.base)
+        return result
+
+    def close(self) -> list[tuple]:
+        """Stop every worker (terminate the busy ones); returns the trials that were running."""
+        running = [w.task for w in self.workers if w.task is not None]
+        for w in self.workers:
+            if w.task is None:
+                w.stop()
+            else:
+                w.proc.terminate()
+        deadline = time.perf_counter() + CANCEL_JOIN_S
+        for w in self.workers:
+            w.proc.join(max(0.05, deadline - time.perf_counter()))
+            if w.proc.is_alive():
+                w.proc.kill()
+                w.proc.join(0.5)
+            w.conn.close()
+        return running
