@@ -177,9 +177,10 @@ class Param:
         if len(parts) != 3:
             raise SearchSpaceError(f"--param must look like {name}=SCALE:LOW:HIGH, not {text!r}")
         try:
-            return cls(name, scale, float(parts[1]), float(parts[2]))
+            low, high = float(parts[1]), float(parts[2])
         except ValueError:
             raise SearchSpaceError(f"{name}: low and high must be numbers, not {text!r}") from None
+        return cls(name, scale, low, high)
 
 
 def _number(text: str):

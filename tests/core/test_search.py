@@ -1,0 +1,257 @@
+"""Search: samplers on the right scale, refused ranges, determinism, workers, store, cancel."""
+
+import json
+import multiprocessing as mp
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from bn_studio.core.datasets import make_dataset, split_and_standardize
+from bn_studio.core.search import (Param, Search, SearchSpace, SearchSpaceError, SearchSpec,
+                                   TrialStore, apply_params, decade_shares, distinct_values,
+                                   export_csv, narrow_space)
+from bn_studio.core.trainer import TrainConfig
+
+N = 4000
+
+
+def test_log_scale_puts_a_quarter_in_each_decade():
+    lr = [t["lr"] for t in SearchSpace([Param("lr", "log", 1e-4, 1.0)]).sample(N, seed=1)]
+    shares = [s for _, _, s in decade_shares(lr, 1e-4, 1.0)]
+    assert len(shares) == 4
+    np.testing.assert_allclose(shares, 0.25, atol=0.03)
+
+
+def test_uniform_scale_puts_90_percent_in_the_top_decade():
+    lr = [t["lr"] for t in SearchSpace([Param("lr", "linear", 1e-4, 1.0)]).sample(N, seed=1)]
+    assert abs(np.mean(np.array(lr) >= 0.1) - 0.9) < 0.03
+
+
+def test_one_minus_beta_log_scale_puts_half_above_099():
+    b = np.array([t["b"] for t in
+                  SearchSpace([Param("b", "one_minus_log", 0.9, 0.999)]).sample(N, seed=2)])
+    assert b.min() >= 0.9 and b.max() <= 0.999
+    assert abs(np.mean(b >= 0.99) - 0.5) < 0.03
+
+
+def test_int_is_inclusive_and_uniform():
+    h = np.array([t["h"] for t in SearchSpace([Param("h", "int", 50, 100)]).sample(N, seed=3)])
+    assert h.min() == 50 and h.max() == 100
+    assert set(np.unique(h)) == set(range(50, 101))
+    assert all(isinstance(v, int) for v in h.tolist())
+
+
+def test_pow2_and_choice():
+    s = SearchSpace([Param("batch", "pow2", 8, 256), Param("bn", "choice", [0, 1])])
+    trials = s.sample(500, seed=4)
+    assert {t["batch"] for t in trials} == {8, 16, 32, 64, 128, 256}
+    assert {t["bn"] for t in trials} == {0, 1}
+
+
+@pytest.mark.parametrize("args, words", [
+    (("lr", "log", 1.0, 0.1), "below high"),
+    (("lr", "log", 0.0, 1.0), "low > 0"),
+    (("lr", "log", -1.0, 1.0), "low > 0"),
+    (("b", "one_minus_log", 0.9, 1.0), "< 1"),
+    (("b", "one_minus_log", 0.9, 1.5), "< 1"),
+    (("h", "int", 1.5, 4), "whole numbers"),
+    (("batch", "pow2", 3, 64), "powers of two"),
+    (("x", "cubic", 1, 2), "unknown scale"),
+    (("x", "choice", []), "at least one value"),
+])
+def test_impossible_ranges_are_refused(args, words):
+    with pytest.raises(SearchSpaceError, match=words):
+        Param(*args)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("lr", "look like"), ("nope=log:1:2", "unknown parameter"), ("lr=log:1", "look like"),
+    ("lr=log:a:b", "numbers"), ("lr=log:1:0.1", "below"), ("bn=choice:", "choice looks like"),
+])
+def test_cli_parameter_syntax_errors(text, words):
+    with pytest.raises(SearchSpaceError, match=words):
+        Param.parse(text)
+
+
+def test_parse_round_trip():
+    assert Param.parse("lr=log:1e-3:100") == Param("lr", "log", 1e-3, 100)
+    assert Param.parse("bn=choice:0,1") == Param("bn", "choice", [0, 1])
+
+
+def test_same_seed_same_trials_other_seed_other_trials():
+    s = SearchSpace([Param("lr", "log", 1e-4, 1), Param("hidden", "int", 50, 100)])
+    assert s.sample(10, seed=5) == s.sample(10, seed=5)
+    assert s.sample(10, seed=5) != s.sample(10, seed=6)
+
+
+def test_grid_tries_few_distinct_values_random_tries_many():
+    s = SearchSpace([Param("lr", "log", 1e-4, 1), Param("beta1", "one_minus_log", 0.9, 0.999)])
+    grid = s.grid(25)
+    assert len(grid) == 25 and distinct_values(grid) == {"lr": 5, "beta1": 5}
+    assert distinct_values(s.sample(25, seed=0)) == {"lr": 25, "beta1": 25}
+    lrs = sorted({t["lr"] for t in grid})
+    np.testing.assert_allclose(np.diff(np.log10(lrs)), 1.0)     # evenly spaced on a log axis
+
+
+def test_narrow_space_keeps_scales_and_shrinks():
+    s = SearchSpace([Param("lr", "log", 1e-4, 1), Param("hidden", "int", 16, 64),
+                     Param("bn", "choice", [0, 1])])
+    results = [{"status": "ok", "val_loss": float(i), "params": p}
+               for i, p in enumerate(s.sample(40, seed=1))]
+    best = sorted(results, key=lambda r: r["val_loss"])[:5]
+    new = narrow_space(s, results, top_k=5)
+    for p_old, p_new in zip(s, new):
+        assert p_old.scale == p_new.scale
+    lr = [r["params"]["lr"] for r in best]
+    assert new["lr"].low <= min(lr) and new["lr"].high >= max(lr)
+    assert new["lr"].low >= 1e-4 and new["lr"].high <= 1
+    assert np.log10(new["lr"].high / new["lr"].low) < 4
+    region = narrow_space(s, results, region={"lr": (1e-3, 1e-2)})
+    assert region["lr"].low >= 1e-3 * 0.5 and region["lr"].high <= 1e-2 * 2
+    with pytest.raises(SearchSpaceError, match="nothing to narrow"):
+        narrow_space(s, results, region={"lr": (5.0, 6.0)})
+
+
+def test_apply_params_maps_names_onto_the_config():
+    cfg, bn = apply_params(TrainConfig(hidden=(8, 8)), {"lr": 0.1, "hidden": 32, "layers": 3,
+                                                        "bn": 0, "batch": 16.0})
+    assert cfg.hidden == (32, 32, 32) and cfg.lr == 0.1 and cfg.batch == 16 and bn is False
+
+
+# ---- running searches ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def split():
+    return split_and_standardize(make_dataset("moons", n=200, seed=0), seed=0)
+
+
+BASE = TrainConfig(hidden=(8,), optimizer="sgd", steps=60, eval_every=20)
+SPACE = SearchSpace([Param("lr", "log", 1e-2, 1e3), Param("hidden", "int", 4, 12)])
+
+
+def run(split, workers, trials=6, **kw):
+    s = Search(SearchSpec(SPACE, trials, BASE, seed=3), split, workers=workers, **kw)
+    return s.run(), s
+
+
+def strip(results):
+    return [{k: r[k] for k in ("trial", "seed", "params", "status", "val_loss", "diverged_at")}
+            for r in results]
+
+
+def test_one_and_two_workers_give_identical_trials(split):
+    one, _ = run(split, 1)
+    two, _ = run(split, 2)
+    assert strip(one) == strip(two)
+    assert {r["status"] for r in one} <= {"ok", "diverged"}
+
+
+def test_divergent_learning_rate_is_recorded_as_diverged(split):
+    space = SearchSpace([Param("lr", "log", 1e6, 1e7)])
+    s = Search(SearchSpec(space, 2, BASE.replace(hidden=(16, 16)), seed=0), split, workers=1)
+    results = s.run()
+    assert [r["status"] for r in results] == ["diverged", "diverged"]
+    assert all(r["diverged_at"] >= 1 for r in results)
+
+
+def test_store_resume_and_csv(split, tmp_path):
+    db = tmp_path / "s.sqlite"
+    spec = SearchSpec(SPACE, 6, BASE.replace(steps=2000), seed=3)
+    s = Search(spec, split, workers=2, store=TrialStore(db))
+    s.start()
+    deadline = time.time() + 60
+    while len(s.results) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    s.cancel()
+    assert s.join(10)
+    first = {r["trial"]: r for r in s.results if r["status"] != "cancelled"}
+    assert 2 <= len(first) < 6
+    s.store.close()
+    again = Search(spec, split, workers=2, store=TrialStore(db), resume=True)
+    assert all(t[0] not in first for t in again.plan)          # finished trials are not re-run
+    results = again.run()
+    assert len(results) == 6 and {r["status"] for r in results} <= {"ok", "diverged"}
+    for i, r in first.items():
+        assert next(x for x in results if x["trial"] == i)["val_loss"] == r["val_loss"]
+    with pytest.raises(SearchSpaceError, match="different search"):
+        Search(SearchSpec(SPACE, 7, BASE, seed=3), split, store=TrialStore(db), resume=True)
+    with pytest.raises(SearchSpaceError, match="already holds"):
+        Search(spec, split, store=TrialStore(db))
+    out = tmp_path / "t.csv"
+    export_csv(results, out, ["lr", "hidden"])
+    lines = out.read_text().splitlines()
+    assert lines[0] == "trial,seed,status,lr,hidden,val_loss,val_accuracy"
+    assert len(lines) == 7
+
+
+def children():
+    return [p for p in mp.active_children() if p.name == "bn-studio-search-worker"]
+
+
+def test_cancel_stops_within_two_seconds_and_leaves_no_child(split):
+    s = Search(SearchSpec(SPACE, 8, BASE.replace(steps=200000), seed=1), split, workers=2)
+    s.start()
+    deadline = time.time() + 30
+    while s.progress().running < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    t0 = time.perf_counter()
+    s.cancel()
+    assert s.join(5)
+    assert time.perf_counter() - t0 < 2.0
+    assert children() == []
+    assert {r["status"] for r in s.results} == {"cancelled"}
+
+
+def test_killed_worker_fails_its_trial_and_the_search_goes_on(split):
+    s = Search(SearchSpec(SPACE, 4, BASE.replace(steps=3000), seed=2), split, workers=2)
+    s.start()
+    deadline = time.time() + 30
+    while not children() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(children()[0].pid, signal.SIGKILL)
+    assert s.join(120)
+    statuses = [r["status"] for r in s.results]
+    assert len(statuses) == 4
+    assert statuses.count("failed") == 1
+    failed = next(r for r in s.results if r["status"] == "failed")
+    assert "died" in failed["error"]
+    assert children() == []
+
+
+def test_dask_local_cluster_runs_the_same_trials(split):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        s = Search(SearchSpec(SPACE, 4, BASE, seed=3), split, scheduler=client)
+        dask_results = s.run()
+    local, _ = run(split, 2, trials=4)
+    assert strip(dask_results) == strip(local)
+
+
+def test_cli_search_json(tmp_path, capsys):
+    from bn_studio.cli import main
+    code = main(["search", "--dataset", "moons", "--n", "200", "--trials", "6", "--workers", "2",
+                 "--optimizer", "sgd", "--steps", "80", "--hidden", "8",
+                 "--param", "lr=log:1e-2:1e4", "--param", "hidden=int:4:16",
+                 "--csv", str(tmp_path / "o.csv"), "--out", str(tmp_path / "o.sqlite"), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["trials"] == 6 and out["failed"] == 0 and out["ok"] + out["diverged"] == 6
+    assert set(out["best"]) >= {"lr", "hidden", "val_loss", "val_accuracy", "seed"}
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--param", "lr=log:0:1"], "low > 0"),
+    (["--param", "beta1=one_minus_log:0.9:1.2"], "< 1"),
+    ([], "at least one --param"),
+])
+def test_cli_bad_ranges_exit_2(capsys, argv, words):
+    from bn_studio.cli import main
+    code = main(["search", "--dataset", "moons", "--trials", "2", *argv, "--json"])
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and "Traceback" not in err
