@@ -254,6 +254,8 @@ class TestTimeBNPanel(Panel):
             p = res.get(f"eval_{name}")
             if p is None:
                 continue
+            if len(p) != len(names):        # a snapshot from before a dataset switch
+                continue
             if not np.all(np.isfinite(p)):
                 lines.append(f"<span style='color:{RUN_COLORS[name]}'>{RUN_LABELS[name]}</span>:"
                              " diverged, no prediction")
