@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         tb.setObjectName("transport")
         tb.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.addToolBar(Qt.TopToolBarArea, tb)
-        self.act_play = QAction("▶ Play", self, checkable=True)
+        self.act_play = QAction("Play", self, checkable=True)
         self.act_play.setShortcut(QKeySequence(Qt.Key_Space))
         self.act_play.setToolTip("Train both nets continuously (Space)")
         self.act_play.triggered.connect(lambda on: self.model.play() if on else self.model.pause())
@@ -103,7 +103,10 @@ class MainWindow(QMainWindow):
         self.act_reset.setShortcut(QKeySequence(Qt.Key_R))
         self.act_reset.setToolTip("New initial weights from the seed; step 0 (R)")
         self.act_reset.triggered.connect(self.model.reset)
-        for a in (self.act_play, self.act_step, self.act_reset):
+        from .resources import toolbar_icon
+        for a, icon in ((self.act_play, "play"), (self.act_step, "step"),
+                        (self.act_reset, "reset")):
+            a.setIcon(toolbar_icon(icon))
             tb.addAction(a)
         tb.addSeparator()
         self.speed = QComboBox(self)
@@ -406,8 +409,10 @@ class MainWindow(QMainWindow):
 
     # ---- reacting -----------------------------------------------------------------------
     def _on_playing(self, playing: bool) -> None:
+        from .resources import toolbar_icon
         self.act_play.setChecked(playing)
-        self.act_play.setText("⏸ Pause" if playing else "▶ Play")
+        self.act_play.setText("Pause" if playing else "Play")
+        self.act_play.setIcon(toolbar_icon("pause" if playing else "play"))
 
     def _on_snapshot(self, snap) -> None:
         parts = [f"step {snap.step}"]
