@@ -37,6 +37,12 @@ def run_app(argv: list[str] | None = None) -> int:
         box.open()
 
     install_excepthook(show_error)
+    import logging
+
+    from .logs import StatusBridge
+    bridge = StatusBridge()                  # warnings and errors also reach the status bar
+    bridge.record.connect(lambda text: win.statusBar().showMessage(text, 10000))
+    logging.getLogger().addHandler(bridge)
     win.show()
     return app.exec()
 
