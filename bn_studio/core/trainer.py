@@ -242,6 +242,16 @@ class TwinTrainer:
                         [self.step_count], hl.bn.batch_mean, hl.bn.batch_var,
                         hl.bn.running_mean, hl.bn.running_var)))
 
+    def shift_inputs(self, offset) -> None:
+        """Covariate shift: add a constant to every input from now on, without a reset.
+
+        Z = (X + c)·W = X·W + c·W shifts each first-layer unit by a constant, which batch norm
+        removes exactly (BN(Z + c) = BN(Z)); the net without BN sees new inputs.
+        """
+        c = np.asarray(offset, dtype=self.X_train.dtype).reshape(1, -1)
+        self.X_train = self.X_train + c
+        self.X_val = self.X_val + c
+
     def _choose_bins(self) -> None:
         """Fix histogram bins from the untrained nets on one batch; they stay put until reset."""
         X = self.X_train[: max(2, min(256, self.X_train.shape[0]))]

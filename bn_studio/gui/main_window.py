@@ -30,6 +30,7 @@ PANEL_CLASSES = [
     ("test_time_bn", "TestTimeBNPanel"),
     ("softmax_inspector", "SoftmaxInspectorPanel"),
     ("tuning", "TuningPanel"),
+    ("lessons", "LessonsPanel"),
 ]
 
 DOCK_WIDTH_LEFT_PX = 330
@@ -82,7 +83,10 @@ class MainWindow(QMainWindow):
         self._save_settings_on_close = restore
         if restore:
             from . import settings
+            first_launch = not settings.has_saved_state()
             settings.restore_window(self)
+            if first_launch and "lessons" in self.panels:
+                self.show_start_page()
         self.model.reset()
 
     # ---- building ---------------------------------------------------------------------
@@ -140,7 +144,10 @@ class MainWindow(QMainWindow):
             dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
                              | QDockWidget.DockWidgetClosable)
             self.addDockWidget(areas[panel.area], dock)
-            if panel.area in first_in_area and panel.area != "left":
+            partner = self.docks.get(getattr(panel, "tabify_with", ""))
+            if partner is not None:
+                self.tabifyDockWidget(partner, dock)
+            elif panel.area in first_in_area and panel.area != "left":
                 self.tabifyDockWidget(first_in_area[panel.area], dock)
             first_in_area.setdefault(panel.area, dock)
             self.docks[panel.name] = dock
@@ -206,6 +213,15 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         self._action(view, "Reset layout", self.reset_layout, None,
                      "Put every panel back where it was on first launch")
+        lessons = self.panels.get("lessons")
+        if lessons is not None:
+            menu = bar.addMenu("&Lessons")
+            self._action(menu, "Start page", lambda: self.show_start_page())
+            menu.addSeparator()
+            from bn_studio.core.lessons import LESSONS
+            for les in LESSONS:
+                self._action(menu, les.title, lambda _=False, i=les.id: self.start_lesson(i),
+                             None, les.intro)
         data = bar.addMenu("&Data")
         for i, name in enumerate(DATASETS, start=1):
             self._action(data, f"&{i} {name}", lambda _=False, n=name: self.select_dataset(n),
@@ -231,6 +247,20 @@ class MainWindow(QMainWindow):
         return a
 
     # ---- menu actions -------------------------------------------------------------------
+    def raise_panel(self, name: str) -> None:
+        dock = self.docks.get(name)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+
+    def start_lesson(self, lesson_id: str) -> None:
+        self.raise_panel("lessons")
+        self.panels["lessons"].start(lesson_id)
+
+    def show_start_page(self) -> None:
+        self.raise_panel("lessons")
+        self.panels["lessons"]._show_welcome()
+
     def select_dataset(self, name: str) -> None:
         panel = self.panels.get("datasets")
         if panel is not None and hasattr(panel, "select_dataset"):

@@ -139,6 +139,17 @@ class StudioModel(QObject):
     def set_speed(self, steps_per_second: float | None) -> None:
         self.worker.set_speed(steps_per_second)
 
+    def shift_inputs(self, offset) -> None:
+        """Covariate shift without a reset: the nets keep training on moved inputs."""
+        import dataclasses
+        c = np.asarray(offset, dtype=np.float64).reshape(1, 2)
+        self.split = dataclasses.replace(self.split, X_train=self.split.X_train + c,
+                                         X_val=self.split.X_val + c)
+        self.worker.shift_inputs(c[0])
+        self.datasetChanged.emit(self.split)
+        self.message.emit(f"Inputs shifted by ({c[0, 0]:+.1f}, {c[0, 1]:+.1f}): a covariate "
+                          "shift, training goes on")
+
     def select_point(self, xy) -> None:
         self.selected_point = np.asarray(xy, dtype=np.float64).reshape(2)
         self.pointSelected.emit(self.selected_point)

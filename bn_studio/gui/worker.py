@@ -104,6 +104,10 @@ class TrainingWorker:
         self.steps_per_second = steps_per_second
         self._send("speed", steps_per_second)
 
+    def shift_inputs(self, offset) -> None:
+        """Covariate shift: every input moves by ``offset`` from now on (no reset)."""
+        self._send("shift", tuple(float(v) for v in offset))
+
     def set_max_steps(self, max_steps: int | None) -> None:
         """Pause by itself once the step counter reaches ``max_steps`` (None: never)."""
         self._send("max_steps", max_steps)
@@ -268,6 +272,13 @@ class _Child:
             if self.trainer is not None:
                 for _ in range(arg):
                     self.trainer.step()
+                self.grid_dirty = True
+                self.publish(force=True)
+        elif cmd == "shift":
+            if self.trainer is not None:
+                self.trainer.shift_inputs(arg)
+                x0, x1, y0, y1 = self.extent
+                self.extent = (x0 + arg[0], x1 + arg[0], y0 + arg[1], y1 + arg[1])
                 self.grid_dirty = True
                 self.publish(force=True)
         elif cmd == "speed":

@@ -160,3 +160,19 @@ def test_network_pickles_with_identical_outputs():
     np.testing.assert_array_equal(copy.bn_layers[0].running_var, net.bn_layers[0].running_var)
     copy.flat_params[:] = 0     # the copy's parameters are still views of its flat buffer
     assert np.all(copy.hidden[0].dense.params["W"] == 0)
+
+
+def test_input_shift_is_invisible_to_the_first_bn_layer(split):
+    """Covariate shift: BN(Z + c) = BN(Z), so the BN net's first normalised layer is unchanged."""
+    t = TwinTrainer(TrainConfig(hidden=(8,), dtype="float64"), split)
+    X = t.X_train[:32]
+    bn_net, plain = t.runs["bn"].net, t.runs["no_bn"].net
+    bn_net.forward(X)
+    plain.forward(X)
+    before_bn, before_plain = bn_net.hidden[0].Z_tilde.copy(), plain.hidden[0].Z.copy()
+    bn_net.forward(X + 2.0)
+    plain.forward(X + 2.0)
+    np.testing.assert_allclose(bn_net.hidden[0].Z_tilde, before_bn, atol=1e-9)
+    assert np.abs(plain.hidden[0].Z - before_plain).max() > 0.1
+    t.shift_inputs([2.0, -1.0])
+    np.testing.assert_allclose(t.X_train[:32], X + [2.0, -1.0])
