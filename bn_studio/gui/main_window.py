@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QToolBar, QWidget)
+                               QMessageBox, QScrollArea, QToolBar, QWidget)
 
 from bn_studio.core.datasets import DATASETS
 from bn_studio.workspace import WorkspaceError, load_workspace, save_workspace
@@ -140,7 +140,16 @@ class MainWindow(QMainWindow):
                 continue
             dock = QDockWidget(panel.title, self)
             dock.setObjectName(f"dock_{panel.name}")
-            dock.setWidget(panel)
+            if panel.area == "left":
+                # Control panels scroll rather than overlap their neighbours when space is short.
+                scroll = QScrollArea()
+                scroll.setWidgetResizable(True)
+                scroll.setFrameShape(QScrollArea.NoFrame)
+                scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+                scroll.setWidget(panel)
+                dock.setWidget(scroll)
+            else:
+                dock.setWidget(panel)
             dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
                              | QDockWidget.DockWidgetClosable)
             self.addDockWidget(areas[panel.area], dock)
