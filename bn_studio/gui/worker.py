@@ -187,14 +187,7 @@ class TrainingWorker:
         if msg["grid"] is not None:
             self._grid = msg["grid"]
         snap: Snapshot = msg["snapshot"]
-        for name, run in snap.runs.items():
-            run.train_curve = self._extend((name, "train"), run.train_curve)
-            run.eval_curve = self._extend((name, "eval"), run.eval_curve)
-            for i, layer in enumerate(run.layers):
-                layer.bands = self._extend((name, i, "bands"), layer.bands)
-                if layer.running_history is not None:
-                    layer.running_history = self._extend((name, i, "running"),
-                                                         layer.running_history)
+        _map_histories(snap, self._extend)
         snap.extra.update(grid=self._grid, playing=msg["playing"], error=msg["error"],
                           run_id=msg["epoch"])
         return snap
@@ -319,14 +312,7 @@ class _Child:
         if force or self.grid_dirty or now - self.grid_time >= GRID_INTERVAL_S:
             grid = self.decision_grid(snap)
             self.grid_time, self.grid_dirty = now, False
-        for name, run in snap.runs.items():
-            run.train_curve = self.delta((name, "train"), run.train_curve)
-            run.eval_curve = self.delta((name, "eval"), run.eval_curve)
-            for i, layer in enumerate(run.layers):
-                layer.bands = self.delta((name, i, "bands"), layer.bands)
-                if layer.running_history is not None:
-                    layer.running_history = self.delta((name, i, "running"),
-                                                       layer.running_history)
+        _map_histories(snap, self.delta)
         self.out.send({"seq": self.seq, "epoch": self.epoch, "snapshot": snap, "grid": grid,
                        "playing": self.playing, "error": self.error})
 
@@ -347,6 +333,18 @@ class _Child:
                 p = run.net.predict_proba(pts)
             probs[name] = p.reshape(GRID_RESOLUTION, GRID_RESOLUTION, -1).astype(np.float32)
         return {"extent": self.extent, "probs": probs, "step": snap.step}
+
+
+def _map_histories(snap: Snapshot, fn) -> None:
+    """Replace every growing history in ``snap`` by ``fn(key, rows)``: the child sends only
+    new rows (fn = delta), the receiver appends them and puts full views back (fn = extend)."""
+    for name, run in snap.runs.items():
+        run.train_curve = fn((name, "train"), run.train_curve)
+        run.eval_curve = fn((name, "eval"), run.eval_curve)
+        for i, layer in enumerate(run.layers):
+            layer.bands = fn((name, i, "bands"), layer.bands)
+            if layer.running_history is not None:
+                layer.running_history = fn((name, i, "running"), layer.running_history)
 
 
 def _child_main(cmd_conn, out_conn) -> None:
