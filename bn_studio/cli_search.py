@@ -8,7 +8,8 @@ import sys
 import time
 
 from bn_studio.core.search import (PARAM_NAMES, Param, Search, SearchSpace, SearchSpaceError,
-                                   SearchSpec, TrialStore, best_result, export_csv)
+                                   SearchSpec, TrialStore, best_result, export_csv,
+                                   split_fingerprint)
 
 
 def add_search_parser(sub, add_train_options) -> None:
@@ -53,23 +54,49 @@ def run_search(args) -> int:
         raise CliError(str(e)) from None
     ds = dataset_from_args(args)
     split = split_and_standardize(ds, seed=args.data_seed)
-    info = {"dataset": ds.name, "n": int(ds.X.shape[0]), "classes": ds.classes,
-            "noise": args.noise, "data_seed": args.data_seed}
-    if args.scheduler:
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            raise CliError("--scheduler needs the optional 'distributed' package: "
-                           "pip install 'bn-studio[dask]'") from None
+    info = {"dataset": ds.name, "n": int(ds.X.shape[0]), "classes": int(ds.classes),
+            "noise": args.noise, "data_seed": args.data_seed,
+            "sha1": split_fingerprint(split)}
     try:
         store = TrialStore(args.out) if args.out else TrialStore()
     except Exception as e:
         raise CliError(f"cannot open {args.out}: {e}") from None
+    client = connect_scheduler(args.scheduler) if args.scheduler else None
     try:
         search = Search(spec, split, workers=args.workers, store=store, resume=args.resume,
-                        scheduler=args.scheduler, dataset_info=info)
+                        scheduler=client, dataset_info=info)
     except SearchSpaceError as e:
+        _close(client, store)
         raise CliError(str(e)) from None
+    try:
+        return _run(args, search, space, ds)
+    finally:
+        _close(client, store)
+
+
+def connect_scheduler(address: str):
+    """A Dask client for ``--scheduler``, or a one-line CliError (exit status 2)."""
+    from bn_studio.cli import CliError
+    try:
+        from distributed import Client
+    except ImportError:
+        raise CliError("--scheduler needs the optional 'distributed' package: "
+                       "pip install 'bn-studio[dask]'") from None
+    try:
+        return Client(address, timeout="10s")
+    except Exception as e:
+        why = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+        raise CliError(f"cannot reach the Dask scheduler at {address}: {why}") from None
+
+
+def _close(client, store) -> None:
+    if client is not None:
+        client.close()
+    store.close()
+
+
+def _run(args, search: Search, space: SearchSpace, ds) -> int:
+    from bn_studio.cli import CliError
 
     t0 = time.perf_counter()
     previous = signal.signal(signal.SIGINT, lambda *_: search.cancel())
@@ -86,16 +113,16 @@ def run_search(args) -> int:
         print(file=sys.stderr)
     results = sorted(search.results, key=lambda r: r["trial"])
     if search.error:
-        print(f"bn-studio: search stopped: {search.error}", file=sys.stderr)
+        print(f"bn-studio: the search stopped: {search.error}", file=sys.stderr)
     if args.csv:
         try:
             export_csv(results, args.csv, [p.name for p in space])
         except OSError as e:
             raise CliError(f"cannot write {args.csv}: {e.strerror or e}") from None
-    counts = {s: sum(r["status"] == s for r in results) for s in
-              ("ok", "diverged", "failed", "cancelled")}
+    counts = {s: sum(r["status"] == s for r in results) for s in ("ok", "diverged", "failed")}
+    counts["cancelled"] = search.total - sum(counts.values())    # includes never started
     best = best_result(results)
-    out = {"trials": len(results), **counts,
+    out = {"trials": search.total, **counts,
            "best": ({**best["params"], "val_loss": best["val_loss"],
                      "val_accuracy": best["val_accuracy"], "seed": best["seed"],
                      "trial": best["trial"]} if best else None),
@@ -114,5 +141,6 @@ def run_search(args) -> int:
             va = "" if r["val_accuracy"] is None else f"{r['val_accuracy']:.3f}"
             print(f"{r['trial']:5d}  {r['status']:9s} {vals}  {vl:>10s}  {va:>7s}")
         print(json.dumps({k: out[k] for k in ("trials", "ok", "diverged", "failed", "best")}))
-    store.close()
+    if search.error:
+        return 1
     return 130 if counts["cancelled"] else 0

@@ -9,14 +9,16 @@ trial runs, so a result never depends on which worker ran it or when.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import logging
 import math
 import multiprocessing as mp
 import os
+import signal
 import sqlite3
 import threading
 import time
-import traceback
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait as wait_connections
 from pathlib import Path
@@ -31,7 +33,14 @@ PARAM_NAMES = ("lr", "beta1", "beta2", "momentum", "hidden", "layers", "batch", 
                "bn", "bn_decay")
 INTEGER_PARAMS = ("hidden", "layers", "batch", "bn")
 STATUSES = ("ok", "diverged", "failed", "cancelled")
-CANCEL_JOIN_S = 1.0
+CANCEL_JOIN_S = 1.0      # a cancelled worker gets this long to exit before it is killed
+POLL_S = 0.1             # how often the search loop looks at the cancel flag
+
+BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+_ENV_LOCK = threading.Lock()
+
+log = logging.getLogger(__name__)
 
 
 class SearchSpaceError(ValueError):
@@ -72,8 +81,8 @@ class Param:
             raise SearchSpaceError(f"{self.name}: low ({lo:g}) must be below high ({hi:g})")
         if self.scale == "log" and lo <= 0:
             raise SearchSpaceError(f"{self.name}: a log scale needs low > 0 (got {lo:g})")
-        if self.scale == "one_minus_log" and not (0 <= lo and hi < 1):
-            raise SearchSpaceError(f"{self.name}: 1 − β on a log scale needs 0 ≤ low < high < 1 "
+        if self.scale == "one_minus_log" and not (0 < lo and hi < 1):
+            raise SearchSpaceError(f"{self.name}: 1 − β on a log scale needs 0 < low < high < 1 "
                                    f"(got {lo:g}..{hi:g})")
         if self.scale in ("int", "pow2") and (lo != int(lo) or hi != int(hi)):
             raise SearchSpaceError(f"{self.name}: {self.scale} bounds must be whole numbers")
@@ -224,10 +233,15 @@ class SearchSpace:
                    for i, p in enumerate(self.params)}
         return [{name: columns[name][k] for name in columns} for k in range(n)]
 
-    def grid(self, n: int) -> list[dict]:
-        """About ``n`` trials on a grid: k values per axis with k^d ≤ n."""
-        d = len(self.params)
-        k = max(1, int(math.floor(n ** (1.0 / d) + 1e-9)))
+    def grid(self, n: int | None = None, *, per_axis: int | None = None) -> list[dict]:
+        """The comparison grid: ``per_axis`` values on every axis, or (given a total ``n``)
+        k values per axis with k^d ≤ n. Evenly spaced on each parameter's sampling axis."""
+        if per_axis is None:
+            if n is None or n < 1:
+                raise SearchSpaceError("a grid needs a total number of trials or per_axis ≥ 1")
+            d = len(self.params)
+            per_axis = int(math.floor(n ** (1.0 / d) + 1e-9))
+        k = max(1, int(per_axis))
         axes = [p.grid(k) for p in self.params]
         out = [{}]
         for p, values in zip(self.params, axes):
@@ -308,20 +322,24 @@ def narrow_space(space: SearchSpace, results: list[dict], region: dict | None = 
 def apply_params(base: TrainConfig, params: dict) -> tuple[TrainConfig, bool]:
     """A TrainConfig with the trial's parameters, and whether the trial's net has BN."""
     changes, bn = {}, True
-    hidden = list(base.hidden)
     for name, value in params.items():
         if name == "bn":
             bn = bool(int(value))
-        elif name == "hidden":
-            hidden = [int(value)] * max(1, len(hidden))
-        elif name == "layers":
-            width = hidden[0] if hidden else 64
-            hidden = [width] * int(value)
-        elif name in ("batch",):
+        elif name in ("hidden", "layers"):
+            continue
+        elif name == "batch":
             changes[name] = int(value)
         else:
             changes[name] = float(value)
-    changes["hidden"] = tuple(hidden)
+    if "hidden" in params or "layers" in params:     # independent of the parameters' order
+        widths = list(base.hidden)
+        width = int(params.get("hidden", widths[0] if widths else 64))
+        layers = int(params.get("layers", len(widths) or 1))
+        if "hidden" in params:
+            widths = [width] * layers
+        else:                        # more layers repeat the last width; fewer drop the tail
+            widths = (widths + [widths[-1] if widths else width] * layers)[:layers]
+        changes["hidden"] = tuple(widths)
     return base.replace(**changes), bn
 
 
@@ -360,7 +378,8 @@ class TrialStore:
                 "INTEGER, error TEXT, curve TEXT, seconds REAL)")
 
     def spec(self) -> dict | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
+        with self.lock:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
         return json.loads(row[0]) if row else None
 
     def set_spec(self, spec: dict) -> None:
@@ -376,19 +395,23 @@ class TrialStore:
                  r["seconds"]))
 
     def results(self) -> list[dict]:
-        rows = self.db.execute("SELECT trial, seed, status, params, val_loss, val_accuracy, "
-                               "diverged_at, error, curve, seconds FROM trials ORDER BY trial")
+        with self.lock:
+            rows = self.db.execute("SELECT trial, seed, status, params, val_loss, val_accuracy, "
+                                   "diverged_at, error, curve, seconds FROM trials ORDER BY "
+                                   "trial").fetchall()
         return [{"trial": t, "seed": s, "status": st, "params": json.loads(p), "val_loss": vl,
                  "val_accuracy": va, "diverged_at": d, "error": e, "curve": json.loads(c),
                  "seconds": sec} for t, s, st, p, vl, va, d, e, c, sec in rows]
 
     def finished(self) -> set[int]:
         """Trials that need no re-run (a cancelled trial runs again on resume)."""
-        rows = self.db.execute("SELECT trial FROM trials WHERE status != 'cancelled'")
-        return {r[0] for r in rows}
+        with self.lock:
+            rows = self.db.execute("SELECT trial FROM trials WHERE status != 'cancelled'")
+            return {r[0] for r in rows}
 
     def close(self) -> None:
-        self.db.close()
+        with self.lock:
+            self.db.close()
 
 
 def export_csv(results: list[dict], path, param_names: list[str]) -> None:
@@ -401,6 +424,16 @@ def export_csv(results: list[dict], path, param_names: list[str]) -> None:
                         *[r["params"].get(n, "") for n in param_names],
                         "" if r["val_loss"] is None else r["val_loss"],
                         "" if r["val_accuracy"] is None else r["val_accuracy"]])
+
+
+def split_fingerprint(split) -> str:
+    """A short hash of a split's arrays: resuming refuses a search whose data changed."""
+    h = hashlib.sha1()
+    for a in (split.X_train, split.y_train, split.X_val, split.y_val):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:16]
 
 
 def best_result(results: list[dict]) -> dict | None:
@@ -465,7 +498,7 @@ class Search:
         self.scheduler = scheduler
         self.on_result = on_result
         stored = self.store.spec()
-        full_spec = {**spec.to_dict(), "data": dataset_info or {}}
+        full_spec = json.loads(json.dumps({**spec.to_dict(), "data": dataset_info or {}}))
         if stored is not None and resume and stored != full_spec:
             raise SearchSpaceError("--resume: this file holds a different search (space, "
                                    "trials, settings or data differ); use a new --out file")
@@ -531,89 +564,111 @@ class Search:
 
     # ---- the loop --------------------------------------------------------------------
     def run(self) -> list[dict]:
+        """Run every trial of the plan in the calling thread; returns all results by trial.
+        A problem with the executor itself (say, an unreachable Dask scheduler) ends the run
+        and is kept, as one line, in ``self.error``."""
         self._t0 = time.perf_counter()
         try:
-            if self.scheduler:
+            if self._cancel.is_set() or not self.plan:
+                pass
+            elif self.scheduler:
                 self._run_dask()
             else:
                 self._run_processes()
         except Exception as e:
-            self.error = f"{e.__class__.__name__}: {e}"
-            traceback.print_exc()
+            self.error = f"{e.__class__.__name__}: {e}".splitlines()[0]
+            log.debug("search stopped", exc_info=True)
         finally:
             self.finished.set()
         return sorted(self.results, key=lambda r: r["trial"])
 
     def _run_processes(self) -> None:
         pending = list(self.plan)
-        pool = _Pool(min(self.workers, max(1, len(pending))), self.split, self.spec.base)
+        pool = _Pool(min(self.workers, len(pending)), self.split, self.spec.base)
         try:
             while (pending or pool.busy) and not self._cancel.is_set():
                 for w in pool.idle():
                     if not pending:
                         break
+                    try:
+                        w.submit(pending[0])
+                    except OSError:          # it died while idle: the trial never started
+                        w.task = None
+                        pool.replace(w)
+                        continue
                     trial = pending.pop(0)
-                    w.submit(trial)
                     with self._lock:
                         self._running[trial[0]] = trial
-                for w, result in pool.collect(timeout=0.1):
+                for w, result in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)):
                     with self._lock:
                         self._running.pop(result["trial"], None)
                     self._record(result)
         finally:
             running = pool.close()
-            for index, seed, params in running:
+            for trial in running:
                 with self._lock:
-                    self._running.pop(index, None)
-                self._record({"trial": index, "seed": seed, "params": params,
-                              "status": "cancelled", "val_loss": None, "val_accuracy": None,
-                              "diverged_at": None, "error": None, "curve": None,
-                              "seconds": 0.0})
+                    self._running.pop(trial[0], None)
+                self._record(_blank_result(*trial, status="cancelled"))
 
     def _run_dask(self) -> None:
-        from distributed import Client, as_completed
+        from distributed import Client, wait
         client = self.scheduler if not isinstance(self.scheduler, str) else \
             Client(self.scheduler, timeout="10s")
+        futures = {}
         try:
             split = client.scatter(self.split, broadcast=True)
-            futures = {}
-            for index, seed, params in self.plan:
+            for trial in self.plan:
+                index, seed, params = trial
                 f = client.submit(run_trial, split, self.spec.base, index, seed, params,
                                   pure=False, key=f"bn-studio-trial-{index}-{time.time_ns()}")
-                futures[f] = (index, seed, params)
+                futures[f] = trial
                 with self._lock:
-                    self._running[index] = (index, seed, params)
-            for f in as_completed(list(futures)):
-                if self._cancel.is_set():
-                    break
-                index, seed, params = futures[f]
+                    self._running[index] = trial
+            left = set(futures)
+            while left and not self._cancel.is_set():
                 try:
-                    r = f.result()
-                except Exception as e:
-                    r = {"trial": index, "seed": seed, "params": params, "status": "failed",
-                         "val_loss": None, "val_accuracy": None, "diverged_at": None,
-                         "error": f"{e.__class__.__name__}: {e}", "curve": None,
-                         "seconds": 0.0}
-                with self._lock:
-                    self._running.pop(index, None)
-                self._record(r)
-            if self._cancel.is_set():
-                client.cancel(list(futures))
-                for index, seed, params in list(self._running.values()):
-                    self._record({"trial": index, "seed": seed, "params": params,
-                                  "status": "cancelled", "val_loss": None,
-                                  "val_accuracy": None, "diverged_at": None, "error": None,
-                                  "curve": None, "seconds": 0.0})
-                with self._lock:
-                    self._running.clear()
+                    done = wait(list(left), timeout=POLL_S, return_when="FIRST_COMPLETED").done
+                except TimeoutError:                 # nothing finished yet: look at cancel
+                    continue
+                for f in done:
+                    left.discard(f)
+                    trial = futures[f]
+                    try:
+                        r = f.result()
+                    except Exception as e:           # e.g. KilledWorker after retries
+                        r = _blank_result(*trial, status="failed",
+                                          error=f"{e.__class__.__name__}: {e}".splitlines()[0])
+                    with self._lock:
+                        self._running.pop(trial[0], None)
+                    self._record(r)
         finally:
+            unfinished = [f for f in futures if futures[f][0] in self._running]
+            if unfinished:
+                client.cancel(unfinished)
+            for f in unfinished:
+                trial = futures[f]
+                with self._lock:
+                    self._running.pop(trial[0], None)
+                self._record(_blank_result(*trial, status="cancelled"))
             if isinstance(self.scheduler, str):
                 client.close()
 
 
+def _blank_result(index: int, seed: int, params: dict, status: str,
+                  error: str | None = None) -> dict:
+    """A trial that produced no metrics: failed (with why) or cancelled."""
+    return {"trial": index, "seed": int(seed), "params": params, "status": status,
+            "val_loss": None, "val_accuracy": None, "diverged_at": None, "error": error,
+            "curve": None, "seconds": 0.0}
+
+
 # ---- worker processes ------------------------------------------------------------------------
 def _worker_main(conn, split, base) -> None:
-    """A worker: receive (index, seed, params), send back the result, until told to stop."""
+    """A worker: receive (index, seed, params), send back the result, until told to stop.
+
+    Ctrl-C in a terminal reaches the whole process group; the parent alone decides what it
+    means (cancel), so a worker ignores SIGINT rather than dying as a 'failed' trial."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             task = conn.recv()
@@ -655,14 +710,22 @@ class _Pool:
     def __init__(self, n: int, split, base) -> None:
         self.ctx = mp.get_context("spawn")
         self.split, self.base = split, base
-        saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                                 "MKL_NUM_THREADS")}
-        os.environ.update({k: "1" for k in saved})    # one BLAS thread per worker process
-        try:
-            self.workers = [_Worker(self.ctx, split, base) for _ in range(n)]
-        finally:
-            for k, v in saved.items():
-                os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+        self.workers = [self._spawn() for _ in range(n)]
+
+    def _spawn(self) -> _Worker:
+        """A fresh worker with one BLAS thread: W workers on W cores must not oversubscribe.
+        The variables are read when the child imports NumPy, so they are set around start()."""
+        with _ENV_LOCK:
+            saved = {k: os.environ.get(k) for k in BLAS_THREAD_VARS}
+            os.environ.update({k: "1" for k in saved})
+            try:
+                return _Worker(self.ctx, self.split, self.base)
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
 
     @property
     def busy(self) -> bool:
@@ -671,7 +734,10 @@ class _Pool:
     def idle(self) -> list[_Worker]:
         return [w for w in self.workers if w.task is None]
 
-    def collect(self, timeout: float) -> list[tuple[_Worker, dict]]:
+    def collect(self, timeout: float, respawn: Callable[[], bool] = lambda: True
+                ) -> list[tuple[_Worker, dict]]:
+        """Results that arrived within ``timeout``; a dead worker's trial comes back failed,
+        and the worker is replaced if ``respawn()`` says trials are still waiting."""
         busy = [w for w in self.workers if w.task is not None]
         if not busy:
             return []
@@ -682,28 +748,38 @@ class _Pool:
             w = handles[ready]
             if w.task is None:
                 continue
-            if ready is w.conn:
-                try:
+            try:
+                if w.conn.poll():            # a result sent just before the worker ended counts
                     out.append((w, w.conn.recv()))
                     w.task = None
                     continue
-                except (EOFError, OSError):
-                    pass
+            except (EOFError, OSError):
+                pass
             if not w.proc.is_alive() or ready is not w.conn:
-                out.append((w, self._died(w)))
+                out.append((w, self._died(w, respawn())))
         return out
 
-    def _died(self, w: _Worker) -> dict:
+    def replace(self, w: _Worker) -> None:
+        """Swap a worker that can no longer take tasks for a fresh one."""
+        w.conn.close()
+        w.proc.kill()
+        w.proc.join(0.5)
+        self.workers[self.workers.index(w)] = self._spawn()
+
+    def _died(self, w: _Worker, respawn: bool) -> dict:
         """The worker's process ended mid-trial: the trial failed, a fresh worker replaces it."""
         w.proc.join(0.5)
-        index, seed, params = w.task
         code = w.proc.exitcode
-        result = {"trial": index, "seed": seed, "params": params, "status": "failed",
-                  "val_loss": None, "val_accuracy": None, "diverged_at": None,
-                  "error": f"worker process died (exit code {code})", "curve": None,
-                  "seconds": 0.0}
+        why = (f"killed by signal {-code}" if code is not None and code < 0
+               else f"exit code {code}")
+        result = _blank_result(*w.task, status="failed",
+                               error=f"worker process died ({why})")
         w.task = None
-        self.workers[self.workers.index(w)] = _Worker(self.ctx, self.split, self.base)
+        w.conn.close()
+        if respawn:
+            self.workers[self.workers.index(w)] = self._spawn()
+        else:
+            self.workers.remove(w)
         return result
 
     def close(self) -> list[tuple]:
