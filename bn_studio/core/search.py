@@ -34,6 +34,7 @@ PARAM_NAMES = ("lr", "beta1", "beta2", "momentum", "hidden", "layers", "batch", 
 INTEGER_PARAMS = ("hidden", "layers", "batch", "bn")
 STATUSES = ("ok", "diverged", "failed", "cancelled")
 CANCEL_JOIN_S = 1.0      # a cancelled worker gets this long to exit before it is killed
+WORKER_DIED = "worker process died"
 POLL_S = 0.1             # how often the search loop looks at the cancel flag
 
 BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -599,7 +600,12 @@ class Search:
                     trial = pending.pop(0)
                     with self._lock:
                         self._running[trial[0]] = trial
-                for w, result in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)):
+                for w, result in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)
+                                              and not self._cancel.is_set()):
+                    if self._cancel.is_set() and result.get("error", "") and \
+                            result["error"].startswith(WORKER_DIED):
+                        result = _blank_result(result["trial"], result["seed"],
+                                               result["params"], status="cancelled")
                     with self._lock:
                         self._running.pop(result["trial"], None)
                     self._record(result)
@@ -773,7 +779,7 @@ class _Pool:
         why = (f"killed by signal {-code}" if code is not None and code < 0
                else f"exit code {code}")
         result = _blank_result(*w.task, status="failed",
-                               error=f"worker process died ({why})")
+                               error=f"{WORKER_DIED} ({why})")
         w.task = None
         w.conn.close()
         if respawn:

@@ -4,8 +4,10 @@ import json
 import multiprocessing as mp
 import os
 import signal
-import threading
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,11 +47,41 @@ def test_int_is_inclusive_and_uniform():
     assert all(isinstance(v, int) for v in h.tolist())
 
 
-def test_pow2_and_choice():
-    s = SearchSpace([Param("batch", "pow2", 8, 256), Param("bn", "choice", [0, 1])])
-    trials = s.sample(500, seed=4)
-    assert {t["batch"] for t in trials} == {8, 16, 32, 64, 128, 256}
+def test_pow2_gives_every_power_of_two_in_range_evenly():
+    b = [t["batch"] for t in SearchSpace([Param("batch", "pow2", 8, 256)]).sample(N, seed=4)]
+    assert all(isinstance(v, int) for v in b)
+    values, counts = np.unique(b, return_counts=True)
+    assert values.tolist() == [8, 16, 32, 64, 128, 256]
+    np.testing.assert_allclose(counts / N, 1 / 6, atol=0.03)
+
+
+def test_choice_covers_every_value():
+    s = SearchSpace([Param("bn", "choice", [0, 1]), Param("act", "choice", ["relu", "tanh", "x"])])
+    trials = s.sample(300, seed=4)
     assert {t["bn"] for t in trials} == {0, 1}
+    assert {t["act"] for t in trials} == {"relu", "tanh", "x"}
+
+
+def test_samples_are_plain_python_numbers():
+    s = SearchSpace([Param("lr", "log", 1e-4, 1), Param("beta1", "one_minus_log", 0.9, 0.999),
+                     Param("l2", "linear", 0, 1), Param("hidden", "int", 4, 8),
+                     Param("batch", "pow2", 4, 64), Param("bn", "choice", [0, 1])])
+    t = s.sample(3, seed=0)
+    assert json.loads(json.dumps(t)) == t
+    assert [type(v) for v in t[0].values()] == [float, float, float, int, int, int]
+
+
+@pytest.mark.parametrize("param", [Param("lr", "log", 1e-4, 1.0), Param("l2", "linear", 0, 2),
+                                   Param("b", "one_minus_log", 0.9, 0.999),
+                                   Param("batch", "pow2", 4, 256), Param("h", "int", 3, 9)])
+def test_unit_axis_round_trips_and_makes_samples_uniform(param):
+    v = np.array([t[param.name] for t in SearchSpace([param]).sample(2000, seed=7)])
+    np.testing.assert_allclose(param.from_unit(param.to_unit(v)), v, rtol=1e-12)
+    a, b = param.unit_bounds
+    u = (param.to_unit(v) - a) / (b - a)
+    assert 0 <= u.min() and u.max() <= 1
+    if param.scale in ("log", "linear", "one_minus_log"):     # continuous: uniform on [0, 1]
+        assert abs(u.mean() - 0.5) < 0.03 and abs(np.mean(u < 0.25) - 0.25) < 0.03
 
 
 @pytest.mark.parametrize("args, words", [
@@ -58,6 +90,13 @@ def test_pow2_and_choice():
     (("lr", "log", -1.0, 1.0), "low > 0"),
     (("b", "one_minus_log", 0.9, 1.0), "< 1"),
     (("b", "one_minus_log", 0.9, 1.5), "< 1"),
+    (("b", "one_minus_log", 0.0, 0.9), "0 < low"),
+    (("b", "one_minus_log", -0.5, 0.9), "0 < low"),
+    (("h", "int", 5, 5), "below high"),
+    (("batch", "pow2", 0, 64), "powers of two"),
+    (("batch", "pow2", 8, 48), "powers of two"),
+    (("batch", "pow2", 0.5, 64), "whole numbers"),
+    (("lr", "linear", float("nan"), 1.0), "finite"),
     (("h", "int", 1.5, 4), "whole numbers"),
     (("batch", "pow2", 3, 64), "powers of two"),
     (("x", "cubic", 1, 2), "unknown scale"),
@@ -86,6 +125,16 @@ def test_same_seed_same_trials_other_seed_other_trials():
     s = SearchSpace([Param("lr", "log", 1e-4, 1), Param("hidden", "int", 50, 100)])
     assert s.sample(10, seed=5) == s.sample(10, seed=5)
     assert s.sample(10, seed=5) != s.sample(10, seed=6)
+
+
+def test_grid_per_axis():
+    s = SearchSpace([Param("lr", "log", 1e-4, 1), Param("batch", "pow2", 8, 64),
+                     Param("bn", "choice", [0, 1])])
+    g = s.grid(per_axis=4)
+    assert len(g) == 4 * 4 * 2 and distinct_values(g) == {"lr": 4, "batch": 4, "bn": 2}
+    assert sorted({t["batch"] for t in g}) == [8, 16, 32, 64]
+    with pytest.raises(SearchSpaceError):
+        s.grid()
 
 
 def test_grid_tries_few_distinct_values_random_tries_many():
@@ -120,6 +169,14 @@ def test_apply_params_maps_names_onto_the_config():
     cfg, bn = apply_params(TrainConfig(hidden=(8, 8)), {"lr": 0.1, "hidden": 32, "layers": 3,
                                                         "bn": 0, "batch": 16.0})
     assert cfg.hidden == (32, 32, 32) and cfg.lr == 0.1 and cfg.batch == 16 and bn is False
+    assert apply_params(TrainConfig(hidden=(8, 8)), {"layers": 3, "hidden": 32})[0].hidden == \
+        (32, 32, 32)                                               # order does not matter
+    assert apply_params(TrainConfig(hidden=(8, 4)), {"layers": 3})[0].hidden == (8, 4, 4)
+    assert apply_params(TrainConfig(hidden=(8, 4)), {"hidden": 5})[0].hidden == (5, 5)
+    cfg, bn = apply_params(TrainConfig(), {"beta1": 0.95, "beta2": 0.99, "momentum": 0.8,
+                                           "l2": 1e-3, "decay": 0.1})
+    assert (cfg.beta1, cfg.beta2, cfg.momentum, cfg.l2, cfg.decay, bn) == \
+        (0.95, 0.99, 0.8, 1e-3, 0.1, True)
 
 
 # ---- running searches ----------------------------------------------------------------------
@@ -144,9 +201,24 @@ def strip(results):
 
 def test_one_and_two_workers_give_identical_trials(split):
     one, _ = run(split, 1)
-    two, _ = run(split, 2)
+    streamed = []
+    two, s = run(split, 2, on_result=streamed.append)
     assert strip(one) == strip(two)
     assert {r["status"] for r in one} <= {"ok", "diverged"}
+    assert sorted(r["trial"] for r in streamed) == list(range(6))      # every result streamed
+    assert sorted(r["trial"] for r in s.poll()) == list(range(6)) and s.poll() == []
+    pr = s.progress()
+    assert (pr.done, pr.running, pr.remaining, pr.total) == (6, 0, 0, 6)
+    ok = next(r for r in one if r["status"] == "ok")
+    assert ok["curve"]["step"] == [0, 20, 40, 60] and len(ok["curve"]["val_loss"]) == 4
+
+
+def test_trial_seeds_are_drawn_up_front_from_the_search_seed():
+    plan = SearchSpec(SPACE, 6, BASE, seed=3).plan()
+    assert plan == SearchSpec(SPACE, 6, BASE, seed=3).plan()
+    assert [p for _, _, p in plan] == SPACE.sample(6, seed=3)
+    assert len({s for _, s, _ in plan}) == 6
+    assert plan != SearchSpec(SPACE, 6, BASE, seed=4).plan()
 
 
 def test_divergent_learning_rate_is_recorded_as_diverged(split):
@@ -191,35 +263,64 @@ def children():
     return [p for p in mp.active_children() if p.name == "bn-studio-search-worker"]
 
 
+def proc_children(pid: int | None = None) -> set[int]:
+    """Child processes of ``pid`` according to /proc (zombies included, since they are still
+    children until reaped), leaving out multiprocessing's long-lived resource tracker."""
+    pid = os.getpid() if pid is None else pid
+    out = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and b"resource_tracker" not in cmd:
+            out.add(int(entry.name))
+    return out
+
+
+def wait_until(condition, timeout=30.0):
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.02)
+
+
 def test_cancel_stops_within_two_seconds_and_leaves_no_child(split):
+    before = proc_children()
     s = Search(SearchSpec(SPACE, 8, BASE.replace(steps=200000), seed=1), split, workers=2)
     s.start()
-    deadline = time.time() + 30
-    while s.progress().running < 2 and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: s.progress().running == 2 and len(proc_children() - before) == 2)
+    time.sleep(0.5)                                    # both workers are deep in a trial
     t0 = time.perf_counter()
     s.cancel()
     assert s.join(5)
     assert time.perf_counter() - t0 < 2.0
     assert children() == []
-    assert {r["status"] for r in s.results} == {"cancelled"}
+    assert proc_children() - before == set()
+    assert sorted(r["status"] for r in s.results) == ["cancelled", "cancelled"]
+    assert s.progress().running == 0
 
 
 def test_killed_worker_fails_its_trial_and_the_search_goes_on(split):
+    before = proc_children()
     s = Search(SearchSpec(SPACE, 4, BASE.replace(steps=3000), seed=2), split, workers=2)
     s.start()
-    deadline = time.time() + 30
-    while not children() and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: s.progress().running == 2 and len(children()) == 2)
     time.sleep(0.3)
     os.kill(children()[0].pid, signal.SIGKILL)
     assert s.join(120)
-    statuses = [r["status"] for r in s.results]
-    assert len(statuses) == 4
+    results = sorted(s.results, key=lambda r: r["trial"])
+    statuses = [r["status"] for r in results]
+    assert [r["trial"] for r in results] == [0, 1, 2, 3]
     assert statuses.count("failed") == 1
+    assert set(statuses) - {"failed"} <= {"ok", "diverged"}
     failed = next(r for r in s.results if r["status"] == "failed")
-    assert "died" in failed["error"]
-    assert children() == []
+    assert "died" in failed["error"] and "signal 9" in failed["error"]
+    assert s.error is None
+    assert children() == [] and proc_children() - before == set()
 
 
 def test_dask_local_cluster_runs_the_same_trials(split):
@@ -255,3 +356,90 @@ def test_cli_bad_ranges_exit_2(capsys, argv, words):
     code = main(["search", "--dataset", "moons", "--trials", "2", *argv, "--json"])
     err = capsys.readouterr().err
     assert code == 2 and words in err and "Traceback" not in err
+
+
+SMALL_CLI = ["search", "--dataset", "moons", "--n", "200", "--optimizer", "sgd", "--steps", "60",
+             "--hidden", "8", "--workers", "2", "--param", "lr=log:1e-2:1e4",
+             "--param", "hidden=int:4:16"]
+
+
+def test_cli_resume_continues_and_refuses_another_search(tmp_path, capsys):
+    from bn_studio.cli import main
+    db = str(tmp_path / "r.sqlite")
+    assert main([*SMALL_CLI, "--trials", "4", "--out", db, "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    store = TrialStore(db)
+    rows = store.results()
+    store.close()
+    assert len(rows) == 4
+    assert main([*SMALL_CLI, "--trials", "4", "--out", db, "--resume", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["trials"] == 4 and again["best"] == first["best"]
+    for argv, words in [(["--trials", "4", "--out", db], "already holds"),
+                        (["--trials", "5", "--out", db, "--resume"], "different search"),
+                        (["--trials", "4", "--out", db, "--resume", "--data-seed", "1"],
+                         "different search"),
+                        (["--trials", "4", "--resume"], "needs --out")]:
+        assert main([*SMALL_CLI, *argv, "--json"]) == 2
+        err = capsys.readouterr().err
+        assert words in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_without_json_prints_a_table(capsys):
+    from bn_studio.cli import main
+    assert main([*SMALL_CLI, "--trials", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["trial", "status", "lr", "hidden"]
+    assert len(lines) == 1 + 3 + 1 and json.loads(lines[-1])["trials"] == 3
+
+
+def test_cli_bad_csv_exits_2(tmp_path, capsys):
+    from bn_studio.cli import main
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y,label\n1,2,a\n")
+    assert main(["search", "--data", str(bad), "--trials", "2", "--param", "lr=log:1e-3:1",
+                 "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv" in err and "Traceback" not in err
+
+
+def test_ctrl_c_cancels_the_cli_search_cleanly(tmp_path):
+    """SIGINT to the whole process group (what a terminal sends): trials end 'cancelled', not
+    'failed', the exit status is 130 and no process of the group is left."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    argv = ["search", "--dataset", "moons", "--n", "200", "--optimizer", "sgd", "--hidden", "8",
+            "--workers", "2", "--param", "lr=log:1e-3:1e-2", "--steps", "200000", "--trials",
+            "4", "--out", str(tmp_path / "c.sqlite"), "--json"]     # no trial can end early
+    p = subprocess.Popen([sys.executable, "-m", "bn_studio", *argv],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                         start_new_session=True)
+    try:
+        wait_until(lambda: len(proc_children(p.pid)) >= 2 or p.poll() is not None)
+        assert p.poll() is None, p.communicate()[1]
+        time.sleep(0.5)
+        os.killpg(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    assert p.returncode == 130, err
+    res = json.loads(out)
+    assert (res["trials"], res["failed"], res["cancelled"]) == (4, 0, 4)
+    assert "Traceback" not in err.decode()
+    deadline = time.time() + 2.0        # multiprocessing's resource tracker exits on its own
+    while group(p.pid) and time.time() < deadline:
+        time.sleep(0.05)
+    assert group(p.pid) == {}
+
+
+def group(pgid: int) -> dict[int, bytes]:
+    """Living processes of a process group (pid → command line), from /proc."""
+    out = {}
+    for e in Path("/proc").iterdir():
+        try:
+            if e.name.isdigit() and int((e / "stat").read_text().rsplit(")", 1)[1].split()[3]) \
+                    == pgid:
+                out[int(e.name)] = (e / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
