@@ -669,12 +669,17 @@ def _blank_result(index: int, seed: int, params: dict, status: str,
 
 
 # ---- worker processes ------------------------------------------------------------------------
-def _worker_main(conn, split, base) -> None:
-    """A worker: receive (index, seed, params), send back the result, until told to stop.
+def _worker_main(conn) -> None:
+    """A worker: receive the data and base config once, then (index, seed, params) tasks, and
+    send back each result, until told to stop (None) or the pipe closes.
 
     Ctrl-C in a terminal reaches the whole process group; the parent alone decides what it
     means (cancel), so a worker ignores SIGINT rather than dying as a 'failed' trial."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        split, base = conn.recv()
+    except (EOFError, OSError):
+        return
     while True:
         try:
             task = conn.recv()
@@ -690,13 +695,19 @@ def _worker_main(conn, split, base) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx, split, base) -> None:
+    """One worker process and the pipe to it; ``task`` is the trial it runs (None: idle)."""
+
+    def __init__(self, ctx) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, split, base),
+        self.proc = ctx.Process(target=_worker_main, args=(child,),
                                 name="bn-studio-search-worker", daemon=True)
         self.proc.start()
         child.close()
         self.task: tuple | None = None
+
+    def load(self, split, base) -> None:
+        """Hand over the data (after start, so starting never waits on a full pipe)."""
+        self.conn.send((split, base))
 
     def submit(self, task: tuple) -> None:
         self.task = task
@@ -716,22 +727,27 @@ class _Pool:
     def __init__(self, n: int, split, base) -> None:
         self.ctx = mp.get_context("spawn")
         self.split, self.base = split, base
-        self.workers = [self._spawn() for _ in range(n)]
+        self.workers = [self._spawn(load=False) for _ in range(n)]
+        for w in self.workers:       # all started first: they import NumPy side by side
+            w.load(split, base)
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self, load: bool = True) -> _Worker:
         """A fresh worker with one BLAS thread: W workers on W cores must not oversubscribe.
         The variables are read when the child imports NumPy, so they are set around start()."""
         with _ENV_LOCK:
             saved = {k: os.environ.get(k) for k in BLAS_THREAD_VARS}
             os.environ.update({k: "1" for k in saved})
             try:
-                return _Worker(self.ctx, self.split, self.base)
+                w = _Worker(self.ctx)
             finally:
                 for k, v in saved.items():
                     if v is None:
                         os.environ.pop(k, None)
                     else:
                         os.environ[k] = v
+        if load:
+            w.load(self.split, self.base)
+        return w
 
     @property
     def busy(self) -> bool:
