@@ -48,7 +48,6 @@ class SearchSpaceError(ValueError):
     """An impossible parameter range; the message is one line for the user."""
 
 
-# ---- parameters and spaces ------------------------------------------------------------------
 @dataclass(frozen=True)
 class Param:
     """One hyperparameter and the scale it is sampled on.
@@ -94,8 +93,9 @@ class Param:
         object.__setattr__(self, "low", lo)
         object.__setattr__(self, "high", hi)
 
-    # The sampling axis: uniform on it is the right distribution for this parameter.
     def to_unit(self, v):
+        """Values → the sampling axis, where samples are uniform: log10 v for log, −log10(1 − β)
+        for one_minus_log, log2 v for pow2, the index for choice. Plots and narrowing use it."""
         v = np.asarray(v, dtype=np.float64)
         if self.scale == "log":
             return np.log10(v)
@@ -109,6 +109,7 @@ class Param:
         return v
 
     def from_unit(self, u):
+        """The sampling axis → values (rounded for int and pow2); inverse of ``to_unit``."""
         u = np.asarray(u, dtype=np.float64)
         if self.scale == "log":
             return 10.0 ** u
@@ -122,11 +123,13 @@ class Param:
 
     @property
     def unit_bounds(self) -> tuple[float, float]:
+        """The range on the sampling axis."""
         if self.scale == "choice":
             return 0.0, float(len(self.low) - 1)
         return float(self.to_unit(self.low)), float(self.to_unit(self.high))
 
     def sample(self, rng: np.random.Generator, n: int) -> list:
+        """``n`` plain Python values (float, or int for int/pow2), uniform on the sampling axis."""
         if self.scale == "choice":
             return [self.low[i] for i in rng.integers(0, len(self.low), n)]
         if self.scale == "int":
@@ -319,7 +322,6 @@ def narrow_space(space: SearchSpace, results: list[dict], region: dict | None = 
     return SearchSpace(new)
 
 
-# ---- one trial ------------------------------------------------------------------------------
 def apply_params(base: TrainConfig, params: dict) -> tuple[TrainConfig, bool]:
     """A TrainConfig with the trial's parameters, and whether the trial's net has BN."""
     changes, bn = {}, True
@@ -362,7 +364,6 @@ def run_trial(split, base: TrainConfig, index: int, seed: int, params: dict) -> 
     return out
 
 
-# ---- the store ------------------------------------------------------------------------------
 class TrialStore:
     """Finished trials in SQLite, one row each, written as they end (a crash loses at most the
     trials that were running)."""
@@ -442,7 +443,6 @@ def best_result(results: list[dict]) -> dict | None:
     return min(ok, key=lambda r: (r["val_loss"], r["trial"])) if ok else None
 
 
-# ---- running a search ----------------------------------------------------------------------
 @dataclass
 class SearchSpec:
     """Everything that determines a search's trials (resume refuses a different one)."""
@@ -473,6 +473,8 @@ class SearchSpec:
 
 @dataclass
 class Progress:
+    """How far a search is: trials done (incl. cancelled), running, not started; ETA in s."""
+
     done: int = 0
     running: int = 0
     remaining: int = 0
@@ -484,14 +486,21 @@ class Progress:
 class Search:
     """Runs a search's trials on worker processes (or a Dask cluster) from a background thread.
 
-    ``start()`` returns at once; ``poll()`` hands over the results finished since the last call;
+    ``start()`` returns at once; ``poll()`` hands over the results finished since the last call
+    (a GUI timer calls it; ``on_result`` is the push alternative, called on the search thread);
     ``progress()`` says how far it is; ``cancel()`` stops everything within about a second and
-    leaves no child process. ``run()`` does the same in the calling thread.
+    leaves no child process; ``join(timeout)`` waits; ``finished`` is set at the end and
+    ``error`` then holds a one-line message if the executor itself failed. ``run()`` does the
+    whole search in the calling thread and returns every result by trial.
+
+    A result is a JSON-able dict: trial (the index), seed, params, status (ok, diverged,
+    failed, cancelled), val_loss, val_accuracy, diverged_at, error, curve, seconds.
+    ``scheduler`` is a Dask scheduler address or a ``distributed.Client``.
     """
 
     def __init__(self, spec: SearchSpec, split, *, workers: int | None = None,
                  store: TrialStore | None = None, resume: bool = False,
-                 scheduler: str | None = None, dataset_info: dict | None = None,
+                 scheduler=None, dataset_info: dict | None = None,
                  on_result: Callable[[dict], None] | None = None) -> None:
         self.spec, self.split = spec, split
         self.workers = max(1, int(workers or os.cpu_count() or 1))
@@ -522,7 +531,6 @@ class Search:
         self.error: str | None = None
         self.finished = threading.Event()
 
-    # ---- control ---------------------------------------------------------------------
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="bn-studio-search", daemon=True)
         self._thread.start()
@@ -563,7 +571,6 @@ class Search:
         if self.on_result is not None:
             self.on_result(r)
 
-    # ---- the loop --------------------------------------------------------------------
     def run(self) -> list[dict]:
         """Run every trial of the plan in the calling thread; returns all results by trial.
         A problem with the executor itself (say, an unreachable Dask scheduler) ends the run
@@ -668,7 +675,6 @@ def _blank_result(index: int, seed: int, params: dict, status: str,
             "curve": None, "seconds": 0.0}
 
 
-# ---- worker processes ------------------------------------------------------------------------
 def _worker_main(conn) -> None:
     """A worker: receive the data and base config once, then (index, seed, params) tasks, and
     send back each result, until told to stop (None) or the pipe closes.

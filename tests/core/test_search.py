@@ -179,7 +179,6 @@ def test_apply_params_maps_names_onto_the_config():
         (0.95, 0.99, 0.8, 1e-3, 0.1, True)
 
 
-# ---- running searches ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def split():
     return split_and_standardize(make_dataset("moons", n=200, seed=0), seed=0)
