@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import math
+import numbers
 import multiprocessing as mp
 import os
 import signal
@@ -149,6 +150,15 @@ class Param:
         if self.scale in ("int", "pow2"):
             return sorted({int(v) for v in values})
         return [float(v) for v in values]
+
+    def extremes(self) -> list:
+        """The most extreme values sampling can produce (every value, for a choice)."""
+        if self.scale == "choice":
+            return list(self.low)
+        if self.scale in ("int", "pow2"):
+            return [int(self.low), int(self.high)]
+        a, b = self.unit_bounds                  # continuous: high itself is never drawn
+        return [float(self.low), float(self.from_unit(b - 1e-9 * (b - a)))]
 
     @property
     def log_axis(self) -> bool:
@@ -323,25 +333,36 @@ def narrow_space(space: SearchSpace, results: list[dict], region: dict | None = 
 
 
 def apply_params(base: TrainConfig, params: dict) -> tuple[TrainConfig, bool]:
-    """A TrainConfig with the trial's parameters, and whether the trial's net has BN."""
+    """A TrainConfig with the trial's parameters, and whether the trial's net has BN.
+
+    ``hidden`` sets the width of every hidden layer, ``layers`` their number; ``bn`` (0/1)
+    says whether the net has batch norm; the others replace the config field of that name.
+    """
     changes, bn = {}, True
     for name, value in params.items():
+        if name not in PARAM_NAMES:
+            raise ValueError(f"unknown parameter {name!r}; use one of {', '.join(PARAM_NAMES)}")
         if name == "bn":
-            bn = bool(int(value))
-        elif name in ("hidden", "layers"):
+            if value not in (0, 1):                      # True/False compare equal to 1/0
+                raise ValueError(f"bn must be 0 (no batch norm) or 1, not {value!r}")
+            bn = bool(value)
             continue
-        elif name == "batch":
-            changes[name] = int(value)
-        else:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{name} must be a number, not {value!r}")
+        if name == "batch":
+            changes[name] = int(round(value))
+        elif name not in ("hidden", "layers"):
             changes[name] = float(value)
     if "hidden" in params or "layers" in params:     # independent of the parameters' order
         widths = list(base.hidden)
-        width = int(params.get("hidden", widths[0] if widths else 64))
-        layers = int(params.get("layers", len(widths) or 1))
+        width = int(round(params.get("hidden", widths[0] if widths else 64)))
+        layers = int(round(params.get("layers", len(widths) or 1)))
         if "hidden" in params:
             widths = [width] * layers
         else:                        # more layers repeat the last width; fewer drop the tail
             widths = (widths + [widths[-1] if widths else width] * layers)[:layers]
+        if layers < 0:
+            raise ValueError("layers must be ≥ 0")
         changes["hidden"] = tuple(widths)
     return base.replace(**changes), bn
 
@@ -458,6 +479,12 @@ class SearchSpec:
             raise SearchSpaceError("strategy must be random or grid")
         if self.trials < 1:
             raise SearchSpaceError("a search needs at least 1 trial")
+        for p in self.space:
+            for value in p.extremes():
+                try:
+                    apply_params(self.base, {p.name: value})
+                except (TypeError, ValueError) as e:
+                    raise SearchSpaceError(f"{p.describe()}: {e}".splitlines()[0]) from None
 
     def plan(self) -> list[tuple[int, int, dict]]:
         """(trial index, seed, params) for every trial, all drawn before any runs."""

@@ -3,6 +3,7 @@
 import json
 import multiprocessing as mp
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -345,9 +346,30 @@ def test_cli_search_json(tmp_path, capsys):
     assert set(out["best"]) >= {"lr", "hidden", "val_loss", "val_accuracy", "seed"}
 
 
+@pytest.mark.parametrize("param, words", [
+    (Param("batch", "int", 1, 64), "batch size must be at least 2"),
+    (Param("beta1", "linear", 0.9, 1.2), "beta1 must be in [0, 1)"),
+    (Param("bn", "choice", [0, 2]), "bn must be 0"),
+    (Param("lr", "choice", [0.1, "fast"]), "lr must be a number"),
+    (Param("hidden", "int", 0, 4), "at least 1 unit"),
+    (Param("beta", "one_minus_log", 0.9, 0.999), "unknown parameter"),
+])
+def test_ranges_the_trainer_cannot_use_are_refused_before_any_trial(param, words):
+    with pytest.raises(SearchSpaceError, match=re.escape(words)):
+        SearchSpec(SearchSpace([param]), 4, BASE)
+
+
+def test_a_range_ending_at_an_open_bound_is_accepted():
+    SearchSpec(SearchSpace([Param("beta1", "linear", 0.9, 1.0)]), 4, BASE)   # 1.0 never drawn
+
+
 @pytest.mark.parametrize("argv, words", [
     (["--param", "lr=log:0:1"], "low > 0"),
     (["--param", "beta1=one_minus_log:0.9:1.2"], "< 1"),
+    (["--param", "batch=pow2:1:64"], "batch size must be at least 2"),
+    (["--param", "lr=log:1e-3:1", "--param", "lr=log:1e-2:1"], "only once"),
+    (["--param", "lr=log:1e-3:1", "--trials", "0"], "at least 1 trial"),
+    (["--param", "lr=log:1e-3:1", "--workers", "0"], "at least 1"),
     ([], "at least one --param"),
 ])
 def test_cli_bad_ranges_exit_2(capsys, argv, words):
