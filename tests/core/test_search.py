@@ -424,6 +424,20 @@ def test_cli_bad_csv_exits_2(tmp_path, capsys):
     assert "bad.csv" in err and "Traceback" not in err
 
 
+def test_cli_reports_csv_rows_skipped_for_missing_values(tmp_path, capsys):
+    from bn_studio.cli import main
+    rng = np.random.default_rng(0)
+    rows = ["x1,x2,label"]
+    for i, (a, b) in enumerate(rng.normal(size=(60, 2))):
+        rows.append(f"{a},{'' if i in (5, 9, 11) else b},{'pos' if a > 0 else 'neg'}")
+    data = tmp_path / "gaps.csv"
+    data.write_text("\n".join(rows) + "\n")
+    assert main(["search", "--data", str(data), "--trials", "2", "--steps", "20",
+                 "--workers", "1", "--param", "lr=log:1e-3:1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["skipped_rows"] == 3 and out["ok"] == 2
+
+
 def test_ctrl_c_cancels_the_cli_search_cleanly(tmp_path):
     """SIGINT to the whole process group (what a terminal sends): trials end 'cancelled', not
     'failed', the exit status is 130 and no process of the group is left."""
