@@ -326,7 +326,7 @@ def test_killed_worker_fails_its_trial_and_the_search_goes_on(split):
 def test_dask_local_cluster_runs_the_same_trials(split):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         s = Search(SearchSpec(SPACE, 4, BASE, seed=3), split, scheduler=client)
         dask_results = s.run()
