@@ -137,7 +137,7 @@ def test_monkey_clicks_every_control(window, qtbot, monkeypatch):
             elif isinstance(w, QComboBox) and w.count():
                 w.setCurrentIndex(rng.randrange(w.count()))
             elif isinstance(w, QAbstractSlider):
-                w.setValue(rng.randint(w.minimum(), w.maximum()))
+                w.setValue(rng.randint(int(w.minimum()), int(w.maximum())))
             elif isinstance(w, QAbstractSpinBox):
                 w.stepBy(rng.choice([-3, -1, 1, 3]))
         if i % 20 == 0:

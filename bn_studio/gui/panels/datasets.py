@@ -6,20 +6,32 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QSpinBox, QVBoxLayout)
+from superqt import QLabeledDoubleSlider, QLabeledSlider
 
-from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, DatasetError,
-                                     from_points, load_csv, make_dataset)
+from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
+                                     DatasetError, from_points, load_csv, make_dataset)
 
 from ..model import DatasetSpec
 from ..theme import CLASS_COLORS
 from .base import Panel
 
 THUMB_PX = 64
-APPLY_DELAY_MS = 350
-DRAW_RANGE = 3.0
+APPLY_DELAY_MS = 350            # settle time after a keyboard/typed change before regenerating
+DRAW_RANGE = 3.0                # the drawing canvas spans −3..3 on both axes
+N_MIN, N_MAX = 50, 5000
+ERROR_COLOR = "#c0392b"
+
+DESCRIPTIONS = {
+    "moons": "two interleaving half circles (always 2 classes)",
+    "blobs": "C Gaussian blobs on a circle: almost linearly separable",
+    "circles": "C concentric rings: needs a non-linear boundary",
+    "spirals": "C spiral arms: hard, needs several hidden layers",
+    "xor": "the XOR pattern: opposite quadrants share a class (always 2 classes)",
+    "checkerboard": "a checkerboard coloured with C classes: many small regions",
+}
 
 
 def thumbnail(name: str, size: int = THUMB_PX) -> QIcon:
@@ -34,10 +46,27 @@ def thumbnail(name: str, size: int = THUMB_PX) -> QIcon:
     painter.setRenderHint(QPainter.Antialiasing)
     painter.setPen(Qt.NoPen)
     for (x, y), c in zip(P, ds.y):
-        painter.setBrush(QColor(CLASS_COLORS[c % 8]))
+        painter.setBrush(QColor(CLASS_COLORS[c % len(CLASS_COLORS)]))
         painter.drawEllipse(int(x) - 2, size - int(y) - 2, 4, 4)
     painter.end()
     return QIcon(pix)
+
+
+def _text_color_on(background: str) -> str:
+    """Black on light class colours (yellow, sky blue, orange), white on dark ones."""
+    c = QColor(background)
+    luminance = 0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue()
+    return "#000000" if luminance > 140 else "#ffffff"
+
+
+def classes_tooltip(name: str | None) -> str:
+    if name in FIXED_CLASSES:
+        return (f"{name} always has {FIXED_CLASSES[name]} classes: its shape only makes sense "
+                "with two")
+    if name is None:
+        return "Number of classes C of the gallery datasets (pick one to use it)"
+    return (f"Number of classes C (2–{MAX_CLASSES}): {DESCRIPTIONS.get(name, name)}. The "
+            "softmax output layer has one unit per class")
 
 
 class DatasetsPanel(Panel):
@@ -51,6 +80,7 @@ class DatasetsPanel(Panel):
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
+        self._updating = False
         self.gallery = QListWidget()
         self.gallery.setViewMode(QListWidget.IconMode)
         self.gallery.setIconSize(QSize(THUMB_PX, THUMB_PX))
@@ -58,179 +88,210 @@ class DatasetsPanel(Panel):
         self.gallery.setMovement(QListWidget.Static)
         self.gallery.setResizeMode(QListWidget.Adjust)
         self.gallery.setFixedHeight(2 * (THUMB_PX + 28) + 8)
+        self.gallery.setToolTip("Click a dataset to train on it (keys 1–6)")
         for i, name in enumerate(DATASETS, start=1):
             item = QListWidgetItem(thumbnail(name), name)
             item.setData(Qt.UserRole, name)
-            item.setToolTip(f"{name} (key {i})")
+            item.setToolTip(f"<b>{name}</b> (key {i}): {DESCRIPTIONS.get(name, '')}")
             self.gallery.addItem(item)
         self.gallery.itemClicked.connect(lambda item: self.select_dataset(item.data(Qt.UserRole)))
 
-        self.n_slider = self._slider(50, 3000, 600, "Number of points N (75 % train, 25 % "
-                                     "validation)")
-        self.noise_slider = self._slider(0, 100, 20, "Noise: how much the points scatter "
-                                         "around the ideal shape")
+        self.n_slider = QLabeledSlider(Qt.Horizontal)
+        self.n_slider.setRange(N_MIN, N_MAX)
+        self.n_slider.setSingleStep(10)
+        self.n_slider.setPageStep(100)
+        self.n_slider.setToolTip("Number of points N (75 % for training, 25 % for validation). "
+                                 "Drag, or type a number in the box")
+        self.noise_slider = QLabeledDoubleSlider(Qt.Horizontal)
+        self.noise_slider.setRange(0.0, 1.0)
+        self.noise_slider.setSingleStep(0.01)
+        self.noise_slider.setDecimals(2)
+        self.noise_slider.setToolTip("Noise: how far the points scatter around the ideal "
+                                     "shape (0 = clean, 1 = the classes overlap a lot)")
         self.classes_box = QSpinBox()
-        self.classes_box.setRange(2, 8)
+        self.classes_box.setRange(2, MAX_CLASSES)
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, 9999)
-        self.seed_box.setToolTip("Seed of the data: the same seed gives the same points")
-        self.n_label, self.noise_label = QLabel(), QLabel()
+        self.seed_box.setToolTip("Seed of the data: the same seed gives exactly the same points; "
+                                 "change it to see another sample of the same shape")
         form = QFormLayout()
-        form.addRow(self._labelled("N", self.n_label), self.n_slider)
-        form.addRow(self._labelled("noise", self.noise_label), self.noise_slider)
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.addRow("N", self.n_slider)
+        form.addRow("noise", self.noise_slider)
         form.addRow("classes C", self.classes_box)
         form.addRow("data seed", self.seed_box)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(APPLY_DELAY_MS)
         self._timer.timeout.connect(self.apply_spec)
-        self.n_slider.valueChanged.connect(self._knob_changed)
-        self.noise_slider.valueChanged.connect(self._knob_changed)
+        for s in (self.n_slider, self.noise_slider):
+            s.valueChanged.connect(self._slider_changed)
+            s.sliderReleased.connect(self.apply_spec)
         self.classes_box.valueChanged.connect(self._knob_changed)
         self.seed_box.valueChanged.connect(self._knob_changed)
 
         self.info = QLabel()
         self.info.setWordWrap(True)
+        self.info.setTextFormat(Qt.RichText)
+        self.info.setToolTip("The network never sees the raw x: each feature is shifted by the "
+                             "training mean and divided by the training standard deviation, so "
+                             "the inputs have mean 0 and variance 1 (the validation points use "
+                             "the same numbers)")
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setProperty("role", "error")
-        self.error.setStyleSheet("color: #c0392b;")
+        self.error.setStyleSheet(f"color: {ERROR_COLOR};")
+        self.error.hide()
         self.import_button = QPushButton("Import CSV…")
-        self.import_button.setToolTip("Two numeric feature columns and a label column (labels "
-                                      "may be text); rows with missing values are skipped")
+        self.import_button.setToolTip("A CSV file with two numeric feature columns and a label "
+                                      "column last (labels may be text; a header is optional). "
+                                      "Rows with missing values are skipped")
         self.import_button.clicked.connect(self.import_csv_dialog)
 
+        self.draw_toggle = QCheckBox("Draw your own points")
+        self.draw_toggle.setToolTip("Show a canvas where you click your own training points")
         self.draw_box = self._build_draw_box()
+        self.draw_toggle.toggled.connect(self.draw_box.setVisible)
+        self.draw_box.setVisible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.gallery)
         lay.addLayout(form)
         lay.addWidget(self.info)
         lay.addWidget(self.import_button)
+        lay.addWidget(self.draw_toggle)
         lay.addWidget(self.draw_box)
-        lay.addWidget(self.error)
+        lay.addWidget(self.error)           # under "Import CSV…" and under "Use these points"
         lay.addStretch(1)
-        self._updating = False
         model.datasetChanged.connect(self.on_dataset)
         self._show_spec(model.spec)
+        self.on_dataset(model.split)
 
     # ---- widgets ----------------------------------------------------------------------
-    @staticmethod
-    def _slider(lo: int, hi: int, value: int, tip: str) -> QSlider:
-        s = QSlider(Qt.Horizontal)
-        s.setRange(lo, hi)
-        s.setValue(value)
-        s.setToolTip(tip)
-        return s
-
-    @staticmethod
-    def _labelled(text: str, value_label: QLabel) -> QLabel:
-        value_label.setText(text)
-        value_label.setMinimumWidth(72)
-        return value_label
-
     def _build_draw_box(self) -> QGroupBox:
-        box = QGroupBox("Draw your own")
-        box.setCheckable(True)
-        box.setChecked(False)
-        box.setToolTip("Click to add points of the chosen class; right-click removes the "
-                       "nearest point")
+        box = QGroupBox()
+        box.setToolTip("Pick a class, click on the canvas to add points of it; shift-click or "
+                       "right-click removes the nearest point. Then “Use these points”")
         self.canvas = pg.PlotWidget()
-        self.canvas.setFixedHeight(220)
+        self.canvas.setFixedHeight(230)
         self.canvas.setAspectLocked(True)
-        self.canvas.setRange(xRange=(-DRAW_RANGE, DRAW_RANGE), yRange=(-DRAW_RANGE, DRAW_RANGE))
+        self.canvas.setRange(xRange=(-DRAW_RANGE, DRAW_RANGE), yRange=(-DRAW_RANGE, DRAW_RANGE),
+                             padding=0)
         self.canvas.setMouseEnabled(x=False, y=False)
         self.canvas.hideButtons()
         self.canvas.setMenuEnabled(False)
-        self.drawn = pg.ScatterPlotItem(size=9, pen=pg.mkPen("#202020", width=0.8))
+        self.canvas.showGrid(x=True, y=True, alpha=0.15)
+        self.drawn = pg.ScatterPlotItem(size=10, pen=pg.mkPen("#202020", width=0.8))
         self.canvas.addItem(self.drawn)
         self.canvas.scene().sigMouseClicked.connect(self._canvas_click)
         self.class_buttons = QButtonGroup(self)
         row = QHBoxLayout()
-        for c in range(4):
+        row.setSpacing(3)
+        for c in range(MAX_CLASSES):
+            color = CLASS_COLORS[c % len(CLASS_COLORS)]
             b = QPushButton(str(c))
             b.setCheckable(True)
-            b.setFixedWidth(34)
-            b.setStyleSheet(f"QPushButton {{ background: {CLASS_COLORS[c]}; color: white; "
-                            "font-weight: bold; } QPushButton:checked { border: 3px solid "
-                            "#202020; }")
-            b.setToolTip(f"Add points of class {c}")
+            b.setFixedSize(30, 28)
+            b.setStyleSheet(f"QPushButton {{ background: {color}; color: {_text_color_on(color)};"
+                            " font-weight: bold; border: 1px solid #808080; border-radius: 3px; }"
+                            " QPushButton:checked { border: 3px solid #202020; }")
+            b.setToolTip(f"Clicks add points of class {c}")
             self.class_buttons.addButton(b, c)
             row.addWidget(b)
+        row.addStretch(1)
         self.class_buttons.button(0).setChecked(True)
         clear = QPushButton("Clear")
+        clear.setToolTip("Remove every drawn point")
         clear.clicked.connect(self.clear_points)
         use = QPushButton("Use these points")
         use.setToolTip("Train on the drawn points (at least 10, of at least 2 classes)")
         use.clicked.connect(self.use_drawn_points)
+        self.draw_count = QLabel()
         row2 = QHBoxLayout()
         row2.addWidget(clear)
-        row2.addWidget(use)
+        row2.addWidget(use, 1)
         lay = QVBoxLayout(box)
+        lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(row)
         lay.addWidget(self.canvas)
+        lay.addWidget(self.draw_count)
         lay.addLayout(row2)
         self.points: list[tuple[float, float]] = []
         self.labels: list[int] = []
-        box.toggled.connect(self.canvas.setVisible)
-        self.canvas.setVisible(False)
+        self._redraw_points()
         return box
 
     # ---- generated data ---------------------------------------------------------------
-    def select_dataset(self, name: str) -> None:
+    def select_dataset(self, name: str) -> bool:
         """Switch to a generated dataset with the current knobs (its default C if C is fixed)."""
         classes = self.classes_box.value()
         if name in FIXED_CLASSES:
             classes = FIXED_CLASSES[name]
         elif self.model.spec is None or self.model.spec.name != name:
             classes = DEFAULT_CLASSES[name]
-        self._apply(DatasetSpec(name, n=self.n_slider.value(),
-                                noise=self.noise_slider.value() / 100.0, classes=classes,
-                                seed=self.seed_box.value()))
+        return self._apply(DatasetSpec(name, n=self.n_slider.value(),
+                                       noise=round(float(self.noise_slider.value()), 2),
+                                       classes=classes, seed=self.seed_box.value()))
+
+    def _slider_changed(self, *_a) -> None:
+        """While a slider is dragged nothing regenerates; the release applies once."""
+        if self._updating:
+            return
+        if self.n_slider.isSliderDown() or self.noise_slider.isSliderDown():
+            self._timer.stop()
+        else:
+            self._timer.start()
 
     def _knob_changed(self, *_a) -> None:
-        self._update_labels()
         if not self._updating:
             self._timer.start()
 
-    def _update_labels(self) -> None:
-        self.n_label.setText(f"N = {self.n_slider.value()}")
-        self.noise_label.setText(f"noise {self.noise_slider.value() / 100:.2f}")
+    def apply_spec(self) -> bool:
+        """Regenerate the current gallery dataset with the knobs' values.
 
-    def apply_spec(self) -> None:
-        spec = self.model.spec
-        name = spec.name if spec is not None else "spirals"
-        classes = FIXED_CLASSES.get(name, self.classes_box.value())
-        self._apply(DatasetSpec(name, n=self.n_slider.value(),
-                                noise=self.noise_slider.value() / 100.0, classes=classes,
-                                seed=self.seed_box.value()))
-
-    def _apply(self, spec: DatasetSpec) -> None:
+        With drawn or imported data there is no generator: the knobs apply to the next gallery
+        click instead, and the data in use stays.
+        """
         self._timer.stop()
-        if self._shows_errors(lambda: self.model.set_spec(spec)):
+        spec = self.model.spec
+        if spec is None:
+            return False
+        classes = FIXED_CLASSES.get(spec.name, self.classes_box.value())
+        new = DatasetSpec(spec.name, n=self.n_slider.value(),
+                          noise=round(float(self.noise_slider.value()), 2), classes=classes,
+                          seed=self.seed_box.value())
+        if new == spec:
+            return True
+        return self._apply(new)
+
+    def _apply(self, spec: DatasetSpec) -> bool:
+        self._timer.stop()
+        ok = self._shows_errors(lambda: self.model.set_spec(spec))
+        if ok:
             self._show_spec(spec)
+        return ok
 
     def _show_spec(self, spec: DatasetSpec | None) -> None:
+        """Show ``spec`` in the knobs without regenerating (signals are ignored meanwhile)."""
         self._updating = True
         try:
             if spec is not None:
-                self.n_slider.setValue(spec.n)
-                self.noise_slider.setValue(round(spec.noise * 100))
+                self.n_slider.setValue(int(spec.n))
+                self.noise_slider.setValue(float(spec.noise))
                 self.classes_box.setValue(spec.classes or DEFAULT_CLASSES[spec.name])
-                self.seed_box.setValue(spec.seed)
-                fixed = spec.name in FIXED_CLASSES
-                self.classes_box.setEnabled(not fixed)
-                self.classes_box.setToolTip(f"{spec.name} always has 2 classes" if fixed else
-                                            "Number of classes C (2–8); softmax has one output "
-                                            "per class")
+                self.seed_box.setValue(int(spec.seed))
                 for i in range(self.gallery.count()):
                     item = self.gallery.item(i)
-                    item.setSelected(item.data(Qt.UserRole) == spec.name)
+                    if item.data(Qt.UserRole) == spec.name:
+                        self.gallery.setCurrentItem(item)
             else:
+                self.gallery.setCurrentRow(-1)
                 self.gallery.clearSelection()
+            name = spec.name if spec is not None else None
+            self.classes_box.setEnabled(name not in FIXED_CLASSES)
+            self.classes_box.setToolTip(classes_tooltip(name))
         finally:
             self._updating = False
-        self._update_labels()
 
     # ---- imported / drawn data ----------------------------------------------------------
     def import_csv_dialog(self) -> None:
@@ -241,16 +302,16 @@ class DatasetsPanel(Panel):
 
     def import_csv(self, path) -> bool:
         """Load a CSV; on any problem show the one-line reason and keep the current data."""
-        self.error.setText("")
         try:
             ds = load_csv(path)
         except DatasetError as e:
-            self.error.setText(str(e))
+            self._show_error(str(e))
             self.model.errorOccurred.emit(str(e))
             return False
         return self._shows_errors(lambda: self.model.set_dataset(ds))
 
     def add_point(self, x: float, y: float, cls: int | None = None) -> None:
+        """Add a drawn point of class ``cls`` (the selected class button if None)."""
         self.points.append((float(x), float(y)))
         self.labels.append(self.class_buttons.checkedId() if cls is None else int(cls))
         self._redraw_points()
@@ -268,12 +329,12 @@ class DatasetsPanel(Panel):
         self._redraw_points()
 
     def use_drawn_points(self) -> bool:
-        self.error.setText("")
+        """Train on the drawn points; too few points or one class only keeps the old data."""
         try:
             ds = from_points(self.points, self.labels,
-                             class_names=[str(c) for c in range(8)])
+                             class_names=[str(c) for c in range(MAX_CLASSES)])
         except DatasetError as e:
-            self.error.setText(str(e))
+            self._show_error(str(e))
             self.model.errorOccurred.emit(str(e))
             return False
         return self._shows_errors(lambda: self.model.set_dataset(ds))
@@ -281,28 +342,48 @@ class DatasetsPanel(Panel):
     def _redraw_points(self) -> None:
         pts = np.array(self.points).reshape(-1, 2)
         self.drawn.setData(pts[:, 0], pts[:, 1],
-                           brush=[pg.mkBrush(CLASS_COLORS[c % 8]) for c in self.labels])
+                           brush=[pg.mkBrush(CLASS_COLORS[c % len(CLASS_COLORS)])
+                                  for c in self.labels])
+        if not self.points:
+            self.draw_count.setText("no points yet: click on the canvas")
+            return
+        counts = np.bincount(np.asarray(self.labels), minlength=1)
+        per_class = ", ".join(f"class {c}: {k}" for c, k in enumerate(counts) if k)
+        self.draw_count.setText(f"{len(self.points)} points ({per_class})")
 
     def _canvas_click(self, event) -> None:
         vb = self.canvas.getPlotItem().vb
         if not vb.sceneBoundingRect().contains(event.scenePos()):
             return
         p = vb.mapSceneToView(event.scenePos())
-        if event.button() == Qt.LeftButton:
-            self.add_point(p.x(), p.y())
-        elif event.button() == Qt.RightButton:
+        removing = (event.button() == Qt.RightButton
+                    or (event.button() == Qt.LeftButton
+                        and event.modifiers() & Qt.ShiftModifier))
+        if removing:
             self.remove_nearest(p.x(), p.y())
+        elif event.button() == Qt.LeftButton:
+            self.add_point(p.x(), p.y())
 
     # ---- model events -----------------------------------------------------------------
     def on_dataset(self, split) -> None:
         ds = self.model.dataset
-        self.info.setText(
-            f"<b>{ds.name}</b>: N = {ds.X.shape[0]}, C = {ds.classes} · "
-            f"{split.X_train.shape[0]} train / {split.X_val.shape[0]} validation<br>"
-            f"inputs standardised: x₁ ← (x₁ − {split.mean[0]:.2f}) / {split.std[0]:.2f}, "
-            f"x₂ ← (x₂ − {split.mean[1]:.2f}) / {split.std[1]:.2f}")
-        if self.model.spec is None:
-            self.gallery.clearSelection()
+        mean, std = np.asarray(split.mean), np.asarray(split.std)
+        lines = [f"<b>{ds.name}</b>: N = {ds.X.shape[0]}, C = {ds.classes} · "
+                 f"{split.X_train.shape[0]} train / {split.X_val.shape[0]} validation"]
+        if ds.skipped_rows:
+            lines.append(f"skipped {ds.skipped_rows} rows with missing values")
+        lines.append("inputs standardised with the training split:")
+        lines += [f"&nbsp;&nbsp;x{sub} ← (x{sub} − {m:.2f}) / {s:.2f}"
+                  for sub, m, s in zip("₁₂", mean, std)]
+        self.info.setText("<br>".join(lines))
+        editing = (self._timer.isActive() or self.n_slider.isSliderDown()
+                   or self.noise_slider.isSliderDown())
+        if not editing:        # follow a workspace, the settings or a lesson
+            self._show_spec(self.model.spec)
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
 
     def _shows_errors(self, change) -> bool:
         """Run a model change; if the model refuses it, show the reason in this panel."""
@@ -312,5 +393,5 @@ class DatasetsPanel(Panel):
             ok = change()
         finally:
             self.model.errorOccurred.disconnect(errors.append)
-        self.error.setText(errors[-1] if errors else "")
+        self._show_error(errors[-1] if errors else "")
         return ok
