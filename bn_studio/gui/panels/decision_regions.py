@@ -4,30 +4,59 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from ..plotting import cache_axes
-from ..theme import CLASS_COLORS, RUN_COLORS, RUN_LABELS, class_rgb_array
+from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS, class_rgb_array
+from ..worker import GRID_MARGIN
 from .base import Panel
 
-UNKNOWN_RGB = np.array([170.0, 170.0, 170.0])     # a diverged net has no regions: grey
+UNKNOWN_RGB = np.array([150.0, 150.0, 150.0])     # probabilities that are not numbers: grey
 PALE = 0.85          # how far a 1/C-confident pixel is washed toward white
+DIVERGED_WASH = 0.45  # a diverged net's last regions: grey shades, washed toward white
+TITLE_SIZE = "13pt"
+LEGEND_FONT_PX = 15
+POINT_SIZE_PX = 7
+MARKER_SIZE_PX = 20
 
 
-def region_image(probs: np.ndarray, classes: int) -> np.ndarray:
-    """(R, R, C) probabilities → (R, R, 3) uint8: the winning class's colour, paler when unsure."""
-    colours = class_rgb_array(classes)
+def region_image(probs: np.ndarray, classes: int | None = None,
+                 diverged: bool = False) -> np.ndarray:
+    """(R, R', C) probabilities → (R, R', 3) uint8: the winning class's colour, paler when unsure.
+
+    Pixels whose probabilities are not finite are grey; a diverged net is drawn in grey shades
+    (its regions are those of its last weights, not of a trained net).
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    classes = int(classes or probs.shape[-1])
+    colours = class_rgb_array(max(classes, 1))
     finite = np.all(np.isfinite(probs), axis=-1)
     p = np.where(finite[..., None], probs, 0.0)
-    winner = np.argmax(p, axis=-1)
+    winner = np.minimum(np.argmax(p, axis=-1), colours.shape[0] - 1)
     conf = p.max(axis=-1)
-    # Confidence 1/C (a coin toss) → pale; confidence 1 → full colour.
-    strength = np.clip((conf - 1.0 / classes) / (1.0 - 1.0 / classes), 0.0, 1.0)
+    if classes > 1:
+        # Confidence 1/C (a coin toss) → pale; confidence 1 → full colour.
+        strength = np.clip((conf - 1.0 / classes) / (1.0 - 1.0 / classes), 0.0, 1.0)
+    else:
+        strength = np.ones_like(conf)
     wash = PALE * (1.0 - strength)[..., None]
     rgb = colours[winner] * (1.0 - wash) + 255.0 * wash
+    if diverged:
+        grey = rgb @ np.array([0.299, 0.587, 0.114])
+        rgb = np.repeat(grey[..., None], 3, axis=-1) * (1 - DIVERGED_WASH) + 255 * DIVERGED_WASH
     rgb[~finite] = UNKNOWN_RGB
-    return rgb.astype(np.uint8)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def grid_rect(extent, shape) -> QRectF:
+    """The image rectangle in data coordinates: the grid's nodes (linspace over the extent,
+    ends included) are pixel centres, so the rectangle reaches half a pixel beyond the extent."""
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    rows, cols = shape[0], shape[1]
+    dx = (x1 - x0) / (cols - 1) if cols > 1 else 1.0
+    dy = (y1 - y0) / (rows - 1) if rows > 1 else 1.0
+    return QRectF(x0 - dx / 2, y0 - dy / 2, (x1 - x0) + dx, (y1 - y0) + dy)
 
 
 class DecisionRegionsPanel(Panel):
@@ -36,108 +65,167 @@ class DecisionRegionsPanel(Panel):
     area = "center"
     help_text = ("Each pixel is coloured by the class the softmax output a = e^z / Σe^z picks "
                  "there, washed out where the net is unsure (its largest a is close to 1/C). "
-                 "Left: the net with batch norm; right: its twin without. Filled dots are "
-                 "training points, hollow ones validation points. Click anywhere to see z, e^z "
+                 "Left: the net with batch norm; right: its twin without. Round dots are "
+                 "training points, diamonds validation points. Click anywhere to see z, e^z "
                  "and a for that point in the softmax inspector.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
         self.view = pg.GraphicsLayoutWidget()
+        self.view.setToolTip("Click a point to see how each net's softmax decides there "
+                             "(Softmax inspector)")
         self.plot_items: dict[str, pg.PlotItem] = {}
         self.images: dict[str, pg.ImageItem] = {}
         self.train_scatter: dict[str, pg.ScatterPlotItem] = {}
         self.val_scatter: dict[str, pg.ScatterPlotItem] = {}
-        self.markers: dict[str, pg.ScatterPlotItem] = {}
+        self.markers: dict[str, tuple[pg.ScatterPlotItem, pg.ScatterPlotItem]] = {}
         for col, name in enumerate(("bn", "no_bn")):
             p = self.view.addPlot(row=0, col=col)
-            p.setAspectLocked(True)
+            p.disableAutoRange()
+            p.setAspectLocked(True, ratio=1.0)
             cache_axes(p)
-            p.showGrid(x=False, y=False)
             p.setLabel("bottom", "x₁ (standardised)")
             p.setLabel("left", "x₂ (standardised)")
-            p.setMenuEnabled(True)
             img = pg.ImageItem(axisOrder="row-major")
+            img.setZValue(-10)
             p.addItem(img)
-            self.val_scatter[name] = pg.ScatterPlotItem(size=7, pen=pg.mkPen(width=1.5),
-                                                        brush=pg.mkBrush(255, 255, 255, 200))
-            self.train_scatter[name] = pg.ScatterPlotItem(size=7, pen=pg.mkPen("#202020",
-                                                                               width=0.8))
-            p.addItem(self.val_scatter[name])
-            p.addItem(self.train_scatter[name])
-            marker = pg.ScatterPlotItem(size=18, symbol="+", pen=pg.mkPen("k", width=3),
-                                        brush=None)
-            p.addItem(marker)
-            self.plot_items[name], self.images[name], self.markers[name] = p, img, marker
+            val = pg.ScatterPlotItem(size=POINT_SIZE_PX + 2, symbol="d",
+                                     pen=pg.mkPen("w", width=1.5))
+            train = pg.ScatterPlotItem(size=POINT_SIZE_PX, symbol="o",
+                                       pen=pg.mkPen("#202020", width=0.8))
+            p.addItem(val)
+            p.addItem(train)
+            # A black cross on a white one: visible on every class colour.
+            under = pg.ScatterPlotItem(size=MARKER_SIZE_PX + 4, symbol="+",
+                                       pen=pg.mkPen("w", width=5), brush=None)
+            over = pg.ScatterPlotItem(size=MARKER_SIZE_PX, symbol="+",
+                                      pen=pg.mkPen("k", width=2.5), brush=None)
+            for m in (under, over):
+                m.setZValue(10)
+                p.addItem(m)
+            self.plot_items[name], self.images[name] = p, img
+            self.train_scatter[name], self.val_scatter[name] = train, val
+            self.markers[name] = (under, over)
         self.plot_items["no_bn"].setXLink(self.plot_items["bn"])
         self.plot_items["no_bn"].setYLink(self.plot_items["bn"])
         self.view.scene().sigMouseClicked.connect(self._on_click)
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.RichText)
+        self.legend.setWordWrap(True)
+        self.legend.setStyleSheet(f"font-size: {LEGEND_FONT_PX}px")
+        self.legend.setToolTip("Each class keeps its colour in every panel. Pale regions: "
+                               "the net is unsure (its largest probability a is near 1/C). "
+                               "Grey: a diverged net.")
         legend_row = QHBoxLayout()
-        legend_row.addWidget(self.legend)
-        legend_row.addStretch(1)
+        legend_row.addWidget(self.legend, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(self.view, 1)
         lay.addLayout(legend_row)
-        self._grid_key = None
+        self._grid = None
+        self._extent = None
         self._classes = 2
-        self._titles = {}
+        self._no_hidden = False
+        self._title_key = None
         model.datasetChanged.connect(self.on_dataset)
+        model.configChanged.connect(self.on_config)
         model.snapshotReady.connect(self.on_snapshot)
         model.pointSelected.connect(self.on_point)
         self._set_titles({})
+        # Start from whatever the model already holds (a panel may be built after the signals).
+        if getattr(model, "config", None) is not None:
+            self.on_config(model.config)
+        if getattr(model, "split", None) is not None:
+            self.on_dataset(model.split)
+        if getattr(model, "snapshot", None) is not None:
+            self.on_snapshot(model.snapshot)
+        if getattr(model, "selected_point", None) is not None:
+            self.on_point(model.selected_point)
 
     # ---- model events -----------------------------------------------------------------
     def on_dataset(self, split) -> None:
-        self._classes = int(split.classes)
-        brushes_train = [pg.mkBrush(CLASS_COLORS[c % 8]) for c in split.y_train]
-        pens_val = [pg.mkPen(CLASS_COLORS[c % 8], width=2) for c in split.y_val]
+        self._classes = max(1, int(split.classes))
+        train_brushes = [pg.mkBrush(CLASS_COLORS[int(c) % 8]) for c in split.y_train]
+        val_brushes = [pg.mkBrush(CLASS_COLORS[int(c) % 8]) for c in split.y_val]
         for name in self.plot_items:
             self.train_scatter[name].setData(split.X_train[:, 0], split.X_train[:, 1],
-                                             brush=brushes_train)
-            self.val_scatter[name].setData(split.X_val[:, 0], split.X_val[:, 1], pen=pens_val)
-            for img in self.images.values():
-                img.clear()
-            self.markers[name].setData([], [])
+                                             brush=train_brushes)
+            self.val_scatter[name].setData(split.X_val[:, 0], split.X_val[:, 1],
+                                           brush=val_brushes)
+            self.images[name].clear()
+            for m in self.markers[name]:
+                m.setData([], [])
         X = np.concatenate([split.X_train, split.X_val])
-        lo, hi = X.min(axis=0), X.max(axis=0)
-        pad = 0.15 * (hi - lo).max()
-        self.plot_items["bn"].setRange(xRange=(lo[0] - pad, hi[0] + pad),
-                                       yRange=(lo[1] - pad, hi[1] + pad), padding=0)
-        self._grid_key = None
-        names = split.class_names
-        self.legend.setText("Classes: " + "  ".join(
-            f'<span style="color:{CLASS_COLORS[c % 8]}; font-size:16px">■</span> {names[c]}'
-            for c in range(len(names))) + "   ● training   ○ validation")
+        if X.size and np.all(np.isfinite(X)):
+            lo, hi = X.min(axis=0) - GRID_MARGIN, X.max(axis=0) + GRID_MARGIN
+            self._set_range((lo[0], hi[0], lo[1], hi[1]))
+        self._grid = None
+        self._extent = None
+        names = list(split.class_names)
+        swatches = "&nbsp;&nbsp;".join(
+            f'<span style="color:{CLASS_COLORS[c % 8]}">■</span>&nbsp;{_escape(names[c])}'
+            for c in range(len(names)))
+        self.legend.setText(f"<b>Classes:</b>&nbsp;{swatches}&nbsp;&nbsp;&nbsp;&nbsp;"
+                            "● training&nbsp;&nbsp;◆ validation")
+
+    def on_config(self, config) -> None:
+        self._no_hidden = len(getattr(config, "hidden", (1,))) == 0
+        self._title_key = None
+        self._set_titles(self._diverged(self.model.snapshot))
 
     def on_snapshot(self, snap) -> None:
-        grid = snap.extra.get("grid")
-        self._set_titles({n: r.diverged_at for n, r in snap.runs.items()})
-        if grid is None or grid is self._grid_key:
+        diverged = self._diverged(snap)
+        self._set_titles(diverged)
+        grid = snap.extra.get("grid") if snap is not None else None
+        if grid is None or grid is self._grid:
             return
-        self._grid_key = grid
-        x0, x1, y0, y1 = grid["extent"]
+        self._grid = grid
+        extent = tuple(float(v) for v in grid["extent"])
+        shape = None
         for name, probs in grid["probs"].items():
-            if name not in self.images or probs.shape[-1] != self._classes:
-                continue
+            if name not in self.images or probs.ndim != 3 or probs.shape[-1] != self._classes:
+                continue                       # a grid of the previous dataset: wait for the next
             img = self.images[name]
-            img.setImage(region_image(probs, self._classes), autoLevels=False, levels=(0, 255))
-            img.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+            img.setImage(region_image(probs, self._classes, diverged.get(name) is not None),
+                         autoLevels=False, levels=(0, 255))
+            img.setRect(grid_rect(extent, probs.shape))
+            shape = probs.shape
+        if shape is not None and extent != self._extent:
+            self._extent = extent
+            r = grid_rect(extent, shape)
+            self._set_range((r.left(), r.right(), r.top(), r.bottom()))
 
     def on_point(self, xy) -> None:
-        for marker in self.markers.values():
-            marker.setData([float(xy[0])], [float(xy[1])])
+        x, y = float(xy[0]), float(xy[1])
+        for pair in self.markers.values():
+            for m in pair:
+                m.setData([x], [y])
+
+    def _diverged(self, snap) -> dict:
+        if snap is None:
+            return {}
+        return {n: r.diverged_at for n, r in snap.runs.items()}
+
+    def _set_range(self, extent) -> None:
+        x0, x1, y0, y1 = extent
+        if not all(np.isfinite([x0, x1, y0, y1])) or x1 <= x0 or y1 <= y0:
+            return
+        self.plot_items["bn"].setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     def _set_titles(self, diverged: dict) -> None:
-        if diverged == self._titles and self._titles:
+        key = (tuple(sorted(diverged.items())), self._no_hidden)
+        if key == self._title_key:
             return
-        self._titles = dict(diverged) or {"bn": None, "no_bn": None}
+        self._title_key = key
         for name, p in self.plot_items.items():
             text = f"Net {RUN_LABELS[name]}"
             if diverged.get(name) is not None:
-                text += f" — diverged at step {diverged[name]}"
-            p.setTitle(text, color=RUN_COLORS[name], size="13pt")
+                note = f"diverged at step {diverged[name]}"
+                text += f"<br><span style='font-size:10pt; color:{DIVERGED_COLOR}'>{note}</span>"
+            elif self._no_hidden:
+                text += ("<br><span style='font-size:10pt; color:#606060'>no hidden layer: "
+                         "nothing to normalise</span>")
+            p.setTitle(text, color=RUN_COLORS[name], size=TITLE_SIZE)
 
     # ---- clicks -----------------------------------------------------------------------
     def _on_click(self, event) -> None:
@@ -147,9 +235,26 @@ class DecisionRegionsPanel(Panel):
         for p in self.plot_items.values():
             if p.vb.sceneBoundingRect().contains(pos):
                 point = p.vb.mapSceneToView(pos)
-                self.model.select_point((point.x(), point.y()))
-                event.accept()
+                if np.isfinite(point.x()) and np.isfinite(point.y()):
+                    self.model.select_point((point.x(), point.y()))
+                    event.accept()
                 return
+
+    def region_rgb_at(self, name: str, xy) -> np.ndarray | None:
+        """The colour drawn under the data point ``xy`` on plot ``name`` (None off the image)."""
+        img = self.images[name]
+        if img.image is None:
+            return None
+        p = img.mapFromView(QPointF(float(xy[0]), float(xy[1])))
+        col, row = int(np.floor(p.x())), int(np.floor(p.y()))
+        h, w = img.image.shape[:2]
+        if not (0 <= row < h and 0 <= col < w):
+            return None
+        return np.array(img.image[row, col, :3])
 
     def plots(self) -> dict:
         return dict(self.plot_items)
+
+
+def _escape(text) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,200 @@
+"""The decision-regions panel draws each net's softmax regions under the data and picks points."""
+
+import warnings
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from bn_studio.core.trainer import TrainConfig
+from bn_studio.gui.model import DatasetSpec
+from bn_studio.gui.panels.decision_regions import (UNKNOWN_RGB, DecisionRegionsPanel, grid_rect,
+                                                   region_image)
+
+SMALL = TrainConfig(hidden=(8, 8), activation="tanh", batch=16, eval_every=5)
+
+
+@pytest.fixture
+def panel(model, qtbot):
+    model.set_config(SMALL)
+    p = DecisionRegionsPanel(model)
+    qtbot.addWidget(p)
+    p.resize(900, 500)
+    p.show()
+    return p
+
+
+def train(model, qtbot, steps):
+    model.step(steps)
+    model.flush()
+    qtbot.wait(50)
+
+
+class FakeClick:
+    """What the scene's sigMouseClicked hands over: a button and a scene position."""
+
+    def __init__(self, scene_pos, button=Qt.LeftButton):
+        self._pos, self._button = scene_pos, button
+        self.accepted = False
+
+    def button(self):
+        return self._button
+
+    def scenePos(self):
+        return self._pos
+
+    def accept(self):
+        self.accepted = True
+
+
+def scene_pos_of(panel, name, x, y):
+    return panel.plot_items[name].vb.mapViewToScene(QPointF(x, y))
+
+
+def test_region_images_hold_the_grid_after_k_steps(model, panel, qtbot):
+    train(model, qtbot, 20)
+    grid = model.snapshot.extra["grid"]
+    assert grid["step"] == 20
+    for name in ("bn", "no_bn"):
+        probs = grid["probs"][name]
+        img = panel.images[name].image
+        assert img.shape == probs.shape[:2] + (3,)
+        np.testing.assert_array_equal(img, region_image(probs, model.split.classes))
+        assert panel.images[name].mapRectToParent(panel.images[name].boundingRect()) == \
+            grid_rect(grid["extent"], probs.shape)
+
+
+def test_scatter_holds_the_training_and_validation_points(model, panel, qtbot):
+    split = model.split
+    for name in ("bn", "no_bn"):
+        x, y = panel.train_scatter[name].getData()
+        np.testing.assert_allclose(np.column_stack([x, y]), split.X_train)
+        x, y = panel.val_scatter[name].getData()
+        np.testing.assert_allclose(np.column_stack([x, y]), split.X_val)
+
+
+def test_views_are_linked_equal_aspect_and_not_autoranging(model, panel, qtbot):
+    train(model, qtbot, 5)
+    bn, no_bn = panel.plot_items["bn"].vb, panel.plot_items["no_bn"].vb
+    assert no_bn.linkedView(no_bn.XAxis) is bn and no_bn.linkedView(no_bn.YAxis) is bn
+    assert bn.state["aspectLocked"] == 1.0
+    assert not any(bn.state["autoRange"])
+    x0, x1, y0, y1 = model.snapshot.extra["grid"]["extent"]
+    (vx0, vx1), (vy0, vy1) = bn.viewRange()
+    assert vx0 <= x0 and vx1 >= x1 and vy0 <= y0 and vy1 >= y1
+
+
+def test_left_click_selects_that_point_and_marks_both_plots(model, panel, qtbot):
+    train(model, qtbot, 5)
+    seen = []
+    model.pointSelected.connect(lambda xy: seen.append(np.array(xy)))
+    click = FakeClick(scene_pos_of(panel, "no_bn", 0.5, -0.25))
+    panel._on_click(click)
+    assert click.accepted
+    np.testing.assert_allclose(model.selected_point, [0.5, -0.25], atol=1e-6)
+    assert len(seen) == 1
+    for name in ("bn", "no_bn"):
+        for marker in panel.markers[name]:
+            x, y = marker.getData()
+            np.testing.assert_allclose([x[0], y[0]], [0.5, -0.25], atol=1e-6)
+
+
+def test_right_clicks_and_clicks_outside_the_plots_are_ignored(model, panel, qtbot):
+    train(model, qtbot, 5)
+    panel._on_click(FakeClick(scene_pos_of(panel, "bn", 0.1, 0.1), Qt.RightButton))
+    assert model.selected_point is None
+    title_pos = panel.plot_items["bn"].titleLabel.sceneBoundingRect().center()
+    panel._on_click(FakeClick(title_pos))
+    assert model.selected_point is None
+
+
+def test_colour_under_a_point_is_the_colour_of_its_nearest_grid_node(model, panel, qtbot):
+    """The grid's nodes are pixel centres: a point takes the colour of the node nearest to it,
+    and that node's probabilities are the net's own at that point."""
+    train(model, qtbot, 30)
+    grid = model.snapshot.extra["grid"]
+    x0, x1, y0, y1 = grid["extent"]
+    probs = grid["probs"]["bn"]
+    rows, cols = probs.shape[:2]
+    xs, ys = np.linspace(x0, x1, cols), np.linspace(y0, y1, rows)
+    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+    expected = region_image(probs, model.split.classes)
+    net = model.snapshot.runs["bn"].net
+    for r, c in [(0, 0), (rows - 1, cols - 1), (3, cols - 4), (rows // 2, cols // 3), (5, 7)]:
+        for ox, oy in [(-0.4, -0.4), (0.4, 0.4), (-0.4, 0.4), (0.4, -0.4)]:
+            xy = (xs[c] + ox * dx, ys[r] + oy * dy)
+            np.testing.assert_array_equal(panel.region_rgb_at("bn", xy), expected[r, c])
+        p = net.predict_proba(np.array([[xs[c], ys[r]]]))[0]
+        np.testing.assert_allclose(p, probs[r, c], atol=1e-4)
+
+
+@pytest.mark.parametrize("classes", [2, 8])
+def test_two_and_eight_classes_draw_with_a_legend(model, panel, qtbot, classes):
+    assert model.set_spec(DatasetSpec("blobs", n=240, classes=classes))
+    train(model, qtbot, 10)
+    img = panel.images["bn"].image
+    assert img.ndim == 3 and img.shape[2] == 3
+    assert model.snapshot.extra["grid"]["probs"]["bn"].shape[-1] == classes
+    legend = panel.legend.text()
+    assert all(name in legend for name in model.split.class_names)
+    assert legend.count("■") == classes
+
+
+def test_switching_dataset_mid_training_redraws_for_the_new_classes(model, panel, qtbot):
+    train(model, qtbot, 10)
+    assert model.set_spec(DatasetSpec("blobs", n=240, classes=5))
+    train(model, qtbot, 5)
+    assert panel.images["no_bn"].image is not None
+    x, _ = panel.train_scatter["bn"].getData()
+    assert x.size == model.split.X_train.shape[0]
+    assert model.snapshot.extra["grid"]["probs"]["no_bn"].shape[-1] == 5
+
+
+def test_a_diverged_run_is_drawn_grey_and_titled(model, panel, qtbot):
+    model.set_config(TrainConfig(lr=1e4, optimizer="sgd"))
+    train(model, qtbot, 30)
+    runs = model.snapshot.runs
+    diverged = [n for n, r in runs.items() if r.diverged_at is not None]
+    assert diverged
+    for name in diverged:
+        title = panel.plot_items[name].titleLabel.text
+        assert f"diverged at step {runs[name].diverged_at}" in title
+        img = panel.images[name].image.astype(int)
+        assert np.all(img[..., 0] == img[..., 1]) and np.all(img[..., 1] == img[..., 2])
+
+
+def test_no_hidden_layer_draws_and_says_why_the_twins_agree(model, panel, qtbot):
+    model.set_config(SMALL.replace(hidden=()))
+    train(model, qtbot, 10)
+    assert panel.images["bn"].image is not None
+    assert "no hidden layer" in panel.plot_items["bn"].titleLabel.text
+
+
+def test_region_image_greys_out_nan_and_accepts_one_class():
+    probs = np.full((4, 5, 3), 1 / 3)
+    probs[0, 0] = [1.0, 0.0, 0.0]
+    probs[1, 1] = np.nan
+    probs[2, 2] = [np.inf, 0.0, 0.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        img = region_image(probs)
+        one = region_image(np.ones((3, 3, 1)))
+    assert img.shape == (4, 5, 3) and img.dtype == np.uint8
+    np.testing.assert_array_equal(img[1, 1], UNKNOWN_RGB)
+    np.testing.assert_array_equal(img[2, 2], UNKNOWN_RGB)
+    assert img[3, 3].min() > 200                      # a coin toss is pale
+    assert img[0, 0].min() < 100                      # certainty is the full class colour
+    assert one.shape == (3, 3, 3)
+
+
+def test_a_panel_built_after_the_data_exists_starts_from_the_model(model, qtbot):
+    model.set_config(SMALL)
+    train(model, qtbot, 5)
+    model.select_point([0.2, 0.1])
+    late = DecisionRegionsPanel(model)
+    qtbot.addWidget(late)
+    assert late.images["bn"].image is not None
+    x, _ = late.train_scatter["bn"].getData()
+    assert x.size == model.split.X_train.shape[0]
+    mx, my = late.markers["no_bn"][1].getData()
+    np.testing.assert_allclose([mx[0], my[0]], [0.2, 0.1])
