@@ -6,17 +6,45 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from bn_studio.core.losses import softmax_parts
 
 from ..plotting import cache_axes
-from ..theme import CLASS_COLORS, RUN_COLORS, RUN_LABELS
+from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 from .base import Panel
 
 REFRESH_INTERVAL_S = 0.1          # while training, recompute at most 10 times per second
-ROWS = (("z", "z = logits"), ("t", "t = e^(z − max z)"), ("a", "a = t / Σt"))
+MAX_BAR_LABELS = 5                # more classes than this: the numbers are in the table only
+LEFT_AXIS_WIDTH_PX = 58           # room for "-2.5e+13"
+PROB_RANGE = (-0.04, 1.25)        # t and a lie in [0, 1]: a fixed axis, room for the labels
+EXPLANATION = ("z = W·a + b → t = e^z → a = t / Σt; a is the probability of each class; "
+               "the highest wins.")
+PROMPT = ("Click anywhere on a decision-region plot to see how each net turns its scores z "
+          "for that point into class probabilities a.")
+ROWS = (("z", "z = W·a + b  (logits)"), ("t", "t = e^(z − max z)"), ("a", "a = t / Σt"))
+
+
+class CompactAxis(pg.AxisItem):
+    """Tick labels with 3 significant digits, so a diverged net's 1e13 logits still fit."""
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values, scale, spacing):
+        return [f"{v * scale:.3g}" for v in values]
+
+
+def fmt(v: float, digits: int) -> str:
+    """A number for a bar or the table: fixed decimals, or 3 significant digits when huge."""
+    if not np.isfinite(v):
+        return "not a number" if np.isnan(v) else ("+∞" if v > 0 else "−∞")
+    if abs(v) >= 1e4:
+        return f"{v:.3g}"
+    return f"{v:.{digits}f}"
 
 
 class SoftmaxInspectorPanel(Panel):
@@ -24,71 +52,120 @@ class SoftmaxInspectorPanel(Panel):
     name = "softmax_inspector"
     area = "right"
     help_text = ("For the point you clicked, the output layer computes one number z per class "
-                 "(z = W·a + b). Softmax exponentiates them, t = e^z (shifted by max z so it "
-                 "never overflows), and divides by their sum, a = t / Σt: the probabilities of "
-                 "the classes, which add up to 1. The largest a wins.")
+                 "(z = W·a + b, the logits). Softmax exponentiates them, t = e^z (shifted by "
+                 "max z so it never overflows; the shift cancels in the division), and divides "
+                 "by their sum, a = t / Σt: the probabilities of the classes, which add up to "
+                 "1. The largest a wins. Both nets use their test-time mode: batch norm with "
+                 "the running mean and variance.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
-        self.prompt = QLabel("Click anywhere on a decision-region plot to see how each net turns "
-                             "its logits z into probabilities:  z → t = e^z → a = t / Σt.")
+        self.prompt = QLabel(PROMPT)
         self.prompt.setWordWrap(True)
+        self.prompt.setTextFormat(Qt.RichText)
+        self.prompt.setStyleSheet("font-size: 15px")
+        self.explanation = QLabel(EXPLANATION)
+        self.explanation.setWordWrap(True)
+        self.explanation.setStyleSheet("font-size: 14px; font-style: italic")
+        self.explanation.setToolTip(self.help_text)
         self.view = pg.GraphicsLayoutWidget()
+        self.view.setToolTip("Bars: one per class, in the class's colour. Top: the logits z "
+                             "(can be negative); middle: t = e^(z − max z) (the largest is 1); "
+                             "bottom: the probabilities a (they add up to 1).")
         self.bars: dict[tuple[str, str], pg.BarGraphItem] = {}
         self.texts: dict[tuple[str, str], list[pg.TextItem]] = {}
         self.plot_items: dict[str, pg.PlotItem] = {}
         for col, run in enumerate(("bn", "no_bn")):
             for row, (key, label) in enumerate(ROWS):
-                p = self.view.addPlot(row=row, col=col)
-                p.setTitle(f"{RUN_LABELS[run]}: {label}" if row == 0 else label,
-                           color=RUN_COLORS[run] if row == 0 else None, size="10pt")
+                p = self.view.addPlot(row=row, col=col,
+                                      axisItems={"left": CompactAxis("left")})
+                title = f"Net {RUN_LABELS[run]}<br>{label}" if row == 0 else label
+                p.setTitle(title, color=RUN_COLORS[run], size="11pt")
                 p.setMouseEnabled(x=False, y=False)
+                p.setMenuEnabled(False)
                 p.hideButtons()
+                p.disableAutoRange()
                 cache_axes(p)
+                p.getAxis("left").setWidth(LEFT_AXIS_WIDTH_PX)     # bars line up row to row
                 p.getAxis("bottom").setTicks([[]])
                 bar = pg.BarGraphItem(x=[], height=[], width=0.7)
                 p.addItem(bar)
                 if key == "z":
                     p.addLine(y=0, pen=pg.mkPen("#888", width=1))
+                else:
+                    p.setYRange(*PROB_RANGE, padding=0)
+                    p.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])
                 self.bars[(run, key)] = bar
                 self.texts[(run, key)] = []
                 self.plot_items[f"{run}_{key}"] = p
+        self.table = QLabel()
+        self.table.setTextFormat(Qt.RichText)
+        self.table.setStyleSheet("font-size: 14px")
+        self.table.setToolTip("The same numbers as the bars: z to 2 decimals, t and a to 3")
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.caption.setTextFormat(Qt.RichText)
+        self.caption.setStyleSheet("font-size: 14px")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.prompt)
+        lay.addWidget(self.explanation)
         lay.addWidget(self.view, 1)
+        lay.addWidget(self.table)
         lay.addWidget(self.caption)
+        lay.addStretch(0)
         self._values: dict = {}
         self._last = 0.0
         self._class_names: list[str] = []
+        self._label_font = QFont(self.font())
+        self._label_font.setPointSize(10)
+        self._pending = QTimer(self)             # the trailing refresh a throttled frame owes
+        self._pending.setSingleShot(True)
+        self._pending.timeout.connect(self.refresh)
         model.pointSelected.connect(lambda _xy: self.refresh())
         model.snapshotReady.connect(self._on_snapshot)
         model.datasetChanged.connect(self._on_dataset)
+        if getattr(model, "split", None) is not None:
+            self._on_dataset(model.split)
+        if getattr(model, "selected_point", None) is not None:
+            self.refresh()
 
+    # ---- model events -----------------------------------------------------------------
     def _on_dataset(self, split) -> None:
-        self._class_names = list(split.class_names)
+        self._class_names = [str(n) for n in split.class_names]
+        self._clear()
+
+    def _on_snapshot(self, snap) -> None:
+        if self.model.selected_point is None:
+            return
+        wait = REFRESH_INTERVAL_S - (time.perf_counter() - self._last)
+        if wait > 0:
+            if not self._pending.isActive():
+                self._pending.start(int(wait * 1000) + 1)
+            return
+        self.refresh()
+
+    def _clear(self) -> None:
+        """Nothing selected (or a new dataset): show the prompt, no stale bars."""
         self._values = {}
         for bar in self.bars.values():
             bar.setOpts(x=[], height=[])
         for items in self.texts.values():
             for t in items:
                 t.setText("")
+        self.view.setVisible(False)
+        self.table.setText("")
         self.caption.setText("")
-
-    def _on_snapshot(self, snap) -> None:
-        if self.model.selected_point is None or time.perf_counter() - self._last < \
-                REFRESH_INTERVAL_S:
-            return
-        self.refresh()
+        self.prompt.setText(PROMPT)
 
     def current_values(self) -> dict:
+        """{"bn": {"z", "t", "a", "predicted"}, "no_bn": ...} for the selected point; a net whose
+        outputs are not finite numbers maps to None. Empty before any click."""
         return self._values
 
     def refresh(self) -> None:
         """Recompute z, t, a for the selected point with the newest frozen nets and redraw."""
+        self._pending.stop()
         snap, xy = self.model.snapshot, self.model.selected_point
         if snap is None or xy is None:
             return
@@ -99,28 +176,47 @@ class SoftmaxInspectorPanel(Panel):
             run = snap.runs.get(run_name)
             if run is None:
                 continue
-            with np.errstate(all="ignore"):
-                z = run.net.logits(x, train=False).astype(np.float64)
+            label = f"<b style='color:{RUN_COLORS[run_name]}'>Net {RUN_LABELS[run_name]}</b>"
+            try:
+                with np.errstate(all="ignore"):
+                    z = np.asarray(run.net.logits(x, train=False), dtype=np.float64)
+            except Exception as e:            # a net that cannot evaluate must not break the GUI
+                z = np.full((1, max(len(self._class_names), 1)), np.nan)
+                lines.append(f"{label}: cannot evaluate ({e})")
             if not np.all(np.isfinite(z)):
                 values[run_name] = None
-                lines.append(f"<b style='color:{RUN_COLORS[run_name]}'>{RUN_LABELS[run_name]}"
-                             "</b>: diverged, its outputs are not numbers")
                 self._draw(run_name, None)
+                lines.append(f"{label}: <span style='color:{DIVERGED_COLOR}'>diverged"
+                             + (f" at step {run.diverged_at}" if run.diverged_at is not None
+                                else "")
+                             + "; its outputs are not numbers</span>")
                 continue
-            t, a = softmax_parts(z)
-            values[run_name] = {"z": z[0], "t": t[0], "a": a[0]}
-            self._draw(run_name, values[run_name])
+            with np.errstate(all="ignore"):
+                t, a = softmax_parts(z)
             k = int(np.argmax(a[0]))
-            name = self._class_names[k] if k < len(self._class_names) else str(k)
-            note = (f" (diverged at step {run.diverged_at}: these are its last weights)"
+            values[run_name] = {"z": z[0], "t": t[0], "a": a[0], "predicted": k}
+            self._draw(run_name, values[run_name])
+            note = (f" <span style='color:{DIVERGED_COLOR}'>(diverged at step "
+                    f"{run.diverged_at}: these are its last weights)</span>"
                     if run.diverged_at is not None else "")
-            lines.append(f"<b style='color:{RUN_COLORS[run_name]}'>{RUN_LABELS[run_name]}</b>: "
-                         f"predicts class <b style='color:{CLASS_COLORS[k % 8]}'>{name}</b> "
-                         f"with a = {a[0, k]:.3f}{note}")
+            lines.append(f"{label} predicts class <b style='color:{CLASS_COLORS[k % 8]}'>"
+                         f"{_escape(self._name(k))}</b> with a = {fmt(a[0, k], 3)}{note}")
         self._values = values
-        self.prompt.setText(f"Point x = ({x[0, 0]:.2f}, {x[0, 1]:.2f}) (standardised), "
-                            f"step {snap.step}.  z → t = e^z → a = t / Σt; a sums to 1.")
+        self.view.setVisible(True)
+        where = f"Step {snap.step}: <b>point x = ({x[0, 0]:.2f}, {x[0, 1]:.2f})</b> standardised"
+        split = getattr(self.model, "split", None)
+        if split is not None:
+            with np.errstate(all="ignore"):
+                raw = split.unstandardize(x)[0]
+            if np.all(np.isfinite(raw)):
+                where += f", ({raw[0]:.3g}, {raw[1]:.3g}) in the data's units"
+        self.prompt.setText(where)
+        self.table.setText(self._table_html(values))
         self.caption.setText("<br>".join(lines))
+
+    # ---- drawing ----------------------------------------------------------------------
+    def _name(self, k: int) -> str:
+        return self._class_names[k] if k < len(self._class_names) else str(k)
 
     def _draw(self, run: str, vals: dict | None) -> None:
         for key, _ in ROWS:
@@ -133,27 +229,65 @@ class SoftmaxInspectorPanel(Panel):
                 continue
             v = vals[key]
             c = v.size
-            xs = np.arange(c)
+            xs = np.arange(c, dtype=np.float64)
             bar.setOpts(x=xs, height=v, width=0.7,
                         brushes=[pg.mkBrush(CLASS_COLORS[i % 8]) for i in range(c)])
+            show_labels = c <= MAX_BAR_LABELS
             while len(texts) < c:
-                t = pg.TextItem(anchor=(0.5, 1.0), color="#202020")
+                t = pg.TextItem(anchor=(0.5, 1.0))
+                t.setFont(self._label_font)
                 p.addItem(t)
                 texts.append(t)
-            fmt = "{:.2f}" if key == "z" else "{:.3f}"
+            colour = pg.getConfigOption("foreground")
+            digits = 2 if key == "z" else 3
             for i, t in enumerate(texts):
-                if i < c:
-                    t.setText(fmt.format(v[i]))
-                    t.setPos(i, max(v[i], 0.0))
+                if show_labels and i < c:
+                    t.setColor(colour)
+                    t.setText(fmt(v[i], digits))
+                    t.setPos(i, max(float(v[i]), 0.0))
                 else:
                     t.setText("")
-            lo = min(0.0, float(v.min()))
-            hi = max(0.0, float(v.max()))
-            span = (hi - lo) or 1.0
             p.setXRange(-0.6, c - 0.4, padding=0)
-            p.setYRange(lo - 0.05 * span, hi + 0.5 * span, padding=0)
-            p.getAxis("bottom").setTicks([[(i, self._class_names[i] if i < len(
-                self._class_names) else str(i)) for i in range(c)]])
+            if key == "z":
+                lo, hi = min(0.0, float(v.min())), max(0.0, float(v.max()))
+                span = (hi - lo) or 1.0
+                p.setYRange(lo - 0.08 * span, hi + (0.3 if show_labels else 0.08) * span,
+                            padding=0)
+            p.getAxis("bottom").setTicks([[(i, self._name(i)) for i in range(c)]])
+
+    def _table_html(self, values: dict) -> str:
+        """Rows = classes, columns z, t, a for each net; each net's winner in bold."""
+        c = max([v["a"].size for v in values.values() if v is not None] or [0])
+        if c == 0:
+            return ""
+        head = "<tr><th align='left'>class</th>"
+        for run in ("bn", "no_bn"):
+            head += (f"<th colspan='3' style='color:{RUN_COLORS[run]}; padding-left:14px'>"
+                     f"{RUN_LABELS[run]}</th>")
+        head += "</tr><tr><th></th>" + "<th align='right' style='padding-left:14px'>z</th>" \
+            "<th align='right'>t</th><th align='right'>a</th>" * 2 + "</tr>"
+        rows = []
+        for i in range(c):
+            cells = (f"<td><span style='color:{CLASS_COLORS[i % 8]}'>■</span> "
+                     f"{_escape(self._name(i))}</td>")
+            for run in ("bn", "no_bn"):
+                v = values.get(run)
+                if v is None or i >= v["a"].size:
+                    cells += "<td></td><td></td><td></td>"
+                    continue
+                b0, b1 = ("<b>", "</b>") if i == v["predicted"] else ("", "")
+                cells += (f"<td align='right' style='padding-left:14px'>{b0}"
+                          f"{fmt(v['z'][i], 2)}{b1}</td>"
+                          f"<td align='right' style='padding-left:8px'>{b0}"
+                          f"{fmt(v['t'][i], 3)}{b1}</td>"
+                          f"<td align='right' style='padding-left:8px'>{b0}"
+                          f"{fmt(v['a'][i], 3)}{b1}</td>")
+            rows.append(f"<tr>{cells}</tr>")
+        return f"<table cellspacing='0' cellpadding='1'>{head}{''.join(rows)}</table>"
 
     def plots(self) -> dict:
         return dict(self.plot_items)
+
+
+def _escape(text) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,181 @@
+"""The softmax inspector shows z, t = e^(z − max z) and a = t / Σt of both nets at the point."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from bn_studio.core.losses import softmax
+from bn_studio.core.trainer import TrainConfig
+from bn_studio.gui.model import DatasetSpec
+from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel
+from bn_studio.gui.panels.softmax_inspector import (EXPLANATION, MAX_BAR_LABELS,
+                                                    SoftmaxInspectorPanel, fmt)
+
+SMALL = TrainConfig(hidden=(8, 8), activation="tanh", batch=16, eval_every=5)
+
+
+@pytest.fixture
+def inspector(model, qtbot):
+    model.set_config(SMALL)
+    p = SoftmaxInspectorPanel(model)
+    qtbot.addWidget(p)
+    p.resize(640, 900)
+    p.show()
+    return p
+
+
+def train(model, qtbot, steps):
+    model.step(steps)
+    model.flush()
+    qtbot.wait(50)
+
+
+def core_softmax(model, name, x):
+    logits = model.snapshot.runs[name].net.logits(np.asarray(x, dtype=float)[None], train=False)
+    return np.asarray(logits, dtype=np.float64)[0], softmax(np.asarray(logits, np.float64))[0]
+
+
+def test_before_any_click_it_prompts_and_shows_no_numbers(model, inspector, qtbot):
+    train(model, qtbot, 10)
+    assert inspector.current_values() == {}
+    assert "Click anywhere on a decision-region plot" in inspector.prompt.text()
+    assert not inspector.view.isVisible()
+    assert inspector.table.text() == "" and inspector.caption.text() == ""
+    assert inspector.explanation.text() == EXPLANATION
+
+
+def test_values_are_the_core_softmax_of_each_nets_logits(model, inspector, qtbot):
+    train(model, qtbot, 20)
+    x = np.array([0.3, -0.7])
+    model.select_point(x)
+    values = inspector.current_values()
+    assert set(values) == {"bn", "no_bn"}
+    for name in ("bn", "no_bn"):
+        z, a = core_softmax(model, name, x)
+        np.testing.assert_allclose(values[name]["z"], z, rtol=1e-6)
+        np.testing.assert_allclose(values[name]["a"], a, rtol=1e-6)
+        np.testing.assert_allclose(values[name]["a"].sum(), 1.0)
+        np.testing.assert_allclose(values[name]["t"], np.exp(z - z.max()), rtol=1e-6)
+        assert values[name]["t"].max() == 1.0
+        assert values[name]["predicted"] == int(np.argmax(a))
+    assert inspector.view.isVisible()
+    assert "(0.30, -0.70)" in inspector.prompt.text()
+    bn = values["bn"]
+    for key, digits in (("z", 2), ("t", 3), ("a", 3)):
+        assert fmt(bn[key][0], digits) in inspector.table.text()
+    names = model.split.class_names
+    assert "predicts class <b style='color:" in inspector.caption.text()
+    assert names[values["bn"]["predicted"]] in inspector.caption.text()
+    # the bars hold the same numbers
+    for key in ("z", "t", "a"):
+        np.testing.assert_allclose(inspector.bars[("bn", key)].opts["height"], bn[key])
+        labels = [t.textItem.toPlainText() for t in inspector.texts[("bn", key)]]
+        assert labels == [fmt(v, 2 if key == "z" else 3) for v in bn[key]]
+
+
+def test_a_click_on_the_regions_agrees_with_the_colour_under_it(model, inspector, qtbot):
+    regions = DecisionRegionsPanel(model)
+    qtbot.addWidget(regions)
+    regions.resize(900, 500)
+    regions.show()
+    train(model, qtbot, 40)
+    grid = model.snapshot.extra["grid"]
+    x0, x1, y0, y1 = grid["extent"]
+    r, c = 37, 52
+    rows, cols = grid["probs"]["bn"].shape[:2]
+    xy = (np.linspace(x0, x1, cols)[c], np.linspace(y0, y1, rows)[r])
+    vb = regions.plot_items["bn"].vb
+
+    class Click:
+        def button(self):
+            return Qt.LeftButton
+
+        def scenePos(self):
+            return vb.mapViewToScene(QPointF(*xy))
+
+        def accept(self):
+            pass
+
+    regions._on_click(Click())
+    values = inspector.current_values()
+    for name in ("bn", "no_bn"):
+        np.testing.assert_allclose(values[name]["a"], grid["probs"][name][r, c], atol=1e-4)
+        assert values[name]["predicted"] == int(np.argmax(grid["probs"][name][r, c]))
+
+
+@pytest.mark.parametrize("classes", [2, 8])
+def test_two_and_eight_classes(model, inspector, qtbot, classes):
+    assert model.set_spec(DatasetSpec("blobs", n=240, classes=classes))
+    train(model, qtbot, 10)
+    model.select_point([0.1, 0.2])
+    for name in ("bn", "no_bn"):
+        v = inspector.current_values()[name]
+        assert v["a"].shape == (classes,)
+        np.testing.assert_allclose(v["a"].sum(), 1.0)
+        assert len(inspector.bars[(name, "a")].opts["height"]) == classes
+    assert inspector.table.text().count("<tr>") == classes + 2      # two header rows
+    labels = [t.textItem.toPlainText() for t in inspector.texts[("bn", "a")]]
+    if classes > MAX_BAR_LABELS:                  # too narrow to print: the table has them
+        assert not any(labels)
+    else:
+        assert all(labels)
+
+
+def test_switching_dataset_drops_the_old_bars_and_follows_the_new_nets(model, inspector, qtbot):
+    train(model, qtbot, 5)
+    model.select_point([0.0, 0.5])
+    assert inspector.current_values()["bn"]["a"].size == 3          # spirals: 3 classes
+    model.set_spec(DatasetSpec("moons"))
+    assert inspector.current_values() == {}
+    train(model, qtbot, 5)
+    qtbot.waitUntil(lambda: inspector.current_values().get("bn") is not None, timeout=2000)
+    assert inspector.current_values()["bn"]["a"].size == 2
+
+
+def test_new_snapshots_refresh_at_most_ten_times_a_second(model, inspector, qtbot):
+    train(model, qtbot, 5)
+    model.select_point([0.0, 0.0])
+    first = inspector.current_values()
+    for _ in range(20):                           # a burst of frames right after the click
+        model.snapshotReady.emit(model.snapshot)
+    assert inspector.current_values() is first
+    qtbot.waitUntil(lambda: inspector.current_values() is not first, timeout=1000)
+
+
+def test_a_diverged_run_is_reported_without_raising(model, inspector, qtbot):
+    model.set_config(TrainConfig(lr=1e4, optimizer="sgd"))
+    train(model, qtbot, 30)
+    model.select_point([0.0, 0.0])
+    runs = model.snapshot.runs
+    diverged = [n for n, r in runs.items() if r.diverged_at is not None]
+    assert diverged
+    assert "diverged" in inspector.caption.text()
+    for name in diverged:
+        v = inspector.current_values()[name]
+        if v is not None:                         # finite last weights: still a distribution
+            np.testing.assert_allclose(v["a"].sum(), 1.0)
+
+
+def test_a_net_whose_outputs_are_not_numbers_shows_no_bars(model, inspector, qtbot):
+    train(model, qtbot, 5)
+    net = model.snapshot.runs["no_bn"].net
+    net.output.params["W"] = np.full_like(net.output.params["W"], np.nan)
+    model.select_point([0.0, 0.0])
+    assert inspector.current_values()["no_bn"] is None
+    assert len(inspector.bars[("no_bn", "a")].opts["height"]) == 0
+    assert "not numbers" in inspector.caption.text()
+    assert inspector.current_values()["bn"] is not None
+
+
+def test_no_hidden_layer(model, inspector, qtbot):
+    model.set_config(SMALL.replace(hidden=()))
+    train(model, qtbot, 5)
+    model.select_point([1.0, -1.0])
+    z, a = core_softmax(model, "bn", [1.0, -1.0])
+    np.testing.assert_allclose(inspector.current_values()["bn"]["a"], a, rtol=1e-6)
+
+
+def test_number_format_survives_huge_and_non_finite_values():
+    assert fmt(1.234567, 2) == "1.23" and fmt(0.0004, 3) == "0.000"
+    assert fmt(1.9e13, 2) == "1.9e+13"
+    assert fmt(float("nan"), 3) == "not a number" and fmt(float("inf"), 2) == "+∞"
