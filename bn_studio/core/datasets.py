@@ -21,6 +21,7 @@ FIXED_CLASSES = {"moons": 2, "xor": 2}          # these shapes only make sense w
 MAX_CLASSES = 8
 MIN_ROWS = 10
 MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
+SAMPLE_ROWS = 100             # rows looked at to find the header and the numeric columns
 
 
 class DatasetError(ValueError):
@@ -60,7 +61,6 @@ class Split:
         return np.asarray(Xs, dtype=np.float64) * self.std + self.mean
 
 
-# ---- generators --------------------------------------------------------------------------
 def _counts(n: int, c: int) -> list[int]:
     """n split into c nearly equal parts."""
     return [n // c + (1 if i < n % c else 0) for i in range(c)]
@@ -166,13 +166,22 @@ def from_points(points, labels, class_names=None) -> Dataset:
     return Dataset(X, y, names, "drawn")
 
 
-# ---- CSV ----------------------------------------------------------------------------------
 def _is_number(text: str) -> bool:
     try:
         float(text)
         return True
     except ValueError:
         return False
+
+
+def _is_missing(text: str) -> bool:
+    return text.lower() in MISSING
+
+
+def _mostly_numbers(fields) -> bool:
+    """A column of numbers with perhaps a typo or two (so the typo gets its own line error)."""
+    present = [f for f in fields if not _is_missing(f)]
+    return bool(present) and 2 * sum(map(_is_number, present)) >= len(present)
 
 
 def _read_text(path: Path) -> str:
@@ -193,15 +202,36 @@ def _read_text(path: Path) -> str:
 
 
 def _delimiter(text: str) -> str:
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    counts = {d: first.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
+    """The one of , ; tab that splits the first line into most fields (quotes respected)."""
+    first = next((ln for ln in io.StringIO(text[:65536]) if ln.strip()), "")
+    widths = {d: len(next(csv.reader([first], delimiter=d), [])) for d in (",", ";", "\t")}
+    return max(widths, key=widths.get)          # on a tie the comma, listed first, wins
 
 
-def _pick_columns(columns: str | None, header: list[str] | None, width: int, name: str):
+def _read_rows(text: str) -> list[tuple[int, list[str]]]:
+    """Non-blank rows as (line number in the file, stripped fields)."""
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    return [(reader.line_num, [f.strip() for f in r]) for r in reader
+            if any(f.strip() for f in r)]
+
+
+def _has_header(rows, columns: str | None) -> bool:
+    """A first row with a word where the rows below hold numbers (or naming all ``columns``)."""
+    first = rows[0][1]
+    names = [p.strip() for p in columns.split(",")] if columns else []
+    if names and not any(map(_is_number, names)) and all(n in first for n in names):
+        return True
+    below = [r for _, r in rows[1:1 + SAMPLE_ROWS] if len(r) == len(first)]
+    words = [j for j, f in enumerate(first) if not _is_number(f) and not _is_missing(f)]
+    if not below:                               # a lone row: a header if a feature is a word
+        return any(j < len(first) - 1 for j in words)
+    return any(_mostly_numbers([r[j] for r in below]) for j in words)
+
+
+def _pick_columns(columns: str | None, header: list[str] | None, body, width: int, name: str):
+    """(feature, feature, label) column indices from ``columns`` or the defaults."""
     if columns is None:
-        return 0, 1, width - 1
+        return _default_columns(body, width)
     parts = [p.strip() for p in columns.split(",")]
     if len(parts) != 3:
         raise DatasetError(f"--columns needs three names or indices X1,X2,LABEL (got {columns!r})")
@@ -212,65 +242,84 @@ def _pick_columns(columns: str | None, header: list[str] | None, width: int, nam
         elif p.lstrip("-").isdigit() and -width <= int(p) < width:
             picked.append(int(p) % width)
         else:
-            known = f"; columns are {', '.join(header)}" if header else ""
+            known = f"; columns are {', '.join(header)}" if header else \
+                f"; the file has no header, use indices 0..{width - 1}"
             raise DatasetError(f"{name}: unknown column {p!r}{known}")
+    if len(set(picked)) < 3:
+        raise DatasetError(f"{name}: --columns {columns!r} names a column twice; "
+                           "need two feature columns and a different label column")
     return tuple(picked)
+
+
+def _default_columns(body, width: int):
+    """The first two numeric columns as features (skipping e.g. an id), the last as label."""
+    label = width - 1
+    sample = [r for _, r in body[:SAMPLE_ROWS] if len(r) == width]
+    numeric = [j for j in range(label) if _mostly_numbers([r[j] for r in sample])]
+    rest = [j for j in range(label) if j not in numeric]
+    c1, c2 = (numeric + rest)[:2]               # too few numeric: the parse names the bad field
+    return c1, c2, label
+
+
+def _column_name(j: int, header: list[str] | None) -> str:
+    return f"column {header[j]!r}" if header else f"column {j + 1} (counting from 1)"
+
+
+def _parse_rows(body, cols, width: int, header, name: str):
+    """Features, label strings and the count of rows skipped for missing values."""
+    c1, c2, cl = cols
+    feats, labels, skipped = [], [], 0
+    for line, r in body:
+        if len(r) != width:
+            raise DatasetError(f"{name}: line {line} has {len(r)} fields, expected {width}")
+        fields = (r[c1], r[c2], r[cl])
+        if any(_is_missing(f) for f in fields):
+            skipped += 1
+            continue
+        try:
+            x = (float(fields[0]), float(fields[1]))
+        except ValueError:
+            j = c1 if not _is_number(fields[0]) else c2
+            raise DatasetError(f"{name}: line {line}: {_column_name(j, header)} is not a "
+                               f"number ({r[j]!r})") from None
+        if not (math.isfinite(x[0]) and math.isfinite(x[1])):
+            skipped += 1                        # NaN and ±inf count as missing
+            continue
+        feats.append(x)
+        labels.append(fields[2])
+    return feats, labels, skipped
 
 
 def load_csv(path, columns: str | None = None) -> Dataset:
     """Two numeric feature columns and a label column; header optional; labels may be strings.
 
     Rows with a missing value are skipped and counted; anything else malformed is an error
-    naming the line.
+    naming the line, so the caller can keep the data it already has.
     """
     path = Path(path)
-    text = _read_text(path)
-    rows = [(i, r) for i, r in enumerate(csv.reader(io.StringIO(text),
-                                                    delimiter=_delimiter(text)), start=1)
-            if any(f.strip() for f in r)]
+    name = path.name
+    rows = _read_rows(_read_text(path))
     if not rows:
-        raise DatasetError(f"{path.name}: the file is empty")
+        raise DatasetError(f"{name}: the file is empty")
     width = len(rows[0][1])
     if width < 3:
-        raise DatasetError(f"{path.name}: line {rows[0][0]} has {width} column(s); need two "
+        raise DatasetError(f"{name}: line {rows[0][0]} has {width} column(s); need two "
                            "feature columns and a label column")
-    first = [f.strip() for f in rows[0][1]]
-    # A header is a first row whose would-be feature fields are not numbers.
-    header = first if not all(_is_number(f) or f.lower() in MISSING for f in first[:-1]) else None
+    header = rows[0][1] if _has_header(rows, columns) else None
     body = rows[1:] if header is not None else rows
     if not body:
-        raise DatasetError(f"{path.name}: only a header, no data rows")
-    c1, c2, cl = _pick_columns(columns, header, width, path.name)
-    feats, labels, skipped = [], [], 0
-    for line, r in body:
-        if len(r) != width:
-            raise DatasetError(f"{path.name}: line {line} has {len(r)} fields, expected {width}")
-        fields = [r[c1].strip(), r[c2].strip(), r[cl].strip()]
-        if any(f.lower() in MISSING for f in fields):
-            skipped += 1
-            continue
-        try:
-            x = (float(fields[0]), float(fields[1]))
-        except ValueError:
-            bad = fields[0] if not _is_number(fields[0]) else fields[1]
-            col = header[c1 if not _is_number(fields[0]) else c2] if header else \
-                str((c1 if not _is_number(fields[0]) else c2) + 1)
-            raise DatasetError(f"{path.name}: line {line}: feature column {col} is not a "
-                               f"number ({bad!r})") from None
-        if not all(math.isfinite(v) for v in x):
-            skipped += 1
-            continue
-        feats.append(x)
-        labels.append(fields[2])
+        raise DatasetError(f"{name}: only a header, no data rows")
+    cols = _pick_columns(columns, header, body, width, name)
+    feats, labels, skipped = _parse_rows(body, cols, width, header, name)
     if len(feats) < MIN_ROWS:
-        raise DatasetError(f"{path.name}: only {len(feats)} usable rows; need at least {MIN_ROWS}"
+        raise DatasetError(f"{name}: only {len(feats)} usable rows; need at least {MIN_ROWS}"
                            + (f" ({skipped} skipped for missing values)" if skipped else ""))
     names = _label_order(labels)
     if len(names) < 2:
-        raise DatasetError(f"{path.name}: only one class ({names[0]!r}); need at least 2")
+        raise DatasetError(f"{name}: only one class ({names[0]!r}); need at least 2")
     index = {n: i for i, n in enumerate(names)}
     y = np.array([index[lb] for lb in labels], dtype=np.int64)
-    return Dataset(np.array(feats, dtype=np.float64), y, names, path.name, skipped)
+    return Dataset(np.array(feats, dtype=np.float64), y, names, name, skipped)
 
 
 def _label_order(labels: list[str]) -> list[str]:
@@ -281,7 +330,6 @@ def _label_order(labels: list[str]) -> list[str]:
     return sorted(unique)
 
 
-# ---- split ---------------------------------------------------------------------------------
 def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0) -> Split:
     """Stratified, seeded split; both parts standardised with the training part's statistics."""
     if not 0.0 < val_fraction < 1.0:
