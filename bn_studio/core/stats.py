@@ -38,6 +38,32 @@ def histogram(values: np.ndarray, edges: np.ndarray, density: bool = True) -> np
     return counts
 
 
+def pushforward_density(edges: np.ndarray, density: np.ndarray, fn,
+                        new_edges: np.ndarray) -> np.ndarray:
+    """Density of g(Z) on ``new_edges`` from Z's density on ``edges``, for an increasing g.
+
+    Bin k's probability mass lands on [g(e_k), g(e_k+1)], spread evenly there; mass outside
+    ``new_edges`` goes to the outermost bins. For A = sigmoid(Z) this shows saturation (mass
+    piling up at 0 and 1) at a finer resolution than Z's bins would.
+    """
+    edges = np.asarray(edges, dtype=np.float64)
+    new_edges = np.asarray(new_edges, dtype=np.float64)
+    mass = np.asarray(density, dtype=np.float64) * np.diff(edges)
+    mass = np.where(np.isfinite(mass), mass, 0.0)
+    g = np.clip(np.asarray(fn(edges), dtype=np.float64), new_edges[0], new_edges[-1])
+    lo, hi = g[:-1, None], g[1:, None]
+    overlap = np.clip(np.minimum(hi, new_edges[None, 1:]) - np.maximum(lo, new_edges[None, :-1]),
+                      0.0, None)
+    width = hi - lo
+    wide = width[:, 0] > 1e-12 * (new_edges[-1] - new_edges[0])
+    share = np.zeros_like(overlap)
+    share[wide] = overlap[wide] / width[wide]
+    n_new = new_edges.size - 1
+    point_bins = np.clip(np.searchsorted(new_edges, lo[~wide, 0], side="right") - 1, 0, n_new - 1)
+    share[np.flatnonzero(~wide), point_bins] = 1.0      # a bin squeezed to a point
+    return (mass @ share) / np.diff(new_edges)
+
+
 def percentile_band(values: np.ndarray, q=BAND_PERCENTILES) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64).ravel()
     v = v[np.isfinite(v)]

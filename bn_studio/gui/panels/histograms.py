@@ -8,13 +8,36 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout
 
+from bn_studio.core.layers import ACTIVATIONS
+from bn_studio.core.stats import pushforward_density
+
 from ..plotting import Band, SteppedRange, Throttle, cache_axes, decimate
-from ..theme import RUN_COLORS
+from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
-ROW_HEIGHT_PX = 170
+ROW_HEIGHT_PX = 175
 BANDS_HZ = 5            # the percentile evolution moves slowly: redraw it 5 times a second
 HEADROOM = 1.15
+TITLE_SIZE = "10pt"
+
+
+A_BINS = 40            # bins of the activation histograms over g's range
+ACTIVATION_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+
+
+def _activation(name: str):
+    """(g as a function, fine bins over its range or None for ReLU) for the activation view."""
+    layer = ACTIVATIONS[name]()
+
+    def fn(x):
+        with np.errstate(all="ignore"):
+            return layer.forward(np.asarray(x, dtype=np.float64), train=False)
+    lo_hi = ACTIVATION_RANGES.get(name)
+    return fn, (np.linspace(lo_hi[0], lo_hi[1], A_BINS + 1) if lo_hi else None)
+
+
+def _span(text: str, run: str) -> str:
+    return f"<span style='color:{RUN_COLORS[run]}'>{text}</span>"
 
 
 def _fill(color: str, alpha: int) -> pg.QtGui.QColor:
@@ -37,9 +60,10 @@ class HistogramsPanel(Panel):
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
-        self.show_act = QCheckBox("show activations a = g(z) instead")
-        self.show_act.setToolTip("Histogram of the activation output instead of its input: "
-                                 "shows saturation of sigmoid/tanh units")
+        self.show_act = QCheckBox("show activations A = g(Z) instead")
+        self.show_act.setToolTip("Histogram of the activation output A = g(Z) instead of its "
+                                 "input: sigmoid and tanh units that pile up at their flat ends "
+                                 "(saturation) have gradients near 0 and learn slowly")
         self.show_act.toggled.connect(lambda _: self._redraw_last())
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -50,7 +74,7 @@ class HistogramsPanel(Panel):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.view)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(top)
@@ -62,8 +86,20 @@ class HistogramsPanel(Panel):
         self._bands_key = None
         self._last = None
         self._bands_throttle = Throttle(BANDS_HZ)
+        self._stale_run = None
+        self._note = ""
         model.snapshotReady.connect(self.on_snapshot)
-        model.configChanged.connect(lambda cfg: self._build(len(cfg.hidden)))
+        model.configChanged.connect(self.on_config)
+        self._build(len(model.config.hidden))
+        if model.snapshot is not None:
+            self.on_snapshot(model.snapshot)
+
+    def on_config(self, cfg) -> None:
+        # Snapshots of the run before this change may still arrive: they are not drawn if
+        # their layers no longer match, so the rows are not rebuilt back and forth.
+        if self._last is not None:
+            self._stale_run = self._last.extra.get("run_id")
+        self._build(len(cfg.hidden))
 
     # ---- layout -----------------------------------------------------------------------
     def _build(self, n_layers: int) -> None:
@@ -73,17 +109,20 @@ class HistogramsPanel(Panel):
         self._edges_key = None
         self.view.clear()
         self.rows = []
-        self.note.setText("This network has no hidden layer: nothing to normalise. Add hidden "
-                          "layers in 'Network and optimizer'." if n_layers == 0 else "")
+        self._note = ("This network has no hidden layer: nothing to normalise. Add hidden "
+                      "layers in 'Network and optimizer'." if n_layers == 0 else "")
+        self.note.setText(self._note)
         for i in range(n_layers):
             row = {}
             label = f"layer {i + 1}"
-            p_plain = self.view.addPlot(row=i, col=0)
-            p_plain.setTitle(f"{label}: Z without BN", color=RUN_COLORS["no_bn"], size="9pt")
-            p_bn = self.view.addPlot(row=i, col=1)
-            p_bn.setTitle(f"{label}: Z̃ with BN", color=RUN_COLORS["bn"], size="9pt")
-            p_band = self.view.addPlot(row=i, col=2)
-            p_band.setTitle(f"{label}: 15/50/85th percentiles", size="9pt")
+            self.view.addLabel(f"<b>{label}</b>", row=i, col=0, angle=-90, size=TITLE_SIZE)
+            p_plain = self.view.addPlot(row=i, col=1)
+            p_bn = self.view.addPlot(row=i, col=2)
+            p_band = self.view.addPlot(row=i, col=3)
+            p_band.setToolTip("Thick line: the median (50th percentile) of the layer's values "
+                              "on the last mini-batch. Shaded band: from the 15th to the 85th "
+                              "percentile. Red: Z of the net without BN; blue: Z̃ of the net "
+                              "with BN (as in figure 1 of the batch-norm paper).")
             for p in (p_plain, p_bn, p_band):
                 cache_axes(p)
                 p.setMouseEnabled(x=False, y=False)
@@ -101,48 +140,118 @@ class HistogramsPanel(Panel):
                 band = Band(p_band, _fill(RUN_COLORS[run], 60))
                 med = p_band.plot(pen=pg.mkPen(RUN_COLORS[run], width=2))
                 row[f"band_{run}"] = (band, med)
-            p_band.setLabel("bottom", "step")
+            p_band.setLabel("bottom", "training step")
             row["plots"] = (p_plain, p_bn, p_band)
+            row["label"] = label
             row["band_range"] = SteppedRange(p_band)
             row["ymax"] = [0.0, 0.0]
             self.rows.append(row)
+        self._set_titles()
         self.view.setMinimumHeight(ROW_HEIGHT_PX * max(1, n_layers))
+
+    def _set_titles(self) -> None:
+        act = self.show_act.isChecked()
+        plain_tip = ("A = g(Z) of the net without BN on the last mini-batch. For sigmoid and "
+                     "tanh, mass piled up at the ends of the range means saturated units: "
+                     "their gradient g'(Z) is nearly 0, so they barely learn." if act else
+                     "Z = W·A_prev + b of the net without BN on the last mini-batch: the input "
+                     "of the activation. The bins are fixed at reset, so drift shows as a move; "
+                     "values beyond them are counted in the outermost bins.")
+        bn_tip = ("A = g(Z̃) of the net with BN on the last mini-batch: BN keeps the input "
+                  "of g centred, away from the flat ends (unless γ and β learn otherwise)."
+                  if act else
+                  "Z̃ = γ·(Z − μ)/√(σ² + ε) + β of the net with BN on the last mini-batch: "
+                  "normalised with the batch's mean μ and variance σ², then scaled by γ and "
+                  "shifted by β (both learned).")
+        for row in self.rows:
+            p_plain, p_bn, p_band = row["plots"]
+            plain, bn = ("g(Z)", "g(Z̃)") if act else ("Z", "Z̃")
+            p_band.setTitle(f"{_span(plain, 'no_bn')} and {_span(bn, 'bn')} over steps",
+                            size=TITLE_SIZE)
+            p_plain.setTitle(f"{'A = g(Z)' if act else 'Z'} without BN",
+                             color=RUN_COLORS["no_bn"], size=TITLE_SIZE)
+            p_bn.setTitle(f"{'A = g(Z̃)' if act else 'Z̃'} with BN",
+                          color=RUN_COLORS["bn"], size=TITLE_SIZE)
+            p_plain.setToolTip(plain_tip)
+            p_bn.setToolTip(bn_tip)
 
     # ---- drawing ----------------------------------------------------------------------
     def on_snapshot(self, snap) -> None:
+        if "bn" not in snap.runs or "no_bn" not in snap.runs:
+            return
+        n_layers = len(snap.runs["bn"].layers)
+        run_id = snap.extra.get("run_id")
+        if self._stale_run is not None:
+            if run_id == self._stale_run and n_layers != self._n_layers:
+                return                      # an old run's snapshot after a config change
+            if run_id != self._stale_run:
+                self._stale_run = None
         self._last = snap
-        self._build(len(snap.runs["bn"].layers))
-        key = (snap.extra.get("run_id"), self.show_act.isChecked())
+        self._build(n_layers)
+        diverged = [f"the net {RUN_LABELS[name]} diverged at step {run.diverged_at}"
+                    for name, run in snap.runs.items() if run.diverged_at is not None]
+        note = self._note
+        if diverged and self.rows:
+            text = "; ".join(diverged)
+            note = (text[0].upper() + text[1:] + ". A diverged net's histograms show its last "
+                    "mini-batch; values beyond the fixed bins pile up in the end bins.")
+        if note != self.note.text():
+            self.note.setText(note)
+        act = self.show_act.isChecked()
+        g = _activation(snap.config.activation) if act else None
+        key = (snap.extra.get("run_id"), act)
+        shown = [self._shown(snap, i, g) for i in range(len(self.rows))]
         if key != self._edges_key:          # new bins (reset): fix the x ranges once
             self._edges_key = key
-            for i, row in enumerate(self.rows):
+            for row, (plain_edges, _, bn_edges, _) in zip(self.rows, shown):
                 p_plain, p_bn, _ = row["plots"]
-                edges_plain = snap.out_edges[i] if self.show_act.isChecked() else snap.z_edges[i]
-                p_plain.setXRange(edges_plain[0], edges_plain[-1], padding=0)
-                p_bn.setXRange(snap.out_edges[i][0], snap.out_edges[i][-1], padding=0)
+                p_plain.setXRange(plain_edges[0], plain_edges[-1], padding=0)
+                p_bn.setXRange(bn_edges[0], bn_edges[-1], padding=0)
                 row["ymax"] = [0.0, 0.0]
                 row["band_range"].reset()
-        act = self.show_act.isChecked()
         plain_run, bn_run = snap.runs["no_bn"], snap.runs["bn"]
         bands_now = (self._bands_throttle.ready() or key != self._bands_key
                      or not snap.extra.get("playing"))
         self._bands_key = key
-        for i, row in enumerate(self.rows):
-            lp, lb = plain_run.layers[i], bn_run.layers[i]
-            plain_counts = lp.a_hist if act else lp.z_hist
-            plain_edges = snap.out_edges[i] if act else snap.z_edges[i]
-            bn_counts = lb.a_hist if act else lb.out_hist
+        for i, (row, (plain_edges, plain_counts, bn_edges, bn_counts)) in enumerate(
+                zip(self.rows, shown)):
             self._set_hist(row, 0, row["plain"], plain_edges, plain_counts)
-            self._set_hist(row, 1, row["bn"], snap.out_edges[i], bn_counts)
+            self._set_hist(row, 1, row["bn"], bn_edges, bn_counts)
             if bands_now:
-                self._draw_bands(row, snap.step, lp.bands, lb.bands)
+                self._draw_bands(row, snap.step, plain_run.layers[i].bands,
+                                 bn_run.layers[i].bands, g)
 
-    def _draw_bands(self, row, step, plain_bands, bn_bands) -> None:
+    @staticmethod
+    def _shown(snap, i: int, g) -> tuple:
+        """(edges, density) of the no-BN and the BN histogram of layer i, as drawn.
+
+        Activations: sigmoid and tanh are increasing, so A's distribution is Z's pushed
+        through g onto fine bins over g's range (saturation shows as mass in the end bins);
+        ReLU's a_hist is drawn on the trainer's bins.
+        """
+        lp, lb = snap.runs["no_bn"].layers[i], snap.runs["bn"].layers[i]
+        z_edges, out_edges = snap.z_edges[i], snap.out_edges[i]
+        if g is None:
+            return z_edges, lp.z_hist, out_edges, lb.out_hist
+        fn, a_edges = g
+        if a_edges is None:
+            return out_edges, lp.a_hist, out_edges, lb.a_hist
+        bn_source = lb.out_hist if lb.out_hist is not None else lb.z_hist
+        bn_source_edges = out_edges if lb.out_hist is not None else z_edges
+        return (a_edges, pushforward_density(z_edges, lp.z_hist, fn, a_edges),
+                a_edges, pushforward_density(bn_source_edges, bn_source, fn, a_edges))
+
+    def _draw_bands(self, row, step, plain_bands, bn_bands, g=None) -> None:
+        if g is not None:       # percentiles commute with an increasing g: A's are g(Z's)
+            plain_bands, bn_bands = (np.column_stack([b[:, 0], g[0](b[:, 1:])]) if b.shape[0]
+                                     else b for b in (plain_bands, bn_bands))
         row["band_range"].update(np.array([step], dtype=np.float64),
                                  np.concatenate([plain_bands[:, 1:].ravel(),
                                                  bn_bands[:, 1:].ravel()]))
         for run, b in (("no_bn", plain_bands), ("bn", bn_bands)):
             band, med = row[f"band_{run}"]
+            if b.shape[0] and not np.all(np.isfinite(b)):     # a diverged net: drop bad rows
+                b = b[np.all(np.isfinite(b), axis=1)]
             if b.shape[0]:
                 x, p15, p50, p85 = decimate(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
                 band.set_data(x, p15, p85)
@@ -163,6 +272,7 @@ class HistogramsPanel(Panel):
             row["plots"][k].setYRange(0, top, padding=0)
 
     def _redraw_last(self) -> None:
+        self._set_titles()
         if self._last is not None:
             self.on_snapshot(self._last)
 

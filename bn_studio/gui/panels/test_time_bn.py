@@ -6,20 +6,29 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSpinBox, QVBoxLayout)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+                               QVBoxLayout)
 
 from bn_studio.core.layers import BatchNormError
 from bn_studio.core.losses import softmax
 
 from ..plotting import SteppedRange, Throttle, cache_axes, decimate
-from ..theme import CLASS_COLORS, RUN_COLORS, RUN_LABELS
+from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
 BN_DECAYS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
 REDRAW_HZ = 10          # statistics per unit and their history: 10 redraws a second is plenty
 BATCH_COLOR = "#ff7f0e"
 RUNNING_COLOR = "#1f77b4"
+TITLE_SIZE = "10pt"
+BAR_WIDTH = 0.38        # two bars per class (with BN, without BN) side by side
+ONE_EXAMPLE_TRAIN_MODE = ("impossible: the variance of one example is undefined (a batch of one "
+                          "has nothing to spread over) — that is why BN keeps running "
+                          "statistics")
+
+
+def _decay_label(d: float) -> str:
+    return f"β = {d:g}  (≈ last {1 / (1 - d):.0f} batches)"
 
 
 class TestTimeBNPanel(Panel):
@@ -32,114 +41,185 @@ class TestTimeBNPanel(Panel):
                  "σ² of the current mini-batch. At test time there may be a single example, whose "
                  "variance is undefined, so BN uses running averages kept during training: "
                  "running ← β·running + (1 − β)·batch, an exponentially weighted average over "
-                 "roughly the last 1/(1 − β) mini-batches.")
+                 "roughly the last 1/(1 − β) mini-batches. Top: the two kinds of statistics per "
+                 "unit; middle: one unit over the training steps; bottom: one example predicted "
+                 "in training mode (impossible) and in evaluation mode.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
         self.explain = QLabel()
         self.explain.setWordWrap(True)
+        self.explain.setTextFormat(Qt.RichText)
         self.layer_box = QComboBox()
-        self.layer_box.setToolTip("Which hidden layer's batch-norm statistics to show")
+        self.layer_box.setToolTip("Which hidden layer's batch norm to look at")
         self.unit_box = QSpinBox()
-        self.unit_box.setToolTip("Which unit (feature) of that layer to follow over time")
+        self.unit_box.setToolTip("Which unit (feature) of that layer to follow over the steps "
+                                 "(also marked by the dashed line in the top plots)")
         self.decay_box = QComboBox()
         for d in BN_DECAYS:
-            self.decay_box.addItem(f"β = {d}  (≈ {1 / (1 - d):.0f} batches)", d)
-        self.decay_box.setToolTip("β of the running averages: larger β averages over more "
-                                  "mini-batches (1/(1 − β)), so it is smoother but slower to "
-                                  "follow the changing weights. Changing it resets training.")
+            self.decay_box.addItem(_decay_label(d), d)
+        self.decay_box.setToolTip("β of the running averages: running ← β·running + "
+                                  "(1 − β)·batch. A larger β averages over more mini-batches "
+                                  "(about 1/(1 − β)), so it is smoother but slower to follow the "
+                                  "changing weights. Changing it resets training.")
         self.layer_box.currentIndexChanged.connect(lambda _: self._redraw())
         self.unit_box.valueChanged.connect(lambda _: self._redraw())
         self.decay_box.activated.connect(self._on_decay)
-        form = QFormLayout()
-        row = QHBoxLayout()
-        row.addWidget(QLabel("layer"))
-        row.addWidget(self.layer_box)
-        row.addWidget(QLabel("unit"))
-        row.addWidget(self.unit_box)
-        row.addStretch(1)
-        form.addRow(row)
-        form.addRow("EWMA β:", self.decay_box)
+        controls = QHBoxLayout()
+        for text, w in (("BN layer", self.layer_box), ("unit", self.unit_box),
+                        ("running-average", self.decay_box)):
+            label = QLabel(text)
+            label.setToolTip(w.toolTip())
+            controls.addWidget(label)
+            controls.addWidget(w)
+        controls.addStretch(1)
 
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setMinimumHeight(360)
-        self.p_mean = self.view.addPlot(row=0, col=0, title="μ per unit: batch vs running")
-        self.p_var = self.view.addPlot(row=0, col=1, title="σ² per unit: batch vs running")
-        self.p_mean_t = self.view.addPlot(row=1, col=0, title="μ of the unit over steps")
-        self.p_var_t = self.view.addPlot(row=1, col=1, title="σ² of the unit over steps")
+        self.view.setMinimumHeight(330)
+        self.p_mean = self.view.addPlot(row=0, col=0)
+        self.p_var = self.view.addPlot(row=0, col=1)
+        self.p_mean_t = self.view.addPlot(row=1, col=0)
+        self.p_var_t = self.view.addPlot(row=1, col=1)
+        self.p_mean.setTitle("μ per unit: mini-batch vs running", size=TITLE_SIZE)
+        self.p_var.setTitle("σ² per unit: mini-batch vs running", size=TITLE_SIZE)
         for p in (self.p_mean, self.p_var):
             p.setLabel("bottom", "unit")
+            p.setToolTip("Dots: the mean and variance of each unit's Z on the last mini-batch "
+                         "(what training normalises with). Crosses: the running averages (what "
+                         "evaluation normalises with).")
         for p in (self.p_mean_t, self.p_var_t):
-            p.setLabel("bottom", "step")
+            p.setLabel("bottom", "training step")
+            p.setToolTip("Thin orange: the mini-batch statistic at each evaluation step (noisy: "
+                         "each batch is a different sample). Thick blue: the running average "
+                         "(smooth; it lags behind by about 1/(1 − β) batches).")
         self.ranges = {}
         for p in (self.p_mean, self.p_var, self.p_mean_t, self.p_var_t):
             cache_axes(p)
+            p.setMouseEnabled(x=False, y=False)
+            p.hideButtons()
             self.ranges[p] = SteppedRange(p, grow_x=p in (self.p_mean_t, self.p_var_t))
         self._range_key = None
-        self.p_mean.addLegend(offset=(5, 5))
-        self.batch_mean = self.p_mean.plot(pen=None, symbol="o", symbolSize=6,
-                                           symbolBrush=BATCH_COLOR, name="mini-batch")
-        self.run_mean = self.p_mean.plot(pen=None, symbol="x", symbolSize=8,
+        self.p_mean.addLegend(offset=(5, 5), labelTextSize="9pt")
+        self.p_mean_t.addLegend(offset=(5, 5), labelTextSize="9pt")
+        self.batch_mean = self.p_mean.plot(pen=None, symbol="o", symbolSize=7,
+                                           symbolPen=None, symbolBrush=BATCH_COLOR,
+                                           name="mini-batch")
+        self.run_mean = self.p_mean.plot(pen=None, symbol="x", symbolSize=9,
                                          symbolPen=pg.mkPen(RUNNING_COLOR, width=2),
-                                         name="running (EWMA)")
-        self.batch_var = self.p_var.plot(pen=None, symbol="o", symbolSize=6,
+                                         symbolBrush=RUNNING_COLOR, name="running (EWMA)")
+        self.batch_var = self.p_var.plot(pen=None, symbol="o", symbolSize=7, symbolPen=None,
                                          symbolBrush=BATCH_COLOR)
-        self.run_var = self.p_var.plot(pen=None, symbol="x", symbolSize=8,
-                                       symbolPen=pg.mkPen(RUNNING_COLOR, width=2))
-        self.batch_mean_t = self.p_mean_t.plot(pen=pg.mkPen(BATCH_COLOR, width=1))
-        self.run_mean_t = self.p_mean_t.plot(pen=pg.mkPen(RUNNING_COLOR, width=2.5))
+        self.run_var = self.p_var.plot(pen=None, symbol="x", symbolSize=9,
+                                       symbolPen=pg.mkPen(RUNNING_COLOR, width=2),
+                                       symbolBrush=RUNNING_COLOR)
+        self.unit_lines = []
+        for p in (self.p_mean, self.p_var):
+            line = pg.InfiniteLine(angle=90, movable=False,
+                                   pen=pg.mkPen("#888888", width=1, style=Qt.DashLine))
+            p.addItem(line, ignoreBounds=True)
+            self.unit_lines.append(line)
+        self.batch_mean_t = self.p_mean_t.plot(pen=pg.mkPen(BATCH_COLOR, width=1),
+                                               name="mini-batch")
+        self.run_mean_t = self.p_mean_t.plot(pen=pg.mkPen(RUNNING_COLOR, width=2.5),
+                                             name="running")
         self.batch_var_t = self.p_var_t.plot(pen=pg.mkPen(BATCH_COLOR, width=1))
         self.run_var_t = self.p_var_t.plot(pen=pg.mkPen(RUNNING_COLOR, width=2.5))
 
-        self.predict_button = QPushButton("Predict one validation example")
-        self.predict_button.setToolTip("Run a single example through the BN net, once in "
-                                       "training mode (batch statistics) and once in evaluation "
-                                       "mode (running statistics). Or click a point on the "
-                                       "decision-region plot.")
+        self.predict_button = QPushButton("Pick a random validation point")
+        self.predict_button.setToolTip("Predict one validation example with the net with BN, "
+                                       "once in training mode (mini-batch statistics) and once "
+                                       "in evaluation mode (running statistics). You can also "
+                                       "click a point on a decision-region plot.")
         self.predict_button.clicked.connect(self.predict_random)
-        self.result = QLabel("Click a point on a decision-region plot, or press the button, to "
-                             "predict one example.")
+        self.result = QLabel("Click a point on a decision-region plot, or pick a random "
+                             "validation point, to predict one example.")
         self.result.setWordWrap(True)
         self.result.setTextFormat(Qt.RichText)
+        self.result.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.result.setMinimumWidth(260)
+        self.prob_view = pg.PlotWidget()
+        self.prob_view.setFixedHeight(170)
+        self.p_prob = self.prob_view.getPlotItem()
+        self.p_prob.setTitle("probabilities a: " + " / ".join(
+            f"<span style='color:{RUN_COLORS[n]}'>{RUN_LABELS[n]}</span>" for n in ("bn", "no_bn")),
+            size=TITLE_SIZE)
+        self.p_prob.setToolTip("Softmax output a of each net for this one example, in "
+                               "evaluation mode (the net with BN uses its running μ and σ²)")
+        self.p_prob.setYRange(0, 1.05, padding=0)
+        self.p_prob.setMouseEnabled(x=False, y=False)
+        self.p_prob.hideButtons()
+        self.p_prob.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])
+        cache_axes(self.p_prob)
+        self.prob_bars = {}
+        for k, name in enumerate(("bn", "no_bn")):
+            bars = pg.BarGraphItem(x=np.empty(0), height=np.empty(0), width=BAR_WIDTH,
+                                   brush=RUN_COLORS[name], pen=pg.mkPen(None))
+            self.p_prob.addItem(bars)
+            self.prob_bars[name] = bars
+        self._prob_classes = -1
+
+        predict = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(self.predict_button)
+        left.addWidget(self.result, 1)
+        predict.addLayout(left, 1)
+        predict.addWidget(self.prob_view, 1)
+
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.explain)
-        lay.addLayout(form)
+        lay.addLayout(controls)
         lay.addWidget(self.view, 1)
-        lay.addWidget(self.predict_button)
-        lay.addWidget(self.result)
+        lay.addLayout(predict)
         self._snap = None
         self._throttle = Throttle(REDRAW_HZ)
         self._last_step = -1
-        self._layers = -1
-        self._val_index = 0
+        self._point: np.ndarray | None = None
+        self._rng = np.random.default_rng()
         model.snapshotReady.connect(self.on_snapshot)
         model.configChanged.connect(self.on_config)
-        model.pointSelected.connect(lambda xy: self.show_prediction(xy))
+        model.datasetChanged.connect(lambda _split: self._set_classes(force=True))
+        model.pointSelected.connect(self.show_prediction)
+        self.on_config(model.config)
+        self._set_classes(force=True)
+        if model.snapshot is not None:
+            self.on_snapshot(model.snapshot)
+        if model.selected_point is not None:
+            self.show_prediction(model.selected_point)
 
     # ---- config -----------------------------------------------------------------------
     def on_config(self, cfg) -> None:
         d = cfg.bn_decay
         i = self.decay_box.findData(d)
         if i < 0:
-            self.decay_box.addItem(f"β = {d}  (≈ {1 / (1 - d):.0f} batches)", d)
+            self.decay_box.addItem(_decay_label(d), d)
             i = self.decay_box.count() - 1
         self.decay_box.setCurrentIndex(i)
-        self.explain.setText(
-            f"Training normalises with each mini-batch's μ and σ² (batch size {cfg.batch}). "
-            f"Test time uses running averages: running ← {d}·running + {1 - d:.3g}·batch, "
-            f"i.e. about the last {1 / (1 - d):.0f} mini-batches.")
-        n = len(cfg.hidden)
-        if n != self._layers:
-            self._layers = n
-            self.layer_box.blockSignals(True)
-            self.layer_box.clear()
-            for i in range(n):
-                self.layer_box.addItem(f"hidden layer {i + 1}", i)
-            self.layer_box.blockSignals(False)
-        if n == 0:
-            self.explain.setText("This network has no hidden layer, so it has no batch norm. "
-                                 "Add hidden layers in 'Network and optimizer'.")
+        if not cfg.hidden:
+            self.explain.setText("<b>This network has no hidden layer</b>, so it has no batch "
+                                 "norm: both twins are the same softmax regression. Add hidden "
+                                 "layers in 'Network and optimizer'.")
+        else:
+            self.explain.setText(
+                "During training BN normalises with the mini-batch's mean μ and variance σ² "
+                f"(batch size {cfg.batch}). At test time one example has no batch, so BN uses "
+                "running averages kept during training: an exponentially weighted average "
+                f"running ← {d:g}·running + {1 - d:.3g}·batch, i.e. over about the last "
+                f"<b>{1 / (1 - d):.0f}</b> mini-batches (β = {d:g}).")
+        self._set_layers(len(cfg.hidden))
+
+    def _set_layers(self, n: int) -> None:
+        if n == self.layer_box.count():
+            return
+        keep = self.layer_box.currentIndex()
+        self.layer_box.blockSignals(True)
+        self.layer_box.clear()
+        for i in range(n):
+            self.layer_box.addItem(f"hidden layer {i + 1}", i)
+        self.layer_box.setCurrentIndex(keep if 0 <= keep < n else 0)
+        self.layer_box.blockSignals(False)
+        self.layer_box.setEnabled(n > 0)
+        self.unit_box.setEnabled(n > 0)
 
     def _on_decay(self, index: int) -> None:
         d = float(self.decay_box.itemData(index))
@@ -147,127 +227,181 @@ class TestTimeBNPanel(Panel):
             self.model.set_config(self.model.config.replace(bn_decay=d))
 
     def set_decay(self, d: float) -> None:
+        """Choose β for the running averages as the combo box does (resets training)."""
         i = self.decay_box.findData(d)
+        if i < 0:
+            self.decay_box.addItem(_decay_label(d), d)
+            i = self.decay_box.count() - 1
         self.decay_box.setCurrentIndex(i)
         self._on_decay(i)
 
     # ---- drawing ----------------------------------------------------------------------
     def on_snapshot(self, snap) -> None:
-        new_run = self._snap is None or snap.step < self._snap.step
+        new_run = (self._snap is None or snap.step < self._snap.step
+                   or snap.extra.get("run_id") != self._snap.extra.get("run_id"))
         self._snap = snap
         # Throttled while training; a paused or stepped state is always drawn in full.
         if new_run or not snap.extra.get("playing") or self._throttle.ready():
             self._redraw()
+            if self._point is not None:
+                self.show_prediction(self._point)
 
     def _layer(self):
         snap = self._snap
         if snap is None or "bn" not in snap.runs:
             return None
         layers = snap.runs["bn"].layers
+        self._set_layers(len(layers))
         i = self.layer_box.currentIndex()
         if not layers or i < 0 or i >= len(layers):
             return None
         return layers[i]
 
+    def _clear(self) -> None:
+        for item in (self.batch_mean, self.run_mean, self.batch_var, self.run_var,
+                     self.batch_mean_t, self.run_mean_t, self.batch_var_t, self.run_var_t):
+            item.setData([], [])
+
     def _redraw(self) -> None:
         layer = self._layer()
         if layer is None or layer.running_mean is None:
-            for item in (self.batch_mean, self.run_mean, self.batch_var, self.run_var,
-                         self.batch_mean_t, self.run_mean_t, self.batch_var_t, self.run_var_t):
-                item.setData([], [])
+            self._clear()
             return
         f = layer.running_mean.size
+        if self.unit_box.maximum() != f - 1:
+            self.unit_box.blockSignals(True)
+            self.unit_box.setMaximum(f - 1)         # clamps the unit to the new width
+            self.unit_box.blockSignals(False)
         u = self.unit_box.value()
-        key = (self._snap.extra.get("run_id"), self.layer_box.currentIndex(), u)
+        key = (self._snap.extra.get("run_id"), self.layer_box.currentIndex(), u, f)
         if key != self._range_key or self._snap.step < self._last_step:   # reset or new view
             self._range_key = key
             for r in self.ranges.values():
                 r.reset()
             for p in (self.p_mean, self.p_var):
                 p.setXRange(-0.5, f - 0.5, padding=0)
-            self.p_mean_t.setTitle(f"μ of unit {u} over steps")
-            self.p_var_t.setTitle(f"σ² of unit {u} over steps")
+            self.p_mean_t.setTitle(f"μ of unit {u} over steps", size=TITLE_SIZE)
+            self.p_var_t.setTitle(f"σ² of unit {u} over steps", size=TITLE_SIZE)
+            for line in self.unit_lines:
+                line.setValue(u)
         self._last_step = self._snap.step
-        if self.unit_box.maximum() != f - 1:
-            self.unit_box.setMaximum(f - 1)
         units = np.arange(f)
-        self.batch_mean.setData(units, layer.batch_mean)
-        self.run_mean.setData(units, layer.running_mean)
-        self.batch_var.setData(units, layer.batch_var)
-        self.run_var.setData(units, layer.running_var)
-        self.ranges[self.p_mean].update(None, np.concatenate([layer.batch_mean,
-                                                               layer.running_mean]))
-        self.ranges[self.p_var].update(None, np.concatenate([layer.batch_var,
-                                                              layer.running_var]))
+        self.batch_mean.setData(units, _finite(layer.batch_mean, f))
+        self.run_mean.setData(units, _finite(layer.running_mean, f))
+        self.batch_var.setData(units, _finite(layer.batch_var, f))
+        self.run_var.setData(units, _finite(layer.running_var, f))
+        self.ranges[self.p_mean].update(None, np.concatenate([_finite(layer.batch_mean, f),
+                                                               _finite(layer.running_mean, f)]))
+        self.ranges[self.p_var].update(None, np.concatenate([_finite(layer.batch_var, f),
+                                                              _finite(layer.running_var, f),
+                                                              [0.0]]))
         h = layer.running_history
-        if h is None or h.shape[0] == 0:
+        if h is None or h.shape[0] == 0 or h.shape[1] != 1 + 4 * f:
             for item in (self.batch_mean_t, self.run_mean_t, self.batch_var_t, self.run_var_t):
                 item.setData([], [])
             return
         steps, bm, bv, rm, rv = decimate(h[:, 0], h[:, 1 + u], h[:, 1 + f + u],
                                          h[:, 1 + 2 * f + u], h[:, 1 + 3 * f + u])
-        self.batch_mean_t.setData(steps, bm)
-        self.batch_var_t.setData(steps, bv)
-        self.run_mean_t.setData(steps, rm)
-        self.run_var_t.setData(steps, rv)
+        bm, bv, rm, rv = (np.where(np.isfinite(v), v, np.nan) for v in (bm, bv, rm, rv))
+        self.batch_mean_t.setData(steps, bm, connect="finite")
+        self.batch_var_t.setData(steps, bv, connect="finite")
+        self.run_mean_t.setData(steps, rm, connect="finite")
+        self.run_var_t.setData(steps, rv, connect="finite")
         self.ranges[self.p_mean_t].update(steps[-1:], np.concatenate([bm, rm]))
-        self.ranges[self.p_var_t].update(steps[-1:], np.concatenate([bv, rv]))
+        self.ranges[self.p_var_t].update(steps[-1:], np.concatenate([bv, rv, [0.0]]))
 
     # ---- one example --------------------------------------------------------------------
     def predict_one(self, xy) -> dict:
-        """Train mode on one example (an error, with its reason) and eval mode (probabilities)."""
+        """One example through the nets: train mode (BN's error, or None) and eval-mode
+        probabilities of each net (``eval_bn``, ``eval_no_bn``)."""
         snap = self._snap or self.model.snapshot
-        if snap is None:
+        if snap is None or "bn" not in snap.runs:
             return {}
-        x = np.asarray(xy, dtype=np.float64).reshape(1, 2)
-        out = {"x": x[0]}
+        x = np.asarray(xy, dtype=np.float64).reshape(1, -1)
+        out = {"x": x[0], "step": snap.step, "train_error": None, "train_message": None}
         bn_net = snap.runs["bn"].net.clone()        # a train-mode pass would touch its stats
         try:
-            bn_net.forward(x.astype(bn_net.flat_params.dtype), train=True)
-            out["train_error"] = None
+            with np.errstate(all="ignore"):
+                bn_net.forward(x.astype(bn_net.flat_params.dtype), train=True)
         except BatchNormError as e:
             out["train_error"] = str(e)
+            out["train_message"] = ONE_EXAMPLE_TRAIN_MODE
+        except ValueError as e:                     # e.g. inputs of another dataset's width
+            out["train_error"] = str(e)
+            out["train_message"] = str(e)
         for name, run in snap.runs.items():
-            with np.errstate(all="ignore"):
-                out[f"eval_{name}"] = softmax(run.net.logits(x, train=False).astype(np.float64))[0]
+            out[f"diverged_{name}"] = run.diverged_at
+            try:
+                with np.errstate(all="ignore"):
+                    z = run.net.logits(x, train=False).astype(np.float64)
+                    out[f"eval_{name}"] = softmax(z)[0]
+            except ValueError:
+                out[f"eval_{name}"] = None
         return out
 
     def predict_random(self) -> None:
-        split = self.model.split
-        self._val_index = (self._val_index + 1) % split.X_val.shape[0]
-        self.model.select_point(split.X_val[self._val_index])
+        """Select a random validation example (every panel that follows the selection sees it)."""
+        X = self.model.split.X_val
+        if X.shape[0] == 0:
+            return
+        self.model.select_point(X[int(self._rng.integers(X.shape[0]))])
+
+    def _set_classes(self, force: bool = False) -> None:
+        names = list(self.model.split.class_names)
+        if not force and len(names) == self._prob_classes:
+            return
+        self._prob_classes = len(names)
+        self.p_prob.getAxis("bottom").setTicks([[(i, str(n)[:8]) for i, n in enumerate(names)]])
+        self.p_prob.setXRange(-0.6, len(names) - 0.4, padding=0)
+        for bars in self.prob_bars.values():
+            bars.setOpts(x=np.empty(0), height=np.empty(0))
 
     def show_prediction(self, xy) -> None:
-        res = self.predict_one(xy)
+        if xy is None:
+            return
+        self._point = np.asarray(xy, dtype=np.float64)
+        res = self.predict_one(self._point)
         if not res:
             return
-        names = self.model.split.class_names
-        lines = [f"<b>One example</b> x = ({res['x'][0]:.2f}, {res['x'][1]:.2f})"]
+        names = list(self.model.split.class_names)
+        self._set_classes()
+        lines = [f"<b>One example</b> x = ({res['x'][0]:.2f}, {res['x'][1]:.2f}) "
+                 f"at step {res['step']}"]
         if not self.model.config.hidden:
-            lines.append("This network has no hidden layer, hence no batch norm.")
+            lines.append("This network has no hidden layer, hence no batch norm: both nets "
+                         "are the same softmax regression.")
         elif res["train_error"]:
-            lines.append("<b>Training mode</b>: impossible — the mean of one example is the "
-                         "example itself and its variance is 0 (undefined as a sample variance), "
-                         "so Z_norm = (z − μ)/√(σ² + ε) carries no information. "
-                         "That is why BN keeps running statistics.")
-        for name in ("bn", "no_bn"):
+            lines.append(f"<b>Training mode</b> (mini-batch μ, σ²): {res['train_message']}.")
+        lines.append("<b>Evaluation mode</b> (running μ, σ²):" if self.model.config.hidden
+                     else "<b>Prediction</b>:")
+        for k, name in enumerate(("bn", "no_bn")):
+            bars = self.prob_bars[name]
             p = res.get(f"eval_{name}")
-            if p is None:
-                continue
-            if len(p) != len(names):        # a snapshot from before a dataset switch
+            label = f"<span style='color:{RUN_COLORS[name]}'><b>{RUN_LABELS[name]}</b></span>"
+            if p is None or len(p) != len(names):     # a snapshot from before a dataset switch
+                bars.setOpts(x=np.empty(0), height=np.empty(0))
+                lines.append(f"{label}: waiting for the new run")
                 continue
             if not np.all(np.isfinite(p)):
-                lines.append(f"<span style='color:{RUN_COLORS[name]}'>{RUN_LABELS[name]}</span>:"
-                             " diverged, no prediction")
+                bars.setOpts(x=np.empty(0), height=np.empty(0))
+                lines.append(f"{label}: diverged, no prediction")
                 continue
-            k = int(np.argmax(p))
-            probs = ", ".join(f"<span style='color:{CLASS_COLORS[i % 8]}'>{names[i]}: "
-                              f"{v:.3f}</span>" for i, v in enumerate(p))
-            mode = "evaluation mode, running μ/σ²" if name == "bn" else "no BN"
-            lines.append(f"<span style='color:{RUN_COLORS[name]}'><b>{RUN_LABELS[name]}</b></span>"
-                         f" ({mode}): class <b>{names[k]}</b> — a = {probs}")
+            c = int(np.argmax(p))
+            bars.setOpts(x=np.arange(len(p)) + (k - 0.5) * BAR_WIDTH, height=p)
+            diverged = res.get(f"diverged_{name}")
+            note = f" — diverged at step {diverged}, last weights" if diverged else ""
+            lines.append(f"{label}: class <b>{names[c]}</b> (a = {p[c]:.3f}){note}")
         self.result.setText("<br>".join(lines))
 
     def plots(self) -> dict:
         return {"batch_vs_running_mean": self.p_mean, "batch_vs_running_var": self.p_var,
-                "mean_over_steps": self.p_mean_t, "var_over_steps": self.p_var_t}
+                "mean_over_steps": self.p_mean_t, "var_over_steps": self.p_var_t,
+                "one_example_probabilities": self.p_prob}
+
+
+def _finite(v, f: int) -> np.ndarray:
+    """A per-unit statistic with NaN where it is missing or not finite (a diverged net)."""
+    if v is None:
+        return np.full(f, np.nan)
+    v = np.asarray(v, dtype=np.float64)
+    return np.where(np.isfinite(v), v, np.nan)
