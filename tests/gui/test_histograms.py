@@ -1,0 +1,164 @@
+"""The histograms panel draws the trainer's fixed-bin histograms and percentile bands per layer."""
+
+import numpy as np
+import pytest
+
+from bn_studio.core.layers import Sigmoid
+from bn_studio.core.stats import pushforward_density
+from bn_studio.core.trainer import TrainConfig
+from bn_studio.gui.model import DatasetSpec
+from bn_studio.gui.panels.histograms import HistogramsPanel
+
+CONFIG = TrainConfig(hidden=(8, 6, 5), activation="tanh", batch=16, eval_every=5)
+
+
+@pytest.fixture
+def panel(model, qtbot):
+    model.set_config(CONFIG)
+    p = HistogramsPanel(model)
+    qtbot.addWidget(p)
+    p.resize(640, 860)
+    p.show()
+    return p
+
+
+def run(model, qtbot, steps):
+    model.step(steps)
+    model.flush()
+    qtbot.wait(50)
+    return model.snapshot
+
+
+def test_every_layer_draws_the_snapshot_histograms_and_bands(model, panel, qtbot):
+    snap = run(model, qtbot, 30)
+    assert snap.step == 30
+    assert len(panel.rows) == 3
+    assert set(panel.plots()) == {f"layer{i}_{k}" for i in (1, 2, 3)
+                                  for k in ("no_bn", "bn", "bands")}
+    for i, row in enumerate(panel.rows):
+        plain, bn = snap.runs["no_bn"].layers[i], snap.runs["bn"].layers[i]
+        x, counts = row["plain"].getData()
+        np.testing.assert_allclose(counts, plain.z_hist)
+        np.testing.assert_allclose(x, snap.z_edges[i])
+        x, counts = row["bn"].getData()
+        np.testing.assert_allclose(counts, bn.out_hist)
+        np.testing.assert_allclose(x, snap.out_edges[i])
+        for name, layer in (("no_bn", plain), ("bn", bn)):
+            steps, median = row[f"band_{name}"][1].getData()
+            assert steps.size == layer.bands.shape[0] == 6       # evaluated at 5, 10, ..., 30
+            np.testing.assert_allclose(median, layer.bands[:, 2])
+        p_plain, p_bn, _ = row["plots"]
+        np.testing.assert_allclose(p_plain.viewRange()[0], snap.z_edges[i][[0, -1]])
+        np.testing.assert_allclose(p_bn.viewRange()[0], snap.out_edges[i][[0, -1]])
+
+
+def test_x_ranges_stay_fixed_and_y_ranges_only_grow_while_training(model, panel, qtbot):
+    run(model, qtbot, 5)
+    before = [[p.viewRange() for p in row["plots"][:2]] for row in panel.rows]
+    snap = run(model, qtbot, 40)
+    for row, old, i in zip(panel.rows, before, range(3)):
+        for p, (x_old, y_old), counts in zip(row["plots"][:2], old,
+                                             (snap.runs["no_bn"].layers[i].z_hist,
+                                              snap.runs["bn"].layers[i].out_hist)):
+            x_new, y_new = p.viewRange()
+            np.testing.assert_allclose(x_new, x_old)
+            assert y_new[1] >= y_old[1] and y_new[1] >= counts.max()
+
+
+def test_a_different_number_of_layers_rebuilds_the_rows(model, panel, qtbot):
+    run(model, qtbot, 5)
+    model.set_config(CONFIG.replace(hidden=(4,)))
+    assert len(panel.rows) == 1
+    run(model, qtbot, 5)
+    assert len(panel.rows) == 1 and set(panel.plots()) == {"layer1_no_bn", "layer1_bn",
+                                                           "layer1_bands"}
+    model.set_config(CONFIG.replace(hidden=(4, 4, 4, 4, 4)))
+    snap = run(model, qtbot, 5)
+    assert len(panel.rows) == 5
+    np.testing.assert_allclose(panel.rows[4]["bn"].getData()[1],
+                               snap.runs["bn"].layers[4].out_hist)
+
+
+def test_an_old_runs_snapshot_after_a_config_change_does_not_rebuild_the_rows(model, panel,
+                                                                                 qtbot):
+    old = run(model, qtbot, 5)
+    model.set_config(CONFIG.replace(hidden=(4, 4)))
+    panel.on_snapshot(old)                  # still in flight when the config changed
+    assert len(panel.rows) == 2
+    snap = run(model, qtbot, 5)
+    assert len(snap.runs["bn"].layers) == 2 and len(panel.rows) == 2
+
+
+def test_activation_view_shows_sigmoid_saturation_on_its_own_range(model, panel, qtbot):
+    model.set_config(CONFIG.replace(activation="sigmoid"))
+    snap = run(model, qtbot, 10)
+    panel.show_act.setChecked(True)
+    p_plain, p_bn, p_band = panel.rows[0]["plots"]
+    assert "g(Z)" in p_plain.titleLabel.text and "g(Z̃)" in p_bn.titleLabel.text
+    assert "g(Z)" in p_band.titleLabel.text
+    np.testing.assert_allclose(p_plain.viewRange()[0], [0.0, 1.0])
+    x, counts = panel.rows[0]["plain"].getData()
+    sigmoid = Sigmoid()
+    want = pushforward_density(snap.z_edges[0], snap.runs["no_bn"].layers[0].z_hist,
+                               lambda v: sigmoid.forward(v, train=False), x)
+    np.testing.assert_allclose(counts, want)
+    np.testing.assert_allclose(np.sum(counts * np.diff(x)), 1.0)
+    _, median = panel.rows[0]["band_bn"][1].getData()       # percentiles of A = g(percentiles)
+    bands = snap.runs["bn"].layers[0].bands
+    np.testing.assert_allclose(median, 1 / (1 + np.exp(-bands[:, 2])), rtol=1e-6)
+    panel.show_act.setChecked(False)
+    assert "g(" not in p_plain.titleLabel.text
+    np.testing.assert_allclose(panel.rows[0]["plain"].getData()[1],
+                               snap.runs["no_bn"].layers[0].z_hist)
+
+
+def test_relu_activation_view_uses_the_trainers_activation_histogram(model, panel, qtbot):
+    model.set_config(CONFIG.replace(activation="relu"))
+    panel.show_act.setChecked(True)
+    snap = run(model, qtbot, 10)
+    for i, row in enumerate(panel.rows):
+        np.testing.assert_allclose(row["bn"].getData()[1], snap.runs["bn"].layers[i].a_hist)
+        np.testing.assert_allclose(row["plain"].getData()[1],
+                                   snap.runs["no_bn"].layers[i].a_hist)
+
+
+def test_layer_stats_table_holds_the_latest_percentiles(model, panel, qtbot):
+    snap = run(model, qtbot, 20)
+    header, rows = panel.layer_stats_table()
+    assert header == ["layer", "net", "step", "p15", "p50", "p85"]
+    assert len(rows) == 6
+    for layer, net, step, *p in rows:
+        assert step == 20
+        np.testing.assert_allclose(p, snap.runs[net].layers[layer - 1].bands[-1, 1:])
+
+
+def test_no_hidden_layer_shows_a_note_and_no_rows(model, panel, qtbot):
+    model.set_config(CONFIG.replace(hidden=()))
+    run(model, qtbot, 5)
+    panel.show_act.setChecked(True)
+    assert panel.rows == [] and panel.plots() == {}
+    assert "no hidden layer" in panel.note.text()
+    assert panel.layer_stats_table()[1] == []
+
+
+def test_diverged_nets_draw_without_raising_and_say_so(model, panel, qtbot):
+    model.set_config(CONFIG.replace(hidden=(8, 8), activation="relu", optimizer="sgd",
+                                    lr=1e6))
+    snap = run(model, qtbot, 20)
+    panel.show_act.setChecked(True)
+    assert snap.runs["no_bn"].diverged_at is not None
+    assert "diverged at step" in panel.note.text()
+    for row in panel.rows:
+        assert np.all(np.isfinite(row["plain"].getData()[1]))
+
+
+def test_switching_datasets_while_training_fixes_the_new_bins(model, panel, qtbot):
+    model.play()
+    qtbot.wait(300)
+    model.set_spec(DatasetSpec("moons", n=300))
+    qtbot.wait(300)
+    model.pause()
+    snap = run(model, qtbot, 1)
+    for i, row in enumerate(panel.rows):
+        np.testing.assert_allclose(row["plots"][0].viewRange()[0], snap.z_edges[i][[0, -1]])
+        np.testing.assert_allclose(row["plain"].getData()[1], snap.runs["no_bn"].layers[i].z_hist)
