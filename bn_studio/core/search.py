@@ -8,6 +8,7 @@ trial runs, so a result never depends on which worker ran it or when.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -753,6 +754,23 @@ class _Worker:
             pass
 
 
+@contextlib.contextmanager
+def single_blas_thread():
+    """Processes started inside inherit one BLAS thread each, so workers sharing the cores
+    do not oversubscribe them; the parent's environment is restored afterwards."""
+    with _ENV_LOCK:
+        saved = {k: os.environ.get(k) for k in BLAS_THREAD_VARS}
+        os.environ.update({k: "1" for k in saved})
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
 class _Pool:
     """Our own small process pool: it knows which trial each worker runs, so a worker that
     dies marks only its own trial failed and is replaced (a stock pool breaks entirely)."""
@@ -767,17 +785,8 @@ class _Pool:
     def _spawn(self, load: bool = True) -> _Worker:
         """A fresh worker with one BLAS thread: W workers on W cores must not oversubscribe.
         The variables are read when the child imports NumPy, so they are set around start()."""
-        with _ENV_LOCK:
-            saved = {k: os.environ.get(k) for k in BLAS_THREAD_VARS}
-            os.environ.update({k: "1" for k in saved})
-            try:
-                w = _Worker(self.ctx)
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
+        with single_blas_thread():
+            w = _Worker(self.ctx)
         if load:
             w.load(self.split, self.base)
         return w

@@ -13,13 +13,13 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing as mp
-import os
 import threading
 import time
 import traceback
 
 import numpy as np
 
+from bn_studio.core.search import single_blas_thread
 from bn_studio.core.stats import Series
 from bn_studio.core.trainer import Snapshot, TrainConfig, TwinTrainer
 
@@ -30,7 +30,6 @@ GRID_INTERVAL_S = 0.2               # decision regions are the costly part: 5 pe
 GRID_RESOLUTION = 90
 GRID_MARGIN = 0.6                   # extra room around the data, in standardised units
 STOP_TIMEOUT_S = 3.0
-SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class TrainingWorker:
@@ -40,18 +39,10 @@ class TrainingWorker:
         ctx = mp.get_context("spawn")          # never fork a process that runs Qt
         self._cmd_recv, self._cmd_send = ctx.Pipe(duplex=False)
         self._out_recv, self._out_send = ctx.Pipe(duplex=False)
-        saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
-        os.environ.update({k: "1" for k in SINGLE_THREAD_ENV})   # 1 BLAS thread: 2 cores shared
-        try:
+        with single_blas_thread():          # 1 BLAS thread: the GUI shares the cores
             self._proc = ctx.Process(target=_child_main, args=(self._cmd_recv, self._out_send),
                                      name="bn-studio-trainer", daemon=True)
             self._proc.start()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         self._cmd_recv.close()
         self._out_send.close()
         self._lock = threading.Lock()
