@@ -5,7 +5,8 @@ Prints one JSON object:
 - stall_p99_ms / stall_max_ms: lateness of a 5 ms timer (how long the event loop was blocked);
 - steps_per_second_gui / _headless and their ratio: training throughput with and without the GUI,
   same config, measured back to back in this run;
-- rss_growth_mb: resident memory after a long run minus after warm-up.
+- rss_growth_mb: resident memory of the GUI process after a long run minus after warm-up
+  (trainer_rss_growth_mb: the same for the training process).
 Usage: QT_QPA_PLATFORM=offscreen python benchmarks/gui_live.py [--seconds 10] [--long-steps 100000]
 """
 
@@ -23,8 +24,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 PROBE_INTERVAL_MS = 5
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
+def rss_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024.0
@@ -110,14 +111,15 @@ def main() -> None:
     lat = np.array(lateness[1:] or [0.0])
 
     # Long run for memory: train at full speed, keep drawing, compare RSS.
-    rss0 = rss_mb()
+    child = model.worker._proc.pid          # the training process: its memory counts too
+    rss0, child0 = rss_mb(), rss_mb(child)
     target = model.snapshot.step + args.long_steps
     t_long = time.perf_counter()
     while model.snapshot.step < target and not model.snapshot.runs["bn"].diverged_at:
         pump(0.5)
         if time.perf_counter() - t_long > 1800:
             break
-    rss1 = rss_mb()
+    rss1, child1 = rss_mb(), rss_mb(child)
     long_steps_run = model.snapshot.step - (target - args.long_steps)
     model.pause()
     win.close()
@@ -140,6 +142,8 @@ def main() -> None:
         "rss_start_mb": round(rss0, 1),
         "rss_end_mb": round(rss1, 1),
         "rss_growth_mb": round(rss1 - rss0, 1),
+        "trainer_rss_start_mb": round(child0, 1),
+        "trainer_rss_growth_mb": round(child1 - child0, 1),
     }))
 
 

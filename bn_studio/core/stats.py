@@ -76,33 +76,81 @@ class Series:
     """An append-only float array that grows by doubling; ``view()`` never copies.
 
     A reader on another thread may keep a view: appends write past its end or into a new
-    buffer, so the rows it already holds never change under it.
+    buffer (thinning too), so the rows it already holds never change under it.
+
+    ``max_rows`` keeps memory bounded for runs of any length (rows must start with the step):
+    when full, only rows whose step is a multiple of a doubled stride stay, so the history
+    stays evenly spaced at half the resolution, and later rows off the stride are skipped.
     """
 
-    def __init__(self, width: int = 0, capacity: int = 256, dtype=np.float64) -> None:
+    def __init__(self, width: int = 0, capacity: int = 256, dtype=np.float64,
+                 max_rows: int | None = None) -> None:
+        if max_rows is not None:
+            if width < 1 or max_rows < 4:
+                raise ValueError("a bounded Series needs a step column and max_rows ≥ 4")
+            capacity = min(capacity, max_rows)
         shape = (capacity,) if width == 0 else (capacity, width)
         self._buf = np.empty(shape, dtype=dtype)
         self._n = 0
+        self.max_rows = max_rows
+        self.stride = 1          # only rows whose step is a multiple of this are kept
 
     def append(self, row) -> None:
+        if self.max_rows is not None:
+            if self.stride > 1 and row[0] % self.stride:
+                return
+            if self._n == self.max_rows:
+                self._thin(self.view())
+                if row[0] % self.stride:
+                    return
         if self._n == self._buf.shape[0]:
-            new = np.empty((2 * self._buf.shape[0],) + self._buf.shape[1:], self._buf.dtype)
-            new[:self._n] = self._buf[:self._n]
-            self._buf = new
+            self._grow(2 * self._buf.shape[0])
         self._buf[self._n] = row
         self._n += 1
 
     def extend(self, rows: np.ndarray) -> None:
-        """Append many rows at once."""
+        """Append many rows at once (bounded: the same rows as appending them one by one)."""
         rows = np.asarray(rows, dtype=self._buf.dtype)
+        if self.max_rows is None:
+            self._put(rows)
+            return
+        while True:
+            if self.stride > 1:
+                rows = rows[rows[:, 0] % self.stride == 0]
+            room = self.max_rows - self._n
+            self._put(rows[:room])
+            if rows.shape[0] <= room:
+                return
+            rows = rows[room:]
+            self._thin(self.view())
+
+    def _put(self, rows: np.ndarray) -> None:
         k = rows.shape[0]
         if self._n + k > self._buf.shape[0]:
-            cap = max(2 * self._buf.shape[0], self._n + k)
-            new = np.empty((cap,) + self._buf.shape[1:], self._buf.dtype)
-            new[:self._n] = self._buf[:self._n]
-            self._buf = new
+            self._grow(max(2 * self._buf.shape[0], self._n + k))
         self._buf[self._n:self._n + k] = rows
         self._n += k
+
+    def _grow(self, capacity: int) -> None:
+        if self.max_rows is not None:
+            capacity = min(capacity, self.max_rows)
+        new = np.empty((capacity,) + self._buf.shape[1:], self._buf.dtype)
+        new[:self._n] = self._buf[:self._n]
+        self._buf = new
+
+    def _thin(self, rows: np.ndarray) -> None:
+        """Double the stride until at most half of ``max_rows`` remain; into a new buffer."""
+        half = self.max_rows // 2
+        last_step = rows[-1, 0] if rows.shape[0] else 0.0
+        while rows.shape[0] > half:
+            if self.stride > last_step:        # steps that do not advance: keep the newest
+                rows = rows[-half:]
+                break
+            self.stride *= 2
+            rows = rows[rows[:, 0] % self.stride == 0]
+        new = np.empty((self.max_rows,) + self._buf.shape[1:], self._buf.dtype)
+        new[:rows.shape[0]] = rows
+        self._buf, self._n = new, rows.shape[0]
 
     def view(self) -> np.ndarray:
         return self._buf[:self._n]

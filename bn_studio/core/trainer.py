@@ -91,17 +91,33 @@ class TrainConfig:
                          momentum=self.momentum, l2=self.l2, decay=self.decay)
 
 
+HISTORY_FLOATS = 1 << 18       # a bounded history holds at most 2 MiB of float64 ...
+MIN_HISTORY_ROWS = 256         # ... but never fewer rows than this
+
+
+def bounded_rows(width: int, rows: int | None) -> int | None:
+    """Row limit of a bounded history ``width`` floats wide: ``rows``, fewer for wide rows
+    (per-unit statistics of a wide layer), a power of two so thinning halves it cleanly."""
+    if rows is None:
+        return None
+    fit = max(MIN_HISTORY_ROWS, HISTORY_FLOATS // max(1, width))
+    limit = min(rows, fit)
+    return 1 << max(2, limit.bit_length() - 1)
+
+
 class Run:
     """One network, its optimiser, its learning curves and its divergence state."""
 
-    def __init__(self, name: str, net: MLP, opt: Optimizer) -> None:
+    def __init__(self, name: str, net: MLP, opt: Optimizer,
+                 history_rows: int | None = None) -> None:
         self.name, self.net, self.opt = name, net, opt
         self.diverged_at: int | None = None
         self.first_loss: float | None = None
         self.last_loss = float("nan")
         self.last_batch_acc = float("nan")
-        self.train = Series(width=2)          # (step, batch loss) every step
-        self.evals = Series(width=5)          # (step, train loss, train acc, val loss, val acc)
+        # (step, batch loss) every step; (step, train loss, train acc, val loss, val acc)
+        self.train = Series(width=2, max_rows=bounded_rows(2, history_rows))
+        self.evals = Series(width=5, max_rows=bounded_rows(5, history_rows))
 
     def train_step(self, X: np.ndarray, y: np.ndarray, step: int) -> None:
         if self.diverged_at is not None:
@@ -172,9 +188,14 @@ class Snapshot:
 
 
 class TwinTrainer:
-    """Train the BN net and the no-BN net side by side on the same data and batches."""
+    """Train the BN net and the no-BN net side by side on the same data and batches.
 
-    def __init__(self, config: TrainConfig, split, *, runs: tuple[str, ...] = RUN_NAMES) -> None:
+    ``history_rows`` bounds every recorded history (curves, bands, running statistics) for
+    long live runs: beyond it they are thinned evenly (see stats.Series); None keeps all.
+    """
+
+    def __init__(self, config: TrainConfig, split, *, runs: tuple[str, ...] = RUN_NAMES,
+                 history_rows: int | None = None) -> None:
         self.config = config
         self.split = split
         dtype = np.dtype(config.dtype)
@@ -186,7 +207,7 @@ class TwinTrainer:
         self.runs: dict[str, Run] = {}
         for name in runs:
             net = MLP(config.net_config(d, c, batch_norm=(name == "bn")), seed=config.seed)
-            self.runs[name] = Run(name, net, config.make_optimizer())
+            self.runs[name] = Run(name, net, config.make_optimizer(), history_rows)
         # Batches come from their own stream so both twins (and any rerun) see the same ones.
         self._batch_rng = np.random.default_rng([config.seed, 1])
         self._order = np.empty(0, dtype=np.int64)
@@ -194,9 +215,11 @@ class TwinTrainer:
         self.epoch = 0
         self.step_count = 0
         n_hidden = len(config.hidden)
-        self._bands = {name: [Series(width=4) for _ in range(n_hidden)] for name in self.runs}
-        self._running = {name: [Series(width=1 + 4 * h) for h in config.hidden]
-                         for name in self.runs}
+        self._bands = {name: [Series(width=4, max_rows=bounded_rows(4, history_rows))
+                              for _ in range(n_hidden)] for name in self.runs}
+        self._running = {name: [Series(width=1 + 4 * h,
+                                       max_rows=bounded_rows(1 + 4 * h, history_rows))
+                                for h in config.hidden] for name in self.runs}
         self._choose_bins()
         self.evaluate()
 

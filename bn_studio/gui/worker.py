@@ -4,8 +4,9 @@ A process, not a thread: training is Python-heavy, and a thread would share the 
 GUI, so every frame drawn would cost training time and every training step would stall the
 event loop. The GUI sends commands (play, pause, step, reset, speed) down a pipe; a small
 receiver thread in the GUI process reads snapshots as they come and keeps only the newest,
-which the display timer draws. Curves grow without bound, so the child sends only their new
-rows and the receiver re-assembles them. This module must not import Qt: the child imports it.
+which the display timer draws. Curves grow with the run, so the child sends only their new
+rows and the receiver re-assembles them; both keep at most HISTORY_ROWS rows per history,
+thinned evenly (stats.Series), so memory stays flat however long the app trains. This module must not import Qt: the child imports it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 
 from bn_studio.core.search import single_blas_thread
 from bn_studio.core.stats import Series
-from bn_studio.core.trainer import Snapshot, TrainConfig, TwinTrainer
+from bn_studio.core.trainer import Snapshot, TrainConfig, TwinTrainer, bounded_rows
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ GRID_INTERVAL_S = 0.2               # decision regions are the costly part: 5 pe
 GRID_RESOLUTION = 90
 GRID_MARGIN = 0.6                   # extra room around the data, in standardised units
 STOP_TIMEOUT_S = 3.0
+HISTORY_ROWS = 4096                 # per curve: plenty for a plot a few thousand pixels wide
 
 
 class TrainingWorker:
@@ -186,7 +188,9 @@ class TrainingWorker:
     def _extend(self, key: tuple, rows: np.ndarray) -> np.ndarray:
         series = self._series.get(key)
         if series is None:
-            series = self._series[key] = Series(width=rows.shape[1], capacity=256)
+            width = rows.shape[1]
+            series = self._series[key] = Series(width=width,
+                                                max_rows=bounded_rows(width, HISTORY_ROWS))
         series.extend(rows)
         return series.view()
 
@@ -204,7 +208,7 @@ class _Child:
         self.error: str | None = None
         self.epoch = 0
         self.seq = 0
-        self.sent: dict[tuple, int] = {}
+        self.sent: dict[tuple, float] = {}       # last step sent, per history
         self.extent = (-3.0, 3.0, -3.0, 3.0)
         self.grid_time = 0.0
         self.grid_dirty = True
@@ -243,7 +247,7 @@ class _Child:
             self.epoch += 1
             self.sent = {}
             self.extent = _extent(split)
-            self.trainer = TwinTrainer(config, split)
+            self.trainer = TwinTrainer(config, split, history_rows=HISTORY_ROWS)
             self.grid_dirty = True
             self.publish(force=True)
         elif cmd == "play":
@@ -308,9 +312,12 @@ class _Child:
                        "playing": self.playing, "error": self.error})
 
     def delta(self, key: tuple, rows: np.ndarray) -> np.ndarray:
-        n = self.sent.get(key, 0)
-        self.sent[key] = rows.shape[0]
-        return np.array(rows[n:])
+        """The rows after the last step sent (by step, not by count: thinning drops rows)."""
+        last = self.sent.get(key)
+        start = 0 if last is None else int(np.searchsorted(rows[:, 0], last, side="right"))
+        if start < rows.shape[0]:
+            self.sent[key] = float(rows[-1, 0])
+        return np.array(rows[start:])
 
     def decision_grid(self, snap: Snapshot) -> dict:
         """Class probabilities of both nets on a regular grid over the data (eval mode)."""
