@@ -130,6 +130,7 @@ def add_screenshot_parser(sub) -> None:
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--panel", default=None, help="render only this panel")
     p.add_argument("--size", default="1600x1000", help="window size WIDTHxHEIGHT")
+    p.add_argument("--theme", choices=("light", "dark"), default="light")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,17 +18,24 @@ def make_application(argv: list[str] | None = None):
     return app
 
 
+def style_application(app, theme: str = "light") -> None:
+    """Icon, desktop identity and theme: the same for the app and for its screenshots."""
+    from .theme import apply_theme
+    try:
+        from .resources import APP_ID, app_icon
+        app.setWindowIcon(app_icon())
+        app.setDesktopFileName(APP_ID)      # Wayland/GNOME match the window to its .desktop
+    except (ImportError, OSError):
+        pass
+    apply_theme(theme)
+
+
 def run_app(argv: list[str] | None = None) -> int:
     app = make_application(argv)
     from .logs import install_excepthook, setup_logging
     from .main_window import MainWindow
     setup_logging()
-    try:
-        from .resources import app_icon, style_sheet
-        app.setWindowIcon(app_icon())
-        app.setStyleSheet(style_sheet("light"))
-    except (ImportError, OSError):
-        pass
+    style_application(app)
     win = MainWindow(restore=True)
 
     def show_error(title: str, text: str) -> None:
@@ -66,9 +73,12 @@ def run_screenshot(args) -> int:
     except ValueError as e:
         raise CliError(str(e)) from None
     app = make_application()
+    theme = getattr(args, "theme", "light")
+    style_application(app, theme)
     from .main_window import MainWindow
     from .model import DatasetSpec
     win = MainWindow()
+    win.set_theme(theme)
     try:
         model = win.model
         if args.dataset:

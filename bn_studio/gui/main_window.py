@@ -140,16 +140,15 @@ class MainWindow(QMainWindow):
                 continue
             dock = QDockWidget(panel.title, self)
             dock.setObjectName(f"dock_{panel.name}")
+            # Panels scroll rather than overlap their neighbours or hold the window larger
+            # than a laptop or projector screen (1366×768) when space is short.
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.NoFrame)
             if panel.area == "left":
-                # Control panels scroll rather than overlap their neighbours when space is short.
-                scroll = QScrollArea()
-                scroll.setWidgetResizable(True)
-                scroll.setFrameShape(QScrollArea.NoFrame)
                 scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-                scroll.setWidget(panel)
-                dock.setWidget(scroll)
-            else:
-                dock.setWidget(panel)
+            scroll.setWidget(panel)
+            dock.setWidget(scroll)
             dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
                              | QDockWidget.DockWidgetClosable)
             self.addDockWidget(areas[panel.area], dock)
@@ -279,19 +278,8 @@ class MainWindow(QMainWindow):
             self.model.set_spec(DatasetSpec(name))
 
     def set_theme(self, theme: str) -> None:
-        import pyqtgraph as pg
-        from PySide6.QtWidgets import QApplication
-
-        from .theme import THEMES, apply_pyqtgraph_theme
-        self.theme = theme if theme in THEMES else "light"
-        apply_pyqtgraph_theme(self.theme)
-        for view in self.findChildren(pg.GraphicsView):
-            view.setBackground(THEMES[self.theme]["background"])
-        try:
-            from .resources import style_sheet
-            QApplication.instance().setStyleSheet(style_sheet(self.theme))
-        except (ImportError, OSError):
-            pass
+        from .theme import apply_theme
+        self.theme = apply_theme(theme, self)
         for a in getattr(self, "theme_actions", QActionGroup(self)).actions():
             a.setChecked(a.text().lower().startswith(self.theme))
 

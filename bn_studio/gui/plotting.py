@@ -24,6 +24,13 @@ def cache_axes(plot: pg.PlotItem) -> None:
         axis.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
 
 
+def add_legend(plot: pg.PlotItem, **kwargs) -> pg.LegendItem:
+    """``plot.addLegend`` on a translucent plate of the background colour (see theme)."""
+    from .theme import legend_brush
+    kwargs.setdefault("brush", legend_brush())
+    return plot.addLegend(**kwargs)
+
+
 def nice_ceiling(x: float) -> float:
     """The next of 1, 2, 5 × 10^k at or above x (x > 0)."""
     if x <= 0 or not math.isfinite(x):

@@ -33,14 +33,14 @@ def save_window(win) -> None:
 def restore_window(win) -> None:
     """Apply what was saved; anything unreadable is ignored and the defaults stay."""
     s = settings()
+    theme = s.value("theme")     # first: a new style sheet re-polishes widgets and moves docks
+    if theme in ("light", "dark") and hasattr(win, "set_theme"):
+        win.set_theme(theme)
     geometry, state = s.value("window/geometry"), s.value("window/state")
     if geometry is not None:
         win.restoreGeometry(geometry)
     if state is not None:
         win.restoreState(state, SETTINGS_VERSION)
-    theme = s.value("theme")
-    if theme in ("light", "dark") and hasattr(win, "set_theme"):
-        win.set_theme(theme)
     model = win.model
     try:
         text = s.value("dataset") or ""

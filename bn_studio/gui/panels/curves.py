@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout
 
-from ..plotting import SteppedRange, cache_axes, decimate
+from ..plotting import SteppedRange, add_legend, cache_axes, decimate
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -37,7 +37,7 @@ class CurvesPanel(Panel):
         self.loss_range = SteppedRange(self.loss_plot)
         self.acc_range = SteppedRange(self.acc_plot, grow_y=False)
         self._last_step = -1
-        self.loss_plot.addLegend(offset=(-10, 10))
+        add_legend(self.loss_plot, offset=(-10, 10))
         self.train_items, self.val_items, self.acc_items = {}, {}, {}
         for name, color in RUN_COLORS.items():
             light = pg.mkColor(color)

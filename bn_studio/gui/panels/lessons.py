@@ -16,7 +16,7 @@ from bn_studio.core.search import Search, SearchSpec, best_result
 from bn_studio.core.stats import histogram
 
 from ..model import DatasetSpec
-from ..plotting import cache_axes
+from ..plotting import add_legend, cache_axes
 from .base import Panel
 
 WELCOME = ("<h3>Welcome to BN Studio</h3><p>Two copies of the same network train side by side on "
@@ -162,7 +162,7 @@ class LessonsPanel(Panel):
         self.gvr_plot.setLogMode(x=True)
         self.gvr_plot.setLabel("bottom", "learning rate α")
         self.gvr_plot.setLabel("left", "val loss")
-        self.gvr_plot.addLegend(offset=(5, 5))
+        add_legend(self.gvr_plot, offset=(5, 5))
         self.gvr_items = {
             "grid": self.gvr_plot.plot(pen=None, symbol="s", symbolSize=9, symbolBrush="#ff7f0e",
                                        name="grid (5 × 5)"),
@@ -216,7 +216,7 @@ class LessonsPanel(Panel):
     def _build_scales(self, lay) -> None:
         self.scales_plot = _plot(180)
         self.scales_plot.setLabel("left", "share of samples")
-        self.scales_plot.addLegend(offset=(5, 5))
+        add_legend(self.scales_plot, offset=(5, 5))
         self.scales_bars = {
             "uniform": pg.BarGraphItem(x=[], height=[], width=0.4, brush="#ff7f0e",
                                        name="uniform"),
@@ -271,7 +271,7 @@ class LessonsPanel(Panel):
         row.addWidget(new)
         row.addWidget(ident)
         self.bn_plot = _plot(170)
-        self.bn_plot.addLegend(offset=(5, 5))
+        add_legend(self.bn_plot, offset=(5, 5))
         self.bn_in = self.bn_plot.plot(stepMode="center", fillLevel=0, pen="#7f7f7f",
                                        brush=(127, 127, 127, 80), name="z (input)")
         self.bn_out = self.bn_plot.plot(stepMode="center", fillLevel=0, pen="#1f77b4",

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpi
 from bn_studio.core.layers import BatchNormError
 from bn_studio.core.losses import softmax
 
-from ..plotting import SteppedRange, Throttle, cache_axes, decimate
+from ..plotting import SteppedRange, Throttle, add_legend, cache_axes, decimate
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -99,8 +99,8 @@ class TestTimeBNPanel(Panel):
             p.hideButtons()
             self.ranges[p] = SteppedRange(p, grow_x=p in (self.p_mean_t, self.p_var_t))
         self._range_key = None
-        self.p_mean.addLegend(offset=(5, 5), labelTextSize="9pt")
-        self.p_mean_t.addLegend(offset=(5, 5), labelTextSize="9pt")
+        add_legend(self.p_mean, offset=(5, 5), labelTextSize="9pt")
+        add_legend(self.p_mean_t, offset=(5, 5), labelTextSize="9pt")
         self.batch_mean = self.p_mean.plot(pen=None, symbol="o", symbolSize=7,
                                            symbolPen=None, symbolBrush=BATCH_COLOR,
                                            name="mini-batch")

@@ -90,6 +90,9 @@ class TuningPanel(Panel):
                                               pen=pg.mkPen("#1f77b4"))
         self.preview_label = QLabel()
         self.preview_label.setWordWrap(True)
+        # A splitter pane ignores a wrapped label's height-for-width: reserve two lines, or
+        # the text is drawn over the preview's axis.
+        self.preview_label.setMinimumHeight(2 * self.preview_label.fontMetrics().lineSpacing() + 6)
 
         # run controls
         self.trials = self._spin(1, 500, 20, "How many trials (networks) to train")
@@ -132,6 +135,10 @@ class TuningPanel(Panel):
         self.scatter_plot.addItem(self.region)
         self.curve_plot = pg.PlotWidget(title="best trial: validation loss")
         self.curve_plot.setLabel("bottom", "step")
+        # Honest minimum sizes: in a short dock the panel scrolls instead of crushing plots.
+        for w in (self.scatter_plot, self.curve_plot):
+            w.setMinimumHeight(190)
+        self.table.setMinimumHeight(120)
         self.best_curve = self.curve_plot.plot(pen=pg.mkPen("#1f77b4", width=2))
         self.grid_label = QLabel()
         self.grid_label.setWordWrap(True)
