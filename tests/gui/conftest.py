@@ -1,5 +1,6 @@
 import pytest
 
+from bn_studio.gui.main_window import MainWindow
 from bn_studio.gui.model import StudioModel
 
 
@@ -9,3 +10,43 @@ def model(qtbot):
     m = StudioModel()
     yield m
     m.shutdown()
+
+
+@pytest.fixture
+def make_panel(model, qtbot):
+    """``make_panel(PanelClass, config=None, size=None)``: one panel on ``model``, shown."""
+    panels = []
+
+    def make(cls, config=None, size=None):
+        if config is not None:
+            model.set_config(config)
+        panel = cls(model)
+        qtbot.addWidget(panel)
+        if size is not None:
+            panel.resize(*size)
+        panel.show()
+        panels.append(panel)
+        return panel
+
+    yield make
+    for panel in panels:
+        panel.close()
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """``make_window(config=None)``: the whole studio window, shown; closed after the test."""
+    windows = []
+
+    def make(config=None):
+        win = MainWindow()
+        qtbot.addWidget(win)
+        if config is not None:
+            win.model.set_config(config)
+        win.show()
+        windows.append(win)
+        return win
+
+    yield make
+    for win in windows:
+        win.close()

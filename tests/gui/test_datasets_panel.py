@@ -9,12 +9,8 @@ from bn_studio.gui.panels.datasets import DatasetsPanel
 
 
 @pytest.fixture
-def panel(model, qtbot):
-    p = DatasetsPanel(model)
-    qtbot.addWidget(p)
-    p.show()
-    yield p
-    p.close()
+def panel(make_panel):
+    return make_panel(DatasetsPanel)
 
 
 def click_item(qtbot, panel, name):

@@ -10,24 +10,14 @@ from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.model import DatasetSpec
 from bn_studio.gui.panels.decision_regions import (UNKNOWN_RGB, DecisionRegionsPanel, grid_rect,
                                                    region_image)
+from studio_helpers import advance
 
 SMALL = TrainConfig(hidden=(8, 8), activation="tanh", batch=16, eval_every=5)
 
 
 @pytest.fixture
-def panel(model, qtbot):
-    model.set_config(SMALL)
-    p = DecisionRegionsPanel(model)
-    qtbot.addWidget(p)
-    p.resize(900, 500)
-    p.show()
-    return p
-
-
-def train(model, qtbot, steps):
-    model.step(steps)
-    model.flush()
-    qtbot.wait(50)
+def panel(make_panel):
+    return make_panel(DecisionRegionsPanel, SMALL, (900, 500))
 
 
 class FakeClick:
@@ -52,7 +42,7 @@ def scene_pos_of(panel, name, x, y):
 
 
 def test_region_images_hold_the_grid_after_k_steps(model, panel, qtbot):
-    train(model, qtbot, 20)
+    advance(model, 20, qtbot)
     grid = model.snapshot.extra["grid"]
     assert grid["step"] == 20
     for name in ("bn", "no_bn"):
@@ -74,7 +64,7 @@ def test_scatter_holds_the_training_and_validation_points(model, panel, qtbot):
 
 
 def test_views_are_linked_equal_aspect_and_not_autoranging(model, panel, qtbot):
-    train(model, qtbot, 5)
+    advance(model, 5, qtbot)
     bn, no_bn = panel.plot_items["bn"].vb, panel.plot_items["no_bn"].vb
     assert no_bn.linkedView(no_bn.XAxis) is bn and no_bn.linkedView(no_bn.YAxis) is bn
     assert bn.state["aspectLocked"] == 1.0
@@ -85,7 +75,7 @@ def test_views_are_linked_equal_aspect_and_not_autoranging(model, panel, qtbot):
 
 
 def test_left_click_selects_that_point_and_marks_both_plots(model, panel, qtbot):
-    train(model, qtbot, 5)
+    advance(model, 5, qtbot)
     seen = []
     model.pointSelected.connect(lambda xy: seen.append(np.array(xy)))
     click = FakeClick(scene_pos_of(panel, "no_bn", 0.5, -0.25))
@@ -100,7 +90,7 @@ def test_left_click_selects_that_point_and_marks_both_plots(model, panel, qtbot)
 
 
 def test_right_clicks_and_clicks_outside_the_plots_are_ignored(model, panel, qtbot):
-    train(model, qtbot, 5)
+    advance(model, 5, qtbot)
     panel._on_click(FakeClick(scene_pos_of(panel, "bn", 0.1, 0.1), Qt.RightButton))
     assert model.selected_point is None
     title_pos = panel.plot_items["bn"].titleLabel.sceneBoundingRect().center()
@@ -111,7 +101,7 @@ def test_right_clicks_and_clicks_outside_the_plots_are_ignored(model, panel, qtb
 def test_colour_under_a_point_is_the_colour_of_its_nearest_grid_node(model, panel, qtbot):
     """The grid's nodes are pixel centres: a point takes the colour of the node nearest to it,
     and that node's probabilities are the net's own at that point."""
-    train(model, qtbot, 30)
+    advance(model, 30, qtbot)
     grid = model.snapshot.extra["grid"]
     x0, x1, y0, y1 = grid["extent"]
     probs = grid["probs"]["bn"]
@@ -131,7 +121,7 @@ def test_colour_under_a_point_is_the_colour_of_its_nearest_grid_node(model, pane
 @pytest.mark.parametrize("classes", [2, 8])
 def test_two_and_eight_classes_draw_with_a_legend(model, panel, qtbot, classes):
     assert model.set_spec(DatasetSpec("blobs", n=240, classes=classes))
-    train(model, qtbot, 10)
+    advance(model, 10, qtbot)
     img = panel.images["bn"].image
     assert img.ndim == 3 and img.shape[2] == 3
     assert model.snapshot.extra["grid"]["probs"]["bn"].shape[-1] == classes
@@ -141,9 +131,9 @@ def test_two_and_eight_classes_draw_with_a_legend(model, panel, qtbot, classes):
 
 
 def test_switching_dataset_mid_training_redraws_for_the_new_classes(model, panel, qtbot):
-    train(model, qtbot, 10)
+    advance(model, 10, qtbot)
     assert model.set_spec(DatasetSpec("blobs", n=240, classes=5))
-    train(model, qtbot, 5)
+    advance(model, 5, qtbot)
     assert panel.images["no_bn"].image is not None
     x, _ = panel.train_scatter["bn"].getData()
     assert x.size == model.split.X_train.shape[0]
@@ -152,7 +142,7 @@ def test_switching_dataset_mid_training_redraws_for_the_new_classes(model, panel
 
 def test_a_diverged_run_is_drawn_grey_and_titled(model, panel, qtbot):
     model.set_config(TrainConfig(lr=1e4, optimizer="sgd"))
-    train(model, qtbot, 30)
+    advance(model, 30, qtbot)
     runs = model.snapshot.runs
     diverged = [n for n, r in runs.items() if r.diverged_at is not None]
     assert diverged
@@ -165,7 +155,7 @@ def test_a_diverged_run_is_drawn_grey_and_titled(model, panel, qtbot):
 
 def test_no_hidden_layer_draws_and_says_why_the_twins_agree(model, panel, qtbot):
     model.set_config(SMALL.replace(hidden=()))
-    train(model, qtbot, 10)
+    advance(model, 10, qtbot)
     assert panel.images["bn"].image is not None
     assert "no hidden layer" in panel.plot_items["bn"].titleLabel.text
 
@@ -189,7 +179,7 @@ def test_region_image_greys_out_nan_and_accepts_one_class():
 
 def test_a_panel_built_after_the_data_exists_starts_from_the_model(model, qtbot):
     model.set_config(SMALL)
-    train(model, qtbot, 5)
+    advance(model, 5, qtbot)
     model.select_point([0.2, 0.1])
     late = DecisionRegionsPanel(model)
     qtbot.addWidget(late)

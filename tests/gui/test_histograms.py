@@ -8,29 +8,18 @@ from bn_studio.core.stats import pushforward_density
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.model import DatasetSpec
 from bn_studio.gui.panels.histograms import HistogramsPanel
+from studio_helpers import advance
 
 CONFIG = TrainConfig(hidden=(8, 6, 5), activation="tanh", batch=16, eval_every=5)
 
 
 @pytest.fixture
-def panel(model, qtbot):
-    model.set_config(CONFIG)
-    p = HistogramsPanel(model)
-    qtbot.addWidget(p)
-    p.resize(640, 860)
-    p.show()
-    return p
-
-
-def run(model, qtbot, steps):
-    model.step(steps)
-    model.flush()
-    qtbot.wait(50)
-    return model.snapshot
+def panel(make_panel):
+    return make_panel(HistogramsPanel, CONFIG, (640, 860))
 
 
 def test_every_layer_draws_the_snapshot_histograms_and_bands(model, panel, qtbot):
-    snap = run(model, qtbot, 30)
+    snap = advance(model, 30, qtbot)
     assert snap.step == 30
     assert len(panel.rows) == 3
     assert set(panel.plots()) == {f"layer{i}_{k}" for i in (1, 2, 3)
@@ -53,9 +42,9 @@ def test_every_layer_draws_the_snapshot_histograms_and_bands(model, panel, qtbot
 
 
 def test_x_ranges_stay_fixed_and_y_ranges_only_grow_while_training(model, panel, qtbot):
-    run(model, qtbot, 5)
+    advance(model, 5, qtbot)
     before = [[p.viewRange() for p in row["plots"][:2]] for row in panel.rows]
-    snap = run(model, qtbot, 40)
+    snap = advance(model, 40, qtbot)
     for row, old, i in zip(panel.rows, before, range(3)):
         for p, (x_old, y_old), counts in zip(row["plots"][:2], old,
                                              (snap.runs["no_bn"].layers[i].z_hist,
@@ -66,14 +55,14 @@ def test_x_ranges_stay_fixed_and_y_ranges_only_grow_while_training(model, panel,
 
 
 def test_a_different_number_of_layers_rebuilds_the_rows(model, panel, qtbot):
-    run(model, qtbot, 5)
+    advance(model, 5, qtbot)
     model.set_config(CONFIG.replace(hidden=(4,)))
     assert len(panel.rows) == 1
-    run(model, qtbot, 5)
+    advance(model, 5, qtbot)
     assert len(panel.rows) == 1 and set(panel.plots()) == {"layer1_no_bn", "layer1_bn",
                                                            "layer1_bands"}
     model.set_config(CONFIG.replace(hidden=(4, 4, 4, 4, 4)))
-    snap = run(model, qtbot, 5)
+    snap = advance(model, 5, qtbot)
     assert len(panel.rows) == 5
     np.testing.assert_allclose(panel.rows[4]["bn"].getData()[1],
                                snap.runs["bn"].layers[4].out_hist)
@@ -81,17 +70,17 @@ def test_a_different_number_of_layers_rebuilds_the_rows(model, panel, qtbot):
 
 def test_an_old_runs_snapshot_after_a_config_change_does_not_rebuild_the_rows(model, panel,
                                                                                  qtbot):
-    old = run(model, qtbot, 5)
+    old = advance(model, 5, qtbot)
     model.set_config(CONFIG.replace(hidden=(4, 4)))
     panel.on_snapshot(old)                  # still in flight when the config changed
     assert len(panel.rows) == 2
-    snap = run(model, qtbot, 5)
+    snap = advance(model, 5, qtbot)
     assert len(snap.runs["bn"].layers) == 2 and len(panel.rows) == 2
 
 
 def test_activation_view_shows_sigmoid_saturation_on_its_own_range(model, panel, qtbot):
     model.set_config(CONFIG.replace(activation="sigmoid"))
-    snap = run(model, qtbot, 10)
+    snap = advance(model, 10, qtbot)
     panel.show_act.setChecked(True)
     p_plain, p_bn, p_band = panel.rows[0]["plots"]
     assert "g(Z)" in p_plain.titleLabel.text and "g(Z̃)" in p_bn.titleLabel.text
@@ -115,7 +104,7 @@ def test_activation_view_shows_sigmoid_saturation_on_its_own_range(model, panel,
 def test_relu_activation_view_uses_the_trainers_activation_histogram(model, panel, qtbot):
     model.set_config(CONFIG.replace(activation="relu"))
     panel.show_act.setChecked(True)
-    snap = run(model, qtbot, 10)
+    snap = advance(model, 10, qtbot)
     for i, row in enumerate(panel.rows):
         np.testing.assert_allclose(row["bn"].getData()[1], snap.runs["bn"].layers[i].a_hist)
         np.testing.assert_allclose(row["plain"].getData()[1],
@@ -123,7 +112,7 @@ def test_relu_activation_view_uses_the_trainers_activation_histogram(model, pane
 
 
 def test_layer_stats_table_holds_the_latest_percentiles(model, panel, qtbot):
-    snap = run(model, qtbot, 20)
+    snap = advance(model, 20, qtbot)
     header, rows = panel.layer_stats_table()
     assert header == ["layer", "net", "step", "p15", "p50", "p85"]
     assert len(rows) == 6
@@ -134,7 +123,7 @@ def test_layer_stats_table_holds_the_latest_percentiles(model, panel, qtbot):
 
 def test_no_hidden_layer_shows_a_note_and_no_rows(model, panel, qtbot):
     model.set_config(CONFIG.replace(hidden=()))
-    run(model, qtbot, 5)
+    advance(model, 5, qtbot)
     panel.show_act.setChecked(True)
     assert panel.rows == [] and panel.plots() == {}
     assert "no hidden layer" in panel.note.text()
@@ -144,7 +133,7 @@ def test_no_hidden_layer_shows_a_note_and_no_rows(model, panel, qtbot):
 def test_diverged_nets_draw_without_raising_and_say_so(model, panel, qtbot):
     model.set_config(CONFIG.replace(hidden=(8, 8), activation="relu", optimizer="sgd",
                                     lr=1e6))
-    snap = run(model, qtbot, 20)
+    snap = advance(model, 20, qtbot)
     panel.show_act.setChecked(True)
     assert snap.runs["no_bn"].diverged_at is not None
     assert "diverged at step" in panel.note.text()
@@ -158,7 +147,7 @@ def test_switching_datasets_while_training_fixes_the_new_bins(model, panel, qtbo
     model.set_spec(DatasetSpec("moons", n=300))
     qtbot.wait(300)
     model.pause()
-    snap = run(model, qtbot, 1)
+    snap = advance(model, 1, qtbot)
     for i, row in enumerate(panel.rows):
         np.testing.assert_allclose(row["plots"][0].viewRange()[0], snap.z_edges[i][[0, -1]])
         np.testing.assert_allclose(row["plain"].getData()[1], snap.runs["no_bn"].layers[i].z_hist)

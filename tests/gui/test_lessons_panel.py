@@ -3,16 +3,11 @@
 import pytest
 
 from bn_studio.core import lessons as L
-from bn_studio.gui.main_window import MainWindow
 
 
 @pytest.fixture
-def win(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close()
+def win(make_window):
+    return make_window()
 
 
 def test_walk_through_every_lesson(win, qtbot):

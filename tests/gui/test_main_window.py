@@ -15,13 +15,8 @@ SMALL = TrainConfig(hidden=(8, 8), batch=16, eval_every=5)
 
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.model.set_config(SMALL)
-    win.show()
-    yield win
-    win.close()
+def window(make_window):
+    return make_window(SMALL)
 
 
 def menu_actions(menu):

@@ -10,13 +10,8 @@ CONFIG = TrainConfig(hidden=(8, 8), activation="tanh", optimizer="sgd", lr=0.1, 
 
 
 @pytest.fixture
-def panel(model, qtbot):
-    model.set_config(CONFIG)
-    p = NetworkPanel(model)
-    qtbot.addWidget(p)
-    p.show()
-    yield p
-    p.close()
+def panel(make_panel):
+    return make_panel(NetworkPanel, CONFIG)
 
 
 def test_lr_slider_sets_a_log_scaled_learning_rate_once(panel, model, qtbot):

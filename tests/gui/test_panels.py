@@ -5,29 +5,19 @@ import pytest
 
 from bn_studio.core.losses import softmax
 from bn_studio.core.trainer import TrainConfig
-from bn_studio.gui.main_window import MainWindow
 from bn_studio.gui.model import DatasetSpec
+from studio_helpers import advance
 
 CONFIG = TrainConfig(hidden=(8, 6, 5), activation="tanh", batch=16, eval_every=5)
 
 
 @pytest.fixture
-def win(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.model.set_config(CONFIG)
-    w.show()
-    yield w
-    w.close()
-
-
-def run(win, steps):
-    win.model.step(steps)
-    win.model.flush()
+def win(make_window):
+    return make_window(CONFIG)
 
 
 def test_after_k_steps_plots_hold_data_of_the_right_shapes(win):
-    run(win, 40)
+    advance(win.model, 40)
     snap = win.model.snapshot
     assert snap.step == 40
     dr = win.panels["decision_regions"]
@@ -50,7 +40,7 @@ def test_after_k_steps_plots_hold_data_of_the_right_shapes(win):
 
 
 def test_softmax_inspector_matches_core_softmax(win, qtbot):
-    run(win, 20)
+    advance(win.model, 20)
     x = np.array([0.3, -0.7])
     win.model.select_point(x)
     values = win.panels["softmax_inspector"].current_values()
@@ -64,7 +54,7 @@ def test_softmax_inspector_matches_core_softmax(win, qtbot):
 
 
 def test_click_on_region_plot_selects_that_point(win, qtbot):
-    run(win, 5)
+    advance(win.model, 5)
     dr = win.panels["decision_regions"]
     qtbot.wait(50)
     vb = dr.plot_items["no_bn"].vb
@@ -91,7 +81,7 @@ def pg_point(x, y):
 
 
 def test_test_time_panel_explains_one_example_in_training_mode(win):
-    run(win, 30)
+    advance(win.model, 30)
     res = win.panels["test_time_bn"].predict_one([0.1, 0.2])
     assert "variance" in res["train_error"]
     logits = win.model.snapshot.runs["bn"].net.logits(np.array([[0.1, 0.2]]), train=False)
@@ -121,7 +111,7 @@ def test_network_panel_applies_and_reflects_config(win, qtbot):
 
 def test_no_hidden_layer_is_softmax_regression_and_draws(win):
     win.model.set_config(CONFIG.replace(hidden=()))
-    run(win, 10)
+    advance(win.model, 10)
     assert win.panels["histograms"].rows == []
     assert "no hidden layer" in win.panels["histograms"].note.text()
     assert win.panels["decision_regions"].images["bn"].image is not None
@@ -129,7 +119,7 @@ def test_no_hidden_layer_is_softmax_regression_and_draws(win):
 
 def test_diverged_nets_draw_grey_without_raising(win):
     win.model.set_config(CONFIG.replace(hidden=(8, 8), activation="relu", optimizer="sgd", lr=1e6))
-    run(win, 20)
+    advance(win.model, 20)
     win.model.select_point([0.0, 0.0])
     assert win.model.snapshot.runs["no_bn"].diverged_at is not None
     assert "diverged" in win.panels["decision_regions"].plot_items["no_bn"].titleLabel.text
@@ -166,7 +156,7 @@ def test_dataset_panel_gallery_draw_and_csv(win, qtbot, tmp_path):
 
 def test_exports_write_png_svg_and_csv(win, tmp_path):
     from bn_studio.gui import exports
-    run(win, 10)
+    advance(win.model, 10)
     for name, panel in win.panels.items():
         for key, item in panel.plots().items():
             for ext in ("png", "svg"):

@@ -10,24 +10,14 @@ from bn_studio.gui.model import DatasetSpec
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel
 from bn_studio.gui.panels.softmax_inspector import (EXPLANATION, MAX_BAR_LABELS,
                                                     SoftmaxInspectorPanel, fmt)
+from studio_helpers import advance
 
 SMALL = TrainConfig(hidden=(8, 8), activation="tanh", batch=16, eval_every=5)
 
 
 @pytest.fixture
-def inspector(model, qtbot):
-    model.set_config(SMALL)
-    p = SoftmaxInspectorPanel(model)
-    qtbot.addWidget(p)
-    p.resize(640, 900)
-    p.show()
-    return p
-
-
-def train(model, qtbot, steps):
-    model.step(steps)
-    model.flush()
-    qtbot.wait(50)
+def inspector(make_panel):
+    return make_panel(SoftmaxInspectorPanel, SMALL, (640, 900))
 
 
 def core_softmax(model, name, x):
@@ -36,7 +26,7 @@ def core_softmax(model, name, x):
 
 
 def test_before_any_click_it_prompts_and_shows_no_numbers(model, inspector, qtbot):
-    train(model, qtbot, 10)
+    advance(model, 10, qtbot)
     assert inspector.current_values() == {}
     assert "Click anywhere on a decision-region plot" in inspector.prompt.text()
     assert not inspector.view.isVisible()
@@ -45,7 +35,7 @@ def test_before_any_click_it_prompts_and_shows_no_numbers(model, inspector, qtbo
 
 
 def test_values_are_the_core_softmax_of_each_nets_logits(model, inspector, qtbot):
-    train(model, qtbot, 20)
+    advance(model, 20, qtbot)
     x = np.array([0.3, -0.7])
     model.select_point(x)
     values = inspector.current_values()
@@ -78,7 +68,7 @@ def test_a_click_on_the_regions_agrees_with_the_colour_under_it(model, inspector
     qtbot.addWidget(regions)
     regions.resize(900, 500)
     regions.show()
-    train(model, qtbot, 40)
+    advance(model, 40, qtbot)
     grid = model.snapshot.extra["grid"]
     x0, x1, y0, y1 = grid["extent"]
     r, c = 37, 52
@@ -106,7 +96,7 @@ def test_a_click_on_the_regions_agrees_with_the_colour_under_it(model, inspector
 @pytest.mark.parametrize("classes", [2, 8])
 def test_two_and_eight_classes(model, inspector, qtbot, classes):
     assert model.set_spec(DatasetSpec("blobs", n=240, classes=classes))
-    train(model, qtbot, 10)
+    advance(model, 10, qtbot)
     model.select_point([0.1, 0.2])
     for name in ("bn", "no_bn"):
         v = inspector.current_values()[name]
@@ -122,18 +112,18 @@ def test_two_and_eight_classes(model, inspector, qtbot, classes):
 
 
 def test_switching_dataset_drops_the_old_bars_and_follows_the_new_nets(model, inspector, qtbot):
-    train(model, qtbot, 5)
+    advance(model, 5, qtbot)
     model.select_point([0.0, 0.5])
     assert inspector.current_values()["bn"]["a"].size == 3          # spirals: 3 classes
     model.set_spec(DatasetSpec("moons"))
     assert inspector.current_values() == {}
-    train(model, qtbot, 5)
+    advance(model, 5, qtbot)
     qtbot.waitUntil(lambda: inspector.current_values().get("bn") is not None, timeout=2000)
     assert inspector.current_values()["bn"]["a"].size == 2
 
 
 def test_new_snapshots_refresh_at_most_ten_times_a_second(model, inspector, qtbot):
-    train(model, qtbot, 5)
+    advance(model, 5, qtbot)
     model.select_point([0.0, 0.0])
     first = inspector.current_values()
     for _ in range(20):                           # a burst of frames right after the click
@@ -144,7 +134,7 @@ def test_new_snapshots_refresh_at_most_ten_times_a_second(model, inspector, qtbo
 
 def test_a_diverged_run_is_reported_without_raising(model, inspector, qtbot):
     model.set_config(TrainConfig(lr=1e4, optimizer="sgd"))
-    train(model, qtbot, 30)
+    advance(model, 30, qtbot)
     model.select_point([0.0, 0.0])
     runs = model.snapshot.runs
     diverged = [n for n, r in runs.items() if r.diverged_at is not None]
@@ -157,7 +147,7 @@ def test_a_diverged_run_is_reported_without_raising(model, inspector, qtbot):
 
 
 def test_a_net_whose_outputs_are_not_numbers_shows_no_bars(model, inspector, qtbot):
-    train(model, qtbot, 5)
+    advance(model, 5, qtbot)
     net = model.snapshot.runs["no_bn"].net
     net.output.params["W"] = np.full_like(net.output.params["W"], np.nan)
     model.select_point([0.0, 0.0])
@@ -169,7 +159,7 @@ def test_a_net_whose_outputs_are_not_numbers_shows_no_bars(model, inspector, qtb
 
 def test_no_hidden_layer(model, inspector, qtbot):
     model.set_config(SMALL.replace(hidden=()))
-    train(model, qtbot, 5)
+    advance(model, 5, qtbot)
     model.select_point([1.0, -1.0])
     z, a = core_softmax(model, "bn", [1.0, -1.0])
     np.testing.assert_allclose(inspector.current_values()["bn"]["a"], a, rtol=1e-6)

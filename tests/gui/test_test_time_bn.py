@@ -7,30 +7,19 @@ from bn_studio.core.losses import softmax
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.model import DatasetSpec
 from bn_studio.gui.panels.test_time_bn import TestTimeBNPanel
+from studio_helpers import advance
 
 CONFIG = TrainConfig(hidden=(8, 6), activation="tanh", batch=16, eval_every=5)
 
 
 @pytest.fixture
-def panel(model, qtbot):
-    model.set_config(CONFIG)
-    p = TestTimeBNPanel(model)
-    qtbot.addWidget(p)
-    p.resize(640, 860)
-    p.show()
-    return p
-
-
-def run(model, qtbot, steps):
-    model.step(steps)
-    model.flush()
-    qtbot.wait(50)
-    return model.snapshot
+def panel(make_panel):
+    return make_panel(TestTimeBNPanel, CONFIG, (640, 860))
 
 
 def test_plots_hold_batch_and_running_statistics_of_the_chosen_layer_and_unit(model, panel,
                                                                                qtbot):
-    snap = run(model, qtbot, 30)
+    snap = advance(model, 30, qtbot)
     layer = snap.runs["bn"].layers[0]
     np.testing.assert_allclose(panel.batch_mean.getData()[1], layer.batch_mean)
     np.testing.assert_allclose(panel.run_mean.getData()[1], layer.running_mean)
@@ -53,7 +42,7 @@ def test_plots_hold_batch_and_running_statistics_of_the_chosen_layer_and_unit(mo
 
 def test_predict_one_fails_in_training_mode_and_gives_probabilities_in_eval_mode(model, panel,
                                                                                   qtbot):
-    snap = run(model, qtbot, 30)
+    snap = advance(model, 30, qtbot)
     x = np.array([0.3, -0.4])
     res = panel.predict_one(x)
     assert "variance" in res["train_error"]
@@ -68,7 +57,7 @@ def test_predict_one_fails_in_training_mode_and_gives_probabilities_in_eval_mode
 
 
 def test_a_selected_point_is_predicted_and_drawn_as_bars(model, panel, qtbot):
-    run(model, qtbot, 20)
+    advance(model, 20, qtbot)
     x = model.split.X_val[0]
     model.select_point(x)
     res = panel.predict_one(x)
@@ -81,13 +70,13 @@ def test_a_selected_point_is_predicted_and_drawn_as_bars(model, panel, qtbot):
 
 
 def test_the_beta_control_changes_the_config_and_resets(model, panel, qtbot):
-    run(model, qtbot, 10)
+    advance(model, 10, qtbot)
     i = panel.decay_box.findData(0.5)
     panel.decay_box.setCurrentIndex(i)
     panel.decay_box.activated.emit(i)
     assert model.config.bn_decay == 0.5
     assert "last <b>2</b> mini-batches" in panel.explain.text()
-    snap = run(model, qtbot, 5)
+    snap = advance(model, 5, qtbot)
     assert snap.step == 5 and snap.config.bn_decay == 0.5
     panel.set_decay(0.99)
     assert model.config.bn_decay == 0.99
@@ -95,10 +84,10 @@ def test_the_beta_control_changes_the_config_and_resets(model, panel, qtbot):
 
 
 def test_a_narrower_layer_clamps_the_unit(model, panel, qtbot):
-    run(model, qtbot, 10)
+    advance(model, 10, qtbot)
     panel.unit_box.setValue(7)
     model.set_config(CONFIG.replace(hidden=(3,)))
-    snap = run(model, qtbot, 10)
+    snap = advance(model, 10, qtbot)
     assert panel.layer_box.count() == 1 and panel.unit_box.value() == 2
     h = snap.runs["bn"].layers[0].running_history
     np.testing.assert_allclose(panel.run_mean_t.getData()[1], h[:, 1 + 2 * 3 + 2])
@@ -106,7 +95,7 @@ def test_a_narrower_layer_clamps_the_unit(model, panel, qtbot):
 
 def test_no_hidden_layer_says_so_and_does_not_raise(model, panel, qtbot):
     model.set_config(CONFIG.replace(hidden=()))
-    run(model, qtbot, 5)
+    advance(model, 5, qtbot)
     model.select_point([0.1, 0.2])
     assert "no hidden layer" in panel.explain.text()
     assert not panel.layer_box.isEnabled()
@@ -120,7 +109,7 @@ def test_diverged_nets_and_a_dataset_switch_do_not_raise(model, panel, qtbot):
     model.set_config(CONFIG.replace(hidden=(8, 8), activation="relu", optimizer="sgd",
                                     lr=1e6))
     model.select_point([0.0, 0.0])
-    snap = run(model, qtbot, 20)
+    snap = advance(model, 20, qtbot)
     assert snap.runs["no_bn"].diverged_at is not None
     assert "diverged" in panel.result.text()
     model.set_config(CONFIG)
@@ -129,7 +118,7 @@ def test_diverged_nets_and_a_dataset_switch_do_not_raise(model, panel, qtbot):
     model.set_spec(DatasetSpec("blobs", n=300, classes=5))
     qtbot.wait(200)
     model.pause()
-    run(model, qtbot, 1)
+    advance(model, 1, qtbot)
     model.select_point([0.0, 0.0])
     assert len(panel.prob_bars["bn"].opts["height"]) == 5
     ticks = panel.p_prob.getAxis("bottom")._tickLevels[0]

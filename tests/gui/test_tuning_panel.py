@@ -6,17 +6,11 @@ import pytest
 
 from bn_studio.core.search import Param, SearchSpace
 from bn_studio.core.trainer import TrainConfig
-from bn_studio.gui.main_window import MainWindow
 
 
 @pytest.fixture
-def win(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.model.set_config(TrainConfig(hidden=(8,), batch=32, eval_every=10))
-    w.show()
-    yield w
-    w.close()
+def win(make_window):
+    return make_window(TrainConfig(hidden=(8,), batch=32, eval_every=10))
 
 
 def search_children():
