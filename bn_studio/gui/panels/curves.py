@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
-from ..plotting import SteppedRange, add_legend, cache_axes, decimate
+from ..plotting import SteppedRange, cache_axes, decimate
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -37,7 +37,6 @@ class CurvesPanel(Panel):
         self.loss_range = SteppedRange(self.loss_plot)
         self.acc_range = SteppedRange(self.acc_plot, grow_y=False)
         self._last_step = -1
-        add_legend(self.loss_plot, offset=(-10, 10))
         self.train_items, self.val_items, self.acc_items = {}, {}, {}
         for name, color in RUN_COLORS.items():
             light = pg.mkColor(color)
@@ -58,9 +57,18 @@ class CurvesPanel(Panel):
         self.log_y.setToolTip("Show the loss on a logarithmic axis: late, small improvements "
                               "become visible")
         self.log_y.toggled.connect(self._set_log)
+        # The key sits beside the check box: inside a narrow plot a legend hides curves or is
+        # cut off. In a narrow dock the key's tail is clipped instead of widening the panel.
+        key = "&nbsp;&nbsp;".join(f"<b style='color:{RUN_COLORS[n]}'>━ {RUN_LABELS[n]}</b>"
+                                  for n in RUN_COLORS)
+        self.key = QLabel(f"{key}&nbsp;&nbsp; thick: validation, thin: each mini-batch")
+        self.key.setToolTip("Thick lines: validation loss; thin lines: the loss on each "
+                            "training mini-batch")
+        self.key.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         controls = QHBoxLayout()
         controls.addWidget(self.log_y)
-        controls.addStretch(1)
+        controls.addSpacing(12)
+        controls.addWidget(self.key, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(controls)
