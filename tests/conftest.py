@@ -1,5 +1,8 @@
 import os
+import sys
 import tempfile
+
+import pytest
 
 # Tests never need a screen: Qt renders offscreen unless the caller chose a platform.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -7,3 +10,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _home = tempfile.mkdtemp(prefix="bn-studio-tests-")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_home, "config")
 os.environ["XDG_DATA_HOME"] = os.path.join(_home, "data")
+
+
+@pytest.fixture(autouse=True)
+def _unthemed_after_each_test():
+    """A theme is app-wide (Qt style sheet, pyqtgraph defaults): put it back after every test
+    that touched one, so the next test starts light and unstyled. Imports nothing new."""
+    yield
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    app = widgets.QApplication.instance() if widgets is not None else None
+    if app is not None and app.styleSheet():
+        app.setStyleSheet("")
+    if "pyqtgraph" in sys.modules:
+        from bn_studio.gui.theme import apply_pyqtgraph_theme
+        apply_pyqtgraph_theme("light")

@@ -63,8 +63,6 @@ def test_screenshot_renders_the_window_in_either_theme(qapp, tmp_path, capsys):
     a, b = _png(light), _png(dark)
     assert a.size().toTuple() == b.size().toTuple() == (900, 600)
     assert _mean_grey(a) > 150 > 90 > _mean_grey(b)    # the dark theme really is dark
-    from PySide6.QtWidgets import QApplication
-    QApplication.instance().setStyleSheet("")         # leave the next tests unthemed
 
 
 def test_screenshot_of_one_panel(qapp, tmp_path):

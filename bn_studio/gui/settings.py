@@ -10,6 +10,7 @@ from PySide6.QtCore import QSettings
 from bn_studio.core.trainer import TrainConfig
 
 from .model import DatasetSpec
+from .theme import THEMES
 
 SETTINGS_VERSION = 1
 
@@ -34,7 +35,7 @@ def restore_window(win) -> None:
     """Apply what was saved; anything unreadable is ignored and the defaults stay."""
     s = settings()
     theme = s.value("theme")     # first: a new style sheet re-polishes widgets and moves docks
-    if theme in ("light", "dark") and hasattr(win, "set_theme"):
+    if theme in THEMES and hasattr(win, "set_theme"):
         win.set_theme(theme)
     geometry, state = s.value("window/geometry"), s.value("window/state")
     if geometry is not None:

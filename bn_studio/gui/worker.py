@@ -6,7 +6,8 @@ event loop. The GUI sends commands (play, pause, step, reset, speed) down a pipe
 receiver thread in the GUI process reads snapshots as they come and keeps only the newest,
 which the display timer draws. Curves grow with the run, so the child sends only their new
 rows and the receiver re-assembles them; both keep at most HISTORY_ROWS rows per history,
-thinned evenly (stats.Series), so memory stays flat however long the app trains. This module must not import Qt: the child imports it.
+thinned evenly (stats.Series), so memory stays flat however long the app trains.
+This module must not import Qt: the child imports it.
 """
 
 from __future__ import annotations

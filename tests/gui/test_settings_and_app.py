@@ -33,7 +33,6 @@ def test_settings_round_trip(qtbot):
         second.reset_layout()
         assert second.dockWidgetArea(second.docks["curves"]) == Qt.BottomDockWidgetArea
     finally:
-        second.set_theme("light")
         second.close()
         settings.settings().clear()
 
@@ -95,25 +94,19 @@ def _foreground_of_plots(win):
     return axes, labels
 
 
-def test_a_theme_switch_recolours_the_plots_already_drawn(qtbot):
+def test_a_theme_switch_recolours_the_plots_already_drawn(make_window):
     import pyqtgraph as pg
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    try:
-        win.set_theme("dark")
-        axes, labels = _foreground_of_plots(win)
-        assert axes == {"#e0e0e0"}                                # no dark text on dark
-        assert labels and all("#e0e0e0" in html and "#202020" not in html for html in labels)
-        legends = [i for v in win.findChildren(pg.GraphicsView) for i in v.scene().items()
-                   if isinstance(i, pg.LegendItem)]
-        assert legends and all(lg.opts["brush"].color().name() == "#1e1e1e" for lg in legends)
-        assert "#1e1e1e" in app_style_sheet()
-        win.set_theme("light")
-        assert _foreground_of_plots(win)[0] == {"#202020"}
-    finally:
-        win.set_theme("light")
-        win.close()
+    win = make_window()
+    win.set_theme("dark")
+    axes, labels = _foreground_of_plots(win)
+    assert axes == {"#e0e0e0"}                                # no dark text on dark
+    assert labels and all("#e0e0e0" in html and "#202020" not in html for html in labels)
+    legends = [i for v in win.findChildren(pg.GraphicsView) for i in v.scene().items()
+               if isinstance(i, pg.LegendItem)]
+    assert legends and all(lg.opts["brush"].color().name() == "#1e1e1e" for lg in legends)
+    assert "#1e1e1e" in app_style_sheet()
+    win.set_theme("light")
+    assert _foreground_of_plots(win)[0] == {"#202020"}
 
 
 def app_style_sheet():
@@ -121,24 +114,19 @@ def app_style_sheet():
     return QApplication.instance().styleSheet()
 
 
-def test_the_style_sheet_is_set_only_when_the_theme_changes(qtbot, monkeypatch):
+def test_the_style_sheet_is_set_only_when_the_theme_changes(make_window, monkeypatch):
     from PySide6.QtWidgets import QApplication
-    win = MainWindow()
-    qtbot.addWidget(win)
-    try:
-        win.set_theme("dark")
-        calls = []
-        app = QApplication.instance()
-        monkeypatch.setattr(type(app), "setStyleSheet",
-                            lambda self, s, _orig=type(app).setStyleSheet: (calls.append(1),
-                                                                            _orig(self, s)))
-        win.set_theme("dark")          # unchanged: re-polishing would move restored docks
-        assert calls == []
-        win.set_theme("light")
-        assert calls == [1]
-    finally:
-        win.set_theme("light")
-        win.close()
+    win = make_window()
+    win.set_theme("dark")
+    calls = []
+    app = QApplication.instance()
+    monkeypatch.setattr(type(app), "setStyleSheet",
+                        lambda self, s, _orig=type(app).setStyleSheet: (calls.append(1),
+                                                                        _orig(self, s)))
+    win.set_theme("dark")          # unchanged: re-polishing would move restored docks
+    assert calls == []
+    win.set_theme("light")
+    assert calls == [1]
 
 
 def _visible_dock_widths(win):
@@ -147,21 +135,15 @@ def _visible_dock_widths(win):
             if d.isVisible() and not d.visibleRegion().isEmpty()}
 
 
-def test_switching_theme_keeps_the_dock_layout(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
+def test_switching_theme_keeps_the_dock_layout(make_window, qtbot):
+    win = make_window()
     win.set_theme("light")                 # as the app starts: with the light style sheet
     win.resize(1600, 1000)
-    win.show()
     qtbot.wait(50)
-    try:
-        before = _visible_dock_widths(win)
-        win.set_theme("dark")              # re-polishing used to squeeze the left docks
-        qtbot.wait(50)
-        assert _visible_dock_widths(win) == before
-    finally:
-        win.set_theme("light")
-        win.close()
+    before = _visible_dock_widths(win)
+    win.set_theme("dark")
+    qtbot.wait(50)
+    assert _visible_dock_widths(win) == before
 
 
 def test_a_dark_layout_comes_back_at_the_same_size(qtbot):
@@ -187,18 +169,12 @@ def test_a_dark_layout_comes_back_at_the_same_size(qtbot):
         assert second.size().toTuple() == (1600, 1000)
         assert _visible_dock_widths(second) == widths
     finally:
-        second.set_theme("light")
         second.close()
         settings.settings().clear()
 
 
-def test_the_window_fits_a_small_laptop_or_projector_screen(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    try:
-        win.resize(1280, 680)            # 1366×768 less a taskbar and a title bar
-        win.show()
-        qtbot.wait(20)
-        assert win.size().toTuple() == (1280, 680)     # no panel holds the window larger
-    finally:
-        win.close()
+def test_the_window_fits_a_small_laptop_or_projector_screen(make_window, qtbot):
+    win = make_window()
+    win.resize(1280, 680)                  # 1366×768 less a taskbar and a title bar
+    qtbot.wait(20)
+    assert win.size().toTuple() == (1280, 680)     # no panel holds the window larger
