@@ -26,31 +26,44 @@ def fixed_edges(values: np.ndarray, n_bins: int = 60, pad: float = 0.5) -> np.nd
 
 
 def histogram(values: np.ndarray, edges: np.ndarray, density: bool = True) -> np.ndarray:
-    """Counts on fixed edges; values outside land in the outermost bins so they stay visible."""
+    """Counts on fixed edges. Values outside the edges are not binned (``off_chart`` counts
+    them, so the panel can say how many left the chart); a density is a share of all values."""
     v = np.asarray(values, dtype=np.float64).ravel()
     v = v[np.isfinite(v)]
-    n_bins = edges.size - 1
-    idx = np.searchsorted(edges, v, side="right") - 1
-    np.clip(idx, 0, n_bins - 1, out=idx)
-    counts = np.bincount(idx, minlength=n_bins).astype(np.float64)
+    counts, _ = np.histogram(v, bins=edges)
+    counts = counts.astype(np.float64)
     if density and v.size:
         counts /= v.size * np.diff(edges)
     return counts
 
 
+def off_chart(values: np.ndarray, edges: np.ndarray) -> tuple[int, int]:
+    """How many finite values lie below the first edge and above the last one."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    return int(np.count_nonzero(v < edges[0])), int(np.count_nonzero(v > edges[-1]))
+
+
 def pushforward_density(edges: np.ndarray, density: np.ndarray, fn,
-                        new_edges: np.ndarray) -> np.ndarray:
+                        new_edges: np.ndarray, below: float = 0.0,
+                        above: float = 0.0) -> np.ndarray:
     """Density of g(Z) on ``new_edges`` from Z's density on ``edges``, for an increasing g.
 
     Bin k's probability mass lands on [g(e_k), g(e_k+1)], spread evenly there; mass outside
     ``new_edges`` goes to the outermost bins. For A = sigmoid(Z) this shows saturation (mass
-    piling up at 0 and 1) at a finer resolution than Z's bins would.
+    piling up at 0 and 1) at a finer resolution than Z's bins would. ``below``/``above``: the
+    mass of Z beyond the first/last edge (off the chart), pushed through g like a bin that
+    reaches to −∞/+∞.
     """
     edges = np.asarray(edges, dtype=np.float64)
     new_edges = np.asarray(new_edges, dtype=np.float64)
     mass = np.asarray(density, dtype=np.float64) * np.diff(edges)
+    if below or above:
+        edges = np.concatenate(([-np.inf], edges, [np.inf]))
+        mass = np.concatenate(([below], mass, [above]))
     mass = np.where(np.isfinite(mass), mass, 0.0)
-    g = np.clip(np.asarray(fn(edges), dtype=np.float64), new_edges[0], new_edges[-1])
+    with np.errstate(all="ignore"):
+        g = np.clip(np.asarray(fn(edges), dtype=np.float64), new_edges[0], new_edges[-1])
     lo, hi = g[:-1, None], g[1:, None]
     overlap = np.clip(np.minimum(hi, new_edges[None, 1:]) - np.maximum(lo, new_edges[None, :-1]),
                       0.0, None)

@@ -18,7 +18,7 @@ import numpy as np
 from .layers import ACTIVATIONS
 from .network import MLP, NetConfig
 from .optim import OPTIMIZERS, Optimizer
-from .stats import Series, fixed_edges, histogram, percentile_band
+from .stats import Series, fixed_edges, histogram, off_chart, percentile_band
 
 DIVERGENCE_FACTOR = 1e6     # a loss above this × the first loss counts as diverged (DESIGN §2)
 RUN_NAMES = ("bn", "no_bn")
@@ -163,6 +163,12 @@ class LayerSnapshot:
     gamma: np.ndarray | None = None
     beta: np.ndarray | None = None
     running_history: np.ndarray | None = None   # (T, 1 + 4·F): step, batch μ, batch σ², running μ, running σ²
+    # How many values of Z, Z̃ and A fell below / above the fixed bins (drawn as off-chart
+    # counts), out of ``n_values`` (batch × units).
+    z_off: tuple[int, int] = (0, 0)
+    out_off: tuple[int, int] = (0, 0)
+    a_off: tuple[int, int] = (0, 0)
+    n_values: int = 0
 
 
 @dataclass
@@ -220,6 +226,7 @@ class TwinTrainer:
         self._running = {name: [Series(width=1 + 4 * h,
                                        max_rows=bounded_rows(1 + 4 * h, history_rows))
                                 for h in config.hidden] for name in self.runs}
+        self._initial_probes: dict[str, list[tuple]] = {}
         self._choose_bins()
         self.evaluate()
 
@@ -276,17 +283,24 @@ class TwinTrainer:
         self.X_val = self.X_val + c
 
     def _choose_bins(self) -> None:
-        """Fix histogram bins from the untrained nets on one batch; they stay put until reset."""
+        """Fix histogram bins from the untrained nets on one batch; they stay put until reset.
+
+        The same training-mode pass on copies gives the step-0 histograms (the real starting
+        distributions, before any step) without touching the nets' running statistics.
+        """
         X = self.X_train[: max(2, min(256, self.X_train.shape[0]))]
         self.z_edges, self.out_edges = [], []
+        for name, run in self.runs.items():
+            net = run.net.clone()
+            with np.errstate(all="ignore"):
+                net.forward(X, train=True)
+            self._initial_probes[name] = [(hl.Z, hl.Z_tilde, hl.A) for hl in net.hidden]
         for i in range(len(self.config.hidden)):
             zs, outs = [], []
-            for run in self.runs.values():
-                net = run.net.clone()
-                net.forward(X, train=True)
-                hl = net.hidden[i]
-                zs.append(hl.Z.ravel())
-                outs.append((hl.Z_tilde if hl.Z_tilde is not None else hl.Z).ravel())
+            for name in self.runs:
+                z, z_tilde, _ = self._initial_probes[name][i]
+                zs.append(z.ravel())
+                outs.append((z_tilde if z_tilde is not None else z).ravel())
             z_all = np.concatenate(zs)
             self.z_edges.append(fixed_edges(z_all, pad=1.0))
             self.out_edges.append(fixed_edges(np.concatenate(outs + [z_all]), pad=1.0))
@@ -312,14 +326,20 @@ class TwinTrainer:
         for name, run in self.runs.items():
             layers = []
             for i, hl in enumerate(run.net.hidden):
-                z = hl.Z if hl.Z is not None else np.zeros(1)
-                a = hl.A if hl.A is not None else np.zeros(1)
+                # Before the first step the probes are empty: show the starting distributions.
+                z, z_tilde, a = ((hl.Z, hl.Z_tilde, hl.A) if hl.Z is not None
+                                 else self._initial_probes[name][i])
                 ls = LayerSnapshot(
                     z_hist=histogram(z, self.z_edges[i]),
-                    out_hist=(histogram(hl.Z_tilde, self.out_edges[i])
-                              if hl.Z_tilde is not None else None),
+                    out_hist=(histogram(z_tilde, self.out_edges[i])
+                              if z_tilde is not None else None),
                     a_hist=histogram(a, self.out_edges[i]),
-                    bands=self._bands[name][i].view())
+                    bands=self._bands[name][i].view(),
+                    z_off=off_chart(z, self.z_edges[i]),
+                    out_off=(off_chart(z_tilde, self.out_edges[i])
+                             if z_tilde is not None else (0, 0)),
+                    a_off=off_chart(a, self.out_edges[i]),
+                    n_values=int(z.size))
                 if hl.bn is not None:
                     bn = hl.bn
                     ls.batch_mean, ls.batch_var = np.array(bn.batch_mean), np.array(bn.batch_var)

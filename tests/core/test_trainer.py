@@ -176,3 +176,30 @@ def test_input_shift_is_invisible_to_the_first_bn_layer(split):
     assert np.abs(plain.hidden[0].Z - before_plain).max() > 0.1
     t.shift_inputs([2.0, -1.0])
     np.testing.assert_allclose(t.X_train[:32], X + [2.0, -1.0])
+
+
+def test_snapshot_counts_the_values_off_the_fixed_bins_and_bins_the_rest():
+    split = split_and_standardize(make_dataset("moons", n=200, seed=0), seed=0)
+    trainer = TwinTrainer(TrainConfig(hidden=(16,), activation="tanh", batch=32), split)
+    trainer.step()
+    trainer.z_edges[0] = np.linspace(-0.1, 0.2, 7)       # narrow bins: most values fall off
+    layer = trainer.snapshot().runs["no_bn"].layers[0]
+    z = trainer.runs["no_bn"].net.hidden[0].Z.ravel()
+    assert layer.z_off == (np.sum(z < -0.1), np.sum(z > 0.2))
+    assert layer.z_off[0] > 0 and layer.z_off[1] > 0 and layer.n_values == z.size
+    inside = np.sum(layer.z_hist * np.diff(trainer.z_edges[0])) * z.size
+    assert round(inside) == z.size - sum(layer.z_off)
+
+
+def test_the_step_0_snapshot_holds_the_untrained_nets_distributions():
+    split = split_and_standardize(make_dataset("moons", n=200, seed=0), seed=0)
+    trainer = TwinTrainer(TrainConfig(hidden=(16, 8), batch=32), split)
+    snap = trainer.snapshot()
+    for name, run in snap.runs.items():
+        for i, layer in enumerate(run.layers):
+            assert layer.n_values == min(256, split.X_train.shape[0]) * (16, 8)[i]
+            mass = np.sum(layer.z_hist * np.diff(snap.z_edges[i]))
+            assert mass + sum(layer.z_off) / layer.n_values == pytest.approx(1.0)
+    # the probe pass ran on copies: running statistics are still their initial 0 and 1
+    bn = trainer.runs["bn"].net.hidden[0].bn
+    assert np.all(bn.running_mean == 0) and np.all(bn.running_var == 1)

@@ -7,7 +7,7 @@ from bn_studio.core.layers import Sigmoid
 from bn_studio.core.stats import pushforward_density
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.model import DatasetSpec
-from bn_studio.gui.panels.histograms import HistogramsPanel
+from bn_studio.gui.panels.histograms import HEADROOM, SHRINK_BELOW, HistogramsPanel
 from studio_helpers import advance
 
 CONFIG = TrainConfig(hidden=(8, 6, 5), activation="tanh", batch=16, eval_every=5)
@@ -41,17 +41,62 @@ def test_every_layer_draws_the_snapshot_histograms_and_bands(model, panel, qtbot
         np.testing.assert_allclose(p_bn.viewRange()[0], snap.out_edges[i][[0, -1]])
 
 
-def test_x_ranges_stay_fixed_and_y_ranges_only_grow_while_training(model, panel, qtbot):
+def test_x_ranges_stay_fixed_and_the_y_range_covers_the_tallest_bar(model, panel, qtbot):
     advance(model, 5, qtbot)
     before = [[p.viewRange() for p in row["plots"][:2]] for row in panel.rows]
     snap = advance(model, 40, qtbot)
+    for _ in range(30):                 # the display timer redraws: the range settles
+        panel.on_snapshot(snap)
     for row, old, i in zip(panel.rows, before, range(3)):
-        for p, (x_old, y_old), counts in zip(row["plots"][:2], old,
-                                             (snap.runs["no_bn"].layers[i].z_hist,
-                                              snap.runs["bn"].layers[i].out_hist)):
+        for p, (x_old, _), counts in zip(row["plots"][:2], old,
+                                         (snap.runs["no_bn"].layers[i].z_hist,
+                                          snap.runs["bn"].layers[i].out_hist)):
             x_new, y_new = p.viewRange()
             np.testing.assert_allclose(x_new, x_old)
-            assert y_new[1] >= y_old[1] and y_new[1] >= counts.max()
+            assert counts.max() <= y_new[1] <= counts.max() * HEADROOM / SHRINK_BELOW
+
+
+def test_the_first_frame_after_a_reset_shows_the_real_step_0_distribution(model, panel, qtbot):
+    model.reset()
+    model.flush()
+    qtbot.wait(50)
+    snap = model.snapshot
+    assert snap.step == 0
+    for i, row in enumerate(panel.rows):
+        edges, counts = row["plain"].getData()
+        layer = snap.runs["no_bn"].layers[i]
+        np.testing.assert_allclose(counts, layer.z_hist)
+        # a spread-out distribution holding all of the batch, not a placeholder spike at 0
+        assert np.count_nonzero(counts) >= 10
+        in_chart = np.sum(counts * np.diff(edges))
+        np.testing.assert_allclose(in_chart + sum(layer.z_off) / layer.n_values, 1.0)
+        assert row["plots"][0].viewRange()[1][1] >= counts.max()
+
+
+def test_the_y_range_follows_a_distribution_that_spreads_out():
+    """Up at once; down smoothly once the tallest bar is below SHRINK_BELOW of the range."""
+    top = 10.0
+    assert HistogramsPanel._follow(top, 12.0) == 12.0
+    assert HistogramsPanel._follow(top, 0.9 * top) == top          # small dips: no jitter
+    y = top
+    for frame in range(30):
+        y = HistogramsPanel._follow(y, 1.0)
+        if frame == 0:
+            assert 1.0 < y < top                                   # smooth, not a jump
+    assert y < 1.0 / SHRINK_BELOW                                  # tallest bar uses > 70 %
+
+
+def test_off_chart_shares_are_written_at_the_ends(model, panel, qtbot):
+    snap = advance(model, 5, qtbot)
+    layer = snap.runs["no_bn"].layers[0]
+    left, right = panel.rows[0]["off"][0]
+    below, above = layer.z_off
+    for label, count in ((left, below), (right, above)):
+        assert (label.textItem.toPlainText() != "") == (count > 0)
+    layer.z_off = (layer.n_values // 4, 0)          # a quarter of the values left the chart
+    panel.on_snapshot(snap)
+    assert left.textItem.toPlainText() == "← 25 %"
+    assert right.textItem.toPlainText() == ""
 
 
 def test_a_different_number_of_layers_rebuilds_the_rows(model, panel, qtbot):

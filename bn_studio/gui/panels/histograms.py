@@ -17,7 +17,9 @@ from .base import Panel
 
 ROW_HEIGHT_PX = 175
 BANDS_HZ = 5            # the percentile evolution moves slowly: redraw it 5 times a second
-HEADROOM = 1.15
+HEADROOM = 1.15         # the tallest bar reaches ~87 % of the plot's height
+SHRINK_BELOW = 0.7      # the y range shrinks once the tallest bar uses less than 70 % of it ...
+SHRINK_RATE = 0.2       # ... closing 20 % of the gap per frame (smooth, ~0.3 s at 30 fps)
 TITLE_SIZE = "10pt"
 
 
@@ -156,7 +158,8 @@ class HistogramsPanel(Panel):
                      "their gradient g'(Z) is nearly 0, so they barely learn." if act else
                      "Z = W·A_prev + b of the net without BN on the last mini-batch: the input "
                      "of the activation. The bins are fixed at reset, so drift shows as a move; "
-                     "values beyond them are counted in the outermost bins.")
+                     "the share of values beyond them is written at the top corners "
+                     "(← left of the chart, → right of it).")
         bn_tip = ("A = g(Z̃) of the net with BN on the last mini-batch: BN keeps the input "
                   "of g centred, away from the flat ends (unless γ and β learn otherwise)."
                   if act else
@@ -194,7 +197,7 @@ class HistogramsPanel(Panel):
         if diverged and self.rows:
             text = "; ".join(diverged)
             note = (text[0].upper() + text[1:] + ". A diverged net's histograms show its last "
-                    "mini-batch; values beyond the fixed bins pile up in the end bins.")
+                    "mini-batch; the corners give the share of values beyond the fixed bins.")
         if note != self.note.text():
             self.note.setText(note)
         act = self.show_act.isChecked()
@@ -203,43 +206,51 @@ class HistogramsPanel(Panel):
         shown = [self._shown(snap, i, g) for i in range(len(self.rows))]
         if key != self._edges_key:          # new bins (reset): fix the x ranges once
             self._edges_key = key
-            for row, (plain_edges, _, bn_edges, _) in zip(self.rows, shown):
-                p_plain, p_bn, _ = row["plots"]
-                p_plain.setXRange(plain_edges[0], plain_edges[-1], padding=0)
-                p_bn.setXRange(bn_edges[0], bn_edges[-1], padding=0)
+            for row, hists in zip(self.rows, shown):
+                for plot, (edges, _, _) in zip(row["plots"], hists):
+                    plot.setXRange(edges[0], edges[-1], padding=0)
                 row["ymax"] = [0.0, 0.0]
                 row["band_range"].reset()
         plain_run, bn_run = snap.runs["no_bn"], snap.runs["bn"]
         bands_now = (self._bands_throttle.ready() or key != self._bands_key
                      or not snap.extra.get("playing"))
         self._bands_key = key
-        for i, (row, (plain_edges, plain_counts, bn_edges, bn_counts)) in enumerate(
-                zip(self.rows, shown)):
-            self._set_hist(row, 0, row["plain"], plain_edges, plain_counts)
-            self._set_hist(row, 1, row["bn"], bn_edges, bn_counts)
+        for i, (row, hists) in enumerate(zip(self.rows, shown)):
+            n_values = (plain_run.layers[i].n_values, bn_run.layers[i].n_values)
+            for k, (item, (edges, counts, off)) in enumerate(zip((row["plain"], row["bn"]),
+                                                                 hists)):
+                self._set_hist(row, k, item, edges, counts)
+                self._set_off_chart(row, k, edges, off, n_values[k])
             if bands_now:
                 self._draw_bands(row, snap.step, plain_run.layers[i].bands,
                                  bn_run.layers[i].bands, g)
 
     @staticmethod
     def _shown(snap, i: int, g) -> tuple:
-        """(edges, density) of the no-BN and the BN histogram of layer i, as drawn.
+        """(edges, density, (below, above)) of the no-BN and the BN histogram of layer i, as
+        drawn, the last item counting the values off the chart on either side.
 
         Activations: sigmoid and tanh are increasing, so A's distribution is Z's pushed
-        through g onto fine bins over g's range (saturation shows as mass in the end bins);
-        ReLU's a_hist is drawn on the trainer's bins.
+        through g onto fine bins over g's range, off-chart Z included (saturation shows as
+        mass in the end bins, nothing is off the chart); ReLU's a_hist is drawn on the
+        trainer's bins.
         """
         lp, lb = snap.runs["no_bn"].layers[i], snap.runs["bn"].layers[i]
         z_edges, out_edges = snap.z_edges[i], snap.out_edges[i]
         if g is None:
-            return z_edges, lp.z_hist, out_edges, lb.out_hist
+            return (z_edges, lp.z_hist, lp.z_off), (out_edges, lb.out_hist, lb.out_off)
         fn, a_edges = g
         if a_edges is None:
-            return out_edges, lp.a_hist, out_edges, lb.a_hist
-        bn_source = lb.out_hist if lb.out_hist is not None else lb.z_hist
-        bn_source_edges = out_edges if lb.out_hist is not None else z_edges
-        return (a_edges, pushforward_density(z_edges, lp.z_hist, fn, a_edges),
-                a_edges, pushforward_density(bn_source_edges, bn_source, fn, a_edges))
+            return (out_edges, lp.a_hist, lp.a_off), (out_edges, lb.a_hist, lb.a_off)
+
+        def pushed(layer, edges, density, off):
+            share = [k / max(1, layer.n_values) for k in off]
+            return a_edges, pushforward_density(edges, density, fn, a_edges, *share), (0, 0)
+        if lb.out_hist is not None:
+            bn = pushed(lb, out_edges, lb.out_hist, lb.out_off)
+        else:
+            bn = pushed(lb, z_edges, lb.z_hist, lb.z_off)
+        return pushed(lp, z_edges, lp.z_hist, lp.z_off), bn
 
     def _draw_bands(self, row, step, plain_bands, bn_bands, g=None) -> None:
         if g is not None:       # percentiles commute with an increasing g: A's are g(Z's)
@@ -265,11 +276,44 @@ class HistogramsPanel(Panel):
             item.setData(edges, np.zeros(edges.size - 1))
             return
         item.setData(edges, counts)
-        top = float(counts.max()) * HEADROOM if counts.size else 1.0
-        # The y range only grows between resets, so bars do not jump every frame.
-        if top > row["ymax"][k]:
-            row["ymax"][k] = top
-            row["plots"][k].setYRange(0, top, padding=0)
+        top = float(counts.max()) * HEADROOM if counts.size else 0.0
+        row["ymax"][k] = self._follow(row["ymax"][k], top)
+        row["plots"][k].setYRange(0, row["ymax"][k], padding=0)
+
+    @staticmethod
+    def _follow(current: float, top: float) -> float:
+        """The y range's new top: up at once (no bar is ever cut), down smoothly once the
+        tallest bar uses less than SHRINK_BELOW of the plot (a spread-out distribution stays
+        readable instead of squashed flat under an old peak)."""
+        if top <= 0.0:
+            return current if current > 0.0 else 1.0
+        if top > current:
+            return top
+        if top < SHRINK_BELOW * current:
+            return current + SHRINK_RATE * (top - current)
+        return current
+
+    def _set_off_chart(self, row, k, edges, off, n_values) -> None:
+        """'← 12 %' / '30 % →' at the top corners: the share of values beyond the fixed bins,
+        so a distribution that drifts off the chart is still accounted for."""
+        plot = row["plots"][k]
+        labels = row.setdefault("off", {}).get(k)
+        if labels is None:
+            labels = [pg.TextItem(anchor=(0, 0)), pg.TextItem(anchor=(1, 0))]
+            for t in labels:
+                t.setZValue(10)
+                plot.addItem(t, ignoreBounds=True)
+            row["off"][k] = labels
+        ymax = row["ymax"][k]
+        for side, (label, count, x) in enumerate(zip(labels, off, (edges[0], edges[-1]))):
+            if count <= 0 or n_values <= 0:
+                label.setText("")
+                continue
+            share = 100.0 * count / n_values
+            pct = f"{share:.0f} %" if share >= 1 else "<1 %"
+            label.setText(f"← {pct}" if side == 0 else f"{pct} →",
+                          color=RUN_COLORS["no_bn" if k == 0 else "bn"])
+            label.setPos(x, ymax)
 
     def _redraw_last(self) -> None:
         self._set_titles()
