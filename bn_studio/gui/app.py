@@ -30,6 +30,13 @@ def style_application(app, theme: str = "light") -> None:
 
 
 def run_app(argv: list[str] | None = None) -> int:
+    import sys
+
+    from .preflight import display_problem
+    problem = display_problem()         # Qt would abort with a misleading message instead
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     app = make_application(argv)
     from .logs import install_excepthook, setup_logging
     from .main_window import MainWindow
