@@ -94,6 +94,7 @@ def main() -> None:
             app.processEvents()
             time.sleep(0.001)
 
+    model.set_speed(None)                       # as fast as it goes: throughput is measured
     model.play()
     pump(1.5)                                   # warm-up: first frames, caches, layouts
     frames.clear()

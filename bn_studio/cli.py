@@ -20,36 +20,40 @@ class CliError(Exception):
 
 def add_data_options(p: argparse.ArgumentParser) -> None:
     from bn_studio.core.datasets import DATASETS
+    from bn_studio.core.defaults import DEFAULT_DATASET as D
     src = p.add_argument_group("data")
     src.add_argument("--dataset", choices=DATASETS, default=None,
-                     help="a generated toy dataset (default: moons)")
+                     help=f"a generated toy dataset (default: {D.name}, the app's first run)")
     src.add_argument("--data", metavar="FILE.csv", help="a CSV file: two feature columns + a label")
     src.add_argument("--columns", metavar="X1,X2,LABEL", help="which CSV columns to use")
     src.add_argument("--classes", type=int, default=None, help="number of classes C (generated data)")
-    src.add_argument("--n", type=int, default=600, help="number of generated points (default 600)")
+    src.add_argument("--n", type=int, default=D.n, help=f"number of generated points (default {D.n})")
     src.add_argument("--noise", type=float, default=None, help="noise of the generated data")
-    src.add_argument("--data-seed", type=int, default=0, help="seed of the generated data")
+    src.add_argument("--data-seed", type=int, default=D.seed, help="seed of the generated data")
 
 
 def add_train_options(p: argparse.ArgumentParser) -> None:
     """Every option of ``train``; ``search`` accepts them too (they fix a setting for all trials)."""
+    from bn_studio.core.defaults import DEFAULT_CONFIG as C
     add_data_options(p)
-    net = p.add_argument_group("network and optimizer")
-    net.add_argument("--hidden", default="64,64", help="hidden layer widths, e.g. 64,64")
-    net.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu")
-    net.add_argument("--optimizer", choices=("sgd", "momentum", "rmsprop", "adam"), default="adam")
-    net.add_argument("--lr", type=float, default=0.01, help="learning rate α")
-    net.add_argument("--beta1", type=float, default=0.9, help="Adam β₁")
-    net.add_argument("--beta2", type=float, default=0.999, help="Adam/RMSprop β₂")
-    net.add_argument("--momentum", type=float, default=0.9, help="momentum β")
-    net.add_argument("--l2", type=float, default=0.0, help="L2 weight decay λ")
-    net.add_argument("--decay", type=float, default=0.0, help="learning-rate decay rate")
-    net.add_argument("--bn-decay", type=float, default=0.9,
+    net = p.add_argument_group("network and optimizer (defaults: the app's first run)")
+    net.add_argument("--hidden", default=",".join(map(str, C.hidden)),
+                     help="hidden layer widths, e.g. 64,64")
+    net.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default=C.activation)
+    net.add_argument("--optimizer", choices=("sgd", "momentum", "rmsprop", "adam"),
+                     default=C.optimizer)
+    net.add_argument("--lr", type=float, default=C.lr, help="learning rate α")
+    net.add_argument("--beta1", type=float, default=C.beta1, help="Adam β₁")
+    net.add_argument("--beta2", type=float, default=C.beta2, help="Adam/RMSprop β₂")
+    net.add_argument("--momentum", type=float, default=C.momentum, help="momentum β")
+    net.add_argument("--l2", type=float, default=C.l2, help="L2 weight decay λ")
+    net.add_argument("--decay", type=float, default=C.decay, help="learning-rate decay rate")
+    net.add_argument("--bn-decay", type=float, default=C.bn_decay,
                      help="β of the running-statistics EWMA used by BN at test time")
-    net.add_argument("--batch", type=int, default=64, help="mini-batch size")
-    net.add_argument("--steps", type=int, default=1000, help="training steps")
-    net.add_argument("--seed", type=int, default=0, help="seed of weights and batch order")
-    net.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    net.add_argument("--batch", type=int, default=C.batch, help="mini-batch size")
+    net.add_argument("--steps", type=int, default=C.steps, help="training steps")
+    net.add_argument("--seed", type=int, default=C.seed, help="seed of weights and batch order")
+    net.add_argument("--dtype", choices=("float32", "float64"), default=C.dtype)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -87,7 +91,12 @@ def dataset_from_args(args):
     kwargs = {"n": args.n, "classes": args.classes, "seed": args.data_seed}
     if args.noise is not None:
         kwargs["noise"] = args.noise
-    return make_dataset(args.dataset or "moons", **kwargs)
+    from bn_studio.core.defaults import DEFAULT_DATASET
+    if args.dataset is None:
+        kwargs.setdefault("noise", DEFAULT_DATASET.noise)
+        if kwargs["classes"] is None:
+            kwargs["classes"] = DEFAULT_DATASET.classes
+    return make_dataset(args.dataset or DEFAULT_DATASET.name, **kwargs)
 
 
 def split_from_args(args):
@@ -127,7 +136,14 @@ def add_screenshot_parser(sub) -> None:
     p = sub.add_parser("screenshot", help="render the main window offscreen to a PNG")
     p.add_argument("out", metavar="OUT.png")
     p.add_argument("--dataset", default=None)
-    p.add_argument("--steps", type=int, default=300)
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--steps", type=int, default=None,
+                      help="train this many steps, then capture (default 300)")
+    when.add_argument("--play", type=float, default=None, metavar="SECONDS",
+                      help="the live path instead: Reset, Play at the app's default speed "
+                           "through the display timer, capture after SECONDS")
+    p.add_argument("--lesson", type=int, default=None, metavar="N",
+                   help="open lesson N (1-6) first, as the Lessons menu does")
     p.add_argument("--panel", default=None, help="render only this panel")
     p.add_argument("--size", default="1600x1000", help="window size WIDTHxHEIGHT")
     p.add_argument("--theme", choices=("light", "dark"), default="light")

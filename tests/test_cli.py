@@ -11,7 +11,7 @@ from bn_studio.cli import main
 
 def test_train_json_reports_both_twins(capsys):
     assert main(["train", "--dataset", "moons", "--steps", "300", "--hidden", "16,16",
-                 "--json"]) == 0
+                 "--activation", "relu", "--optimizer", "adam", "--lr", "0.01", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"bn", "no_bn"}
     for r in out.values():
@@ -21,7 +21,8 @@ def test_train_json_reports_both_twins(capsys):
 
 def test_train_with_a_huge_learning_rate_reports_divergence_not_a_crash(capsys):
     assert main(["train", "--dataset", "moons", "--steps", "200", "--lr", "50",
-                 "--optimizer", "sgd", "--json"]) == 0
+                 "--optimizer", "sgd", "--activation", "relu", "--hidden", "64,64",
+                 "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["no_bn"]["diverged_at"] is not None
     assert out["no_bn"]["steps_run"] == out["no_bn"]["diverged_at"] - 1

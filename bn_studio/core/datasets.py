@@ -351,3 +351,18 @@ def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0
     std = np.where(std > 1e-12, std, 1.0)
     return Split((ds.X[tr] - mean) / std, ds.y[tr], (ds.X[va] - mean) / std, ds.y[va],
                  mean, std, ds.classes, list(ds.class_names))
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A generated dataset as the gallery and the command line describe it."""
+
+    name: str = "spirals"
+    n: int = 600
+    noise: float = 0.2
+    classes: int | None = None
+    seed: int = 0
+
+    def make(self) -> Dataset:
+        return make_dataset(self.name, n=self.n, noise=self.noise, classes=self.classes,
+                            seed=self.seed)

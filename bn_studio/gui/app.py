@@ -70,6 +70,19 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _play_live(app, model, seconds: float) -> None:
+    """What a user sees: Reset, Play at the window's speed, the display timer drawing every
+    frame it gets, for ``seconds``; then Pause so the capture holds one state."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    model.reset()
+    model.flush(timeout=60)
+    model.play()
+    loop = QEventLoop()
+    QTimer.singleShot(int(max(0.0, seconds) * 1000), loop.quit)
+    loop.exec()
+    model.pause()
+
+
 def run_screenshot(args) -> int:
     """Render the main window (or one panel) offscreen after K steps and write a PNG."""
     from bn_studio.cli import CliError
@@ -87,6 +100,12 @@ def run_screenshot(args) -> int:
     win.set_theme(theme)
     try:
         model = win.model
+        lesson = getattr(args, "lesson", None)
+        if lesson is not None:
+            from bn_studio.core.lessons import LESSONS
+            if not 1 <= lesson <= len(LESSONS) or "lessons" not in win.panels:
+                raise CliError(f"--lesson must be between 1 and {len(LESSONS)}")
+            win.start_lesson(LESSONS[lesson - 1].id)
         if args.dataset:
             from bn_studio.core.datasets import DATASETS
             if args.dataset not in DATASETS:
@@ -94,7 +113,7 @@ def run_screenshot(args) -> int:
                                f"{', '.join(DATASETS)}")
             if not model.set_spec(DatasetSpec(args.dataset)):
                 raise CliError(f"could not make dataset {args.dataset!r}")
-        win.resize(width, height)
+        win.fit_to_screen((width, height))
         win.show()
         target = win
         if args.panel:
@@ -107,7 +126,11 @@ def run_screenshot(args) -> int:
                 dock.raise_()
         # A selected point, so the softmax inspector and test-time BN panels show numbers.
         model.select_point(model.split.X_val[0])
-        model.step(max(0, int(args.steps)))
+        play = getattr(args, "play", None)
+        if play is not None:
+            _play_live(app, model, play)
+        else:
+            model.step(max(0, int(300 if args.steps is None else args.steps)))
         for _ in range(3):          # let the snapshot reach every panel, then lay out and paint
             model.flush(timeout=600)
             app.processEvents()

@@ -9,14 +9,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QScrollArea, QToolBar, QWidget)
+                               QMessageBox, QScrollArea, QSizePolicy, QToolBar, QWidget)
 
 from bn_studio.core.datasets import DATASETS
 from bn_studio.workspace import WorkspaceError, load_workspace, save_workspace
 
 from . import exports
-from .model import FIRST_RUN_HINT, StudioModel
+from .hint import HintState, hint_text, is_default_run
+from .model import StudioModel
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +35,19 @@ PANEL_CLASSES = [
     ("lessons", "LessonsPanel"),
 ]
 
-DOCK_WIDTH_LEFT_PX = 330
-DOCK_WIDTH_RIGHT_PX = 640
-DOCK_HEIGHT_BOTTOM_PX = 300
+# Dock sizes as shares of the window's width/height, within pixel bounds, so the decision
+# regions keep a usable centre from 1366×768 up to a projector's 1920×1080.
+DOCK_WIDTH_LEFT = (0.20, 250, 330)
+DOCK_WIDTH_RIGHT = (0.36, 420, 640)
+DOCK_HEIGHT_BOTTOM = (0.28, 190, 300)
+SCREEN_SHARE = 0.9          # a first launch takes at most 90 % of the available screen
+DEFAULT_SIZE = (1600, 1000)
+HINT_MIN_WIDTH_PX = 320
 
 # Speeds offered in the toolbar: training steps per second (None = as fast as possible).
 SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
-          ("30 steps/s", 30.0), ("10 steps/s", 10.0), ("2 steps/s", 2.0)]
+          ("60 steps/s", 60.0), ("30 steps/s", 30.0), ("10 steps/s", 10.0),
+          ("2 steps/s", 2.0)]
 
 
 def available_panels() -> list[type]:
@@ -77,7 +85,11 @@ class MainWindow(QMainWindow):
         self.model.snapshotReady.connect(self._on_snapshot)
         self.model.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.model.errorOccurred.connect(self._show_error)
-        self.resize(1600, 1000)
+        self.model.speedChanged.connect(self._on_speed)
+        self.model.configChanged.connect(lambda _: self.update_hint())
+        self.model.datasetChanged.connect(lambda _: self.update_hint())
+        self._on_speed(self.model.speed)
+        self.fit_to_screen()
         self.model.datasetChanged.emit(self.model.split)
         self.model.configChanged.emit(self.model.config)
         self._save_settings_on_close = restore
@@ -123,10 +135,14 @@ class MainWindow(QMainWindow):
         tb.addWidget(QLabel(" Speed: "))
         tb.addWidget(self.speed)
         tb.addSeparator()
-        self.hint = QLabel("  " + FIRST_RUN_HINT)
+        self.hint = QLabel()
         self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        self.hint.setMinimumWidth(HINT_MIN_WIDTH_PX)
+        self.hint.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         tb.addWidget(self.hint)
         self.toolbar = tb
+        self._hint_state: HintState | None = None
 
     def _build_panels(self) -> None:
         areas = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
@@ -167,12 +183,31 @@ class MainWindow(QMainWindow):
                              (Qt.TopRightCorner, Qt.RightDockWidgetArea),
                              (Qt.BottomRightCorner, Qt.RightDockWidgetArea)):
             self.setCorner(corner, area)
-        sizes = {"left": (DOCK_WIDTH_LEFT_PX, Qt.Horizontal),
-                 "right": (DOCK_WIDTH_RIGHT_PX, Qt.Horizontal),
-                 "bottom": (DOCK_HEIGHT_BOTTOM_PX, Qt.Vertical)}
-        for area, dock in first_in_area.items():
-            size, orientation = sizes[area]
-            self.resizeDocks([dock], [size], orientation)
+        self._first_in_area = first_in_area
+
+    def size_docks(self, width: int, height: int) -> None:
+        """Dock sizes for a window of width × height (shares of it, within pixel bounds)."""
+        sizes = {"left": (DOCK_WIDTH_LEFT, width, Qt.Horizontal),
+                 "right": (DOCK_WIDTH_RIGHT, width, Qt.Horizontal),
+                 "bottom": (DOCK_HEIGHT_BOTTOM, height, Qt.Vertical)}
+        for area, dock in self._first_in_area.items():
+            (share, lo, hi), total, orientation = sizes[area]
+            self.resizeDocks([dock], [int(min(hi, max(lo, share * total)))], orientation)
+
+    def fit_to_screen(self, size: tuple[int, int] | None = None) -> None:
+        """``size``, or the default size shrunk to SCREEN_SHARE of the available screen."""
+        if size is None:
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            w, h = DEFAULT_SIZE
+            if screen is not None:
+                avail = screen.availableGeometry()
+                w = int(avail.width() * SCREEN_SHARE)
+                h = int(avail.height() * SCREEN_SHARE)
+                self.move(avail.x() + (avail.width() - w) // 2,
+                          avail.y() + (avail.height() - h) // 2)
+            size = (w, h)
+        self.resize(*size)
+        self.size_docks(*size)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -264,6 +299,7 @@ class MainWindow(QMainWindow):
     def start_lesson(self, lesson_id: str) -> None:
         self.raise_panel("lessons")
         self.panels["lessons"].start(lesson_id)
+        self.update_hint()
 
     def show_start_page(self) -> None:
         self.raise_panel("lessons")
@@ -288,6 +324,7 @@ class MainWindow(QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_state)
+        self.size_docks(self.width(), self.height())
 
     def workspace_state(self) -> dict:
         import dataclasses
@@ -440,8 +477,41 @@ class MainWindow(QMainWindow):
         self.act_play.setChecked(playing)
         self.act_play.setText("Pause" if playing else "Play")
         self.act_play.setIcon(toolbar_icon("pause" if playing else "play"))
+        self.update_hint()
+
+    def _on_speed(self, steps_per_second) -> None:
+        i = self.speed.findData(steps_per_second)
+        if i < 0:
+            self.speed.addItem(f"{steps_per_second:g} steps/s", steps_per_second)
+            i = self.speed.count() - 1
+        if i != self.speed.currentIndex():
+            self.speed.blockSignals(True)
+            self.speed.setCurrentIndex(i)
+            self.speed.blockSignals(False)
+
+    def update_hint(self) -> None:
+        """Set the toolbar hint from the state now (only when it changes: it is set per frame)."""
+        model, snap = self.model, self.model.snapshot
+        lessons = self.panels.get("lessons")
+        lesson = getattr(lessons, "current", None)
+        diverged = ()
+        if snap is not None:
+            diverged = tuple((("with BN" if name == "bn" else "without BN"), run.diverged_at)
+                             for name, run in snap.runs.items() if run.diverged_at is not None)
+        state = HintState(playing=bool(model.worker.playing),
+                          step=snap.step if snap is not None else 0,
+                          default_run=is_default_run(model.spec, model.config),
+                          diverged=diverged,
+                          lesson=getattr(lesson, "title", None))
+        if state != self._hint_state:
+            self._hint_state = state
+            text = hint_text(state)
+            if text != self.hint.text():
+                self.hint.setText(text)
+                self.hint.setToolTip(text)
 
     def _on_snapshot(self, snap) -> None:
+        self.update_hint()
         parts = [f"step {snap.step}"]
         for name, run in snap.runs.items():
             if run.diverged_at is not None:

@@ -11,8 +11,9 @@ import dataclasses
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from bn_studio.core.datasets import (Dataset, DatasetError, make_dataset,
+from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,  # noqa: F401 (re-export)
                                      split_and_standardize)
+from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.core.trainer import TrainConfig
 
 from .worker import TrainingWorker
@@ -20,30 +21,10 @@ from .worker import TrainingWorker
 REDRAW_INTERVAL_MS = 25       # asks for 40 frames a second so that ≥ 30 arrive under load
 
 
-@dataclasses.dataclass(frozen=True)
-class DatasetSpec:
-    """A generated dataset as the gallery describes it."""
-
-    name: str = "spirals"
-    n: int = 600
-    noise: float = 0.2
-    classes: int | None = None
-    seed: int = 0
-
-    def make(self) -> Dataset:
-        return make_dataset(self.name, n=self.n, noise=self.noise, classes=self.classes,
-                            seed=self.seed)
-
-
-# The first run: a deep sigmoid net with a brisk learning rate on spirals. Measured: after
-# 1 000 steps the BN twin is far ahead (val accuracy ≈ 0.8 vs ≈ 0.35), and the no-BN twin's
-# hidden distributions drift into the sigmoid's flat tails while the BN twin's stay centred.
-FIRST_RUN_SPEC = DatasetSpec("spirals", n=600, noise=0.2, classes=3)
-FIRST_RUN_CONFIG = TrainConfig(hidden=(32, 32, 32, 32), activation="sigmoid",
-                               optimizer="momentum", lr=1.0, momentum=0.9, batch=32, steps=0,
-                               eval_every=10)
-FIRST_RUN_HINT = ("Press Play. Without BN the deep sigmoid net's hidden distributions drift and "
-                  "saturate and it learns slowly; with BN they stay centred and it learns fast.")
+# One definition of the default run (core/defaults.py): the app opens with it and
+# `bn-studio train` with no options runs it.
+FIRST_RUN_SPEC = DEFAULT_DATASET
+FIRST_RUN_CONFIG = DEFAULT_CONFIG
 
 
 class StudioModel(QObject):
@@ -54,6 +35,7 @@ class StudioModel(QObject):
     snapshotReady = Signal(object)      # Snapshot: newest only, from the display timer
     pointSelected = Signal(object)      # np.ndarray (2,) in standardised input coordinates
     playingChanged = Signal(bool)
+    speedChanged = Signal(object)       # steps per second, None = as fast as possible
     message = Signal(str)               # one-line status for the status bar
     errorOccurred = Signal(str)         # something the user must read (bad input, divergence)
 
@@ -69,6 +51,8 @@ class StudioModel(QObject):
         self._reported_divergence: set[str] = set()
         self._last_error: str | None = None
         self._shown_playing = False
+        self.speed: float | None = None
+        self.set_speed(DEFAULT_SPEED)
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.PreciseTimer)
         self.timer.setInterval(REDRAW_INTERVAL_MS)
@@ -137,11 +121,15 @@ class StudioModel(QObject):
         self.playingChanged.emit(False)
 
     def set_speed(self, steps_per_second: float | None) -> None:
+        """Training steps per second while playing (None: as fast as the machine goes)."""
+        if steps_per_second == self.speed:
+            return
+        self.speed = steps_per_second
         self.worker.set_speed(steps_per_second)
+        self.speedChanged.emit(steps_per_second)
 
     def shift_inputs(self, offset) -> None:
         """Covariate shift without a reset: the nets keep training on moved inputs."""
-        import dataclasses
         c = np.asarray(offset, dtype=np.float64).reshape(1, 2)
         self.split = dataclasses.replace(self.split, X_train=self.split.X_train + c,
                                          X_val=self.split.X_val + c)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.model import DatasetSpec
-from bn_studio.gui.panels.decision_regions import (UNKNOWN_RGB, DecisionRegionsPanel, grid_rect,
+from bn_studio.gui.panels.decision_regions import (MAX_STRETCH, UNKNOWN_RGB, DecisionRegionsPanel, grid_rect,
                                                    region_image)
 from studio_helpers import advance
 
@@ -63,15 +63,21 @@ def test_scatter_holds_the_training_and_validation_points(model, panel, qtbot):
         np.testing.assert_allclose(np.column_stack([x, y]), split.X_val)
 
 
-def test_views_are_linked_equal_aspect_and_not_autoranging(model, panel, qtbot):
+@pytest.mark.parametrize("size", [(900, 500), (500, 900), (700, 700)])
+def test_views_are_linked_fit_the_data_and_barely_stretch_it(model, panel, qtbot, size):
+    panel.resize(*size)
     advance(model, 5, qtbot)
     bn, no_bn = panel.plot_items["bn"].vb, panel.plot_items["no_bn"].vb
     assert no_bn.linkedView(no_bn.XAxis) is bn and no_bn.linkedView(no_bn.YAxis) is bn
-    assert bn.state["aspectLocked"] == 1.0
     assert not any(bn.state["autoRange"])
-    x0, x1, y0, y1 = model.snapshot.extra["grid"]["extent"]
+    r = panel.images["bn"].mapRectToParent(panel.images["bn"].boundingRect())
+    x0, x1, y0, y1 = r.left(), r.right(), r.top(), r.bottom()
     (vx0, vx1), (vy0, vy1) = bn.viewRange()
-    assert vx0 <= x0 and vx1 >= x1 and vy0 <= y0 and vy1 >= y1
+    assert vx0 <= x0 + 1e-9 and vx1 >= x1 - 1e-9 and vy0 <= y0 + 1e-9 and vy1 >= y1 - 1e-9
+    # one axis is filled by the data exactly: no blank band on both sides
+    assert np.isclose(vx1 - vx0, x1 - x0) or np.isclose(vy1 - vy0, y1 - y0)
+    stretch = (bn.width() / (vx1 - vx0)) / (bn.height() / (vy1 - vy0))
+    assert 1 / MAX_STRETCH - 1e-6 <= stretch <= MAX_STRETCH + 1e-6
 
 
 def test_left_click_selects_that_point_and_marks_both_plots(model, panel, qtbot):

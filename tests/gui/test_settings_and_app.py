@@ -146,7 +146,12 @@ def test_switching_theme_keeps_the_dock_layout(make_window, qtbot):
     assert _visible_dock_widths(win) == before
 
 
-def test_a_dark_layout_comes_back_at_the_same_size(qtbot):
+def test_a_dark_layout_comes_back_at_the_same_size(qtbot, monkeypatch):
+    # A first launch fits the window to the screen (offscreen: 800×800); on a desktop the
+    # saved geometry brings back 1600×1000, which offscreen Qt does not: launch at that size.
+    fit = MainWindow.fit_to_screen
+    monkeypatch.setattr(MainWindow, "fit_to_screen",
+                        lambda self, size=None: fit(self, size or (1600, 1000)))
     settings.settings().clear()
     first = MainWindow(restore=True)
     qtbot.addWidget(first)

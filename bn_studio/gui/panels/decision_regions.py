@@ -49,6 +49,9 @@ def region_image(probs: np.ndarray, classes: int | None = None,
     return np.clip(rgb, 0, 255).astype(np.uint8)
 
 
+MAX_STRETCH = 1.3          # the most one axis unit may be stretched against the other
+
+
 def grid_rect(extent, shape) -> QRectF:
     """The image rectangle in data coordinates: the grid's nodes (linspace over the extent,
     ends included) are pixel centres, so the rectangle reaches half a pixel beyond the extent."""
@@ -82,7 +85,6 @@ class DecisionRegionsPanel(Panel):
         for col, name in enumerate(("bn", "no_bn")):
             p = self.view.addPlot(row=0, col=col)
             p.disableAutoRange()
-            p.setAspectLocked(True, ratio=1.0)
             cache_axes(p)
             p.setLabel("bottom", "x₁ (standardised)")
             p.setLabel("left", "x₂ (standardised)")
@@ -108,6 +110,8 @@ class DecisionRegionsPanel(Panel):
             self.markers[name] = (under, over)
         self.plot_items["no_bn"].setXLink(self.plot_items["bn"])
         self.plot_items["no_bn"].setYLink(self.plot_items["bn"])
+        self._range_extent = None
+        self.plot_items["bn"].getViewBox().sigResized.connect(lambda _: self._fit_range())
         self.view.scene().sigMouseClicked.connect(self._on_click)
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.RichText)
@@ -210,6 +214,25 @@ class DecisionRegionsPanel(Panel):
         x0, x1, y0, y1 = extent
         if not all(np.isfinite([x0, x1, y0, y1])) or x1 <= x0 or y1 <= y0:
             return
+        self._range_extent = (x0, x1, y0, y1)
+        self._fit_range()
+
+    def _fit_range(self) -> None:
+        """Show the data's extent, filling the plot: one unit of x₁ and of x₂ may differ in
+        pixels by up to MAX_STRETCH (a locked 1:1 aspect left ~40 % of a tall plot blank);
+        beyond that the shorter side's range widens so shapes are not distorted more."""
+        if self._range_extent is None:
+            return
+        x0, x1, y0, y1 = self._range_extent
+        vb = self.plot_items["bn"].getViewBox()
+        w_px, h_px = max(1.0, vb.width()), max(1.0, vb.height())
+        ratio = (w_px / (x1 - x0)) / (h_px / (y1 - y0))      # x pixels per unit / y pixels
+        if ratio > MAX_STRETCH:
+            half = 0.5 * w_px / (h_px / (y1 - y0) * MAX_STRETCH)
+            x0, x1 = 0.5 * (x0 + x1) - half, 0.5 * (x0 + x1) + half
+        elif ratio < 1.0 / MAX_STRETCH:
+            half = 0.5 * h_px / (w_px / (x1 - x0) * MAX_STRETCH)
+            y0, y1 = 0.5 * (y0 + y1) - half, 0.5 * (y0 + y1) + half
         self.plot_items["bn"].setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     def _set_titles(self, diverged: dict) -> None:

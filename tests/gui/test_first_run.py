@@ -1,0 +1,99 @@
+"""The first five minutes: one definition of the default run, a teaching pace, a hint that
+follows the state, a window that fits the screen, screenshots through the live path."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from bn_studio.cli import build_parser, config_from_args, dataset_from_args
+from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
+from bn_studio.gui.hint import (DEFAULT_LATER, DEFAULT_START, DEFAULT_WATCH, HintState,
+                                hint_text, is_default_run)
+from bn_studio.gui.main_window import SCREEN_SHARE
+
+
+def test_train_with_no_options_runs_the_apps_default_run(model):
+    args = build_parser().parse_args(["train"])
+    assert config_from_args(args) == model.config == DEFAULT_CONFIG
+    assert model.spec == DEFAULT_DATASET
+    ds = dataset_from_args(args)
+    np.testing.assert_array_equal(ds.X, model.dataset.X)
+    np.testing.assert_array_equal(ds.y, model.dataset.y)
+
+
+def test_the_app_starts_at_the_teaching_pace_and_the_toolbar_follows_the_model(make_window):
+    win = make_window()
+    assert 50 <= DEFAULT_SPEED <= 100
+    assert win.model.speed == DEFAULT_SPEED == win.speed.currentData()
+    win.model.set_speed(10.0)                 # e.g. a lesson slows it down
+    assert win.speed.currentData() == 10.0
+    win.speed.setCurrentIndex(win.speed.findData(None))     # the user picks Max speed
+    assert win.model.speed is None and win.model.worker.steps_per_second is None
+
+
+@pytest.mark.parametrize("state, expected", [
+    (HintState(False, 0, True), DEFAULT_START),
+    (HintState(True, 300, True), DEFAULT_WATCH),
+    (HintState(True, 5000, True), DEFAULT_LATER),
+])
+def test_the_default_runs_hint_says_what_the_run_shows_at_that_moment(state, expected):
+    assert hint_text(state) == expected
+
+
+def test_the_hint_names_divergence_a_lesson_and_a_pause():
+    diverged = hint_text(HintState(True, 40, True, diverged=(("without BN", 37),)))
+    assert "without BN diverged at step 37" in diverged and "Lower the learning rate" in diverged
+    assert "Lesson 3. Batch norm" in hint_text(HintState(True, 5, False, lesson="3. Batch norm"))
+    paused = hint_text(HintState(False, 120, False))
+    assert paused.startswith("Paused at step 120")
+    assert "Paused" not in hint_text(HintState(True, 120, False))
+
+
+def test_only_the_default_dataset_and_network_count_as_the_default_run():
+    assert is_default_run(DEFAULT_DATASET, DEFAULT_CONFIG.replace(steps=0))
+    assert not is_default_run(DEFAULT_DATASET, DEFAULT_CONFIG.replace(lr=0.1))
+    assert not is_default_run(None, DEFAULT_CONFIG)
+
+
+def test_the_window_hint_follows_play_pause_and_divergence(make_window, qtbot):
+    win = make_window()
+    win.model.flush()
+    qtbot.wait(50)
+    assert win.hint.text() == DEFAULT_START
+    win.model.play()
+    assert win.hint.text() == DEFAULT_WATCH
+    win.model.pause()
+    win.model.flush()
+    qtbot.wait(50)
+    assert win.hint.text().startswith("Paused at step")
+    win.model.set_config(DEFAULT_CONFIG.replace(optimizer="sgd", lr=1e5, activation="relu"))
+    win.model.step(20)
+    win.model.flush()
+    qtbot.wait(50)
+    assert "diverged at step" in win.hint.text()
+
+
+def test_a_first_launch_takes_at_most_90_percent_of_the_screen(make_window):
+    win = make_window()
+    avail = win.screen().availableGeometry()
+    assert win.width() <= SCREEN_SHARE * avail.width() + 1
+    assert win.height() <= SCREEN_SHARE * avail.height() + 1
+
+
+def _shot(tmp_path, name, *args):
+    out = tmp_path / name
+    run = subprocess.run([sys.executable, "-m", "bn_studio.cli", "screenshot", str(out),
+                          "--panel", "curves", "--size", "900x700", *args],
+                         capture_output=True, text=True, timeout=240)
+    assert run.returncode == 0, run.stderr
+    return QImage(str(out))
+
+
+def test_screenshot_play_goes_through_the_live_path(tmp_path, qapp):
+    still = _shot(tmp_path, "still.png", "--steps", "0")
+    live = _shot(tmp_path, "live.png", "--play", "1.5")
+    assert not still.isNull() and still.size() == live.size()
+    assert still != live            # curves drawn after real steps, not the step-0 picture
