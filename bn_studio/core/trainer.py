@@ -261,16 +261,20 @@ class TwinTrainer:
             tl, ta = run.evaluate(self.X_train, self.y_train)
             vl, va = run.evaluate(self.X_val, self.y_val)
             run.evals.append((self.step_count, tl, ta, vl, va))
-            if self.step_count == 0:
-                continue
             for i, hl in enumerate(run.net.hidden):
-                shown = hl.Z_tilde if hl.Z_tilde is not None else hl.Z
-                if shown is not None:
-                    self._bands[name][i].append((self.step_count, *percentile_band(shown)))
-                if hl.bn is not None:
+                z, z_tilde, _ = self._probes(name, i)
+                shown = z_tilde if z_tilde is not None else z
+                self._bands[name][i].append((self.step_count, *percentile_band(shown)))
+                if hl.bn is not None and self.step_count > 0:   # no batch statistics before
                     self._running[name][i].append(np.concatenate((
                         [self.step_count], hl.bn.batch_mean, hl.bn.batch_var,
                         hl.bn.running_mean, hl.bn.running_var)))
+
+    def _probes(self, name: str, i: int) -> tuple:
+        """(Z, Z̃, A) of hidden layer i on the last training batch; before the first step,
+        the untrained net's on the batch that fixed the bins (the real starting point)."""
+        hl = self.runs[name].net.hidden[i]
+        return (hl.Z, hl.Z_tilde, hl.A) if hl.Z is not None else self._initial_probes[name][i]
 
     def shift_inputs(self, offset) -> None:
         """Covariate shift: add a constant to every input from now on, without a reset.
@@ -326,9 +330,7 @@ class TwinTrainer:
         for name, run in self.runs.items():
             layers = []
             for i, hl in enumerate(run.net.hidden):
-                # Before the first step the probes are empty: show the starting distributions.
-                z, z_tilde, a = ((hl.Z, hl.Z_tilde, hl.A) if hl.Z is not None
-                                 else self._initial_probes[name][i])
+                z, z_tilde, a = self._probes(name, i)
                 ls = LayerSnapshot(
                     z_hist=histogram(z, self.z_edges[i]),
                     out_hist=(histogram(z_tilde, self.out_edges[i])

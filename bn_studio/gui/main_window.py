@@ -93,13 +93,23 @@ class MainWindow(QMainWindow):
         self.model.datasetChanged.emit(self.model.split)
         self.model.configChanged.emit(self.model.config)
         self._save_settings_on_close = restore
+        self._layout_restored = False
         if restore:
             from . import settings
             first_launch = not settings.has_saved_state()
             settings.restore_window(self)
+            self._layout_restored = not first_launch
             if first_launch and "lessons" in self.panels:
                 self.show_start_page()
         self.model.reset()
+
+    def showEvent(self, event) -> None:
+        # Dock sizes set before the first show (or before a theme's style sheet re-polished
+        # the widgets) do not stick: size them once more for the window as shown.
+        super().showEvent(event)
+        if not self._layout_restored:
+            self._layout_restored = True
+            self.size_docks(self.width(), self.height())
 
     # ---- building ---------------------------------------------------------------------
     def _build_toolbar(self) -> None:
@@ -139,6 +149,8 @@ class MainWindow(QMainWindow):
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         self.hint.setMinimumWidth(HINT_MIN_WIDTH_PX)
+        # Room for two lines from the start, so a longer hint never moves the panels below.
+        self.hint.setFixedHeight(2 * self.hint.fontMetrics().lineSpacing() + 6)
         self.hint.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         tb.addWidget(self.hint)
         self.toolbar = tb

@@ -88,7 +88,7 @@ def test_snapshot_shapes(split):
     for name in ("bn", "no_bn"):
         for i, layer in enumerate(s.runs[name].layers):
             assert layer.z_hist.shape == (s.z_edges[i].size - 1,)
-            assert layer.bands.shape == (4, 4)      # steps 5, 10, 15, 20
+            assert layer.bands.shape == (5, 4)      # steps 0, 5, 10, 15, 20
     bn1 = s.runs["bn"].layers[1]
     assert bn1.out_hist is not None and bn1.running_mean.shape == (8,)
     assert bn1.running_history.shape == (4, 1 + 4 * 8)

@@ -34,7 +34,7 @@ def test_every_layer_draws_the_snapshot_histograms_and_bands(model, panel, qtbot
         np.testing.assert_allclose(x, snap.out_edges[i])
         for name, layer in (("no_bn", plain), ("bn", bn)):
             steps, median = row[f"band_{name}"][1].getData()
-            assert steps.size == layer.bands.shape[0] == 6       # evaluated at 5, 10, ..., 30
+            assert steps.size == layer.bands.shape[0] == 7       # at 0 (the untrained nets), 5, 10, ..., 30
             np.testing.assert_allclose(median, layer.bands[:, 2])
         p_plain, p_bn, _ = row["plots"]
         np.testing.assert_allclose(p_plain.viewRange()[0], snap.z_edges[i][[0, -1]])

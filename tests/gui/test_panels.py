@@ -33,7 +33,7 @@ def test_after_k_steps_plots_hold_data_of_the_right_shapes(win):
         _, counts = row["bn"].getData()
         np.testing.assert_allclose(counts, snap.runs["bn"].layers[i].out_hist)
         bx, _ = row["band_no_bn"][1].getData()
-        assert bx.size == 8
+        assert bx.size == 9                  # bands from step 0 (the untrained nets)
     tt = win.panels["test_time_bn"]
     _, rm = tt.run_mean.getData()
     np.testing.assert_allclose(rm, snap.runs["bn"].layers[0].running_mean)
