@@ -37,7 +37,7 @@ PANEL_CLASSES = [
 
 # Dock sizes as shares of the window's width/height, within pixel bounds, so the decision
 # regions keep a usable centre from 1366×768 up to a projector's 1920×1080.
-DOCK_WIDTH_LEFT = (0.20, 250, 330)
+DOCK_WIDTH_LEFT = (0.22, 280, 330)
 DOCK_WIDTH_RIGHT = (0.36, 420, 640)
 DOCK_HEIGHT_BOTTOM = (0.28, 190, 300)
 SCREEN_SHARE = 0.9          # a first launch takes at most 90 % of the available screen

@@ -142,7 +142,7 @@ class HistogramsPanel(Panel):
                 band = Band(p_band, _fill(RUN_COLORS[run], 60))
                 med = p_band.plot(pen=pg.mkPen(RUN_COLORS[run], width=2))
                 row[f"band_{run}"] = (band, med)
-            p_band.setLabel("bottom", "training step")
+            p_band.setLabel("bottom", "step")
             row["plots"] = (p_plain, p_bn, p_band)
             row["label"] = label
             row["band_range"] = SteppedRange(p_band)
@@ -169,7 +169,7 @@ class HistogramsPanel(Panel):
         for row in self.rows:
             p_plain, p_bn, p_band = row["plots"]
             plain, bn = ("g(Z)", "g(Z̃)") if act else ("Z", "Z̃")
-            p_band.setTitle(f"{_span(plain, 'no_bn')} and {_span(bn, 'bn')} over steps",
+            p_band.setTitle(f"{_span(plain, 'no_bn')}, {_span(bn, 'bn')} over steps",
                             size=TITLE_SIZE)
             p_plain.setTitle(f"{'A = g(Z)' if act else 'Z'} without BN",
                              color=RUN_COLORS["no_bn"], size=TITLE_SIZE)
