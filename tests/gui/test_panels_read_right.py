@@ -131,3 +131,17 @@ def test_reset_layout_with_drawing_on_keeps_the_network_panel_usable(make_window
     qtbot.wait(50)
     ds, net = win.docks["datasets"].height(), win.docks["network"].height()
     assert net >= 0.4 * (ds + net), (ds, net)
+
+
+def test_the_worked_example_shows_the_unshifted_exponentials(model, make_panel):
+    from bn_studio.gui.panels.softmax_inspector import EXPLANATION, SoftmaxInspectorPanel
+    panel = make_panel(SoftmaxInspectorPanel, None, (640, 900))
+    assert panel.worked.isHidden()
+    panel.worked_button.click()
+    text = panel.worked.text()
+    assert not panel.worked.isHidden()
+    for number in ("148.4", "7.389", "0.3679", "20.09", "176.3", "0.842", "0.114", "1.000"):
+        assert number in text, number
+    assert "e^(z − max z)" in EXPLANATION and "W·h" in EXPLANATION    # a means one thing
+    panel.worked_button.click()
+    assert panel.worked.isHidden()

@@ -23,8 +23,8 @@ LEFT_AXIS_WIDTH_PX = 58           # room for "-2.5e+13"
 PROB_RANGE = (-0.04, 1.25)        # t and a lie in [0, 1]: a fixed axis, room for the labels
 # h is the last hidden layer's output (the course's a^[L−1]); a is kept for the probabilities.
 EXPLANATION = ("z = W·h + b → t = e^(z − max z) → a = t / Σt: a is the probability of each "
-               "class, the highest wins. Subtracting max z only keeps e^z from overflowing: "
-               "the factor e^(−max z) cancels in t / Σt, so a is the same as with t = e^z.")
+               "class, the highest wins. Subtracting max z only keeps e^z from overflowing; "
+               "it cancels in t / Σt, so a is the same as with t = e^z.")
 WORKED_Z = (5.0, 2.0, -1.0, 3.0)     # the course's worked example
 PROMPT = ("Click anywhere on a decision-region plot to see how each net turns its scores z "
           "for that point into class probabilities a.")
@@ -320,8 +320,9 @@ class SoftmaxInspectorPanel(Panel):
         t, a = softmax_parts(z)
         cell = "align='right' style='padding-left:14px'"
         rows = "".join(
-            f"<tr><td align='right'>{fmt(z[i], 0)}</td><td {cell}>{t_raw[i]:.4g}</td>"
-            f"<td {cell}>{t[0, i]:.4g}</td><td {cell}>{a[0, i]:.3f}</td></tr>"
+            f"<tr><td align='right'>{fmt(z[i], 0).replace('-', '−')}</td>"
+            f"<td {cell}>{t_raw[i]:#.4g}</td><td {cell}>{t[0, i]:#.4g}</td>"
+            f"<td {cell}>{a[0, i]:.3f}</td></tr>"
             for i in range(z.size))
         head = (f"<tr><th align='right'>z</th><th {cell}>t = e^z</th>"
                 f"<th {cell}>e^(z − {fmt(z.max(), 0)})</th><th {cell}>a</th></tr>")
