@@ -9,6 +9,26 @@ from __future__ import annotations
 import numpy as np
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+# The decay rates each optimizer reads; every one of them reads lr, decay and l2. A β the
+# chosen optimizer does not read changes nothing, so searching or applying it is refused.
+OPTIMIZER_BETAS = {"sgd": (), "momentum": ("momentum",), "rmsprop": ("beta2",),
+                   "adam": ("beta1", "beta2")}
+BETA_NAMES = ("beta1", "beta2", "momentum")
+
+
+def ignored_params(optimizer: str, names) -> list[str]:
+    """The names among ``names`` that ``optimizer`` never reads (e.g. beta1 for momentum)."""
+    used = OPTIMIZER_BETAS.get(optimizer, ())
+    return [n for n in names if n in BETA_NAMES and n not in used]
+
+
+def ignored_message(optimizer: str, name: str) -> str:
+    """One line for the user: why ``name`` is refused and what to search instead."""
+    used = OPTIMIZER_BETAS.get(optimizer, ())
+    users = [o for o, betas in OPTIMIZER_BETAS.items() if name in betas]
+    instead = f"search {' and '.join(used)} instead" if used else "search lr instead"
+    return (f"{name} changes nothing with the {optimizer} optimizer ({instead}, "
+            f"or choose {' or '.join(users)})")
 
 
 class Optimizer:

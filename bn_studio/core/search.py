@@ -27,6 +27,7 @@ from typing import Callable
 
 import numpy as np
 
+from .optim import OPTIMIZER_BETAS, ignored_message, ignored_params
 from .trainer import TrainConfig, train_single  # noqa: F401  (TrainConfig: annotations)
 
 SCALES = ("linear", "int", "log", "one_minus_log", "pow2", "choice")
@@ -270,6 +271,28 @@ class SearchSpace:
         return cls([Param.from_dict(d) for d in items])
 
 
+# A sensible first range for each parameter: the tuning panel's default space and the range
+# a row gets when its parameter is chosen.
+SUGGESTED_PARAMS = {
+    "lr": ("log", 1e-4, 1.0), "momentum": ("one_minus_log", 0.9, 0.999),
+    "beta1": ("one_minus_log", 0.8, 0.99), "beta2": ("one_minus_log", 0.99, 0.9999),
+    "hidden": ("int", 50, 100), "layers": ("int", 1, 4), "batch": ("pow2", 16, 256),
+    "l2": ("log", 1e-5, 1e-1), "decay": ("log", 1e-4, 1e-1), "bn": ("choice", [0, 1], None),
+    "bn_decay": ("one_minus_log", 0.9, 0.999)}
+
+
+def suggested_param(name: str) -> Param:
+    scale, low, high = SUGGESTED_PARAMS[name]
+    return Param(name, scale, low, high)
+
+
+def default_space(optimizer: str) -> SearchSpace:
+    """A first search: α on a log scale, the decay rates ``optimizer`` reads as 1 − β on a log
+    scale (never one it ignores: momentum → momentum, Adam → β₁ and β₂), the hidden width."""
+    betas = OPTIMIZER_BETAS.get(optimizer, ())
+    return SearchSpace([suggested_param(n) for n in ("lr", *betas, "hidden")])
+
+
 def distinct_values(trials: list[dict]) -> dict[str, int]:
     """How many different values each parameter gets: a grid's weakness in one number."""
     if not trials:
@@ -485,6 +508,8 @@ class SearchSpec:
                     apply_params(self.base, {p.name: value})
                 except (TypeError, ValueError) as e:
                     raise SearchSpaceError(f"{p.describe()}: {e}".splitlines()[0]) from None
+        for name in ignored_params(self.base.optimizer, [p.name for p in self.space]):
+            raise SearchSpaceError(ignored_message(self.base.optimizer, name))
 
     def plan(self) -> list[tuple[int, int, dict]]:
         """(trial index, seed, params) for every trial, all drawn before any runs."""

@@ -337,6 +337,14 @@ class MainWindow(QMainWindow):
             dock.show()
         self.restoreState(self._default_state)
         self.size_docks(self.width(), self.height())
+        # The saved state's heights give way to size hints: with the drawing canvas open the
+        # dataset panel took all but 3 rows of the network panel. The stacked left docks
+        # share the height equally instead (a tab group counts once: its shown tab).
+        left = [d for d in self.docks.values()
+                if self.dockWidgetArea(d) == Qt.LeftDockWidgetArea and d.isVisible()]
+        if len(left) > 1:
+            total = sum(d.height() for d in left)
+            self.resizeDocks(left, [total // len(left)] * len(left), Qt.Vertical)
 
     def workspace_state(self) -> dict:
         import dataclasses

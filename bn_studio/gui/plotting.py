@@ -42,14 +42,43 @@ def nice_ceiling(x: float) -> float:
     return 10 * k
 
 
+MIN_X_SPAN_STEPS = 10       # a step axis spans at least this, so its ticks are whole steps
+
+
+def range_with_min_span(lo: float, hi: float, min_span: float,
+                        pad: float = 0.15) -> tuple[float, float]:
+    """lo..hi padded by ``pad`` of its span, and at least ``min_span`` wide around its centre.
+
+    A near-constant series (a loss of 1.0826 in both nets at step 0, a mean of ±1e-10) would
+    otherwise get a range of 1e-9 and tick labels such as "1.08261024965"."""
+    span = hi - lo
+    lo, hi = lo - pad * span, hi + pad * span
+    if hi - lo < min_span:
+        mid = 0.5 * (lo + hi)
+        lo, hi = mid - 0.5 * min_span, mid + 0.5 * min_span
+    return lo, hi
+
+
+def set_range_with_min_span(plot: pg.PlotItem, lo: float, hi: float, min_span: float,
+                            axis: str = "y", pad: float = 0.15) -> tuple[float, float]:
+    """Show lo..hi on ``axis`` ("x" or "y") padded and at least ``min_span`` wide; no SI
+    prefix, so 0.001-sized values are not relabelled as "(x0.001)" thousands."""
+    lo, hi = range_with_min_span(lo, hi, min_span, pad)
+    plot.getAxis("left" if axis == "y" else "bottom").enableAutoSIPrefix(False)
+    (plot.setYRange if axis == "y" else plot.setXRange)(lo, hi, padding=0)
+    return lo, hi
+
+
 class SteppedRange:
-    """Keeps a plot's view range; widens it in coarse steps only when the data leave it."""
+    """Keeps a plot's view range; widens it in coarse steps only when the data leave it.
+    ``min_span`` is the smallest y span shown (in data units, log10 units on a log axis)."""
 
     def __init__(self, plot: pg.PlotItem, x0: float = 0.0, grow_x: bool = True,
-                 grow_y: bool = True) -> None:
+                 grow_y: bool = True, min_span: float = 0.1) -> None:
         self.plot = plot
         self.grow_x, self.grow_y = grow_x, grow_y
         self.x0 = x0
+        self.min_span = min_span
         self.reset()
         plot.disableAutoRange()
 
@@ -61,7 +90,7 @@ class SteppedRange:
         if self.grow_x and x is not None and len(x):
             hi = float(np.nanmax(x))
             if self.x is None or hi > self.x[1]:
-                self.x = (self.x0, nice_ceiling(max(hi, 1.0) * 1.05))
+                self.x = (self.x0, nice_ceiling(max(hi, MIN_X_SPAN_STEPS) * 1.05))
                 self.plot.setXRange(*self.x, padding=0)
         if self.grow_y and y is not None and len(y):
             finite = np.asarray(y, dtype=np.float64)
@@ -70,11 +99,9 @@ class SteppedRange:
                 return
             lo, hi = float(finite.min()), float(finite.max())
             if self.y is None or lo < self.y[0] or hi > self.y[1]:
-                span = max(hi - lo, 1e-9)
-                lo_new = lo - 0.15 * span if self.y is None else min(self.y[0], lo - 0.15 * span)
-                hi_new = hi + 0.15 * span if self.y is None else max(self.y[1], hi + 0.15 * span)
-                self.y = (lo_new, hi_new)
-                self.plot.setYRange(*self.y, padding=0)
+                if self.y is not None:
+                    lo, hi = min(self.y[0], lo), max(self.y[1], hi)
+                self.y = set_range_with_min_span(self.plot, lo, hi, self.min_span)
 
 
 def decimate(*columns: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, ...]:

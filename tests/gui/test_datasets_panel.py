@@ -3,7 +3,7 @@
 import pytest
 from PySide6.QtCore import Qt
 
-from bn_studio.core.datasets import DATASETS, DEFAULT_CLASSES, FIXED_CLASSES
+from bn_studio.core.datasets import DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, load_csv
 from bn_studio.gui.model import DatasetSpec
 from bn_studio.gui.panels.datasets import DatasetsPanel
 
@@ -40,7 +40,14 @@ def test_clicking_each_thumbnail_switches_the_dataset(panel, model, qtbot):
 def test_info_shows_the_standardisation_from_the_start(panel, model):
     text = panel.info.text()
     assert f"N = {model.dataset.X.shape[0]}" in text
-    assert f"{model.split.mean[0]:.2f}" in text and f"{model.split.std[1]:.2f}" in text
+    assert f"{abs(model.split.mean[0]):.2f}" in text and f"{model.split.std[1]:.2f}" in text
+
+
+def test_a_negative_mean_reads_plus_not_minus_minus(panel, model):
+    assert model.split.mean[0] < -0.005          # spirals' x₁ mean is −0.02
+    text = panel.info.text()
+    assert f"(x₁ + {-model.split.mean[0]:.2f})" in text
+    assert "− -" not in text and "−-" not in text
 
 
 def test_n_slider_changes_the_dataset_once_after_the_debounce(panel, model, qtbot):
@@ -120,6 +127,31 @@ def test_ragged_csv_names_the_line_and_keeps_the_data(panel, model, qtbot, tmp_p
         assert not panel.import_csv(bad)
     assert "line 8" in panel.error.text() and "line 8" in sig.args[0]
     assert model.dataset is before
+
+
+def test_after_a_csv_import_the_generator_knobs_are_off_with_the_reason(panel, model,
+                                                                        tmp_path, qtbot):
+    good = tmp_path / "good.csv"
+    good.write_text("x,y,label\n" + "".join(f"{i},{i % 5},{'ab'[i % 2]}\n" for i in range(30)))
+    assert panel.n_slider.isEnabled() and panel.knobs_note.isHidden()
+    assert panel.import_csv(good)
+    for w in (panel.n_slider, panel.noise_slider, panel.classes_box, panel.seed_box):
+        assert not w.isEnabled()
+    assert not panel.knobs_note.isHidden() and "do not apply" in panel.knobs_note.text()
+    click_item(qtbot, panel, "blobs")
+    assert panel.n_slider.isEnabled() and panel.classes_box.isEnabled()
+    assert panel.knobs_note.isHidden()
+
+
+def test_an_old_error_is_cleared_when_a_file_then_loads(panel, model, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y,l\n" + "1,2,a\n" * 6 + "1,2\n")
+    assert not panel.import_csv(bad)
+    assert panel.error.text() and not panel.error.isHidden()
+    good = tmp_path / "good.csv"
+    good.write_text("x,y,label\n" + "".join(f"{i},{i % 5},{'ab'[i % 2]}\n" for i in range(30)))
+    assert model.set_dataset(load_csv(good))          # loaded another way (a workspace)
+    assert not panel.error.text() and panel.error.isHidden()
 
 
 def test_knobs_follow_an_external_dataset_change(panel, model):

@@ -72,3 +72,113 @@ def test_preview_shows_share_per_decade(win):
     t.space_table.selectRow(1)
     t.update_preview()
     assert "1/(1 − β)" in t.preview_label.text()
+
+
+# ---- the space follows the optimizer; results read right ---------------------------------
+from bn_studio.core.search import Progress, default_space  # noqa: E402
+from bn_studio.gui.model import DatasetSpec  # noqa: E402
+from bn_studio.gui.panels.tuning import SEARCH_STEPS, format_number  # noqa: E402
+
+
+def space_names(t):
+    return [p.name for p in t.space_from_table()]
+
+
+def test_default_space_follows_the_optimizer(win):
+    t = win.panels["tuning"]
+    win.model.set_config(win.model.config.replace(optimizer="momentum"))
+    assert space_names(t) == ["lr", "momentum", "hidden"]
+    assert t.space_from_table()["momentum"].scale == "one_minus_log"
+    win.model.set_config(win.model.config.replace(optimizer="adam"))
+    assert space_names(t) == ["lr", "beta1", "beta2", "hidden"]
+    t.space_table.item(0, 3).setText("0.5")                 # edited: no longer the default
+    win.model.set_config(win.model.config.replace(optimizer="sgd"))
+    assert space_names(t) == ["lr", "beta1", "beta2", "hidden"]
+
+
+def test_a_parameter_the_optimizer_ignores_is_refused_in_one_line(win):
+    t = win.panels["tuning"]
+    win.model.set_config(win.model.config.replace(optimizer="momentum"))
+    t.set_space(SearchSpace([Param("lr", "log", 1e-3, 1.0),
+                             Param("beta1", "one_minus_log", 0.9, 0.999)]))
+    assert not t.launch_search()
+    assert t.search is None
+    text = t.error.text()
+    assert "beta1" in text and "momentum" in text and "\n" not in text
+    t.space_table.selectRow(1)
+    t.update_preview()
+    assert "changes nothing" in t.preview_label.text()
+
+
+def test_a_new_row_takes_its_parameters_own_range(win):
+    t = win.panels["tuning"]
+    win.model.set_config(win.model.config.replace(optimizer="momentum"))
+    t.space_table.cellWidget(0, 0).setCurrentText("l2")     # was lr on log 1e-4…1
+    p = t.row_param(0)
+    assert (p.scale, p.low, p.high) == ("log", 1e-5, 0.1)
+    t.add_suggested_row()
+    assert space_names(t) == ["l2", "momentum", "hidden", "lr"]   # not beta1: ignored
+
+
+def test_default_steps_follow_the_dataset_unless_chosen(win):
+    t = win.panels["tuning"]
+    win.model.set_spec(DatasetSpec("checkerboard"))
+    assert t.steps.value() == SEARCH_STEPS["checkerboard"] > SEARCH_STEPS["moons"]
+    win.model.set_spec(DatasetSpec("moons"))
+    assert t.steps.value() == SEARCH_STEPS["moons"]
+    t.steps.setValue(777)
+    win.model.set_spec(DatasetSpec("checkerboard"))
+    assert t.steps.value() == 777
+
+
+def fake_result(trial, loss, lr, status="ok"):
+    return {"trial": trial, "seed": trial, "params": {"lr": lr, "hidden": 8}, "status": status,
+            "val_loss": loss, "val_accuracy": None if loss is None else 0.44,
+            "diverged_at": None, "error": None, "seconds": 0.1,
+            "curve": {"step": [0, 10], "train_loss": [1.0, loss or 1.0],
+                      "val_loss": [1.0, loss], "val_accuracy": [0.3, 0.44]}}
+
+
+def test_results_are_sorted_by_loss_with_four_significant_digits(win):
+    t = win.panels["tuning"]
+    space = SearchSpace([Param("lr", "log", 1e-3, 1.0), Param("hidden", "int", 4, 16)])
+    results = [fake_result(0, 0.7022, 0.01), fake_result(1, 0.698, 0.2),
+               fake_result(2, None, 0.9, "diverged"), fake_result(3, 0.44, 0.00123456)]
+    t.apply_workspace({"space": space.to_list(), "searched_space": space.to_list(),
+                       "results": results})
+    loss_col = 4
+    column = [t.table.item(r, loss_col).text() for r in range(t.table.rowCount())]
+    assert column == ["0.4400", "0.6980", "0.7022", ""]     # best first, diverged last
+    assert t.table.item(0, 2).text() == "0.001235"
+    assert format_number(1234.5) == "1234" and format_number(3) == "3"
+    assert "trial 3" in t.best_label.text() and "lr = 0.001235" in t.best_label.text()
+    assert t.best_label.wordWrap()
+    assert t.table.minimumHeight() >= 8 * t.table.verticalHeader().defaultSectionSize()
+
+
+def test_no_selection_band_before_a_drag_and_no_si_prefix(win):
+    t = win.panels["tuning"]
+    space = SearchSpace([Param("lr", "log", 1e-3, 1.0), Param("hidden", "int", 4, 16)])
+    results = [fake_result(i, 0.0007 + 0.0001 * i, 10.0 ** -i) for i in range(4)]
+    t.apply_workspace({"space": space.to_list(), "searched_space": space.to_list(),
+                       "results": results})
+    assert not t.region.isVisible()
+    axis = t.scatter_plot.getPlotItem().getAxis("left")
+    assert "x0.001" not in axis.labelString() and "(m)" not in axis.labelString()
+    t.select_x_range(-2.5, -0.5)
+    assert t.region.isVisible()
+    assert t.selected_region()["lr"] == pytest.approx((10 ** -2.5, 10 ** -0.5))
+
+
+def test_status_after_cancel_and_after_finish_has_no_time_left(win):
+    t = win.panels["tuning"]
+    counts = {"ok": 4, "diverged": 1, "failed": 0, "cancelled": 7}
+    t._cancelled = True
+    text = t.status_text(Progress(12, 0, 0, 12, 0.0, counts), finished=True)
+    assert text.startswith("Cancelled: 5 of 12 done") and "left" not in text
+    t._cancelled = False
+    done = {"ok": 12, "diverged": 0, "failed": 0, "cancelled": 0}
+    text = t.status_text(Progress(12, 0, 0, 12, 0.2, done), finished=True)
+    assert text.startswith("Finished: 12 of 12 done") and "left" not in text
+    running = t.status_text(Progress(3, 2, 7, 12, 40.0, done), finished=False)
+    assert "about 40 s left" in running

@@ -59,6 +59,12 @@ def _text_color_on(background: str) -> str:
     return "#000000" if luminance > 140 else "#ffffff"
 
 
+def _minus(mean: float) -> str:
+    """"− 0.31" or "+ 0.02" for subtracting ``mean``: never "− -0.02"."""
+    m = round(float(mean), 2)
+    return f"+ {-m:.2f}" if m < 0 else f"− {abs(m):.2f}"
+
+
 def classes_tooltip(name: str | None) -> str:
     if name in FIXED_CLASSES:
         return (f"{name} always has {FIXED_CLASSES[name]} classes: its shape only makes sense "
@@ -120,6 +126,13 @@ class DatasetsPanel(Panel):
         form.addRow("noise", self.noise_slider)
         form.addRow("classes C", self.classes_box)
         form.addRow("data seed", self.seed_box)
+        # Imported or drawn data has no generator: the knobs are off, and this says why.
+        self.knobs_note = QLabel("N, noise, C and the seed make the gallery's datasets; they "
+                                 "do not apply to imported or drawn points. Pick a dataset "
+                                 "above to use them.")
+        self.knobs_note.setWordWrap(True)
+        self.knobs_note.setEnabled(False)          # drawn in the dimmed text colour
+        self.knobs_note.hide()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(APPLY_DELAY_MS)
@@ -157,6 +170,7 @@ class DatasetsPanel(Panel):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.gallery)
         lay.addLayout(form)
+        lay.addWidget(self.knobs_note)
         lay.addWidget(self.info)
         lay.addWidget(self.import_button)
         lay.addWidget(self.draw_toggle)
@@ -288,8 +302,11 @@ class DatasetsPanel(Panel):
                 self.gallery.setCurrentRow(-1)
                 self.gallery.clearSelection()
             name = spec.name if spec is not None else None
-            self.classes_box.setEnabled(name not in FIXED_CLASSES)
+            for w in (self.n_slider, self.noise_slider, self.seed_box):
+                w.setEnabled(spec is not None)
+            self.classes_box.setEnabled(spec is not None and name not in FIXED_CLASSES)
             self.classes_box.setToolTip(classes_tooltip(name))
+            self.knobs_note.setVisible(spec is None)
         finally:
             self._updating = False
 
@@ -373,9 +390,10 @@ class DatasetsPanel(Panel):
         if ds.skipped_rows:
             lines.append(f"skipped {ds.skipped_rows} rows with missing values")
         lines.append("inputs standardised with the training split:")
-        lines += [f"&nbsp;&nbsp;x{sub} ← (x{sub} − {m:.2f}) / {s:.2f}"
+        lines += [f"&nbsp;&nbsp;x{sub} ← (x{sub} {_minus(m)}) / {s:.2f}"
                   for sub, m, s in zip("₁₂", mean, std)]
         self.info.setText("<br>".join(lines))
+        self._show_error("")            # data that loaded makes an earlier refusal old news
         editing = (self._timer.isActive() or self.n_slider.isSliderDown()
                    or self.noise_slider.isSliderDown())
         if not editing:        # follow a workspace, the settings or a lesson

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from ..plotting import cache_axes
@@ -18,6 +19,11 @@ DIVERGED_WASH = 0.45  # a diverged net's last regions: grey shades, washed towar
 TITLE_SIZE = "13pt"
 LEGEND_FONT_PX = 15
 POINT_SIZE_PX = 7
+VAL_SIZE_PX = 11      # validation diamonds: class-coloured, a white ring, a black edge
+VAL_EDGE = "#000000"
+VAL_RING = "#ffffff"
+TRAIN_EDGE = "#202020"
+LEGEND_GREY = "#9a9a9a"   # the legend's markers stand for any class colour
 MARKER_SIZE_PX = 20
 
 
@@ -62,6 +68,37 @@ def grid_rect(extent, shape) -> QRectF:
     return QRectF(x0 - dx / 2, y0 - dy / 2, (x1 - x0) + dx, (y1 - y0) + dy)
 
 
+def marker_html(symbol: str, fill: str, size: int = 14) -> str:
+    """An inline image of a plot marker for a rich-text legend, drawn as the plots draw it:
+    "o" a training dot, "d" a validation diamond (white ring, black edge)."""
+    pm = QPixmap(size, size)
+    pm.fill(Qt.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.Antialiasing)
+    c, r = size / 2, size / 2 - 1.5
+    if symbol == "d":
+        def diamond(rad):
+            return QPolygonF([QPointF(c, c - rad), QPointF(c + rad, c), QPointF(c, c + rad),
+                              QPointF(c - rad, c)])
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(VAL_EDGE))
+        p.drawPolygon(diamond(r + 1))
+        p.setPen(QPen(QColor(VAL_RING), 1.5))
+        p.setBrush(QColor(fill))
+        p.drawPolygon(diamond(r - 1))
+    else:
+        p.setPen(QPen(QColor(TRAIN_EDGE), 1))
+        p.setBrush(QColor(fill))
+        p.drawEllipse(QPointF(c, c), r - 2, r - 2)
+    p.end()
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.WriteOnly)
+    pm.save(buf, "PNG")
+    return (f'<img src="data:image/png;base64,{bytes(data.toBase64()).decode()}" '
+            f'width="{size}" height="{size}">')
+
+
 class DecisionRegionsPanel(Panel):
     title = "Decision regions"
     name = "decision_regions"
@@ -69,8 +106,9 @@ class DecisionRegionsPanel(Panel):
     help_text = ("Each pixel is coloured by the class the softmax output a = e^z / Σe^z picks "
                  "there, washed out where the net is unsure (its largest a is close to 1/C). "
                  "Left: the net with batch norm; right: its twin without. Round dots are "
-                 "training points, diamonds validation points. Click anywhere to see z, e^z "
-                 "and a for that point in the softmax inspector.")
+                 "training points, diamonds (ringed in white) validation points, each filled "
+                 "with its class colour. Click anywhere to see z, e^z and a for that point in "
+                 "the softmax inspector.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
@@ -81,6 +119,7 @@ class DecisionRegionsPanel(Panel):
         self.images: dict[str, pg.ImageItem] = {}
         self.train_scatter: dict[str, pg.ScatterPlotItem] = {}
         self.val_scatter: dict[str, pg.ScatterPlotItem] = {}
+        self.val_edges: dict[str, pg.ScatterPlotItem] = {}
         self.markers: dict[str, tuple[pg.ScatterPlotItem, pg.ScatterPlotItem]] = {}
         for col, name in enumerate(("bn", "no_bn")):
             p = self.view.addPlot(row=0, col=col)
@@ -91,12 +130,19 @@ class DecisionRegionsPanel(Panel):
             img = pg.ImageItem(axisOrder="row-major")
             img.setZValue(-10)
             p.addItem(img)
-            val = pg.ScatterPlotItem(size=POINT_SIZE_PX + 2, symbol="d",
-                                     pen=pg.mkPen("w", width=1.5))
+            # Validation diamonds over the training dots (fewer, and the ones that judge the
+            # net): filled with the class colour, ringed white and edged black so they show
+            # on any region colour and differ from the dark-edged dots.
+            edge = pg.ScatterPlotItem(size=VAL_SIZE_PX + 4, symbol="d", pen=None,
+                                      brush=pg.mkBrush(VAL_EDGE), antialias=True)
+            val = pg.ScatterPlotItem(size=VAL_SIZE_PX, symbol="d", antialias=True,
+                                     pen=pg.mkPen(VAL_RING, width=1))
             train = pg.ScatterPlotItem(size=POINT_SIZE_PX, symbol="o",
-                                       pen=pg.mkPen("#202020", width=0.8))
-            p.addItem(val)
+                                       pen=pg.mkPen(TRAIN_EDGE, width=0.8))
             p.addItem(train)
+            p.addItem(edge)
+            p.addItem(val)
+            self.val_edges[name] = edge
             # A black cross on a white one: visible on every class colour.
             under = pg.ScatterPlotItem(size=MARKER_SIZE_PX + 4, symbol="+",
                                        pen=pg.mkPen("w", width=5), brush=None)
@@ -156,6 +202,7 @@ class DecisionRegionsPanel(Panel):
                                              brush=train_brushes)
             self.val_scatter[name].setData(split.X_val[:, 0], split.X_val[:, 1],
                                            brush=val_brushes)
+            self.val_edges[name].setData(split.X_val[:, 0], split.X_val[:, 1])
             self.images[name].clear()
             for m in self.markers[name]:
                 m.setData([], [])
@@ -170,7 +217,8 @@ class DecisionRegionsPanel(Panel):
             f'<span style="color:{CLASS_COLORS[c % 8]}">■</span>&nbsp;{_escape(names[c])}'
             for c in range(len(names)))
         self.legend.setText(f"<b>Classes:</b>&nbsp;{swatches}&nbsp;&nbsp;&nbsp;&nbsp;"
-                            "● training&nbsp;&nbsp;◆ validation")
+                            f"{marker_html('o', LEGEND_GREY)}&nbsp;training&nbsp;&nbsp;"
+                            f"{marker_html('d', LEGEND_GREY)}&nbsp;validation")
 
     def on_config(self, config) -> None:
         self._no_hidden = len(getattr(config, "hidden", (1,))) == 0

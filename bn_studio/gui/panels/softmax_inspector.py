@@ -1,4 +1,5 @@
-"""For the clicked point: the logits z, t = e^(z − max z) and a = t / Σt of both nets, as bars."""
+"""For the clicked point: the logits z, t = e^(z − max z) and a = t / Σt of both nets, as bars;
+and the course's worked example z = [5, 2, −1, 3] with the unshifted t = e^z."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from bn_studio.core.losses import softmax_parts
 
@@ -20,11 +21,14 @@ REFRESH_INTERVAL_S = 0.1          # while training, recompute at most 10 times p
 MAX_BAR_LABELS = 5                # more classes than this: the numbers are in the table only
 LEFT_AXIS_WIDTH_PX = 58           # room for "-2.5e+13"
 PROB_RANGE = (-0.04, 1.25)        # t and a lie in [0, 1]: a fixed axis, room for the labels
-EXPLANATION = ("z = W·a + b → t = e^z → a = t / Σt; a is the probability of each class; "
-               "the highest wins.")
+# h is the last hidden layer's output (the course's a^[L−1]); a is kept for the probabilities.
+EXPLANATION = ("z = W·h + b → t = e^(z − max z) → a = t / Σt: a is the probability of each "
+               "class, the highest wins. Subtracting max z only keeps e^z from overflowing; "
+               "it cancels in t / Σt, so a is the same as with t = e^z.")
+WORKED_Z = (5.0, 2.0, -1.0, 3.0)     # the course's worked example
 PROMPT = ("Click anywhere on a decision-region plot to see how each net turns its scores z "
           "for that point into class probabilities a.")
-ROWS = (("z", "z = W·a + b  (logits)"), ("t", "t = e^(z − max z)"), ("a", "a = t / Σt"))
+ROWS = (("z", "z = W·h + b  (logits)"), ("t", "t = e^(z − max z)"), ("a", "a = t / Σt"))
 
 
 class CompactAxis(pg.AxisItem):
@@ -52,8 +56,9 @@ class SoftmaxInspectorPanel(Panel):
     name = "softmax_inspector"
     area = "right"
     help_text = ("For the point you clicked, the output layer computes one number z per class "
-                 "(z = W·a + b, the logits). Softmax exponentiates them, t = e^z (shifted by "
-                 "max z so it never overflows; the shift cancels in the division), and divides "
+                 "(z = W·h + b, the logits; h is the last hidden layer's output). Softmax "
+                 "exponentiates them, t = e^(z − max z) (e^z shifted so it never overflows; "
+                 "the shift cancels in the division), and divides "
                  "by their sum, a = t / Σt: the probabilities of the classes, which add up to "
                  "1. The largest a wins. Both nets use their test-time mode: batch norm with "
                  "the running mean and variance.")
@@ -106,6 +111,19 @@ class SoftmaxInspectorPanel(Panel):
         self.caption.setWordWrap(True)
         self.caption.setTextFormat(Qt.RichText)
         self.caption.setStyleSheet("font-size: 14px")
+        self.worked_button = QPushButton("Worked example z = [5, 2, −1, 3]")
+        self.worked_button.setCheckable(True)
+        self.worked_button.setToolTip("The course's example: e^z unshifted (148.4 …) beside "
+                                      "e^(z − max z), and the same a from both")
+        self.worked_button.toggled.connect(self.show_worked_example)
+        self.worked = QLabel()
+        self.worked.setTextFormat(Qt.RichText)
+        self.worked.setWordWrap(True)
+        self.worked.setStyleSheet("font-size: 14px")
+        self.worked.hide()
+        worked_row = QHBoxLayout()
+        worked_row.addWidget(self.worked_button)
+        worked_row.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.prompt)
@@ -113,6 +131,8 @@ class SoftmaxInspectorPanel(Panel):
         lay.addWidget(self.view, 1)
         lay.addWidget(self.table)
         lay.addWidget(self.caption)
+        lay.addLayout(worked_row)
+        lay.addWidget(self.worked)
         lay.addStretch(0)
         self._values: dict = {}
         self._last = 0.0
@@ -204,12 +224,13 @@ class SoftmaxInspectorPanel(Panel):
         self._values = values
         self.view.setVisible(True)
         where = f"Step {snap.step}: <b>point x = ({x[0, 0]:.2f}, {x[0, 1]:.2f})</b> standardised"
+        # both pairs with 2 decimals: one precision for one point
         split = getattr(self.model, "split", None)
         if split is not None:
             with np.errstate(all="ignore"):
                 raw = split.unstandardize(x)[0]
             if np.all(np.isfinite(raw)):
-                where += f", ({raw[0]:.3g}, {raw[1]:.3g}) in the data's units"
+                where += f", ({raw[0]:.2f}, {raw[1]:.2f}) in the data's units"
         self.prompt.setText(where)
         self.table.setText(self._table_html(values))
         self.caption.setText("<br>".join(lines))
@@ -284,6 +305,32 @@ class SoftmaxInspectorPanel(Panel):
                           f"{fmt(v['a'][i], 3)}{b1}</td>")
             rows.append(f"<tr>{cells}</tr>")
         return f"<table cellspacing='0' cellpadding='1'>{head}{''.join(rows)}</table>"
+
+    def show_worked_example(self, on: bool = True) -> None:
+        """The course's z = [5, 2, −1, 3]: t = e^z unshifted (148.4, 7.389, …), the shifted
+        e^(z − 5) the plots use, and a, which is the same from both."""
+        if self.worked_button.isChecked() != on:
+            self.worked_button.setChecked(on)        # calls back here through toggled
+            return
+        self.worked.setVisible(on)
+        if not on:
+            return
+        z = np.array(WORKED_Z)
+        t_raw = np.exp(z)
+        t, a = softmax_parts(z)
+        cell = "align='right' style='padding-left:14px'"
+        rows = "".join(
+            f"<tr><td align='right'>{fmt(z[i], 0).replace('-', '−')}</td>"
+            f"<td {cell}>{t_raw[i]:#.4g}</td><td {cell}>{t[0, i]:#.4g}</td>"
+            f"<td {cell}>{a[0, i]:.3f}</td></tr>"
+            for i in range(z.size))
+        head = (f"<tr><th align='right'>z</th><th {cell}>t = e^z</th>"
+                f"<th {cell}>e^(z − {fmt(z.max(), 0)})</th><th {cell}>a</th></tr>")
+        self.worked.setText(
+            "<b>Worked example</b> (as in the course): Σ e^z = "
+            f"{t_raw.sum():.4g}, a = e^z / Σ e^z. The plots show e^(z − max z) instead: every "
+            "t is divided by the same e^(max z), so a does not change."
+            f"<table cellspacing='0' cellpadding='1'>{head}{rows}</table>")
 
     def plots(self) -> dict:
         return dict(self.plot_items)

@@ -21,6 +21,7 @@ REDRAW_HZ = 10          # statistics per unit and their history: 10 redraws a se
 BATCH_COLOR = "#ff7f0e"
 RUNNING_COLOR = "#1f77b4"
 TITLE_SIZE = "10pt"
+MIN_STAT_SPAN = 0.2     # smallest y span of the μ and σ² plots
 BAR_WIDTH = 0.38        # two bars per class (with BN, without BN) side by side
 ONE_EXAMPLE_TRAIN_MODE = ("impossible: the variance of one example is undefined (a batch of one "
                           "has nothing to spread over) — that is why BN keeps running "
@@ -97,7 +98,10 @@ class TestTimeBNPanel(Panel):
             cache_axes(p)
             p.setMouseEnabled(x=False, y=False)
             p.hideButtons()
-            self.ranges[p] = SteppedRange(p, grow_x=p in (self.p_mean_t, self.p_var_t))
+            # μ and σ² live on the scale of Z: at step 0 a mean of ±1e-10 must not get a
+            # range of 1e-9 (and tick labels to match).
+            self.ranges[p] = SteppedRange(p, grow_x=p in (self.p_mean_t, self.p_var_t),
+                                          min_span=MIN_STAT_SPAN)
         self._range_key = None
         add_legend(self.p_mean, offset=(5, 5), labelTextSize="9pt")
         add_legend(self.p_mean_t, offset=(5, 5), labelTextSize="9pt")
@@ -299,6 +303,9 @@ class TestTimeBNPanel(Panel):
         if h is None or h.shape[0] == 0 or h.shape[1] != 1 + 4 * f:
             for item in (self.batch_mean_t, self.run_mean_t, self.batch_var_t, self.run_var_t):
                 item.setData([], [])
+            for p in (self.p_mean_t, self.p_var_t):      # not the last run's step range
+                self.ranges[p].update(np.array([self._snap.step], dtype=np.float64),
+                                      np.zeros(1))
             return
         steps, bm, bv, rm, rv = decimate(h[:, 0], h[:, 1 + u], h[:, 1 + f + u],
                                          h[:, 1 + 2 * f + u], h[:, 1 + 3 * f + u])

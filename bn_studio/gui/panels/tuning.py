@@ -16,28 +16,71 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QHeaderView, QLabel, QProgressBar, QPushButton, QSpinBox,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from bn_studio.core.optim import ignored_message, ignored_params
 from bn_studio.core.search import (PARAM_NAMES, SCALES, Param, Search, SearchSpace,
                                    SearchSpaceError, SearchSpec, apply_params, best_result,
-                                   decade_shares, distinct_values, export_csv, narrow_space)
+                                   decade_shares, default_space, distinct_values, export_csv,
+                                   narrow_space, suggested_param)
 
 from ..plotting import cache_axes
 from .base import Panel
 
 POLL_INTERVAL_MS = 200
 PREVIEW_SAMPLES = 1000
-DEFAULT_SPACE = [Param("lr", "log", 1e-4, 1.0), Param("beta1", "one_minus_log", 0.9, 0.999),
-                 Param("hidden", "int", 50, 100)]
 DIVERGED_BRUSH = "#d62728"
 OK_BRUSH = "#1f77b4"
+TABLE_MIN_ROWS = 8           # results rows visible without scrolling the table
+# Steps per trial that the first-run network (deep sigmoid net, momentum) needs on each
+# gallery dataset before the best trial is clearly below ln C, the loss at chance; measured
+# with benchmarks/tuning_steps.py (best of 12: checkerboard 0.69 at 1 000 steps, 0.55 at
+# 3 000, 0.41 at 5 000; spirals 0.23 at 300, 0.03 at 500; the rest < 0.1 at 300).
+# Others (imported, drawn) get the default.
+SEARCH_STEPS = {"moons": 300, "blobs": 300, "circles": 300, "spirals": 500, "xor": 300,
+                "checkerboard": 5000}
+DEFAULT_SEARCH_STEPS = 1000
+
+
+def search_steps(dataset_name: str) -> int:
+    """The tuning panel's default steps per trial for a dataset."""
+    return SEARCH_STEPS.get(dataset_name, DEFAULT_SEARCH_STEPS)
+
+
+class _SelectViewBox(pg.ViewBox):
+    """Dragging with the left button selects an x range (``on_select(lo, hi)`` in view
+    coordinates) instead of panning; the wheel still zooms."""
+
+    def __init__(self, on_select, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.on_select = on_select
+
+    def mouseDragEvent(self, ev, axis=None) -> None:
+        if ev.button() != Qt.LeftButton:
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        a = self.mapSceneToView(ev.buttonDownScenePos()).x()
+        b = self.mapSceneToView(ev.scenePos()).x()
+        self.on_select(min(a, b), max(a, b))
+
+
+def format_number(value) -> str:
+    """Every number in the panel with 4 significant digits, trailing zeros kept (0.6980 and
+    0.7022, not 0.698 and 0.7022); whole numbers as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:#.4g}".rstrip(".") if math.isfinite(value) else str(value)
+    return str(value)
 
 
 class _NumItem(QTableWidgetItem):
     """A table cell that sorts by number (None last) instead of by text."""
 
     def __init__(self, value) -> None:
-        super().__init__("" if value is None else (f"{value:.4g}" if isinstance(value, float)
-                                                    else str(value)))
+        super().__init__(format_number(value))
         self.value = value
+        if isinstance(value, (int, float)):
+            self.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
 
     def __lt__(self, other) -> bool:
         a, b = self.value, getattr(other, "value", None)
@@ -63,6 +106,7 @@ class TuningPanel(Panel):
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
         self.search: Search | None = None
+        self._cancelled = False
         self.results: list[dict] = []
         self.space_used: SearchSpace | None = None
 
@@ -78,7 +122,7 @@ class TuningPanel(Panel):
         self.space_table.itemSelectionChanged.connect(self.update_preview)
         self.space_table.itemChanged.connect(lambda _item: self.update_preview())
         add, remove = QPushButton("+ parameter"), QPushButton("− parameter")
-        add.clicked.connect(lambda: self.add_row(Param("momentum", "one_minus_log", 0.8, 0.99)))
+        add.clicked.connect(self.add_suggested_row)
         remove.clicked.connect(self.remove_row)
         self.preview = pg.PlotWidget()
         self.preview.setFixedHeight(160)
@@ -96,7 +140,9 @@ class TuningPanel(Panel):
 
         # run controls
         self.trials = self._spin(1, 500, 20, "How many trials (networks) to train")
-        self.steps = self._spin(10, 20000, 300, "Training steps per trial")
+        self.steps = self._spin(10, 20000, search_steps(model.dataset.name),
+                                "Training steps per trial (the default is what the current "
+                                "dataset needs before the first-run network learns)")
         self.workers = self._spin(1, max(1, os.cpu_count() or 1) * 2, os.cpu_count() or 1,
                                   "Worker processes (one per CPU core is best)")
         self.strategy = QComboBox()
@@ -120,11 +166,14 @@ class TuningPanel(Panel):
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)   # val acc too
         self.x_param = QComboBox()
         self.x_param.setToolTip("Which parameter to plot the validation loss against")
-        self.x_param.currentIndexChanged.connect(lambda _: self.update_scatter())
-        self.scatter_plot = pg.PlotWidget()
+        self.x_param.currentIndexChanged.connect(self._x_param_changed)
+        self.scatter_plot = pg.PlotWidget(viewBox=_SelectViewBox(self.select_x_range))
         self.scatter_plot.setLabel("left", "validation loss")
+        self.scatter_plot.setToolTip("Drag across the plot to select a range of the parameter "
+                                     "for the next round")
         cache_axes(self.scatter_plot.getPlotItem())
         # A PlotDataItem (not a bare ScatterPlotItem) so that the plot's log x mode applies.
         self.scatter = pg.PlotDataItem(pen=None, symbolSize=9)
@@ -135,10 +184,17 @@ class TuningPanel(Panel):
         self.scatter_plot.addItem(self.region)
         self.curve_plot = pg.PlotWidget(title="best trial: validation loss")
         self.curve_plot.setLabel("bottom", "step")
+        for w in (self.preview, self.scatter_plot, self.curve_plot):   # 0.7, not 700 (x0.001)
+            for axis in ("left", "bottom"):
+                w.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
+        self.best_label = QLabel()
+        self.best_label.setWordWrap(True)          # the best trial's settings, never clipped
+        self.best_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         # Honest minimum sizes: in a short dock the panel scrolls instead of crushing plots.
         for w in (self.scatter_plot, self.curve_plot):
             w.setMinimumHeight(190)
-        self.table.setMinimumHeight(120)
+        rows = TABLE_MIN_ROWS + 1                   # + the header
+        self.table.setMinimumHeight(rows * self.table.verticalHeader().defaultSectionSize() + 4)
         self.best_curve = self.curve_plot.plot(pen=pg.mkPen("#1f77b4", width=2))
         self.grid_label = QLabel()
         self.grid_label.setWordWrap(True)
@@ -158,10 +214,14 @@ class TuningPanel(Panel):
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_INTERVAL_MS)
         self.timer.timeout.connect(self.poll)
-        for p in DEFAULT_SPACE:
+        self._optimizer = model.config.optimizer
+        self._dataset_name = model.dataset.name
+        for p in default_space(self._optimizer):
             self.add_row(p)
         self.space_table.selectRow(0)
         self.update_preview()
+        model.configChanged.connect(self.on_config)
+        model.datasetChanged.connect(lambda _split: self.on_dataset())
 
     def _layout(self, add, remove) -> None:
         top = QWidget()
@@ -200,6 +260,7 @@ class TuningPanel(Panel):
         plots.addWidget(self.scatter_plot, 3)
         plots.addWidget(self.curve_plot, 2)
         b.addLayout(plots, 2)
+        b.addWidget(self.best_label)
         b.addWidget(self.grid_label)
         actions = QHBoxLayout()
         for w in (self.next_round, self.apply_best_button, self.export_button):
@@ -241,10 +302,14 @@ class TuningPanel(Panel):
         scale.setToolTip("linear: uniform · int: uniform integers · log: uniform in log10 "
                          "(learning rate) · one_minus_log: 1 − β uniform in log10 (β of an "
                          "EWMA) · pow2: powers of two · choice: one of a list, e.g. 0,1")
-        for w in (name, scale):
-            w.currentIndexChanged.connect(lambda _=0, row=r: self._row_edited(row))
+        # The widget, not the row index: rows move when one above is removed.
+        name.currentIndexChanged.connect(lambda _=0, w=name: self._name_changed(w))
+        scale.currentIndexChanged.connect(lambda _=0, w=scale: self._row_edited(w))
         self.space_table.setCellWidget(r, 0, name)
         self.space_table.setCellWidget(r, 1, scale)
+        self._set_range(r, p)
+
+    def _set_range(self, r: int, p: Param) -> None:
         if p.scale == "choice":
             low, high = ",".join(str(v) for v in p.low), ""
         else:
@@ -252,9 +317,45 @@ class TuningPanel(Panel):
         self.space_table.setItem(r, 2, QTableWidgetItem(low))
         self.space_table.setItem(r, 3, QTableWidgetItem(high))
 
-    def _row_edited(self, row: int) -> None:
-        self.space_table.selectRow(row)
+    def _row_of(self, widget) -> int:
+        for r in range(self.space_table.rowCount()):
+            if widget in (self.space_table.cellWidget(r, 0), self.space_table.cellWidget(r, 1)):
+                return r
+        return -1
+
+    def _row_edited(self, widget) -> None:
+        r = self._row_of(widget)
+        if r >= 0:
+            self.space_table.selectRow(r)
         self.update_preview()
+
+    def _name_changed(self, widget) -> None:
+        """A new parameter starts on its own scale and range (lr's 1e-4…1 is no β)."""
+        r = self._row_of(widget)
+        if r < 0:
+            return
+        p = suggested_param(widget.currentText())
+        self.space_table.blockSignals(True)
+        try:
+            scale = self.space_table.cellWidget(r, 1)
+            scale.blockSignals(True)
+            scale.setCurrentText(p.scale)
+            scale.blockSignals(False)
+            self._set_range(r, p)
+        finally:
+            self.space_table.blockSignals(False)
+        self._row_edited(widget)
+
+    def add_suggested_row(self) -> None:
+        """A row for the first parameter not yet searched that the optimizer reads."""
+        used = {self.space_table.cellWidget(r, 0).currentText()
+                for r in range(self.space_table.rowCount())}
+        ignored = set(ignored_params(self.model.config.optimizer, PARAM_NAMES))
+        free = [n for n in PARAM_NAMES if n not in used and n not in ignored]
+        if free:
+            self.add_row(suggested_param(free[0]))
+            self.space_table.selectRow(self.space_table.rowCount() - 1)
+            self.update_preview()
 
     def remove_row(self) -> None:
         r = self.space_table.currentRow()
@@ -273,6 +374,27 @@ class TuningPanel(Panel):
     def space_from_table(self) -> SearchSpace:
         return SearchSpace([self.row_param(r) for r in range(self.space_table.rowCount())])
 
+    def on_config(self, config) -> None:
+        """The default space follows the optimizer; a space the user edited is kept (a β the
+        new optimizer ignores is then refused at launch, with one line)."""
+        old, self._optimizer = self._optimizer, config.optimizer
+        if old == config.optimizer:
+            return
+        try:
+            untouched = self.space_from_table() == default_space(old)
+        except SearchSpaceError:
+            untouched = False
+        if untouched:
+            self.set_space(default_space(config.optimizer))
+        else:
+            self.update_preview()
+
+    def on_dataset(self) -> None:
+        """Default steps follow the dataset, unless the user chose another number."""
+        old, self._dataset_name = self._dataset_name, self.model.dataset.name
+        if self.steps.value() == search_steps(old):
+            self.steps.setValue(search_steps(self._dataset_name))
+
     def set_space(self, space: SearchSpace) -> None:
         self.space_table.setRowCount(0)
         for p in space:
@@ -287,6 +409,8 @@ class TuningPanel(Panel):
             return
         try:
             p = self.row_param(r)
+            if ignored_params(self.model.config.optimizer, [p.name]):
+                raise SearchSpaceError(ignored_message(self.model.config.optimizer, p.name))
         except SearchSpaceError as e:
             self.preview_label.setText(f"<span style='color:#c0392b'>{e}</span>")
             self.preview_hist.setData([0, 1], [0])
@@ -346,6 +470,7 @@ class TuningPanel(Panel):
             self.error.setText(str(e))
             return False
         self.space_used = space
+        self._cancelled = False
         self.results = []
         self._setup_results_view(space)
         self.search.start()
@@ -359,6 +484,7 @@ class TuningPanel(Panel):
 
     def cancel_search(self) -> None:
         if self.search is not None:
+            self._cancelled = True
             self.search.cancel()
             self.progress_label.setText("Cancelling…")
 
@@ -372,6 +498,7 @@ class TuningPanel(Panel):
     def poll(self) -> None:
         if self.search is None:
             return
+        finished = self.search.finished.is_set()   # read first: it is set after the last result
         new = self.search.poll()
         if new:
             self.results.extend(new)
@@ -380,22 +507,35 @@ class TuningPanel(Panel):
             self._show_best()
         pr = self.search.progress()
         self.progress.setValue(pr.done)
-        eta = "" if pr.eta_seconds is None else f" — about {pr.eta_seconds:.0f} s left"
-        c = pr.counts
-        self.progress_label.setText(
-            f"{pr.done} done ({c['ok']} ok, {c['diverged']} diverged, {c['failed']} failed, "
-            f"{c['cancelled']} cancelled), {pr.running} running, {pr.remaining} waiting{eta}")
-        if self.search.finished.is_set() and not self.search.poll():
+        self.progress_label.setText(self.status_text(pr, finished))
+        if finished:
             self.timer.stop()
             self.launch.setEnabled(True)
             self.cancel_button.setEnabled(False)
             if self.search.error:
                 self.error.setText(f"The search stopped: {self.search.error}")
-            self.progress_label.setText("Finished: " + self.progress_label.text())
         has_best = best_result(self.results) is not None
         self.apply_best_button.setEnabled(has_best)
         self.next_round.setEnabled(has_best)
         self.export_button.setEnabled(bool(self.results))
+
+    def status_text(self, pr, finished: bool) -> str:
+        """One line: progress with a time estimate while running; at the end what came of it,
+        without an estimate ("cancelled: 14 of 100 done", "finished: 20 of 20 done")."""
+        c = pr.counts
+        ran = c["ok"] + c["diverged"] + c["failed"]
+        outcome = f"{c['ok']} ok, {c['diverged']} diverged, {c['failed']} failed"
+        if finished:
+            state = "Cancelled" if self._cancelled or c["cancelled"] else "Finished"
+            return f"{state}: {ran} of {pr.total} done ({outcome})"
+        if self._cancelled:
+            return f"Cancelling… {ran} of {pr.total} done"
+        eta = ""
+        if pr.eta_seconds is not None:
+            eta = (f" — about {pr.eta_seconds:.0f} s left" if pr.eta_seconds >= 1
+                   else " — almost done")
+        return (f"{ran} of {pr.total} done ({outcome}), {pr.running} running, "
+                f"{pr.remaining} waiting{eta}")
 
     # ---- results views ----------------------------------------------------------------
     def _setup_results_view(self, space: SearchSpace) -> None:
@@ -404,6 +544,8 @@ class TuningPanel(Panel):
         self.table.setRowCount(0)
         self.table.setColumnCount(4 + len(names))
         self.table.setHorizontalHeaderLabels(["trial", "status", *names, "val loss", "val acc"])
+        # Best first: rows added later are sorted in by the header's indicator.
+        self.table.horizontalHeader().setSortIndicator(2 + len(names), Qt.AscendingOrder)
         self.x_param.blockSignals(True)
         self.x_param.clear()
         self.x_param.addItems(names)
@@ -411,6 +553,7 @@ class TuningPanel(Panel):
         self.region.setVisible(False)
         self.scatter.setData([], [])
         self.best_curve.setData([], [])
+        self.best_label.setText("")
         grid = space.grid(self.trials.value())
         dv = distinct_values(space.sample(self.trials.value(), 0))
         dg = distinct_values(grid)
@@ -475,11 +618,17 @@ class TuningPanel(Panel):
             x = np.log10(x)            # the view's coordinates on a log axis
         label = f"1 − {name}" if p.scale == "one_minus_log" else name
         self.scatter_plot.setLabel("bottom", label + "   — red × = diverged, drawn at the top")
-        if not self.region.isVisible():
-            lo, hi = float(np.min(x)), float(np.max(x))
-            span = (hi - lo) or 1.0
-            self.region.setRegion((lo + 0.25 * span, hi - 0.25 * span))
-            self.region.setVisible(True)
+
+    def _x_param_changed(self, _index: int) -> None:
+        self.region.setVisible(False)          # a range of another parameter
+        self.update_scatter()
+
+    def select_x_range(self, lo: float, hi: float) -> None:
+        """A drag across the scatter: the band for 'Next round' (none before the first)."""
+        if self.space_used is None or not self.results:
+            return
+        self.region.setRegion((lo, hi))
+        self.region.setVisible(True)
 
     def _show_best(self) -> None:
         best = best_result(self.results)
@@ -488,10 +637,10 @@ class TuningPanel(Panel):
         c = best["curve"]
         y = np.array([np.nan if v is None else v for v in c["val_loss"]], dtype=np.float64)
         self.best_curve.setData(np.asarray(c["step"], dtype=np.float64), y)
-        params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                           for k, v in best["params"].items())
-        self.curve_plot.setTitle(f"best: trial {best['trial']} ({params}), "
-                                 f"val loss {best['val_loss']:.3f}", size="9pt")
+        params = ", ".join(f"{k} = {format_number(v)}" for k, v in best["params"].items())
+        self.best_label.setText(f"<b>Best so far: trial {best['trial']}</b> — {params}; "
+                                f"validation loss {format_number(best['val_loss'])}, accuracy "
+                                f"{format_number(best['val_accuracy'])}")
 
     # ---- actions ----------------------------------------------------------------------
     def selected_region(self) -> dict:
