@@ -176,3 +176,22 @@ def test_input_shift_is_invisible_to_the_first_bn_layer(split):
     assert np.abs(plain.hidden[0].Z - before_plain).max() > 0.1
     t.shift_inputs([2.0, -1.0])
     np.testing.assert_allclose(t.X_train[:32], X + [2.0, -1.0])
+
+
+def test_snapshot_grad_norms_are_the_first_batch_weight_gradients(split):
+    cfg = TrainConfig(hidden=(8, 6, 4), activation="sigmoid", dtype="float64")
+    t = TwinTrainer(cfg, split)
+    fresh = TwinTrainer(cfg, split)                 # same weights, same first batch
+    X, y = fresh.next_batch()
+    t.step()
+    snap = t.snapshot()
+    for name, run in fresh.runs.items():
+        run.net.loss_and_grads(X, y)
+        expect = [np.linalg.norm(hl.dense.grads["W"]) for hl in run.net.hidden]
+        np.testing.assert_allclose(snap.runs[name].grad_norms, expect, rtol=1e-12)
+        assert snap.runs[name].grad_norms.shape == (3,)
+
+
+def test_grad_norms_are_zero_before_any_step(split):
+    snap = TwinTrainer(TrainConfig(hidden=(8,)), split).snapshot()
+    assert np.all(snap.runs["no_bn"].grad_norms == 0)
