@@ -9,7 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QScrollArea, QSlider, QStackedWidget, QVBoxLayout, QWidget)
+                               QScrollArea, QSizePolicy, QSlider, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
 from bn_studio.core import lessons as L
 from bn_studio.core.search import Search, SearchSpec, best_result
@@ -32,6 +33,8 @@ def _label(text: str = "") -> QLabel:
     return lab
 
 
+GVR_KEYS = {"grid": "<span style='color:#ff7f0e'>■</span>",      # the plot's symbols
+            "random": "<span style='color:#1f77b4'>●</span>"}
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -62,6 +65,8 @@ class LessonsPanel(Panel):
         super().__init__(model, parent)
         self.current: L.Lesson | None = None
         self.chooser = QComboBox()
+        self.chooser.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.chooser.setMinimumContentsLength(16)      # long titles elide, not widen the dock
         self.chooser.addItem("Choose a lesson…", None)
         for les in L.LESSONS:
             self.chooser.addItem(les.title, les.id)
@@ -119,12 +124,22 @@ class LessonsPanel(Panel):
     def _show_welcome(self) -> None:
         self.title_label.setText(WELCOME)
         self.steps_label.setText("<br>".join(les.title for les in L.LESSONS))
-        self.stack.setCurrentWidget(self.experiments["welcome"])
+        self._show_page("welcome")
         for w in (self.question, self.show_answer, self.answer):
             w.setVisible(False)
         self.prev_button.setEnabled(False)
         self.next_button.setText("Start lesson 1 ▶")
         self.scroll_to_top()
+
+    def _show_page(self, name: str) -> None:
+        """Show one experiment; the stack takes that page's height, not the tallest page's,
+        so short lessons do not get gaps between their lines."""
+        page = self.experiments[name]
+        for w in self.experiments.values():
+            policy = QSizePolicy.Preferred if w is page else QSizePolicy.Ignored
+            w.setSizePolicy(policy, policy)
+        self.stack.setCurrentWidget(page)
+        self.stack.adjustSize()
 
     def scroll_to_top(self) -> None:
         """A new lesson opens at its title, not where the previous one was scrolled to."""
@@ -154,7 +169,7 @@ class LessonsPanel(Panel):
         for w in (self.question, self.show_answer):
             w.setVisible(True)
         self.answer.setVisible(False)
-        self.stack.setCurrentWidget(self.experiments[les.experiment])
+        self._show_page(les.experiment)
         ids = [x.id for x in L.LESSONS]
         self.prev_button.setEnabled(ids.index(les.id) > 0)
         self.next_button.setEnabled(ids.index(les.id) < len(ids) - 1)
@@ -185,12 +200,18 @@ class LessonsPanel(Panel):
                                 "learning-rate decay.")
         self.gvr_tally_label = _label()
         self.gvr_plot = _plot(190)
-        self.gvr_plot.setLogMode(x=True)
-        # Room beyond 1e-4 … 10 so the end labels (10⁻⁴, 10¹) are not clipped.
+        # Log loss too: diverging trials (loss ≫ 1) must not squash the ones near the best α.
+        self.gvr_plot.setLogMode(x=True, y=True)
+        # Fixed room beyond 1e-4 … 10 so the end labels (10⁻⁴, 10¹) are not clipped.
         self.gvr_plot.setXRange(-4.4, 1.4, padding=0)
+        self.gvr_plot.enableAutoRange(x=False)
         self.gvr_plot.setLabel("bottom", "learning rate α")
         self.gvr_plot.setLabel("left", "val loss")
-        add_legend(self.gvr_plot, offset=(-5, 5))
+        self.gvr_plot.getAxis("bottom").setTicks([[(k, _pow10(10.0 ** k) if k < -2 else
+                                                    f"{10.0 ** k:g}")
+                                                   for k in range(-4, 2)]])
+        self.gvr_plot.getAxis("left").setTicks([[(float(np.log10(v)), f"{v:g}")
+                                                 for v in (0.05, 0.1, 0.2, 0.5, 1, 2, 5)]])
         self.gvr_items = {
             "grid": self.gvr_plot.plot(pen=None, symbol="s", symbolSize=9, symbolBrush="#ff7f0e",
                                        name="grid (5 × 5)"),
@@ -198,7 +219,8 @@ class LessonsPanel(Panel):
                                          symbolBrush="#1f77b4", name="random (25)")}
         best = pg.InfiniteLine(pos=0.0, angle=90, movable=False,
                                pen=pg.mkPen("#888888", width=1, style=Qt.DashLine),
-                               label="best α ≈ 1", labelOpts={"position": 0.9})
+                               label="best α ≈ 1", labelOpts={"position": 0.92,
+                                                               "color": "#888888"})
         self.gvr_plot.addItem(best, ignoreBounds=True)
         self.gvr_seed = 0
         self.gvr_tally = {"runs": 0, "random": 0}
@@ -236,7 +258,9 @@ class LessonsPanel(Panel):
                 self.gvr_items[strategy].setData([], [])
             best = bests[strategy] = best_result(results)
             lrs = len({r["params"]["lr"] for r in results})
-            lines.append(f"<b>{strategy}</b>: {len(results)}/{s.total} trials, {lrs} distinct α"
+            key = GVR_KEYS[strategy]
+            lines.append(f"{key} <b>{strategy}</b>: {len(results)}/{s.total} trials, "
+                         f"{lrs} distinct α"
                          + (f", best val loss {best['val_loss']:.3f} (α = "
                             f"{best['params']['lr']:.2g})" if best else ""))
         self.gvr_label.setText("<br>".join(lines))
@@ -270,9 +294,10 @@ class LessonsPanel(Panel):
         self.scales_plot = _plot(180)
         self.scales_plot.setLabel("left", "share (%)")
         self.scales_plot.getAxis("left").enableAutoSIPrefix(False)     # 80 %, not "800 (x0.001)"
-        self.scales_plot.setYRange(0, 100, padding=0)
+        self.scales_plot.setYRange(0, 108, padding=0)     # room for the "100" label
         self.scales_plot.getAxis("left").setTicks([[(v, str(v)) for v in (0, 25, 50, 75, 100)]])
-        self.scales_plot.setXRange(-0.6, 3.6, padding=0)
+        self.scales_plot.setXRange(-1.0, 3.8, padding=0)
+        self.scales_plot.setLabel("bottom", "α")
         add_legend(self.scales_plot, offset=(5, 5))
         self.scales_bars = {
             "uniform": pg.BarGraphItem(x=[], height=[], width=0.4, brush="#ff7f0e",
@@ -293,8 +318,10 @@ class LessonsPanel(Panel):
         self.scales_bars["uniform"].setOpts(x=x - 0.2,
                                             height=[100 * s for *_, s in c["lr_uniform"]])
         self.scales_bars["log"].setOpts(x=x + 0.2, height=[100 * s for *_, s in c["lr_log"]])
+        # Decade edges as ticks between the bar pairs: short labels that never overlap.
+        edges = [a for a, _, _ in c["lr_log"]] + [c["lr_log"][-1][1]]
         self.scales_plot.getAxis("bottom").setTicks(
-            [[(i, f"{_pow10(a)}–{_pow10(b)}") for i, (a, b, _) in enumerate(c["lr_log"])]])
+            [[(i - 0.5, _pow10(e)) for i, e in enumerate(edges)]])
         w = c["windows"]
         self.scales_label.setText(
             f"Uniform: {c['lr_uniform'][-1][2]:.0%} of α in 0.1 … 1; log: "
@@ -402,7 +429,7 @@ class LessonsPanel(Panel):
                                   "mini-batch (log scale). Without BN the first layers get "
                                   "gradients 10–100× smaller: they barely learn (vanishing "
                                   "gradients), so the loss stalls.")
-        add_legend(self.grad_plot, offset=(-5, 5))
+        self.grad_plot.getAxis("left").enableAutoSIPrefix(False)
         self.grad_items = {
             run: self.grad_plot.plot(pen=pg.mkPen(RUN_COLORS[run], width=2), symbol="o",
                                      symbolSize=7, symbolBrush=RUN_COLORS[run],
@@ -422,15 +449,24 @@ class LessonsPanel(Panel):
                  if run in snap.runs and snap.runs[run].grad_norms is not None}
         if not norms:
             return
-        lines = []
+        lines, shown = [], []
         for run, g in norms.items():
             g = np.asarray(g, dtype=np.float64)
             ok = np.isfinite(g) & (g > 0)
             layers = np.arange(1, g.size + 1)
             self.grad_items[run].setData(layers[ok], g[ok])
-            lines.append(f"{RUN_LABELS[run]}: " + ", ".join(f"{v:.2g}" for v in g))
-        self.grad_plot.getAxis("bottom").setTicks(
-            [[(i, str(i)) for i in range(1, len(next(iter(norms.values()))) + 1)]])
+            shown.extend(g[ok])
+            lines.append(f"<span style='color:{RUN_COLORS[run]}'>●</span> {RUN_LABELS[run]}: "
+                         + ", ".join(f"{v:.2g}" for v in g))
+        n = len(next(iter(norms.values())))
+        self.grad_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(1, n + 1)]])
+        self.grad_plot.setXRange(0.7, n + 0.3, padding=0)
+        if shown:       # whole decades, labelled 10⁻³, 10⁻², …: sizes compare at a glance
+            lo = int(np.floor(np.log10(min(shown))))
+            hi = max(lo + 1, int(np.ceil(np.log10(max(shown)))))
+            self.grad_plot.setYRange(lo, hi, padding=0.05)
+            self.grad_plot.getAxis("left").setTicks(
+                [[(k, _pow10(10.0 ** k)) for k in range(lo, hi + 1)]])
         self.grad_label.setText(f"‖dW‖ per layer at step {snap.step}, layer 1 first:<br>"
                                 + "<br>".join(lines))
 
@@ -538,10 +574,11 @@ class LessonsPanel(Panel):
 
     # ---- lesson 6: softmax -------------------------------------------------------------
     def _build_softmax(self, lay) -> None:
+        # Short labels: two per row must fit the narrow dock without a horizontal scroll bar.
         buttons = (("No hidden layer", lambda: self._softmax_config(hidden=())),
-                   ("Two hidden layers", lambda: self._softmax_config(hidden=(32, 32))),
-                   ("Two classes (C = 2)", lambda: self._softmax_classes(2)),
-                   ("Four classes (C = 4)", lambda: self._softmax_classes(4)))
+                   ("2 hidden layers", lambda: self._softmax_config(hidden=(32, 32))),
+                   ("Two classes", lambda: self._softmax_classes(2)),
+                   ("Four classes", lambda: self._softmax_classes(4)))
         grid = QGridLayout()
         for i, (text, slot) in enumerate(buttons):
             b = QPushButton(text)
@@ -558,7 +595,7 @@ class LessonsPanel(Panel):
         w = L.softmax_worked_example()
 
         def vec(v, f="{:.3g}"):
-            return "(" + ", ".join(f.format(x) for x in v) + ")"
+            return "(" + ", ".join(f.format(x).replace("-", "−") for x in v) + ")"
         self.sm_worked.setText(
             f"<b>Worked example</b>, z = {vec(w['z'], '{:g}')}, true class 0 (y = "
             f"{vec(w['y'], '{:g}')}):<br>t = e^z = {vec(w['t'], '{:.4g}')}, Σt = "
