@@ -42,8 +42,8 @@ LESSONS: tuple[Lesson, ...] = (
          "each run uses a new seed and the tally is kept.",
          "Compare where each search's α values fall with the best α, about 1 here: the grid's "
          "nearest are 0.56 and 10.",
-         "Coarse to fine: in the Tuning panel, 'Next round' narrows the range around the best "
-         "trials and searches again."),
+         "Coarse to fine: in the Tuning panel, select the best region of the scatter and press "
+         "'Next round from selection' to search it more finely."),
         "Which search found the lower validation loss, and why?",
         "Usually random search (in 8 of 10 seeds; seed noise decides the rest): some of its 25 "
         "values of α land near the best α ≈ 1, while the grid tries only 0.56 and 10 near it. "
@@ -74,9 +74,9 @@ LESSONS: tuple[Lesson, ...] = (
         "Why can the network still represent the identity if BN always normalises?",
         "Because γ and β are learnable: with γ = √(σ² + ε) and β = μ, z̃ = z exactly, so BN "
         "takes nothing away from what a layer can represent. Training still differs from a "
-        "plain layer: μ and σ² come from the mini-batch, so they add a little noise (a slight "
-        "regularising effect, stronger for small batches; not a reason to use BN) and the "
-        "gradients flow through them.",
+        "plain layer: μ and σ² come from the mini-batch, so they add noise, more for small "
+        "batches (the course calls it a slight regularising effect, not a reason to use BN), "
+        "and the gradients flow through them.",
         "bn_by_hand", "histograms", {"name": "moons", "n": 400, "noise": 0.2},
         {"hidden": (16, 16), "activation": "relu", "batch": 64}),
     Lesson(
@@ -90,7 +90,9 @@ LESSONS: tuple[Lesson, ...] = (
          "Keep going: the net without BN escapes the plateau too, later (around step 600), "
          "and by step 3000 it is even slightly ahead.",
          "Press 'Shift the inputs' (covariate shift) and watch both nets' validation and "
-         "training loss."),
+         "training loss.",
+         "Press 'ReLU, plain SGD, α = 1': without BN the net usually stays at chance or "
+         "diverges, with BN it learns. BN allows higher learning rates."),
         "After the shift, why does the validation loss of the net with BN jump while its "
         "training loss barely moves?",
         "Training normalises with each batch's own μ and σ², and BN(z + c) = BN(z): shifted "
@@ -142,6 +144,10 @@ LESSONS: tuple[Lesson, ...] = (
 
 def lesson(lesson_id: str) -> Lesson:
     return next(les for les in LESSONS if les.id == lesson_id)
+
+
+# Lesson 4's last step: a deep ReLU net with plain SGD at a learning rate only BN survives.
+HIGH_LR_CONFIG = {"activation": "relu", "optimizer": "sgd", "lr": 1.0}
 
 
 # ---- lesson 1 ------------------------------------------------------------------------------

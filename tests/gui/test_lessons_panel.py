@@ -68,6 +68,7 @@ def test_grid_vs_random_lesson_runs_both_searches(win, qtbot):
     p.run_grid_vs_random()
     qtbot.waitUntil(lambda: p.gvr_button.isEnabled(), timeout=120000)
     assert "5 distinct" in p.gvr_label.text() and "25 distinct" in p.gvr_label.text()
+    assert "of 1</b> runs" in p.gvr_tally_label.text() and p.gvr_seed == 1   # next run: seed 1
 
 
 def test_switching_lessons_scrolls_back_to_the_title(win, qtbot):
@@ -137,3 +138,13 @@ def test_scales_plot_shows_percent_without_si_prefix(win, qtbot):
     assert 85 <= heights[-1] <= 95                     # a share in %, not a fraction
     labels = [t for _, t in p.scales_plot.getAxis("bottom")._tickLevels[0]]
     assert labels == ["10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "1"]
+
+
+def test_high_learning_rate_button_switches_to_relu_sgd(win, qtbot):
+    p = win.panels["lessons"]
+    win.start_lesson("why_bn")
+    p.try_high_lr()
+    cfg = win.model.config
+    assert (cfg.activation, cfg.optimizer, cfg.lr) == ("relu", "sgd", 1.0)
+    assert cfg.hidden == L.lesson("why_bn").config["hidden"]
+    win.model.pause()

@@ -442,6 +442,14 @@ class LessonsPanel(Panel):
         lay.addWidget(shift)
         lay.addWidget(_label("After the shift, watch the thick (validation) and thin "
                              "(mini-batch) loss curves of each net."))
+        high = QPushButton("ReLU, plain SGD, α = 1")
+        high.setToolTip("Same deep net with ReLU and plain SGD at α = 1 (restarts training)")
+        high.clicked.connect(self.try_high_lr)
+        lay.addWidget(high)
+
+    def try_high_lr(self) -> None:
+        self.model.set_config(self.model.config.replace(**L.HIGH_LR_CONFIG))
+        self.model.play()
 
     def update_gradients(self, snap) -> None:
         """Per-layer weight-gradient norms of both nets from the snapshot (lesson 4)."""
