@@ -9,8 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QScrollArea, QSizePolicy, QSlider, QStackedWidget, QVBoxLayout,
-                               QWidget)
+                               QScrollArea, QSlider, QVBoxLayout, QWidget)
 
 from bn_studio.core import lessons as L
 from bn_studio.core.search import Search, SearchSpec, best_result
@@ -44,6 +43,33 @@ def _pow10(v: float) -> str:
     return "1" if k == 0 else "10" + str(k).translate(SUPERSCRIPT)
 
 
+class _Pages(QWidget):
+    """Like QStackedWidget, but only the current page takes room (hidden pages do not count
+    in the layout): a short lesson gets no gaps sized for the tallest one, and wrapped text
+    gets its height for the actual width."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lay = QVBoxLayout(self)
+        self._lay.setContentsMargins(0, 0, 0, 0)
+        self._current: QWidget | None = None
+
+    def addWidget(self, w: QWidget) -> None:          # noqa: N802 (QStackedWidget's name)
+        self._lay.addWidget(w)
+        w.setVisible(self._current is None)
+        if self._current is None:
+            self._current = w
+
+    def setCurrentWidget(self, w: QWidget) -> None:   # noqa: N802
+        for i in range(self._lay.count()):
+            page = self._lay.itemAt(i).widget()
+            page.setVisible(page is w)
+        self._current = w
+
+    def currentWidget(self) -> QWidget | None:        # noqa: N802
+        return self._current
+
+
 def _plot(height: int = 170) -> pg.PlotWidget:
     w = pg.PlotWidget()
     w.setFixedHeight(height)
@@ -74,7 +100,7 @@ class LessonsPanel(Panel):
             lambda i: self.start(self.chooser.itemData(i)) if self.chooser.itemData(i) else None)
         self.title_label = _label(WELCOME)
         self.steps_label = _label()
-        self.stack = QStackedWidget()
+        self.stack = _Pages()
         self.experiments = {"welcome": QWidget()}
         self.stack.addWidget(self.experiments["welcome"])
         for name, build in (("grid_vs_random", self._build_grid_vs_random),
@@ -132,14 +158,7 @@ class LessonsPanel(Panel):
         self.scroll_to_top()
 
     def _show_page(self, name: str) -> None:
-        """Show one experiment; the stack takes that page's height, not the tallest page's,
-        so short lessons do not get gaps between their lines."""
-        page = self.experiments[name]
-        for w in self.experiments.values():
-            policy = QSizePolicy.Preferred if w is page else QSizePolicy.Ignored
-            w.setSizePolicy(policy, policy)
-        self.stack.setCurrentWidget(page)
-        self.stack.adjustSize()
+        self.stack.setCurrentWidget(self.experiments[name])
 
     def scroll_to_top(self) -> None:
         """A new lesson opens at its title, not where the previous one was scrolled to."""
@@ -572,7 +591,7 @@ class LessonsPanel(Panel):
 
         def fmt(p):
             c = int(np.argmax(p))
-            return f"class {names[c] if c < len(names) else c} (a = {p[c]:.2f})"
+            return f"class {names[c] if c < len(names) else c} (a = {p[c]:.3f})"
         self.tt_point.setText(
             f"Point ({xy[0]:.2f}, {xy[1]:.2f}) in training mode, batch statistics:<br>"
             f"inside batch A: {fmt(v['batch_a'])}; inside batch B: {fmt(v['batch_b'])}<br>"
