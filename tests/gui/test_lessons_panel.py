@@ -69,6 +69,8 @@ def test_grid_vs_random_lesson_runs_both_searches(win, qtbot):
     qtbot.waitUntil(lambda: p.gvr_button.isEnabled(), timeout=120000)
     assert "5 distinct" in p.gvr_label.text() and "25 distinct" in p.gvr_label.text()
     assert "of 1</b> runs" in p.gvr_tally_label.text() and p.gvr_seed == 1   # next run: seed 1
+    win.model.set_config(win.model.config.replace(hidden=(5,)))
+    assert "changed since these searches ran" in p.gvr_label.text()
 
 
 def test_switching_lessons_scrolls_back_to_the_title(win, qtbot):

@@ -32,6 +32,8 @@ def _label(text: str = "") -> QLabel:
     return lab
 
 
+STALE_SEARCH = ("<br><i>The network or data changed since these searches ran: run them "
+                "again to compare on the current settings.</i>")
 GVR_KEYS = {"grid": "<span style='color:#ff7f0e'>■</span>",      # the plot's symbols
             "random": "<span style='color:#1f77b4'>●</span>"}
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -550,6 +552,9 @@ class LessonsPanel(Panel):
 
     def _mark_stale(self) -> None:
         """Settings changed (training restarts): an old measurement no longer applies."""
+        done = self._searches and all(x.finished.is_set() for x in self._searches.values())
+        if done and STALE_SEARCH not in self.gvr_label.text():
+            self.gvr_label.setText(self.gvr_label.text() + STALE_SEARCH)
         if getattr(self, "_tt_measured", False):
             self._tt_measured = False
             self.tt_label.setText("<i>Settings changed, training restarted: the last "
