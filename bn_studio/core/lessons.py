@@ -99,8 +99,9 @@ LESSONS: tuple[Lesson, ...] = (
         "training batches look as before. Validation runs in eval mode with running averages "
         "of the unshifted inputs, which no longer fit until the EWMA catches up: within a few "
         "times 1/(1 − β) = 10 batches for β = 0.9 (here 20–50 steps). So BN does not remove a "
-        "shift between training and test data. Santurkar et al. (2018) found that BN helps less by reducing "
-        "such 'internal covariate shift' than by making the loss landscape smoother.",
+        "shift between training and test data. Santurkar et al. (2018) found that BN helps "
+        "less by reducing such 'internal covariate shift' than by making the loss landscape "
+        "smoother.",
         "why_bn", "histograms", {"name": "spirals", "n": 600, "noise": 0.2, "classes": 3},
         {"hidden": (32, 32, 32, 32), "activation": "sigmoid", "optimizer": "momentum",
          "lr": 1.0, "momentum": 0.9, "batch": 32}, speed=100.0),
@@ -118,8 +119,8 @@ LESSONS: tuple[Lesson, ...] = (
         "but not at 128?",
         "With m = 2 the normalised values are ±1 (up to ε): each unit passes on one bit, so BN "
         "itself hurts at tiny batches (validation accuracy at step 500 over 10 seeds: train "
-        "mode 0.49–0.62, eval 0.65–0.89, without BN 0.90–0.95). That is what motivated Group Norm (Wu & He 2018). "
-        "The μ and σ² of 2 examples are also very noisy, so the running averages match no "
+        "mode 0.49–0.62, eval 0.65–0.89, without BN 0.90–0.95). That is what motivated "
+        "Group Norm (Wu & He 2018). The μ and σ² of 2 examples are also very noisy, so the running averages match no "
         "batch; with 128 the batch statistics are stable and the EWMA tracks them.",
         "test_time", "test_time_bn", {"name": "blobs", "n": 600, "noise": 0.3, "classes": 4},
         {"hidden": (32, 32), "activation": "relu", "batch": 8, "lr": 0.01}),
