@@ -119,8 +119,9 @@ class BatchNorm(Layer):
         n = x.shape[0]
         if n < 2:
             raise BatchNormError(
-                "batch norm needs at least 2 examples in training mode: the variance of one "
-                "example is undefined (use eval mode, which uses the running statistics)")
+                "batch norm needs at least 2 examples in training mode: one example's variance "
+                "is 0, so every input would map to β (use eval mode, which uses the running "
+                "statistics)")
         mu = np.add.reduce(x, axis=0) * (1.0 / n)
         z_norm = x - mu                                           # Z − μ, normalised in place below
         sq = z_norm * z_norm

@@ -28,18 +28,27 @@ class Lesson:
     panel: str                   # which panel to bring forward
     dataset: dict | None = None  # DatasetSpec fields
     config: dict = field(default_factory=dict)   # TrainConfig fields
+    speed: float | None = None   # teaching speed in steps per second (None: as fast as possible)
 
 
 LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "grid_vs_random", "1. Grid vs random search",
-        "Two hyperparameters, of which only one really matters: the learning rate α. A 5 × 5 "
-        "grid spends 25 trials but tries only 5 values of α; 25 random trials try 25 values.",
-        ("Press 'Run both searches' (50 short trainings in background processes).",
-         "Compare the distinct values of α each search tried, and the best loss it found."),
+        "Two hyperparameters: the learning rate α (1e-4 … 10), which matters most, and the "
+        "learning-rate decay (0 … 0.001 per epoch), which barely changes α in 150 steps. A 5 × 5 "
+        "grid spends 25 trials on only 5 values of α; 25 random trials try 25.",
+        ("Press 'Run both searches': 50 short trainings at once in background processes (the "
+         "'caviar' way; nursing one run by hand is the 'panda' way). Press it a few times: "
+         "each run uses a new seed and the tally is kept.",
+         "Compare where each search's α values fall with the best α, about 1 here: the grid's "
+         "nearest are 0.56 and 10.",
+         "Coarse to fine: in the Tuning panel, select the best region of the scatter and press "
+         "'Next round from selection' to search it more finely."),
         "Which search found the lower validation loss, and why?",
-        "Usually random search: it tried 25 learning rates instead of 5, so one of them is "
-        "likely closer to the best α. The unimportant parameter's extra grid values were wasted.",
+        "Usually random search (in 8 of 10 seeds; seed noise decides the rest): some of its 25 "
+        "values of α land near the best α ≈ 1, while the grid tries only 0.56 and 10 near it. "
+        "The grid's 5 decay values per α were near-repeats, because decay barely matters. Tune "
+        "α first; Adam's β₁, β₂ and ε are rarely worth tuning.",
         "grid_vs_random", "tuning", {"name": "moons", "n": 400, "noise": 0.2},
         {"hidden": (16,), "activation": "relu", "optimizer": "sgd", "batch": 32}),
     Lesson(
@@ -59,44 +68,71 @@ LESSONS: tuple[Lesson, ...] = (
         "Batch norm takes one unit's values z over a mini-batch, subtracts their mean μ, divides "
         "by √(σ² + ε), then scales by γ and shifts by β: z̃ = γ·z_norm + β.",
         ("Press 'New mini-batch' and read μ, σ², z_norm and z̃ for one unit.",
-         "Drag γ and β: the output histogram stretches and moves.",
+         "Drag γ and β: the output histogram stretches and moves. (This β is BN's learned "
+         "shift; the β of an EWMA, in momentum, Adam or BN's running averages, is another.)",
          "Press 'γ = √(σ²+ε), β = μ': the output equals the input."),
         "Why can the network still represent the identity if BN always normalises?",
-        "Because γ and β are learnable: with γ = √(σ² + ε) and β = μ, z̃ = z exactly. BN only "
-        "changes the parametrisation, so the net can choose the mean and spread it needs.",
+        "Because γ and β are learnable: with γ = √(σ² + ε) and β = μ, z̃ = z exactly, so BN "
+        "takes nothing away from what a layer can represent. Training still differs from a "
+        "plain layer: μ and σ² come from the mini-batch, so they add noise, more for small "
+        "batches (the course calls it a slight regularising effect, not a reason to use BN), "
+        "and the gradients flow through them.",
         "bn_by_hand", "histograms", {"name": "moons", "n": 400, "noise": 0.2},
         {"hidden": (16, 16), "activation": "relu", "batch": 64}),
     Lesson(
         "why_bn", "4. Why batch norm helps",
-        "A deep sigmoid net with a high learning rate. Without BN its hidden distributions drift "
-        "and saturate (the percentile bands wander, the loss stalls); with BN they stay centred.",
-        ("Press Play and watch the histograms and the loss curves for a few hundred steps.",
-         "Press 'Shift the inputs' (covariate shift) and watch each net's first layer."),
-        "After the shift, which net's loss jumps, and why does the other not notice?",
-        "Without BN the first layer's z = W·x moves with x, and every later layer sees new "
-        "inputs. With BN, BN(z + c) = BN(z): a shift of every input by a constant is normalised "
-        "away in the first layer, so the BN net's training batches look the same as before.",
+        "A deep sigmoid net with a high learning rate. Without BN the loss sits near ln 3 ≈ 1.1 "
+        "for hundreds of steps: the first layers' weight gradients are tiny (vanishing "
+        "gradients), not saturated units. With BN every layer gets gradients of similar size "
+        "and the loss falls at once.",
+        ("Press Play (the lesson slows training to 100 steps/s) and watch the gradient sizes "
+         "below and the loss curves over the first few hundred steps.",
+         "Keep going: the net without BN escapes the plateau too, later (around step 600), "
+         "and by step 3000 it is even slightly ahead.",
+         "Press 'Shift the inputs' (covariate shift) and watch both nets' validation and "
+         "training loss.",
+         "Press 'ReLU, plain SGD, α = 1': without BN the net usually stays at chance or "
+         "diverges, with BN it learns. BN allows higher learning rates."),
+        "After the shift, why does the validation loss of the net with BN jump while its "
+        "training loss barely moves?",
+        "Training normalises with each batch's own μ and σ², and BN(z + c) = BN(z): shifted "
+        "training batches look as before. Validation runs in eval mode with running averages "
+        "of the unshifted inputs, which no longer fit until the EWMA catches up: within a few "
+        "times 1/(1 − β) = 10 batches for β = 0.9 (here 20–50 steps). So BN does not remove a "
+        "shift between training and test data. Santurkar et al. (2018) found that BN helps "
+        "less by reducing such 'internal covariate shift' than by making the loss landscape "
+        "smoother.",
         "why_bn", "histograms", {"name": "spirals", "n": 600, "noise": 0.2, "classes": 3},
         {"hidden": (32, 32, 32, 32), "activation": "sigmoid", "optimizer": "momentum",
-         "lr": 1.0, "momentum": 0.9, "batch": 32}),
+         "lr": 1.0, "momentum": 0.9, "batch": 32}, speed=100.0),
     Lesson(
         "test_time", "5. Batch norm at test time",
-        "At test time there may be one example: its variance is undefined, so BN cannot use "
-        "batch statistics. It uses the running (EWMA) averages kept during training instead.",
-        ("Click a point: the Test-time BN panel says why training mode fails for one example.",
-         "Choose batch size 2, 8 or 128 and an EWMA β, train for a while, then press 'Measure'.",
-         "Compare accuracy with batch statistics (train mode) and running statistics (eval)."),
-        "Why are the two accuracies far apart with batch size 2 but close with 128?",
-        "With 2 examples μ and σ² are very noisy, so the running averages (what eval mode uses) "
-        "differ from any batch's statistics; with 128 the batch statistics are stable and the "
-        "EWMA tracks them closely.",
+        "A prediction must not depend on which other examples share its batch, and at test "
+        "time there may be only one. So at test time BN normalises with running averages "
+        "(EWMAs) of μ and σ² kept during training instead of the batch's own.",
+        ("Click a point: below, it is predicted inside two different batches; the Test-time BN "
+         "panel predicts it alone.",
+         "Choose batch size 2, 8 or 128 and an EWMA β, train 500 steps, then press 'Measure'.",
+         "Compare accuracy with batch statistics (train mode), with running statistics (eval) "
+         "and without BN."),
+        "Why does the net with BN do worse at batch size 2, with its two accuracies far apart, "
+        "but not at 128?",
+        "With m = 2 the normalised values are ±1 (up to ε): each unit passes on one bit, so BN "
+        "itself hurts at tiny batches (validation accuracy at step 500 over 10 seeds: train "
+        "mode 0.49–0.62, eval 0.65–0.89, without BN 0.90–0.95). That is what motivated "
+        "Group Norm (Wu & He 2018). The μ and σ² of 2 examples are also very noisy, so the running averages match no "
+        "batch; with 128 the batch statistics are stable and the EWMA tracks them.",
         "test_time", "test_time_bn", {"name": "blobs", "n": 600, "noise": 0.3, "classes": 4},
         {"hidden": (32, 32), "activation": "relu", "batch": 8, "lr": 0.01}),
     Lesson(
         "softmax", "6. Softmax",
         "With C = 4 classes the output layer gives four numbers z; softmax turns them into "
-        "probabilities a = e^z / Σe^z. With C = 2 it is logistic regression in disguise.",
-        ("Click points on the decision regions and read z → t = e^z → a in the inspector.",
+        "probabilities a = e^z / Σe^z, a soft version of hardmax (1 for the largest z, 0 "
+        "elsewhere). With C = 2 it is logistic regression in disguise.",
+        ("Read the worked example below: the loss L = −Σ y log a with one-hot y is −log of the "
+         "true class's a (the 'Loss' of the curves, averaged over examples); its gradient is "
+         "dz = a − y.",
+         "Click points on the decision regions and read z → t → a in the inspector.",
          "Press 'No hidden layer': boundaries become straight lines (softmax regression).",
          "Press 'Two classes' and compare a₁ with σ(z₁ − z₀)."),
         "Why are the boundaries straight without a hidden layer?",
@@ -111,8 +147,14 @@ def lesson(lesson_id: str) -> Lesson:
     return next(les for les in LESSONS if les.id == lesson_id)
 
 
+# Lesson 4's last step: a deep ReLU net with plain SGD at a learning rate only BN survives.
+HIGH_LR_CONFIG = {"activation": "relu", "optimizer": "sgd", "lr": 1.0}
+
+
 # ---- lesson 1 ------------------------------------------------------------------------------
-GRID_VS_RANDOM_SPACE = SearchSpace([Param("lr", "log", 1e-3, 10.0),
+# The log grid over 1e-4 … 10 tries α = 1e-4, 0.0018, 0.032, 0.56, 10: it misses the best α
+# (≈ 1), as a grid usually does; decay changes α by < 2 % in 150 steps (~16 epochs).
+GRID_VS_RANDOM_SPACE = SearchSpace([Param("lr", "log", 1e-4, 10.0),
                                     Param("decay", "linear", 0.0, 1e-3)])
 
 
@@ -176,7 +218,40 @@ def train_vs_eval_accuracy(net, X: np.ndarray, y: np.ndarray, batch: int,
             "batch": batch}
 
 
+def one_point_in_two_batches(net, x, X_pool: np.ndarray, batch: int, seed: int = 0) -> dict:
+    """The probabilities of one example x predicted in training mode inside two different
+    mini-batches (x plus batch − 1 random others each) and in eval mode: with batch statistics
+    the prediction depends on the other examples, with running statistics it does not."""
+    rng = np.random.default_rng(seed)
+    dtype = net.flat_params.dtype
+    x = np.asarray(x, dtype=dtype).reshape(1, -1)
+    out = {"eval": softmax(net.clone().forward(x, train=False).astype(np.float64))[0]}
+    for key in ("batch_a", "batch_b"):
+        others = X_pool[rng.choice(X_pool.shape[0], size=max(1, batch - 1), replace=False)]
+        logits = net.clone().forward(np.vstack([x, others.astype(dtype)]), train=True)
+        out[key] = softmax(logits[:1].astype(np.float64))[0]
+    return out
+
+
 # ---- lesson 6 ------------------------------------------------------------------------------
+WORKED_Z = (5.0, 2.0, -1.0, 3.0)      # the course's example
+
+
+def softmax_worked_example(z=WORKED_Z, y: int = 0) -> dict:
+    """z → t = e^z → a = t/Σt, the loss −Σ y·log a with one-hot y and its gradient dz = a − y.
+    Also t shifted by max z, as computed (same a, no overflow), and hardmax."""
+    z = np.asarray(z, dtype=np.float64)
+    t = np.exp(z)
+    a = t / t.sum()
+    onehot = np.zeros_like(z)
+    onehot[y] = 1.0
+    hard = np.zeros_like(z)
+    hard[np.argmax(z)] = 1.0
+    return {"z": z, "t": t, "t_sum": float(t.sum()), "t_shifted": np.exp(z - z.max()), "a": a,
+            "y": onehot, "loss": float(-np.sum(onehot * np.log(a))), "dz": a - onehot,
+            "hardmax": hard}
+
+
 def logistic_equivalence(z) -> dict:
     """For two classes, softmax's a₁ equals the logistic σ(z₁ − z₀)."""
     z = np.asarray(z, dtype=np.float64).reshape(1, 2)

@@ -180,6 +180,9 @@ class RunSnapshot:
     diverged_at: int | None
     layers: list[LayerSnapshot]
     last_loss: float
+    # ‖dW‖ of each hidden layer's weights on the last training batch: tiny values in the first
+    # layers are vanishing gradients (a plateau), whatever the histograms look like.
+    grad_norms: np.ndarray | None = None
 
 
 @dataclass
@@ -350,7 +353,8 @@ class TwinTrainer:
                     ls.running_history = self._running[name][i].view()
                 layers.append(ls)
             runs[name] = RunSnapshot(name, run.net.clone(), run.train.view(), run.evals.view(),
-                                     run.diverged_at, layers, run.last_loss)
+                                     run.diverged_at, layers, run.last_loss,
+                                     grad_norms=weight_grad_norms(run.net))
         return Snapshot(self.step_count, self.config, runs, self.z_edges, self.out_edges)
 
     def summary(self, seconds: float = 0.0) -> dict:
@@ -367,6 +371,11 @@ class TwinTrainer:
                 "seconds": round(seconds, 4),
             }
         return out
+
+
+def weight_grad_norms(net: MLP) -> np.ndarray:
+    """Frobenius norm of dW per hidden layer from the net's last backward pass (0 before any)."""
+    return np.array([float(np.linalg.norm(hl.dense.grads["W"])) for hl in net.hidden])
 
 
 def _num(x: float) -> float | None:

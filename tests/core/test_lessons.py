@@ -6,6 +6,7 @@ import numpy as np
 
 from bn_studio.core import lessons as L
 from bn_studio.core.layers import BatchNorm
+from bn_studio.core.losses import softmax_cross_entropy
 from bn_studio.core.network import MLP, NetConfig
 
 
@@ -55,3 +56,57 @@ def test_lesson5_train_vs_eval_accuracy_leaves_the_net_alone():
 def test_lesson6_two_class_softmax_is_logistic():
     v = L.logistic_equivalence([0.3, -1.2])
     assert abs(v["a1"] - v["sigmoid"]) < 1e-12
+
+
+def test_lesson1_grid_misses_the_best_alpha_random_lands_near_it():
+    grid = sorted({t["lr"] for t in L.GRID_VS_RANDOM_SPACE.grid(25)})
+    np.testing.assert_allclose(grid, [1e-4, 10 ** -2.75, 10 ** -1.5, 10 ** -0.25, 10.0])
+    assert min(abs(np.log10(a)) for a in grid) == 0.25         # nearest to α ≈ 1: 0.56
+    rand = [t["lr"] for t in L.grid_vs_random_plans(25, seed=0)["random"]]
+    assert min(abs(np.log10(a)) for a in rand) < 0.25
+
+
+def test_lesson5_two_examples_normalise_to_plus_minus_one():
+    for z in ([0.3, -2.0], [5.0, 5.5], [-1e3, 7.0]):
+        v = L.bn_by_hand(z)
+        zn = v["z_norm"]
+        np.testing.assert_allclose(np.abs(zn), np.sqrt(v["var"] / (v["var"] + 1e-5)))  # ±1 up to ε
+        assert np.all(np.abs(np.abs(zn) - 1) < 2e-4)
+        assert zn[0] == -zn[1]
+
+
+def test_running_variance_uses_the_unbiased_m_over_m_minus_1_factor():
+    for m in (2, 8, 128):
+        z = np.random.default_rng(m).normal(2.0, 3.0, (m, 3))
+        bn = BatchNorm(3, decay=0.9)
+        bn.forward(z, train=True)
+        expect = 0.9 * 1.0 + 0.1 * m / (m - 1) * z.var(axis=0)
+        np.testing.assert_allclose(bn.running_var, expect, rtol=1e-12)
+        np.testing.assert_allclose(bn.batch_var, z.var(axis=0), rtol=1e-12)   # biased
+
+
+def test_softmax_worked_example_and_dz_is_a_minus_y():
+    w = L.softmax_worked_example()
+    np.testing.assert_allclose(w["t"], np.exp([5, 2, -1, 3]))
+    assert round(w["t"][0], 1) == 148.4 and round(w["t_sum"], 1) == 176.3
+    np.testing.assert_allclose(w["a"], w["t_shifted"] / w["t_shifted"].sum())   # same a
+    np.testing.assert_allclose(w["a"], [0.842, 0.042, 0.002, 0.114], atol=5e-4)
+    assert w["hardmax"].tolist() == [1, 0, 0, 0]
+    z = np.random.default_rng(3).normal(0, 2, (1, 5))
+    w = L.softmax_worked_example(z[0], y=2)
+    loss, dz = softmax_cross_entropy(z, np.array([2]))
+    np.testing.assert_allclose(w["dz"], dz[0], atol=1e-15)      # dz = a − y (batch of 1)
+    assert abs(w["loss"] - loss) < 1e-12 and abs(w["loss"] + np.log(w["a"][2])) < 1e-12
+
+
+def test_one_point_prediction_depends_on_its_batch_in_training_mode_only():
+    net = MLP(NetConfig(hidden=(8,), classes=3, batch_norm=True), seed=0)
+    X = np.random.default_rng(1).standard_normal((50, 2)) * 2
+    v = L.one_point_in_two_batches(net, X[0], X, batch=4, seed=0)
+    assert np.abs(v["batch_a"] - v["batch_b"]).max() > 1e-3
+    again = L.one_point_in_two_batches(net, X[0], X, batch=4, seed=5)
+    np.testing.assert_array_equal(v["eval"], again["eval"])      # eval mode: no batch
+
+
+def test_only_the_watch_lesson_sets_a_teaching_speed():
+    assert L.lesson("why_bn").speed and L.lesson("test_time").speed is None

@@ -203,3 +203,22 @@ def test_the_step_0_snapshot_holds_the_untrained_nets_distributions():
     # the probe pass ran on copies: running statistics are still their initial 0 and 1
     bn = trainer.runs["bn"].net.hidden[0].bn
     assert np.all(bn.running_mean == 0) and np.all(bn.running_var == 1)
+
+
+def test_snapshot_grad_norms_are_the_first_batch_weight_gradients(split):
+    cfg = TrainConfig(hidden=(8, 6, 4), activation="sigmoid", dtype="float64")
+    t = TwinTrainer(cfg, split)
+    fresh = TwinTrainer(cfg, split)                 # same weights, same first batch
+    X, y = fresh.next_batch()
+    t.step()
+    snap = t.snapshot()
+    for name, run in fresh.runs.items():
+        run.net.loss_and_grads(X, y)
+        expect = [np.linalg.norm(hl.dense.grads["W"]) for hl in run.net.hidden]
+        np.testing.assert_allclose(snap.runs[name].grad_norms, expect, rtol=1e-12)
+        assert snap.runs[name].grad_norms.shape == (3,)
+
+
+def test_grad_norms_are_zero_before_any_step(split):
+    snap = TwinTrainer(TrainConfig(hidden=(8,)), split).snapshot()
+    assert np.all(snap.runs["no_bn"].grad_norms == 0)

@@ -1,5 +1,6 @@
 """Each lesson loads, sets the studio up, runs its experiment for a few steps offscreen."""
 
+import numpy as np
 import pytest
 
 from bn_studio.core import lessons as L
@@ -67,3 +68,85 @@ def test_grid_vs_random_lesson_runs_both_searches(win, qtbot):
     p.run_grid_vs_random()
     qtbot.waitUntil(lambda: p.gvr_button.isEnabled(), timeout=120000)
     assert "5 distinct" in p.gvr_label.text() and "25 distinct" in p.gvr_label.text()
+    assert "of 1</b> runs" in p.gvr_tally_label.text() and p.gvr_seed == 1   # next run: seed 1
+    win.model.set_config(win.model.config.replace(hidden=(5,)))
+    assert "changed since these searches ran" in p.gvr_label.text()
+
+
+def test_switching_lessons_scrolls_back_to_the_title(win, qtbot):
+    p = win.panels["lessons"]
+    win.resize(1000, 500)
+    win.start_lesson("why_bn")
+    bar = p.scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum())
+    win.start_lesson("test_time")
+    assert bar.value() == 0
+    bar.setValue(bar.maximum())
+    win.show_start_page()
+    assert bar.value() == 0
+
+
+def test_why_bn_lesson_sets_a_teaching_speed_and_shows_gradient_norms(win, qtbot, monkeypatch):
+    speeds = []
+    monkeypatch.setattr(win.model, "set_speed", lambda v: speeds.append(v))
+    p = win.panels["lessons"]
+    win.start_lesson("why_bn")
+    assert speeds[-1] == L.lesson("why_bn").speed
+    win.model.step(20)
+    win.model.flush()
+    snap = win.model.snapshot
+    x, y = p.grad_items["no_bn"].getData()
+    np.testing.assert_allclose(10 ** y, snap.runs["no_bn"].grad_norms, rtol=1e-6)  # log axis
+    assert list(x) == [1, 2, 3, 4] and "‖dW‖" in p.grad_label.text()
+    win.start_lesson("test_time")
+    assert speeds[-1] is None
+
+
+def test_measure_reports_all_three_accuracies_and_goes_stale_on_a_settings_change(win, qtbot):
+    p = win.panels["lessons"]
+    win.start_lesson("test_time")
+    win.model.step(20)
+    win.model.flush()
+    res = p.measure_test_time()
+    assert "no_bn" in res and f"{res['no_bn']:.3f}" in p.tt_label.text()
+    p.tt_batch.setCurrentIndex(0)
+    p._apply_test_time()                                # as choosing "batch size 2" does
+    assert win.model.config.batch == 2
+    assert "Measure' again" in p.tt_label.text() and f"{res['eval_mode']:.3f}" not in \
+        p.tt_label.text()
+
+
+def test_point_in_two_batches_and_worked_softmax_example(win, qtbot):
+    p = win.panels["lessons"]
+    win.start_lesson("test_time")
+    win.model.step(30)
+    win.model.flush()
+    v = p._on_point(np.array([0.3, -0.2]))
+    assert set(v) == {"eval", "batch_a", "batch_b"} and "batch A" in p.tt_point.text()
+    win.start_lesson("softmax")
+    w = L.softmax_worked_example()
+    text = p.sm_worked.text()
+    assert "148.4" in text and "176.3" in text and f"{w['loss']:.3f}" in text
+    assert "dz = a − y" in text
+
+
+def test_scales_plot_shows_percent_without_si_prefix(win, qtbot):
+    p = win.panels["lessons"]
+    win.start_lesson("scales")
+    axis = p.scales_plot.getAxis("left")
+    assert not axis.autoSIPrefix and axis.labelText == "share (%)"
+    heights = p.scales_bars["uniform"].opts["height"]
+    assert 85 <= heights[-1] <= 95                     # a share in %, not a fraction
+    labels = [t for _, t in p.scales_plot.getAxis("bottom")._tickLevels[0]]
+    assert labels == ["10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "1"]
+
+
+def test_high_learning_rate_button_switches_to_relu_sgd(win, qtbot):
+    p = win.panels["lessons"]
+    win.start_lesson("why_bn")
+    p.try_high_lr()
+    cfg = win.model.config
+    assert (cfg.activation, cfg.optimizer, cfg.lr) == ("relu", "sgd", 1.0)
+    assert cfg.hidden == L.lesson("why_bn").config["hidden"]
+    win.model.pause()

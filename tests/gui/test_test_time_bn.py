@@ -46,7 +46,9 @@ def test_predict_one_fails_in_training_mode_and_gives_probabilities_in_eval_mode
     x = np.array([0.3, -0.4])
     res = panel.predict_one(x)
     assert "variance" in res["train_error"]
-    assert "undefined" in res["train_message"] and "running statistics" in res["train_message"]
+    msg = res["train_message"]
+    assert "σ² = 0" in msg and "maps to β" in msg and "other examples" in msg
+    assert "running statistics" in msg
     for name in ("bn", "no_bn"):
         logits = snap.runs[name].net.logits(x[None], train=False).astype(np.float64)
         np.testing.assert_allclose(res[f"eval_{name}"], softmax(logits)[0], rtol=1e-6)
@@ -62,7 +64,7 @@ def test_a_selected_point_is_predicted_and_drawn_as_bars(model, panel, qtbot):
     model.select_point(x)
     res = panel.predict_one(x)
     text = panel.result.text()
-    assert "Training mode" in text and "undefined" in text and "Evaluation mode" in text
+    assert "Training mode" in text and "maps to β" in text and "Evaluation mode" in text
     np.testing.assert_allclose(panel.prob_bars["bn"].opts["height"], res["eval_bn"])
     np.testing.assert_allclose(panel.prob_bars["no_bn"].opts["height"], res["eval_no_bn"])
     panel.predict_button.click()
@@ -123,3 +125,10 @@ def test_diverged_nets_and_a_dataset_switch_do_not_raise(model, panel, qtbot):
     assert len(panel.prob_bars["bn"].opts["height"]) == 5
     ticks = panel.p_prob.getAxis("bottom")._tickLevels[0]
     assert len(ticks) == 5
+
+
+def test_explanation_shows_the_unbiased_running_variance_factor(model, panel):
+    model.set_config(model.config.replace(batch=8))
+    text = panel.explain.text()
+    assert "(8/7)·σ²_B" in text and "running σ²" in text
+    assert "m/(m − 1)" in panel.help_text and "1 − β" in panel.help_text

@@ -56,9 +56,11 @@ class HistogramsPanel(Panel):
                  "of the net without BN. Middle: the same layer of the net with BN after "
                  "normalising, Z̃ = γ·(Z − μ)/√(σ² + ε) + β. The bins are fixed at reset, so you "
                  "see the distributions move. Right: the 15th, 50th and 85th percentiles over "
-                 "training steps — without BN they drift (internal covariate shift), with BN "
-                 "they stay put. Tick 'activations' to see a = g(z) instead, e.g. sigmoid "
-                 "saturating at 0 and 1.")
+                 "training steps. Z̃ stays centred by construction; that does not mean BN stops "
+                 "drift: the BN net's own Z, before normalising, drifts as much or more. "
+                 "Santurkar et al. (2018) found that BN does not reduce this 'internal "
+                 "covariate shift' but makes the loss landscape smoother. Tick 'activations' to "
+                 "see a = g(z) instead, e.g. sigmoid saturating at 0 and 1.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
@@ -124,7 +126,9 @@ class HistogramsPanel(Panel):
             p_band.setToolTip("Thick line: the median (50th percentile) of the layer's values "
                               "on the last mini-batch. Shaded band: from the 15th to the 85th "
                               "percentile. Red: Z of the net without BN; blue: Z̃ of the net "
-                              "with BN (as in figure 1 of the batch-norm paper).")
+                              "with BN, after normalising (as in figure 1 of the batch-norm "
+                              "paper). Z̃ is centred by construction: compare Z with Z, not "
+                              "with Z̃, to judge drift.")
             for p in (p_plain, p_bn, p_band):
                 cache_axes(p)
                 p.setMouseEnabled(x=False, y=False)

@@ -94,13 +94,15 @@ class NetworkPanel(Panel):
             self.batch.addItem(str(b), b)
         self.batch.setToolTip("Mini-batch size m: examples per gradient step. BN's μ and σ² are "
                               "computed from these m examples, so small batches make them "
-                              "noisy (and m = 1 is impossible: no variance). Pick or type")
+                              "noisy (at m = 2 every normalised value is ±1; at m = 1 σ² = 0 "
+                              "and every input maps to β). Pick or type")
         self.l2 = _TrimmedSpinBox()
         self.l2.setRange(0.0, 10.0)
         self.l2.setDecimals(6)
         self.l2.setSingleStep(0.001)
         self.l2.setToolTip("L2 regularisation λ: adds λ·W to each weight gradient, so large "
-                           "weights shrink (weight decay)")
+                           "weights shrink (weight decay). The course writes (λ/m)·W for the "
+                           "cost term (λ/2m)·Σ‖W‖²; this λ already includes the 1/m")
         self.decay = _TrimmedSpinBox()
         self.decay.setRange(0.0, 100.0)
         self.decay.setDecimals(4)
@@ -112,8 +114,10 @@ class NetworkPanel(Panel):
         self.seed.setToolTip("Seed of the initial weights and of the mini-batch order; both "
                              "twins share it, so the same seed gives the same curves")
         self.bn_decay = self._beta_box("β of BN's running averages, used at test time: "
-                                       "running μ ← β·running μ + (1 − β)·batch μ (same for "
-                                       "σ²). 0.9 averages about the last 10 batches")
+                                       "running μ ← β·running μ + (1 − β)·batch μ, running σ² "
+                                       "← β·running σ² + (1 − β)·m/(m − 1)·batch σ². 0.9 "
+                                       "averages about the last 10 batches. Not BN's learned "
+                                       "shift β; PyTorch's momentum is 1 − β")
         self.error = QLabel()
         self.error.setProperty("role", "error")
         self.error.setStyleSheet(f"color: {ERROR_COLOR};")

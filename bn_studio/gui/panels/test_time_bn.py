@@ -1,5 +1,5 @@
 """Test-time batch norm: mini-batch statistics vs the running (EWMA) statistics used at test time,
-and predicting one example in training mode (impossible) vs evaluation mode."""
+and predicting one example in training mode (no use) vs evaluation mode."""
 
 from __future__ import annotations
 
@@ -23,9 +23,15 @@ RUNNING_COLOR = "#1f77b4"
 TITLE_SIZE = "10pt"
 MIN_STAT_SPAN = 0.2     # smallest y span of the μ and σ² plots
 BAR_WIDTH = 0.38        # two bars per class (with BN, without BN) side by side
-ONE_EXAMPLE_TRAIN_MODE = ("impossible: the variance of one example is undefined (a batch of one "
-                          "has nothing to spread over) — that is why BN keeps running "
-                          "statistics")
+ONE_EXAMPLE_TRAIN_MODE = ("no use: with the biased σ² one example gives σ² = 0, so z_norm = 0 "
+                          "and every input maps to β (the unbiased σ² is undefined); and in a "
+                          "batch the prediction would depend on the other examples — that is "
+                          "why BN keeps running statistics")
+
+
+def _factor(m: int) -> str:
+    """The unbiased-variance factor m/(m − 1) as shown in the formula, e.g. '(8/7)'."""
+    return f"({m}/{m - 1})" if m > 1 else "m/(m − 1)"
 
 
 def _decay_label(d: float) -> str:
@@ -39,12 +45,17 @@ class TestTimeBNPanel(Panel):
     name = "test_time_bn"
     area = "right"
     help_text = ("During training, batch norm normalises each unit with the mean μ and variance "
-                 "σ² of the current mini-batch. At test time there may be a single example, whose "
-                 "variance is undefined, so BN uses running averages kept during training: "
-                 "running ← β·running + (1 − β)·batch, an exponentially weighted average over "
-                 "roughly the last 1/(1 − β) mini-batches. Top: the two kinds of statistics per "
-                 "unit; middle: one unit over the training steps; bottom: one example predicted "
-                 "in training mode (impossible) and in evaluation mode.")
+                 "σ² of the current mini-batch. A prediction must not depend on the other "
+                 "examples in its batch, and at test time there may be a single example (its "
+                 "biased σ² is 0: every input would map to β). So BN uses running averages kept "
+                 "during training: running μ ← β·running μ + (1 − β)·μ_B and running σ² ← "
+                 "β·running σ² + (1 − β)·m/(m − 1)·σ²_B (the unbiased estimate, as PyTorch and "
+                 "the BN paper), an exponentially weighted average over roughly the last "
+                 "1/(1 − β) mini-batches. This β is the EWMA's decay, not BN's learned shift β; "
+                 "PyTorch's momentum is 1 − β. Top: the two kinds of statistics per unit; "
+                 "middle: one unit over the training steps (at small m the running σ² sits "
+                 "m/(m − 1) above the batch values: 2× at m = 2); bottom: one example predicted "
+                 "in training mode (no use) and in evaluation mode.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
@@ -60,9 +71,10 @@ class TestTimeBNPanel(Panel):
         for d in BN_DECAYS:
             self.decay_box.addItem(_decay_label(d), d)
         self.decay_box.setToolTip("β of the running averages: running ← β·running + "
-                                  "(1 − β)·batch. A larger β averages over more mini-batches "
-                                  "(about 1/(1 − β)), so it is smoother but slower to follow the "
-                                  "changing weights. Changing it resets training.")
+                                  "(1 − β)·batch (σ² times m/(m − 1)). A larger β averages over "
+                                  "more mini-batches (about 1/(1 − β)), so it is smoother but "
+                                  "slower to follow the changing weights. Not BN's learned shift "
+                                  "β; PyTorch's momentum is 1 − β. Changing it resets training.")
         self.layer_box.currentIndexChanged.connect(lambda _: self._redraw())
         self.unit_box.valueChanged.connect(lambda _: self._redraw())
         self.decay_box.activated.connect(self._on_decay)
@@ -92,7 +104,9 @@ class TestTimeBNPanel(Panel):
             p.setLabel("bottom", "training step")
             p.setToolTip("Thin orange: the mini-batch statistic at each evaluation step (noisy: "
                          "each batch is a different sample). Thick blue: the running average "
-                         "(smooth; it lags behind by about 1/(1 − β) batches).")
+                         "(smooth; it lags behind by about 1/(1 − β) batches). The running σ² "
+                         "averages m/(m − 1)·σ²_B, so it sits above the batch values at small m "
+                         "(about 2× at m = 2).")
         self.ranges = {}
         for p in (self.p_mean, self.p_var, self.p_mean_t, self.p_var_t):
             cache_axes(p)
@@ -206,10 +220,11 @@ class TestTimeBNPanel(Panel):
         else:
             self.explain.setText(
                 "During training BN normalises with the mini-batch's mean μ and variance σ² "
-                f"(batch size {cfg.batch}). At test time one example has no batch, so BN uses "
-                "running averages kept during training: an exponentially weighted average "
-                f"running ← {d:g}·running + {1 - d:.3g}·batch, i.e. over about the last "
-                f"<b>{1 / (1 - d):.0f}</b> mini-batches (β = {d:g}).")
+                f"(batch size m = {cfg.batch}). At test time a prediction must not depend on "
+                "the rest of a batch, so BN uses running averages kept during training: "
+                f"running μ ← {d:g}·running μ + {1 - d:.3g}·μ_B and running σ² ← {d:g}·running "
+                f"σ² + {1 - d:.3g}·{_factor(cfg.batch)}·σ²_B, i.e. over about the last "
+                f"<b>{1 / (1 - d):.0f}</b> mini-batches (EWMA β = {d:g}).")
         self._set_layers(len(cfg.hidden))
 
     def _set_layers(self, n: int) -> None:
