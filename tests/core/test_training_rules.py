@@ -9,7 +9,7 @@ from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.losses import softmax, softmax_cross_entropy, softmax_parts
 from bn_studio.core.network import MLP, NetConfig
 from bn_studio.core.optim import Optimizer
-from bn_studio.core.stats import percentile_band
+from bn_studio.core.stats import histogram, percentile_band
 from bn_studio.core.trainer import Run, TrainConfig, TwinTrainer
 
 
@@ -150,5 +150,13 @@ def test_huge_logits_stay_finite_through_every_public_softmax(dtype):
     np.testing.assert_allclose(p, [[1.0, 0.0], [1.0, 0.0]])
 
 
+# ---- what the histogram panel draws -------------------------------------------------------
 def test_percentile_band_is_15_50_85():
     np.testing.assert_allclose(percentile_band(np.arange(101.0)), [15.0, 50.0, 85.0])
+
+
+def test_histogram_is_a_density_on_uneven_fixed_bins():
+    edges = np.array([0.0, 1.0, 3.0, 4.0])
+    h = histogram(np.array([0.5, 1.5, 2.5, 3.5, 9.0]), edges)     # 9.0 lands in the last bin
+    np.testing.assert_allclose(h, [1 / 5, 2 / 5 / 2, 2 / 5])
+    assert np.sum(h * np.diff(edges)) == pytest.approx(1.0)
