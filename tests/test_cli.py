@@ -24,8 +24,10 @@ def test_train_with_a_huge_learning_rate_reports_divergence_not_a_crash(capsys):
                  "--optimizer", "sgd", "--activation", "relu", "--hidden", "64,64",
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["no_bn"]["diverged_at"] is not None
-    assert out["no_bn"]["steps_run"] == out["no_bn"]["diverged_at"] - 1
+    for r in out.values():          # at lr 50 both twins blow up within a few steps
+        assert r["diverged_at"] is not None and 1 < r["diverged_at"] < 50
+        assert r["steps_run"] == r["diverged_at"] - 1
+        assert r["final_train_loss"] is None or r["final_train_loss"] > 1e5
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -50,10 +52,27 @@ def _png(path):
     return img
 
 
+def _pixels(img):
+    rgb = img.convertToFormat(img.Format.Format_RGB888)
+    a = np.frombuffer(rgb.constBits(), np.uint8)[: rgb.height() * rgb.bytesPerLine()]
+    a = a.reshape(rgb.height(), rgb.bytesPerLine())[:, : 3 * rgb.width()]
+    return a.reshape(rgb.height(), rgb.width(), 3).astype(int)
+
+
 def _mean_grey(img):
-    ptr = img.convertToFormat(img.Format.Format_RGB888)
-    a = np.frombuffer(ptr.constBits(), np.uint8)[: ptr.height() * ptr.bytesPerLine()]
-    return a.reshape(ptr.height(), ptr.bytesPerLine())[:, : 3 * ptr.width()].mean()
+    return _pixels(img).mean()
+
+
+def _near(img, hex_color, tol=30):
+    """How many pixels are within ``tol`` of a colour on every channel."""
+    c = np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(_pixels(img) - c).max(axis=2) < tol).sum())
+
+
+def _draws_both_twins(img):
+    """A blank or unplotted image fails: the BN (blue) and no-BN (red) curves are drawn."""
+    from bn_studio.gui.theme import RUN_COLORS
+    return all(_near(img, RUN_COLORS[name]) > 200 for name in ("bn", "no_bn"))
 
 
 def test_screenshot_renders_the_window_in_either_theme(qapp, tmp_path, capsys):
@@ -64,6 +83,7 @@ def test_screenshot_renders_the_window_in_either_theme(qapp, tmp_path, capsys):
     a, b = _png(light), _png(dark)
     assert a.size().toTuple() == b.size().toTuple() == (900, 600)
     assert _mean_grey(a) > 150 > 90 > _mean_grey(b)    # the dark theme really is dark
+    assert _draws_both_twins(a) and _draws_both_twins(b)
 
 
 def test_screenshot_of_one_panel(qapp, tmp_path):
@@ -71,3 +91,4 @@ def test_screenshot_of_one_panel(qapp, tmp_path):
     assert main(["screenshot", str(out), "--steps", "10", "--panel", "histograms"]) == 0
     img = _png(out)
     assert 100 < img.width() < 1600 and img.height() > 100
+    assert _draws_both_twins(img)

@@ -359,9 +359,13 @@ def test_ranges_the_trainer_cannot_use_are_refused_before_any_trial(param, words
         SearchSpec(SearchSpace([param]), 4, BASE)
 
 
-def test_a_range_ending_at_an_open_bound_is_accepted():
-    SearchSpec(SearchSpace([Param("beta1", "linear", 0.9, 1.0)]), 4,
-               BASE.replace(optimizer="adam"))                                # 1.0 never drawn
+def test_a_range_ending_at_an_open_bound_is_accepted_and_never_draws_the_bound():
+    adam = BASE.replace(optimizer="adam")                 # the optimizer that uses β₁
+    spec = SearchSpec(SearchSpace([Param("beta1", "linear", 0.9, 1.0)]), 2000, adam, seed=1)
+    beta1 = np.array([p["beta1"] for _, _, p in spec.plan()])
+    assert 0.9 <= beta1.min() and beta1.max() < 1.0 and beta1.max() > 0.999
+    assert max(spec.space["beta1"].extremes()) < 1.0
+    assert apply_params(adam, {"beta1": float(beta1.max())})[0].beta1 == beta1.max()
 
 
 @pytest.mark.parametrize("argv, words", [

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui import logs, settings
 from bn_studio.gui.main_window import MainWindow
-from bn_studio.gui.model import DatasetSpec
+from bn_studio.gui.model import FIRST_RUN_CONFIG, FIRST_RUN_SPEC, DatasetSpec
 
 
 def test_settings_round_trip(qtbot):
@@ -44,7 +44,10 @@ def test_broken_settings_are_ignored(qtbot):
     win = MainWindow(restore=True)
     qtbot.addWidget(win)
     try:
-        assert win.model.config is not None and win.model.dataset is not None
+        # Both broken entries fall back to the first-run defaults, not a half-read value.
+        assert win.model.config == FIRST_RUN_CONFIG
+        assert win.model.spec == FIRST_RUN_SPEC
+        assert win.model.dataset.name == FIRST_RUN_SPEC.name
     finally:
         win.close()
         settings.settings().clear()

@@ -1,0 +1,401 @@
+"""Mutation score of the non-GUI tests: how many realistic single-line bugs in bn_studio/core
+they catch.
+
+Each mutant is one text substitution in one core module, the kind of bug a person writes
+(a swapped scale, a forgotten ``train=False``, a missing max shift). The tree (bn_studio/,
+tests/, pyproject.toml) is copied to a scratch directory per job; a mutant is applied to the
+copy only, ``pytest -q -x tests/core tests/test_cli.py`` runs there, and the original module is
+written back before the next mutant. A mutant whose pattern is missing stops the script with
+its name: the list must be updated when the code changes, never silently skipped.
+
+Prints one JSON object: total, killed, survived (names), score, seconds.
+Usage: python benchmarks/mutation_score.py [--jobs 2] [--only NAME ...] [--list]
+Slow (every surviving mutant runs the whole non-GUI suite); not meant for CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ("tests/core", "tests/test_cli.py")
+COPIED = ("bn_studio", "tests", "pyproject.toml")
+MUTANT_TIMEOUT_S = 300       # a hang counts as killed (the per-test timeout is shorter)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str            # relative to bn_studio/core
+    old: str
+    new: str
+    nth: int | None = None      # which occurrence, when ``old`` occurs more than once
+
+    def apply(self, text: str) -> str:
+        count = text.count(self.old)
+        if count == 0:
+            raise SystemExit(f"mutant {self.name}: pattern not found in {self.path}: {self.old!r}")
+        if count > 1 and self.nth is None:
+            raise SystemExit(f"mutant {self.name}: pattern occurs {count}× in {self.path}; "
+                             "give nth")
+        k = self.nth or 1
+        if k > count:
+            raise SystemExit(f"mutant {self.name}: occurrence {k} of {count} wanted")
+        at = -1
+        for _ in range(k):
+            at = text.index(self.old, at + 1)
+        return text[:at] + self.new + text[at + len(self.old):]
+
+
+M = Mutant
+MUTANTS = (
+    # ---- batch norm (layers.py) ----------------------------------------------------------
+    M("bn_running_var_biased", "layers.py",
+      "(1.0 - d) * (n / (n - 1.0)) * var", "(1.0 - d) * var"),
+    M("bn_decay_swapped", "layers.py", "d = self.decay", "d = 1.0 - self.decay"),
+    M("bn_eps_outside_sqrt_train", "layers.py",
+      "1.0 / np.sqrt(var + self.eps)", "1.0 / (np.sqrt(var) + self.eps)"),
+    M("bn_eps_outside_sqrt_eval", "layers.py",
+      "np.sqrt(self.running_var + self.eps)", "(np.sqrt(self.running_var) + self.eps)"),
+    M("bn_eval_uses_batch_stats", "layers.py", "if not train:", "if False:"),
+    M("bn_normalise_with_unbiased_var", "layers.py",
+      "var = np.add.reduce(sq, axis=0) * (1.0 / n)", "var = np.add.reduce(sq, axis=0) * (1.0 / (n - 1))"),
+    M("bn_running_mean_frozen", "layers.py",
+      "self.running_mean += (1.0 - d) * mu", "self.running_mean += (1.0 - d) * 0.0"),
+    M("bn_backward_no_mean_term", "layers.py", "dz -= dbeta", "dz -= 0.0"),
+    M("bn_backward_no_var_term", "layers.py", "dz = z_norm * dgamma", "dz = z_norm * 0.0"),
+    M("bn_backward_no_n_factor", "layers.py",
+      "np.subtract(n * dout, dz, out=dz)", "np.subtract(dout, dz, out=dz)"),
+    M("bn_backward_no_gamma", "layers.py",
+      'scale = self.params["gamma"] * inv_std * (1.0 / n)', "scale = inv_std * (1.0 / n)"),
+    M("bn_dgamma_without_znorm", "layers.py",
+      "np.add.reduce(dout * z_norm, axis=0", "np.add.reduce(dout, axis=0"),
+    M("bn_batch_of_one_allowed", "layers.py", "if n < 2:", "if n < 1:"),
+    # ---- dense, activations, initialisation ------------------------------------------------
+    M("init_he_xavier_swapped", "layers.py",
+      '(2.0 if init == "he" else 1.0)', '(1.0 if init == "he" else 2.0)'),
+    M("init_fan_out", "layers.py", "/ in_dim)", "/ out_dim)"),
+    M("init_always_he", "network.py",
+      'init = "he" if config.activation == "relu" else "xavier"', 'init = "he"'),
+    M("relu_backward_no_mask", "layers.py", "return dout * self._mask", "return dout"),
+    M("tanh_backward_wrong", "layers.py", "(1.0 - self._a * self._a)", "(1.0 - self._a)"),
+    M("sigmoid_negative_branch", "layers.py", "e / (1.0 + e)", "1.0 / (1.0 + e)"),
+    # ---- losses ----------------------------------------------------------------------------
+    M("softmax_no_max_shift", "losses.py",
+      "shifted = z - z.max(axis=-1, keepdims=True)", "shifted = z"),
+    M("softmax_parts_no_max_shift", "losses.py",
+      "t = np.exp(z - z.max(axis=1, keepdims=True))", "t = np.exp(z)"),
+    M("cross_entropy_no_max_shift", "losses.py",
+      "m = z.max(axis=1, keepdims=True)", "m = np.zeros((z.shape[0], 1))"),
+    M("cross_entropy_sum_not_mean", "losses.py", "loss = float(np.mean(", "loss = float(np.sum("),
+    M("cross_entropy_grad_not_mean", "losses.py", "dz *= 1.0 / n", "dz *= 1.0"),
+    # ---- optimizers -------------------------------------------------------------------------
+    M("adam_no_first_bias_correction", "optim.py", "c1 = 1.0 - b1 ** self.t", "c1 = 1.0"),
+    M("adam_no_second_bias_correction", "optim.py", "c2 = 1.0 - b2 ** self.t", "c2 = 1.0"),
+    M("momentum_not_ewma", "optim.py", "v += (1.0 - b1) * g", "v += g", nth=1),
+    M("adam_first_moment_not_ewma", "optim.py", "v += (1.0 - b1) * g", "v += g", nth=2),
+    M("rmsprop_no_sqrt", "optim.py",
+      "w -= lr * g / (np.sqrt(s) + self.eps)", "w -= lr * g / (s + self.eps)"),
+    M("lr_decay_formula_ignored", "optim.py",
+      "return self.lr0 / (1.0 + self.decay * self.epoch)", "return self.lr0"),
+    M("l2_mask_ignored", "optim.py",
+      "g = g + self.l2 * (w if weight_mask is None else w * weight_mask)",
+      "g = g + self.l2 * w"),
+    M("l2_sign_flipped", "optim.py", "g = g + self.l2", "g = g - self.l2"),
+    # ---- network ----------------------------------------------------------------------------
+    M("l2_mask_covers_gamma_beta", "network.py", 'if k == "W":', 'if k != "b":'),
+    M("l2_mask_covers_everything", "network.py",
+      "self.weight_mask = np.zeros(total", "self.weight_mask = np.ones(total"),
+    M("eval_overwrites_probes", "network.py", "            if train:\n", "            if True:\n"),
+    M("predict_proba_train_mode", "network.py",
+      "dtype=self.flat_params.dtype), train=False))", "dtype=self.flat_params.dtype), train=True))"),
+    M("logits_default_train_mode", "network.py",
+      "def logits(self, X: np.ndarray, train: bool = False)",
+      "def logits(self, X: np.ndarray, train: bool = True)"),
+    M("clone_shares_running_stats", "network.py",
+      "hl.bn.running_mean.copy(), hl.bn.running_var.copy()",
+      "hl.bn.running_mean, hl.bn.running_var"),
+    M("assigned_params_not_synced", "network.py",
+      "        self.sync_params()\n        logits", "        logits"),
+    M("pickle_drops_running_stats", "network.py",
+      "bn.running_mean[...], bn.running_var[...] = rm, rv", "pass"),
+    # ---- trainer ----------------------------------------------------------------------------
+    M("evaluate_in_train_mode", "trainer.py",
+      "logits = self.net.forward(X, train=False)", "logits = self.net.forward(X, train=True)"),
+    M("val_curve_on_train_split", "trainer.py",
+      "vl, va = run.evaluate(self.X_val, self.y_val)",
+      "vl, va = run.evaluate(self.X_train, self.y_train)", nth=1),
+    M("summary_val_on_train_split", "trainer.py",
+      "vl, va = run.evaluate(self.X_val, self.y_val)",
+      "vl, va = run.evaluate(self.X_train, self.y_train)", nth=2),
+    M("lr_decay_never_told_epoch", "trainer.py",
+      "run.opt.epoch = self.epoch", "run.opt.epoch = 0"),
+    M("epoch_never_counted", "trainer.py", "self.epoch += 1", "self.epoch += 0"),
+    M("divergence_factor_1e10", "trainer.py",
+      "DIVERGENCE_FACTOR = 1e6", "DIVERGENCE_FACTOR = 1e10"),
+    M("divergence_factor_1e2", "trainer.py",
+      "DIVERGENCE_FACTOR = 1e6", "DIVERGENCE_FACTOR = 1e2"),
+    M("divergence_ignores_nan_loss", "trainer.py",
+      "if not np.isfinite(loss) or loss >", "if loss >"),
+    M("batches_never_shuffled", "trainer.py",
+      "self._order = self._batch_rng.permutation(n)", "self._order = np.arange(n)"),
+    M("batches_shuffled_once", "trainer.py",
+      "self._order = self._batch_rng.permutation(n)",
+      "self._order = self._order if self._order.size else self._batch_rng.permutation(n)"),
+    M("batches_overlap", "trainer.py", "self._cursor += b", "self._cursor += b - 1"),
+    M("bands_of_z_not_z_tilde", "trainer.py",
+      "shown = hl.Z_tilde if hl.Z_tilde is not None else hl.Z", "shown = hl.Z"),
+    M("snapshot_net_not_frozen", "trainer.py",
+      "RunSnapshot(name, run.net.clone(),", "RunSnapshot(name, run.net,"),
+    M("snapshot_out_hist_of_z", "trainer.py",
+      "histogram(hl.Z_tilde, self.out_edges[i])", "histogram(hl.Z, self.out_edges[i])"),
+    M("train_single_skips_final_eval", "trainer.py",
+      'if status == "ok" and trainer.step_count % config.eval_every:', "if False:"),
+    M("steps_run_counts_diverged_step", "trainer.py",
+      "(run.diverged_at - 1) if run.diverged_at else", "run.diverged_at if run.diverged_at else"),
+    # ---- statistics ---------------------------------------------------------------------------
+    M("bands_25_50_75", "stats.py",
+      "BAND_PERCENTILES = (15.0, 50.0, 85.0)", "BAND_PERCENTILES = (25.0, 50.0, 75.0)"),
+    M("histogram_not_density", "stats.py",
+      "counts /= v.size * np.diff(edges)", "counts /= v.size"),
+    # ---- search -----------------------------------------------------------------------------
+    M("trial_ignores_its_seed", "search.py",
+      "train_single(config.replace(seed=int(seed)), split", "train_single(config, split"),
+    M("trial_ignores_bn_choice", "search.py", "split, batch_norm=bn)", "split, batch_norm=True)"),
+    M("best_result_worst", "search.py", "min(ok, key=", "max(ok, key="),
+    M("log_scale_sampled_uniformly", "search.py",
+      "return [float(v) for v in self.from_unit(rng.uniform(a, b, n))]",
+      "return [float(v) for v in rng.uniform(float(self.low), float(self.high), n)]"),
+    M("one_minus_log_sign", "search.py",
+      "return -np.log10(1.0 - v)", "return np.log10(1.0 - v)"),
+    M("int_scale_excludes_high", "search.py",
+      "int(self.high) + 1, n)", "int(self.high), n)"),
+    M("pow2_excludes_high", "search.py",
+      "int(math.log2(self.high)) + 1, n)", "int(math.log2(self.high)), n)"),
+    M("trial_seeds_all_equal", "search.py",
+      ".integers(0, 2**31 - 1, len(params))", ".integers(0, 1, len(params))"),
+    M("narrow_keeps_worst", "search.py",
+      'key=lambda r: r["val_loss"])[:top_k]', 'key=lambda r: r["val_loss"])[-top_k:]'),
+    M("resume_reruns_finished", "search.py",
+      "done = self.store.finished() if resume else set()", "done = set()"),
+    M("resume_skips_cancelled", "search.py",
+      "WHERE status != 'cancelled'", "WHERE 1"),
+    # ---- datasets and lessons ----------------------------------------------------------------
+    M("val_standardised_with_its_own_stats", "datasets.py",
+      "(ds.X[va] - mean) / std", "(ds.X[va] - ds.X[va].mean(axis=0)) / ds.X[va].std(axis=0)"),
+    M("lesson_train_vs_eval_on_live_net", "lessons.py",
+      "    net = net.clone()\n", "    net = net\n"),
+)
+
+
+def make_copy(dest: Path) -> Path:
+    for name in COPIED:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(src, dest / name)
+    # Compiled once, so each test run's subprocesses start as fast as usual; a mutated module
+    # gets another mtime, so its stale .pyc is never used (and no new .pyc is ever written).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(dest / "bn_studio")],
+                   check=True)
+    return dest
+
+
+RUNNING: set[subprocess.Popen] = set()     # killed (with their process groups) on exit
+
+
+def run_tests(tree: Path, tests: tuple[str, ...]) -> tuple[int | None, float, str]:
+    """(pytest exit status or None on timeout, seconds, first failing test) in ``tree``, which
+    shadows the installed package."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1",
+           "QT_QPA_PLATFORM": "offscreen"}
+    cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+           "--timeout", "60", *tests]
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out:
+        p = subprocess.Popen(cmd, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        RUNNING.add(p)
+        try:
+            code = p.wait(timeout=MUTANT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            code = None
+        finally:
+            RUNNING.discard(p)
+        out.seek(0)
+        failed = [line.split(" - ")[0] for line in out.read().splitlines()
+                  if line.startswith(("FAILED ", "ERROR "))]
+    return code, time.perf_counter() - t0, failed[0] if failed else ""
+
+
+def check_all_apply(mutants) -> None:
+    """Fail before any test runs if one pattern is missing (or ambiguous)."""
+    for m in mutants:
+        m.apply((ROOT / "bn_studio" / "core" / m.path).read_text(encoding="utf-8"))
+
+
+class Applied:
+    """A mutant applied to one copy of the tree; ``set(False)`` puts the original back.
+
+    The mutated module gets another mtime, so the original's .pyc is never used for it."""
+
+    def __init__(self, tree: Path, m: Mutant | None) -> None:
+        self.tree, self.m = tree, m
+        if m is not None:
+            self.target = tree / "bn_studio" / "core" / m.path
+            self.original = self.target.read_text(encoding="utf-8")
+            self.stat = self.target.stat()
+
+    def set(self, on: bool) -> None:
+        if self.m is None:
+            return
+        self.target.write_text(self.m.apply(self.original) if on else self.original,
+                               encoding="utf-8")
+        mtime = self.stat.st_mtime_ns + (10**10 if on else 0)
+        os.utime(self.target, ns=(self.stat.st_atime_ns, mtime))
+
+
+def fails_because_of_mutant(applied: Applied, test: str) -> tuple[bool, float]:
+    """Whether ``test`` fails alone twice with the mutant and passes alone without it."""
+    total = 0.0
+    for on in (True, True, False):
+        applied.set(on)
+        code, secs, _ = run_tests(applied.tree, (test,))
+        total += secs
+        if (code != 0) != on:
+            applied.set(True)
+            return False, total
+    applied.set(True)
+    return True, total
+
+
+def verdict(applied: Applied, tests: tuple[str, ...]) -> tuple[str | None, float]:
+    """(the test that kills the applied mutant, or None if it survives; seconds).
+
+    Some tests time real processes and can fail on a loaded machine, so a kill counts only if
+    its test fails alone (twice) with the mutant and passes alone without it; otherwise the
+    suite runs again without that test."""
+    deselected: list[str] = []
+    total = 0.0
+    while True:
+        code, secs, first = run_tests(applied.tree, (*tests, *deselected))
+        total += secs
+        if code in (3, 4, 5):       # internal/usage error, nothing collected: not a verdict
+            raise RuntimeError(f"pytest could not run (exit status {code})")
+        if code == 0:
+            return None, total
+        if code is None:
+            return "timeout", total
+        if not first.startswith("FAILED "):         # a collection or import error
+            return first or f"exit status {code}", total
+        test = first.removeprefix("FAILED ")
+        if applied.m is not None:
+            real, secs = fails_because_of_mutant(applied, test)
+        else:                                       # the baseline: fails alone too?
+            code, secs, _ = run_tests(applied.tree, (test,))
+            real = code != 0
+        total += secs
+        if real:
+            return test, total
+        print(f"  {applied.m.name if applied.m else 'baseline'}: {test} is flaky here, "
+              "running again without it", file=sys.stderr, flush=True)
+        deselected += ["--deselect", test]
+        if len(deselected) > 6:
+            raise RuntimeError("three flaky tests: is the machine overloaded?")
+
+
+def worker(tree: Path, todo: queue.Queue, results: dict, tests) -> None:
+    while True:
+        try:
+            m = todo.get_nowait()
+        except queue.Empty:
+            return
+        applied = Applied(tree, m)
+        try:
+            applied.set(True)
+            killer, secs = verdict(applied, tests)
+        except RuntimeError as e:
+            print(f"mutant {m.name}: {e}", file=sys.stderr, flush=True)
+            return
+        finally:
+            applied.set(False)
+        results[m.name] = killer
+        print(f"{m.name}: {'killed by ' + killer if killer else 'SURVIVED'} in {secs:.0f} s",
+              file=sys.stderr, flush=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--jobs", type=int, default=1, help="parallel copies of the tree")
+    ap.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutants")
+    ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument("--tests", nargs="+", default=list(TESTS), help="test paths to run")
+    args = ap.parse_args(argv)
+    names = [m.name for m in MUTANTS]
+    assert len(set(names)) == len(names), "mutant names must be unique"
+    mutants = [m for m in MUTANTS if not args.only or m.name in args.only]
+    if args.only and len(mutants) != len(set(args.only)):
+        print(f"unknown mutant(s): {sorted(set(args.only) - set(names))}", file=sys.stderr)
+        return 2
+    if args.list:
+        for m in mutants:
+            print(f"{m.name}\t{m.path}")
+        return 0
+    check_all_apply(mutants)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bn-mutants-") as tmp:
+        trees = [make_copy(Path(tmp) / f"tree{i}") for i in range(max(1, args.jobs))]
+        failing, secs = verdict(Applied(trees[0], None), tuple(args.tests))
+        if failing:
+            print(f"the unmutated tests do not pass ({failing}); fix them first",
+                  file=sys.stderr)
+            return 1
+        print(f"baseline passes in {secs:.0f} s", file=sys.stderr, flush=True)
+        todo: queue.Queue = queue.Queue()
+        for m in mutants:
+            todo.put(m)
+        results: dict[str, str | None] = {}     # name → first failing test, None: survived
+        threads = [threading.Thread(target=worker, args=(t, todo, results, tuple(args.tests)),
+                                    daemon=True) for t in trees]
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:                    # also on Ctrl-C / SIGTERM: leave no pytest running
+            for p in list(RUNNING):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGKILL)
+    if len(results) != len(mutants):
+        print("a worker stopped early (see above)", file=sys.stderr)
+        return 1
+    survived = [m.name for m in mutants if results[m.name] is None]
+    killed = len(mutants) - len(survived)
+    print(json.dumps({"total": len(mutants), "killed": killed, "survived": survived,
+                      "score": round(killed / len(mutants), 4),
+                      "seconds": round(time.perf_counter() - t0, 1),
+                      "killed_by": {m.name: results[m.name] for m in mutants
+                                    if results[m.name] is not None}}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""A trial is train_single with the trial's own seed and BN choice; the best result is the
+lowest validation loss among finished trials; a resumed search re-runs only cancelled trials."""
+
+import pytest
+
+from bn_studio.core.datasets import make_dataset, split_and_standardize
+from bn_studio.core.search import TrialStore, best_result, run_trial
+from bn_studio.core.trainer import TrainConfig, train_single
+
+BASE = TrainConfig(hidden=(6,), optimizer="sgd", steps=30, eval_every=10)
+KEYS = ("status", "val_loss", "val_accuracy", "diverged_at", "curve")
+
+
+@pytest.fixture(scope="module")
+def split():
+    return split_and_standardize(make_dataset("moons", n=200, seed=0), seed=0)
+
+
+def test_run_trial_is_train_single_with_the_trials_seed(split):
+    a = run_trial(split, BASE, 0, 11, {"lr": 0.3})
+    b = run_trial(split, BASE, 1, 12, {"lr": 0.3})
+    assert a["status"] == b["status"] == "ok" and a["error"] is None
+    assert a["val_loss"] != b["val_loss"]
+    for r, seed in ((a, 11), (b, 12)):
+        want = train_single(BASE.replace(lr=0.3, seed=seed), split, batch_norm=True)
+        assert {k: r[k] for k in KEYS} == {k: want[k] for k in KEYS}
+        assert r["seed"] == seed and r["params"] == {"lr": 0.3}
+
+
+def test_run_trial_honours_the_bn_choice(split):
+    plain = run_trial(split, BASE, 0, 5, {"bn": 0})
+    with_bn = run_trial(split, BASE, 0, 5, {"bn": 1})
+    want = train_single(BASE.replace(seed=5), split, batch_norm=False)
+    assert plain["val_loss"] == want["val_loss"] != with_bn["val_loss"]
+
+
+def result(trial, status, val_loss):
+    return {"trial": trial, "status": status, "val_loss": val_loss}
+
+
+def test_best_result_is_the_lowest_validation_loss_of_a_finished_trial():
+    results = [result(0, "ok", 0.5), result(1, "ok", 0.2), result(2, "diverged", None),
+               result(3, "ok", 0.9), result(4, "cancelled", None), result(5, "failed", None),
+               result(6, "ok", 0.2)]
+    assert best_result(results)["trial"] == 1          # ties go to the earlier trial
+    assert best_result(results[2:]) == result(6, "ok", 0.2)
+    assert best_result([result(0, "diverged", None)]) is None
+
+
+def test_store_counts_every_trial_but_a_cancelled_one_as_finished(tmp_path):
+    store = TrialStore(tmp_path / "s.sqlite")
+    for i, status in enumerate(["ok", "diverged", "failed", "cancelled"]):
+        store.add({"trial": i, "seed": i, "status": status, "params": {}, "val_loss": None,
+                   "val_accuracy": None, "diverged_at": None, "error": None, "curve": None,
+                   "seconds": 0.0})
+    assert store.finished() == {0, 1, 2}
+    store.close()
