@@ -9,7 +9,7 @@ from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.losses import softmax, softmax_cross_entropy, softmax_parts
 from bn_studio.core.network import MLP, NetConfig
 from bn_studio.core.optim import Optimizer
-from bn_studio.core.stats import histogram, percentile_band
+from bn_studio.core.stats import histogram, off_chart, percentile_band
 from bn_studio.core.trainer import Run, TrainConfig, TwinTrainer
 
 
@@ -157,6 +157,8 @@ def test_percentile_band_is_15_50_85():
 
 def test_histogram_is_a_density_on_uneven_fixed_bins():
     edges = np.array([0.0, 1.0, 3.0, 4.0])
-    h = histogram(np.array([0.5, 1.5, 2.5, 3.5, 9.0]), edges)     # 9.0 lands in the last bin
-    np.testing.assert_allclose(h, [1 / 5, 2 / 5 / 2, 2 / 5])
-    assert np.sum(h * np.diff(edges)) == pytest.approx(1.0)
+    values = np.array([0.5, 1.5, 2.5, 3.5, 9.0, -2.0, -3.0])
+    h = histogram(values, edges)            # a share of all 7 values; 3 are off the chart
+    np.testing.assert_allclose(h, [1 / 7, 2 / 7 / 2, 1 / 7])
+    assert np.sum(h * np.diff(edges)) == pytest.approx(4 / 7)
+    assert off_chart(values, edges) == (2, 1)
