@@ -150,6 +150,7 @@ class LessonsPanel(Panel):
 
     # ---- navigation ---------------------------------------------------------------------
     def _show_welcome(self) -> None:
+        self.current = None
         self.title_label.setText(WELCOME)
         self.steps_label.setText("<br>".join(les.title for les in L.LESSONS))
         self._show_page("welcome")
@@ -199,7 +200,8 @@ class LessonsPanel(Panel):
         if hasattr(window, "raise_panel"):
             window.raise_panel(les.panel)
             window.raise_panel(self.name)
-        self.model.set_speed(les.speed)
+        if les.speed is not None:           # a lesson that asks to watch steps sets the pace
+            self.model.set_speed(les.speed)
         if les.experiment == "scales":
             self.update_scales()
         if les.experiment == "bn_by_hand":
