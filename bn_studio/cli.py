@@ -104,19 +104,30 @@ def split_from_args(args):
     return split_and_standardize(dataset_from_args(args), seed=args.data_seed)
 
 
+def changes_from_args(args) -> list:
+    from bn_studio.core.trainer import parse_change
+    try:
+        return [parse_change(t) for t in (getattr(args, "change", None) or [])]
+    except ValueError as e:
+        raise CliError(f"--change: {e}") from None
+
+
 def run_train(args) -> int:
-    from bn_studio.core.trainer import TwinTrainer
+    from bn_studio.core.trainer import TwinTrainer, train_twins
     ds = dataset_from_args(args)
     from bn_studio.core.datasets import split_and_standardize
     split = split_and_standardize(ds, seed=args.data_seed)
     config = config_from_args(args)
+    changes = changes_from_args(args)
     t0 = time.perf_counter()
     trainer = TwinTrainer(config, split)
-    for _ in range(config.steps):
-        trainer.step()
-        if trainer.all_diverged:
-            break
+    try:
+        train_twins(trainer, config.steps, changes)
+    except ValueError as e:             # a change to an out-of-range value
+        raise CliError(str(e)) from None
     out = trainer.summary(time.perf_counter() - t0)
+    if changes:
+        out["changes"] = [{"step": st, "name": n, "value": v} for st, n, v in trainer.changes]
     if ds.skipped_rows:
         out["skipped_rows"] = ds.skipped_rows
     if args.json:
@@ -157,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     train = sub.add_parser("train", help="train the BN and no-BN twins headless")
     add_train_options(train)
+    train.add_argument("--change", action="append", metavar="STEP:NAME=VALUE",
+                       help="change a setting of both twins mid-run, e.g. 500:lr=5 (repeatable; "
+                            "lr, momentum, beta1, beta2, l2, decay, bn_decay)")
     try:
         from bn_studio.cli_search import add_search_parser
         add_search_parser(sub, add_train_options)

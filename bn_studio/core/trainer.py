@@ -20,6 +20,8 @@ from .network import MLP, NetConfig
 from .optim import OPTIMIZERS, Optimizer
 from .stats import Series, fixed_edges, histogram, off_chart, percentile_band
 
+# Settings that can change while the twins train (TwinTrainer.change): no shape changes.
+LIVE_SETTINGS = ("lr", "momentum", "beta1", "beta2", "l2", "decay", "bn_decay")
 DIVERGENCE_FACTOR = 1e6     # a loss above this × the first loss counts as diverged (DESIGN §2)
 RUN_NAMES = ("bn", "no_bn")
 
@@ -194,6 +196,7 @@ class Snapshot:
     out_edges: list[np.ndarray]         # fixed bins per hidden layer for Z̃ and A
     steps_per_second: float = 0.0
     extra: dict = field(default_factory=dict)
+    changes: tuple = ()                 # (step, name, value) of every mid-run change so far
 
 
 class TwinTrainer:
@@ -230,6 +233,7 @@ class TwinTrainer:
                                        max_rows=bounded_rows(1 + 4 * h, history_rows))
                                 for h in config.hidden] for name in self.runs}
         self._initial_probes: dict[str, list[tuple]] = {}
+        self.changes: list[tuple[int, str, float]] = []
         self._choose_bins()
         self.evaluate()
 
@@ -272,6 +276,36 @@ class TwinTrainer:
                     self._running[name][i].append(np.concatenate((
                         [self.step_count], hl.bn.batch_mean, hl.bn.batch_var,
                         hl.bn.running_mean, hl.bn.running_var)))
+
+    def change(self, name: str, value: float) -> None:
+        """Change one setting of both running twins without a reset (from the next step on).
+
+        Only what can change mid-run: the optimizer's α, β's, L2 λ and decay, and BN's
+        running-average β. Weights, optimizer state (v, s, t) and epoch carry on, so the run
+        equals one that had the new value from this step. Refused (ValueError, one line) if
+        the value is out of range or the setting cannot change mid-run.
+        """
+        if name not in LIVE_SETTINGS:
+            raise ValueError(f"{name} cannot change mid-run (only {', '.join(LIVE_SETTINGS)}); "
+                             "change it and press Reset")
+        self.config = self.config.replace(**{name: float(value)})
+        for run in self.runs.values():
+            opt = run.opt
+            if name == "lr":
+                opt.lr0 = self.config.lr
+            elif name in ("l2", "decay"):
+                setattr(opt, name, getattr(self.config, name))
+            elif name == "beta2":
+                opt.beta2 = self.config.beta2
+            elif name in ("beta1", "momentum"):
+                # Optimizer keeps momentum's β in beta1 (the course's β₁ of the gradients' EWMA)
+                if (name == "momentum") == (opt.name == "momentum"):
+                    opt.beta1 = getattr(self.config, name)
+            elif name == "bn_decay":
+                for hl in run.net.hidden:
+                    if hl.bn is not None:
+                        hl.bn.decay = self.config.bn_decay
+        self.changes.append((self.step_count, name, float(value)))
 
     def _probes(self, name: str, i: int) -> tuple:
         """(Z, Z̃, A) of hidden layer i on the last training batch; before the first step,
@@ -355,7 +389,8 @@ class TwinTrainer:
             runs[name] = RunSnapshot(name, run.net.clone(), run.train.view(), run.evals.view(),
                                      run.diverged_at, layers, run.last_loss,
                                      grad_norms=weight_grad_norms(run.net))
-        return Snapshot(self.step_count, self.config, runs, self.z_edges, self.out_edges)
+        return Snapshot(self.step_count, self.config, runs, self.z_edges, self.out_edges,
+                        changes=tuple(self.changes))
 
     def summary(self, seconds: float = 0.0) -> dict:
         """The CLI's per-run JSON: final train loss, val loss/accuracy, steps run, divergence."""
@@ -376,6 +411,36 @@ class TwinTrainer:
 def weight_grad_norms(net: MLP) -> np.ndarray:
     """Frobenius norm of dW per hidden layer from the net's last backward pass (0 before any)."""
     return np.array([float(np.linalg.norm(hl.dense.grads["W"])) for hl in net.hidden])
+
+
+def parse_change(text: str) -> tuple[int, str, float]:
+    """'STEP:NAME=VALUE' (e.g. '500:lr=5') → (500, 'lr', 5.0); ValueError with one line."""
+    try:
+        step, rest = text.split(":", 1)
+        name, value = rest.split("=", 1)
+        step_i, value_f = int(step), float(value)
+    except ValueError:
+        raise ValueError(f"a change looks like STEP:NAME=VALUE, e.g. 500:lr=5, not {text!r}") \
+            from None
+    name = name.strip().replace("-", "_")
+    if step_i < 0:
+        raise ValueError(f"the step of a change must be ≥ 0, not {step_i}")
+    if name not in LIVE_SETTINGS:
+        raise ValueError(f"{name} cannot change mid-run (only {', '.join(LIVE_SETTINGS)})")
+    return step_i, name, value_f
+
+
+def train_twins(trainer: TwinTrainer, steps: int, changes=()) -> None:
+    """Run ``steps`` steps; each (step, name, value) change is applied once the step counter
+    reaches its step. Stops early when both nets have diverged."""
+    pending = sorted(changes, key=lambda c: c[0])
+    while True:
+        while pending and pending[0][0] <= trainer.step_count:
+            _, name, value = pending.pop(0)
+            trainer.change(name, value)
+        if trainer.step_count >= steps or trainer.all_diverged:
+            return
+        trainer.step()
 
 
 def _num(x: float) -> float | None:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,  # noqa: F401 (re-export)
                                      split_and_standardize)
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
 
 from .worker import TrainingWorker
 
@@ -88,11 +88,30 @@ class StudioModel(QObject):
         return True
 
     # ---- config and transport -----------------------------------------------------------
-    def set_config(self, config: TrainConfig, reset: bool = True) -> None:
+    def set_config(self, config: TrainConfig, reset: bool = True, live: bool = False) -> None:
+        """New settings. ``live`` (the user's edits): if the twins have trained and only live
+        settings changed (α, β's, λ, decay, BN's β), they change mid-run, marked on the
+        curves; otherwise (a lesson, a workspace, a new network) a reset."""
+        live = self._live_changes(config) if live else []
         self.config = config
         self.configChanged.emit(config)
-        if reset:
+        if live:
+            for name, value in live:
+                self.worker.change(name, value)
+            self.message.emit("Changed " + ", ".join(f"{n} to {v:g}" for n, v in live)
+                              + " while training: marked on the curves (Reset starts over)")
+        elif reset:
             self.reset()
+
+    def _live_changes(self, config: TrainConfig) -> list[tuple[str, float]]:
+        """The (name, value) pairs to change mid-run, or [] if a reset is needed."""
+        if self.snapshot is None or self.snapshot.step == 0 or config == self.config:
+            return []
+        old, new = self.config.to_dict(), config.to_dict()
+        differ = [k for k in new if new[k] != old[k]]
+        if not all(k in LIVE_SETTINGS for k in differ):
+            return []
+        return [(k, float(new[k])) for k in differ]
 
     def reset(self) -> None:
         was_playing = self.worker.playing

@@ -102,6 +102,10 @@ class TrainingWorker:
         """Covariate shift: every input moves by ``offset`` from now on (no reset)."""
         self._send("shift", tuple(float(v) for v in offset))
 
+    def change(self, name: str, value: float) -> None:
+        """Change one live setting (TwinTrainer.change) of the running twins, no reset."""
+        self._send("change", (name, float(value)))
+
     def set_max_steps(self, max_steps: int | None) -> None:
         """Pause by itself once the step counter reaches ``max_steps`` (None: never)."""
         self._send("max_steps", max_steps)
@@ -269,6 +273,10 @@ class _Child:
                 x0, x1, y0, y1 = self.extent
                 self.extent = (x0 + arg[0], x1 + arg[0], y0 + arg[1], y1 + arg[1])
                 self.grid_dirty = True
+                self.publish(force=True)
+        elif cmd == "change":
+            if self.trainer is not None:
+                self.trainer.change(*arg)           # a bad value: fail() reports it
                 self.publish(force=True)
         elif cmd == "speed":
             self.speed = arg

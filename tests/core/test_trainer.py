@@ -222,3 +222,49 @@ def test_snapshot_grad_norms_are_the_first_batch_weight_gradients(split):
 def test_grad_norms_are_zero_before_any_step(split):
     snap = TwinTrainer(TrainConfig(hidden=(8,)), split).snapshot()
     assert np.all(snap.runs["no_bn"].grad_norms == 0)
+
+
+def test_a_mid_run_change_equals_a_fresh_optimizer_with_the_new_value_on_the_same_state(split):
+    import copy
+    cfg = TrainConfig(hidden=(8, 6), optimizer="momentum", lr=0.05, momentum=0.9,
+                      dtype="float64", batch=16)
+    live = TwinTrainer(cfg, split)
+    for _ in range(25):
+        live.step()
+    fresh = copy.deepcopy(live)              # the same state, continued by hand
+    live.change("lr", 0.4)
+    live.change("momentum", 0.7)
+    live.change("bn_decay", 0.5)
+    new = cfg.replace(lr=0.4, momentum=0.7, bn_decay=0.5)
+    for run in fresh.runs.values():
+        opt = new.make_optimizer()
+        opt.v, opt.s, opt.t, opt.epoch = run.opt.v, run.opt.s, run.opt.t, run.opt.epoch
+        run.opt = opt
+        for hl in run.net.hidden:
+            if hl.bn is not None:
+                hl.bn.decay = 0.5
+    for _ in range(25):
+        live.step()
+        fresh.step()
+    for name in live.runs:
+        np.testing.assert_array_equal(live.runs[name].net.flat_params,
+                                      fresh.runs[name].net.flat_params)
+    assert live.config == new
+    assert live.snapshot().changes == ((25, "lr", 0.4), (25, "momentum", 0.7),
+                                       (25, "bn_decay", 0.5))
+
+
+def test_changes_apply_at_their_step_and_bad_ones_are_refused(split):
+    from bn_studio.core.trainer import parse_change, train_twins
+    assert parse_change("500:lr=5") == (500, "lr", 5.0)
+    for bad, words in (("500:hidden=4", "cannot change mid-run"), ("lr=5", "STEP:NAME=VALUE"),
+                       ("-1:lr=5", "≥ 0")):
+        with pytest.raises(ValueError, match=words):
+            parse_change(bad)
+    t = TwinTrainer(TrainConfig(hidden=(8,), batch=16), split)
+    train_twins(t, 30, [(20, "lr", 0.5), (10, "l2", 0.01)])
+    assert t.step_count == 30 and t.changes == [(10, "l2", 0.01), (20, "lr", 0.5)]
+    assert all(r.opt.lr0 == 0.5 and r.opt.l2 == 0.01 for r in t.runs.values())
+    with pytest.raises(ValueError, match="learning rate"):
+        t.change("lr", -1.0)
+    assert t.config.lr == 0.5                # a refused change leaves the run as it was

@@ -97,3 +97,26 @@ def test_screenshot_play_goes_through_the_live_path(tmp_path, qapp):
     live = _shot(tmp_path, "live.png", "--play", "1.5")
     assert not still.isNull() and still.size() == live.size()
     assert still != live            # curves drawn after real steps, not the step-0 picture
+
+
+def test_a_learning_rate_edit_mid_run_changes_the_twins_without_a_reset(make_window, qtbot):
+    win = make_window()
+    model = win.model
+    model.set_config(DEFAULT_CONFIG.replace(hidden=(8, 8)))
+    model.step(30)
+    model.flush()
+    model.set_config(model.config.replace(lr=2.0, momentum=0.8), live=True)
+    model.step(10)
+    model.flush()
+    qtbot.wait(50)
+    snap = model.snapshot
+    assert snap.step == 40                                     # not a reset
+    assert snap.changes == ((30, "lr", 2.0), (30, "momentum", 0.8))
+    curves = win.panels["curves"]
+    labels = [line.label.toPlainText() for _, line in curves._change_lines
+              if getattr(line, "label", None) is not None]
+    assert [line.value() for _, line in curves._change_lines] == [30, 30]
+    assert labels == ["α=2, β=0.8"]
+    model.set_config(model.config.replace(hidden=(4,)), live=True)   # a new shape: reset
+    model.flush()
+    assert model.snapshot.step == 0 and model.snapshot.changes == ()

@@ -13,6 +13,10 @@ from .base import Panel
 
 
 
+CHANGE_COLOR = "#8c6d00"        # mid-run changes: a dark gold, apart from both twins' colours
+CHANGE_LABELS = {"lr": "α", "momentum": "β", "beta1": "β₁", "beta2": "β₂", "l2": "λ",
+                 "decay": "decay", "bn_decay": "BN β"}
+
 class CurvesPanel(Panel):
     title = "Loss and accuracy"
     name = "curves"
@@ -53,6 +57,8 @@ class CurvesPanel(Panel):
         for line in self.diverged_lines.values():
             line.setVisible(False)
             self.loss_plot.addItem(line, ignoreBounds=True)
+        self._change_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
+        self._changes_shown: tuple = ()
         self.log_y = QCheckBox("log loss axis")
         self.log_y.setToolTip("Show the loss on a logarithmic axis: late, small improvements "
                               "become visible")
@@ -105,6 +111,7 @@ class CurvesPanel(Panel):
             line.setVisible(run.diverged_at is not None)
             if run.diverged_at is not None:
                 line.setValue(run.diverged_at)
+        self._mark_changes(getattr(snap, "changes", ()))
         values = np.concatenate(losses) if losses else np.empty(0)
         values = values[np.isfinite(values) & (values > 0)]
         if self.log_y.isChecked():
@@ -112,6 +119,28 @@ class CurvesPanel(Panel):
         steps = np.array([snap.step], dtype=np.float64)
         self.loss_range.update(steps, values)
         self.acc_range.update(steps, None)
+
+    def _mark_changes(self, changes: tuple) -> None:
+        """A labelled vertical line on both plots at every mid-run change (one per step)."""
+        if changes == self._changes_shown:
+            return
+        self._changes_shown = changes
+        for plot, line in self._change_lines:
+            plot.removeItem(line)
+        self._change_lines = []
+        by_step: dict[int, list[str]] = {}
+        for step, name, value in changes:
+            by_step.setdefault(int(step), []).append(f"{CHANGE_LABELS.get(name, name)}={value:g}")
+        for step, parts in by_step.items():
+            for plot, labelled in ((self.loss_plot, True), (self.acc_plot, False)):
+                line = pg.InfiniteLine(
+                    pos=step, angle=90, movable=False,
+                    pen=pg.mkPen(CHANGE_COLOR, width=1.5, style=Qt.DotLine),
+                    label=", ".join(parts) if labelled else None,
+                    labelOpts={"position": 0.92, "color": CHANGE_COLOR,
+                               "anchors": [(0, 0), (0, 0)]})
+                plot.addItem(line, ignoreBounds=True)
+                self._change_lines.append((plot, line))
 
     def plots(self) -> dict:
         return {"loss": self.loss_plot, "accuracy": self.acc_plot}

@@ -301,7 +301,7 @@ class NetworkPanel(Panel):
             return False
         self._show_error("")
         if config != self.model.config:
-            self.model.set_config(config)
+            self.model.set_config(config, live=True)
         return True
 
     def set_controls(self, config) -> None:

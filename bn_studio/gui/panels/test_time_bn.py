@@ -243,7 +243,7 @@ class TestTimeBNPanel(Panel):
     def _on_decay(self, index: int) -> None:
         d = float(self.decay_box.itemData(index))
         if d != self.model.config.bn_decay:
-            self.model.set_config(self.model.config.replace(bn_decay=d))
+            self.model.set_config(self.model.config.replace(bn_decay=d), live=True)
 
     def set_decay(self, d: float) -> None:
         """Choose β for the running averages as the combo box does (resets training)."""
