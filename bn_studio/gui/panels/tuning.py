@@ -506,7 +506,8 @@ class TuningPanel(Panel):
             self.update_scatter()
             self._show_best()
         pr = self.search.progress()
-        self.progress.setValue(pr.done)
+        c = pr.counts                     # the bar, like the text, counts trials that ran
+        self.progress.setValue(c["ok"] + c["diverged"] + c["failed"])
         self.progress_label.setText(self.status_text(pr, finished))
         if finished:
             self.timer.stop()
