@@ -680,6 +680,13 @@ class TuningPanel(Panel):
         best = best_result(self.results)
         if best is None:
             return False
+        optimizer = self.model.config.optimizer       # it may have changed since the search
+        ignored = ignored_params(optimizer, best["params"])
+        if ignored:
+            self.error.setText(f"Not applied: {ignored_message(optimizer, ignored[0])}; choose "
+                               "the optimizer this search tuned first.")
+            return False
+        self.error.setText("")
         config, _bn = apply_params(self.model.config, best["params"])
         self.model.set_config(config.replace(seed=self.model.config.seed))
         self.model.message.emit(f"Applied trial {best['trial']}'s settings to the training view")
