@@ -332,9 +332,15 @@ class MainWindow(QMainWindow):
             a.setChecked(a.text().lower().startswith(self.theme))
 
     def reset_layout(self) -> None:
+        from PySide6.QtWidgets import QTabBar
         for dock in self.docks.values():
             dock.setFloating(False)
             dock.show()
+        # restoreState leaves the tab bars it replaces visible where they were (an old
+        # Dataset/Lessons bar then covers the network panel's title): hide them first; the
+        # restored layout shows the bars it uses.
+        for bar in self.findChildren(QTabBar, options=Qt.FindDirectChildrenOnly):
+            bar.hide()
         self.restoreState(self._default_state)
         self.size_docks(self.width(), self.height())
         # The saved state's heights give way to size hints: with the drawing canvas open the

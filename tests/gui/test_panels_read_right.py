@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSpinBox, QTabBar, QWidget
 
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.model import FIRST_RUN_CONFIG
@@ -131,6 +131,9 @@ def test_reset_layout_with_drawing_on_keeps_the_network_panel_usable(make_window
     qtbot.wait(50)
     ds, net = win.docks["datasets"].height(), win.docks["network"].height()
     assert net >= 0.4 * (ds + net), (ds, net)
+    bars = [b for b in win.findChildren(QTabBar) if b.isVisible()]
+    assert bars and not any(b.geometry().intersects(win.docks["network"].geometry())
+                            for b in bars)                  # no old tab bar over its title
 
 
 def test_the_worked_example_shows_the_unshifted_exponentials(model, make_panel):

@@ -190,3 +190,20 @@ def test_status_after_cancel_and_after_finish_has_no_time_left(win):
     assert text.startswith("Finished: 12 of 12 done") and "left" not in text
     running = t.status_text(Progress(3, 2, 7, 12, 40.0, done), finished=False)
     assert "about 40 s left" in running
+
+
+def test_apply_best_refuses_a_beta_the_current_optimizer_ignores(win):
+    t = win.panels["tuning"]
+    win.model.set_config(win.model.config.replace(optimizer="adam"))
+    space = SearchSpace([Param("lr", "log", 1e-3, 1.0),
+                         Param("beta1", "one_minus_log", 0.8, 0.99)])
+    best = fake_result(0, 0.3, 0.05)
+    best["params"] = {"lr": 0.05, "beta1": 0.95}
+    t.apply_workspace({"space": space.to_list(), "searched_space": space.to_list(),
+                       "results": [best]})
+    win.model.set_config(win.model.config.replace(optimizer="momentum"))
+    assert not t.apply_best()
+    assert "beta1" in t.error.text() and "\n" not in t.error.text()
+    assert win.model.config.beta1 != 0.95
+    win.model.set_config(win.model.config.replace(optimizer="adam"))
+    assert t.apply_best() and win.model.config.beta1 == 0.95 and not t.error.text()

@@ -131,7 +131,7 @@ class DatasetsPanel(Panel):
                                  "do not apply to imported or drawn points. Pick a dataset "
                                  "above to use them.")
         self.knobs_note.setWordWrap(True)
-        self.knobs_note.setEnabled(False)          # drawn in the dimmed text colour
+        self.knobs_note.setStyleSheet("font-style: italic")
         self.knobs_note.hide()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)

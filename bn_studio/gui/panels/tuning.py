@@ -187,6 +187,9 @@ class TuningPanel(Panel):
         for w in (self.preview, self.scatter_plot, self.curve_plot):   # 0.7, not 700 (x0.001)
             for axis in ("left", "bottom"):
                 w.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
+        self._set_step_axis()
+        # Padded, so the top tick label is not cut in half before the first trial.
+        self.scatter_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.05)
         self.best_label = QLabel()
         self.best_label.setWordWrap(True)          # the best trial's settings, never clipped
         self.best_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -506,7 +509,8 @@ class TuningPanel(Panel):
             self.update_scatter()
             self._show_best()
         pr = self.search.progress()
-        self.progress.setValue(pr.done)
+        c = pr.counts                     # the bar, like the text, counts trials that ran
+        self.progress.setValue(c["ok"] + c["diverged"] + c["failed"])
         self.progress_label.setText(self.status_text(pr, finished))
         if finished:
             self.timer.stop()
@@ -518,6 +522,11 @@ class TuningPanel(Panel):
         self.apply_best_button.setEnabled(has_best)
         self.next_round.setEnabled(has_best)
         self.export_button.setEnabled(bool(self.results))
+
+    def _set_step_axis(self) -> None:
+        """The best trial's curve runs over 0 … steps: whole steps, even before any trial."""
+        self.curve_plot.enableAutoRange(x=False)
+        self.curve_plot.setXRange(0, self.steps.value(), padding=0.02)
 
     def status_text(self, pr, finished: bool) -> str:
         """One line: progress with a time estimate while running; at the end what came of it,
@@ -554,6 +563,8 @@ class TuningPanel(Panel):
         self.scatter.setData([], [])
         self.best_curve.setData([], [])
         self.best_label.setText("")
+        self._set_step_axis()
+        self.scatter_plot.enableAutoRange()
         grid = space.grid(self.trials.value())
         dv = distinct_values(space.sample(self.trials.value(), 0))
         dg = distinct_values(grid)
@@ -636,7 +647,10 @@ class TuningPanel(Panel):
             return
         c = best["curve"]
         y = np.array([np.nan if v is None else v for v in c["val_loss"]], dtype=np.float64)
-        self.best_curve.setData(np.asarray(c["step"], dtype=np.float64), y)
+        steps = np.asarray(c["step"], dtype=np.float64)
+        self.best_curve.setData(steps, y)
+        if steps.size:
+            self.curve_plot.setXRange(0, max(float(steps[-1]), 10.0), padding=0.02)
         params = ", ".join(f"{k} = {format_number(v)}" for k, v in best["params"].items())
         self.best_label.setText(f"<b>Best so far: trial {best['trial']}</b> — {params}; "
                                 f"validation loss {format_number(best['val_loss'])}, accuracy "
@@ -679,6 +693,13 @@ class TuningPanel(Panel):
         best = best_result(self.results)
         if best is None:
             return False
+        optimizer = self.model.config.optimizer       # it may have changed since the search
+        ignored = ignored_params(optimizer, best["params"])
+        if ignored:
+            self.error.setText(f"Not applied: {ignored_message(optimizer, ignored[0])}; choose "
+                               "the optimizer this search tuned first.")
+            return False
+        self.error.setText("")
         config, _bn = apply_params(self.model.config, best["params"])
         self.model.set_config(config.replace(seed=self.model.config.seed))
         self.model.message.emit(f"Applied trial {best['trial']}'s settings to the training view")
