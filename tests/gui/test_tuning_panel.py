@@ -37,13 +37,14 @@ def test_small_search_fills_the_table_and_apply_best(win, qtbot, tmp_path):
     t.export_csv(tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_text().count("\n") == 7
     ok_lr = np.log10([r["params"]["lr"] for r in t.results if r["status"] == "ok"])
-    assert t.x_param.currentText() == "lr" and t.region.isVisible()
-    t.region.setRegion((ok_lr.min() - 0.01, ok_lr.max() + 0.01))    # log10 on the x axis
+    assert t.x_param.currentText() == "lr" and not t.region.isVisible()   # no drag yet
+    t.select_x_range(ok_lr.min() - 0.01, ok_lr.max() + 0.01)        # log10 on the x axis
+    assert t.region.isVisible()
     assert t.next_round_from_selection() and t.error.text() == ""
     lr = t.space_from_table()["lr"]
     assert lr.scale == "log"
     assert 1e-3 <= lr.low <= 10 ** ok_lr.min() and 10 ** ok_lr.max() <= lr.high <= 1.0
-    t.region.setRegion((5.0, 6.0))                                  # no trial in it
+    t.select_x_range(5.0, 6.0)                                      # no trial in it
     assert not t.next_round_from_selection() and "nothing to narrow" in t.error.text()
     state = t.workspace_state()
     assert len(state["results"]) == 6
