@@ -182,6 +182,26 @@ def _(seed):
                                  "std_of_batch_mean_m128": round(sd[128], 4)}
 
 
+@claim("L3.regularises", "lesson 3 answer",
+       "A slight regularising effect: on 200 noisy moons (64 × 64 ReLU, Adam, 1000 steps) the "
+       "net with BN overfits less than its twin (smaller validation − training loss gap) at "
+       "batch 8 and at batch 128.")
+def _(seed):
+    split = cached("reg_split", lambda: split_and_standardize(
+        make_dataset("moons", n=200, noise=0.35, seed=0)))
+    gaps = {}
+    for batch in (8, 128):
+        tr = TwinTrainer(TrainConfig(hidden=(64, 64), batch=batch, seed=seed, eval_every=500),
+                         split)
+        for _ in range(1000):
+            tr.step()
+        for n, r in tr.runs.items():
+            gaps[f"{n}_gap_batch_{batch}"] = round(r.evaluate(tr.X_val, tr.y_val)[0]
+                                                   - r.evaluate(tr.X_train, tr.y_train)[0], 4)
+    ok = all(gaps[f"bn_gap_batch_{b}"] < gaps[f"no_bn_gap_batch_{b}"] for b in (8, 128))
+    return ok, gaps
+
+
 # ---- lesson 4 (and the histogram help) --------------------------------------------------
 WHY = L.lesson("why_bn")
 SHIFT_AT, SHIFT = 300, (1.5, 1.0)
