@@ -4,7 +4,7 @@ Prints ONE JSON object: per claim, where it is made, the sentence, in how many s
 (``share``) and the numbers measured. A claim holding in fewer than 8 of 10 seeds must be
 reworded or its experiment changed. The seed is the training seed (initial weights, batch
 order, search draws); the datasets are the lessons' own.
-Usage: python benchmarks/lesson_claims.py [--seeds 10] [--only why_bn]    (~2 min for 10 seeds)
+Usage: python benchmarks/lesson_claims.py [--seeds 10] [--only L4]   (~2.5 CPU-minutes for 10 seeds)
 """
 
 from __future__ import annotations
