@@ -75,8 +75,9 @@ LESSONS: tuple[Lesson, ...] = (
         "Because γ and β are learnable: with γ = √(σ² + ε) and β = μ, z̃ = z exactly, so BN "
         "takes nothing away from what a layer can represent. Training still differs from a "
         "plain layer: μ and σ² come from the mini-batch, so they add noise, more for small "
-        "batches (the course calls it a slight regularising effect, not a reason to use BN), "
-        "and the gradients flow through them.",
+        "batches, and the gradients flow through them. The noise regularises slightly (on "
+        "noisy data the net with BN overfits less than its twin), but that is not a reason "
+        "to use BN.",
         "bn_by_hand", "histograms", {"name": "moons", "n": 400, "noise": 0.2},
         {"hidden": (16, 16), "activation": "relu", "batch": 64}),
     Lesson(

@@ -14,6 +14,8 @@ def make_application(argv: list[str] | None = None):
     app.setOrganizationName("BN Studio")
     app.setOrganizationDomain("bn-studio.invalid")
     apply_pyqtgraph_theme("light")
+    from . import wheel_guard
+    wheel_guard.install(app)            # a wheel over an unfocused control changes nothing
     return app
 
 
