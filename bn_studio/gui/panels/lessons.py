@@ -200,8 +200,7 @@ class LessonsPanel(Panel):
         if hasattr(window, "raise_panel"):
             window.raise_panel(les.panel)
             window.raise_panel(self.name)
-        if les.speed is not None:           # a lesson that asks to watch steps sets the pace
-            self.model.set_speed(les.speed)
+        self.model.set_speed(les.speed)     # a lesson sets its pace (None: as fast as it goes)
         if les.experiment == "scales":
             self.update_scales()
         if les.experiment == "bn_by_hand":
