@@ -39,7 +39,7 @@ PANEL_CLASSES = [
 # regions keep a usable centre from 1366×768 up to a projector's 1920×1080.
 DOCK_WIDTH_LEFT = (0.22, 280, 330)
 DOCK_WIDTH_RIGHT = (0.36, 420, 640)
-DOCK_HEIGHT_BOTTOM = (0.28, 190, 300)
+DOCK_HEIGHT_BOTTOM = (0.3, 210, 300)
 SCREEN_SHARE = 0.9          # a first launch takes at most 90 % of the available screen
 DEFAULT_SIZE = (1600, 1000)
 HINT_MIN_WIDTH_PX = 320

@@ -64,15 +64,13 @@ class CurvesPanel(Panel):
                               "become visible")
         self.log_y.toggled.connect(self._set_log)
         # The key sits beside the check box: inside a narrow plot a legend hides curves or is
-        # cut off. In a narrow dock the key wraps between its parts instead of being clipped.
-        key = "&nbsp;&nbsp; ".join(
-            f"<b style='color:{RUN_COLORS[n]}'>━&nbsp;{RUN_LABELS[n].replace(' ', '&nbsp;')}</b>"
-            for n in RUN_COLORS)
-        self.key = QLabel(f"{key}&nbsp;&nbsp; thick:&nbsp;validation, "
-                          "thin:&nbsp;each&nbsp;mini-batch")
+        # cut off. Two fixed lines fit a 1366×768 dock (a word-wrapped label would ask the
+        # layout for its height at zero width and make the dock scroll).
+        key = "&nbsp;&nbsp;".join(f"<b style='color:{RUN_COLORS[n]}'>━ {RUN_LABELS[n]}</b>"
+                                  for n in RUN_COLORS)
+        self.key = QLabel(f"{key}<br>thick: validation, thin: each mini-batch")
         self.key.setToolTip("Thick lines: validation loss; thin lines: the loss on each "
                             "training mini-batch")
-        self.key.setWordWrap(True)
         self.key.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         controls = QHBoxLayout()
         controls.addWidget(self.log_y)
