@@ -27,7 +27,7 @@ def test_train_with_a_huge_learning_rate_reports_divergence_not_a_crash(capsys):
     for r in out.values():          # at lr 50 both twins blow up within a few steps
         assert r["diverged_at"] is not None and 1 < r["diverged_at"] < 50
         assert r["steps_run"] == r["diverged_at"] - 1
-        assert r["final_train_loss"] is None or r["final_train_loss"] > 1e5
+        assert r["final_train_loss"] > 1e5        # the loss that tripped the threshold
 
 
 @pytest.mark.parametrize("argv, words", [

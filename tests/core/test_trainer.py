@@ -59,13 +59,20 @@ def test_different_seed_gives_different_weights(split):
     assert not np.array_equal(a, b)
 
 
-def test_huge_learning_rate_is_reported_as_diverged(split):
-    t = TwinTrainer(TrainConfig(hidden=(16, 16), optimizer="sgd", lr=50.0), split)
-    for _ in range(200):
+def test_huge_learning_rate_diverges_stops_the_twin_and_counts_the_steps_before_it(split):
+    t = TwinTrainer(TrainConfig(hidden=(16, 16), optimizer="sgd", lr=50.0, eval_every=5), split)
+    for _ in range(60):
         t.step()
-    assert t.runs["no_bn"].diverged_at is not None
-    summary = t.summary()
-    assert summary["no_bn"]["diverged_at"] == t.runs["no_bn"].diverged_at
+    run = t.runs["no_bn"]
+    at = run.diverged_at
+    assert at is not None and 1 < at < 60
+    frozen = run.net.flat_params.copy()
+    t.step()
+    np.testing.assert_array_equal(run.net.flat_params, frozen)     # no update after it
+    assert run.train.view()[-1, 0] == at - 1
+    summary = t.summary()["no_bn"]
+    assert summary["diverged_at"] == at
+    assert summary["steps_run"] == len(run.train) == at - 1
 
 
 def test_train_single_returns_json_ready_result(split):

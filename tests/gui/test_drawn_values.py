@@ -5,6 +5,7 @@ frame late fails) and the BN and no-BN values differ (a panel that swaps the twi
 import numpy as np
 
 from bn_studio.core.losses import softmax
+from bn_studio.core.stats import BAND_PERCENTILES
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.panels.curves import CurvesPanel
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel, region_image
@@ -107,3 +108,9 @@ def test_softmax_inspector_shows_the_newest_nets(make_panel, model, qtbot):
         heights = panel.bars[(name, "a")].opts["height"]
         np.testing.assert_allclose(heights, core(name), rtol=1e-6)
     assert not np.allclose(core("bn"), core("no_bn"), rtol=1e-3)
+
+
+def test_histogram_panel_names_the_percentiles_the_core_draws():
+    assert BAND_PERCENTILES == (15.0, 50.0, 85.0)
+    for q in BAND_PERCENTILES:
+        assert f"{q:g}th" in HistogramsPanel.help_text
