@@ -71,7 +71,7 @@ def test_a_selected_point_is_predicted_and_drawn_as_bars(model, panel, qtbot):
     assert any(np.array_equal(model.selected_point, row) for row in model.split.X_val)
 
 
-def test_the_beta_control_changes_the_config_and_resets(model, panel, qtbot):
+def test_the_beta_control_changes_the_running_twins_without_a_reset(model, panel, qtbot):
     advance(model, 10, qtbot)
     i = panel.decay_box.findData(0.5)
     panel.decay_box.setCurrentIndex(i)
@@ -79,7 +79,8 @@ def test_the_beta_control_changes_the_config_and_resets(model, panel, qtbot):
     assert model.config.bn_decay == 0.5
     assert "last <b>2</b> mini-batches" in panel.explain.text()
     snap = advance(model, 5, qtbot)
-    assert snap.step == 5 and snap.config.bn_decay == 0.5
+    assert snap.step == 15 and snap.config.bn_decay == 0.5
+    assert snap.changes == ((10, "bn_decay", 0.5),)           # marked on the curves
     panel.set_decay(0.99)
     assert model.config.bn_decay == 0.99
     assert panel.decay_box.currentData() == 0.99
