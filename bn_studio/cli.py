@@ -18,6 +18,24 @@ class CliError(Exception):
     """A problem with the user's input: printed as one line, exit status 2."""
 
 
+class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows each option's default, unless it has none or the help already says."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default is None or "default" in text or action.default is False:
+            return text
+        return super()._get_help_string(action)
+
+
+# The panels ``screenshot --panel`` knows (their names in bn_studio.gui.main_window); kept
+# here so that --help does not have to import Qt. A test checks the two lists agree.
+PANEL_NAMES = ("decision_regions", "datasets", "network", "curves", "histograms",
+               "test_time_bn", "softmax_inspector", "tuning", "lessons")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+PLAIN_DIGITS = 4            # significant digits of numbers in plain-text output
+
+
 def add_data_options(p: argparse.ArgumentParser) -> None:
     from bn_studio.core.datasets import DATASETS
     src = p.add_argument_group("data")
@@ -82,12 +100,28 @@ def dataset_from_args(args):
     from bn_studio.core.datasets import load_csv, make_dataset
     if args.data and args.dataset:
         raise CliError("give either --dataset or --data, not both")
+    check_data_args(args)
     if args.data:
+        if args.classes is not None:
+            raise CliError("--classes applies to generated data only; a CSV file's labels "
+                           "give its classes (drop --classes or --data)")
         return load_csv(args.data, columns=args.columns)
     kwargs = {"n": args.n, "classes": args.classes, "seed": args.data_seed}
     if args.noise is not None:
         kwargs["noise"] = args.noise
     return make_dataset(args.dataset or "moons", **kwargs)
+
+
+def check_data_args(args) -> None:
+    """Seeds and sizes within the limits (core/limits.py), before anything is generated."""
+    from bn_studio.core import limits
+    try:
+        limits.check_seed(args.data_seed, "--data-seed")
+        limits.check_seed(args.seed, "--seed")
+        if not args.data:
+            limits.check_points(args.n, "--n")
+    except ValueError as e:
+        raise CliError(str(e)) from None
 
 
 def split_from_args(args):
@@ -97,39 +131,66 @@ def split_from_args(args):
 
 def run_train(args) -> int:
     from bn_studio.core.trainer import TwinTrainer
+    config = config_from_args(args)
     ds = dataset_from_args(args)
     from bn_studio.core.datasets import split_and_standardize
     split = split_and_standardize(ds, seed=args.data_seed)
-    config = config_from_args(args)
+    try:
+        trainer = TwinTrainer(config, split)
+    except ValueError as e:
+        raise CliError(str(e)) from None
     t0 = time.perf_counter()
-    trainer = TwinTrainer(config, split)
     for _ in range(config.steps):
         trainer.step()
         if trainer.all_diverged:
             break
     out = trainer.summary(time.perf_counter() - t0)
+    for name, run in trainer.runs.items():      # each twin's own training time, not the total
+        out[name]["seconds"] = round(run.seconds, 4)
+    out["config"] = {**config.to_dict(), "dataset": ds.name, "n": int(ds.X.shape[0]),
+                     "classes": int(ds.classes), "data_seed": args.data_seed}
     if ds.skipped_rows:
         out["skipped_rows"] = ds.skipped_rows
     if args.json:
         print(json.dumps(out))
     else:
         for name, r in out.items():
-            if not isinstance(r, dict):
+            if name == "config":
+                print("config: " + " ".join(f"{k}={_plain(v)}" for k, v in r.items()))
+            elif not isinstance(r, dict):
                 print(f"{name}: {r}")
-                continue
-            state = f"diverged at step {r['diverged_at']}" if r["diverged_at"] else "ok"
-            print(f"{name:6s} val_accuracy={r['val_accuracy']} val_loss={r['val_loss']} "
-                  f"steps={r['steps_run']} ({state})")
+            else:
+                state = f"diverged at step {r['diverged_at']}" if r["diverged_at"] else "ok"
+                print(f"{name:6s} val_accuracy={_plain(r['val_accuracy'])} "
+                      f"val_loss={_plain(r['val_loss'])} steps={r['steps_run']} ({state}) "
+                      f"seconds={_plain(r['seconds'])}")
     return 0
 
 
+def _plain(v) -> str:
+    """A number for people: 4 significant digits, not 19."""
+    if isinstance(v, float):
+        return f"{v:.{PLAIN_DIGITS}g}"
+    if isinstance(v, (list, tuple)):
+        return ",".join(_plain(x) for x in v) or "none"
+    return str(v)
+
+
 def add_screenshot_parser(sub) -> None:
-    p = sub.add_parser("screenshot", help="render the main window offscreen to a PNG")
-    p.add_argument("out", metavar="OUT.png")
-    p.add_argument("--dataset", default=None)
-    p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--panel", default=None, help="render only this panel")
-    p.add_argument("--size", default="1600x1000", help="window size WIDTHxHEIGHT")
+    from bn_studio.core.datasets import DATASETS
+    p = sub.add_parser("screenshot", help="render the main window offscreen to a PNG",
+                       formatter_class=DefaultsFormatter,
+                       description="Render the main window (or one panel) offscreen after "
+                                   "some training steps and write a PNG or JPEG. Panels: "
+                                   f"{', '.join(PANEL_NAMES)}. Datasets: {', '.join(DATASETS)}.")
+    p.add_argument("out", metavar="OUT.png", help="image file to write (.png or .jpg)")
+    p.add_argument("--dataset", default=None, metavar="NAME",
+                   help=f"one of {', '.join(DATASETS)}")
+    p.add_argument("--steps", type=int, default=300, help="training steps before the picture")
+    p.add_argument("--panel", default=None, metavar="NAME",
+                   help=f"render only this panel: {', '.join(PANEL_NAMES)}")
+    p.add_argument("--size", default="1600x1000",
+                   help="window size WIDTHxHEIGHT, each side 200 … 4096")
     p.add_argument("--theme", choices=("light", "dark"), default="light")
 
 
@@ -139,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="See batch norm, softmax regression and hyperparameter search while a "
                     "network trains. With no subcommand, opens the app.")
     sub = parser.add_subparsers(dest="command")
-    train = sub.add_parser("train", help="train the BN and no-BN twins headless")
+    train = sub.add_parser("train", help="train the BN and no-BN twins headless",
+                           formatter_class=DefaultsFormatter)
     add_train_options(train)
     try:
         from bn_studio.cli_search import add_search_parser

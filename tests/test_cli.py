@@ -13,8 +13,9 @@ def test_train_json_reports_both_twins(capsys):
     assert main(["train", "--dataset", "moons", "--steps", "300", "--hidden", "16,16",
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"bn", "no_bn"}
-    for r in out.values():
+    assert set(out) == {"bn", "no_bn", "config"}
+    assert out["config"]["hidden"] == [16, 16] and out["config"]["steps"] == 300
+    for r in (out["bn"], out["no_bn"]):
         assert r["steps_run"] == 300 and r["diverged_at"] is None
         assert r["val_accuracy"] > 0.8          # moons is easy: a sanity check, not a race
 

@@ -60,7 +60,45 @@ def parse_size(text: str) -> tuple[int, int]:
         raise ValueError(f"--size must look like 1600x1000, not {text!r}") from None
     if w < 200 or h < 200:
         raise ValueError("--size must be at least 200x200")
+    from bn_studio.core.limits import MAX_SCREENSHOT_PX as most
+    if w > most or h > most:
+        raise ValueError(f"--size must be at most {most}x{most} (the limit on screenshot size)")
     return w, h
+
+
+def check_screenshot_args(args) -> None:
+    """Refuse what would fail only after the window was built and trained (one line each)."""
+    from pathlib import Path
+
+    from bn_studio.cli import IMAGE_SUFFIXES, CliError
+    from bn_studio.core import limits
+    try:
+        limits.check_steps(args.steps, "--steps")
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    out = Path(args.out)
+    if out.suffix.lower() not in IMAGE_SUFFIXES:
+        raise CliError(f"cannot write {out.name}: the file name must end in "
+                       f"{' or '.join(IMAGE_SUFFIXES)} (it picks the image format)")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise CliError(f"cannot write {out}: no folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise CliError(f"cannot write {out}: the folder {folder} is not writable")
+
+
+def quiet_qt_messages() -> None:
+    """Offscreen Qt prints 'This plugin does not support propagateSizeHints()' for every
+    window; drop that noise and pass every other message on to stderr."""
+    import sys
+
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(mode, context, message) -> None:
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
 
 
 def run_screenshot(args) -> int:
@@ -71,6 +109,8 @@ def run_screenshot(args) -> int:
         width, height = parse_size(args.size)
     except ValueError as e:
         raise CliError(str(e)) from None
+    check_screenshot_args(args)
+    quiet_qt_messages()
     app = make_application()
     theme = getattr(args, "theme", "light")
     style_application(app, theme)
@@ -108,7 +148,7 @@ def run_screenshot(args) -> int:
         app.processEvents()
         ok = target.grab().save(args.out)
         if not ok:
-            raise CliError(f"could not write {args.out}")
+            raise CliError(f"could not write {args.out} (Qt could not save the image there)")
         print(args.out)
         return 0
     finally:

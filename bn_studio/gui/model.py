@@ -7,15 +7,19 @@ owns the training worker and a ~30 fps display timer that emits only the newest 
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from bn_studio.core import limits
 from bn_studio.core.datasets import (Dataset, DatasetError, make_dataset,
                                      split_and_standardize)
 from bn_studio.core.trainer import TrainConfig
 
 from .worker import TrainingWorker
+
+log = logging.getLogger(__name__)
 
 REDRAW_INTERVAL_MS = 25       # asks for 40 frames a second so that ≥ 30 arrive under load
 
@@ -93,6 +97,11 @@ class StudioModel(QObject):
         except DatasetError as e:
             self.errorOccurred.emit(str(e))
             return False
+        try:
+            limits.check_size(dataset.X.shape[0], self.config.hidden)
+        except ValueError as e:
+            self.errorOccurred.emit(f"{dataset.name}: {e}")
+            return False
         if not keep_spec:
             self.spec = None
         self.dataset, self.split = dataset, split
@@ -105,6 +114,12 @@ class StudioModel(QObject):
 
     # ---- config and transport -----------------------------------------------------------
     def set_config(self, config: TrainConfig, reset: bool = True) -> None:
+        try:
+            limits.check_size(self.dataset.X.shape[0], config.hidden)
+        except ValueError as e:                 # keep the config that works; panels show it
+            self._report(str(e))
+            self.configChanged.emit(self.config)
+            return
         self.config = config
         self.configChanged.emit(config)
         if reset:
@@ -164,7 +179,29 @@ class StudioModel(QObject):
         self.worker.stop()
 
     # ---- display timer ----------------------------------------------------------------
+    def _report(self, text: str) -> None:
+        log.error("%s", text)
+        self.errorOccurred.emit(text)
+
+    def _recover(self, failures: list[str]) -> None:
+        """The training process could not build a trainer: say why (window and log), then
+        start afresh from the first-run dataset and network, unless those were what failed."""
+        for text in failures:
+            self._report(text)
+        if self.config == FIRST_RUN_CONFIG and self.spec == FIRST_RUN_SPEC:
+            return
+        self.spec, self.dataset = FIRST_RUN_SPEC, FIRST_RUN_SPEC.make()
+        self.split = split_and_standardize(self.dataset, seed=0)
+        self.config = FIRST_RUN_CONFIG
+        self.datasetChanged.emit(self.split)
+        self.configChanged.emit(self.config)
+        self.message.emit("Training restarted with the first-run dataset and network.")
+        self.reset()
+
     def _poll(self) -> None:
+        failures = self.worker.failures()
+        if failures:
+            self._recover(failures)
         snap = self.worker.latest()
         if snap is None:
             return
