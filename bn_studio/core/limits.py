@@ -64,7 +64,7 @@ def check_int(value, name: str, low: int | None = None, high: int | None = None,
             v = int(f)
     why = f" ({limit})" if limit else ""
     if low is not None and v < low:
-        raise exc(f"{name} must be at least {low:,}{why}; got {shown(value)}")
+        raise exc(f"{name} must be at least {low:,}; got {shown(value)}")
     if high is not None and v > high:
         raise exc(f"{name} must be at most {high:,}{why}; got {shown(value)}")
     return v
@@ -125,7 +125,10 @@ def check_seed(seed, name: str = "seed", exc: type[Exception] = ValueError) -> i
 
 
 def check_trials(trials, exc: type[Exception] = ValueError) -> int:
-    return check_int(trials, "trials", 1, MAX_TRIALS, exc, "the limit on trials")
+    n = check_int(trials, "trials", None, MAX_TRIALS, exc, "the limit on trials")
+    if n < 1:
+        raise exc("a search needs at least 1 trial")
+    return n
 
 
 def check_columns(width: int, name: str, exc: type[Exception] = ValueError) -> int:

@@ -34,6 +34,7 @@ def run_app(argv: list[str] | None = None) -> int:
     from .logs import install_excepthook, setup_logging
     from .main_window import MainWindow
     setup_logging()
+    quit_on_signals(app)
     style_application(app)
     win = MainWindow(restore=True)
 
@@ -51,6 +52,34 @@ def run_app(argv: list[str] | None = None) -> int:
     logging.getLogger().addHandler(bridge)
     win.show()
     return app.exec()
+
+
+SIGNAL_POLL_MS = 200        # how often Python gets a turn to run a signal handler
+
+
+def quit_on_signals(app) -> None:
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP close the windows as File → Quit does (settings
+    saved, training process stopped), then quit. Python runs signal handlers only between
+    bytecodes, and Qt's event loop is C++, so a timer hands control to Python a few times a
+    second. Installed before the window is built: a signal during start-up counts too."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def close_all() -> None:
+        app.closeAllWindows()
+        app.quit()
+
+    def close(*_) -> None:
+        QTimer.singleShot(0, close_all)
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, close)
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(SIGNAL_POLL_MS)
 
 
 def parse_size(text: str) -> tuple[int, int]:
