@@ -23,9 +23,9 @@ class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if action.default is None or "default" in text or action.default is False:
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
             return text
-        return super()._get_help_string(action)
+        return (text + " (default: %(default)s)").strip()
 
 
 # The panels ``screenshot --panel`` knows (their names in bn_studio.gui.main_window); kept
@@ -54,8 +54,10 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
     add_data_options(p)
     net = p.add_argument_group("network and optimizer")
     net.add_argument("--hidden", default="64,64", help="hidden layer widths, e.g. 64,64")
-    net.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu")
-    net.add_argument("--optimizer", choices=("sgd", "momentum", "rmsprop", "adam"), default="adam")
+    net.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu",
+                     help="g(z) of the hidden layers")
+    net.add_argument("--optimizer", choices=("sgd", "momentum", "rmsprop", "adam"), default="adam",
+                     help="update rule")
     net.add_argument("--lr", type=float, default=0.01, help="learning rate α")
     net.add_argument("--beta1", type=float, default=0.9, help="Adam β₁")
     net.add_argument("--beta2", type=float, default=0.999, help="Adam/RMSprop β₂")
@@ -67,7 +69,8 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
     net.add_argument("--batch", type=int, default=64, help="mini-batch size")
     net.add_argument("--steps", type=int, default=1000, help="training steps")
     net.add_argument("--seed", type=int, default=0, help="seed of weights and batch order")
-    net.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    net.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                     help="floating-point precision")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -191,7 +194,7 @@ def add_screenshot_parser(sub) -> None:
                    help=f"render only this panel: {', '.join(PANEL_NAMES)}")
     p.add_argument("--size", default="1600x1000",
                    help="window size WIDTHxHEIGHT, each side 200 … 4096")
-    p.add_argument("--theme", choices=("light", "dark"), default="light")
+    p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,7 +31,8 @@ def add_search_parser(sub, add_train_options) -> None:
     s = p.add_argument_group("search")
     s.add_argument("--trials", type=int, default=20, help="number of trials")
     s.add_argument("--workers", type=int, default=None, help="worker processes (default: CPUs)")
-    s.add_argument("--strategy", choices=("random", "grid"), default="random")
+    s.add_argument("--strategy", choices=("random", "grid"), default="random",
+                   help="random search, or a grid for comparison")
     s.add_argument("--param", action="append", default=[], metavar="NAME=SCALE:LOW:HIGH",
                    help="a parameter to search (repeat for several)")
     s.add_argument("--search-seed", type=int, default=None,
