@@ -258,9 +258,9 @@ def _read_rows(f: io.TextIOWrapper, name: str):
     except UnicodeDecodeError:
         raise DatasetError(f"{name}: not UTF-8 text (is it a binary file?)") from None
     except csv.Error as e:
-        why = (f"a field is larger than {limits.MAX_FIELD_BYTES // 1024} KiB (the limit on "
+        why = (f"a field is larger than {limits.MAX_FIELD_BYTES / 2**20:g} MiB (the limit on "
                "field size)" if "field limit" in str(e) else str(e))
-        raise DatasetError(f"{name}: line {reader.line_num + 1}: {why}") from None
+        raise DatasetError(f"{name}: line {max(1, reader.line_num)}: {why}") from None
     except OSError as e:
         raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
 
