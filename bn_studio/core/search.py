@@ -828,6 +828,8 @@ def single_blas_thread():
                     os.environ[k] = v
 
 
+STOP_SIGNALS = tuple(int(getattr(signal, n)) for n in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, n))
 TERMINAL_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGHUP") if hasattr(signal, n))
 
 
@@ -913,7 +915,10 @@ class _Pool:
         code = w.proc.exitcode
         why = (f"killed by signal {-code}" if code is not None and code < 0
                else f"exit code {code}")
-        result = _blank_result(*w.task, status="failed",
+        # SIGTERM to the whole process group (a service stopping, `kill -- -PGID`) reaches the
+        # workers before the parent's own handler cancels: that trial was stopped, not broken.
+        stopped = code is not None and -code in STOP_SIGNALS
+        result = _blank_result(*w.task, status="cancelled" if stopped else "failed",
                                error=f"{WORKER_DIED} ({why})")
         w.task = None
         w.conn.close()
