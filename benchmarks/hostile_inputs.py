@@ -190,7 +190,7 @@ def fuzz_settings(n, rng):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp()
     from PySide6.QtWidgets import QApplication
-    app = QApplication.instance() or QApplication([])  # noqa: F841
+    _app = QApplication.instance() or QApplication([])  # settings need a Qt application
     from bn_studio.gui import settings
     from bn_studio.gui.model import FIRST_RUN_CONFIG, FIRST_RUN_SPEC
 

@@ -212,7 +212,8 @@ def _check_result(r, space, statuses) -> None:
         raise WorkspaceError("workspace's search results must be objects with params")
     limits.check_int(r.get("trial"), "a search result's trial", 0, exc=WorkspaceError)
     if r.get("status") not in statuses:
-        raise WorkspaceError(f"a search result has an unknown status {limits.shown(r.get('status'))}")
+        raise WorkspaceError("a search result has an unknown status "
+                             f"{limits.shown(r.get('status'))}")
     for p in space:
         v = r["params"].get(p.name)
         ok = v in p.low if p.scale == "choice" else \

@@ -40,7 +40,8 @@ def shown(value) -> str:
         text = repr(value)
         return text if len(text) <= 40 else text[:37] + "..."
     if isinstance(value, numbers.Integral) and abs(int(value)) >= 10**15:
-        return f"{'-' if value < 0 else ''}a {int(abs(int(value)).bit_length() * 0.30103) + 1}-digit number"
+        digits = int(abs(int(value)).bit_length() * math.log10(2)) + 1      # about
+        return f"{'a negative' if value < 0 else 'a'} {digits}-digit number"
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
