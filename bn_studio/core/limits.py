@@ -15,6 +15,7 @@ import os
 
 MAX_POINTS = 100_000           # generated, drawn, imported (CSV rows) or workspace points
 MIN_POINTS = 10
+MAX_APP_POINTS = 10_000        # the window draws every point: 10,000 take ~2 s, 100,000 ~17 s
 MAX_WIDTH = 512                # units in one hidden layer
 MAX_DEPTH = 8                  # hidden layers
 MAX_UNIT_POINTS = 2**24       # points × hidden units in all: the activations of one evaluation
@@ -89,6 +90,15 @@ def check_float(value, name: str, low: float | None = None, high: float | None =
 
 def check_points(n, name: str = "points", exc: type[Exception] = ValueError) -> int:
     return check_int(n, name, MIN_POINTS, MAX_POINTS, exc, "the limit on points")
+
+
+def check_app_points(n, name: str, exc: type[Exception] = ValueError) -> int:
+    """Points the window can show; the command line takes up to MAX_POINTS."""
+    if n > MAX_APP_POINTS:
+        raise exc(f"{name}: {n:,} points; the window shows at most {MAX_APP_POINTS:,} (the "
+                  f"limit on points in the app; `bn-studio train --data` takes up to "
+                  f"{MAX_POINTS:,})")
+    return n
 
 
 def check_classes(c, name: str = "classes", exc: type[Exception] = ValueError) -> int:

@@ -310,6 +310,9 @@ class MainWindow(QMainWindow):
         so on any problem nothing changes and the user is told why in one line."""
         from .model import DatasetSpec
         ws = check_workspace(doc)
+        if ws.dataset is not None:
+            from bn_studio.core import limits
+            limits.check_app_points(ws.dataset.X.shape[0], "workspace", WorkspaceError)
         ok = (self.model.set_dataset(ws.dataset) if ws.dataset is not None
               else self.model.set_spec(DatasetSpec(**ws.generated)))
         if not ok:                      # checked above, so only if the data changed under us

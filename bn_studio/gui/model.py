@@ -98,9 +98,11 @@ class StudioModel(QObject):
             self.errorOccurred.emit(str(e))
             return False
         try:
+            limits.check_app_points(dataset.X.shape[0], dataset.name)
             limits.check_size(dataset.X.shape[0], self.config.hidden)
         except ValueError as e:
-            self.errorOccurred.emit(f"{dataset.name}: {e}")
+            self.errorOccurred.emit(str(e) if str(e).startswith(dataset.name)
+                                    else f"{dataset.name}: {e}")
             return False
         if not keep_spec:
             self.spec = None

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QByteArray
 
+from bn_studio.core import limits
 from bn_studio.core.datasets import Dataset
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui import settings
@@ -46,8 +47,8 @@ def test_a_net_or_dataset_too_large_for_the_other_is_refused_and_the_old_one_kep
     with qtbot.waitSignal(model.errorOccurred, timeout=5000) as blocker:
         model.set_config(TrainConfig(hidden=(512,) * 8))       # 5,000 × 4,096 units
     assert "points × units" in blocker.args[0] and model.config == before
-    model.set_config(TrainConfig(hidden=(256, 256)))
-    n = 40_000                                                 # 40,000 × 512 units
+    model.set_config(TrainConfig(hidden=(512,) * 4))
+    n = 9_000                                                  # 9,000 × 2,048 units
     big = Dataset(np.random.default_rng(0).normal(size=(n, 2)), np.arange(n) % 2, ["a", "b"],
                   "big")
     with qtbot.waitSignal(model.errorOccurred, timeout=5000) as blocker:
@@ -135,3 +136,14 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def test_the_window_refuses_more_points_than_it_can_draw(model, qtbot):
+    n = limits.MAX_APP_POINTS + 1
+    big = Dataset(np.random.default_rng(0).normal(size=(n, 2)), np.arange(n) % 2, ["a", "b"],
+                  "big.csv")
+    before = model.dataset
+    with qtbot.waitSignal(model.errorOccurred, timeout=5000) as blocker:
+        assert model.set_dataset(big) is False
+    assert blocker.args[0].startswith("big.csv: ") and "at most 10,000" in blocker.args[0]
+    assert model.dataset is before
