@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import io
 import json
 import os
@@ -127,7 +128,7 @@ def hostile_workspace(rng) -> str:
             if not isinstance(node.get(key), dict):
                 node[key] = {}
             node = node[key]
-        value = HOSTILE_VALUES[int(rng.integers(0, len(HOSTILE_VALUES)))]
+        value = copy.deepcopy(HOSTILE_VALUES[int(rng.integers(0, len(HOSTILE_VALUES)))])
         node[path[-1]] = value
     text = json.dumps(doc).replace("Infinity", "1e400").replace('"HUGE-INT"', "9" * 5000)
     r = rng.random()
@@ -190,7 +191,7 @@ def fuzz_settings(n, rng):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp()
     from PySide6.QtWidgets import QApplication
-    _app = QApplication.instance() or QApplication([])  # settings need a Qt application
+    QApplication.instance() or QApplication([])  # QSettings needs a Qt application
     from bn_studio.gui import settings
     from bn_studio.gui.model import FIRST_RUN_CONFIG, FIRST_RUN_SPEC
 
@@ -303,8 +304,18 @@ def fuzz_cli(tmp: Path):
     return out
 
 
+HWM = '''
+def vm_hwm_mb():
+    """Peak resident memory of this process image in MB (VmHWM: unlike ru_maxrss it does not
+    inherit the parent's peak across fork and exec)."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+'''
+
+
 def peak_memory(tmp: Path) -> dict:
-    """ru_maxrss of a fresh interpreter refusing each oversized input (MB)."""
+    """Peak memory (VmHWM) of a fresh interpreter refusing each oversized input (MB)."""
     big = tmp / "huge.csv"
     with open(big, "wb") as f:
         f.truncate(4 * 2**30)
@@ -318,6 +329,18 @@ def peak_memory(tmp: Path) -> dict:
     deep = tmp / "deep.json"
     deep.write_text('{"format": "bn-studio-workspace", "version": 1, "x": '
                     + "[" * 100_000 + "]" * 100_000 + "}")
+    wide = tmp / "wide.csv"                 # just under the size limit, one huge line
+    wide.write_text(",".join(["1.5"] * (limits.MAX_CSV_BYTES // 4 - 10)) + "\n")
+    lists = tmp / "lists.json"              # just under the size limit, millions of []
+    lists.write_text('{"format": "bn-studio-workspace", "version": 1, "config": ['
+                     + "[]," * (limits.MAX_WORKSPACE_BYTES // 3 - 100) + "[]]}")
+    strings = tmp / "strings.json"          # just under the size limit, 3 million short texts
+    strings.write_text('{"format": "bn-studio-workspace", "version": 1, "config": ['
+                       + '"ab",' * (limits.MAX_WORKSPACE_BYTES // 5 - 100) + '"ab"]}')
+    long_rows = tmp / "long_rows.csv"       # just under the size limit, 900 columns per row
+    with open(long_rows, "w") as f:
+        row = ",".join(["7"] * 900) + "\n"
+        f.write(row * (limits.MAX_CSV_BYTES // len(row) - 1))
     n_ws = tmp / "n.json"
     n_ws.write_text(json.dumps({**GOOD, "dataset": {"name": "moons", "n": 10_000_000}}))
     cases = {
@@ -326,6 +349,10 @@ def peak_memory(tmp: Path) -> dict:
         "csv_150k_rows": f"load_csv({str(rows)!r})",
         "workspace_1GiB_sparse": f"load_workspace({str(wsbig)!r})",
         "workspace_100k_deep": f"load_workspace({str(deep)!r})",
+        "csv_32MiB_one_line_8M_columns": f"load_csv({str(wide)!r})",
+        "workspace_16MiB_5M_lists": f"check_workspace(load_workspace({str(lists)!r}))",
+        "workspace_16MiB_3M_strings": f"check_workspace(load_workspace({str(strings)!r}))",
+        "csv_32MiB_900_columns_rows": f"load_csv({str(long_rows)!r}, columns='0,1,2')",
         "workspace_n_10M": f"check_workspace(load_workspace({str(n_ws)!r}))",
         "generated_n_10M": "make_dataset('moons', n=10_000_000)",
         "hidden_4x1000": "TrainConfig(hidden=[4] * 1000)",
@@ -334,12 +361,12 @@ def peak_memory(tmp: Path) -> dict:
     }
     out = {}
     for name, expr in cases.items():
-        code = ("import resource\n"
+        code = (HWM + "\n"
                 "from bn_studio.core.datasets import load_csv, make_dataset\n"
                 "from bn_studio.core.trainer import TrainConfig\n"
                 "from bn_studio.workspace import load_workspace, check_workspace\n"
                 f"try:\n    {expr}\n    print('accepted')\nexcept ValueError as e:\n"
-                "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+                "    print(vm_hwm_mb())\n")
         t0 = time.perf_counter()
         p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -28,8 +28,12 @@ class WorkspaceError(ValueError):
 def save_workspace(path, state: dict) -> None:
     """Write ``state`` (JSON-able dict) to ``path`` atomically."""
     path = Path(path)
-    doc = {"format": FORMAT, "version": VERSION, **state}
-    text = json.dumps(_clean(doc), indent=1, allow_nan=False)
+    doc = _clean({"format": FORMAT, "version": VERSION, **state})
+    text = json.dumps(doc, indent=1, allow_nan=False)
+    if len(text) > limits.MAX_WORKSPACE_BYTES:      # still loadable without the indentation?
+        text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
+    limits.check_file_size(len(text.encode("utf-8")), path.name, limits.MAX_WORKSPACE_BYTES,
+                           WorkspaceError, "workspace file")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -73,6 +77,9 @@ def load_workspace(path) -> dict:
         raise WorkspaceError(f"{path.name}: is a folder, not a workspace file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise WorkspaceError(f"{path.name}: cannot be read ({e.__class__.__name__})") from None
+    if text.count("[") + text.count("{") > limits.MAX_WORKSPACE_CONTAINERS:
+        raise WorkspaceError(f"{path.name}: more than {limits.MAX_WORKSPACE_CONTAINERS:,} lists "
+                             "and objects (the limit on workspace contents)")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:

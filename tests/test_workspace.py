@@ -126,6 +126,21 @@ def test_an_oversized_workspace_is_refused_before_reading(tmp_path):
         load_workspace(p)
 
 
+def test_millions_of_empty_lists_are_refused_before_parsing(tmp_path):
+    p = tmp_path / "lists.json"
+    p.write_text('{"format": "bn-studio-workspace", "version": 1, "x": ['
+                 + "[]," * workspace.limits.MAX_WORKSPACE_CONTAINERS + "[]]}")
+    with pytest.raises(WorkspaceError, match="limit on workspace contents"):
+        load_workspace(p)
+
+
+def test_a_workspace_too_large_to_load_is_not_saved(tmp_path, monkeypatch):
+    monkeypatch.setattr(workspace.limits, "MAX_WORKSPACE_BYTES", 2000)
+    with pytest.raises(WorkspaceError, match="limit on workspace file size"):
+        save_workspace(tmp_path / "w.json", {"config": {"x": list(range(1000))}})
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_good_workspace_checks_clean():
     ws = workspace.check_workspace(_doc())
     assert ws.config.hidden == (8, 8) and ws.generated["name"] == "moons" and ws.dataset is None

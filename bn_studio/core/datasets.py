@@ -245,13 +245,24 @@ def _delimiter(text: str) -> str:
     return max(widths, key=widths.get)          # on a tie the comma, listed first, wins
 
 
+def _narrow_lines(f, delimiter: str, name: str):
+    """The file's lines, refusing one with more delimiters than the column limit before the
+    csv module splits it (8 million fields on one line would take 700 MB)."""
+    for number, line in enumerate(f, start=1):
+        if line.count(delimiter) >= limits.MAX_CSV_COLUMNS:
+            raise DatasetError(f"{name}: line {number} has more than {limits.MAX_CSV_COLUMNS:,} "
+                               f"columns; the limit on columns is {limits.MAX_CSV_COLUMNS:,}")
+        yield line
+
+
 def _read_rows(f: io.TextIOWrapper, name: str):
     """Non-blank rows as (line number in the file, stripped fields), one at a time, so a large
     file never sits in memory as lists of strings. Errors name the line."""
     try:
         sample = f.read(65536)
         f.seek(0)
-        reader = csv.reader(f, delimiter=_delimiter(sample))
+        delimiter = _delimiter(sample)
+        reader = csv.reader(_narrow_lines(f, delimiter, name), delimiter=delimiter)
         for r in reader:
             if any(v.strip() for v in r):
                 yield reader.line_num, [v.strip() for v in r]

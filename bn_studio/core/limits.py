@@ -24,6 +24,7 @@ MAX_CSV_BYTES = 32 * 1024 * 1024
 MAX_CSV_COLUMNS = 1000
 MAX_FIELD_BYTES = 1024 * 1024  # one CSV field (Python's csv module stops at 128 KiB)
 MAX_WORKSPACE_BYTES = 16 * 1024 * 1024
+MAX_WORKSPACE_CONTAINERS = 1_000_000   # lists and objects: 5 million empty [] take 450 MB
 MAX_STEPS = 1_000_000          # training steps of one run or one search trial
 MAX_TRIALS = 10_000            # trials of one search (all are planned before any runs)
 MAX_SEED = 2**32 - 1

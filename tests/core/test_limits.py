@@ -184,6 +184,14 @@ def test_many_columns_below_the_limit_are_scanned_in_linear_time(tmp_path):
     assert ds.X.shape == (120, 2)
 
 
+def test_one_line_with_millions_of_fields_is_refused_before_splitting(tmp_path):
+    p = tmp_path / "line.csv"
+    p.write_text(",".join(["1"] * 2_000_000) + "\n")
+    with pytest.raises(DatasetError) as e:
+        load_csv(p)
+    assert "line.csv: line 1 has more than 1,000 columns" in one_line(e)
+
+
 def test_too_many_labels_names_the_file(tmp_path):
     p = tmp_path / "labels.csv"
     p.write_text("".join(f"{i},{i * 3 % 11},{i}\n" for i in range(1000)))
@@ -192,9 +200,10 @@ def test_too_many_labels_names_the_file(tmp_path):
     assert one_line(e).startswith("labels.csv: 1,000 different labels")
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads VmHWM from /proc")
 def test_refusing_oversized_inputs_stays_small(tmp_path):
     """Each refusal happens before the input is read or allocated: a fresh interpreter that
-    refuses all of them peaks far below 500 MB (ru_maxrss, measured, not timed)."""
+    refuses all of them peaks far below 500 MB (VmHWM, measured, not timed)."""
     big = tmp_path / "big.csv"
     with open(big, "wb") as f:
         f.truncate(4 * 2**30)
@@ -202,7 +211,13 @@ def test_refusing_oversized_inputs_stays_small(tmp_path):
     with open(ws, "wb") as f:
         f.truncate(2**30)
     code = f"""
-import resource
+def vm_hwm_mb():
+    '''Peak resident memory of this process image in MB (VmHWM: unlike ru_maxrss it does not
+    inherit the parent's peak across fork and exec).'''
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+
 from bn_studio.core.datasets import load_csv, make_dataset, DatasetError
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.workspace import load_workspace, WorkspaceError
@@ -214,7 +229,7 @@ for f in (lambda: load_csv({str(big)!r}), lambda: load_csv('/dev/zero'),
         raise SystemExit('accepted')
     except (DatasetError, WorkspaceError, ValueError):
         pass
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(vm_hwm_mb())
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
