@@ -195,6 +195,7 @@ def add_screenshot_parser(sub) -> None:
     p.add_argument("--size", default="1600x1000",
                    help="window size WIDTHxHEIGHT, each side 200 … 4096")
     p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
+    p.add_argument("--workspace", metavar="FILE.json", help="open this saved workspace first")
 
 
 def build_parser() -> argparse.ArgumentParser:

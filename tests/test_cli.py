@@ -168,3 +168,20 @@ def test_exported_curves_write_steps_as_whole_numbers(tmp_path):
     p = export_table(tmp_path / "c.csv", ["net", "step", "val_loss"],
                      [["bn", 0.0, 0.5], ["bn", 10.0, 0.25]])
     assert p.read_text().splitlines()[1:] == ["bn,0,0.5", "bn,10,0.25"]
+
+
+def test_screenshot_renders_a_workspace_and_refuses_a_bad_one(qapp, tmp_path, capsys):
+    ws = tmp_path / "ws.json"
+    ws.write_text(json.dumps({"format": "bn-studio-workspace", "version": 1,
+                              "config": {"hidden": [6], "lr": 0.05},
+                              "dataset": {"kind": "generated", "name": "circles", "n": 300}}))
+    out = tmp_path / "ws.png"
+    assert main(["screenshot", str(out), "--workspace", str(ws), "--steps", "5",
+                 "--size", "600x400"]) == 0
+    assert _png(out).width() == 600
+    ws.write_text(json.dumps({"format": "bn-studio-workspace", "version": 1,
+                              "config": {"hidden": [4] * 1000}}))
+    assert main(["screenshot", str(tmp_path / "bad.png"), "--workspace", str(ws)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "limit on depth" in err and "\n" not in err
+    assert not (tmp_path / "bad.png").exists()

@@ -149,6 +149,12 @@ def run_screenshot(args) -> int:
     win.set_theme(theme)
     try:
         model = win.model
+        if getattr(args, "workspace", None):
+            from bn_studio.workspace import WorkspaceError
+            try:
+                win.open_workspace_from(args.workspace)
+            except WorkspaceError as e:
+                raise CliError(str(e)) from None
         if args.dataset:
             from bn_studio.core.datasets import DATASETS
             if args.dataset not in DATASETS:
