@@ -18,6 +18,24 @@ class CliError(Exception):
     """A problem with the user's input: printed as one line, exit status 2."""
 
 
+class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows each option's default, unless it has none or the help already says."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        return (text + " (default: %(default)s)").strip()
+
+
+# The panels ``screenshot --panel`` knows (their names in bn_studio.gui.main_window); kept
+# here so that --help does not have to import Qt. A test checks the two lists agree.
+PANEL_NAMES = ("decision_regions", "datasets", "network", "curves", "histograms",
+               "test_time_bn", "softmax_inspector", "tuning", "lessons")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+PLAIN_DIGITS = 4            # significant digits of numbers in plain-text output
+
+
 def add_data_options(p: argparse.ArgumentParser) -> None:
     from bn_studio.core.datasets import DATASETS
     from bn_studio.core.defaults import DEFAULT_DATASET as D
@@ -39,9 +57,10 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
     net = p.add_argument_group("network and optimizer (defaults: the app's first run)")
     net.add_argument("--hidden", default=",".join(map(str, C.hidden)),
                      help="hidden layer widths, e.g. 64,64")
-    net.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default=C.activation)
+    net.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default=C.activation,
+                     help="g(z) of the hidden layers")
     net.add_argument("--optimizer", choices=("sgd", "momentum", "rmsprop", "adam"),
-                     default=C.optimizer)
+                     default=C.optimizer, help="update rule")
     net.add_argument("--lr", type=float, default=C.lr, help="learning rate α")
     net.add_argument("--beta1", type=float, default=C.beta1, help="Adam β₁")
     net.add_argument("--beta2", type=float, default=C.beta2, help="Adam/RMSprop β₂")
@@ -53,7 +72,8 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
     net.add_argument("--batch", type=int, default=C.batch, help="mini-batch size")
     net.add_argument("--steps", type=int, default=C.steps, help="training steps")
     net.add_argument("--seed", type=int, default=C.seed, help="seed of weights and batch order")
-    net.add_argument("--dtype", choices=("float32", "float64"), default=C.dtype)
+    net.add_argument("--dtype", choices=("float32", "float64"), default=C.dtype,
+                     help="floating-point precision")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -86,7 +106,11 @@ def dataset_from_args(args):
     from bn_studio.core.datasets import load_csv, make_dataset
     if args.data and args.dataset:
         raise CliError("give either --dataset or --data, not both")
+    check_data_args(args)
     if args.data:
+        if args.classes is not None:
+            raise CliError("--classes applies to generated data only; a CSV file's labels "
+                           "give its classes (drop --classes or --data)")
         return load_csv(args.data, columns=args.columns)
     kwargs = {"n": args.n, "classes": args.classes, "seed": args.data_seed}
     if args.noise is not None:
@@ -97,6 +121,18 @@ def dataset_from_args(args):
         if kwargs["classes"] is None:
             kwargs["classes"] = DEFAULT_DATASET.classes
     return make_dataset(args.dataset or DEFAULT_DATASET.name, **kwargs)
+
+
+def check_data_args(args) -> None:
+    """Seeds and sizes within the limits (core/limits.py), before anything is generated."""
+    from bn_studio.core import limits
+    try:
+        limits.check_seed(args.data_seed, "--data-seed")
+        limits.check_seed(args.seed, "--seed")
+        if not args.data:
+            limits.check_points(args.n, "--n")
+    except ValueError as e:
+        raise CliError(str(e)) from None
 
 
 def split_from_args(args):
@@ -114,18 +150,25 @@ def changes_from_args(args) -> list:
 
 def run_train(args) -> int:
     from bn_studio.core.trainer import TwinTrainer, train_twins
+    config = config_from_args(args)
+    changes = changes_from_args(args)
     ds = dataset_from_args(args)
     from bn_studio.core.datasets import split_and_standardize
     split = split_and_standardize(ds, seed=args.data_seed)
-    config = config_from_args(args)
-    changes = changes_from_args(args)
+    try:
+        trainer = TwinTrainer(config, split)
+    except ValueError as e:
+        raise CliError(str(e)) from None
     t0 = time.perf_counter()
-    trainer = TwinTrainer(config, split)
     try:
         train_twins(trainer, config.steps, changes)
     except ValueError as e:             # a change to an out-of-range value
-        raise CliError(str(e)) from None
+        raise CliError(f"--change: {e}") from None
     out = trainer.summary(time.perf_counter() - t0)
+    for name, run in trainer.runs.items():      # each twin's own training time, not the total
+        out[name]["seconds"] = round(run.seconds, 4)
+    out["config"] = {**config.to_dict(), "dataset": ds.name, "n": int(ds.X.shape[0]),
+                     "classes": int(ds.classes), "data_seed": args.data_seed}
     if changes:
         out["changes"] = [{"step": st, "name": n, "value": v} for st, n, v in trainer.changes]
     if ds.skipped_rows:
@@ -134,30 +177,51 @@ def run_train(args) -> int:
         print(json.dumps(out))
     else:
         for name, r in out.items():
-            if not isinstance(r, dict):
+            if name == "config":
+                print("config: " + " ".join(f"{k}={_plain(v)}" for k, v in r.items()))
+            elif not isinstance(r, dict):
                 print(f"{name}: {r}")
-                continue
-            state = f"diverged at step {r['diverged_at']}" if r["diverged_at"] else "ok"
-            print(f"{name:6s} val_accuracy={r['val_accuracy']} val_loss={r['val_loss']} "
-                  f"steps={r['steps_run']} ({state})")
+            else:
+                state = f"diverged at step {r['diverged_at']}" if r["diverged_at"] else "ok"
+                print(f"{name:6s} val_accuracy={_plain(r['val_accuracy'])} "
+                      f"val_loss={_plain(r['val_loss'])} steps={r['steps_run']} ({state}) "
+                      f"seconds={_plain(r['seconds'])}")
     return 0
 
 
+def _plain(v) -> str:
+    """A number for people: 4 significant digits, not 19."""
+    if isinstance(v, float):
+        return f"{v:.{PLAIN_DIGITS}g}"
+    if isinstance(v, (list, tuple)):
+        return ",".join(_plain(x) for x in v) or "none"
+    return str(v)
+
+
 def add_screenshot_parser(sub) -> None:
-    p = sub.add_parser("screenshot", help="render the main window offscreen to a PNG")
-    p.add_argument("out", metavar="OUT.png")
-    p.add_argument("--dataset", default=None)
+    from bn_studio.core.datasets import DATASETS
+    p = sub.add_parser("screenshot", help="render the main window offscreen to a PNG",
+                       formatter_class=DefaultsFormatter,
+                       description="Render the main window (or one panel) offscreen after "
+                                   "some training steps and write a PNG or JPEG. Panels: "
+                                   f"{', '.join(PANEL_NAMES)}. Datasets: {', '.join(DATASETS)}.")
+    p.add_argument("out", metavar="OUT.png", help="image file to write (.png or .jpg)")
+    p.add_argument("--dataset", default=None, metavar="NAME",
+                   help=f"one of {', '.join(DATASETS)}")
     when = p.add_mutually_exclusive_group()
     when.add_argument("--steps", type=int, default=None,
-                      help="train this many steps, then capture (default 300)")
+                      help="training steps before the picture (default 300)")
     when.add_argument("--play", type=float, default=None, metavar="SECONDS",
                       help="the live path instead: Reset, Play at the app's default speed "
                            "through the display timer, capture after SECONDS")
     p.add_argument("--lesson", type=int, default=None, metavar="N",
                    help="open lesson N (1-6) first, as the Lessons menu does")
-    p.add_argument("--panel", default=None, help="render only this panel")
-    p.add_argument("--size", default="1600x1000", help="window size WIDTHxHEIGHT")
-    p.add_argument("--theme", choices=("light", "dark"), default="light")
+    p.add_argument("--panel", default=None, metavar="NAME",
+                   help=f"render only this panel: {', '.join(PANEL_NAMES)}")
+    p.add_argument("--size", default="1600x1000",
+                   help="window size WIDTHxHEIGHT, each side 200 … 4096")
+    p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
+    p.add_argument("--workspace", metavar="FILE.json", help="open this saved workspace first")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="See batch norm, softmax regression and hyperparameter search while a "
                     "network trains. With no subcommand, opens the app.")
     sub = parser.add_subparsers(dest="command")
-    train = sub.add_parser("train", help="train the BN and no-BN twins headless")
+    train = sub.add_parser("train", help="train the BN and no-BN twins headless",
+                           formatter_class=DefaultsFormatter)
     add_train_options(train)
     train.add_argument("--change", action="append", metavar="STEP:NAME=VALUE",
                        help="change a setting of both twins mid-run, e.g. 500:lr=5 (repeatable; "

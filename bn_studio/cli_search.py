@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
 
+from bn_studio.core import limits
 from bn_studio.core.search import (PARAM_NAMES, Param, Search, SearchSpace, SearchSpaceError,
-                                   SearchSpec, TrialStore, best_result, export_csv,
+                                   SearchSpec, StoreError, TrialStore, best_result, export_csv,
                                    split_fingerprint)
+
+# Signals that end a search the way Ctrl-C does: cancel, record what finished, exit.
+STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, n))
 
 
 def add_search_parser(sub, add_train_options) -> None:
+    from bn_studio.cli import DefaultsFormatter
     p = sub.add_parser(
         "search", help="random search of hyperparameters in worker processes",
+        formatter_class=DefaultsFormatter,
         description="Random search (or a grid, for comparison) on the right scale. Parameters: "
                     f"{', '.join(PARAM_NAMES)}; scales: linear, int, log, one_minus_log, pow2, "
                     "choice. Example: --param lr=log:1e-4:1 --param beta1=one_minus_log:0.9:0.999 "
@@ -23,7 +31,8 @@ def add_search_parser(sub, add_train_options) -> None:
     s = p.add_argument_group("search")
     s.add_argument("--trials", type=int, default=20, help="number of trials")
     s.add_argument("--workers", type=int, default=None, help="worker processes (default: CPUs)")
-    s.add_argument("--strategy", choices=("random", "grid"), default="random")
+    s.add_argument("--strategy", choices=("random", "grid"), default="random",
+                   help="random search, or a grid for comparison")
     s.add_argument("--param", action="append", default=[], metavar="NAME=SCALE:LOW:HIGH",
                    help="a parameter to search (repeat for several)")
     s.add_argument("--search-seed", type=int, default=None,
@@ -42,8 +51,7 @@ def run_search(args) -> int:
         raise CliError("give at least one --param, e.g. --param lr=log:1e-4:1")
     if args.resume and not args.out:
         raise CliError("--resume needs --out FILE.sqlite")
-    if args.workers is not None and args.workers < 1:
-        raise CliError("--workers must be at least 1")
+    check_search_args(args)
     try:
         space = SearchSpace([Param.parse(t) for t in args.param])
         base = config_from_args(args)
@@ -57,21 +65,79 @@ def run_search(args) -> int:
     info = {"dataset": ds.name, "n": int(ds.X.shape[0]), "classes": int(ds.classes),
             "noise": args.noise, "data_seed": args.data_seed,
             "sha1": split_fingerprint(split)}
+    check_sizes(space, spec.base, int(ds.X.shape[0]))
     try:
         store = TrialStore(args.out) if args.out else TrialStore()
+    except StoreError as e:
+        raise CliError(str(e)) from None
     except Exception as e:
-        raise CliError(f"cannot open {args.out}: {e}") from None
-    client = connect_scheduler(args.scheduler) if args.scheduler else None
+        raise CliError(f"cannot open {args.out}: {e}".splitlines()[0]) from None
+    try:
+        client = connect_scheduler(args.scheduler) if args.scheduler is not None else None
+    except CliError:
+        store.close()
+        raise
     try:
         search = Search(spec, split, workers=args.workers, store=store, resume=args.resume,
                         scheduler=client, dataset_info=info)
-    except SearchSpaceError as e:
+    except (SearchSpaceError, StoreError) as e:
         _close(client, store)
         raise CliError(str(e)) from None
     try:
         return _run(args, search, space, ds)
     finally:
         _close(client, store)
+
+
+def check_search_args(args) -> None:
+    """Options that would fail late (after the search) or waste the machine, refused or
+    capped now, one line each."""
+    from bn_studio.cli import CliError
+    try:
+        limits.check_steps(args.steps, "--steps", low=1)
+        limits.check_trials(args.trials)
+        if args.search_seed is not None:
+            limits.check_seed(args.search_seed, "--search-seed")
+        if args.workers is not None:
+            args.workers, note = limits.check_workers(args.workers)
+            if note:
+                print(f"bn-studio: note: {note}", file=sys.stderr)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    if args.scheduler is not None and not args.scheduler.strip():
+        raise CliError("--scheduler needs an address like tcp://host:8786 (it is empty)")
+    if args.csv:
+        check_writable(args.csv, "--csv")
+    if args.out:
+        check_writable(args.out, "--out")
+
+
+def check_writable(path: str, option: str) -> None:
+    """The file can be created or replaced: found before the search, not after it."""
+    from pathlib import Path
+
+    from bn_studio.cli import CliError
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise CliError(f"{option} {path}: is a folder, not a file")
+    if not folder.is_dir():
+        raise CliError(f"{option} {path}: no folder {folder}")
+    if not os.access(p if p.exists() else folder, os.W_OK):
+        raise CliError(f"{option} {path}: not writable")
+
+
+def check_sizes(space: SearchSpace, base, points: int) -> None:
+    """The widest net the space can draw must fit the points × units limit."""
+    from bn_studio.cli import CliError
+    from bn_studio.core.search import apply_params
+    widths = {p.name: max(p.extremes()) for p in space if p.name in ("hidden", "layers")
+              and p.scale != "choice"}
+    try:
+        config, _ = apply_params(base, widths)
+        limits.check_size(points, config.hidden)
+    except ValueError as e:
+        raise CliError(str(e)) from None
 
 
 def connect_scheduler(address: str):
@@ -99,7 +165,14 @@ def _run(args, search: Search, space: SearchSpace, ds) -> int:
     from bn_studio.cli import CliError
 
     t0 = time.perf_counter()
-    previous = signal.signal(signal.SIGINT, lambda *_: search.cancel())
+    received: list[int] = []
+
+    def stop(signum, _frame) -> None:
+        received.append(signum)
+        search.cancel()
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS
+                if signal.getsignal(sig) is not signal.SIG_IGN}     # nohup's SIGHUP stays ignored
     try:
         search.start()
         while not search.join(0.2):
@@ -108,7 +181,8 @@ def _run(args, search: Search, space: SearchSpace, ds) -> int:
                 print(f"\r{pr.done}/{pr.total} done, {pr.running} running", end="",
                       file=sys.stderr, flush=True)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if not args.json:
         print(file=sys.stderr)
     results = sorted(search.results, key=lambda r: r["trial"])
@@ -143,4 +217,6 @@ def _run(args, search: Search, space: SearchSpace, ds) -> int:
         print(json.dumps({k: out[k] for k in ("trials", "ok", "diverged", "failed", "best")}))
     if search.error:
         return 1
+    if received and received[0] != signal.SIGINT:
+        return 128 + received[0]            # the shell's convention: 143 for SIGTERM
     return 130 if counts["cancelled"] else 0

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
+import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+from bn_studio.core import limits
 
 FORMAT = "bn-studio-workspace"
 VERSION = 1
@@ -23,14 +28,19 @@ class WorkspaceError(ValueError):
 def save_workspace(path, state: dict) -> None:
     """Write ``state`` (JSON-able dict) to ``path`` atomically."""
     path = Path(path)
-    doc = {"format": FORMAT, "version": VERSION, **state}
-    text = json.dumps(_clean(doc), indent=1, allow_nan=False)
+    doc = _clean({"format": FORMAT, "version": VERSION, **state})
+    text = json.dumps(doc, indent=1, allow_nan=False)
+    if len(text) > limits.MAX_WORKSPACE_BYTES:      # still loadable without the indentation?
+        text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
+    limits.check_file_size(len(text.encode("utf-8")), path.name, limits.MAX_WORKSPACE_BYTES,
+                           WorkspaceError, "workspace file")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+            os.chmod(tmp, _file_mode(path))     # mkstemp's 0600 would ignore the umask
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -40,29 +50,195 @@ def save_workspace(path, state: dict) -> None:
         raise
 
 
+def _file_mode(path: Path) -> int:
+    """The mode a new file gets here (0666 less the umask), or the mode of the file replaced."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def load_workspace(path) -> dict:
-    """Read a workspace; refuse broken, foreign or newer files with a clear message."""
+    """Read a workspace; refuse broken, foreign, oversized or newer files with a clear message."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise WorkspaceError(f"{path.name}: not a regular file")
+            limits.check_file_size(st.st_size, path.name, limits.MAX_WORKSPACE_BYTES,
+                                   WorkspaceError, "workspace file")
+            text = f.read(limits.MAX_WORKSPACE_BYTES + 1).decode("utf-8")
     except FileNotFoundError:
         raise WorkspaceError(f"{path.name}: no such file") from None
+    except IsADirectoryError:
+        raise WorkspaceError(f"{path.name}: is a folder, not a workspace file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise WorkspaceError(f"{path.name}: cannot be read ({e.__class__.__name__})") from None
+    if text.count("[") + text.count("{") > limits.MAX_WORKSPACE_CONTAINERS:
+        raise WorkspaceError(f"{path.name}: more than {limits.MAX_WORKSPACE_CONTAINERS:,} lists "
+                             "and objects (the limit on workspace contents)")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise WorkspaceError(f"{path.name}: not a valid workspace (broken JSON at line "
                              f"{e.lineno}, column {e.colno})") from None
+    except RecursionError:
+        raise WorkspaceError(f"{path.name}: not a valid workspace (nested too deeply)") from None
+    except ValueError as e:                 # e.g. a number with more than 4300 digits
+        raise WorkspaceError(f"{path.name}: not a valid workspace ({e})".splitlines()[0]) \
+            from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise WorkspaceError(f"{path.name}: not a BN Studio workspace file")
     version = doc.get("version")
-    if not isinstance(version, int):
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise WorkspaceError(f"{path.name}: workspace has no valid version number")
     if version > VERSION:
         raise WorkspaceError(f"{path.name}: made by a newer BN Studio (workspace version "
                              f"{version}, this version reads up to {VERSION}); please update")
     return doc
+
+
+@dataclass
+class Workspace:
+    """A checked workspace, ready to apply: every part is usable, so applying cannot fail
+    halfway. ``generated`` holds a gallery dataset's settings, ``dataset`` drawn/imported
+    points (exactly one of the two is set)."""
+
+    config: object                      # TrainConfig
+    generated: dict | None
+    dataset: object | None              # Dataset
+    search: dict | None
+
+
+def check_workspace(doc: dict) -> Workspace:
+    """Validate the whole document before anything is applied (all or nothing). Every problem,
+    whatever its type (a string for a number, a huge list, 1e400), is one WorkspaceError."""
+    try:
+        return _check(doc)
+    except WorkspaceError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError,
+            RecursionError, MemoryError) as e:
+        why = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+        raise WorkspaceError(f"workspace has invalid settings: {why}"[:300]) from None
+
+
+def _section(doc: dict, key: str) -> dict:
+    value = doc.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise WorkspaceError(f"workspace's {key!r} must be an object, not {limits.shown(value)}")
+    return value
+
+
+def _check(doc: dict) -> Workspace:
+    from bn_studio.core.datasets import (Dataset, check_dataset, make_dataset,
+                                         split_and_standardize)
+    from bn_studio.core.trainer import TrainConfig
+    config = TrainConfig.from_dict(_section(doc, "config"))
+    d = _section(doc, "dataset")
+    generated, ds = None, None
+    if d.get("kind") == "points":
+        X, y = _array(d.get("X"), "dataset X", 2), _array(d.get("y"), "dataset y", 1)
+        names = d.get("class_names")
+        if not isinstance(names, list) or len(names) > limits.MAX_CLASSES:
+            raise WorkspaceError(f"workspace's class_names must be a list of at most "
+                                 f"{limits.MAX_CLASSES} names")
+        name = d.get("name", "workspace")
+        ds = Dataset(X.astype("float64"), y.astype("int64"), [str(c) for c in names],
+                     name if isinstance(name, str) and name else "workspace")
+        check_dataset(ds)
+        split_and_standardize(ds, seed=0)
+        points = ds.X.shape[0]
+    else:
+        if d.get("kind", "generated") != "generated":
+            raise WorkspaceError(f"workspace's dataset kind must be 'generated' or 'points', "
+                                 f"not {limits.shown(d.get('kind'))}")
+        generated = {k: d[k] for k in ("name", "n", "noise", "classes", "seed") if k in d}
+        made = make_dataset(**generated)
+        split_and_standardize(made, seed=0)
+        points = made.X.shape[0]
+    limits.check_size(points, config.hidden)
+    search = _check_search(doc.get("search"))
+    return Workspace(config, generated, ds, search)
+
+
+def _array(value, what: str, ndim: int):
+    """A list of numbers (ndim 1) or of pairs (ndim 2), no larger than the point limit."""
+    import numpy as np
+    if not isinstance(value, list):
+        raise WorkspaceError(f"workspace's {what} must be a list")
+    limits.check_int(len(value), f"workspace's {what}: points", high=limits.MAX_POINTS,
+                     exc=WorkspaceError, limit="the limit on points")
+    for v in value:
+        row = v if ndim == 2 and isinstance(v, list) and len(v) == 2 else \
+            [v] if ndim == 1 else None
+        if row is None or not all(isinstance(x, numbers.Real) and not isinstance(x, bool)
+                                  for x in row):
+            raise WorkspaceError(f"workspace's {what} must hold "
+                                 f"{'(x, y) pairs' if ndim == 2 else 'whole numbers'}")
+    return np.asarray(value, dtype=np.float64).reshape((-1, 2) if ndim == 2 else (-1,))
+
+
+def _check_search(search) -> dict | None:
+    """The tuning panel's section: a usable space, counts within the limits, and results the
+    panel can show (each with the searched parameters, a known status, numbers or null)."""
+    from bn_studio.core.search import STATUSES, SearchSpace
+    if search is None or search == {}:
+        return None
+    if not isinstance(search, dict):
+        raise WorkspaceError("workspace's 'search' must be an object")
+    out = dict(search)
+    if search.get("space"):
+        SearchSpace.from_list(search["space"])
+    for key, check in (("trials", limits.check_trials), ("steps", limits.check_steps)):
+        if key in search:
+            out[key] = check(search[key])
+    if search.get("strategy", "random") not in ("random", "grid"):
+        raise WorkspaceError("workspace's search strategy must be random or grid")
+    results = search.get("results") or []
+    if not isinstance(results, list) or len(results) > limits.MAX_TRIALS:
+        raise WorkspaceError(f"workspace's search results must be a list of at most "
+                             f"{limits.MAX_TRIALS:,} trials")
+    if search.get("searched_space") and results:
+        space = SearchSpace.from_list(search["searched_space"])
+        for r in results:
+            _check_result(r, space, STATUSES)
+    return out
+
+
+def _check_result(r, space, statuses) -> None:
+    def number_or_none(v) -> bool:
+        return v is None or (isinstance(v, numbers.Real) and not isinstance(v, bool)
+                             and math.isfinite(v))
+    if not isinstance(r, dict) or not isinstance(r.get("params"), dict):
+        raise WorkspaceError("workspace's search results must be objects with params")
+    limits.check_int(r.get("trial"), "a search result's trial", 0, exc=WorkspaceError)
+    if r.get("status") not in statuses:
+        raise WorkspaceError("a search result has an unknown status "
+                             f"{limits.shown(r.get('status'))}")
+    for p in space:
+        v = r["params"].get(p.name)
+        ok = v in p.low if p.scale == "choice" else \
+            (number_or_none(v) and v is not None)
+        if not ok:
+            raise WorkspaceError(f"a search result's {p.name} is missing or not usable")
+    if not (number_or_none(r.get("val_loss")) and number_or_none(r.get("val_accuracy"))):
+        raise WorkspaceError("a search result's val_loss and val_accuracy must be numbers")
+    if r.get("error") is not None and not isinstance(r["error"], str):
+        raise WorkspaceError("a search result's error must be text")
+    curve = r.get("curve")
+    if curve is not None:
+        steps, losses = (curve.get("step"), curve.get("val_loss")) if isinstance(curve, dict) \
+            else (None, None)
+        if not (isinstance(steps, list) and isinstance(losses, list)
+                and len(steps) == len(losses) and all(map(number_or_none, losses))
+                and all(number_or_none(v) and v is not None for v in steps)):
+            raise WorkspaceError("a search result's curve must be lists of steps and losses")
 
 
 def _clean(obj):

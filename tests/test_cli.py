@@ -13,8 +13,9 @@ def test_train_json_reports_both_twins(capsys):
     assert main(["train", "--dataset", "moons", "--steps", "300", "--hidden", "16,16",
                  "--activation", "relu", "--optimizer", "adam", "--lr", "0.01", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"bn", "no_bn"}
-    for r in out.values():
+    assert set(out) == {"bn", "no_bn", "config"}
+    assert out["config"]["hidden"] == [16, 16] and out["config"]["steps"] == 300
+    for r in (out["bn"], out["no_bn"]):
         assert r["steps_run"] == 300 and r["diverged_at"] is None
         assert r["val_accuracy"] > 0.8          # moons is easy: a sanity check, not a race
 
@@ -92,3 +93,117 @@ def test_screenshot_of_one_panel(qapp, tmp_path):
     img = _png(out)
     assert 100 < img.width() < 1600 and img.height() > 100
     assert _draws_both_twins(img)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["train", "--steps", "-1"], "steps must be at least 0"),
+    (["train", "--hidden", "100000000"], "limit on width"),
+    (["train", "--hidden", ",".join(["4"] * 1000)], "limit on depth"),
+    (["train", "--n", "10000000"], "limit on points"),
+    (["train", "--seed", "-1"], "seed must be at least 0"),
+    (["train", "--data-seed", "-1"], "--data-seed must be at least 0"),
+    (["train", "--data", "/dev/zero"], "not a regular file"),
+    (["screenshot", "x.png", "--steps", "-1"], "--steps must be at least 0"),
+    (["screenshot", "x.png", "--size", "20000x20000"], "at most 4096x4096"),
+    (["screenshot", "s7"], "must end in .png"),
+    (["screenshot", "nofolder/x.png"], "no folder"),
+])
+def test_out_of_limit_options_are_one_line_and_exit_status_2(argv, words, capsys, tmp_path,
+                                                              monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bn-studio: ") and words in err and "\n" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def _csv(tmp_path, name="d.csv", rows=None):
+    p = tmp_path / name
+    p.write_text(rows or "".join(f"{i % 7},{i % 5 * 1.5},{i % 2}\n" for i in range(60)))
+    return p
+
+
+def test_classes_with_a_csv_is_refused(tmp_path, capsys):
+    assert main(["train", "--data", str(_csv(tmp_path)), "--classes", "3"]) == 2
+    assert "--classes applies to generated data only" in capsys.readouterr().err
+
+
+def test_a_csv_with_too_many_labels_names_the_file(tmp_path, capsys):
+    rows = "".join(f"{i},{i * 7 % 13},{i}\n" for i in range(1000))
+    assert main(["train", "--data", str(_csv(tmp_path, "many.csv", rows))]) == 2
+    assert capsys.readouterr().err.startswith("bn-studio: many.csv: 1,000 different labels")
+
+
+def test_values_too_large_to_standardise_are_refused(tmp_path, capsys):
+    rows = "".join(f"{1e300 * (1 + i % 3)},{i},{i % 2}\n" for i in range(60))
+    assert main(["train", "--data", str(_csv(tmp_path, "huge.csv", rows))]) == 2
+    err = capsys.readouterr().err
+    assert "too large to standardise" in err and "RuntimeWarning" not in err
+
+
+def test_train_json_has_the_config_used_and_each_nets_seconds(capsys):
+    assert main(["train", "--dataset", "blobs", "--steps", "40", "--hidden", "8",
+                 "--lr", "0.05", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    c = out["config"]
+    assert (c["dataset"], c["hidden"], c["lr"], c["steps"], c["n"]) == ("blobs", [8], 0.05, 40, 600)
+    assert out["bn"]["seconds"] > 0 and out["no_bn"]["seconds"] > 0
+    assert out["bn"]["seconds"] != out["no_bn"]["seconds"]     # each net's own time
+
+
+def test_plain_train_output_rounds_numbers(capsys):
+    assert main(["train", "--dataset", "moons", "--steps", "30", "--hidden", "8"]) == 0
+    text = capsys.readouterr().out
+    numbers = [w.split("=")[1] for w in text.split()
+                if w.startswith(("val_loss=", "val_accuracy=", "seconds="))]
+    assert len(numbers) == 6 and all(float(n) == float(f"{float(n):.4g}") for n in numbers)
+
+
+def test_help_lists_defaults_panels_and_datasets(capsys):
+    for argv in (["train", "--help"], ["screenshot", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+    text = capsys.readouterr().out
+    assert "(default: 32,32,32,32,32)" in text and "(default: momentum)" in text
+    assert "softmax_inspector" in text and "checkerboard" in text
+
+
+def test_the_panel_names_in_the_cli_match_the_window():
+    from bn_studio.cli import PANEL_NAMES
+    from bn_studio.gui.main_window import PANEL_CLASSES
+    assert PANEL_NAMES == tuple(module for module, _ in PANEL_CLASSES)
+
+
+def test_screenshot_prints_no_qt_noise(tmp_path):
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "bn_studio", "screenshot",
+                          str(tmp_path / "s.png"), "--steps", "2", "--size", "600x400"],
+                         capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    assert "propagateSizeHints" not in out.stderr
+
+
+def test_exported_curves_write_steps_as_whole_numbers(tmp_path):
+    from bn_studio.gui.exports import export_table
+    p = export_table(tmp_path / "c.csv", ["net", "step", "val_loss"],
+                     [["bn", 0.0, 0.5], ["bn", 10.0, 0.25]])
+    assert p.read_text().splitlines()[1:] == ["bn,0,0.5", "bn,10,0.25"]
+
+
+def test_screenshot_renders_a_workspace_and_refuses_a_bad_one(qapp, tmp_path, capsys):
+    ws = tmp_path / "ws.json"
+    ws.write_text(json.dumps({"format": "bn-studio-workspace", "version": 1,
+                              "config": {"hidden": [6], "lr": 0.05},
+                              "dataset": {"kind": "generated", "name": "circles", "n": 300}}))
+    out = tmp_path / "ws.png"
+    assert main(["screenshot", str(out), "--workspace", str(ws), "--steps", "5",
+                 "--size", "600x400"]) == 0
+    assert _png(out).width() == 600
+    ws.write_text(json.dumps({"format": "bn-studio-workspace", "version": 1,
+                              "config": {"hidden": [4] * 1000}}))
+    assert main(["screenshot", str(tmp_path / "bad.png"), "--workspace", str(ws)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "limit on depth" in err and "\n" not in err
+    assert not (tmp_path / "bad.png").exists()

@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import limits
+
 DATASETS = ("moons", "blobs", "circles", "spirals", "xor", "checkerboard")
 DEFAULT_CLASSES = {"moons": 2, "blobs": 4, "circles": 2, "spirals": 3, "xor": 2,
                    "checkerboard": 2}
 FIXED_CLASSES = {"moons": 2, "xor": 2}          # these shapes only make sense with two classes
-MAX_CLASSES = 8
-MIN_ROWS = 10
+MAX_CLASSES = limits.MAX_CLASSES
+MIN_ROWS = limits.MIN_POINTS
 MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
 SAMPLE_ROWS = 100             # rows looked at to find the header and the numeric columns
 
@@ -127,19 +132,25 @@ _GENERATORS = {"moons": _moons, "blobs": _blobs, "circles": _circles, "spirals":
 def make_dataset(name: str, n: int = 400, noise: float = 0.2, classes: int | None = None,
                  seed: int = 0) -> Dataset:
     """A seeded toy dataset of ``n`` 2-D points in ``classes`` roughly balanced classes."""
-    if name not in _GENERATORS:
-        raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    c = DEFAULT_CLASSES[name] if classes is None else int(classes)
+    if not isinstance(name, str) or name not in _GENERATORS:
+        raise DatasetError(f"unknown dataset {limits.shown(name)}; choose one of "
+                           f"{', '.join(DATASETS)}")
+    c = DEFAULT_CLASSES[name] if classes is None else \
+        limits.check_int(classes, "classes", exc=DatasetError)
     if name in FIXED_CLASSES and c != FIXED_CLASSES[name]:
         raise DatasetError(f"{name} always has {FIXED_CLASSES[name]} classes (asked for {c})")
     if not 2 <= c <= MAX_CLASSES:
         raise DatasetError(f"classes must be between 2 and {MAX_CLASSES} (asked for {c})")
-    if int(n) < MIN_ROWS:
+    n = limits.check_int(n, "n", exc=DatasetError)
+    if n < MIN_ROWS:
         raise DatasetError(f"need at least {MIN_ROWS} points (asked for {n})")
-    if int(n) < 2 * c:
+    limits.check_points(n, "n (points)", DatasetError)
+    if n < 2 * c:
         raise DatasetError(f"need at least 2 points per class ({2 * c} for {c} classes)")
-    if not (noise >= 0 and math.isfinite(noise)):
+    noise = limits.check_float(noise, "noise", exc=DatasetError)
+    if not noise >= 0:
         raise DatasetError(f"noise must be ≥ 0 (got {noise})")
+    seed = limits.check_seed(seed, "the data seed", DatasetError)
     rng = np.random.default_rng([int(seed), DATASETS.index(name)])
     X, y = _GENERATORS[name](int(n), float(noise), c, rng)
     order = rng.permutation(len(y))
@@ -149,10 +160,15 @@ def make_dataset(name: str, n: int = 400, noise: float = 0.2, classes: int | Non
 
 def from_points(points, labels, class_names=None) -> Dataset:
     """The user's own clicked points; needs ≥ 10 points in ≥ 2 classes."""
-    X = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    X = np.asarray(points, dtype=np.float64)
+    if X.size and (X.ndim != 2 or X.shape[1] != 2):
+        raise DatasetError(f"points must be (x, y) pairs; got an array of shape {X.shape}")
+    X = X.reshape(-1, 2)
     labels = np.asarray(labels)
-    if X.shape[0] != labels.shape[0]:
+    if labels.ndim != 1 or X.shape[0] != labels.shape[0]:
         raise DatasetError("every point needs exactly one label")
+    limits.check_int(X.shape[0], "drawn points", high=limits.MAX_POINTS, exc=DatasetError,
+                     limit="the limit on points")
     if X.shape[0] < MIN_ROWS:
         raise DatasetError(f"draw at least {MIN_ROWS} points (you have {X.shape[0]})")
     if not np.all(np.isfinite(X)):
@@ -184,35 +200,80 @@ def _mostly_numbers(fields) -> bool:
     return bool(present) and 2 * sum(map(_is_number, present)) >= len(present)
 
 
-def _read_text(path: Path) -> str:
+def _open_csv(path: Path) -> io.TextIOWrapper:
+    """The file as UTF-8 text with universal line endings (CR-only too), opened only if it is
+    a regular file within the size limit: a FIFO would block, /dev/zero never ends."""
+    name = path.name
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))   # a FIFO opens at once
     except FileNotFoundError:
-        raise DatasetError(f"{path.name}: no such file") from None
+        raise DatasetError(f"{name}: no such file") from None
     except IsADirectoryError:
-        raise DatasetError(f"{path.name}: is a folder, not a CSV file") from None
+        raise DatasetError(f"{name}: is a folder, not a CSV file") from None
     except OSError as e:
-        raise DatasetError(f"{path.name}: cannot be read ({e.strerror or e})") from None
-    if b"\x00" in raw[:8192]:
-        raise DatasetError(f"{path.name}: looks like a binary file, not CSV text")
+        raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DatasetError(f"{path.name}: not UTF-8 text (is it a binary file?)") from None
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise DatasetError(f"{name}: is a folder, not a CSV file")
+        if not stat.S_ISREG(st.st_mode):
+            raise DatasetError(f"{name}: not a regular file (a pipe or a device); "
+                               "save the data to a .csv file first")
+        limits.check_file_size(st.st_size, name, limits.MAX_CSV_BYTES, DatasetError, "CSV file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        raw = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
+        head = raw.read(8192)
+    except OSError as e:
+        raw.close()
+        raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
+    if b"\x00" in head:
+        raw.close()
+        raise DatasetError(f"{name}: looks like a binary file, not CSV text")
+    raw.seek(0)
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 
 def _delimiter(text: str) -> str:
     """The one of , ; tab that splits the first line into most fields (quotes respected)."""
-    first = next((ln for ln in io.StringIO(text[:65536]) if ln.strip()), "")
+    first = next((ln for ln in io.StringIO(text[:65536], newline="") if ln.strip()), "")
     widths = {d: len(next(csv.reader([first], delimiter=d), [])) for d in (",", ";", "\t")}
     return max(widths, key=widths.get)          # on a tie the comma, listed first, wins
 
 
-def _read_rows(text: str) -> list[tuple[int, list[str]]]:
-    """Non-blank rows as (line number in the file, stripped fields)."""
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
-    return [(reader.line_num, [f.strip() for f in r]) for r in reader
-            if any(f.strip() for f in r)]
+def _narrow_lines(f, delimiter: str, name: str):
+    """The file's lines, refusing one with more delimiters than the column limit before the
+    csv module splits it (8 million fields on one line would take 700 MB)."""
+    for number, line in enumerate(f, start=1):
+        if line.count(delimiter) >= limits.MAX_CSV_COLUMNS:
+            raise DatasetError(f"{name}: line {number} has more than {limits.MAX_CSV_COLUMNS:,} "
+                               f"columns; the limit on columns is {limits.MAX_CSV_COLUMNS:,}")
+        yield line
+
+
+def _read_rows(f: io.TextIOWrapper, name: str):
+    """Non-blank rows as (line number in the file, stripped fields), one at a time, so a large
+    file never sits in memory as lists of strings. Errors name the line."""
+    try:
+        sample = f.read(65536)
+        f.seek(0)
+        delimiter = _delimiter(sample)
+        reader = csv.reader(_narrow_lines(f, delimiter, name), delimiter=delimiter)
+        for r in reader:
+            if any(v.strip() for v in r):
+                yield reader.line_num, [v.strip() for v in r]
+    except UnicodeDecodeError:
+        raise DatasetError(f"{name}: not UTF-8 text (is it a binary file?)") from None
+    except csv.Error as e:
+        why = (f"a field is larger than {limits.MAX_FIELD_BYTES / 2**20:g} MiB (the limit on "
+               "field size)" if "field limit" in str(e) else str(e))
+        raise DatasetError(f"{name}: line {max(1, reader.line_num)}: {why}") from None
+    except OSError as e:
+        raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
 
 
 def _has_header(rows, columns: str | None) -> bool:
@@ -242,7 +303,7 @@ def _pick_columns(columns: str | None, header: list[str] | None, body, width: in
         elif p.lstrip("-").isdigit() and -width <= int(p) < width:
             picked.append(int(p) % width)
         else:
-            known = f"; columns are {', '.join(header)}" if header else \
+            known = f"; columns are {_listed(header)}" if header else \
                 f"; the file has no header, use indices 0..{width - 1}"
             raise DatasetError(f"{name}: unknown column {p!r}{known}")
     if len(set(picked)) < 3:
@@ -251,12 +312,20 @@ def _pick_columns(columns: str | None, header: list[str] | None, body, width: in
     return tuple(picked)
 
 
+def _listed(names: list[str], most: int = 12) -> str:
+    shown = ", ".join(limits.shown(n)[1:-1] for n in names[:most])
+    return shown + (f", … ({len(names):,} in all)" if len(names) > most else "")
+
+
 def _default_columns(body, width: int):
     """The first two numeric columns as features (skipping e.g. an id), the last as label."""
     label = width - 1
     sample = [r for _, r in body[:SAMPLE_ROWS] if len(r) == width]
-    numeric = [j for j in range(label) if _mostly_numbers([r[j] for r in sample])]
-    rest = [j for j in range(label) if j not in numeric]
+    numeric = []
+    for j in range(label):                      # two are enough: 100k columns stay fast
+        if len(numeric) < 2 and _mostly_numbers([r[j] for r in sample]):
+            numeric.append(j)
+    rest = [j for j in range(label) if j not in set(numeric)][:2]
     c1, c2 = (numeric + rest)[:2]               # too few numeric: the parse names the bad field
     return c1, c2, label
 
@@ -269,7 +338,10 @@ def _parse_rows(body, cols, width: int, header, name: str):
     """Features, label strings and the count of rows skipped for missing values."""
     c1, c2, cl = cols
     feats, labels, skipped = [], [], 0
-    for line, r in body:
+    for count, (line, r) in enumerate(body, start=1):
+        if count > limits.MAX_POINTS:
+            raise DatasetError(f"{name}: more than {limits.MAX_POINTS:,} data rows; the limit "
+                               f"on points is {limits.MAX_POINTS:,}")
         if len(r) != width:
             raise DatasetError(f"{name}: line {line} has {len(r)} fields, expected {width}")
         fields = (r[c1], r[c2], r[cl])
@@ -281,7 +353,7 @@ def _parse_rows(body, cols, width: int, header, name: str):
         except ValueError:
             j = c1 if not _is_number(fields[0]) else c2
             raise DatasetError(f"{name}: line {line}: {_column_name(j, header)} is not a "
-                               f"number ({r[j]!r})") from None
+                               f"number ({limits.shown(r[j])})") from None
         if not (math.isfinite(x[0]) and math.isfinite(x[1])):
             skipped += 1                        # NaN and ±inf count as missing
             continue
@@ -298,28 +370,44 @@ def load_csv(path, columns: str | None = None) -> Dataset:
     """
     path = Path(path)
     name = path.name
-    rows = _read_rows(_read_text(path))
-    if not rows:
-        raise DatasetError(f"{name}: the file is empty")
-    width = len(rows[0][1])
-    if width < 3:
-        raise DatasetError(f"{name}: line {rows[0][0]} has {width} column(s); need two "
-                           "feature columns and a label column")
-    header = rows[0][1] if _has_header(rows, columns) else None
-    body = rows[1:] if header is not None else rows
-    if not body:
-        raise DatasetError(f"{name}: only a header, no data rows")
-    cols = _pick_columns(columns, header, body, width, name)
-    feats, labels, skipped = _parse_rows(body, cols, width, header, name)
-    if len(feats) < MIN_ROWS:
-        raise DatasetError(f"{name}: only {len(feats)} usable rows; need at least {MIN_ROWS}"
-                           + (f" ({skipped} skipped for missing values)" if skipped else ""))
+    saved_limit = csv.field_size_limit(limits.MAX_FIELD_BYTES)
+    try:
+        with _open_csv(path) as f:
+            feats, labels, skipped = _load_rows(_read_rows(f, name), columns, name)
+    finally:
+        csv.field_size_limit(saved_limit)
     names = _label_order(labels)
     if len(names) < 2:
-        raise DatasetError(f"{name}: only one class ({names[0]!r}); need at least 2")
+        raise DatasetError(f"{name}: only one class ({limits.shown(names[0])}); need at least 2")
+    if len(names) > MAX_CLASSES:
+        raise DatasetError(f"{name}: {len(names):,} different labels; the limit on classes is "
+                           f"{MAX_CLASSES} (is the last column really the label? see --columns)")
     index = {n: i for i, n in enumerate(names)}
     y = np.array([index[lb] for lb in labels], dtype=np.int64)
     return Dataset(np.array(feats, dtype=np.float64), y, names, name, skipped)
+
+
+def _load_rows(rows, columns: str | None, name: str):
+    """Features, labels and skipped count from the row stream: the first rows decide the
+    header and the columns, the rest are parsed as they are read."""
+    head = list(itertools.islice(rows, SAMPLE_ROWS + 1))
+    if not head:
+        raise DatasetError(f"{name}: the file is empty")
+    width = len(head[0][1])
+    if width < 3:
+        raise DatasetError(f"{name}: line {head[0][0]} has {width} column(s); need two "
+                           "feature columns and a label column")
+    limits.check_columns(width, name, DatasetError)
+    header = head[0][1] if _has_header(head, columns) else None
+    first = head[1:] if header is not None else head
+    if not first:
+        raise DatasetError(f"{name}: only a header, no data rows")
+    cols = _pick_columns(columns, header, first, width, name)
+    feats, labels, skipped = _parse_rows(itertools.chain(first, rows), cols, width, header, name)
+    if len(feats) < MIN_ROWS:
+        raise DatasetError(f"{name}: only {len(feats)} usable rows; need at least {MIN_ROWS}"
+                           + (f" ({skipped} skipped for missing values)" if skipped else ""))
+    return feats, labels, skipped
 
 
 def _label_order(labels: list[str]) -> list[str]:
@@ -334,6 +422,7 @@ def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0
     """Stratified, seeded split; both parts standardised with the training part's statistics."""
     if not 0.0 < val_fraction < 1.0:
         raise DatasetError("the validation fraction must be between 0 and 1")
+    check_dataset(ds)
     rng = np.random.default_rng([int(seed), 7])
     train_idx, val_idx = [], []
     for c in range(ds.classes):
@@ -346,11 +435,37 @@ def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0
         train_idx.append(idx[n_val:])
     tr = rng.permutation(np.concatenate(train_idx))
     va = rng.permutation(np.concatenate(val_idx))
-    mean = ds.X[tr].mean(axis=0)
-    std = ds.X[tr].std(axis=0)
-    std = np.where(std > 1e-12, std, 1.0)
-    return Split((ds.X[tr] - mean) / std, ds.y[tr], (ds.X[va] - mean) / std, ds.y[va],
-                 mean, std, ds.classes, list(ds.class_names))
+    with np.errstate(all="ignore"):            # 1e300 overflows: refused just below
+        mean = ds.X[tr].mean(axis=0)
+        std = ds.X[tr].std(axis=0)
+        std = np.where(std > 1e-12, std, 1.0)
+        X_train, X_val = (ds.X[tr] - mean) / std, (ds.X[va] - mean) / std
+    if not (np.all(np.isfinite(std)) and np.all(np.isfinite(X_train))
+            and np.all(np.isfinite(X_val))):
+        raise DatasetError(f"{ds.name}: the values are too large to standardise (mean or "
+                           "standard deviation overflows); rescale the features")
+    return Split(X_train, ds.y[tr], X_val, ds.y[va], mean, std, ds.classes,
+                 list(ds.class_names))
+
+
+def check_dataset(ds: Dataset) -> None:
+    """Shapes, labels and sizes a trainer can use: N × 2 finite features, labels 0..C−1 with
+    2..MAX_CLASSES names, at most MAX_POINTS points (a workspace can hold anything)."""
+    X, y = ds.X, ds.y
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != 2:
+        raise DatasetError(f"{ds.name}: the features must be N × 2 (x, y) pairs; got shape "
+                           f"{getattr(X, 'shape', '?')}")
+    if not isinstance(y, np.ndarray) or y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise DatasetError(f"{ds.name}: every point needs exactly one label")
+    limits.check_int(X.shape[0], f"{ds.name}: points", high=limits.MAX_POINTS, exc=DatasetError,
+                     limit="the limit on points")
+    limits.check_int(len(ds.class_names), f"{ds.name}: classes", 2, MAX_CLASSES, DatasetError,
+                     "the limit on classes")
+    if y.size and (y.min() < 0 or y.max() >= len(ds.class_names)):
+        raise DatasetError(f"{ds.name}: labels must be 0 … {len(ds.class_names) - 1}, one per "
+                           "class name")
+    if not np.all(np.isfinite(X)):
+        raise DatasetError(f"{ds.name}: points must have finite coordinates")
 
 
 @dataclass(frozen=True)

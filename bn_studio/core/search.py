@@ -408,25 +408,77 @@ def run_trial(split, base: TrainConfig, index: int, seed: int, params: dict) -> 
     return out
 
 
+class StoreError(Exception):
+    """A trial store that cannot be used (locked by another search, damaged, read-only);
+    the message is one line for the user."""
+
+
 class TrialStore:
     """Finished trials in SQLite, one row each, written as they end (a crash loses at most the
-    trials that were running)."""
+    trials that were running).
+
+    A file store is held with an exclusive lock for as long as it is open: one search writes
+    to it at a time, and a second one is refused at once rather than both running every trial
+    and overwriting each other's spec. A damaged or read-only file is refused the same way.
+    """
 
     def __init__(self, path: str | os.PathLike = ":memory:") -> None:
         self.path = str(path)
-        self.db = sqlite3.connect(self.path, check_same_thread=False)
+        self.name = os.path.basename(self.path) or self.path
         self.lock = threading.Lock()
-        with self.lock, self.db:
+        try:
+            self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=0)
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.name}: cannot open ({e})") from None
+        try:
+            self._open()
+        except sqlite3.Error as e:
+            self.db.close()
+            raise StoreError(self._why(e)) from None
+
+    def _open(self) -> None:
+        if self.path != ":memory:":
+            self.db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            self.db.execute("BEGIN EXCLUSIVE")          # held until close(): one writer
+            if self.db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("damaged")
+            self.db.commit()
+        with self.db:
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS trials (trial INTEGER PRIMARY KEY, seed INTEGER, "
                 "status TEXT, params TEXT, val_loss REAL, val_accuracy REAL, diverged_at "
                 "INTEGER, error TEXT, curve TEXT, seconds REAL)")
+            # A write now, so a read-only file is found before the search, not after it.
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('format', 'bn-studio-trials')")
+        self.results()                  # a table of another shape or undecodable rows
+        self.spec()
+
+    def _why(self, e: sqlite3.Error) -> str:
+        text = str(e)
+        if "locked" in text:
+            return (f"{self.name}: another search is using this file; wait for it to end or "
+                    "choose another --out")
+        if "readonly" in text or "read-only" in text:
+            return f"{self.name}: the file is read-only; choose another --out"
+        return f"{self.name}: not a usable search file ({text or e.__class__.__name__})"
+
+    def _query(self, sql: str):
+        try:
+            with self.lock:
+                return self.db.execute(sql).fetchall()
+        except sqlite3.Error as e:
+            raise StoreError(self._why(e)) from None
 
     def spec(self) -> dict | None:
-        with self.lock:
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
-        return json.loads(row[0]) if row else None
+        rows = self._query("SELECT value FROM meta WHERE key = 'spec'")
+        try:
+            spec = json.loads(rows[0][0]) if rows else None
+        except (TypeError, ValueError, RecursionError):
+            spec = "damaged"
+        if spec is not None and not isinstance(spec, dict):
+            raise StoreError(f"{self.name}: not a usable search file (its spec is damaged)")
+        return spec
 
     def set_spec(self, spec: dict) -> None:
         with self.lock, self.db:
@@ -441,19 +493,25 @@ class TrialStore:
                  r["seconds"]))
 
     def results(self) -> list[dict]:
-        with self.lock:
-            rows = self.db.execute("SELECT trial, seed, status, params, val_loss, val_accuracy, "
-                                   "diverged_at, error, curve, seconds FROM trials ORDER BY "
-                                   "trial").fetchall()
-        return [{"trial": t, "seed": s, "status": st, "params": json.loads(p), "val_loss": vl,
-                 "val_accuracy": va, "diverged_at": d, "error": e, "curve": json.loads(c),
-                 "seconds": sec} for t, s, st, p, vl, va, d, e, c, sec in rows]
+        rows = self._query("SELECT trial, seed, status, params, val_loss, val_accuracy, "
+                           "diverged_at, error, curve, seconds FROM trials ORDER BY trial")
+        try:
+            out = [{"trial": t, "seed": s, "status": st, "params": json.loads(p),
+                    "val_loss": vl, "val_accuracy": va, "diverged_at": d, "error": e,
+                    "curve": json.loads(c), "seconds": sec}
+                   for t, s, st, p, vl, va, d, e, c, sec in rows]
+        except (TypeError, ValueError, RecursionError):
+            raise StoreError(f"{self.name}: not a usable search file (a trial row is "
+                             "damaged)") from None
+        if any(r["status"] not in STATUSES or not isinstance(r["params"], dict) for r in out):
+            raise StoreError(f"{self.name}: not a usable search file (a trial row is damaged)")
+        return out
 
     def finished(self) -> set[int]:
-        """Trials that need no re-run (a cancelled trial runs again on resume)."""
-        with self.lock:
-            rows = self.db.execute("SELECT trial FROM trials WHERE status != 'cancelled'")
-            return {r[0] for r in rows}
+        """Trials that need no re-run: ok or diverged. A cancelled trial, or one that failed
+        (say, its worker was killed), runs again on resume."""
+        return {r[0] for r in self._query("SELECT trial FROM trials WHERE status IN "
+                                          "('ok', 'diverged')")}
 
     def close(self) -> None:
         with self.lock:
@@ -795,6 +853,28 @@ def single_blas_thread():
                     os.environ[k] = v
 
 
+STOP_SIGNALS = tuple(int(getattr(signal, n)) for n in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, n))
+TERMINAL_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGHUP") if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def terminal_signals_blocked():
+    """Processes started inside begin with Ctrl-C and hang-up blocked (the mask survives
+    exec), so a signal to the whole process group reaches only the parent, which cancels
+    the search and stops its workers itself, even one still importing NumPy."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    from multiprocessing import resource_tracker
+    resource_tracker.ensure_running()   # starting it later would unblock SIGINT in this thread
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, TERMINAL_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class _Pool:
     """Our own small process pool: it knows which trial each worker runs, so a worker that
     dies marks only its own trial failed and is replaced (a stock pool breaks entirely)."""
@@ -809,7 +889,7 @@ class _Pool:
     def _spawn(self, load: bool = True) -> _Worker:
         """A fresh worker with one BLAS thread: W workers on W cores must not oversubscribe.
         The variables are read when the child imports NumPy, so they are set around start()."""
-        with single_blas_thread():
+        with single_blas_thread(), terminal_signals_blocked():
             w = _Worker(self.ctx)
         if load:
             w.load(self.split, self.base)
@@ -860,7 +940,10 @@ class _Pool:
         code = w.proc.exitcode
         why = (f"killed by signal {-code}" if code is not None and code < 0
                else f"exit code {code}")
-        result = _blank_result(*w.task, status="failed",
+        # SIGTERM to the whole process group (a service stopping, `kill -- -PGID`) reaches the
+        # workers before the parent's own handler cancels: that trial was stopped, not broken.
+        stopped = code is not None and -code in STOP_SIGNALS
+        result = _blank_result(*w.task, status="cancelled" if stopped else "failed",
                                error=f"{WORKER_DIED} ({why})")
         w.task = None
         w.conn.close()

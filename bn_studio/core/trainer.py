@@ -9,12 +9,14 @@ nets) that a GUI thread can draw without touching the live networks.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import numpy as np
 
+from . import limits
 from .layers import ACTIVATIONS
 from .network import MLP, NetConfig
 from .optim import OPTIMIZERS, Optimizer
@@ -48,8 +50,23 @@ class TrainConfig:
     eval_every: int = 10
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        # The limits first (one line each): a million-unit layer or a negative seed must be
+        # refused here, whichever way the config came in, not fail later in the trainer.
+        object.__setattr__(self, "hidden", limits.check_hidden(self.hidden))
+        for name in ("batch", "steps", "eval_every"):
+            limits.check_int(getattr(self, name), name)
+        limits.check_seed(self.seed)
+        limits.check_steps(self.steps)
+        for name in ("lr", "beta1", "beta2", "momentum", "l2", "decay", "bn_decay", "bn_eps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ValueError(f"{name} must be a number, not {limits.shown(value)}")
+        for name in ("activation", "optimizer", "dtype"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a name, not {limits.shown(getattr(self, name))}")
         problems = []
+        if self.dtype not in ("float32", "float64"):
+            problems.append("dtype must be float32 or float64")
         if self.activation not in ACTIVATIONS:
             problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
         if self.optimizer not in OPTIMIZERS:
@@ -117,6 +134,7 @@ class Run:
         self.first_loss: float | None = None
         self.last_loss = float("nan")
         self.last_batch_acc = float("nan")
+        self.seconds = 0.0                  # time spent in train_step (the CLI reports it)
         # (step, batch loss) every step; (step, train loss, train acc, val loss, val acc)
         self.train = Series(width=2, max_rows=bounded_rows(2, history_rows))
         self.evals = Series(width=5, max_rows=bounded_rows(5, history_rows))
@@ -208,6 +226,7 @@ class TwinTrainer:
 
     def __init__(self, config: TrainConfig, split, *, runs: tuple[str, ...] = RUN_NAMES,
                  history_rows: int | None = None) -> None:
+        limits.check_size(len(split.X_train) + len(split.X_val), config.hidden)
         self.config = config
         self.split = split
         dtype = np.dtype(config.dtype)
@@ -256,7 +275,9 @@ class TwinTrainer:
         self.step_count += 1
         for run in self.runs.values():
             run.opt.epoch = self.epoch
+            t0 = time.perf_counter()
             run.train_step(X, y, self.step_count)
+            run.seconds += time.perf_counter() - t0
         if self.step_count % self.config.eval_every == 0:
             self.evaluate()
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 
+MAX_PLAY_S = 600           # screenshot --play: ten minutes of the live path at most
+
+
 def make_application(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
@@ -43,6 +46,7 @@ def run_app(argv: list[str] | None = None) -> int:
     from .logs import install_excepthook, setup_logging
     from .main_window import MainWindow
     setup_logging()
+    quit_on_signals(app)
     style_application(app)
     win = MainWindow(restore=True)
 
@@ -62,6 +66,34 @@ def run_app(argv: list[str] | None = None) -> int:
     return app.exec()
 
 
+SIGNAL_POLL_MS = 200        # how often Python gets a turn to run a signal handler
+
+
+def quit_on_signals(app) -> None:
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP close the windows as File → Quit does (settings
+    saved, training process stopped), then quit. Python runs signal handlers only between
+    bytecodes, and Qt's event loop is C++, so a timer hands control to Python a few times a
+    second. Installed before the window is built: a signal during start-up counts too."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def close_all() -> None:
+        app.closeAllWindows()
+        app.quit()
+
+    def close(*_) -> None:
+        QTimer.singleShot(0, close_all)
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, close)
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(SIGNAL_POLL_MS)
+
+
 def parse_size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -69,6 +101,9 @@ def parse_size(text: str) -> tuple[int, int]:
         raise ValueError(f"--size must look like 1600x1000, not {text!r}") from None
     if w < 200 or h < 200:
         raise ValueError("--size must be at least 200x200")
+    from bn_studio.core.limits import MAX_SCREENSHOT_PX as most
+    if w > most or h > most:
+        raise ValueError(f"--size must be at most {most}x{most} (the limit on screenshot size)")
     return w, h
 
 
@@ -85,6 +120,45 @@ def _play_live(app, model, seconds: float) -> None:
     model.pause()
 
 
+def check_screenshot_args(args) -> None:
+    """Refuse what would fail only after the window was built and trained (one line each)."""
+    from pathlib import Path
+
+    from bn_studio.cli import IMAGE_SUFFIXES, CliError
+    from bn_studio.core import limits
+    try:
+        if args.steps is not None:
+            limits.check_steps(args.steps, "--steps")
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    play = getattr(args, "play", None)
+    if play is not None and not 0 <= play <= MAX_PLAY_S:
+        raise CliError(f"--play must be between 0 and {MAX_PLAY_S} seconds, not {play:g}")
+    out = Path(args.out)
+    if out.suffix.lower() not in IMAGE_SUFFIXES:
+        raise CliError(f"cannot write {out.name}: the file name must end in "
+                       f"{' or '.join(IMAGE_SUFFIXES)} (it picks the image format)")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise CliError(f"cannot write {out}: no folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise CliError(f"cannot write {out}: the folder {folder} is not writable")
+
+
+def quiet_qt_messages() -> None:
+    """Offscreen Qt prints 'This plugin does not support propagateSizeHints()' for every
+    window; drop that noise and pass every other message on to stderr."""
+    import sys
+
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(mode, context, message) -> None:
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
 def run_screenshot(args) -> int:
     """Render the main window (or one panel) offscreen after K steps and write a PNG."""
     from bn_studio.cli import CliError
@@ -93,6 +167,8 @@ def run_screenshot(args) -> int:
         width, height = parse_size(args.size)
     except ValueError as e:
         raise CliError(str(e)) from None
+    check_screenshot_args(args)
+    quiet_qt_messages()
     app = make_application()
     theme = getattr(args, "theme", "light")
     style_application(app, theme)
@@ -108,6 +184,12 @@ def run_screenshot(args) -> int:
             if not 1 <= lesson <= len(LESSONS) or "lessons" not in win.panels:
                 raise CliError(f"--lesson must be between 1 and {len(LESSONS)}")
             win.start_lesson(LESSONS[lesson - 1].id)
+        if getattr(args, "workspace", None):
+            from bn_studio.workspace import WorkspaceError
+            try:
+                win.open_workspace_from(args.workspace)
+            except WorkspaceError as e:
+                raise CliError(str(e)) from None
         if args.dataset:
             from bn_studio.core.datasets import DATASETS
             if args.dataset not in DATASETS:
@@ -140,7 +222,7 @@ def run_screenshot(args) -> int:
         app.processEvents()
         ok = target.grab().save(args.out)
         if not ok:
-            raise CliError(f"could not write {args.out}")
+            raise CliError(f"could not write {args.out} (Qt could not save the image there)")
         print(args.out)
         return 0
     finally:

@@ -9,6 +9,7 @@ import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401  (registers the exporters)
 
 PNG_WIDTH_PX = 1200          # exported plots are sharper than on screen
+INTEGER_COLUMNS = {"step", "steps", "trial", "seed", "epoch", "unit", "layer"}
 
 
 class ExportError(OSError):
@@ -66,15 +67,27 @@ def _svg_with_qt(item, path: Path) -> None:
 
 
 def export_table(path, header: list[str], rows) -> Path:
+    """Rows under ``header`` as CSV; counting columns (step, trial, …) as whole numbers, not
+    the 0.0 of the float arrays they come from."""
     path = Path(path)
+    whole = [name.lower() in INTEGER_COLUMNS for name in header]
     try:
         with path.open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(header)
-            w.writerows(rows)
+            w.writerows([_whole(v) if j < len(whole) and whole[j] else v
+                         for j, v in enumerate(row)] for row in rows)
     except OSError as e:
         raise ExportError(f"{path.name}: cannot write ({e.strerror or e})") from None
     return path
+
+
+def _whole(v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return v
+    return int(f) if f.is_integer() else v
 
 
 def export_widget(widget, path) -> Path:

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
                                QMessageBox, QScrollArea, QSizePolicy, QToolBar, QWidget)
 
 from bn_studio.core.datasets import DATASETS
-from bn_studio.workspace import WorkspaceError, load_workspace, save_workspace
+from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
+                                 save_workspace)
 
 from . import exports
 from .hint import HintState, hint_text, is_default_run
@@ -368,33 +369,21 @@ class MainWindow(QMainWindow):
         return state
 
     def apply_workspace(self, doc: dict) -> None:
-        """Load a workspace document; on any problem nothing changes and the user is told why."""
-        import numpy as np
-
-        from bn_studio.core.datasets import Dataset
-        from bn_studio.core.trainer import TrainConfig
-
+        """Load a workspace document: the whole document is checked first (check_workspace),
+        so on any problem nothing changes and the user is told why in one line."""
         from .model import DatasetSpec
-        try:
-            config = TrainConfig.from_dict(doc.get("config") or {})
-            d = doc.get("dataset") or {}
-            if d.get("kind") == "points":
-                ds = Dataset(np.asarray(d["X"], dtype=np.float64),
-                             np.asarray(d["y"], dtype=np.int64),
-                             [str(c) for c in d["class_names"]], str(d.get("name", "workspace")))
-                spec = None
-            else:
-                spec = DatasetSpec(**{k: v for k, v in d.items() if k != "kind"})
-                ds = None
-        except (TypeError, ValueError, KeyError) as e:
-            raise WorkspaceError(f"workspace has invalid settings: {e}") from None
-        ok = self.model.set_dataset(ds) if ds is not None else self.model.set_spec(spec)
-        if not ok:
+        ws = check_workspace(doc)
+        if ws.dataset is not None:
+            from bn_studio.core import limits
+            limits.check_app_points(ws.dataset.X.shape[0], "workspace", WorkspaceError)
+        ok = (self.model.set_dataset(ws.dataset) if ws.dataset is not None
+              else self.model.set_spec(DatasetSpec(**ws.generated)))
+        if not ok:                      # checked above, so only if the data changed under us
             raise WorkspaceError("workspace's dataset cannot be used")
-        self.model.set_config(config)
+        self.model.set_config(ws.config)
         tuning = self.panels.get("tuning")
-        if tuning is not None and hasattr(tuning, "apply_workspace") and doc.get("search"):
-            tuning.apply_workspace(doc["search"])
+        if tuning is not None and hasattr(tuning, "apply_workspace") and ws.search:
+            tuning.apply_workspace(ws.search)
 
     def save_workspace_to(self, path) -> None:
         save_workspace(path, self.workspace_state())

@@ -7,16 +7,20 @@ owns the training worker and a ~30 fps display timer that emits only the newest 
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from bn_studio.core import limits
 from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,  # noqa: F401 (re-export)
                                      split_and_standardize)
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
 
 from .worker import TrainingWorker
+
+log = logging.getLogger(__name__)
 
 REDRAW_INTERVAL_MS = 25       # asks for 40 frames a second so that ≥ 30 arrive under load
 
@@ -77,6 +81,13 @@ class StudioModel(QObject):
         except DatasetError as e:
             self.errorOccurred.emit(str(e))
             return False
+        try:
+            limits.check_app_points(dataset.X.shape[0], dataset.name)
+            limits.check_size(dataset.X.shape[0], self.config.hidden)
+        except ValueError as e:
+            self.errorOccurred.emit(str(e) if str(e).startswith(dataset.name)
+                                    else f"{dataset.name}: {e}")
+            return False
         if not keep_spec:
             self.spec = None
         self.dataset, self.split = dataset, split
@@ -92,6 +103,12 @@ class StudioModel(QObject):
         """New settings. ``live`` (the user's edits): if the twins have trained and only live
         settings changed (α, β's, λ, decay, BN's β), they change mid-run, marked on the
         curves; otherwise (a lesson, a workspace, a new network) a reset."""
+        try:
+            limits.check_size(self.dataset.X.shape[0], config.hidden)
+        except ValueError as e:                 # keep the config that works; panels show it
+            self._report(str(e))
+            self.configChanged.emit(self.config)
+            return
         live = self._live_changes(config) if live else []
         self.config = config
         self.configChanged.emit(config)
@@ -171,7 +188,29 @@ class StudioModel(QObject):
         self.worker.stop()
 
     # ---- display timer ----------------------------------------------------------------
+    def _report(self, text: str) -> None:
+        log.error("%s", text)
+        self.errorOccurred.emit(text)
+
+    def _recover(self, failures: list[str]) -> None:
+        """The training process could not build a trainer: say why (window and log), then
+        start afresh from the first-run dataset and network, unless those were what failed."""
+        for text in failures:
+            self._report(text)
+        if self.config == FIRST_RUN_CONFIG and self.spec == FIRST_RUN_SPEC:
+            return
+        self.spec, self.dataset = FIRST_RUN_SPEC, FIRST_RUN_SPEC.make()
+        self.split = split_and_standardize(self.dataset, seed=0)
+        self.config = FIRST_RUN_CONFIG
+        self.datasetChanged.emit(self.split)
+        self.configChanged.emit(self.config)
+        self.message.emit("Training restarted with the first-run dataset and network.")
+        self.reset()
+
     def _poll(self) -> None:
+        failures = self.worker.failures()
+        if failures:
+            self._recover(failures)
         snap = self.worker.latest()
         if snap is None:
             return

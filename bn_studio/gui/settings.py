@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 
 from PySide6.QtCore import QSettings
 
@@ -13,6 +14,9 @@ from .model import DatasetSpec
 from .theme import THEMES
 
 SETTINGS_VERSION = 1
+MAX_SETTING_CHARS = 100_000     # a saved config or dataset is a few hundred characters
+
+log = logging.getLogger(__name__)
 
 
 def settings() -> QSettings:
@@ -32,29 +36,66 @@ def save_window(win) -> None:
 
 
 def restore_window(win) -> None:
-    """Apply what was saved; anything unreadable is ignored and the defaults stay."""
+    """Apply what was saved; anything unreadable is logged and its default stays, so a
+    damaged settings file can never stop the app from starting."""
     s = settings()
-    theme = s.value("theme")     # first: a new style sheet re-polishes widgets and moves docks
-    if theme in THEMES and hasattr(win, "set_theme"):
+    theme = _value(s, "theme")   # first: a new style sheet re-polishes widgets and moves docks
+    if isinstance(theme, str) and theme in THEMES and hasattr(win, "set_theme"):
         win.set_theme(theme)
-    geometry, state = s.value("window/geometry"), s.value("window/state")
-    if geometry is not None:
-        win.restoreGeometry(geometry)
-    if state is not None:
-        win.restoreState(state, SETTINGS_VERSION)
+    geometry, state = _value(s, "window/geometry"), _value(s, "window/state")
+    if geometry is not None and not _restored(win.restoreGeometry, geometry):
+        log.warning("saved window geometry is unusable; using the default")
+    if state is not None and not _restored(lambda v: win.restoreState(v, SETTINGS_VERSION),
+                                           state):
+        log.warning("saved window layout is unusable; using the default")
     model = win.model
+    spec = _json_value(s, "dataset", lambda d: _checked_spec(d))
+    if spec is not None and not model.set_spec(spec):
+        log.warning("saved dataset is unusable; using the default")
+    config = _json_value(s, "config", TrainConfig.from_dict)
+    if config is not None:
+        model.set_config(config)
+
+
+def _value(s: QSettings, key: str):
     try:
-        text = s.value("dataset") or ""
-        if text:
-            model.set_spec(DatasetSpec(**json.loads(text)))
-    except (TypeError, ValueError):
-        pass
+        return s.value(key)
+    except Exception:               # a value QSettings cannot even decode
+        log.warning("saved setting %r is unreadable; using the default", key)
+        return None
+
+
+def _restored(restore, value) -> bool:
     try:
-        text = s.value("config") or ""
-        if text:
-            model.set_config(TrainConfig.from_dict(json.loads(text)))
-    except (TypeError, ValueError):
-        pass
+        return bool(restore(value))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _json_value(s: QSettings, key: str, build):
+    """``build(json object)`` of the saved text, or None (logged) if anything is wrong."""
+    text = _value(s, key)
+    if text in (None, ""):
+        return None
+    try:
+        if not isinstance(text, str) or len(text) > MAX_SETTING_CHARS:
+            raise ValueError("not a short text")
+        doc = json.loads(text)
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
+        return build(doc)
+    except (TypeError, ValueError, KeyError, OverflowError, RecursionError) as e:
+        why = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+        log.warning("saved %s is unusable (%s); using the default", key, why[:200])
+        return None
+
+
+def _checked_spec(d: dict) -> DatasetSpec:
+    """A DatasetSpec whose settings make_dataset accepts (types and limits checked)."""
+    from bn_studio.core.datasets import make_dataset
+    spec = DatasetSpec(**d)
+    make_dataset(spec.name, n=spec.n, noise=spec.noise, classes=spec.classes, seed=spec.seed)
+    return spec
 
 
 def has_saved_state() -> bool:

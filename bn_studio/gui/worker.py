@@ -61,6 +61,7 @@ class TrainingWorker:
         self.playing = False
         self.steps_per_second: float | None = None
         self.error: str | None = None
+        self._failures: list[str] = []      # commands the child could not carry out, unread
         self._stopped = False
         self._receiver = threading.Thread(target=self._receive, name="bn-studio-receiver",
                                           daemon=True)
@@ -118,6 +119,13 @@ class TrainingWorker:
             self._fresh = False
             return self._latest
 
+    def failures(self) -> list[str]:
+        """Messages of commands the child could not carry out since the last call (say, a
+        reset whose trainer could not be built): the GUI shows them and recovers."""
+        with self._lock:
+            out, self._failures = self._failures, []
+        return out
+
     def peek(self) -> Snapshot | None:
         with self._lock:
             return self._latest
@@ -166,6 +174,11 @@ class TrainingWorker:
                 event = self._acks.get(msg["ack"])
                 if event is not None:
                     event.set()
+                continue
+            if "failed" in msg:                 # a command failed and left no trainer
+                with self._lock:
+                    self._failures.append(msg["failed"])
+                    self.error = msg["failed"]
                 continue
             snap = self._assemble(msg)
             if msg["seq"] >= self._last_seq:       # no newer command is still in flight
@@ -233,16 +246,28 @@ class _Child:
                 try:
                     self.handle(cmd, arg)
                 except Exception as e:     # a bad config must never kill the worker
-                    self.fail(e)
+                    self.fail(e, cmd)
                 continue
             if busy:
                 self.train_one()
 
-    def fail(self, e: Exception) -> None:
+    def fail(self, e: Exception, cmd: str = "") -> None:
+        """Tell the GUI: with a trainer, in the next snapshot; without one (a reset that could
+        not build it, or a snapshot that cannot be made), as a 'failed' message."""
         traceback.print_exc()
-        self.error = str(e) or e.__class__.__name__
+        what = f"{e.__class__.__name__}: {e}" if not isinstance(e, ValueError) else str(e)
+        self.error = (what or e.__class__.__name__).splitlines()[0][:500]
         self.playing = False
-        self.publish(force=True)
+        if cmd == "reset":
+            self.trainer = None
+        try:
+            if self.trainer is not None:
+                self.publish(force=True)
+                return
+        except Exception:                   # the trainer itself is broken: drop it
+            traceback.print_exc()
+            self.trainer = None
+        self.out.send({"failed": f"Training could not start: {self.error}", "seq": self.seq})
 
     def handle(self, cmd: str, arg) -> None:
         if cmd == "reset":

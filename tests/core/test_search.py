@@ -245,13 +245,16 @@ def test_store_resume_and_csv(split, tmp_path):
     again = Search(spec, split, workers=2, store=TrialStore(db), resume=True)
     assert all(t[0] not in first for t in again.plan)          # finished trials are not re-run
     results = again.run()
+    again.store.close()                 # one writer per store: the next one opens it anew
     assert len(results) == 6 and {r["status"] for r in results} <= {"ok", "diverged"}
     for i, r in first.items():
         assert next(x for x in results if x["trial"] == i)["val_loss"] == r["val_loss"]
-    with pytest.raises(SearchSpaceError, match="different search"):
-        Search(SearchSpec(SPACE, 7, BASE, seed=3), split, store=TrialStore(db), resume=True)
-    with pytest.raises(SearchSpaceError, match="already holds"):
-        Search(spec, split, store=TrialStore(db))
+    for other, words in ((SearchSpec(SPACE, 7, BASE, seed=3), "different search"),
+                         (spec, "already holds")):
+        store = TrialStore(db)
+        with pytest.raises(SearchSpaceError, match=words):
+            Search(other, split, store=store, resume=words == "different search")
+        store.close()
     out = tmp_path / "t.csv"
     export_csv(results, out, ["lr", "hidden"])
     lines = out.read_text().splitlines()

@@ -1,5 +1,7 @@
 """The panels of the studio window hold what the core computed, for the state the user set up."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -189,3 +191,19 @@ def test_drawn_points_survive_a_workspace_round_trip(win, tmp_path):
     win.model.set_spec(DatasetSpec("moons"))
     win.open_workspace_from(tmp_path / "ws.json")
     np.testing.assert_array_equal(win.model.dataset.X, X)
+
+
+def test_a_workspace_with_a_broken_search_section_changes_nothing(win, tmp_path):
+    """All or nothing: the dataset and network in the file are fine, the search is not, so
+    neither the dataset nor the network may change."""
+    from bn_studio.workspace import WorkspaceError
+    before = (win.model.spec, win.model.config)
+    path = tmp_path / "ws.json"
+    path.write_text(json.dumps({
+        "format": "bn-studio-workspace", "version": 1,
+        "config": {"hidden": [5], "lr": 0.2},
+        "dataset": {"kind": "generated", "name": "circles", "n": 300},
+        "search": {"space": [{"name": "lr", "scale": "nope"}]}}))
+    with pytest.raises(WorkspaceError):
+        win.open_workspace_from(path)
+    assert (win.model.spec, win.model.config) == before

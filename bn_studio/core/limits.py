@@ -1,0 +1,165 @@
+"""Every size limit of BN Studio in one place, and the checks that enforce them.
+
+The widgets have tighter ranges; these limits guard every other way in (command line,
+workspace files, saved settings, CSV files, search ranges), so that no input can make the app
+or a command allocate gigabytes, hang or crash. Each ``check_*`` returns the value as the
+right type or raises ``exc`` (ValueError unless the caller passes its own error class) with
+one line that names the limit. README.md lists them under "Limits".
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+
+MAX_POINTS = 100_000           # generated, drawn, imported (CSV rows) or workspace points
+MIN_POINTS = 10
+MAX_APP_POINTS = 10_000        # the window draws every point: 10,000 take ~2 s, 100,000 ~17 s
+MAX_WIDTH = 512                # units in one hidden layer
+MAX_DEPTH = 8                  # hidden layers
+MAX_UNIT_POINTS = 2**24       # points × hidden units in all: the activations of one evaluation
+MAX_CLASSES = 8
+MAX_CSV_BYTES = 32 * 1024 * 1024
+MAX_CSV_COLUMNS = 1000
+MAX_FIELD_BYTES = 1024 * 1024  # one CSV field (Python's csv module stops at 128 KiB)
+MAX_WORKSPACE_BYTES = 16 * 1024 * 1024
+MAX_WORKSPACE_CONTAINERS = 1_000_000   # lists and objects: 5 million empty [] take 450 MB
+MAX_STEPS = 1_000_000          # training steps of one run or one search trial
+MAX_TRIALS = 10_000            # trials of one search (all are planned before any runs)
+MAX_SEED = 2**32 - 1
+MAX_SCREENSHOT_PX = 4096       # each side of a screenshot
+
+
+def max_workers() -> int:
+    """Worker processes for a search: more than the cores only slows every trial down."""
+    return max(1, os.cpu_count() or 1)
+
+
+def shown(value) -> str:
+    """A value for a one-line message: never thousands of digits (str() of such an int raises)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        text = repr(value)
+        return text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(value, numbers.Integral) and abs(int(value)) >= 10**15:
+        digits = int(abs(int(value)).bit_length() * math.log10(2)) + 1      # about
+        return f"{'a negative' if value < 0 else 'a'} {digits}-digit number"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def check_int(value, name: str, low: int | None = None, high: int | None = None,
+              exc: type[Exception] = ValueError, limit: str = "") -> int:
+    """A whole number in [low, high]; an integral float (600.0 from JSON) is accepted.
+    ``limit`` names the limit in the message (e.g. "the limit on points")."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise exc(f"{name} must be a whole number, not {shown(value)}")
+    if isinstance(value, numbers.Integral):
+        v = int(value)
+    else:
+        f = float(value)
+        if not math.isfinite(f) or f != math.floor(f):
+            raise exc(f"{name} must be a whole number, not {shown(value)}")
+        if high is not None and f > high:
+            v = high + 1                        # too large: reported below without int(1e300)
+        else:
+            v = int(f)
+    why = f" ({limit})" if limit else ""
+    if low is not None and v < low:
+        raise exc(f"{name} must be at least {low:,}; got {shown(value)}")
+    if high is not None and v > high:
+        raise exc(f"{name} must be at most {high:,}{why}; got {shown(value)}")
+    return v
+
+
+def check_float(value, name: str, low: float | None = None, high: float | None = None,
+                exc: type[Exception] = ValueError) -> float:
+    """A finite number in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise exc(f"{name} must be a number, not {shown(value)}")
+    f = float(value)
+    if not math.isfinite(f):
+        raise exc(f"{name} must be a finite number, not {shown(value)}")
+    if (low is not None and f < low) or (high is not None and f > high):
+        raise exc(f"{name} must be between {low:g} and {high:g}; got {shown(value)}"
+                  if low is not None and high is not None else
+                  f"{name} must be ≥ {low:g}; got {shown(value)}" if low is not None else
+                  f"{name} must be ≤ {high:g}; got {shown(value)}")
+    return f
+
+
+def check_points(n, name: str = "points", exc: type[Exception] = ValueError) -> int:
+    return check_int(n, name, MIN_POINTS, MAX_POINTS, exc, "the limit on points")
+
+
+def check_app_points(n, name: str, exc: type[Exception] = ValueError) -> int:
+    """Points the window can show; the command line takes up to MAX_POINTS."""
+    if n > MAX_APP_POINTS:
+        raise exc(f"{name}: {n:,} points; the window shows at most {MAX_APP_POINTS:,} (the "
+                  f"limit on points in the app; `bn-studio train --data` takes up to "
+                  f"{MAX_POINTS:,})")
+    return n
+
+
+def check_classes(c, name: str = "classes", exc: type[Exception] = ValueError) -> int:
+    return check_int(c, name, 2, MAX_CLASSES, exc, "the limit on classes")
+
+
+def check_hidden(hidden, exc: type[Exception] = ValueError) -> tuple[int, ...]:
+    """Hidden widths: at most MAX_DEPTH layers of 1..MAX_WIDTH units."""
+    if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__len__"):
+        raise exc(f"hidden must be a list of layer widths, not {shown(hidden)}")
+    if len(hidden) > MAX_DEPTH:
+        raise exc(f"at most {MAX_DEPTH} hidden layers (the limit on depth); got {len(hidden):,}")
+    widths = tuple(check_int(h, "a hidden layer's width", None, MAX_WIDTH, exc,
+                             "the limit on width") for h in hidden)
+    if any(h < 1 for h in widths):
+        raise exc("every hidden layer needs at least 1 unit")
+    return widths
+
+
+def check_size(points: int, hidden, exc: type[Exception] = ValueError) -> None:
+    """Points × hidden units bounds the memory of one forward pass over the data."""
+    units = sum(hidden)
+    if points * units > MAX_UNIT_POINTS:
+        raise exc(f"{points:,} points × {units:,} hidden units is too large (the limit on "
+                  f"points × units is {MAX_UNIT_POINTS:,}); use fewer points or a smaller net")
+
+
+def check_steps(steps, name: str = "steps", low: int = 0,
+                exc: type[Exception] = ValueError) -> int:
+    return check_int(steps, name, low, MAX_STEPS, exc, "the limit on steps")
+
+
+def check_seed(seed, name: str = "seed", exc: type[Exception] = ValueError) -> int:
+    return check_int(seed, name, 0, MAX_SEED, exc, "seeds are 0 … 2³² − 1")
+
+
+def check_trials(trials, exc: type[Exception] = ValueError) -> int:
+    n = check_int(trials, "trials", None, MAX_TRIALS, exc, "the limit on trials")
+    if n < 1:
+        raise exc("a search needs at least 1 trial")
+    return n
+
+
+def check_columns(width: int, name: str, exc: type[Exception] = ValueError) -> int:
+    if width > MAX_CSV_COLUMNS:
+        raise exc(f"{name}: {width:,} columns; the limit on columns is {MAX_CSV_COLUMNS:,}")
+    return width
+
+
+def check_file_size(nbytes: int, name: str, limit: int, exc: type[Exception] = ValueError,
+                    what: str = "file") -> None:
+    if nbytes > limit:
+        raise exc(f"{name}: {nbytes / 2**20:.1f} MiB; the limit on {what} size is "
+                  f"{limit / 2**20:.0f} MiB")
+
+
+def check_workers(workers) -> tuple[int, str | None]:
+    """(workers to start, a note if the request was capped at the CPU count)."""
+    n = check_int(workers, "--workers", 1)
+    cap = max_workers()
+    if n > cap:
+        return cap, f"--workers {n:,} capped at {cap}, the number of CPU cores"
+    return n, None
