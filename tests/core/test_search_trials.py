@@ -47,11 +47,12 @@ def test_best_result_is_the_lowest_validation_loss_of_a_finished_trial():
     assert best_result([result(0, "diverged", None)]) is None
 
 
-def test_store_counts_every_trial_but_a_cancelled_one_as_finished(tmp_path):
+def test_store_counts_ok_and_diverged_trials_as_finished(tmp_path):
+    """A cancelled trial, or one whose worker failed, runs again on --resume."""
     store = TrialStore(tmp_path / "s.sqlite")
     for i, status in enumerate(["ok", "diverged", "failed", "cancelled"]):
         store.add({"trial": i, "seed": i, "status": status, "params": {}, "val_loss": None,
                    "val_accuracy": None, "diverged_at": None, "error": None, "curve": None,
                    "seconds": 0.0})
-    assert store.finished() == {0, 1, 2}
+    assert store.finished() == {0, 1}
     store.close()
