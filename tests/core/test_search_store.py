@@ -196,3 +196,9 @@ def test_sigterm_and_sighup_cancel_the_search_and_leave_no_worker(tmp_path, sig,
     store = TrialStore(db)                  # recorded, and the lock is gone with the process
     assert {r["status"] for r in store.results()} <= {"cancelled"}
     store.close()
+
+
+def test_plain_search_output_rounds_numbers(capsys):
+    assert main([*SEARCH[:-1], "--trials", "2", "--steps", "20", "--workers", "1"]) == 0
+    best = json.loads(capsys.readouterr().out.splitlines()[-1])["best"]
+    assert all(v == float(f"{v:.4g}") for v in best.values() if isinstance(v, float))
