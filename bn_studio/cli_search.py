@@ -89,6 +89,15 @@ def run_search(args) -> int:
         _close(client, store)
 
 
+def _rounded(obj):
+    """Floats to 4 significant digits, for people reading the plain-text summary."""
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    if isinstance(obj, float):
+        return float(f"{obj:.4g}")
+    return obj
+
+
 def check_search_args(args) -> None:
     """Options that would fail late (after the search) or waste the machine, refused or
     capped now, one line each."""
@@ -214,7 +223,8 @@ def _run(args, search: Search, space: SearchSpace, ds) -> int:
             vl = "" if r["val_loss"] is None else f"{r['val_loss']:.4f}"
             va = "" if r["val_accuracy"] is None else f"{r['val_accuracy']:.3f}"
             print(f"{r['trial']:5d}  {r['status']:9s} {vals}  {vl:>10s}  {va:>7s}")
-        print(json.dumps({k: out[k] for k in ("trials", "ok", "diverged", "failed", "best")}))
+        print(json.dumps(_rounded({k: out[k] for k in ("trials", "ok", "diverged", "failed",
+                                                        "best")})))
     if search.error:
         return 1
     if received and received[0] != signal.SIGINT:

@@ -38,6 +38,7 @@ STATUSES = ("ok", "diverged", "failed", "cancelled")
 CANCEL_JOIN_S = 1.0      # a cancelled worker gets this long to exit before it is killed
 WORKER_DIED = "worker process died"
 POLL_S = 0.1             # how often the search loop looks at the cancel flag
+DASK_RESUBMITS = 2       # a trial lost on a Dask cluster is submitted again this many times
 
 BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -734,19 +735,29 @@ class Search:
                 self._record(_blank_result(*trial, status="cancelled"))
 
     def _run_dask(self) -> None:
+        """Every trial on the cluster; a trial lost with its worker (or with the scattered
+        data) is submitted again, up to DASK_RESUBMITS times, rather than failing the rest."""
         from distributed import Client, wait
         client = self.scheduler if not isinstance(self.scheduler, str) else \
             Client(self.scheduler, timeout="10s")
         futures = {}
+        data = {"split": None}
+
+        def submit(trial):
+            if data["split"] is None or data["split"].status != "finished":
+                data["split"] = client.scatter(self.split, broadcast=True)
+            index, seed, params = trial
+            f = client.submit(run_trial, data["split"], self.spec.base, index, seed, params,
+                              pure=False, key=f"bn-studio-trial-{index}-{time.time_ns()}")
+            futures[f] = trial
+            return f
+
+        resubmits: dict[int, int] = {}
         try:
-            split = client.scatter(self.split, broadcast=True)
             for trial in self.plan:
-                index, seed, params = trial
-                f = client.submit(run_trial, split, self.spec.base, index, seed, params,
-                                  pure=False, key=f"bn-studio-trial-{index}-{time.time_ns()}")
-                futures[f] = trial
+                submit(trial)
                 with self._lock:
-                    self._running[index] = trial
+                    self._running[trial[0]] = trial
             left = set(futures)
             while left and not self._cancel.is_set():
                 try:
@@ -755,12 +766,19 @@ class Search:
                     continue
                 for f in done:
                     left.discard(f)
-                    trial = futures[f]
+                    trial = futures.pop(f)
                     try:
                         r = f.result()
-                    except Exception as e:           # e.g. KilledWorker after retries
-                        r = _blank_result(*trial, status="failed",
-                                          error=f"{e.__class__.__name__}: {e}".splitlines()[0])
+                    except Exception as e:           # run_trial never raises: the cluster did
+                        why = f"{e.__class__.__name__}: {e}".splitlines()[0]
+                        if resubmits.get(trial[0], 0) < DASK_RESUBMITS and \
+                                not self._cancel.is_set():
+                            resubmits[trial[0]] = resubmits.get(trial[0], 0) + 1
+                            log.warning("trial %d lost on the cluster (%s); submitting it "
+                                        "again", trial[0], why)
+                            left.add(submit(trial))
+                            continue
+                        r = _blank_result(*trial, status="failed", error=why)
                     with self._lock:
                         self._running.pop(trial[0], None)
                     self._record(r)

@@ -196,3 +196,35 @@ def test_sigterm_and_sighup_cancel_the_search_and_leave_no_worker(tmp_path, sig,
     store = TrialStore(db)                  # recorded, and the lock is gone with the process
     assert {r["status"] for r in store.results()} <= {"cancelled"}
     store.close()
+
+
+def test_plain_search_output_rounds_numbers(capsys):
+    assert main([*SEARCH[:-1], "--trials", "2", "--steps", "20", "--workers", "1"]) == 0
+    best = json.loads(capsys.readouterr().out.splitlines()[-1])["best"]
+    assert all(v == float(f"{v:.4g}") for v in best.values() if isinstance(v, float))
+
+
+def _lose_the_first_attempt(marker, real):
+    """run_trial that raises (as a lost worker would) the first time trial 1 runs."""
+    def run(split, base, index, seed, params):
+        if index == 1 and not os.path.exists(marker):
+            open(marker, "w").close()
+            raise RuntimeError("worker lost")
+        return real(split, base, index, seed, params)
+    return run
+
+
+def test_a_trial_lost_on_a_dask_cluster_is_submitted_again(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    from bn_studio.core import search as search_mod
+    monkeypatch.setattr(search_mod, "run_trial",
+                        _lose_the_first_attempt(str(tmp_path / "lost"), search_mod.run_trial))
+    split = split_and_standardize(make_dataset("moons", n=200, seed=0))
+    spec = SearchSpec(SearchSpace([Param("lr", "log", 1e-3, 1e-2)]), 3,
+                      TrainConfig(hidden=(8,), steps=20), seed=0)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client:
+        results = Search(spec, split, scheduler=client).run()
+    assert (tmp_path / "lost").exists()                 # trial 1 was lost once ...
+    assert [r["status"] for r in results] == ["ok"] * 3  # ... and ran again
