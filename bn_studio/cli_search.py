@@ -7,9 +7,12 @@ import signal
 import sys
 import time
 
-from bn_studio.core.search import (PARAM_NAMES, Param, Search, SearchSpace, SearchSpaceError,
-                                   SearchSpec, TrialStore, best_result, export_csv,
-                                   split_fingerprint)
+from bn_studio.core.search import (PARAM_NAMES, ExtrasTrialStore, Param, Search, SearchSpace,
+                                   SearchSpaceError, SearchSpec, TrialStore, best_result,
+                                   export_csv, split_fingerprint)
+
+TWIN_COLUMNS = ("bn_status", "bn_val_loss", "bn_val_accuracy", "bn_diverged_at",
+                "no_bn_status", "no_bn_val_loss", "no_bn_val_accuracy", "no_bn_diverged_at")
 
 
 def add_search_parser(sub, add_train_options) -> None:
@@ -33,6 +36,12 @@ def add_search_parser(sub, add_train_options) -> None:
     s.add_argument("--csv", metavar="FILE.csv", help="write one row per trial")
     s.add_argument("--scheduler", metavar="ADDRESS",
                    help="run trials on a Dask distributed scheduler (needs 'distributed')")
+    s.add_argument("--population", action="store_true",
+                   help="train trials of one structure together, batched (same results, "
+                        "several times the trials per second)")
+    s.add_argument("--twins", action="store_true",
+                   help="train every trial with and without BN on the same draws and report "
+                        "both (bn_val_loss, no_bn_val_loss, …); val_loss etc. are the BN net's")
 
 
 def run_search(args) -> int:
@@ -49,7 +58,7 @@ def run_search(args) -> int:
         base = config_from_args(args)
         spec = SearchSpec(space, args.trials, base,
                           seed=args.seed if args.search_seed is None else args.search_seed,
-                          strategy=args.strategy)
+                          strategy=args.strategy, twins=args.twins)
     except SearchSpaceError as e:
         raise CliError(str(e)) from None
     ds = dataset_from_args(args)
@@ -58,13 +67,15 @@ def run_search(args) -> int:
             "noise": args.noise, "data_seed": args.data_seed,
             "sha1": split_fingerprint(split)}
     try:
-        store = TrialStore(args.out) if args.out else TrialStore()
+        store_class = ExtrasTrialStore if args.twins else TrialStore
+        store = store_class(args.out) if args.out else store_class()
     except Exception as e:
         raise CliError(f"cannot open {args.out}: {e}") from None
     client = connect_scheduler(args.scheduler) if args.scheduler else None
     try:
         search = Search(spec, split, workers=args.workers, store=store, resume=args.resume,
-                        scheduler=client, dataset_info=info)
+                        scheduler=client, dataset_info=info,
+                        executor="population" if args.population else "trial")
     except SearchSpaceError as e:
         _close(client, store)
         raise CliError(str(e)) from None
@@ -72,6 +83,15 @@ def run_search(args) -> int:
         return _run(args, search, space, ds)
     finally:
         _close(client, store)
+
+
+def twins_report(results: list[dict]) -> dict:
+    """Per net: how many trials ended ok / diverged, and every trial's pair of results."""
+    nets = {name: {s: sum(r.get(f"{name}_status") == s for r in results)
+                   for s in ("ok", "diverged")} for name in ("bn", "no_bn")}
+    rows = [{"trial": r["trial"], **r["params"], **{k: r.get(k) for k in TWIN_COLUMNS}}
+            for r in results if r["status"] not in ("failed", "cancelled")]
+    return {**nets, "results": rows}
 
 
 def connect_scheduler(address: str):
@@ -116,7 +136,8 @@ def _run(args, search: Search, space: SearchSpace, ds) -> int:
         print(f"bn-studio: the search stopped: {search.error}", file=sys.stderr)
     if args.csv:
         try:
-            export_csv(results, args.csv, [p.name for p in space])
+            export_csv(results, args.csv, [p.name for p in space],
+                       TWIN_COLUMNS if args.twins else ())
         except OSError as e:
             raise CliError(f"cannot write {args.csv}: {e.strerror or e}") from None
     counts = {s: sum(r["status"] == s for r in results) for s in ("ok", "diverged", "failed")}
@@ -129,6 +150,8 @@ def _run(args, search: Search, space: SearchSpace, ds) -> int:
            "seconds": round(time.perf_counter() - t0, 3)}
     if ds.skipped_rows:
         out["skipped_rows"] = ds.skipped_rows
+    if args.twins:
+        out["twins"] = twins_report(results)
     if args.json:
         print(json.dumps(out))
     else:
