@@ -21,7 +21,8 @@ import os
 import time
 
 from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.search import GROUP_SIZE, Param, Search, SearchSpace, SearchSpec
+from bn_studio.core.search import Param, Search, SearchSpace, SearchSpec
+from bn_studio.core.search_groups import GROUP_SIZE
 from bn_studio.core.trainer import TrainConfig
 
 

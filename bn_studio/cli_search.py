@@ -7,9 +7,10 @@ import signal
 import sys
 import time
 
-from bn_studio.core.search import (PARAM_NAMES, ExtrasTrialStore, Param, Search, SearchSpace,
-                                   SearchSpaceError, SearchSpec, TrialStore, best_result,
-                                   export_csv, split_fingerprint)
+from bn_studio.core.search import (PARAM_NAMES, Param, Search, SearchSpace, SearchSpaceError,
+                                   SearchSpec, TrialStore, best_result, export_csv,
+                                   split_fingerprint)
+from bn_studio.core.search_groups import ExtrasTrialStore
 
 TWIN_COLUMNS = ("bn_status", "bn_val_loss", "bn_val_accuracy", "bn_diverged_at",
                 "no_bn_status", "no_bn_val_loss", "no_bn_val_accuracy", "no_bn_diverged_at")
