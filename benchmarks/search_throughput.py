@@ -11,6 +11,7 @@ alternating when repeated, so a noisy neighbour hits both alike; each timing inc
 starting the workers. Also reports how far the two paths' results differ (float64).
 Prints one JSON object.
 Usage: python benchmarks/search_throughput.py [--trials 200] [--steps 500] [--repeats 1]
+       [--dtype float64|float32]
 """
 
 from __future__ import annotations
@@ -61,13 +62,14 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     args = ap.parse_args()
     split = split_and_standardize(make_dataset("moons", n=1000, seed=0), seed=0)
     space = SearchSpace([Param("lr", "log", 1e-4, 1.0),
                          Param("momentum", "one_minus_log", 0.9, 0.999),
                          Param("hidden", "int", 16, 64)])
     base = TrainConfig(hidden=(32, 32), optimizer="momentum", batch=64, steps=args.steps,
-                       dtype="float64")
+                       dtype=args.dtype)
     spec = SearchSpec(space, args.trials, base, seed=0)
     times = {"trial": [], "population": []}
     results = {}
