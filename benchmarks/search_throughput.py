@@ -3,10 +3,10 @@ batched) against one trial per task, on the same search and the same worker coun
 
 The search (issue 15): 200 random trials on moons, lr log 1e-4..1, momentum as 1 − β on a
 log scale 0.9..0.999, hidden width int 16..64 (both layers), optimizer momentum, 500 steps.
-Widths vary, so the population executor pads: trials are grouped by structure (depth,
-activation, optimizer, batch, …) with widths sorted, and each group of up to GROUP_SIZE
-trains at its widest member's width with the other members' extra units masked (they
-contribute nothing and get no gradient). Both executors run in this one invocation,
+Widths vary, so in float64 the population executor pads: trials are grouped by structure
+(depth, activation, optimizer, batch, …) with widths sorted, and each group of up to
+GROUP_SIZE trains at its widest member's width with the other members' extra units masked
+(they contribute nothing and get no gradient). In float32 groups hold one width each. Both executors run in this one invocation,
 alternating when repeated, so a noisy neighbour hits both alike; each timing includes
 starting the workers. Also reports how far the two paths' results differ (float64).
 Prints one JSON object.
@@ -84,7 +84,9 @@ def main() -> None:
     print(json.dumps({
         "benchmark": "search_throughput", "trials": args.trials, "steps_per_trial": args.steps,
         "workers": args.workers, "cpus": os.cpu_count(), "dtype": base.dtype,
-        "group_size": GROUP_SIZE, "widths": "padded within groups sorted by width",
+        "group_size": GROUP_SIZE,
+        "widths": ("padded within groups sorted by width" if base.dtype == "float64"
+                   else "one width per group (float32 groups are not padded)"),
         "statuses": statuses,
         "trials_per_second_population": round(rate["population"], 2),
         "trials_per_second_one_per_task": round(rate["trial"], 2),

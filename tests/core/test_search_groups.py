@@ -69,6 +69,14 @@ def test_groups_share_a_structure_and_depend_on_the_plan_only():
     assert [len(g.trials) for g in one_each] == [1] * 50 and not one_each[0].population
 
 
+def test_float32_groups_hold_one_width_so_they_stay_bit_identical():
+    plan = SearchSpec(SearchSpace([Param("hidden", "int", 4, 9)]), 30, BASE, seed=1).plan()
+    padded = plan_groups(plan, BASE)
+    exact = plan_groups(plan, BASE.replace(dtype="float32"))
+    assert any(len({t[2]["hidden"] for t in g.trials}) > 1 for g in padded)
+    assert all(len({t[2]["hidden"] for t in g.trials}) == 1 for g in exact)
+
+
 def test_a_group_that_cannot_train_falls_back_to_the_single_trial_messages(split):
     bad = TrialGroup(((0, 1, {"hidden": 4, "layers": -1}), (1, 2, {"hidden": 5})))
     results = run_group(split, BASE, bad)
