@@ -8,7 +8,8 @@ Widths vary, so in float64 the population executor pads: trials are grouped by s
 GROUP_SIZE trains at its widest member's width with the other members' extra units masked
 (they contribute nothing and get no gradient). In float32 groups hold one width each. Both executors run in this one invocation,
 alternating when repeated, so a noisy neighbour hits both alike; each timing includes
-starting the workers. Also reports how far the two paths' results differ (float64).
+starting the workers; the workers' CPU seconds (steadier than wall time on a shared
+machine) are reported too. Also reports how far the two paths' results differ.
 Prints one JSON object.
 Usage: python benchmarks/search_throughput.py [--trials 200] [--steps 500] [--repeats 1]
        [--dtype float64|float32]
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import time
 
 from bn_studio.core.datasets import make_dataset, split_and_standardize
@@ -27,10 +29,17 @@ from bn_studio.core.search_groups import GROUP_SIZE
 from bn_studio.core.trainer import TrainConfig
 
 
-def timed(spec, split, workers: int, executor: str) -> tuple[float, list[dict]]:
-    t0 = time.perf_counter()
+def timed(spec, split, workers: int, executor: str) -> tuple[float, float, list[dict]]:
+    """(wall seconds, CPU seconds of the workers, results). The workers' CPU time (they are
+    reaped when the search ends) is what a loaded machine disturbs least."""
+    t0, c0 = time.perf_counter(), _children_cpu()
     results = Search(spec, split, workers=workers, executor=executor).run()
-    return time.perf_counter() - t0, results
+    return time.perf_counter() - t0, _children_cpu() - c0, results
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def compare(a: list[dict], b: list[dict]) -> dict:
@@ -72,12 +81,15 @@ def main() -> None:
                        dtype=args.dtype)
     spec = SearchSpec(space, args.trials, base, seed=0)
     times = {"trial": [], "population": []}
+    cpu = {"trial": [], "population": []}
     results = {}
     for _ in range(args.repeats):
         for executor in ("population", "trial"):
-            t, results[executor] = timed(spec, split, args.workers, executor)
+            t, c, results[executor] = timed(spec, split, args.workers, executor)
             times[executor].append(t)
+            cpu[executor].append(c)
     best = {k: min(v) for k, v in times.items()}
+    best_cpu = {k: min(v) for k, v in cpu.items()}
     rate = {k: args.trials / v for k, v in best.items()}
     statuses = {s: sum(r["status"] == s for r in results["trial"])
                 for s in ("ok", "diverged", "failed", "cancelled")}
@@ -92,6 +104,8 @@ def main() -> None:
         "trials_per_second_one_per_task": round(rate["trial"], 2),
         "ratio": round(rate["population"] / rate["trial"], 2), "target_ratio": 10.0,
         "all_seconds": {k: [round(t, 2) for t in v] for k, v in times.items()},
+        "worker_cpu_seconds": {k: [round(t, 2) for t in v] for k, v in cpu.items()},
+        "cpu_ratio": round(best_cpu["trial"] / best_cpu["population"], 2),
         **compare(results["population"], results["trial"]),
         "load_average": [round(x, 2) for x in os.getloadavg()]}))
 
