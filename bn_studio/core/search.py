@@ -530,7 +530,9 @@ class Search:
 
     A result is a JSON-able dict: trial (the index), seed, params, status (ok, diverged,
     failed, cancelled), val_loss, val_accuracy, diverged_at, error, curve, seconds.
-    ``scheduler`` is a Dask scheduler address or a ``distributed.Client``.
+    ``scheduler`` is a Dask scheduler address or a ``distributed.Client``. With
+    ``executor="population"`` each task trains a group of trials of one structure together
+    (core/search_groups.py): the same results, about twice the trials per second.
     """
 
     def __init__(self, spec: SearchSpec, split, *, workers: int | None = None,
