@@ -12,6 +12,10 @@ from bn_studio.core import limits
 from bn_studio.core.search import (PARAM_NAMES, Param, Search, SearchSpace, SearchSpaceError,
                                    SearchSpec, StoreError, TrialStore, best_result, export_csv,
                                    split_fingerprint)
+from bn_studio.core.search_groups import ExtrasTrialStore
+
+TWIN_COLUMNS = ("bn_status", "bn_val_loss", "bn_val_accuracy", "bn_diverged_at",
+                "no_bn_status", "no_bn_val_loss", "no_bn_val_accuracy", "no_bn_diverged_at")
 
 # Signals that end a search the way Ctrl-C does: cancel, record what finished, exit.
 STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")
@@ -42,6 +46,12 @@ def add_search_parser(sub, add_train_options) -> None:
     s.add_argument("--csv", metavar="FILE.csv", help="write one row per trial")
     s.add_argument("--scheduler", metavar="ADDRESS",
                    help="run trials on a Dask distributed scheduler (needs 'distributed')")
+    s.add_argument("--population", action="store_true",
+                   help="train trials of one structure together, batched (same results, "
+                        "several times the trials per second)")
+    s.add_argument("--twins", action="store_true",
+                   help="train every trial with and without BN on the same draws and report "
+                        "both (bn_val_loss, no_bn_val_loss, …); val_loss etc. are the BN net's")
 
 
 def run_search(args) -> int:
@@ -57,7 +67,7 @@ def run_search(args) -> int:
         base = config_from_args(args)
         spec = SearchSpec(space, args.trials, base,
                           seed=args.seed if args.search_seed is None else args.search_seed,
-                          strategy=args.strategy)
+                          strategy=args.strategy, twins=args.twins)
     except SearchSpaceError as e:
         raise CliError(str(e)) from None
     ds = dataset_from_args(args)
@@ -67,7 +77,8 @@ def run_search(args) -> int:
             "sha1": split_fingerprint(split)}
     check_sizes(space, spec.base, int(ds.X.shape[0]))
     try:
-        store = TrialStore(args.out) if args.out else TrialStore()
+        store_class = ExtrasTrialStore if args.twins else TrialStore
+        store = store_class(args.out) if args.out else store_class()
     except StoreError as e:
         raise CliError(str(e)) from None
     except Exception as e:
@@ -79,7 +90,8 @@ def run_search(args) -> int:
         raise
     try:
         search = Search(spec, split, workers=args.workers, store=store, resume=args.resume,
-                        scheduler=client, dataset_info=info)
+                        scheduler=client, dataset_info=info,
+                        executor="population" if args.population else "trial")
     except (SearchSpaceError, StoreError) as e:
         _close(client, store)
         raise CliError(str(e)) from None
@@ -149,6 +161,15 @@ def check_sizes(space: SearchSpace, base, points: int) -> None:
         raise CliError(str(e)) from None
 
 
+def twins_report(results: list[dict]) -> dict:
+    """Per net: how many trials ended ok / diverged, and every trial's pair of results."""
+    nets = {name: {s: sum(r.get(f"{name}_status") == s for r in results)
+                   for s in ("ok", "diverged")} for name in ("bn", "no_bn")}
+    rows = [{"trial": r["trial"], **r["params"], **{k: r.get(k) for k in TWIN_COLUMNS}}
+            for r in results if r["status"] not in ("failed", "cancelled")]
+    return {**nets, "results": rows}
+
+
 def connect_scheduler(address: str):
     """A Dask client for ``--scheduler``, or a one-line CliError (exit status 2)."""
     from bn_studio.cli import CliError
@@ -199,7 +220,8 @@ def _run(args, search: Search, space: SearchSpace, ds) -> int:
         print(f"bn-studio: the search stopped: {search.error}", file=sys.stderr)
     if args.csv:
         try:
-            export_csv(results, args.csv, [p.name for p in space])
+            export_csv(results, args.csv, [p.name for p in space],
+                       TWIN_COLUMNS if args.twins else ())
         except OSError as e:
             raise CliError(f"cannot write {args.csv}: {e.strerror or e}") from None
     counts = {s: sum(r["status"] == s for r in results) for s in ("ok", "diverged", "failed")}
@@ -212,6 +234,8 @@ def _run(args, search: Search, space: SearchSpace, ds) -> int:
            "seconds": round(time.perf_counter() - t0, 3)}
     if ds.skipped_rows:
         out["skipped_rows"] = ds.skipped_rows
+    if args.twins:
+        out["twins"] = twins_report(results)
     if args.json:
         print(json.dumps(out))
     else:

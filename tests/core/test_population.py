@@ -1,0 +1,109 @@
+"""Trials trained together: every member of a population is exactly the single-trial run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bn_studio.core.datasets import make_dataset, split_and_standardize
+from bn_studio.core.population import Population, structure_key, train_population
+from bn_studio.core.trainer import TrainConfig, train_single
+
+RTOL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def split():
+    return split_and_standardize(make_dataset("moons", n=240, seed=0), seed=0)
+
+
+def random_members(rng, base: TrainConfig, k: int, lr_decades=(-3, 0.5)) -> list[TrainConfig]:
+    """k random trials of one structure: their own seed, α, β's, λ, decay, BN decay and
+    widths (same depth)."""
+    out = []
+    for _ in range(k):
+        widths = tuple(int(rng.integers(3, 12)) for _ in base.hidden)
+        out.append(base.replace(
+            seed=int(rng.integers(1 << 30)), lr=float(10 ** rng.uniform(*lr_decades)),
+            hidden=widths, momentum=float(1 - 10 ** rng.uniform(-3, -1)),
+            beta1=float(1 - 10 ** rng.uniform(-2, -0.5)),
+            beta2=float(1 - 10 ** rng.uniform(-3, -1)), l2=float(rng.choice([0.0, 1e-2])),
+            decay=float(rng.choice([0.0, 0.3])), bn_decay=float(rng.uniform(0.5, 0.99))))
+    return out
+
+
+def close(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) <= RTOL * max(abs(a), abs(b), 1e-300)
+
+
+def assert_same(pop: dict, single: dict) -> None:
+    assert (pop["status"], pop["diverged_at"]) == (single["status"], single["diverged_at"])
+    assert close(pop["val_loss"], single["val_loss"])
+    assert close(pop["val_accuracy"], single["val_accuracy"])
+    assert pop["curve"]["step"] == single["curve"]["step"]
+    for key in ("train_loss", "val_loss", "val_accuracy"):
+        assert all(close(a, b) for a, b in zip(pop["curve"][key], single["curve"][key])), key
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "rmsprop", "adam"])
+@pytest.mark.parametrize("batch_norm", [True, False])
+def test_each_member_equals_its_single_trial_in_float64(split, optimizer, batch_norm):
+    rng = np.random.default_rng([len(optimizer), batch_norm])
+    act = ("relu", "tanh", "sigmoid")[int(rng.integers(3))]
+    base = TrainConfig(hidden=(8, 8), activation=act, optimizer=optimizer, batch=32,
+                       steps=40, eval_every=7, dtype="float64")
+    members = random_members(rng, base, 5)
+    for pop, config in zip(train_population(members, split, batch_norm), members):
+        assert_same(pop, train_single(config, split, batch_norm=batch_norm))
+
+
+def test_divergent_members_are_frozen_and_the_rest_go_on(split):
+    base = TrainConfig(hidden=(10,), optimizer="sgd", batch=32, steps=50, eval_every=10,
+                       dtype="float64")
+    members = [base.replace(seed=s, lr=lr) for s, lr in enumerate([0.1, 1e4, 0.5, 1e6])]
+    results = train_population(members, split, batch_norm=False)
+    assert [r["status"] for r in results] == ["ok", "diverged", "ok", "diverged"]
+    for pop, config in zip(results, members):
+        assert_same(pop, train_single(config, split, batch_norm=False))
+    assert results[0]["curve"]["step"] == [0, 10, 20, 30, 40, 50]
+
+
+def test_float32_members_match_too(split):
+    rng = np.random.default_rng(7)
+    base = TrainConfig(hidden=(6, 9), optimizer="adam", batch=16, steps=30, eval_every=4)
+    members = random_members(rng, base, 4, lr_decades=(-3, -1))
+    for pop, config in zip(train_population(members, split, True), members):
+        assert_same(pop, train_single(config, split, batch_norm=True))
+
+
+def test_padded_units_stay_exactly_zero(split):
+    base = TrainConfig(hidden=(4, 4), activation="sigmoid", optimizer="momentum", batch=16,
+                       steps=20, l2=1e-2, dtype="float64")
+    pop = Population([base, base.replace(hidden=(9, 7), seed=1)], split, batch_norm=False)
+    pop.run()
+    narrow = {name: view[0] for name, view in pop.P.items()}
+    assert pop.widths == [9, 7]
+    assert not np.any(narrow["hidden1.W"][:, 4:]) and not np.any(narrow["hidden1.b"][4:])
+    assert not np.any(narrow["hidden2.W"][4:, :]) and not np.any(narrow["hidden2.W"][:, 4:])
+    assert not np.any(narrow["output.W"][4:, :])
+
+
+def test_should_stop_cancels_the_live_members(split):
+    base = TrainConfig(hidden=(8,), optimizer="sgd", steps=1000, dtype="float64")
+    calls = []
+    results = train_population([base, base.replace(seed=1)], split,
+                               should_stop=lambda: calls.append(1) or len(calls) > 5)
+    assert [r["status"] for r in results] == ["cancelled", "cancelled"]
+    assert results[0]["steps_run"] == 5
+
+
+def test_members_of_another_structure_are_refused(split):
+    base = TrainConfig(hidden=(8,), dtype="float64")
+    assert structure_key(base, True) == structure_key(base.replace(hidden=(3,), lr=1.0), True)
+    assert structure_key(base, True) != structure_key(base, False)
+    with pytest.raises(ValueError, match="share depth"):
+        Population([base, base.replace(hidden=(8, 8))], split)
+    with pytest.raises(ValueError, match="share"):
+        Population([base, base.replace(batch=16)], split)
