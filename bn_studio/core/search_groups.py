@@ -242,8 +242,11 @@ class ExtrasTrialStore(TrialStore):
                             (r["trial"], json.dumps(extra)))
 
     def results(self) -> list[dict]:
-        with self.lock:
-            rows = dict(self.db.execute("SELECT trial, data FROM extras").fetchall())
+        with self.lock:         # TrialStore's own checks read results before extras exists
+            has = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                  "name = 'extras'").fetchone()
+            rows = dict(self.db.execute("SELECT trial, data FROM extras").fetchall()) if has \
+                else {}
         out = super().results()
         for r in out:
             r.update(json.loads(rows.get(r["trial"], "{}")))
