@@ -95,7 +95,7 @@ def test_off_chart_shares_are_written_at_the_ends(model, panel, qtbot):
         assert (label.textItem.toPlainText() != "") == (count > 0)
     layer.z_off = (layer.n_values // 4, 0)          # a quarter of the values left the chart
     panel.on_snapshot(snap)
-    assert left.textItem.toPlainText() == "← 25 %"
+    assert left.textItem.toPlainText() == "←25%"
     assert right.textItem.toPlainText() == ""
 
 

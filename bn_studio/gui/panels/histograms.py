@@ -21,6 +21,7 @@ HEADROOM = 1.15         # the tallest bar reaches ~87 % of the plot's height
 SHRINK_BELOW = 0.7      # the y range shrinks once the tallest bar uses less than 70 % of it ...
 SHRINK_RATE = 0.2       # ... closing 20 % of the gap per frame (smooth, ~0.3 s at 30 fps)
 TITLE_SIZE = "10pt"
+OFF_CHART_LINE = 0.16   # the height of one line of off-chart text, as a share of the y range
 
 
 A_BINS = 40            # bins of the activation histograms over g's range
@@ -298,7 +299,7 @@ class HistogramsPanel(Panel):
         return current
 
     def _set_off_chart(self, row, k, edges, off, n_values) -> None:
-        """'← 12 %' / '30 % →' at the top corners: the share of values beyond the fixed bins,
+        """'←12%' / '30%→' at the top corners: the share of values beyond the fixed bins,
         so a distribution that drifts off the chart is still accounted for."""
         plot = row["plots"][k]
         labels = row.setdefault("off", {}).get(k)
@@ -314,10 +315,12 @@ class HistogramsPanel(Panel):
                 label.setText("")
                 continue
             share = 100.0 * count / n_values
-            pct = f"{share:.0f} %" if share >= 1 else "<1 %"
-            label.setText(f"← {pct}" if side == 0 else f"{pct} →",
+            pct = f"{share:.0f}%" if share >= 1 else "<1%"
+            label.setText(f"←{pct}" if side == 0 else f"{pct}→",
                           color=RUN_COLORS["no_bn" if k == 0 else "bn"])
-            label.setPos(x, ymax)
+            # The right-hand count sits a line lower: in a narrow plot both fit side by side
+            # only if they do not meet in the middle.
+            label.setPos(x, ymax * (1.0 - OFF_CHART_LINE * side))
 
     def _redraw_last(self) -> None:
         self._set_titles()
