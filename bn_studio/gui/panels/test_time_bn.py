@@ -74,18 +74,23 @@ class TestTimeBNPanel(Panel):
                                   "(1 − β)·batch (σ² times m/(m − 1)). A larger β averages over "
                                   "more mini-batches (about 1/(1 − β)), so it is smoother but "
                                   "slower to follow the changing weights. Not BN's learned shift "
-                                  "β; PyTorch's momentum is 1 − β. Changing it resets training.")
+                                  "β; PyTorch's momentum is 1 − β. A change applies from the "
+                                  "next step, marked on the curves.")
         self.layer_box.currentIndexChanged.connect(lambda _: self._redraw())
         self.unit_box.valueChanged.connect(lambda _: self._redraw())
         self.decay_box.activated.connect(self._on_decay)
-        controls = QHBoxLayout()
-        for text, w in (("BN layer", self.layer_box), ("unit", self.unit_box),
-                        ("running-average", self.decay_box)):
-            label = QLabel(text)
-            label.setToolTip(w.toolTip())
-            controls.addWidget(label)
-            controls.addWidget(w)
-        controls.addStretch(1)
+        # Two short rows rather than one long one: the panel fits a 1366×768 dock.
+        controls = QVBoxLayout()
+        for pairs in ((("BN layer", self.layer_box), ("unit", self.unit_box)),
+                      (("running-average", self.decay_box),)):
+            row = QHBoxLayout()
+            for text, w in pairs:
+                label = QLabel(text)
+                label.setToolTip(w.toolTip())
+                row.addWidget(label)
+                row.addWidget(w)
+            row.addStretch(1)
+            controls.addLayout(row)
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.setMinimumHeight(330)
@@ -93,8 +98,8 @@ class TestTimeBNPanel(Panel):
         self.p_var = self.view.addPlot(row=0, col=1)
         self.p_mean_t = self.view.addPlot(row=1, col=0)
         self.p_var_t = self.view.addPlot(row=1, col=1)
-        self.p_mean.setTitle("μ per unit: mini-batch vs running", size=TITLE_SIZE)
-        self.p_var.setTitle("σ² per unit: mini-batch vs running", size=TITLE_SIZE)
+        self.p_mean.setTitle("μ per unit", size=TITLE_SIZE)
+        self.p_var.setTitle("σ² per unit", size=TITLE_SIZE)
         for p in (self.p_mean, self.p_var):
             p.setLabel("bottom", "unit")
             p.setToolTip("Dots: the mean and variance of each unit's Z on the last mini-batch "
@@ -154,7 +159,6 @@ class TestTimeBNPanel(Panel):
         self.result.setWordWrap(True)
         self.result.setTextFormat(Qt.RichText)
         self.result.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        self.result.setMinimumWidth(260)
         self.prob_view = pg.PlotWidget()
         self.prob_view.setFixedHeight(170)
         self.p_prob = self.prob_view.getPlotItem()
@@ -176,12 +180,10 @@ class TestTimeBNPanel(Panel):
             self.prob_bars[name] = bars
         self._prob_classes = -1
 
-        predict = QHBoxLayout()
-        left = QVBoxLayout()
-        left.addWidget(self.predict_button)
-        left.addWidget(self.result, 1)
-        predict.addLayout(left, 1)
-        predict.addWidget(self.prob_view, 1)
+        predict = QVBoxLayout()             # stacked: readable in a narrow dock
+        predict.addWidget(self.predict_button)
+        predict.addWidget(self.result)
+        predict.addWidget(self.prob_view)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -299,8 +301,8 @@ class TestTimeBNPanel(Panel):
                 r.reset()
             for p in (self.p_mean, self.p_var):
                 p.setXRange(-0.5, f - 0.5, padding=0)
-            self.p_mean_t.setTitle(f"μ of unit {u} over steps", size=TITLE_SIZE)
-            self.p_var_t.setTitle(f"σ² of unit {u} over steps", size=TITLE_SIZE)
+            self.p_mean_t.setTitle(f"μ of unit {u}", size=TITLE_SIZE)
+            self.p_var_t.setTitle(f"σ² of unit {u}", size=TITLE_SIZE)
             for line in self.unit_lines:
                 line.setValue(u)
         self._last_step = self._snap.step
