@@ -28,7 +28,8 @@ EXPLANATION = ("z = W·h + b → t = e^(z − max z) → a = t / Σt: a is the p
 WORKED_Z = (5.0, 2.0, -1.0, 3.0)     # the course's worked example
 PROMPT = ("Click anywhere on a decision-region plot to see how each net turns its scores z "
           "for that point into class probabilities a.")
-ROWS = (("z", "z = W·h + b  (logits)"), ("t", "t = e^(z − max z)"), ("a", "a = t / Σt"))
+# Short titles: two columns of plots must fit a 1366×768 dock (the header explains each).
+ROWS = (("z", "logits z = W·h + b"), ("t", "t = e^(z − max z)"), ("a", "a = t / Σt"))
 
 
 class CompactAxis(pg.AxisItem):
@@ -85,7 +86,7 @@ class SoftmaxInspectorPanel(Panel):
                 p = self.view.addPlot(row=row, col=col,
                                       axisItems={"left": CompactAxis("left")})
                 title = f"Net {RUN_LABELS[run]}<br>{label}" if row == 0 else label
-                p.setTitle(title, color=RUN_COLORS[run], size="11pt")
+                p.setTitle(title, color=RUN_COLORS[run], size="10pt")
                 p.setMouseEnabled(x=False, y=False)
                 p.setMenuEnabled(False)
                 p.hideButtons()

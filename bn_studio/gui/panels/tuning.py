@@ -182,8 +182,9 @@ class TuningPanel(Panel):
         self.region.setZValue(-10)
         self.region.setVisible(False)
         self.scatter_plot.addItem(self.region)
-        self.curve_plot = pg.PlotWidget(title="best trial: validation loss")
+        self.curve_plot = pg.PlotWidget(title="best trial")     # short: fits a narrow dock
         self.curve_plot.setLabel("bottom", "step")
+        self.curve_plot.setLabel("left", "validation loss")
         for w in (self.preview, self.scatter_plot, self.curve_plot):   # 0.7, not 700 (x0.001)
             for axis in ("left", "bottom"):
                 w.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
