@@ -3,10 +3,11 @@ they catch.
 
 Each mutant is one text substitution in one core module, the kind of bug a person writes
 (a swapped scale, a forgotten ``train=False``, a missing max shift). The tree (bn_studio/,
-tests/, pyproject.toml) is copied to a scratch directory per job; a mutant is applied to the
-copy only, ``pytest -q -x tests/core tests/test_cli.py`` runs there, and the original module is
-written back before the next mutant. A mutant whose pattern is missing stops the script with
-its name: the list must be updated when the code changes, never silently skipped.
+tests/, benchmarks/, pyproject.toml) is copied to a scratch directory per job; a mutant is
+applied to the copy only, ``pytest -q -x tests/core tests/test_cli.py`` runs there, and the
+original module is written back before the next mutant. A mutant whose pattern is missing
+stops the script with its name: the list must be updated when the code changes, never
+silently skipped.
 
 A kill counts only if the failing test also fails alone (twice) with the mutant and passes alone
 without it; otherwise that test is set aside and the suite runs again (timing tests can fail on
@@ -36,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ("tests/core", "tests/test_cli.py")
-COPIED = ("bn_studio", "tests", "pyproject.toml")
+COPIED = ("bn_studio", "tests", "benchmarks", "pyproject.toml")   # tests run benchmark scripts
 MUTANT_TIMEOUT_S = 300       # a hang counts as killed (the per-test timeout is shorter)
 # Never credited with a kill: on a loaded machine it fails without any mutant (a SIGINT can
 # reach a search worker that is still starting, before it ignores SIGINT), often enough to
@@ -167,11 +168,11 @@ MUTANTS = (
       "self._order = self._order if self._order.size else self._batch_rng.permutation(n)"),
     M("batches_overlap", "trainer.py", "self._cursor += b", "self._cursor += b - 1"),
     M("bands_of_z_not_z_tilde", "trainer.py",
-      "shown = hl.Z_tilde if hl.Z_tilde is not None else hl.Z", "shown = hl.Z"),
+      "shown = z_tilde if z_tilde is not None else z", "shown = z"),
     M("snapshot_net_not_frozen", "trainer.py",
       "RunSnapshot(name, run.net.clone(),", "RunSnapshot(name, run.net,"),
     M("snapshot_out_hist_of_z", "trainer.py",
-      "histogram(hl.Z_tilde, self.out_edges[i])", "histogram(hl.Z, self.out_edges[i])"),
+      "histogram(z_tilde, self.out_edges[i])", "histogram(z, self.out_edges[i])"),
     M("train_single_skips_final_eval", "trainer.py",
       'if status == "ok" and trainer.step_count % config.eval_every:', "if False:"),
     M("steps_run_counts_diverged_step", "trainer.py",
@@ -201,8 +202,8 @@ MUTANTS = (
       'key=lambda r: r["val_loss"])[:top_k]', 'key=lambda r: r["val_loss"])[-top_k:]'),
     M("resume_reruns_finished", "search.py",
       "done = self.store.finished() if resume else set()", "done = set()"),
-    M("resume_skips_cancelled", "search.py",
-      "WHERE status != 'cancelled'", "WHERE 1"),
+    M("resume_skips_cancelled_and_failed", "search.py",
+      "\"('ok', 'diverged')\")}", "\"('ok', 'diverged', 'failed', 'cancelled')\")}"),
     # ---- datasets and lessons ----------------------------------------------------------------
     M("val_standardised_with_its_own_stats", "datasets.py",
       "(ds.X[va] - mean) / std", "(ds.X[va] - ds.X[va].mean(axis=0)) / ds.X[va].std(axis=0)"),
