@@ -169,6 +169,7 @@ def run_train(args) -> int:
         out[name]["seconds"] = round(run.seconds, 4)
     out["config"] = {**config.to_dict(), "dataset": ds.name, "n": int(ds.X.shape[0]),
                      "classes": int(ds.classes), "data_seed": args.data_seed}
+    out["eval_rows"] = trainer.eval_rows        # live curves on a sample, final on all rows
     if changes:
         out["changes"] = [{"step": st, "name": n, "value": v} for st, n, v in trainer.changes]
     if ds.skipped_rows:
@@ -177,8 +178,8 @@ def run_train(args) -> int:
         print(json.dumps(out))
     else:
         for name, r in out.items():
-            if name == "config":
-                print("config: " + " ".join(f"{k}={_plain(v)}" for k, v in r.items()))
+            if name in ("config", "eval_rows"):
+                print(f"{name}: " + " ".join(f"{k}={_plain(v)}" for k, v in r.items()))
             elif not isinstance(r, dict):
                 print(f"{name}: {r}")
             else:

@@ -13,7 +13,8 @@ def test_train_json_reports_both_twins(capsys):
     assert main(["train", "--dataset", "moons", "--steps", "300", "--hidden", "16,16",
                  "--activation", "relu", "--optimizer", "adam", "--lr", "0.01", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"bn", "no_bn", "config"}
+    assert set(out) == {"bn", "no_bn", "config", "eval_rows"}
+    assert out["eval_rows"] == {"curves_train": 450, "curves_val": 150, "final_val": 150}
     assert out["config"]["hidden"] == [16, 16] and out["config"]["steps"] == 300
     for r in (out["bn"], out["no_bn"]):
         assert r["steps_run"] == 300 and r["diverged_at"] is None

@@ -24,6 +24,7 @@ from .stats import Series, fixed_edges, histogram, off_chart, percentile_band
 
 # Settings that can change while the twins train (TwinTrainer.change): no shape changes.
 LIVE_SETTINGS = ("lr", "momentum", "beta1", "beta2", "l2", "decay", "bn_decay")
+EVAL_ROWS = 2048            # live curves use at most about this many rows of each split
 DIVERGENCE_FACTOR = 1e6     # a loss above this × the first loss counts as diverged (DESIGN §2)
 RUN_NAMES = ("bn", "no_bn")
 
@@ -239,6 +240,11 @@ class TwinTrainer:
         for name in runs:
             net = MLP(config.net_config(d, c, batch_norm=(name == "bn")), seed=config.seed)
             self.runs[name] = Run(name, net, config.make_optimizer(), history_rows)
+        # Live curves on a fixed stratified sample of each split: a step's cost does not grow
+        # with N (the final summary uses the full splits).
+        sample_rng = np.random.default_rng([config.seed, 2])
+        self._eval_idx = {"train": stratified_sample(self.y_train, EVAL_ROWS, sample_rng),
+                          "val": stratified_sample(self.y_val, EVAL_ROWS, sample_rng)}
         # Batches come from their own stream so both twins (and any rerun) see the same ones.
         self._batch_rng = np.random.default_rng([config.seed, 1])
         self._order = np.empty(0, dtype=np.int64)
@@ -286,8 +292,8 @@ class TwinTrainer:
         for name, run in self.runs.items():
             if run.diverged_at is not None and len(run.evals):
                 continue
-            tl, ta = run.evaluate(self.X_train, self.y_train)
-            vl, va = run.evaluate(self.X_val, self.y_val)
+            tl, ta = run.evaluate(*self._live_rows("train"))
+            vl, va = run.evaluate(*self._live_rows("val"))
             run.evals.append((self.step_count, tl, ta, vl, va))
             for i, hl in enumerate(run.net.hidden):
                 z, z_tilde, _ = self._probes(name, i)
@@ -327,6 +333,20 @@ class TwinTrainer:
                     if hl.bn is not None:
                         hl.bn.decay = self.config.bn_decay
         self.changes.append((self.step_count, name, float(value)))
+
+    def _live_rows(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        X, y = (self.X_train, self.y_train) if split == "train" else (self.X_val, self.y_val)
+        idx = self._eval_idx[split]
+        return (X, y) if idx is None else (X[idx], y[idx])
+
+    @property
+    def eval_rows(self) -> dict:
+        """Rows behind the live curves (a stratified sample when a split is large) and behind
+        the final summary (always the whole validation split)."""
+        n = {k: (len(self.y_train) if k == "train" else len(self.y_val)) if idx is None
+             else int(idx.size) for k, idx in self._eval_idx.items()}
+        return {"curves_train": n["train"], "curves_val": n["val"],
+                "final_val": int(len(self.y_val))}
 
     def _probes(self, name: str, i: int) -> tuple:
         """(Z, Z̃, A) of hidden layer i on the last training batch; before the first step,
@@ -427,6 +447,18 @@ class TwinTrainer:
                 "seconds": round(seconds, 4),
             }
         return out
+
+
+def stratified_sample(y: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray | None:
+    """About ``k`` sorted indices of ``y`` keeping each class's share (at least one row of
+    every class present); None when there are no more than ``k`` rows (use them all)."""
+    n = int(y.size)
+    if n <= k:
+        return None
+    classes, counts = np.unique(y, return_counts=True)
+    picks = [rng.choice(np.flatnonzero(y == c), size=max(1, int(round(k * m / n))),
+                        replace=False) for c, m in zip(classes, counts)]
+    return np.sort(np.concatenate(picks))
 
 
 def weight_grad_norms(net: MLP) -> np.ndarray:

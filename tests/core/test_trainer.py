@@ -275,3 +275,27 @@ def test_changes_apply_at_their_step_and_bad_ones_are_refused(split):
     with pytest.raises(ValueError, match="learning rate"):
         t.change("lr", -1.0)
     assert t.config.lr == 0.5                # a refused change leaves the run as it was
+
+
+def test_live_curves_use_a_stratified_sample_of_a_large_split_and_the_summary_all_of_it():
+    from bn_studio.core.trainer import EVAL_ROWS, stratified_sample
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [9000, 900, 100])
+    idx = stratified_sample(y, 2000, rng)
+    counts = np.bincount(y[idx], minlength=3)
+    assert abs(idx.size - 2000) <= 3 and np.all(np.diff(idx) > 0)
+    np.testing.assert_allclose(counts / idx.size, [0.9, 0.09, 0.01], atol=0.002)
+    assert stratified_sample(y[:50], 2000, rng) is None           # small: every row
+    ds = make_dataset("blobs", n=12000, classes=3, seed=0)
+    split = split_and_standardize(ds, seed=0)
+    t = TwinTrainer(TrainConfig(hidden=(8,), batch=64), split)
+    rows = t.eval_rows
+    assert rows["curves_train"] <= EVAL_ROWS + 3 and rows["curves_val"] <= EVAL_ROWS + 3
+    assert rows["final_val"] == split.y_val.size == 3000
+    for _ in range(10):
+        t.step()
+    run = t.runs["no_bn"]
+    X, y_val = t._live_rows("val")
+    assert run.evals.view()[-1, 3] == pytest.approx(run.evaluate(X, y_val)[0])
+    assert t.summary()["no_bn"]["val_loss"] == pytest.approx(
+        run.evaluate(t.X_val, t.y_val)[0])
