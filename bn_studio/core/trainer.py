@@ -343,10 +343,9 @@ class TwinTrainer:
     def eval_rows(self) -> dict:
         """Rows behind the live curves (a stratified sample when a split is large) and behind
         the final summary (always the whole validation split)."""
-        n = {k: (len(self.y_train) if k == "train" else len(self.y_val)) if idx is None
-             else int(idx.size) for k, idx in self._eval_idx.items()}
-        return {"curves_train": n["train"], "curves_val": n["val"],
-                "final_val": int(len(self.y_val))}
+        return {"curves_train": int(self._live_rows("train")[1].size),
+                "curves_val": int(self._live_rows("val")[1].size),
+                "final_val": int(self.y_val.size)}
 
     def _probes(self, name: str, i: int) -> tuple:
         """(Z, Z̃, A) of hidden layer i on the last training batch; before the first step,

@@ -20,6 +20,7 @@ from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace
 from . import exports
 from .hint import HintState, hint_text, is_default_run
 from .model import StudioModel
+from .theme import RUN_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,8 @@ class MainWindow(QMainWindow):
         self.model.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.model.errorOccurred.connect(self._show_error)
         self.model.speedChanged.connect(self._on_speed)
-        self.model.configChanged.connect(lambda _: self.update_hint())
-        self.model.datasetChanged.connect(lambda _: self.update_hint())
+        self.model.configChanged.connect(lambda _: self._on_settings())
+        self.model.datasetChanged.connect(lambda _: self._on_settings())
         self._on_speed(self.model.speed)
         self.fit_to_screen()
         self.model.datasetChanged.emit(self.model.split)
@@ -156,6 +157,7 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.hint)
         self.toolbar = tb
         self._hint_state: HintState | None = None
+        self._default_run = False       # the app's default dataset and network (for the hint)
 
     def _build_panels(self) -> None:
         areas = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
@@ -504,6 +506,12 @@ class MainWindow(QMainWindow):
             self.speed.setCurrentIndex(i)
             self.speed.blockSignals(False)
 
+    def _on_settings(self) -> None:
+        # Whether this is the default run changes only with the data or the network: decided
+        # here, not on every frame.
+        self._default_run = is_default_run(self.model.spec, self.model.config)
+        self.update_hint()
+
     def update_hint(self) -> None:
         """Set the toolbar hint from the state now (only when it changes: it is set per frame)."""
         model, snap = self.model, self.model.snapshot
@@ -511,11 +519,11 @@ class MainWindow(QMainWindow):
         lesson = getattr(lessons, "current", None)
         diverged = ()
         if snap is not None:
-            diverged = tuple((("with BN" if name == "bn" else "without BN"), run.diverged_at)
+            diverged = tuple((RUN_LABELS[name], run.diverged_at)
                              for name, run in snap.runs.items() if run.diverged_at is not None)
         state = HintState(playing=bool(model.worker.playing),
                           step=snap.step if snap is not None else 0,
-                          default_run=is_default_run(model.spec, model.config),
+                          default_run=self._default_run,
                           diverged=diverged,
                           lesson=getattr(lesson, "title", None))
         if state != self._hint_state:
