@@ -24,3 +24,34 @@ def _unthemed_after_each_test():
     if "pyqtgraph" in sys.modules:
         from bn_studio.gui.theme import apply_pyqtgraph_theme
         apply_pyqtgraph_theme("light")
+
+
+@pytest.fixture(scope="session")
+def settings_window():
+    """``settings_window()``: a fresh stand-in for the main window as settings.restore_window
+    sees it (a model starting from the first run; geometry and layout never restore), so the
+    settings reader can be fed any saved values without building the real window."""
+    from bn_studio.gui.model import FIRST_RUN_CONFIG, FIRST_RUN_SPEC
+
+    class Model:
+        config, spec = FIRST_RUN_CONFIG, FIRST_RUN_SPEC
+
+        def set_spec(self, spec):
+            spec.make()             # what the real model does first
+            self.spec = spec
+            return True
+
+        def set_config(self, config):
+            self.config = config
+
+    class Window:
+        def __init__(self):
+            self.model = Model()
+
+        def restoreGeometry(self, g):
+            return False
+
+        def restoreState(self, s, version):
+            return False
+
+    return Window

@@ -158,34 +158,12 @@ def qsettings(qapp):
 @given(st.dictionaries(st.sampled_from(["config", "dataset", "theme", "window/geometry",
                                         "window/state", "version"]),
                        SETTING_VALUES, min_size=1))
-def test_settings_reader_on_any_saved_values(qsettings, values):
-    from bn_studio.gui.model import FIRST_RUN_CONFIG, FIRST_RUN_SPEC
-
-    class Model:
-        config, spec = FIRST_RUN_CONFIG, FIRST_RUN_SPEC
-
-        def set_spec(self, spec):
-            spec.make()             # what the real model does first
-            self.spec = spec
-            return True
-
-        def set_config(self, config):
-            self.config = config
-
-    class Window:
-        model = Model()
-
-        def restoreGeometry(self, g):
-            return False
-
-        def restoreState(self, s, version):
-            return False
-
+def test_settings_reader_on_any_saved_values(qsettings, settings_window, values):
     s = qsettings.settings()
     s.clear()
     for key, value in values.items():
         s.setValue(key, value)
     try:
-        qsettings.restore_window(Window())
+        qsettings.restore_window(settings_window())
     finally:
         s.clear()

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QByteArray
 
 from bn_studio.core import limits
 from bn_studio.core.datasets import Dataset
@@ -63,30 +62,11 @@ def test_a_net_or_dataset_too_large_for_the_other_is_refused_and_the_old_one_kep
     ("dataset", '{"name": ["moons"]}'), ("dataset", '{"nope": 1}'), ("dataset", "[" * 5000),
     ("window/geometry", "a string"), ("window/state", 12345), ("theme", ["dark"]),
 ])
-def test_malformed_saved_settings_fall_back_to_defaults(key, value, caplog):
-    class Model:
-        config, spec = FIRST_RUN_CONFIG, FIRST_RUN_SPEC
-
-        def set_spec(self, spec):
-            self.spec = spec
-            return True
-
-        def set_config(self, config):
-            self.config = config
-
-    class Window:
-        model = Model()
-
-        def restoreGeometry(self, g):
-            return isinstance(g, QByteArray) and False
-
-        def restoreState(self, s, version):
-            return isinstance(s, QByteArray) and False
-
+def test_malformed_saved_settings_fall_back_to_defaults(key, value, caplog, settings_window):
     s = settings.settings()
     s.clear()
     s.setValue(key, value)
-    win = Window()
+    win = settings_window()
     try:
         with caplog.at_level(logging.WARNING):
             settings.restore_window(win)
