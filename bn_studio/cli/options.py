@@ -33,30 +33,25 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_train_options(p: argparse.ArgumentParser) -> None:
-    """Every option of ``train``; ``search`` accepts them too (they fix a setting for all trials)."""
-    from bn_studio.core.defaults import DEFAULT_CONFIG as C
+    """Every option of ``train``; ``search`` accepts them too (they fix a setting for all trials).
+    One per hyperparameter of core/params.py, its default the app's first run."""
+    from bn_studio.core.defaults import DEFAULT_CONFIG
+    from bn_studio.core.params import PARAMS
     add_data_options(p)
     net = p.add_argument_group("network and optimizer (defaults: the app's first run)")
-    net.add_argument("--hidden", default=",".join(map(str, C.hidden)),
-                     help="hidden layer widths, e.g. 64,64")
-    net.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default=C.activation,
-                     help="g(z) of the hidden layers")
-    net.add_argument("--optimizer", choices=("sgd", "momentum", "rmsprop", "adam"),
-                     default=C.optimizer, help="update rule")
-    net.add_argument("--lr", type=float, default=C.lr, help="learning rate α")
-    net.add_argument("--beta1", type=float, default=C.beta1, help="Adam β₁")
-    net.add_argument("--beta2", type=float, default=C.beta2, help="Adam/RMSprop β₂")
-    net.add_argument("--momentum", type=float, default=C.momentum, help="momentum β")
-    net.add_argument("--l2", type=float, default=C.l2, help="L2 weight decay λ")
-    net.add_argument("--decay", type=float, default=C.decay, help="learning-rate decay rate")
-    net.add_argument("--bn-decay", type=float, default=C.bn_decay,
-                     help="β of the running-statistics EWMA used by BN at test time")
-    net.add_argument("--batch", type=int, default=C.batch, help="mini-batch size")
-    net.add_argument("--steps", type=int, default=C.steps, help="training steps")
-    net.add_argument("--seed", type=int, default=C.seed, help="seed of weights and batch order")
-    net.add_argument("--dtype", choices=("float32", "float64"), default=C.dtype,
-                     help="floating-point precision")
+    for h in PARAMS:
+        if h.cli:
+            net.add_argument(h.option, **_argument(h, getattr(DEFAULT_CONFIG, h.name)))
     p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _argument(h, default) -> dict:
+    """argparse's keywords for hyperparameter ``h``."""
+    if h.kind == "widths":
+        return {"default": ",".join(map(str, default)), "help": h.help}
+    if h.kind == "choice":
+        return {"choices": h.choices, "default": default, "help": h.help}
+    return {"type": float if h.kind == "float" else int, "default": default, "help": h.help}
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -73,13 +68,12 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 
 
 def config_from_args(args):
+    from bn_studio.core.params import PARAMS
     from bn_studio.core.trainer import TrainConfig
+    values = {h.name: getattr(args, h.name) for h in PARAMS if h.cli}
+    values["hidden"] = parse_hidden(args.hidden)
     try:
-        return TrainConfig(hidden=parse_hidden(args.hidden), activation=args.activation,
-                           optimizer=args.optimizer, lr=args.lr, beta1=args.beta1,
-                           beta2=args.beta2, momentum=args.momentum, l2=args.l2,
-                           decay=args.decay, bn_decay=args.bn_decay, batch=args.batch,
-                           steps=args.steps, seed=args.seed, dtype=args.dtype)
+        return TrainConfig(**values)
     except ValueError as e:
         raise CliError(str(e)) from None
 

@@ -17,9 +17,10 @@ def add_train_parser(sub) -> None:
     train = sub.add_parser("train", help="train the BN and no-BN twins headless",
                            formatter_class=DefaultsFormatter)
     add_train_options(train)
+    from bn_studio.core.params import LIVE
     train.add_argument("--change", action="append", metavar="STEP:NAME=VALUE",
                        help="change a setting of both twins mid-run, e.g. 500:lr=5 (repeatable; "
-                            "lr, momentum, beta1, beta2, l2, decay, bn_decay)")
+                            f"{', '.join(LIVE)})")
 
 
 def run_train(args) -> int:
