@@ -1,4 +1,4 @@
-"""SGD, momentum, RMSprop and Adam with learning-rate decay and L2, as in the course.
+"""SGD, momentum, Nesterov momentum, RMSprop and Adam with learning-rate decay and L2, as in the course.
 
 One small update function per rule, in the shape of CS231n's optim.py: ``rule(w, g, lr, h)``
 updates the flat parameter vector ``w`` in place from the flat gradient ``g`` (see
@@ -40,6 +40,17 @@ def momentum(w, g, lr, h) -> None:
     v += (1.0 - b) * g
     corr = 1.0 - b ** h.t if h.bias_correction else 1.0
     w -= (lr / corr) * v
+
+
+@rule("momentum")
+def nesterov(w, g, lr, h) -> None:
+    """Nesterov momentum in the course's EWMA form: v ← β·v + (1 − β)·g, then a step from
+    where momentum is about to take w, w ← w − α·(β·v + (1 − β)·g). It is PyTorch's
+    SGD(nesterov=True) with learning rate α·(1 − β), as ``momentum`` is its plain momentum."""
+    b, v = h.momentum, h.v
+    v *= b
+    v += (1.0 - b) * g
+    w -= lr * (b * v + (1.0 - b) * g)
 
 
 @rule("beta2")

@@ -20,7 +20,8 @@ from .optim import OPTIMIZER_BETAS, OPTIMIZERS
 DTYPES = ("float32", "float64")
 ACTIVATION_NAMES = tuple(ACTIVATIONS)
 # Names an optimizer is shown by in a label ("Adam β₁"); the rest are shown as they are.
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSprop", "adam": "Adam"}
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov",
+                    "rmsprop": "RMSprop", "adam": "Adam"}
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,9 @@ PARAMS: tuple[Hyper, ...] = (
           "|z|), which is where batch norm's centred inputs help most",
           choices=ACTIVATION_NAMES, widget="choice"),
     Hyper("optimizer", "choice", "Optimizer", "update rule",
-          "sgd: W ← W − α·dW.  momentum: step along an EWMA of the gradients.  RMSprop: "
-          "divide by the root of an EWMA of the squared gradients.  Adam: both, bias-corrected",
+          "sgd: W ← W − α·dW.  momentum: step along an EWMA of the gradients.  nesterov: the "
+          "same, stepping from where momentum is about to take W.  RMSprop: divide by the root "
+          "of an EWMA of the squared gradients.  Adam: both, bias-corrected",
           choices=OPTIMIZERS, widget="choice"),
     Hyper("lr", "float", "Learning rate", "learning rate α",
           "Learning rate α on a log scale (1e-4 … 10): every decade gets the same room, because "
