@@ -209,6 +209,16 @@ def problem(name: str, value) -> str | None:
     return None
 
 
+def check(name: str, value):
+    """``validate`` and ``problem`` together: the value, or ValueError with one line (what a
+    search checks each end of a range with)."""
+    v = validate(name, value)
+    why = problem(name, v)
+    if why:
+        raise ValueError(why)
+    return v
+
+
 def _range_message(p: Hyper) -> str:
     if p.low is not None and p.high is not None:
         return (f"{p.name} must be in {'(' if p.open_low else '['}{p.low:g}, "

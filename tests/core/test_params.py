@@ -52,8 +52,13 @@ def test_trainconfig_problems_are_named_in_one_line(changes, message):
     assert str(e.value).startswith(message) and "\n" not in str(e.value)
 
 
-def test_validate_and_apply():
+def test_validate_check_and_apply():
     assert params.validate("hidden", [4, 5]) == (4, 5)
+    assert params.check("beta1", 0.99) == 0.99
+    with pytest.raises(ValueError, match=r"beta1 must be in \[0, 1\)"):
+        params.check("beta1", 1.2)
+    with pytest.raises(ValueError, match="learning rate must be a positive number"):
+        params.check("lr", 0.0)
     with pytest.raises(ValueError, match="unknown hyperparameter 'speed'"):
         params.validate("speed", 1)
     c = params.apply(TrainConfig(), lr=0.5, optimizer="sgd")
