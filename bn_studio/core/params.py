@@ -48,7 +48,7 @@ class Hyper:
     live: bool = False
     cli: bool = True
     widget: str | None = None
-    ui: dict = field(default_factory=dict)
+    ui: dict = field(default_factory=dict, hash=False)
 
     @property
     def default(self):
