@@ -31,6 +31,7 @@ PANEL_CLASSES = [
     ("network", "NetworkPanel"),
     ("curves", "CurvesPanel"),
     ("histograms", "HistogramsPanel"),
+    ("unit_maps", "UnitMapsPanel"),
     ("test_time_bn", "TestTimeBNPanel"),
     ("softmax_inspector", "SoftmaxInspectorPanel"),
     ("tuning", "TuningPanel"),
