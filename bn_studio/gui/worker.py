@@ -32,7 +32,8 @@ SNAPSHOT_INTERVAL_S = 1 / 40        # publish a little faster than the 30 fps di
 GRID_INTERVAL_S = 0.2               # decision regions are the costly part: 5 per second
 GRID_RESOLUTION = 90
 GRID_MARGIN = 0.6                   # extra room around the data, in standardised units
-UNIT_MAPS_INTERVAL_S = 0.5          # unit pictures (only while their panel is shown): 2 a second
+UNIT_MAPS_INTERVAL_S = 0.5          # unit pictures (only while their panel is shown): 2 a second,
+UNIT_MAPS_COST_RATIO = 10           # or fewer: at most 1/10 of the time (8x512 takes ~0.4 s)
 STOP_TIMEOUT_S = 3.0
 HISTORY_ROWS = 4096                 # per curve: plenty for a plot a few thousand pixels wide
 
@@ -244,6 +245,7 @@ class _Child:
         self.last_publish = 0.0
         self.unit_maps_on = False
         self.unit_maps_time = 0.0
+        self.unit_maps_wait = UNIT_MAPS_INTERVAL_S
 
     def run(self) -> None:
         while True:
@@ -359,10 +361,12 @@ class _Child:
         if force or self.grid_dirty or now - self.grid_time >= GRID_INTERVAL_S:
             grid = self.decision_grid(snap)
             self.grid_time, self.grid_dirty = now, False
-            if self.unit_maps_on and (force or now - self.unit_maps_time >= UNIT_MAPS_INTERVAL_S):
+            if self.unit_maps_on and (force or now - self.unit_maps_time >= self.unit_maps_wait):
                 snap.unit_maps = twin_unit_maps({n: r.net for n, r in snap.runs.items()},
                                                 self.extent, snap.step, snap.config.activation)
                 self.unit_maps_time = now
+                self.unit_maps_wait = max(UNIT_MAPS_INTERVAL_S, UNIT_MAPS_COST_RATIO
+                                          * (time.perf_counter() - now))
         _map_histories(snap, self.delta)
         self.out.send({"seq": self.seq, "epoch": self.epoch, "snapshot": snap, "grid": grid,
                        "playing": self.playing, "error": self.error})

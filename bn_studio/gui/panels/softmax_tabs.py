@@ -25,7 +25,7 @@ LOG_T_RANGE = (-1.3, 1.3)          # T from 0.05 to 20, on a log slider
 LOG_T_STEPS = 260
 PLOT_HEIGHT_PX = 110
 MAP_COLUMNS = 4                    # per-class maps per row (more classes wrap)
-MAP_SIZE_PX = 110
+MAP_SIZE_PX = 150                  # a map's largest side
 
 
 class CompactAxis(pg.AxisItem):
@@ -416,11 +416,13 @@ class ClassMapsTab(QWidget):
         self.images: dict[tuple[str, int], pg.ImageItem] = {}
         self.markers: list[pg.ScatterPlotItem] = []
         self._layout_key = None
+        self._rows_cols = (2, 1)
         self._grid_id = None
         self._names: list[str] = []
 
     def _build(self, classes: int) -> None:
         self.view.clear()
+        self.view.ci.layout.setSpacing(6)
         self.images, self.markers = {}, []
         cols = min(classes, MAP_COLUMNS)
         rows_per_net = math.ceil(classes / cols)
@@ -434,6 +436,7 @@ class ClassMapsTab(QWidget):
                 r, c = row + k // cols, k % cols
                 vb = self.view.addViewBox(row=r, col=c, enableMouse=False)
                 vb.setMenuEnabled(False)
+                vb.setBorder(pg.mkPen("#999999", width=1))    # white maps on white: an edge
                 img = pg.ImageItem(axisOrder="row-major")
                 img.setLookupTable(probability_lut(k))
                 img.setLevels((0.0, 1.0))
@@ -446,9 +449,19 @@ class ClassMapsTab(QWidget):
                 vb.addItem(marker)
                 self.markers.append(marker)
             row += rows_per_net
-        # Fixed rows (not the tab's height): a map stays about as tall as it is wide.
-        self.view.setFixedHeight(2 * rows_per_net * MAP_SIZE_PX + 2 * 30)
         self._layout_key = (classes, tuple(self._names))
+        self._rows_cols = (2 * rows_per_net, cols)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Rows as tall as a map is wide (up to MAP_SIZE_PX), not the tab's whole height."""
+        rows, cols = self._rows_cols
+        side = min(MAP_SIZE_PX, max(40, (self.width() - 20) // max(cols, 1) - 6))
+        self.view.setFixedHeight(rows * side + 2 * 30)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
 
     def set_classes(self, names: list[str]) -> None:
         self._names = [str(n) for n in names]
