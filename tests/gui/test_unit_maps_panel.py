@@ -71,3 +71,18 @@ def test_colour_scale_ends_and_nan():
     np.testing.assert_array_equal(rgb[4], rgb[2])                       # clipped at the top
     relu = unit_rgb(np.array([[0.0, 2.0]]), (0.0, 0.0, 2.0))[0]           # no lower half
     np.testing.assert_array_equal(relu, np.array([MID_RGB, HIGH_RGB], dtype=np.uint8))
+
+
+def test_the_dock_starts_hidden_and_opens_from_the_view_menu(make_window, qtbot):
+    win = make_window()
+    dock, panel = win.docks["unit_maps"], win.panels["unit_maps"]
+    assert dock.isHidden() and not panel.isVisible()
+    view = next(a.menu() for a in win.menuBar().actions() if a.text() == "&View")
+    action = next(a for a in view.actions() if a.text() == "Hidden units")
+    assert not action.isChecked()
+    action.trigger()
+    dock.raise_()
+    qtbot.waitUntil(panel.isVisible, timeout=2000)
+    advance(win.model, 3, qtbot)
+    qtbot.waitUntil(lambda: len(panel.mosaics) == 2 * len(win.model.config.hidden),
+                    timeout=3000)

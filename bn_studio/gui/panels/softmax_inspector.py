@@ -51,7 +51,10 @@ class SoftmaxInspectorPanel(Panel):
                  "the shift cancels in the division), and divides "
                  "by their sum, a = t / Σt: the probabilities of the classes, which add up to "
                  "1. The largest a wins. Both nets use their test-time mode: batch norm with "
-                 "the running mean and variance.")
+                 "the running mean and variance. The other tabs add a constant c to every z "
+                 "(a does not change) or divide z by a temperature T, show the loss −log a_y "
+                 "and its gradient a − y for a true class y, and each class's probability "
+                 "over the whole input plane.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)

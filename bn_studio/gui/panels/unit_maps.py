@@ -129,6 +129,8 @@ class UnitMapsPanel(Panel):
     title = "Hidden units"
     name = "unit_maps"
     area = "right"
+    # The right-hand tab group is full at 1366 px: this one opens from View → Hidden units.
+    start_hidden = True
     help_text = ("Each small picture is one hidden unit: its output a = g(z) at every point of "
                  "the input plane, like the neurons of TensorFlow Playground. The first layer's "
                  "units can only draw straight edges; deeper units combine them into curves. "
