@@ -94,7 +94,7 @@ class UnitMosaic(QLabel):
             x, y = (i % COLUMNS) * step, (i // COLUMNS) * step
             p.drawImage(x, y, img.scaled(thumb, thumb, Qt.IgnoreAspectRatio,
                                          Qt.SmoothTransformation))
-            p.setPen(QColor("#808080"))
+            p.setPen(QColor(RUN_COLORS[self.run]))       # whose unit, after the title scrolls
             p.drawRect(x, y, thumb - 1, thumb - 1)
         p.end()
         self.setPixmap(pm)
