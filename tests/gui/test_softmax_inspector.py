@@ -222,7 +222,9 @@ def test_a_huge_shift_reports_overflow_instead_of_drawing_nonsense(qtbot):
     tab.set_logits({"bn": np.array([700.0, 1.0]), "no_bn": None}, ["a", "b"])
     tab.shift.setValue(40.0)
     assert tab.result.overflow and "overflows" in tab.caption.text()
-    assert np.all(np.isfinite(tab.bars["t"].opts["height"]))
+    heights = tab.bars["t"].opts["height"]
+    assert np.all(np.isfinite(heights)) and heights[0] > heights[1] > 0     # ∞ drawn on top
+    assert "overflows" in tab.plots["t"].titleLabel.text
     tab.run.setCurrentIndex(1)
     assert tab.result is None and "not numbers" in tab.caption.text()
 

@@ -227,7 +227,7 @@ class ShiftTemperatureTab(QWidget):
 
     def redraw(self) -> None:
         T = self.temperature
-        self.temp_label.setText(f"T = {T:.3g}")
+        self.temp_label.setText(f"T = {T:.2g}")
         run = self.run.currentData()
         z = self._z.get(run)
         if z is None:
@@ -244,12 +244,18 @@ class ShiftTemperatureTab(QWidget):
         n = z.size
         xs = np.arange(n, dtype=np.float64)
         brushes = [pg.mkBrush(CLASS_COLORS[i % 8]) for i in range(n)]
-        with np.errstate(all="ignore"):
-            shown = {"u": z + c, "t": np.where(np.isfinite(s.t), s.t, np.nan), "a": s.a}
+        finite_t = s.t[np.isfinite(s.t)]
+        # An overflowed t (inf) is drawn to the top of the axis in the "diverged" colour.
+        top = float(finite_t.max()) if finite_t.size and finite_t.max() > 0 else 1.0
+        shown = {"u": z + c, "t": np.where(np.isfinite(s.t), s.t, 1.08 * top), "a": s.a}
         for key, v in shown.items():
-            self.bars[key].setOpts(x=xs, height=np.nan_to_num(v, nan=0.0), width=0.7,
-                                   brushes=brushes)
+            self.bars[key].setOpts(x=xs, height=v, width=0.7, brushes=(
+                [pg.mkBrush(DIVERGED_COLOR) if not np.isfinite(s.t[i]) else brushes[i]
+                 for i in range(n)] if key == "t" else brushes))
             class_ticks(self.plots[key], self._names, n)
+        self.plots["t"].setTitle("t = e^((z + c)/T), not shifted" + (
+            f"<span style='color:{DIVERGED_COLOR}'>: overflows (∞)</span>" if s.overflow
+            else ""), size="10pt")
         fit_y(self.plots["u"], shown["u"])
         fit_y(self.plots["t"], shown["t"], lo=0.0)
         fit_y(self.plots["a"], shown["a"], lo=0.0, hi=1.0)
@@ -269,7 +275,7 @@ class ShiftTemperatureTab(QWidget):
                          "That is why e^(z − max z) is exact, not an approximation: it is "
                          "this shift with c = −max z, which keeps the largest t at 1.")
         top = int(np.argmax(s.a))
-        lines.append(f"T = {T:.3g}: a<sub>max</sub> = {s.a[top]:.3f} "
+        lines.append(f"T = {T:.2g}: a<sub>max</sub> = {s.a[top]:.3f} "
                      f"(uniform would be 1/{C} = {1 / C:.3f}). T &gt; 1 flattens a toward "
                      "uniform, T &lt; 1 sharpens it toward the largest z (T → 0: one-hot).")
         return "<br>".join(lines)
