@@ -182,6 +182,7 @@ class Snapshot:
     steps_per_second: float = 0.0
     extra: dict = field(default_factory=dict)
     changes: tuple = ()                 # (step, name, value) of every mid-run change so far
+    unit_maps: object = None            # unit_maps.UnitMaps of both twins, when a panel asks
 
 
 class TwinTrainer:

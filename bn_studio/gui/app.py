@@ -208,6 +208,7 @@ def run_screenshot(args) -> int:
             target = win.panels[args.panel]
             dock = win.docks.get(args.panel)
             if dock is not None:
+                dock.show()                 # a panel that starts hidden (View menu) too
                 dock.raise_()
         # A selected point, so the softmax inspector and test-time BN panels show numbers.
         model.select_point(model.split.X_val[0])

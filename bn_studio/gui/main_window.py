@@ -31,6 +31,7 @@ PANEL_CLASSES = [
     ("network", "NetworkPanel"),
     ("curves", "CurvesPanel"),
     ("histograms", "HistogramsPanel"),
+    ("unit_maps", "UnitMapsPanel"),
     ("test_time_bn", "TestTimeBNPanel"),
     ("softmax_inspector", "SoftmaxInspectorPanel"),
     ("tuning", "TuningPanel"),
@@ -190,6 +191,8 @@ class MainWindow(QMainWindow):
                 self.tabifyDockWidget(first_in_area[panel.area], dock)
             first_in_area.setdefault(panel.area, dock)
             self.docks[panel.name] = dock
+            if getattr(panel, "start_hidden", False):       # opened from the View menu
+                dock.hide()
         for dock in first_in_area.values():
             dock.raise_()
         # Side docks run the full height; the curves sit under the decision regions only.

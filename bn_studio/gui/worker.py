@@ -24,6 +24,7 @@ import numpy as np
 from bn_studio.core.search import single_blas_thread
 from bn_studio.core.stats import Series
 from bn_studio.core.trainer import Snapshot, TrainConfig, TwinTrainer, bounded_rows
+from bn_studio.core.unit_maps import twin_unit_maps
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ SNAPSHOT_INTERVAL_S = 1 / 40        # publish a little faster than the 30 fps di
 GRID_INTERVAL_S = 0.2               # decision regions are the costly part: 5 per second
 GRID_RESOLUTION = 90
 GRID_MARGIN = 0.6                   # extra room around the data, in standardised units
+UNIT_MAPS_INTERVAL_S = 0.5          # unit pictures (only while their panel is shown): 2 a second,
+UNIT_MAPS_COST_RATIO = 10           # or fewer: at most 1/10 of the time (8x512 takes ~0.4 s)
 STOP_TIMEOUT_S = 3.0
 HISTORY_ROWS = 4096                 # per curve: plenty for a plot a few thousand pixels wide
 
@@ -58,6 +61,7 @@ class TrainingWorker:
         self._series: dict[tuple, Series] = {}
         self._epoch = -1
         self._grid: dict | None = None
+        self._unit_maps = None              # the newest unit pictures, carried to every frame
         self.playing = False
         self.steps_per_second: float | None = None
         self.error: str | None = None
@@ -106,6 +110,10 @@ class TrainingWorker:
     def change(self, name: str, value: float) -> None:
         """Change one live setting (TwinTrainer.change) of the running twins, no reset."""
         self._send("change", (name, float(value)))
+
+    def show_unit_maps(self, on: bool) -> None:
+        """Compute every hidden unit's picture (Snapshot.unit_maps) while ``on``."""
+        self._send("unit_maps", bool(on))
 
     def set_max_steps(self, max_steps: int | None) -> None:
         """Pause by itself once the step counter reaches ``max_steps`` (None: never)."""
@@ -195,9 +203,13 @@ class TrainingWorker:
             self._epoch = msg["epoch"]
             self._series = {}
             self._grid = None
+            self._unit_maps = None
         if msg["grid"] is not None:
             self._grid = msg["grid"]
         snap: Snapshot = msg["snapshot"]
+        if snap.unit_maps is not None:
+            self._unit_maps = snap.unit_maps
+        snap.unit_maps = self._unit_maps
         _map_histories(snap, self._extend)
         snap.extra.update(grid=self._grid, playing=msg["playing"], error=msg["error"],
                           run_id=msg["epoch"])
@@ -231,6 +243,9 @@ class _Child:
         self.grid_time = 0.0
         self.grid_dirty = True
         self.last_publish = 0.0
+        self.unit_maps_on = False
+        self.unit_maps_time = 0.0
+        self.unit_maps_wait = UNIT_MAPS_INTERVAL_S
 
     def run(self) -> None:
         while True:
@@ -307,6 +322,11 @@ class _Child:
             self.speed = arg
         elif cmd == "max_steps":
             self.max_steps = arg
+        elif cmd == "unit_maps":
+            self.unit_maps_on = bool(arg)
+            self.unit_maps_time = 0.0 if arg else self.unit_maps_time
+            self.grid_dirty = True
+            self.publish(force=True)
         elif cmd == "notify":
             self.publish(force=True)
             self.out.send({"ack": self.seq})
@@ -341,6 +361,12 @@ class _Child:
         if force or self.grid_dirty or now - self.grid_time >= GRID_INTERVAL_S:
             grid = self.decision_grid(snap)
             self.grid_time, self.grid_dirty = now, False
+            if self.unit_maps_on and (force or now - self.unit_maps_time >= self.unit_maps_wait):
+                snap.unit_maps = twin_unit_maps({n: r.net for n, r in snap.runs.items()},
+                                                self.extent, snap.step, snap.config.activation)
+                self.unit_maps_time = now
+                self.unit_maps_wait = max(UNIT_MAPS_INTERVAL_S, UNIT_MAPS_COST_RATIO
+                                          * (time.perf_counter() - now))
         _map_histories(snap, self.delta)
         self.out.send({"seq": self.seq, "epoch": self.epoch, "snapshot": snap, "grid": grid,
                        "playing": self.playing, "error": self.error})
