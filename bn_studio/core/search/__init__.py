@@ -27,8 +27,8 @@ from typing import Callable
 
 import numpy as np
 
-from .optim import OPTIMIZER_BETAS, ignored_message, ignored_params
-from .trainer import TrainConfig, train_single  # noqa: F401  (TrainConfig: annotations)
+from ..optim import OPTIMIZER_BETAS, ignored_message, ignored_params
+from ..trainer import TrainConfig, train_single  # noqa: F401  (TrainConfig: annotations)
 
 SCALES = ("linear", "int", "log", "one_minus_log", "pow2", "choice")
 PARAM_NAMES = ("lr", "beta1", "beta2", "momentum", "hidden", "layers", "batch", "l2", "decay",
@@ -624,7 +624,7 @@ class Search:
                  scheduler=None, dataset_info: dict | None = None,
                  on_result: Callable[[dict], None] | None = None,
                  executor: str = "trial") -> None:
-        from .search_groups import EXECUTORS
+        from .groups import EXECUTORS
         if executor not in EXECUTORS:
             raise SearchSpaceError(f"executor must be one of {', '.join(EXECUTORS)}")
         self.executor = executor         # "population": trials of one structure train together
@@ -706,7 +706,7 @@ class Search:
             if self._cancel.is_set() or not self.plan:
                 pass
             elif self.executor == "population" or self.spec.twins:
-                from .search_groups import run_groups
+                from .groups import run_groups
                 run_groups(self)
             elif self.scheduler:
                 self._run_dask()
@@ -828,7 +828,7 @@ def _worker_main(conn) -> None:
     Ctrl-C in a terminal reaches the whole process group; the parent alone decides what it
     means (cancel), so a worker ignores SIGINT rather than dying as a 'failed' trial."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from .search_groups import run_task          # a trial, or a group of trials
+    from .groups import run_task          # a trial, or a group of trials
     try:
         split, base = conn.recv()
     except (EOFError, OSError):
@@ -979,7 +979,7 @@ class _Pool:
         # SIGTERM to the whole process group (a service stopping, `kill -- -PGID`) reaches the
         # workers before the parent's own handler cancels: that trial was stopped, not broken.
         stopped = code is not None and -code in STOP_SIGNALS
-        from .search_groups import blank_task
+        from .groups import blank_task
         result = blank_task(w.task, status="cancelled" if stopped else "failed",
                             error=f"{WORKER_DIED} ({why})")
         w.task = None
