@@ -1,30 +1,29 @@
-"""Trials trained together (the population executor) and twins, for core/search.py.
+"""Trials trained together (the population executor) and twins.
 
 ``run_groups`` is ``Search.run`` for tasks that are groups of trials: with the population
 executor, trials of one structure are trained as one batched population (core/population.py)
 in one task of the process pool or of Dask; with twins, each trial trains the BN and the
-no-BN net on the same draws. Results are the same dicts as one trial per task, in content
-and values, whatever the number of workers.
+no-BN net on the same draws. Results are the same as one trial per task, in content and
+values, whatever the number of workers.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 
-from . import (POLL_S, WORKER_DIED, TrialStore, _blank_result, _Pool, apply_params,
-                     run_trial)
 from ..trainer import TrainConfig, train_single
+from .executors import POLL_S, _Pool, cancelled_if_stopped
+from .space import apply_params
+from .store import ExtrasTrialStore  # noqa: F401  (its old home)
+from .trials import TWIN_KEYS, TrialResult, blank_result, outcome, run_trial
 
 log = logging.getLogger(__name__)
 
 EXECUTORS = ("trial", "population")
 GROUP_SIZE = 16          # members of one population task: big enough to amortise NumPy's
 #                          per-call cost, small enough that a group's arrays stay in cache
-TWIN_KEYS = ("status", "val_loss", "val_accuracy", "diverged_at")
 
 
 @dataclass(frozen=True)
@@ -69,29 +68,22 @@ def plan_groups(plan: list[tuple], base: TrainConfig, *, population: bool = True
     return [g for _, _, g in sorted(groups, key=lambda g: g[:2])]
 
 
-def run_twin_trial(split, base: TrainConfig, index: int, seed: int, params: dict) -> dict:
+def run_twin_trial(split, base: TrainConfig, index: int, seed: int,
+                   params: dict) -> TrialResult:
     """run_trial for the BN and the no-BN net from one seed (same weights, same batches):
-    the usual keys describe the BN net; bn_* and no_bn_* keys describe each."""
+    the usual fields describe the BN net; ``bn`` and ``no_bn`` describe each."""
     t0 = time.perf_counter()
-    out = _blank_result(index, seed, params, status="failed")
     try:
         config, _ = apply_params(base, params)
         config = config.replace(seed=int(seed))
-        _merge_twins(out, train_single(config, split, batch_norm=True),
-                     train_single(config, split, batch_norm=False))
+        out = outcome(index, seed, params, train_single(config, split, batch_norm=True),
+                      train_single(config, split, batch_norm=False))
     except Exception as e:
-        out["error"] = f"{e.__class__.__name__}: {e}"
-    out["seconds"] = round(time.perf_counter() - t0, 4)
-    return out
+        out = blank_result(index, seed, params, "failed", f"{e.__class__.__name__}: {e}")
+    return out.replace(seconds=round(time.perf_counter() - t0, 4))
 
 
-def _merge_twins(out: dict, bn: dict, no_bn: dict) -> None:
-    out.update({k: bn[k] for k in TWIN_KEYS}, curve=bn["curve"])
-    for name, res in (("bn", bn), ("no_bn", no_bn)):
-        out.update({f"{name}_{k}": res[k] for k in TWIN_KEYS})
-
-
-def run_group(split, base: TrainConfig, group: TrialGroup) -> list[dict]:
+def run_group(split, base: TrainConfig, group: TrialGroup) -> list[TrialResult]:
     """Every trial of a group, as run_trial (or run_twin_trial) would report it; a group
     that cannot be trained together falls back to one trial at a time (same messages)."""
     one = run_twin_trial if group.twins else run_trial
@@ -113,17 +105,11 @@ def run_group(split, base: TrainConfig, group: TrialGroup) -> list[dict]:
         log.debug("population failed; running its trials one by one", exc_info=True)
         return [one(split, base, *t) for t in group.trials]
     seconds = round((time.perf_counter() - t0) / len(group.trials), 4)
-    out = []
-    for k, (index, seed, params) in enumerate(group.trials):
-        r = _blank_result(index, seed, params, status="ok")
-        if group.twins:
-            _merge_twins(r, trained[True][k], trained[False][k])
-        else:
-            res = trained[nets[0]][k]
-            r.update({key: res[key] for key in TWIN_KEYS}, curve=res["curve"])
-        r["seconds"] = seconds
-        out.append(r)
-    return out
+    if group.twins:
+        return [outcome(*t, trained[True][k], trained[False][k], seconds=seconds)
+                for k, t in enumerate(group.trials)]
+    return [outcome(*t, trained[nets[0]][k], seconds=seconds)
+            for k, t in enumerate(group.trials)]
 
 
 def run_task(split, base: TrainConfig, task):
@@ -135,8 +121,8 @@ def run_task(split, base: TrainConfig, task):
 
 def blank_task(task, status: str, error: str | None = None):
     if isinstance(task, TrialGroup):
-        return [_blank_result(*t, status=status, error=error) for t in task.trials]
-    return _blank_result(*task, status=status, error=error)
+        return [blank_result(*t, status=status, error=error) for t in task.trials]
+    return blank_result(*task, status=status, error=error)
 
 
 def run_groups(search) -> None:
@@ -149,7 +135,7 @@ def run_groups(search) -> None:
     pending = list(groups)
     pool = _Pool(min(search.workers, len(pending)), search.split, search.spec.base)
     try:
-        while (pending or pool.busy) and not search._cancel.is_set():
+        while (pending or pool.busy) and not search.cancelled:
             for w in pool.idle():
                 if not pending:
                     break
@@ -159,30 +145,15 @@ def run_groups(search) -> None:
                     w.task = None
                     pool.replace(w)
                     continue
-                _started(search, pending.pop(0))
+                search.mark_running(pending.pop(0).trials)
             for w, results in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)
-                                           and not search._cancel.is_set()):
+                                           and not search.cancelled):
                 for r in results:
-                    if search._cancel.is_set() and (r.get("error") or "").startswith(
-                            WORKER_DIED):
-                        r = _blank_result(r["trial"], r["seed"], r["params"], "cancelled")
-                    _finished(search, r)
+                    search.record(cancelled_if_stopped(search, r))
     finally:
         for group in pool.close():
             for t in group.trials:
-                _finished(search, _blank_result(*t, status="cancelled"))
-
-
-def _started(search, group: TrialGroup) -> None:
-    with search._lock:
-        for t in group.trials:
-            search._running[t[0]] = t
-
-
-def _finished(search, r: dict) -> None:
-    with search._lock:
-        search._running.pop(r["trial"], None)
-    search._record(r)
+                search.record(blank_result(*t, status="cancelled"))
 
 
 def run_groups_dask(search, groups: list[TrialGroup]) -> None:
@@ -197,9 +168,9 @@ def run_groups_dask(search, groups: list[TrialGroup]) -> None:
             f = client.submit(run_group, split, search.spec.base, g, pure=False,
                               key=f"bn-studio-group-{g.trials[0][0]}-{time.time_ns()}")
             futures[f] = g
-            _started(search, g)
+            search.mark_running(g.trials)
         left = set(futures)
-        while left and not search._cancel.is_set():
+        while left and not search.cancelled:
             try:
                 done = wait(list(left), timeout=POLL_S, return_when="FIRST_COMPLETED").done
             except TimeoutError:
@@ -212,45 +183,13 @@ def run_groups_dask(search, groups: list[TrialGroup]) -> None:
                     why = f"{e.__class__.__name__}: {e}".splitlines()[0]
                     results = blank_task(futures[f], status="failed", error=why)
                 for r in results:
-                    _finished(search, r)
+                    search.record(r)
     finally:
-        unfinished = [f for f, g in futures.items() if g.trials[0][0] in search._running]
+        unfinished = [f for f, g in futures.items() if search.is_running(g.trials[0][0])]
         if unfinished:
             client.cancel(unfinished)
         for f in unfinished:
             for t in futures[f].trials:
-                _finished(search, _blank_result(*t, status="cancelled"))
+                search.record(blank_result(*t, status="cancelled"))
         if isinstance(search.scheduler, str):
             client.close()
-
-
-class ExtrasTrialStore(TrialStore):
-    """A TrialStore that also keeps a result's extra keys (the twins' bn_* / no_bn_*), in a
-    table of their own, so a resumed twins search reports them too."""
-
-    def __init__(self, path: str | os.PathLike = ":memory:") -> None:
-        super().__init__(path)
-        with self.lock, self.db:
-            self.db.execute("CREATE TABLE IF NOT EXISTS extras (trial INTEGER PRIMARY KEY, "
-                            "data TEXT)")
-
-    def add(self, r: dict) -> None:
-        super().add(r)
-        extra = {k: v for k, v in r.items() if k not in _BLANK_KEYS}
-        with self.lock, self.db:
-            self.db.execute("INSERT OR REPLACE INTO extras VALUES (?, ?)",
-                            (r["trial"], json.dumps(extra)))
-
-    def results(self) -> list[dict]:
-        with self.lock:         # TrialStore's own checks read results before extras exists
-            has = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                                  "name = 'extras'").fetchone()
-            rows = dict(self.db.execute("SELECT trial, data FROM extras").fetchall()) if has \
-                else {}
-        out = super().results()
-        for r in out:
-            r.update(json.loads(rows.get(r["trial"], "{}")))
-        return out
-
-
-_BLANK_KEYS = frozenset(_blank_result(0, 0, {}, "ok"))

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
 
 from bn_studio.core.optim import ignored_message, ignored_params
 from bn_studio.core.search import (PARAM_NAMES, SCALES, Param, Search, SearchSpace,
-                                   SearchSpaceError, SearchSpec, apply_params, best_result,
+                                   SearchSpaceError, SearchSpec, TrialResult, apply_params,
+                                   best_result,
                                    decade_shares, default_space, distinct_values, export_csv,
                                    narrow_space, suggested_param)
 
@@ -727,7 +728,7 @@ class TuningPanel(Panel):
         return {"space": space, "trials": self.trials.value(), "steps": self.steps.value(),
                 "strategy": self.strategy.currentText(),
                 "searched_space": self.space_used.to_list() if self.space_used else None,
-                "results": [r for r in self.results if r["status"] != "cancelled"]}
+                "results": [r.to_dict() for r in self.results if r.status != "cancelled"]}
 
     def apply_workspace(self, state: dict) -> None:
         if state.get("space"):
@@ -738,7 +739,7 @@ class TuningPanel(Panel):
         if state.get("searched_space") and state.get("results"):
             self.space_used = SearchSpace.from_list(state["searched_space"])
             self._setup_results_view(self.space_used)
-            self.results = list(state["results"])
+            self.results = [TrialResult.from_dict(r) for r in state["results"]]
             self._add_rows(self.results)
             self.update_scatter()
             self._show_best()
