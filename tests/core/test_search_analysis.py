@@ -7,26 +7,34 @@ import pytest
 
 from bn_studio.core.search import TrialResult, TwinOutcome
 from bn_studio.core.search.analysis import (alpha_range_report, good_range, good_range_decades,
-                                            median_stopping, result_curves, twin_points)
+                                            median_loss, median_stopping, result_curves,
+                                            twin_points)
 from bn_studio.core.search.trials import thin_curve
 
 ALPHA = 10.0 ** np.arange(-4.0, 1.01, 0.5)            # 11 values, half a decade apart
 LOSS = [1.0, 0.8, 0.5, 0.3, 0.21, 0.2, 0.21, 0.215, 0.5, np.nan, 0.205]
 
 
-def test_good_range_walks_out_from_the_best_until_a_worse_or_diverged_trial():
-    # best 0.2 at 10^-1.5; within 10 %: 10^-2 … 10^-0.5; the 0.205 at 10^1 lies beyond a
-    # diverged trial, so it does not widen the range
-    assert good_range(ALPHA, LOSS) == pytest.approx((1e-2, 10 ** -0.5))
-    assert good_range_decades(ALPHA, LOSS) == pytest.approx(1.5)
+def test_good_range_spans_every_alpha_within_ten_percent_of_the_best():
+    # best 0.2 at 10^-1.5; within 10 % (≤ 0.22): 10^-2 … 10^-0.5 and 0.205 at 10^1; the
+    # diverged trial (NaN) at 10^0.5 is never good
+    assert good_range(ALPHA, LOSS) == pytest.approx((1e-2, 10.0))
+    assert good_range_decades(ALPHA, LOSS) == pytest.approx(3.0)
+    assert good_range_decades(ALPHA[:-1], LOSS[:-1]) == pytest.approx(1.5)
 
 
 def test_good_range_ignores_the_order_given_and_handles_edge_cases():
     order = np.random.default_rng(0).permutation(ALPHA.size)
-    assert good_range_decades(ALPHA[order], np.array(LOSS)[order]) == pytest.approx(1.5)
+    assert good_range_decades(ALPHA[order], np.array(LOSS)[order]) == pytest.approx(3.0)
     assert good_range_decades([0.1], [0.3]) == 0.0
     assert math.isnan(good_range_decades([0.1, 1.0], [np.nan, np.nan]))
     assert good_range_decades(ALPHA, LOSS, within=0.0) == 0.0
+
+
+def test_median_loss_over_seeds_counts_divergence_as_worst():
+    losses = [[0.3, 0.2, np.nan], [0.5, np.nan, np.nan], [0.4, 0.1, 0.2]]
+    m = median_loss(losses)
+    assert m[:2].tolist() == [0.4, 0.2] and np.isnan(m[2])
 
 
 def twin_result(i, lr, bn_loss, no_bn_loss):

@@ -28,24 +28,24 @@ def twin_points(results: list[TrialResult], twin: str, param: str = "lr"
 
 
 def good_range(alpha, loss, within: float = GOOD_WITHIN) -> tuple[float, float] | None:
-    """The α range around the best trial where every trial's loss is within ``within`` of
-    the best: walking out from the best α (trials sorted by α), the range ends at the first
-    trial that is worse or diverged (NaN). None if no trial finished."""
+    """The lowest and highest α whose loss is within ``within`` of the best loss (NaN, a
+    diverged trial, is never good); None if no trial finished."""
     alpha = np.asarray(alpha, dtype=np.float64)
     loss = np.asarray(loss, dtype=np.float64)
-    order = np.argsort(alpha, kind="stable")
-    alpha, loss = alpha[order], loss[order]
     finite = np.isfinite(loss)
     if not finite.any():
         return None
-    best = int(np.nanargmin(np.where(finite, loss, np.nan)))
-    good = finite & (loss <= loss[best] + within * abs(loss[best]))
-    lo = hi = best
-    while lo > 0 and good[lo - 1]:
-        lo -= 1
-    while hi < alpha.size - 1 and good[hi + 1]:
-        hi += 1
-    return float(alpha[lo]), float(alpha[hi])
+    best = float(np.min(loss[finite]))
+    good = alpha[finite & (loss <= best + within * abs(best))]
+    return float(good.min()), float(good.max())
+
+
+def median_loss(losses) -> np.ndarray:
+    """Per α, the median over seeds of the final loss (rows: seeds, columns: α), a diverged
+    run counting as worst; NaN where most seeds diverged."""
+    a = np.asarray(losses, dtype=np.float64)
+    m = np.median(np.where(np.isfinite(a), a, np.inf), axis=0)
+    return np.where(np.isfinite(m), m, np.nan)
 
 
 def good_range_decades(alpha, loss, within: float = GOOD_WITHIN) -> float:
@@ -128,3 +128,19 @@ def result_curves(results: list[TrialResult]) -> list[tuple[list, list]]:
     """(steps, val_losses) of every trial that trained, by trial index."""
     return [(r.curve["step"], r.curve["val_loss"]) for r in sorted(results, key=lambda r: r.trial)
             if r.curve and r.curve.get("step")]
+
+
+ALPHA_RANGE = (1e-3, 10.0)   # four decades: from too slow to learn to diverging without BN
+ALPHA_TRIALS = 25            # a grid on the log axis: α six steps per decade
+
+
+def alpha_range_spec(base, trials: int = ALPHA_TRIALS, seed: int = 0,
+                     alpha: tuple[float, float] = ALPHA_RANGE):
+    """The α-range search: α on a log grid, every trial as twins (BN and no BN on the same
+    draws). A grid, not random draws: with one parameter it spaces α evenly, so the good
+    range's width is measured to the same resolution everywhere; ``seed`` varies each trial's
+    initial weights and batches."""
+    from .runner import SearchSpec
+    from .space import Param, SearchSpace
+    return SearchSpec(SearchSpace([Param("lr", "log", *alpha)]), trials, base, seed=seed,
+                      strategy="grid", twins=True)
