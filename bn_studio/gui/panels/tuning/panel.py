@@ -23,8 +23,8 @@ from bn_studio.core.search import (PARAM_NAMES, SCALES, Param, Search, SearchSpa
                                    decade_shares, default_space, distinct_values, export_csv,
                                    narrow_space, suggested_param)
 
-from ..plotting import cache_axes
-from .base import Panel
+from ...plotting import cache_axes
+from ..base import Panel
 
 POLL_INTERVAL_MS = 200
 PREVIEW_SAMPLES = 1000
