@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from bn_studio.core.search import (Progress, Search, SearchSpace, SearchSpec, StoreError,
                                    TrialResult, TrialStore, best_result)
 from bn_studio.core.search.store import ExtrasTrialStore
+from bn_studio.core.trainer import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +204,32 @@ class SearchModel(QObject):
                 out.append({"path": str(path), "name": path.stem, "done": done,
                             "trials": spec.get("trials", 0), "spec": spec})
         return out
+
+    def resume(self, path: str, split, *, workers: int | None = None,
+               dataset_info: dict | None = None) -> SearchRun:
+        """Continue the stored search in ``path`` on ``split``: it runs under the name it was
+        stored as ("tuning-003" → "tuning"). Raises ValueError (one line) if the file is not
+        a stored search or was searched on other data."""
+        try:
+            db = TrialStore(path)
+        except StoreError as e:
+            raise ValueError(str(e)) from None
+        try:
+            stored = db.spec()
+        finally:
+            db.close()
+        if not stored:
+            raise ValueError(f"{Path(path).name}: not a stored search")
+        data = stored.get("data") or {}
+        if dataset_info is not None and data.get("sha1") != dataset_info.get("sha1"):
+            raise ValueError(f"{Path(path).name} searched other data ("
+                             f"{data.get('dataset', 'unknown')}): open that dataset first")
+        spec = SearchSpec(SearchSpace.from_list(stored["space"]), stored["trials"],
+                          TrainConfig.from_dict(stored["base"]), seed=stored["seed"],
+                          strategy=stored["strategy"], twins=bool(stored.get("twins")))
+        name = Path(path).stem.rsplit("-", 1)[0]
+        return self.start(name, spec, split, workers=workers, resume_path=str(path),
+                          dataset_info=data, executor="population" if spec.twins else "trial")
 
     # ---- workspaces -------------------------------------------------------------------
     def workspace_state(self) -> dict:

@@ -61,8 +61,8 @@ def test_alpha_range_view_draws_both_twins_and_puts_diverged_on_top(win):
                                 enumerate(zip(alphas, bn, no_bn))])
     assert report["bn"]["decades"] == pytest.approx(1.0)          # 10^-1.5 … 10^-0.5
     assert report["no_bn"]["decades"] == pytest.approx(0.5) and report["no_bn"]["diverged"] == 4
-    x, y = view.diverged["no_bn"].getData()
-    assert x.size == 4 and np.all(y > max(bn))                     # on the top edge
+    item = view.diverged["no_bn"]                                   # data, not log10 of it
+    assert item.xData.size == 4 and np.all(item.yData > max(bn))    # on the top edge
     assert view.lines["bn"].getData()[0].size == 9
     assert "1.00 decades" in view.summary.text() and "4 of 9 diverged" in view.summary.text()
 
@@ -80,3 +80,52 @@ def test_show_alpha_range_runs_a_twins_search_from_the_panel(win, qtbot, tmp_pat
     assert len(results) == 5 and all(r.bn is not None and r.no_bn is not None for r in results)
     assert t.alpha.lines["bn"].getData()[0].size == 5            # diverged ones as gaps
     assert "Finished: 5 of 5 α done" in t.alpha.status.text()
+
+
+def curve_result(i, lr, losses):
+    steps = list(range(0, 10 * len(losses), 10))
+    return TrialResult(i, i, {"lr": lr}, "ok", losses[-1], 0.9,
+                       curve={"step": steps, "train_loss": losses, "val_loss": losses,
+                              "val_accuracy": [0.5] * len(losses)})
+
+
+def test_every_trial_view_colours_each_curve_and_replays_median_stopping(win):
+    view = win.panels["tuning"].every
+    view.reset(SearchSpace([Param("lr", "log", 1e-3, 1.0)]))
+    good = [1.0, 0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.2, 0.2, 0.2, 0.2]
+    slow = [1.0, 0.9, 0.85, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
+    view.add([curve_result(i, 10.0 ** -(i % 3), good) for i in range(5)]
+             + [curve_result(5, 0.5, slow)])
+    assert len(view.curve_items) == 6
+    assert len(view.stops.data) == 1                    # the slow trial, at its stop step
+    assert "stopped <b>1 of 6</b>" in view.summary.text()
+    assert view.bar.levels() == pytest.approx((-3.0, 0.0))          # log₁₀ α
+    lines = [i for i in view.parallel_items if hasattr(i, "xData") and i.xData is not None]
+    assert len(lines) == 6 and lines[0].xData.tolist() == [0.0, 1.0]   # lr, val loss
+
+
+def test_an_unfinished_search_started_in_the_app_resumes_from_the_panel(win, qtbot, tmp_path):
+    from bn_studio.core.search import TrialStore
+    t = win.panels["tuning"]
+    win.model.searches.store_dir = tmp_path
+    t.set_space(SearchSpace([Param("lr", "log", 1e-3, 1.0)]))
+    t.trials.setValue(4)
+    t.steps.setValue(20)
+    t.workers.setValue(1)
+    assert t.launch_search()
+    qtbot.waitUntil(lambda: t.launch.isEnabled(), timeout=60000)
+    path = win.model.searches.run(TUNING).store_path
+    store = TrialStore(path)                            # as if trials 2 and 3 never ran
+    for r in store.results()[2:]:
+        store.add(r.replace(status="cancelled", val_loss=None, curve=None))
+    store.close()
+    t._fill_resume_menu()
+    assert [a.text().split(":")[0] for a in t.resume_menu.actions()] == ["tuning-001"]
+    assert t.resume_search(path)
+    qtbot.waitUntil(lambda: t.launch.isEnabled(), timeout=60000)
+    assert sorted(r.trial for r in t.results) == [0, 1, 2, 3]
+    assert all(r.status == "ok" for r in t.results) and t.table.rowCount() == 4
+    t._fill_resume_menu()
+    assert not t.resume_menu.actions()[0].isEnabled()           # nothing left to resume
+    win.model.set_spec(win.model.spec.__class__("circles"))     # other data: refused
+    assert not t.resume_search(path) and "open that dataset first" in t.error.text()

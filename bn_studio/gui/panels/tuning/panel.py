@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
+                               QProgressBar, QPushButton, QSpinBox, QSplitter, QTabWidget,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from bn_studio.core.optim import ignored_message, ignored_params
 from bn_studio.core.search import (SearchSpace, SearchSpaceError, SearchSpec, StoreError,
@@ -23,6 +23,7 @@ from bn_studio.core.search.analysis import alpha_range_spec
 
 from ...search_model import TUNING
 from ..base import Panel
+from .all_trials import AllTrialsView
 from .alpha_range import AlphaRangeView
 from .results_view import ResultsView, format_number  # noqa: F401  (format_number: its old home)
 from .space_editor import SpaceEditor
@@ -75,6 +76,8 @@ class TuningPanel(Panel):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.view, "Results")
         self.tabs.addTab(self.alpha, "α range: BN vs no BN")
+        self.every = AllTrialsView()
+        self.tabs.addTab(self.every, "Every trial")
         self._layout()
         self._optimizer = model.config.optimizer
         self._dataset_name = model.dataset.name
@@ -89,6 +92,7 @@ class TuningPanel(Panel):
         self.searches.progressChanged.connect(self._on_progress)
         self.searches.finished.connect(self._on_finished)
         self.searches.restored.connect(self._on_restored)
+        self.searches.started.connect(self._on_started)
 
     def _run_controls(self, model) -> None:
         self.trials = _spin(1, 500, 20, "How many trials (networks) to train")
@@ -106,6 +110,14 @@ class TuningPanel(Panel):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_search)
+        self.resume_button = QToolButton()
+        self.resume_button.setText("Resume…")
+        self.resume_button.setToolTip("Continue a search started in the app that did not "
+                                      "finish (every search is stored as it runs)")
+        self.resume_button.setPopupMode(QToolButton.InstantPopup)
+        self.resume_menu = QMenu(self.resume_button)
+        self.resume_menu.aboutToShow.connect(self._fill_resume_menu)
+        self.resume_button.setMenu(self.resume_menu)
         self.progress = QProgressBar()
         self.progress_label = QLabel("No search yet.")
         self.error = QLabel()
@@ -141,6 +153,7 @@ class TuningPanel(Panel):
         run = QHBoxLayout()
         run.addWidget(self.launch)
         run.addWidget(self.cancel_button)
+        run.addWidget(self.resume_button)
         run.addWidget(self.progress, 1)
         t.addLayout(run)
         t.addWidget(self.progress_label)
@@ -229,7 +242,6 @@ class TuningPanel(Panel):
                               self.model.config.replace(steps=self.steps.value()),
                               seed=self.model.config.seed, strategy=self.strategy.currentText())
             self._cancelled = False
-            self.view.reset(space, self.trials.value(), self.steps.value())
             self.searches.start(TUNING, spec, self.model.split, workers=self.workers.value(),
                                 store=True, dataset_info=self._data_info())
         except (SearchSpaceError, StoreError, ValueError, OSError) as e:
@@ -239,6 +251,36 @@ class TuningPanel(Panel):
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, self.search.total)
         self._update_actions()
+        return True
+
+    def _fill_resume_menu(self) -> None:
+        self.resume_menu.clear()
+        unfinished = [s for s in self.searches.stored_searches() if s["done"] < s["trials"]]
+        for s in unfinished[:12]:
+            space = ", ".join(p["name"] for p in s["spec"].get("space", []))
+            action = self.resume_menu.addAction(
+                f"{s['name']}: {s['done']} of {s['trials']} trials ({space})")
+            action.triggered.connect(lambda _=False, path=s["path"]: self.resume_search(path))
+        if not unfinished:
+            self.resume_menu.addAction("No unfinished search").setEnabled(False)
+
+    def resume_search(self, path: str) -> bool:
+        """Continue a stored search: its finished trials show at once, the rest run."""
+        self.error.setText("")
+        try:
+            run = self.searches.resume(path, self.model.split, workers=self.workers.value(),
+                                       dataset_info=self._data_info())
+        except (SearchSpaceError, StoreError, ValueError, OSError) as e:
+            self.error.setText(str(e).splitlines()[0] if str(e) else e.__class__.__name__)
+            return False
+        if run.name == ALPHA_RANGE:
+            self.tabs.setCurrentWidget(self.alpha)
+            self.alpha.run_button.setEnabled(False)
+            self.alpha.cancel_button.setEnabled(True)
+            return True
+        self.launch.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, run.total)
         return True
 
     def cancel_search(self) -> None:
@@ -261,7 +303,6 @@ class TuningPanel(Panel):
             spec = spec or alpha_range_spec(self.model.config.replace(steps=self.steps.value()),
                                             trials=self.alpha.trials.value(),
                                             seed=self.model.config.seed)
-            self.alpha.clear()
             self.searches.start(ALPHA_RANGE, spec, self.model.split,
                                 workers=self.workers.value(), store=True,
                                 dataset_info=self._data_info(), executor="population")
@@ -273,9 +314,19 @@ class TuningPanel(Panel):
         return True
 
     # ---- the model's signals ----------------------------------------------------------
+    def _on_started(self, name: str) -> None:
+        """A search began (launched here, resumed, or by a lesson): fresh views for it."""
+        run = self.searches.run(name)
+        if name == TUNING:
+            self._reset_views(run.space, run.spec.trials, run.spec.base.steps)
+            self.progress.setRange(0, run.total)
+        elif name == ALPHA_RANGE:
+            self.alpha.clear()
+
     def _on_results(self, name: str, new: list) -> None:
         if name == TUNING:
             self.view.add(new)
+            self.every.add(new)
             self._update_actions()
         elif name == ALPHA_RANGE:
             self.alpha.show_results(self.searches.results(ALPHA_RANGE))
@@ -315,9 +366,14 @@ class TuningPanel(Panel):
         self.strategy.setCurrentText(state.get("strategy", "random"))
         run = self.searches.run(TUNING)
         if run is not None and run.search is None and run.space is not None:
-            self.view.reset(run.space, self.trials.value(), self.steps.value())
+            self._reset_views(run.space, self.trials.value(), self.steps.value())
             self.view.add(run.results)
+            self.every.add(run.results)
             self._update_actions()
+
+    def _reset_views(self, space: SearchSpace, trials: int, steps: int) -> None:
+        self.view.reset(space, trials, steps)
+        self.every.reset(space)
 
     def _update_actions(self) -> None:
         has_best = best_result(self.results) is not None
@@ -400,7 +456,9 @@ class TuningPanel(Panel):
         return {"preview": self.preview.getPlotItem(),
                 "scatter": self.scatter_plot.getPlotItem(),
                 "best_curve": self.curve_plot.getPlotItem(),
-                "alpha_range": self.alpha.plot.getPlotItem()}
+                "alpha_range": self.alpha.plot.getPlotItem(),
+                "every_trial": self.every.curves.getPlotItem(),
+                "parallel": self.every.parallel.getPlotItem()}
 
 
 def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
