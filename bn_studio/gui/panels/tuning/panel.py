@@ -66,6 +66,7 @@ class TuningPanel(Panel):
         self.preview_label = self.editor.preview_label
         self._run_controls(model)
         self.view = ResultsView()
+        self.view.set_steps(self.steps.value())       # the empty curve plot's step axis
         for name in ("table", "x_param", "scatter_plot", "scatter", "region", "curve_plot",
                      "best_label", "select_x_range", "selected_region"):
             setattr(self, name, getattr(self.view, name))     # what tests and lessons read

@@ -250,7 +250,7 @@ class ResultsView(QWidget):
         if log_x:
             x = np.log10(x)            # the view's coordinates on a log axis
         label = f"1 − {name}" if p.scale == "one_minus_log" else name
-        self.scatter_plot.setLabel("bottom", label + "   — red × = diverged, drawn at the top")
+        self.scatter_plot.setLabel("bottom", label + " — red × diverged (top)")
 
     def _x_param_changed(self, _index: int) -> None:
         self.region.setVisible(False)          # a range of another parameter
@@ -293,6 +293,10 @@ class ResultsView(QWidget):
         else:
             lo, hi = a, b
         return {name: (min(lo, hi), max(lo, hi))}
+
+    def set_steps(self, steps: int) -> None:
+        self.steps = steps
+        self._set_step_axis()
 
     def _set_step_axis(self) -> None:
         """The best trial's curve runs over 0 … steps: whole steps, even before any trial."""
