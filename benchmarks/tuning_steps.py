@@ -28,8 +28,9 @@ def best_at(results: list[dict], step: int) -> float:
     losses = []
     for r in results:
         c = r.get("curve") or {}
-        if r["status"] == "ok" and step in c.get("step", []):
-            v = c["val_loss"][c["step"].index(step)]
+        at = [i for i, s in enumerate(c.get("step", [])) if s <= step]   # curves are thinned
+        if r["status"] == "ok" and at:
+            v = c["val_loss"][at[-1]]
             if v is not None:
                 losses.append(v)
     return min(losses) if losses else math.nan

@@ -12,8 +12,6 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..trainer import TrainConfig, train_single
 from .space import apply_params
 
@@ -123,10 +121,13 @@ def blank_result(index: int, seed: int, params: dict, status: str,
 
 
 def thin_curve(curve: dict | None, points: int = CURVE_POINTS) -> dict | None:
-    """At most ``points`` evaluations of a curve, evenly spread, the first and last kept."""
-    if not curve or len(curve["step"]) <= points:
+    """At most ``points`` evaluations of a curve: every k-th (a regular step grid) and the
+    last one."""
+    n = len(curve["step"]) if curve else 0
+    if n <= points:
         return curve
-    keep = np.unique(np.linspace(0, len(curve["step"]) - 1, points).round().astype(int))
+    stride = -(-(n - 1) // (points - 1))              # ceil: the last one fits in
+    keep = list(range(0, n - 1, stride)) + [n - 1]
     return {k: [curve[k][i] for i in keep] for k in CURVE_KEYS if k in curve}
 
 
