@@ -269,7 +269,7 @@ class LessonsPanel(Panel):
         lines = [f"Seed {self._gvr_run_seed}:"] if self._searches else []
         bests = {}
         for strategy, s in self._searches.items():
-            results = s.results
+            results = self.model.searches.results(f"lesson-{strategy}")
             shown = [r for r in results if r["status"] == "ok" and r["val_loss"] is not None]
             if shown:
                 self.gvr_items[strategy].setData([r["params"]["lr"] for r in shown],
@@ -284,7 +284,8 @@ class LessonsPanel(Panel):
                          + (f", best val loss {best['val_loss']:.3f} (α = "
                             f"{best['params']['lr']:.2g})" if best else ""))
         self.gvr_label.setText("<br>".join(lines))
-        if self._searches and all(s.finished.is_set() for s in self._searches.values()):
+        if self._searches and all(self.model.searches.run(f"lesson-{k}").reported
+                                  for k in self._searches):     # every result delivered
             self.gvr_button.setEnabled(True)
             self.gvr_button.setText("Run both searches again (next seed)")
             if not self._gvr_counted and all(bests.get(k) for k in ("grid", "random")) and all(
