@@ -58,6 +58,7 @@ class AllTrialsView(QWidget):
         item.setLabel("left", "validation loss (log axis)")
         for axis in ("left", "bottom"):
             item.getAxis(axis).enableAutoSIPrefix(False)
+        item.setYRange(-1.0, 0.5, padding=0)             # 0.1 … 3 until curves come
         self.bar = pg.ColorBarItem(values=(0, 1), colorMap=self.cmap, interactive=False,
                                    width=12)
         item.layout.addItem(self.bar, 2, 5)           # beside the plot, as pyqtgraph's examples
@@ -73,6 +74,7 @@ class AllTrialsView(QWidget):
         pitem.hideAxis("left")
         pitem.setMouseEnabled(x=False, y=False)
         pitem.hideButtons()
+        pitem.getAxis("bottom").setTicks([[]])            # the parameters' names, once known
         self.parallel.setToolTip("Parallel coordinates: one line per finished trial across "
                                  "every parameter (on its sampling scale) and the validation "
                                  "loss (log scale), coloured as the curves above")
@@ -89,6 +91,7 @@ class AllTrialsView(QWidget):
         lay.addWidget(self.curves, 3)
         lay.addWidget(self.summary)
         lay.addWidget(self.parallel, 2)
+        self.redraw()
 
     def reset(self, space: SearchSpace) -> None:
         self.space, self.results = space, []
@@ -117,7 +120,9 @@ class AllTrialsView(QWidget):
         self.stops.setData([], [])
         name = self.color_by.currentText()
         if not trained or self.space is None or not name:
-            self.summary.setText("")
+            self.summary.setText("Launch a search: every trial's learning curve appears "
+                                 "here as it ends, with what median stopping would have "
+                                 "stopped; below, parallel coordinates.")
             return
         colors = self.cmap.map(unit_values(self.space, name, trained), mode="qcolor")
         last = max(r.curve["step"][-1] for r in trained)

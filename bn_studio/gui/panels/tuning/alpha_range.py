@@ -51,6 +51,7 @@ class AlphaRangeView(QWidget):
         self.plot.setLabel("left", "final validation loss (log axis)")
         self.plot.setMinimumHeight(220)
         self.plot.setXRange(*np.log10(ALPHA_RANGE), padding=0.02)
+        self.plot.setYRange(-1.0, 0.5, padding=0)          # 0.1 … 3 until results come
         add_legend(self.plot, offset=(5, 5))      # top left: diverged α sit top right
         self.lines, self.diverged, self.bars = {}, {}, {}
         for twin in TWINS:
