@@ -23,6 +23,7 @@ from bn_studio.core.trainer import TrainConfig
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL_MS = 200
+MAX_STORED = 50           # stored searches kept in the app's data folder; older ones go
 TUNING = "tuning"
 
 
@@ -180,6 +181,12 @@ class SearchModel(QObject):
     def _new_store_path(self, name: str) -> Path:
         folder = self.stores()
         folder.mkdir(parents=True, exist_ok=True)
+        old = sorted(folder.glob("*.sqlite"), key=lambda p: p.stat().st_mtime)
+        for path in old[:max(0, len(old) - MAX_STORED + 1)]:    # the folder never grows
+            try:                                                 # past MAX_STORED files
+                path.unlink()
+            except OSError:
+                pass
         k = 1
         while (folder / f"{name}-{k:03d}.sqlite").exists():
             k += 1

@@ -1,5 +1,7 @@
 """The studio's SearchModel runs the searches; the tuning panel's views only draw them."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -28,6 +30,20 @@ def test_one_model_delivers_results_progress_and_the_end(win, qtbot, tmp_path):
     stored = searches.stored_searches()
     assert [(s["name"], s["done"], s["trials"]) for s in stored] == [("probe-001", 3, 3)]
     assert not searches.timer.isActive()            # nothing left to poll
+
+
+def test_the_store_folder_keeps_only_the_newest_searches(win, tmp_path, monkeypatch):
+    from bn_studio.gui import search_model
+    monkeypatch.setattr(search_model, "MAX_STORED", 3)
+    searches = win.model.searches
+    searches.store_dir = tmp_path
+    for k in range(5):
+        path = searches._new_store_path("tuning")
+        path.write_bytes(b"")
+        os.utime(path, (k, k))                  # each newer than the last
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "tuning-001.sqlite", "tuning-002.sqlite", "tuning-003.sqlite"]
+    assert {p.stat().st_mtime for p in tmp_path.iterdir()} == {2, 3, 4}
 
 
 def test_a_saved_workspace_reads_the_model_not_the_panel(win):
