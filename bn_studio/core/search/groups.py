@@ -17,7 +17,7 @@ from ..trainer import TrainConfig, train_single
 from .executors import POLL_S, _Pool, cancelled_if_stopped
 from .space import apply_params
 from .store import ExtrasTrialStore  # noqa: F401  (its old home)
-from .trials import TWIN_KEYS, TrialResult, blank_result, outcome, run_trial
+from .trials import TrialResult, blank_result, outcome, run_trial
 
 log = logging.getLogger(__name__)
 

@@ -124,7 +124,7 @@ class Search:
         self.plan = [t for t in full_plan if t[0] not in done]
         self.results: list[TrialResult] = [r for r in self.store.results()
                                           if r.trial in done]
-        self._new: list[dict] = []
+        self._new: list[TrialResult] = []
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
