@@ -83,8 +83,7 @@ class SearchModel(QObject):
         with one line for the user."""
         if self.running(name):
             raise ValueError(f"the {name} search is still running")
-        path = resume_path or (str(self._new_store_path(name)) if store else None)
-        db = (ExtrasTrialStore if spec.twins else TrialStore)(path or ":memory:")
+        db, path = self._open_store(name, spec.twins, store, resume_path)
         try:
             search = Search(spec, split, workers=workers, store=db,
                             resume=resume_path is not None, dataset_info=dataset_info,
@@ -103,6 +102,20 @@ class SearchModel(QObject):
         self.timer.start()
         self.poll()
         return run
+
+    def _open_store(self, name: str, twins: bool, store: bool, resume_path: str | None):
+        """(the trial store, its file or None): the resumed file, a new file in the app's
+        data folder, or memory — a folder that cannot be written only costs the resume."""
+        kind = ExtrasTrialStore if twins else TrialStore     # twins keep both nets' keys
+        if resume_path:
+            return kind(resume_path), resume_path
+        if store:
+            try:
+                path = str(self._new_store_path(name))
+                return kind(path), path
+            except (OSError, StoreError) as e:
+                log.warning("search not stored (%s)", e)
+        return kind(":memory:"), None
 
     def cancel(self, name: str) -> None:
         run = self.runs.get(name)

@@ -32,6 +32,18 @@ def test_one_model_delivers_results_progress_and_the_end(win, qtbot, tmp_path):
     assert not searches.timer.isActive()            # nothing left to poll
 
 
+def test_a_folder_that_cannot_be_written_only_costs_the_resume(win, qtbot, tmp_path):
+    searches = win.model.searches
+    (tmp_path / "file").write_text("")
+    searches.store_dir = tmp_path / "file" / "searches"     # under a file: mkdir fails
+    spec = SearchSpec(SearchSpace([Param("lr", "log", 1e-3, 1.0)]), 2,
+                      win.model.config.replace(steps=10), seed=0)
+    run = searches.start("probe", spec, win.model.split, workers=1, store=True)
+    assert run.store_path is None
+    qtbot.waitUntil(lambda: run.reported, timeout=60000)
+    assert len(run.results) == 2
+
+
 def test_the_store_folder_keeps_only_the_newest_searches(win, tmp_path, monkeypatch):
     from bn_studio.gui import search_model
     monkeypatch.setattr(search_model, "MAX_STORED", 3)
