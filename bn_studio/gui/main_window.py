@@ -368,9 +368,7 @@ class MainWindow(QMainWindow):
             ds = model.dataset
             state["dataset"] = {"kind": "points", "name": ds.name, "X": ds.X, "y": ds.y,
                                 "class_names": list(ds.class_names)}
-        tuning = self.panels.get("tuning")
-        if tuning is not None and hasattr(tuning, "workspace_state"):
-            state["search"] = tuning.workspace_state()
+        state["search"] = model.searches.workspace_state()
         return state
 
     def apply_workspace(self, doc: dict) -> None:
@@ -386,9 +384,8 @@ class MainWindow(QMainWindow):
         if not ok:                      # checked above, so only if the data changed under us
             raise WorkspaceError("workspace's dataset cannot be used")
         self.model.set_config(ws.config)
-        tuning = self.panels.get("tuning")
-        if tuning is not None and hasattr(tuning, "apply_workspace") and ws.search:
-            tuning.apply_workspace(ws.search)
+        if ws.search:
+            self.model.searches.apply_workspace(ws.search)
 
     def save_workspace_to(self, path) -> None:
         save_workspace(path, self.workspace_state())

@@ -18,6 +18,7 @@ from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,  # noqa
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
 
+from .search_model import SearchModel
 from .worker import TrainingWorker
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class StudioModel(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = TrainingWorker()
+        self.searches = SearchModel(self)      # every search; panels that show them are views
         self.spec: DatasetSpec | None = FIRST_RUN_SPEC
         self.dataset: Dataset = FIRST_RUN_SPEC.make()
         self.split = split_and_standardize(self.dataset, seed=0)
@@ -185,6 +187,7 @@ class StudioModel(QObject):
 
     def shutdown(self) -> None:
         self.timer.stop()
+        self.searches.shutdown()
         self.worker.stop()
 
     # ---- display timer ----------------------------------------------------------------

@@ -21,7 +21,7 @@ import traceback
 
 import numpy as np
 
-from bn_studio.core.search import single_blas_thread
+from bn_studio.core.procs import single_blas_thread
 from bn_studio.core.stats import Series
 from bn_studio.core.trainer import Snapshot, TrainConfig, TwinTrainer, bounded_rows
 from bn_studio.core.unit_maps import twin_unit_maps
