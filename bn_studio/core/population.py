@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 
 from .network import MLP
+from .optim import OPTIMIZER_BETAS
 from .trainer import DIVERGENCE_FACTOR, TrainConfig, _num
 
 # What members of one population must share (widths may differ, depth may not).
@@ -78,7 +79,8 @@ class Population:
         self.decay = col([c.decay for c in configs])
         self.l2 = col([c.l2 for c in configs])
         # Optimizer: for "momentum" β₁ is the momentum β (as Optimizer does).
-        self.b1 = col([c.momentum if c.optimizer == "momentum" else c.beta1 for c in configs])
+        self.b1 = col([c.momentum if "momentum" in OPTIMIZER_BETAS[c.optimizer] else c.beta1
+                       for c in configs])
         self.b2 = col([c.beta2 for c in configs])
         self.bn_decay = col([c.bn_decay for c in configs])
 
@@ -282,11 +284,15 @@ class Population:
             v *= cast(b1)
             v += cast(1.0 - b1) * g
             w -= cast(lr / 1.0) * v
+        elif self.opt_name == "nesterov":
+            v *= cast(b1)
+            v += cast(1.0 - b1) * g
+            w -= cast(lr) * (cast(b1) * v + cast(1.0 - b1) * g)
         elif self.opt_name == "rmsprop":
             s *= cast(b2)
             s += cast(1.0 - b2) * (g * g)
             w -= cast(lr) * g / (np.sqrt(s) + 1e-8)
-        else:
+        elif self.opt_name == "adam":
             v *= cast(b1)
             v += cast(1.0 - b1) * g
             s *= cast(b2)
@@ -298,6 +304,8 @@ class Population:
             denom *= 1.0 / np.sqrt(c2)       # a float64 factor, in place (as the NumPy scalar)
             denom += 1e-8
             w -= cast(lr / c1) * v / denom
+        else:                        # a new optimizer needs its batched update here too
+            raise ValueError(f"a population cannot train the {self.opt_name} optimizer")
 
     # ---- training ---------------------------------------------------------------------
     def step(self) -> None:

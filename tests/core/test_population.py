@@ -47,7 +47,7 @@ def assert_same(pop: dict, single: dict) -> None:
         assert all(close(a, b) for a, b in zip(pop["curve"][key], single["curve"][key])), key
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "rmsprop", "adam"])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "rmsprop", "adam"])
 @pytest.mark.parametrize("batch_norm", [True, False])
 def test_each_member_equals_its_single_trial_in_float64(split, optimizer, batch_norm):
     rng = np.random.default_rng([len(optimizer), batch_norm])

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import params as registry
 from ..optim import OPTIMIZER_BETAS
 from ..trainer import TrainConfig
 
 SCALES = ("linear", "int", "log", "one_minus_log", "pow2", "choice")
-PARAM_NAMES = ("lr", "beta1", "beta2", "momentum", "hidden", "layers", "batch", "l2", "decay",
-               "bn", "bn_decay")
-INTEGER_PARAMS = ("hidden", "layers", "batch", "bn")
+# What a search may vary, which of them are integers and their first ranges: core/params.py.
+PARAM_NAMES = registry.SEARCHABLE
+INTEGER_PARAMS = registry.INTEGER_SEARCH
 
 
 class SearchSpaceError(ValueError):
@@ -250,12 +251,7 @@ class SearchSpace:
 
 # A sensible first range for each parameter: the tuning panel's default space and the range
 # a row gets when its parameter is chosen.
-SUGGESTED_PARAMS = {
-    "lr": ("log", 1e-4, 1.0), "momentum": ("one_minus_log", 0.9, 0.999),
-    "beta1": ("one_minus_log", 0.8, 0.99), "beta2": ("one_minus_log", 0.99, 0.9999),
-    "hidden": ("int", 50, 100), "layers": ("int", 1, 4), "batch": ("pow2", 16, 256),
-    "l2": ("log", 1e-5, 1e-1), "decay": ("log", 1e-4, 1e-1), "bn": ("choice", [0, 1], None),
-    "bn_decay": ("one_minus_log", 0.9, 0.999)}
+SUGGESTED_PARAMS = {n: registry.suggested(n) for n in registry.SEARCHABLE}
 
 
 def suggested_param(name: str) -> Param:
@@ -332,37 +328,6 @@ def narrow_space(space: SearchSpace, results: list, region: dict | None = None,
     return SearchSpace(new)
 
 
-def apply_params(base: TrainConfig, params: dict) -> tuple[TrainConfig, bool]:
-    """A TrainConfig with the trial's parameters, and whether the trial's net has BN.
-
-    ``hidden`` sets the width of every hidden layer, ``layers`` their number; ``bn`` (0/1)
-    says whether the net has batch norm; the others replace the config field of that name.
-    """
-    changes, bn = {}, True
-    for name, value in params.items():
-        if name not in PARAM_NAMES:
-            raise ValueError(f"unknown parameter {name!r}; use one of {', '.join(PARAM_NAMES)}")
-        if name == "bn":
-            if value not in (0, 1):                      # True/False compare equal to 1/0
-                raise ValueError(f"bn must be 0 (no batch norm) or 1, not {value!r}")
-            bn = bool(value)
-            continue
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(f"{name} must be a number, not {value!r}")
-        if name == "batch":
-            changes[name] = int(round(value))
-        elif name not in ("hidden", "layers"):
-            changes[name] = float(value)
-    if "hidden" in params or "layers" in params:     # independent of the parameters' order
-        widths = list(base.hidden)
-        width = int(round(params.get("hidden", widths[0] if widths else 64)))
-        layers = int(round(params.get("layers", len(widths) or 1)))
-        if "hidden" in params:
-            widths = [width] * layers
-        else:                        # more layers repeat the last width; fewer drop the tail
-            widths = (widths + [widths[-1] if widths else width] * layers)[:layers]
-        if layers < 0:
-            raise ValueError("layers must be ≥ 0")
-        changes["hidden"] = tuple(widths)
-    return base.replace(**changes), bn
+# A trial's TrainConfig and whether its net has BN: the registry's rule.
+apply_params = registry.apply_search
 
