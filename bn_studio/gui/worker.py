@@ -33,6 +33,7 @@ GRID_RESOLUTION = 90
 GRID_MARGIN = 0.6                   # extra room around the data, in standardised units
 STOP_TIMEOUT_S = 3.0
 HISTORY_ROWS = 4096                 # per curve: plenty for a plot a few thousand pixels wide
+SMOOTHNESS_EVERY = 10               # steps between two loss-spread measurements (smoothness)
 
 
 class TrainingWorker:
@@ -277,7 +278,8 @@ class _Child:
             self.epoch += 1
             self.sent = {}
             self.extent = _extent(split)
-            self.trainer = TwinTrainer(config, split, history_rows=HISTORY_ROWS)
+            self.trainer = TwinTrainer(config, split, history_rows=HISTORY_ROWS,
+                                       smoothness_every=SMOOTHNESS_EVERY)
             self.grid_dirty = True
             self.publish(force=True)
         elif cmd == "play":
@@ -373,6 +375,8 @@ def _map_histories(snap: Snapshot, fn) -> None:
     for name, run in snap.runs.items():
         run.train_curve = fn((name, "train"), run.train_curve)
         run.eval_curve = fn((name, "eval"), run.eval_curve)
+        if run.smoothness is not None:
+            run.smoothness = fn((name, "smoothness"), run.smoothness)
         for i, layer in enumerate(run.layers):
             layer.bands = fn((name, i, "bands"), layer.bands)
             if layer.running_history is not None:
