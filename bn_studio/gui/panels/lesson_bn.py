@@ -145,13 +145,14 @@ class BnPages:
                              "layer's inputs keep a steady mean and variance. (2) BN makes the "
                              "loss landscape smoother (Santurkar et al. 2018). Test (1): put "
                              "the shift back with noise, and see if BN still helps."))
-        self.noisy_box = QCheckBox("Noisy BN: a new random scale and shift after every BN "
-                                   "unit, every step")
+        self.noisy_box = QCheckBox("Noisy BN")       # short: a check box does not wrap
         self.noisy_box.setToolTip("The net with BN only: each step every BN unit's output is "
                                   "multiplied by s ∈ [0.5, 1.5] and shifted by m ∈ [−0.5, 0.5], "
                                   "drawn anew (Santurkar et al. 2018). Restarts training.")
         self.noisy_box.toggled.connect(self.set_noisy_bn)
         lay.addWidget(self.noisy_box)
+        lay.addWidget(_label("Noisy BN: after every BN unit of the net with BN, a new random "
+                             "scale s ∈ [0.5, 1.5] and shift m ∈ [−0.5, 0.5] at every step."))
         self.smooth_plot = _plot(170)
         self.smooth_plot.setLogMode(y=True)
         self.smooth_plot.setLabel("bottom", "step")
@@ -182,7 +183,7 @@ class BnPages:
 
     def update_smoothness(self, snap) -> None:
         """Each twin's loss spread along its gradient over the run so far (log axis)."""
-        lines = []
+        lines, shown = [], []
         for run, item in self.smooth_items.items():
             r = snap.runs.get(run)
             h = getattr(r, "smoothness", None)
@@ -191,12 +192,19 @@ class BnPages:
                 continue
             ok = np.isfinite(h[:, 1]) & (h[:, 1] > 0)
             item.setData(h[ok, 0], h[ok, 1])
+            shown.extend(h[ok, 1])
             recent = h[-10:, 1]
             recent = recent[np.isfinite(recent)]
             if recent.size:
                 lines.append(f"<span style='color:{RUN_COLORS[run]}'>━</span> "
                              f"{RUN_LABELS[run]}: median of the last {recent.size}: "
                              f"{float(np.median(recent)):.3g}")
+        if shown:       # whole decades with short labels: none clipped at the top
+            lo = int(np.floor(np.log10(min(shown))))
+            hi = max(lo + 1, int(np.ceil(np.log10(max(shown)))))
+            self.smooth_plot.setYRange(lo, hi, padding=0.05)
+            self.smooth_plot.getAxis("left").setTicks(
+                [[(k, _pow10(10.0 ** k)) for k in range(lo, hi + 1)]])
         noisy = " (noisy BN on)" if snap.config.noisy_bn else ""
         self.smooth_label.setText(f"Loss spread along the gradient, step {snap.step}{noisy}:"
                                   "<br>" + "<br>".join(lines))
@@ -209,6 +217,13 @@ class BnPages:
         self.jump_label = _label("Press Play: α changes by itself at the dotted line.")
         lay.addWidget(again)
         lay.addWidget(self.jump_label)
+
+    def _start_lr_jump(self, window) -> None:
+        """A diverging loss reaches 1e9: on a log axis the other curves stay readable."""
+        curves = getattr(window, "panels", {}).get("curves")
+        if curves is not None and hasattr(curves, "log_y"):
+            curves.log_y.setChecked(True)
+        self.jump_label.setText("Press Play: α changes by itself at the dotted line.")
 
     def _replay_lr_jump(self) -> None:
         les = self.current

@@ -78,7 +78,7 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
             self.experiments[name] = w
             self.stack.addWidget(w)
         self.question = _label()
-        self.play_button = QPushButton("I have predicted: Play")
+        self.play_button = QPushButton("Predicted? Play ▶")
         self.play_button.setToolTip("Start training; the answer appears once the run has "
                                     "shown it")
         self.play_button.clicked.connect(self.model.play)
@@ -212,6 +212,8 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
             self._reset_test_time()
         if les.experiment == "why_bn":
             self._reset_why()
+        if les.experiment == "lr_jump":
+            self._start_lr_jump(window)
         self.scroll_to_top()
 
     # ---- predict, then Play: the answer after -------------------------------------------
