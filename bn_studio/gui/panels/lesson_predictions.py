@@ -148,27 +148,6 @@ class PredictionPages:
         self.model.set_spec(DatasetSpec("blobs", n=600, noise=0.2, classes=c))
         self.model.play()
 
-    def _on_point(self, xy):
-        if self.current is not None and self.current.experiment == "test_time":
-            return self.show_point_in_two_batches(xy)
-        if self.current is None or self.current.experiment != "softmax":
-            return None
-        snap = self.model.snapshot
-        if snap is None:
-            return None
-        z = snap.runs["bn"].net.logits(np.asarray(xy).reshape(1, 2)).astype(np.float64)[0]
-        if z.size == 2:
-            v = L.logistic_equivalence(z)
-            v["z"] = z
-            self.sm_label.setText(f"C = 2: z = ({z[0]:.2f}, {z[1]:.2f}); softmax a₁ = "
-                                  f"{v['a1']:.4f}; logistic σ(z₁ − z₀) = {v['sigmoid']:.4f} — "
-                                  "the same number.")
-            return v
-        else:
-            self.sm_label.setText(f"C = {z.size}: see z, e^z and a in the Softmax inspector. "
-                                  "Press 'Two classes' to compare with logistic regression.")
-        return None
-
     def show_softmax_point(self, xy):
         """Lesson 6: a clicked point's z; with two classes, softmax's a₁ next to σ(z₁ − z₀)."""
         snap = self.model.snapshot
