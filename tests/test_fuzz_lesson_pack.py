@@ -66,6 +66,8 @@ def test_the_example_pack_and_every_builtin_lesson_load(tmp_path):
     assert les.question and les.answer and les.locked_controls
     from bn_studio.core.lessons import LESSONS
     assert [x.id for x in LESSONS][-1] == "lr_jump" and len(LESSONS) == 7
+    reveal = {x.id: x.reveal_at_step for x in LESSONS}
+    assert reveal["lr_jump"] == 600 and reveal["why_bn"] == 300 and reveal["softmax"] is None
 
 
 def test_hostile_files_get_one_line(tmp_path):

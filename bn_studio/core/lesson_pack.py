@@ -63,7 +63,9 @@ class Lesson:
     speed: float | None = None   # teaching speed in steps per second (None: as fast as possible)
     hidden_controls: tuple[str, ...] = ()
     locked_controls: tuple[str, ...] = ()
-    reveal_at_step: int = 0      # the answer shows once Play has run the twins this far
+    # The answer shows once Play has run the twins this far; None: the lesson's experiment,
+    # not Play, answers the question, so only the "Show answer" button reveals it.
+    reveal_at_step: int | None = 0
 
     def train_config(self):
         """The TrainConfig this lesson sets up (its settings over LESSON_DEFAULTS)."""
@@ -157,8 +159,10 @@ def check_pack(doc) -> Lesson:
             raise LessonPackError("speed must be a number of steps per second in 0.1 … 10000, "
                                   "or null")
         speed = float(speed)
-    reveal = limits.check_int(doc.get("reveal_answer_at_step", 0), "reveal_answer_at_step",
-                              0, limits.MAX_STEPS, exc=LessonPackError)
+    reveal = doc.get("reveal_answer_at_step", 0)
+    if reveal is not None:
+        reveal = limits.check_int(reveal, "reveal_answer_at_step", 0, limits.MAX_STEPS,
+                                  exc=LessonPackError)
     return Lesson(lesson_id, texts["title"], _text(doc, "intro"), steps, texts["question"],
                   texts["answer"], experiment, panel, dataset, config, speed, hidden, locked,
                   reveal)

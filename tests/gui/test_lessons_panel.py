@@ -154,15 +154,21 @@ def test_high_learning_rate_button_switches_to_relu_sgd(win, qtbot):
 
 def test_question_shows_before_play_and_the_answer_after(win, qtbot):
     p = win.panels["lessons"]
-    win.start_lesson("softmax")
+    win.start_lesson("why_bn")                          # answer at step 300, after Play
     assert "Predict, then press Play" in p.question.text()
     assert p.play_button.isVisibleTo(p) and not p.answer.isVisibleTo(p)
+    win.model.step(300)
     win.model.flush()
-    assert not p.answer.isVisibleTo(p)                  # a snapshot alone reveals nothing
+    assert not p.answer.isVisibleTo(p)                  # stepping without Play reveals nothing
+    win.start_lesson("why_bn")
     p.play_button.click()
-    qtbot.waitUntil(lambda: p.answer.isVisibleTo(p), timeout=20000)
     win.model.pause()
+    win.model.step(300)
+    win.model.flush()
+    qtbot.waitUntil(lambda: p.answer.isVisibleTo(p), timeout=20000)
     assert not p.play_button.isVisibleTo(p)
+    win.start_lesson("softmax")                         # its buttons answer it, not Play
+    assert "Predict, then try it" in p.question.text() and not p.play_button.isVisibleTo(p)
 
 
 def test_lr_jump_lesson_changes_alpha_at_step_500_and_marks_it(win, qtbot):

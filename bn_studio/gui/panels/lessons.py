@@ -186,10 +186,13 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         self.title_label.setText(f"<h3>{_text(les.title)}</h3><p>{_text(les.intro)}</p>")
         self.steps_label.setText("<ol>" + "".join(f"<li>{_text(s)}</li>" for s in les.steps)
                                  + "</ol>")
-        self.question.setText(f"<b>Predict, then press Play:</b> {_text(les.question)}")
+        by_play = les.reveal_at_step is not None
+        prompt = "Predict, then press Play:" if by_play else "Predict, then try it:"
+        self.question.setText(f"<b>{prompt}</b> {_text(les.question)}")
         self.answer.setText(f"<b>Answer:</b> {_text(les.answer)}")
-        for w in (self.question, self.play_button, self.show_answer):
+        for w in (self.question, self.show_answer):
             w.setVisible(True)
+        self.play_button.setVisible(by_play)
         self.answer.setVisible(False)
         self._show_page(les.experiment)
         ids = [x.id for x in self.lessons]
@@ -231,8 +234,8 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
     def _maybe_reveal(self, snap) -> None:
         """After Play, once the run has reached the lesson's step, the answer shows."""
         les = self.current
-        if les is not None and self._played and not self.answer.isVisible() \
-                and snap.step >= max(1, les.reveal_at_step):
+        if les is not None and les.reveal_at_step is not None and self._played \
+                and not self.answer.isVisible() and snap.step >= max(1, les.reveal_at_step):
             self.reveal_answer()
 
     def shutdown(self) -> None:
