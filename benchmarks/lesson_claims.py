@@ -20,12 +20,11 @@ import numpy as np
 from bn_studio.core import lessons as L
 from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.layers import BatchNorm
+from bn_studio.core.lesson_pack import LESSON_DEFAULTS
 from bn_studio.core.losses import softmax, softmax_cross_entropy
 from bn_studio.core.search import SearchSpec, best_result, run_trial
 from bn_studio.core.trainer import TrainConfig, TwinTrainer, train_single, weight_grad_norms
 
-LESSON_DEFAULTS = {"hidden": (32, 32), "activation": "relu", "optimizer": "adam", "lr": 0.01,
-                   "batch": 64, "eval_every": 10}     # as the lessons panel (L_DEFAULTS)
 CLAIMS: list[tuple[str, str, str, callable]] = []     # (id, where, sentence, fn(seed) → (ok, nums))
 
 
@@ -211,7 +210,7 @@ def why_run(seed: int, shift: bool) -> dict:
     """The lesson-4 twins for 300 steps, then 100 more after a shift or 2700 more without."""
     def run():
         split = cached("why_split", lambda: lesson_split(WHY))
-        tr = TwinTrainer(lesson_config(WHY, seed=seed), split)
+        tr = TwinTrainer(lesson_config(WHY, seed=seed), split, smoothness_every=10)
         grads = {n: [] for n in tr.runs}
         sat = {n: [] for n in tr.runs}
         z_std = {n: [] for n in tr.runs}
@@ -233,7 +232,8 @@ def why_run(seed: int, shift: bool) -> dict:
                 "train_before": train_before,
                 "train_after": {n: float(np.mean(r.train.view()[SHIFT_AT:SHIFT_AT + 10, 1]))
                                 for n, r in tr.runs.items()},
-                "evals": {n: r.evals.view() for n, r in tr.runs.items()}}
+                "evals": {n: r.evals.view() for n, r in tr.runs.items()},
+                "spread": {n: r.smoothness.view() for n, r in tr.runs.items()}}
     return cached(("why", seed, shift), run)
 
 
@@ -355,6 +355,102 @@ def _(seed):
                                       .tolist()}
 
 
+def noisy_run(seed: int) -> dict:
+    """The lesson-4 twins with the noisy-BN switch on, 300 steps."""
+    def run():
+        split = cached("why_split", lambda: lesson_split(WHY))
+        tr = TwinTrainer(lesson_config(WHY, seed=seed, noisy_bn=True), split, smoothness_every=10)
+        for _ in range(SHIFT_AT):
+            tr.step()
+        return {"evals": {n: r.evals.view() for n, r in tr.runs.items()},
+                "spread": {n: r.smoothness.view() for n, r in tr.runs.items()}}
+    return cached(("noisy", seed), run)
+
+
+def median_spread(h: np.ndarray, first: int, last: int) -> float:
+    rows = h[(h[:, 0] >= first) & (h[:, 0] <= last), 1]
+    return float(np.median(rows)) if rows.size else math.nan
+
+
+@claim("L4.noisy_still_helps", "lesson 4 noisy-BN switch, answer",
+       "With noisy BN (every BN unit's output scaled by s ∈ [0.5, 1.5] and shifted by "
+       "m ∈ [−0.5, 0.5], new draws every step) the net with BN still leaves the plateau at "
+       "once: val loss at step 300 < 0.5, while the net without BN is still near ln 3 (> 0.85).")
+def _(seed):
+    ev = noisy_run(seed)["evals"]
+    noisy, plain = val_at(ev["bn"], SHIFT_AT), val_at(ev["no_bn"], SHIFT_AT)
+    clean = val_at(why_run(seed, shift=False)["evals"]["bn"], SHIFT_AT)
+    return noisy < 0.5 and plain > 0.85, {"noisy_bn_val_loss_300": round(noisy, 3),
+                                          "clean_bn_val_loss_300": round(clean, 3),
+                                          "no_bn_val_loss_300": round(plain, 3)}
+
+
+@claim("P.example_pack", "resources/example_lesson.json answer",
+       "The example pack runs the lesson-4 net with noisy BN, so its numbers are "
+       "L4.noisy_still_helps's: noisy-BN val loss at step 300 < 0.5, no BN > 0.85.")
+def _(seed):
+    from bn_studio.core.lesson_pack import example_pack_path, read_pack
+    pack = read_pack(example_pack_path())
+    same = (pack.train_config() == lesson_config(WHY, noisy_bn=True)
+            and pack.dataset == WHY.dataset)
+    ev = noisy_run(seed)["evals"]
+    noisy, plain = val_at(ev["bn"], SHIFT_AT), val_at(ev["no_bn"], SHIFT_AT)
+    return same and noisy < 0.5 and plain > 0.85, {"same_run_as_lesson_4_noisy": same,
+                                                   "noisy_bn_val_loss_300": round(noisy, 3),
+                                                   "no_bn_val_loss_300": round(plain, 3)}
+
+
+@claim("L4.spread_plateau", "lesson 4 smoothness plot, answer",
+       "Steps 1–300: the BN net's loss spread along the gradient is larger than the no-BN "
+       "net's (median): on its plateau the net without BN has tiny gradients, so its loss "
+       "hardly changes along them.")
+def _(seed):
+    sp = why_run(seed, shift=False)["spread"]
+    m = {n: median_spread(h, 1, SHIFT_AT) for n, h in sp.items()}
+    return m["bn"] > m["no_bn"], {f"{n}_median_spread_1_300": round(v, 4) for n, v in m.items()}
+
+
+@claim("L4.spread_escape", "lesson 4 smoothness plot, answer",
+       "In each net's own fast-learning phase (BN: steps 1–300; no BN: 301–900, as it leaves "
+       "the plateau) the median loss spreads are alike: within a factor 2.5 of each other.")
+def _(seed):
+    sp = why_run(seed, shift=False)["spread"]
+    bn_fast, plain_fast = median_spread(sp["bn"], 1, 300), median_spread(sp["no_bn"], 301, 900)
+    ratio = bn_fast / plain_fast
+    return 1 / 2.5 <= ratio <= 2.5, {"bn_median_spread_1_300": round(bn_fast, 4),
+                                     "no_bn_median_spread_301_900": round(plain_fast, 4),
+                                     "ratio_bn_over_no_bn": round(ratio, 3)}
+
+
+@claim("L4.spread_high_lr", "lesson 4 'ReLU, plain SGD, α = 1', answer",
+       "ReLU, plain SGD, α = 1: over steps 1–100 the net without BN has the larger median loss "
+       "spread along the gradient (its loss jumps about), or it diverges.")
+def _(seed):
+    def run():
+        split = cached("why_split", lambda: lesson_split(WHY))
+        tr = TwinTrainer(lesson_config(WHY, seed=seed, **L.HIGH_LR_CONFIG), split,
+                         smoothness_every=10)
+        for _ in range(100):
+            tr.step()
+        return tr
+    tr = cached(("high_spread", seed), run)
+    m = {n: median_spread(r.smoothness.view(), 1, 100) for n, r in tr.runs.items()}
+    diverged = tr.runs["no_bn"].diverged_at
+    ok = diverged is not None or m["no_bn"] > m["bn"]
+    return ok, {"bn_median_spread_1_100": round(m["bn"], 4),
+                "no_bn_median_spread_1_100": round(m["no_bn"], 4), "no_bn_diverged_at": diverged}
+
+
+@claim("L4.noisy_spread", "lesson 4 noisy-BN switch, answer",
+       "Noise does not make the BN net's loss rougher: its median spread over steps 1–300 with "
+       "noise is within a factor 2 of the one without.")
+def _(seed):
+    noisy = median_spread(noisy_run(seed)["spread"]["bn"], 1, SHIFT_AT)
+    clean = median_spread(why_run(seed, shift=False)["spread"]["bn"], 1, SHIFT_AT)
+    return 0.5 <= noisy / clean <= 2.0, {"noisy_bn_median_spread_1_300": round(noisy, 4),
+                                         "clean_bn_median_spread_1_300": round(clean, 4)}
+
+
 # ---- lesson 5 (and the test-time BN panel) ----------------------------------------------
 TT = L.lesson("test_time")
 
@@ -474,6 +570,66 @@ def _(seed):
                                                           atol=5e-4)
           and np.allclose(softmax(w["z"]), w["a"]))
     return ok, {"t": np.round(w["t"], 3).tolist(), "a": np.round(w["a"], 4).tolist()}
+
+
+# ---- lesson 7: α × 10 mid-run --------------------------------------------------------------
+JUMP = L.lesson("lr_jump")
+JUMP_AT = JUMP.train_config().changes[0][0]
+
+
+def jump_run(seed: int) -> dict:
+    """Lesson 7 exactly as the app runs it: the pack's config, whose change applies itself."""
+    def run():
+        split = cached("jump_split", lambda: lesson_split(JUMP))
+        tr = TwinTrainer(JUMP.train_config().replace(seed=seed), split)
+        for _ in range(1000):
+            tr.step()
+        return {"tr": tr, "evals": {n: r.evals.view() for n, r in tr.runs.items()},
+                "diverged": {n: r.diverged_at for n, r in tr.runs.items()},
+                "final_acc": {n: (None if r.diverged_at else r.evaluate(tr.X_val, tr.y_val)[1])
+                              for n, r in tr.runs.items()}}
+    return cached(("jump", seed), run)
+
+
+@claim("L7.before", "lesson 7 intro",
+       "Before the change (α = 0.2) both nets learn: validation accuracy ≥ 0.9 at step 500.")
+def _(seed):
+    ev = jump_run(seed)["evals"]
+    acc = {n: float(e[e[:, 0] == JUMP_AT][0, 4]) for n, e in ev.items()}
+    return min(acc.values()) >= 0.9, {f"{n}_val_accuracy_500": round(v, 3)
+                                      for n, v in acc.items()}
+
+
+@claim("L7.scale_invariance", "lesson 7 answer",
+       "Dense → BN: scaling W by 10 leaves the output unchanged (up to ε) and divides dW by 10.")
+def _(seed):
+    from bn_studio.core.layers import Dense
+    rng = np.random.default_rng(seed)
+    x, dout = rng.standard_normal((32, 5)), rng.standard_normal((32, 4))
+    outs, grads = [], []
+    for a in (1.0, 10.0):
+        dense, bn = Dense(5, 4, bias=False, rng=np.random.default_rng(seed)), BatchNorm(4)
+        dense.params["W"] *= a
+        outs.append(bn.forward(dense.forward(x)))
+        dense.backward(bn.backward(dout))
+        grads.append(dense.grads["W"].copy())
+    out_err = float(np.abs(outs[1] - outs[0]).max())
+    ratio = float(np.median(grads[0] / grads[1]))
+    return out_err < 1e-4 and abs(ratio - 10) < 0.01, {"max_output_change": out_err,
+                                                      "dW_ratio": round(ratio, 4)}
+
+
+@claim("L7.jump", "lesson 7 answer, bn-studio train --change 500:lr=2",
+       "α 0.2 → 2.0 at step 500: the net without BN diverges within 50 steps; the net with BN "
+       "does not diverge and ends (step 1000) with validation accuracy ≥ 0.95.")
+def _(seed):
+    r = jump_run(seed)
+    d, acc = r["diverged"], r["final_acc"]["bn"]
+    ok = (d["no_bn"] is not None and JUMP_AT < d["no_bn"] <= JUMP_AT + 50 and d["bn"] is None
+          and acc is not None and acc >= 0.95)
+    return ok, {"no_bn_diverged_at": d["no_bn"], "bn_diverged_at": d["bn"],
+                "bn_val_accuracy_1000": acc,
+                "no_bn_val_accuracy_1000_if_not_diverged": r["final_acc"]["no_bn"]}
 
 
 # ---- driver -----------------------------------------------------------------------------

@@ -123,6 +123,9 @@ def test_wheel_contains_the_resources(tmp_path):
               "bn_studio/core/layers.py", "bn_studio/gui/resources.py"]
     needed += [f"bn_studio/resources/icons/bn-studio-{s}.png" for s in ICON_SIZES]
     needed += [f"bn_studio/resources/icons/{n}.svg" for n in TOOLBAR_ICONS]
+    needed += ["bn_studio/resources/example_lesson.json"]     # lesson packs
+    needed += [f"bn_studio/resources/lessons/{p.name}"
+               for p in (PROJECT / "resources" / "lessons").glob("*.json")]
     missing = [n for n in needed if n not in names]
     assert not missing, missing
     assert not [n for n in names if n.startswith(("resources/", "tests/", "packaging/"))]

@@ -51,6 +51,8 @@ def _argument(h, default) -> dict:
         return {"default": ",".join(map(str, default)), "help": h.help}
     if h.kind == "choice":
         return {"choices": h.choices, "default": default, "help": h.help}
+    if h.kind == "bool":
+        return {"action": "store_true", "default": default, "help": h.help}
     return {"type": float if h.kind == "float" else int, "default": default, "help": h.help}
 
 

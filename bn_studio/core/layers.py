@@ -111,6 +111,9 @@ class BatchNorm(Layer):
         # The statistics of the last training batch, for the test-time BN panel.
         self.batch_mean = np.zeros(num_features, dtype=dtype)
         self.batch_var = np.ones(num_features, dtype=dtype)
+        # Noisy BN (Santurkar et al. 2018): (scale, shift) per feature applied after γ, β in
+        # training mode, Z̃ = s ⊙ (γ ⊙ Z_norm + β) + m; set anew each step by the trainer.
+        self.noise: tuple[np.ndarray, np.ndarray] | None = None
 
     def forward(self, x, train=True):
         if not train:
@@ -128,7 +131,7 @@ class BatchNorm(Layer):
         var = np.add.reduce(sq, axis=0) * (1.0 / n)               # biased, as in the paper
         inv_std = 1.0 / np.sqrt(var + self.eps)
         z_norm *= inv_std
-        self._cache = (z_norm, inv_std, n)
+        self._cache = (z_norm, inv_std, n, self.noise)
         self.batch_mean, self.batch_var = mu, var
         d = self.decay
         self.running_mean *= d
@@ -137,10 +140,16 @@ class BatchNorm(Layer):
         self.running_var += (1.0 - d) * (n / (n - 1.0)) * var      # unbiased, as PyTorch
         out = z_norm * self.params["gamma"]
         out += self.params["beta"]
+        if self.noise is not None:
+            scale, shift = self.noise
+            out *= scale
+            out += shift
         return out
 
     def backward(self, dout):
-        z_norm, inv_std, n = self._cache
+        z_norm, inv_std, n, noise = self._cache
+        if noise is not None:
+            dout = dout * noise[0]          # through Z̃ = s ⊙ (…) + m; m adds nothing
         dbeta = np.add.reduce(dout, axis=0, out=self.grads["beta"])
         dgamma = np.add.reduce(dout * z_norm, axis=0, out=self.grads["gamma"])
         # Compact form: dZ = γ/(N·σ) · (N·dZ̃ − ΣdZ̃ − Z_norm·Σ(dZ̃·Z_norm)).

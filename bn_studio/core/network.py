@@ -170,7 +170,9 @@ class MLP:
             bn = None
             if hl.bn is not None:
                 bn = BatchNorm.__new__(BatchNorm)
-                bn.__dict__.update({k: v for k, v in hl.bn.__dict__.items() if k != "_cache"})
+                bn.__dict__.update({k: v for k, v in hl.bn.__dict__.items()
+                                    if k not in ("_cache", "noise")})
+                bn.noise = None         # a copy is clean: noise belongs to a training step
                 bn.params, bn.grads = dict(hl.bn.params), dict(hl.bn.grads)
                 bn.running_mean, bn.running_var = hl.bn.running_mean.copy(), hl.bn.running_var.copy()
             twin.hidden.append(HiddenLayer(dense, bn, type(hl.act)()))

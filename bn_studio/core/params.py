@@ -26,8 +26,8 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"
 
 @dataclass(frozen=True)
 class Hyper:
-    """One hyperparameter. ``kind`` is float, int, choice, widths (a tuple of layer widths) or
-    seed. ``low``/``high`` bound the value (``open_low``/``open_high``: the bound itself is
+    """One hyperparameter. ``kind`` is float, int, bool, choice, widths (a tuple of layer
+    widths), seed or changes (the run's own (step, name, value) schedule). ``low``/``high`` bound the value (``open_low``/``open_high``: the bound itself is
     refused). ``scale``/``search`` are the search's scale and first range, or None if it is not
     searched. ``live``: may change while the twins train. ``cli``: an option of ``train`` and
     ``search``. ``widget`` and ``ui`` say how the network panel shows it (no widget: not shown).
@@ -132,6 +132,13 @@ PARAMS: tuple[Hyper, ...] = (
           "the same seed gives the same curves", low=0, high=limits.MAX_SEED, widget="int",
           ui={"max": 2**31 - 1}),
     Hyper("dtype", "choice", "Precision", "floating-point precision", choices=DTYPES),
+    Hyper("noisy_bn", "bool", "Noisy BN",
+          "the BN net only: random per-step scale and shift after each BN layer",
+          "Santurkar et al. (2018): multiply each BN layer's output by a random per-unit scale "
+          "and add a random shift, new at every step, to re-create the 'covariate shift' BN is "
+          "said to remove. If BN still trains well, the shift was not why it helps"),
+    Hyper("changes", "changes", "Mid-run changes", "(step, name, value) changes the run makes",
+          cli=False),
     Hyper("bn_eps", "float", "BN ε", "ε added to σ² in batch norm", cli=False),
     Hyper("eval_every", "int", "Evaluate every", "steps between evaluations", low=1, cli=False),
 )
@@ -169,6 +176,12 @@ def validate(name: str, value):
     if p.kind == "int":
         v = limits.check_int(value, name)
         return limits.check_steps(v) if name == "steps" else v
+    if p.kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false, not {limits.shown(value)}")
+        return value
+    if p.kind == "changes":          # checked by TrainConfig against the config they change
+        return value
     if p.kind == "choice":
         if not isinstance(value, str):
             raise ValueError(f"{name} must be a name, not {limits.shown(value)}")

@@ -9,6 +9,7 @@ nets) that a GUI thread can draw without touching the live networks.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -18,6 +19,7 @@ import numpy as np
 from . import limits, params
 from .network import MLP, NetConfig
 from .optim import Optimizer
+from .smoothness import net_loss_spread
 from .stats import Series, fixed_edges, histogram, off_chart, percentile_band
 
 # Settings that can change while the twins train (TwinTrainer.change): no shape changes.
@@ -25,6 +27,11 @@ LIVE_SETTINGS = params.LIVE
 EVAL_ROWS = 2048            # live curves use at most about this many rows of each split
 DIVERGENCE_FACTOR = 1e6     # a loss above this × the first loss counts as diverged (DESIGN §2)
 RUN_NAMES = ("bn", "no_bn")
+# Noisy BN (Santurkar et al. 2018): each step, every BN unit's output is scaled by s ~ U(1 ± this)
+# and shifted by m ~ U(±this), new draws every step, so the next layer's input distribution
+# keeps moving (a re-created covariate shift) while the net trains.
+NOISE_SCALE, NOISE_SHIFT = 0.5, 0.5
+MAX_CHANGES = 100
 
 
 @dataclass(frozen=True)
@@ -47,12 +54,16 @@ class TrainConfig:
     bn_eps: float = 1e-5
     dtype: str = "float32"
     eval_every: int = 10
+    noisy_bn: bool = False          # the BN twin only: random per-step noise after each BN
+    changes: tuple = ()             # (step, name, value): mid-run changes this run makes itself
 
     def __post_init__(self) -> None:
         # Every field checked by its entry in core/params.py (one line per problem): a
         # million-unit layer or a negative seed is refused here, whichever way the config
         # came in, not later in the trainer.
         object.__setattr__(self, "hidden", params.check_config(self)["hidden"])
+        # The run's own mid-run changes are checked against the (valid) config they change.
+        object.__setattr__(self, "changes", _check_changes(self.changes, self))
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
@@ -60,6 +71,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["hidden"] = list(self.hidden)
+        d["changes"] = [list(c) for c in self.changes]
         return d
 
     @classmethod
@@ -105,6 +117,8 @@ class Run:
         # (step, batch loss) every step; (step, train loss, train acc, val loss, val acc)
         self.train = Series(width=2, max_rows=bounded_rows(2, history_rows))
         self.evals = Series(width=5, max_rows=bounded_rows(5, history_rows))
+        # (step, loss spread along the gradient): smoothness.net_loss_spread every eval_every
+        self.smoothness = Series(width=2, max_rows=bounded_rows(2, history_rows))
 
     def train_step(self, X: np.ndarray, y: np.ndarray, step: int) -> None:
         if self.diverged_at is not None:
@@ -170,6 +184,7 @@ class RunSnapshot:
     # ‖dW‖ of each hidden layer's weights on the last training batch: tiny values in the first
     # layers are vanishing gradients (a plateau), whatever the histograms look like.
     grad_norms: np.ndarray | None = None
+    smoothness: np.ndarray | None = None    # (T, 2): step, loss spread along the gradient
 
 
 @dataclass
@@ -190,10 +205,12 @@ class TwinTrainer:
 
     ``history_rows`` bounds every recorded history (curves, bands, running statistics) for
     long live runs: beyond it they are thinned evenly (see stats.Series); None keeps all.
+    ``smoothness_every`` k > 0 records each twin's loss spread along the gradient every k
+    steps (smoothness.py; off by default: it costs about one training step each time).
     """
 
     def __init__(self, config: TrainConfig, split, *, runs: tuple[str, ...] = RUN_NAMES,
-                 history_rows: int | None = None) -> None:
+                 history_rows: int | None = None, smoothness_every: int = 0) -> None:
         limits.check_size(len(split.X_train) + len(split.X_val), config.hidden)
         self.config = config
         self.split = split
@@ -226,6 +243,9 @@ class TwinTrainer:
                                 for h in config.hidden] for name in self.runs}
         self._initial_probes: dict[str, list[tuple]] = {}
         self.changes: list[tuple[int, str, float]] = []
+        self.smoothness_every = limits.check_int(smoothness_every, "smoothness_every", 0)
+        self._pending = sorted(config.changes, key=lambda c: c[0])   # the config's own changes
+        self._noise_rng = np.random.default_rng([config.seed, 3])
         self._choose_bins()
         self.evaluate()
 
@@ -244,10 +264,19 @@ class TwinTrainer:
 
     # ---- training -------------------------------------------------------------------
     def step(self) -> None:
+        while self._pending and self._pending[0][0] <= self.step_count:
+            self.change(*self._pending.pop(0)[1:])
         X, y = self.next_batch()
         self.step_count += 1
+        if self.config.noisy_bn and "bn" in self.runs:
+            self._draw_noise(self.runs["bn"].net)
+        k = self.smoothness_every
+        measure = k > 0 and self.step_count % k == 0
         for run in self.runs.values():
             run.opt.epoch = self.epoch
+            if measure and run.diverged_at is None:     # before the step changes θ
+                run.smoothness.append((self.step_count,
+                                       net_loss_spread(run.net, X, y, run.opt.lr)))
             t0 = time.perf_counter()
             run.train_step(X, y, self.step_count)
             run.seconds += time.perf_counter() - t0
@@ -270,6 +299,14 @@ class TwinTrainer:
                     self._running[name][i].append(np.concatenate((
                         [self.step_count], hl.bn.batch_mean, hl.bn.batch_var,
                         hl.bn.running_mean, hl.bn.running_var)))
+
+    def _draw_noise(self, net: MLP) -> None:
+        """New (scale, shift) per BN unit for this step, from the run's own seeded stream."""
+        for bn in net.bn_layers:
+            f, dtype = bn.params["gamma"].size, bn.params["gamma"].dtype
+            scale = self._noise_rng.uniform(1 - NOISE_SCALE, 1 + NOISE_SCALE, f).astype(dtype)
+            shift = self._noise_rng.uniform(-NOISE_SHIFT, NOISE_SHIFT, f).astype(dtype)
+            bn.noise = (scale, shift)
 
     def change(self, name: str, value: float) -> None:
         """Change one setting of both running twins without a reset (from the next step on).
@@ -387,7 +424,8 @@ class TwinTrainer:
                 layers.append(ls)
             runs[name] = RunSnapshot(name, run.net.clone(), run.train.view(), run.evals.view(),
                                      run.diverged_at, layers, run.last_loss,
-                                     grad_norms=weight_grad_norms(run.net))
+                                     grad_norms=weight_grad_norms(run.net),
+                                     smoothness=run.smoothness.view())
         return Snapshot(self.step_count, self.config, runs, self.z_edges, self.out_edges,
                         changes=tuple(self.changes))
 
@@ -439,6 +477,29 @@ def parse_change(text: str) -> tuple[int, str, float]:
     if name not in LIVE_SETTINGS:
         raise ValueError(f"{name} cannot change mid-run (only {', '.join(LIVE_SETTINGS)})")
     return step_i, name, value_f
+
+
+def _check_changes(changes, config: TrainConfig) -> tuple:
+    """(step, name, value) triples (lists from JSON too), each usable: sorted by step."""
+    if isinstance(changes, (str, bytes)) or not isinstance(changes, (list, tuple)):
+        raise ValueError(f"changes must be a list of [step, name, value], not "
+                         f"{limits.shown(changes)}")
+    if len(changes) > MAX_CHANGES:
+        raise ValueError(f"at most {MAX_CHANGES} mid-run changes, not {len(changes)}")
+    out = []
+    for c in changes:
+        if not isinstance(c, (list, tuple)) or len(c) != 3 or not isinstance(c[1], str):
+            raise ValueError(f"a change must be [step, name, value], not {limits.shown(c)}")
+        step = limits.check_int(c[0], "a change's step", 0, limits.MAX_STEPS)
+        name, value = c[1], c[2]
+        if name not in LIVE_SETTINGS:
+            raise ValueError(f"{limits.shown(name)} cannot change mid-run (only "
+                             f"{', '.join(LIVE_SETTINGS)})")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"a change's value must be a number, not {limits.shown(value)}")
+        dataclasses.replace(config, **{name: float(value), "changes": ()})  # in range?
+        out.append((step, name, float(value)))
+    return tuple(sorted(out, key=lambda c: c[0]))
 
 
 def train_twins(trainer: TwinTrainer, steps: int, changes=()) -> None:

@@ -236,6 +236,10 @@ class MainWindow(QMainWindow):
                      "Save the dataset, network, optimizer and search to a JSON file")
         self._action(file, "Save workspace &as…", lambda: self.save_workspace_dialog(ask=True),
                      QKeySequence.SaveAs)
+        if "lessons" in self.panels:
+            self._action(file, "Open &lesson…", self.open_lesson_dialog, None,
+                         "Open a lesson pack (JSON): a teacher's lesson with its own data, "
+                         "settings, question and answer")
         file.addSeparator()
         datasets = self.panels.get("datasets")
         if datasets is not None and hasattr(datasets, "import_csv_dialog"):
@@ -419,6 +423,19 @@ class MainWindow(QMainWindow):
             self.open_workspace_from(name)
         except WorkspaceError as e:
             self._show_error(str(e))
+
+    def open_lesson_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open lesson", "",
+                                              "BN Studio lesson (*.json);;All files (*)")
+        if name:
+            self.open_lesson_from(name)
+
+    def open_lesson_from(self, path):
+        """Start the lesson in a pack file; a bad file gets one line (from the lessons panel)."""
+        self.raise_panel("lessons")
+        les = self.panels["lessons"].open_pack(path)
+        self.update_hint()
+        return les
 
     def export_plot_dialog(self, panel_name: str, key: str) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Export plot", f"{panel_name}_{key}.png",

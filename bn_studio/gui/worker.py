@@ -36,6 +36,7 @@ UNIT_MAPS_INTERVAL_S = 0.5          # unit pictures (only while their panel is s
 UNIT_MAPS_COST_RATIO = 10           # or fewer: at most 1/10 of the time (8x512 takes ~0.4 s)
 STOP_TIMEOUT_S = 3.0
 HISTORY_ROWS = 4096                 # per curve: plenty for a plot a few thousand pixels wide
+SMOOTHNESS_EVERY = 10               # steps between two loss-spread measurements (smoothness)
 
 
 class TrainingWorker:
@@ -292,7 +293,8 @@ class _Child:
             self.epoch += 1
             self.sent = {}
             self.extent = _extent(split)
-            self.trainer = TwinTrainer(config, split, history_rows=HISTORY_ROWS)
+            self.trainer = TwinTrainer(config, split, history_rows=HISTORY_ROWS,
+                                       smoothness_every=SMOOTHNESS_EVERY)
             self.grid_dirty = True
             self.publish(force=True)
         elif cmd == "play":
@@ -399,6 +401,8 @@ def _map_histories(snap: Snapshot, fn) -> None:
     for name, run in snap.runs.items():
         run.train_curve = fn((name, "train"), run.train_curve)
         run.eval_curve = fn((name, "eval"), run.eval_curve)
+        if run.smoothness is not None:
+            run.smoothness = fn((name, "smoothness"), run.smoothness)
         for i, layer in enumerate(run.layers):
             layer.bands = fn((name, i, "bands"), layer.bands)
             if layer.running_history is not None:

@@ -76,6 +76,29 @@ def test_batchnorm_gradients_train_mode(rng):
     check_layer(bn, rng.standard_normal((8, 4)) * 3 + 1, rng)
 
 
+def test_noisy_batchnorm_gradients_with_the_noise_fixed(rng):
+    """Noisy BN (Z̃ = s ⊙ (γ Z_norm + β) + m): the backward pass goes through s, not m."""
+    bn = BatchNorm(4)
+    bn.params["gamma"][:] = rng.standard_normal(4)
+    bn.params["beta"][:] = rng.standard_normal(4)
+    bn.noise = (rng.uniform(0.5, 1.5, 4), rng.uniform(-0.5, 0.5, 4))
+    check_layer(bn, rng.standard_normal((8, 4)) * 3 + 1, rng)
+
+
+def test_noise_acts_in_training_mode_only_and_copies_are_clean(rng):
+    cfg = NetConfig(input_dim=2, hidden=(5,), classes=3, batch_norm=True, dtype="float64")
+    net = MLP(cfg, seed=1)
+    X = rng.standard_normal((8, 2))
+    clean_train = net.logits(X, train=True)
+    net.hidden[0].bn.noise = (np.full(5, 1.3), np.full(5, 0.4))
+    assert np.abs(net.logits(X, train=True) - clean_train).max() > 1e-3
+    noisy_eval = net.logits(X)
+    net.hidden[0].bn.noise = None
+    np.testing.assert_array_equal(net.logits(X), noisy_eval)
+    net.hidden[0].bn.noise = (np.full(5, 1.3), np.full(5, 0.4))
+    assert net.clone().hidden[0].bn.noise is None
+
+
 def test_softmax_cross_entropy_gradient(rng):
     z = rng.standard_normal((6, 4))
     y = rng.integers(0, 4, 6)
@@ -101,13 +124,31 @@ def test_whole_mlp_with_bn_gradients(activation, rng):
     assert rel_error(analytic, numeric) < TOL
 
 
+def test_whole_noisy_bn_mlp_gradients(rng):
+    cfg = NetConfig(input_dim=2, hidden=(5, 4), classes=3, activation="tanh",
+                    batch_norm=True, dtype="float64")
+    net = MLP(cfg, seed=4)
+    for bn in net.bn_layers:
+        f = bn.params["gamma"].size
+        bn.noise = (rng.uniform(0.5, 1.5, f), rng.uniform(-0.5, 0.5, f))
+    X = rng.standard_normal((10, 2))
+    y = rng.integers(0, 3, 10)
+
+    def loss():
+        return net.loss_and_grads(X, y)[0]
+
+    loss()
+    analytic = net.flat_grads.copy()
+    assert rel_error(analytic, numeric_grad(loss, net.flat_params)) < TOL
+
+
 def test_gradient_check_detects_a_wrong_gradient(rng):
     """The check itself can fail: a BN backward missing the mean term is caught."""
     bn = BatchNorm(3)
     x = rng.standard_normal((6, 3))
     R = rng.standard_normal((6, 3))
     bn.forward(x)
-    z_norm, inv_std, n = bn._cache
+    z_norm, inv_std, n, _noise = bn._cache
     wrong = bn.params["gamma"] * inv_std * R       # ignores the batch's coupling
     numeric = numeric_grad(lambda: float(np.sum(bn.forward(x) * R)), x)
     assert rel_error(wrong, numeric) > 1e-3

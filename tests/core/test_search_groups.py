@@ -69,6 +69,14 @@ def test_groups_share_a_structure_and_depend_on_the_plan_only():
     assert [len(g.trials) for g in one_each] == [1] * 50 and not one_each[0].population
 
 
+def test_noisy_bn_or_scheduled_changes_run_one_trial_per_task():
+    """The batched population implements neither: such trials take the single-trial path."""
+    plan = SearchSpec(SPACE, 6, BASE, seed=1).plan()
+    for base in (BASE.replace(noisy_bn=True), BASE.replace(changes=((30, "lr", 0.5),))):
+        groups = plan_groups(plan, base)
+        assert [len(g.trials) for g in groups] == [1] * 6 and not groups[0].population
+
+
 def test_float32_groups_hold_one_width_so_they_stay_bit_identical():
     plan = SearchSpec(SearchSpace([Param("hidden", "int", 4, 9)]), 30, BASE, seed=1).plan()
     padded = plan_groups(plan, BASE)

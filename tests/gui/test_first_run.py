@@ -65,15 +65,17 @@ def test_the_window_hint_follows_play_pause_and_divergence(make_window, qtbot):
     assert win.hint.text() == DEFAULT_START
     win.model.play()
     assert win.hint.text() == DEFAULT_WATCH
+    # Wait for the worker's steps and the display timer rather than a fixed time: the
+    # machine may be busy.
+    qtbot.waitUntil(lambda: win.model.snapshot is not None and win.model.snapshot.step > 0,
+                    timeout=20000)
     win.model.pause()
     win.model.flush()
-    qtbot.wait(50)
-    assert win.hint.text().startswith("Paused at step")
+    qtbot.waitUntil(lambda: win.hint.text().startswith("Paused at step"), timeout=5000)
     win.model.set_config(DEFAULT_CONFIG.replace(optimizer="sgd", lr=1e5, activation="relu"))
     win.model.step(20)
     win.model.flush()
-    qtbot.wait(50)
-    assert "diverged at step" in win.hint.text()
+    qtbot.waitUntil(lambda: "diverged at step" in win.hint.text(), timeout=5000)
 
 
 def test_a_first_launch_takes_at_most_90_percent_of_the_screen(make_window):

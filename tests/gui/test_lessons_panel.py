@@ -150,3 +150,78 @@ def test_high_learning_rate_button_switches_to_relu_sgd(win, qtbot):
     assert (cfg.activation, cfg.optimizer, cfg.lr) == ("relu", "sgd", 1.0)
     assert cfg.hidden == L.lesson("why_bn").config["hidden"]
     win.model.pause()
+
+
+def test_question_shows_before_play_and_the_answer_after(win, qtbot):
+    p = win.panels["lessons"]
+    win.start_lesson("why_bn")                          # answer at step 300, after Play
+    assert "Predict, then press Play" in p.question.text()
+    assert p.play_button.isVisibleTo(p) and not p.answer.isVisibleTo(p)
+    win.model.step(300)
+    win.model.flush()
+    assert not p.answer.isVisibleTo(p)                  # stepping without Play reveals nothing
+    win.start_lesson("why_bn")
+    p.play_button.click()
+    win.model.pause()
+    win.model.step(300)
+    win.model.flush()
+    qtbot.waitUntil(lambda: p.answer.isVisibleTo(p), timeout=20000)
+    assert not p.play_button.isVisibleTo(p)
+    win.start_lesson("softmax")                         # its buttons answer it, not Play
+    assert "Predict, then try it" in p.question.text() and not p.play_button.isVisibleTo(p)
+
+
+def test_lr_jump_lesson_changes_alpha_at_step_500_and_marks_it(win, qtbot):
+    p = win.panels["lessons"]
+    win.start_lesson("lr_jump")
+    assert win.model.config.changes == ((500, "lr", 2.0),)
+    assert not win.panels["network"].optimizer.isEnabled()      # locked by the pack
+    win.model.step(510)
+    win.model.flush(timeout=120)
+    snap = win.model.snapshot
+    assert snap.changes == ((500, "lr", 2.0),) and snap.config.lr == 2.0
+    assert "α = 2" in p.jump_label.text()
+    assert any(line.value() == 500 for _plot, line in win.panels["curves"]._change_lines)
+    win.start_lesson("softmax")
+    assert win.panels["network"].optimizer.isEnabled()          # given back
+
+
+def test_why_bn_plots_the_smoothness_of_both_nets_and_switches_noisy_bn(win, qtbot):
+    p = win.panels["lessons"]
+    win.start_lesson("why_bn")
+    win.model.step(30)
+    win.model.flush()
+    for run in ("bn", "no_bn"):
+        x, _y = p.smooth_items[run].getData()
+        assert list(x) == [10, 20, 30]
+    assert "Loss spread" in p.smooth_label.text()
+    p.noisy_box.setChecked(True)
+    assert win.model.config.noisy_bn
+    win.model.step(10)
+    win.model.flush()
+    assert "noisy BN on" in p.smooth_label.text()
+    win.start_lesson("why_bn")
+    assert not win.model.config.noisy_bn and not p.noisy_box.isChecked()
+
+
+def test_open_lesson_pack_starts_it_with_its_controls_and_refuses_a_bad_file(win, qtbot,
+                                                                           tmp_path):
+    from bn_studio.core.lesson_pack import example_pack_path
+    p = win.panels["lessons"]
+    path = tmp_path / "pack.json"
+    path.write_bytes(example_pack_path().read_bytes())
+    les = win.open_lesson_from(path)
+    assert p.current is les and les.title in p.title_label.text()
+    assert win.model.config.noisy_bn
+    net = win.panels["network"]
+    assert not net.optimizer.isEnabled() and not net.form.isRowVisible(net.seed)
+    assert p.chooser.currentText() == les.title
+    errors = []
+    win.model.errorOccurred.connect(errors.append)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "bn-studio-lesson", "version": 1, "id": "x", "title": 3}')
+    assert win.open_lesson_from(bad) is None
+    assert len(errors) == 1 and errors[0].startswith("Cannot open this lesson: bad.json: title")
+    assert p.current is les                               # nothing changed
+    win.show_start_page()
+    assert net.optimizer.isEnabled() and net.form.isRowVisible(net.seed)

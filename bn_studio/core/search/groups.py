@@ -44,7 +44,7 @@ def plan_groups(plan: list[tuple], base: TrainConfig, *, population: bool = True
     padding stays small): padding changes the order BLAS sums in, by ~1e-15 relative after
     500 steps. In float32 that rounding grows to ~1e-3 over a long run, so float32 groups
     hold one width each and stay bit-identical to one trial per task."""
-    if not population:
+    if not population or base.noisy_bn or base.changes:    # the population has neither
         return [TrialGroup((t,), population=False, twins=twins) for t in plan]
     from ..population import structure_key
     buckets: dict[tuple, list] = {}

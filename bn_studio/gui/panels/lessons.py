@@ -1,134 +1,107 @@
-"""Guided lessons: each sets up the studio, says what to watch, runs an experiment and asks a
-question the plots answer. The lessons themselves are data (bn_studio.core.lessons)."""
+"""Guided lessons: each sets up the studio, says what to watch, asks the learner to predict
+before pressing Play, runs an experiment and reveals the answer after. The lessons are lesson
+packs (bn_studio.core.lesson_pack): the built-in ones and any a teacher opens from a file."""
 
 from __future__ import annotations
 
+import html
 import os
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QScrollArea, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from bn_studio.core import lessons as L
+from bn_studio.core.lesson_pack import LessonPackError, read_pack
 from bn_studio.core.search import Search, SearchSpec, best_result
-from bn_studio.core.stats import histogram
 
 from ..model import DatasetSpec
-from ..plotting import add_legend, cache_axes
-from ..theme import RUN_COLORS, RUN_LABELS
+from ..plotting import add_legend
 from .base import Panel
+from .lesson_bn import BnPages
+from .lesson_controls import ControlLock
+from .lesson_predictions import PredictionPages
+from .lesson_widgets import _label, _Pages, _plot, _pow10
 
 WELCOME = ("<h3>Welcome to BN Studio</h3><p>Two copies of the same network train side by side on "
-           "the same data: one with batch normalization, one without. Six short lessons walk "
-           "through the ideas: pick one below, or just press Play and explore.</p>")
-
-
-def _label(text: str = "") -> QLabel:
-    lab = QLabel(text)
-    lab.setWordWrap(True)
-    lab.setTextFormat(Qt.RichText)
-    return lab
-
-
+           "the same data: one with batch normalization, one without. Seven short lessons walk "
+           "through the ideas: pick one below, or just press Play and explore. Teachers can "
+           "write their own lessons (File → Open lesson…).</p>")
 STALE_SEARCH = ("<br><i>The network or data changed since these searches ran: run them "
                 "again to compare on the current settings.</i>")
 GVR_KEYS = {"grid": "<span style='color:#ff7f0e'>■</span>",      # the plot's symbols
             "random": "<span style='color:#1f77b4'>●</span>"}
-SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _pow10(v: float) -> str:
-    """1e-4 → '10⁻⁴', 1 → '1': short decade labels that fit side by side."""
-    k = int(round(np.log10(v)))
-    return "1" if k == 0 else "10" + str(k).translate(SUPERSCRIPT)
+def _text(s: str) -> str:
+    """Lesson text is plain text (a pack may come from anyone): shown as such, never as HTML."""
+    return html.escape(s, quote=False)
 
 
-class _Pages(QWidget):
-    """Like QStackedWidget, but only the current page takes room (hidden pages do not count
-    in the layout): a short lesson gets no gaps sized for the tallest one, and wrapped text
-    gets its height for the actual width."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lay = QVBoxLayout(self)
-        self._lay.setContentsMargins(0, 0, 0, 0)
-        self._current: QWidget | None = None
-
-    def addWidget(self, w: QWidget) -> None:          # noqa: N802 (QStackedWidget's name)
-        self._lay.addWidget(w)
-        w.setVisible(self._current is None)
-        if self._current is None:
-            self._current = w
-
-    def setCurrentWidget(self, w: QWidget) -> None:   # noqa: N802
-        for i in range(self._lay.count()):
-            page = self._lay.itemAt(i).widget()
-            page.setVisible(page is w)
-        self._current = w
-
-    def currentWidget(self) -> QWidget | None:        # noqa: N802
-        return self._current
-
-
-def _plot(height: int = 170) -> pg.PlotWidget:
-    w = pg.PlotWidget()
-    w.setFixedHeight(height)
-    w.setMouseEnabled(x=False, y=False)
-    w.hideButtons()
-    cache_axes(w.getPlotItem())
-    return w
-
-
-class LessonsPanel(Panel):
+class LessonsPanel(BnPages, PredictionPages, Panel):
     title = "Lessons"
     name = "lessons"
     area = "left"
     tabify_with = "datasets"
     help_text = ("Guided experiments, one idea each: grid vs random search, picking the scale, "
-                 "batch norm by hand, why batch norm helps, batch norm at test time, softmax.")
+                 "batch norm by hand, why batch norm helps, batch norm at test time, softmax, "
+                 "raising α mid-run. Each asks you to predict before pressing Play. "
+                 "File → Open lesson… loads a teacher's lesson pack.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
         self.current: L.Lesson | None = None
+        self.lessons: list[L.Lesson] = list(L.LESSONS)   # built-in first, then opened packs
+        self.controls = ControlLock()
+        self._played = False
         self.chooser = QComboBox()
         self.chooser.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.chooser.setMinimumContentsLength(16)      # long titles elide, not widen the dock
         self.chooser.addItem("Choose a lesson…", None)
-        for les in L.LESSONS:
+        for les in self.lessons:
             self.chooser.addItem(les.title, les.id)
         self.chooser.activated.connect(
             lambda i: self.start(self.chooser.itemData(i)) if self.chooser.itemData(i) else None)
         self.title_label = _label(WELCOME)
         self.steps_label = _label()
         self.stack = _Pages()
-        self.experiments = {"welcome": QWidget()}
+        self.experiments = {"welcome": QWidget(), "none": QWidget()}
         self.stack.addWidget(self.experiments["welcome"])
+        self.stack.addWidget(self.experiments["none"])
         for name, build in (("grid_vs_random", self._build_grid_vs_random),
                             ("scales", self._build_scales), ("bn_by_hand", self._build_bn),
                             ("why_bn", self._build_why), ("test_time", self._build_test_time),
-                            ("softmax", self._build_softmax)):
+                            ("softmax", self._build_softmax), ("lr_jump", self._build_lr_jump)):
             w = QWidget()
             build(QVBoxLayout(w))
             self.experiments[name] = w
             self.stack.addWidget(w)
         self.question = _label()
+        self.play_button = QPushButton("Predicted? Play ▶")
+        self.play_button.setToolTip("Start training; the answer appears once the run has "
+                                    "shown it")
+        self.play_button.clicked.connect(self.model.play)
         self.answer = _label()
         self.answer.setVisible(False)
         self.show_answer = QPushButton("Show answer")
-        self.show_answer.clicked.connect(lambda: self.answer.setVisible(True))
+        self.show_answer.clicked.connect(self.reveal_answer)
         self.prev_button, self.next_button = QPushButton("◀ Previous"), QPushButton("Next ▶")
         self.prev_button.clicked.connect(lambda: self.go(-1))
         self.next_button.clicked.connect(lambda: self.go(+1))
         nav = QHBoxLayout()
         nav.addWidget(self.prev_button)
         nav.addWidget(self.next_button)
+        answer_row = QHBoxLayout()
+        answer_row.addWidget(self.play_button)
+        answer_row.addWidget(self.show_answer)
 
         body = QWidget()
         lay = QVBoxLayout(body)
-        for w in (self.chooser, self.title_label, self.steps_label, self.stack, self.question,
-                  self.show_answer, self.answer):
+        for w in (self.chooser, self.title_label, self.question):
+            lay.addWidget(w)
+        lay.addLayout(answer_row)
+        for w in (self.answer, self.steps_label, self.stack):
             lay.addWidget(w)
         lay.addLayout(nav)
         lay.addStretch(1)
@@ -144,18 +117,21 @@ class LessonsPanel(Panel):
         self._show_welcome()
         model.pointSelected.connect(self._on_point)
         model.snapshotReady.connect(self._on_snapshot)
+        model.playingChanged.connect(self._on_playing)
         model.configChanged.connect(lambda _cfg: self._mark_stale())
         model.datasetChanged.connect(lambda _split: self._mark_stale())
 
     # ---- navigation ---------------------------------------------------------------------
     def _show_welcome(self) -> None:
         self.current = None
+        self.controls.release()
         self.title_label.setText(WELCOME)
-        self.steps_label.setText("<br>".join(les.title for les in L.LESSONS))
+        self.steps_label.setText("<br>".join(_text(les.title) for les in self.lessons))
         self._show_page("welcome")
-        for w in (self.question, self.show_answer, self.answer):
+        for w in (self.question, self.play_button, self.show_answer, self.answer):
             w.setVisible(False)
         self.prev_button.setEnabled(False)
+        self.next_button.setEnabled(True)
         self.next_button.setText("Start lesson 1 ▶")
         self.scroll_to_top()
 
@@ -167,31 +143,58 @@ class LessonsPanel(Panel):
         self.scroll.verticalScrollBar().setValue(0)
 
     def go(self, delta: int) -> None:
-        ids = [les.id for les in L.LESSONS]
+        ids = [les.id for les in self.lessons]
         i = -1 if self.current is None else ids.index(self.current.id)
         j = min(max(0, i + delta), len(ids) - 1)
         self.start(ids[j])
 
+    def open_pack(self, path) -> L.Lesson | None:
+        """Read a teacher's lesson pack and start it; a file that cannot be used gets one
+        line in the window and changes nothing."""
+        try:
+            les = read_pack(path)
+        except LessonPackError as e:
+            self.model.errorOccurred.emit(f"Cannot open this lesson: {e}")
+            return None
+        builtin = {x.id for x in L.LESSONS}
+        if les.id in builtin:
+            self.model.errorOccurred.emit(f"Cannot open this lesson: its id {les.id!r} is a "
+                                          "built-in lesson's; give it another id")
+            return None
+        self.lessons = [x for x in self.lessons if x.id != les.id] + [les]
+        i = self.chooser.findData(les.id)
+        if i < 0:
+            self.chooser.addItem(les.title, les.id)
+        else:
+            self.chooser.setItemText(i, les.title)
+        self.start(les.id)
+        return les
+
     def start(self, lesson_id: str) -> None:
-        """Set the studio up for a lesson and show its text and experiment."""
-        les = L.lesson(lesson_id)
+        """Set the studio up for a lesson and show its text, question and experiment."""
+        les = next(x for x in self.lessons if x.id == lesson_id)
         self.current = les
+        self._played = False
         self._cancel_searches()
+        self.controls.release()
         if les.dataset is not None:
             self.model.set_spec(DatasetSpec(**les.dataset))
         if les.config:
-            from bn_studio.core.trainer import TrainConfig
-            self.model.set_config(TrainConfig(**{**L_DEFAULTS, **les.config}))
+            self.model.set_config(les.train_config())
         self.chooser.setCurrentIndex(self.chooser.findData(les.id))
-        self.title_label.setText(f"<h3>{les.title}</h3><p>{les.intro}</p>")
-        self.steps_label.setText("<ol>" + "".join(f"<li>{s}</li>" for s in les.steps) + "</ol>")
-        self.question.setText(f"<b>Question:</b> {les.question}")
-        self.answer.setText(f"<b>Answer:</b> {les.answer}")
+        self.title_label.setText(f"<h3>{_text(les.title)}</h3><p>{_text(les.intro)}</p>")
+        self.steps_label.setText("<ol>" + "".join(f"<li>{_text(s)}</li>" for s in les.steps)
+                                 + "</ol>")
+        by_play = les.reveal_at_step is not None
+        prompt = "Predict, then press Play:" if by_play else "Predict, then try it:"
+        self.question.setText(f"<b>{prompt}</b> {_text(les.question)}")
+        self.answer.setText(f"<b>Answer:</b> {_text(les.answer)}")
         for w in (self.question, self.show_answer):
             w.setVisible(True)
+        self.play_button.setVisible(by_play)
         self.answer.setVisible(False)
         self._show_page(les.experiment)
-        ids = [x.id for x in L.LESSONS]
+        ids = [x.id for x in self.lessons]
         self.prev_button.setEnabled(ids.index(les.id) > 0)
         self.next_button.setEnabled(ids.index(les.id) < len(ids) - 1)
         self.next_button.setText("Next ▶")
@@ -199,6 +202,7 @@ class LessonsPanel(Panel):
         if hasattr(window, "raise_panel"):
             window.raise_panel(les.panel)
             window.raise_panel(self.name)
+        self.controls.apply(window, les.hidden_controls, les.locked_controls)
         self.model.set_speed(les.speed)     # a lesson sets its pace (None: as fast as it goes)
         if les.experiment == "scales":
             self.update_scales()
@@ -208,7 +212,30 @@ class LessonsPanel(Panel):
             self.show_worked_example()
         if les.experiment == "test_time":
             self._reset_test_time()
+        if les.experiment == "why_bn":
+            self._reset_why()
+        if les.experiment == "lr_jump":
+            self._start_lr_jump(window)
         self.scroll_to_top()
+
+    # ---- predict, then Play: the answer after -------------------------------------------
+    def reveal_answer(self) -> None:
+        self.answer.setVisible(True)
+        self.show_answer.setVisible(False)
+        self.play_button.setVisible(False)
+
+    def _on_playing(self, playing: bool) -> None:
+        if playing and self.current is not None:
+            self._played = True
+            if self.model.snapshot is not None:
+                self._maybe_reveal(self.model.snapshot)
+
+    def _maybe_reveal(self, snap) -> None:
+        """After Play, once the run has reached the lesson's step, the answer shows."""
+        les = self.current
+        if les is not None and les.reveal_at_step is not None and self._played \
+                and not self.answer.isVisible() and snap.step >= max(1, les.reveal_at_step):
+            self.reveal_answer()
 
     def shutdown(self) -> None:
         self._cancel_searches()
@@ -353,204 +380,15 @@ class LessonsPanel(Panel):
             f"{c['beta_log_ge_099']:.0%}.<br>EWMA window 1/(1 − β): "
             + ", ".join(f"β = {b} → {v:.0f} values" for b, v in w.items()))
 
-    # ---- lesson 3: BN by hand ----------------------------------------------------------
-    def _build_bn(self, lay) -> None:
-        self.gamma = QSlider(Qt.Horizontal)
-        self.gamma.setRange(5, 300)
-        self.gamma.setValue(100)
-        self.beta = QSlider(Qt.Horizontal)
-        self.beta.setRange(-300, 300)
-        self.beta.setValue(0)
-        self.gamma.setToolTip("γ: the learnable scale of the normalised values")
-        self.beta.setToolTip("β: the learnable shift (it replaces the Dense layer's bias)")
-        for s in (self.gamma, self.beta):
-            s.valueChanged.connect(lambda _v: self.update_bn())
-        grid = QGridLayout()
-        self.gamma_label, self.beta_label = QLabel(), QLabel()
-        grid.addWidget(self.gamma_label, 0, 0)
-        grid.addWidget(self.gamma, 0, 1)
-        grid.addWidget(self.beta_label, 1, 0)
-        grid.addWidget(self.beta, 1, 1)
-        new = QPushButton("New mini-batch")
-        new.clicked.connect(self.new_minibatch)
-        ident = QPushButton("γ = √(σ²+ε), β = μ")
-        ident.setToolTip("These values undo the normalisation: z̃ = z")
-        ident.clicked.connect(self.set_identity)
-        row = QHBoxLayout()
-        row.addWidget(new)
-        row.addWidget(ident)
-        self.bn_plot = _plot(170)
-        add_legend(self.bn_plot, offset=(5, 5))
-        self.bn_in = self.bn_plot.plot(stepMode="center", fillLevel=0, pen="#7f7f7f",
-                                       brush=(127, 127, 127, 80), name="z (input)")
-        self.bn_out = self.bn_plot.plot(stepMode="center", fillLevel=0, pen="#1f77b4",
-                                        brush=(31, 119, 180, 90), name="z̃ (output)")
-        self.bn_label = _label()
-        lay.addLayout(row)
-        lay.addLayout(grid)
-        lay.addWidget(self.bn_plot)
-        lay.addWidget(self.bn_label)
-        self.bn_z = np.zeros(2)
-        self._bn_rng = np.random.default_rng(0)
-
-    def new_minibatch(self) -> None:
-        """One unit's z over a fresh training mini-batch, from the BN net as it is now."""
-        split = self.model.split
-        n = min(self.model.config.batch, split.X_train.shape[0])
-        idx = self._bn_rng.choice(split.X_train.shape[0], size=max(2, n), replace=False)
-        snap = self.model.snapshot
-        if snap is not None and snap.runs["bn"].net.hidden:
-            net = snap.runs["bn"].net.clone()
-            net.forward(split.X_train[idx].astype(net.flat_params.dtype), train=True)
-            self.bn_z = net.hidden[0].Z[:, 0].astype(np.float64)
-        else:
-            self.bn_z = split.X_train[idx, 0] * 2.0 + 1.0
-        self.update_bn()
-
-    def set_identity(self) -> None:
-        v = L.bn_by_hand(self.bn_z)
-        self.gamma.setValue(int(round(v["identity_gamma"] * 100)))
-        self.beta.setValue(int(round(v["identity_beta"] * 100)))
-        self.update_bn(exact=(v["identity_gamma"], v["identity_beta"]))
-
-    def update_bn(self, exact=None) -> None:
-        g, b = exact if exact else (self.gamma.value() / 100, self.beta.value() / 100)
-        self.gamma_label.setText(f"γ = {g:.2f}")
-        self.beta_label.setText(f"β = {b:+.2f}")
-        v = L.bn_by_hand(self.bn_z, g, b)
-        self.bn_values = v
-        lo = min(self.bn_z.min(), v["z_tilde"].min(), -3.0)
-        hi = max(self.bn_z.max(), v["z_tilde"].max(), 3.0)
-        edges = np.linspace(lo, hi, 31)
-        h_in = histogram(self.bn_z, edges, density=False)
-        h_out = histogram(v["z_tilde"], edges, density=False)
-        self.bn_in.setData(edges, h_in)
-        self.bn_out.setData(edges, h_out)
-        # Headroom above the tallest bar: the legend sits there instead of over the bars.
-        self.bn_plot.setYRange(0, 1.8 * max(1.0, float(h_in.max()), float(h_out.max())),
-                               padding=0)
-        first = ", ".join(f"{z:.2f}→{zn:.2f}→{zt:.2f}"
-                          for z, zn, zt in zip(self.bn_z[:3], v["z_norm"][:3], v["z_tilde"][:3]))
-        self.bn_label.setText(
-            f"mini-batch of {self.bn_z.size}: μ = {v['mu']:.3f}, σ² = {v['var']:.3f}<br>"
-            f"z → z_norm = (z − μ)/√(σ² + ε) → z̃ = γ·z_norm + β: {first} …<br>"
-            f"max |z̃ − z| = {np.abs(v['z_tilde'] - self.bn_z).max():.2e}")
-
-    # ---- lesson 4: why BN helps --------------------------------------------------------
-    def _build_why(self, lay) -> None:
-        play = QPushButton("Play / pause")
-        play.clicked.connect(self.model.toggle_play)
-        shift = QPushButton("Shift the inputs (covariate shift)")
-        shift.setToolTip("Add (1.5, 1.0) to every input, training and validation, from now on, "
-                         "without resetting")
-        shift.clicked.connect(lambda: self.model.shift_inputs((1.5, 1.0)))
-        self.grad_plot = _plot(170)
-        self.grad_plot.setLogMode(y=True)
-        self.grad_plot.setLabel("bottom", "hidden layer")
-        self.grad_plot.setLabel("left", "‖dW‖")
-        self.grad_plot.setToolTip("Size of each hidden layer's weight gradient on the last "
-                                  "mini-batch (log scale). Without BN the first layers get "
-                                  "gradients 10–100× smaller: they barely learn (vanishing "
-                                  "gradients), so the loss stalls.")
-        self.grad_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.grad_items = {
-            run: self.grad_plot.plot(pen=pg.mkPen(RUN_COLORS[run], width=2), symbol="o",
-                                     symbolSize=7, symbolBrush=RUN_COLORS[run],
-                                     symbolPen=None, name=RUN_LABELS[run])
-            for run in ("bn", "no_bn")}
-        self.grad_label = _label()
-        lay.addWidget(play)
-        lay.addWidget(self.grad_plot)
-        lay.addWidget(self.grad_label)
-        lay.addWidget(shift)
-        lay.addWidget(_label("After the shift, watch the thick (validation) and thin "
-                             "(mini-batch) loss curves of each net."))
-        high = QPushButton("ReLU, plain SGD, α = 1")
-        high.setToolTip("Same deep net with ReLU and plain SGD at α = 1 (restarts training)")
-        high.clicked.connect(self.try_high_lr)
-        lay.addWidget(high)
-
-    def try_high_lr(self) -> None:
-        self.model.set_config(self.model.config.replace(**L.HIGH_LR_CONFIG))
-        self.model.play()
-
-    def update_gradients(self, snap) -> None:
-        """Per-layer weight-gradient norms of both nets from the snapshot (lesson 4)."""
-        norms = {run: snap.runs[run].grad_norms for run in ("bn", "no_bn")
-                 if run in snap.runs and snap.runs[run].grad_norms is not None}
-        if not norms:
-            return
-        lines, shown = [], []
-        for run, g in norms.items():
-            g = np.asarray(g, dtype=np.float64)
-            ok = np.isfinite(g) & (g > 0)
-            layers = np.arange(1, g.size + 1)
-            self.grad_items[run].setData(layers[ok], g[ok])
-            shown.extend(g[ok])
-            lines.append(f"<span style='color:{RUN_COLORS[run]}'>●</span> {RUN_LABELS[run]}: "
-                         + ", ".join(f"{v:.2g}" for v in g))
-        n = len(next(iter(norms.values())))
-        self.grad_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(1, n + 1)]])
-        self.grad_plot.setXRange(0.7, n + 0.3, padding=0)
-        if shown:       # whole decades, labelled 10⁻³, 10⁻², …: sizes compare at a glance
-            lo = int(np.floor(np.log10(min(shown))))
-            hi = max(lo + 1, int(np.ceil(np.log10(max(shown)))))
-            self.grad_plot.setYRange(lo, hi, padding=0.05)
-            self.grad_plot.getAxis("left").setTicks(
-                [[(k, _pow10(10.0 ** k)) for k in range(lo, hi + 1)]])
-        self.grad_label.setText(f"‖dW‖ per layer at step {snap.step}, layer 1 first:<br>"
-                                + "<br>".join(lines))
-
     def _on_snapshot(self, snap) -> None:
-        if self.current is not None and self.current.experiment == "why_bn":
+        if self.current is None:
+            return
+        if self.current.experiment == "why_bn":
             self.update_gradients(snap)
-
-    # ---- lesson 5: test time -----------------------------------------------------------
-    def _build_test_time(self, lay) -> None:
-        self.tt_batch = QComboBox()
-        for b in (2, 8, 128):
-            self.tt_batch.addItem(f"batch size {b}", b)
-        self.tt_batch.setCurrentIndex(1)
-        self.tt_batch.setToolTip("Mini-batch size m. At m = 2 BN maps every unit to ±1. "
-                                 "Changing it resets training.")
-        self.tt_batch.activated.connect(lambda _i: self._apply_test_time())
-        self.tt_beta = QComboBox()
-        for d in (0.5, 0.9, 0.99):
-            self.tt_beta.addItem(f"EWMA β = {d}", d)
-        self.tt_beta.setCurrentIndex(1)
-        self.tt_beta.setToolTip("β of BN's running averages (PyTorch's momentum is 1 − β; not "
-                                "BN's learned shift β). Changing it resets training.")
-        self.tt_beta.activated.connect(lambda _i: self._apply_test_time())
-        play = QPushButton("Train 500 steps")
-        play.clicked.connect(lambda: self.model.step(500))
-        measure = QPushButton("Measure")
-        measure.setToolTip("Validation accuracy of the net as it is now: with batch statistics, "
-                           "with running statistics, and of the net without BN")
-        measure.clicked.connect(self.measure_test_time)
-        row = QHBoxLayout()
-        row.addWidget(play)
-        row.addWidget(measure)
-        self.tt_label = _label("Train, then press 'Measure'.")
-        self.tt_point = _label("Click a point on the decision regions to predict it inside two "
-                               "different mini-batches.")
-        for w in (self.tt_batch, self.tt_beta):
-            lay.addWidget(w)
-        lay.addLayout(row)
-        for w in (self.tt_label, self.tt_point):
-            lay.addWidget(w)
-
-    def _reset_test_time(self) -> None:
-        cfg = self.model.config
-        for box, value in ((self.tt_batch, cfg.batch), (self.tt_beta, cfg.bn_decay)):
-            i = box.findData(value)
-            if i >= 0:
-                box.setCurrentIndex(i)
-        self._tt_measured = False
-        self.tt_label.setText("Train, then press 'Measure'.")
-
-    def _apply_test_time(self) -> None:
-        self.model.set_config(self.model.config.replace(batch=int(self.tt_batch.currentData()),
-                                                        bn_decay=float(self.tt_beta.currentData())))
+            self.update_smoothness(snap)
+        if self.current.experiment == "lr_jump":
+            self.update_lr_jump(snap)
+        self._maybe_reveal(snap)
 
     def _mark_stale(self) -> None:
         """Settings changed (training restarts): an old measurement no longer applies."""
@@ -562,114 +400,9 @@ class LessonsPanel(Panel):
             self.tt_label.setText("<i>Settings changed, training restarted: the last "
                                   "measurement is gone. Train, then press 'Measure' again.</i>")
 
-    def measure_test_time(self) -> dict | None:
-        snap = self.model.snapshot
-        if snap is None:
-            return None
-        split = self.model.split
-        res = L.train_vs_eval_accuracy(snap.runs["bn"].net, split.X_val, split.y_val,
-                                       batch=self.model.config.batch)
-        if "no_bn" in snap.runs:
-            plain = snap.runs["no_bn"].net.logits(split.X_val)
-            res["no_bn"] = float(np.mean(np.argmax(plain, axis=1) == split.y_val))
-        self._tt_measured = True
-        self.tt_label.setText(
-            f"<b>Step {snap.step}, batch {res['batch']}</b>, validation accuracy of the net with "
-            f"BN:<br>each mini-batch's own statistics (train mode) <b>{res['train_mode']:.3f}</b>"
-            f"<br>running averages (eval mode) <b>{res['eval_mode']:.3f}</b>"
-            + (f"<br>the net without BN: <b>{res['no_bn']:.3f}</b>" if "no_bn" in res else ""))
-        self.scroll.ensureWidgetVisible(self.tt_label)
-        return res
-
-    def show_point_in_two_batches(self, xy) -> dict | None:
-        """One point predicted in training mode inside two random mini-batches, and in eval."""
-        snap = self.model.snapshot
-        if snap is None or "bn" not in snap.runs or not snap.config.hidden:
-            return None
-        split = self.model.split
-        batch = max(2, self.model.config.batch)
-        seed = int(self._bn_rng.integers(1 << 30))
-        try:
-            v = L.one_point_in_two_batches(snap.runs["bn"].net, np.asarray(xy), split.X_train,
-                                           batch, seed)
-        except ValueError:                  # a snapshot from before a dataset switch
-            return None
-        names = list(split.class_names)
-
-        def fmt(p):
-            c = int(np.argmax(p))
-            return f"class {names[c] if c < len(names) else c} (a = {p[c]:.3f})"
-        self.tt_point.setText(
-            f"Point ({xy[0]:.2f}, {xy[1]:.2f}) in training mode, batch statistics:<br>"
-            f"inside batch A: {fmt(v['batch_a'])}; inside batch B: {fmt(v['batch_b'])}<br>"
-            f"(max |Δa| = {np.abs(v['batch_a'] - v['batch_b']).max():.3f}: it depends on the "
-            f"other {batch - 1} examples). Eval mode, running statistics: {fmt(v['eval'])}.")
-        return v
-
-    # ---- lesson 6: softmax -------------------------------------------------------------
-    def _build_softmax(self, lay) -> None:
-        # Short labels: two per row must fit the narrow dock without a horizontal scroll bar.
-        buttons = (("No hidden layer", lambda: self._softmax_config(hidden=())),
-                   ("2 hidden layers", lambda: self._softmax_config(hidden=(32, 32))),
-                   ("Two classes", lambda: self._softmax_classes(2)),
-                   ("Four classes", lambda: self._softmax_classes(4)))
-        grid = QGridLayout()
-        for i, (text, slot) in enumerate(buttons):
-            b = QPushButton(text)
-            b.clicked.connect(slot)
-            grid.addWidget(b, i // 2, i % 2)
-        lay.addLayout(grid)
-        self.sm_worked = _label()
-        self.sm_label = _label("Click a point on the decision regions.")
-        lay.addWidget(self.sm_worked)
-        lay.addWidget(self.sm_label)
-
-    def show_worked_example(self) -> dict:
-        """The course's z = [5, 2, −1, 3] with true class 0, every number from the core."""
-        w = L.softmax_worked_example()
-
-        def vec(v, f="{:.3g}"):
-            return "(" + ", ".join(f.format(x).replace("-", "−") for x in v) + ")"
-        self.sm_worked.setText(
-            f"<b>Worked example</b>, z = {vec(w['z'], '{:g}')}, true class 0 (y = "
-            f"{vec(w['y'], '{:g}')}):<br>t = e^z = {vec(w['t'], '{:.4g}')}, Σt = "
-            f"{w['t_sum']:.1f}<br>a = t/Σt = {vec(w['a'])}; hardmax = "
-            f"{vec(w['hardmax'], '{:g}')}<br>L = −Σ y log a = −log {w['a'][0]:.3f} = "
-            f"{w['loss']:.3f}; dz = a − y = {vec(w['dz'], '{:+.3f}')}<br>"
-            f"<i>The inspector computes t = e^(z − max z) = {vec(w['t_shifted'])}: the same a, "
-            f"without overflow for large z.</i>")
-        return w
-
-    def _softmax_config(self, hidden) -> None:
-        self.model.set_config(self.model.config.replace(hidden=tuple(hidden)))
-        self.model.play()
-
-    def _softmax_classes(self, c: int) -> None:
-        self.model.set_spec(DatasetSpec("blobs", n=600, noise=0.2, classes=c))
-        self.model.play()
-
     def _on_point(self, xy):
         if self.current is not None and self.current.experiment == "test_time":
             return self.show_point_in_two_batches(xy)
-        if self.current is None or self.current.experiment != "softmax":
-            return None
-        snap = self.model.snapshot
-        if snap is None:
-            return None
-        z = snap.runs["bn"].net.logits(np.asarray(xy).reshape(1, 2)).astype(np.float64)[0]
-        if z.size == 2:
-            v = L.logistic_equivalence(z)
-            v["z"] = z
-            self.sm_label.setText(f"C = 2: z = ({z[0]:.2f}, {z[1]:.2f}); softmax a₁ = "
-                                  f"{v['a1']:.4f}; logistic σ(z₁ − z₀) = {v['sigmoid']:.4f} — "
-                                  "the same number.")
-            return v
-        else:
-            self.sm_label.setText(f"C = {z.size}: see z, e^z and a in the Softmax inspector. "
-                                  "Press 'Two classes' to compare with logistic regression.")
+        if self.current is not None and self.current.experiment == "softmax":
+            return self.show_softmax_point(xy)
         return None
-
-
-# Settings a lesson does not name keep these values, so lessons do not inherit odd leftovers.
-L_DEFAULTS = {"hidden": (32, 32), "activation": "relu", "optimizer": "adam", "lr": 0.01,
-              "batch": 64, "eval_every": 10}

@@ -1,0 +1,167 @@
+"""Lesson pages about predictions: batch norm at test time (lesson 5) and softmax (lesson 6)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QPushButton
+
+from bn_studio.core import lessons as L
+
+from ..model import DatasetSpec
+from .lesson_widgets import _label
+
+
+class PredictionPages:
+    """Lessons 5 and 6 of the lessons panel (a mixin: it uses the panel's model)."""
+
+    # ---- lesson 5: test time -----------------------------------------------------------
+    def _build_test_time(self, lay) -> None:
+        self.tt_batch = QComboBox()
+        for b in (2, 8, 128):
+            self.tt_batch.addItem(f"batch size {b}", b)
+        self.tt_batch.setCurrentIndex(1)
+        self.tt_batch.setToolTip("Mini-batch size m. At m = 2 BN maps every unit to ±1. "
+                                 "Changing it resets training.")
+        self.tt_batch.activated.connect(lambda _i: self._apply_test_time())
+        self.tt_beta = QComboBox()
+        for d in (0.5, 0.9, 0.99):
+            self.tt_beta.addItem(f"EWMA β = {d}", d)
+        self.tt_beta.setCurrentIndex(1)
+        self.tt_beta.setToolTip("β of BN's running averages (PyTorch's momentum is 1 − β; not "
+                                "BN's learned shift β). Changing it resets training.")
+        self.tt_beta.activated.connect(lambda _i: self._apply_test_time())
+        play = QPushButton("Train 500 steps")
+        play.clicked.connect(lambda: self.model.step(500))
+        measure = QPushButton("Measure")
+        measure.setToolTip("Validation accuracy of the net as it is now: with batch statistics, "
+                           "with running statistics, and of the net without BN")
+        measure.clicked.connect(self.measure_test_time)
+        row = QHBoxLayout()
+        row.addWidget(play)
+        row.addWidget(measure)
+        self.tt_label = _label("Train, then press 'Measure'.")
+        self.tt_point = _label("Click a point on the decision regions to predict it inside two "
+                               "different mini-batches.")
+        for w in (self.tt_batch, self.tt_beta):
+            lay.addWidget(w)
+        lay.addLayout(row)
+        for w in (self.tt_label, self.tt_point):
+            lay.addWidget(w)
+
+    def _reset_test_time(self) -> None:
+        cfg = self.model.config
+        for box, value in ((self.tt_batch, cfg.batch), (self.tt_beta, cfg.bn_decay)):
+            i = box.findData(value)
+            if i >= 0:
+                box.setCurrentIndex(i)
+        self._tt_measured = False
+        self.tt_label.setText("Train, then press 'Measure'.")
+
+    def _apply_test_time(self) -> None:
+        self.model.set_config(self.model.config.replace(batch=int(self.tt_batch.currentData()),
+                                                        bn_decay=float(self.tt_beta.currentData())))
+
+
+    def measure_test_time(self) -> dict | None:
+        snap = self.model.snapshot
+        if snap is None:
+            return None
+        split = self.model.split
+        res = L.train_vs_eval_accuracy(snap.runs["bn"].net, split.X_val, split.y_val,
+                                       batch=self.model.config.batch)
+        if "no_bn" in snap.runs:
+            plain = snap.runs["no_bn"].net.logits(split.X_val)
+            res["no_bn"] = float(np.mean(np.argmax(plain, axis=1) == split.y_val))
+        self._tt_measured = True
+        self.tt_label.setText(
+            f"<b>Step {snap.step}, batch {res['batch']}</b>, validation accuracy of the net with "
+            f"BN:<br>each mini-batch's own statistics (train mode) <b>{res['train_mode']:.3f}</b>"
+            f"<br>running averages (eval mode) <b>{res['eval_mode']:.3f}</b>"
+            + (f"<br>the net without BN: <b>{res['no_bn']:.3f}</b>" if "no_bn" in res else ""))
+        self.scroll.ensureWidgetVisible(self.tt_label)
+        return res
+
+    def show_point_in_two_batches(self, xy) -> dict | None:
+        """One point predicted in training mode inside two random mini-batches, and in eval."""
+        snap = self.model.snapshot
+        if snap is None or "bn" not in snap.runs or not snap.config.hidden:
+            return None
+        split = self.model.split
+        batch = max(2, self.model.config.batch)
+        seed = int(self._bn_rng.integers(1 << 30))
+        try:
+            v = L.one_point_in_two_batches(snap.runs["bn"].net, np.asarray(xy), split.X_train,
+                                           batch, seed)
+        except ValueError:                  # a snapshot from before a dataset switch
+            return None
+        names = list(split.class_names)
+
+        def fmt(p):
+            c = int(np.argmax(p))
+            return f"class {names[c] if c < len(names) else c} (a = {p[c]:.3f})"
+        self.tt_point.setText(
+            f"Point ({xy[0]:.2f}, {xy[1]:.2f}) in training mode, batch statistics:<br>"
+            f"inside batch A: {fmt(v['batch_a'])}; inside batch B: {fmt(v['batch_b'])}<br>"
+            f"(max |Δa| = {np.abs(v['batch_a'] - v['batch_b']).max():.3f}: it depends on the "
+            f"other {batch - 1} examples). Eval mode, running statistics: {fmt(v['eval'])}.")
+        return v
+
+    # ---- lesson 6: softmax -------------------------------------------------------------
+    def _build_softmax(self, lay) -> None:
+        # Short labels: two per row must fit the narrow dock without a horizontal scroll bar.
+        buttons = (("No hidden layer", lambda: self._softmax_config(hidden=())),
+                   ("2 hidden layers", lambda: self._softmax_config(hidden=(32, 32))),
+                   ("Two classes", lambda: self._softmax_classes(2)),
+                   ("Four classes", lambda: self._softmax_classes(4)))
+        grid = QGridLayout()
+        for i, (text, slot) in enumerate(buttons):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            grid.addWidget(b, i // 2, i % 2)
+        lay.addLayout(grid)
+        self.sm_worked = _label()
+        self.sm_label = _label("Click a point on the decision regions.")
+        lay.addWidget(self.sm_worked)
+        lay.addWidget(self.sm_label)
+
+    def show_worked_example(self) -> dict:
+        """The course's z = [5, 2, −1, 3] with true class 0, every number from the core."""
+        w = L.softmax_worked_example()
+
+        def vec(v, f="{:.3g}"):
+            return "(" + ", ".join(f.format(x).replace("-", "−") for x in v) + ")"
+        self.sm_worked.setText(
+            f"<b>Worked example</b>, z = {vec(w['z'], '{:g}')}, true class 0 (y = "
+            f"{vec(w['y'], '{:g}')}):<br>t = e^z = {vec(w['t'], '{:.4g}')}, Σt = "
+            f"{w['t_sum']:.1f}<br>a = t/Σt = {vec(w['a'])}; hardmax = "
+            f"{vec(w['hardmax'], '{:g}')}<br>L = −Σ y log a = −log {w['a'][0]:.3f} = "
+            f"{w['loss']:.3f}; dz = a − y = {vec(w['dz'], '{:+.3f}')}<br>"
+            f"<i>The inspector computes t = e^(z − max z) = {vec(w['t_shifted'])}: the same a, "
+            f"without overflow for large z.</i>")
+        return w
+
+    def _softmax_config(self, hidden) -> None:
+        self.model.set_config(self.model.config.replace(hidden=tuple(hidden)))
+        self.model.play()
+
+    def _softmax_classes(self, c: int) -> None:
+        self.model.set_spec(DatasetSpec("blobs", n=600, noise=0.2, classes=c))
+        self.model.play()
+
+    def show_softmax_point(self, xy):
+        """Lesson 6: a clicked point's z; with two classes, softmax's a₁ next to σ(z₁ − z₀)."""
+        snap = self.model.snapshot
+        if snap is None:
+            return None
+        z = snap.runs["bn"].net.logits(np.asarray(xy).reshape(1, 2)).astype(np.float64)[0]
+        if z.size == 2:
+            v = L.logistic_equivalence(z)
+            v["z"] = z
+            self.sm_label.setText(f"C = 2: z = ({z[0]:.2f}, {z[1]:.2f}); softmax a₁ = "
+                                  f"{v['a1']:.4f}; logistic σ(z₁ − z₀) = {v['sigmoid']:.4f} — "
+                                  "the same number.")
+            return v
+        else:
+            self.sm_label.setText(f"C = {z.size}: see z, e^z and a in the Softmax inspector. "
+                                  "Press 'Two classes' to compare with logistic regression.")
+        return None
