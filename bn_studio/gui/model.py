@@ -215,7 +215,7 @@ class StudioModel(QObject):
         if snap is None:
             return
         self.snapshot = snap
-        err = snap.extra.get("error")
+        err = snap.error
         if err and err != self._last_error:
             self.errorOccurred.emit(err)
         self._last_error = err

@@ -103,7 +103,7 @@ class HistogramsPanel(Panel):
         # Snapshots of the run before this change may still arrive: they are not drawn if
         # their layers no longer match, so the rows are not rebuilt back and forth.
         if self._last is not None:
-            self._stale_run = self._last.extra.get("run_id")
+            self._stale_run = self._last.run_id
         self._build(len(cfg.hidden))
 
     # ---- layout -----------------------------------------------------------------------
@@ -188,7 +188,7 @@ class HistogramsPanel(Panel):
         if "bn" not in snap.runs or "no_bn" not in snap.runs:
             return
         n_layers = len(snap.runs["bn"].layers)
-        run_id = snap.extra.get("run_id")
+        run_id = snap.run_id
         if self._stale_run is not None:
             if run_id == self._stale_run and n_layers != self._n_layers:
                 return                      # an old run's snapshot after a config change
@@ -207,7 +207,7 @@ class HistogramsPanel(Panel):
             self.note.setText(note)
         act = self.show_act.isChecked()
         g = _activation(snap.config.activation) if act else None
-        key = (snap.extra.get("run_id"), act)
+        key = (snap.run_id, act)
         shown = [self._shown(snap, i, g) for i in range(len(self.rows))]
         if key != self._edges_key:          # new bins (reset): fix the x ranges once
             self._edges_key = key
@@ -218,7 +218,7 @@ class HistogramsPanel(Panel):
                 row["band_range"].reset()
         plain_run, bn_run = snap.runs["no_bn"], snap.runs["bn"]
         bands_now = (self._bands_throttle.ready() or key != self._bands_key
-                     or not snap.extra.get("playing"))
+                     or not snap.playing)
         self._bands_key = key
         for i, (row, hists) in enumerate(zip(self.rows, shown)):
             n_values = (plain_run.layers[i].n_values, bn_run.layers[i].n_values)

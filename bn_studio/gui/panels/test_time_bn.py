@@ -259,10 +259,10 @@ class TestTimeBNPanel(Panel):
     # ---- drawing ----------------------------------------------------------------------
     def on_snapshot(self, snap) -> None:
         new_run = (self._snap is None or snap.step < self._snap.step
-                   or snap.extra.get("run_id") != self._snap.extra.get("run_id"))
+                   or snap.run_id != self._snap.run_id)
         self._snap = snap
         # Throttled while training; a paused or stepped state is always drawn in full.
-        if new_run or not snap.extra.get("playing") or self._throttle.ready():
+        if new_run or not snap.playing or self._throttle.ready():
             self._redraw()
             if self._point is not None:
                 self.show_prediction(self._point)
@@ -294,7 +294,7 @@ class TestTimeBNPanel(Panel):
             self.unit_box.setMaximum(f - 1)         # clamps the unit to the new width
             self.unit_box.blockSignals(False)
         u = self.unit_box.value()
-        key = (self._snap.extra.get("run_id"), self.layer_box.currentIndex(), u, f)
+        key = (self._snap.run_id, self.layer_box.currentIndex(), u, f)
         if key != self._range_key or self._snap.step < self._last_step:   # reset or new view
             self._range_key = key
             for r in self.ranges.values():
