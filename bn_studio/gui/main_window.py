@@ -31,7 +31,7 @@ PANEL_CLASSES = [
     ("network", "NetworkPanel"),
     ("curves", "CurvesPanel"),
     ("histograms", "HistogramsPanel"),
-    ("test_time_bn", "TestTimeBNPanel"),
+    ("bn_at_test_time", "TestTimeBNPanel"),
     ("softmax_inspector", "SoftmaxInspectorPanel"),
     ("tuning", "TuningPanel"),
     ("lessons", "LessonsPanel"),

@@ -11,7 +11,7 @@ from bn_studio.gui.panels.curves import CurvesPanel
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel, region_image
 from bn_studio.gui.panels.histograms import HistogramsPanel
 from bn_studio.gui.panels.softmax_inspector import SoftmaxInspectorPanel
-from bn_studio.gui.panels.test_time_bn import TestTimeBNPanel
+from bn_studio.gui.panels.bn_at_test_time import TestTimeBNPanel
 from studio_helpers import advance
 
 CONFIG = TrainConfig(hidden=(8, 6), batch=16, eval_every=5)
