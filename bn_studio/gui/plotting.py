@@ -8,7 +8,6 @@ autorange while streaming).
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -129,18 +128,3 @@ class Band:
         xs = np.concatenate([x, x[::-1]])
         ys = np.concatenate([hi, lo[::-1]])
         self.item.setPath(pg.arrayToQPath(xs, ys, connect="all"))
-
-
-class Throttle:
-    """True at most ``hz`` times per second: for views that change slowly."""
-
-    def __init__(self, hz: float) -> None:
-        self.interval = 1.0 / hz
-        self.last = 0.0
-
-    def ready(self) -> bool:
-        now = time.perf_counter()
-        if now - self.last >= self.interval:
-            self.last = now
-            return True
-        return False

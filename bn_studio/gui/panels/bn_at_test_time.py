@@ -8,11 +8,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout)
+from superqt.utils import QSignalThrottler
 
 from bn_studio.core.layers import BatchNormError
 from bn_studio.core.losses import softmax
 
-from ..plotting import SteppedRange, Throttle, add_legend, cache_axes, decimate
+from ..plotting import SteppedRange, add_legend, cache_axes, decimate
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -192,7 +193,10 @@ class TestTimeBNPanel(Panel):
         lay.addWidget(self.view, 1)
         lay.addLayout(predict)
         self._snap = None
-        self._throttle = Throttle(REDRAW_HZ)
+        # While training, at most REDRAW_HZ redraws a second, the last state always drawn.
+        self._throttle = QSignalThrottler(parent=self)
+        self._throttle.setTimeout(int(1000 / REDRAW_HZ))
+        self._throttle.triggered.connect(self._redraw_all)
         self._last_step = -1
         self._point: np.ndarray | None = None
         self._rng = np.random.default_rng()
@@ -261,11 +265,17 @@ class TestTimeBNPanel(Panel):
         new_run = (self._snap is None or snap.step < self._snap.step
                    or snap.run_id != self._snap.run_id)
         self._snap = snap
-        # Throttled while training; a paused or stepped state is always drawn in full.
-        if new_run or not snap.playing or self._throttle.ready():
-            self._redraw()
-            if self._point is not None:
-                self.show_prediction(self._point)
+        # Throttled while training; a paused or stepped state is always drawn at once.
+        if new_run or not snap.playing:
+            self._throttle.cancel()
+            self._redraw_all()
+        else:
+            self._throttle.throttle()
+
+    def _redraw_all(self) -> None:
+        self._redraw()
+        if self._point is not None:
+            self.show_prediction(self._point)
 
     def _layer(self):
         snap = self._snap

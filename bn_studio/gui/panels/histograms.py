@@ -7,11 +7,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout
+from superqt.utils import QSignalThrottler
 
 from bn_studio.core.layers import ACTIVATIONS
 from bn_studio.core.stats import pushforward_density
 
-from ..plotting import Band, SteppedRange, Throttle, cache_axes, decimate
+from ..plotting import Band, SteppedRange, cache_axes, decimate
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -90,7 +91,12 @@ class HistogramsPanel(Panel):
         self._edges_key = None
         self._bands_key = None
         self._last = None
-        self._bands_throttle = Throttle(BANDS_HZ)
+        # While training the bands redraw at most BANDS_HZ times a second (the last state
+        # always drawn); a paused state or a new run at once.
+        self._bands_throttle = QSignalThrottler(parent=self)
+        self._bands_throttle.setTimeout(int(1000 / BANDS_HZ))
+        self._bands_throttle.triggered.connect(self._draw_all_bands)
+        self._bands_args = None
         self._stale_run = None
         self._note = ""
         model.snapshotReady.connect(self.on_snapshot)
@@ -217,18 +223,30 @@ class HistogramsPanel(Panel):
                 row["ymax"] = [0.0, 0.0]
                 row["band_range"].reset()
         plain_run, bn_run = snap.runs["no_bn"], snap.runs["bn"]
-        bands_now = (self._bands_throttle.ready() or key != self._bands_key
-                     or not snap.playing)
-        self._bands_key = key
         for i, (row, hists) in enumerate(zip(self.rows, shown)):
             n_values = (plain_run.layers[i].n_values, bn_run.layers[i].n_values)
             for k, (item, (edges, counts, off)) in enumerate(zip((row["plain"], row["bn"]),
                                                                  hists)):
                 self._set_hist(row, k, item, edges, counts)
                 self._set_off_chart(row, k, edges, off, n_values[k])
-            if bands_now:
-                self._draw_bands(row, snap.step, plain_run.layers[i].bands,
-                                 bn_run.layers[i].bands, g)
+        self._bands_args = (snap, g)
+        if key != self._bands_key or not snap.playing:
+            self._bands_key = key
+            self._bands_throttle.cancel()
+            self._draw_all_bands()
+        else:
+            self._bands_throttle.throttle()
+
+    def _draw_all_bands(self) -> None:
+        if self._bands_args is None:
+            return
+        snap, g = self._bands_args
+        if len(snap.runs["bn"].layers) != len(self.rows):
+            return                          # rows rebuilt since: the next snapshot draws
+        plain_run, bn_run = snap.runs["no_bn"], snap.runs["bn"]
+        for i, row in enumerate(self.rows):
+            self._draw_bands(row, snap.step, plain_run.layers[i].bands,
+                             bn_run.layers[i].bands, g)
 
     @staticmethod
     def _shown(snap, i: int, g) -> tuple:
