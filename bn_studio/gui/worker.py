@@ -22,6 +22,7 @@ import traceback
 import numpy as np
 
 from bn_studio.core.grid import GRID_RESOLUTION, data_extent, decision_grid, shifted
+from bn_studio.core.replay import SnapshotRing
 from bn_studio.core.search import single_blas_thread
 from bn_studio.core.snapshot import Snapshot, bounded_rows, map_histories
 from bn_studio.core.stats import Series
@@ -61,6 +62,7 @@ class TrainingWorker:
         self._series: dict[tuple, Series] = {}
         self._epoch = -1
         self._grid = None
+        self.replay = SnapshotRing()        # thinned stored snapshots of the run (the timeline)
         self.playing = False
         self.steps_per_second: float | None = None
         self.error: str | None = None
@@ -205,6 +207,7 @@ class TrainingWorker:
         map_histories(snap, self._extend)
         snap.grid, snap.playing, snap.error, snap.run_id = (self._grid, msg.playing, msg.error,
                                                             msg.epoch)
+        self.replay.add(snap)
         return snap
 
     def _extend(self, key: tuple, rows: np.ndarray) -> np.ndarray:

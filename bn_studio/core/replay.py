@@ -1,0 +1,129 @@
+"""Replay: thinned stored snapshots of the run, so every view can be scrubbed back in time.
+
+The ring keeps a snapshot's "now" (histograms, BN statistics, the frozen nets, the grid's
+extent), not its histories: those only grow, so the newest snapshot holds them all and a
+replayed view borrows them (``restore``). Memory stays bounded: when the ring is full it
+keeps every other frame (the first always) and then stores new ones half as densely, like
+stats.Series does for the curves; the frame count also shrinks for wide nets (a byte budget).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .grid import GRID_RESOLUTION, DecisionGrid, decision_grid
+from .snapshot import Snapshot, copy_parts, histories, map_histories
+
+REPLAY_FRAMES = 256             # at most this many stored snapshots per run ...
+REPLAY_BYTES = 48 << 20         # ... and about this much memory for them
+MIN_FRAMES = 16
+
+
+def frame_of(snap: Snapshot) -> Snapshot:
+    """What the ring stores of ``snap``: its parts without the histories (empty arrays of the
+    same width) and its grid without the probabilities (recomputed from the nets on replay)."""
+    frame = copy_parts(snap)
+    map_histories(frame, lambda key, rows: np.empty((0,) + rows.shape[1:], rows.dtype))
+    if snap.grid is not None:
+        frame.grid = DecisionGrid(snap.grid.extent, {}, snap.grid.step)
+    return frame
+
+
+def frame_nbytes(frame: Snapshot) -> int:
+    """About the memory one stored frame keeps alive: the nets' parameter, gradient and mask
+    buffers, plus a few kB of histograms and statistics per layer."""
+    total = 0
+    for run in frame.runs.values():
+        net = run.net
+        total += sum(getattr(net, a).nbytes for a in ("flat_params", "flat_grads", "weight_mask")
+                     if hasattr(net, a))
+        total += 4096 * max(1, len(run.layers))
+    return total
+
+
+class SnapshotRing:
+    """Stored frames of one run, oldest first, evenly thinned; safe to use from two threads
+    (the worker's receiver adds, the GUI reads)."""
+
+    def __init__(self, max_frames: int = REPLAY_FRAMES, max_bytes: int = REPLAY_BYTES) -> None:
+        self.max_frames, self.max_bytes = max_frames, max_bytes
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._frames: list[Snapshot] = []
+            self.capacity = self.max_frames
+            self.gap = 1            # the fewest steps between two stored frames
+
+    def add(self, snap: Snapshot) -> None:
+        """Store ``snap`` (a new run or an earlier step starts the ring afresh)."""
+        frame = frame_of(snap)
+        with self._lock:
+            frames = self._frames
+            if frames and (frame.run_id != frames[-1].run_id or frame.step < frames[-1].step):
+                frames.clear()
+                self.gap = 1
+            if not frames:
+                fit = self.max_bytes // max(1, frame_nbytes(frame))
+                self.capacity = max(MIN_FRAMES, min(self.max_frames, int(fit)) // 2 * 2)
+            if frames and frame.step == frames[-1].step:
+                frames[-1] = frame                  # the newest state of that step
+            elif len(frames) >= 2 and frames[-1].step - frames[-2].step < self.gap:
+                frames[-1] = frame                  # the newest frame slides until a gap's on
+            else:
+                frames.append(frame)
+            if len(frames) > self.capacity:
+                self._halve()
+
+    def _halve(self) -> None:
+        frames = self._frames
+        kept = frames[:-1:2] + [frames[-1]]         # the first and the newest always stay
+        span = kept[-1].step - kept[0].step
+        self.gap = max(2 * self.gap, int(np.ceil(span / max(1, len(kept) - 1))))
+        self._frames = kept
+
+    def frames(self) -> list[Snapshot]:
+        with self._lock:
+            return list(self._frames)
+
+    def steps(self) -> np.ndarray:
+        with self._lock:
+            return np.array([f.step for f in self._frames], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def spread(self, upto_step: int, n: int) -> list[Snapshot]:
+        """Up to ``n`` frames before ``upto_step``, evenly spaced in steps from the first,
+        oldest first (the overlay and offset views of the histograms)."""
+        frames = [f for f in self.frames() if f.step < upto_step]
+        if not frames or n <= 0:
+            return []
+        steps = np.array([f.step for f in frames], dtype=np.float64)
+        targets = np.linspace(steps[0], upto_step, n + 1)[:-1]
+        picks = np.unique([int(np.argmin(np.abs(steps - t))) for t in targets])
+        return [frames[i] for i in picks]
+
+
+def restore(frame: Snapshot, latest: Snapshot | None,
+            resolution: int | None = None) -> Snapshot:
+    """A drawable snapshot of ``frame``: its own state, the decision regions of its nets
+    recomputed, and the newest histories of the run (curves show the whole run; views mark
+    the frame's step). ``live`` is False so views can tell a replay from training."""
+    view = copy_parts(frame)
+    if latest is not None and latest.run_id == frame.run_id:
+        full = histories(latest)
+        map_histories(view, lambda key, rows: full.get(key, rows))
+    if frame.grid is not None:
+        if resolution is None and latest is not None and latest.grid is not None \
+                and latest.grid.probs:
+            resolution = next(iter(latest.grid.probs.values())).shape[0]
+        nets = {name: run.net for name, run in frame.runs.items()}
+        view.grid = decision_grid(nets, frame.grid.extent, frame.step,
+                                  resolution or GRID_RESOLUTION)
+    view.live = False
+    view.playing = False
+    return view
