@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks
                             | QMainWindow.AllowNestedDocks)
         self._build_toolbar()
+        self._build_timeline()
         self._build_panels()
         self._default_state = self.saveState()
         self._build_menus()
@@ -158,6 +159,15 @@ class MainWindow(QMainWindow):
         self.toolbar = tb
         self._hint_state: HintState | None = None
         self._default_run = False       # the app's default dataset and network (for the hint)
+
+    def _build_timeline(self) -> None:
+        from .timeline import TimelineBar
+        tb = QToolBar("Replay", self)
+        tb.setObjectName("timeline")
+        tb.setMovable(False)
+        self.timeline = TimelineBar(self.model, tb)
+        tb.addWidget(self.timeline)
+        self.addToolBar(Qt.BottomToolBarArea, tb)
 
     def _build_panels(self) -> None:
         areas = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
@@ -535,7 +545,7 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot(self, snap) -> None:
         self.update_hint()
-        parts = [f"step {snap.step}"]
+        parts = [f"step {snap.step}" + ("" if snap.live else " (replay)")]
         for name, run in snap.runs.items():
             if run.diverged_at is not None:
                 label = "BN" if name == "bn" else "no BN"

@@ -18,6 +18,7 @@ from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,  # noqa
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
 
+from .timeline import Replay
 from .worker import TrainingWorker
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class StudioModel(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = TrainingWorker()
+        self.replay = Replay(self)          # the timeline: stored snapshots shown while paused
         self.spec: DatasetSpec | None = FIRST_RUN_SPEC
         self.dataset: Dataset = FIRST_RUN_SPEC.make()
         self.split = split_and_standardize(self.dataset, seed=0)
@@ -139,6 +141,7 @@ class StudioModel(QObject):
             self.worker.play()
 
     def play(self) -> None:
+        self.replay.live()
         self.worker.play()
         self._shown_playing = True
         self.playingChanged.emit(True)
@@ -212,7 +215,7 @@ class StudioModel(QObject):
         if failures:
             self._recover(failures)
         snap = self.worker.latest()
-        if snap is None:
+        if snap is None or self.replay.holds(snap):
             return
         self.snapshot = snap
         err = snap.error

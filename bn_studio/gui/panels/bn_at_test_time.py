@@ -22,6 +22,7 @@ REDRAW_HZ = 10          # statistics per unit and their history: 10 redraws a se
 BATCH_COLOR = "#ff7f0e"
 RUNNING_COLOR = "#1f77b4"
 TITLE_SIZE = "10pt"
+CURSOR_COLOR = "#808080"    # the replayed step (timeline), as on the curves
 MIN_STAT_SPAN = 0.2     # smallest y span of the μ and σ² plots
 BAR_WIDTH = 0.38        # two bars per class (with BN, without BN) side by side
 ONE_EXAMPLE_TRAIN_MODE = ("no use: with the biased σ² one example gives σ² = 0, so z_norm = 0 "
@@ -147,6 +148,12 @@ class TestTimeBNPanel(Panel):
         self.run_mean_t = self.p_mean_t.plot(pen=pg.mkPen(RUNNING_COLOR, width=2.5),
                                              name="running")
         self.batch_var_t = self.p_var_t.plot(pen=pg.mkPen(BATCH_COLOR, width=1))
+        self.step_cursors = []          # the step the timeline replays (hidden while live)
+        for p in (self.p_mean_t, self.p_var_t):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR_COLOR, width=2))
+            line.setVisible(False)
+            p.addItem(line, ignoreBounds=True)
+            self.step_cursors.append(line)
         self.run_var_t = self.p_var_t.plot(pen=pg.mkPen(RUNNING_COLOR, width=2.5))
 
         self.predict_button = QPushButton("Pick a random validation point")
@@ -265,6 +272,9 @@ class TestTimeBNPanel(Panel):
         new_run = (self._snap is None or snap.step < self._snap.step
                    or snap.run_id != self._snap.run_id)
         self._snap = snap
+        for line in self.step_cursors:
+            line.setVisible(not snap.live)
+            line.setValue(snap.step)
         # Throttled while training; a paused or stepped state is always drawn at once.
         if new_run or not snap.playing:
             self._throttle.cancel()
