@@ -17,30 +17,47 @@ from .grid import GRID_RESOLUTION, DecisionGrid, decision_grid
 from .snapshot import Snapshot, copy_parts, histories, map_histories
 
 REPLAY_FRAMES = 256             # at most this many stored snapshots per run ...
-REPLAY_BYTES = 48 << 20         # ... and about this much memory for them
+REPLAY_BYTES = 32 << 20         # ... and about this much memory for them
 MIN_FRAMES = 16
+
+
+class PackedNet:
+    """A stored frame's net in its pickled form (config, flat parameters, BN statistics):
+    a third of a live MLP's memory (no gradients, mask or layer objects); ``unpack()``
+    rebuilds the MLP."""
+
+    def __init__(self, net) -> None:
+        self._fn, self._args = net.__reduce__()
+
+    def unpack(self):
+        return self._fn(*self._args)
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [a for a in self._args if isinstance(a, np.ndarray)]
+        for part in self._args:
+            if isinstance(part, list):
+                arrays += [a for row in part for a in row if isinstance(a, np.ndarray)]
+        return sum(a.nbytes for a in arrays)
 
 
 def frame_of(snap: Snapshot) -> Snapshot:
     """What the ring stores of ``snap``: its parts without the histories (empty arrays of the
-    same width) and its grid without the probabilities (recomputed from the nets on replay)."""
+    same width), its nets packed, and its grid without the probabilities (recomputed from the
+    nets on replay)."""
     frame = copy_parts(snap)
     map_histories(frame, lambda key, rows: np.empty((0,) + rows.shape[1:], rows.dtype))
+    for run in frame.runs.values():
+        run.net = PackedNet(run.net)
     if snap.grid is not None:
         frame.grid = DecisionGrid(snap.grid.extent, {}, snap.grid.step)
     return frame
 
 
 def frame_nbytes(frame: Snapshot) -> int:
-    """About the memory one stored frame keeps alive: the nets' parameter, gradient and mask
-    buffers, plus a few kB of histograms and statistics per layer."""
-    total = 0
-    for run in frame.runs.values():
-        net = run.net
-        total += sum(getattr(net, a).nbytes for a in ("flat_params", "flat_grads", "weight_mask")
-                     if hasattr(net, a))
-        total += 4096 * max(1, len(run.layers))
-    return total
+    """About the memory one stored frame keeps alive: the packed nets, plus a few kB of
+    histograms and statistics per layer."""
+    return sum(run.net.nbytes + 4096 * max(1, len(run.layers)) for run in frame.runs.values())
 
 
 class SnapshotRing:
@@ -114,6 +131,8 @@ def restore(frame: Snapshot, latest: Snapshot | None,
     recomputed, and the newest histories of the run (curves show the whole run; views mark
     the frame's step). ``live`` is False so views can tell a replay from training."""
     view = copy_parts(frame)
+    for run in view.runs.values():
+        run.net = run.net.unpack()
     if latest is not None and latest.run_id == frame.run_id:
         full = histories(latest)
         map_histories(view, lambda key, rows: full.get(key, rows))
@@ -121,7 +140,7 @@ def restore(frame: Snapshot, latest: Snapshot | None,
         if resolution is None and latest is not None and latest.grid is not None \
                 and latest.grid.probs:
             resolution = next(iter(latest.grid.probs.values())).shape[0]
-        nets = {name: run.net for name, run in frame.runs.items()}
+        nets = {name: run.net for name, run in view.runs.items()}
         view.grid = decision_grid(nets, frame.grid.extent, frame.step,
                                   resolution or GRID_RESOLUTION)
     view.live = False

@@ -76,6 +76,9 @@ def test_a_frame_keeps_no_history_rows_and_leaves_the_snapshot_alone():
     assert frame.runs["bn"].train_curve.shape == (0, 2)
     assert frame.runs["bn"].layers[0].bands.shape == (0, 4)
     assert frame.grid.probs == {} and frame.grid.extent == snap.grid.extent
+    net = snap.runs["bn"].net
+    assert frame.runs["bn"].net.nbytes < net.flat_params.nbytes + net.flat_grads.nbytes
+    np.testing.assert_array_equal(frame.runs["bn"].net.unpack().flat_params, net.flat_params)
     assert snap.runs["bn"].train_curve.shape == (20, 2) and snap.grid.probs
 
 
@@ -104,6 +107,10 @@ def test_restoring_step_k_shows_frame_k_with_the_newest_histories():
     np.testing.assert_array_equal(view.runs["bn"].layers[1].running_mean,
                                   want.runs["bn"].layers[1].running_mean)
     assert view.grid.step == 30 and view.grid.probs["bn"].shape[:2] == (12, 12)
+    np.testing.assert_array_equal(view.runs["bn"].net.flat_params,
+                                  want.runs["bn"].net.flat_params)
+    np.testing.assert_array_equal(view.runs["bn"].net.bn_layers[0].running_var,
+                                  want.runs["bn"].layers[0].running_var)
     assert latest.live and frame.runs["bn"].train_curve.shape[0] == 0     # both untouched
 
 
