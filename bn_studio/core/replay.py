@@ -76,28 +76,29 @@ class SnapshotRing:
             self.gap = 1            # the fewest steps between two stored frames
 
     def add(self, snap: Snapshot) -> None:
-        """Store ``snap`` (a new run or an earlier step starts the ring afresh)."""
-        frame = frame_of(snap)
+        """Store ``snap`` if it is at least ``gap`` steps past the last frame (the newest
+        state itself is the live one); a new run or an earlier step starts afresh."""
         with self._lock:
             frames = self._frames
-            if frames and (frame.run_id != frames[-1].run_id or frame.step < frames[-1].step):
+            if frames and (snap.run_id != frames[-1].run_id or snap.step < frames[-1].step):
                 frames.clear()
                 self.gap = 1
+            if frames and 0 < snap.step - frames[-1].step < self.gap:
+                return                              # too close: most snapshots end here
+            frame = frame_of(snap)
             if not frames:
                 fit = self.max_bytes // max(1, frame_nbytes(frame))
                 self.capacity = max(MIN_FRAMES, min(self.max_frames, int(fit)) // 2 * 2)
             if frames and frame.step == frames[-1].step:
                 frames[-1] = frame                  # the newest state of that step
-            elif len(frames) >= 2 and frames[-1].step - frames[-2].step < self.gap:
-                frames[-1] = frame                  # the newest frame slides until a gap's on
             else:
                 frames.append(frame)
             if len(frames) > self.capacity:
                 self._halve()
 
     def _halve(self) -> None:
-        frames = self._frames
-        kept = frames[:-1:2] + [frames[-1]]         # the first and the newest always stay
+        """Keep every other frame (the first always), then store half as densely."""
+        kept = self._frames[::2]
         span = kept[-1].step - kept[0].step
         self.gap = max(2 * self.gap, int(np.ceil(span / max(1, len(kept) - 1))))
         self._frames = kept

@@ -128,3 +128,13 @@ class Band:
         xs = np.concatenate([x, x[::-1]])
         ys = np.concatenate([hi, lo[::-1]])
         self.item.setPath(pg.arrayToQPath(xs, ys, connect="all"))
+
+
+def set_cursors(lines, step) -> None:
+    """Vertical cursors at ``step`` (the step a replay shows), hidden for None; touched only
+    when that changes (they are set on every frame)."""
+    for line in lines:
+        if line.isVisible() != (step is not None):
+            line.setVisible(step is not None)
+        if step is not None and line.value() != step:
+            line.setValue(step)

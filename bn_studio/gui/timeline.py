@@ -33,14 +33,14 @@ class Replay(QObject):
         return self.model.worker.replay
 
     def show(self, index: int) -> bool:
-        """Show stored frame ``index`` in every panel; only while paused. The newest frame
-        is the live state itself. Returns whether a replayed frame is shown."""
+        """Show stored frame ``index`` in every panel; only while paused. An index past the
+        stored frames is the newest state (live). Returns whether a stored frame is shown."""
         frames = self.ring.frames()
         latest = self.model.worker.peek()
         if self.model.worker.playing or not frames or latest is None:
             return False
-        index = max(0, min(int(index), len(frames) - 1))
-        if index == len(frames) - 1:
+        index = max(0, int(index))
+        if index >= len(frames):
             self.live()
             return False
         view = restore(frames[index], latest)
@@ -104,7 +104,7 @@ class TimelineBar(QWidget):
         self._throttle.triggered.connect(lambda: model.replay.show(self._pending))
         self.slider.valueChanged.connect(self._on_slider)
         model.snapshotReady.connect(self._on_snapshot)
-        model.playingChanged.connect(lambda _: self._set_enabled())
+        model.playingChanged.connect(self._on_playing)
         model.replay.changed.connect(lambda _: self._set_enabled())
         self._set_enabled()
 
@@ -113,11 +113,13 @@ class TimelineBar(QWidget):
         self._throttle.throttle()
 
     def _on_snapshot(self, snap) -> None:
+        if self.model.worker.playing:       # disabled while training: nothing to move
+            return
         n = len(self.model.replay.ring)
-        if snap.live:
+        if snap.live:                           # the stored frames, then the newest state
             self.slider.blockSignals(True)
-            self.slider.setRange(0, max(0, n - 1))
-            self.slider.setValue(max(0, n - 1))
+            self.slider.setRange(0, n)
+            self.slider.setValue(n)
             self.slider.blockSignals(False)
             self.label.setText(f"step {snap.step}")
             self._newest = snap.step
@@ -126,7 +128,14 @@ class TimelineBar(QWidget):
                                "(replay)")
         self._set_enabled()
 
+    def _on_playing(self, playing: bool) -> None:
+        if playing:
+            self.label.setText("training…")
+        elif self.model.snapshot is not None:
+            self._on_snapshot(self.model.snapshot)
+        self._set_enabled()
+
     def _set_enabled(self) -> None:
         paused = not self.model.worker.playing
-        self.slider.setEnabled(paused and len(self.model.replay.ring) > 1)
+        self.slider.setEnabled(paused and len(self.model.replay.ring) > 0)
         self.live_button.setEnabled(self.model.replay.index is not None)

@@ -13,7 +13,7 @@ from superqt.utils import QSignalThrottler
 from bn_studio.core.layers import BatchNormError
 from bn_studio.core.losses import softmax
 
-from ..plotting import SteppedRange, add_legend, cache_axes, decimate
+from ..plotting import SteppedRange, add_legend, cache_axes, decimate, set_cursors
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -272,9 +272,7 @@ class TestTimeBNPanel(Panel):
         new_run = (self._snap is None or snap.step < self._snap.step
                    or snap.run_id != self._snap.run_id)
         self._snap = snap
-        for line in self.step_cursors:
-            line.setVisible(not snap.live)
-            line.setValue(snap.step)
+        set_cursors(self.step_cursors, None if snap.live else snap.step)
         # Throttled while training; a paused or stepped state is always drawn at once.
         if new_run or not snap.playing:
             self._throttle.cancel()

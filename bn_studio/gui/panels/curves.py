@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
-from ..plotting import SteppedRange, cache_axes, decimate
+from ..plotting import SteppedRange, cache_axes, decimate, set_cursors
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -103,9 +103,7 @@ class CurvesPanel(Panel):
             self.acc_range.reset()
         if live:
             self._last_step = snap.step
-        for line in self.cursors:               # a replay shows the whole run, marked
-            line.setVisible(not live)
-            line.setValue(snap.step)
+        set_cursors(self.cursors, None if live else snap.step)     # a replay: whole run, marked
         losses = []
         for name in RUN_COLORS:
             run = snap.runs.get(name)

@@ -13,7 +13,7 @@ from superqt.utils import QSignalThrottler
 from bn_studio.core.layers import ACTIVATIONS
 from bn_studio.core.stats import pushforward_density
 
-from ..plotting import Band, SteppedRange, cache_axes, decimate
+from ..plotting import Band, SteppedRange, cache_axes, decimate, set_cursors
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -287,8 +287,7 @@ class HistogramsPanel(Panel):
         for i, row in enumerate(self.rows):
             self._draw_bands(row, snap.step, plain_run.layers[i].bands,
                              bn_run.layers[i].bands, g)
-            row["cursor"].setVisible(not snap.live)
-            row["cursor"].setValue(snap.step)
+            set_cursors([row["cursor"]], None if snap.live else snap.step)
         self._draw_history(snap, g)
 
     def _stored(self, snap) -> tuple:
@@ -315,12 +314,17 @@ class HistogramsPanel(Panel):
         n = len(earlier)
         for i, row in enumerate(self.rows):
             row["stack"] = n if offset else 0
-            hists0 = self._shown(first, i, g) if first is not None else None
+            hists0 = self._shown(first, i, g) if first is not None else None  # step 0
             older = [self._shown(f, i, g) for f in earlier]
+            # The step-0 outline changes only with the run or the view: set it once for each.
+            outline_key = (id(first), g is not None, offset, snap.step > 0)
+            new_outline = outline_key != row.get("first_key")
+            row["first_key"] = outline_key
             for k, run in enumerate(("no_bn", "bn")):
                 outline = row["first"][k]
-                outline.setVisible(hists0 is not None and not offset and snap.step > 0)
-                if outline.isVisible():
+                if new_outline:
+                    outline.setVisible(hists0 is not None and not offset and snap.step > 0)
+                if new_outline and outline.isVisible():
                     edges, counts, _ = hists0[k]
                     outline.setData(edges, _finite(counts))
                 lift = OFFSET_SHARE * row["ymax"][k]
