@@ -45,6 +45,7 @@ DOCK_HEIGHT_BOTTOM = (0.3, 210, 300)
 SCREEN_SHARE = 0.9          # a first launch takes at most 90 % of the available screen
 DEFAULT_SIZE = (1600, 1000)
 HINT_MIN_WIDTH_PX = 320
+TIMELINE_MIN_WIDTH_PX = 420
 
 # Speeds offered in the toolbar: training steps per second (None = as fast as possible).
 SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
@@ -79,7 +80,6 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks
                             | QMainWindow.AllowNestedDocks)
         self._build_toolbar()
-        self._build_timeline()
         self._build_panels()
         self._default_state = self.saveState()
         self._build_menus()
@@ -159,15 +159,6 @@ class MainWindow(QMainWindow):
         self.toolbar = tb
         self._hint_state: HintState | None = None
         self._default_run = False       # the app's default dataset and network (for the hint)
-
-    def _build_timeline(self) -> None:
-        from .timeline import TimelineBar
-        tb = QToolBar("Replay", self)
-        tb.setObjectName("timeline")
-        tb.setMovable(False)
-        self.timeline = TimelineBar(self.model, tb)
-        tb.addWidget(self.timeline)
-        self.addToolBar(Qt.BottomToolBarArea, tb)
 
     def _build_panels(self) -> None:
         areas = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
@@ -496,6 +487,11 @@ class MainWindow(QMainWindow):
     def _build_statusbar(self) -> None:
         self.step_label = QLabel("step 0")
         self.step_label.setObjectName("step_label")
+        # The replay bar lives in the status bar: no height taken from the panels at 1366×768.
+        from .timeline import TimelineBar
+        self.timeline = TimelineBar(self.model, self)
+        self.timeline.setMinimumWidth(TIMELINE_MIN_WIDTH_PX)
+        self.statusBar().addPermanentWidget(self.timeline)
         self.statusBar().addPermanentWidget(self.step_label)
 
     # ---- reacting -----------------------------------------------------------------------
@@ -545,7 +541,10 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot(self, snap) -> None:
         self.update_hint()
-        parts = [f"step {snap.step}" + ("" if snap.live else " (replay)")]
+        parts = [f"step {snap.step}"]
+        latest = None if snap.live else self.model.worker.peek()
+        if latest is not None:
+            parts = [f"replay: step {snap.step} of {latest.step}"]
         for name, run in snap.runs.items():
             if run.diverged_at is not None:
                 label = "BN" if name == "bn" else "no BN"

@@ -76,7 +76,8 @@ class Replay(QObject):
 
 
 class TimelineBar(QWidget):
-    """Replay slider over the stored snapshots, the step shown, and a Live button."""
+    """Replay slider over the stored snapshots (its last stop: the newest) and a Live button;
+    the window's step label says which step is shown."""
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(parent)
@@ -86,17 +87,13 @@ class TimelineBar(QWidget):
         self.slider.setToolTip("Pause, then drag to replay the run: every panel shows the "
                                "stored state of that step; curves mark it with a cursor")
         self.slider.setRange(0, 0)
-        self.label = QLabel("step 0")
-        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance(
-            "step 000000 of 000000 (replay)"))
         self.live_button = QPushButton("Live")
         self.live_button.setToolTip("Back to the newest state of the run")
         self.live_button.clicked.connect(model.replay.live)
         lay = QHBoxLayout(self)
-        lay.setContentsMargins(4, 0, 4, 0)
+        lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(QLabel("Replay:"))
         lay.addWidget(self.slider, 1)
-        lay.addWidget(self.label)
         lay.addWidget(self.live_button)
         self._pending = 0
         self._throttle = QSignalThrottler(parent=self)
@@ -121,17 +118,10 @@ class TimelineBar(QWidget):
             self.slider.setRange(0, n)
             self.slider.setValue(n)
             self.slider.blockSignals(False)
-            self.label.setText(f"step {snap.step}")
-            self._newest = snap.step
-        else:
-            self.label.setText(f"step {snap.step} of {getattr(self, '_newest', snap.step)} "
-                               "(replay)")
         self._set_enabled()
 
     def _on_playing(self, playing: bool) -> None:
-        if playing:
-            self.label.setText("training…")
-        elif self.model.snapshot is not None:
+        if not playing and self.model.snapshot is not None:
             self._on_snapshot(self.model.snapshot)
         self._set_enabled()
 
