@@ -45,9 +45,9 @@ def main() -> None:
             t, results[workers] = timed_search(spec, split, workers)
             times[workers].append(t)
     t1, t2 = min(times[1]), min(times[2])
-    key = [(r["params"], r["seed"], r["status"], r["val_loss"]) for r in results[1]]
-    same = key == [(r["params"], r["seed"], r["status"], r["val_loss"]) for r in results[2]]
-    per_trial = sum(r["seconds"] for r in results[1]) / len(results[1])
+    key = [(r.params, r.seed, r.status, r.val_loss) for r in results[1]]
+    same = key == [(r.params, r.seed, r.status, r.val_loss) for r in results[2]]
+    per_trial = sum(r.seconds for r in results[1]) / len(results[1])
     print(json.dumps({"benchmark": "search_scaling", "trials": args.trials,
                       "steps_per_trial": args.steps, "cpus": os.cpu_count(),
                       "seconds_per_trial": round(per_trial, 3),

@@ -42,19 +42,19 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def compare(a: list[dict], b: list[dict]) -> dict:
+def compare(a: list, b: list) -> dict:
     """Largest relative difference of val loss / accuracy and of any curve value, and
     whether status and divergence step agree for every trial."""
     worst_loss = worst_curve = 0.0
     same_status = True
     for x, y in zip(a, b):
-        same_status &= (x["status"], x["diverged_at"]) == (y["status"], y["diverged_at"])
-        if x["val_loss"] is not None and y["val_loss"] is not None:
-            worst_loss = max(worst_loss, _rel(x["val_loss"], y["val_loss"]),
-                             _rel(x["val_accuracy"], y["val_accuracy"]))
-        if x["curve"] and y["curve"]:
+        same_status &= (x.status, x.diverged_at) == (y.status, y.diverged_at)
+        if x.val_loss is not None and y.val_loss is not None:
+            worst_loss = max(worst_loss, _rel(x.val_loss, y.val_loss),
+                             _rel(x.val_accuracy, y.val_accuracy))
+        if x.curve and y.curve:
             for key in ("train_loss", "val_loss", "val_accuracy"):
-                for u, v in zip(x["curve"][key], y["curve"][key]):
+                for u, v in zip(x.curve[key], y.curve[key]):
                     if u is not None and v is not None:
                         worst_curve = max(worst_curve, _rel(u, v))
     return {"max_rel_diff_val": worst_loss, "max_rel_diff_curves": worst_curve,
@@ -91,7 +91,7 @@ def main() -> None:
     best = {k: min(v) for k, v in times.items()}
     best_cpu = {k: min(v) for k, v in cpu.items()}
     rate = {k: args.trials / v for k, v in best.items()}
-    statuses = {s: sum(r["status"] == s for r in results["trial"])
+    statuses = {s: sum(r.status == s for r in results["trial"])
                 for s in ("ok", "diverged", "failed", "cancelled")}
     print(json.dumps({
         "benchmark": "search_throughput", "trials": args.trials, "steps_per_trial": args.steps,

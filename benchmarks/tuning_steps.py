@@ -24,12 +24,13 @@ FIRST_RUN = TrainConfig(hidden=(32, 32, 32, 32), activation="sigmoid", optimizer
                         lr=1.0, momentum=0.9, batch=32, eval_every=10)
 
 
-def best_at(results: list[dict], step: int) -> float:
+def best_at(results: list, step: int) -> float:
     losses = []
     for r in results:
-        c = r.get("curve") or {}
-        if r["status"] == "ok" and step in c.get("step", []):
-            v = c["val_loss"][c["step"].index(step)]
+        c = r.curve or {}
+        at = [i for i, s in enumerate(c.get("step", [])) if s <= step]   # curves are thinned
+        if r.status == "ok" and at:
+            v = c["val_loss"][at[-1]]
             if v is not None:
                 losses.append(v)
     return min(losses) if losses else math.nan
@@ -58,7 +59,7 @@ def main() -> None:
         out[name] = {"classes": int(ds.classes), "ln_C": round(chance, 4),
                      "best_val_loss": {s: round(v, 4) for s, v in best.items()},
                      "first_learning_checkpoint": learns[0] if learns else None,
-                     "diverged": sum(r["status"] == "diverged" for r in results)}
+                     "diverged": sum(r.status == "diverged" for r in results)}
     print(json.dumps(out, default=lambda v: None if isinstance(v, float) and np.isnan(v) else v))
 
 

@@ -1,18 +1,85 @@
-"""SGD, momentum, RMSprop and Adam with learning-rate decay and L2, as in the course.
+"""SGD, momentum, Nesterov momentum, RMSprop and Adam with learning-rate decay and L2, as in the course.
 
-Each optimizer updates one flat parameter vector from one flat gradient vector in place
-(see ``MLP.flat_params``), keeping its state (v, s) as vectors of the same shape.
+One small update function per rule, in the shape of CS231n's optim.py: ``rule(w, g, lr, h)``
+updates the flat parameter vector ``w`` in place from the flat gradient ``g`` (see
+``MLP.flat_params``) at learning rate ``lr``, reading its hyperparameters and state (v, s, t)
+from ``h``, the ``Optimizer``. ``@rule(...)`` registers a function under its name and says
+which decay rates it reads.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+UPDATES = {}
 # The decay rates each optimizer reads; every one of them reads lr, decay and l2. A β the
 # chosen optimizer does not read changes nothing, so searching or applying it is refused.
-OPTIMIZER_BETAS = {"sgd": (), "momentum": ("momentum",), "rmsprop": ("beta2",),
-                   "adam": ("beta1", "beta2")}
+OPTIMIZER_BETAS: dict[str, tuple[str, ...]] = {}
+
+
+def rule(*reads: str):
+    """Register an update function as an optimizer that reads the decay rates ``reads``."""
+    def register(update):
+        UPDATES[update.__name__] = update
+        OPTIMIZER_BETAS[update.__name__] = reads
+        return update
+    return register
+
+
+@rule()
+def sgd(w, g, lr, h) -> None:
+    """w ← w − α·g"""
+    w -= lr * g
+
+
+@rule("momentum")
+def momentum(w, g, lr, h) -> None:
+    """v ← β·v + (1 − β)·g;  w ← w − α·v  (÷ (1 − βᵗ) with bias correction)."""
+    b, v = h.momentum, h.v
+    v *= b
+    v += (1.0 - b) * g
+    corr = 1.0 - b ** h.t if h.bias_correction else 1.0
+    w -= (lr / corr) * v
+
+
+@rule("momentum")
+def nesterov(w, g, lr, h) -> None:
+    """Nesterov momentum in the course's EWMA form: v ← β·v + (1 − β)·g, then a step from
+    where momentum is about to take w, w ← w − α·(β·v + (1 − β)·g). It is PyTorch's
+    SGD(nesterov=True) with learning rate α·(1 − β), as ``momentum`` is its plain momentum."""
+    b, v = h.momentum, h.v
+    v *= b
+    v += (1.0 - b) * g
+    w -= lr * (b * v + (1.0 - b) * g)
+
+
+@rule("beta2")
+def rmsprop(w, g, lr, h) -> None:
+    """s ← β₂·s + (1 − β₂)·g²;  w ← w − α·g / (√s + ε)"""
+    b2, s = h.beta2, h.s
+    s *= b2
+    s += (1.0 - b2) * (g * g)
+    w -= lr * g / (np.sqrt(s) + h.eps)
+
+
+@rule("beta1", "beta2")
+def adam(w, g, lr, h) -> None:
+    """Momentum and RMSprop together, both bias-corrected: w ← w − α·v̂ / (√ŝ + ε)."""
+    b1, b2, v, s = h.beta1, h.beta2, h.v, h.s
+    v *= b1
+    v += (1.0 - b1) * g
+    s *= b2
+    s += (1.0 - b2) * (g * g)
+    c1 = 1.0 - b1 ** h.t
+    c2 = 1.0 - b2 ** h.t
+    # α·v̂/(√ŝ + ε) with v̂ = v/c1, ŝ = s/c2, written to need one temporary less.
+    denom = np.sqrt(s)
+    denom *= 1.0 / np.sqrt(c2)
+    denom += h.eps
+    w -= (lr / c1) * v / denom
+
+
+OPTIMIZERS = tuple(UPDATES)
 BETA_NAMES = ("beta1", "beta2", "momentum")
 
 
@@ -46,9 +113,10 @@ class Optimizer:
         if not lr > 0:
             raise ValueError("the learning rate must be positive")
         self.name, self.lr0, self.eps, self.l2, self.decay = name, float(lr), eps, l2, decay
-        # For "momentum", β is the EWMA coefficient of the gradients (default 0.9).
-        self.beta1 = float(momentum if (name == "momentum" and momentum is not None) else beta1)
-        self.beta2 = float(beta2)
+        self.update = UPDATES[name]
+        self.beta1, self.beta2 = float(beta1), float(beta2)
+        # The momentum β (the EWMA coefficient of the gradients) is β₁ unless given.
+        self.momentum = float(beta1 if momentum is None else momentum)
         self.bias_correction = bias_correction
         self.t = 0
         self.epoch = 0
@@ -63,31 +131,6 @@ class Optimizer:
         if self.l2:
             g = g + self.l2 * (w if weight_mask is None else w * weight_mask)
         self.t += 1
-        lr = self.lr
-        if self.name == "sgd":
-            w -= lr * g
-            return
-        if self.v is None:
+        if self.v is None and self.name != "sgd":
             self.v, self.s = np.zeros_like(w), np.zeros_like(w)
-        b1, b2, v, s = self.beta1, self.beta2, self.v, self.s
-        if self.name == "momentum":
-            v *= b1
-            v += (1.0 - b1) * g
-            corr = 1.0 - b1 ** self.t if self.bias_correction else 1.0
-            w -= (lr / corr) * v
-        elif self.name == "rmsprop":
-            s *= b2
-            s += (1.0 - b2) * (g * g)
-            w -= lr * g / (np.sqrt(s) + self.eps)
-        else:  # adam
-            v *= b1
-            v += (1.0 - b1) * g
-            s *= b2
-            s += (1.0 - b2) * (g * g)
-            c1 = 1.0 - b1 ** self.t
-            c2 = 1.0 - b2 ** self.t
-            # α·v̂/(√ŝ + ε) with v̂ = v/c1, ŝ = s/c2, written to need one temporary less.
-            denom = np.sqrt(s)
-            denom *= 1.0 / np.sqrt(c2)
-            denom += self.eps
-            w -= (lr / c1) * v / denom
+        self.update(w, g, self.lr, self)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .grid import GRID_RESOLUTION, DecisionGrid, decision_grid
 from .snapshot import Snapshot, copy_parts, histories, map_histories
+from .unit_maps import twin_unit_maps
 
 REPLAY_FRAMES = 256             # at most this many stored snapshots per run ...
 REPLAY_BYTES = 32 << 20         # ... and about this much memory for them
@@ -51,6 +52,7 @@ def frame_of(snap: Snapshot) -> Snapshot:
         run.net = PackedNet(run.net)
     if snap.grid is not None:
         frame.grid = DecisionGrid(snap.grid.extent, {}, snap.grid.step)
+    frame.unit_maps = None                  # recomputed on replay if a panel shows them
     return frame
 
 
@@ -144,6 +146,10 @@ def restore(frame: Snapshot, latest: Snapshot | None,
         nets = {name: run.net for name, run in view.runs.items()}
         view.grid = decision_grid(nets, frame.grid.extent, frame.step,
                                   resolution or GRID_RESOLUTION)
+    if latest is not None and latest.unit_maps is not None and view.runs:
+        nets = {name: run.net for name, run in view.runs.items()}
+        view.unit_maps = twin_unit_maps(nets, latest.unit_maps.extent, frame.step,
+                                        frame.config.activation)
     view.live = False
     view.playing = False
     return view

@@ -96,6 +96,7 @@ class Snapshot:
     error: str | None = None            # the last command the trainer refused, one line
     run_id: int = 0                     # new with every reset
     live: bool = True                   # False: a stored snapshot the timeline replays
+    unit_maps: object = None            # unit_maps.UnitMaps of both twins, when a panel asks
 
 
 def map_histories(obj, fn: Callable[[tuple, np.ndarray], np.ndarray], key: tuple = ()) -> None:

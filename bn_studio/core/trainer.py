@@ -10,23 +10,21 @@ live networks.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
 
-from . import limits
-from .layers import ACTIVATIONS
+from . import limits, params
 from .network import MLP, NetConfig
-from .optim import OPTIMIZERS, Optimizer
+from .optim import Optimizer
 from .snapshot import (HISTORY_FLOATS, MIN_HISTORY_ROWS, LayerSnapshot,  # noqa: F401 (re-export)
                        RunSnapshot, Snapshot, bounded_rows)
 from .stats import Series, fixed_edges, histogram, off_chart, percentile_band
 
 # Settings that can change while the twins train (TwinTrainer.change): no shape changes.
-LIVE_SETTINGS = ("lr", "momentum", "beta1", "beta2", "l2", "decay", "bn_decay")
+LIVE_SETTINGS = params.LIVE
 EVAL_ROWS = 2048            # live curves use at most about this many rows of each split
 DIVERGENCE_FACTOR = 1e6     # a loss above this × the first loss counts as diverged (DESIGN §2)
 RUN_NAMES = ("bn", "no_bn")
@@ -54,42 +52,10 @@ class TrainConfig:
     eval_every: int = 10
 
     def __post_init__(self) -> None:
-        # The limits first (one line each): a million-unit layer or a negative seed must be
-        # refused here, whichever way the config came in, not fail later in the trainer.
-        object.__setattr__(self, "hidden", limits.check_hidden(self.hidden))
-        for name in ("batch", "steps", "eval_every"):
-            limits.check_int(getattr(self, name), name)
-        limits.check_seed(self.seed)
-        limits.check_steps(self.steps)
-        for name in ("lr", "beta1", "beta2", "momentum", "l2", "decay", "bn_decay", "bn_eps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise ValueError(f"{name} must be a number, not {limits.shown(value)}")
-        for name in ("activation", "optimizer", "dtype"):
-            if not isinstance(getattr(self, name), str):
-                raise ValueError(f"{name} must be a name, not {limits.shown(getattr(self, name))}")
-        problems = []
-        if self.dtype not in ("float32", "float64"):
-            problems.append("dtype must be float32 or float64")
-        if self.activation not in ACTIVATIONS:
-            problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-        if not (self.lr > 0 and np.isfinite(self.lr)):
-            problems.append("learning rate must be a positive number")
-        if self.batch < 2:
-            problems.append("batch size must be at least 2 (batch norm needs 2 examples)")
-        if any(h < 1 for h in self.hidden):
-            problems.append("every hidden layer needs at least 1 unit")
-        for name in ("beta1", "beta2", "momentum", "bn_decay"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                problems.append(f"{name} must be in [0, 1)")
-        if self.l2 < 0 or self.decay < 0:
-            problems.append("l2 and decay must be ≥ 0")
-        if self.eval_every < 1 or self.steps < 0:
-            problems.append("steps must be ≥ 0 and eval_every ≥ 1")
-        if problems:
-            raise ValueError("; ".join(problems))
+        # Every field checked by its entry in core/params.py (one line per problem): a
+        # million-unit layer or a negative seed is refused here, whichever way the config
+        # came in, not later in the trainer.
+        object.__setattr__(self, "hidden", params.check_config(self)["hidden"])
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
@@ -256,22 +222,14 @@ class TwinTrainer:
             raise ValueError(f"{name} cannot change mid-run (only {', '.join(LIVE_SETTINGS)}); "
                              "change it and press Reset")
         self.config = self.config.replace(**{name: float(value)})
+        value = getattr(self.config, name)
         for run in self.runs.values():
-            opt = run.opt
-            if name == "lr":
-                opt.lr0 = self.config.lr
-            elif name in ("l2", "decay"):
-                setattr(opt, name, getattr(self.config, name))
-            elif name == "beta2":
-                opt.beta2 = self.config.beta2
-            elif name in ("beta1", "momentum"):
-                # Optimizer keeps momentum's β in beta1 (the course's β₁ of the gradients' EWMA)
-                if (name == "momentum") == (opt.name == "momentum"):
-                    opt.beta1 = getattr(self.config, name)
-            elif name == "bn_decay":
+            if name == "bn_decay":
                 for hl in run.net.hidden:
                     if hl.bn is not None:
-                        hl.bn.decay = self.config.bn_decay
+                        hl.bn.decay = value
+            else:                   # the optimizer's own names; lr is its initial α₀
+                setattr(run.opt, "lr0" if name == "lr" else name, value)
         self.changes.append((self.step_count, name, float(value)))
 
     def _live_rows(self, split: str) -> tuple[np.ndarray, np.ndarray]:

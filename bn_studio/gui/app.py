@@ -6,6 +6,7 @@ import os
 
 
 MAX_PLAY_S = 600           # screenshot --play: ten minutes of the live path at most
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def make_application(argv: list[str] | None = None):
@@ -124,7 +125,7 @@ def check_screenshot_args(args) -> None:
     """Refuse what would fail only after the window was built and trained (one line each)."""
     from pathlib import Path
 
-    from bn_studio.cli import IMAGE_SUFFIXES, CliError
+    from bn_studio.errors import UsageError as CliError
     from bn_studio.core import limits
     try:
         if args.steps is not None:
@@ -161,7 +162,7 @@ def quiet_qt_messages() -> None:
 
 def run_screenshot(args) -> int:
     """Render the main window (or one panel) offscreen after K steps and write a PNG."""
-    from bn_studio.cli import CliError
+    from bn_studio.errors import UsageError as CliError
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
         width, height = parse_size(args.size)
@@ -207,6 +208,7 @@ def run_screenshot(args) -> int:
             target = win.panels[args.panel]
             dock = win.docks.get(args.panel)
             if dock is not None:
+                dock.show()                 # a panel that starts hidden (View menu) too
                 dock.raise_()
         # A selected point, so the softmax inspector and test-time BN panels show numbers.
         model.select_point(model.split.X_val[0])

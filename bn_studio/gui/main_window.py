@@ -31,6 +31,7 @@ PANEL_CLASSES = [
     ("network", "NetworkPanel"),
     ("curves", "CurvesPanel"),
     ("histograms", "HistogramsPanel"),
+    ("unit_maps", "UnitMapsPanel"),
     ("bn_at_test_time", "TestTimeBNPanel"),
     ("softmax_inspector", "SoftmaxInspectorPanel"),
     ("tuning", "TuningPanel"),
@@ -191,6 +192,8 @@ class MainWindow(QMainWindow):
                 self.tabifyDockWidget(first_in_area[panel.area], dock)
             first_in_area.setdefault(panel.area, dock)
             self.docks[panel.name] = dock
+            if getattr(panel, "start_hidden", False):       # opened from the View menu
+                dock.hide()
         for dock in first_in_area.values():
             dock.raise_()
         # Side docks run the full height; the curves sit under the decision regions only.
@@ -366,9 +369,7 @@ class MainWindow(QMainWindow):
             ds = model.dataset
             state["dataset"] = {"kind": "points", "name": ds.name, "X": ds.X, "y": ds.y,
                                 "class_names": list(ds.class_names)}
-        tuning = self.panels.get("tuning")
-        if tuning is not None and hasattr(tuning, "workspace_state"):
-            state["search"] = tuning.workspace_state()
+        state["search"] = model.searches.workspace_state()
         return state
 
     def apply_workspace(self, doc: dict) -> None:
@@ -384,9 +385,8 @@ class MainWindow(QMainWindow):
         if not ok:                      # checked above, so only if the data changed under us
             raise WorkspaceError("workspace's dataset cannot be used")
         self.model.set_config(ws.config)
-        tuning = self.panels.get("tuning")
-        if tuning is not None and hasattr(tuning, "apply_workspace") and ws.search:
-            tuning.apply_workspace(ws.search)
+        if ws.search:
+            self.model.searches.apply_workspace(ws.search)
 
     def save_workspace_to(self, path) -> None:
         save_workspace(path, self.workspace_state())

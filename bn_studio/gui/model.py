@@ -18,6 +18,7 @@ from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,  # noqa
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
 
+from .search_model import SearchModel
 from .timeline import Replay
 from .worker import TrainingWorker
 
@@ -48,6 +49,7 @@ class StudioModel(QObject):
         super().__init__(parent)
         self.worker = TrainingWorker()
         self.replay = Replay(self)          # the timeline: stored snapshots shown while paused
+        self.searches = SearchModel(self)      # every search; panels that show them are views
         self.spec: DatasetSpec | None = FIRST_RUN_SPEC
         self.dataset: Dataset = FIRST_RUN_SPEC.make()
         self.split = split_and_standardize(self.dataset, seed=0)
@@ -188,6 +190,7 @@ class StudioModel(QObject):
 
     def shutdown(self) -> None:
         self.timer.stop()
+        self.searches.shutdown()
         self.worker.stop()
 
     # ---- display timer ----------------------------------------------------------------

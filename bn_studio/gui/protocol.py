@@ -60,6 +60,11 @@ class MaxSteps(Command):
 
 
 @dataclass(frozen=True)
+class ShowUnitMaps(Command):
+    on: bool                        # compute Snapshot.unit_maps (only while a panel shows them)
+
+
+@dataclass(frozen=True)
 class Notify(Command):
     """Publish now and acknowledge: every earlier command has been handled."""
 

@@ -50,3 +50,29 @@ def test_cli_search_refuses_an_ignored_parameter_with_exit_2(capsys):
     err = capsys.readouterr().err
     assert code == 2 and "beta1 changes nothing with the momentum optimizer" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_nesterov_steps_from_where_momentum_is_about_to_take_w():
+    """By hand, β = 0.9, α = 1, g = 1 twice: v = 0.1, step 0.9·0.1 + 0.1 = 0.19; then
+    v = 0.19, step 0.9·0.19 + 0.1 = 0.271 (plain momentum: 0.1, then 0.19)."""
+    w = np.zeros(1)
+    opt = Optimizer("nesterov", 1.0, momentum=0.9)
+    opt.step(w, np.array([1.0]))
+    np.testing.assert_allclose(w, [-0.19], rtol=1e-12)
+    opt.step(w, np.array([1.0]))
+    np.testing.assert_allclose(w, [-0.461], rtol=1e-12)
+
+
+def test_nesterov_is_pytorchs_nesterov_sgd_with_the_rate_times_one_minus_beta():
+    """PyTorch: buf ← μ·buf + g; w ← w − lr·(g + μ·buf), written out for random gradients."""
+    rng = np.random.default_rng(3)
+    beta, alpha = 0.8, 0.05
+    w, buf = rng.normal(size=6), np.zeros(6)
+    w_torch = w.copy()
+    opt = Optimizer("nesterov", alpha, momentum=beta)
+    for _ in range(5):
+        g = rng.normal(size=6)
+        opt.step(w, g)
+        buf = beta * buf + g
+        w_torch -= alpha * (1 - beta) * (g + beta * buf)
+    np.testing.assert_allclose(w, w_torch, rtol=1e-12)

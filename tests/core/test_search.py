@@ -15,8 +15,8 @@ import pytest
 
 from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.search import (Param, Search, SearchSpace, SearchSpaceError, SearchSpec,
-                                   TrialStore, apply_params, decade_shares, distinct_values,
-                                   export_csv, narrow_space)
+                                   TrialResult, TrialStore, apply_params, decade_shares,
+                                   distinct_values, export_csv, narrow_space)
 from bn_studio.core.trainer import TrainConfig
 
 N = 4000
@@ -150,13 +150,12 @@ def test_grid_tries_few_distinct_values_random_tries_many():
 def test_narrow_space_keeps_scales_and_shrinks():
     s = SearchSpace([Param("lr", "log", 1e-4, 1), Param("hidden", "int", 16, 64),
                      Param("bn", "choice", [0, 1])])
-    results = [{"status": "ok", "val_loss": float(i), "params": p}
-               for i, p in enumerate(s.sample(40, seed=1))]
-    best = sorted(results, key=lambda r: r["val_loss"])[:5]
+    results = [TrialResult(i, 0, p, "ok", float(i)) for i, p in enumerate(s.sample(40, seed=1))]
+    best = sorted(results, key=lambda r: r.val_loss)[:5]
     new = narrow_space(s, results, top_k=5)
     for p_old, p_new in zip(s, new):
         assert p_old.scale == p_new.scale
-    lr = [r["params"]["lr"] for r in best]
+    lr = [r.params["lr"] for r in best]
     assert new["lr"].low <= min(lr) and new["lr"].high >= max(lr)
     assert new["lr"].low >= 1e-4 and new["lr"].high <= 1
     assert np.log10(new["lr"].high / new["lr"].low) < 4

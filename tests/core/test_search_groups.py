@@ -32,7 +32,7 @@ def run(split, workers, executor, trials=12, twins=False, **kw):
 
 
 def without_seconds(results):
-    return [{k: v for k, v in r.items() if k != "seconds"} for r in results]
+    return [{k: v for k, v in r.to_dict().items() if k != "seconds"} for r in results]
 
 
 def same(a, b, rtol=1e-9) -> bool:

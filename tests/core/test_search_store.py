@@ -140,7 +140,7 @@ def test_failed_trials_run_again_on_resume(tmp_path):
     store = TrialStore(db)
     first = Search(spec, split, workers=1, store=store)
     first.run()
-    store.add({**first.results[1], "status": "failed", "error": "worker process died"})
+    store.add(first.results[1].replace(status="failed", error="worker process died"))
     store.close()
     store = TrialStore(db)
     again = Search(spec, split, workers=1, store=store, resume=True)
@@ -216,7 +216,7 @@ def _lose_the_first_attempt(marker, real):
 
 def test_a_trial_lost_on_a_dask_cluster_is_submitted_again(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
-    from bn_studio.core import search as search_mod
+    from bn_studio.core.search import executors as search_mod
     monkeypatch.setattr(search_mod, "run_trial",
                         _lose_the_first_attempt(str(tmp_path / "lost"), search_mod.run_trial))
     split = split_and_standardize(make_dataset("moons", n=200, seed=0))

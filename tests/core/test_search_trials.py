@@ -4,7 +4,7 @@ lowest validation loss among finished trials; a resumed search re-runs only canc
 import pytest
 
 from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.search import TrialStore, best_result, run_trial
+from bn_studio.core.search import TrialResult, TrialStore, best_result, run_trial
 from bn_studio.core.trainer import TrainConfig, train_single
 
 BASE = TrainConfig(hidden=(6,), optimizer="sgd", steps=30, eval_every=10)
@@ -35,14 +35,14 @@ def test_run_trial_honours_the_bn_choice(split):
 
 
 def result(trial, status, val_loss):
-    return {"trial": trial, "status": status, "val_loss": val_loss}
+    return TrialResult(trial, 0, {}, status, val_loss)
 
 
 def test_best_result_is_the_lowest_validation_loss_of_a_finished_trial():
     results = [result(0, "ok", 0.5), result(1, "ok", 0.2), result(2, "diverged", None),
                result(3, "ok", 0.9), result(4, "cancelled", None), result(5, "failed", None),
                result(6, "ok", 0.2)]
-    assert best_result(results)["trial"] == 1          # ties go to the earlier trial
+    assert best_result(results).trial == 1          # ties go to the earlier trial
     assert best_result(results[2:]) == result(6, "ok", 0.2)
     assert best_result([result(0, "diverged", None)]) is None
 
@@ -51,8 +51,6 @@ def test_store_counts_ok_and_diverged_trials_as_finished(tmp_path):
     """A cancelled trial, or one whose worker failed, runs again on --resume."""
     store = TrialStore(tmp_path / "s.sqlite")
     for i, status in enumerate(["ok", "diverged", "failed", "cancelled"]):
-        store.add({"trial": i, "seed": i, "status": status, "params": {}, "val_loss": None,
-                   "val_accuracy": None, "diverged_at": None, "error": None, "curve": None,
-                   "seconds": 0.0})
+        store.add(TrialResult(i, i, {}, status))
     assert store.finished() == {0, 1}
     store.close()

@@ -37,7 +37,7 @@ def trainer_threads():
 PANELS = {"decision_regions": "DecisionRegionsPanel", "datasets": "DatasetsPanel",
           "network": "NetworkPanel", "curves": "CurvesPanel", "histograms": "HistogramsPanel",
           "test_time_bn": "TestTimeBNPanel", "softmax_inspector": "SoftmaxInspectorPanel",
-          "tuning": "TuningPanel", "lessons": "LessonsPanel"}
+          "tuning": "TuningPanel", "lessons": "LessonsPanel", "unit_maps": "UnitMapsPanel"}
 
 
 def test_every_panel_is_present_in_its_own_dock(window):

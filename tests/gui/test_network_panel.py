@@ -120,3 +120,13 @@ def test_dragging_the_lr_slider_resets_once_on_release(panel, model, qtbot):
     assert resets == []
     panel.lr_slider.setSliderDown(False)
     assert len(resets) == 1 and model.config.lr == 0.01
+
+
+def test_every_optimizer_shows_exactly_the_betas_it_reads(panel):
+    """The rows follow core/params.py and optim's table, so a new optimizer needs no edit here."""
+    from bn_studio.core.optim import BETA_NAMES, OPTIMIZER_BETAS, OPTIMIZERS
+    for optimizer in OPTIMIZERS:
+        panel.optimizer.setCurrentText(optimizer)
+        shown = {b for b in BETA_NAMES if getattr(panel, b).isVisible()}
+        assert shown == set(OPTIMIZER_BETAS[optimizer]), optimizer
+    assert panel.form.labelForField(panel.beta2).text() == "Adam β₂"

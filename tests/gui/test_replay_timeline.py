@@ -99,3 +99,17 @@ def test_histograms_overlay_and_offset_earlier_steps_over_a_step_0_outline(run, 
     top = row["plots"][0].viewRange()[1][1]
     assert top > max(float(item.getData()[1].max()) for item in shown) * 0.99
     assert not first.isVisible()                   # in offset mode step 0 is the top ridge
+
+
+def test_a_replay_recomputes_the_unit_pictures_when_they_are_shown(run, qtbot):
+    win, kept = run
+    win.model.worker.show_unit_maps(True)
+    win.model.flush()
+    assert win.model.snapshot.unit_maps is not None
+    win.model.replay.show(1)
+    um = win.model.snapshot.unit_maps
+    assert um.step == 10
+    frame_net = win.model.snapshot.runs["bn"].net
+    from bn_studio.core.unit_maps import twin_unit_maps
+    want = twin_unit_maps({"bn": frame_net}, um.extent, 10, CONFIG.activation)
+    np.testing.assert_allclose(um.maps["bn"][0], want.maps["bn"][0])

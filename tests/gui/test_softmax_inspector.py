@@ -173,3 +173,112 @@ def test_number_format_survives_huge_and_non_finite_values():
     assert fmt(1.234567, 2) == "1.23" and fmt(0.0004, 3) == "0.000"
     assert fmt(1.9e13, 2) == "1.9e+13"
     assert fmt(float("nan"), 3) == "not a number" and fmt(float("inf"), 2) == "+∞"
+
+
+# ---- the 2.0 tabs: shift and temperature, loss and gradient, per-class maps ----------------
+def test_the_shift_slider_changes_t_but_not_a(model, inspector, qtbot):
+    from bn_studio.core.softmax_parts import shifted_softmax
+    advance(model, 20, qtbot)
+    model.select_point([0.3, -0.4])
+    tab = inspector.shift_tab
+    z = inspector.current_values()["bn"]["z"]
+    base = tab.result
+    np.testing.assert_allclose(base.a, inspector.current_values()["bn"]["a"], rtol=1e-12)
+    tab.shift.setValue(30.0)
+    moved = tab.result
+    np.testing.assert_allclose(moved.a_naive, base.a_naive, rtol=1e-12)
+    np.testing.assert_allclose(moved.t, np.exp(z + 30.0), rtol=1e-12)
+    np.testing.assert_allclose(tab.bars["t"].opts["height"], moved.t)
+    np.testing.assert_allclose(tab.bars["a"].opts["height"], base.a, rtol=1e-12)
+    assert "a does not change" in tab.caption.text()
+    tab.max_button.click()
+    assert tab.shift.value() == pytest.approx(-z.max(), abs=0.01)
+    assert tab.result.t.max() == pytest.approx(1.0, abs=0.02)
+    tab.run.setCurrentIndex(1)                     # the other net's logits
+    np.testing.assert_allclose(tab.result.a, shifted_softmax(
+        inspector.current_values()["no_bn"]["z"], tab.shift.value()).a, rtol=1e-12)
+
+
+def test_the_temperature_slider_flattens_or_sharpens_a(model, inspector, qtbot):
+    advance(model, 20, qtbot)
+    model.select_point([0.3, -0.4])
+    tab = inspector.shift_tab
+    a1 = tab.result.a
+    tab.set_temperature(20.0)
+    assert tab.temperature == pytest.approx(20.0, rel=0.02)
+    hot = tab.result.a
+    assert hot.max() < a1.max() and np.ptp(hot) < np.ptp(a1)
+    tab.set_temperature(0.05)
+    cold = tab.result.a
+    assert cold.max() > a1.max() and int(np.argmax(cold)) == int(np.argmax(a1))
+    np.testing.assert_allclose(tab.bars["a"].opts["height"], cold)
+    assert "T = 0.05" in tab.temp_label.text()
+
+
+def test_a_huge_shift_reports_overflow_instead_of_drawing_nonsense(qtbot):
+    from bn_studio.gui.panels.softmax_tabs import ShiftTemperatureTab
+    tab = ShiftTemperatureTab()
+    qtbot.addWidget(tab)
+    tab.set_logits({"bn": np.array([700.0, 1.0]), "no_bn": None}, ["a", "b"])
+    tab.shift.setValue(40.0)
+    assert tab.result.overflow and "overflows" in tab.caption.text()
+    heights = tab.bars["t"].opts["height"]
+    assert np.all(np.isfinite(heights)) and heights[0] > heights[1] > 0     # ∞ drawn on top
+    assert "overflows" in tab.plots["t"].titleLabel.text
+    tab.run.setCurrentIndex(1)
+    assert tab.result is None and "not numbers" in tab.caption.text()
+
+
+def test_loss_tab_takes_the_nearest_points_class_and_shows_a_minus_y(model, inspector, qtbot):
+    from bn_studio.core.softmax_parts import loss_gradient, point_loss
+    advance(model, 20, qtbot)
+    i = 3
+    x, y = model.split.X_val[i], int(model.split.y_val[i])
+    model.select_point(x)
+    tab = inspector.loss_tab
+    assert tab.true_class.currentIndex() == y and "0.00 away" in tab.nearest.text()
+    for name in ("bn", "no_bn"):
+        z = inspector.current_values()[name]["z"]
+        assert tab.values[name]["loss"] == pytest.approx(point_loss(z, y), rel=1e-12)
+        np.testing.assert_allclose(tab.bars[("grad", name)].opts["height"], loss_gradient(z, y))
+        assert f"{tab.values[name]['loss']:.3f}" in tab.loss.text()
+    other = (y + 1) % len(model.split.class_names)
+    tab.true_class.setCurrentIndex(other)          # the user's choice holds for new frames
+    advance(model, 5, qtbot)
+    qtbot.wait(150)
+    assert tab.true_class.currentIndex() == other
+    z = inspector.current_values()["bn"]["z"]
+    np.testing.assert_allclose(tab.bars[("grad", "bn")].opts["height"],
+                               loss_gradient(z, other))
+
+
+def test_class_maps_are_the_decision_grids_probabilities(model, inspector, qtbot):
+    advance(model, 20, qtbot)
+    model.select_point([0.0, 0.0])
+    inspector.tabs.setCurrentIndex(3)
+    grid = model.snapshot.grid
+    classes = grid.probs["bn"].shape[-1]
+    assert len(inspector.maps_tab.images) == 2 * classes
+    for name in ("bn", "no_bn"):
+        for k in range(classes):
+            np.testing.assert_allclose(inspector.maps_tab.images[(name, k)].image,
+                                       grid.probs[name][..., k], rtol=1e-6)
+    assert model.set_spec(DatasetSpec("blobs", n=240, classes=6))
+    advance(model, 5, qtbot)
+    qtbot.wait(150)
+    assert len(inspector.maps_tab.images) == 12
+
+
+def test_every_tab_but_the_first_fits_the_dock_at_1366x768(make_window, qtbot):
+    from PySide6.QtWidgets import QScrollArea
+    win = make_window()
+    win.fit_to_screen((1366, 768))
+    win.raise_panel("softmax_inspector")
+    advance(win.model, 10, qtbot)
+    win.model.select_point([0.1, 0.1])
+    panel = win.panels["softmax_inspector"]
+    scroll = win.docks["softmax_inspector"].findChild(QScrollArea)
+    for i in (1, 2, 3):
+        panel.tabs.setCurrentIndex(i)
+        qtbot.wait(50)
+        assert scroll.verticalScrollBar().maximum() == 0, panel.tabs.bar.tabText(i)

@@ -138,9 +138,8 @@ class LessonsPanel(Panel):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.scroll)
-        self._search_timer = QTimer(self)
-        self._search_timer.setInterval(200)
-        self._search_timer.timeout.connect(self._poll_searches)
+        model.searches.resultsAdded.connect(lambda name, _new: self._on_search(name))
+        model.searches.finished.connect(self._on_search)
         self._searches: dict[str, Search] = {}
         self._show_welcome()
         model.pointSelected.connect(self._on_point)
@@ -259,19 +258,18 @@ class LessonsPanel(Panel):
         for strategy in ("grid", "random"):
             spec = SearchSpec(L.GRID_VS_RANDOM_SPACE, 25, base, seed=self._gvr_run_seed,
                               strategy=strategy)
-            s = Search(spec, self.model.split, workers=max(1, (os.cpu_count() or 2) // 2))
+            s = self.model.searches.start(f"lesson-{strategy}", spec, self.model.split,
+                                          workers=max(1, (os.cpu_count() or 2) // 2)).search
             self._searches[strategy] = s
-            s.start()
         self.gvr_button.setEnabled(False)
         self.gvr_button.setText("Running…")
-        self._search_timer.start()
         self._poll_searches()
 
     def _poll_searches(self) -> None:
         lines = [f"Seed {self._gvr_run_seed}:"] if self._searches else []
         bests = {}
         for strategy, s in self._searches.items():
-            results = s.results
+            results = self.model.searches.results(f"lesson-{strategy}")
             shown = [r for r in results if r["status"] == "ok" and r["val_loss"] is not None]
             if shown:
                 self.gvr_items[strategy].setData([r["params"]["lr"] for r in shown],
@@ -286,8 +284,8 @@ class LessonsPanel(Panel):
                          + (f", best val loss {best['val_loss']:.3f} (α = "
                             f"{best['params']['lr']:.2g})" if best else ""))
         self.gvr_label.setText("<br>".join(lines))
-        if self._searches and all(s.finished.is_set() for s in self._searches.values()):
-            self._search_timer.stop()
+        if self._searches and all(self.model.searches.run(f"lesson-{k}").reported
+                                  for k in self._searches):     # every result delivered
             self.gvr_button.setEnabled(True)
             self.gvr_button.setText("Run both searches again (next seed)")
             if not self._gvr_counted and all(bests.get(k) for k in ("grid", "random")) and all(
@@ -301,8 +299,11 @@ class LessonsPanel(Panel):
                     f"Random search found the lower loss in <b>{t['random']} of {t['runs']}</b> "
                     "runs so far (over 10 seeds: 8 of 10).")
 
+    def _on_search(self, name: str) -> None:
+        if name.startswith("lesson-") and self._searches:
+            self._poll_searches()
+
     def _cancel_searches(self) -> None:
-        self._search_timer.stop()
         for s in self._searches.values():
             s.cancel()
         for s in self._searches.values():

@@ -3,24 +3,28 @@ and the course's worked example z = [5, 2, −1, 3] with the unshifted t = e^z."
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from superqt.utils import qthrottled
 
 from bn_studio.core.losses import softmax_parts
+from bn_studio.core.softmax_parts import nearest_label
 
 from ..plotting import cache_axes
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 from .base import Panel
+from .class_maps import ClassMapsTab
+from .softmax_tabs import (CompactAxis, LossGradientTab, PageTabs,  # noqa: F401 (fmt)
+                           PlotView, ShiftTemperatureTab, escape as _escape, fmt)
 
-REFRESH_INTERVAL_S = 0.1          # while training, recompute at most 10 times per second
+REFRESH_INTERVAL_MS = 100         # while training, recompute at most 10 times per second
 MAX_BAR_LABELS = 5                # more classes than this: the numbers are in the table only
 LEFT_AXIS_WIDTH_PX = 58           # room for "-2.5e+13"
-PROB_RANGE = (-0.04, 1.25)        # t and a lie in [0, 1]: a fixed axis, room for the labels
+MIN_BARS_HEIGHT_PX = 420          # three rows of bars, ~140 px each (this tab may scroll)
+PROB_RANGE = (-0.04, 1.35)        # t and a lie in [0, 1]: a fixed axis, room for the labels
 # h is the last hidden layer's output (the course's a^[L−1]); a is kept for the probabilities.
 EXPLANATION = ("z = W·h + b → t = e^(z − max z) → a = t / Σt: a is the probability of each "
                "class, the highest wins. Subtracting max z only keeps e^z from overflowing; "
@@ -30,26 +34,13 @@ PROMPT = ("Click anywhere on a decision-region plot to see how each net turns it
           "for that point into class probabilities a.")
 # Short titles: two columns of plots must fit a 1366×768 dock (the header explains each).
 ROWS = (("z", "logits z = W·h + b"), ("t", "t = e^(z − max z)"), ("a", "a = t / Σt"))
+TABS = ("z → t → a", "Shift, T", "Loss, gradient", "Class maps")
 
 
-class CompactAxis(pg.AxisItem):
-    """Tick labels with 3 significant digits, so a diverged net's 1e13 logits still fit."""
-
-    def __init__(self, orientation: str) -> None:
-        super().__init__(orientation)
-        self.enableAutoSIPrefix(False)
-
-    def tickStrings(self, values, scale, spacing):
-        return [f"{v * scale:.3g}" for v in values]
-
-
-def fmt(v: float, digits: int) -> str:
-    """A number for a bar or the table: fixed decimals, or 3 significant digits when huge."""
-    if not np.isfinite(v):
-        return "not a number" if np.isnan(v) else ("+∞" if v > 0 else "−∞")
-    if abs(v) >= 1e4:
-        return f"{v:.3g}"
-    return f"{v:.{digits}f}"
+def decision_grid(snap):
+    """The decision regions' grid of class probabilities carried by a snapshot (a
+    core.grid.DecisionGrid, or None)."""
+    return snap.grid if snap is not None else None
 
 
 class SoftmaxInspectorPanel(Panel):
@@ -62,7 +53,10 @@ class SoftmaxInspectorPanel(Panel):
                  "the shift cancels in the division), and divides "
                  "by their sum, a = t / Σt: the probabilities of the classes, which add up to "
                  "1. The largest a wins. Both nets use their test-time mode: batch norm with "
-                 "the running mean and variance.")
+                 "the running mean and variance. The other tabs add a constant c to every z "
+                 "(a does not change) or divide z by a temperature T, show the loss −log a_y "
+                 "and its gradient a − y for a true class y, and each class's probability "
+                 "over the whole input plane.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
@@ -74,7 +68,8 @@ class SoftmaxInspectorPanel(Panel):
         self.explanation.setWordWrap(True)
         self.explanation.setStyleSheet("font-size: 14px; font-style: italic")
         self.explanation.setToolTip(self.help_text)
-        self.view = pg.GraphicsLayoutWidget()
+        self.view = PlotView()
+        self.view.setMinimumHeight(MIN_BARS_HEIGHT_PX)
         self.view.setToolTip("Bars: one per class, in the class's colour. Top: the logits z "
                              "(can be negative); middle: t = e^(z − max z) (the largest is 1); "
                              "bottom: the probabilities a (they add up to 1).")
@@ -125,25 +120,41 @@ class SoftmaxInspectorPanel(Panel):
         worked_row = QHBoxLayout()
         worked_row.addWidget(self.worked_button)
         worked_row.addStretch(1)
+        bars = QWidget()
+        bars_lay = QVBoxLayout(bars)
+        bars_lay.setContentsMargins(2, 2, 2, 2)
+        bars_lay.addWidget(self.explanation)
+        bars_lay.addWidget(self.view, 1)
+        bars_lay.addWidget(self.table)
+        bars_lay.addWidget(self.caption)
+        bars_lay.addLayout(worked_row)
+        bars_lay.addWidget(self.worked)
+        bars_lay.addStretch(0)
+        # Four tabs, not one long column: each fits the ~420 px dock of a 1366×768 screen.
+        self.shift_tab = ShiftTemperatureTab()
+        self.loss_tab = LossGradientTab()
+        self.maps_tab = ClassMapsTab()
+        self.tabs = PageTabs()
+        for widget, label in zip((bars, self.shift_tab, self.loss_tab, self.maps_tab), TABS):
+            self.tabs.addTab(widget, label)
+        self.tabs.setTabToolTip(1, "Add c to every z, or divide by a temperature T")
+        self.tabs.setTabToolTip(2, "The loss −log a_y and its gradient a − y for a true class")
+        self.tabs.setTabToolTip(3, "Each class's probability over the whole input plane")
+        self.tabs.currentChanged.connect(lambda _i: self._draw_maps())
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.prompt)
-        lay.addWidget(self.explanation)
-        lay.addWidget(self.view, 1)
-        lay.addWidget(self.table)
-        lay.addWidget(self.caption)
-        lay.addLayout(worked_row)
-        lay.addWidget(self.worked)
-        lay.addStretch(0)
+        lay.addWidget(self.tabs, 1)
         self._values: dict = {}
-        self._last = 0.0
         self._class_names: list[str] = []
         self._label_font = QFont(self.font())
         self._label_font.setPointSize(10)
-        self._pending = QTimer(self)             # the trailing refresh a throttled frame owes
-        self._pending.setSingleShot(True)
-        self._pending.timeout.connect(self.refresh)
-        model.pointSelected.connect(lambda _xy: self.refresh())
+        self._y_point = None            # the click whose nearest data point set the true class
+        # While training, frames arrive ~30 times a second: refresh at most 10 times; a
+        # click refreshes at once (flush) and holds off the frames just behind it.
+        self._throttled_refresh = qthrottled(self.refresh, timeout=REFRESH_INTERVAL_MS,
+                                             leading=True, parent=self)
+        model.pointSelected.connect(lambda _xy: self._refresh_now())
         model.snapshotReady.connect(self._on_snapshot)
         model.datasetChanged.connect(self._on_dataset)
         if getattr(model, "split", None) is not None:
@@ -154,17 +165,20 @@ class SoftmaxInspectorPanel(Panel):
     # ---- model events -----------------------------------------------------------------
     def _on_dataset(self, split) -> None:
         self._class_names = [str(n) for n in split.class_names]
+        self.loss_tab.set_classes(self._class_names)
+        self.maps_tab.set_classes(self._class_names)
+        self._y_point = None
         self._clear()
 
     def _on_snapshot(self, snap) -> None:
         if self.model.selected_point is None:
+            self._draw_maps()
             return
-        wait = REFRESH_INTERVAL_S - (time.perf_counter() - self._last)
-        if wait > 0:
-            if not self._pending.isActive():
-                self._pending.start(int(wait * 1000) + 1)
-            return
-        self.refresh()
+        self._throttled_refresh()
+
+    def _refresh_now(self) -> None:
+        self._throttled_refresh()
+        self._throttled_refresh.flush()
 
     def _clear(self) -> None:
         """Nothing selected (or a new dataset): show the prompt, no stale bars."""
@@ -178,6 +192,8 @@ class SoftmaxInspectorPanel(Panel):
         self.table.setText("")
         self.caption.setText("")
         self.prompt.setText(PROMPT)
+        self.shift_tab.set_logits({}, self._class_names)
+        self.loss_tab.set_logits({})
 
     def current_values(self) -> dict:
         """{"bn": {"z", "t", "a", "predicted"}, "no_bn": ...} for the selected point; a net whose
@@ -186,11 +202,9 @@ class SoftmaxInspectorPanel(Panel):
 
     def refresh(self) -> None:
         """Recompute z, t, a for the selected point with the newest frozen nets and redraw."""
-        self._pending.stop()
         snap, xy = self.model.snapshot, self.model.selected_point
         if snap is None or xy is None:
             return
-        self._last = time.perf_counter()
         x = np.asarray(xy, dtype=np.float64).reshape(1, 2)
         values, lines = {}, []
         for run_name in ("bn", "no_bn"):
@@ -235,6 +249,31 @@ class SoftmaxInspectorPanel(Panel):
         self.prompt.setText(where)
         self.table.setText(self._table_html(values))
         self.caption.setText("<br>".join(lines))
+        z_by_run = {k: (v["z"] if v is not None else None) for k, v in values.items()}
+        self.shift_tab.set_logits(z_by_run, self._class_names)
+        self._set_true_class(x[0])
+        self.loss_tab.set_logits(z_by_run)
+        self._draw_maps()
+
+    def _set_true_class(self, xy) -> None:
+        """A new click: the true class y of the loss tab is the nearest data point's class."""
+        split = getattr(self.model, "split", None)
+        if split is None or (self._y_point is not None and np.array_equal(self._y_point, xy)):
+            return
+        self._y_point = np.array(xy)
+        X = np.concatenate([split.X_train, split.X_val])
+        y = np.concatenate([split.y_train, split.y_val])
+        try:
+            _i, label, dist = nearest_label(X, y, xy)
+        except ValueError:
+            return
+        self.loss_tab.set_true_class(label, f"(the nearest data point's class, {dist:.2f} "
+                                            "away; pick another)")
+
+    def _draw_maps(self) -> None:
+        """The per-class maps, only while their tab is shown (they change with every grid)."""
+        if self.tabs.currentWidget() is self.maps_tab:
+            self.maps_tab.set_grid(decision_grid(self.model.snapshot), self.model.selected_point)
 
     # ---- drawing ----------------------------------------------------------------------
     def _name(self, k: int) -> str:
@@ -336,6 +375,3 @@ class SoftmaxInspectorPanel(Panel):
     def plots(self) -> dict:
         return dict(self.plot_items)
 
-
-def _escape(text) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -13,6 +13,9 @@ from bn_studio.core.search import (PARAM_NAMES, Param, Search, SearchSpace, Sear
                                    SearchSpec, StoreError, TrialStore, best_result, export_csv,
                                    split_fingerprint)
 from bn_studio.core.search_groups import ExtrasTrialStore
+from bn_studio.errors import UsageError as CliError
+
+from .options import DefaultsFormatter, config_from_args, dataset_from_args
 
 TWIN_COLUMNS = ("bn_status", "bn_val_loss", "bn_val_accuracy", "bn_diverged_at",
                 "no_bn_status", "no_bn_val_loss", "no_bn_val_accuracy", "no_bn_diverged_at")
@@ -23,7 +26,6 @@ STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")
 
 
 def add_search_parser(sub, add_train_options) -> None:
-    from bn_studio.cli import DefaultsFormatter
     p = sub.add_parser(
         "search", help="random search of hyperparameters in worker processes",
         formatter_class=DefaultsFormatter,
@@ -55,7 +57,6 @@ def add_search_parser(sub, add_train_options) -> None:
 
 
 def run_search(args) -> int:
-    from bn_studio.cli import CliError, config_from_args, dataset_from_args
     from bn_studio.core.datasets import split_and_standardize
     if not args.param:
         raise CliError("give at least one --param, e.g. --param lr=log:1e-4:1")
@@ -113,7 +114,6 @@ def _rounded(obj):
 def check_search_args(args) -> None:
     """Options that would fail late (after the search) or waste the machine, refused or
     capped now, one line each."""
-    from bn_studio.cli import CliError
     try:
         limits.check_steps(args.steps, "--steps", low=1)
         limits.check_trials(args.trials)
@@ -137,7 +137,6 @@ def check_writable(path: str, option: str) -> None:
     """The file can be created or replaced: found before the search, not after it."""
     from pathlib import Path
 
-    from bn_studio.cli import CliError
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
@@ -150,7 +149,6 @@ def check_writable(path: str, option: str) -> None:
 
 def check_sizes(space: SearchSpace, base, points: int) -> None:
     """The widest net the space can draw must fit the points × units limit."""
-    from bn_studio.cli import CliError
     from bn_studio.core.search import apply_params
     widths = {p.name: max(p.extremes()) for p in space if p.name in ("hidden", "layers")
               and p.scale != "choice"}
@@ -172,7 +170,6 @@ def twins_report(results: list[dict]) -> dict:
 
 def connect_scheduler(address: str):
     """A Dask client for ``--scheduler``, or a one-line CliError (exit status 2)."""
-    from bn_studio.cli import CliError
     try:
         from distributed import Client
     except ImportError:
@@ -192,8 +189,6 @@ def _close(client, store) -> None:
 
 
 def _run(args, search: Search, space: SearchSpace, ds) -> int:
-    from bn_studio.cli import CliError
-
     t0 = time.perf_counter()
     received: list[int] = []
 

@@ -1,0 +1,69 @@
+"""``bn-studio``: the app with no subcommand; ``train``, ``search`` and ``screenshot`` headless.
+
+Every headless subcommand prints one JSON object with ``--json``. Unusable input exits with
+status 2 and a one-line message on stderr, never a traceback (DESIGN.md §7).
+
+One module per subcommand (train.py, search.py, screenshot.py) and the options they share
+(options.py). The gui never imports this package; the CLI calls the gui.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bn_studio.errors import UsageError as CliError
+from .options import (DefaultsFormatter, add_data_options, add_train_options,  # noqa: F401
+                      changes_from_args, check_data_args, config_from_args, dataset_from_args,
+                      parse_hidden, split_from_args)
+from .screenshot import PANEL_NAMES, add_screenshot_parser
+from .train import add_train_parser
+
+__all__ = ["CliError", "PANEL_NAMES", "build_parser", "main"]
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bn-studio",
+        description="See batch norm, softmax regression and hyperparameter search while a "
+                    "network trains. With no subcommand, opens the app.")
+    sub = parser.add_subparsers(dest="command")
+    add_train_parser(sub)
+    try:
+        from .search import add_search_parser
+        add_search_parser(sub, add_train_options)
+    except ImportError:
+        pass
+    add_screenshot_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+    multiprocessing.freeze_support()    # a frozen (PyInstaller) app re-enters here in workers
+    from bn_studio.core.datasets import DatasetError
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "train":
+            from .train import run_train
+            return run_train(args)
+        if args.command == "search":
+            from .search import run_search
+            return run_search(args)
+        if args.command == "screenshot":
+            from .screenshot import run_screenshot
+            return run_screenshot(args)
+        from bn_studio.gui.app import run_app
+        return run_app(argv or [])
+    except (CliError, DatasetError) as e:
+        print(f"bn-studio: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""What a finished search shows: the range of good learning rates of each twin, and what a
+median-stopping rule would have stopped (and saved). NumPy only; the views draw these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .trials import TrialResult
+
+GOOD_WITHIN = 0.10        # "good": a loss within 10 % of the best
+
+
+def twin_points(results: list[TrialResult], twin: str, param: str = "lr"
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(α, final validation loss) of one twin ("bn" or "no_bn") for every trial that ran;
+    the loss is NaN where that twin diverged. Sorted by α."""
+    pts = []
+    for r in results:
+        t = r.twin(twin)
+        if t is None or t.status not in ("ok", "diverged") or param not in r.params:
+            continue
+        loss = t.val_loss if t.status == "ok" and t.val_loss is not None else np.nan
+        pts.append((float(r.params[param]), float(loss)))
+    a = np.array(sorted(pts), dtype=np.float64).reshape(-1, 2)
+    return a[:, 0], a[:, 1]
+
+
+def good_range(alpha, loss, within: float = GOOD_WITHIN) -> tuple[float, float] | None:
+    """The lowest and highest α whose loss is within ``within`` of the best loss (NaN, a
+    diverged trial, is never good); None if no trial finished."""
+    alpha = np.asarray(alpha, dtype=np.float64)
+    loss = np.asarray(loss, dtype=np.float64)
+    finite = np.isfinite(loss)
+    if not finite.any():
+        return None
+    best = float(np.min(loss[finite]))
+    good = alpha[finite & (loss <= best + within * abs(best))]
+    return float(good.min()), float(good.max())
+
+
+def median_loss(losses) -> np.ndarray:
+    """Per α, the median over seeds of the final loss (rows: seeds, columns: α), a diverged
+    run counting as worst; NaN where most seeds diverged."""
+    a = np.asarray(losses, dtype=np.float64)
+    m = np.median(np.where(np.isfinite(a), a, np.inf), axis=0)
+    return np.where(np.isfinite(m), m, np.nan)
+
+
+def good_range_decades(alpha, loss, within: float = GOOD_WITHIN) -> float:
+    """The width of ``good_range`` in decades (log10 high − log10 low); 0 for one good
+    trial, NaN if none finished."""
+    r = good_range(alpha, loss, within)
+    return float("nan") if r is None else float(np.log10(r[1]) - np.log10(r[0]))
+
+
+def alpha_range_report(results: list[TrialResult], param: str = "lr",
+                       within: float = GOOD_WITHIN) -> dict:
+    """Per twin: the good α range, its width in decades, the best loss and how many trials
+    diverged — the numbers behind 'BN tolerates a wider range of α'."""
+    out = {}
+    for twin in ("bn", "no_bn"):
+        a, loss = twin_points(results, twin, param)
+        r = good_range(a, loss, within)
+        out[twin] = {"trials": int(a.size), "diverged": int(np.sum(~np.isfinite(loss))),
+                     "best_loss": float(np.nanmin(loss)) if np.isfinite(loss).any() else None,
+                     "good_low": None if r is None else r[0],
+                     "good_high": None if r is None else r[1],
+                     "decades": None if r is None else float(np.log10(r[1] / r[0]))}
+    return out
+
+
+@dataclass(frozen=True)
+class StoppingReport:
+    """What a median-stopping rule would have done to a search's trials, in the order they
+    ran: the step each was stopped at (None: ran to its end) and the training steps saved."""
+
+    stopped_at: list
+    steps_run: int
+    steps_saved: int
+
+    @property
+    def saved_share(self) -> float:
+        total = self.steps_run + self.steps_saved
+        return self.steps_saved / total if total else 0.0
+
+    @property
+    def stopped(self) -> int:
+        return sum(s is not None for s in self.stopped_at)
+
+
+def median_stopping(curves: list, warmup_trials: int = 5, warmup_steps: int = 0,
+                    ) -> StoppingReport:
+    """Optuna's median pruner, replayed on finished learning curves.
+
+    ``curves`` are (steps, val_losses) per trial in the order the trials started. At each
+    evaluation step ≥ ``warmup_steps``, a trial whose best loss so far is worse than the
+    median of the earlier trials' best-so-far at that step (over the earlier trials that
+    reached it, and only once ``warmup_trials`` of them have) is stopped there. A trial that
+    diverged (a NaN/None loss) counts as infinitely bad from that step on. Earlier trials
+    are compared as they ran in full: the rule only reads what was recorded.
+    """
+    seen: list[dict] = []                       # earlier trials: step → best so far
+    stopped_at, run, saved = [], 0, 0
+    for steps, losses in curves:
+        steps = [int(v) for v in steps]
+        loss = np.array([np.nan if v is None else v for v in losses], dtype=np.float64)
+        bad = np.logical_or.accumulate(~np.isfinite(loss))   # diverged: bad from then on
+        best = np.where(bad, np.inf, np.minimum.accumulate(np.where(bad, np.inf, loss)))
+        stop = None
+        for i, s in enumerate(steps[:-1]):      # at the last evaluation nothing is left
+            if s < warmup_steps:
+                continue
+            others = [b[s] for b in seen if s in b]
+            if len(others) >= max(1, warmup_trials) and best[i] > np.median(others):
+                stop = s
+                break
+        end = steps[-1] if steps else 0
+        stopped_at.append(stop)
+        run += end if stop is None else stop
+        saved += 0 if stop is None else end - stop
+        seen.append(dict(zip(steps, best)))
+    return StoppingReport(stopped_at, run, saved)
+
+
+def result_curves(results: list[TrialResult]) -> list[tuple[list, list]]:
+    """(steps, val_losses) of every trial that trained, by trial index."""
+    return [(r.curve["step"], r.curve["val_loss"]) for r in sorted(results, key=lambda r: r.trial)
+            if r.curve and r.curve.get("step")]
+
+
+ALPHA_RANGE = (1e-3, 10.0)   # four decades: from too slow to learn to diverging without BN
+ALPHA_TRIALS = 25            # a grid on the log axis: α six steps per decade
+
+
+def alpha_range_spec(base, trials: int = ALPHA_TRIALS, seed: int = 0,
+                     alpha: tuple[float, float] = ALPHA_RANGE):
+    """The α-range search: α on a log grid, every trial as twins (BN and no BN on the same
+    draws). A grid, not random draws: with one parameter it spaces α evenly, so the good
+    range's width is measured to the same resolution everywhere; ``seed`` varies each trial's
+    initial weights and batches."""
+    from .runner import SearchSpec
+    from .space import Param, SearchSpace
+    return SearchSpec(SearchSpace([Param("lr", "log", *alpha)]), trials, base, seed=seed,
+                      strategy="grid", twins=True)

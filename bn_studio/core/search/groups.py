@@ -1,0 +1,195 @@
+"""Trials trained together (the population executor) and twins.
+
+``run_groups`` is ``Search.run`` for tasks that are groups of trials: with the population
+executor, trials of one structure are trained as one batched population (core/population.py)
+in one task of the process pool or of Dask; with twins, each trial trains the BN and the
+no-BN net on the same draws. Results are the same as one trial per task, in content and
+values, whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from ..trainer import TrainConfig, train_single
+from .executors import POLL_S, _Pool, cancelled_if_stopped
+from .space import apply_params
+from .store import ExtrasTrialStore  # noqa: F401  (its old home)
+from .trials import TrialResult, blank_result, outcome, run_trial
+
+log = logging.getLogger(__name__)
+
+EXECUTORS = ("trial", "population")
+GROUP_SIZE = 16          # members of one population task: big enough to amortise NumPy's
+#                          per-call cost, small enough that a group's arrays stay in cache
+
+
+@dataclass(frozen=True)
+class TrialGroup:
+    """One task for a worker: trials trained together as a population (or one after the
+    other), each as twins (BN and no-BN net on the same draws) if ``twins``."""
+
+    trials: tuple
+    population: bool = True
+    twins: bool = False
+
+
+def plan_groups(plan: list[tuple], base: TrainConfig, *, population: bool = True,
+                twins: bool = False, size: int = GROUP_SIZE) -> list[TrialGroup]:
+    """Tasks for a plan: trials of one structure (depth, activation, optimizer, batch, …)
+    in groups of up to ``size``, the costliest groups first; depends on the plan only, never
+    on the workers. In float64 widths may differ within a group (padded; sorted by width so
+    padding stays small): padding changes the order BLAS sums in, by ~1e-15 relative after
+    500 steps. In float32 that rounding grows to ~1e-3 over a long run, so float32 groups
+    hold one width each and stay bit-identical to one trial per task."""
+    if not population:
+        return [TrialGroup((t,), population=False, twins=twins) for t in plan]
+    from ..population import structure_key
+    buckets: dict[tuple, list] = {}
+    for t in plan:
+        try:
+            config, bn = apply_params(base, t[2])
+            key, width = structure_key(config, bn), config.hidden
+            if config.dtype != "float64":
+                key += (width,)
+        except (TypeError, ValueError):          # run alone: run_trial reports why it failed
+            key, width = ("invalid", t[0]), ()
+        buckets.setdefault(key, []).append((width, t[0], t))
+    groups = []
+    for members in buckets.values():
+        members.sort(key=lambda m: (m[0], m[1]))
+        for i in range(0, len(members), size):
+            chunk = members[i:i + size]
+            cost = len(chunk) * (max(max(m[0], default=1) for m in chunk) + 8) ** 2
+            groups.append((-cost, chunk[0][1], TrialGroup(tuple(m[2] for m in chunk),
+                                                          twins=twins)))
+    return [g for _, _, g in sorted(groups, key=lambda g: g[:2])]
+
+
+def run_twin_trial(split, base: TrainConfig, index: int, seed: int,
+                   params: dict) -> TrialResult:
+    """run_trial for the BN and the no-BN net from one seed (same weights, same batches):
+    the usual fields describe the BN net; ``bn`` and ``no_bn`` describe each."""
+    t0 = time.perf_counter()
+    try:
+        config, _ = apply_params(base, params)
+        config = config.replace(seed=int(seed))
+        out = outcome(index, seed, params, train_single(config, split, batch_norm=True),
+                      train_single(config, split, batch_norm=False))
+    except Exception as e:
+        out = blank_result(index, seed, params, "failed", f"{e.__class__.__name__}: {e}")
+    return out.replace(seconds=round(time.perf_counter() - t0, 4))
+
+
+def run_group(split, base: TrainConfig, group: TrialGroup) -> list[TrialResult]:
+    """Every trial of a group, as run_trial (or run_twin_trial) would report it; a group
+    that cannot be trained together falls back to one trial at a time (same messages)."""
+    one = run_twin_trial if group.twins else run_trial
+    if not group.population or len(group.trials) == 1:
+        return [one(split, base, *t) for t in group.trials]
+    from ..population import train_population
+    t0 = time.perf_counter()
+    try:
+        configs, flags = [], set()
+        for index, seed, params in group.trials:
+            config, bn = apply_params(base, params)
+            configs.append(config.replace(seed=int(seed)))
+            flags.add(bn)
+        if len(flags) != 1:
+            raise ValueError("a group mixes nets with and without BN")
+        nets = (True, False) if group.twins else tuple(flags)
+        trained = {bn: train_population(configs, split, batch_norm=bn) for bn in nets}
+    except Exception:
+        log.debug("population failed; running its trials one by one", exc_info=True)
+        return [one(split, base, *t) for t in group.trials]
+    seconds = round((time.perf_counter() - t0) / len(group.trials), 4)
+    if group.twins:
+        return [outcome(*t, trained[True][k], trained[False][k], seconds=seconds)
+                for k, t in enumerate(group.trials)]
+    return [outcome(*t, trained[nets[0]][k], seconds=seconds)
+            for k, t in enumerate(group.trials)]
+
+
+def run_task(split, base: TrainConfig, task):
+    """A worker's task: one trial (index, seed, params) or a TrialGroup (a list back)."""
+    if isinstance(task, TrialGroup):
+        return run_group(split, base, task)
+    return run_trial(split, base, *task)
+
+
+def blank_task(task, status: str, error: str | None = None):
+    if isinstance(task, TrialGroup):
+        return [blank_result(*t, status=status, error=error) for t in task.trials]
+    return blank_result(*task, status=status, error=error)
+
+
+def run_groups(search) -> None:
+    """Search.run for grouped tasks (the population executor, or twins): each group is one
+    task of the process pool (or of Dask); results are recorded trial by trial."""
+    groups = plan_groups(search.plan, search.spec.base,
+                         population=search.executor == "population", twins=search.spec.twins)
+    if search.scheduler:
+        return run_groups_dask(search, groups)
+    pending = list(groups)
+    pool = _Pool(min(search.workers, len(pending)), search.split, search.spec.base)
+    try:
+        while (pending or pool.busy) and not search.cancelled:
+            for w in pool.idle():
+                if not pending:
+                    break
+                try:
+                    w.submit(pending[0])
+                except OSError:
+                    w.task = None
+                    pool.replace(w)
+                    continue
+                search.mark_running(pending.pop(0).trials)
+            for w, results in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)
+                                           and not search.cancelled):
+                for r in results:
+                    search.record(cancelled_if_stopped(search, r))
+    finally:
+        for group in pool.close():
+            for t in group.trials:
+                search.record(blank_result(*t, status="cancelled"))
+
+
+def run_groups_dask(search, groups: list[TrialGroup]) -> None:
+    """One Dask task per group; cancel drops the groups not yet finished."""
+    from distributed import Client, wait
+    client = search.scheduler if not isinstance(search.scheduler, str) else \
+        Client(search.scheduler, timeout="10s")
+    futures = {}
+    try:
+        split = client.scatter(search.split, broadcast=True)
+        for g in groups:
+            f = client.submit(run_group, split, search.spec.base, g, pure=False,
+                              key=f"bn-studio-group-{g.trials[0][0]}-{time.time_ns()}")
+            futures[f] = g
+            search.mark_running(g.trials)
+        left = set(futures)
+        while left and not search.cancelled:
+            try:
+                done = wait(list(left), timeout=POLL_S, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                continue
+            for f in done:
+                left.discard(f)
+                try:
+                    results = f.result()
+                except Exception as e:
+                    why = f"{e.__class__.__name__}: {e}".splitlines()[0]
+                    results = blank_task(futures[f], status="failed", error=why)
+                for r in results:
+                    search.record(r)
+    finally:
+        unfinished = [f for f, g in futures.items() if search.is_running(g.trials[0][0])]
+        if unfinished:
+            client.cancel(unfinished)
+        for f in unfinished:
+            for t in futures[f].trials:
+                search.record(blank_result(*t, status="cancelled"))
+        if isinstance(search.scheduler, str):
+            client.close()

@@ -1,0 +1,216 @@
+"""A search: its spec (everything that determines its trials) and ``Search``, which runs
+them from a background thread and records each result as it ends."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..optim import ignored_message, ignored_params
+from ..trainer import TrainConfig
+from .space import SearchSpace, SearchSpaceError, apply_params
+from .store import TrialStore
+from .trials import STATUSES, TrialResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SearchSpec:
+    """Everything that determines a search's trials (resume refuses a different one)."""
+
+    space: SearchSpace
+    trials: int
+    base: TrainConfig
+    seed: int = 0
+    strategy: str = "random"
+    twins: bool = False          # train the BN and the no-BN net of every trial
+
+    def __post_init__(self) -> None:
+        if self.strategy not in ("random", "grid"):
+            raise SearchSpaceError("strategy must be random or grid")
+        if self.twins and any(p.name == "bn" for p in self.space):
+            raise SearchSpaceError("twins train every trial with and without BN: "
+                                   "drop the bn parameter")
+        if self.trials < 1:
+            raise SearchSpaceError("a search needs at least 1 trial")
+        for p in self.space:
+            for value in p.extremes():
+                try:
+                    apply_params(self.base, {p.name: value})
+                except (TypeError, ValueError) as e:
+                    raise SearchSpaceError(f"{p.describe()}: {e}".splitlines()[0]) from None
+        for name in ignored_params(self.base.optimizer, [p.name for p in self.space]):
+            raise SearchSpaceError(ignored_message(self.base.optimizer, name))
+
+    def plan(self) -> list[tuple[int, int, dict]]:
+        """(trial index, seed, params) for every trial, all drawn before any runs."""
+        params = (self.space.sample(self.trials, self.seed) if self.strategy == "random"
+                  else self.space.grid(self.trials))
+        seeds = np.random.default_rng([self.seed, 23]).integers(0, 2**31 - 1, len(params))
+        return [(i, int(s), p) for i, (s, p) in enumerate(zip(seeds, params))]
+
+    def to_dict(self) -> dict:
+        d = {"space": self.space.to_list(), "trials": self.trials,
+             "base": self.base.to_dict(), "seed": self.seed, "strategy": self.strategy}
+        return {**d, "twins": True} if self.twins else d   # older files stay comparable
+
+
+@dataclass
+class Progress:
+    """How far a search is: trials done (incl. cancelled), running, not started; ETA in s."""
+
+    done: int = 0
+    running: int = 0
+    remaining: int = 0
+    total: int = 0
+    eta_seconds: float | None = None
+    counts: dict = field(default_factory=lambda: {s: 0 for s in STATUSES})
+
+
+
+
+class Search:
+    """Runs a search's trials on worker processes (or a Dask cluster) from a background thread.
+
+    ``start()`` returns at once; ``poll()`` hands over the results finished since the last call
+    (a GUI timer calls it; ``on_result`` is the push alternative, called on the search thread);
+    ``progress()`` says how far it is; ``cancel()`` stops everything within about a second and
+    leaves no child process; ``join(timeout)`` waits; ``finished`` is set at the end and
+    ``error`` then holds a one-line message if the executor itself failed. ``run()`` does the
+    whole search in the calling thread and returns every result by trial.
+
+    A result is a ``TrialResult`` (trials.py; ``to_dict()`` is its JSON object): trial (the
+    index), seed, params, status (ok, diverged, failed, cancelled), val_loss, val_accuracy,
+    diverged_at, error, curve, seconds, and with twins each twin's outcome.
+    ``scheduler`` is a Dask scheduler address or a ``distributed.Client``. With
+    ``executor="population"`` each task trains a group of trials of one structure together
+    (groups.py): the same results, about twice the trials per second.
+    """
+
+    def __init__(self, spec: SearchSpec, split, *, workers: int | None = None,
+                 store: TrialStore | None = None, resume: bool = False,
+                 scheduler=None, dataset_info: dict | None = None,
+                 on_result: Callable[[TrialResult], None] | None = None,
+                 executor: str = "trial") -> None:
+        from .groups import EXECUTORS
+        if executor not in EXECUTORS:
+            raise SearchSpaceError(f"executor must be one of {', '.join(EXECUTORS)}")
+        self.executor = executor         # "population": trials of one structure train together
+        self.spec, self.split = spec, split
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.store = store or TrialStore()
+        self.scheduler = scheduler
+        self.on_result = on_result
+        stored = self.store.spec()
+        full_spec = json.loads(json.dumps({**spec.to_dict(), "data": dataset_info or {}}))
+        if stored is not None and resume and stored != full_spec:
+            raise SearchSpaceError("--resume: this file holds a different search (space, "
+                                   "trials, settings or data differ); use a new --out file")
+        if stored is not None and not resume and self.store.results():
+            raise SearchSpaceError("the output file already holds a search; add --resume to "
+                                   "continue it or choose another --out file")
+        self.store.set_spec(full_spec)
+        done = self.store.finished() if resume else set()
+        full_plan = spec.plan()
+        self.total = len(full_plan)
+        self.plan = [t for t in full_plan if t[0] not in done]
+        self.results: list[TrialResult] = [r for r in self.store.results()
+                                          if r.trial in done]
+        self._new: list[TrialResult] = []
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._running: dict = {}
+        self._t0 = None
+        self._finished_here = 0
+        self.error: str | None = None
+        self.finished = threading.Event()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="bn-studio-search", daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return self.finished.is_set()
+
+    def poll(self) -> list[TrialResult]:
+        with self._lock:
+            new, self._new = self._new, []
+        return new
+
+    def progress(self) -> Progress:
+        with self._lock:
+            done = len(self.results)
+            running = len(self._running)
+            counts = {s: sum(r.status == s for r in self.results) for s in STATUSES}
+        total = self.total
+        remaining = max(0, total - done - running)
+        eta = None
+        if self._t0 is not None and self._finished_here:
+            per_trial = (time.perf_counter() - self._t0) / self._finished_here
+            eta = per_trial * (remaining + running / 2)
+        return Progress(done, running, remaining, total, eta, counts)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def mark_running(self, trials) -> None:
+        """Executors: these (index, seed, params) trials were handed to a worker."""
+        with self._lock:
+            for t in trials:
+                self._running[t[0]] = t
+
+    def is_running(self, index: int) -> bool:
+        with self._lock:
+            return index in self._running
+
+    def record(self, r: TrialResult) -> None:
+        """Executors: a trial ended (finished, failed or cancelled); stored at once."""
+        with self._lock:
+            self._running.pop(r.trial, None)
+        self.store.add(r)
+        with self._lock:
+            self.results.append(r)
+            self._new.append(r)
+            self._finished_here += 1
+        if self.on_result is not None:
+            self.on_result(r)
+
+    def run(self) -> list[TrialResult]:
+        """Run every trial of the plan in the calling thread; returns all results by trial.
+        A problem with the executor itself (say, an unreachable Dask scheduler) ends the run
+        and is kept, as one line, in ``self.error``."""
+        self._t0 = time.perf_counter()
+        try:
+            if self._cancel.is_set() or not self.plan:
+                pass
+            elif self.executor == "population" or self.spec.twins:
+                from .groups import run_groups
+                run_groups(self)
+            elif self.scheduler:
+                from .executors import run_dask
+                run_dask(self)
+            else:
+                from .executors import run_processes
+                run_processes(self)
+        except Exception as e:
+            self.error = f"{e.__class__.__name__}: {e}".splitlines()[0]
+            log.debug("search stopped", exc_info=True)
+        finally:
+            self.finished.set()
+        return sorted(self.results, key=lambda r: r.trial)

@@ -1,0 +1,210 @@
+"""Every trial, not only the best: all learning curves coloured by a parameter (log colour
+scale for log-scale parameters), what a median-stopping rule would have stopped and the
+compute it would have saved (core/search/analysis.py), and parallel coordinates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from bn_studio.core.search import SearchSpace, TrialResult
+from bn_studio.core.search.analysis import median_stopping
+
+from ...plotting import cache_axes
+
+COLORMAP = "viridis"
+STOPPED_ALPHA = 50           # a stopped trial's curve fades to this (of 255)
+WARMUP_TRIALS = 5            # Optuna's MedianPruner default (n_startup_trials)
+WARMUP_SHARE = 0.1           # and no stopping in a trial's first 10 % of steps: at step 0
+#                              every net is untrained, its loss says nothing yet
+
+
+def unit_values(space: SearchSpace, name: str, results: list[TrialResult]) -> np.ndarray:
+    """Each result's ``name`` on its sampling axis scaled to 0 … 1 (log10 for log scales):
+    the colour scale and the parallel-coordinates axis."""
+    p = space[name]
+    u = p.to_unit([r.params[name] for r in results])
+    lo, hi = p.unit_bounds
+    return np.clip((np.asarray(u, dtype=np.float64) - lo) / ((hi - lo) or 1.0), 0.0, 1.0)
+
+
+class AllTrialsView(QWidget):
+    """Curves of every trial, the median-stopping replay and parallel coordinates."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.space: SearchSpace | None = None
+        self.results: list[TrialResult] = []
+        self.cmap = pg.colormap.get(COLORMAP)
+        self.color_by = QComboBox()
+        self.color_by.setToolTip("Colour every curve by this parameter (log scale for α, "
+                                 "1 − β and powers of two)")
+        self.color_by.currentIndexChanged.connect(lambda _i: self.redraw())
+        self.stopping = QCheckBox("median stopping")
+        self.stopping.setToolTip(
+            "Replay a median-stopping rule (Optuna's default pruner): after the first "
+            f"{WARMUP_TRIALS} trials and the first {WARMUP_SHARE:.0%} of the steps, stop a trial "
+            "as soon as its best loss so far is worse than the median of the earlier trials "
+            "at the same step")
+        self.stopping.setChecked(True)
+        self.stopping.toggled.connect(lambda _on: self.redraw())
+        self.curves = pg.PlotWidget()
+        item = self.curves.getPlotItem()
+        cache_axes(item)
+        item.setLogMode(y=True)
+        item.setLabel("bottom", "step")
+        item.setLabel("left", "validation loss (log axis)")
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).enableAutoSIPrefix(False)
+        item.setYRange(-1.0, 0.5, padding=0)             # 0.1 … 3 until curves come
+        self.bar = pg.ColorBarItem(values=(0, 1), colorMap=self.cmap, interactive=False,
+                                   width=12)
+        item.layout.addItem(self.bar, 2, 5)           # beside the plot, as pyqtgraph's examples
+        self.stops = pg.ScatterPlotItem(symbol="o", size=8, pen=pg.mkPen("#d62728", width=1.5),
+                                        brush=None)
+        self.curves.addItem(self.stops)
+        self.curve_items: list[pg.PlotDataItem] = []
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.RichText)
+        self.parallel = pg.PlotWidget()
+        pitem = self.parallel.getPlotItem()
+        pitem.hideAxis("left")
+        pitem.setMouseEnabled(x=False, y=False)
+        pitem.hideButtons()
+        pitem.getAxis("bottom").setTicks([[]])            # the parameters' names, once known
+        self.parallel.setToolTip("Parallel coordinates: one line per finished trial across "
+                                 "every parameter (on its sampling scale) and the validation "
+                                 "loss (log scale), coloured as the curves above")
+        self.parallel_items: list = []
+        for w in (self.curves, self.parallel):
+            w.setMinimumHeight(170)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("colour by"))
+        row.addWidget(self.color_by, 1)
+        row.addWidget(self.stopping)
+        lay.addLayout(row)
+        lay.addWidget(self.curves, 3)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.parallel, 2)
+        self.redraw()
+
+    def reset(self, space: SearchSpace) -> None:
+        self.space, self.results = space, []
+        self.color_by.blockSignals(True)
+        self.color_by.clear()
+        self.color_by.addItems([p.name for p in space if p.scale != "choice"] or
+                               [p.name for p in space])
+        self.color_by.blockSignals(False)
+        self.redraw()
+
+    def add(self, results: list[TrialResult]) -> None:
+        self.results.extend(results)
+        self.redraw()
+
+    # ---- drawing ------------------------------------------------------------------------
+    def redraw(self) -> None:
+        trained = sorted((r for r in self.results if r.curve and r.curve.get("step")),
+                         key=lambda r: r.trial)
+        self._draw_curves(trained)
+        self._draw_parallel()
+
+    def _draw_curves(self, trained: list[TrialResult]) -> None:
+        for item in self.curve_items:
+            self.curves.removeItem(item)
+        self.curve_items = []
+        self.stops.setData([], [])
+        name = self.color_by.currentText()
+        if not trained or self.space is None or not name:
+            self.summary.setText("Launch a search: every trial's learning curve appears "
+                                 "here as it ends, with what median stopping would have "
+                                 "stopped; below, parallel coordinates.")
+            return
+        colors = self.cmap.map(unit_values(self.space, name, trained), mode="qcolor")
+        last = max(r.curve["step"][-1] for r in trained)
+        report = median_stopping([(r.curve["step"], r.curve["val_loss"]) for r in trained],
+                                 warmup_trials=WARMUP_TRIALS, warmup_steps=WARMUP_SHARE * last)
+        show_stops = self.stopping.isChecked()
+        spots = []
+        for r, color, stop in zip(trained, colors, report.stopped_at):
+            steps = np.asarray(r.curve["step"], dtype=np.float64)
+            loss = np.array([np.nan if v is None or v <= 0 else v for v in r.curve["val_loss"]],
+                            dtype=np.float64)
+            if show_stops and stop is not None:
+                color = pg.mkColor(color)
+                color.setAlpha(STOPPED_ALPHA)
+                k = int(np.searchsorted(steps, stop))
+                if np.isfinite(loss[k]):
+                    spots.append((stop, np.log10(loss[k])))
+            item = pg.PlotDataItem(steps, loss, pen=pg.mkPen(color, width=1.5),
+                                   connect="finite")
+            self.curves.addItem(item)
+            self.curve_items.append(item)
+        if spots:
+            self.stops.setData(*np.array(spots).T)
+        p = self.space[name]
+        lo, hi = p.unit_bounds
+        self.bar.setLevels((lo, hi))
+        labels = {"log": f"log₁₀ {name}", "one_minus_log": f"−log₁₀(1 − {name})",
+                  "pow2": f"log₂ {name}"}
+        self.bar.axis.setLabel(labels.get(p.scale, name))
+        self.summary.setText(self.stopping_text(report, trained) if show_stops else "")
+
+    @staticmethod
+    def stopping_text(report, trained: list[TrialResult]) -> str:
+        if report.stopped == 0:
+            return (f"A median-stopping rule would have stopped none of these {len(trained)} "
+                    "trials.")
+        best = min((r for r in trained if r.status == "ok" and r.val_loss is not None),
+                   key=lambda r: r.val_loss, default=None)
+        kept = best is None or report.stopped_at[trained.index(best)] is None
+        return (f"<span style='color:#d62728'>○</span> A median-stopping rule would have "
+                f"stopped <b>{report.stopped} of {len(trained)}</b> trials (faded; ○ where it "
+                f"would have) and saved <b>{report.saved_share:.0%}</b> of the training steps; the "
+                f"best trial {'would still have finished' if kept else 'would have been stopped'}"
+                ".")
+
+    def _draw_parallel(self) -> None:
+        for item in self.parallel_items:
+            self.parallel.removeItem(item)
+        self.parallel_items = []
+        done = [r for r in self.results if r.status == "ok" and r.val_loss is not None]
+        if self.space is None or not done:
+            return
+        names = [p.name for p in self.space]
+        columns = [unit_values(self.space, n, done) for n in names]
+        loss = np.log10([r.val_loss for r in done])
+        span = float(loss.max() - loss.min()) or 1.0
+        columns.append((loss - loss.min()) / span)
+        ys = np.array(columns).T                           # one row per trial
+        name = self.color_by.currentText() or names[0]
+        colors = self.cmap.map(unit_values(self.space, name, done), mode="qcolor")
+        x = np.arange(len(names) + 1, dtype=np.float64)
+        for k in np.argsort(-loss):                        # the best drawn last, on top
+            item = pg.PlotDataItem(x, ys[k], pen=pg.mkPen(colors[k], width=1.2))
+            self.parallel.addItem(item)
+            self.parallel_items.append(item)
+        for i in range(len(x)):
+            axis = pg.InfiniteLine(pos=x[i], angle=90, pen=pg.mkPen("#888888"))
+            self.parallel.addItem(axis)
+            self.parallel_items.append(axis)
+        for i, n in enumerate(names):
+            p = self.space[n]
+            lo, hi = ("", "") if p.scale == "choice" else (f"{p.low:.3g}", f"{p.high:.3g}")
+            self._axis_ends(x[i], lo, hi)
+        self._axis_ends(x[-1], f"{10 ** loss.min():.3g}", f"{10 ** loss.max():.3g}")
+        self.parallel.getAxis("bottom").setTicks([[(float(i), n) for i, n in
+                                                   enumerate([*names, "val loss"])]])
+        self.parallel.setXRange(-0.3, len(names) + 0.3, padding=0)
+        self.parallel.setYRange(-0.22, 1.22, padding=0)
+
+    def _axis_ends(self, x: float, low: str, high: str) -> None:
+        for y, text, anchor in ((0.0, low, (0.5, 0.0)), (1.0, high, (0.5, 1.0))):
+            label = pg.TextItem(text, anchor=anchor, color="#888888")
+            label.setPos(x, y - 0.02 if y == 0 else y + 0.02)
+            self.parallel.addItem(label)
+            self.parallel_items.append(label)

@@ -1,0 +1,470 @@
+"""The tuning panel: random search on the right scale, run in background processes, live.
+
+A view of the studio's SearchModel (gui/search_model.py): the model runs the searches and
+delivers finished trials; this panel edits the next search and shows the results, the
+α range of the twins and every trial's curve. The window stays responsive however long the
+trials take.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
+                               QProgressBar, QPushButton, QSpinBox, QSplitter, QTabWidget,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from bn_studio.core.optim import ignored_message, ignored_params
+from bn_studio.core.search import (SearchSpace, SearchSpaceError, SearchSpec, StoreError,
+                                   apply_params, best_result, default_space, export_csv,
+                                   narrow_space, split_fingerprint)
+from bn_studio.core.search.analysis import alpha_range_spec
+
+from ...search_model import TUNING
+from ..base import Panel
+from .all_trials import AllTrialsView
+from .alpha_range import AlphaRangeView
+from .results_view import ResultsView, format_number  # noqa: F401  (format_number: its old home)
+from .space_editor import SpaceEditor
+
+ALPHA_RANGE = "alpha_range"
+# Steps per trial that the first-run network (deep sigmoid net, momentum) needs on each
+# gallery dataset before the best trial is clearly below ln C, the loss at chance; measured
+# with benchmarks/tuning_steps.py (best of 12: checkerboard 0.69 at 1 000 steps, 0.55 at
+# 3 000, 0.41 at 5 000; spirals 0.23 at 300, 0.03 at 500; the rest < 0.1 at 300).
+# Others (imported, drawn) get the default.
+SEARCH_STEPS = {"moons": 300, "blobs": 300, "circles": 300, "spirals": 500, "xor": 300,
+                "checkerboard": 5000}
+DEFAULT_SEARCH_STEPS = 1000
+
+
+def search_steps(dataset_name: str) -> int:
+    """The tuning panel's default steps per trial for a dataset."""
+    return SEARCH_STEPS.get(dataset_name, DEFAULT_SEARCH_STEPS)
+
+
+class TuningPanel(Panel):
+    title = "Tuning"
+    name = "tuning"
+    area = "right"
+    help_text = ("Random search, as the course recommends: each trial trains a fresh network "
+                 "with hyperparameters drawn at random — on a log scale for the learning rate "
+                 "(each decade as likely), as 1 − β on a log scale for β (β = 0.9 … 0.999 "
+                 "averages over 10 … 1000 values), uniformly for hidden units. The preview shows "
+                 "what each scale samples. Trials run in background processes; drag a region "
+                 "in the scatter and press 'Next round' to search more finely there. "
+                 "'α range' trains a log grid of α with and without BN and compares the range "
+                 "of good learning rates.")
+
+    def __init__(self, model, parent=None) -> None:
+        super().__init__(model, parent)
+        self.searches = model.searches
+        self._cancelled = False
+        self.editor = SpaceEditor(lambda: self.model.config.optimizer)
+        self.space_table, self.preview = self.editor.table, self.editor.preview
+        self.preview_label = self.editor.preview_label
+        self._run_controls(model)
+        self.view = ResultsView()
+        self.view.set_steps(self.steps.value())       # the empty curve plot's step axis
+        for name in ("table", "x_param", "scatter_plot", "scatter", "region", "curve_plot",
+                     "best_label", "select_x_range", "selected_region"):
+            setattr(self, name, getattr(self.view, name))     # what tests and lessons read
+        self._actions()
+        self.alpha = AlphaRangeView()
+        self.alpha.run_button.clicked.connect(lambda: self.show_alpha_range())
+        self.alpha.cancel_button.clicked.connect(lambda: self.searches.cancel(ALPHA_RANGE))
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.view, "Results")
+        self.tabs.addTab(self.alpha, "α range: BN vs no BN")
+        self.every = AllTrialsView()
+        self.tabs.addTab(self.every, "Every trial")
+        self._layout()
+        self._optimizer = model.config.optimizer
+        self._dataset_name = model.dataset.name
+        self.editor.set_space(default_space(self._optimizer))
+        for signal in (self.editor.changed, self.trials.valueChanged, self.steps.valueChanged,
+                       self.strategy.currentIndexChanged):
+            signal.connect(self._sync_settings)
+        self._sync_settings()
+        model.configChanged.connect(self.on_config)
+        model.datasetChanged.connect(lambda _split: self.on_dataset())
+        self.searches.resultsAdded.connect(self._on_results)
+        self.searches.progressChanged.connect(self._on_progress)
+        self.searches.finished.connect(self._on_finished)
+        self.searches.restored.connect(self._on_restored)
+        self.searches.started.connect(self._on_started)
+
+    def _run_controls(self, model) -> None:
+        self.trials = _spin(1, 500, 20, "How many trials (networks) to train")
+        self.steps = _spin(10, 20000, search_steps(model.dataset.name),
+                           "Training steps per trial (the default is what the current dataset "
+                           "needs before the first-run network learns)")
+        self.workers = _spin(1, max(1, os.cpu_count() or 1) * 2, os.cpu_count() or 1,
+                             "Worker processes (one per CPU core is best)")
+        self.strategy = QComboBox()
+        self.strategy.addItems(["random", "grid"])
+        self.strategy.setToolTip("Random search tries a new value of every parameter in every "
+                                 "trial; a grid tries only a few values of each")
+        self.launch = QPushButton("Launch search")
+        self.launch.clicked.connect(self.launch_search)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_search)
+        self.resume_button = QToolButton()
+        self.resume_button.setText("Resume…")
+        self.resume_button.setToolTip("Continue a search started in the app that did not "
+                                      "finish (every search is stored as it runs)")
+        self.resume_button.setPopupMode(QToolButton.InstantPopup)
+        self.resume_menu = QMenu(self.resume_button)
+        self.resume_menu.aboutToShow.connect(self._fill_resume_menu)
+        self.resume_button.setMenu(self.resume_menu)
+        self.progress = QProgressBar()
+        self.progress_label = QLabel("No search yet.")
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #c0392b;")
+        self.error.setWordWrap(True)
+
+    def _actions(self) -> None:
+        self.next_round = QPushButton("Next round from selection")
+        self.next_round.setToolTip("Narrow the space to the region dragged in the scatter (or "
+                                   "the 5 best trials), keeping each parameter's scale")
+        self.next_round.clicked.connect(self.next_round_from_selection)
+        self.apply_best_button = QPushButton("Apply best")
+        self.apply_best_button.setToolTip("Load the best trial's settings into the training view")
+        self.apply_best_button.clicked.connect(self.apply_best)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.clicked.connect(self.export_csv_dialog)
+        for b in (self.next_round, self.apply_best_button, self.export_button):
+            b.setEnabled(False)
+            self.view.actions.addWidget(b)
+
+    def _layout(self) -> None:
+        top = QWidget()
+        t = QVBoxLayout(top)
+        t.setContentsMargins(0, 0, 0, 0)
+        t.addWidget(self.editor)
+        settings = QHBoxLayout()
+        for label, w in (("trials", self.trials), ("steps", self.steps),
+                         ("workers", self.workers), ("", self.strategy)):
+            if label:
+                settings.addWidget(QLabel(label))
+            settings.addWidget(w)
+        t.addLayout(settings)
+        run = QHBoxLayout()
+        run.addWidget(self.launch)
+        run.addWidget(self.cancel_button)
+        run.addWidget(self.resume_button)
+        run.addWidget(self.progress, 1)
+        t.addLayout(run)
+        t.addWidget(self.progress_label)
+        t.addWidget(self.error)
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(top)
+        split.addWidget(self.tabs)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(split)
+
+    # ---- what the views read from the model -------------------------------------------
+    @property
+    def results(self) -> list:
+        return self.searches.results(TUNING)
+
+    @property
+    def search(self):
+        run = self.searches.run(TUNING)
+        return run.search if run is not None else None
+
+    @property
+    def space_used(self) -> SearchSpace | None:
+        run = self.searches.run(TUNING)
+        return run.space if run is not None else None
+
+    # ---- the space editor ---------------------------------------------------------------
+    def set_space(self, space: SearchSpace) -> None:
+        self.editor.set_space(space)
+
+    def space_from_table(self) -> SearchSpace:
+        return self.editor.space()
+
+    def row_param(self, r: int):
+        return self.editor.row_param(r)
+
+    def update_preview(self) -> None:
+        self.editor.update_preview()
+
+    def add_suggested_row(self) -> None:
+        self.editor.add_suggested_row()
+
+    def _sync_settings(self) -> None:
+        """The editor's state into the model (what a workspace saves)."""
+        try:
+            space = self.editor.space().to_list()
+        except SearchSpaceError:                 # half-edited: keep the last usable one
+            space = self.searches.settings.get("space", [])
+        self.searches.settings = {"space": space, "trials": self.trials.value(),
+                                  "steps": self.steps.value(),
+                                  "strategy": self.strategy.currentText()}
+
+    def on_config(self, config) -> None:
+        """The default space follows the optimizer; a space the user edited is kept (a β the
+        new optimizer ignores is then refused at launch, with one line)."""
+        old, self._optimizer = self._optimizer, config.optimizer
+        if old == config.optimizer:
+            return
+        try:
+            untouched = self.editor.space() == default_space(old)
+        except SearchSpaceError:
+            untouched = False
+        if untouched:
+            self.editor.set_space(default_space(config.optimizer))
+        else:
+            self.editor.update_preview()
+
+    def on_dataset(self) -> None:
+        """Default steps follow the dataset, unless the user chose another number."""
+        old, self._dataset_name = self._dataset_name, self.model.dataset.name
+        if self.steps.value() == search_steps(old):
+            self.steps.setValue(search_steps(self._dataset_name))
+
+    # ---- running ----------------------------------------------------------------------
+    def _data_info(self) -> dict:
+        split = self.model.split
+        return {"dataset": self.model.dataset.name, "sha1": split_fingerprint(split)}
+
+    def launch_search(self) -> bool:
+        self.error.setText("")
+        if self.searches.running(TUNING):
+            return False
+        try:
+            space = self.editor.space()
+            spec = SearchSpec(space, self.trials.value(),
+                              self.model.config.replace(steps=self.steps.value()),
+                              seed=self.model.config.seed, strategy=self.strategy.currentText())
+            self._cancelled = False
+            self.searches.start(TUNING, spec, self.model.split, workers=self.workers.value(),
+                                store=True, dataset_info=self._data_info())
+        except (SearchSpaceError, StoreError, ValueError, OSError) as e:
+            self.error.setText(str(e).splitlines()[0] if str(e) else e.__class__.__name__)
+            return False
+        self.launch.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, self.search.total)
+        self._update_actions()
+        return True
+
+    def _fill_resume_menu(self) -> None:
+        self.resume_menu.clear()
+        unfinished = [s for s in self.searches.stored_searches() if s["done"] < s["trials"]]
+        for s in unfinished[:12]:
+            space = ", ".join(p["name"] for p in s["spec"].get("space", []))
+            action = self.resume_menu.addAction(
+                f"{s['name']}: {s['done']} of {s['trials']} trials ({space})")
+            action.triggered.connect(lambda _=False, path=s["path"]: self.resume_search(path))
+        if not unfinished:
+            self.resume_menu.addAction("No unfinished search").setEnabled(False)
+
+    def resume_search(self, path: str) -> bool:
+        """Continue a stored search: its finished trials show at once, the rest run."""
+        self.error.setText("")
+        try:
+            run = self.searches.resume(path, self.model.split, workers=self.workers.value(),
+                                       dataset_info=self._data_info())
+        except (SearchSpaceError, StoreError, ValueError, OSError) as e:
+            self.error.setText(str(e).splitlines()[0] if str(e) else e.__class__.__name__)
+            return False
+        if run.name == ALPHA_RANGE:
+            self.tabs.setCurrentWidget(self.alpha)
+            self.alpha.run_button.setEnabled(False)
+            self.alpha.cancel_button.setEnabled(True)
+            return True
+        self.launch.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, run.total)
+        return True
+
+    def cancel_search(self) -> None:
+        if self.searches.running(TUNING):
+            self._cancelled = True
+            self.searches.cancel(TUNING)
+            self.progress_label.setText("Cancelling…")
+
+    def shutdown(self) -> None:
+        """Closing the window: stop the searches and their processes (the model's)."""
+        self.searches.shutdown()
+
+    def show_alpha_range(self, spec: SearchSpec | None = None) -> bool:
+        """Show the α-range view and run its search: ``spec`` (a twins search over lr), or
+        the default log grid with the current network, data and steps per trial."""
+        self.tabs.setCurrentWidget(self.alpha)
+        if self.searches.running(ALPHA_RANGE):
+            return False
+        try:
+            spec = spec or alpha_range_spec(self.model.config.replace(steps=self.steps.value()),
+                                            trials=self.alpha.trials.value(),
+                                            seed=self.model.config.seed)
+            self.searches.start(ALPHA_RANGE, spec, self.model.split,
+                                workers=self.workers.value(), store=True,
+                                dataset_info=self._data_info(), executor="population")
+        except (SearchSpaceError, StoreError, ValueError, OSError) as e:
+            self.alpha.status.setText(f"<span style='color:#c0392b'>{e}</span>")
+            return False
+        self.alpha.run_button.setEnabled(False)
+        self.alpha.cancel_button.setEnabled(True)
+        return True
+
+    # ---- the model's signals ----------------------------------------------------------
+    def _on_started(self, name: str) -> None:
+        """A search began (launched here, resumed, or by a lesson): fresh views for it."""
+        run = self.searches.run(name)
+        if name == TUNING:
+            self._reset_views(run.space, run.spec.trials, run.spec.base.steps)
+            self.progress.setRange(0, run.total)
+        elif name == ALPHA_RANGE:
+            self.alpha.clear()
+
+    def _on_results(self, name: str, new: list) -> None:
+        if name == TUNING:
+            self.view.add(new)
+            self.every.add(new)
+            self._update_actions()
+        elif name == ALPHA_RANGE:
+            self.alpha.show_results(self.searches.results(ALPHA_RANGE))
+
+    def _on_progress(self, name: str, pr) -> None:
+        finished = not self.searches.running(name)
+        if name == TUNING:
+            c = pr.counts                     # the bar, like the text, counts trials that ran
+            self.progress.setValue(c["ok"] + c["diverged"] + c["failed"])
+            self.progress_label.setText(self.status_text(pr, finished))
+        elif name == ALPHA_RANGE:
+            text = self.status_text(pr, finished, self.searches.run(name).search.cancelled)
+            self.alpha.status.setText(text.replace(" done", " α done", 1))
+
+    def _on_finished(self, name: str) -> None:
+        run = self.searches.run(name)
+        if name == TUNING:
+            self.launch.setEnabled(True)
+            self.cancel_button.setEnabled(False)
+            if run.search.error:
+                self.error.setText(f"The search stopped: {run.search.error}")
+            self._update_actions()
+        elif name == ALPHA_RANGE:
+            self.alpha.run_button.setEnabled(True)
+            self.alpha.cancel_button.setEnabled(False)
+            if run.search.error:
+                self.alpha.status.setText(f"The search stopped: {run.search.error}")
+
+    def _on_restored(self, name: str) -> None:
+        if name != TUNING:
+            return
+        state = self.searches.settings
+        if state.get("space"):
+            self.editor.set_space(SearchSpace.from_list(state["space"]))
+        self.trials.setValue(int(state.get("trials", self.trials.value())))
+        self.steps.setValue(int(state.get("steps", self.steps.value())))
+        self.strategy.setCurrentText(state.get("strategy", "random"))
+        run = self.searches.run(TUNING)
+        if run is not None and run.search is None and run.space is not None:
+            self._reset_views(run.space, self.trials.value(), self.steps.value())
+            self.view.add(run.results)
+            self.every.add(run.results)
+            self._update_actions()
+
+    def _reset_views(self, space: SearchSpace, trials: int, steps: int) -> None:
+        self.view.reset(space, trials, steps)
+        self.every.reset(space)
+
+    def _update_actions(self) -> None:
+        has_best = best_result(self.results) is not None
+        self.apply_best_button.setEnabled(has_best)
+        self.next_round.setEnabled(has_best)
+        self.export_button.setEnabled(bool(self.results))
+
+    def status_text(self, pr, finished: bool, cancelled: bool | None = None) -> str:
+        """One line: progress with a time estimate while running; at the end what came of it,
+        without an estimate ("cancelled: 14 of 100 done", "finished: 20 of 20 done")."""
+        cancelled = self._cancelled if cancelled is None else cancelled
+        c = pr.counts
+        ran = c["ok"] + c["diverged"] + c["failed"]
+        outcome = f"{c['ok']} ok, {c['diverged']} diverged, {c['failed']} failed"
+        if finished:
+            state = "Cancelled" if cancelled or c["cancelled"] else "Finished"
+            return f"{state}: {ran} of {pr.total} done ({outcome})"
+        if cancelled:
+            return f"Cancelling… {ran} of {pr.total} done"
+        eta = ""
+        if pr.eta_seconds is not None:
+            eta = (f" — about {pr.eta_seconds:.0f} s left" if pr.eta_seconds >= 1
+                   else " — almost done")
+        return (f"{ran} of {pr.total} done ({outcome}), {pr.running} running, "
+                f"{pr.remaining} waiting{eta}")
+
+    # ---- actions ----------------------------------------------------------------------
+    def next_round_from_selection(self) -> bool:
+        if self.space_used is None:
+            return False
+        region = self.selected_region() if self.region.isVisible() else {}
+        try:
+            new = narrow_space(self.space_used, self.results, region=region or None,
+                               top_k=None if region else 5)
+        except SearchSpaceError as e:
+            self.error.setText(str(e))
+            return False
+        self.set_space(new)
+        self.error.setText("")
+        self.progress_label.setText("Space narrowed to the selection: press Launch for the next "
+                                    "round.")
+        return True
+
+    def apply_best(self) -> bool:
+        best = best_result(self.results)
+        if best is None:
+            return False
+        optimizer = self.model.config.optimizer       # it may have changed since the search
+        ignored = ignored_params(optimizer, best.params)
+        if ignored:
+            self.error.setText(f"Not applied: {ignored_message(optimizer, ignored[0])}; choose "
+                               "the optimizer this search tuned first.")
+            return False
+        self.error.setText("")
+        config, _bn = apply_params(self.model.config, best.params)
+        self.model.set_config(config.replace(seed=self.model.config.seed))
+        self.model.message.emit(f"Applied trial {best.trial}'s settings to the training view")
+        return True
+
+    def export_csv_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export trials", "trials.csv",
+                                              "CSV (*.csv)")
+        if path:
+            self.export_csv(path)
+
+    def export_csv(self, path) -> None:
+        try:
+            export_csv(self.results, path, [p.name for p in self.space_used])
+        except OSError as e:
+            self.error.setText(f"Could not write {path}: {e.strerror or e}")
+
+    # ---- workspaces (the model's; kept here for callers of the panel) -----------------
+    def workspace_state(self) -> dict:
+        return self.searches.workspace_state()
+
+    def apply_workspace(self, state: dict) -> None:
+        self.searches.apply_workspace(state)
+
+    def plots(self) -> dict:
+        return {"preview": self.preview.getPlotItem(),
+                "scatter": self.scatter_plot.getPlotItem(),
+                "best_curve": self.curve_plot.getPlotItem(),
+                "alpha_range": self.alpha.plot.getPlotItem(),
+                "every_trial": self.every.curves.getPlotItem(),
+                "parallel": self.every.parallel.getPlotItem()}
+
+
+def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setValue(value)
+    s.setToolTip(tip)
+    return s

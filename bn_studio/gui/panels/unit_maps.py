@@ -1,0 +1,246 @@
+"""Every hidden unit's output over the input plane, one small picture per unit, for the net
+with BN beside the net without (TensorFlow Playground's neuron thumbnails). Hover to enlarge.
+
+The worker computes the pictures (core/unit_maps.py) only while this panel is shown."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QGridLayout, QLabel, QToolTip, QVBoxLayout, QWidget
+
+from bn_studio.core.unit_maps import MAX_UNITS_SHOWN, unit_levels
+
+from ..theme import DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
+from .base import Panel
+
+RUNS = ("bn", "no_bn")
+COLUMNS = 4                  # pictures per row for each net
+GAP_PX = 3
+THUMB_PX = (28, 60)          # a picture's side: fits the dock's width, within these bounds
+ENLARGED_PX = 200            # the hover view
+# A diverging scale that is neither a class colour nor a twin's: purple low, white middle,
+# green high (ColorBrewer PRGn ends).
+LOW_RGB = np.array([118.0, 42.0, 131.0])
+MID_RGB = np.array([247.0, 247.0, 247.0])
+HIGH_RGB = np.array([27.0, 120.0, 55.0])
+NAN_RGB = np.array([150.0, 150.0, 150.0])
+SCALES = {"tanh": "purple −1 · white 0 · green +1",
+          "sigmoid": "purple 0 · white 0.5 · green 1",
+          "relu": "white 0 · green = the layer's largest output"}
+EXPLANATION = ("Each picture is one hidden unit's output a = g(z) over the input plane "
+               "(the same square as the decision regions), at test time: batch norm with the "
+               "running statistics. Hover over a picture to enlarge it.")
+
+
+def unit_rgb(m: np.ndarray, levels: tuple[float, float, float]) -> np.ndarray:
+    """(R, R) outputs → (R, R, 3) uint8 on the purple–white–green scale; NaN grey."""
+    lo, mid, hi = levels
+    m = np.asarray(m, dtype=np.float64)
+    finite = np.isfinite(m)
+    v = np.where(finite, m, mid)
+    up = np.clip((v - mid) / (hi - mid), 0, 1) if hi > mid else np.zeros_like(v)
+    down = np.clip((mid - v) / (mid - lo), 0, 1) if mid > lo else np.zeros_like(v)
+    rgb = (MID_RGB + up[..., None] * (HIGH_RGB - MID_RGB)
+           + down[..., None] * (LOW_RGB - MID_RGB))
+    rgb[~finite] = NAN_RGB
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    """(R, R, 3) uint8, row 0 = the lowest x₂ → a QImage with the highest x₂ on top."""
+    rgb = np.ascontiguousarray(rgb[::-1])
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+
+
+def png_html(image: QImage, size: int) -> str:
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.WriteOnly)
+    image.scaled(size, size, Qt.IgnoreAspectRatio, Qt.SmoothTransformation).save(buf, "PNG")
+    return (f'<img src="data:image/png;base64,{bytes(data.toBase64()).decode()}" '
+            f'width="{size}" height="{size}">')
+
+
+class UnitMosaic(QLabel):
+    """One net's pictures of one layer, in rows of COLUMNS; a tooltip enlarges the hovered one."""
+
+    def __init__(self, run: str, layer: int, parent=None) -> None:
+        super().__init__(parent)
+        self.run, self.layer = run, layer
+        self.setMouseTracking(True)
+        self.images: list[QImage] = []
+        self.ranges: list[tuple[float, float]] = []
+        self.thumb = THUMB_PX[0]
+
+    def set_maps(self, maps: np.ndarray, levels, thumb: int) -> None:
+        self.thumb = thumb
+        self.images, self.ranges = [], []
+        for m in maps:
+            self.images.append(to_qimage(unit_rgb(m, levels)))
+            finite = m[np.isfinite(m)]
+            self.ranges.append((float(finite.min()), float(finite.max())) if finite.size
+                               else (np.nan, np.nan))
+        n = len(self.images)
+        cols, rows = min(COLUMNS, max(n, 1)), -(-n // COLUMNS)
+        step = thumb + GAP_PX
+        pm = QPixmap(max(cols * step - GAP_PX, 1), max(rows * step - GAP_PX, 1))
+        pm.fill(Qt.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.SmoothPixmapTransform)
+        for i, img in enumerate(self.images):
+            x, y = (i % COLUMNS) * step, (i // COLUMNS) * step
+            p.drawImage(x, y, img.scaled(thumb, thumb, Qt.IgnoreAspectRatio,
+                                         Qt.SmoothTransformation))
+            p.setPen(QColor(RUN_COLORS[self.run]))       # whose unit, after the title scrolls
+            p.drawRect(x, y, thumb - 1, thumb - 1)
+        p.end()
+        self.setPixmap(pm)
+        self.setFixedSize(pm.size())
+
+    def unit_at(self, pos: QPoint) -> int | None:
+        step = self.thumb + GAP_PX
+        c, r = pos.x() // step, pos.y() // step
+        if c >= COLUMNS or pos.x() % step >= self.thumb or pos.y() % step >= self.thumb:
+            return None
+        i = r * COLUMNS + c
+        return i if 0 <= i < len(self.images) else None
+
+    def tooltip_html(self, i: int) -> str:
+        lo, hi = self.ranges[i]
+        span = (f"outputs from {lo:.3g} to {hi:.3g}" if np.isfinite(lo)
+                else f"<span style='color:{DIVERGED_COLOR}'>outputs not numbers</span>")
+        return (f"<b style='color:{RUN_COLORS[self.run]}'>Net {RUN_LABELS[self.run]}</b>, "
+                f"layer {self.layer + 1}, unit {i + 1}<br>{png_html(self.images[i], ENLARGED_PX)}"
+                f"<br>{span}")
+
+    def mouseMoveEvent(self, event) -> None:
+        i = self.unit_at(event.position().toPoint())
+        if i is None:
+            QToolTip.hideText()
+        else:
+            QToolTip.showText(event.globalPosition().toPoint(), self.tooltip_html(i), self)
+        super().mouseMoveEvent(event)
+
+
+class UnitMapsPanel(Panel):
+    title = "Hidden units"
+    name = "unit_maps"
+    area = "right"
+    # The right-hand tab group is full at 1366 px: this one opens from View → Hidden units.
+    start_hidden = True
+    help_text = ("Each small picture is one hidden unit: its output a = g(z) at every point of "
+                 "the input plane, like the neurons of TensorFlow Playground. The first layer's "
+                 "units can only draw straight edges; deeper units combine them into curves. "
+                 "Left of each layer the net with batch norm, right the net without (at test "
+                 "time: BN uses the running mean and variance). A picture of one flat colour "
+                 "is a unit that says the same everywhere: saturated (tanh, sigmoid) or dead "
+                 f"(ReLU). At most {MAX_UNITS_SHOWN} units per layer are drawn.")
+
+    def __init__(self, model, parent=None) -> None:
+        super().__init__(model, parent)
+        self.header = QLabel(EXPLANATION)
+        self.header.setWordWrap(True)
+        self.scale = QLabel()
+        self.scale.setWordWrap(True)
+        self.scale.setTextFormat(Qt.RichText)
+        self.status = QLabel("Waiting for the first pictures…")
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(12)
+        self.grid.setVerticalSpacing(4)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(self.header)
+        lay.addWidget(self.scale)
+        lay.addWidget(self.status)
+        lay.addLayout(self.grid)
+        lay.addStretch(1)
+        self.mosaics: dict[tuple[str, int], UnitMosaic] = {}
+        self.notes: list[QLabel] = []
+        self._shape = None
+        self._drawn = None
+        self._thumb = THUMB_PX[0]
+        model.snapshotReady.connect(self._on_snapshot)
+
+    # ---- visibility: the worker computes pictures only while they are seen --------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._ask_worker(True)
+        self._on_snapshot(self.model.snapshot)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self._ask_worker(False)
+
+    def _ask_worker(self, on: bool) -> None:
+        worker = getattr(self.model, "worker", None)
+        if worker is not None and hasattr(worker, "show_unit_maps"):
+            worker.show_unit_maps(on)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        thumb = self._thumb_for(self.width())
+        if thumb != self._thumb:
+            self._thumb = thumb
+            self._drawn = None
+            self._on_snapshot(self.model.snapshot)
+
+    @staticmethod
+    def _thumb_for(width: int) -> int:
+        per_net = (width - 12 - 12) // 2
+        return int(np.clip(per_net // COLUMNS - GAP_PX, *THUMB_PX))
+
+    # ---- drawing ----------------------------------------------------------------------
+    def _on_snapshot(self, snap) -> None:
+        um = getattr(snap, "unit_maps", None)
+        if um is None or um is self._drawn or not self.isVisible():
+            return
+        self._drawn = um
+        self.draw(um)
+
+    def _rebuild(self, widths: dict) -> None:
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.mosaics, self.notes = {}, []
+        for col, run in enumerate(RUNS):
+            title = QLabel(f"<b style='color:{RUN_COLORS[run]}'>Net {RUN_LABELS[run]}</b>")
+            self.grid.addWidget(title, 0, col)
+        depth = max((len(w) for w in widths.values()), default=0)
+        for i in range(depth):
+            note = QLabel()
+            self.grid.addWidget(note, 1 + 2 * i, 0, 1, 2)
+            self.notes.append(note)
+            for col, run in enumerate(RUNS):
+                mosaic = UnitMosaic(run, i)
+                self.grid.addWidget(mosaic, 2 + 2 * i, col, Qt.AlignLeft | Qt.AlignTop)
+                self.mosaics[(run, i)] = mosaic
+        self._shape = {k: tuple(v) for k, v in widths.items()}
+
+    def draw(self, um) -> None:
+        """Draw ``um`` (core.unit_maps.UnitMaps): one mosaic per net and hidden layer."""
+        if self._shape != {k: tuple(v) for k, v in um.widths.items()}:
+            self._rebuild(um.widths)
+        self.scale.setText(f"Colour: {SCALES.get(um.activation, '')} "
+                           f"(activation {um.activation}). Step {um.step}.")
+        if not self.mosaics:
+            self.status.setText("No hidden layer: softmax regression has no hidden units.")
+            return
+        self.status.setText("")
+        for i, note in enumerate(self.notes):
+            widths = [w[i] for w in um.widths.values() if i < len(w)]
+            width = max(widths) if widths else 0
+            more = width - min(width, MAX_UNITS_SHOWN)
+            note.setText(f"<b>Layer {i + 1}</b> · {width} units"
+                         + (f" (the first {MAX_UNITS_SHOWN} shown, +{more} more)"
+                            if more else ""))
+            note.setTextFormat(Qt.RichText)
+        for (run, i), mosaic in self.mosaics.items():
+            maps = um.maps.get(run)
+            if maps is None or i >= len(maps):
+                mosaic.clear()
+                continue
+            mosaic.set_maps(maps[i], unit_levels(um.activation, maps[i]), self._thumb)

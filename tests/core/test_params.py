@@ -1,0 +1,89 @@
+"""The hyperparameter registry (core/params.py) describes TrainConfig exactly and checks it."""
+
+import dataclasses
+
+import pytest
+
+from bn_studio.core import params
+from bn_studio.core.optim import OPTIMIZER_BETAS, OPTIMIZERS
+from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
+
+
+def test_one_entry_per_trainconfig_field():
+    assert len(params.PARAMS) == len(dataclasses.fields(TrainConfig))
+    assert {f.name for f in dataclasses.fields(TrainConfig)} == set(params.BY_NAME)
+    assert params.BY_NAME["lr"].default == TrainConfig().lr == 0.01
+    assert params.BY_NAME["hidden"].default == (64, 64)
+
+
+def test_choices_are_the_one_list_of_the_maths():
+    assert params.BY_NAME["optimizer"].choices == OPTIMIZERS
+    assert set(params.BY_NAME["activation"].choices) == {"relu", "tanh", "sigmoid"}
+
+
+def test_each_beta_names_the_optimizers_that_read_it():
+    for name in ("beta1", "beta2", "momentum"):
+        users = params.BY_NAME[name].optimizers
+        assert users and all(name in OPTIMIZER_BETAS[o] for o in users)
+    assert params.BY_NAME["lr"].optimizers == OPTIMIZERS
+    assert params.BY_NAME["beta2"].label_for("rmsprop") == "RMSprop β₂"
+
+
+def test_live_settings_come_from_the_registry():
+    assert set(LIVE_SETTINGS) == {"lr", "momentum", "beta1", "beta2", "l2", "decay", "bn_decay"}
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"lr": -1.0, "batch": 1, "beta1": 1.0},
+     "learning rate must be a positive number; batch size must be at least 2 (batch norm "
+     "needs 2 examples); beta1 must be in [0, 1)"),
+    ({"optimizer": "lion"}, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
+    ({"dtype": "float16", "decay": -1.0}, "dtype must be float32 or float64; l2 and decay must "
+                                          "be ≥ 0"),
+    ({"lr": float("inf")}, "learning rate must be a positive number"),
+    ({"momentum": float("nan")}, "momentum must be in [0, 1)"),
+    ({"lr": "fast"}, "lr must be a number, not 'fast'"),
+    ({"activation": 3}, "activation must be a name, not 3"),
+    ({"seed": -1}, "seed must be at least 0"),
+])
+def test_trainconfig_problems_are_named_in_one_line(changes, message):
+    with pytest.raises(ValueError) as e:
+        TrainConfig(**changes)
+    assert str(e.value).startswith(message) and "\n" not in str(e.value)
+
+
+def test_validate_check_and_apply():
+    assert params.validate("hidden", [4, 5]) == (4, 5)
+    assert params.check("beta1", 0.99) == 0.99
+    with pytest.raises(ValueError, match=r"beta1 must be in \[0, 1\)"):
+        params.check("beta1", 1.2)
+    with pytest.raises(ValueError, match="learning rate must be a positive number"):
+        params.check("lr", 0.0)
+    with pytest.raises(ValueError, match="unknown hyperparameter 'speed'"):
+        params.validate("speed", 1)
+    c = params.apply(TrainConfig(), lr=0.5, optimizer="sgd")
+    assert (c.lr, c.optimizer) == (0.5, "sgd")
+    with pytest.raises(ValueError, match="beta2 must be in"):
+        params.apply(TrainConfig(), beta2=1.5)
+
+
+def test_apply_search_sets_widths_layers_and_bn():
+    base = TrainConfig(hidden=(8, 4))
+    config, bn = params.apply_search(base, {"layers": 3, "lr": 0.1, "batch": 31.6, "bn": 0})
+    assert config.hidden == (8, 4, 4) and config.lr == 0.1 and config.batch == 32 and not bn
+    config, bn = params.apply_search(base, {"hidden": 16.2})
+    assert config.hidden == (16, 16) and bn
+    with pytest.raises(ValueError, match="unknown parameter 'seed'"):
+        params.apply_search(base, {"seed": 3})
+
+
+def test_the_registry_gives_search_what_it_has_today():
+    """Until search reads its names, scales and first ranges from the registry, they agree."""
+    search = pytest.importorskip("bn_studio.core.search")
+    assert set(params.SEARCHABLE) == set(search.PARAM_NAMES)
+    assert set(params.INTEGER_SEARCH) == set(search.INTEGER_PARAMS)
+    for name in params.SEARCHABLE:
+        assert params.suggested(name) == search.SUGGESTED_PARAMS[name], name
+    base = TrainConfig(hidden=(8, 4))
+    for trial in ({"layers": 3, "lr": 0.1}, {"hidden": 12, "bn": 1, "bn_decay": 0.95}):
+        assert params.apply_search(base, trial) == search.apply_params(base, trial)

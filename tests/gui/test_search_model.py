@@ -1,0 +1,159 @@
+"""The studio's SearchModel runs the searches; the tuning panel's views only draw them."""
+
+import os
+
+import numpy as np
+import pytest
+
+from bn_studio.core.search import Param, SearchSpace, SearchSpec, TrialResult, TwinOutcome
+from bn_studio.core.trainer import TrainConfig
+from bn_studio.gui.search_model import TUNING
+
+
+@pytest.fixture
+def win(make_window):
+    return make_window(TrainConfig(hidden=(8,), batch=32, eval_every=10))
+
+
+def test_one_model_delivers_results_progress_and_the_end(win, qtbot, tmp_path):
+    searches = win.model.searches
+    searches.store_dir = tmp_path
+    seen, ends = [], []
+    searches.resultsAdded.connect(lambda name, new: seen.extend(new))
+    searches.finished.connect(ends.append)
+    spec = SearchSpec(SearchSpace([Param("lr", "log", 1e-3, 1.0)]), 3,
+                      win.model.config.replace(steps=20), seed=0)
+    run = searches.start("probe", spec, win.model.split, workers=1, store=True)
+    qtbot.waitUntil(lambda: ends == ["probe"], timeout=60000)
+    assert sorted(r.trial for r in seen) == [0, 1, 2] == [r.trial for r in run.results]
+    assert all(isinstance(r, TrialResult) for r in seen)
+    stored = searches.stored_searches()
+    assert [(s["name"], s["done"], s["trials"]) for s in stored] == [("probe-001", 3, 3)]
+    assert not searches.timer.isActive()            # nothing left to poll
+
+
+def test_a_folder_that_cannot_be_written_only_costs_the_resume(win, qtbot, tmp_path):
+    searches = win.model.searches
+    (tmp_path / "file").write_text("")
+    searches.store_dir = tmp_path / "file" / "searches"     # under a file: mkdir fails
+    spec = SearchSpec(SearchSpace([Param("lr", "log", 1e-3, 1.0)]), 2,
+                      win.model.config.replace(steps=10), seed=0)
+    run = searches.start("probe", spec, win.model.split, workers=1, store=True)
+    assert run.store_path is None
+    qtbot.waitUntil(lambda: run.reported, timeout=60000)
+    assert len(run.results) == 2
+
+
+def test_the_store_folder_keeps_only_the_newest_searches(win, tmp_path, monkeypatch):
+    from bn_studio.gui import search_model
+    monkeypatch.setattr(search_model, "MAX_STORED", 3)
+    searches = win.model.searches
+    searches.store_dir = tmp_path
+    for k in range(5):
+        path = searches._new_store_path("tuning")
+        path.write_bytes(b"")
+        os.utime(path, (k, k))                  # each newer than the last
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "tuning-001.sqlite", "tuning-002.sqlite", "tuning-003.sqlite"]
+    assert {p.stat().st_mtime for p in tmp_path.iterdir()} == {2, 3, 4}
+
+
+def test_a_saved_workspace_reads_the_model_not_the_panel(win):
+    t = win.panels["tuning"]
+    t.trials.setValue(7)
+    state = win.workspace_state()["search"]
+    assert state["trials"] == 7 and state["space"] == t.space_from_table().to_list()
+    assert state["results"] == [] and state["searched_space"] is None
+    space = SearchSpace([Param("lr", "log", 1e-3, 1.0)])
+    result = TrialResult(0, 1, {"lr": 0.01}, "ok", 0.5, 0.8)
+    win.model.searches.apply_workspace({"space": space.to_list(), "trials": 4,
+                                        "searched_space": space.to_list(),
+                                        "results": [result.to_dict()]})
+    assert t.trials.value() == 4 and t.table.rowCount() == 1
+    assert win.workspace_state()["search"]["results"] == [result.to_dict()]
+    assert win.model.searches.results(TUNING) == [result]
+
+
+def twin(i, lr, bn, no_bn):
+    def out(loss):
+        return TwinOutcome("diverged" if loss is None else "ok", loss)
+    return TrialResult(i, i, {"lr": lr}, "ok", bn, bn=out(bn), no_bn=out(no_bn))
+
+
+def test_alpha_range_view_draws_both_twins_and_puts_diverged_on_top(win):
+    view = win.panels["tuning"].alpha
+    alphas = 10.0 ** np.linspace(-3, 1, 9)
+    bn = [0.6, 0.4, 0.25, 0.2, 0.21, 0.215, 0.3, 0.5, 0.7]
+    no_bn = [0.7, 0.5, 0.3, 0.22, 0.21, None, None, None, None]
+    report = view.show_results([twin(i, a, b, n) for i, (a, b, n) in
+                                enumerate(zip(alphas, bn, no_bn))])
+    assert report["bn"]["decades"] == pytest.approx(1.0)          # 10^-1.5 … 10^-0.5
+    assert report["no_bn"]["decades"] == pytest.approx(0.5) and report["no_bn"]["diverged"] == 4
+    item = view.diverged["no_bn"]                                   # data, not log10 of it
+    assert item.xData.size == 4 and np.all(item.yData > max(bn))    # on the top edge
+    assert view.lines["bn"].getData()[0].size == 9
+    assert "1.00 decades" in view.summary.text() and "4 of 9 diverged" in view.summary.text()
+
+
+def test_show_alpha_range_runs_a_twins_search_from_the_panel(win, qtbot, tmp_path):
+    t = win.panels["tuning"]
+    win.model.searches.store_dir = tmp_path
+    t.steps.setValue(20)
+    t.workers.setValue(1)
+    t.alpha.trials.setValue(5)
+    assert t.show_alpha_range()
+    assert t.tabs.currentWidget() is t.alpha
+    qtbot.waitUntil(lambda: t.alpha.run_button.isEnabled(), timeout=60000)
+    results = win.model.searches.results("alpha_range")
+    assert len(results) == 5 and all(r.bn is not None and r.no_bn is not None for r in results)
+    assert t.alpha.lines["bn"].getData()[0].size == 5            # diverged ones as gaps
+    assert "Finished: 5 of 5 α done" in t.alpha.status.text()
+
+
+def curve_result(i, lr, losses):
+    steps = list(range(0, 10 * len(losses), 10))
+    return TrialResult(i, i, {"lr": lr}, "ok", losses[-1], 0.9,
+                       curve={"step": steps, "train_loss": losses, "val_loss": losses,
+                              "val_accuracy": [0.5] * len(losses)})
+
+
+def test_every_trial_view_colours_each_curve_and_replays_median_stopping(win):
+    view = win.panels["tuning"].every
+    view.reset(SearchSpace([Param("lr", "log", 1e-3, 1.0)]))
+    good = [1.0, 0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.2, 0.2, 0.2, 0.2]
+    slow = [1.0, 0.9, 0.85, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
+    view.add([curve_result(i, 10.0 ** -(i % 3), good) for i in range(5)]
+             + [curve_result(5, 0.5, slow)])
+    assert len(view.curve_items) == 6
+    assert len(view.stops.data) == 1                    # the slow trial, at its stop step
+    assert "stopped <b>1 of 6</b>" in view.summary.text()
+    assert view.bar.levels() == pytest.approx((-3.0, 0.0))          # log₁₀ α
+    lines = [i for i in view.parallel_items if hasattr(i, "xData") and i.xData is not None]
+    assert len(lines) == 6 and lines[0].xData.tolist() == [0.0, 1.0]   # lr, val loss
+
+
+def test_an_unfinished_search_started_in_the_app_resumes_from_the_panel(win, qtbot, tmp_path):
+    from bn_studio.core.search import TrialStore
+    t = win.panels["tuning"]
+    win.model.searches.store_dir = tmp_path
+    t.set_space(SearchSpace([Param("lr", "log", 1e-3, 1.0)]))
+    t.trials.setValue(4)
+    t.steps.setValue(20)
+    t.workers.setValue(1)
+    assert t.launch_search()
+    qtbot.waitUntil(lambda: t.launch.isEnabled(), timeout=60000)
+    path = win.model.searches.run(TUNING).store_path
+    store = TrialStore(path)                            # as if trials 2 and 3 never ran
+    for r in store.results()[2:]:
+        store.add(r.replace(status="cancelled", val_loss=None, curve=None))
+    store.close()
+    t._fill_resume_menu()
+    assert [a.text().split(":")[0] for a in t.resume_menu.actions()] == ["tuning-001"]
+    assert t.resume_search(path)
+    qtbot.waitUntil(lambda: t.launch.isEnabled(), timeout=60000)
+    assert sorted(r.trial for r in t.results) == [0, 1, 2, 3]
+    assert all(r.status == "ok" for r in t.results) and t.table.rowCount() == 4
+    t._fill_resume_menu()
+    assert not t.resume_menu.actions()[0].isEnabled()           # nothing left to resume
+    win.model.set_spec(win.model.spec.__class__("circles"))     # other data: refused
+    assert not t.resume_search(path) and "open that dataset first" in t.error.text()
