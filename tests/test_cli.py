@@ -171,8 +171,8 @@ def test_help_lists_defaults_panels_and_datasets(capsys):
 
 def test_the_panel_names_in_the_cli_match_the_window():
     from bn_studio.cli import PANEL_NAMES
-    from bn_studio.gui.main_window import PANEL_CLASSES
-    assert PANEL_NAMES == tuple(module for module, _ in PANEL_CLASSES)
+    from bn_studio.gui.main_window import available_panels
+    assert PANEL_NAMES == tuple(cls.name for cls in available_panels())
 
 
 def test_screenshot_prints_no_qt_noise(tmp_path):

@@ -3,7 +3,8 @@ fed identical mini-batches, so any difference on screen is batch norm's doing.
 
 ``TwinTrainer.step()`` advances both nets; ``snapshot()`` returns an immutable-by-convention
 summary (curves, fixed-bin histograms, percentile bands, BN statistics, frozen copies of the
-nets) that a GUI thread can draw without touching the live networks.
+nets; the dataclasses are in snapshot.py) that a GUI thread can draw without touching the
+live networks.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
@@ -20,6 +21,8 @@ from . import limits, params
 from .network import MLP, NetConfig
 from .optim import Optimizer
 from .smoothness import net_loss_spread
+from .snapshot import (HISTORY_FLOATS, MIN_HISTORY_ROWS, LayerSnapshot,  # noqa: F401 (re-export)
+                       RunSnapshot, Snapshot, bounded_rows)
 from .stats import Series, fixed_edges, histogram, off_chart, percentile_band
 
 # Settings that can change while the twins train (TwinTrainer.change): no shape changes.
@@ -89,20 +92,6 @@ class TrainConfig:
                          momentum=self.momentum, l2=self.l2, decay=self.decay)
 
 
-HISTORY_FLOATS = 1 << 18       # a bounded history holds at most 2 MiB of float64 ...
-MIN_HISTORY_ROWS = 256         # ... but never fewer rows than this
-
-
-def bounded_rows(width: int, rows: int | None) -> int | None:
-    """Row limit of a bounded history ``width`` floats wide: ``rows``, fewer for wide rows
-    (per-unit statistics of a wide layer), a power of two so thinning halves it cleanly."""
-    if rows is None:
-        return None
-    fit = max(MIN_HISTORY_ROWS, HISTORY_FLOATS // max(1, width))
-    limit = min(rows, fit)
-    return 1 << max(2, limit.bit_length() - 1)
-
-
 class Run:
     """One network, its optimiser, its learning curves and its divergence state."""
 
@@ -147,57 +136,6 @@ class Run:
             loss, _ = softmax_cross_entropy(logits, y)
         acc = float(np.mean(np.argmax(logits, axis=1) == y))
         return float(loss), acc
-
-
-@dataclass
-class LayerSnapshot:
-    """What one hidden layer of one net looked like on the last training batch."""
-
-    z_hist: np.ndarray                  # density of the dense output Z (before BN) on fixed bins
-    out_hist: np.ndarray | None         # density of the BN output Z̃ (BN net only)
-    a_hist: np.ndarray                  # density of the activation A
-    bands: np.ndarray                   # (T, 1 + 3): step, 15/50/85th percentile of Z̃ (or Z) over time
-    batch_mean: np.ndarray | None = None
-    batch_var: np.ndarray | None = None
-    running_mean: np.ndarray | None = None
-    running_var: np.ndarray | None = None
-    gamma: np.ndarray | None = None
-    beta: np.ndarray | None = None
-    running_history: np.ndarray | None = None   # (T, 1 + 4·F): step, batch μ, batch σ², running μ, running σ²
-    # How many values of Z, Z̃ and A fell below / above the fixed bins (drawn as off-chart
-    # counts), out of ``n_values`` (batch × units).
-    z_off: tuple[int, int] = (0, 0)
-    out_off: tuple[int, int] = (0, 0)
-    a_off: tuple[int, int] = (0, 0)
-    n_values: int = 0
-
-
-@dataclass
-class RunSnapshot:
-    name: str
-    net: MLP                            # a frozen copy: safe to evaluate from another thread
-    train_curve: np.ndarray             # (T, 2): step, batch loss
-    eval_curve: np.ndarray              # (T, 5): step, train loss, train acc, val loss, val acc
-    diverged_at: int | None
-    layers: list[LayerSnapshot]
-    last_loss: float
-    # ‖dW‖ of each hidden layer's weights on the last training batch: tiny values in the first
-    # layers are vanishing gradients (a plateau), whatever the histograms look like.
-    grad_norms: np.ndarray | None = None
-    smoothness: np.ndarray | None = None    # (T, 2): step, loss spread along the gradient
-
-
-@dataclass
-class Snapshot:
-    step: int
-    config: TrainConfig
-    runs: dict[str, RunSnapshot]
-    z_edges: list[np.ndarray]           # fixed bins per hidden layer for Z (no-BN pre-activation scale)
-    out_edges: list[np.ndarray]         # fixed bins per hidden layer for Z̃ and A
-    steps_per_second: float = 0.0
-    extra: dict = field(default_factory=dict)
-    changes: tuple = ()                 # (step, name, value) of every mid-run change so far
-    unit_maps: object = None            # unit_maps.UnitMaps of both twins, when a panel asks
 
 
 class TwinTrainer:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .grid import grid_points    # the decision regions' grid, at the pictures' resolution
+
 RESOLUTION = 24           # a thumbnail needs no more; 576 points per net
 MAX_UNITS_SHOWN = 16      # per layer: a 512-wide layer would be 512 pictures (and 1 MB a frame)
 
@@ -25,13 +27,6 @@ class UnitMaps:
     activation: str
     maps: dict[str, list[np.ndarray]]      # run → per hidden layer (shown units, R, R) float32
     widths: dict[str, list[int]]           # run → every hidden layer's width (shown or not)
-
-
-def grid_points(extent, resolution: int = RESOLUTION) -> np.ndarray:
-    """(R·R, 2) points of a regular grid over extent = (x0, x1, y0, y1), row-major in x₂."""
-    x0, x1, y0, y1 = (float(v) for v in extent)
-    gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
-    return np.column_stack([gx.ravel(), gy.ravel()])
 
 
 def hidden_outputs(net, X: np.ndarray) -> list[np.ndarray]:

@@ -32,7 +32,7 @@ PANEL_CLASSES = [
     ("curves", "CurvesPanel"),
     ("histograms", "HistogramsPanel"),
     ("unit_maps", "UnitMapsPanel"),
-    ("test_time_bn", "TestTimeBNPanel"),
+    ("bn_at_test_time", "TestTimeBNPanel"),
     ("softmax_inspector", "SoftmaxInspectorPanel"),
     ("tuning", "TuningPanel"),
     ("lessons", "LessonsPanel"),
@@ -46,6 +46,7 @@ DOCK_HEIGHT_BOTTOM = (0.3, 210, 300)
 SCREEN_SHARE = 0.9          # a first launch takes at most 90 % of the available screen
 DEFAULT_SIZE = (1600, 1000)
 HINT_MIN_WIDTH_PX = 320
+TIMELINE_MIN_WIDTH_PX = 420
 
 # Speeds offered in the toolbar: training steps per second (None = as fast as possible).
 SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
@@ -503,6 +504,11 @@ class MainWindow(QMainWindow):
     def _build_statusbar(self) -> None:
         self.step_label = QLabel("step 0")
         self.step_label.setObjectName("step_label")
+        # The replay bar lives in the status bar: no height taken from the panels at 1366×768.
+        from .timeline import TimelineBar
+        self.timeline = TimelineBar(self.model, self)
+        self.timeline.setMinimumWidth(TIMELINE_MIN_WIDTH_PX)
+        self.statusBar().addPermanentWidget(self.timeline)
         self.statusBar().addPermanentWidget(self.step_label)
 
     # ---- reacting -----------------------------------------------------------------------
@@ -553,6 +559,9 @@ class MainWindow(QMainWindow):
     def _on_snapshot(self, snap) -> None:
         self.update_hint()
         parts = [f"step {snap.step}"]
+        latest = None if snap.live else self.model.worker.peek()
+        if latest is not None:
+            parts = [f"replay: step {snap.step} of {latest.step}"]
         for name, run in snap.runs.items():
             if run.diverged_at is not None:
                 label = "BN" if name == "bn" else "no BN"

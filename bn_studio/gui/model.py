@@ -19,6 +19,7 @@ from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPE
 from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
 
 from .search_model import SearchModel
+from .timeline import Replay
 from .worker import TrainingWorker
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class StudioModel(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = TrainingWorker()
+        self.replay = Replay(self)          # the timeline: stored snapshots shown while paused
         self.searches = SearchModel(self)      # every search; panels that show them are views
         self.spec: DatasetSpec | None = FIRST_RUN_SPEC
         self.dataset: Dataset = FIRST_RUN_SPEC.make()
@@ -141,6 +143,7 @@ class StudioModel(QObject):
             self.worker.play()
 
     def play(self) -> None:
+        self.replay.live()
         self.worker.play()
         self._shown_playing = True
         self.playingChanged.emit(True)
@@ -215,10 +218,10 @@ class StudioModel(QObject):
         if failures:
             self._recover(failures)
         snap = self.worker.latest()
-        if snap is None:
+        if snap is None or self.replay.holds(snap):
             return
         self.snapshot = snap
-        err = snap.extra.get("error")
+        err = snap.error
         if err and err != self._last_error:
             self.errorOccurred.emit(err)
         self._last_error = err

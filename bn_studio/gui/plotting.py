@@ -8,7 +8,6 @@ autorange while streaming).
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -131,16 +130,11 @@ class Band:
         self.item.setPath(pg.arrayToQPath(xs, ys, connect="all"))
 
 
-class Throttle:
-    """True at most ``hz`` times per second: for views that change slowly."""
-
-    def __init__(self, hz: float) -> None:
-        self.interval = 1.0 / hz
-        self.last = 0.0
-
-    def ready(self) -> bool:
-        now = time.perf_counter()
-        if now - self.last >= self.interval:
-            self.last = now
-            return True
-        return False
+def set_cursors(lines, step) -> None:
+    """Vertical cursors at ``step`` (the step a replay shows), hidden for None; touched only
+    when that changes (they are set on every frame)."""
+    for line in lines:
+        if line.isVisible() != (step is not None):
+            line.setVisible(step is not None)
+        if step is not None and line.value() != step:
+            line.setValue(step)

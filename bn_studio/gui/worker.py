@@ -2,7 +2,7 @@
 
 A process, not a thread: training is Python-heavy, and a thread would share the GIL with the
 GUI, so every frame drawn would cost training time and every training step would stall the
-event loop. The GUI sends commands (play, pause, step, reset, speed) down a pipe; a small
+event loop. The GUI sends typed commands (protocol.py: Play, Pause, Step, Reset, …) down a pipe; a small
 receiver thread in the GUI process reads snapshots as they come and keeps only the newest,
 which the display timer draws. Curves grow with the run, so the child sends only their new
 rows and the receiver re-assembles them; both keep at most HISTORY_ROWS rows per history,
@@ -21,17 +21,21 @@ import traceback
 
 import numpy as np
 
+from bn_studio.core.grid import GRID_RESOLUTION, data_extent, decision_grid, shifted
+from bn_studio.core.replay import SnapshotRing
 from bn_studio.core.procs import single_blas_thread
+from bn_studio.core.snapshot import Snapshot, bounded_rows, map_histories
 from bn_studio.core.stats import Series
-from bn_studio.core.trainer import Snapshot, TrainConfig, TwinTrainer, bounded_rows
+from bn_studio.core.trainer import TrainConfig, TwinTrainer
 from bn_studio.core.unit_maps import twin_unit_maps
+
+from .protocol import (Ack, Change, Command, Failed, MaxSteps, Notify, Pause, Play, Published,
+                       Quit, Reset, Shift, ShowUnitMaps, Speed, Step)
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_INTERVAL_S = 1 / 40        # publish a little faster than the 30 fps display timer
 GRID_INTERVAL_S = 0.2               # decision regions are the costly part: 5 per second
-GRID_RESOLUTION = 90
-GRID_MARGIN = 0.6                   # extra room around the data, in standardised units
 UNIT_MAPS_INTERVAL_S = 0.5          # unit pictures (only while their panel is shown): 2 a second,
 UNIT_MAPS_COST_RATIO = 10           # or fewer: at most 1/10 of the time (8x512 takes ~0.4 s)
 STOP_TIMEOUT_S = 3.0
@@ -61,8 +65,9 @@ class TrainingWorker:
         self._acks: dict[int, threading.Event] = {}
         self._series: dict[tuple, Series] = {}
         self._epoch = -1
-        self._grid: dict | None = None
+        self._grid = None
         self._unit_maps = None              # the newest unit pictures, carried to every frame
+        self.replay = SnapshotRing()        # thinned stored snapshots of the run (the timeline)
         self.playing = False
         self.steps_per_second: float | None = None
         self.error: str | None = None
@@ -73,52 +78,53 @@ class TrainingWorker:
         self._receiver.start()
 
     # ---- commands (GUI thread) --------------------------------------------------------
-    def _send(self, cmd: str, arg=None) -> int:
+    def send(self, cmd: Command) -> int:
+        """Send one command; returns its sequence number."""
         seq = next(self._seq)
         self._last_seq = seq
         if self._stopped:
             return seq
         try:
             with self._send_lock:
-                self._cmd_send.send((seq, cmd, arg))
+                self._cmd_send.send((seq, cmd))
         except (OSError, BrokenPipeError):
             self.error = "the training process has stopped"
         return seq
 
     def reset(self, config: TrainConfig, split) -> None:
-        self._send("reset", (config, split))
+        self.send(Reset(config, split))
 
     def play(self) -> None:
         self.playing = True         # at once, so the GUI's buttons never lag the command
-        self._send("play")
+        self.send(Play())
 
     def pause(self) -> None:
         self.playing = False
-        self._send("pause")
+        self.send(Pause())
 
     def step(self, n: int = 1) -> None:
         self.playing = False
-        self._send("step", int(n))
+        self.send(Step(int(n)))
 
     def set_speed(self, steps_per_second: float | None) -> None:
         self.steps_per_second = steps_per_second
-        self._send("speed", steps_per_second)
+        self.send(Speed(steps_per_second))
 
     def shift_inputs(self, offset) -> None:
         """Covariate shift: every input moves by ``offset`` from now on (no reset)."""
-        self._send("shift", tuple(float(v) for v in offset))
+        self.send(Shift(tuple(float(v) for v in offset)))
 
     def change(self, name: str, value: float) -> None:
         """Change one live setting (TwinTrainer.change) of the running twins, no reset."""
-        self._send("change", (name, float(value)))
+        self.send(Change(name, float(value)))
 
     def show_unit_maps(self, on: bool) -> None:
         """Compute every hidden unit's picture (Snapshot.unit_maps) while ``on``."""
-        self._send("unit_maps", bool(on))
+        self.send(ShowUnitMaps(bool(on)))
 
     def set_max_steps(self, max_steps: int | None) -> None:
         """Pause by itself once the step counter reaches ``max_steps`` (None: never)."""
-        self._send("max_steps", max_steps)
+        self.send(MaxSteps(max_steps))
 
     def latest(self) -> Snapshot | None:
         """The newest snapshot if it is new since the last call, else None."""
@@ -146,7 +152,7 @@ class TrainingWorker:
         self._acks[seq] = done
         try:
             with self._send_lock:
-                self._cmd_send.send((seq, "notify", None))
+                self._cmd_send.send((seq, Notify()))
         except (OSError, BrokenPipeError):
             return False
         ok = done.wait(timeout)
@@ -156,7 +162,7 @@ class TrainingWorker:
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         if self._stopped:
             return
-        self._send("quit")
+        self.send(Quit())
         self._stopped = True
         self._proc.join(timeout)
         if self._proc.is_alive():
@@ -179,41 +185,42 @@ class TrainingWorker:
                 msg = self._out_recv.recv()
             except (EOFError, OSError):
                 break
-            if "ack" in msg:
-                event = self._acks.get(msg["ack"])
+            if isinstance(msg, Ack):
+                event = self._acks.get(msg.seq)
                 if event is not None:
                     event.set()
                 continue
-            if "failed" in msg:                 # a command failed and left no trainer
+            if isinstance(msg, Failed):         # a command failed and left no trainer
                 with self._lock:
-                    self._failures.append(msg["failed"])
-                    self.error = msg["failed"]
+                    self._failures.append(msg.message)
+                    self.error = msg.message
                 continue
             snap = self._assemble(msg)
-            if msg["seq"] >= self._last_seq:       # no newer command is still in flight
-                self.playing = msg["playing"]
-            self.error = msg["error"]
+            if msg.seq >= self._last_seq:          # no newer command is still in flight
+                self.playing = msg.playing
+            self.error = msg.error
             with self._lock:
                 self._latest = snap
                 self._fresh = True
         self._out_recv.close()
 
-    def _assemble(self, msg: dict) -> Snapshot:
-        """Append the new rows of every curve and put full views back into the snapshot."""
-        if msg["epoch"] != self._epoch:
-            self._epoch = msg["epoch"]
+    def _assemble(self, msg: Published) -> Snapshot:
+        """Append the new rows of every history and put full views back into the snapshot."""
+        if msg.epoch != self._epoch:
+            self._epoch = msg.epoch
             self._series = {}
             self._grid = None
             self._unit_maps = None
-        if msg["grid"] is not None:
-            self._grid = msg["grid"]
-        snap: Snapshot = msg["snapshot"]
+        if msg.grid is not None:
+            self._grid = msg.grid
+        snap = msg.snapshot
         if snap.unit_maps is not None:
             self._unit_maps = snap.unit_maps
         snap.unit_maps = self._unit_maps
-        _map_histories(snap, self._extend)
-        snap.extra.update(grid=self._grid, playing=msg["playing"], error=msg["error"],
-                          run_id=msg["epoch"])
+        map_histories(snap, self._extend)
+        snap.grid, snap.playing, snap.error, snap.run_id = (self._grid, msg.playing, msg.error,
+                                                            msg.epoch)
+        self.replay.add(snap)
         return snap
 
     def _extend(self, key: tuple, rows: np.ndarray) -> np.ndarray:
@@ -247,34 +254,39 @@ class _Child:
         self.unit_maps_on = False
         self.unit_maps_time = 0.0
         self.unit_maps_wait = UNIT_MAPS_INTERVAL_S
+        # One handler per command type (Quit ends run() itself).
+        self.handlers = {Reset: self.on_reset, Play: self.on_play, Pause: self.on_pause,
+                         Step: self.on_step, Shift: self.on_shift, Change: self.on_change,
+                         Speed: self.on_speed, MaxSteps: self.on_max_steps,
+                         ShowUnitMaps: self.on_unit_maps, Notify: self.on_notify}
 
     def run(self) -> None:
         while True:
             busy = self.playing and self.trainer is not None
             if self.cmd.poll(0 if busy else 0.2):
                 try:
-                    seq, cmd, arg = self.cmd.recv()
+                    seq, cmd = self.cmd.recv()
                 except (EOFError, OSError):
                     return
                 self.seq = seq
-                if cmd == "quit":
+                if isinstance(cmd, Quit):
                     return
                 try:
-                    self.handle(cmd, arg)
+                    self.handlers[type(cmd)](cmd)
                 except Exception as e:     # a bad config must never kill the worker
                     self.fail(e, cmd)
                 continue
             if busy:
                 self.train_one()
 
-    def fail(self, e: Exception, cmd: str = "") -> None:
+    def fail(self, e: Exception, cmd: Command | None = None) -> None:
         """Tell the GUI: with a trainer, in the next snapshot; without one (a reset that could
-        not build it, or a snapshot that cannot be made), as a 'failed' message."""
+        not build it, or a snapshot that cannot be made), as a Failed message."""
         traceback.print_exc()
         what = f"{e.__class__.__name__}: {e}" if not isinstance(e, ValueError) else str(e)
         self.error = (what or e.__class__.__name__).splitlines()[0][:500]
         self.playing = False
-        if cmd == "reset":
+        if isinstance(cmd, Reset):
             self.trainer = None
         try:
             if self.trainer is not None:
@@ -283,55 +295,62 @@ class _Child:
         except Exception:                   # the trainer itself is broken: drop it
             traceback.print_exc()
             self.trainer = None
-        self.out.send({"failed": f"Training could not start: {self.error}", "seq": self.seq})
+        self.out.send(Failed(self.seq, f"Training could not start: {self.error}"))
 
-    def handle(self, cmd: str, arg) -> None:
-        if cmd == "reset":
-            config, split = arg
-            self.error = None
-            self.trainer = None
-            self.epoch += 1
-            self.sent = {}
-            self.extent = _extent(split)
-            self.trainer = TwinTrainer(config, split, history_rows=HISTORY_ROWS,
-                                       smoothness_every=SMOOTHNESS_EVERY)
+    # ---- one handler per command type ---------------------------------------------------
+    def on_reset(self, cmd: Reset) -> None:
+        self.error = None
+        self.trainer = None
+        self.epoch += 1
+        self.sent = {}
+        self.extent = data_extent(np.concatenate([cmd.split.X_train, cmd.split.X_val]))
+        self.trainer = TwinTrainer(cmd.config, cmd.split, history_rows=HISTORY_ROWS,
+                                   smoothness_every=SMOOTHNESS_EVERY)
+        self.grid_dirty = True
+        self.publish(force=True)
+
+    def on_play(self, cmd: Play) -> None:
+        self.playing = self.trainer is not None
+
+    def on_pause(self, cmd: Pause) -> None:
+        self.playing = False
+        self.publish(force=True)
+
+    def on_step(self, cmd: Step) -> None:
+        self.playing = False
+        if self.trainer is not None:
+            for _ in range(cmd.n):
+                self.trainer.step()
             self.grid_dirty = True
             self.publish(force=True)
-        elif cmd == "play":
-            self.playing = self.trainer is not None
-        elif cmd == "pause":
-            self.playing = False
-            self.publish(force=True)
-        elif cmd == "step":
-            self.playing = False
-            if self.trainer is not None:
-                for _ in range(arg):
-                    self.trainer.step()
-                self.grid_dirty = True
-                self.publish(force=True)
-        elif cmd == "shift":
-            if self.trainer is not None:
-                self.trainer.shift_inputs(arg)
-                x0, x1, y0, y1 = self.extent
-                self.extent = (x0 + arg[0], x1 + arg[0], y0 + arg[1], y1 + arg[1])
-                self.grid_dirty = True
-                self.publish(force=True)
-        elif cmd == "change":
-            if self.trainer is not None:
-                self.trainer.change(*arg)           # a bad value: fail() reports it
-                self.publish(force=True)
-        elif cmd == "speed":
-            self.speed = arg
-        elif cmd == "max_steps":
-            self.max_steps = arg
-        elif cmd == "unit_maps":
-            self.unit_maps_on = bool(arg)
-            self.unit_maps_time = 0.0 if arg else self.unit_maps_time
+
+    def on_shift(self, cmd: Shift) -> None:
+        if self.trainer is not None:
+            self.trainer.shift_inputs(cmd.offset)
+            self.extent = shifted(self.extent, cmd.offset)
             self.grid_dirty = True
             self.publish(force=True)
-        elif cmd == "notify":
+
+    def on_change(self, cmd: Change) -> None:
+        if self.trainer is not None:
+            self.trainer.change(cmd.name, cmd.value)    # a bad value: fail() reports it
             self.publish(force=True)
-            self.out.send({"ack": self.seq})
+
+    def on_speed(self, cmd: Speed) -> None:
+        self.speed = cmd.steps_per_second
+
+    def on_max_steps(self, cmd: MaxSteps) -> None:
+        self.max_steps = cmd.max_steps
+
+    def on_unit_maps(self, cmd: ShowUnitMaps) -> None:
+        self.unit_maps_on = cmd.on
+        self.unit_maps_time = 0.0 if cmd.on else self.unit_maps_time
+        self.grid_dirty = True
+        self.publish(force=True)
+
+    def on_notify(self, cmd: Notify) -> None:
+        self.publish(force=True)
+        self.out.send(Ack(self.seq))
 
     def train_one(self) -> None:
         t0 = time.perf_counter()
@@ -361,17 +380,17 @@ class _Child:
         grid = None
         now = time.perf_counter()
         if force or self.grid_dirty or now - self.grid_time >= GRID_INTERVAL_S:
-            grid = self.decision_grid(snap)
+            nets = {name: run.net for name, run in snap.runs.items()}
+            grid = decision_grid(nets, self.extent, snap.step, GRID_RESOLUTION)
             self.grid_time, self.grid_dirty = now, False
             if self.unit_maps_on and (force or now - self.unit_maps_time >= self.unit_maps_wait):
-                snap.unit_maps = twin_unit_maps({n: r.net for n, r in snap.runs.items()},
-                                                self.extent, snap.step, snap.config.activation)
+                snap.unit_maps = twin_unit_maps(nets, self.extent, snap.step,
+                                                snap.config.activation)
                 self.unit_maps_time = now
                 self.unit_maps_wait = max(UNIT_MAPS_INTERVAL_S, UNIT_MAPS_COST_RATIO
                                           * (time.perf_counter() - now))
-        _map_histories(snap, self.delta)
-        self.out.send({"seq": self.seq, "epoch": self.epoch, "snapshot": snap, "grid": grid,
-                       "playing": self.playing, "error": self.error})
+        map_histories(snap, self.delta)
+        self.out.send(Published(self.seq, self.epoch, snap, grid, self.playing, self.error))
 
     def delta(self, key: tuple, rows: np.ndarray) -> np.ndarray:
         """The rows after the last step sent (by step, not by count: thinning drops rows)."""
@@ -381,33 +400,6 @@ class _Child:
             self.sent[key] = float(rows[-1, 0])
         return np.array(rows[start:])
 
-    def decision_grid(self, snap: Snapshot) -> dict:
-        """Class probabilities of both nets on a regular grid over the data (eval mode)."""
-        x0, x1, y0, y1 = self.extent
-        gx, gy = np.meshgrid(np.linspace(x0, x1, GRID_RESOLUTION),
-                             np.linspace(y0, y1, GRID_RESOLUTION))
-        pts = np.column_stack([gx.ravel(), gy.ravel()])
-        probs = {}
-        for name, run in snap.runs.items():
-            with np.errstate(all="ignore"):
-                p = run.net.predict_proba(pts)
-            probs[name] = p.reshape(GRID_RESOLUTION, GRID_RESOLUTION, -1).astype(np.float32)
-        return {"extent": self.extent, "probs": probs, "step": snap.step}
-
-
-def _map_histories(snap: Snapshot, fn) -> None:
-    """Replace every growing history in ``snap`` by ``fn(key, rows)``: the child sends only
-    new rows (fn = delta), the receiver appends them and puts full views back (fn = extend)."""
-    for name, run in snap.runs.items():
-        run.train_curve = fn((name, "train"), run.train_curve)
-        run.eval_curve = fn((name, "eval"), run.eval_curve)
-        if run.smoothness is not None:
-            run.smoothness = fn((name, "smoothness"), run.smoothness)
-        for i, layer in enumerate(run.layers):
-            layer.bands = fn((name, i, "bands"), layer.bands)
-            if layer.running_history is not None:
-                layer.running_history = fn((name, i, "running"), layer.running_history)
-
 
 def _child_main(cmd_conn, out_conn) -> None:
     try:
@@ -416,9 +408,3 @@ def _child_main(cmd_conn, out_conn) -> None:
         pass
     finally:
         out_conn.close()
-
-
-def _extent(split) -> tuple[float, float, float, float]:
-    X = np.concatenate([split.X_train, split.X_val])
-    lo, hi = X.min(axis=0) - GRID_MARGIN, X.max(axis=0) + GRID_MARGIN
-    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])

@@ -43,15 +43,15 @@ def scene_pos_of(panel, name, x, y):
 
 def test_region_images_hold_the_grid_after_k_steps(model, panel, qtbot):
     advance(model, 20, qtbot)
-    grid = model.snapshot.extra["grid"]
-    assert grid["step"] == 20
+    grid = model.snapshot.grid
+    assert grid.step == 20
     for name in ("bn", "no_bn"):
-        probs = grid["probs"][name]
+        probs = grid.probs[name]
         img = panel.images[name].image
         assert img.shape == probs.shape[:2] + (3,)
         np.testing.assert_array_equal(img, region_image(probs, model.split.classes))
         assert panel.images[name].mapRectToParent(panel.images[name].boundingRect()) == \
-            grid_rect(grid["extent"], probs.shape)
+            grid_rect(grid.extent, probs.shape)
 
 
 def test_scatter_holds_the_training_and_validation_points(model, panel, qtbot):
@@ -108,9 +108,9 @@ def test_colour_under_a_point_is_the_colour_of_its_nearest_grid_node(model, pane
     """The grid's nodes are pixel centres: a point takes the colour of the node nearest to it,
     and that node's probabilities are the net's own at that point."""
     advance(model, 30, qtbot)
-    grid = model.snapshot.extra["grid"]
-    x0, x1, y0, y1 = grid["extent"]
-    probs = grid["probs"]["bn"]
+    grid = model.snapshot.grid
+    x0, x1, y0, y1 = grid.extent
+    probs = grid.probs["bn"]
     rows, cols = probs.shape[:2]
     xs, ys = np.linspace(x0, x1, cols), np.linspace(y0, y1, rows)
     dx, dy = xs[1] - xs[0], ys[1] - ys[0]
@@ -130,7 +130,7 @@ def test_two_and_eight_classes_draw_with_a_legend(model, panel, qtbot, classes):
     advance(model, 10, qtbot)
     img = panel.images["bn"].image
     assert img.ndim == 3 and img.shape[2] == 3
-    assert model.snapshot.extra["grid"]["probs"]["bn"].shape[-1] == classes
+    assert model.snapshot.grid.probs["bn"].shape[-1] == classes
     legend = panel.legend.text()
     assert all(name in legend for name in model.split.class_names)
     assert legend.count("■") == classes
@@ -143,7 +143,7 @@ def test_switching_dataset_mid_training_redraws_for_the_new_classes(model, panel
     assert panel.images["no_bn"].image is not None
     x, _ = panel.train_scatter["bn"].getData()
     assert x.size == model.split.X_train.shape[0]
-    assert model.snapshot.extra["grid"]["probs"]["no_bn"].shape[-1] == 5
+    assert model.snapshot.grid.probs["no_bn"].shape[-1] == 5
 
 
 def test_a_diverged_run_is_drawn_grey_and_titled(model, panel, qtbot):

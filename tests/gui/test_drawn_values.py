@@ -11,7 +11,7 @@ from bn_studio.gui.panels.curves import CurvesPanel
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel, region_image
 from bn_studio.gui.panels.histograms import HistogramsPanel
 from bn_studio.gui.panels.softmax_inspector import SoftmaxInspectorPanel
-from bn_studio.gui.panels.test_time_bn import TestTimeBNPanel
+from bn_studio.gui.panels.bn_at_test_time import TestTimeBNPanel
 from studio_helpers import advance
 
 CONFIG = TrainConfig(hidden=(8, 6), batch=16, eval_every=5)
@@ -57,10 +57,10 @@ def test_histograms_draw_the_newest_histograms_and_bands_of_each_net(make_panel,
 
 def expected_region(snap, name):
     """The region image computed here from the snapshot's own frozen net."""
-    grid = snap.extra["grid"]
-    assert grid["step"] == snap.step
-    x0, x1, y0, y1 = grid["extent"]
-    res = grid["probs"][name].shape[0]
+    grid = snap.grid
+    assert grid.step == snap.step
+    x0, x1, y0, y1 = grid.extent
+    res = grid.probs[name].shape[0]
     gx, gy = np.meshgrid(np.linspace(x0, x1, res), np.linspace(y0, y1, res))
     with np.errstate(all="ignore"):
         p = snap.runs[name].net.predict_proba(np.column_stack([gx.ravel(), gy.ravel()]))

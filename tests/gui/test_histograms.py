@@ -196,3 +196,15 @@ def test_switching_datasets_while_training_fixes_the_new_bins(model, panel, qtbo
     for i, row in enumerate(panel.rows):
         np.testing.assert_allclose(row["plots"][0].viewRange()[0], snap.z_edges[i][[0, -1]])
         np.testing.assert_allclose(row["plain"].getData()[1], snap.runs["no_bn"].layers[i].z_hist)
+
+
+def test_while_playing_the_bands_are_throttled_but_the_last_state_is_drawn(model, panel, qtbot):
+    import dataclasses
+    first = advance(model, 10, qtbot)
+    later = advance(model, 20, qtbot)
+    panel.on_snapshot(dataclasses.replace(first, playing=True))
+    panel.on_snapshot(dataclasses.replace(later, playing=True))     # within the throttle's wait
+    steps, _ = panel.rows[0]["band_bn"][1].getData()
+    assert steps[-1] < later.step
+    qtbot.waitUntil(lambda: panel.rows[0]["band_bn"][1].getData()[0][-1] == later.step,
+                    timeout=2000)

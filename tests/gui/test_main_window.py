@@ -96,9 +96,9 @@ def test_switching_dataset_redraws(window, qtbot, name):
     x, y = dr.train_scatter["bn"].getData()
     np.testing.assert_array_equal(x, split.X_train[:, 0])
     np.testing.assert_array_equal(y, split.X_train[:, 1])
-    assert snap.extra["grid"]["probs"]["bn"].shape[-1] == split.classes
+    assert snap.grid.probs["bn"].shape[-1] == split.classes
     assert dr.images["bn"].image is not None and dr.images["bn"].image.shape[:2] == \
-        snap.extra["grid"]["probs"]["bn"].shape[:2]
+        snap.grid.probs["bn"].shape[:2]
     x, _ = window.panels["curves"].train_items["bn"].getData()
     np.testing.assert_array_equal(x, [1, 2, 3])          # the new run's curve, not the old
 

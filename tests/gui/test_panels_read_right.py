@@ -10,7 +10,7 @@ from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.model import FIRST_RUN_CONFIG
 from bn_studio.gui.panels.curves import CurvesPanel
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel
-from bn_studio.gui.panels.test_time_bn import TestTimeBNPanel
+from bn_studio.gui.panels.bn_at_test_time import TestTimeBNPanel
 from bn_studio.gui.plotting import range_with_min_span
 from bn_studio.gui.theme import CLASS_COLORS, apply_theme
 

@@ -69,10 +69,10 @@ def test_a_click_on_the_regions_agrees_with_the_colour_under_it(model, inspector
     regions.resize(900, 500)
     regions.show()
     advance(model, 40, qtbot)
-    grid = model.snapshot.extra["grid"]
-    x0, x1, y0, y1 = grid["extent"]
+    grid = model.snapshot.grid
+    x0, x1, y0, y1 = grid.extent
     r, c = 37, 52
-    rows, cols = grid["probs"]["bn"].shape[:2]
+    rows, cols = grid.probs["bn"].shape[:2]
     xy = (np.linspace(x0, x1, cols)[c], np.linspace(y0, y1, rows)[r])
     vb = regions.plot_items["bn"].vb
 
@@ -89,8 +89,8 @@ def test_a_click_on_the_regions_agrees_with_the_colour_under_it(model, inspector
     regions._on_click(Click())
     values = inspector.current_values()
     for name in ("bn", "no_bn"):
-        np.testing.assert_allclose(values[name]["a"], grid["probs"][name][r, c], atol=1e-4)
-        assert values[name]["predicted"] == int(np.argmax(grid["probs"][name][r, c]))
+        np.testing.assert_allclose(values[name]["a"], grid.probs[name][r, c], atol=1e-4)
+        assert values[name]["predicted"] == int(np.argmax(grid.probs[name][r, c]))
 
 
 @pytest.mark.parametrize("classes", [2, 8])
@@ -256,13 +256,13 @@ def test_class_maps_are_the_decision_grids_probabilities(model, inspector, qtbot
     advance(model, 20, qtbot)
     model.select_point([0.0, 0.0])
     inspector.tabs.setCurrentIndex(3)
-    grid = model.snapshot.extra["grid"]
-    classes = grid["probs"]["bn"].shape[-1]
+    grid = model.snapshot.grid
+    classes = grid.probs["bn"].shape[-1]
     assert len(inspector.maps_tab.images) == 2 * classes
     for name in ("bn", "no_bn"):
         for k in range(classes):
             np.testing.assert_allclose(inspector.maps_tab.images[(name, k)].image,
-                                       grid["probs"][name][..., k], rtol=1e-6)
+                                       grid.probs[name][..., k], rtol=1e-6)
     assert model.set_spec(DatasetSpec("blobs", n=240, classes=6))
     advance(model, 5, qtbot)
     qtbot.wait(150)

@@ -7,6 +7,7 @@ import pytest
 
 from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.trainer import TrainConfig, TwinTrainer
+from bn_studio.core.snapshot import map_histories
 from bn_studio.gui import worker as worker_mod
 
 
@@ -22,8 +23,8 @@ def _halves(history_rows):
 
 def _publish(child, receiver, trainer):
     snap = trainer.snapshot()
-    worker_mod._map_histories(snap, child.delta)
-    worker_mod._map_histories(snap, receiver._extend)
+    map_histories(snap, child.delta)
+    map_histories(snap, receiver._extend)
     return snap
 
 

@@ -100,11 +100,12 @@ class ClassMapsTab(QWidget):
         self._names = [str(n) for n in names]
         self._grid = None
 
-    def set_grid(self, grid: dict | None, point=None) -> None:
-        """Draw ``grid`` ({"extent", "probs": {run: (R, R, C)}}) if it is new; mark ``point``."""
-        if grid is None or not grid.get("probs"):
+    def set_grid(self, grid, point=None) -> None:
+        """Draw ``grid`` (core.grid.DecisionGrid: probs[run] is (R, R, C)) if it is new; mark
+        ``point``."""
+        if grid is None or not grid.probs:
             return
-        probs = grid["probs"]
+        probs = grid.probs
         classes = max(p.shape[-1] for p in probs.values())
         if self._layout_key != (classes, tuple(self._names)):
             self._build(classes)
@@ -120,7 +121,7 @@ class ClassMapsTab(QWidget):
                         continue
                     plane = np.nan_to_num(np.asarray(p[..., k], dtype=np.float32), nan=0.0)
                     img.setImage(plane, levels=(0.0, 1.0), autoLevels=False)
-                    rect = grid_rect(grid["extent"], plane.shape)
+                    rect = grid_rect(grid.extent, plane.shape)
                     img.setRect(rect)
                     img.getViewBox().setRange(rect, padding=0)
                     self.labels[(run, k)].setPos(rect.left(), rect.bottom())   # top left

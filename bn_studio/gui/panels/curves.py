@@ -7,13 +7,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
-from ..plotting import SteppedRange, cache_axes, decimate
+from ..plotting import SteppedRange, cache_axes, decimate, set_cursors
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
 
 
 CHANGE_COLOR = "#8c6d00"        # mid-run changes: a dark gold, apart from both twins' colours
+CURSOR_COLOR = "#808080"        # the replayed step (timeline): readable on both themes
 CHANGE_LABELS = {"lr": "α", "momentum": "β", "beta1": "β₁", "beta2": "β₂", "l2": "λ",
                  "decay": "decay", "bn_decay": "BN β"}
 
@@ -57,6 +58,13 @@ class CurvesPanel(Panel):
         for line in self.diverged_lines.values():
             line.setVisible(False)
             self.loss_plot.addItem(line, ignoreBounds=True)
+        # The step the timeline replays: a cursor on both plots, hidden while live.
+        self.cursors = []
+        for p in (self.loss_plot, self.acc_plot):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR_COLOR, width=2))
+            line.setVisible(False)
+            p.addItem(line, ignoreBounds=True)
+            self.cursors.append(line)
         self._change_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
         self._changes_shown: tuple = ()
         self.log_y = QCheckBox("log loss axis")
@@ -89,10 +97,13 @@ class CurvesPanel(Panel):
             self.on_snapshot(self.model.snapshot)
 
     def on_snapshot(self, snap) -> None:
-        if snap.step < self._last_step:           # a reset: ranges start over
+        live = getattr(snap, "live", True)
+        if live and snap.step < self._last_step:           # a reset: ranges start over
             self.loss_range.reset()
             self.acc_range.reset()
-        self._last_step = snap.step
+        if live:
+            self._last_step = snap.step
+        set_cursors(self.cursors, None if live else snap.step)     # a replay: whole run, marked
         losses = []
         for name in RUN_COLORS:
             run = snap.runs.get(name)
@@ -114,7 +125,7 @@ class CurvesPanel(Panel):
         values = values[np.isfinite(values) & (values > 0)]
         if self.log_y.isChecked():
             values = np.log10(values)
-        steps = np.array([snap.step], dtype=np.float64)
+        steps = np.array([max(snap.step, self._last_step)], dtype=np.float64)
         self.loss_range.update(steps, values)
         self.acc_range.update(steps, None)
 

@@ -8,9 +8,10 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
+from bn_studio.core.grid import data_extent
+
 from ..plotting import cache_axes
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS, class_rgb_array
-from ..worker import GRID_MARGIN
 from .base import Panel
 
 UNKNOWN_RGB = np.array([150.0, 150.0, 150.0])     # probabilities that are not numbers: grey
@@ -208,8 +209,7 @@ class DecisionRegionsPanel(Panel):
                 m.setData([], [])
         X = np.concatenate([split.X_train, split.X_val])
         if X.size and np.all(np.isfinite(X)):
-            lo, hi = X.min(axis=0) - GRID_MARGIN, X.max(axis=0) + GRID_MARGIN
-            self._set_range((lo[0], hi[0], lo[1], hi[1]))
+            self._set_range(data_extent(X))
         self._grid = None
         self._extent = None
         names = list(split.class_names)
@@ -228,13 +228,13 @@ class DecisionRegionsPanel(Panel):
     def on_snapshot(self, snap) -> None:
         diverged = self._diverged(snap)
         self._set_titles(diverged)
-        grid = snap.extra.get("grid") if snap is not None else None
+        grid = snap.grid if snap is not None else None
         if grid is None or grid is self._grid:
             return
         self._grid = grid
-        extent = tuple(float(v) for v in grid["extent"])
+        extent = tuple(float(v) for v in grid.extent)
         shape = None
-        for name, probs in grid["probs"].items():
+        for name, probs in grid.probs.items():
             if name not in self.images or probs.ndim != 3 or probs.shape[-1] != self._classes:
                 continue                       # a grid of the previous dataset: wait for the next
             img = self.images[name]

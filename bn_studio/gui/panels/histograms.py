@@ -6,12 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea,
+                               QVBoxLayout)
+from superqt.utils import QSignalThrottler
 
 from bn_studio.core.layers import ACTIVATIONS
 from bn_studio.core.stats import pushforward_density
 
-from ..plotting import Band, SteppedRange, Throttle, cache_axes, decimate
+from ..plotting import Band, SteppedRange, cache_axes, decimate, set_cursors
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -22,6 +24,13 @@ SHRINK_BELOW = 0.7      # the y range shrinks once the tallest bar uses less tha
 SHRINK_RATE = 0.2       # ... closing 20 % of the gap per frame (smooth, ~0.3 s at 30 fps)
 TITLE_SIZE = "10pt"
 OFF_CHART_LINE = 0.16   # the height of one line of off-chart text, as a share of the y range
+CURSOR_COLOR = "#808080"    # the replayed step (timeline), as on the curves
+# Earlier steps (TensorBoard's histogram modes): how many, and in offset mode how far each
+# older one is lifted, as a share of the y range of the newest.
+TRAIL_STEPS = 6
+OFFSET_SHARE = 0.3
+HISTORY_MODES = (("this step", "now"), ("overlay earlier steps", "overlay"),
+                 ("offset earlier steps", "offset"))
 
 
 A_BINS = 40            # bins of the activation histograms over g's range
@@ -72,9 +81,18 @@ class HistogramsPanel(Panel):
         self.show_act.toggled.connect(lambda _: self._redraw_last())
         self.note = QLabel()
         self.note.setWordWrap(True)
+        self.mode_box = QComboBox()
+        for label, mode in HISTORY_MODES:
+            self.mode_box.addItem(label, mode)
+        self.mode_box.setToolTip(
+            "As in TensorBoard: 'overlay' draws the histograms of earlier steps faintly on the "
+            "same axes (older: fainter); 'offset' stacks them, older ones higher up, the "
+            "newest at the bottom. The dashed outline is the distribution at step 0.")
+        self.mode_box.currentIndexChanged.connect(lambda _: self._redraw_last())
         top = QHBoxLayout()
         top.addWidget(self.show_act)
         top.addStretch(1)
+        top.addWidget(self.mode_box)
         self.view = pg.GraphicsLayoutWidget()
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
@@ -90,7 +108,12 @@ class HistogramsPanel(Panel):
         self._edges_key = None
         self._bands_key = None
         self._last = None
-        self._bands_throttle = Throttle(BANDS_HZ)
+        # While training the bands redraw at most BANDS_HZ times a second (the last state
+        # always drawn); a paused state or a new run at once.
+        self._bands_throttle = QSignalThrottler(parent=self)
+        self._bands_throttle.setTimeout(int(1000 / BANDS_HZ))
+        self._bands_throttle.triggered.connect(self._draw_all_bands)
+        self._bands_args = None
         self._stale_run = None
         self._note = ""
         model.snapshotReady.connect(self.on_snapshot)
@@ -103,7 +126,7 @@ class HistogramsPanel(Panel):
         # Snapshots of the run before this change may still arrive: they are not drawn if
         # their layers no longer match, so the rows are not rebuilt back and forth.
         if self._last is not None:
-            self._stale_run = self._last.extra.get("run_id")
+            self._stale_run = self._last.run_id
         self._build(len(cfg.hidden))
 
     # ---- layout -----------------------------------------------------------------------
@@ -148,6 +171,7 @@ class HistogramsPanel(Panel):
                 med = p_band.plot(pen=pg.mkPen(RUN_COLORS[run], width=2))
                 row[f"band_{run}"] = (band, med)
             p_band.setLabel("bottom", "step")
+            self._add_history_items(row, (p_plain, p_bn), p_band)
             row["plots"] = (p_plain, p_bn, p_band)
             row["label"] = label
             row["band_range"] = SteppedRange(p_band)
@@ -155,6 +179,28 @@ class HistogramsPanel(Panel):
             self.rows.append(row)
         self._set_titles()
         self.view.setMinimumHeight(ROW_HEIGHT_PX * max(1, n_layers))
+
+    @staticmethod
+    def _add_history_items(row: dict, hist_plots, p_band) -> None:
+        """Items for earlier steps (behind the newest) and the step-0 outline, made once."""
+        row["first"], row["trail"], row["stack"] = [], [], 0
+        for plot, run in zip(hist_plots, ("no_bn", "bn")):
+            first = plot.plot(stepMode="center", pen=pg.mkPen(_fill(RUN_COLORS[run], 170),
+                                                              width=1.2, style=Qt.DashLine))
+            first.setZValue(5)
+            first.setVisible(False)
+            trail = []
+            for _ in range(TRAIL_STEPS):
+                item = plot.plot(stepMode="center")
+                item.setZValue(-5)
+                item.setVisible(False)
+                trail.append(item)
+            row["first"].append(first)
+            row["trail"].append(trail)
+        row["cursor"] = pg.InfiniteLine(angle=90, movable=False,
+                                        pen=pg.mkPen(CURSOR_COLOR, width=2))
+        row["cursor"].setVisible(False)
+        p_band.addItem(row["cursor"], ignoreBounds=True)
 
     def _set_titles(self) -> None:
         act = self.show_act.isChecked()
@@ -188,7 +234,7 @@ class HistogramsPanel(Panel):
         if "bn" not in snap.runs or "no_bn" not in snap.runs:
             return
         n_layers = len(snap.runs["bn"].layers)
-        run_id = snap.extra.get("run_id")
+        run_id = snap.run_id
         if self._stale_run is not None:
             if run_id == self._stale_run and n_layers != self._n_layers:
                 return                      # an old run's snapshot after a config change
@@ -207,7 +253,7 @@ class HistogramsPanel(Panel):
             self.note.setText(note)
         act = self.show_act.isChecked()
         g = _activation(snap.config.activation) if act else None
-        key = (snap.extra.get("run_id"), act)
+        key = (snap.run_id, act)
         shown = [self._shown(snap, i, g) for i in range(len(self.rows))]
         if key != self._edges_key:          # new bins (reset): fix the x ranges once
             self._edges_key = key
@@ -217,18 +263,88 @@ class HistogramsPanel(Panel):
                 row["ymax"] = [0.0, 0.0]
                 row["band_range"].reset()
         plain_run, bn_run = snap.runs["no_bn"], snap.runs["bn"]
-        bands_now = (self._bands_throttle.ready() or key != self._bands_key
-                     or not snap.extra.get("playing"))
-        self._bands_key = key
         for i, (row, hists) in enumerate(zip(self.rows, shown)):
             n_values = (plain_run.layers[i].n_values, bn_run.layers[i].n_values)
             for k, (item, (edges, counts, off)) in enumerate(zip((row["plain"], row["bn"]),
                                                                  hists)):
                 self._set_hist(row, k, item, edges, counts)
                 self._set_off_chart(row, k, edges, off, n_values[k])
-            if bands_now:
-                self._draw_bands(row, snap.step, plain_run.layers[i].bands,
-                                 bn_run.layers[i].bands, g)
+        self._bands_args = (snap, g)
+        if key != self._bands_key or not snap.playing:
+            self._bands_key = key
+            self._bands_throttle.cancel()
+            self._draw_all_bands()
+        else:
+            self._bands_throttle.throttle()
+
+    def _draw_all_bands(self) -> None:
+        if self._bands_args is None:
+            return
+        snap, g = self._bands_args
+        if len(snap.runs["bn"].layers) != len(self.rows):
+            return                          # rows rebuilt since: the next snapshot draws
+        plain_run, bn_run = snap.runs["no_bn"], snap.runs["bn"]
+        for i, row in enumerate(self.rows):
+            self._draw_bands(row, snap.step, plain_run.layers[i].bands,
+                             bn_run.layers[i].bands, g)
+            set_cursors([row["cursor"]], None if snap.live else snap.step)
+        self._draw_history(snap, g)
+
+    def _stored(self, snap) -> tuple:
+        """(step-0 frame or None, earlier frames for the mode) of this run, from the replay
+        ring (core.replay), with as many layers as the rows."""
+        replay = getattr(self.model, "replay", None)
+        ring = getattr(replay, "ring", None)
+        if ring is None:
+            return None, []
+
+        def fits(f):
+            return f.run_id == snap.run_id and len(f.runs["bn"].layers) == len(self.rows)
+        frames = ring.frames()
+        first = frames[0] if frames and frames[0].step == 0 and fits(frames[0]) else None
+        mode = self.mode_box.currentData()
+        earlier = [f for f in ring.spread(snap.step, TRAIL_STEPS) if fits(f)] \
+            if mode != "now" else []
+        return first, earlier
+
+    def _draw_history(self, snap, g) -> None:
+        """The step-0 outline and, in overlay or offset mode, earlier steps' histograms."""
+        first, earlier = self._stored(snap)
+        offset = self.mode_box.currentData() == "offset"
+        n = len(earlier)
+        for i, row in enumerate(self.rows):
+            row["stack"] = n if offset else 0
+            hists0 = self._shown(first, i, g) if first is not None else None  # step 0
+            older = [self._shown(f, i, g) for f in earlier]
+            # The step-0 outline changes only with the run or the view: set it once for each.
+            outline_key = (id(first), g is not None, offset, snap.step > 0)
+            new_outline = outline_key != row.get("first_key")
+            row["first_key"] = outline_key
+            for k, run in enumerate(("no_bn", "bn")):
+                outline = row["first"][k]
+                if new_outline:
+                    outline.setVisible(hists0 is not None and not offset and snap.step > 0)
+                if new_outline and outline.isVisible():
+                    edges, counts, _ = hists0[k]
+                    outline.setData(edges, _finite(counts))
+                lift = OFFSET_SHARE * row["ymax"][k]
+                for j, item in enumerate(row["trail"][k]):
+                    item.setVisible(j < n)
+                    if j >= n:
+                        continue
+                    edges, counts, _ = older[j][k]
+                    age = (n - j) / n                       # 1: the oldest shown
+                    if offset:
+                        base = (n - j) * lift
+                        item.setData(edges, _finite(counts) + base, fillLevel=base,
+                                     brush=_fill(RUN_COLORS[run], 35),
+                                     pen=pg.mkPen(_fill(RUN_COLORS[run], 150), width=1))
+                    else:
+                        item.setData(edges, _finite(counts), fillLevel=None, brush=None,
+                                     pen=pg.mkPen(_fill(RUN_COLORS[run],
+                                                        int(200 - 150 * age)), width=1))
+            for k in (0, 1):
+                self._set_y(row, k)
 
     @staticmethod
     def _shown(snap, i: int, g) -> tuple:
@@ -283,7 +399,15 @@ class HistogramsPanel(Panel):
         item.setData(edges, counts)
         top = float(counts.max()) * HEADROOM if counts.size else 0.0
         row["ymax"][k] = self._follow(row["ymax"][k], top)
-        row["plots"][k].setYRange(0, row["ymax"][k], padding=0)
+        self._set_y(row, k)
+
+    @staticmethod
+    def _y_top(row, k) -> float:
+        """The top of the y range: the newest histogram's, plus the stack in offset mode."""
+        return row["ymax"][k] * (1.0 + OFFSET_SHARE * row["stack"])
+
+    def _set_y(self, row, k) -> None:
+        row["plots"][k].setYRange(0, self._y_top(row, k), padding=0)
 
     @staticmethod
     def _follow(current: float, top: float) -> float:
@@ -309,7 +433,7 @@ class HistogramsPanel(Panel):
                 t.setZValue(10)
                 plot.addItem(t, ignoreBounds=True)
             row["off"][k] = labels
-        ymax = row["ymax"][k]
+        ymax = self._y_top(row, k)
         for side, (label, count, x) in enumerate(zip(labels, off, (edges[0], edges[-1]))):
             if count <= 0 or n_values <= 0:
                 label.setText("")
@@ -347,3 +471,8 @@ class HistogramsPanel(Panel):
                         step, p15, p50, p85 = layer.bands[-1].tolist()
                         rows.append([i, name, int(step), p15, p50, p85])
         return header, rows
+
+
+def _finite(counts) -> np.ndarray:
+    """A histogram with its non-finite bins (a diverged net) drawn as empty."""
+    return np.nan_to_num(np.asarray(counts, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)

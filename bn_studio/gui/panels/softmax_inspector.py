@@ -37,9 +37,10 @@ ROWS = (("z", "logits z = W·h + b"), ("t", "t = e^(z − max z)"), ("a", "a = t
 TABS = ("z → t → a", "Shift, T", "Loss, gradient", "Class maps")
 
 
-def decision_grid(snap) -> dict | None:
-    """The decision regions' grid of class probabilities carried by a snapshot."""
-    return snap.extra.get("grid") if snap is not None else None
+def decision_grid(snap):
+    """The decision regions' grid of class probabilities carried by a snapshot (a
+    core.grid.DecisionGrid, or None)."""
+    return snap.grid if snap is not None else None
 
 
 class SoftmaxInspectorPanel(Panel):

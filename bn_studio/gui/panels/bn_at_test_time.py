@@ -8,11 +8,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout)
+from superqt.utils import QSignalThrottler
 
 from bn_studio.core.layers import BatchNormError
 from bn_studio.core.losses import softmax
 
-from ..plotting import SteppedRange, Throttle, add_legend, cache_axes, decimate
+from ..plotting import SteppedRange, add_legend, cache_axes, decimate, set_cursors
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -21,6 +22,7 @@ REDRAW_HZ = 10          # statistics per unit and their history: 10 redraws a se
 BATCH_COLOR = "#ff7f0e"
 RUNNING_COLOR = "#1f77b4"
 TITLE_SIZE = "10pt"
+CURSOR_COLOR = "#808080"    # the replayed step (timeline), as on the curves
 MIN_STAT_SPAN = 0.2     # smallest y span of the μ and σ² plots
 BAR_WIDTH = 0.38        # two bars per class (with BN, without BN) side by side
 ONE_EXAMPLE_TRAIN_MODE = ("no use: with the biased σ² one example gives σ² = 0, so z_norm = 0 "
@@ -146,6 +148,12 @@ class TestTimeBNPanel(Panel):
         self.run_mean_t = self.p_mean_t.plot(pen=pg.mkPen(RUNNING_COLOR, width=2.5),
                                              name="running")
         self.batch_var_t = self.p_var_t.plot(pen=pg.mkPen(BATCH_COLOR, width=1))
+        self.step_cursors = []          # the step the timeline replays (hidden while live)
+        for p in (self.p_mean_t, self.p_var_t):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR_COLOR, width=2))
+            line.setVisible(False)
+            p.addItem(line, ignoreBounds=True)
+            self.step_cursors.append(line)
         self.run_var_t = self.p_var_t.plot(pen=pg.mkPen(RUNNING_COLOR, width=2.5))
 
         self.predict_button = QPushButton("Pick a random validation point")
@@ -192,7 +200,10 @@ class TestTimeBNPanel(Panel):
         lay.addWidget(self.view, 1)
         lay.addLayout(predict)
         self._snap = None
-        self._throttle = Throttle(REDRAW_HZ)
+        # While training, at most REDRAW_HZ redraws a second, the last state always drawn.
+        self._throttle = QSignalThrottler(parent=self)
+        self._throttle.setTimeout(int(1000 / REDRAW_HZ))
+        self._throttle.triggered.connect(self._redraw_all)
         self._last_step = -1
         self._point: np.ndarray | None = None
         self._rng = np.random.default_rng()
@@ -259,13 +270,20 @@ class TestTimeBNPanel(Panel):
     # ---- drawing ----------------------------------------------------------------------
     def on_snapshot(self, snap) -> None:
         new_run = (self._snap is None or snap.step < self._snap.step
-                   or snap.extra.get("run_id") != self._snap.extra.get("run_id"))
+                   or snap.run_id != self._snap.run_id)
         self._snap = snap
-        # Throttled while training; a paused or stepped state is always drawn in full.
-        if new_run or not snap.extra.get("playing") or self._throttle.ready():
-            self._redraw()
-            if self._point is not None:
-                self.show_prediction(self._point)
+        set_cursors(self.step_cursors, None if snap.live else snap.step)
+        # Throttled while training; a paused or stepped state is always drawn at once.
+        if new_run or not snap.playing:
+            self._throttle.cancel()
+            self._redraw_all()
+        else:
+            self._throttle.throttle()
+
+    def _redraw_all(self) -> None:
+        self._redraw()
+        if self._point is not None:
+            self.show_prediction(self._point)
 
     def _layer(self):
         snap = self._snap
@@ -294,7 +312,7 @@ class TestTimeBNPanel(Panel):
             self.unit_box.setMaximum(f - 1)         # clamps the unit to the new width
             self.unit_box.blockSignals(False)
         u = self.unit_box.value()
-        key = (self._snap.extra.get("run_id"), self.layer_box.currentIndex(), u, f)
+        key = (self._snap.run_id, self.layer_box.currentIndex(), u, f)
         if key != self._range_key or self._snap.step < self._last_step:   # reset or new view
             self._range_key = key
             for r in self.ranges.values():

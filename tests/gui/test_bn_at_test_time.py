@@ -6,7 +6,7 @@ import pytest
 from bn_studio.core.losses import softmax
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.model import DatasetSpec
-from bn_studio.gui.panels.test_time_bn import TestTimeBNPanel
+from bn_studio.gui.panels.bn_at_test_time import TestTimeBNPanel
 from studio_helpers import advance
 
 CONFIG = TrainConfig(hidden=(8, 6), activation="tanh", batch=16, eval_every=5)

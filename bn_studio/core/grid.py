@@ -1,0 +1,56 @@
+"""The decision-region grid: both nets' class probabilities on a regular grid over the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+GRID_MARGIN = 0.6           # extra room around the data, in standardised units
+GRID_RESOLUTION = 90        # grid nodes per axis
+
+Extent = tuple[float, float, float, float]      # x0, x1, y0, y1
+
+
+@dataclass
+class DecisionGrid:
+    """Eval-mode class probabilities per net on ``resolution`` × ``resolution`` nodes spanning
+    ``extent`` (ends included): probs[name] is (R, R, C), rows along x₂, columns along x₁."""
+
+    extent: Extent
+    probs: dict[str, np.ndarray]
+    step: int
+
+
+def data_extent(X: np.ndarray, margin: float = GRID_MARGIN) -> Extent:
+    """The data's bounding box widened by ``margin`` on every side."""
+    X = np.asarray(X, dtype=np.float64)
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+def shifted(extent: Extent, offset) -> Extent:
+    """The extent moved by ``offset`` (a covariate shift moves the data, so the grid follows)."""
+    x0, x1, y0, y1 = extent
+    dx, dy = float(offset[0]), float(offset[1])
+    return x0 + dx, x1 + dx, y0 + dy, y1 + dy
+
+
+def grid_points(extent: Extent, resolution: int = GRID_RESOLUTION) -> np.ndarray:
+    """(R·R, 2) grid nodes, row-major: x₁ varies fastest."""
+    x0, x1, y0, y1 = extent
+    gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def decision_grid(nets: dict, extent: Extent, step: int,
+                  resolution: int = GRID_RESOLUTION) -> DecisionGrid:
+    """``nets`` (name → MLP) evaluated on the grid, each on a clone: a forward pass caches its
+    input in the layers (8100 rows here), which a stored snapshot's net must not keep."""
+    pts = grid_points(extent, resolution)
+    probs = {}
+    for name, net in nets.items():
+        with np.errstate(all="ignore"):
+            p = net.clone().predict_proba(pts)
+        probs[name] = p.reshape(resolution, resolution, -1).astype(np.float32)
+    return DecisionGrid(tuple(float(v) for v in extent), probs, int(step))

@@ -1,0 +1,40 @@
+"""The worker's commands are typed: each has exactly one handler in the training process,
+and the snapshots that come back carry typed fields (no string-keyed bag)."""
+
+import dataclasses
+
+from bn_studio.core.grid import DecisionGrid
+from bn_studio.gui import protocol
+from bn_studio.gui import worker as worker_mod
+
+
+def test_every_command_type_has_one_handler_in_the_child():
+    child = worker_mod._Child(None, None)
+    commands = {cls for cls in vars(protocol).values()
+                if isinstance(cls, type) and issubclass(cls, protocol.Command)
+                and cls is not protocol.Command}
+    assert set(child.handlers) == commands - {protocol.Quit}
+
+
+def test_commands_are_frozen_values():
+    cmd = protocol.Change("lr", 0.5)
+    assert cmd == protocol.Change("lr", 0.5)
+    try:
+        cmd.value = 1.0
+    except dataclasses.FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError("a command must not change after it is sent")
+
+
+def test_a_live_snapshot_carries_typed_grid_status_and_run(model):
+    model.reset()
+    model.step(3)
+    model.flush()
+    snap = model.snapshot
+    assert isinstance(snap.grid, DecisionGrid) and snap.grid.step == 3
+    assert snap.playing is False and snap.error is None and snap.live
+    first = snap.run_id
+    model.reset()
+    model.flush()
+    assert model.snapshot.run_id == first + 1 and model.snapshot.step == 0
