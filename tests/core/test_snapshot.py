@@ -24,11 +24,12 @@ def test_every_history_of_both_nets_is_found_by_its_key():
     for name in ("bn", "no_bn"):
         assert ("runs", name, "train_curve") in keys
         assert ("runs", name, "eval_curve") in keys
+        assert ("runs", name, "smoothness") in keys
         for i in range(2):
             assert ("runs", name, "layers", i, "bands") in keys
     assert ("runs", "bn", "layers", 0, "running_history") in keys
     assert ("runs", "no_bn", "layers", 0, "running_history") not in keys   # None: skipped
-    assert len(keys) == 2 * 2 + 2 * 2 + 2
+    assert len(keys) == 3 * 2 + 2 * 2 + 2
 
 
 def test_map_histories_replaces_each_history_and_nothing_else():
@@ -42,15 +43,15 @@ def test_map_histories_replaces_each_history_and_nothing_else():
 
 def test_a_new_history_field_is_one_line_and_walked_like_the_others():
     @dataclasses.dataclass
-    class RunWithSmoothness(RunSnapshot):
-        smoothness: np.ndarray | None = history_field(default=None)    # the one line
+    class RunWithSharpness(RunSnapshot):
+        sharpness: np.ndarray | None = history_field(default=None)    # the one line
 
     snap = _snapshot()
     bn = snap.runs["bn"]
-    snap.runs["bn"] = RunWithSmoothness(**{f.name: getattr(bn, f.name)
-                                           for f in dataclasses.fields(bn)},
-                                        smoothness=np.ones((3, 2)))
-    assert ("runs", "bn", "smoothness") in histories(snap)
+    snap.runs["bn"] = RunWithSharpness(**{f.name: getattr(bn, f.name)
+                                          for f in dataclasses.fields(bn)},
+                                       sharpness=np.ones((3, 2)))
+    assert ("runs", "bn", "sharpness") in histories(snap)
 
 
 def test_copy_parts_lets_histories_change_without_touching_the_original():
