@@ -12,12 +12,13 @@ import itertools
 import math
 import os
 import stat
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import limits
+from . import csv_io, limits
 
 DATASETS = ("moons", "blobs", "circles", "spirals", "xor", "checkerboard")
 DEFAULT_CLASSES = {"moons": 2, "blobs": 4, "circles": 2, "spirals": 3, "xor": 2,
@@ -27,6 +28,7 @@ MAX_CLASSES = limits.MAX_CLASSES
 MIN_ROWS = limits.MIN_POINTS
 MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
 SAMPLE_ROWS = 100             # rows looked at to find the header and the numeric columns
+PROGRESS_ROWS = 65_536        # the careful reader reports progress this often
 
 
 class DatasetError(ValueError):
@@ -255,13 +257,23 @@ def _narrow_lines(f, delimiter: str, name: str):
         yield line
 
 
-def _read_rows(f: io.TextIOWrapper, name: str):
-    """Non-blank rows as (line number in the file, stripped fields), one at a time, so a large
-    file never sits in memory as lists of strings. Errors name the line."""
+def _sniff(f: io.TextIOWrapper, name: str) -> str:
+    """The delimiter, from the first 64 KiB of text."""
     try:
         sample = f.read(65536)
         f.seek(0)
-        delimiter = _delimiter(sample)
+    except UnicodeDecodeError:
+        raise DatasetError(f"{name}: not UTF-8 text (is it a binary file?)") from None
+    except OSError as e:
+        raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
+    return _delimiter(sample)
+
+
+def _read_rows(f: io.TextIOWrapper, name: str, delimiter: str):
+    """Non-blank rows as (line number in the file, stripped fields), one at a time, so a large
+    file never sits in memory as lists of strings. Errors name the line."""
+    reader = None
+    try:
         reader = csv.reader(_narrow_lines(f, delimiter, name), delimiter=delimiter)
         for r in reader:
             if any(v.strip() for v in r):
@@ -334,14 +346,18 @@ def _column_name(j: int, header: list[str] | None) -> str:
     return f"column {header[j]!r}" if header else f"column {j + 1} (counting from 1)"
 
 
-def _parse_rows(body, cols, width: int, header, name: str):
-    """Features, label strings and the count of rows skipped for missing values."""
+def _parse_rows(body, cols, width: int, header, name: str, where=None):
+    """Features (array of x1, x2 pairs), each row's label code, the labels in order of first
+    appearance and the count of rows skipped for missing values. Yields the fraction read
+    (``where()``) every PROGRESS_ROWS rows."""
     c1, c2, cl = cols
-    feats, labels, skipped = [], [], 0
+    feats, codes, table, skipped = array("d"), array("q"), {}, 0
     for count, (line, r) in enumerate(body, start=1):
         if count > limits.MAX_POINTS:
             raise DatasetError(f"{name}: more than {limits.MAX_POINTS:,} data rows; the limit "
                                f"on points is {limits.MAX_POINTS:,}")
+        if where is not None and count % PROGRESS_ROWS == 0:
+            yield where()
         if len(r) != width:
             raise DatasetError(f"{name}: line {line} has {len(r)} fields, expected {width}")
         fields = (r[c1], r[c2], r[cl])
@@ -357,9 +373,10 @@ def _parse_rows(body, cols, width: int, header, name: str):
         if not (math.isfinite(x[0]) and math.isfinite(x[1])):
             skipped += 1                        # NaN and ±inf count as missing
             continue
-        feats.append(x)
-        labels.append(fields[2])
-    return feats, labels, skipped
+        feats.extend(x)
+        codes.append(table.setdefault(fields[2], len(table)))
+    return np.frombuffer(feats, dtype=np.float64).reshape(-1, 2), \
+        np.frombuffer(codes, dtype=np.int64), table, skipped
 
 
 def load_csv(path, columns: str | None = None) -> Dataset:
@@ -368,28 +385,49 @@ def load_csv(path, columns: str | None = None) -> Dataset:
     Rows with a missing value are skipped and counted; anything else malformed is an error
     naming the line, so the caller can keep the data it already has.
     """
+    steps = load_csv_steps(path, columns)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def load_csv_steps(path, columns: str | None = None):
+    """``load_csv`` as a generator: it yields the fraction of the file read (0 … 1) now and
+    then and returns the Dataset, so a GUI worker can show progress and stop between yields.
+
+    Plain files go the fast way (csv_io: NumPy over chunks of bytes); on anything unusual
+    the csv module reads the file row by row, which decides every error message.
+    """
     path = Path(path)
     name = path.name
     saved_limit = csv.field_size_limit(limits.MAX_FIELD_BYTES)
     try:
-        with _open_csv(path) as f:
-            feats, labels, skipped = _load_rows(_read_rows(f, name), columns, name)
+        parsed = yield from _load_fast(path, columns, name)
+        if parsed is None:
+            with _open_csv(path) as f:
+                parsed = yield from _load_rows(f, columns, name)
     finally:
         csv.field_size_limit(saved_limit)
-    names = _label_order(labels)
+    X, codes, table, skipped = parsed
+    if len(codes) < MIN_ROWS:
+        raise DatasetError(f"{name}: only {len(codes)} usable rows; need at least {MIN_ROWS}"
+                           + (f" ({skipped} skipped for missing values)" if skipped else ""))
+    names = _label_order(list(table))
     if len(names) < 2:
         raise DatasetError(f"{name}: only one class ({limits.shown(names[0])}); need at least 2")
     if len(names) > MAX_CLASSES:
         raise DatasetError(f"{name}: {len(names):,} different labels; the limit on classes is "
                            f"{MAX_CLASSES} (is the last column really the label? see --columns)")
-    index = {n: i for i, n in enumerate(names)}
-    y = np.array([index[lb] for lb in labels], dtype=np.int64)
-    return Dataset(np.array(feats, dtype=np.float64), y, names, name, skipped)
+    order = {n: i for i, n in enumerate(names)}
+    remap = np.array([order[lb] for lb in table], dtype=np.int64)
+    return Dataset(np.ascontiguousarray(X, dtype=np.float64), remap[codes], names, name,
+                   skipped)
 
 
-def _load_rows(rows, columns: str | None, name: str):
-    """Features, labels and skipped count from the row stream: the first rows decide the
-    header and the columns, the rest are parsed as they are read."""
+def _plan(rows, columns: str | None, name: str):
+    """(width, header or None, the first data rows, the chosen columns) from the first rows."""
     head = list(itertools.islice(rows, SAMPLE_ROWS + 1))
     if not head:
         raise DatasetError(f"{name}: the file is empty")
@@ -403,11 +441,67 @@ def _load_rows(rows, columns: str | None, name: str):
     if not first:
         raise DatasetError(f"{name}: only a header, no data rows")
     cols = _pick_columns(columns, header, first, width, name)
-    feats, labels, skipped = _parse_rows(itertools.chain(first, rows), cols, width, header, name)
-    if len(feats) < MIN_ROWS:
-        raise DatasetError(f"{name}: only {len(feats)} usable rows; need at least {MIN_ROWS}"
-                           + (f" ({skipped} skipped for missing values)" if skipped else ""))
-    return feats, labels, skipped
+    return width, header, first, cols
+
+
+def _load_rows(f: io.TextIOWrapper, columns: str | None, name: str):
+    """The careful way, row by row with the csv module: the first rows decide the header and
+    the columns, the rest are parsed as they are read."""
+    rows = _read_rows(f, name, _sniff(f, name))
+    width, header, first, cols = _plan(rows, columns, name)
+    size = max(1, os.fstat(f.fileno()).st_size)
+    return (yield from _parse_rows(itertools.chain(first, rows), cols, width, header, name,
+                                   where=lambda: min(1.0, f.buffer.tell() / size)))
+
+
+def _load_fast(path: Path, columns: str | None, name: str):
+    """The fast way (csv_io), or None when the file needs the careful one. The first rows are
+    still read by the csv module, so the header, the columns and their errors are the same."""
+    with _open_csv(path) as f:
+        delimiter = _sniff(f, name)
+        rows = _read_rows(f, name, delimiter)
+        width, header, first, cols = _plan(rows, columns, name)
+        header_lines = first[0][0] - 1 if header is not None else 0
+        try:
+            reader = csv_io.FastReader(
+                delimiter, width, cols, header_lines, MISSING, limits.MAX_POINTS, MAX_CLASSES,
+                lambda text, skip: _careful_chunk(text, skip, delimiter, width, cols, name))
+            raw = f.buffer
+            raw.seek(0)
+            size = max(1, os.fstat(raw.fileno()).st_size)
+            for chunk in csv_io.read_chunks(raw):
+                reader.feed(chunk)
+                yield min(1.0, raw.tell() / size)
+        except csv_io.NotSimple:
+            return None
+        except csv_io.RowLimit:
+            raise DatasetError(f"{name}: more than {limits.MAX_POINTS:,} data rows; the limit "
+                               f"on points is {limits.MAX_POINTS:,}") from None
+    out = reader.out
+    X = np.concatenate(out.X) if out.X else np.empty((0, 2))
+    codes = np.concatenate(out.codes) if out.codes else np.empty(0, dtype=np.int64)
+    return X, codes, out.labels, out.skipped
+
+
+def _careful_chunk(text: str, skip: int, delimiter: str, width: int, cols, name: str):
+    """Rows of one chunk the C reader refused, read as the careful reader reads them:
+    (features, label per row, skipped, rows). Any error: the whole file goes the careful
+    way, so that the message names the right line."""
+    lines = text.split("\n")[skip:]
+    try:
+        body = ((i, r) for i, r in enumerate(csv.reader(_narrow_lines(lines, delimiter, name),
+                                                        delimiter=delimiter))
+                if any(v.strip() for v in r))
+        rows = [(i, [v.strip() for v in r]) for i, r in body]
+        parse = _parse_rows(rows, cols, width, None, name)
+        while True:
+            next(parse)
+    except StopIteration as done:
+        X, codes, table, skipped = done.value
+    except (DatasetError, csv.Error):
+        raise csv_io.NotSimple from None
+    labels = list(table)
+    return X, [labels[c] for c in codes], skipped, len(rows)
 
 
 def _label_order(labels: list[str]) -> list[str]:

@@ -83,7 +83,7 @@ class StudioModel(QObject):
             return False
         try:
             limits.check_app_points(dataset.X.shape[0], dataset.name)
-            limits.check_size(dataset.X.shape[0], self.config.hidden)
+            limits.check_trainer_size(dataset.X.shape[0], self.config.hidden)
         except ValueError as e:
             self.errorOccurred.emit(str(e) if str(e).startswith(dataset.name)
                                     else f"{dataset.name}: {e}")
@@ -104,7 +104,7 @@ class StudioModel(QObject):
         settings changed (α, β's, λ, decay, BN's β), they change mid-run, marked on the
         curves; otherwise (a lesson, a workspace, a new network) a reset."""
         try:
-            limits.check_size(self.dataset.X.shape[0], config.hidden)
+            limits.check_trainer_size(self.dataset.X.shape[0], config.hidden)
         except ValueError as e:                 # keep the config that works; panels show it
             self._report(str(e))
             self.configChanged.emit(self.config)
