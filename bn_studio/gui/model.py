@@ -74,10 +74,11 @@ class StudioModel(QObject):
         self.spec = spec
         return self.set_dataset(ds, keep_spec=True)
 
-    def set_dataset(self, dataset: Dataset, keep_spec: bool = False) -> bool:
-        """Use an imported or drawn dataset; nothing changes if it cannot be split."""
+    def set_dataset(self, dataset: Dataset, keep_spec: bool = False, split=None) -> bool:
+        """Use an imported or drawn dataset; nothing changes if it cannot be split. ``split``:
+        its split_and_standardize(dataset, seed=0), if already made (off the GUI thread)."""
         try:
-            split = split_and_standardize(dataset, seed=0)
+            split = split if split is not None else split_and_standardize(dataset, seed=0)
         except DatasetError as e:
             self.errorOccurred.emit(str(e))
             return False
