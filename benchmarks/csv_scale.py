@@ -4,7 +4,7 @@ Writes N rows (two features and a label, ~21 MB for a million) to a temporary fo
 one JSON object:
 - load_seconds: our loader (bn_studio.core.datasets.load_csv), numpy.loadtxt and pandas.read_csv
   (when importable; not a dependency), best of --repeats; ours_over_pandas (goal ≤ 2);
-- train: peak RSS (MB, the child's ru_maxrss) and wall time of
+- train: peak RSS (MB, the child's VmHWM) and wall time of
   `bn-studio train --data FILE --steps 200 --json` in a subprocess (goals ≤ 400 MB, ≤ 10 s).
 Usage: python benchmarks/csv_scale.py [--rows 1000000] [--repeats 3] [--keep FILE]
 """
@@ -52,9 +52,10 @@ def best_of(fn, repeats: int) -> float:
 
 def train_run(path: Path, steps: int) -> dict:
     """Wall time and peak RSS of the train command in a fresh process."""
-    code = ("import resource, sys; from bn_studio.cli import main; rc = main(sys.argv[1:]); "
-            "sys.stderr.write('PEAK_KB %d\\n' % resource.getrusage(resource.RUSAGE_SELF)"
-            ".ru_maxrss); sys.exit(rc)")
+    # VmHWM: the child's own peak (ru_maxrss would carry the parent's over fork and exec).
+    code = ("import sys; from bn_studio.cli import main; rc = main(sys.argv[1:]); "
+            "peak = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')]; "
+            "sys.stderr.write('PEAK_KB %s\\n' % peak[0].split()[1]); sys.exit(rc)")
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, "train", "--data", str(path), "--steps",
                            str(steps), "--json"], capture_output=True, text=True)

@@ -469,9 +469,12 @@ def _load_fast(path: Path, columns: str | None, name: str):
             raw = f.buffer
             raw.seek(0)
             size = max(1, os.fstat(raw.fileno()).st_size)
-            for chunk in csv_io.read_chunks(raw):
-                reader.feed(chunk)
-                yield min(1.0, raw.tell() / size)
+            yield 0.0
+            if size > csv_io.WHOLE_FILE_BYTES or not reader.whole(path, raw.read()):
+                raw.seek(0)
+                for chunk in csv_io.read_chunks(raw):
+                    reader.feed(chunk)
+                    yield min(1.0, raw.tell() / size)
         except csv_io.NotSimple:
             return None
         except csv_io.RowLimit:

@@ -80,6 +80,9 @@ def test_a_plain_file_takes_the_fast_path(tmp_path, monkeypatch):
     ("x,y,l\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20)) + "," * 1200 + "\n", None),
     ("x,y,l\n" + "".join(f"{i},{i},{'x' * 70}{i % 2}\n" for i in range(20)), None),
     ("x,y,l\n" + "".join(f"{i},{i},é{i % 2}\n" for i in range(20)), None),
+    ("x,y,l\n" + "".join(f"{i},{i},{['abcdefg', 'abcdefgh', 'abcdefghi'][i % 3]}\n"
+                         for i in range(20)), None),
+    ("x,y,l\n" + "".join(f"{i},{i},{'q' * (31 + i % 3)}\n" for i in range(20)), None),
     ("x,y,l\n" + "".join(f"{i}e,{i},{i % 2}\n" for i in range(20)), None),
 ])
 def test_fast_and_careful_agree_on_examples(text, columns):
