@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from bn_studio.core import datasets
+from bn_studio.core import csv_io, datasets
 from bn_studio.core.datasets import Dataset
 from bn_studio.gui.panels import datasets as datasets_panel
 from bn_studio.gui.panels.datasets import DatasetsPanel
@@ -30,6 +30,9 @@ def write_rows(path, n, labels="ab"):
 def test_an_import_runs_off_the_gui_thread_with_progress(panel, model, qtbot, tmp_path,
                                                          monkeypatch):
     path = write_rows(tmp_path / "big.csv", 20_000)
+    with open(path, "a") as f:
+        f.write("1.0,,a\n")                    # a missing value: read in chunks, with progress
+    monkeypatch.setattr(csv_io, "CHUNK_BYTES", 16_384)
     threads, progress = [], []
     real = datasets.load_csv_steps
 
@@ -47,6 +50,7 @@ def test_an_import_runs_off_the_gui_thread_with_progress(panel, model, qtbot, tm
     assert progress and max(progress) > 0
     assert not panel.importing and not panel.import_row.isVisibleTo(panel)
     assert panel.import_button.isEnabled() and model.dataset.X.shape == (20_000, 2)
+    assert model.dataset.skipped_rows == 1
 
 
 def test_cancel_keeps_the_data_in_use(panel, model, qtbot, tmp_path, monkeypatch):

@@ -366,7 +366,7 @@ class DatasetsPanel(Panel):
         worker.errored.connect(lambda e, w=worker: self._import_failed(w, e))
         worker.finished.connect(lambda w=worker: self._import_ended(w))
         self._loader = worker
-        self.import_progress.setValue(0)
+        self._import_progress(0.0)
         self.import_row.show()
         self.import_button.setEnabled(False)
         self._show_error("")
@@ -384,7 +384,11 @@ class DatasetsPanel(Panel):
             self._import_ended(worker)
 
     def _import_progress(self, fraction) -> None:
-        self.import_progress.setValue(int(float(fraction) * PROGRESS_STEPS))
+        """The share of the file read; a busy bar while no share is known (one fast pass over
+        the whole file, or the split after the last row)."""
+        f = float(fraction)
+        self.import_progress.setRange(0, PROGRESS_STEPS if 0 < f < 1 else 0)
+        self.import_progress.setValue(int(f * PROGRESS_STEPS))
 
     def _import_done(self, worker, ds, split) -> None:
         if worker is self._loader:                  # not cancelled, not replaced
