@@ -5,6 +5,8 @@ Prints one JSON object. PyTorch and JAX are optional (not dependencies): without
 columns are omitted. The JAX step is the same net written in jax.numpy (batch norm with batch
 statistics, ReLU, softmax cross-entropy, Adam), compiled once with ``jax.jit``.
 Usage: python benchmarks/core_step.py [--repeats 300] [--dtype float32]
+One core for all three (steadier on a busy machine): OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" python …
 """
 
 from __future__ import annotations
@@ -145,24 +147,24 @@ def main() -> None:
         jax_version = jax.__version__
     except ImportError:
         jax_version = None
-    rows = []
-    for batch in BATCHES:
-        for width in WIDTHS:
-            for bn in (True, False):
-                row = {"batch": batch, "width": width, "bn": bn,
-                       "ours_us": round(ours(batch, width, bn, args.dtype, args.repeats) * 1e6, 1)}
-                if torch is not None:
-                    t = torch_step(batch, width, bn, args.dtype, args.repeats)
-                    row["torch_us"] = round(t * 1e6, 1)
-                    row["torch_over_ours"] = round(row["torch_us"] / row["ours_us"], 2)
-                if jax_version is not None:
-                    t = jax_step(batch, width, bn, args.dtype, args.repeats)
-                    row["jax_jit_us"] = round(t * 1e6, 1)
-                    row["jax_over_ours"] = round(row["jax_jit_us"] / row["ours_us"], 2)
-                rows.append(row)
+    # Ours for every row first: a peer's runtime (XLA's or torch's thread pools) may linger
+    # and must not slow our column.
+    rows = [{"batch": b, "width": w, "bn": bn,
+             "ours_us": round(ours(b, w, bn, args.dtype, args.repeats) * 1e6, 1)}
+            for b in BATCHES for w in WIDTHS for bn in (True, False)]
+    for row in rows:
+        batch, width, bn = row["batch"], row["width"], row["bn"]
+        if torch is not None:
+            t = torch_step(batch, width, bn, args.dtype, args.repeats)
+            row["torch_us"] = round(t * 1e6, 1)
+            row["torch_over_ours"] = round(row["torch_us"] / row["ours_us"], 2)
+        if jax_version is not None:
+            t = jax_step(batch, width, bn, args.dtype, args.repeats)
+            row["jax_jit_us"] = round(t * 1e6, 1)
+            row["jax_over_ours"] = round(row["jax_jit_us"] / row["ours_us"], 2)
     out = {"benchmark": "core_step", "dtype": args.dtype, "optimizer": "adam",
            "net": "2-width-width-4 relu", "numpy": np.__version__, "torch": torch_version,
-           "jax": jax_version,
+           "jax": jax_version, "omp_threads": os.environ.get("OMP_NUM_THREADS"),
            "torch_threads": threads, "machine": platform.machine(), "cpus": os.cpu_count(),
            "rows": rows}
     if torch is not None:
