@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bn_studio.core import csv_io, datasets, limits
+from bn_studio.core import csv_io, csv_read, limits
 from bn_studio.core.datasets import DatasetError, load_csv
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "150"))
@@ -56,7 +56,7 @@ def test_a_plain_file_takes_the_fast_path(tmp_path, monkeypatch):
 
     def no_careful(*a, **k):
         raise AssertionError("the careful reader ran")
-    monkeypatch.setattr(datasets, "_parse_rows", no_careful)
+    monkeypatch.setattr(csv_read, "_parse_rows", no_careful)
     ds = load_csv(p)
     np.testing.assert_array_equal(ds.X, X)          # repr round-trips: exact
     np.testing.assert_array_equal(ds.y, y)
