@@ -3,7 +3,7 @@
 It takes the common shape of file: ASCII, no quotes, one row per line (LF or CRLF). A chunk
 the C reader refuses (a missing value it cannot read, a typo, a row of another width) is read
 row by row by the caller's careful reader instead; so is the whole file when it is not of that
-shape (``NotSimple``). The careful reader (csv module, datasets.py) is the reference for what a
+shape (``NotSimple``). The careful reader (csv module, csv_read.py) is the reference for what a
 file means and for every error message: the fast path never words an error of its own except
 "more than N data rows", and only once every row before the limit has been read.
 
