@@ -1,4 +1,5 @@
-"""The fast way through a CSV file: NumPy's C text reader (``np.loadtxt``) over chunks of lines.
+"""The fast way through a CSV file: NumPy's C text reader (``np.loadtxt``), over the whole file
+at once (``whole``) or, when it stops somewhere, chunk by chunk (``feed``).
 
 It takes the common shape of file: ASCII, no quotes, one row per line (LF or CRLF). A chunk
 the C reader refuses (a missing value it cannot read, a typo, a row of another width) is read
@@ -7,7 +8,8 @@ shape (``NotSimple``). The careful reader (csv module, csv_read.py) is the refer
 file means and for every error message: the fast path never words an error of its own except
 "more than N data rows", and only once every row before the limit has been read.
 
-Memory: the data's own size plus a few times CHUNK_BYTES of working arrays.
+Memory: the parsed rows (24 bytes each with an 8-byte label) plus, in chunks, a few times
+CHUNK_BYTES of working arrays; the whole-file pass also holds the file's bytes for its checks.
 """
 
 from __future__ import annotations
