@@ -110,5 +110,6 @@ def test_decision_regions_draw_a_sample_and_say_so(make_panel, model):
                               "big.csv"))
     panel = make_panel(DecisionRegionsPanel)
     assert len(panel.train_scatter["bn"].data) <= 5000 + 3
+    assert len(panel.train_scatter["bn"].fragmentAtlas) <= 3     # one symbol per class
     n_train = len(model.split.y_train)
     assert n_train > 40_000 and f"of {n_train:,} training" in panel.legend.text()

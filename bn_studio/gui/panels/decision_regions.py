@@ -196,8 +196,9 @@ class DecisionRegionsPanel(Panel):
     def on_dataset(self, split) -> None:
         self._classes = max(1, int(split.classes))
         (Xt, yt), (Xv, yv), self.shown_note = scatter_sample(split)     # big data: a sample
-        train_brushes = [pg.mkBrush(CLASS_COLORS[int(c) % 8]) for c in yt]
-        val_brushes = [pg.mkBrush(CLASS_COLORS[int(c) % 8]) for c in yv]
+        brushes = [pg.mkBrush(c) for c in CLASS_COLORS[:8]]   # shared: one symbol per class
+        train_brushes = [brushes[int(c) % 8] for c in yt]
+        val_brushes = [brushes[int(c) % 8] for c in yv]
         for name in self.plot_items:
             self.train_scatter[name].setData(Xt[:, 0], Xt[:, 1], brush=train_brushes)
             self.val_scatter[name].setData(Xv[:, 0], Xv[:, 1], brush=val_brushes)
