@@ -27,8 +27,6 @@ SHORT_LABEL_BYTES = 8         # labels read as 8 bytes (one uint64 to compare) �
 MAX_LABEL_BYTES = 32          # … or, if one fills them, 32; filling those: read it carefully
 MAX_WIDTH = 32                # columns the fast path takes (each is a field of the row dtype)
 BOM = b"\xef\xbb\xbf"
-# Printable ASCII without the quote, and tab, LF, CR: anything else goes the careful way.
-_ALLOWED = bytes(range(32, 127)).replace(b'"', b"") + b"\t\n\r"
 
 
 class NotSimple(Exception):
@@ -108,9 +106,11 @@ class FastReader:
 
     @staticmethod
     def _check(data: bytes) -> None:
-        """Only bytes the fast path takes; CR only before LF (a lone CR ends a line for the
-        csv module)."""
-        if data.translate(None, _ALLOWED):
+        """ASCII without quotes (the csv module would read them as quoting) or NUL (it
+        refuses those); CR only before LF (a lone CR ends a line for the csv module). Other
+        control bytes may stay: where the C reader takes them it reads them as float() and
+        str.strip() do, and where it does not, the careful reader takes that chunk."""
+        if not data.isascii() or b'"' in data or b"\0" in data:
             raise NotSimple
         if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
             raise NotSimple
@@ -157,9 +157,16 @@ class FastReader:
         return X[keep], codes[keep], int(keep.size - keep.sum()), int(keep.size)
 
     def _codes(self, raw: np.ndarray) -> np.ndarray:
-        """Each row's label code; −1 for a missing label. Few distinct labels: one comparison
-        pass each (more than the classes allowed go to the careful reader). ``raw`` holds
+        """Each row's label code; −1 for a missing label. The labels seen in a sample of the
+        rows are looked up for all at once; if some row holds another, one comparison pass per
+        distinct label (more than the classes allowed go to the careful reader). ``raw`` holds
         8-byte labels as uint64 or longer ones as bytes."""
+        seen = np.unique(raw[::max(1, raw.size // 1000)])
+        if seen.size:
+            at = np.minimum(np.searchsorted(seen, raw), seen.size - 1)
+            if np.array_equal(seen[at], raw):
+                known = np.array([self._code(v.tobytes().rstrip(b"\0")) for v in seen])
+                return known[at]
         codes = np.full(raw.size, -2, dtype=np.int64)
         todo = np.ones(raw.size, dtype=bool)
         for _ in range(self.max_labels + len(self.missing) + 1):

@@ -264,8 +264,9 @@ def load_csv_steps(path, columns: str | None = None):
                            f"{MAX_CLASSES} (is the last column really the label? see --columns)")
     order = {n: i for i, n in enumerate(names)}
     remap = np.array([order[lb] for lb in table], dtype=np.int64)
-    return Dataset(np.ascontiguousarray(X, dtype=np.float64), remap[codes], names, name,
-                   skipped)
+    y = codes if np.array_equal(remap, np.arange(remap.size)) else remap[codes]
+    return Dataset(np.ascontiguousarray(X, dtype=np.float64), y.astype(np.int64, copy=False),
+                   names, name, skipped)
 
 
 def _plan(rows, columns: str | None, name: str):
@@ -323,9 +324,13 @@ def _load_fast(path: Path, columns: str | None, name: str):
             raise DatasetError(f"{name}: more than {limits.MAX_POINTS:,} data rows; the limit "
                                f"on points is {limits.MAX_POINTS:,}") from None
     out = reader.out
-    X = np.concatenate(out.X) if out.X else np.empty((0, 2))
-    codes = np.concatenate(out.codes) if out.codes else np.empty(0, dtype=np.int64)
-    return X, codes, out.labels, out.skipped
+    return _joined(out.X, np.empty((0, 2))), _joined(out.codes, np.empty(0, dtype=np.int64)), \
+        out.labels, out.skipped
+
+
+def _joined(parts: list, empty: np.ndarray) -> np.ndarray:
+    """The parts end to end (one part as it is: no copy of a million rows)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else empty
 
 
 def _careful_chunk(text: str, skip: int, delimiter: str, width: int, cols, name: str):

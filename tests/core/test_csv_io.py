@@ -83,6 +83,10 @@ def test_a_plain_file_takes_the_fast_path(tmp_path, monkeypatch):
     ("x,y,l\n" + "".join(f"{i},{i},{['abcdefg', 'abcdefgh', 'abcdefghi'][i % 3]}\n"
                          for i in range(20)), None),
     ("x,y,l\n" + "".join(f"{i},{i},{'q' * (31 + i % 3)}\n" for i in range(20)), None),
+    ("x,y,l\n" + "".join(f"{i}\x0b,\x0c{i},{'ab'[i % 2]}\x1f\n" for i in range(20)), None),
+    ("x,y,l\n" + "".join(f"{i},{i}\x7f,\x1c{'ab'[i % 2]}\n" for i in range(20)), None),
+    ("x,y,l\n" + "".join(f"{i},{i},{'ab'[i % 2]}\n" for i in range(20)) + "1,2\x0b3,a\n", None),
+    ("x,y,l\n" + "".join(f"{i},{i},{'ab'[i % 2]}\n" for i in range(20)) + "1,2,a\x00\n", None),
     ("x,y,l\n" + "".join(f"{i}e,{i},{i % 2}\n" for i in range(20)), None),
 ])
 def test_fast_and_careful_agree_on_examples(text, columns):
@@ -118,7 +122,7 @@ FIELDS = st.one_of(
     st.integers(-10**20, 10**20).map(str),
     st.sampled_from(["", " ", "NA", "nan", "N/A", "None", "?", "-", "+", ".", "1e", "e5", "x",
                      "1.5e-3", " 2 ", "\t3", "1 2", "1-2", "0x10", "1_0", "inf", "-Inf", '"q"',
-                     "é", "1,5"]),
+                     "é", "1,5", "1\x0b", "\x0c2", "a\x1f", "\x7f", "3\x1c4", "\x00"]),
 )
 
 
