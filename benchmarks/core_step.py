@@ -1,8 +1,12 @@
 """Median time of one full Adam training step (forward, backward, update) of a
-2 → width → width → 4 MLP, ours vs PyTorch eager on the CPU with the same thread count.
+2 → width → width → 4 MLP, ours vs PyTorch eager and JAX ``jit`` on the CPU.
 
-Prints one JSON object. PyTorch is optional: without it the torch columns are omitted.
+Prints one JSON object. PyTorch and JAX are optional (not dependencies): without one, its
+columns are omitted. The JAX step is the same net written in jax.numpy (batch norm with batch
+statistics, ReLU, softmax cross-entropy, Adam), compiled once with ``jax.jit``.
 Usage: python benchmarks/core_step.py [--repeats 300] [--dtype float32]
+One core for all three (steadier on a busy machine): OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" python …
 """
 
 from __future__ import annotations
@@ -75,6 +79,57 @@ def torch_step(batch: int, width: int, bn: bool, dtype: str, repeats: int) -> fl
     return median_seconds(step, repeats)
 
 
+def jax_step(batch: int, width: int, bn: bool, dtype: str, repeats: int) -> float:
+    import jax
+    import jax.numpy as jnp
+    if dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+    rng = np.random.default_rng(0)
+    sizes = [(2, width), (width, width), (width, CLASSES)]
+    params = []
+    for i, (a, b) in enumerate(sizes):
+        layer = {"W": jnp.asarray(rng.standard_normal((a, b)) * np.sqrt(2.0 / a), dtype)}
+        if bn and i < 2:
+            layer["gamma"], layer["beta"] = jnp.ones(b, dtype), jnp.zeros(b, dtype)
+        else:
+            layer["b"] = jnp.zeros(b, dtype)
+        params.append(layer)
+    X = jnp.asarray(rng.standard_normal((batch, 2)), dtype)
+    y = jnp.asarray(rng.integers(0, CLASSES, batch))
+
+    def loss_fn(p):
+        h = X
+        for i, layer in enumerate(p):
+            z = h @ layer["W"]
+            if "gamma" in layer:
+                mu, var = z.mean(0), z.var(0)
+                z = (z - mu) / jnp.sqrt(var + 1e-5) * layer["gamma"] + layer["beta"]
+            else:
+                z = z + layer["b"]
+            h = jax.nn.relu(z) if i < 2 else z
+        return -jnp.mean(jax.nn.log_softmax(h)[jnp.arange(batch), y])
+
+    def adam(p, m, v, t, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+        g = jax.grad(loss_fn)(p)
+        m = jax.tree_util.tree_map(lambda m_, g_: b1 * m_ + (1 - b1) * g_, m, g)
+        v = jax.tree_util.tree_map(lambda v_, g_: b2 * v_ + (1 - b2) * g_ * g_, v, g)
+        c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+        p = jax.tree_util.tree_map(lambda p_, m_, v_: p_ - lr * (m_ / c1) / (jnp.sqrt(v_ / c2)
+                                                                         + eps), p, m, v)
+        return p, m, v
+
+    update = jax.jit(adam)
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+    state = [params, zeros, zeros, 1.0]
+
+    def step():
+        p, m, v = update(*state)
+        jax.block_until_ready(p)
+        state[0], state[1], state[2], state[3] = p, m, v, state[3] + 1.0
+
+    return median_seconds(step, repeats)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=300)
@@ -87,19 +142,29 @@ def main() -> None:
         torch_version = torch.__version__
     except ImportError:
         torch, threads, torch_version = None, None, None
-    rows = []
-    for batch in BATCHES:
-        for width in WIDTHS:
-            for bn in (True, False):
-                row = {"batch": batch, "width": width, "bn": bn,
-                       "ours_us": round(ours(batch, width, bn, args.dtype, args.repeats) * 1e6, 1)}
-                if torch is not None:
-                    t = torch_step(batch, width, bn, args.dtype, args.repeats)
-                    row["torch_us"] = round(t * 1e6, 1)
-                    row["torch_over_ours"] = round(row["torch_us"] / row["ours_us"], 2)
-                rows.append(row)
+    try:
+        import jax
+        jax_version = jax.__version__
+    except ImportError:
+        jax_version = None
+    # Ours for every row first: a peer's runtime (XLA's or torch's thread pools) may linger
+    # and must not slow our column.
+    rows = [{"batch": b, "width": w, "bn": bn,
+             "ours_us": round(ours(b, w, bn, args.dtype, args.repeats) * 1e6, 1)}
+            for b in BATCHES for w in WIDTHS for bn in (True, False)]
+    for row in rows:
+        batch, width, bn = row["batch"], row["width"], row["bn"]
+        if torch is not None:
+            t = torch_step(batch, width, bn, args.dtype, args.repeats)
+            row["torch_us"] = round(t * 1e6, 1)
+            row["torch_over_ours"] = round(row["torch_us"] / row["ours_us"], 2)
+        if jax_version is not None:
+            t = jax_step(batch, width, bn, args.dtype, args.repeats)
+            row["jax_jit_us"] = round(t * 1e6, 1)
+            row["jax_over_ours"] = round(row["jax_jit_us"] / row["ours_us"], 2)
     out = {"benchmark": "core_step", "dtype": args.dtype, "optimizer": "adam",
            "net": "2-width-width-4 relu", "numpy": np.__version__, "torch": torch_version,
+           "jax": jax_version, "omp_threads": os.environ.get("OMP_NUM_THREADS"),
            "torch_threads": threads, "machine": platform.machine(), "cpus": os.cpu_count(),
            "rows": rows}
     if torch is not None:

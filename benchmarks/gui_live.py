@@ -7,7 +7,10 @@ Prints one JSON object:
   same config, measured back to back in this run;
 - rss_growth_mb: resident memory of the GUI process after a long run minus after warm-up
   (trainer_rss_growth_mb: the same for the training process).
+With --data FILE.csv the window first imports that file (as Import CSV…) and the JSON adds
+data_rows, import_seconds and the peak RSS of both processes (peak_rss_mb, trainer_peak_rss_mb).
 Usage: QT_QPA_PLATFORM=offscreen python benchmarks/gui_live.py [--seconds 10] [--long-steps 100000]
+       [--data FILE.csv]
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 PROBE_INTERVAL_MS = 5
 
 
-def rss_mb(pid: int | str = "self") -> float:
+def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024.0
     return float("nan")
 
@@ -60,6 +63,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each measurement")
     ap.add_argument("--long-steps", type=int, default=100_000, help="steps for the memory run")
+    ap.add_argument("--data", metavar="FILE.csv", help="import this CSV file first")
     args = ap.parse_args()
 
     from PySide6.QtCore import QElapsedTimer, QTimer
@@ -72,6 +76,13 @@ def main() -> None:
     show_every_panel(win)
     win.show()
     model = win.model
+    imported = {}
+    if args.data:
+        t0 = time.perf_counter()
+        if not win.panels["datasets"].import_csv(args.data):
+            raise SystemExit(win.panels["datasets"].error.text())
+        imported = {"data_rows": int(model.dataset.X.shape[0]),
+                    "import_seconds": round(time.perf_counter() - t0, 2)}
     config, split = model.config, model.split
     app.processEvents()
 
@@ -121,6 +132,8 @@ def main() -> None:
         if time.perf_counter() - t_long > 1800:
             break
     rss1, child1 = rss_mb(), rss_mb(child)
+    peaks = {"peak_rss_mb": round(rss_mb(field="VmHWM"), 1),
+             "trainer_peak_rss_mb": round(rss_mb(child, "VmHWM"), 1)}
     long_steps_run = model.snapshot.step - (target - args.long_steps)
     model.pause()
     win.close()
@@ -145,6 +158,7 @@ def main() -> None:
         "rss_growth_mb": round(rss1 - rss0, 1),
         "trainer_rss_start_mb": round(child0, 1),
         "trainer_rss_growth_mb": round(child1 - child0, 1),
+        **imported, **peaks,
     }))
 
 

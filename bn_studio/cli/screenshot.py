@@ -34,6 +34,7 @@ def add_screenshot_parser(sub) -> None:
                    help="window size WIDTHxHEIGHT, each side 200 … 4096")
     p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
     p.add_argument("--workspace", metavar="FILE.json", help="open this saved workspace first")
+    p.add_argument("--data", metavar="FILE.csv", help="import this CSV file first (as Import CSV…)")
 
 
 

@@ -6,14 +6,7 @@ input raise ``DatasetError`` whose message is one line naming the problem (and t
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
-import math
-import os
-import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -25,8 +18,6 @@ DEFAULT_CLASSES = {"moons": 2, "blobs": 4, "circles": 2, "spirals": 3, "xor": 2,
 FIXED_CLASSES = {"moons": 2, "xor": 2}          # these shapes only make sense with two classes
 MAX_CLASSES = limits.MAX_CLASSES
 MIN_ROWS = limits.MIN_POINTS
-MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
-SAMPLE_ROWS = 100             # rows looked at to find the header and the numeric columns
 
 
 class DatasetError(ValueError):
@@ -182,240 +173,21 @@ def from_points(points, labels, class_names=None) -> Dataset:
     return Dataset(X, y, names, "drawn")
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-def _is_missing(text: str) -> bool:
-    return text.lower() in MISSING
-
-
-def _mostly_numbers(fields) -> bool:
-    """A column of numbers with perhaps a typo or two (so the typo gets its own line error)."""
-    present = [f for f in fields if not _is_missing(f)]
-    return bool(present) and 2 * sum(map(_is_number, present)) >= len(present)
-
-
-def _open_csv(path: Path) -> io.TextIOWrapper:
-    """The file as UTF-8 text with universal line endings (CR-only too), opened only if it is
-    a regular file within the size limit: a FIFO would block, /dev/zero never ends."""
-    name = path.name
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))   # a FIFO opens at once
-    except FileNotFoundError:
-        raise DatasetError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise DatasetError(f"{name}: is a folder, not a CSV file") from None
-    except OSError as e:
-        raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise DatasetError(f"{name}: is a folder, not a CSV file")
-        if not stat.S_ISREG(st.st_mode):
-            raise DatasetError(f"{name}: not a regular file (a pipe or a device); "
-                               "save the data to a .csv file first")
-        limits.check_file_size(st.st_size, name, limits.MAX_CSV_BYTES, DatasetError, "CSV file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        raw = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    try:
-        head = raw.read(8192)
-    except OSError as e:
-        raw.close()
-        raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
-    if b"\x00" in head:
-        raw.close()
-        raise DatasetError(f"{name}: looks like a binary file, not CSV text")
-    raw.seek(0)
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-
-
-def _delimiter(text: str) -> str:
-    """The one of , ; tab that splits the first line into most fields (quotes respected)."""
-    first = next((ln for ln in io.StringIO(text[:65536], newline="") if ln.strip()), "")
-    widths = {d: len(next(csv.reader([first], delimiter=d), [])) for d in (",", ";", "\t")}
-    return max(widths, key=widths.get)          # on a tie the comma, listed first, wins
-
-
-def _narrow_lines(f, delimiter: str, name: str):
-    """The file's lines, refusing one with more delimiters than the column limit before the
-    csv module splits it (8 million fields on one line would take 700 MB)."""
-    for number, line in enumerate(f, start=1):
-        if line.count(delimiter) >= limits.MAX_CSV_COLUMNS:
-            raise DatasetError(f"{name}: line {number} has more than {limits.MAX_CSV_COLUMNS:,} "
-                               f"columns; the limit on columns is {limits.MAX_CSV_COLUMNS:,}")
-        yield line
-
-
-def _read_rows(f: io.TextIOWrapper, name: str):
-    """Non-blank rows as (line number in the file, stripped fields), one at a time, so a large
-    file never sits in memory as lists of strings. Errors name the line."""
-    try:
-        sample = f.read(65536)
-        f.seek(0)
-        delimiter = _delimiter(sample)
-        reader = csv.reader(_narrow_lines(f, delimiter, name), delimiter=delimiter)
-        for r in reader:
-            if any(v.strip() for v in r):
-                yield reader.line_num, [v.strip() for v in r]
-    except UnicodeDecodeError:
-        raise DatasetError(f"{name}: not UTF-8 text (is it a binary file?)") from None
-    except csv.Error as e:
-        why = (f"a field is larger than {limits.MAX_FIELD_BYTES / 2**20:g} MiB (the limit on "
-               "field size)" if "field limit" in str(e) else str(e))
-        raise DatasetError(f"{name}: line {max(1, reader.line_num)}: {why}") from None
-    except OSError as e:
-        raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
-
-
-def _has_header(rows, columns: str | None) -> bool:
-    """A first row with a word where the rows below hold numbers (or naming all ``columns``)."""
-    first = rows[0][1]
-    names = [p.strip() for p in columns.split(",")] if columns else []
-    if names and not any(map(_is_number, names)) and all(n in first for n in names):
-        return True
-    below = [r for _, r in rows[1:1 + SAMPLE_ROWS] if len(r) == len(first)]
-    words = [j for j, f in enumerate(first) if not _is_number(f) and not _is_missing(f)]
-    if not below:                               # a lone row: a header if a feature is a word
-        return any(j < len(first) - 1 for j in words)
-    return any(_mostly_numbers([r[j] for r in below]) for j in words)
-
-
-def _pick_columns(columns: str | None, header: list[str] | None, body, width: int, name: str):
-    """(feature, feature, label) column indices from ``columns`` or the defaults."""
-    if columns is None:
-        return _default_columns(body, width)
-    parts = [p.strip() for p in columns.split(",")]
-    if len(parts) != 3:
-        raise DatasetError(f"--columns needs three names or indices X1,X2,LABEL (got {columns!r})")
-    picked = []
-    for p in parts:
-        if header is not None and p in header:
-            picked.append(header.index(p))
-        elif p.lstrip("-").isdigit() and -width <= int(p) < width:
-            picked.append(int(p) % width)
-        else:
-            known = f"; columns are {_listed(header)}" if header else \
-                f"; the file has no header, use indices 0..{width - 1}"
-            raise DatasetError(f"{name}: unknown column {p!r}{known}")
-    if len(set(picked)) < 3:
-        raise DatasetError(f"{name}: --columns {columns!r} names a column twice; "
-                           "need two feature columns and a different label column")
-    return tuple(picked)
-
-
-def _listed(names: list[str], most: int = 12) -> str:
-    shown = ", ".join(limits.shown(n)[1:-1] for n in names[:most])
-    return shown + (f", … ({len(names):,} in all)" if len(names) > most else "")
-
-
-def _default_columns(body, width: int):
-    """The first two numeric columns as features (skipping e.g. an id), the last as label."""
-    label = width - 1
-    sample = [r for _, r in body[:SAMPLE_ROWS] if len(r) == width]
-    numeric = []
-    for j in range(label):                      # two are enough: 100k columns stay fast
-        if len(numeric) < 2 and _mostly_numbers([r[j] for r in sample]):
-            numeric.append(j)
-    rest = [j for j in range(label) if j not in set(numeric)][:2]
-    c1, c2 = (numeric + rest)[:2]               # too few numeric: the parse names the bad field
-    return c1, c2, label
-
-
-def _column_name(j: int, header: list[str] | None) -> str:
-    return f"column {header[j]!r}" if header else f"column {j + 1} (counting from 1)"
-
-
-def _parse_rows(body, cols, width: int, header, name: str):
-    """Features, label strings and the count of rows skipped for missing values."""
-    c1, c2, cl = cols
-    feats, labels, skipped = [], [], 0
-    for count, (line, r) in enumerate(body, start=1):
-        if count > limits.MAX_POINTS:
-            raise DatasetError(f"{name}: more than {limits.MAX_POINTS:,} data rows; the limit "
-                               f"on points is {limits.MAX_POINTS:,}")
-        if len(r) != width:
-            raise DatasetError(f"{name}: line {line} has {len(r)} fields, expected {width}")
-        fields = (r[c1], r[c2], r[cl])
-        if any(_is_missing(f) for f in fields):
-            skipped += 1
-            continue
-        try:
-            x = (float(fields[0]), float(fields[1]))
-        except ValueError:
-            j = c1 if not _is_number(fields[0]) else c2
-            raise DatasetError(f"{name}: line {line}: {_column_name(j, header)} is not a "
-                               f"number ({limits.shown(r[j])})") from None
-        if not (math.isfinite(x[0]) and math.isfinite(x[1])):
-            skipped += 1                        # NaN and ±inf count as missing
-            continue
-        feats.append(x)
-        labels.append(fields[2])
-    return feats, labels, skipped
-
-
 def load_csv(path, columns: str | None = None) -> Dataset:
     """Two numeric feature columns and a label column; header optional; labels may be strings.
 
     Rows with a missing value are skipped and counted; anything else malformed is an error
-    naming the line, so the caller can keep the data it already has.
+    naming the line, so the caller can keep the data it already has (see csv_read.py).
     """
-    path = Path(path)
-    name = path.name
-    saved_limit = csv.field_size_limit(limits.MAX_FIELD_BYTES)
-    try:
-        with _open_csv(path) as f:
-            feats, labels, skipped = _load_rows(_read_rows(f, name), columns, name)
-    finally:
-        csv.field_size_limit(saved_limit)
-    names = _label_order(labels)
-    if len(names) < 2:
-        raise DatasetError(f"{name}: only one class ({limits.shown(names[0])}); need at least 2")
-    if len(names) > MAX_CLASSES:
-        raise DatasetError(f"{name}: {len(names):,} different labels; the limit on classes is "
-                           f"{MAX_CLASSES} (is the last column really the label? see --columns)")
-    index = {n: i for i, n in enumerate(names)}
-    y = np.array([index[lb] for lb in labels], dtype=np.int64)
-    return Dataset(np.array(feats, dtype=np.float64), y, names, name, skipped)
+    from .csv_read import load_csv as read
+    return read(path, columns)
 
 
-def _load_rows(rows, columns: str | None, name: str):
-    """Features, labels and skipped count from the row stream: the first rows decide the
-    header and the columns, the rest are parsed as they are read."""
-    head = list(itertools.islice(rows, SAMPLE_ROWS + 1))
-    if not head:
-        raise DatasetError(f"{name}: the file is empty")
-    width = len(head[0][1])
-    if width < 3:
-        raise DatasetError(f"{name}: line {head[0][0]} has {width} column(s); need two "
-                           "feature columns and a label column")
-    limits.check_columns(width, name, DatasetError)
-    header = head[0][1] if _has_header(head, columns) else None
-    first = head[1:] if header is not None else head
-    if not first:
-        raise DatasetError(f"{name}: only a header, no data rows")
-    cols = _pick_columns(columns, header, first, width, name)
-    feats, labels, skipped = _parse_rows(itertools.chain(first, rows), cols, width, header, name)
-    if len(feats) < MIN_ROWS:
-        raise DatasetError(f"{name}: only {len(feats)} usable rows; need at least {MIN_ROWS}"
-                           + (f" ({skipped} skipped for missing values)" if skipped else ""))
-    return feats, labels, skipped
-
-
-def _label_order(labels: list[str]) -> list[str]:
-    """Numeric labels in numeric order (so 2 < 10), strings alphabetically."""
-    unique = set(labels)
-    if all(_is_number(lb) for lb in unique):
-        return sorted(unique, key=float)
-    return sorted(unique)
+def load_csv_steps(path, columns: str | None = None):
+    """``load_csv`` as a generator that yields the fraction of the file read (0 … 1) now and
+    then and returns the Dataset (see csv_read.py)."""
+    from .csv_read import load_csv_steps as steps
+    return steps(path, columns)
 
 
 def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0) -> Split:

@@ -13,14 +13,15 @@ import math
 import numbers
 import os
 
-MAX_POINTS = 100_000           # generated, drawn, imported (CSV rows) or workspace points
+MAX_POINTS = 2_000_000         # generated, drawn, imported (CSV rows) or workspace points: 48 MB
 MIN_POINTS = 10
-MAX_APP_POINTS = 10_000        # the window draws every point: 10,000 take ~2 s, 100,000 ~17 s
+MAX_APP_POINTS = MAX_POINTS    # the window draws a stratified sample of ≤ ~5,000 per split
 MAX_WIDTH = 512                # units in one hidden layer
 MAX_DEPTH = 8                  # hidden layers
 MAX_UNIT_POINTS = 2**24       # points × hidden units in all: the activations of one evaluation
+EVAL_CHUNK_ROWS = 16_384       # the twins' trainer evaluates whole splits this many rows at once
 MAX_CLASSES = 8
-MAX_CSV_BYTES = 32 * 1024 * 1024
+MAX_CSV_BYTES = 64 * 1024 * 1024   # a million rows of up to ~67 bytes; read in 2 MiB chunks
 MAX_CSV_COLUMNS = 1000
 MAX_FIELD_BYTES = 1024 * 1024  # one CSV field (Python's csv module stops at 128 KiB)
 MAX_WORKSPACE_BYTES = 16 * 1024 * 1024
@@ -117,6 +118,12 @@ def check_hidden(hidden, exc: type[Exception] = ValueError) -> tuple[int, ...]:
     if any(h < 1 for h in widths):
         raise exc("every hidden layer needs at least 1 unit")
     return widths
+
+
+def check_trainer_size(points: int, hidden, exc: type[Exception] = ValueError) -> None:
+    """The twins' trainer passes over at most EVAL_CHUNK_ROWS rows at a time, so only that
+    many count against the limit on points × units (the data itself is bounded by points)."""
+    check_size(min(points, EVAL_CHUNK_ROWS), hidden, exc)
 
 
 def check_size(points: int, hidden, exc: type[Exception] = ValueError) -> None:

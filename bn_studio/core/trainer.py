@@ -131,11 +131,16 @@ class Run:
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         """(loss, accuracy) in eval mode: BN uses its running statistics."""
         from .losses import softmax_cross_entropy
-        with np.errstate(all="ignore"):
-            logits = self.net.forward(X, train=False)
-            loss, _ = softmax_cross_entropy(logits, y)
-        acc = float(np.mean(np.argmax(logits, axis=1) == y))
-        return float(loss), acc
+        step = limits.EVAL_CHUNK_ROWS           # in chunks: memory independent of N
+        parts = []                              # (mean loss, rows, correct) per chunk
+        for i in range(0, len(y), step):
+            with np.errstate(all="ignore"):
+                logits = self.net.forward(X[i:i + step], train=False)
+                loss, _ = softmax_cross_entropy(logits, y[i:i + step])
+            parts.append((float(loss), len(logits),
+                          int(np.sum(np.argmax(logits, axis=1) == y[i:i + step]))))
+        loss = parts[0][0] if len(parts) == 1 else sum(m * n for m, n, _ in parts) / len(y)
+        return loss, sum(k for *_, k in parts) / len(y)
 
 
 class TwinTrainer:
@@ -149,7 +154,7 @@ class TwinTrainer:
 
     def __init__(self, config: TrainConfig, split, *, runs: tuple[str, ...] = RUN_NAMES,
                  history_rows: int | None = None, smoothness_every: int = 0) -> None:
-        limits.check_size(len(split.X_train) + len(split.X_val), config.hidden)
+        limits.check_trainer_size(len(split.X_train) + len(split.X_val), config.hidden)
         self.config = config
         self.split = split
         dtype = np.dtype(config.dtype)

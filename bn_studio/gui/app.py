@@ -191,6 +191,11 @@ def run_screenshot(args) -> int:
                 win.open_workspace_from(args.workspace)
             except WorkspaceError as e:
                 raise CliError(str(e)) from None
+        if getattr(args, "data", None):
+            datasets = win.panels.get("datasets")
+            if datasets is None or not datasets.import_csv(args.data):
+                raise CliError(datasets.error.text() if datasets is not None else
+                               "--data needs the datasets panel")
         if args.dataset:
             from bn_studio.core.datasets import DATASETS
             if args.dataset not in DATASETS:

@@ -78,16 +78,17 @@ class StudioModel(QObject):
         self.spec = spec
         return self.set_dataset(ds, keep_spec=True)
 
-    def set_dataset(self, dataset: Dataset, keep_spec: bool = False) -> bool:
-        """Use an imported or drawn dataset; nothing changes if it cannot be split."""
+    def set_dataset(self, dataset: Dataset, keep_spec: bool = False, split=None) -> bool:
+        """Use an imported or drawn dataset; nothing changes if it cannot be split. ``split``:
+        its split_and_standardize(dataset, seed=0), if already made (off the GUI thread)."""
         try:
-            split = split_and_standardize(dataset, seed=0)
+            split = split if split is not None else split_and_standardize(dataset, seed=0)
         except DatasetError as e:
             self.errorOccurred.emit(str(e))
             return False
         try:
             limits.check_app_points(dataset.X.shape[0], dataset.name)
-            limits.check_size(dataset.X.shape[0], self.config.hidden)
+            limits.check_trainer_size(dataset.X.shape[0], self.config.hidden)
         except ValueError as e:
             self.errorOccurred.emit(str(e) if str(e).startswith(dataset.name)
                                     else f"{dataset.name}: {e}")
@@ -108,7 +109,7 @@ class StudioModel(QObject):
         settings changed (α, β's, λ, decay, BN's β), they change mid-run, marked on the
         curves; otherwise (a lesson, a workspace, a new network) a reset."""
         try:
-            limits.check_size(self.dataset.X.shape[0], config.hidden)
+            limits.check_trainer_size(self.dataset.X.shape[0], config.hidden)
         except ValueError as e:                 # keep the config that works; panels show it
             self._report(str(e))
             self.configChanged.emit(self.config)

@@ -138,3 +138,26 @@ def set_cursors(lines, step) -> None:
             line.setVisible(step is not None)
         if step is not None and line.value() != step:
             line.setValue(step)
+
+
+SCATTER_POINTS = 5000      # most points drawn per split: a stratified sample beyond it
+
+
+def scatter_sample(split, k: int = SCATTER_POINTS):
+    """((X_train, y_train), (X_val, y_val), note) to draw: the training split as is up to
+    ``k`` points, beyond that a fixed stratified sample (every class kept) so frames stay
+    fast; the validation split in the same proportion (its share of the points stays what it
+    is). The note ("" or " · showing 5,000 of 750,000 …") says so. Same split, same sample."""
+    from bn_studio.core.trainer import stratified_sample
+    rng = np.random.default_rng(0)
+    n_train, n_val = len(split.y_train), len(split.y_val)
+    k_val = k if n_train <= k else max(1, min(k, round(k * n_val / n_train)))
+    parts, shown = [], []
+    for X, y, what, most in ((split.X_train, split.y_train, "training", k),
+                             (split.X_val, split.y_val, "validation", k_val)):
+        idx = stratified_sample(np.asarray(y), most, rng)
+        parts.append((X, y) if idx is None else (X[idx], y[idx]))
+        if idx is not None:
+            shown.append(f"{idx.size:,} of {len(y):,} {what}")
+    note = f" · showing {' and '.join(shown)} points" if shown else ""
+    return parts[0], parts[1], note

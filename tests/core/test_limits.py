@@ -243,3 +243,22 @@ def test_check_workers_caps_at_the_cpu_count():
     assert limits.check_workers(1) == (1, None)
     with pytest.raises(ValueError):
         limits.check_workers(0)
+
+
+def test_whole_split_evaluation_in_chunks_equals_one_pass(monkeypatch):
+    split = split_and_standardize(make_dataset("spirals", n=300, classes=3, seed=1))
+    trainer = TwinTrainer(TrainConfig(hidden=(8, 8), steps=20, dtype="float64"), split)
+    for _ in range(20):
+        trainer.step()
+    run = trainer.runs["bn"]
+    whole = run.evaluate(trainer.X_val, trainer.y_val)
+    monkeypatch.setattr(limits, "EVAL_CHUNK_ROWS", 7)
+    chunked = run.evaluate(trainer.X_val, trainer.y_val)
+    assert chunked[1] == whole[1]
+    assert abs(chunked[0] - whole[0]) <= 1e-12 * abs(whole[0])
+
+
+def test_a_million_points_fit_the_trainer_with_the_default_net():
+    limits.check_trainer_size(1_000_000, (32,) * 5)
+    with pytest.raises(ValueError, match="points × units"):
+        limits.check_size(1_000_000, (32,) * 5)

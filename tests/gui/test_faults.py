@@ -125,5 +125,6 @@ def test_the_window_refuses_more_points_than_it_can_draw(model, qtbot):
     before = model.dataset
     with qtbot.waitSignal(model.errorOccurred, timeout=5000) as blocker:
         assert model.set_dataset(big) is False
-    assert blocker.args[0].startswith("big.csv: ") and "at most 10,000" in blocker.args[0]
+    assert blocker.args[0].startswith("big.csv: ")
+    assert f"at most {limits.MAX_APP_POINTS:,}" in blocker.args[0]
     assert model.dataset is before

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from bn_studio.core.grid import data_extent
 
-from ..plotting import cache_axes
+from ..plotting import cache_axes, scatter_sample
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS, class_rgb_array
 from .base import Panel
 
@@ -196,14 +196,14 @@ class DecisionRegionsPanel(Panel):
     # ---- model events -----------------------------------------------------------------
     def on_dataset(self, split) -> None:
         self._classes = max(1, int(split.classes))
-        train_brushes = [pg.mkBrush(CLASS_COLORS[int(c) % 8]) for c in split.y_train]
-        val_brushes = [pg.mkBrush(CLASS_COLORS[int(c) % 8]) for c in split.y_val]
+        (Xt, yt), (Xv, yv), self.shown_note = scatter_sample(split)     # big data: a sample
+        brushes = [pg.mkBrush(c) for c in CLASS_COLORS[:8]]   # shared: one symbol per class
+        train_brushes = [brushes[int(c) % 8] for c in yt]
+        val_brushes = [brushes[int(c) % 8] for c in yv]
         for name in self.plot_items:
-            self.train_scatter[name].setData(split.X_train[:, 0], split.X_train[:, 1],
-                                             brush=train_brushes)
-            self.val_scatter[name].setData(split.X_val[:, 0], split.X_val[:, 1],
-                                           brush=val_brushes)
-            self.val_edges[name].setData(split.X_val[:, 0], split.X_val[:, 1])
+            self.train_scatter[name].setData(Xt[:, 0], Xt[:, 1], brush=train_brushes)
+            self.val_scatter[name].setData(Xv[:, 0], Xv[:, 1], brush=val_brushes)
+            self.val_edges[name].setData(Xv[:, 0], Xv[:, 1])
             self.images[name].clear()
             for m in self.markers[name]:
                 m.setData([], [])
@@ -218,7 +218,7 @@ class DecisionRegionsPanel(Panel):
             for c in range(len(names)))
         self.legend.setText(f"<b>Classes:</b>&nbsp;{swatches}&nbsp;&nbsp;&nbsp;&nbsp;"
                             f"{marker_html('o', LEGEND_GREY)}&nbsp;training&nbsp;&nbsp;"
-                            f"{marker_html('d', LEGEND_GREY)}&nbsp;validation")
+                            f"{marker_html('d', LEGEND_GREY)}&nbsp;validation{self.shown_note}")
 
     def on_config(self, config) -> None:
         self._no_hidden = len(getattr(config, "hidden", (1,))) == 0

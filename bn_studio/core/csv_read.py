@@ -1,0 +1,362 @@
+"""Reading a CSV file into a Dataset: the careful reader (Python's csv module, row by row),
+which decides what a file means and words every error, and the driver that tries the fast path
+(csv_io: NumPy's C reader) first and falls back to the careful one where it must.
+
+Problems raise ``DatasetError`` whose message is one line naming the problem (and the line).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import math
+import os
+import stat
+from array import array
+from pathlib import Path
+
+import numpy as np
+
+from . import csv_io, limits
+from .datasets import MAX_CLASSES, MIN_ROWS, Dataset, DatasetError
+
+MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
+SAMPLE_ROWS = 100             # rows looked at to find the header and the numeric columns
+PROGRESS_ROWS = 65_536        # the careful reader reports progress this often
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _is_missing(text: str) -> bool:
+    return text.lower() in MISSING
+
+
+def _mostly_numbers(fields) -> bool:
+    """A column of numbers with perhaps a typo or two (so the typo gets its own line error)."""
+    present = [f for f in fields if not _is_missing(f)]
+    return bool(present) and 2 * sum(map(_is_number, present)) >= len(present)
+
+
+def _open_csv(path: Path) -> io.TextIOWrapper:
+    """The file as UTF-8 text with universal line endings (CR-only too), opened only if it is
+    a regular file within the size limit: a FIFO would block, /dev/zero never ends."""
+    name = path.name
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))   # a FIFO opens at once
+    except FileNotFoundError:
+        raise DatasetError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise DatasetError(f"{name}: is a folder, not a CSV file") from None
+    except OSError as e:
+        raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise DatasetError(f"{name}: is a folder, not a CSV file")
+        if not stat.S_ISREG(st.st_mode):
+            raise DatasetError(f"{name}: not a regular file (a pipe or a device); "
+                               "save the data to a .csv file first")
+        limits.check_file_size(st.st_size, name, limits.MAX_CSV_BYTES, DatasetError, "CSV file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        raw = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
+        head = raw.read(8192)
+    except OSError as e:
+        raw.close()
+        raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
+    if b"\x00" in head:
+        raw.close()
+        raise DatasetError(f"{name}: looks like a binary file, not CSV text")
+    raw.seek(0)
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+def _delimiter(text: str) -> str:
+    """The one of , ; tab that splits the first line into most fields (quotes respected)."""
+    first = next((ln for ln in io.StringIO(text[:65536], newline="") if ln.strip()), "")
+    widths = {d: len(next(csv.reader([first], delimiter=d), [])) for d in (",", ";", "\t")}
+    return max(widths, key=widths.get)          # on a tie the comma, listed first, wins
+
+
+def _narrow_lines(f, delimiter: str, name: str):
+    """The file's lines, refusing one with more delimiters than the column limit before the
+    csv module splits it (8 million fields on one line would take 700 MB)."""
+    for number, line in enumerate(f, start=1):
+        if line.count(delimiter) >= limits.MAX_CSV_COLUMNS:
+            raise DatasetError(f"{name}: line {number} has more than {limits.MAX_CSV_COLUMNS:,} "
+                               f"columns; the limit on columns is {limits.MAX_CSV_COLUMNS:,}")
+        yield line
+
+
+def _sniff(f: io.TextIOWrapper, name: str) -> str:
+    """The delimiter, from the first 64 KiB of text."""
+    try:
+        sample = f.read(65536)
+        f.seek(0)
+    except UnicodeDecodeError:
+        raise DatasetError(f"{name}: not UTF-8 text (is it a binary file?)") from None
+    except OSError as e:
+        raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
+    return _delimiter(sample)
+
+
+def _read_rows(f: io.TextIOWrapper, name: str, delimiter: str):
+    """Non-blank rows as (line number in the file, stripped fields), one at a time, so a large
+    file never sits in memory as lists of strings. Errors name the line."""
+    reader = None
+    try:
+        reader = csv.reader(_narrow_lines(f, delimiter, name), delimiter=delimiter)
+        for r in reader:
+            if any(v.strip() for v in r):
+                yield reader.line_num, [v.strip() for v in r]
+    except UnicodeDecodeError:
+        raise DatasetError(f"{name}: not UTF-8 text (is it a binary file?)") from None
+    except csv.Error as e:
+        why = (f"a field is larger than {limits.MAX_FIELD_BYTES / 2**20:g} MiB (the limit on "
+               "field size)" if "field limit" in str(e) else str(e))
+        raise DatasetError(f"{name}: line {max(1, reader.line_num)}: {why}") from None
+    except OSError as e:
+        raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
+
+
+def _has_header(rows, columns: str | None) -> bool:
+    """A first row with a word where the rows below hold numbers (or naming all ``columns``)."""
+    first = rows[0][1]
+    names = [p.strip() for p in columns.split(",")] if columns else []
+    if names and not any(map(_is_number, names)) and all(n in first for n in names):
+        return True
+    below = [r for _, r in rows[1:1 + SAMPLE_ROWS] if len(r) == len(first)]
+    words = [j for j, f in enumerate(first) if not _is_number(f) and not _is_missing(f)]
+    if not below:                               # a lone row: a header if a feature is a word
+        return any(j < len(first) - 1 for j in words)
+    return any(_mostly_numbers([r[j] for r in below]) for j in words)
+
+
+def _pick_columns(columns: str | None, header: list[str] | None, body, width: int, name: str):
+    """(feature, feature, label) column indices from ``columns`` or the defaults."""
+    if columns is None:
+        return _default_columns(body, width)
+    parts = [p.strip() for p in columns.split(",")]
+    if len(parts) != 3:
+        raise DatasetError(f"--columns needs three names or indices X1,X2,LABEL (got {columns!r})")
+    picked = []
+    for p in parts:
+        if header is not None and p in header:
+            picked.append(header.index(p))
+        elif p.lstrip("-").isdigit() and -width <= int(p) < width:
+            picked.append(int(p) % width)
+        else:
+            known = f"; columns are {_listed(header)}" if header else \
+                f"; the file has no header, use indices 0..{width - 1}"
+            raise DatasetError(f"{name}: unknown column {p!r}{known}")
+    if len(set(picked)) < 3:
+        raise DatasetError(f"{name}: --columns {columns!r} names a column twice; "
+                           "need two feature columns and a different label column")
+    return tuple(picked)
+
+
+def _listed(names: list[str], most: int = 12) -> str:
+    shown = ", ".join(limits.shown(n)[1:-1] for n in names[:most])
+    return shown + (f", … ({len(names):,} in all)" if len(names) > most else "")
+
+
+def _default_columns(body, width: int):
+    """The first two numeric columns as features (skipping e.g. an id), the last as label."""
+    label = width - 1
+    sample = [r for _, r in body[:SAMPLE_ROWS] if len(r) == width]
+    numeric = []
+    for j in range(label):                      # two are enough: 100k columns stay fast
+        if len(numeric) < 2 and _mostly_numbers([r[j] for r in sample]):
+            numeric.append(j)
+    rest = [j for j in range(label) if j not in set(numeric)][:2]
+    c1, c2 = (numeric + rest)[:2]               # too few numeric: the parse names the bad field
+    return c1, c2, label
+
+
+def _column_name(j: int, header: list[str] | None) -> str:
+    return f"column {header[j]!r}" if header else f"column {j + 1} (counting from 1)"
+
+
+def _parse_rows(body, cols, width: int, header, name: str, where=None):
+    """Features (array of x1, x2 pairs), each row's label code, the labels in order of first
+    appearance and the count of rows skipped for missing values. Yields the fraction read
+    (``where()``) every PROGRESS_ROWS rows."""
+    c1, c2, cl = cols
+    feats, codes, table, skipped = array("d"), array("q"), {}, 0
+    for count, (line, r) in enumerate(body, start=1):
+        if count > limits.MAX_POINTS:
+            raise DatasetError(f"{name}: more than {limits.MAX_POINTS:,} data rows; the limit "
+                               f"on points is {limits.MAX_POINTS:,}")
+        if where is not None and count % PROGRESS_ROWS == 0:
+            yield where()
+        if len(r) != width:
+            raise DatasetError(f"{name}: line {line} has {len(r)} fields, expected {width}")
+        fields = (r[c1], r[c2], r[cl])
+        if any(_is_missing(f) for f in fields):
+            skipped += 1
+            continue
+        try:
+            x = (float(fields[0]), float(fields[1]))
+        except ValueError:
+            j = c1 if not _is_number(fields[0]) else c2
+            raise DatasetError(f"{name}: line {line}: {_column_name(j, header)} is not a "
+                               f"number ({limits.shown(r[j])})") from None
+        if not (math.isfinite(x[0]) and math.isfinite(x[1])):
+            skipped += 1                        # NaN and ±inf count as missing
+            continue
+        feats.extend(x)
+        codes.append(table.setdefault(fields[2], len(table)))
+    return np.frombuffer(feats, dtype=np.float64).reshape(-1, 2), \
+        np.frombuffer(codes, dtype=np.int64), table, skipped
+
+
+def load_csv(path, columns: str | None = None) -> Dataset:
+    """Two numeric feature columns and a label column; header optional; labels may be strings.
+
+    Rows with a missing value are skipped and counted; anything else malformed is an error
+    naming the line, so the caller can keep the data it already has.
+    """
+    steps = load_csv_steps(path, columns)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def load_csv_steps(path, columns: str | None = None):
+    """``load_csv`` as a generator: it yields the fraction of the file read (0 … 1) now and
+    then and returns the Dataset, so a GUI worker can show progress and stop between yields.
+
+    Plain files go the fast way (csv_io: NumPy over chunks of bytes); on anything unusual
+    the csv module reads the file row by row, which decides every error message.
+    """
+    path = Path(path)
+    name = path.name
+    saved_limit = csv.field_size_limit(limits.MAX_FIELD_BYTES)
+    try:
+        parsed = yield from _load_fast(path, columns, name)
+        if parsed is None:
+            with _open_csv(path) as f:
+                parsed = yield from _load_rows(f, columns, name)
+    finally:
+        csv.field_size_limit(saved_limit)
+    X, codes, table, skipped = parsed
+    if len(codes) < MIN_ROWS:
+        raise DatasetError(f"{name}: only {len(codes)} usable rows; need at least {MIN_ROWS}"
+                           + (f" ({skipped} skipped for missing values)" if skipped else ""))
+    names = _label_order(list(table))
+    if len(names) < 2:
+        raise DatasetError(f"{name}: only one class ({limits.shown(names[0])}); need at least 2")
+    if len(names) > MAX_CLASSES:
+        raise DatasetError(f"{name}: {len(names):,} different labels; the limit on classes is "
+                           f"{MAX_CLASSES} (is the last column really the label? see --columns)")
+    order = {n: i for i, n in enumerate(names)}
+    remap = np.array([order[lb] for lb in table], dtype=np.int64)
+    y = codes if np.array_equal(remap, np.arange(remap.size)) else remap[codes]
+    return Dataset(np.ascontiguousarray(X, dtype=np.float64), y.astype(np.int64, copy=False),
+                   names, name, skipped)
+
+
+def _plan(rows, columns: str | None, name: str):
+    """(width, header or None, the first data rows, the chosen columns) from the first rows."""
+    head = list(itertools.islice(rows, SAMPLE_ROWS + 1))
+    if not head:
+        raise DatasetError(f"{name}: the file is empty")
+    width = len(head[0][1])
+    if width < 3:
+        raise DatasetError(f"{name}: line {head[0][0]} has {width} column(s); need two "
+                           "feature columns and a label column")
+    limits.check_columns(width, name, DatasetError)
+    header = head[0][1] if _has_header(head, columns) else None
+    first = head[1:] if header is not None else head
+    if not first:
+        raise DatasetError(f"{name}: only a header, no data rows")
+    cols = _pick_columns(columns, header, first, width, name)
+    return width, header, first, cols
+
+
+def _load_rows(f: io.TextIOWrapper, columns: str | None, name: str):
+    """The careful way, row by row with the csv module: the first rows decide the header and
+    the columns, the rest are parsed as they are read."""
+    rows = _read_rows(f, name, _sniff(f, name))
+    width, header, first, cols = _plan(rows, columns, name)
+    size = max(1, os.fstat(f.fileno()).st_size)
+    return (yield from _parse_rows(itertools.chain(first, rows), cols, width, header, name,
+                                   where=lambda: min(1.0, f.buffer.tell() / size)))
+
+
+def _load_fast(path: Path, columns: str | None, name: str):
+    """The fast way (csv_io), or None when the file needs the careful one. The first rows are
+    still read by the csv module, so the header, the columns and their errors are the same."""
+    with _open_csv(path) as f:
+        delimiter = _sniff(f, name)
+        rows = _read_rows(f, name, delimiter)
+        width, header, first, cols = _plan(rows, columns, name)
+        header_lines = first[0][0] - 1 if header is not None else 0
+        try:
+            reader = csv_io.FastReader(
+                delimiter, width, cols, header_lines, MISSING, limits.MAX_POINTS, MAX_CLASSES,
+                lambda text, skip: _careful_chunk(text, skip, delimiter, width, cols, name))
+            raw = f.buffer
+            raw.seek(0)
+            size = max(1, os.fstat(raw.fileno()).st_size)
+            yield 0.0
+            if size > csv_io.WHOLE_FILE_BYTES or not reader.whole(path, raw.read()):
+                raw.seek(0)
+                for chunk in csv_io.read_chunks(raw):
+                    reader.feed(chunk)
+                    yield min(1.0, raw.tell() / size)
+        except csv_io.NotSimple:
+            return None
+        except csv_io.RowLimit:
+            raise DatasetError(f"{name}: more than {limits.MAX_POINTS:,} data rows; the limit "
+                               f"on points is {limits.MAX_POINTS:,}") from None
+    out = reader.out
+    return _joined(out.X, np.empty((0, 2))), _joined(out.codes, np.empty(0, dtype=np.int64)), \
+        out.labels, out.skipped
+
+
+def _joined(parts: list, empty: np.ndarray) -> np.ndarray:
+    """The parts end to end (one part as it is: no copy of a million rows)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else empty
+
+
+def _careful_chunk(text: str, skip: int, delimiter: str, width: int, cols, name: str):
+    """Rows of one chunk the C reader refused, read as the careful reader reads them:
+    (features, label per row, skipped, rows). Any error: the whole file goes the careful
+    way, so that the message names the right line."""
+    lines = text.split("\n")[skip:]
+    try:
+        body = ((i, r) for i, r in enumerate(csv.reader(_narrow_lines(lines, delimiter, name),
+                                                        delimiter=delimiter))
+                if any(v.strip() for v in r))
+        rows = [(i, [v.strip() for v in r]) for i, r in body]
+        parse = _parse_rows(rows, cols, width, None, name)
+        while True:
+            next(parse)
+    except StopIteration as done:
+        X, codes, table, skipped = done.value
+    except (DatasetError, csv.Error):
+        raise csv_io.NotSimple from None
+    labels = list(table)
+    return X, [labels[c] for c in codes], skipped, len(rows)
+
+
+def _label_order(labels: list[str]) -> list[str]:
+    """Numeric labels in numeric order (so 2 < 10), strings alphabetically."""
+    unique = set(labels)
+    if all(_is_number(lb) for lb in unique):
+        return sorted(unique, key=float)
+    return sorted(unique)

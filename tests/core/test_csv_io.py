@@ -1,0 +1,158 @@
+"""The fast CSV path gives exactly what the careful row-by-row reader gives: the same arrays,
+labels and skipped count, or the same one-line error, on ordinary and on hostile files."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bn_studio.core import csv_io, csv_read, limits
+from bn_studio.core.datasets import DatasetError, load_csv
+
+EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "150"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def _careful(monkeypatch):
+    """Force the csv-module reader (the reference)."""
+    def refuse(self, data):
+        raise csv_io.NotSimple
+    monkeypatch.setattr(csv_io.FastReader, "feed", refuse)
+
+
+def _outcome(path, columns=None):
+    try:
+        ds = load_csv(path, columns=columns)
+    except DatasetError as e:
+        return ("error", str(e))
+    return ("data", ds.X.tobytes(), ds.X.shape, ds.y.tolist(), ds.class_names, ds.skipped_rows)
+
+
+def _both(path, columns=None):
+    fast = _outcome(path, columns)
+    with pytest.MonkeyPatch.context() as mp:
+        _careful(mp)
+        careful = _outcome(path, columns)
+    return fast, careful
+
+
+def _write(data) -> Path:
+    fd, name = tempfile.mkstemp(suffix=".csv", prefix="bn-csvio-")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass"))
+    return Path(name)
+
+
+def test_a_plain_file_takes_the_fast_path(tmp_path, monkeypatch):
+    p = tmp_path / "plain.csv"
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(5000, 2)), rng.integers(0, 3, 5000)
+    p.write_text("x,y,label\n" + "".join(f"{float(a)!r},{float(b)!r},k{c}\n" for (a, b), c in zip(X, y)))
+
+    def no_careful(*a, **k):
+        raise AssertionError("the careful reader ran")
+    monkeypatch.setattr(csv_read, "_parse_rows", no_careful)
+    ds = load_csv(p)
+    np.testing.assert_array_equal(ds.X, X)          # repr round-trips: exact
+    np.testing.assert_array_equal(ds.y, y)
+    assert ds.class_names == ["k0", "k1", "k2"]
+
+
+@pytest.mark.parametrize("text, columns", [
+    ("x,y,l\n" + "".join(f"{i * 0.5},{-i},{i % 2}\n" for i in range(20)), None),
+    ("x, y, l\r\n" + "".join(f" {i} ,\t{i * i} , c{i % 3} \r\n" for i in range(20)), None),
+    ("\ufeffa;b;c\n" + "".join(f"{i};{i};{'ab'[i % 2]}\n" for i in range(20)), None),
+    ("id,label,x,y\n" + "".join(f"r{i},{'pq'[i % 2]},{i},{-i}\n" for i in range(20)), "y,x,label"),
+    ("x,y,l\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20)) + "1,,0\nNA,2,1\n3,4, none \n"
+     "inf,1,0\n-1e999,2,1\n,,\n   \n\n;;\n", None),
+    ("x,y,l\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20)) + "1,2\n", None),
+    ("x,y,l\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20)) + "1,2.3.4,0\n", None),
+    ("x,y,l\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20)) + "1,1_000,0\n", None),
+    ("x,y,l\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20)) + "1,Infinity,0\n", None),
+    ("x,y,l\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20)) + '1,2,"a"\n', None),
+    ("x,y,l\n" + "".join(f"{i},{i},{i}\n" for i in range(20)), None),
+    ("".join(f"{i},{i},{i % 2}" + "\r" for i in range(20)), None),
+    ("x,y,l\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20)) + "," * 1200 + "\n", None),
+    ("x,y,l\n" + "".join(f"{i},{i},{'x' * 70}{i % 2}\n" for i in range(20)), None),
+    ("x,y,l\n" + "".join(f"{i},{i},é{i % 2}\n" for i in range(20)), None),
+    ("x,y,l\n" + "".join(f"{i},{i},{['abcdefg', 'abcdefgh', 'abcdefghi'][i % 3]}\n"
+                         for i in range(20)), None),
+    ("x,y,l\n" + "".join(f"{i},{i},{'q' * (31 + i % 3)}\n" for i in range(20)), None),
+    ("x,y,l\n" + "".join(f"{i}\x0b,\x0c{i},{'ab'[i % 2]}\x1f\n" for i in range(20)), None),
+    ("x,y,l\n" + "".join(f"{i},{i}\x7f,\x1c{'ab'[i % 2]}\n" for i in range(20)), None),
+    ("x,y,l\n" + "".join(f"{i},{i},{'ab'[i % 2]}\n" for i in range(20)) + "1,2\x0b3,a\n", None),
+    ("x,y,l\n" + "".join(f"{i},{i},{'ab'[i % 2]}\n" for i in range(20)) + "1,2,a\x00\n", None),
+    ("x,y,l\n" + "".join(f"{i}e,{i},{i % 2}\n" for i in range(20)), None),
+])
+def test_fast_and_careful_agree_on_examples(text, columns):
+    p = _write(text)
+    try:
+        fast, careful = _both(p, columns)
+    finally:
+        p.unlink()
+    assert fast == careful
+
+
+def test_the_row_limit_is_worded_alike(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_POINTS", 50)
+    p = tmp_path / "rows.csv"
+    p.write_text("".join(f"{i},{i % 5},{i % 2}\n" for i in range(60)))
+    fast, careful = _both(p)
+    assert fast == careful and "more than 50 data rows" in fast[1]
+    p.write_text("".join(f"{i},{i % 5},{i % 2}\n" for i in range(30)) + "1,x,0\n" * 40)
+    fast, careful = _both(p)
+    assert fast == careful and "line 31" in fast[1]
+
+
+def test_chunk_edges_do_not_split_rows(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_io, "CHUNK_BYTES", 37)
+    p = tmp_path / "c.csv"
+    p.write_text("x,y,l\r\n" + "".join(f"{i / 7},{-i},{'ab'[i % 2]}\r\n" for i in range(300)))
+    fast, careful = _both(p)
+    assert fast == careful and fast[0] == "data" and fast[2] == (300, 2)
+
+
+FIELDS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-10**20, 10**20).map(str),
+    st.sampled_from(["", " ", "NA", "nan", "N/A", "None", "?", "-", "+", ".", "1e", "e5", "x",
+                     "1.5e-3", " 2 ", "\t3", "1 2", "1-2", "0x10", "1_0", "inf", "-Inf", '"q"',
+                     "é", "1,5", "1\x0b", "\x0c2", "a\x1f", "\x7f", "3\x1c4", "\x00"]),
+)
+
+
+@st.composite
+def csv_texts(draw):
+    width = draw(st.integers(2, 5))
+    sep = draw(st.sampled_from([",", ";", "\t"]))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    rows = [[draw(FIELDS) for _ in range(width)] for _ in range(draw(st.integers(0, 8)))]
+    good = draw(st.integers(0, 40))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    labels = draw(st.lists(st.sampled_from(["0", "1", "2", "a", "b", "10", " c "]), min_size=1,
+                           max_size=4))
+    body = [[f"{a:.4g}", f"{b:.4g}"] + [labels[k % len(labels)]] + ["0"] * (width - 3)
+            for a, b, k in zip(rng.normal(size=good), rng.normal(size=good),
+                               rng.integers(0, 9, good))]
+    body = [r[:width] for r in body]
+    for r in rows:
+        body.insert(draw(st.integers(0, len(body))), r)
+    if draw(st.booleans()):
+        body.insert(0, ["x", "y", "label", "z", "w"][:width])
+    return end.join(sep.join(r) for r in body) + draw(st.sampled_from(["", end]))
+
+
+@FUZZ
+@given(csv_texts())
+def test_fast_and_careful_agree_on_generated_files(text):
+    p = _write(text)
+    try:
+        fast, careful = _both(p)
+    finally:
+        p.unlink()
+    assert fast == careful
