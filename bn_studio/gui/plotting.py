@@ -130,6 +130,25 @@ class Band:
         self.item.setPath(pg.arrayToQPath(xs, ys, connect="all"))
 
 
+class SparseAxis(pg.AxisItem):
+    """An axis with at most one tick label per ``px`` pixels: pyqtgraph always draws at least
+    about three major ticks, which run together ("200400600800") in a plot 100 px wide."""
+
+    def __init__(self, orientation: str, px: float = 48.0, **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        self.px = px
+
+    def tickSpacing(self, minVal, maxVal, size):
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if not levels:
+            return levels
+        spacing = levels[0][0]
+        most = max(1, int(size // self.px))
+        while abs(maxVal - minVal) / spacing > most:
+            spacing *= 2
+        return [(spacing, 0.0)]
+
+
 def set_cursors(lines, step) -> None:
     """Vertical cursors at ``step`` (the step a replay shows), hidden for None; touched only
     when that changes (they are set on every frame)."""
