@@ -208,3 +208,12 @@ def test_while_playing_the_bands_are_throttled_but_the_last_state_is_drawn(model
     assert steps[-1] < later.step
     qtbot.waitUntil(lambda: panel.rows[0]["band_bn"][1].getData()[0][-1] == later.step,
                     timeout=2000)
+
+
+def test_a_narrow_step_axis_keeps_its_labels_apart(qapp):
+    from bn_studio.gui.plotting import SparseAxis
+    axis = SparseAxis("bottom", px=48)
+    spacing = axis.tickSpacing(0, 800, 100)[0][0]
+    assert 800 / spacing <= 2                    # 100 px: at most two labels, not four
+    import pyqtgraph as pg                       # a wide axis keeps pyqtgraph's own ticks
+    assert axis.tickSpacing(0, 800, 800)[0][0] == pg.AxisItem("bottom").tickSpacing(0, 800, 800)[0][0]
