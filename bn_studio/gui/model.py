@@ -230,9 +230,10 @@ class StudioModel(QObject):
             if run.diverged_at is not None and name not in self._reported_divergence:
                 self._reported_divergence.add(name)
                 label = "with BN" if name == "bn" else "without BN"
-                self.message.emit(f"The net {label} diverged at step {run.diverged_at} "
-                                  "(loss not finite or exploding); the other keeps training. "
-                                  "Lower the learning rate and reset.")
+                # Short: the status bar shares its line with the replay bar, and the hint
+                # already says what to do about it.
+                self.message.emit(f"The net {label} diverged at step {run.diverged_at}; "
+                                  "the other keeps training.")
         if self._shown_playing != self.worker.playing:   # the worker paused by itself
             self._shown_playing = self.worker.playing
             self.playingChanged.emit(self._shown_playing)
