@@ -170,6 +170,13 @@ def test_help_lists_defaults_panels_and_datasets(capsys):
     assert "softmax_inspector" in text and "checkerboard" in text
 
 
+def test_screenshot_help_gives_the_range_of_every_lesson(capsys):
+    from bn_studio.core.lessons import LESSONS
+    with pytest.raises(SystemExit):
+        main(["screenshot", "--help"])
+    assert f"open lesson N (1-{len(LESSONS)})" in " ".join(capsys.readouterr().out.split())
+
+
 def test_the_panel_names_in_the_cli_match_the_window():
     from bn_studio.cli import PANEL_NAMES
     from bn_studio.gui.main_window import available_panels

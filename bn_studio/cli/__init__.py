@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_given = sys.argv[1:] if argv is None else argv
+    if args_given[:1] == ["train"] and "numpy" not in sys.modules:
+        # Before anything imports NumPy (the parser does): small matrices on one thread.
+        from bn_studio.core.procs import one_blas_thread_by_default
+        one_blas_thread_by_default()
     import multiprocessing
     multiprocessing.freeze_support()    # a frozen (PyInstaller) app re-enters here in workers
     from bn_studio.core.datasets import DatasetError

@@ -12,6 +12,7 @@ PANEL_NAMES = ("decision_regions", "datasets", "network", "curves", "histograms"
 
 def add_screenshot_parser(sub) -> None:
     from bn_studio.core.datasets import DATASETS
+    from bn_studio.core.lessons import LESSONS
     p = sub.add_parser("screenshot", help="render the main window offscreen to a PNG",
                        formatter_class=DefaultsFormatter,
                        description="Render the main window (or one panel) offscreen after "
@@ -27,7 +28,8 @@ def add_screenshot_parser(sub) -> None:
                       help="the live path instead: Reset, Play at the app's default speed "
                            "through the display timer, capture after SECONDS")
     p.add_argument("--lesson", type=int, default=None, metavar="N",
-                   help="open lesson N (1-6) first, as the Lessons menu does")
+                   help=f"open lesson N (1-{len(LESSONS)}) first, as the Lessons menu "
+                        "does")
     p.add_argument("--panel", default=None, metavar="NAME",
                    help=f"render only this panel: {', '.join(PANEL_NAMES)}")
     p.add_argument("--size", default="1600x1000",

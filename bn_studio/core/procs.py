@@ -13,13 +13,28 @@ BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 _ENV_LOCK = threading.Lock()
 
 
+def one_blas_thread_by_default(environ=None) -> dict[str, str]:
+    """One BLAS thread for this process unless the user chose a number: sets every variable
+    of BLAS_THREAD_VARS not set already and returns those it set. Only NumPy imported
+    afterwards heeds it (BLAS reads them when it loads). Small matrices gain nothing from
+    more threads, and on a shared machine the extra threads mostly wait for each other."""
+    env = os.environ if environ is None else environ
+    added = {k: "1" for k in BLAS_THREAD_VARS if not env.get(k)}
+    env.update(added)
+    return added
+
+
 @contextlib.contextmanager
-def single_blas_thread():
+def single_blas_thread(keep_user_choice: bool = False):
     """Processes started inside inherit one BLAS thread each, so workers sharing the cores
-    do not oversubscribe them; the parent's environment is restored afterwards."""
+    do not oversubscribe them; the parent's environment is restored afterwards.
+    ``keep_user_choice``: a variable the user set keeps its value."""
     with _ENV_LOCK:
         saved = {k: os.environ.get(k) for k in BLAS_THREAD_VARS}
-        os.environ.update({k: "1" for k in saved})
+        if keep_user_choice:
+            one_blas_thread_by_default()
+        else:
+            os.environ.update({k: "1" for k in saved})
         try:
             yield
         finally:

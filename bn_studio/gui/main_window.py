@@ -2,49 +2,26 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QScrollArea, QSizePolicy, QToolBar, QWidget)
+                               QMessageBox, QSizePolicy, QToolBar, QWidget)
 
-from bn_studio.core.datasets import DATASETS
 from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
                                  save_workspace)
 
-from . import exports
+from . import docks, exports
+from .docks import SCREEN_SHARE, available_panels  # noqa: F401  (their home before docks.py)
 from .hint import HintState, hint_text, is_default_run
+from .menus import build_menus
 from .model import StudioModel
 from .theme import RUN_LABELS
 
 log = logging.getLogger(__name__)
 
-# (module under bn_studio.gui.panels, class name), in the order their docks are added.
-PANEL_CLASSES = [
-    ("decision_regions", "DecisionRegionsPanel"),
-    ("datasets", "DatasetsPanel"),
-    ("network", "NetworkPanel"),
-    ("curves", "CurvesPanel"),
-    ("histograms", "HistogramsPanel"),
-    ("unit_maps", "UnitMapsPanel"),
-    ("bn_at_test_time", "TestTimeBNPanel"),
-    ("softmax_inspector", "SoftmaxInspectorPanel"),
-    ("tuning", "TuningPanel"),
-    ("lessons", "LessonsPanel"),
-]
-
-# Dock sizes as shares of the window's width/height, within pixel bounds, so the decision
-# regions keep a usable centre from 1366×768 up to a projector's 1920×1080.
-DOCK_WIDTH_LEFT = (0.22, 280, 330)
-DOCK_WIDTH_RIGHT = (0.36, 420, 640)
-DOCK_HEIGHT_BOTTOM = (0.3, 210, 300)
-SCREEN_SHARE = 0.9          # a first launch takes at most 90 % of the available screen
-DEFAULT_SIZE = (1600, 1000)
 HINT_MIN_WIDTH_PX = 320
 TIMELINE_MIN_WIDTH_PX = 420
 
@@ -52,19 +29,6 @@ TIMELINE_MIN_WIDTH_PX = 420
 SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
           ("60 steps/s", 60.0), ("30 steps/s", 30.0), ("10 steps/s", 10.0),
           ("2 steps/s", 2.0)]
-
-
-def available_panels() -> list[type]:
-    classes = []
-    for module, cls in PANEL_CLASSES:
-        try:
-            mod = importlib.import_module(f"bn_studio.gui.panels.{module}")
-        except ModuleNotFoundError as e:
-            if e.name != f"bn_studio.gui.panels.{module}":
-                raise
-            continue
-        classes.append(getattr(mod, cls))
-    return classes
 
 
 class MainWindow(QMainWindow):
@@ -162,155 +126,20 @@ class MainWindow(QMainWindow):
         self._default_run = False       # the app's default dataset and network (for the hint)
 
     def _build_panels(self) -> None:
-        areas = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
-                 "bottom": Qt.BottomDockWidgetArea}
-        first_in_area: dict[str, QDockWidget] = {}
-        for cls in available_panels():
-            panel = cls(self.model, self)
-            self.panels[panel.name] = panel
-            if panel.area == "center":
-                self.setCentralWidget(panel)
-                continue
-            dock = QDockWidget(panel.title, self)
-            dock.setObjectName(f"dock_{panel.name}")
-            # Panels scroll rather than overlap their neighbours or hold the window larger
-            # than a laptop or projector screen (1366×768) when space is short.
-            scroll = QScrollArea()
-            scroll.setWidgetResizable(True)
-            scroll.setFrameShape(QScrollArea.NoFrame)
-            if panel.area == "left":
-                scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-            scroll.setWidget(panel)
-            dock.setWidget(scroll)
-            dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
-                             | QDockWidget.DockWidgetClosable)
-            self.addDockWidget(areas[panel.area], dock)
-            partner = self.docks.get(getattr(panel, "tabify_with", ""))
-            if partner is not None:
-                self.tabifyDockWidget(partner, dock)
-            elif panel.area in first_in_area and panel.area != "left":
-                self.tabifyDockWidget(first_in_area[panel.area], dock)
-            first_in_area.setdefault(panel.area, dock)
-            self.docks[panel.name] = dock
-            if getattr(panel, "start_hidden", False):       # opened from the View menu
-                dock.hide()
-        for dock in first_in_area.values():
-            dock.raise_()
-        # Side docks run the full height; the curves sit under the decision regions only.
-        for corner, area in ((Qt.TopLeftCorner, Qt.LeftDockWidgetArea),
-                             (Qt.BottomLeftCorner, Qt.LeftDockWidgetArea),
-                             (Qt.TopRightCorner, Qt.RightDockWidgetArea),
-                             (Qt.BottomRightCorner, Qt.RightDockWidgetArea)):
-            self.setCorner(corner, area)
-        self._first_in_area = first_in_area
+        self._first_in_area = docks.build_panels(self)
 
     def size_docks(self, width: int, height: int) -> None:
         """Dock sizes for a window of width × height (shares of it, within pixel bounds)."""
-        sizes = {"left": (DOCK_WIDTH_LEFT, width, Qt.Horizontal),
-                 "right": (DOCK_WIDTH_RIGHT, width, Qt.Horizontal),
-                 "bottom": (DOCK_HEIGHT_BOTTOM, height, Qt.Vertical)}
-        for area, dock in self._first_in_area.items():
-            (share, lo, hi), total, orientation = sizes[area]
-            self.resizeDocks([dock], [int(min(hi, max(lo, share * total)))], orientation)
+        docks.size_docks(self, self._first_in_area, width, height)
 
     def fit_to_screen(self, size: tuple[int, int] | None = None) -> None:
         """``size``, or the default size shrunk to SCREEN_SHARE of the available screen."""
-        if size is None:
-            screen = self.screen() or QGuiApplication.primaryScreen()
-            w, h = DEFAULT_SIZE
-            if screen is not None:
-                avail = screen.availableGeometry()
-                w = int(avail.width() * SCREEN_SHARE)
-                h = int(avail.height() * SCREEN_SHARE)
-                self.move(avail.x() + (avail.width() - w) // 2,
-                          avail.y() + (avail.height() - h) // 2)
-            size = (w, h)
+        size = size or docks.screen_size(self)
         self.resize(*size)
         self.size_docks(*size)
 
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self._action(file, "&Open workspace…", self.open_workspace_dialog, QKeySequence.Open,
-                     "Load a saved dataset, network, optimizer and search")
-        self._action(file, "&Save workspace", self.save_workspace_dialog, QKeySequence.Save,
-                     "Save the dataset, network, optimizer and search to a JSON file")
-        self._action(file, "Save workspace &as…", lambda: self.save_workspace_dialog(ask=True),
-                     QKeySequence.SaveAs)
-        if "lessons" in self.panels:
-            self._action(file, "Open &lesson…", self.open_lesson_dialog, None,
-                         "Open a lesson pack (JSON): a teacher's lesson with its own data, "
-                         "settings, question and answer")
-        file.addSeparator()
-        datasets = self.panels.get("datasets")
-        if datasets is not None and hasattr(datasets, "import_csv_dialog"):
-            self._action(file, "&Import CSV…", datasets.import_csv_dialog, None,
-                         "Two numeric feature columns and a label column")
-        export = file.addMenu("&Export")
-        self._action(export, "Whole window as PNG…", self.export_figure_dialog, None,
-                     "A picture of the window as it is now")
-        self._action(export, "Curves as CSV…", lambda: self.export_table_dialog("curves"))
-        self._action(export, "Per-layer statistics as CSV…",
-                     lambda: self.export_table_dialog("layer_stats"))
-        export.addSeparator()
-        for name, panel in self.panels.items():
-            plots = panel.plots()
-            if not plots:
-                continue
-            sub = export.addMenu(panel.title)
-            for key in plots:
-                self._action(sub, f"{key} as PNG or SVG…",
-                             lambda _=False, n=name, k=key: self.export_plot_dialog(n, k))
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.Quit)
-
-        view = bar.addMenu("&View")
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
-        view.addSeparator()
-        themes = QActionGroup(self)
-        for theme in ("light", "dark"):
-            a = QAction(f"{theme.capitalize()} theme", self, checkable=True)
-            a.setChecked(theme == self.theme)
-            a.triggered.connect(lambda _=False, t=theme: self.set_theme(t))
-            themes.addAction(a)
-            view.addAction(a)
-        self.theme_actions = themes
-        view.addSeparator()
-        self._action(view, "Reset layout", self.reset_layout, None,
-                     "Put every panel back where it was on first launch")
-        lessons = self.panels.get("lessons")
-        if lessons is not None:
-            menu = bar.addMenu("&Lessons")
-            self._action(menu, "Start page", lambda: self.show_start_page())
-            menu.addSeparator()
-            from bn_studio.core.lessons import LESSONS
-            for les in LESSONS:
-                self._action(menu, les.title, lambda _=False, i=les.id: self.start_lesson(i),
-                             None, les.intro)
-        data = bar.addMenu("&Data")
-        for i, name in enumerate(DATASETS, start=1):
-            self._action(data, f"&{i} {name}", lambda _=False, n=name: self.select_dataset(n),
-                         QKeySequence(str(i)), f"Switch to the {name} dataset ({i})")
-
-        help_ = bar.addMenu("&Help")
-        for name, panel in self.panels.items():
-            if panel.help_text:
-                self._action(help_, f"What am I looking at: {panel.title}",
-                             lambda _=False, n=name: self.show_help(n))
-        help_.addSeparator()
-        self._action(help_, "&About BN Studio", self.show_about)
-
-    def _action(self, menu, text, slot, shortcut=None, tip: str = "") -> QAction:
-        a = QAction(text, self)
-        if shortcut is not None:
-            a.setShortcut(shortcut)
-        if tip:
-            a.setToolTip(tip)
-            a.setStatusTip(tip)
-        a.triggered.connect(slot)
-        menu.addAction(a)
-        return a
+        build_menus(self)
 
     # ---- menu actions -------------------------------------------------------------------
     def raise_panel(self, name: str) -> None:
@@ -343,25 +172,7 @@ class MainWindow(QMainWindow):
             a.setChecked(a.text().lower().startswith(self.theme))
 
     def reset_layout(self) -> None:
-        from PySide6.QtWidgets import QTabBar
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            dock.show()
-        # restoreState leaves the tab bars it replaces visible where they were (an old
-        # Dataset/Lessons bar then covers the network panel's title): hide them first; the
-        # restored layout shows the bars it uses.
-        for bar in self.findChildren(QTabBar, options=Qt.FindDirectChildrenOnly):
-            bar.hide()
-        self.restoreState(self._default_state)
-        self.size_docks(self.width(), self.height())
-        # The saved state's heights give way to size hints: with the drawing canvas open the
-        # dataset panel took all but 3 rows of the network panel. The stacked left docks
-        # share the height equally instead (a tab group counts once: its shown tab).
-        left = [d for d in self.docks.values()
-                if self.dockWidgetArea(d) == Qt.LeftDockWidgetArea and d.isVisible()]
-        if len(left) > 1:
-            total = sum(d.height() for d in left)
-            self.resizeDocks(left, [total // len(left)] * len(left), Qt.Vertical)
+        docks.reset_layout(self, self._default_state)
 
     def workspace_state(self) -> dict:
         import dataclasses

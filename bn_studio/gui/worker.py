@@ -50,7 +50,8 @@ class TrainingWorker:
         ctx = mp.get_context("spawn")          # never fork a process that runs Qt
         self._cmd_recv, self._cmd_send = ctx.Pipe(duplex=False)
         self._out_recv, self._out_send = ctx.Pipe(duplex=False)
-        with single_blas_thread():          # 1 BLAS thread: the GUI shares the cores
+        # 1 BLAS thread (the GUI shares the cores) unless the user set a number.
+        with single_blas_thread(keep_user_choice=True):
             self._proc = ctx.Process(target=_child_main, args=(self._cmd_recv, self._out_send),
                                      name="bn-studio-trainer", daemon=True)
             self._proc.start()

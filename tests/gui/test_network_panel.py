@@ -130,3 +130,19 @@ def test_every_optimizer_shows_exactly_the_betas_it_reads(panel):
         shown = {b for b in BETA_NAMES if getattr(panel, b).isVisible()}
         assert shown == set(OPTIMIZER_BETAS[optimizer]), optimizer
     assert panel.form.labelForField(panel.beta2).text() == "Adam β₂"
+
+
+def test_a_scheduled_mid_run_change_shows_in_its_control_without_a_reset(panel, model):
+    config = CONFIG.replace(changes=((3, "lr", 0.5),))
+    model.set_config(config)
+    resets = []
+    model.configChanged.connect(resets.append)
+    model.step(5)
+    model.flush()
+    assert model.snapshot.step == 5 and model.snapshot.changes
+    assert panel.lr_edit.text() == "0.5"             # what the twins train with now
+    assert model.config == config and resets == []   # shown, not applied
+    assert panel.config_from_controls() == config    # and not mistaken for an edit
+    model.reset()
+    model.flush()
+    assert model.snapshot.step == 0 and panel.lr_edit.text() == "0.1"

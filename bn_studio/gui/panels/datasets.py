@@ -7,25 +7,24 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+                               QSpinBox, QVBoxLayout)
 from superqt import QLabeledDoubleSlider, QLabeledSlider
-from superqt.utils import thread_worker
 
 from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
                                      DatasetError, from_points, load_csv, load_csv_steps,
-                                     make_dataset, split_and_standardize)
+                                     make_dataset)
 
 from ..model import DatasetSpec
 from ..theme import CLASS_COLORS
 from .base import Panel
+from .csv_import import CsvImportRow
 
 THUMB_PX = 64
 APPLY_DELAY_MS = 350            # settle time after a keyboard/typed change before regenerating
 DRAW_RANGE = 3.0                # the drawing canvas spans −3..3 on both axes
 N_MIN, N_MAX = 50, 5000
 ERROR_COLOR = "#c0392b"
-PROGRESS_STEPS = 1000           # resolution of the import progress bar
 
 DESCRIPTIONS = {
     "moons": "two interleaving half circles (always 2 classes)",
@@ -53,13 +52,6 @@ def thumbnail(name: str, size: int = THUMB_PX) -> QIcon:
         painter.drawEllipse(int(x) - 2, size - int(y) - 2, 4, 4)
     painter.end()
     return QIcon(pix)
-
-
-def _load_and_split(path):
-    """The worker thread's job: read the file (yielding progress), then split it, so that
-    neither freezes the window on a million rows."""
-    ds = yield from load_csv_steps(path)
-    return ds, split_and_standardize(ds, seed=0)
 
 
 def _text_color_on(background: str) -> str:
@@ -170,7 +162,13 @@ class DatasetsPanel(Panel):
                                       "column last (labels may be text; a header is optional). "
                                       "Rows with missing values are skipped")
         self.import_button.clicked.connect(self.import_csv_dialog)
-        self.import_row = self._build_import_row()
+        self.import_row = CsvImportRow()
+        self.import_row.loaded.connect(
+            lambda ds, split: self._shows_errors(lambda: self.model.set_dataset(ds, split=split)))
+        self.import_row.failed.connect(self._refuse)
+        self.import_row.running.connect(lambda on: self.import_button.setEnabled(not on))
+        self.import_progress = self.import_row.progress
+        self.import_cancel = self.import_row.cancel_button
 
         self.draw_toggle = QCheckBox("Draw your own points")
         self.draw_toggle.setToolTip("Show a canvas where you click your own training points")
@@ -194,23 +192,6 @@ class DatasetsPanel(Panel):
         self.on_dataset(model.split)
 
     # ---- widgets ----------------------------------------------------------------------
-    def _build_import_row(self) -> QWidget:
-        """A progress bar and Cancel, shown while a CSV file loads in the background."""
-        row = QWidget()
-        self.import_progress = QProgressBar()
-        self.import_progress.setRange(0, PROGRESS_STEPS)
-        self.import_progress.setFormat("reading %p %")
-        self.import_cancel = QPushButton("Cancel")
-        self.import_cancel.setToolTip("Stop reading the file and keep the data in use")
-        self.import_cancel.clicked.connect(self.cancel_import)
-        lay = QHBoxLayout(row)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.import_progress, 1)
-        lay.addWidget(self.import_cancel)
-        row.hide()
-        self._loader = None
-        return row
-
     def _build_draw_box(self) -> QGroupBox:
         box = QGroupBox()
         box.setToolTip("Pick a class, click on the canvas to add points of it; shift-click or "
@@ -359,60 +340,21 @@ class DatasetsPanel(Panel):
     def start_import(self, path) -> None:
         """Load a CSV on a worker thread with progress and Cancel; the window stays live.
         The data in use changes only when the whole file has loaded."""
-        self.cancel_import()
-        worker = thread_worker(_load_and_split, start_thread=False, ignore_errors=True)(path)
-        worker.yielded.connect(self._import_progress)
-        worker.returned.connect(lambda result, w=worker: self._import_done(w, *result))
-        worker.errored.connect(lambda e, w=worker: self._import_failed(w, e))
-        worker.finished.connect(lambda w=worker: self._import_ended(w))
-        self._loader = worker
-        self._import_progress(0.0)
-        self.import_row.show()
-        self.import_button.setEnabled(False)
         self._show_error("")
-        worker.start()
+        # Looked up here, not in csv_import: tests replace this module's load_csv_steps.
+        self.import_row.start(path, load_csv_steps)
 
     @property
     def importing(self) -> bool:
-        return self._loader is not None
+        return self.import_row.importing
 
     def cancel_import(self) -> None:
         """Stop a background import (it stops between chunks); the data in use stays."""
-        worker = self._loader
-        if worker is not None:
-            worker.quit()
-            self._import_ended(worker)
-
-    def _import_progress(self, fraction) -> None:
-        """The share of the file read; a busy bar while no share is known (one fast pass over
-        the whole file, or the split after the last row)."""
-        f = float(fraction)
-        self.import_progress.setRange(0, PROGRESS_STEPS if 0 < f < 1 else 0)
-        self.import_progress.setValue(int(f * PROGRESS_STEPS))
-
-    def _import_done(self, worker, ds, split) -> None:
-        if worker is self._loader:                  # not cancelled, not replaced
-            self._import_ended(worker)
-            self._shows_errors(lambda: self.model.set_dataset(ds, split=split))
-
-    def _import_failed(self, worker, error) -> None:
-        if worker is not self._loader:
-            return
-        self._import_ended(worker)
-        text = str(error) if isinstance(error, DatasetError) else \
-            f"could not read the file ({error.__class__.__name__}: {error})".splitlines()[0]
-        self._refuse(text)
-
-    def _import_ended(self, worker) -> None:
-        if worker is self._loader:
-            self._loader = None
-            self.import_row.hide()
-            self.import_button.setEnabled(True)
+        self.import_row.cancel()
 
     def _refuse(self, text: str) -> None:
         self._show_error(text)
         self.model.errorOccurred.emit(text)
-
 
     def add_point(self, x: float, y: float, cls: int | None = None) -> None:
         """Add a drawn point of class ``cls`` (the selected class button if None)."""

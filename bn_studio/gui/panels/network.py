@@ -59,7 +59,11 @@ class NetworkPanel(Panel):
         lay.addWidget(self.summary)
         lay.addWidget(self.error)
         lay.addStretch(1)
+        # Values the run itself changed mid-run (Snapshot.changes: a lesson's scheduled jump,
+        # a live edit), shown in their controls until a reset; never applied from here.
+        self._followed: dict[str, float] = {}
         model.configChanged.connect(self.set_controls)
+        model.snapshotReady.connect(self.follow_changes)
         model.datasetChanged.connect(lambda _split: self._summarise(self.model.config))
         self.set_controls(model.config)
 
@@ -80,8 +84,25 @@ class NetworkPanel(Panel):
             self.form.setRowVisible(control.widget, optimizer in h.optimizers)
 
     def config_from_controls(self):
-        """A TrainConfig from the controls; raises ValueError with a readable message."""
-        return self.model.config.replace(**{n: c.value() for n, c in self.controls.items()})
+        """A TrainConfig from the controls; raises ValueError with a readable message. A
+        control still showing a value the run changed to itself keeps the config's value:
+        that change is the run's (a Reset starts from the config again), not an edit."""
+        values = {n: c.value() for n, c in self.controls.items()}
+        config = self.model.config
+        values.update({n: getattr(config, n) for n, v in self._followed.items()
+                       if values[n] == v})
+        return config.replace(**values)
+
+    def follow_changes(self, snap) -> None:
+        """Show the values the twins train with now: the last mid-run change of each
+        setting, or the config's value once a reset has cleared them. Nothing is applied."""
+        now = {name: value for _step, name, value in snap.changes if name in self.controls}
+        if now == self._followed:
+            return
+        config = self.model.config
+        for name in self._followed.keys() | now.keys():
+            self.controls[name].show(now.get(name, getattr(config, name)))
+        self._followed = now
 
     def apply(self) -> bool:
         """Push the controls to the model; a bad combination keeps the old config."""
@@ -101,6 +122,7 @@ class NetworkPanel(Panel):
         self._apply_later.cancel()              # an external change wins over unapplied edits
         for name, control in self.controls.items():
             control.show(getattr(config, name))
+        self._followed = {}                     # the next snapshot shows its changes again
         self._update_visibility()
         self._show_error("")
         self._summarise(config)

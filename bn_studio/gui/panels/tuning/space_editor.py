@@ -19,6 +19,9 @@ from bn_studio.core.search import (PARAM_NAMES, SCALES, Param, SearchSpace, Sear
 from ...plotting import cache_axes
 
 PREVIEW_SAMPLES = 1000
+# What the scale column shows for each of core's scale names (a table cell is narrow).
+SCALE_LABELS = {"linear": "linear", "int": "integer", "log": "log", "one_minus_log": "1 − β, log",
+                "pow2": "2ᵏ", "choice": "choice"}
 
 
 class SpaceEditor(QWidget):
@@ -87,11 +90,12 @@ class SpaceEditor(QWidget):
         name.addItems(list(PARAM_NAMES))
         name.setCurrentText(p.name)
         scale = QComboBox()
-        scale.addItems(list(SCALES))
-        scale.setCurrentText(p.scale)
-        scale.setToolTip("linear: uniform · int: uniform integers · log: uniform in log10 "
-                         "(learning rate) · one_minus_log: 1 − β uniform in log10 (β of an "
-                         "EWMA) · pow2: powers of two · choice: one of a list, e.g. 0,1")
+        for key in SCALES:
+            scale.addItem(SCALE_LABELS.get(key, key), key)
+        _show_scale(scale, p.scale)
+        scale.setToolTip("linear: uniform · integer: uniform integers · log: uniform in log10 "
+                         "(learning rate) · 1 − β, log: 1 − β uniform in log10 (β of an "
+                         "EWMA) · 2ᵏ: powers of two · choice: one of a list, e.g. 0,1")
         # The widget, not the row index: rows move when one above is removed.
         name.currentIndexChanged.connect(lambda _=0, w=name: self._name_changed(w))
         scale.currentIndexChanged.connect(lambda _=0, w=scale: self._row_edited(w))
@@ -129,7 +133,7 @@ class SpaceEditor(QWidget):
         try:
             scale = self.table.cellWidget(r, 1)
             scale.blockSignals(True)
-            scale.setCurrentText(p.scale)
+            _show_scale(scale, p.scale)
             scale.blockSignals(False)
             self._set_range(r, p)
         finally:
@@ -155,7 +159,7 @@ class SpaceEditor(QWidget):
 
     def row_param(self, r: int) -> Param:
         name = self.table.cellWidget(r, 0).currentText()
-        scale = self.table.cellWidget(r, 1).currentText()
+        scale = self.table.cellWidget(r, 1).currentData()
         low = (self.table.item(r, 2).text() if self.table.item(r, 2) else "").strip()
         high = (self.table.item(r, 3).text() if self.table.item(r, 3) else "").strip()
         text = f"{name}=choice:{low}" if scale == "choice" else f"{name}={scale}:{low}:{high}"
@@ -223,3 +227,7 @@ class SpaceEditor(QWidget):
                         f"({1 / (1 - p.low):.0f} at {p.low:g}, {1 / (1 - p.high):.0f} at "
                         f"{p.high:g}).")
         self.preview_label.setText(" ".join(text))
+
+
+def _show_scale(combo: QComboBox, scale: str) -> None:
+    combo.setCurrentIndex(max(0, combo.findData(scale)))

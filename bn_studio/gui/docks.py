@@ -1,0 +1,141 @@
+"""The window's docks: which panels exist, where they dock, and how big the docks start."""
+
+from __future__ import annotations
+
+import importlib
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabBar
+
+# (module under bn_studio.gui.panels, class name), in the order their docks are added.
+PANEL_CLASSES = [
+    ("decision_regions", "DecisionRegionsPanel"),
+    ("datasets", "DatasetsPanel"),
+    ("network", "NetworkPanel"),
+    ("curves", "CurvesPanel"),
+    ("histograms", "HistogramsPanel"),
+    ("unit_maps", "UnitMapsPanel"),
+    ("bn_at_test_time", "TestTimeBNPanel"),
+    ("softmax_inspector", "SoftmaxInspectorPanel"),
+    ("tuning", "TuningPanel"),
+    ("lessons", "LessonsPanel"),
+]
+
+# Dock sizes as shares of the window's width/height, within pixel bounds, so the decision
+# regions keep a usable centre from 1366×768 up to a projector's 1920×1080.
+DOCK_WIDTH_LEFT = (0.22, 280, 330)
+DOCK_WIDTH_RIGHT = (0.36, 420, 640)
+DOCK_HEIGHT_BOTTOM = (0.3, 210, 300)
+SCREEN_SHARE = 0.9          # a first launch takes at most 90 % of the available screen
+DEFAULT_SIZE = (1600, 1000)
+
+AREAS = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
+         "bottom": Qt.BottomDockWidgetArea}
+
+
+def available_panels() -> list[type]:
+    classes = []
+    for module, cls in PANEL_CLASSES:
+        try:
+            mod = importlib.import_module(f"bn_studio.gui.panels.{module}")
+        except ModuleNotFoundError as e:
+            if e.name != f"bn_studio.gui.panels.{module}":
+                raise
+            continue
+        classes.append(getattr(mod, cls))
+    return classes
+
+
+def _dock_for(win: QMainWindow, panel) -> QDockWidget:
+    dock = QDockWidget(panel.title, win)
+    dock.setObjectName(f"dock_{panel.name}")
+    # Panels scroll rather than overlap their neighbours or hold the window larger than a
+    # laptop or projector screen (1366×768) when space is short.
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.NoFrame)
+    if panel.area == "left":
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    scroll.setWidget(panel)
+    dock.setWidget(scroll)
+    dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                     | QDockWidget.DockWidgetClosable)
+    return dock
+
+
+def build_panels(win) -> dict[str, QDockWidget]:
+    """Make every available panel: the centre one as the central widget, the others in docks
+    (fills ``win.panels`` and ``win.docks``); returns the first dock of each area."""
+    first_in_area: dict[str, QDockWidget] = {}
+    for cls in available_panels():
+        panel = cls(win.model, win)
+        win.panels[panel.name] = panel
+        if panel.area == "center":
+            win.setCentralWidget(panel)
+            continue
+        dock = _dock_for(win, panel)
+        win.addDockWidget(AREAS[panel.area], dock)
+        partner = win.docks.get(getattr(panel, "tabify_with", ""))
+        if partner is not None:
+            win.tabifyDockWidget(partner, dock)
+        elif panel.area in first_in_area and panel.area != "left":
+            win.tabifyDockWidget(first_in_area[panel.area], dock)
+        first_in_area.setdefault(panel.area, dock)
+        win.docks[panel.name] = dock
+        if getattr(panel, "start_hidden", False):       # opened from the View menu
+            dock.hide()
+    for dock in first_in_area.values():
+        dock.raise_()
+    # Side docks run the full height; the curves sit under the decision regions only.
+    for corner, area in ((Qt.TopLeftCorner, Qt.LeftDockWidgetArea),
+                         (Qt.BottomLeftCorner, Qt.LeftDockWidgetArea),
+                         (Qt.TopRightCorner, Qt.RightDockWidgetArea),
+                         (Qt.BottomRightCorner, Qt.RightDockWidgetArea)):
+        win.setCorner(corner, area)
+    return first_in_area
+
+
+def size_docks(win, first_in_area: dict[str, QDockWidget], width: int, height: int) -> None:
+    """Dock sizes for a window of width × height (shares of it, within pixel bounds)."""
+    sizes = {"left": (DOCK_WIDTH_LEFT, width, Qt.Horizontal),
+             "right": (DOCK_WIDTH_RIGHT, width, Qt.Horizontal),
+             "bottom": (DOCK_HEIGHT_BOTTOM, height, Qt.Vertical)}
+    for area, dock in first_in_area.items():
+        (share, lo, hi), total, orientation = sizes[area]
+        win.resizeDocks([dock], [int(min(hi, max(lo, share * total)))], orientation)
+
+
+def screen_size(win) -> tuple[int, int]:
+    """The default size shrunk to SCREEN_SHARE of the available screen (and the window
+    centred on it)."""
+    screen = win.screen() or QGuiApplication.primaryScreen()
+    w, h = DEFAULT_SIZE
+    if screen is not None:
+        avail = screen.availableGeometry()
+        w = int(avail.width() * SCREEN_SHARE)
+        h = int(avail.height() * SCREEN_SHARE)
+        win.move(avail.x() + (avail.width() - w) // 2, avail.y() + (avail.height() - h) // 2)
+    return w, h
+
+
+def reset_layout(win, default_state) -> None:
+    """Every dock back where it was on first launch, sized for the window as it is."""
+    for dock in win.docks.values():
+        dock.setFloating(False)
+        dock.show()
+    # restoreState leaves the tab bars it replaces visible where they were (an old
+    # Dataset/Lessons bar then covers the network panel's title): hide them first; the
+    # restored layout shows the bars it uses.
+    for bar in win.findChildren(QTabBar, options=Qt.FindDirectChildrenOnly):
+        bar.hide()
+    win.restoreState(default_state)
+    win.size_docks(win.width(), win.height())
+    # The saved state's heights give way to size hints: with the drawing canvas open the
+    # dataset panel took all but 3 rows of the network panel. The stacked left docks share
+    # the height equally instead (a tab group counts once: its shown tab).
+    left = [d for d in win.docks.values()
+            if win.dockWidgetArea(d) == Qt.LeftDockWidgetArea and d.isVisible()]
+    if len(left) > 1:
+        total = sum(d.height() for d in left)
+        win.resizeDocks(left, [total // len(left)] * len(left), Qt.Vertical)

@@ -1,0 +1,96 @@
+"""The window's menu bar: File, View, Lessons, Data and Help, each entry calling the window."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+
+from bn_studio.core.datasets import DATASETS
+
+
+def add_action(win, menu, text, slot, shortcut=None, tip: str = "") -> QAction:
+    a = QAction(text, win)
+    if shortcut is not None:
+        a.setShortcut(shortcut)
+    if tip:
+        a.setToolTip(tip)
+        a.setStatusTip(tip)
+    a.triggered.connect(slot)
+    menu.addAction(a)
+    return a
+
+
+def build_menus(win) -> None:
+    bar = win.menuBar()
+    _file_menu(win, bar.addMenu("&File"))
+    _view_menu(win, bar.addMenu("&View"))
+    if win.panels.get("lessons") is not None:
+        menu = bar.addMenu("&Lessons")
+        add_action(win, menu, "Start page", lambda: win.show_start_page())
+        menu.addSeparator()
+        from bn_studio.core.lessons import LESSONS
+        for les in LESSONS:
+            add_action(win, menu, les.title, lambda _=False, i=les.id: win.start_lesson(i),
+                       None, les.intro)
+    data = bar.addMenu("&Data")
+    for i, name in enumerate(DATASETS, start=1):
+        add_action(win, data, f"&{i} {name}", lambda _=False, n=name: win.select_dataset(n),
+                   QKeySequence(str(i)), f"Switch to the {name} dataset ({i})")
+    help_ = bar.addMenu("&Help")
+    for name, panel in win.panels.items():
+        if panel.help_text:
+            add_action(win, help_, f"What am I looking at: {panel.title}",
+                       lambda _=False, n=name: win.show_help(n))
+    help_.addSeparator()
+    add_action(win, help_, "&About BN Studio", win.show_about)
+
+
+def _file_menu(win, file) -> None:
+    add_action(win, file, "&Open workspace…", win.open_workspace_dialog, QKeySequence.Open,
+               "Load a saved dataset, network, optimizer and search")
+    add_action(win, file, "&Save workspace", win.save_workspace_dialog, QKeySequence.Save,
+               "Save the dataset, network, optimizer and search to a JSON file")
+    add_action(win, file, "Save workspace &as…", lambda: win.save_workspace_dialog(ask=True),
+               QKeySequence.SaveAs)
+    if "lessons" in win.panels:
+        add_action(win, file, "Open &lesson…", win.open_lesson_dialog, None,
+                   "Open a lesson pack (JSON): a teacher's lesson with its own data, "
+                   "settings, question and answer")
+    file.addSeparator()
+    datasets = win.panels.get("datasets")
+    if datasets is not None and hasattr(datasets, "import_csv_dialog"):
+        add_action(win, file, "&Import CSV…", datasets.import_csv_dialog, None,
+                   "Two numeric feature columns and a label column")
+    export = file.addMenu("&Export")
+    add_action(win, export, "Whole window as PNG…", win.export_figure_dialog, None,
+               "A picture of the window as it is now")
+    add_action(win, export, "Curves as CSV…", lambda: win.export_table_dialog("curves"))
+    add_action(win, export, "Per-layer statistics as CSV…",
+               lambda: win.export_table_dialog("layer_stats"))
+    export.addSeparator()
+    for name, panel in win.panels.items():
+        plots = panel.plots()
+        if not plots:
+            continue
+        sub = export.addMenu(panel.title)
+        for key in plots:
+            add_action(win, sub, f"{key} as PNG or SVG…",
+                       lambda _=False, n=name, k=key: win.export_plot_dialog(n, k))
+    file.addSeparator()
+    add_action(win, file, "&Quit", win.close, QKeySequence.Quit)
+
+
+def _view_menu(win, view) -> None:
+    for dock in win.docks.values():
+        view.addAction(dock.toggleViewAction())
+    view.addSeparator()
+    themes = QActionGroup(win)
+    for theme in ("light", "dark"):
+        a = QAction(f"{theme.capitalize()} theme", win, checkable=True)
+        a.setChecked(theme == win.theme)
+        a.triggered.connect(lambda _=False, t=theme: win.set_theme(t))
+        themes.addAction(a)
+        view.addAction(a)
+    win.theme_actions = themes
+    view.addSeparator()
+    add_action(win, view, "Reset layout", win.reset_layout, None,
+               "Put every panel back where it was on first launch")
