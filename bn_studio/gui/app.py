@@ -146,6 +146,25 @@ def check_screenshot_args(args) -> None:
         raise CliError(f"cannot write {out}: the folder {folder} is not writable")
 
 
+def _check_names(args) -> None:
+    """Unknown panel or dataset names and a missing --data file, refused before a window
+    exists: failing inside the built window means closing it while an error unwinds."""
+    from pathlib import Path
+
+    from bn_studio.core.datasets import DATASETS
+    from bn_studio.errors import UsageError as CliError
+    from .docks import available_panels
+    if args.panel:
+        names = [cls.name for cls in available_panels()]
+        if args.panel not in names:
+            raise CliError(f"unknown panel {args.panel!r}; choose one of {', '.join(names)}")
+    if args.dataset and args.dataset not in DATASETS:
+        raise CliError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASETS)}")
+    data = getattr(args, "data", None)
+    if data and not Path(data).exists():
+        raise CliError(f"{Path(data).name}: no such file")
+
+
 def quiet_qt_messages() -> None:
     """Offscreen Qt prints 'This plugin does not support propagateSizeHints()' for every
     window; drop that noise and pass every other message on to stderr."""
@@ -169,6 +188,7 @@ def run_screenshot(args) -> int:
     except ValueError as e:
         raise CliError(str(e)) from None
     check_screenshot_args(args)
+    _check_names(args)
     quiet_qt_messages()
     app = make_application()
     theme = getattr(args, "theme", "light")
