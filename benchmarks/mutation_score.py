@@ -5,16 +5,17 @@ Each mutant is one text substitution in one core module, the kind of bug a perso
 (a swapped scale, a forgotten ``train=False``, a missing max shift). The tree (bn_studio/,
 tests/, benchmarks/, pyproject.toml) is copied to a scratch directory per job; a mutant is
 applied to the copy only, ``pytest -q -x tests/core tests/test_cli.py`` runs there, and the
-original module is written back before the next mutant. A mutant whose pattern is missing
-stops the script with its name: the list must be updated when the code changes, never
-silently skipped.
+original module is written back before the next mutant. Before any test runs, every mutant is
+applied once: a missing or ambiguous pattern, a missing module or a mutated module that is not
+valid Python is listed (all of them, by name) and the script exits with status 2: the list must
+be updated when the code changes, never silently skipped (``--check`` does only this).
 
 A kill counts only if the failing test also fails alone (twice) with the mutant and passes alone
 without it; otherwise that test is set aside and the suite runs again (timing tests can fail on
 a loaded machine). NOT_CREDITED tests are left out of every run.
 
 Prints one JSON object: total, killed, survived (names), score, seconds.
-Usage: python benchmarks/mutation_score.py [--jobs 2] [--only NAME ...] [--list]
+Usage: python benchmarks/mutation_score.py [--jobs 2] [--only NAME ...] [--list] [--check]
 Slow (every surviving mutant runs the whole non-GUI suite); not meant for CI.
 """
 
@@ -56,17 +57,23 @@ class Mutant:
     def apply(self, text: str) -> str:
         count = text.count(self.old)
         if count == 0:
-            raise SystemExit(f"mutant {self.name}: pattern not found in {self.path}: {self.old!r}")
+            raise PatternError(f"mutant {self.name}: pattern not found in {self.path}: "
+                               f"{self.old!r}")
         if count > 1 and self.nth is None:
-            raise SystemExit(f"mutant {self.name}: pattern occurs {count}× in {self.path}; "
-                             "give nth")
+            raise PatternError(f"mutant {self.name}: pattern occurs {count}× in {self.path}; "
+                               "give nth")
         k = self.nth or 1
         if k > count:
-            raise SystemExit(f"mutant {self.name}: occurrence {k} of {count} wanted")
+            raise PatternError(f"mutant {self.name}: occurrence {k} of {count} wanted in "
+                               f"{self.path}")
         at = -1
         for _ in range(k):
             at = text.index(self.old, at + 1)
         return text[:at] + self.new + text[at + len(self.old):]
+
+
+class PatternError(ValueError):
+    """A mutant that no longer applies to the code: the list needs updating."""
 
 
 M = Mutant
@@ -147,13 +154,14 @@ MUTANTS = (
       "bn.running_mean[...], bn.running_var[...] = rm, rv", "pass"),
     # ---- trainer ----------------------------------------------------------------------------
     M("evaluate_in_train_mode", "trainer.py",
-      "logits = self.net.forward(X, train=False)", "logits = self.net.forward(X, train=True)"),
+      "logits = self.net.forward(X[i:i + step], train=False)",
+      "logits = self.net.forward(X[i:i + step], train=True)"),
     M("val_curve_on_train_split", "trainer.py",
-      "vl, va = run.evaluate(self.X_val, self.y_val)",
-      "vl, va = run.evaluate(self.X_train, self.y_train)", nth=1),
+      'vl, va = run.evaluate(*self._live_rows("val"))',
+      'vl, va = run.evaluate(*self._live_rows("train"))'),
     M("summary_val_on_train_split", "trainer.py",
       "vl, va = run.evaluate(self.X_val, self.y_val)",
-      "vl, va = run.evaluate(self.X_train, self.y_train)", nth=2),
+      "vl, va = run.evaluate(self.X_train, self.y_train)"),
     M("lr_decay_never_told_epoch", "trainer.py",
       "run.opt.epoch = self.epoch", "run.opt.epoch = 0"),
     M("epoch_never_counted", "trainer.py", "self.epoch += 1", "self.epoch += 0"),
@@ -184,28 +192,88 @@ MUTANTS = (
       "BAND_PERCENTILES = (15.0, 50.0, 85.0)", "BAND_PERCENTILES = (25.0, 50.0, 75.0)"),
     M("histogram_not_density", "stats.py",
       "counts /= v.size * np.diff(edges)", "counts /= v.size"),
-    # ---- search -----------------------------------------------------------------------------
-    M("trial_ignores_its_seed", "search.py",
+    # ---- search (core/search/) ---------------------------------------------------------------
+    M("trial_ignores_its_seed", "search/trials.py",
       "train_single(config.replace(seed=int(seed)), split", "train_single(config, split"),
-    M("trial_ignores_bn_choice", "search.py", "split, batch_norm=bn)", "split, batch_norm=True)"),
-    M("best_result_worst", "search.py", "min(ok, key=", "max(ok, key="),
-    M("log_scale_sampled_uniformly", "search.py",
+    M("trial_ignores_bn_choice", "search/trials.py",
+      "split, batch_norm=bn)", "split, batch_norm=True)"),
+    M("best_result_worst", "search/trials.py", "min(ok, key=", "max(ok, key="),
+    M("log_scale_sampled_uniformly", "search/space.py",
       "return [float(v) for v in self.from_unit(rng.uniform(a, b, n))]",
       "return [float(v) for v in rng.uniform(float(self.low), float(self.high), n)]"),
-    M("one_minus_log_sign", "search.py",
+    M("one_minus_log_sign", "search/space.py",
       "return -np.log10(1.0 - v)", "return np.log10(1.0 - v)"),
-    M("int_scale_excludes_high", "search.py",
+    M("int_scale_excludes_high", "search/space.py",
       "int(self.high) + 1, n)", "int(self.high), n)"),
-    M("pow2_excludes_high", "search.py",
+    M("pow2_excludes_high", "search/space.py",
       "int(math.log2(self.high)) + 1, n)", "int(math.log2(self.high)), n)"),
-    M("trial_seeds_all_equal", "search.py",
+    M("trial_seeds_all_equal", "search/runner.py",
       ".integers(0, 2**31 - 1, len(params))", ".integers(0, 1, len(params))"),
-    M("narrow_keeps_worst", "search.py",
-      'key=lambda r: r["val_loss"])[:top_k]', 'key=lambda r: r["val_loss"])[-top_k:]'),
-    M("resume_reruns_finished", "search.py",
+    M("narrow_keeps_worst", "search/space.py",
+      "key=lambda r: r.val_loss)[:top_k]", "key=lambda r: r.val_loss)[-top_k:]"),
+    M("resume_reruns_finished", "search/runner.py",
       "done = self.store.finished() if resume else set()", "done = set()"),
-    M("resume_skips_cancelled_and_failed", "search.py",
+    M("resume_skips_cancelled_and_failed", "search/store.py",
       "\"('ok', 'diverged')\")}", "\"('ok', 'diverged', 'failed', 'cancelled')\")}"),
+    # ---- the softmax inspector (softmax_parts.py) ---------------------------------------------
+    M("inspector_shift_ignored", "softmax_parts.py",
+      "u = (z + float(c)) / T", "u = z / T"),
+    M("temperature_ignored", "softmax_parts.py", "return softmax(z / T)", "return softmax(z)"),
+    M("temperature_multiplies", "softmax_parts.py", "return softmax(z / T)",
+      "return softmax(z * T)"),
+    M("loss_gradient_sign_flipped", "softmax_parts.py",
+      "return softmax(z) - one_hot(y, z.size)", "return one_hot(y, z.size) - softmax(z)"),
+    # ---- smoothness (smoothness.py) -----------------------------------------------------------
+    M("spread_first_to_last", "smoothness.py",
+      "return float(losses.max() - losses.min())", "return float(losses[-1] - losses[0])"),
+    M("spread_probe_drops_noise", "smoothness.py", "dst.noise = src.noise", "dst.noise = None"),
+    # ---- decision grid (grid.py) and unit pictures (unit_maps.py) ----------------------------
+    M("grid_margin_one_side", "grid.py",
+      "lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin",
+      "lo, hi = X.min(axis=0), X.max(axis=0) + margin"),
+    M("grid_axes_swapped", "grid.py",
+      "np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))",
+      "np.meshgrid(np.linspace(y0, y1, resolution), np.linspace(x0, x1, resolution))"),
+    M("unit_maps_not_transposed", "unit_maps.py",
+      "a[:, :k].T.reshape(k, resolution, resolution)",
+      "a[:, :k].reshape(k, resolution, resolution)"),
+    M("unit_maps_bn_in_train_mode", "unit_maps.py",
+      "z = hl.bn.forward(z, train=False)", "z = hl.bn.forward(z, train=True)"),
+    # ---- replay ring (replay.py) --------------------------------------------------------------
+    M("ring_thinning_drops_first", "replay.py",
+      "kept = self._frames[::2]", "kept = self._frames[1::2]"),
+    M("ring_never_thinned", "replay.py",
+      "if len(frames) > self.capacity:", "if False:"),
+    M("ring_ignores_byte_budget", "replay.py",
+      "self.capacity = max(MIN_FRAMES, min(self.max_frames, int(fit)) // 2 * 2)",
+      "self.capacity = self.max_frames"),
+    M("ring_gap_never_grows", "replay.py",
+      "self.gap = max(2 * self.gap, int(np.ceil(span / max(1, len(kept) - 1))))",
+      "self.gap = 1"),
+    # ---- hyperparameter registry (params.py) --------------------------------------------------
+    M("open_bound_accepts_itself", "params.py",
+      "(v <= p.low if p.open_low else v < p.low)", "(v < p.low)"),
+    M("lr_searched_linearly", "params.py",
+      'low=0.0, open_low=True, scale="log", search=(1e-4, 1.0)',
+      'low=0.0, open_low=True, scale="linear", search=(1e-4, 1.0)'),
+    M("beta_searched_linearly", "params.py",
+      'open_high=True, scale="one_minus_log", live=True',
+      'open_high=True, scale="linear", live=True'),
+    # ---- fast CSV reader (csv_io.py) ----------------------------------------------------------
+    M("csv_fast_keeps_missing_labels", "csv_io.py",
+      "keep = (codes >= 0) & both.ravel()", "keep = both.ravel()"),
+    M("csv_fast_labels_not_stripped", "csv_io.py",
+      'text = value.decode("ascii").strip()', 'text = value.decode("ascii")'),
+    M("csv_fast_header_not_skipped", "csv_io.py",
+      "            skip = self.skip\n", "            skip = 0\n"),
+    # ---- noisy BN (layers.py, trainer.py) ----------------------------------------------------
+    M("noisy_bn_backward_skips_scale", "layers.py",
+      "dout = dout * noise[0]", "dout = dout"),
+    M("noisy_bn_shift_scaled_too", "layers.py",
+      "            out *= scale\n            out += shift\n",
+      "            out += shift\n            out *= scale\n"),
+    M("noisy_bn_switched_off", "trainer.py",
+      "NOISE_SCALE, NOISE_SHIFT = 0.5, 0.5", "NOISE_SCALE, NOISE_SHIFT = 0.0, 0.0"),
     # ---- datasets and lessons ----------------------------------------------------------------
     M("val_standardised_with_its_own_stats", "datasets.py",
       "(ds.X[va] - mean) / std", "(ds.X[va] - ds.X[va].mean(axis=0)) / ds.X[va].std(axis=0)"),
@@ -258,10 +326,24 @@ def run_tests(tree: Path, tests: tuple[str, ...]) -> tuple[int | None, float, st
     return code, time.perf_counter() - t0, failed[0] if failed else ""
 
 
-def check_all_apply(mutants) -> None:
-    """Fail before any test runs if one pattern is missing (or ambiguous)."""
+def check_all_apply(mutants) -> list[str]:
+    """Every mutant that does not apply: its pattern is missing or ambiguous, its module is
+    gone, or the mutated module is no longer valid Python (a syntax error would be "killed"
+    by any test without saying anything about the tests). Checked before any test runs."""
+    problems = []
     for m in mutants:
-        m.apply((ROOT / "bn_studio" / "core" / m.path).read_text(encoding="utf-8"))
+        path = ROOT / "bn_studio" / "core" / m.path
+        try:
+            mutated = m.apply(path.read_text(encoding="utf-8"))
+            compile(mutated, str(path), "exec")
+        except FileNotFoundError:
+            problems.append(f"mutant {m.name}: no module {m.path} in bn_studio/core")
+        except PatternError as e:
+            problems.append(str(e))
+        except SyntaxError as e:
+            problems.append(f"mutant {m.name}: the mutated {m.path} is not valid Python "
+                            f"(line {e.lineno}: {e.msg})")
+    return problems
 
 
 class Applied:
@@ -359,6 +441,8 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="parallel copies of the tree")
     ap.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutants")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument("--check", action="store_true",
+                    help="only check that every mutant applies (exit status 2 if not)")
     ap.add_argument("--tests", nargs="+", default=list(TESTS), help="test paths to run")
     args = ap.parse_args(argv)
     names = [m.name for m in MUTANTS]
@@ -371,7 +455,15 @@ def main(argv=None) -> int:
         for m in mutants:
             print(f"{m.name}\t{m.path}")
         return 0
-    check_all_apply(mutants)
+    problems = check_all_apply(mutants)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        print(f"{len(problems)} of {len(mutants)} mutants do not apply: update MUTANTS "
+              "(same intent, at the code's new home) before measuring", file=sys.stderr)
+        return 2
+    if args.check:
+        print(f"all {len(mutants)} mutants apply", file=sys.stderr)
+        return 0
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bn-mutants-") as tmp:
         trees = [make_copy(Path(tmp) / f"tree{i}") for i in range(max(1, args.jobs))]

@@ -82,3 +82,14 @@ def test_matches_torch_batchnorm1d_formula_in_eval_after_training():
         rv = 0.9 * rv + 0.1 * x.var(0, ddof=1)
     np.testing.assert_allclose(bn.running_mean, rm)
     np.testing.assert_allclose(bn.running_var, rv)
+
+
+def test_noisy_bn_scales_the_bn_output_then_shifts_it():
+    """Z̃ = s ⊙ (γ ⊙ Z_norm + β) + m (Santurkar et al.): the shift m is not scaled by s."""
+    x = np.random.default_rng(3).standard_normal((10, 2))
+    bn = BatchNorm(2)
+    bn.params["gamma"] = np.array([2.0, 3.0])
+    bn.params["beta"] = np.array([-1.0, 1.0])
+    clean = bn.forward(x)
+    bn.noise = (np.array([0.5, 1.5]), np.array([0.25, -0.5]))
+    np.testing.assert_allclose(bn.forward(x), clean * [0.5, 1.5] + [0.25, -0.5], atol=1e-12)

@@ -63,6 +63,35 @@ def test_a_plain_file_takes_the_fast_path(tmp_path, monkeypatch):
     assert ds.class_names == ["k0", "k1", "k2"]
 
 
+def test_a_file_read_in_chunks_skips_its_header_on_the_fast_path(tmp_path, monkeypatch):
+    """A BOM keeps the file from the one-pass reader: its chunks go to the C reader, the
+    first one from below the header, and the careful reader never runs."""
+    p = tmp_path / "bom.csv"
+    X = np.arange(600, dtype=float).reshape(300, 2) / 7
+    rows = "".join(f"{float(a)!r};{float(b)!r};{'pq'[i % 2]}\n" for i, (a, b) in enumerate(X))
+    p.write_bytes(csv_io.BOM + ("a;b;c\n" + rows).encode())
+    monkeypatch.setattr(csv_io, "CHUNK_BYTES", 1024)
+    monkeypatch.setattr(csv_read, "_parse_rows", lambda *a, **k: pytest.fail("careful ran"))
+    ds = load_csv(p)
+    np.testing.assert_array_equal(ds.X, X)
+    assert ds.y.tolist() == [0, 1] * 150 and ds.class_names == ["p", "q"]
+
+
+def test_missing_and_padded_labels_are_read_alike_on_the_fast_path(tmp_path, monkeypatch):
+    """Labels are stripped (' a ' is a); a missing label (' none ', NA, empty) or a non-finite
+    feature skips its row: the same as the careful reader, without it."""
+    p = tmp_path / "missing.csv"
+    p.write_text("x,y,l\n" + "".join(f"{i},{-i},{[' a ', 'b  '][i % 2]}\n" for i in range(20))
+                 + "3,4, none \n5,6,NA\n7,8,\nnan,1,a\n9,inf, b\n")
+    careful = _both(p)[1]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(csv_read, "_parse_rows", lambda *a, **k: pytest.fail("the careful reader ran"))
+        fast = _outcome(p)
+    assert fast == careful
+    _, _, shape, y, names, skipped = fast
+    assert (shape, y, names, skipped) == ((20, 2), [0, 1] * 10, ["a", "b"], 5)
+
+
 @pytest.mark.parametrize("text, columns", [
     ("x,y,l\n" + "".join(f"{i * 0.5},{-i},{i % 2}\n" for i in range(20)), None),
     ("x, y, l\r\n" + "".join(f" {i} ,\t{i * i} , c{i % 3} \r\n" for i in range(20)), None),

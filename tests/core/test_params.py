@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from bn_studio.core import params
@@ -87,3 +88,25 @@ def test_every_searchable_hyperparameter_gives_a_valid_first_search():
         for value in p.extremes():
             config, _ = apply_params(base, {name: value})
             assert isinstance(config, TrainConfig), name
+
+
+def _log(v):
+    return np.log10(v)
+
+
+def _one_minus_log(b):
+    return -np.log10(1.0 - b)
+
+
+@pytest.mark.parametrize("name, axis", [("lr", _log), ("l2", _log), ("decay", _log),
+                                        ("beta1", _one_minus_log), ("beta2", _one_minus_log),
+                                        ("momentum", _one_minus_log),
+                                        ("bn_decay", _one_minus_log)])
+def test_first_searches_of_rates_and_betas_are_even_on_a_log_axis(name, axis):
+    """The course's rule: a rate is searched log-uniformly, a β as 1 − β on a log scale, so
+    half of a first search's draws lie below the middle of that axis (not ~1 % or ~18 %)."""
+    from bn_studio.core.search import suggested_param
+    p = suggested_param(name)
+    u = axis(np.array(p.sample(np.random.default_rng(0), 4000)))
+    lo, hi = axis(np.array([p.low, p.high], dtype=float))
+    assert abs(np.mean(u < (lo + hi) / 2) - 0.5) < 0.03

@@ -56,3 +56,26 @@ def test_net_spread_leaves_the_net_alone_and_matches_a_direct_computation():
         probe.flat_params[...] = theta - 0.3 * f * g
         losses.append(softmax_cross_entropy(probe.forward(X, train=True), y)[0])
     assert abs(got - (max(losses) - min(losses))) < 1e-12
+
+
+def test_a_noisy_bn_net_is_measured_with_this_steps_noise():
+    """The landscape measured is the one being trained on: the probe keeps the BN noise."""
+    cfg = NetConfig(input_dim=2, hidden=(6,), classes=3, batch_norm=True, dtype="float64")
+    net = MLP(cfg, seed=2)
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((16, 2)), rng.integers(0, 3, 16)
+    clean = net_loss_spread(net, X, y, lr=0.3)
+    noise = (rng.uniform(0.2, 1.8, 6), rng.uniform(-1.0, 1.0, 6))
+    net.bn_layers[0].noise = noise
+    probe = net.clone()
+    probe.bn_layers[0].noise = noise
+    probe.loss_and_grads(X, y)
+    theta, g = probe.flat_params.copy(), probe.flat_grads.copy()
+    losses = []
+    for f in STEP_FACTORS:
+        probe.flat_params[...] = theta - 0.3 * f * g
+        losses.append(softmax_cross_entropy(probe.forward(X, train=True), y)[0])
+    got = net_loss_spread(net, X, y, lr=0.3)
+    assert abs(got - (max(losses) - min(losses))) < 1e-12
+    assert abs(got - clean) > 1e-6
+    assert net.bn_layers[0].noise is noise
