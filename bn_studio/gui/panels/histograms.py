@@ -220,7 +220,7 @@ class HistogramsPanel(Panel):
         for row in self.rows:
             p_plain, p_bn, p_band = row["plots"]
             plain, bn = ("g(Z)", "g(Z̃)") if act else ("Z", "Z̃")
-            p_band.setTitle(f"{_span(plain, 'no_bn')}, {_span(bn, 'bn')} over steps",
+            p_band.setTitle(f"{_span(plain, 'no_bn')}, {_span(bn, 'bn')} by step",
                             size=TITLE_SIZE)
             p_plain.setTitle(f"{'A = g(Z)' if act else 'Z'} without BN",
                              color=RUN_COLORS["no_bn"], size=TITLE_SIZE)
