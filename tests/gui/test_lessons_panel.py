@@ -225,3 +225,16 @@ def test_open_lesson_pack_starts_it_with_its_controls_and_refuses_a_bad_file(win
     assert p.current is les                               # nothing changed
     win.show_start_page()
     assert net.optimizer.isEnabled() and net.form.isRowVisible(net.seed)
+
+
+def test_alpha_range_lesson_runs_the_twins_sweep_with_its_network(win, qtbot):
+    p = win.panels["lessons"]
+    win.start_lesson("alpha_range")
+    assert win.model.config.hidden == (32, 32, 32, 32) and win.model.config.optimizer == "sgd"
+    assert "Predict, then" in p.question.text() or p.question.text()
+    tuning = win.panels["tuning"]
+    assert p.run_alpha_range()
+    assert tuning.tabs.currentWidget() is tuning.alpha
+    assert win.model.searches.running("alpha_range")
+    win.model.searches.cancel("alpha_range")
+    qtbot.waitUntil(lambda: not win.model.searches.running("alpha_range"), timeout=30000)

@@ -225,6 +225,30 @@ class BnPages:
             curves.log_y.setChecked(True)
         self.jump_label.setText("Press Play: α changes by itself at the dotted line.")
 
+    def _build_alpha_range(self, lay) -> None:
+        run = QPushButton("Run the α sweep")
+        run.setToolTip("Train both twins at 25 learning rates (log grid 0.001 … 10) in the "
+                       "background; the Tuning panel's 'α range' tab plots them")
+        run.clicked.connect(self.run_alpha_range)
+        self.alpha_label = _label("The sweep runs in the Tuning panel; Cancel is there too.")
+        lay.addWidget(run)
+        lay.addWidget(self.alpha_label)
+
+    def run_alpha_range(self) -> bool:
+        """Start the tuning panel's α-range search with the lesson's network and data."""
+        window = self.window()
+        tuning = getattr(window, "panels", {}).get("tuning")
+        if tuning is None:
+            self.alpha_label.setText("This lesson needs the Tuning panel.")
+            return False
+        if hasattr(window, "raise_panel"):
+            window.raise_panel("tuning")
+        started = tuning.show_alpha_range()
+        self.alpha_label.setText("Running: watch the points arrive in the Tuning panel." if started
+                                 else "A sweep is already running (or could not start: the "
+                                      "Tuning panel says why).")
+        return started
+
     def _replay_lr_jump(self) -> None:
         les = self.current
         if les is not None and les.config:

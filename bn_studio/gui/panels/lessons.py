@@ -25,7 +25,7 @@ from .lesson_predictions import PredictionPages
 from .lesson_widgets import _label, _Pages, _plot, _pow10
 
 WELCOME = ("<h3>Welcome to BN Studio</h3><p>Two copies of the same network train side by side on "
-           "the same data: one with batch normalization, one without. Seven short lessons walk "
+           "the same data: one with batch normalization, one without. Eight short lessons walk "
            "through the ideas: pick one below, or just press Play and explore. Teachers can "
            "write their own lessons (File → Open lesson…).</p>")
 STALE_SEARCH = ("<br><i>The network or data changed since these searches ran: run them "
@@ -72,7 +72,8 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         for name, build in (("grid_vs_random", self._build_grid_vs_random),
                             ("scales", self._build_scales), ("bn_by_hand", self._build_bn),
                             ("why_bn", self._build_why), ("test_time", self._build_test_time),
-                            ("softmax", self._build_softmax), ("lr_jump", self._build_lr_jump)):
+                            ("softmax", self._build_softmax), ("lr_jump", self._build_lr_jump),
+                            ("alpha_range", self._build_alpha_range)):
             w = QWidget()
             build(QVBoxLayout(w))
             self.experiments[name] = w
