@@ -67,35 +67,6 @@ class _NumItem(QTableWidgetItem):
             return str(a) < str(b)
 
 
-def format_number(value) -> str:
-    """Every number in the panel with 4 significant digits, trailing zeros kept (0.6980 and
-    0.7022, not 0.698 and 0.7022); whole numbers as they are."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:#.4g}".rstrip(".") if math.isfinite(value) else str(value)
-    return str(value)
-
-
-class _NumItem(QTableWidgetItem):
-    """A table cell that sorts by number (None last) instead of by text."""
-
-    def __init__(self, value) -> None:
-        super().__init__(format_number(value))
-        self.value = value
-        if isinstance(value, (int, float)):
-            self.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-
-    def __lt__(self, other) -> bool:
-        a, b = self.value, getattr(other, "value", None)
-        if a is None or b is None:
-            return b is None and a is not None
-        try:
-            return a < b
-        except TypeError:
-            return str(a) < str(b)
-
-
 class ResultsView(QWidget):
     """Shows one search's trials; ``reset`` for a new search, ``add`` as trials end."""
 
