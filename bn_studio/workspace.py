@@ -63,19 +63,11 @@ def _file_mode(path: Path) -> int:
 def load_workspace(path) -> dict:
     """Read a workspace; refuse broken, foreign, oversized or newer files with a clear message."""
     path = Path(path)
+    data = limits.read_small_file(path, limits.MAX_WORKSPACE_BYTES, WorkspaceError,
+                                  "workspace file")
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise WorkspaceError(f"{path.name}: not a regular file")
-            limits.check_file_size(st.st_size, path.name, limits.MAX_WORKSPACE_BYTES,
-                                   WorkspaceError, "workspace file")
-            text = f.read(limits.MAX_WORKSPACE_BYTES + 1).decode("utf-8")
-    except FileNotFoundError:
-        raise WorkspaceError(f"{path.name}: no such file") from None
-    except IsADirectoryError:
-        raise WorkspaceError(f"{path.name}: is a folder, not a workspace file") from None
-    except (OSError, UnicodeDecodeError) as e:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
         raise WorkspaceError(f"{path.name}: cannot be read ({e.__class__.__name__})") from None
     if text.count("[") + text.count("{") > limits.MAX_WORKSPACE_CONTAINERS:
         raise WorkspaceError(f"{path.name}: more than {limits.MAX_WORKSPACE_CONTAINERS:,} lists "

@@ -10,9 +10,7 @@ hostile file gets one clear line (LessonPackError), never a traceback.
 from __future__ import annotations
 
 import json
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -76,20 +74,7 @@ class Lesson:
 def read_pack(path) -> Lesson:
     """Read and check a lesson pack file; LessonPackError (one line) if it cannot be used."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise LessonPackError(f"{path.name}: not a regular file")
-            limits.check_file_size(st.st_size, path.name, MAX_PACK_BYTES, LessonPackError,
-                                   "lesson pack")
-            data = f.read(MAX_PACK_BYTES + 1)
-    except FileNotFoundError:
-        raise LessonPackError(f"{path.name}: no such file") from None
-    except IsADirectoryError:
-        raise LessonPackError(f"{path.name}: is a folder, not a lesson pack") from None
-    except OSError as e:
-        raise LessonPackError(f"{path.name}: cannot be read ({e.__class__.__name__})") from None
+    data = limits.read_small_file(path, MAX_PACK_BYTES, LessonPackError, "lesson pack")
     try:
         return parse_pack(data)
     except LessonPackError as e:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import stat
+from pathlib import Path
 
 MAX_POINTS = 2_000_000         # generated, drawn, imported (CSV rows) or workspace points: 48 MB
 MIN_POINTS = 10
@@ -161,6 +163,25 @@ def check_file_size(nbytes: int, name: str, limit: int, exc: type[Exception] = V
     if nbytes > limit:
         raise exc(f"{name}: {nbytes / 2**20:.1f} MiB; the limit on {what} size is "
                   f"{limit / 2**20:.0f} MiB")
+
+
+def read_small_file(path, limit: int, exc: type[Exception], what: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (a workspace, a lesson pack);
+    ``exc`` with one line for a missing file, a folder, a FIFO or device, or a bigger file."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise exc(f"{path.name}: not a regular file")
+            check_file_size(st.st_size, path.name, limit, exc, what)
+            return f.read(limit + 1)
+    except FileNotFoundError:
+        raise exc(f"{path.name}: no such file") from None
+    except IsADirectoryError:
+        raise exc(f"{path.name}: is a folder, not a {what}") from None
+    except OSError as e:
+        raise exc(f"{path.name}: cannot be read ({e.__class__.__name__})") from None
 
 
 def check_workers(workers) -> tuple[int, str | None]:
