@@ -4,6 +4,15 @@ from bn_studio.gui.main_window import MainWindow
 from bn_studio.gui.model import StudioModel
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _wheel_guard_from_the_start(qapp):
+    """The app installs its wheel guard before it builds a widget (make_application); so do
+    the GUI tests. Installed later, the guard sweeps every widget hundreds of earlier tests
+    left behind, and one full run crashed (SIGSEGV) in that sweep."""
+    from bn_studio.gui import wheel_guard
+    wheel_guard.install(qapp)
+
+
 @pytest.fixture
 def model(qtbot):
     """A studio model with its training worker; shut down after the test."""
