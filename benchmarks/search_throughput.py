@@ -3,16 +3,17 @@ batched) against one trial per task, on the same search and the same worker coun
 
 The search (issue 15): 200 random trials on moons, lr log 1e-4..1, momentum as 1 − β on a
 log scale 0.9..0.999, hidden width int 16..64 (both layers), optimizer momentum, 500 steps.
-Widths vary, so in float64 the population executor pads: trials are grouped by structure
-(depth, activation, optimizer, batch, …) with widths sorted, and each group of up to
-GROUP_SIZE trains at its widest member's width with the other members' extra units masked
-(they contribute nothing and get no gradient). In float32 groups hold one width each. Both executors run in this one invocation,
+Widths vary: the population executor groups trials by structure (depth, activation,
+optimizer, batch, …) with widths sorted, and each group of up to GROUP_SIZE trains at its
+widest member's width with the other members' extra units zero (they contribute nothing
+and get no gradient). The dtype is the app's default (float32) unless --dtype says float64.
+Both executors run in this one invocation,
 alternating when repeated, so a noisy neighbour hits both alike; each timing includes
 starting the workers; the workers' CPU seconds (steadier than wall time on a shared
 machine) are reported too. Also reports how far the two paths' results differ.
 Prints one JSON object.
 Usage: python benchmarks/search_throughput.py [--trials 200] [--steps 500] [--repeats 1]
-       [--dtype float64|float32]
+       [--dtype float32|float64]
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=1)
-    ap.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    ap.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     args = ap.parse_args()
     split = split_and_standardize(make_dataset("moons", n=1000, seed=0), seed=0)
     space = SearchSpace([Param("lr", "log", 1e-4, 1.0),
@@ -97,8 +98,7 @@ def main() -> None:
         "benchmark": "search_throughput", "trials": args.trials, "steps_per_trial": args.steps,
         "workers": args.workers, "cpus": os.cpu_count(), "dtype": base.dtype,
         "group_size": GROUP_SIZE,
-        "widths": ("padded within groups sorted by width" if base.dtype == "float64"
-                   else "one width per group (float32 groups are not padded)"),
+        "widths": "padded within groups sorted by width",
         "statuses": statuses,
         "trials_per_second_population": round(rate["population"], 2),
         "trials_per_second_one_per_task": round(rate["trial"], 2),

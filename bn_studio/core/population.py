@@ -1,16 +1,18 @@
 """Trials trained together: K networks of one structure in one batched NumPy computation.
 
-Member k is exactly the network ``train_single(configs[k], split, batch_norm)`` trains: the
-same initial weights (built by ``MLP`` from its seed), the same batch order (its own
-``default_rng([seed, 1])`` stream), the same optimizer arithmetic, with its own α, β's, λ,
-decay and BN decay held as arrays. Weights are stacked as (K, n_in, n_out) and multiplied
-with ``np.matmul``, so one step costs a handful of NumPy calls for all K members.
+Member k is the network ``train_single(configs[k], split, batch_norm)`` trains: the same
+initial weights (built by ``MLP`` from its seed), the same batch order (its own
+``default_rng([seed, 1])`` stream), the same live-curve rows (its own stratified sample when
+a split is large), the same optimizer, with its own α, β's, λ, decay and BN decay held as
+columns. Weights are stacked as (K, n_in, n_out) and multiplied with ``np.matmul``; the
+layer maths is batched.py's. It rounds in another order than layers.py (BN in fewer passes,
+folded into the weights for evaluation), so results agree with the single path to ~1e-15
+relative in float64 and to float32 rounding in float32, not bit for bit.
 
 Members may differ in hidden width (not in depth): every layer is padded to the widest
-member, and padded units are zero in every weight that touches them and masked to zero after
-the activation, so they contribute nothing to any sum and get an exactly zero gradient.
-(BLAS may then sum a row in another order: results agree to rounding, ~1e-15 relative in
-float64 after 500 steps, instead of bit for bit as with equal widths.) A member that diverges (same rule as ``trainer.Run.train_step``) is evaluated at once,
+member, and padded units are zero in every weight that touches them (and masked to zero
+after a sigmoid), so they contribute nothing to any sum and get an exactly zero gradient.
+A member that diverges (same rule as ``trainer.Run.train_step``) is evaluated at once,
 reported 'diverged' and dropped from the stack; the others go on.
 """
 
@@ -21,12 +23,16 @@ from typing import Callable
 
 import numpy as np
 
+from . import batched as B
 from .network import MLP
 from .optim import OPTIMIZER_BETAS
-from .trainer import DIVERGENCE_FACTOR, TrainConfig, _num
+from .trainer import DIVERGENCE_FACTOR, EVAL_ROWS, TrainConfig, _num, stratified_sample
 
 # What members of one population must share (widths may differ, depth may not).
 SHARED_FIELDS = ("activation", "optimizer", "batch", "steps", "eval_every", "dtype", "bn_eps")
+# Evaluation takes rows in chunks of about this many activations (K × rows × width): small
+# enough to stay in a core's cache, large enough to amortise NumPy's per-call cost.
+EVAL_CACHE_ELEMENTS = 65_536
 
 
 def structure_key(config: TrainConfig, batch_norm: bool) -> tuple:
@@ -63,6 +69,9 @@ class Population:
         self._layout()
         self._init_members(configs, true_widths)
         self._rngs = [np.random.default_rng([c.seed, 1]) for c in configs]
+        self._live = self._live_samples(configs)
+        self._buf: B.Buffers | None = None
+        self._tmp: np.ndarray | None = None
         self._order = np.empty((self.k0, 0), dtype=np.int64)
         self._cursor, self.epoch, self.step_count = 0, 0, 0
         self.first_loss: np.ndarray | None = None
@@ -83,6 +92,19 @@ class Population:
                        for c in configs])
         self.b2 = col([c.beta2 for c in configs])
         self.bn_decay = col([c.bn_decay for c in configs])
+        self._casts()
+
+    def _casts(self) -> None:
+        """The columns the step multiplies by, in the members' dtype, computed once (as the
+        single path rounds a Python float to the array's dtype)."""
+        cast = lambda a: a.astype(self.dtype)  # noqa: E731
+        n = min(self.batch, self.X_train.shape[0])
+        d = self.bn_decay[:, 0]                       # running statistics are (K, H)
+        self.c = {"b1": cast(self.b1), "keep1": cast(1.0 - self.b1), "b2": cast(self.b2),
+                  "keep2": cast(1.0 - self.b2), "l2": cast(self.l2),
+                  "bn_decay": cast(d[:, None]), "bn_keep": cast(1.0 - d[:, None]),
+                  "bn_keep_var": cast(((1.0 - d) * (n / max(n - 1.0, 1.0)))[:, None])}
+        self.any_l2 = bool(np.any(self.l2))
 
     def _layout(self) -> None:
         """Where each parameter lives in a member's flat vector: (name, shape, offset)."""
@@ -122,9 +144,22 @@ class Population:
         self.running = [(np.zeros((k, h), dtype=dt), np.ones((k, h), dtype=dt))
                         for h in self.widths] if self.bn else []
         padded = bool(true_widths.size) and bool((true_widths != np.array(self.widths)).any())
+        # A padded unit's pre-activation is exactly 0 (its weights, γ and β are 0); ReLU and
+        # tanh keep it 0, the sigmoid makes it ½, so only then is it masked.
         self.masks = [(np.arange(h)[None, :] < true_widths[:, i:i + 1]).astype(dt)
-                      for i, h in enumerate(self.widths)] if padded else None
+                      for i, h in enumerate(self.widths)] \
+            if padded and self.act_name == "sigmoid" else None
         self._bind()
+
+    def _live_samples(self, configs) -> dict:
+        """The rows behind each member's live curves, as TwinTrainer picks them: the whole
+        split, or (large splits) the member's own stratified sample, stacked (K, R, d)."""
+        out = {}
+        rngs = [np.random.default_rng([c.seed, 2]) for c in configs]
+        for name, X, y in (("train", self.X_train, self.y_train), ("val", self.X_val, self.y_val)):
+            idx = [stratified_sample(y, EVAL_ROWS, rng) for rng in rngs]
+            out[name] = (X, y) if idx[0] is None else (X[np.stack(idx)], y[np.stack(idx)])
+        return out
 
     def _views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
         """(K, *shape) views of each parameter into a (K, P) buffer."""
@@ -152,160 +187,131 @@ class Population:
         self._cursor += b
         return idx
 
-    # ---- forward / backward -------------------------------------------------------------
-    # Activations are laid out batch-major, (B, K, H): a sum over the batch is then NumPy's
-    # fast reduction over the first axis, in the same order as the single path's (B, H) sum.
-    # np.matmul sees them as (K, B, H) through a transposed view.
-    def _matmul(self, a: np.ndarray, W: np.ndarray) -> np.ndarray:
-        """(B, K, n) · (K, n, m) → (B, K, m), member by member."""
-        out = np.empty((a.shape[0], W.shape[0], W.shape[2]), dtype=self.dtype)
-        np.matmul(a.transpose(1, 0, 2), W, out=out.transpose(1, 0, 2))
-        return out
+    # ---- forward / backward (the maths is batched.py's) ---------------------------------
+    def _buffers(self) -> B.Buffers:
+        k = self.ids.size
+        if self._buf is None or self._buf.k != k:
+            self._buf = B.Buffers(min(self.batch, self.X_train.shape[0]), k, self.widths,
+                                  self.classes, self.dtype)
+        return self._buf
 
     def _train_forward(self, X: np.ndarray) -> np.ndarray:
-        """Training-mode logits (B, K, C) for the members' batches X (B, K, d): Dense,
-        BatchNorm (batch statistics; running ones updated) and activation with the very
-        operations of layers.py, in place where the single path makes a copy (same values)."""
-        P, a, cache = self.P, X, []
+        """Training-mode logits (B, K, C) for the members' batches X (B, K, d); running
+        statistics updated as BatchNorm does."""
+        P, buf, a, cache = self.P, self._buffers(), X, []
         for i in range(len(self.widths)):
-            li = f"hidden{i + 1}."
-            x = a
-            z = self._matmul(x, P[li + "W"])
-            bn_cache = None
+            li, x = f"hidden{i + 1}.", a
+            z, a = B.matmul_into(x, P[li + "W"], buf.z[i]), buf.a[i]
             if self.bn:
-                z, bn_cache = self._bn_train(z, i)
+                mu, var, inv_std, scale = B.bn_forward(
+                    z, P[li + "gamma"], P[li + "beta"], self.eps, out=a)
+                self._update_running(i, mu, var, z.shape[0])
+                cache.append((x, inv_std, scale))
             else:
-                z += np.ascontiguousarray(P[li + "b"])
-            a, act_cache = _act_forward(self.act_name, z)
+                np.add(z, P[li + "b"], out=a)
+                cache.append((x, None, None))
+            B.act_forward(self.act_name, a)
             if self.masks is not None:
                 a *= self.masks[i]          # padded units: exactly 0, so no gradient flows
-            cache.append((x, bn_cache, act_cache))
-        logits = self._matmul(a, P["output.W"])
-        logits += np.ascontiguousarray(P["output.b"])
-        self._cache = cache + [a]
+        logits = B.matmul_into(a, P["output.W"], buf.logits)
+        logits += P["output.b"]
+        self._cache, self._last_a = cache, a
         return logits
 
-    def _bn_train(self, z, i):
-        """BatchNorm.forward in training mode, operation for operation."""
-        li = f"hidden{i + 1}."
+    def _update_running(self, i: int, mu, var, n: int) -> None:
         rm, rv = self.running[i]
-        n = z.shape[0]
-        mu = np.add.reduce(z, axis=0) * (1.0 / n)
-        z_norm = np.subtract(z, mu, out=z)
-        sq = z_norm * z_norm
-        var = np.add.reduce(sq, axis=0) * (1.0 / n)
-        inv_std = 1.0 / np.sqrt(var + self.eps)
-        z_norm *= inv_std
-        cast = self.dtype.type
-        d = self.bn_decay
-        rm *= d.astype(cast)
-        rm += (1.0 - d).astype(cast) * mu
-        rv *= d.astype(cast)
-        rv += ((1.0 - d) * (n / (n - 1.0))).astype(cast) * var
-        # Per-member vectors are strided views into the (K, P) buffer; contiguous copies let
-        # NumPy broadcast them over (B, K, H) in long inner loops (several times faster).
-        gamma = np.ascontiguousarray(self.P[li + "gamma"])
-        out = np.multiply(z_norm, gamma, out=sq)
-        out += np.ascontiguousarray(self.P[li + "beta"])
-        return out, (z_norm, inv_std, n, gamma)
+        rm *= self.c["bn_decay"]
+        rm += self.c["bn_keep"] * mu
+        rv *= self.c["bn_decay"]
+        rv += self.c["bn_keep_var"] * var
 
     def _backward(self, dlogits: np.ndarray) -> None:
         """Fill the gradient stack (Dense/BatchNorm/activation backward, batched)."""
-        P, G, cache = self.P, self.G, self._cache
-        dl = dlogits.transpose(1, 0, 2)
-        np.matmul(cache[-1].transpose(1, 2, 0), dl, out=G["output.W"])
+        P, G, buf, cache = self.P, self.G, self._buf, self._cache
+        np.matmul(self._last_a.transpose(1, 2, 0), dlogits.transpose(1, 0, 2),
+                  out=G["output.W"])
         np.add.reduce(dlogits, axis=0, out=G["output.b"])
-        d = self._matmul(dlogits, P["output.W"].transpose(0, 2, 1))
+        if not self.widths:
+            return
+        d = B.matmul_into(dlogits, B.transposed(P["output.W"]), buf.d[-1])
         for i in reversed(range(len(self.widths))):
             li = f"hidden{i + 1}."
-            x, bn_cache, act_cache = cache[i]
-            d = _act_backward(self.act_name, d, act_cache)
+            x, inv_std, scale = cache[i]
+            B.act_backward(self.act_name, d, buf.a[i], buf.scratch[i])
             if self.bn:
-                z_norm, inv_std, n, gamma = bn_cache
-                dbeta = np.add.reduce(d, axis=0, out=G[li + "beta"])
-                tmp = z_norm * d
-                dgamma = np.add.reduce(tmp, axis=0, out=G[li + "gamma"])
-                scale = gamma * inv_std * (1.0 / n)
-                dz = np.multiply(z_norm, dgamma, out=tmp)
-                d *= n
-                np.subtract(d, dz, out=dz)
-                dz -= dbeta
-                dz *= scale
-                d = dz
+                B.bn_backward(d, buf.z[i], inv_std, scale, G[li + "gamma"], G[li + "beta"],
+                              scratch=buf.a[i])
             else:
                 np.add.reduce(d, axis=0, out=G[li + "b"])
             np.matmul(x.transpose(1, 2, 0), d.transpose(1, 0, 2), out=G[li + "W"])
             if i:
-                d = self._matmul(d, P[li + "W"].transpose(0, 2, 1))
+                d = B.matmul_into(d, B.transposed(P[li + "W"]), buf.d[i - 1])
 
-    def _eval_logits(self, X: np.ndarray, rows=slice(None)) -> np.ndarray:
-        """Eval-mode logits (K, N, C) of the rows' members on X (N, d), BN with the running
-        statistics, in BatchNorm's own operations (so the values are the single path's).
-        All rows in one product per member, as the single path: BLAS picks its kernel by
-        size, so taking rows in cache-sized blocks (~25 % faster) changed the sums by 1 ulp."""
-        P, layers = self.P, []
-        for i in range(len(self.widths)):
-            li = f"hidden{i + 1}."
-            if self.bn:
-                rm, rv = self.running[i]
-                norm = tuple(v[rows][:, None, :] for v in (
-                    rm, np.sqrt(rv + self.eps), P[li + "gamma"], P[li + "beta"]))
-                layers.append((P[li + "W"][rows], None, norm))
-            else:
-                layers.append((P[li + "W"][rows], P[li + "b"][rows][:, None, :], None))
-        layers.append((P["output.W"][rows], P["output.b"][rows][:, None, :], None))
-        a = X
-        for j, (W, b, norm) in enumerate(layers):
-            z = np.matmul(a, W)
-            if norm is not None:                     # (z − μ) / √(σ² + ε) · γ + β
-                rm, sd, gamma, beta = norm
-                z -= rm
-                z /= sd
-                z *= gamma
-                z += beta
-            else:
-                z += b
-            a = z if j == len(layers) - 1 else _act_eval(self.act_name, z)
-        return a
+    def _eval_split(self, X, y, rows=slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """(loss, accuracy) per member in eval mode, as Run.evaluate; X (N, d) or one
+        sample per member (K, N, d)."""
+        layers = B.eval_layers(self.P, self.widths, self.running, self.bn, self.eps, rows)
+        if X.ndim == 3:
+            X, y = X[rows], y[rows]
+        k, h = layers[0][0].shape[0], max(self.widths + [self.classes])
+        chunk = max(16, EVAL_CACHE_ELEMENTS // max(1, k * h))
+        with np.errstate(all="ignore"):
+            return B.eval_loss_acc(layers, self.act_name, X, y, chunk)
 
     def _opt_step(self) -> None:
-        """Optimizer.step for every member at once (same operations, per-member scalars)."""
-        w, g, cast = self.flat, self.grads, (lambda a: a.astype(self.dtype))  # noqa: E731
-        if np.any(self.l2):
-            g = g + cast(self.l2) * (w * self.weight_mask)
-        t = self.step_count
+        """Optimizer.step for every member at once, per-member scalars as columns; the
+        gradient buffer is scratch once the update has read it."""
+        w, g, c = self.flat, self.grads, self.c
+        tmp = self._scratch()
+        if self.any_l2:
+            np.multiply(w, self.weight_mask, out=tmp)
+            tmp *= c["l2"]
+            g += tmp
         lr = self.lr0 / (1.0 + self.decay * self.epoch)
-        b1, b2 = self.b1, self.b2
         if self.opt_name == "sgd":
-            w -= cast(lr) * g
+            g *= lr.astype(self.dtype)
+            w -= g
             return
         v, s = self.v, self.s
+        if self.opt_name in ("momentum", "nesterov", "adam"):
+            v *= c["b1"]
+            np.multiply(g, c["keep1"], out=tmp)
+            v += tmp                                  # v = β₁v + (1 − β₁)g
+        if self.opt_name in ("rmsprop", "adam"):
+            sq = tmp if self.opt_name == "rmsprop" else g     # rmsprop reads g again below
+            s *= c["b2"]
+            np.multiply(g, g, out=sq)
+            sq *= c["keep2"]
+            s += sq                                   # s = β₂s + (1 − β₂)g²
         if self.opt_name == "momentum":
-            v *= cast(b1)
-            v += cast(1.0 - b1) * g
-            w -= cast(lr / 1.0) * v
-        elif self.opt_name == "nesterov":
-            v *= cast(b1)
-            v += cast(1.0 - b1) * g
-            w -= cast(lr) * (cast(b1) * v + cast(1.0 - b1) * g)
-        elif self.opt_name == "rmsprop":
-            s *= cast(b2)
-            s += cast(1.0 - b2) * (g * g)
-            w -= cast(lr) * g / (np.sqrt(s) + 1e-8)
-        elif self.opt_name == "adam":
-            v *= cast(b1)
-            v += cast(1.0 - b1) * g
-            s *= cast(b2)
-            s += cast(1.0 - b2) * (g * g)
+            np.multiply(v, lr.astype(self.dtype), out=g)
+        elif self.opt_name == "nesterov":             # α(β₁v + (1 − β₁)g)
+            np.multiply(v, c["b1"], out=g)
+            g += tmp
+            g *= lr.astype(self.dtype)
+        elif self.opt_name == "rmsprop":              # αg / (√s + 1e-8)
+            np.sqrt(s, out=tmp)
+            tmp += 1e-8
+            g /= tmp
+            g *= lr.astype(self.dtype)
+        elif self.opt_name == "adam":                 # α/c₁ · v / (√s / √c₂ + 1e-8)
+            t = self.step_count
             # Python's float pow, member by member, exactly as Optimizer computes c1 and c2.
-            c1 = np.array([1.0 - b ** t for b in b1[:, 0].tolist()]).reshape(-1, 1)
-            c2 = np.array([1.0 - b ** t for b in b2[:, 0].tolist()]).reshape(-1, 1)
-            denom = np.sqrt(s)
-            denom *= 1.0 / np.sqrt(c2)       # a float64 factor, in place (as the NumPy scalar)
-            denom += 1e-8
-            w -= cast(lr / c1) * v / denom
+            c1 = np.array([1.0 - b ** t for b in self.b1[:, 0].tolist()]).reshape(-1, 1)
+            c2 = np.array([1.0 - b ** t for b in self.b2[:, 0].tolist()]).reshape(-1, 1)
+            np.sqrt(s, out=g)
+            g *= 1.0 / np.sqrt(c2)
+            g += 1e-8
+            np.divide(v, g, out=g)
+            g *= (lr / c1).astype(self.dtype)
         else:                        # a new optimizer needs its batched update here too
             raise ValueError(f"a population cannot train the {self.opt_name} optimizer")
+        w -= g
+
+    def _scratch(self) -> np.ndarray:
+        if self._tmp is None or self._tmp.shape != self.flat.shape:
+            self._tmp = np.empty_like(self.flat)
+        return self._tmp
 
     # ---- training ---------------------------------------------------------------------
     def step(self) -> None:
@@ -315,7 +321,7 @@ class Population:
         self.step_count += 1
         with np.errstate(all="ignore"):
             logits = self._train_forward(Xb)
-            loss, dz = _softmax_ce(logits, yb)
+            loss, dz = B.softmax_ce(logits, yb)
             if self.first_loss is None:
                 self.first_loss = loss.copy()
             bad = ~np.isfinite(loss) | (loss > DIVERGENCE_FACTOR *
@@ -335,21 +341,12 @@ class Population:
         if self.step_count % self.eval_every == 0:
             self.evaluate()
 
-    def _eval_split(self, X, y, rows=slice(None)) -> tuple[np.ndarray, np.ndarray]:
-        """(loss, accuracy) per member in eval mode, as Run.evaluate."""
-        with np.errstate(all="ignore"):
-            z = self._eval_logits(X, rows)
-            m, t, s = _softmax_parts(z)
-            loss = np.mean(np.log(s[..., 0]) + m[..., 0] - z[:, np.arange(y.size), y], axis=1)
-        acc = np.mean(np.argmax(z, axis=2) == y, axis=1)
-        return loss, acc
-
     def evaluate(self) -> None:
         """Append (step, train loss, train acc, val loss, val acc) to every live member."""
         if not self.ids.size:
             return
-        tl, ta = self._eval_split(self.X_train, self.y_train)
-        vl, va = self._eval_split(self.X_val, self.y_val)
+        tl, ta = self._eval_split(*self._live["train"])
+        vl, va = self._eval_split(*self._live["val"])
         for r, m in enumerate(self.ids):
             self.curves[m].append((self.step_count, float(tl[r]), float(ta[r]), float(vl[r]),
                                    float(va[r])))
@@ -373,6 +370,9 @@ class Population:
             self.masks = [mk[ok] for mk in self.masks]
         for name in ("lr0", "decay", "l2", "b1", "b2", "bn_decay"):
             setattr(self, name, getattr(self, name)[ok])
+        self._casts()
+        self._live = {name: (X, y) if X.ndim == 2 else (X[ok], y[ok])
+                      for name, (X, y) in self._live.items()}
         self.first_loss = self.first_loss[ok]
         self._order = self._order[ok]
         self._bind()
@@ -405,76 +405,6 @@ class Population:
                           "train_loss": [_num(v) for v in curve[:, 1]],
                           "val_loss": [_num(v) for v in curve[:, 3]],
                           "val_accuracy": [_num(v) for v in curve[:, 4]]}}
-
-
-def _act_forward(name: str, z: np.ndarray):
-    """(activation of z, what its backward needs), computed in place in z."""
-    if name == "relu":
-        mask = z > 0
-        return np.multiply(z, mask, out=z), mask
-    if name == "tanh":
-        a = np.tanh(z, out=z)
-        return a, a
-    e = np.abs(z)                                   # sigmoid as layers.Sigmoid, fewer copies
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    den = e + 1.0
-    a = np.where(z >= 0, 1.0 / den, np.divide(e, den, out=e))
-    return a, a
-
-
-def _act_backward(name: str, d: np.ndarray, saved: np.ndarray) -> np.ndarray:
-    """layers.py's backward of the activation; d is a fresh array and is overwritten."""
-    if name == "relu":
-        return np.multiply(d, saved, out=d)
-    if name == "tanh":
-        t = saved * saved
-        np.subtract(1.0, t, out=t)
-        return np.multiply(d, t, out=d)
-    d *= saved
-    t = np.subtract(1.0, saved)
-    return np.multiply(d, t, out=d)
-
-
-def _act_eval(name: str, z: np.ndarray) -> np.ndarray:
-    if name == "relu":
-        return np.maximum(z, 0.0, out=z)
-    if name == "tanh":
-        return np.tanh(z, out=z)
-    return _act_forward(name, z)[0]
-
-
-def _softmax_parts(z: np.ndarray):
-    """(max, e^(z − max), Σ e^(z − max)) over the class axis, keepdims, as losses.py has it.
-    With few classes the max and the sum run over class slices: a reduction over a short
-    last axis is slow in NumPy, and below 8 terms its sum is this left-to-right sum."""
-    c = z.shape[-1]
-    if c >= 8:
-        m = z.max(axis=-1, keepdims=True)
-        t = np.exp(z - m)
-        return m, t, t.sum(axis=-1, keepdims=True)
-    m = z[..., 0:1].copy()
-    for j in range(1, c):
-        np.maximum(m, z[..., j:j + 1], out=m)
-    t = np.exp(z - m)
-    s = t[..., 0:1].copy()
-    for j in range(1, c):
-        s += t[..., j:j + 1]
-    return m, t, s
-
-
-def _softmax_ce(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """losses.softmax_cross_entropy per member on batch-major logits z (B, K, C), y (B, K):
-    (K,) mean losses and (B, K, C) dlogits."""
-    n, k = z.shape[0], z.shape[1]
-    m, t, s = _softmax_parts(z)
-    rows, kk = np.arange(n)[:, None], np.arange(k)[None, :]
-    per_example = np.log(s[..., 0]) + m[..., 0] - z[rows, kk, y]
-    loss = np.mean(np.ascontiguousarray(per_example.T), axis=1)   # pairwise, as a 1-D mean
-    dz = t / s
-    dz[rows, kk, y] -= 1.0
-    dz *= 1.0 / n
-    return loss, dz
 
 
 def train_population(configs: list[TrainConfig], split, batch_norm: bool = True,
