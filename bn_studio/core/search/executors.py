@@ -26,7 +26,13 @@ log = logging.getLogger(__name__)
 
 def run_processes(search) -> None:
     """Every pending trial of ``search`` on the process pool, one trial per task."""
-    pending = list(search.plan)
+    run_pool(search, list(search.plan))
+
+
+def run_pool(search, tasks: list) -> None:
+    """Every task on the process pool, results recorded trial by trial as they come. A task
+    is one trial (index, seed, params) or a group of them (groups.TrialGroup: a list back)."""
+    pending = list(tasks)
     pool = _Pool(min(search.workers, len(pending)), search.split, search.spec.base)
     try:
         while (pending or pool.busy) and not search.cancelled:
@@ -35,17 +41,24 @@ def run_processes(search) -> None:
                     break
                 try:
                     w.submit(pending[0])
-                except OSError:          # it died while idle: the trial never started
+                except OSError:          # it died while idle: the task never started
                     w.task = None
                     pool.replace(w)
                     continue
-                search.mark_running([pending.pop(0)])
+                search.mark_running(_trials(pending.pop(0)))
             for w, result in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)
                                           and not search.cancelled):
-                search.record(cancelled_if_stopped(search, result))
+                for r in result if isinstance(result, list) else [result]:
+                    search.record(cancelled_if_stopped(search, r))
     finally:
-        for trial in pool.close():
-            search.record(blank_result(*trial, status="cancelled"))
+        for task in pool.close():
+            for trial in _trials(task):
+                search.record(blank_result(*trial, status="cancelled"))
+
+
+def _trials(task) -> list:
+    """The trials of a task: a group's, or the one trial it is."""
+    return list(getattr(task, "trials", None) or [task])
 
 
 def cancelled_if_stopped(search, r: TrialResult) -> TrialResult:

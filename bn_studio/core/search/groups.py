@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from ..trainer import TrainConfig, train_single
-from .executors import POLL_S, _Pool, cancelled_if_stopped
+from .executors import POLL_S, run_pool
 from .space import apply_params
 from .store import ExtrasTrialStore  # noqa: F401  (its old home)
 from .trials import TrialResult, blank_result, outcome, run_trial
@@ -131,28 +131,7 @@ def run_groups(search) -> None:
                          population=search.executor == "population", twins=search.spec.twins)
     if search.scheduler:
         return run_groups_dask(search, groups)
-    pending = list(groups)
-    pool = _Pool(min(search.workers, len(pending)), search.split, search.spec.base)
-    try:
-        while (pending or pool.busy) and not search.cancelled:
-            for w in pool.idle():
-                if not pending:
-                    break
-                try:
-                    w.submit(pending[0])
-                except OSError:
-                    w.task = None
-                    pool.replace(w)
-                    continue
-                search.mark_running(pending.pop(0).trials)
-            for w, results in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)
-                                           and not search.cancelled):
-                for r in results:
-                    search.record(cancelled_if_stopped(search, r))
-    finally:
-        for group in pool.close():
-            for t in group.trials:
-                search.record(blank_result(*t, status="cancelled"))
+    run_pool(search, groups)
 
 
 def run_groups_dask(search, groups: list[TrialGroup]) -> None:
