@@ -76,11 +76,12 @@ class SearchModel(QObject):
     # ---- running --------------------------------------------------------------------------
     def start(self, name: str, spec: SearchSpec, split, *, workers: int | None = None,
               store: bool = False, resume_path: str | None = None,
-              dataset_info: dict | None = None, executor: str = "trial") -> SearchRun:
+              dataset_info: dict | None = None, executor: str = "population") -> SearchRun:
         """Start a search named ``name`` (a finished one of that name is replaced). With
         ``store`` its trials go to a new SQLite file in ``stores()``; ``resume_path``
-        continues the search in that file. Raises SearchSpaceError, StoreError, ValueError
-        with one line for the user."""
+        continues the search in that file. Trials of one structure train together (the
+        population executor, groups of a few so results stream in). Raises SearchSpaceError,
+        StoreError, ValueError with one line for the user."""
         if self.running(name):
             raise ValueError(f"the {name} search is still running")
         db, path = self._open_store(name, spec.twins, store, resume_path)
@@ -249,7 +250,7 @@ class SearchModel(QObject):
                           strategy=stored["strategy"], twins=bool(stored.get("twins")))
         name = Path(path).stem.rsplit("-", 1)[0]
         return self.start(name, spec, split, workers=workers, resume_path=str(path),
-                          dataset_info=data, executor="population" if spec.twins else "trial")
+                          dataset_info=data)
 
     # ---- workspaces -------------------------------------------------------------------
     def workspace_state(self) -> dict:

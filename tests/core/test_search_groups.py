@@ -69,6 +69,13 @@ def test_groups_share_a_structure_and_depend_on_the_plan_only():
     assert [len(g.trials) for g in one_each] == [1] * 50 and not one_each[0].population
 
 
+def test_a_small_plan_is_cut_into_enough_groups_to_stream():
+    space = SearchSpace([Param("lr", "log", 1e-3, 1.0)])         # one structure
+    for trials, groups in ((20, 10), (200, 8), (5, 5)):
+        plan = SearchSpec(space, trials, BASE, seed=1).plan()
+        assert len(plan_groups(plan, BASE)) == groups
+
+
 def test_noisy_bn_or_scheduled_changes_run_one_trial_per_task():
     """The batched population implements neither: such trials take the single-trial path."""
     plan = SearchSpec(SPACE, 6, BASE, seed=1).plan()

@@ -22,6 +22,8 @@ from .trials import TrialResult, blank_result, outcome, run_trial
 log = logging.getLogger(__name__)
 
 EXECUTORS = ("trial", "population")
+MIN_TASKS = 8            # a plan is cut into at least this many groups (when it has the trials),
+#                          so results stream in as groups finish and every worker has work
 GROUP_SIZE = 32          # members of one population task: as fast per trial as 64 or 100 (the
 #                          step is bound by memory traffic, not NumPy's per-call cost) and twice
 #                          the tasks, so results stream sooner and workers share the load better
@@ -40,7 +42,8 @@ class TrialGroup:
 def plan_groups(plan: list[tuple], base: TrainConfig, *, population: bool = True,
                 twins: bool = False, size: int = GROUP_SIZE) -> list[TrialGroup]:
     """Tasks for a plan: trials of one structure (depth, activation, optimizer, batch, …)
-    in groups of up to ``size``, the costliest groups first; depends on the plan only, never
+    in groups of up to ``size`` (fewer, so that there are MIN_TASKS groups, when the plan is
+    small), the costliest groups first; depends on the plan only, never
     on the workers, so results do not depend on the worker count. Widths may differ within
     a group (padded; sorted by width so padding stays small): the batched path rounds in
     another order than one trial per task, so results agree to ~1e-15 relative in float64
@@ -48,6 +51,7 @@ def plan_groups(plan: list[tuple], base: TrainConfig, *, population: bool = True
     if not population or base.noisy_bn or base.changes:    # the population has neither
         return [TrialGroup((t,), population=False, twins=twins) for t in plan]
     from ..population import structure_key
+    size = max(1, min(size, len(plan) // MIN_TASKS))
     buckets: dict[tuple, list] = {}
     for t in plan:
         try:
