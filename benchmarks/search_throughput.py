@@ -4,7 +4,7 @@ batched) against one trial per task, on the same search and the same worker coun
 The search (issue 15): 200 random trials on moons, lr log 1e-4..1, momentum as 1 − β on a
 log scale 0.9..0.999, hidden width int 16..64 (both layers), optimizer momentum, 500 steps.
 Widths vary: the population executor groups trials by structure (depth, activation,
-optimizer, batch, …) with widths sorted, and each group of up to GROUP_SIZE trains at its
+optimizer, batch, …) with widths sorted, and each group (groups.plan_groups sizes them) trains at its
 widest member's width with the other members' extra units zero (they contribute nothing
 and get no gradient). The dtype is the app's default (float32) unless --dtype says float64.
 Both executors run in this one invocation,
@@ -26,7 +26,7 @@ import time
 
 from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.search import Param, Search, SearchSpace, SearchSpec
-from bn_studio.core.search_groups import GROUP_SIZE
+from bn_studio.core.search_groups import plan_groups
 from bn_studio.core.trainer import TrainConfig
 
 
@@ -97,7 +97,7 @@ def main() -> None:
     print(json.dumps({
         "benchmark": "search_throughput", "trials": args.trials, "steps_per_trial": args.steps,
         "workers": args.workers, "cpus": os.cpu_count(), "dtype": base.dtype,
-        "group_size": GROUP_SIZE,
+        "group_sizes": [len(g.trials) for g in plan_groups(spec.plan(), base)],
         "widths": "padded within groups sorted by width",
         "statuses": statuses,
         "trials_per_second_population": round(rate["population"], 2),
