@@ -121,6 +121,7 @@ class TuningPanel(Panel):
         self.resume_button.setMenu(self.resume_menu)
         self.progress = QProgressBar()
         self.progress_label = QLabel("No search yet.")
+        self.progress_label.setWordWrap(True)       # a narrow dock (1366 px screens) shows it all
         self.error = QLabel()
         self.error.setStyleSheet("color: #c0392b;")
         self.error.setWordWrap(True)
