@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout
                                QSpinBox, QVBoxLayout)
 from superqt import QLabeledDoubleSlider, QLabeledSlider
 
+from bn_studio.core import csv_source
 from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
                                      DatasetError, from_points, load_csv, load_csv_steps,
                                      make_dataset)
@@ -75,6 +76,16 @@ def classes_tooltip(name: str | None) -> str:
         return "Number of classes C of the gallery datasets (pick one to use it)"
     return (f"Number of classes C (2–{MAX_CLASSES}): {DESCRIPTIONS.get(name, name)}. The "
             "softmax output layer has one unit per class")
+
+
+def _workspace_steps(ref, folder):
+    try:
+        return (yield from csv_source.read_reference_steps(ref, folder))
+    except DatasetError as e:
+        raise DatasetError(f"{e}. {WITHOUT_DATA}") from None
+
+
+WITHOUT_DATA = "The rest of the workspace opened; the data in use stays."
 
 
 class DatasetsPanel(Panel):
@@ -163,10 +174,10 @@ class DatasetsPanel(Panel):
                                       "Rows with missing values are skipped")
         self.import_button.clicked.connect(self.import_csv_dialog)
         self.import_row = CsvImportRow()
-        self.import_row.loaded.connect(
-            lambda ds, split: self._shows_errors(lambda: self.model.set_dataset(ds, split=split)))
+        self.import_row.loaded.connect(self._loaded)
         self.import_row.failed.connect(self._refuse)
         self.import_row.running.connect(lambda on: self.import_button.setEnabled(not on))
+        self._reading = None                # the workspace reference being read, if any
         self.import_progress = self.import_row.progress
         self.import_cancel = self.import_row.cancel_button
 
@@ -331,7 +342,7 @@ class DatasetsPanel(Panel):
         """Load a CSV here and now (scripts, tests); on any problem show the one-line reason
         and keep the current data. The dialog loads in the background (start_import)."""
         try:
-            ds = load_csv(path)
+            ds = csv_source.load_sourced(path, load_csv)
         except DatasetError as e:
             self._refuse(str(e))
             return False
@@ -339,10 +350,31 @@ class DatasetsPanel(Panel):
 
     def start_import(self, path) -> None:
         """Load a CSV on a worker thread with progress and Cancel; the window stays live.
-        The data in use changes only when the whole file has loaded."""
+        The data in use changes only when the whole file has loaded. The file's size and
+        SHA-256 go with the data, so that a workspace can refer to the file."""
         self._show_error("")
+        self._reading = None
         # Looked up here, not in csv_import: tests replace this module's load_csv_steps.
-        self.import_row.start(path, load_csv_steps)
+        self.import_row.start(path, lambda p: csv_source.sourced_steps(p, load_csv_steps))
+
+    def start_reading(self, ref, folder) -> None:
+        """Read a workspace's data file (csv_source.CsvReference) as an import is read; if
+        it cannot give the saved data back, one line says why and the data in use stays."""
+        self._show_error("")
+        self.import_row.start(ref, lambda r: _workspace_steps(r, folder))
+        self._reading = ref
+
+    @property
+    def pending_reference(self):
+        """The workspace's data file being read: saving now stores it, not the data in use."""
+        return self._reading if self.importing else None
+
+    def _loaded(self, ds, split) -> None:
+        ref, self._reading = self._reading, None
+        if self._shows_errors(lambda: self.model.set_dataset(ds, split=split)) and ref:
+            note = csv_source.moved_note(ref, ds)
+            if note:
+                self.model.message.emit(note)
 
     @property
     def importing(self) -> bool:
