@@ -116,7 +116,7 @@ def test_saving_warns_when_the_file_changed_since_the_import(tmp_path):
     section = dataset_section(ds, tmp_path)
     assert workspace.stale_reference(section) is None
     write_csv(csv, shift=1.0)
-    assert "has changed" in workspace.stale_reference(section)
+    assert "has changed since it was imported" in workspace.stale_reference(section)
     assert workspace.stale_reference({"kind": "points"}) is None
 
 
@@ -217,7 +217,7 @@ def test_a_reference_to_a_device_fifo_folder_or_huge_file_is_one_line(tmp_path, 
     with pytest.raises(WorkspaceError) as e:
         read_dataset(ws.reference, tmp_path)
     assert words in str(e.value) and "\n" not in str(e.value)
-    assert "the workspace's data file" in str(e.value)
+    assert "The workspace's data file" in str(e.value)
 
 
 def test_a_version_1_workspace_with_inline_points_still_opens(tmp_path):
@@ -241,3 +241,15 @@ def test_a_fifo_workspace_is_refused_without_waiting_for_a_writer(tmp_path):
     os.mkfifo(tmp_path / "w.json")
     with pytest.raises(WorkspaceError, match="not a regular file"):
         load_workspace(tmp_path / "w.json")
+
+
+def test_a_file_that_now_fails_to_read_names_it_once(tmp_path, monkeypatch):
+    csv = write_csv(tmp_path / "d.csv")
+    ref = csv_source.reference_of(csv_source.load_sourced(csv), tmp_path)
+
+    def refuses(path, columns=None):
+        raise csv_source.DatasetError(f"{os.path.basename(path)}: line 3: not a number")
+        yield
+    with pytest.raises(csv_source.SourceError) as e:
+        list(csv_source.read_reference_steps(ref, tmp_path, refuses))
+    assert str(e.value) == f"The workspace's data file {csv}: line 3: not a number"

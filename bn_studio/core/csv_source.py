@@ -135,7 +135,7 @@ def to_dict(ref: CsvReference) -> dict:
 def stale(source: CsvSource) -> str | None:
     """Why ``source`` no longer holds the data that was read from it, or None if it does."""
     try:
-        return _differs(Path(source.path), source)
+        return _differs(Path(source.path), source, "it was imported")
     except SourceError as e:
         return str(e)
 
@@ -204,24 +204,23 @@ def locate(ref: CsvReference, folder) -> Path:
         first_problem = first_problem or problem
     if first_problem is not None:
         raise SourceError(first_problem)
-    raise SourceError(f"the workspace's data file {ref.name} is missing: not at "
+    raise SourceError(f"The workspace's data file {ref.name} is missing: not at "
                       f"{ref.source.path} (moved or deleted?)"
                       + (", nor next to the workspace" if folder is not None else ""))
 
 
-def _differs(place: Path, source: CsvSource) -> str | None:
+def _differs(place: Path, source: CsvSource, since: str = "the workspace was saved"
+             ) -> str | None:
     """Why the file at ``place`` is not the one saved (size, then SHA-256), or None."""
-    label = f"the workspace's data file {place}"
+    label = f"The workspace's data file {place}"
     with limits.open_regular(place, limits.MAX_CSV_BYTES, SourceError, "CSV file", label) as f:
         size = os.fstat(f.fileno()).st_size
     if size != source.size:
-        return (f"{label} has changed since the workspace was saved: {size:,} bytes now, "
-                f"{source.size:,} then")
+        return f"{label} has changed since {since}: {size:,} bytes now, {source.size:,} then"
     size, digest = file_sha256(place, label)
     if size != source.size or digest != source.sha256:
-        return (f"{label} has changed since the workspace was saved: same size "
-                f"({source.size:,} bytes), other contents (SHA-256 {digest[:12]}…, "
-                f"was {source.sha256[:12]}…)")
+        return (f"{label} has changed since {since}: the same size ({source.size:,} bytes) "
+                "but other contents")
     return None
 
 
@@ -229,13 +228,14 @@ def read_reference_steps(ref: CsvReference, folder=None, read_steps=load_csv_ste
     """The saved dataset, read again from its file (a generator of progress, as
     ``load_csv_steps``); SourceError if the file is missing, changed or reads differently."""
     place = locate(ref, folder)
-    label = f"the workspace's data file {place}"
+    label = f"The workspace's data file {place}"
     try:
         ds = yield from sourced_steps(place, read_steps, ref.source.columns)
     except SourceError:
         raise
-    except DatasetError as e:
-        raise SourceError(f"{label}: {e}") from None
+    except DatasetError as e:                       # the reader names the file: once is enough
+        why = str(e).removeprefix(f"{place.name}: ")
+        raise SourceError(f"{label}: {why}") from None
     if ds.source is None or ds.source.sha256 != ref.source.sha256:
         raise SourceError(f"{label} changed while it was being read; open the workspace again")
     if (ds.X.shape[0], tuple(ds.class_names)) != (ref.points, ref.class_names):

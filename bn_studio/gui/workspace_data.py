@@ -34,8 +34,8 @@ def saved_note(state: dict, path) -> str | None:
     why = stale_reference(state.get("dataset") or {})
     if why is None:
         return None
-    return (f"Saved workspace {Path(path).name}, but {why}: it will open without its points "
-            "until that file is back as it was.")
+    return (f"Saved workspace {Path(path).name}, but {why[0].lower()}{why[1:]}: the "
+            "workspace will open without its points until the file is back as it was.")
 
 
 def open_reference(win, ws, folder, wait: bool) -> str:

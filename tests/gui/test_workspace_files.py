@@ -52,6 +52,7 @@ def test_a_big_import_round_trips_through_the_window(win, qtbot, tmp_path):
     assert win.model.config.hidden == (7,)              # the rest opens at once
     assert win.panels["datasets"].importing             # the file is read in the background
     qtbot.waitUntil(lambda: win.model.dataset.name == "big.csv", timeout=20_000)
+    assert f"Read big.csv ({ROWS:,} points)" in win.statusBar().currentMessage()
     np.testing.assert_array_equal(win.model.dataset.X, ds.X)
     np.testing.assert_array_equal(win.model.dataset.y, ds.y)
     assert win.model.spec is None and win.model.config.hidden == (7,)

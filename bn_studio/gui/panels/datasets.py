@@ -8,7 +8,7 @@ from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                               QSpinBox, QVBoxLayout)
+                               QScrollArea, QSpinBox, QVBoxLayout)
 from superqt import QLabeledDoubleSlider, QLabeledSlider
 
 from bn_studio.core import csv_source
@@ -363,6 +363,15 @@ class DatasetsPanel(Panel):
         self._show_error("")
         self.import_row.start(ref, lambda r: _workspace_steps(r, folder))
         self._reading = ref
+        self._scroll_to(self.import_row)
+
+    def _scroll_to(self, widget) -> None:
+        """Scroll the dock to ``widget`` (the progress, an error below the fold)."""
+        scroll = self.parent()
+        while scroll is not None and not isinstance(scroll, QScrollArea):
+            scroll = scroll.parent()
+        if scroll is not None:                      # once the layout has placed it
+            QTimer.singleShot(0, lambda: scroll.ensureWidgetVisible(widget))
 
     @property
     def pending_reference(self):
@@ -372,9 +381,8 @@ class DatasetsPanel(Panel):
     def _loaded(self, ds, split) -> None:
         ref, self._reading = self._reading, None
         if self._shows_errors(lambda: self.model.set_dataset(ds, split=split)) and ref:
-            note = csv_source.moved_note(ref, ds)
-            if note:
-                self.model.message.emit(note)
+            self.model.message.emit(csv_source.moved_note(ref, ds)
+                                    or f"Read {ds.name} ({ds.X.shape[0]:,} points)")
 
     @property
     def importing(self) -> bool:
@@ -386,6 +394,7 @@ class DatasetsPanel(Panel):
 
     def _refuse(self, text: str) -> None:
         self._show_error(text)
+        self._scroll_to(self.error)
         self.model.errorOccurred.emit(text)
 
     def add_point(self, x: float, y: float, cls: int | None = None) -> None:
