@@ -1,6 +1,7 @@
 """Workspaces that refer to their imported CSV file instead of holding its points: the round
 trip, a moved, changed or missing file, hostile references, and the old format."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -177,7 +178,8 @@ def _reference(tmp_path, **fields):
     ({"sha256": "G" * 64}, "sha256 must be 64 hexadecimal"),
     ({"sha256": 10**70}, "sha256 must be 64 hexadecimal"),
     ({"data_sha256": None}, "data_sha256 must be 64"),
-    ({"bytes": -1}, "bytes must be at least 0"),
+    ({"bytes": -1}, "bytes must be at least 1"),
+    ({"bytes": 0}, "bytes must be at least 1"),     # an empty pseudo-file (/proc) is not read
     ({"bytes": 10**12}, "limit on CSV file size"),
     ({"bytes": "many"}, "bytes must be a whole number"),
     ({"points": 10**9}, "limit on points"),
@@ -253,3 +255,9 @@ def test_a_file_that_now_fails_to_read_names_it_once(tmp_path, monkeypatch):
     with pytest.raises(csv_source.SourceError) as e:
         list(csv_source.read_reference_steps(ref, tmp_path, refuses))
     assert str(e.value) == f"The workspace's data file {csv}: line 3: not a number"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
+def test_pseudo_files_that_report_no_size_are_not_read():
+    """/proc files say 0 bytes; some (/proc/kmsg) block when read: only st_size is hashed."""
+    assert csv_source.file_sha256("/proc/self/status") == (0, hashlib.sha256(b"").hexdigest())

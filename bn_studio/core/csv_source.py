@@ -90,18 +90,20 @@ def _identity(path):
 
 
 def file_sha256(path, label: str | None = None) -> tuple[int, str]:
-    """(size, SHA-256 hex) of a regular file within the CSV size limit, read in chunks."""
+    """(size, SHA-256 hex) of a regular file within the CSV size limit, read in chunks. Only
+    the size the file reports is read: a pseudo-file that says 0 bytes (/proc) is never read,
+    so one that blocks (/proc/kmsg) cannot hang this."""
     with limits.open_regular(path, limits.MAX_CSV_BYTES, SourceError, "CSV file", label) as f:
         h, size = hashlib.sha256(), 0
+        left = os.fstat(f.fileno()).st_size
         try:
-            while size <= limits.MAX_CSV_BYTES and (chunk := f.read(HASH_CHUNK)):
+            while left > 0 and (chunk := f.read(min(HASH_CHUNK, left))):
                 h.update(chunk)
                 size += len(chunk)
+                left -= len(chunk)
         except OSError as e:
             raise SourceError(f"{label or Path(path).name}: cannot be read "
                               f"({e.__class__.__name__})") from None
-    limits.check_file_size(size, label or Path(path).name, limits.MAX_CSV_BYTES, SourceError,
-                           "CSV file")                      # it grew while it was read
     return size, h.hexdigest()
 
 
@@ -164,8 +166,8 @@ def from_dict(d: dict, exc: type[Exception] = SourceError) -> CsvReference:
         raise exc(f"workspace's dataset path must be absolute, not {limits.shown(path)}")
     relative = text("relative_path", limits.MAX_PATH_CHARS, optional=True)
     columns = text("columns", MAX_COLUMNS_CHARS, optional=True)
-    size = limits.check_int(d.get("bytes"), "workspace's dataset bytes", 0, limits.MAX_CSV_BYTES,
-                            exc, "the limit on CSV file size")
+    size = limits.check_int(d.get("bytes"), "workspace's dataset bytes", 1, limits.MAX_CSV_BYTES,
+                            exc, "the limit on CSV file size")      # 0: never read as CSV
     points = limits.check_points(d.get("points"), "workspace's dataset points", exc)
     names = d.get("class_names")
     if (not isinstance(names, list) or not 2 <= len(names) <= limits.MAX_CLASSES
