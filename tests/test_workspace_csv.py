@@ -261,3 +261,13 @@ def test_a_file_that_now_fails_to_read_names_it_once(tmp_path, monkeypatch):
 def test_pseudo_files_that_report_no_size_are_not_read():
     """/proc files say 0 bytes; some (/proc/kmsg) block when read: only st_size is hashed."""
     assert csv_source.file_sha256("/proc/self/status") == (0, hashlib.sha256(b"").hexdigest())
+
+
+def test_long_class_names_from_the_file_round_trip(tmp_path):
+    """Whatever the reader takes as a label (up to a field's limit) a reference takes too."""
+    long = "x" * 5000
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{long if i % 2 else 'short'}\n"
+                                            for i in range(ROWS)))
+    ds = save_with(csv, tmp_path / "w.json")
+    assert reopen(tmp_path / "w.json")[1].class_names == ds.class_names

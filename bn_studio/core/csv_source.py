@@ -23,8 +23,6 @@ from .datasets import Dataset, DatasetError, load_csv, load_csv_steps
 
 HASH_CHUNK = 4 * 2**20
 HEX64 = re.compile(r"[0-9a-f]{64}")
-MAX_COLUMNS_CHARS = 1000        # the --columns text ("x1,x2,label")
-MAX_NAME_CHARS = 255            # a dataset's name (the file name)
 
 
 class SourceError(DatasetError):
@@ -165,17 +163,17 @@ def from_dict(d: dict, exc: type[Exception] = SourceError) -> CsvReference:
     if not os.path.isabs(path):
         raise exc(f"workspace's dataset path must be absolute, not {limits.shown(path)}")
     relative = text("relative_path", limits.MAX_PATH_CHARS, optional=True)
-    columns = text("columns", MAX_COLUMNS_CHARS, optional=True)
+    columns = text("columns", limits.MAX_COLUMNS_CHARS, optional=True)
     size = limits.check_int(d.get("bytes"), "workspace's dataset bytes", 1, limits.MAX_CSV_BYTES,
                             exc, "the limit on CSV file size")      # 0: never read as CSV
     points = limits.check_points(d.get("points"), "workspace's dataset points", exc)
     names = d.get("class_names")
     if (not isinstance(names, list) or not 2 <= len(names) <= limits.MAX_CLASSES
-            or not all(isinstance(n, str) and len(n) <= MAX_NAME_CHARS for n in names)):
+            or not all(isinstance(n, str) and len(n) <= limits.MAX_FIELD_BYTES for n in names)):
         raise exc(f"workspace's dataset class_names must be a list of 2 to "
                   f"{limits.MAX_CLASSES} names")
     return CsvReference(CsvSource(path, columns, size, digest("sha256")),
-                        text("name", MAX_NAME_CHARS), relative, points, tuple(names),
+                        text("name", limits.MAX_NAME_CHARS), relative, points, tuple(names),
                         digest("data_sha256"))
 
 

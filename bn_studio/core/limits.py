@@ -31,6 +31,8 @@ MAX_WORKSPACE_CONTAINERS = 1_000_000   # lists and objects: 5 million empty [] t
 MAX_INLINE_POINTS = 100_000    # a workspace holds up to this many points (~5 MB of JSON); an
                                # imported file with more is saved as a reference to the file
 MAX_PATH_CHARS = 4096          # a file path in a workspace (Linux's PATH_MAX)
+MAX_NAME_CHARS = 255           # a dataset's name (its file's name) in a workspace
+MAX_COLUMNS_CHARS = 1000       # the --columns text ("x1,x2,label") a workspace reads a file with
 MAX_STEPS = 1_000_000          # training steps of one run or one search trial
 MAX_TRIALS = 10_000            # trials of one search (all are planned before any runs)
 MAX_SEED = 2**32 - 1
