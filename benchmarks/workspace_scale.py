@@ -3,7 +3,8 @@
 Writes N rows like csv_scale.py and prints one JSON object:
 - core: seconds to import (read + SHA-256), to save the workspace (the reference, the data's
   SHA-256 and the check that the file is unchanged) and to reopen it (load, check, find, hash,
-  read and compare), the workspace's size in bytes, and whether the points came back equal;
+  read and compare), the workspace's size in bytes, whether the points came back equal, and
+  this process's peak RSS (both datasets held);
 - gui (offscreen window in a subprocess): the same through the window (import in the
   background, File → Save, File → Open read in the background), the longest the event loop
   stalled while the file was imported and while it was read again (both end with the
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -100,8 +102,10 @@ def core(csv: Path, folder: Path) -> dict:
         ws = workspace.check_workspace(workspace.load_workspace(path))
         return workspace.read_dataset(ws.reference, folder)
     again, t_open = timed(reopen)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024        # KiB on Linux
     return {"import_seconds": t_import, "save_seconds": t_save, "reopen_seconds": t_open,
             "workspace_bytes": path.stat().st_size, "stale": stale,
+            "peak_rss_mb": round(peak, 1),
             "equal": bool(np.array_equal(again.X, ds.X) and np.array_equal(again.y, ds.y))}
 
 

@@ -130,3 +130,22 @@ def test_an_old_workspace_with_inline_points_opens_in_the_window(win, tmp_path):
                     "y": [i % 3 for i in range(30)], "class_names": ["a", "b", "c"]}}))
     win.open_workspace_from(tmp_path / "old.json")
     assert win.model.dataset.name == "old" and win.model.dataset.classes == 3
+
+
+def test_screenshot_waits_for_the_file_and_names_a_missing_one(qapp, tmp_path, capsys):
+    from bn_studio import workspace
+    from bn_studio.cli import main
+    from bn_studio.core import csv_source
+    csv = write_csv(tmp_path / "d.csv")
+    section = workspace.dataset_section(csv_source.load_sourced(csv), tmp_path)
+    workspace.save_workspace(tmp_path / "ws.json", {"config": {"hidden": [6]},
+                                                     "dataset": section})
+    assert main(["screenshot", str(tmp_path / "ok.png"), "--workspace",
+                 str(tmp_path / "ws.json"), "--steps", "2", "--size", "600x400"]) == 0
+    capsys.readouterr()
+    csv.unlink()
+    assert main(["screenshot", str(tmp_path / "bad.png"), "--workspace",
+                 str(tmp_path / "ws.json"), "--size", "600x400"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "d.csv is missing" in err and "\n" not in err
+    assert not (tmp_path / "bad.png").exists()
