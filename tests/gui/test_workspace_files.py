@@ -149,3 +149,22 @@ def test_screenshot_waits_for_the_file_and_names_a_missing_one(qapp, tmp_path, c
     err = capsys.readouterr().err.strip()
     assert "d.csv is missing" in err and "\n" not in err
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_cancelling_the_read_keeps_the_data_in_use_and_says_so(win, qtbot, tmp_path,
+                                                                monkeypatch):
+    imported(win, qtbot, write_csv(tmp_path / "d.csv"))
+    win.save_workspace_to(tmp_path / "ws.json")
+
+    def endless(ref, folder):
+        while True:
+            yield 0.5
+    monkeypatch.setattr(datasets_panel, "_workspace_steps", endless)
+    win.model.set_spec(DatasetSpec("circles"))
+    win.open_workspace_from(tmp_path / "ws.json")
+    panel = win.panels["datasets"]
+    qtbot.waitUntil(lambda: panel.import_cancel.isVisible(), timeout=5000)
+    panel.import_cancel.click()
+    assert not panel.importing and panel.pending_reference is None
+    assert "Stopped reading d.csv" in win.statusBar().currentMessage()
+    assert win.model.spec == DatasetSpec("circles")

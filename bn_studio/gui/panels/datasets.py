@@ -180,6 +180,7 @@ class DatasetsPanel(Panel):
         self._reading = None                # the workspace reference being read, if any
         self.import_progress = self.import_row.progress
         self.import_cancel = self.import_row.cancel_button
+        self.import_cancel.clicked.connect(self._stopped)
 
         self.draw_toggle = QCheckBox("Draw your own points")
         self.draw_toggle.setToolTip("Show a canvas where you click your own training points")
@@ -391,6 +392,12 @@ class DatasetsPanel(Panel):
     def cancel_import(self) -> None:
         """Stop a background import (it stops between chunks); the data in use stays."""
         self.import_row.cancel()
+        self._stopped()
+
+    def _stopped(self) -> None:
+        ref, self._reading = self._reading, None
+        if ref is not None:
+            self.model.message.emit(f"Stopped reading {ref.name}: the data in use stays")
 
     def _refuse(self, text: str) -> None:
         self._show_error(text)
