@@ -2,6 +2,12 @@
 
 Written atomically (temp file in the same folder, fsync, rename), so a crash mid-write leaves
 the previous file intact. No pickle: a workspace is data, never code.
+
+The dataset is stored as the gallery's settings (``generated``), as points (``points``: drawn
+data, and imported data of up to limits.MAX_INLINE_POINTS points) or, for a larger imported
+file, as a reference to that file (``csv``, version 2; core/csv_source.py), read again and
+checked when the workspace opens. A file is written with the lowest version that holds it,
+so that older BN Studio versions still open what they can read.
 """
 
 from __future__ import annotations
@@ -15,10 +21,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bn_studio.core import limits
+from bn_studio.core import csv_source, limits
 
 FORMAT = "bn-studio-workspace"
-VERSION = 1
+VERSION = 2                     # the newest this version reads; 2 added the "csv" dataset kind
 
 
 class WorkspaceError(ValueError):
@@ -28,7 +34,7 @@ class WorkspaceError(ValueError):
 def save_workspace(path, state: dict) -> None:
     """Write ``state`` (JSON-able dict) to ``path`` atomically."""
     path = Path(path)
-    doc = _clean({"format": FORMAT, "version": VERSION, **state})
+    doc = _clean({"format": FORMAT, "version": _version_for(state), **state})
     text = json.dumps(doc, indent=1, allow_nan=False)
     if len(text) > limits.MAX_WORKSPACE_BYTES:      # still loadable without the indentation?
         text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
@@ -48,6 +54,29 @@ def save_workspace(path, state: dict) -> None:
         except OSError:
             pass
         raise
+
+
+def _version_for(state: dict) -> int:
+    dataset = state.get("dataset")
+    return 2 if isinstance(dataset, dict) and dataset.get("kind") == "csv" else 1
+
+
+def dataset_section(ds, folder=None) -> dict:
+    """The ``dataset`` section for imported or drawn points: the points themselves, or a
+    reference to the imported file when there are more than limits.MAX_INLINE_POINTS (the
+    workspace being saved in ``folder``, so that the file can be found if both move)."""
+    if ds.source is not None and ds.X.shape[0] > limits.MAX_INLINE_POINTS:
+        return csv_source.to_dict(csv_source.reference_of(ds, folder or "."))
+    return {"kind": "points", "name": ds.name, "X": ds.X, "y": ds.y,
+            "class_names": list(ds.class_names)}
+
+
+def stale_reference(section: dict) -> str | None:
+    """For a ``csv`` section about to be saved: why its file no longer holds the data (the
+    workspace would open without it), or None."""
+    if section.get("kind") != "csv":
+        return None
+    return csv_source.stale(csv_source.from_dict(section, WorkspaceError).source)
 
 
 def _file_mode(path: Path) -> int:
@@ -97,12 +126,23 @@ def load_workspace(path) -> dict:
 class Workspace:
     """A checked workspace, ready to apply: every part is usable, so applying cannot fail
     halfway. ``generated`` holds a gallery dataset's settings, ``dataset`` drawn/imported
-    points (exactly one of the two is set)."""
+    points, ``reference`` an imported file still to read (read_dataset; exactly one of the
+    three is set)."""
 
     config: object                      # TrainConfig
     generated: dict | None
     dataset: object | None              # Dataset
     search: dict | None
+    reference: object | None = None     # csv_source.CsvReference
+
+
+def read_dataset(ref, folder=None):
+    """The dataset a ``csv`` section refers to, read and checked here and now (scripts, the
+    command line); WorkspaceError with one line naming the file and what differs."""
+    try:
+        return csv_source.read_reference(ref, folder)
+    except csv_source.DatasetError as e:
+        raise WorkspaceError(str(e)) from None
 
 
 def check_workspace(doc: dict) -> Workspace:
@@ -133,8 +173,11 @@ def _check(doc: dict) -> Workspace:
     from bn_studio.core.trainer import TrainConfig
     config = TrainConfig.from_dict(_section(doc, "config"))
     d = _section(doc, "dataset")
-    generated, ds = None, None
-    if d.get("kind") == "points":
+    generated, ds, ref = None, None, None
+    if d.get("kind") == "csv":
+        ref = csv_source.from_dict(d, WorkspaceError)
+        points = ref.points
+    elif d.get("kind") == "points":
         X, y = _array(d.get("X"), "dataset X", 2), _array(d.get("y"), "dataset y", 1)
         names = d.get("class_names")
         if not isinstance(names, list) or len(names) > limits.MAX_CLASSES:
@@ -148,15 +191,15 @@ def _check(doc: dict) -> Workspace:
         points = ds.X.shape[0]
     else:
         if d.get("kind", "generated") != "generated":
-            raise WorkspaceError(f"workspace's dataset kind must be 'generated' or 'points', "
-                                 f"not {limits.shown(d.get('kind'))}")
+            raise WorkspaceError("workspace's dataset kind must be 'generated', 'points' or "
+                                 f"'csv', not {limits.shown(d.get('kind'))}")
         generated = {k: d[k] for k in ("name", "n", "noise", "classes", "seed") if k in d}
         made = make_dataset(**generated)
         split_and_standardize(made, seed=0)
         points = made.X.shape[0]
-    limits.check_size(points, config.hidden)
+    limits.check_trainer_size(points, config.hidden)      # as the model checks it
     search = _check_search(doc.get("search"))
-    return Workspace(config, generated, ds, search)
+    return Workspace(config, generated, ds, search, ref)
 
 
 def _array(value, what: str, ndim: int):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bn_studio.core import limits
 from bn_studio.core.datasets import DatasetError, load_csv, split_and_standardize
-from bn_studio.workspace import WorkspaceError, check_workspace, load_workspace
+from bn_studio.workspace import WorkspaceError, check_workspace, load_workspace, read_dataset
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "50"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
@@ -101,19 +101,31 @@ PATHS = [("config",), ("config", "hidden"), ("config", "lr"), ("config", "seed")
          ("dataset", "name"), ("dataset", "kind"), ("dataset", "noise"), ("dataset", "classes"),
          ("dataset", "X"), ("dataset", "y"), ("search",), ("search", "space"),
          ("search", "trials"), ("search", "results"), ("search", "searched_space"), ("version",)]
+# A dataset that refers to its CSV file (workspace version 2): each field replaced by any JSON,
+# or the path by a hostile place (a device, a folder, nothing, a relative path).
+GOOD_CSV = {**GOOD, "version": 2,
+            "dataset": {"kind": "csv", "name": "d.csv", "path": "/nonexistent/d.csv",
+                        "relative_path": "d.csv", "columns": None, "bytes": 1000,
+                        "sha256": "a" * 64, "points": 100, "class_names": ["0", "1"],
+                        "data_sha256": "b" * 64}}
+CSV_PATHS = [("dataset", k) for k in GOOD_CSV["dataset"]]
+HOSTILE_PATHS = st.sampled_from(["/dev/zero", "/dev/null", "/", "/proc/self/mem", "/etc",
+                                 "relative.csv", "", "/nonexistent/x.csv", "/tmp/\x00.csv",
+                                 "/" + "a" * 5000, "../../../../etc/passwd", "~/d.csv"])
 
 
 @st.composite
-def workspaces(draw):
+def workspaces(draw, good=GOOD, paths=PATHS):
     """A good workspace with a few parts replaced by arbitrary JSON."""
-    doc = json.loads(json.dumps(GOOD))
-    for path in draw(st.lists(st.sampled_from(PATHS), min_size=1, max_size=3)):
+    doc = json.loads(json.dumps(good))
+    for path in draw(st.lists(st.sampled_from(paths), min_size=1, max_size=3)):
         node = doc
         for key in path[:-1]:
             if not isinstance(node.get(key), dict):
                 node[key] = {}
             node = node[key]
-        node[path[-1]] = draw(JSON)
+        hostile = path[-1] in ("path", "relative_path") and draw(st.booleans())
+        node[path[-1]] = draw(HOSTILE_PATHS if hostile else JSON)
     return doc
 
 
@@ -122,7 +134,9 @@ def _check_doc(text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     try:
-        check_workspace(load_workspace(name))
+        ws = check_workspace(load_workspace(name))
+        if ws.reference is not None:                # find, check and read its file
+            read_dataset(ws.reference, Path(name).parent)
     except WorkspaceError as e:
         assert "\n" not in str(e)
     finally:
@@ -132,6 +146,12 @@ def _check_doc(text: str) -> None:
 @FUZZ
 @given(workspaces())
 def test_workspace_loader_on_mutated_workspaces(doc):
+    _check_doc(json.dumps(doc))
+
+
+@FUZZ
+@given(workspaces(GOOD_CSV, PATHS + CSV_PATHS))
+def test_workspace_loader_on_mutated_file_references(doc):
     _check_doc(json.dumps(doc))
 
 

@@ -31,6 +31,7 @@ class Dataset:
     class_names: list[str]
     name: str
     skipped_rows: int = 0
+    source: object | None = None  # csv_source.CsvSource: the file it was imported from
 
     @property
     def classes(self) -> int:

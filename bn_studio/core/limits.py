@@ -28,6 +28,11 @@ MAX_CSV_COLUMNS = 1000
 MAX_FIELD_BYTES = 1024 * 1024  # one CSV field (Python's csv module stops at 128 KiB)
 MAX_WORKSPACE_BYTES = 16 * 1024 * 1024
 MAX_WORKSPACE_CONTAINERS = 1_000_000   # lists and objects: 5 million empty [] take 450 MB
+MAX_INLINE_POINTS = 100_000    # a workspace holds up to this many points (~5 MB of JSON); an
+                               # imported file with more is saved as a reference to the file
+MAX_PATH_CHARS = 4096          # a file path in a workspace (Linux's PATH_MAX)
+MAX_NAME_CHARS = 255           # a dataset's name (its file's name) in a workspace
+MAX_COLUMNS_CHARS = 1000       # the --columns text ("x1,x2,label") a workspace reads a file with
 MAX_STEPS = 1_000_000          # training steps of one run or one search trial
 MAX_TRIALS = 10_000            # trials of one search (all are planned before any runs)
 MAX_SEED = 2**32 - 1
@@ -165,23 +170,45 @@ def check_file_size(nbytes: int, name: str, limit: int, exc: type[Exception] = V
                   f"{limit / 2**20:.0f} MiB")
 
 
+def open_regular(path, limit: int, exc: type[Exception], what: str, label: str | None = None):
+    """A regular file of at most ``limit`` bytes, opened for reading in binary; ``exc`` with
+    one line (starting with ``label``, the file's name unless given) for a missing file, a
+    folder, a FIFO or device (opened without blocking: a FIFO would wait for a writer) or a
+    bigger file."""
+    path = Path(path)
+    label = label or path.name
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise exc(f"{label}: no such file") from None
+    except IsADirectoryError:
+        raise exc(f"{label}: is a folder, not a {what}") from None
+    except (OSError, ValueError) as e:          # ValueError: a NUL in the path
+        raise exc(f"{label}: cannot be read ({e.__class__.__name__})") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise exc(f"{label}: is a folder, not a {what}")
+        if not stat.S_ISREG(st.st_mode):
+            raise exc(f"{label}: not a regular file (a pipe or a device)")
+        check_file_size(st.st_size, label, limit, exc, what)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_small_file(path, limit: int, exc: type[Exception], what: str) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes (a workspace, a lesson pack);
     ``exc`` with one line for a missing file, a folder, a FIFO or device, or a bigger file."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise exc(f"{path.name}: not a regular file")
-            check_file_size(st.st_size, path.name, limit, exc, what)
+    with open_regular(path, limit, exc, what) as f:
+        try:
             return f.read(limit + 1)
-    except FileNotFoundError:
-        raise exc(f"{path.name}: no such file") from None
-    except IsADirectoryError:
-        raise exc(f"{path.name}: is a folder, not a {what}") from None
-    except OSError as e:
-        raise exc(f"{path.name}: cannot be read ({e.__class__.__name__})") from None
+        except OSError as e:
+            raise exc(f"{path.name}: cannot be read ({e.__class__.__name__})") from None
 
 
 def check_workers(workers) -> tuple[int, str | None]:

@@ -208,7 +208,7 @@ def run_screenshot(args) -> int:
         if getattr(args, "workspace", None):
             from bn_studio.workspace import WorkspaceError
             try:
-                win.open_workspace_from(args.workspace)
+                win.open_workspace_from(args.workspace, wait=True)
             except WorkspaceError as e:
                 raise CliError(str(e)) from None
         if getattr(args, "data", None):

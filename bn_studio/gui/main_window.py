@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
 from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
                                  save_workspace)
 
-from . import docks, exports
+from . import docks, exports, workspace_data
 from .docks import SCREEN_SHARE, available_panels  # noqa: F401  (their home before docks.py)
 from .hint import HintState, hint_text, is_default_run
 from .menus import build_menus
@@ -174,24 +174,22 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         docks.reset_layout(self, self._default_state)
 
-    def workspace_state(self) -> dict:
-        import dataclasses
+    def workspace_state(self, folder=None) -> dict:
+        """What a workspace saved in ``folder`` holds (the dataset: workspace_data)."""
         model = self.model
         state = {"config": model.config.to_dict()}
-        if model.spec is not None:
-            state["dataset"] = {"kind": "generated", **dataclasses.asdict(model.spec)}
-        else:
-            ds = model.dataset
-            state["dataset"] = {"kind": "points", "name": ds.name, "X": ds.X, "y": ds.y,
-                                "class_names": list(ds.class_names)}
+        state["dataset"] = workspace_data.dataset_state(self, folder)
         state["search"] = model.searches.workspace_state()
         return state
 
-    def apply_workspace(self, doc: dict) -> None:
+    def apply_workspace(self, doc: dict, folder=None, wait: bool = True) -> str:
         """Load a workspace document: the whole document is checked first (check_workspace),
-        so on any problem nothing changes and the user is told why in one line."""
+        so on any problem nothing changes and the user is told why in one line. A dataset
+        that refers to a CSV file is read after the rest opened (workspace_data)."""
         from .model import DatasetSpec
         ws = check_workspace(doc)
+        if ws.reference is not None:
+            return workspace_data.open_reference(self, ws, folder, wait)
         if ws.dataset is not None:
             from bn_studio.core import limits
             limits.check_app_points(ws.dataset.X.shape[0], "workspace", WorkspaceError)
@@ -202,16 +200,22 @@ class MainWindow(QMainWindow):
         self.model.set_config(ws.config)
         if ws.search:
             self.model.searches.apply_workspace(ws.search)
+        return ""
 
     def save_workspace_to(self, path) -> None:
-        save_workspace(path, self.workspace_state())
+        state = self.workspace_state(Path(path).parent)
+        save_workspace(path, state)
         self.workspace_path = Path(path)
         self.statusBar().showMessage(f"Saved workspace {Path(path).name}", 5000)
+        note = workspace_data.saved_note(state, path)
+        if note:
+            self._show_error(note)
 
-    def open_workspace_from(self, path) -> None:
-        self.apply_workspace(load_workspace(path))
+    def open_workspace_from(self, path, wait: bool = False) -> None:
+        """``wait``: read a referred data file here (else in the background)."""
+        more = self.apply_workspace(load_workspace(path), Path(path).parent, wait)
         self.workspace_path = Path(path)
-        self.statusBar().showMessage(f"Opened workspace {Path(path).name}", 5000)
+        self.statusBar().showMessage(f"Opened workspace {Path(path).name}{more}", 5000)
 
     def save_workspace_dialog(self, ask: bool = False) -> None:
         path = self.workspace_path

@@ -8,9 +8,10 @@ from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                               QSpinBox, QVBoxLayout)
+                               QScrollArea, QSpinBox, QVBoxLayout)
 from superqt import QLabeledDoubleSlider, QLabeledSlider
 
+from bn_studio.core import csv_source
 from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
                                      DatasetError, from_points, load_csv, load_csv_steps,
                                      make_dataset)
@@ -75,6 +76,16 @@ def classes_tooltip(name: str | None) -> str:
         return "Number of classes C of the gallery datasets (pick one to use it)"
     return (f"Number of classes C (2–{MAX_CLASSES}): {DESCRIPTIONS.get(name, name)}. The "
             "softmax output layer has one unit per class")
+
+
+def _workspace_steps(ref, folder):
+    try:
+        return (yield from csv_source.read_reference_steps(ref, folder))
+    except DatasetError as e:
+        raise DatasetError(f"{e}. {WITHOUT_DATA}") from None
+
+
+WITHOUT_DATA = "The rest of the workspace opened; the data in use stays."
 
 
 class DatasetsPanel(Panel):
@@ -163,12 +174,13 @@ class DatasetsPanel(Panel):
                                       "Rows with missing values are skipped")
         self.import_button.clicked.connect(self.import_csv_dialog)
         self.import_row = CsvImportRow()
-        self.import_row.loaded.connect(
-            lambda ds, split: self._shows_errors(lambda: self.model.set_dataset(ds, split=split)))
+        self.import_row.loaded.connect(self._loaded)
         self.import_row.failed.connect(self._refuse)
         self.import_row.running.connect(lambda on: self.import_button.setEnabled(not on))
+        self._reading = None                # the workspace reference being read, if any
         self.import_progress = self.import_row.progress
         self.import_cancel = self.import_row.cancel_button
+        self.import_cancel.clicked.connect(self._stopped)
 
         self.draw_toggle = QCheckBox("Draw your own points")
         self.draw_toggle.setToolTip("Show a canvas where you click your own training points")
@@ -331,7 +343,7 @@ class DatasetsPanel(Panel):
         """Load a CSV here and now (scripts, tests); on any problem show the one-line reason
         and keep the current data. The dialog loads in the background (start_import)."""
         try:
-            ds = load_csv(path)
+            ds = csv_source.load_sourced(path, load_csv)
         except DatasetError as e:
             self._refuse(str(e))
             return False
@@ -339,10 +351,39 @@ class DatasetsPanel(Panel):
 
     def start_import(self, path) -> None:
         """Load a CSV on a worker thread with progress and Cancel; the window stays live.
-        The data in use changes only when the whole file has loaded."""
+        The data in use changes only when the whole file has loaded. The file's size and
+        SHA-256 go with the data, so that a workspace can refer to the file."""
         self._show_error("")
+        self._reading = None
         # Looked up here, not in csv_import: tests replace this module's load_csv_steps.
-        self.import_row.start(path, load_csv_steps)
+        self.import_row.start(path, lambda p: csv_source.sourced_steps(p, load_csv_steps))
+
+    def start_reading(self, ref, folder) -> None:
+        """Read a workspace's data file (csv_source.CsvReference) as an import is read; if
+        it cannot give the saved data back, one line says why and the data in use stays."""
+        self._show_error("")
+        self.import_row.start(ref, lambda r: _workspace_steps(r, folder))
+        self._reading = ref
+        self._scroll_to(self.import_row)
+
+    def _scroll_to(self, widget) -> None:
+        """Scroll the dock to ``widget`` (the progress, an error below the fold)."""
+        scroll = self.parent()
+        while scroll is not None and not isinstance(scroll, QScrollArea):
+            scroll = scroll.parent()
+        if scroll is not None:                      # once the layout has placed it
+            QTimer.singleShot(0, lambda: scroll.ensureWidgetVisible(widget))
+
+    @property
+    def pending_reference(self):
+        """The workspace's data file being read: saving now stores it, not the data in use."""
+        return self._reading if self.importing else None
+
+    def _loaded(self, ds, split) -> None:
+        ref, self._reading = self._reading, None
+        if self._shows_errors(lambda: self.model.set_dataset(ds, split=split)) and ref:
+            self.model.message.emit(csv_source.moved_note(ref, ds)
+                                    or f"Read {ds.name} ({ds.X.shape[0]:,} points)")
 
     @property
     def importing(self) -> bool:
@@ -351,9 +392,16 @@ class DatasetsPanel(Panel):
     def cancel_import(self) -> None:
         """Stop a background import (it stops between chunks); the data in use stays."""
         self.import_row.cancel()
+        self._stopped()
+
+    def _stopped(self) -> None:
+        ref, self._reading = self._reading, None
+        if ref is not None:
+            self.model.message.emit(f"Stopped reading {ref.name}: the data in use stays")
 
     def _refuse(self, text: str) -> None:
         self._show_error(text)
+        self._scroll_to(self.error)
         self.model.errorOccurred.emit(text)
 
     def add_point(self, x: float, y: float, cls: int | None = None) -> None:
