@@ -125,6 +125,19 @@ class FastReader:
         self.out.X.append(X)
         self.out.codes.append(codes)
 
+    def result(self):
+        """(X, codes, labels, skipped) of all rows fed. A label seen only on rows skipped for a
+        missing feature is no class (the careful reader never records it): such labels are
+        dropped and the codes renumbered."""
+        out = self.out
+        X, codes = _joined(out.X, np.empty((0, 2))), _joined(out.codes, np.empty(0, np.int64))
+        used = np.bincount(codes, minlength=len(out.labels)) > 0
+        if used.all():
+            return X, codes, out.labels, out.skipped
+        kept = [lb for lb, u in zip(out.labels, used) if u]
+        new = np.cumsum(used) - 1
+        return X, new[codes], {lb: i for i, lb in enumerate(kept)}, out.skipped
+
     def _row_dtype(self, label_bytes: int) -> np.dtype:
         """The features as floats, the label as bytes, other columns as one ignored byte."""
         c1, c2, cl = self.cols
@@ -192,6 +205,11 @@ def _fills(raw: np.ndarray) -> bool:
     if raw.dtype.itemsize == 8:                 # read little-endian: the last byte is the top
         return bool(raw.view("<u8").max() >> np.uint64(56))
     return bool(np.any(raw.view(np.uint8).reshape(raw.size, -1)[:, -1]))
+
+
+def _joined(parts: list, empty: np.ndarray) -> np.ndarray:
+    """The parts end to end (one part as it is: no copy of a million rows)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else empty
 
 
 def read_chunks(raw, size: int | None = None):
