@@ -1,28 +1,35 @@
-"""The fast way through a CSV file: NumPy's C text reader (``np.loadtxt``), over the whole file
-at once (``whole``) or, when it stops somewhere, chunk by chunk (``feed``).
+"""The fast way through a CSV file: its bytes read once into memory and cut into blocks of
+whole lines, each read the fastest way that takes it: plain decimals straight from the bytes
+(csv_bytes, on worker threads), else NumPy's C text reader (``np.loadtxt``), else the caller's
+careful reader, row by row.
 
-It takes the common shape of file: ASCII, no quotes, one row per line (LF or CRLF). A chunk
-the C reader refuses (a missing value it cannot read, a typo, a row of another width) is read
-row by row by the caller's careful reader instead; so is the whole file when it is not of that
-shape (``NotSimple``). The careful reader (csv module, csv_read.py) is the reference for what a
-file means and for every error message: the fast path never words an error of its own except
-"more than N data rows", and only once every row before the limit has been read.
+It takes the common shape of file: ASCII, no quotes, one row per line (LF or CRLF). A block
+the first two refuse (a missing value the C reader cannot read, a typo, a row of another
+width) goes to the careful reader; the whole file does when it is not of that shape
+(``NotSimple``). The careful reader (csv module, csv_read.py) is the reference for what a
+file means and for every error message: the fast ways never word an error of their own
+except "more than N data rows", and only once every row before the limit has been read.
 
-Memory: the parsed rows (24 bytes each with an 8-byte label) plus, in chunks, a few times
-CHUNK_BYTES of working arrays; the whole-file pass also holds the file's bytes for its checks.
+Memory: the file's bytes, the parsed rows (24 bytes each) and, per block in flight, a few
+times CHUNK_BYTES of working arrays.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import warnings
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
-CHUNK_BYTES = 4 * 2**20       # a file that needs the careful reader somewhere is fed in chunks
-WHOLE_FILE_BYTES = 64 * 2**20  # up to this size the C reader first tries the whole file at once
+from . import csv_bytes
+
+CHUNK_BYTES = 256 * 2**10     # a block: its working arrays stay in the CPU's caches
+THREADS = 2                   # blocks parsed at once (NumPy lets go of the GIL while it works)
+AHEAD = 4                     # blocks parsed ahead of the one being added (bounds memory)
+PLAIN_MISSES = 3              # blocks in a row the byte parser refused before it stops trying
 SHORT_LABEL_BYTES = 8         # labels read as 8 bytes (one uint64 to compare) …
 MAX_LABEL_BYTES = 32          # … or, if one fills them, 32; filling those: read it carefully
 MAX_WIDTH = 32                # columns the fast path takes (each is a field of the row dtype)
@@ -58,61 +65,91 @@ class FastReader:
         if width > MAX_WIDTH or delimiter not in ",;\t":
             raise NotSimple
         self.delimiter, self.width, self.cols = delimiter, width, cols
-        self.skip = header_lines               # lines of the first chunk up to the header
+        self.skip = header_lines               # lines up to and with the header
         self.missing = missing
         self.max_rows, self.max_labels = max_rows, max_labels
         self.careful = careful
         self.dtypes = [self._row_dtype(n) for n in (SHORT_LABEL_BYTES, MAX_LABEL_BYTES)]
         self.raw_codes: dict[bytes, int] = {}   # label bytes as read → code (−1: missing)
         self.out = Parsed()
-        self.first = True
+        self.crlf = False
+        self.misses = 0                         # blocks in a row the byte parser refused
 
-    def whole(self, path, data: bytes) -> bool:
-        """The whole file (``data``: its bytes) in one pass of the C reader, which is fastest
-        when NumPy opens the path itself. False if it stops somewhere: then ``feed`` the
-        chunks, and the careful reader takes only the chunks it refuses."""
-        if data.startswith(BOM):
-            return False
-        self._check(data)
-        try:
-            parsed = self._fast(os.fspath(path), self.skip)
-        except ValueError:
-            return False
-        self.first = False
-        self._add(*parsed)
-        return True
+    def read(self, data: bytearray):
+        """All rows of ``data`` (from ``read_padded``), block by block in order; yields the
+        fraction read after each block. Blocks are parsed from the bytes on THREADS worker
+        threads, AHEAD of the block being added here (labels are numbered in file order)."""
+        b = np.frombuffer(data, dtype=np.uint8)
+        blocks = list(line_blocks(data, self._start(data), CHUNK_BYTES))
+        if len(blocks) == 1:                    # a small file: no threads
+            self.feed(b, *blocks[0], self.plain(b, *blocks[0]))
+            return
+        with ThreadPoolExecutor(THREADS) as pool:
+            pending = deque()
+            for lo, hi in blocks:
+                pending.append((lo, hi, pool.submit(self.plain, b, lo, hi)))
+                while len(pending) > AHEAD or (pending and hi == blocks[-1][1]):
+                    lo_, hi_, parsed = pending.popleft()
+                    self.feed(b, lo_, hi_, parsed.result())
+                    yield hi_ / len(data)
 
-    def feed(self, data: bytes) -> None:
-        """Whole lines (ending in LF) of the file, in order."""
-        skip = 0
-        if self.first:
-            self.first = False
-            skip = self.skip
-            if data.startswith(BOM):
-                data = data[len(BOM):]
-        self._check(data)
-        data = data.replace(b"\r\n", b"\n") if b"\r" in data else data
-        if skip and data.count(b"\n") < skip:
-            raise NotSimple
-        text = data.decode("ascii")
+    def _start(self, data: bytearray) -> int:
+        """Where the rows begin: after the padding, a BOM and the header. Checks the file."""
+        start = csv_bytes.PAD
+        if data.startswith(BOM, start):
+            start += len(BOM)
+        self._check(data, start)
+        self.crlf = data.find(b"\r", start) >= 0
+        for _ in range(self.skip):
+            start = data.find(b"\n", start) + 1
+            if start == 0:
+                raise NotSimple
+        return start
+
+    def plain(self, b: np.ndarray, lo: int, hi: int):
+        """(X, label words, their ``distinct``) of the lines b[lo:hi] by csv_bytes, or None
+        (also once it missed too often). Pure: worker threads run it."""
+        if self.misses >= PLAIN_MISSES:
+            return None
+        parsed = csv_bytes.parse(b, lo, hi, ord(self.delimiter), self.width, self.cols,
+                                 self.crlf)
+        return parsed and (*parsed, distinct(parsed[1]))
+
+    def feed(self, b: np.ndarray, lo: int, hi: int, parsed) -> None:
+        """The whole lines b[lo:hi] of the file, in order; ``parsed``: ``plain`` of them."""
+        if parsed is not None:
+            self.misses = 0
+            X, words, found = parsed
+            codes = self._codes(words, found)
+            keep = codes >= 0                   # a missing label: skipped
+            if keep.all():
+                self._add(X, codes, 0, int(keep.size))
+            else:
+                self._add(X[keep], codes[keep], int(keep.size - keep.sum()), int(keep.size))
+            return
+        self.misses += 1
+        data = b[lo:hi].tobytes()
+        text = (data.replace(b"\r\n", b"\n") if self.crlf else data).decode("ascii")
         try:
-            parsed = self._fast(io.StringIO(text), skip)
+            parsed = self._fast(io.StringIO(text))
         except ValueError:                      # the C reader stopped: read these rows carefully
-            X, labels, skipped, rows = self.careful(text, skip)
+            X, labels, skipped, rows = self.careful(text, 0)
             codes = np.array([self.out.labels.setdefault(lb, len(self.out.labels))
                               for lb in labels], dtype=np.int64)
             parsed = X, codes, skipped, rows
         self._add(*parsed)
 
     @staticmethod
-    def _check(data: bytes) -> None:
+    def _check(data: bytearray, start: int) -> None:
         """ASCII without quotes (the csv module would read them as quoting) or NUL (it
         refuses those); CR only before LF (a lone CR ends a line for the csv module). Other
         control bytes may stay: where the C reader takes them it reads them as float() and
-        str.strip() do, and where it does not, the careful reader takes that chunk."""
-        if not data.isascii() or b'"' in data or b"\0" in data:
+        str.strip() do, and where it does not, the careful reader takes that block."""
+        if np.frombuffer(data, dtype=np.uint8, offset=start).max(initial=0) >= 0x80:
             raise NotSimple
-        if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        if data.find(b'"', start) >= 0 or data.find(b"\0", start) >= 0:
+            raise NotSimple
+        if data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start):
             raise NotSimple
 
     def _add(self, X, codes, skipped: int, rows: int) -> None:
@@ -144,16 +181,15 @@ class FastReader:
         return np.dtype([(f"f{j}", "f8" if j in (c1, c2) else
                           f"S{label_bytes}" if j == cl else "S1") for j in range(self.width)])
 
-    def _fast(self, source, skip: int):
-        """(X, label codes, skipped, rows) of ``source`` (a path or a text stream)."""
+    def _fast(self, source):
+        """(X, label codes, skipped, rows) of ``source`` (a text stream) by the C reader."""
         c1, c2, cl = self.cols
         for dtype in self.dtypes:
-            if hasattr(source, "seek"):
-                source.seek(0)
+            source.seek(0)
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")     # "no data" for a chunk of blank lines
+                warnings.simplefilter("ignore")     # "no data" for a block of blank lines
                 table = np.loadtxt(source, delimiter=self.delimiter, comments=None,
-                                   dtype=dtype, skiprows=skip, ndmin=1, encoding="latin1")
+                                   dtype=dtype, ndmin=1, encoding="latin1")
             raw = np.ascontiguousarray(table[f"f{cl}"])
             width = raw.dtype.itemsize
             if not (raw.size and _fills(raw)):
@@ -169,17 +205,16 @@ class FastReader:
             return X, codes, 0, int(keep.size)
         return X[keep], codes[keep], int(keep.size - keep.sum()), int(keep.size)
 
-    def _codes(self, raw: np.ndarray) -> np.ndarray:
+    def _codes(self, raw: np.ndarray, found=None) -> np.ndarray:
         """Each row's label code; −1 for a missing label. The labels seen in a sample of the
-        rows are looked up for all at once; if some row holds another, one comparison pass per
-        distinct label (more than the classes allowed go to the careful reader). ``raw`` holds
-        8-byte labels as uint64 or longer ones as bytes."""
-        seen = np.unique(raw[::max(1, raw.size // 1000)])
-        if seen.size:
-            at = np.minimum(np.searchsorted(seen, raw), seen.size - 1)
-            if np.array_equal(seen[at], raw):
-                known = np.array([self._code(v.tobytes().rstrip(b"\0")) for v in seen])
-                return known[at]
+        rows are looked up for all at once (``found``: ``distinct(raw)`` if already done); if
+        some row holds another, one comparison pass per distinct label (more than the classes
+        allowed go to the careful reader). ``raw`` holds 8-byte labels as uint64 or longer
+        ones as bytes."""
+        seen, at = found or distinct(raw)
+        if at is not None:
+            known = np.array([self._code(v.tobytes().rstrip(b"\0")) for v in seen])
+            return known[at]
         codes = np.full(raw.size, -2, dtype=np.int64)
         todo = np.ones(raw.size, dtype=bool)
         for _ in range(self.max_labels + len(self.missing) + 1):
@@ -200,6 +235,21 @@ class FastReader:
         return self.raw_codes[value]
 
 
+def distinct(raw: np.ndarray):
+    """(the values in a sample of ``raw``, sorted; each row's index into them), the index
+    None if some row holds a value the sample missed. Pure, so worker threads may run it."""
+    seen = np.unique(raw[::max(1, raw.size // 1000)])
+    if seen.size == 0:
+        return seen, None
+    if seen.size <= 4:                          # a few classes: comparisons beat a search
+        at = np.zeros(raw.size, dtype=np.intp)
+        for v in seen[1:]:
+            at += raw >= v
+    else:
+        at = np.minimum(np.searchsorted(seen, raw), seen.size - 1)
+    return seen, at if np.array_equal(seen[at], raw) else None
+
+
 def _fills(raw: np.ndarray) -> bool:
     """Whether some label uses the last byte of its fixed-width field (it may be cut)."""
     if raw.dtype.itemsize == 8:                 # read little-endian: the last byte is the top
@@ -212,23 +262,33 @@ def _joined(parts: list, empty: np.ndarray) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else empty
 
 
-def read_chunks(raw, size: int | None = None):
-    """Whole lines of a binary file, about ``size`` bytes at a time; the last one ends in LF
-    even if the file does not. A line longer than a few chunks goes the careful way."""
-    size = size or CHUNK_BYTES
-    carry = b""
-    while True:
-        block = raw.read(size)
-        if not block:
+def read_padded(raw, size: int) -> bytearray:
+    """The file's bytes after csv_bytes.PAD newlines (field slots may reach back that far;
+    newlines keep the padding out of every check), ending in LF even if the file does not."""
+    data = bytearray(csv_bytes.PAD + size + 1)
+    data[:csv_bytes.PAD] = b"\n" * csv_bytes.PAD
+    view, got = memoryview(data), csv_bytes.PAD
+    while got < csv_bytes.PAD + size:
+        n = raw.readinto(view[got:csv_bytes.PAD + size])
+        if not n:
             break
-        data = carry + block
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            if len(data) > 4 * size:
+        got += n
+    view.release()
+    if data[got - 1] != ord("\n"):
+        data[got] = ord("\n")
+        got += 1
+    del data[got:]
+    return data
+
+
+def line_blocks(data: bytearray, start: int, size: int):
+    """(start, stop) of blocks of whole lines of about ``size`` bytes. A line longer than a
+    few blocks goes the careful way."""
+    while start < len(data):
+        stop = data.rfind(b"\n", start, start + size) + 1
+        if stop == 0:
+            stop = data.find(b"\n", start, start + 4 * size) + 1
+            if stop == 0:
                 raise NotSimple
-            carry = data
-            continue
-        carry = data[cut:]
-        yield data[:cut]
-    if carry:
-        yield carry + b"\n"
+        yield start, stop
+        start = stop

@@ -239,7 +239,7 @@ def load_csv_steps(path, columns: str | None = None):
     """``load_csv`` as a generator: it yields the fraction of the file read (0 … 1) now and
     then and returns the Dataset, so a GUI worker can show progress and stop between yields.
 
-    Plain files go the fast way (csv_io: NumPy over chunks of bytes); on anything unusual
+    Plain files go the fast way (csv_io: NumPy over blocks of bytes); on anything unusual
     the csv module reads the file row by row, which decides every error message.
     """
     path = Path(path)
@@ -311,13 +311,8 @@ def _load_fast(path: Path, columns: str | None, name: str):
                 lambda text, skip: _careful_chunk(text, skip, delimiter, width, cols, name))
             raw = f.buffer
             raw.seek(0)
-            size = max(1, os.fstat(raw.fileno()).st_size)
             yield 0.0
-            if size > csv_io.WHOLE_FILE_BYTES or not reader.whole(path, raw.read()):
-                raw.seek(0)
-                for chunk in csv_io.read_chunks(raw):
-                    reader.feed(chunk)
-                    yield min(1.0, raw.tell() / size)
+            yield from reader.read(csv_io.read_padded(raw, os.fstat(raw.fileno()).st_size))
         except csv_io.NotSimple:
             return None
         except csv_io.RowLimit:

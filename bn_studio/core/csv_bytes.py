@@ -1,0 +1,167 @@
+"""The fastest way through a plain block of CSV lines: decimal numbers parsed straight from the
+file's bytes with whole-array NumPy operations, 2–3× faster than NumPy's own text reader.
+
+It takes a block only if every row has the planned number of fields and every feature field
+is a plain decimal ``[+-]digits[.digits]`` of at most 16 characters, with the point (if any)
+in the same place from the right in the whole column, and whose digits, read as one integer,
+stay ≤ 2**53. Such a number is exactly that integer divided by a power of ten ≤ 10**15 (exact
+too), and IEEE division rounds correctly: the result is bit for bit what ``float(text)`` gives.
+Anything else (an exponent, a space, a missing value, a longer number, a blank line, a label
+over 8 bytes) makes ``parse`` return None and the caller reads the block the slower ways,
+which decide what such text means.
+
+How: each field is gathered right-aligned into a 16-byte slot (one opaque item per row, so
+NumPy copies rows, not bytes), the slot's two little-endian uint64 words are turned into
+numbers 8 digits at a time with three multiply-shift steps (SWAR), and the point, the sign and
+the bytes before the field are masked out with small lookup tables.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+PAD = 16                       # bytes a block's buffer must have before its start (slots reach back)
+NUMBER_BYTES = 16              # the longest feature field taken, sign and point included
+LABEL_BYTES = 8                # the longest label taken (one uint64 to compare)
+EXACT = 2**53                  # integers up to this are exact doubles
+LITTLE_ENDIAN = sys.byteorder == "little"
+NL, CR, COMMA, DOT, MINUS, PLUS, ZERO, NINE = b"\n\r,.-+09"
+
+_U = np.uint64
+_ALL = _U(2**64 - 1)
+_ZEROS = _U(0x3030303030303030)                     # eight "0" characters
+
+
+def _keep(word: int) -> np.ndarray:
+    """For a field of the last n bytes of the 16-byte slot (n = 0..16): the bits of slot word
+    ``word`` (0: bytes 0–7, 1: bytes 8–15) that hold it; the rest, earlier text, is zeroed."""
+    keep = []
+    for n in range(NUMBER_BYTES + 1):
+        below = min(8, max(0, 16 - n - 8 * word))        # bytes of this word before the field
+        keep.append(_ALL << _U(8 * below) if below < 8 else _U(0))
+    return np.array(keep, dtype=np.uint64)
+
+
+_KEEP0, _KEEP1 = _keep(0), _keep(1)
+
+
+def _windows(b: np.ndarray, size: int) -> np.ndarray:
+    """Every ``size``-byte window of ``b`` as one opaque item (item i starts at byte i)."""
+    return as_strided(np.frombuffer(b, f"V{size}", count=1), shape=(b.size - size + 1,),
+                      strides=(1,))
+
+
+def _eight_digits(w: np.ndarray) -> np.ndarray:
+    """uint64 words of eight digits 0–9, one a byte (first digit in the lowest byte) → their
+    value, in place."""
+    w *= _U(2561)                                       # pairs of digits …
+    w >>= _U(8)
+    w &= _U(0x00FF00FF00FF00FF)
+    w *= _U(6553601)                                    # … groups of four …
+    w >>= _U(16)
+    w &= _U(0x0000FFFF0000FFFF)
+    w *= _U(42949672960001)                             # … all eight
+    w >>= _U(32)
+    return w
+
+
+def numbers(b: np.ndarray, begin: np.ndarray, end: np.ndarray):
+    """The plain decimals in ``b[begin:end]`` (one field per row), or None."""
+    n = end.size
+    lens = end - begin
+    if n == 0 or lens.min() < 1 or lens.max() > NUMBER_BYTES:
+        return None
+    lead = b[begin]
+    negative = lead == MINUS
+    plus = lead == PLUS
+    signed = negative | plus if plus.any() else negative
+    kept = lens - signed                                # characters after the sign
+    if kept.min() < 1:
+        return None                                     # a lone sign
+    slot = _windows(b, 16)[end - 16].view(np.uint8).reshape(n, 16)
+    # The point: where the first row has it (counted from the right), in every row.
+    first = bytes(slot[0, 16 - kept[0]:])
+    point = b"." in first
+    decimals = len(first) - 1 - first.find(b".") if point else 0
+    if point:
+        at = 15 - decimals
+        if kept.min() < max(decimals + 1, 2) or not np.all(slot[:, at] == DOT):
+            return None                                 # a point elsewhere, or no digit
+        slot[:, at] = ZERO                              # read as a zero digit, removed below
+    words = slot.view(np.uint64).reshape(n, 2)
+    words ^= _ZEROS                                     # "0".."9" → 0..9, any other byte > 9
+    words[:, 0] &= _KEEP0[kept]                         # the sign and earlier text → 0
+    words[:, 1] &= _KEEP1[kept]
+    if slot.max() > 9:                                  # another point or sign, a space, …
+        return None
+    digits = _eight_digits(words)
+    whole = digits[:, 0] * _U(10**8)
+    whole += digits[:, 1]
+    if point:                                           # drop the zero digit of the point
+        p = _U(10**decimals)
+        high = whole // p
+        whole -= high * p
+        whole += (high // _U(10)) * p
+    if whole.max() > EXACT:
+        return None
+    x = whole.astype(np.float64)
+    x /= 10.0**decimals                                 # exact operands: correctly rounded
+    x.view(np.uint64)[...] |= negative.view(np.uint8).astype(np.uint64) << _U(63)
+    return x                                            # the sign as a bit: −0 stays −0
+
+
+def label_words(b: np.ndarray, begin: np.ndarray, end: np.ndarray):
+    """Each label's bytes as a uint64 (zero-padded, as an S8 field reads), or None."""
+    lens = end - begin
+    if lens.size == 0 or lens.max() > LABEL_BYTES:
+        return None
+    word = _windows(b, 8)[end - 8].view(np.uint64)
+    return word >> (_U(8) * (_U(8) - lens.astype(np.uint64)))
+
+
+def _separators(body: np.ndarray, delimiter: int, crlf: bool):
+    """Positions (in ``body``) of the delimiters and line ends, and which byte each is."""
+    if delimiter == COMMA and not crlf:
+        seps = np.flatnonzero(body <= COMMA)            # one comparison instead of two …
+        kinds = body[seps]
+        if np.all((kinds == COMMA) | (kinds == NL)):    # … unless a space or "+" is about
+            return seps, kinds
+    seps = np.flatnonzero((body == delimiter) | (body == NL))
+    return seps, body[seps]
+
+
+def parse(b: np.ndarray, start: int, stop: int, delimiter: int, width: int, cols,
+          crlf: bool = False):
+    """(X, label words) of the rows in ``b[start:stop]`` (whole lines, each ending in LF, or
+    CR LF if ``crlf``; ``start`` ≥ PAD), or None when the block is not that plain."""
+    if not LITTLE_ENDIAN or start < PAD or stop <= start:
+        return None
+    seps, kinds = _separators(b[start:stop], delimiter, crlf)
+    if seps.size % width:
+        return None
+    seps += start
+    table, kinds = seps.reshape(-1, width), kinds.reshape(-1, width)
+    if not (np.all(kinds[:, -1] == NL) and np.all(kinds[:, :-1] == delimiter)):
+        return None                                     # some row has another number of fields
+    if crlf and not np.all(b[table[:, -1] - 1] == CR):
+        return None                                     # some lines end in LF alone
+    line_starts = np.empty(table.shape[0], dtype=np.int64)
+    line_starts[0] = start
+    line_starts[1:] = table[:-1, -1] + 1
+
+    def field(j):
+        end = table[:, j] - (crlf and j == width - 1)
+        return (line_starts if j == 0 else table[:, j - 1] + 1), end
+
+    c1, c2, cl = cols
+    x1 = numbers(b, *field(c1))
+    x2 = None if x1 is None else numbers(b, *field(c2))
+    labels = None if x2 is None else label_words(b, *field(cl))
+    if labels is None:
+        return None
+    X = np.empty((x1.size, 2))
+    X[:, 0], X[:, 1] = x1, x2
+    return X, labels
