@@ -267,7 +267,7 @@ MUTANTS = (
     M("csv_fast_header_not_skipped", "csv_io.py",
       "for _ in range(self.skip):", "for _ in range(0):"),
     M("csv_bytes_point_read_as_digit", "csv_bytes.py",
-      "    if point:                                           # drop", "    if False:  # drop"),
+      "    if point:       # drop the zero digit", "    if False:       # drop the zero digit"),
     M("csv_bytes_sign_ignored", "csv_bytes.py",
       "x.view(np.uint64)[...] |= ", "x.view(np.uint64)[...] |= 0 * "),
     # ---- noisy BN (layers.py, trainer.py) ----------------------------------------------------

@@ -46,11 +46,17 @@ def _keep(word: int) -> np.ndarray:
 
 
 _KEEP0, _KEEP1 = _keep(0), _keep(1)
+# XOR patterns for a slot with the point at byte i (16: none): digits → 0..9 (any other byte
+# > 9), and the point → 0, read as a zero digit and removed after.
+_FLIP = np.full((17, 16), ZERO, dtype=np.uint8)
+_FLIP[np.arange(16), np.arange(16)] = DOT
+_FLIP = _FLIP.view(np.uint64)
 
 
 def _windows(b: np.ndarray, size: int) -> np.ndarray:
-    """Every ``size``-byte window of ``b`` as one opaque item (item i starts at byte i)."""
-    return as_strided(np.frombuffer(b, f"V{size}", count=1), shape=(b.size - size + 1,),
+    """Every ``size``-byte window of ``b`` as one bytes item (item i starts at byte i): a
+    gather copies whole items, not byte by byte."""
+    return as_strided(np.frombuffer(b, f"S{size}", count=1), shape=(b.size - size + 1,),
                       strides=(1,))
 
 
@@ -86,25 +92,19 @@ def numbers(b: np.ndarray, begin: np.ndarray, end: np.ndarray):
     first = bytes(slot[0, 16 - kept[0]:])
     point = b"." in first
     decimals = len(first) - 1 - first.find(b".") if point else 0
-    if point:
-        at = 15 - decimals
-        if kept.min() < max(decimals + 1, 2) or not np.all(slot[:, at] == DOT):
-            return None                                 # a point elsewhere, or no digit
-        slot[:, at] = ZERO                              # read as a zero digit, removed below
+    if point and kept.min() < max(decimals + 1, 2):
+        return None                                     # a point before the field, or no digit
     words = slot.view(np.uint64).reshape(n, 2)
-    words ^= _ZEROS                                     # "0".."9" → 0..9, any other byte > 9
+    words ^= _FLIP[15 - decimals if point else 16]      # "0".."9" → 0..9 and the point → 0
     words[:, 0] &= _KEEP0[kept]                         # the sign and earlier text → 0
     words[:, 1] &= _KEEP1[kept]
-    if slot.max() > 9:                                  # another point or sign, a space, …
-        return None
+    if slot.max() > 9 or (point and slot[:, 15 - decimals].any()):
+        return None                                     # another point or sign, a space, …
     digits = _eight_digits(words)
     whole = digits[:, 0] * _U(10**8)
     whole += digits[:, 1]
-    if point:                                           # drop the zero digit of the point
-        p = _U(10**decimals)
-        high = whole // p
-        whole -= high * p
-        whole += (high // _U(10)) * p
+    if point:       # drop the zero digit of the point: whole = A·10^(d+1) + F, wanted A·10^d + F
+        whole -= (whole // _U(10 ** (decimals + 1))) * _U(9 * 10**decimals)
     if whole.max() > EXACT:
         return None
     x = whole.astype(np.float64)
@@ -118,19 +118,34 @@ def label_words(b: np.ndarray, begin: np.ndarray, end: np.ndarray):
     lens = end - begin
     if lens.size == 0 or lens.max() > LABEL_BYTES:
         return None
+    if lens.min() == lens.max() == 1:                   # one character (0/1, a/b): no slots
+        return b[begin].astype(np.uint64)
     word = _windows(b, 8)[end - 8].view(np.uint64)
     return word >> (_U(8) * (_U(8) - lens.astype(np.uint64)))
 
 
-def _separators(body: np.ndarray, delimiter: int, crlf: bool):
-    """Positions (in ``body``) of the delimiters and line ends, and which byte each is."""
-    if delimiter == COMMA and not crlf:
-        seps = np.flatnonzero(body <= COMMA)            # one comparison instead of two …
-        kinds = body[seps]
-        if np.all((kinds == COMMA) | (kinds == NL)):    # … unless a space or "+" is about
-            return seps, kinds
-    seps = np.flatnonzero((body == delimiter) | (body == NL))
-    return seps, body[seps]
+def _rows(body: np.ndarray, delimiter: int, width: int, quick: bool):
+    """Positions (in ``body``) of each row's delimiters and line end, as (rows, width), or
+    None if some row has another number of fields. ``quick``: one comparison finds them,
+    when no other byte ≤ the delimiter (a comma) is about; a space or "+" makes it fail."""
+    seps = np.flatnonzero(body <= delimiter if quick else
+                          (body == delimiter) | (body == NL))
+    if seps.size % width:
+        return None
+    pattern = _pattern(delimiter, width, seps.size)
+    return seps.reshape(-1, width) if np.array_equal(body[seps], pattern) else None
+
+
+def _pattern(delimiter: int, width: int, size: int) -> np.ndarray:
+    """The bytes expected at the separators: width−1 delimiters then LF, row after row."""
+    key = (delimiter, width)
+    if key not in _PATTERNS or _PATTERNS[key].size < size:
+        row = np.array([delimiter] * (width - 1) + [NL], dtype=np.uint8)
+        _PATTERNS[key] = np.tile(row, max(size, 2**16) // width + 1)
+    return _PATTERNS[key][:size]
+
+
+_PATTERNS: dict = {}
 
 
 def parse(b: np.ndarray, start: int, stop: int, delimiter: int, width: int, cols,
@@ -139,22 +154,22 @@ def parse(b: np.ndarray, start: int, stop: int, delimiter: int, width: int, cols
     CR LF if ``crlf``; ``start`` ≥ PAD), or None when the block is not that plain."""
     if not LITTLE_ENDIAN or start < PAD or stop <= start:
         return None
-    seps, kinds = _separators(b[start:stop], delimiter, crlf)
-    if seps.size % width:
-        return None
-    seps += start
-    table, kinds = seps.reshape(-1, width), kinds.reshape(-1, width)
-    if not (np.all(kinds[:, -1] == NL) and np.all(kinds[:, :-1] == delimiter)):
+    body = b[start:stop]
+    quick = delimiter == COMMA and not crlf
+    table = _rows(body, delimiter, width, quick)
+    if table is None and quick:
+        table = _rows(body, delimiter, width, False)
+    if table is None:
         return None                                     # some row has another number of fields
-    if crlf and not np.all(b[table[:, -1] - 1] == CR):
+    if crlf and not np.all(body[table[:, -1] - 1] == CR):
         return None                                     # some lines end in LF alone
     line_starts = np.empty(table.shape[0], dtype=np.int64)
     line_starts[0] = start
-    line_starts[1:] = table[:-1, -1] + 1
+    line_starts[1:] = table[:-1, -1] + (start + 1)
 
-    def field(j):
-        end = table[:, j] - (crlf and j == width - 1)
-        return (line_starts if j == 0 else table[:, j - 1] + 1), end
+    def field(j):                                       # positions in b, not in body
+        end = table[:, j] + (start - (crlf and j == width - 1))
+        return (line_starts if j == 0 else table[:, j - 1] + (start + 1)), end
 
     c1, c2, cl = cols
     x1 = numbers(b, *field(c1))

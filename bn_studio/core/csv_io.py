@@ -26,7 +26,8 @@ import numpy as np
 
 from . import csv_bytes
 
-CHUNK_BYTES = 256 * 2**10     # a block: its working arrays stay in the CPU's caches
+CHUNK_BYTES = 2**20           # a block: its working arrays stay in the CPU's caches, and
+                              # each NumPy call is long enough for threads to overlap well
 THREADS = 2                   # blocks parsed at once (NumPy lets go of the GIL while it works)
 AHEAD = 4                     # blocks parsed ahead of the one being added (bounds memory)
 PLAIN_MISSES = 3              # blocks in a row the byte parser refused before it stops trying
@@ -46,14 +47,36 @@ class RowLimit(Exception):
 
 @dataclass
 class Parsed:
-    """Features, each row's label code, the labels (text → code), rows skipped for missing
-    values, and data rows seen (skipped ones included)."""
+    """Features and each row's label code (the first ``kept`` rows of arrays with room for
+    more), the labels (text → code), rows skipped for missing values, and data rows seen
+    (skipped ones included)."""
 
-    X: list[np.ndarray] = field(default_factory=list)
-    codes: list[np.ndarray] = field(default_factory=list)
+    X: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
+    codes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    kept: int = 0
     labels: dict[str, int] = field(default_factory=dict)
     skipped: int = 0
     rows: int = 0
+
+    def append(self, X: np.ndarray, codes: np.ndarray, room: int) -> None:
+        """Copies the rows in; ``room``: rows expected in all. One pair of arrays filled in
+        place, not a list of blocks joined at the end: no second copy of the data at once,
+        and the blocks' memory is reused block after block."""
+        end = self.kept + codes.size
+        if end > self.codes.size:
+            size = max(end, room, 2 * self.codes.size)
+            self.X = _grown(self.X, (size, 2), self.kept)
+            self.codes = _grown(self.codes, (size,), self.kept)
+        self.X[self.kept:end] = X
+        self.codes[self.kept:end] = codes
+        self.kept = end
+
+    def arrays(self):
+        """(X, codes), trimmed to the rows kept (in place: the pages not written never were
+        memory)."""
+        for a in (self.X, self.codes):
+            a.resize((self.kept,) + a.shape[1:], refcheck=False)
+        return self.X, self.codes
 
 
 class FastReader:
@@ -74,6 +97,7 @@ class FastReader:
         self.out = Parsed()
         self.crlf = False
         self.misses = 0                         # blocks in a row the byte parser refused
+        self.expected_rows = 0                  # rows in all, estimated from the first block
 
     def read(self, data: bytearray):
         """All rows of ``data`` (from ``read_padded``), block by block in order; yields the
@@ -117,6 +141,9 @@ class FastReader:
 
     def feed(self, b: np.ndarray, lo: int, hi: int, parsed) -> None:
         """The whole lines b[lo:hi] of the file, in order; ``parsed``: ``plain`` of them."""
+        if not self.expected_rows:              # as many rows a byte in the rest, and 5 % more
+            lines = b[lo:hi].tobytes().count(b"\n")
+            self.expected_rows = int(lines * (b.size - lo) / (hi - lo) * 1.05) + 1
         if parsed is not None:
             self.misses = 0
             X, words, found = parsed
@@ -159,15 +186,14 @@ class FastReader:
             raise NotSimple                     # too many classes: the careful reader words it
         self.out.rows += rows
         self.out.skipped += skipped
-        self.out.X.append(X)
-        self.out.codes.append(codes)
+        self.out.append(X, codes, self.expected_rows)
 
     def result(self):
         """(X, codes, labels, skipped) of all rows fed. A label seen only on rows skipped for a
         missing feature is no class (the careful reader never records it): such labels are
         dropped and the codes renumbered."""
         out = self.out
-        X, codes = _joined(out.X, np.empty((0, 2))), _joined(out.codes, np.empty(0, np.int64))
+        X, codes = out.arrays()
         used = np.bincount(codes, minlength=len(out.labels)) > 0
         if used.all():
             return X, codes, out.labels, out.skipped
@@ -257,9 +283,10 @@ def _fills(raw: np.ndarray) -> bool:
     return bool(np.any(raw.view(np.uint8).reshape(raw.size, -1)[:, -1]))
 
 
-def _joined(parts: list, empty: np.ndarray) -> np.ndarray:
-    """The parts end to end (one part as it is: no copy of a million rows)."""
-    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else empty
+def _grown(a: np.ndarray, shape: tuple, used: int) -> np.ndarray:
+    new = np.empty(shape, dtype=a.dtype)
+    new[:used] = a[:used]
+    return new
 
 
 def read_padded(raw, size: int) -> bytearray:
