@@ -35,6 +35,7 @@ SHORT_LABEL_BYTES = 8         # labels read as 8 bytes (one uint64 to compare) �
 MAX_LABEL_BYTES = 32          # … or, if one fills them, 32; filling those: read it carefully
 MAX_WIDTH = 32                # columns the fast path takes (each is a field of the row dtype)
 BOM = b"\xef\xbb\xbf"
+LF, CR, QUOTE = b'\n\r"'
 
 
 class NotSimple(Exception):
@@ -95,7 +96,6 @@ class FastReader:
         self.dtypes = [self._row_dtype(n) for n in (SHORT_LABEL_BYTES, MAX_LABEL_BYTES)]
         self.raw_codes: dict[bytes, int] = {}   # label bytes as read → code (−1: missing)
         self.out = Parsed()
-        self.crlf = False
         self.misses = 0                         # blocks in a row the byte parser refused
         self.expected_rows = 0                  # rows in all, estimated from the first block
 
@@ -105,39 +105,53 @@ class FastReader:
         threads, AHEAD of the block being added here (labels are numbered in file order)."""
         b = np.frombuffer(data, dtype=np.uint8)
         blocks = list(line_blocks(data, self._start(data), CHUNK_BYTES))
-        if len(blocks) == 1:                    # a small file: no threads
-            self.feed(b, *blocks[0], self.plain(b, *blocks[0]))
-            return
-        with ThreadPoolExecutor(THREADS) as pool:
-            pending = deque()
-            for lo, hi in blocks:
-                pending.append((lo, hi, pool.submit(self.plain, b, lo, hi)))
-                while len(pending) > AHEAD or (pending and hi == blocks[-1][1]):
-                    lo_, hi_, parsed = pending.popleft()
-                    self.feed(b, lo_, hi_, parsed.result())
-                    yield hi_ / len(data)
+        try:
+            if len(blocks) == 1:                # a small file: no threads
+                self.feed(b, *blocks[0], self.plain(b, *blocks[0]))
+                return
+            with ThreadPoolExecutor(THREADS) as pool:
+                pending = deque()
+                for lo, hi in blocks:
+                    pending.append((lo, hi, pool.submit(self.plain, b, lo, hi)))
+                    while len(pending) > AHEAD or (pending and hi == blocks[-1][1]):
+                        lo_, hi_, parsed = pending.popleft()
+                        self.feed(b, lo_, hi_, parsed.result())
+                        yield hi_ / len(data)
+        except RowLimit:                        # the careful reader may stop earlier on a
+            _check(data, blocks[0][0])          # later byte: let it decide then
+            raise
 
     def _start(self, data: bytearray) -> int:
-        """Where the rows begin: after the padding, a BOM and the header. Checks the file."""
-        start = csv_bytes.PAD
-        if data.startswith(BOM, start):
-            start += len(BOM)
-        self._check(data, start)
-        self.crlf = data.find(b"\r", start) >= 0
+        """Where the rows begin: after the padding, a BOM and the header (checked here; the
+        blocks below are checked as they are parsed)."""
+        start = text = csv_bytes.PAD + (len(BOM) if data.startswith(BOM, csv_bytes.PAD) else 0)
         for _ in range(self.skip):
             start = data.find(b"\n", start) + 1
             if start == 0:
                 raise NotSimple
+        _check(data[text:start], 0)
         return start
 
     def plain(self, b: np.ndarray, lo: int, hi: int):
         """(X, label words, their ``distinct``) of the lines b[lo:hi] by csv_bytes, or None
-        (also once it missed too often). Pure: worker threads run it."""
+        (also once it missed too often). Raises NotSimple if the block is not of the shape
+        this module takes. Pure: worker threads run it."""
+        crlf = self._check_block(b[lo:hi])
         if self.misses >= PLAIN_MISSES:
             return None
-        parsed = csv_bytes.parse(b, lo, hi, ord(self.delimiter), self.width, self.cols,
-                                 self.crlf)
+        parsed = csv_bytes.parse(b, lo, hi, ord(self.delimiter), self.width, self.cols, crlf)
         return parsed and (*parsed, distinct(parsed[1]))
+
+    @staticmethod
+    def _check_block(block: np.ndarray) -> bool:
+        """``_check`` on whole lines, with NumPy (which lets go of the GIL); whether they
+        end in CR LF."""
+        if block.max(initial=0) >= 0x80 or (block == QUOTE).any() or (block == 0).any():
+            raise NotSimple
+        cr = np.flatnonzero(block == CR)
+        if cr.size and not np.all(block[cr + 1] == LF):
+            raise NotSimple
+        return cr.size > 0
 
     def feed(self, b: np.ndarray, lo: int, hi: int, parsed) -> None:
         """The whole lines b[lo:hi] of the file, in order; ``parsed``: ``plain`` of them."""
@@ -155,8 +169,7 @@ class FastReader:
                 self._add(X[keep], codes[keep], int(keep.size - keep.sum()), int(keep.size))
             return
         self.misses += 1
-        data = b[lo:hi].tobytes()
-        text = (data.replace(b"\r\n", b"\n") if self.crlf else data).decode("ascii")
+        text = b[lo:hi].tobytes().replace(b"\r\n", b"\n").decode("ascii")
         try:
             parsed = self._fast(io.StringIO(text))
         except ValueError:                      # the C reader stopped: read these rows carefully
@@ -166,18 +179,6 @@ class FastReader:
             parsed = X, codes, skipped, rows
         self._add(*parsed)
 
-    @staticmethod
-    def _check(data: bytearray, start: int) -> None:
-        """ASCII without quotes (the csv module would read them as quoting) or NUL (it
-        refuses those); CR only before LF (a lone CR ends a line for the csv module). Other
-        control bytes may stay: where the C reader takes them it reads them as float() and
-        str.strip() do, and where it does not, the careful reader takes that block."""
-        if np.frombuffer(data, dtype=np.uint8, offset=start).max(initial=0) >= 0x80:
-            raise NotSimple
-        if data.find(b'"', start) >= 0 or data.find(b"\0", start) >= 0:
-            raise NotSimple
-        if data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start):
-            raise NotSimple
 
     def _add(self, X, codes, skipped: int, rows: int) -> None:
         if self.out.rows + rows > self.max_rows:
@@ -259,6 +260,17 @@ class FastReader:
             self.raw_codes[value] = (-1 if text.lower() in self.missing else
                                      self.out.labels.setdefault(text, len(self.out.labels)))
         return self.raw_codes[value]
+
+
+def _check(data: bytes | bytearray, start: int) -> None:
+    """ASCII without quotes (the csv module would read them as quoting) or NUL (it refuses
+    those); CR only before LF (a lone CR ends a line for the csv module). Other control
+    bytes may stay: where the C reader takes them it reads them as float() and str.strip()
+    do, and where it does not, the careful reader takes that block."""
+    if not data[start:].isascii() or data.find(b'"', start) >= 0 or data.find(b"\0", start) >= 0:
+        raise NotSimple
+    if data.count(b"\r", start) != data.count(b"\r\n", start):
+        raise NotSimple
 
 
 def distinct(raw: np.ndarray):

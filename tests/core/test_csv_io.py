@@ -206,3 +206,16 @@ def test_the_reference_helper_never_takes_the_fast_path(tmp_path, monkeypatch):
     monkeypatch.setattr(csv_io, "FastReader", lambda *a, **k: pytest.fail("fast path ran"))
     _careful(monkeypatch)
     assert _outcome(p)[0] == "data"
+
+
+def test_a_bad_byte_past_the_row_limit_is_worded_as_the_careful_reader_words_it(tmp_path,
+                                                                                 monkeypatch):
+    """Blocks are checked as they are parsed; the careful reader decodes ahead of the row it
+    counts, so a non-UTF-8 byte just past the limit is its error, not the limit."""
+    monkeypatch.setattr(limits, "MAX_POINTS", 20_000)   # past the first 64 KiB (sniffed)
+    monkeypatch.setattr(csv_io, "CHUNK_BYTES", 1024)
+    p = tmp_path / "late.csv"
+    p.write_bytes(b"".join(b"%d,%d,%d\n" % (i, i % 5, i % 2) for i in range(20_300))
+                  + b"1,2,\xff\n")               # 3 KB on: a later block, the same 8 KB
+    fast, careful = _both(p)
+    assert fast == careful and "UTF-8" in fast[1]
