@@ -28,6 +28,7 @@ from . import csv_bytes
 
 CHUNK_BYTES = 2**20           # a block: its working arrays stay in the CPU's caches, and
                               # each NumPy call is long enough for threads to overlap well
+READ_BYTES = 4 * 2**20        # the file is read in pieces of this size, parsed as they come
 THREADS = 2                   # blocks parsed at once (NumPy lets go of the GIL while it works)
 AHEAD = 4                     # blocks parsed ahead of the one being added (bounds memory)
 PLAIN_MISSES = 3              # blocks in a row the byte parser refused before it stops trying
@@ -97,38 +98,51 @@ class FastReader:
         self.raw_codes: dict[bytes, int] = {}   # label bytes as read → code (−1: missing)
         self.out = Parsed()
         self.misses = 0                         # blocks in a row the byte parser refused
+        self.slow = False                       # a block went another way than the bytes
         self.expected_rows = 0                  # rows in all, estimated from the first block
 
-    def read(self, data: bytearray):
-        """All rows of ``data`` (from ``read_padded``), block by block in order; yields the
-        fraction read after each block. Blocks are parsed from the bytes on THREADS worker
-        threads, AHEAD of the block being added here (labels are numbered in file order)."""
-        b = np.frombuffer(data, dtype=np.uint8)
-        blocks = list(line_blocks(data, self._start(data), CHUNK_BYTES))
+    def read(self, raw, size: int):
+        """All rows of the binary file ``raw`` (``size`` bytes), block by block in order;
+        yields the fraction read after each block. The file is read in pieces into one
+        buffer; its blocks are parsed from the bytes on THREADS worker threads as soon as
+        they are in, AHEAD of the block being added here (labels are numbered in file order)."""
+        file = _Filling(raw, size)
+        b = np.frombuffer(file.data, dtype=np.uint8)
+        file.more()
+        while (first := self._start(file)) is None:
+            file.more()
+        lo = first
         try:
-            if len(blocks) == 1:                # a small file: no threads
-                self.feed(b, *blocks[0], self.plain(b, *blocks[0]))
-                return
             with ThreadPoolExecutor(THREADS) as pool:
                 pending = deque()
-                for lo, hi in blocks:
-                    pending.append((lo, hi, pool.submit(self.plain, b, lo, hi)))
-                    while len(pending) > AHEAD or (pending and hi == blocks[-1][1]):
-                        lo_, hi_, parsed = pending.popleft()
-                        self.feed(b, lo_, hi_, parsed.result())
-                        yield hi_ / len(data)
+                while pending or lo < file.got or not file.eof:
+                    if not file.eof and len(pending) <= AHEAD:
+                        file.more()
+                    for lo, hi in line_blocks(file.data, lo, file.got, CHUNK_BYTES, file.eof):
+                        pending.append((lo, hi, pool.submit(self.plain, b, lo, hi)))
+                        lo = hi
+                    while pending and (len(pending) > AHEAD or file.eof):
+                        start, stop, parsed = pending.popleft()
+                        self.feed(b, start, stop, parsed.result())
+                        yield stop / file.end
         except RowLimit:                        # the careful reader may stop earlier on a
-            _check(data, blocks[0][0])          # later byte: let it decide then
+            while not file.eof:                 # later byte: let it decide then
+                file.more()
+            _check(file.data[first:file.got], 0)
             raise
 
-    def _start(self, data: bytearray) -> int:
+    def _start(self, file: _Filling) -> int | None:
         """Where the rows begin: after the padding, a BOM and the header (checked here; the
-        blocks below are checked as they are parsed)."""
+        blocks below are checked as they are parsed). None: the header goes on past the
+        bytes read so far."""
+        data = file.data
         start = text = csv_bytes.PAD + (len(BOM) if data.startswith(BOM, csv_bytes.PAD) else 0)
         for _ in range(self.skip):
-            start = data.find(b"\n", start) + 1
+            start = data.find(b"\n", start, file.got) + 1
             if start == 0:
-                raise NotSimple
+                if file.eof:
+                    raise NotSimple
+                return None
         _check(data[text:start], 0)
         return start
 
@@ -157,7 +171,7 @@ class FastReader:
         """The whole lines b[lo:hi] of the file, in order; ``parsed``: ``plain`` of them."""
         if not self.expected_rows:              # as many rows a byte in the rest, and 5 % more
             lines = b[lo:hi].tobytes().count(b"\n")
-            self.expected_rows = int(lines * (b.size - lo) / (hi - lo) * 1.05) + 1
+            self.expected_rows = int(lines * (b.size - 1 - lo) / (hi - lo) * 1.05) + 1
         if parsed is not None:
             self.misses = 0
             X, words, found = parsed
@@ -169,6 +183,7 @@ class FastReader:
                 self._add(X[keep], codes[keep], int(keep.size - keep.sum()), int(keep.size))
             return
         self.misses += 1
+        self.slow = True
         text = b[lo:hi].tobytes().replace(b"\r\n", b"\n").decode("ascii")
         try:
             parsed = self._fast(io.StringIO(text))
@@ -195,6 +210,8 @@ class FastReader:
         dropped and the codes renumbered."""
         out = self.out
         X, codes = out.arrays()
+        if not self.slow:                       # the byte parser skips rows for labels only
+            return X, codes, out.labels, out.skipped
         used = np.bincount(codes, minlength=len(out.labels)) > 0
         if used.all():
             return X, codes, out.labels, out.skipped
@@ -301,32 +318,46 @@ def _grown(a: np.ndarray, shape: tuple, used: int) -> np.ndarray:
     return new
 
 
-def read_padded(raw, size: int) -> bytearray:
-    """The file's bytes after csv_bytes.PAD newlines (field slots may reach back that far;
-    newlines keep the padding out of every check), ending in LF even if the file does not."""
-    data = bytearray(csv_bytes.PAD + size + 1)
-    data[:csv_bytes.PAD] = b"\n" * csv_bytes.PAD
-    view, got = memoryview(data), csv_bytes.PAD
-    while got < csv_bytes.PAD + size:
-        n = raw.readinto(view[got:csv_bytes.PAD + size])
-        if not n:
-            break
-        got += n
-    view.release()
-    if data[got - 1] != ord("\n"):
-        data[got] = ord("\n")
-        got += 1
-    del data[got:]
-    return data
+class _Filling:
+    """A file read piece by piece into one buffer: csv_bytes.PAD newlines (field slots may
+    reach back that far; newlines keep the padding out of every check), then the file's
+    bytes, ending in LF even if the file does not. ``got``: the end of the bytes in so far;
+    ``eof``: all are in."""
+
+    def __init__(self, raw, size: int) -> None:
+        self.raw, self.end = raw, csv_bytes.PAD + size
+        self.data = bytearray(self.end + 1)
+        self.data[:csv_bytes.PAD] = b"\n" * csv_bytes.PAD
+        self.got, self.eof = csv_bytes.PAD, False
+
+    def more(self) -> None:
+        """Reads the next READ_BYTES (never past the size the file had when opened)."""
+        want = min(self.end, self.got + READ_BYTES)
+        with memoryview(self.data) as view:
+            while self.got < want:
+                n = self.raw.readinto(view[self.got:want])
+                if not n:
+                    break
+                self.got += n
+        if self.got < want or self.got == self.end:
+            self.eof = True
+            if self.data[self.got - 1] != ord("\n"):
+                self.data[self.got] = ord("\n")
+                self.got += 1
 
 
-def line_blocks(data: bytearray, start: int, size: int):
-    """(start, stop) of blocks of whole lines of about ``size`` bytes. A line longer than a
+def line_blocks(data: bytearray, start: int, end: int, size: int, last: bool):
+    """(start, stop) of blocks of whole lines of about ``size`` bytes in data[start:end]; a
+    shorter block at the end only if ``last`` (the file ends there). A line longer than a
     few blocks goes the careful way."""
-    while start < len(data):
-        stop = data.rfind(b"\n", start, start + size) + 1
+    while start < end:
+        if start + size > end and not last:
+            return                              # wait for more bytes
+        stop = data.rfind(b"\n", start, min(start + size, end)) + 1
         if stop == 0:
-            stop = data.find(b"\n", start, start + 4 * size) + 1
+            if start + 4 * size > end and not last:
+                return
+            stop = data.find(b"\n", start, min(start + 4 * size, end)) + 1
             if stop == 0:
                 raise NotSimple
         yield start, stop

@@ -312,7 +312,7 @@ def _load_fast(path: Path, columns: str | None, name: str):
             raw = f.buffer
             raw.seek(0)
             yield 0.0
-            yield from reader.read(csv_io.read_padded(raw, os.fstat(raw.fileno()).st_size))
+            yield from reader.read(raw, os.fstat(raw.fileno()).st_size)
         except csv_io.NotSimple:
             return None
         except csv_io.RowLimit:

@@ -203,3 +203,21 @@ def test_byte_parser_and_careful_reader_agree_on_random_files(file, chunk):
     finally:
         p.unlink()
     assert fast == careful
+
+
+@pytest.mark.parametrize("read_bytes", [1, 7, 100, 5000])
+def test_a_file_read_in_small_pieces_gives_the_same_dataset(tmp_path, monkeypatch, read_bytes):
+    """Blocks are cut and parsed as the pieces come in: a header, a line or a block split
+    over pieces, a BOM and a last line without LF change nothing."""
+    rng = np.random.default_rng(2)
+    p = tmp_path / "pieces.csv"
+    rows = "".join(f"{a:.3f},{b:.3f},{'pq'[c]}\n" for (a, b), c in
+                   zip(rng.normal(size=(400, 2)), rng.integers(0, 2, 400)))
+    p.write_bytes(csv_io.BOM + ("first,second,label\n" + rows + "1.000,2.000,p").encode())
+    expected = _both(p)
+    assert expected[0] == expected[1] and expected[0][2] == (401, 2)
+    monkeypatch.setattr(csv_io, "READ_BYTES", read_bytes)
+    monkeypatch.setattr(csv_io, "CHUNK_BYTES", 300)
+    took = _spy(monkeypatch)
+    assert _outcome(p) == expected[0]
+    assert len(took) > 20 and all(took)
