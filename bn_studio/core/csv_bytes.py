@@ -1,5 +1,6 @@
 """The fastest way through a plain block of CSV lines: decimal numbers parsed straight from the
-file's bytes with whole-array NumPy operations, 2–3× faster than NumPy's own text reader.
+file's bytes with whole-array NumPy operations (about 1.4× as fast as NumPy's own text reader
+on one core, and unlike it, two threads share the work).
 
 It takes a block only if every row has the planned number of fields and every feature field
 is a plain decimal ``[+-]digits[.digits]`` of at most 16 characters, with the point (if any)
@@ -23,12 +24,12 @@ import sys
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-PAD = 16                       # bytes a block's buffer must have before its start (slots reach back)
+PAD = 16                       # bytes before a block's start that slots may reach back into
 NUMBER_BYTES = 16              # the longest feature field taken, sign and point included
 LABEL_BYTES = 8                # the longest label taken (one uint64 to compare)
 EXACT = 2**53                  # integers up to this are exact doubles
 LITTLE_ENDIAN = sys.byteorder == "little"
-NL, CR, COMMA, DOT, MINUS, PLUS, ZERO, NINE = b"\n\r,.-+09"
+NL, CR, COMMA, DOT, MINUS, PLUS, ZERO = b"\n\r,.-+0"
 
 _U = np.uint64
 _ALL = _U(2**64 - 1)

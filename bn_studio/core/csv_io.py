@@ -1,7 +1,7 @@
-"""The fast way through a CSV file: its bytes read once into memory and cut into blocks of
-whole lines, each read the fastest way that takes it: plain decimals straight from the bytes
-(csv_bytes, on worker threads), else NumPy's C text reader (``np.loadtxt``), else the caller's
-careful reader, row by row.
+"""The fast way through a CSV file: its bytes read into memory in pieces and cut into blocks
+of whole lines, each read the fastest way that takes it: plain decimals straight from the
+bytes (csv_bytes, on worker threads), else NumPy's C text reader (``np.loadtxt``), else the
+caller's careful reader, row by row.
 
 It takes the common shape of file: ASCII, no quotes, one row per line (LF or CRLF). A block
 the first two refuse (a missing value the C reader cannot read, a typo, a row of another
@@ -82,8 +82,8 @@ class Parsed:
 
 
 class FastReader:
-    """Feed it the file's chunks in order (``feed``); ``careful(text, skip_lines)`` reads a
-    chunk the C reader refused and returns (X, label texts per row, skipped, rows)."""
+    """``read`` a file with it, then take the ``result``; ``careful(text, skip_lines)`` reads
+    a block the C reader refused and returns (X, label texts per row, skipped, rows)."""
 
     def __init__(self, delimiter: str, width: int, cols: tuple[int, int, int], header_lines: int,
                  missing: set[str], max_rows: int, max_labels: int, careful) -> None:
@@ -193,7 +193,6 @@ class FastReader:
                               for lb in labels], dtype=np.int64)
             parsed = X, codes, skipped, rows
         self._add(*parsed)
-
 
     def _add(self, X, codes, skipped: int, rows: int) -> None:
         if self.out.rows + rows > self.max_rows:
