@@ -278,7 +278,11 @@ MUTANTS = (
     M("csv_fast_labels_not_stripped", "csv_io.py",
       'text = value.decode("ascii").strip()', 'text = value.decode("ascii")'),
     M("csv_fast_header_not_skipped", "csv_io.py",
-      "            skip = self.skip\n", "            skip = 0\n"),
+      "for _ in range(self.skip):", "for _ in range(0):"),
+    M("csv_bytes_point_read_as_digit", "csv_bytes.py",
+      "    if point:       # drop the zero digit", "    if False:       # drop the zero digit"),
+    M("csv_bytes_sign_ignored", "csv_bytes.py",
+      "x.view(np.uint64)[...] |= ", "x.view(np.uint64)[...] |= 0 * "),
     # ---- noisy BN (layers.py, trainer.py) ----------------------------------------------------
     M("noisy_bn_backward_skips_scale", "layers.py",
       "dout = dout * noise[0]", "dout = dout"),

@@ -239,7 +239,7 @@ def load_csv_steps(path, columns: str | None = None):
     """``load_csv`` as a generator: it yields the fraction of the file read (0 … 1) now and
     then and returns the Dataset, so a GUI worker can show progress and stop between yields.
 
-    Plain files go the fast way (csv_io: NumPy over chunks of bytes); on anything unusual
+    Plain files go the fast way (csv_io: NumPy over blocks of bytes); on anything unusual
     the csv module reads the file row by row, which decides every error message.
     """
     path = Path(path)
@@ -311,26 +311,14 @@ def _load_fast(path: Path, columns: str | None, name: str):
                 lambda text, skip: _careful_chunk(text, skip, delimiter, width, cols, name))
             raw = f.buffer
             raw.seek(0)
-            size = max(1, os.fstat(raw.fileno()).st_size)
             yield 0.0
-            if size > csv_io.WHOLE_FILE_BYTES or not reader.whole(path, raw.read()):
-                raw.seek(0)
-                for chunk in csv_io.read_chunks(raw):
-                    reader.feed(chunk)
-                    yield min(1.0, raw.tell() / size)
+            yield from reader.read(raw, os.fstat(raw.fileno()).st_size)
         except csv_io.NotSimple:
             return None
         except csv_io.RowLimit:
             raise DatasetError(f"{name}: more than {limits.MAX_POINTS:,} data rows; the limit "
                                f"on points is {limits.MAX_POINTS:,}") from None
-    out = reader.out
-    return _joined(out.X, np.empty((0, 2))), _joined(out.codes, np.empty(0, dtype=np.int64)), \
-        out.labels, out.skipped
-
-
-def _joined(parts: list, empty: np.ndarray) -> np.ndarray:
-    """The parts end to end (one part as it is: no copy of a million rows)."""
-    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else empty
+    return reader.result()
 
 
 def _careful_chunk(text: str, skip: int, delimiter: str, width: int, cols, name: str):

@@ -19,10 +19,11 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
 
 
 def _careful(monkeypatch):
-    """Force the csv-module reader (the reference)."""
-    def refuse(self, data):
-        raise csv_io.NotSimple
-    monkeypatch.setattr(csv_io.FastReader, "feed", refuse)
+    """Force the csv-module reader (the reference) for the whole file."""
+    def refuse(path, columns, name):
+        return None
+        yield                                   # a generator, as the fast path is
+    monkeypatch.setattr(csv_read, "_load_fast", refuse)
 
 
 def _outcome(path, columns=None):
@@ -185,3 +186,36 @@ def test_fast_and_careful_agree_on_generated_files(text):
     finally:
         p.unlink()
     assert fast == careful
+
+
+def test_a_label_seen_only_on_skipped_rows_is_no_class(tmp_path):
+    """The careful reader records a label only for rows it keeps; the fast path read the
+    label of a row skipped for a NaN feature as a second class."""
+    p = tmp_path / "one.csv"
+    p.write_text("0.5,nan,0.0\n" + "".join(f"{i},{-i},0\n" for i in range(12)))
+    fast, careful = _both(p)
+    assert fast == careful == ("error", "one.csv: only one class ('0'); need at least 2")
+    p.write_text("0.5,nan,z\n" + "".join(f"{i},{-i},{'ab'[i % 2]}\n" for i in range(12)))
+    fast, careful = _both(p)
+    assert fast == careful and fast[4] == ["a", "b"]
+
+
+def test_the_reference_helper_never_takes_the_fast_path(tmp_path, monkeypatch):
+    p = tmp_path / "plain.csv"
+    p.write_text("".join(f"{i},{-i},{i % 2}\n" for i in range(20)))
+    monkeypatch.setattr(csv_io, "FastReader", lambda *a, **k: pytest.fail("fast path ran"))
+    _careful(monkeypatch)
+    assert _outcome(p)[0] == "data"
+
+
+def test_a_bad_byte_past_the_row_limit_is_worded_as_the_careful_reader_words_it(tmp_path,
+                                                                                 monkeypatch):
+    """Blocks are checked as they are parsed; the careful reader decodes ahead of the row it
+    counts, so a non-UTF-8 byte just past the limit is its error, not the limit."""
+    monkeypatch.setattr(limits, "MAX_POINTS", 20_000)   # past the first 64 KiB (sniffed)
+    monkeypatch.setattr(csv_io, "CHUNK_BYTES", 1024)
+    p = tmp_path / "late.csv"
+    p.write_bytes(b"".join(b"%d,%d,%d\n" % (i, i % 5, i % 2) for i in range(20_300))
+                  + b"1,2,\xff\n")               # 3 KB on: a later block, the same 8 KB
+    fast, careful = _both(p)
+    assert fast == careful and "UTF-8" in fast[1]
