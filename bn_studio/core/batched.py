@@ -170,29 +170,24 @@ def eval_layers(P: dict, widths: list[int], running: list, bn: bool, eps: float,
 def eval_loss_acc(layers: list, act: str, X: np.ndarray, y: np.ndarray,
                   chunk_rows: int) -> tuple[np.ndarray, np.ndarray]:
     """(mean loss, accuracy) per member in eval mode. X is (N, d) shared by every member or
-    (K, N, d) one sample each, y (N,) or (K, N). Rows go through in chunks sized to stay in
-    cache, batch-major as in training."""
+    (K, N, d) one sample each, y (N,) or (K, N). Member by member, rows in chunks of
+    ``chunk_rows``: one large product per layer runs BLAS near its peak and a (rows, H) array
+    stays in cache, where stacking members made many small products."""
     k = layers[0][0].shape[0]
     shared = X.ndim == 2
     n = X.shape[0] if shared else X.shape[1]
     loss, hits = np.zeros(k), np.zeros(k)
-    kk = np.arange(k)[None, :]
-    for i in range(0, n, chunk_rows):
-        xs = X[i:i + chunk_rows] if shared else X[:, i:i + chunk_rows]
-        ys = y[i:i + chunk_rows] if shared else y[:, i:i + chunk_rows].T
-        r = xs.shape[0] if shared else xs.shape[1]
-        a = xs
-        for j, (W, b) in enumerate(layers):
-            z = np.empty((r, k, W.shape[2]), W.dtype)
-            np.matmul(a.transpose(1, 0, 2) if j else a, W, out=z.transpose(1, 0, 2))
-            z += b
-            if j < len(layers) - 1:
-                act_eval(act, z)
-            a = z
-        m, t, s = softmax_parts(a)
-        rows = np.arange(r)[:, None]
-        yy = ys[:, None] if shared else ys
-        per = np.log(s[..., 0]) + m[..., 0] - a[rows, kk, yy]
-        loss += np.add.reduce(per, axis=0)
-        hits += np.add.reduce(np.argmax(a, axis=2) == yy, axis=0)
+    for m in range(k):
+        Xm, ym = (X, y) if shared else (X[m], y[m])
+        for i in range(0, n, chunk_rows):
+            a, ys = Xm[i:i + chunk_rows], ym[i:i + chunk_rows]
+            for j, (W, b) in enumerate(layers):
+                z = a @ W[m]
+                z += b[m]
+                if j < len(layers) - 1:
+                    act_eval(act, z)
+                a = z
+            mx, t, s = softmax_parts(a)
+            loss[m] += np.add.reduce(np.log(s[:, 0]) + mx[:, 0] - a[np.arange(a.shape[0]), ys])
+            hits[m] += np.count_nonzero(np.argmax(a, axis=1) == ys)
     return loss / n, hits / n

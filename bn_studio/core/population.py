@@ -30,8 +30,8 @@ from .trainer import DIVERGENCE_FACTOR, EVAL_ROWS, TrainConfig, _num, stratified
 
 # What members of one population must share (widths may differ, depth may not).
 SHARED_FIELDS = ("activation", "optimizer", "batch", "steps", "eval_every", "dtype", "bn_eps")
-# Evaluation takes rows in chunks of about this many activations (K × rows × width): small
-# enough to stay in a core's cache, large enough to amortise NumPy's per-call cost.
+# Evaluation takes a member's rows in chunks of about this many activations (rows × width):
+# small enough to stay in a core's cache (a 1,000-row split at width 64 is one chunk).
 EVAL_CACHE_ELEMENTS = 65_536
 
 
@@ -253,8 +253,8 @@ class Population:
         layers = B.eval_layers(self.P, self.widths, self.running, self.bn, self.eps, rows)
         if X.ndim == 3:
             X, y = X[rows], y[rows]
-        k, h = layers[0][0].shape[0], max(self.widths + [self.classes])
-        chunk = max(16, EVAL_CACHE_ELEMENTS // max(1, k * h))
+        h = max(self.widths + [self.classes])
+        chunk = max(16, EVAL_CACHE_ELEMENTS // h)
         with np.errstate(all="ignore"):
             return B.eval_loss_acc(layers, self.act_name, X, y, chunk)
 
