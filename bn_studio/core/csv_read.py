@@ -227,7 +227,11 @@ def load_csv(path, columns: str | None = None) -> Dataset:
     Rows with a missing value are skipped and counted; anything else malformed is an error
     naming the line, so the caller can keep the data it already has.
     """
-    steps = load_csv_steps(path, columns)
+    return run_to_end(load_csv_steps(path, columns))
+
+
+def run_to_end(steps):
+    """The value a steps generator (progress yields, then a return) returns, run headless."""
     while True:
         try:
             next(steps)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import limits
+from .csv_read import run_to_end
 from .datasets import Dataset, DatasetError, load_csv, load_csv_steps
 
 HASH_CHUNK = 4 * 2**20
@@ -250,12 +251,7 @@ def read_reference_steps(ref: CsvReference, folder=None, read_steps=load_csv_ste
 
 def read_reference(ref: CsvReference, folder=None) -> Dataset:
     """``read_reference_steps`` run to the end (scripts, the command line, tests)."""
-    steps = read_reference_steps(ref, folder)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
+    return run_to_end(read_reference_steps(ref, folder))
 
 
 def moved_note(ref: CsvReference, ds: Dataset) -> str | None:

@@ -7,35 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from bn_studio.core import csv_bytes, csv_io, csv_read
-from bn_studio.core.datasets import DatasetError, load_csv
+from bn_studio.core import csv_bytes, csv_io
+from bn_studio.core.datasets import load_csv
 
-EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def _outcome(path, columns=None):
-    try:
-        ds = load_csv(path, columns=columns)
-    except DatasetError as e:
-        return ("error", str(e))
-    return ("data", ds.X.tobytes(), ds.X.shape, ds.y.tolist(), ds.class_names, ds.skipped_rows)
-
-
-def _both(path, columns=None):
-    """(the loader's outcome, the careful reader's), as in test_csv_io."""
-    fast = _outcome(path, columns)
-    with pytest.MonkeyPatch.context() as mp:
-        def refuse(path, columns, name):
-            return None
-            yield
-        mp.setattr(csv_read, "_load_fast", refuse)
-        careful = _outcome(path, columns)
-    return fast, careful
+from csv_helpers import FUZZ, both as _both, outcome as _outcome
 
 
 def _write(text: str):

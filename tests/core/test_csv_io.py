@@ -7,39 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bn_studio.core import csv_io, csv_read, limits
-from bn_studio.core.datasets import DatasetError, load_csv
+from bn_studio.core.datasets import load_csv
 
-EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def _careful(monkeypatch):
-    """Force the csv-module reader (the reference) for the whole file."""
-    def refuse(path, columns, name):
-        return None
-        yield                                   # a generator, as the fast path is
-    monkeypatch.setattr(csv_read, "_load_fast", refuse)
-
-
-def _outcome(path, columns=None):
-    try:
-        ds = load_csv(path, columns=columns)
-    except DatasetError as e:
-        return ("error", str(e))
-    return ("data", ds.X.tobytes(), ds.X.shape, ds.y.tolist(), ds.class_names, ds.skipped_rows)
-
-
-def _both(path, columns=None):
-    fast = _outcome(path, columns)
-    with pytest.MonkeyPatch.context() as mp:
-        _careful(mp)
-        careful = _outcome(path, columns)
-    return fast, careful
+from csv_helpers import FUZZ, both as _both, force_careful as _careful, outcome as _outcome  # noqa: E501
 
 
 def _write(data) -> Path:
