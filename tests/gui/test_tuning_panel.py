@@ -208,3 +208,20 @@ def test_apply_best_refuses_a_beta_the_current_optimizer_ignores(win):
     assert win.model.config.beta1 != 0.95
     win.model.set_config(win.model.config.replace(optimizer="adam"))
     assert t.apply_best() and win.model.config.beta1 == 0.95 and not t.error.text()
+
+
+def test_the_alpha_tab_hides_the_space_editor_and_needs_less_height(win, qapp):
+    t = win.panels["tuning"]
+    editor = t.split.widget(0)
+    t.tabs.setCurrentWidget(t.view)
+    qapp.processEvents()
+    tall = t.split.minimumSizeHint().height()
+    assert not editor.isHidden()
+    t.tabs.setCurrentWidget(t.alpha)
+    qapp.processEvents()
+    assert editor.isHidden()
+    assert t.split.minimumSizeHint().height() < tall - 300    # fits a 768 px screen's dock
+    # only the α page (and the tab bar) counts, not the taller Results page behind it
+    assert t.split.minimumSizeHint().height() <= t.alpha.minimumSizeHint().height() + 60
+    t.tabs.setCurrentWidget(t.every)
+    assert not editor.isHidden()

@@ -12,7 +12,8 @@ import os
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
-                               QProgressBar, QPushButton, QSpinBox, QSplitter, QTabWidget,
+                               QProgressBar, QPushButton, QSizePolicy, QSpinBox, QSplitter,
+                               QTabWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
 from bn_studio.core.optim import ignored_message, ignored_params
@@ -160,12 +161,14 @@ class TuningPanel(Panel):
         t.addLayout(run)
         t.addWidget(self.progress_label)
         t.addWidget(self.error)
-        split = QSplitter(Qt.Vertical)
-        split.addWidget(top)
-        split.addWidget(self.tabs)
+        self.split = QSplitter(Qt.Vertical)
+        self.split.addWidget(top)
+        self.split.addWidget(self.tabs)
+        self.tabs.currentChanged.connect(self._on_tab)
+        self._on_tab(self.tabs.currentIndex())
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(split)
+        lay.addWidget(self.split)
 
     # ---- what the views read from the model -------------------------------------------
     @property
@@ -314,6 +317,18 @@ class TuningPanel(Panel):
         self.alpha.run_button.setEnabled(False)
         self.alpha.cancel_button.setEnabled(True)
         return True
+
+    def _on_tab(self, index: int) -> None:
+        """The α-range tab does not use the space editor above the tabs: while it shows, the
+        editor is hidden (on a 768 px screen the plot got only a third of the panel), and it
+        comes back with the other tabs. Hidden tabs stop counting towards the tabs' minimum
+        height (a stack takes its tallest page's), so the α page fits the dock instead of
+        scrolling with the Results table's height."""
+        for i in range(self.tabs.count()):
+            policy = QSizePolicy.Preferred if i == index else QSizePolicy.Ignored
+            self.tabs.widget(i).setSizePolicy(policy, policy)
+        self.split.widget(0).setVisible(self.tabs.widget(index) is not self.alpha)
+        self.tabs.updateGeometry()
 
     # ---- the model's signals ----------------------------------------------------------
     def _on_started(self, name: str) -> None:
