@@ -12,7 +12,6 @@ import io
 import itertools
 import math
 import os
-import stat
 from array import array
 from pathlib import Path
 
@@ -48,28 +47,8 @@ def _open_csv(path: Path) -> io.TextIOWrapper:
     """The file as UTF-8 text with universal line endings (CR-only too), opened only if it is
     a regular file within the size limit: a FIFO would block, /dev/zero never ends."""
     name = path.name
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))   # a FIFO opens at once
-    except FileNotFoundError:
-        raise DatasetError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise DatasetError(f"{name}: is a folder, not a CSV file") from None
-    except OSError as e:
-        raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise DatasetError(f"{name}: is a folder, not a CSV file")
-        if not stat.S_ISREG(st.st_mode):
-            raise DatasetError(f"{name}: not a regular file (a pipe or a device); "
-                               "save the data to a .csv file first")
-        limits.check_file_size(st.st_size, name, limits.MAX_CSV_BYTES, DatasetError, "CSV file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        raw = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+    raw = limits.open_regular(path, limits.MAX_CSV_BYTES, DatasetError, "CSV file",
+                              advice="; save the data to a .csv file first")
     try:
         head = raw.read(8192)
     except OSError as e:

@@ -170,11 +170,12 @@ def check_file_size(nbytes: int, name: str, limit: int, exc: type[Exception] = V
                   f"{limit / 2**20:.0f} MiB")
 
 
-def open_regular(path, limit: int, exc: type[Exception], what: str, label: str | None = None):
+def open_regular(path, limit: int, exc: type[Exception], what: str, label: str | None = None,
+                 advice: str = ""):
     """A regular file of at most ``limit`` bytes, opened for reading in binary; ``exc`` with
     one line (starting with ``label``, the file's name unless given) for a missing file, a
-    folder, a FIFO or device (opened without blocking: a FIFO would wait for a writer) or a
-    bigger file."""
+    folder, a FIFO or device (opened without blocking: a FIFO would wait for a writer; its
+    line ends with ``advice``) or a bigger file."""
     path = Path(path)
     label = label or path.name
     try:
@@ -184,13 +185,14 @@ def open_regular(path, limit: int, exc: type[Exception], what: str, label: str |
     except IsADirectoryError:
         raise exc(f"{label}: is a folder, not a {what}") from None
     except (OSError, ValueError) as e:          # ValueError: a NUL in the path
-        raise exc(f"{label}: cannot be read ({e.__class__.__name__})") from None
+        why = getattr(e, "strerror", None) or e.__class__.__name__
+        raise exc(f"{label}: cannot be read ({why})") from None
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
             raise exc(f"{label}: is a folder, not a {what}")
         if not stat.S_ISREG(st.st_mode):
-            raise exc(f"{label}: not a regular file (a pipe or a device)")
+            raise exc(f"{label}: not a regular file (a pipe or a device){advice}")
         check_file_size(st.st_size, label, limit, exc, what)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
