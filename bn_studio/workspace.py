@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bn_studio.core import csv_source, limits
+from bn_studio.errors import checked
 
 FORMAT = "bn-studio-workspace"
 VERSION = 2                     # the newest this version reads; 2 added the "csv" dataset kind
@@ -148,14 +149,7 @@ def read_dataset(ref, folder=None):
 def check_workspace(doc: dict) -> Workspace:
     """Validate the whole document before anything is applied (all or nothing). Every problem,
     whatever its type (a string for a number, a huge list, 1e400), is one WorkspaceError."""
-    try:
-        return _check(doc)
-    except WorkspaceError:
-        raise
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError,
-            RecursionError, MemoryError) as e:
-        why = str(e).splitlines()[0] if str(e) else e.__class__.__name__
-        raise WorkspaceError(f"workspace has invalid settings: {why}"[:300]) from None
+    return checked(_check, doc, WorkspaceError, "workspace has invalid settings")
 
 
 def _section(doc: dict, key: str) -> dict:

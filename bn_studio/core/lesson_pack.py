@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from ..errors import checked
 from . import limits
 from .datasets import DatasetSpec
 
@@ -100,14 +101,7 @@ def parse_pack(data: bytes | str) -> Lesson:
                               f"{e.colno})") from None
     except (ValueError, RecursionError) as e:
         raise LessonPackError(f"not a lesson pack ({e.__class__.__name__})") from None
-    try:
-        return check_pack(doc)
-    except LessonPackError:
-        raise
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError,
-            RecursionError, MemoryError) as e:
-        why = str(e).splitlines()[0] if str(e) else e.__class__.__name__
-        raise LessonPackError(f"invalid lesson: {why}"[:300]) from None
+    return checked(check_pack, doc, LessonPackError, "invalid lesson")
 
 
 def check_pack(doc) -> Lesson:
