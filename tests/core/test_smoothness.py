@@ -49,13 +49,19 @@ def test_net_spread_leaves_the_net_alone_and_matches_a_direct_computation():
     for k, v in net.state().items():
         np.testing.assert_array_equal(v, before[k])
     probe = net.clone()
+    losses = losses_along_the_gradient(probe, X, y, lr=0.3)
+    assert abs(got - (max(losses) - min(losses))) < 1e-12
+
+
+def losses_along_the_gradient(probe, X, y, lr):
+    """By hand: the loss at θ − lr·f·g for each step factor f (the probe is moved)."""
     probe.loss_and_grads(X, y)
     theta, g = probe.flat_params.copy(), probe.flat_grads.copy()
     losses = []
     for f in STEP_FACTORS:
-        probe.flat_params[...] = theta - 0.3 * f * g
+        probe.flat_params[...] = theta - lr * f * g
         losses.append(softmax_cross_entropy(probe.forward(X, train=True), y)[0])
-    assert abs(got - (max(losses) - min(losses))) < 1e-12
+    return losses
 
 
 def test_a_noisy_bn_net_is_measured_with_this_steps_noise():
@@ -69,12 +75,7 @@ def test_a_noisy_bn_net_is_measured_with_this_steps_noise():
     net.bn_layers[0].noise = noise
     probe = net.clone()
     probe.bn_layers[0].noise = noise
-    probe.loss_and_grads(X, y)
-    theta, g = probe.flat_params.copy(), probe.flat_grads.copy()
-    losses = []
-    for f in STEP_FACTORS:
-        probe.flat_params[...] = theta - 0.3 * f * g
-        losses.append(softmax_cross_entropy(probe.forward(X, train=True), y)[0])
+    losses = losses_along_the_gradient(probe, X, y, lr=0.3)
     got = net_loss_spread(net, X, y, lr=0.3)
     assert abs(got - (max(losses) - min(losses))) < 1e-12
     assert abs(got - clean) > 1e-6
