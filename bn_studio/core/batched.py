@@ -76,10 +76,6 @@ def act_backward(name: str, d: np.ndarray, a: np.ndarray, scratch: np.ndarray) -
         d *= scratch
 
 
-def act_eval(name: str, z: np.ndarray) -> None:
-    act_forward(name, z)
-
-
 def bn_forward(z: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float,
                out: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Batch norm in training mode over the batch axis of z (B, K, H), which is centred in
@@ -184,7 +180,7 @@ def eval_loss_acc(layers: list, act: str, X: np.ndarray, y: np.ndarray,
                 z = a @ W[m]
                 z += b[m]
                 if j < len(layers) - 1:
-                    act_eval(act, z)
+                    act_forward(act, z)
                 a = z
             mx, t, s = softmax_parts(a)
             loss[m] += np.add.reduce(np.log(s[:, 0]) + mx[:, 0] - a[np.arange(a.shape[0]), ys])

@@ -52,7 +52,7 @@ class Population:
             raise ValueError("members of a population must share depth, activation, "
                              "optimizer, batch, steps, eval_every, dtype and bn_eps")
         c0 = configs[0]
-        self.configs, self.bn, self.k0 = list(configs), bool(batch_norm), len(configs)
+        self.bn, self.k0 = bool(batch_norm), len(configs)
         self.dtype = np.dtype(c0.dtype)
         self.X_train = np.ascontiguousarray(split.X_train, dtype=self.dtype)
         self.y_train = np.asarray(split.y_train, dtype=np.int64)
@@ -205,7 +205,7 @@ class Population:
             if self.bn:
                 mu, var, inv_std, scale = B.bn_forward(
                     z, P[li + "gamma"], P[li + "beta"], self.eps, out=a)
-                self._update_running(i, mu, var, z.shape[0])
+                self._update_running(i, mu, var)
                 cache.append((x, inv_std, scale))
             else:
                 np.add(z, P[li + "b"], out=a)
@@ -218,7 +218,7 @@ class Population:
         self._cache, self._last_a = cache, a
         return logits
 
-    def _update_running(self, i: int, mu, var, n: int) -> None:
+    def _update_running(self, i: int, mu, var) -> None:
         rm, rv = self.running[i]
         rm *= self.c["bn_decay"]
         rm += self.c["bn_keep"] * mu
