@@ -43,8 +43,8 @@ def plan_groups(plan: list[tuple], base: TrainConfig, *, population: bool = True
                 twins: bool = False, size: int = GROUP_SIZE) -> list[TrialGroup]:
     """Tasks for a plan: trials of one structure (depth, activation, optimizer, batch, …)
     in groups of up to ``size`` (fewer, so that there are MIN_TASKS groups, when the plan is
-    small), the costliest groups first; depends on the plan only, never
-    on the workers, so results do not depend on the worker count. Widths may differ within
+    small), the costliest groups first; depends on the plan only, never on the workers, so
+    results do not depend on the worker count. Widths may differ within
     a group (padded; sorted by width so padding stays small): the batched path rounds in
     another order than one trial per task, so results agree to ~1e-15 relative in float64
     and to ~1e-4 in float32 after 500 steps (benchmarks/search_throughput.py measures it)."""

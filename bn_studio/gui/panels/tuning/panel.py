@@ -310,7 +310,7 @@ class TuningPanel(Panel):
                                             seed=self.model.config.seed)
             self.searches.start(ALPHA_RANGE, spec, self.model.split,
                                 workers=self.workers.value(), store=True,
-                                dataset_info=self._data_info(), executor="population")
+                                dataset_info=self._data_info())
         except (SearchSpaceError, StoreError, ValueError, OSError) as e:
             self.alpha.status.setText(f"<span style='color:#c0392b'>{e}</span>")
             return False
