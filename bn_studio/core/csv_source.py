@@ -118,12 +118,16 @@ def data_sha256(ds: Dataset) -> str:
 def reference_of(ds: Dataset, folder) -> CsvReference:
     """The reference a workspace in ``folder`` stores for ``ds`` (which has a ``source``)."""
     src = ds.source
-    try:
-        relative = os.path.relpath(src.path, os.path.abspath(folder))
-    except ValueError:                              # another drive (Windows)
-        relative = None
-    return CsvReference(src, ds.name, relative, int(ds.X.shape[0]),
+    return CsvReference(src, ds.name, relative_path(src.path, folder), int(ds.X.shape[0]),
                         tuple(ds.class_names), data_sha256(ds))
+
+
+def relative_path(path: str, folder) -> str | None:
+    """``path`` relative to a workspace saved in ``folder``, or None (another drive)."""
+    try:
+        return os.path.relpath(path, os.path.abspath(folder or "."))
+    except ValueError:                              # another drive (Windows)
+        return None
 
 
 def to_dict(ref: CsvReference) -> dict:

@@ -5,7 +5,6 @@ such a reference: the rest opens at once, the file is read like an import (progr
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 from bn_studio.core import csv_source
@@ -19,10 +18,7 @@ def dataset_state(win, folder) -> dict:
     panel = win.panels.get("datasets")
     pending = getattr(panel, "pending_reference", None)
     if pending is not None:
-        try:
-            relative = os.path.relpath(pending.source.path, os.path.abspath(folder or "."))
-        except ValueError:
-            relative = None
+        relative = csv_source.relative_path(pending.source.path, folder)
         return csv_source.to_dict(dataclasses.replace(pending, relative=relative))
     if model.spec is not None:
         return {"kind": "generated", **dataclasses.asdict(model.spec)}
