@@ -45,6 +45,7 @@ class HiddenLayer:
     Z: np.ndarray | None = None         # dense output, before BN
     Z_tilde: np.ndarray | None = None   # BN output γ·Z_norm + β (None without BN)
     A: np.ndarray | None = None         # activation output
+    dZ: np.ndarray | None = None        # dL/dZ of the last backward pass (diagnostics)
     extra: dict = field(default_factory=dict)
 
 
@@ -140,6 +141,7 @@ class MLP:
             d = hl.act.backward(d)
             if hl.bn is not None:
                 d = hl.bn.backward(d)
+            hl.dZ = d
             d = hl.dense.backward(d)
 
     def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:

@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import limits, params
+from .diagnostics import DiagnosticsRecorder
 from .network import MLP, NetConfig
 from .optim import Optimizer
 from .smoothness import net_loss_spread
@@ -150,10 +151,13 @@ class TwinTrainer:
     long live runs: beyond it they are thinned evenly (see stats.Series); None keeps all.
     ``smoothness_every`` k > 0 records each twin's loss spread along the gradient every k
     steps (smoothness.py; off by default: it costs about one training step each time).
+    ``diagnostics`` records the update ratios and γ/β over time (diagnostics.py, a few vector
+    operations per step), for ``snapshot(diagnostics=True)``.
     """
 
     def __init__(self, config: TrainConfig, split, *, runs: tuple[str, ...] = RUN_NAMES,
-                 history_rows: int | None = None, smoothness_every: int = 0) -> None:
+                 history_rows: int | None = None, smoothness_every: int = 0,
+                 diagnostics: bool = False) -> None:
         limits.check_trainer_size(len(split.X_train) + len(split.X_val), config.hidden)
         self.config = config
         self.split = split
@@ -190,6 +194,8 @@ class TwinTrainer:
         self._pending = sorted(config.changes, key=lambda c: c[0])   # the config's own changes
         self._noise_rng = np.random.default_rng([config.seed, 3])
         self._choose_bins()
+        self.diagnostics = (DiagnosticsRecorder(self.runs, config.eval_every, history_rows,
+                                                self.peek_batch()) if diagnostics else None)
         self.evaluate()
 
     # ---- batches --------------------------------------------------------------------
@@ -204,6 +210,15 @@ class TwinTrainer:
         idx = self._order[self._cursor:self._cursor + b]
         self._cursor += b
         return self.X_train[idx], self.y_train[idx]
+
+    def peek_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """The batch the next step will use, without drawing it."""
+        state = (self._batch_rng.bit_generator.state, self._order, self._cursor, self.epoch)
+        try:
+            return self.next_batch()
+        finally:
+            (self._batch_rng.bit_generator.state, self._order, self._cursor,
+             self.epoch) = state
 
     # ---- training -------------------------------------------------------------------
     def step(self) -> None:
@@ -223,6 +238,8 @@ class TwinTrainer:
             t0 = time.perf_counter()
             run.train_step(X, y, self.step_count)
             run.seconds += time.perf_counter() - t0
+        if self.diagnostics is not None:
+            self.diagnostics.after_step(self.step_count, self.runs)
         if self.step_count % self.config.eval_every == 0:
             self.evaluate()
 
@@ -341,7 +358,8 @@ class TwinTrainer:
         return all(r.diverged_at is not None for r in self.runs.values())
 
     # ---- snapshots ------------------------------------------------------------------
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, diagnostics: bool = False) -> Snapshot:
+        """``diagnostics``: with the gradient diagnostics (if the trainer records them)."""
         runs = {}
         for name, run in self.runs.items():
             layers = []
@@ -369,8 +387,12 @@ class TwinTrainer:
                                      run.diverged_at, layers, run.last_loss,
                                      grad_norms=weight_grad_norms(run.net),
                                      smoothness=run.smoothness.view())
-        return Snapshot(self.step_count, self.config, runs, self.z_edges, self.out_edges,
+        snap = Snapshot(self.step_count, self.config, runs, self.z_edges, self.out_edges,
                         changes=tuple(self.changes))
+        if diagnostics and self.diagnostics is not None:
+            snap.diagnostics = self.diagnostics.snapshot(
+                self.runs, int(self.split.classes), self.config.activation, self.step_count > 0)
+        return snap
 
     def summary(self, seconds: float = 0.0) -> dict:
         """The CLI's per-run JSON: final train loss, val loss/accuracy, steps run, divergence."""
