@@ -16,6 +16,7 @@ PANEL_CLASSES = [
     ("curves", "CurvesPanel"),
     ("histograms", "HistogramsPanel"),
     ("unit_maps", "UnitMapsPanel"),
+    ("diagnostics", "DiagnosticsPanel"),
     ("bn_at_test_time", "TestTimeBNPanel"),
     ("softmax_inspector", "SoftmaxInspectorPanel"),
     ("tuning", "TuningPanel"),

@@ -275,7 +275,8 @@ class MainWindow(QMainWindow):
 
     def export_table(self, which: str, path) -> Path:
         panel, method = {"curves": ("curves", "curves_table"),
-                         "layer_stats": ("histograms", "layer_stats_table")}[which]
+                         "layer_stats": ("histograms", "layer_stats_table"),
+                         "diagnostics": ("diagnostics", "diagnostics_table")}[which]
         header, rows = getattr(self.panels[panel], method)()
         out = exports.export_table(path, header, rows)
         self.statusBar().showMessage(f"Exported {out.name}", 5000)

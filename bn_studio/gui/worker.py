@@ -30,7 +30,7 @@ from bn_studio.core.trainer import TrainConfig, TwinTrainer
 from bn_studio.core.unit_maps import twin_unit_maps
 
 from .protocol import (Ack, Change, Command, Failed, MaxSteps, Notify, Pause, Play, Published,
-                       Quit, Reset, Shift, ShowUnitMaps, Speed, Step)
+                       Quit, Reset, Shift, ShowDiagnostics, ShowUnitMaps, Speed, Step)
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,10 @@ class TrainingWorker:
     def show_unit_maps(self, on: bool) -> None:
         """Compute every hidden unit's picture (Snapshot.unit_maps) while ``on``."""
         self.send(ShowUnitMaps(bool(on)))
+
+    def show_diagnostics(self, on: bool) -> None:
+        """Send the gradient diagnostics (Snapshot.diagnostics) while ``on``."""
+        self.send(ShowDiagnostics(bool(on)))
 
     def set_max_steps(self, max_steps: int | None) -> None:
         """Pause by itself once the step counter reaches ``max_steps`` (None: never)."""
@@ -255,11 +259,13 @@ class _Child:
         self.unit_maps_on = False
         self.unit_maps_time = 0.0
         self.unit_maps_wait = UNIT_MAPS_INTERVAL_S
+        self.diagnostics_on = False
         # One handler per command type (Quit ends run() itself).
         self.handlers = {Reset: self.on_reset, Play: self.on_play, Pause: self.on_pause,
                          Step: self.on_step, Shift: self.on_shift, Change: self.on_change,
                          Speed: self.on_speed, MaxSteps: self.on_max_steps,
-                         ShowUnitMaps: self.on_unit_maps, Notify: self.on_notify}
+                         ShowUnitMaps: self.on_unit_maps, ShowDiagnostics: self.on_diagnostics,
+                         Notify: self.on_notify}
 
     def run(self) -> None:
         while True:
@@ -306,7 +312,7 @@ class _Child:
         self.sent = {}
         self.extent = data_extent(np.concatenate([cmd.split.X_train, cmd.split.X_val]))
         self.trainer = TwinTrainer(cmd.config, cmd.split, history_rows=HISTORY_ROWS,
-                                   smoothness_every=SMOOTHNESS_EVERY)
+                                   smoothness_every=SMOOTHNESS_EVERY, diagnostics=True)
         self.grid_dirty = True
         self.publish(force=True)
 
@@ -349,6 +355,10 @@ class _Child:
         self.grid_dirty = True
         self.publish(force=True)
 
+    def on_diagnostics(self, cmd: ShowDiagnostics) -> None:
+        self.diagnostics_on = cmd.on
+        self.publish(force=True)
+
     def on_notify(self, cmd: Notify) -> None:
         self.publish(force=True)
         self.out.send(Ack(self.seq))
@@ -377,7 +387,7 @@ class _Child:
         self.last_publish = time.perf_counter()
         if self.trainer is None:
             return
-        snap = self.trainer.snapshot()
+        snap = self.trainer.snapshot(diagnostics=self.diagnostics_on)
         grid = None
         now = time.perf_counter()
         if force or self.grid_dirty or now - self.grid_time >= GRID_INTERVAL_S:

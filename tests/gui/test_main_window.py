@@ -38,7 +38,8 @@ def trainer_threads():
 PANELS = {"decision_regions": "DecisionRegionsPanel", "datasets": "DatasetsPanel",
           "network": "NetworkPanel", "curves": "CurvesPanel", "histograms": "HistogramsPanel",
           "test_time_bn": "TestTimeBNPanel", "softmax_inspector": "SoftmaxInspectorPanel",
-          "tuning": "TuningPanel", "lessons": "LessonsPanel", "unit_maps": "UnitMapsPanel"}
+          "tuning": "TuningPanel", "lessons": "LessonsPanel", "unit_maps": "UnitMapsPanel",
+          "diagnostics": "DiagnosticsPanel"}
 
 
 def test_every_panel_is_present_in_its_own_dock(window):
