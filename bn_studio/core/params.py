@@ -137,6 +137,10 @@ PARAMS: tuple[Hyper, ...] = (
           "Santurkar et al. (2018): multiply each BN layer's output by a random per-unit scale "
           "and add a random shift, new at every step, to re-create the 'covariate shift' BN is "
           "said to remove. If BN still trains well, the shift was not why it helps"),
+    Hyper("freeze_bn_affine", "bool", "Freeze γ and β",
+          "the BN net only: keep γ = 1 and β = 0 (not learned)",
+          "Batch norm without its learned scale γ and shift β: every unit's input to g keeps "
+          "mean 0 and variance 1 on each batch. Shows why γ and β are learned"),
     Hyper("changes", "changes", "Mid-run changes", "(step, name, value) changes the run makes",
           cli=False),
     Hyper("bn_eps", "float", "BN ε", "ε added to σ² in batch norm", cli=False),

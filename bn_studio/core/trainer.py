@@ -59,6 +59,7 @@ class TrainConfig:
     dtype: str = "float32"
     eval_every: int = 10
     noisy_bn: bool = False          # the BN twin only: random per-step noise after each BN
+    freeze_bn_affine: bool = False  # the BN twin only: γ = 1, β = 0, not learned
     changes: tuple = ()             # (step, name, value): mid-run changes this run makes itself
 
     def __post_init__(self) -> None:
@@ -86,7 +87,8 @@ class TrainConfig:
     def net_config(self, input_dim: int, classes: int, batch_norm: bool) -> NetConfig:
         return NetConfig(input_dim=input_dim, hidden=self.hidden, classes=classes,
                          activation=self.activation, batch_norm=batch_norm,
-                         bn_eps=self.bn_eps, bn_decay=self.bn_decay, dtype=self.dtype)
+                         bn_eps=self.bn_eps, bn_decay=self.bn_decay, dtype=self.dtype,
+                         freeze_bn_affine=self.freeze_bn_affine)
 
     def make_optimizer(self) -> Optimizer:
         return Optimizer(self.optimizer, self.lr, beta1=self.beta1, beta2=self.beta2,

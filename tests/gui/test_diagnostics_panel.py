@@ -122,3 +122,17 @@ def test_the_dock_starts_hidden_and_is_in_the_view_and_help_menus(make_window, q
     assert any(a.text() == "Diagnostics" for a in menus["&View"].actions())
     assert any(a.text() == "What am I looking at: Diagnostics"
                for a in menus["&Help"].actions())
+
+
+def test_freeze_box_restarts_with_gamma_and_beta_fixed(model, panel, qtbot):
+    advance(model, 5, qtbot)
+    panel.tabs.setCurrentIndex(2)
+    panel.freeze_box.setChecked(True)
+    assert model.config.freeze_bn_affine
+    snap = advance(model, 10, qtbot)
+    assert snap.step == 10                      # a new run
+    gamma = snap.diagnostics["bn"].layers[0].gamma_history
+    np.testing.assert_array_equal(gamma[:, 1:], 1.0)
+    qtbot.waitUntil(lambda: "frozen" in panel.affine_note.text(), timeout=3000)
+    model.set_config(CONFIG)                    # a lesson or workspace without it: unticked
+    assert not panel.freeze_box.isChecked()

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea,
+                               QSizePolicy, QTabWidget, QVBoxLayout, QWidget)
 
 from bn_studio.core.diagnostics import GUIDE_LOG10_RATIO, SATURATED_DERIVATIVE
 
@@ -116,6 +116,18 @@ class DiagnosticsPanel(Panel):
         self._ratio_key = None
         self._affine_key = None
         model.snapshotReady.connect(self.on_snapshot)
+        model.configChanged.connect(self._show_frozen)
+        self._show_frozen(model.config)
+
+    def set_frozen(self, on: bool) -> None:
+        """Freeze (or learn) the BN net's γ and β: a new run (the switch is not live)."""
+        if bool(on) != self.model.config.freeze_bn_affine:
+            self.model.set_config(self.model.config.replace(freeze_bn_affine=bool(on)))
+
+    def _show_frozen(self, config) -> None:
+        self.freeze_box.blockSignals(True)
+        self.freeze_box.setChecked(bool(config.freeze_bn_affine))
+        self.freeze_box.blockSignals(False)
 
     # ---- building -------------------------------------------------------------------
     def _gradients_tab(self) -> QWidget:
@@ -220,6 +232,11 @@ class DiagnosticsPanel(Panel):
         top.addWidget(self.layer_box)
         self.affine_note = QLabel()
         top.addWidget(self.affine_note, 1)
+        self.freeze_box = QCheckBox("Freeze γ = 1, β = 0")
+        self.freeze_box.setToolTip("The net with BN keeps γ = 1 and β = 0 (they get no "
+                                   "updates): every unit's input to g has mean 0 and variance "
+                                   "1 on each batch. Restarts training.")
+        self.freeze_box.toggled.connect(self.set_frozen)
         self.affine_view = pg.GraphicsLayoutWidget()
         self.affine_plots, self.affine_items, self.affine_cursors = {}, {}, []
         self.affine_ranges = {}
@@ -250,6 +267,7 @@ class DiagnosticsPanel(Panel):
         lay = QVBoxLayout(w)
         lay.setContentsMargins(0, 2, 0, 0)
         lay.addLayout(top)
+        lay.addWidget(self.freeze_box)
         lay.addWidget(self.affine_view, 1)
         lay.addWidget(help_)
         return w
@@ -455,8 +473,9 @@ class DiagnosticsPanel(Panel):
         g = ld.gamma_history[-1, 1:]
         b = ld.beta_history[-1, 1:]
         shown = "" if g.size <= MAX_UNIT_LINES else f" (first {MAX_UNIT_LINES} drawn)"
+        frozen = " · frozen" if snap.config.freeze_bn_affine else ""
         self.affine_note.setText(f"{g.size} units{shown} · now γ {np.min(g):.2f} … "
-                                 f"{np.max(g):.2f}, β {np.min(b):.2f} … {np.max(b):.2f}")
+                                 f"{np.max(g):.2f}, β {np.min(b):.2f} … {np.max(b):.2f}{frozen}")
 
     # ---- exports --------------------------------------------------------------------
     def plots(self) -> dict:
