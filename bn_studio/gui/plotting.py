@@ -83,7 +83,8 @@ class SteppedRange:
 
     def reset(self) -> None:
         self.x = None
-        self.y = None
+        self.y = None           # the range shown (padded)
+        self._data_y = None     # the data's range over every frame so far (not padded)
 
     def update(self, x: np.ndarray | None, y: np.ndarray | None) -> None:
         if self.grow_x and x is not None and len(x):
@@ -98,8 +99,11 @@ class SteppedRange:
                 return
             lo, hi = float(finite.min()), float(finite.max())
             if self.y is None or lo < self.y[0] or hi > self.y[1]:
-                if self.y is not None:
-                    lo, hi = min(self.y[0], lo), max(self.y[1], hi)
+                # Padded once around all the data seen: the range does not depend on how
+                # many frames widened it (a screenshot at step N looks the same every time).
+                if self._data_y is not None:
+                    lo, hi = min(self._data_y[0], lo), max(self._data_y[1], hi)
+                self._data_y = (lo, hi)
                 self.y = set_range_with_min_span(self.plot, lo, hi, self.min_span)
 
 
