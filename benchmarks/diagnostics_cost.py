@@ -34,7 +34,7 @@ def worker_rate(worker, seconds: float) -> float:
 
 
 def worker_rates(split, seconds: float, rounds: int) -> dict:
-    from bn_studio.gui.worker import TrainingWorker
+    from bn_studio.live.worker import TrainingWorker
     worker = TrainingWorker()
     try:
         worker.reset(DEFAULT_CONFIG, split)          # the worker ignores config.steps
