@@ -53,6 +53,7 @@ class RunDiagnostics:
     update_ratio: np.ndarray = history_field()
     first_loss: float = float("nan")    # the loss on the first batch, before any update
     classes: int = 2                    # a uniform guess costs ln C
+    step: int = 0                       # the step whose gradients these are
 
 
 def saturated_share(activation: str, A: np.ndarray) -> float:
@@ -227,18 +228,19 @@ class DiagnosticsRecorder:
                 b.append(np.concatenate(([step], bn.params["beta"])))
 
     def snapshot(self, runs: dict, classes: int, activation: str,
-                 stepped: bool) -> dict[str, RunDiagnostics]:
-        """Every net's diagnostics now; ``stepped`` False (step 0): the first batch's."""
+                 step: int) -> dict[str, RunDiagnostics]:
+        """Every net's diagnostics at ``step``; at step 0 the first batch's."""
         grads, losses = {}, {}
         for name, run in runs.items():
             loss, first = self._first.get(name, (float("nan"), None))
-            if stepped or first is None:
+            if step > 0 or first is None:
                 grads[name] = layer_gradients(run.net)
                 losses[name] = run.first_loss if run.first_loss is not None else loss
             else:
                 grads[name], losses[name] = first, loss
         out = {name: RunDiagnostics(layers=[], update_ratio=self.ratio[name].view(),
-                                    first_loss=float(losses[name]), classes=int(classes))
+                                    first_loss=float(losses[name]), classes=int(classes),
+                                    step=int(step))
                for name in runs}
         depth = min(len(g) for g in grads.values()) if grads else 0
         for i in range(depth):

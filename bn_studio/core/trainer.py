@@ -391,10 +391,16 @@ class TwinTrainer:
                                      smoothness=run.smoothness.view())
         snap = Snapshot(self.step_count, self.config, runs, self.z_edges, self.out_edges,
                         changes=tuple(self.changes))
-        if diagnostics and self.diagnostics is not None:
-            snap.diagnostics = self.diagnostics.snapshot(
-                self.runs, int(self.split.classes), self.config.activation, self.step_count > 0)
+        if diagnostics:
+            snap.diagnostics = self.diagnostics_snapshot()
         return snap
+
+    def diagnostics_snapshot(self) -> dict | None:
+        """Every run's diagnostics.RunDiagnostics now (None unless the trainer records them)."""
+        if self.diagnostics is None:
+            return None
+        return self.diagnostics.snapshot(self.runs, int(self.split.classes),
+                                         self.config.activation, self.step_count)
 
     def summary(self, seconds: float = 0.0) -> dict:
         """The CLI's per-run JSON: final train loss, val loss/accuracy, steps run, divergence."""

@@ -39,6 +39,7 @@ SNAPSHOT_INTERVAL_S = 1 / 40        # publish a little faster than the 30 fps di
 GRID_INTERVAL_S = 0.2               # decision regions are the costly part: 5 per second
 UNIT_MAPS_INTERVAL_S = 0.5          # unit pictures (only while their panel is shown): 2 a second,
 UNIT_MAPS_COST_RATIO = 10           # or fewer: at most 1/10 of the time (8x512 takes ~0.4 s)
+DIAGNOSTICS_COST_RATIO = 20         # gradient diagnostics (while shown): ≤ 1/20 of the time
 STOP_TIMEOUT_S = 3.0
 HISTORY_ROWS = 4096                 # per curve: plenty for a plot a few thousand pixels wide
 SMOOTHNESS_EVERY = 10               # steps between two loss-spread measurements (smoothness)
@@ -69,6 +70,7 @@ class TrainingWorker:
         self._epoch = -1
         self._grid = None
         self._unit_maps = None              # the newest unit pictures, carried to every frame
+        self._diagnostics = None            # the newest diagnostics, likewise
         self.replay = SnapshotRing()        # thinned stored snapshots of the run (the timeline)
         self.playing = False
         self.steps_per_second: float | None = None
@@ -217,6 +219,7 @@ class TrainingWorker:
             self._series = {}
             self._grid = None
             self._unit_maps = None
+            self._diagnostics = None
         if msg.grid is not None:
             self._grid = msg.grid
         snap = msg.snapshot
@@ -224,6 +227,12 @@ class TrainingWorker:
             self._unit_maps = snap.unit_maps
         snap.unit_maps = self._unit_maps
         map_histories(snap, self._extend)
+        # After the histories are whole: a snapshot the child sent without diagnostics (it
+        # sends them at most every DIAGNOSTICS_COST_RATIO × their cost) carries the last
+        # ones, each saying its step.
+        if snap.diagnostics is not None:
+            self._diagnostics = snap.diagnostics
+        snap.diagnostics = self._diagnostics
         snap.grid, snap.playing, snap.error, snap.run_id = (self._grid, msg.playing, msg.error,
                                                             msg.epoch)
         self.replay.add(snap)
@@ -261,6 +270,8 @@ class _Child:
         self.unit_maps_time = 0.0
         self.unit_maps_wait = UNIT_MAPS_INTERVAL_S
         self.diagnostics_on = False
+        self.diagnostics_time = 0.0
+        self.diagnostics_wait = SNAPSHOT_INTERVAL_S
         self.meter = RateMeter()                 # the real steps per second, while playing
         # One handler per command type (Quit ends run() itself).
         self.handlers = {Reset: self.on_reset, Play: self.on_play, Pause: self.on_pause,
@@ -394,10 +405,16 @@ class _Child:
         self.last_publish = start = time.perf_counter()
         if self.trainer is None:
             return
-        snap = self.trainer.snapshot(diagnostics=self.diagnostics_on)
+        snap = self.trainer.snapshot()
         snap.rate = self.meter.reading if self.playing else None
         grid = None
         now = time.perf_counter()
+        if self.diagnostics_on and (force or now - self.diagnostics_time
+                                    >= self.diagnostics_wait):
+            snap.diagnostics = self.trainer.diagnostics_snapshot()
+            self.diagnostics_time = now
+            self.diagnostics_wait = max(SNAPSHOT_INTERVAL_S, DIAGNOSTICS_COST_RATIO
+                                        * (time.perf_counter() - now))
         if force or self.grid_dirty or now - self.grid_time >= GRID_INTERVAL_S:
             nets = {name: run.net for name, run in snap.runs.items()}
             grid = decision_grid(nets, self.extent, snap.step, GRID_RESOLUTION)

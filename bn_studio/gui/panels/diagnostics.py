@@ -356,8 +356,13 @@ class DiagnosticsPanel(Panel):
         depth = max((len(d.layers) for d in diag.values()), default=0)
         if depth != len(self.grad_rows):
             self._build_gradient_rows(depth)
-        self.grad_note.setText("" if depth else "This network has no hidden layer: "
-                               "softmax regression has no hidden gradients to show.")
+        recorded = next(iter(diag.values())).step
+        note = "" if depth else ("This network has no hidden layer: softmax regression has no "
+                                 "hidden gradients to show.")
+        if depth and not getattr(snap, "live", True) and recorded != snap.step:
+            note = (f"Gradients of step {recorded}, the last recorded before step {snap.step} "
+                    "(they are sent at most 40 times a second).")
+        _set_text(self.grad_note, note)
         _set_text(self.saturation, saturation_line(diag, snap.config.activation))
         for i, row in enumerate(self.grad_rows):
             layers = {run: d.layers[i] for run, d in diag.items() if i < len(d.layers)}
