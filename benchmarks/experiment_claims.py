@@ -86,13 +86,13 @@ def _(seed):
                                         for s, v in ratios.items()}
 
 
-@claim("G.narrow_late", "README, Diagnostics panel",
-       "By step 2000 the gap has closed to a few times: the first-layer dL/dZ of the net "
-       "without BN is still narrower, by 1.5 to 30 times.")
+@claim("G.narrow_late", "README",
+       "At step 2000 the net without BN still has the narrower first-layer dL/dZ, more than "
+       "2 times narrower; by how much varies widely from seed to seed.")
 def _(seed):
     r = default_run(seed)[2000]
     ratio = r["bn"]["dz_std"][0] / r["no_bn"]["dz_std"][0]
-    return 1.5 <= ratio <= 30, {"bn_over_no_bn_step_2000": round(ratio, 2)}
+    return ratio > 2, {"bn_over_no_bn_step_2000": round(ratio, 2)}
 
 
 # ---- lesson 9: why γ and β are learned ----------------------------------------------------
@@ -122,11 +122,11 @@ def _(seed):
 
 
 @claim("L9.gamma_spread", "lesson 9 answer",
-       "Learned, the γ of the first layer's units spread from 1 to below 0.7 and above 2 by "
+       "Learned, the γ of the first layer's units spread from 1 to below 0.75 and above 4 by "
        "step 1000.")
 def _(seed):
     g = frozen_pair(seed)["learned"][1000]["bn"]["gamma"][0]
-    return float(g.min()) < 0.7 and float(g.max()) > 2, {"gamma_min": round(float(g.min()), 2),
+    return float(g.min()) < 0.75 and float(g.max()) > 4, {"gamma_min": round(float(g.min()), 2),
                                                          "gamma_max": round(float(g.max()), 2)}
 
 

@@ -116,12 +116,21 @@ def range_with_min_span(lo: float, hi: float, min_span: float,
     return lo, hi
 
 
+def no_si_prefix(axis: pg.AxisItem) -> None:
+    """Tick labels in the data's own units: pyqtgraph 0.14 ignores enableAutoSIPrefix(False)
+    for an axis without units and labels 0.5 as "500" (a silent milli); an empty list of
+    ranges where the prefix applies turns it off for good."""
+    axis.enableAutoSIPrefix(False)
+    axis.setSIPrefixEnableRanges(())
+    axis.updateAutoSIPrefix()
+
+
 def set_range_with_min_span(plot: pg.PlotItem, lo: float, hi: float, min_span: float,
                             axis: str = "y", pad: float = 0.15) -> tuple[float, float]:
     """Show lo..hi on ``axis`` ("x" or "y") padded and at least ``min_span`` wide; no SI
     prefix, so 0.001-sized values are not relabelled as "(x0.001)" thousands."""
     lo, hi = range_with_min_span(lo, hi, min_span, pad)
-    plot.getAxis("left" if axis == "y" else "bottom").enableAutoSIPrefix(False)
+    no_si_prefix(plot.getAxis("left" if axis == "y" else "bottom"))
     (plot.setYRange if axis == "y" else plot.setXRange)(lo, hi, padding=0)
     return lo, hi
 

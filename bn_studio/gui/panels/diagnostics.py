@@ -13,11 +13,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea,
-                               QSizePolicy, QTabWidget, QVBoxLayout, QWidget)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from bn_studio.core.diagnostics import GUIDE_LOG10_RATIO, SATURATED_DERIVATIVE
 
-from ..plotting import SparseAxis, SteppedRange, cache_axes, decimate, set_cursors
+from ..plotting import (SparseAxis, SteppedRange, cache_axes, decimate, no_si_prefix,
+                        set_cursors)
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -28,17 +29,18 @@ GUIDE_COLOR = "#8c6d00"     # the −3 guide: the curves' colour for marks that 
 MAX_UNIT_LINES = 64         # γ/β lines drawn per layer (a 512-unit layer would be a blur)
 RATIO_SPAN = (-6.0, 0.5)    # the ratio plots' starting y range (log10), widened by the data
 RATIO_HELP = (
-    "<b>How to read it:</b> each line is one layer's weight update per step, relative to the "
-    "weights' own size: log10(std(ΔW) / std(W)), from the update the optimizer applied. "
-    "Around −3 (the dashed line; an update of 1/1000 of the weights a step) is the usual rule "
-    "of thumb for a healthy rate. Far below (−5 and less) the layer hardly learns: vanishing "
-    "gradients or α too small. Near −1 and above, every step rewrites a tenth of the weights "
-    "or more: α too large. A change of α during the run moves every line at once.")
-AFFINE_HELP = (
-    "γ (scale) and β (shift) of each unit of the BN net, one line per unit. They start at 1 "
-    "and 0, where BN outputs zero-mean, unit-variance values; learned, each unit picks its own "
-    "scale and mean again (γ = σ and β = μ would even undo the normalisation), so BN does "
-    "not limit what the layer can represent.")
+    "<b>How to read it:</b> about −3 (dashed) is healthy: each step changes a layer's W by "
+    "about 1/1000 of its size. Far below (−5): the layer hardly learns (vanishing gradients, "
+    "α too small). Near −1 or above: α too large.")
+RATIO_TIP = (
+    "Each line is one layer's weight update per step relative to the weights' own size, "
+    "log10(std(ΔW) / std(W)), from the update the optimizer actually applied (momentum, Adam, "
+    "decay and mid-run changes of α included). A change of α moves every line at once.")
+AFFINE_HELP = ("One line per unit of the BN net. Starting at γ = 1, β = 0 (zero mean, unit "
+               "variance into g), each unit learns its own scale and shift.")
+AFFINE_TIP = ("γ (scale) and β (shift) are learned like the weights, so BN takes nothing away "
+              "from what a layer can represent: γ = √(σ² + ε) and β = μ would even undo the "
+              "normalisation. Tick 'Freeze' to see a net whose units cannot choose.")
 
 
 def _fill(color: str, alpha: int):
@@ -134,8 +136,10 @@ class DiagnosticsPanel(Panel):
         self.grad_note = QLabel()
         self.grad_note.setWordWrap(True)
         key = " · ".join(f"<b style='color:{RUN_COLORS[r]}'>━ {RUN_LABELS[r]}</b>" for r in RUNS)
-        self.grad_key = QLabel(f"{key} · bar heights relative to each net's tallest bin · "
-                               "σ: standard deviation")
+        self.grad_key = QLabel(f"{key} · σ: standard deviation")
+        self.grad_key.setToolTip("dL/dZ and dL/dW of the last mini-batch on bins shared by "
+                                 "both nets; each net's tallest bar is drawn full height, so "
+                                 "a narrow spike and a wide hill both show their shape")
         self.grad_key.setWordWrap(True)
         self.saturation = QLabel()
         self.saturation.setWordWrap(True)
@@ -171,7 +175,7 @@ class DiagnosticsPanel(Panel):
                 p.getAxis("left").setStyle(showValues=False)
                 p.getAxis("left").setWidth(6)
                 p.setYRange(0, 1.1, padding=0)
-                p.getAxis("bottom").enableAutoSIPrefix(False)
+                no_si_prefix(p.getAxis("bottom"))
                 items = {}
                 for run in ("bn", "no_bn"):         # no BN drawn last: its spike on top
                     items[run] = p.plot(stepMode="center", fillLevel=0,
@@ -194,6 +198,8 @@ class DiagnosticsPanel(Panel):
                 p.setLabel("left", "log10 update / weights")
             p.setMouseEnabled(x=False, y=False)
             p.hideButtons()
+            no_si_prefix(p.getAxis("left"))
+            no_si_prefix(p.getAxis("bottom"))
             p.addItem(pg.InfiniteLine(pos=GUIDE_LOG10_RATIO, angle=0, movable=False,
                                       pen=pg.mkPen(GUIDE_COLOR, width=1.5, style=Qt.DashLine)),
                       ignoreBounds=True)
@@ -207,14 +213,15 @@ class DiagnosticsPanel(Panel):
             self.ratio_ranges[run] = SteppedRange(p, min_span=1.0)
         self.ratio_view.ci.layout.setColumnStretchFactor(0, 1)
         self.ratio_view.ci.layout.setColumnStretchFactor(1, 1)
-        self.ratio_view.setMinimumHeight(200)
+        self.ratio_view.setMinimumHeight(140)
         self.ratio_key = QLabel()
         self.ratio_key.setWordWrap(True)
         self.ratio_key.setTextFormat(Qt.RichText)
         help_ = QLabel(RATIO_HELP)
         help_.setWordWrap(True)
         help_.setTextFormat(Qt.RichText)
-        help_.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Minimum)
+        help_.setToolTip(RATIO_TIP)
+        self.ratio_view.setToolTip(RATIO_TIP)
         w = QWidget()
         lay = QVBoxLayout(w)
         lay.setContentsMargins(0, 2, 0, 0)
@@ -247,6 +254,8 @@ class DiagnosticsPanel(Panel):
             p.showGrid(x=True, y=True, alpha=0.15)
             p.setMouseEnabled(x=False, y=False)
             p.hideButtons()
+            no_si_prefix(p.getAxis("left"))
+            no_si_prefix(p.getAxis("bottom"))
             p.addItem(pg.InfiniteLine(pos=1.0 if what == "gamma" else 0.0, angle=0,
                                       movable=False, pen=pg.mkPen(GUIDE_COLOR, width=1,
                                                                   style=Qt.DashLine)),
@@ -263,6 +272,9 @@ class DiagnosticsPanel(Panel):
         self.affine_plots["beta"].setLabel("bottom", "step")
         help_ = QLabel(AFFINE_HELP)
         help_.setWordWrap(True)
+        help_.setToolTip(AFFINE_TIP)
+        self.affine_view.setToolTip(AFFINE_TIP)
+        self.affine_view.setMinimumHeight(180)
         w = QWidget()
         lay = QVBoxLayout(w)
         lay.setContentsMargins(0, 2, 0, 0)
@@ -337,11 +349,10 @@ class DiagnosticsPanel(Panel):
         verdict = ""
         if losses:
             worst = max(losses)
-            verdict = (" — well above ln C: the net starts confidently wrong (large initial "
-                       "logits)" if worst > ln_c + 0.5 else
-                       " — close to ln C: the net starts with an honest uniform guess")
-        _set_text(self.first_loss, f"Loss at step 0: {', '.join(parts)}; ln {classes} = "
-                                   f"{ln_c:.3f} (a uniform guess){verdict}.")
+            verdict = (": far above, confidently wrong from the start" if worst > ln_c + 0.5
+                       else ": close, an honest start")
+        _set_text(self.first_loss, f"Loss at step 0: {', '.join(parts)}; a uniform guess: "
+                                   f"ln {classes} = {ln_c:.3f}{verdict}.")
 
     def _draw_gradients(self, snap, diag) -> None:
         if diag is None:
