@@ -255,7 +255,8 @@ def run_screenshot(args) -> int:
                 raise CliError(str(e)) from None
         if getattr(args, "data", None):
             datasets = win.panels.get("datasets")
-            if datasets is None or not datasets.import_csv(args.data):
+            if datasets is None or not datasets.import_csv(args.data,
+                                                           getattr(args, "columns", None)):
                 raise CliError(datasets.error.text() if datasets is not None else
                                "--data needs the datasets panel")
         if args.dataset:

@@ -14,7 +14,7 @@ from bn_studio.core.layers import BatchNormError
 from bn_studio.core.losses import softmax
 
 from ..plotting import (SteppedRange, add_legend, cache_axes, decimate, set_cursors,
-                        steady_title)
+                        point_html, steady_title)
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -411,8 +411,8 @@ class TestTimeBNPanel(Panel):
             return
         names = list(self.model.split.class_names)
         self._set_classes()
-        lines = [f"<b>One example</b> x = ({res['x'][0]:.2f}, {res['x'][1]:.2f}) "
-                 f"at step {res['step']}"]
+        lines = [f"<b>One example</b>: {point_html(self.model.split, res['x'])} at step "
+                 f"{res['step']}"]
         if not self.model.config.hidden:
             lines.append("This network has no hidden layer, hence no batch norm: both nets "
                          "are the same softmax regression.")

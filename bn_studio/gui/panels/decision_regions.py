@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 from bn_studio.core import limits
 from bn_studio.core.grid import data_extent
 
-from ..plotting import cache_axes, scatter_sample, steady_title
+from ..plotting import axis_name, cache_axes, scatter_sample, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS, class_rgb_array
 from .base import Panel
 
@@ -130,8 +130,6 @@ class DecisionRegionsPanel(Panel):
             cache_axes(p)
             steady_title(p, _title(name, f"diverged at step {limits.MAX_STEPS}",
                                    DIVERGED_COLOR), color=RUN_COLORS[name], size=TITLE_SIZE)
-            p.setLabel("bottom", "x₁ (standardised)")
-            p.setLabel("left", "x₂ (standardised)")
             img = pg.ImageItem(axisOrder="row-major")
             img.setZValue(-10)
             p.addItem(img)
@@ -200,6 +198,9 @@ class DecisionRegionsPanel(Panel):
     # ---- model events -----------------------------------------------------------------
     def on_dataset(self, split) -> None:
         self._classes = max(1, int(split.classes))
+        for p in self.plot_items.values():
+            p.setLabel("bottom", axis_name(split.feature_names[0]))
+            p.setLabel("left", axis_name(split.feature_names[1]))
         (Xt, yt), (Xv, yv), self.shown_note = scatter_sample(split)     # big data: a sample
         brushes = [pg.mkBrush(c) for c in CLASS_COLORS[:8]]   # shared: one symbol per class
         train_brushes = [brushes[int(c) % 8] for c in yt]
