@@ -7,7 +7,7 @@ receiver thread in the GUI process reads snapshots as they come and keeps only t
 which the display timer draws. Curves grow with the run, so the child sends only their new
 rows and the receiver re-assembles them; both keep at most HISTORY_ROWS rows per history,
 thinned evenly (stats.Series), so memory stays flat however long the app trains.
-This module must not import Qt: the child imports it.
+No Qt (an import contract in pyproject.toml checks it): the child process imports this module.
 """
 
 from __future__ import annotations
