@@ -31,6 +31,7 @@ APPLY_DELAY_MS = 350            # settle time after a keyboard/typed change befo
 DRAW_RANGE = 3.0                # the drawing canvas spans −3..3 on both axes
 N_MIN, N_MAX = 50, 5000
 ERROR_COLOR = "#c0392b"
+DRAFT_OPACITY = 0.35            # drawn points not in use: faded
 
 DESCRIPTIONS = {
     "moons": "two interleaving half circles (always 2 classes)",
@@ -78,7 +79,8 @@ def classes_tooltip(name: str | None) -> str:
         return (f"{name} always has {FIXED_CLASSES[name]} classes: its shape only makes sense "
                 "with two")
     if name is None:
-        return "Number of classes C of the gallery datasets (pick one to use it)"
+        return ("The classes of the data in use (from its labels). C of a gallery dataset "
+                "applies once you pick one above")
     return (f"Number of classes C (2–{MAX_CLASSES}): {DESCRIPTIONS.get(name, name)}. The "
             "softmax output layer has one unit per class")
 
@@ -146,8 +148,8 @@ class DatasetsPanel(Panel):
         form.addRow("data seed", self.seed_box)
         # Imported or drawn data has no generator: the knobs are off, and this says why.
         self.knobs_note = QLabel("N, noise, C and the seed make the gallery's datasets; they "
-                                 "do not apply to imported or drawn points. Pick a dataset "
-                                 "above to use them.")
+                                 "do not apply to imported or drawn points (C shows their "
+                                 "classes). Pick a dataset above to use them.")
         self.knobs_note.setWordWrap(True)
         self.knobs_note.setStyleSheet("font-style: italic")
         self.knobs_note.hide()
@@ -249,6 +251,8 @@ class DatasetsPanel(Panel):
         use.setToolTip("Train on the drawn points (at least 10, of at least 2 classes)")
         use.clicked.connect(self.use_drawn_points)
         self.draw_count = QLabel()
+        self.draw_count.setWordWrap(True)
+        self.draw_count.setTextFormat(Qt.PlainText)     # names an imported file
         row2 = QHBoxLayout()
         row2.addWidget(clear)
         row2.addWidget(use, 1)
@@ -260,6 +264,7 @@ class DatasetsPanel(Panel):
         lay.addLayout(row2)
         self.points: list[tuple[float, float]] = []
         self.labels: list[int] = []
+        self._drawn_dataset = None          # the dataset last made from these points
         self._redraw_points()
         return box
 
@@ -329,6 +334,8 @@ class DatasetsPanel(Panel):
             else:
                 self.gallery.setCurrentRow(-1)
                 self.gallery.clearSelection()
+                # Off, but true: the classes of the data in use (not the last gallery C).
+                self.classes_box.setValue(self.model.dataset.classes)
             name = spec.name if spec is not None else None
             for w in (self.n_slider, self.noise_slider, self.seed_box):
                 w.setEnabled(spec is not None)
@@ -468,19 +475,34 @@ class DatasetsPanel(Panel):
             self._show_error(str(e))
             self.model.errorOccurred.emit(str(e))
             return False
-        return self._shows_errors(lambda: self.model.set_dataset(ds))
+        self._drawn_dataset = ds
+        ok = self._shows_errors(lambda: self.model.set_dataset(ds))
+        self._redraw_points()
+        return ok
+
+    @property
+    def drawn_in_use(self) -> bool:
+        """Whether the model trains on exactly the points on the canvas."""
+        return self._drawn_dataset is not None and self.model.dataset is self._drawn_dataset
 
     def _redraw_points(self) -> None:
+        """The drawn points; faded, and said so, while the model trains on other data (an
+        import, a gallery dataset, or these points before the last edit)."""
         pts = np.array(self.points).reshape(-1, 2)
+        in_use = self.drawn_in_use
         self.drawn.setData(pts[:, 0], pts[:, 1],
                            brush=[pg.mkBrush(CLASS_COLORS[c % len(CLASS_COLORS)])
                                   for c in self.labels])
+        self.drawn.setOpacity(1.0 if in_use else DRAFT_OPACITY)
         if not self.points:
             self.draw_count.setText("no points yet: click on the canvas")
             return
         counts = np.bincount(np.asarray(self.labels), minlength=1)
         per_class = ", ".join(f"class {c}: {k}" for c, k in enumerate(counts) if k)
-        self.draw_count.setText(f"{len(self.points)} points ({per_class})")
+        state = ("in use" if in_use else
+                 f"not in use: training on {self.model.dataset.name}; “Use these points” "
+                 "trains on them")
+        self.draw_count.setText(f"{len(self.points)} points ({per_class}), {state}")
 
     def _canvas_click(self, event) -> None:
         vb = self.canvas.getPlotItem().vb
@@ -508,6 +530,7 @@ class DatasetsPanel(Panel):
         lines += [f"&nbsp;&nbsp;{n} ← ({n} {_minus(m)}) / {s:.2f}"
                   for n, m, s in zip(names, mean, std)]
         self.info.setText("<br>".join(lines))
+        self._redraw_points()               # in use, or a draft beside other data
         self._show_error("")            # data that loaded makes an earlier refusal old news
         editing = (self._timer.isActive() or self.n_slider.isSliderDown()
                    or self.noise_slider.isSliderDown())

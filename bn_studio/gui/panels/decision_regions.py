@@ -184,6 +184,7 @@ class DecisionRegionsPanel(Panel):
         model.configChanged.connect(self.on_config)
         model.snapshotReady.connect(self.on_snapshot)
         model.pointSelected.connect(self.on_point)
+        model.pointCleared.connect(self._clear_markers)
         self._set_titles({})
         # Start from whatever the model already holds (a panel may be built after the signals).
         if getattr(model, "config", None) is not None:
@@ -251,6 +252,11 @@ class DecisionRegionsPanel(Panel):
             self._extent = extent
             r = grid_rect(extent, shape)
             self._set_range((r.left(), r.right(), r.top(), r.bottom()))
+
+    def _clear_markers(self) -> None:
+        for pair in self.markers.values():
+            for m in pair:
+                m.setData([], [])
 
     def on_point(self, xy) -> None:
         x, y = float(xy[0]), float(xy[1])

@@ -156,6 +156,7 @@ class SoftmaxInspectorPanel(Panel):
         self._throttled_refresh = qthrottled(self.refresh, timeout=REFRESH_INTERVAL_MS,
                                              leading=True, parent=self)
         model.pointSelected.connect(lambda _xy: self._refresh_now())
+        model.pointCleared.connect(self._forget_point)
         model.snapshotReady.connect(self._on_snapshot)
         model.datasetChanged.connect(self._on_dataset)
         if getattr(model, "split", None) is not None:
@@ -171,6 +172,12 @@ class SoftmaxInspectorPanel(Panel):
         self.maps_tab.set_features(plane_html(split))
         self._y_point = None
         self._clear()
+
+    def _forget_point(self) -> None:
+        """The point was clicked on other data: the prompt again, no bars, no cross."""
+        self._y_point = None
+        self._clear()
+        self._draw_maps()
 
     def _on_snapshot(self, snap) -> None:
         if self.model.selected_point is None:
