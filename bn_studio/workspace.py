@@ -69,7 +69,7 @@ def dataset_section(ds, folder=None) -> dict:
     if ds.source is not None and ds.X.shape[0] > limits.MAX_INLINE_POINTS:
         return csv_source.to_dict(csv_source.reference_of(ds, folder or "."))
     return {"kind": "points", "name": ds.name, "X": ds.X, "y": ds.y,
-            "class_names": list(ds.class_names)}
+            "class_names": list(ds.class_names), "feature_names": list(ds.feature_names)}
 
 
 def stale_reference(section: dict) -> str | None:
@@ -179,7 +179,8 @@ def _check(doc: dict) -> Workspace:
                                  f"{limits.MAX_CLASSES} names")
         name = d.get("name", "workspace")
         ds = Dataset(X.astype("float64"), y.astype("int64"), [str(c) for c in names],
-                     name if isinstance(name, str) and name else "workspace")
+                     name if isinstance(name, str) and name else "workspace",
+                     feature_names=_feature_names(d.get("feature_names")))
         check_dataset(ds)
         split_and_standardize(ds, seed=0)
         points = ds.X.shape[0]
@@ -194,6 +195,19 @@ def _check(doc: dict) -> Workspace:
     limits.check_trainer_size(points, config.hidden)      # as the model checks it
     search = _check_search(doc.get("search"))
     return Workspace(config, generated, ds, search, ref)
+
+
+def _feature_names(value) -> tuple[str, str]:
+    """The two columns imported points came from (older workspaces: x₁, x₂)."""
+    from bn_studio.core.datasets import FEATURE_NAMES
+    if value is None:
+        return FEATURE_NAMES
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(n, str) and 0 < len(n) <= limits.MAX_NAME_CHARS
+                       and "\0" not in n for n in value)):
+        raise WorkspaceError(f"workspace's feature_names must be two names of 1 to "
+                             f"{limits.MAX_NAME_CHARS} characters, not {limits.shown(value)}")
+    return value[0], value[1]
 
 
 def _array(value, what: str, ndim: int):
