@@ -119,7 +119,7 @@ def split_from_args(args):
 
 
 def changes_from_args(args) -> list:
-    from bn_studio.core.trainer import parse_change
+    from bn_studio.core.changes import parse_change
     try:
         return [parse_change(t) for t in (getattr(args, "change", None) or [])]
     except ValueError as e:
