@@ -20,6 +20,7 @@ from . import changes as schedule
 from . import limits, params
 from .network import MLP, NetConfig
 from .optim import Optimizer
+from .params import DEFAULTS
 from .results import loss_diverged, params_broken, run_result, trial_result
 from .smoothness import net_loss_spread
 from .snapshot import LayerSnapshot, RunSnapshot, Snapshot, bounded_rows
@@ -31,26 +32,27 @@ RUN_NAMES = ("bn", "no_bn")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Network and optimiser settings shared by both twins (only BN differs between them)."""
+    """Network and optimiser settings shared by both twins (only BN differs between them).
+    Every field is a hyperparameter of the registry (params.py), its default included."""
 
-    hidden: tuple[int, ...] = (64, 64)
-    activation: str = "relu"
-    optimizer: str = "adam"
-    lr: float = 0.01
-    beta1: float = 0.9
-    beta2: float = 0.999
-    momentum: float = 0.9
-    l2: float = 0.0
-    decay: float = 0.0
-    batch: int = 64
-    steps: int = 1000
-    seed: int = 0
-    bn_decay: float = 0.9
-    bn_eps: float = 1e-5
-    dtype: str = "float32"
-    eval_every: int = 10
-    noisy_bn: bool = False          # the BN twin only: random per-step noise after each BN
-    changes: tuple = ()             # (step, name, value): mid-run changes this run makes itself
+    hidden: tuple[int, ...] = DEFAULTS["hidden"]
+    activation: str = DEFAULTS["activation"]
+    optimizer: str = DEFAULTS["optimizer"]
+    lr: float = DEFAULTS["lr"]
+    beta1: float = DEFAULTS["beta1"]
+    beta2: float = DEFAULTS["beta2"]
+    momentum: float = DEFAULTS["momentum"]
+    l2: float = DEFAULTS["l2"]
+    decay: float = DEFAULTS["decay"]
+    batch: int = DEFAULTS["batch"]
+    steps: int = DEFAULTS["steps"]
+    seed: int = DEFAULTS["seed"]
+    bn_decay: float = DEFAULTS["bn_decay"]
+    bn_eps: float = DEFAULTS["bn_eps"]
+    dtype: str = DEFAULTS["dtype"]
+    eval_every: int = DEFAULTS["eval_every"]
+    noisy_bn: bool = DEFAULTS["noisy_bn"]      # the BN twin only: random per-step noise after BN
+    changes: tuple = DEFAULTS["changes"]       # (step, name, value): mid-run changes of the run
 
     def __post_init__(self) -> None:
         # Every field checked by its entry in core/params.py (one line per problem): a

@@ -18,6 +18,12 @@ def test_one_entry_per_trainconfig_field():
     assert params.BY_NAME["hidden"].default == (64, 64)
 
 
+def test_trainconfig_defaults_are_the_registrys():
+    for f in dataclasses.fields(TrainConfig):
+        assert f.default == params.DEFAULTS[f.name], f.name
+    assert params.symbol("lr") == "α" and params.symbol("seed") == "seed"
+
+
 def test_choices_are_the_one_list_of_the_maths():
     assert params.BY_NAME["optimizer"].choices == OPTIMIZERS
     assert set(params.BY_NAME["activation"].choices) == {"relu", "tanh", "sigmoid"}
