@@ -81,7 +81,8 @@ def config_from_args(args):
 
 
 def dataset_from_args(args):
-    from bn_studio.core.datasets import load_csv, make_dataset
+    from bn_studio.core.csv_read import load_csv
+    from bn_studio.core.datasets import make_dataset
     if args.data and args.dataset:
         raise CliError("give either --dataset or --data, not both")
     check_data_args(args)
