@@ -262,6 +262,8 @@ class Population:
 
     def apply_due_changes(self) -> None:
         """Each live member's changes whose step the counter has reached (its config.changes)."""
+        if not any(self._pending):
+            return
         recast = False
         for r, m in enumerate(self.ids):
             for _step, name, value in schedule.due(self._pending[m], self.step_count):
