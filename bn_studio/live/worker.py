@@ -27,7 +27,7 @@ from bn_studio.core.replay import SnapshotRing
 from bn_studio.core.procs import single_blas_thread
 from bn_studio.core.snapshot import Snapshot, bounded_rows, map_histories
 from bn_studio.core.stats import Series
-from bn_studio.core.trainer import TrainConfig, TwinTrainer
+from bn_studio.core.trainer import TrainConfig, TwinTrainer, advance
 from bn_studio.core.unit_maps import twin_unit_maps
 
 from .protocol import (Ack, Change, Command, Failed, MaxSteps, Notify, Pause, Play, Published,
@@ -331,8 +331,7 @@ class _Child:
         self.playing = False
         self.meter.stopped()
         if self.trainer is not None:
-            for _ in range(cmd.n):
-                self.trainer.step()
+            advance(self.trainer, cmd.n)
             self.grid_dirty = True
             self.publish(force=True)
 
@@ -368,7 +367,7 @@ class _Child:
     def train_one(self) -> None:
         t0, cpu0 = time.perf_counter(), time.process_time()
         try:
-            self.trainer.step()
+            advance(self.trainer, 1)
         except Exception as e:
             self.fail(e)
             return

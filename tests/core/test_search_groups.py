@@ -76,12 +76,16 @@ def test_a_small_plan_is_cut_into_enough_groups_to_stream():
         assert len(plan_groups(plan, BASE)) == groups
 
 
-def test_noisy_bn_or_scheduled_changes_run_one_trial_per_task():
-    """The batched population implements neither: such trials take the single-trial path."""
-    plan = SearchSpec(SPACE, 6, BASE, seed=1).plan()
+def test_noisy_bn_and_scheduled_changes_train_as_populations_with_the_single_results(split):
+    """No search falls back to one trial per task: noisy BN and a run's own changes are
+    trained together, and each trial is the single-trial path's."""
     for base in (BASE.replace(noisy_bn=True), BASE.replace(changes=((30, "lr", 0.5),))):
-        groups = plan_groups(plan, base)
-        assert [len(g.trials) for g in groups] == [1] * 6 and not groups[0].population
+        spec = SearchSpec(SPACE, 24, base, seed=5)          # groups of 3 (8 groups at least)
+        groups = plan_groups(spec.plan(), base)
+        assert max(len(g.trials) for g in groups) > 1 and groups[0].population
+        together = Search(spec, split, workers=1, executor="population").run()
+        one_by_one = Search(spec, split, workers=1, executor="trial").run()
+        assert same(without_seconds(together), without_seconds(one_by_one), rtol=1e-6)
 
 
 def test_float32_groups_are_padded_too_and_agree_to_float32_rounding(split):

@@ -104,7 +104,7 @@ def test_network_panel_applies_and_reflects_config(win, qtbot):
     assert win.model.config.optimizer == "adam"
     win.model.set_config(CONFIG.replace(hidden=(7,), lr=0.1))
     assert net.layers.value() == 1 and net.width_box.value() == 7
-    assert "0.1" in net.lr_label.text()
+    assert "0.1" in net.lr_edit.text()
     net.widths.setText("4,x")
     net.apply()
     assert "whole numbers" in net.error.text()
