@@ -15,9 +15,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
-from bn_studio.core.search import (Progress, Search, SearchSpace, SearchSpec, StoreError,
+from bn_studio.core.search import (DEFAULT_EXECUTOR, Progress, Search, SearchSpace, SearchSpec, StoreError,
                                    TrialResult, TrialStore, best_result)
-from bn_studio.core.search.store import ExtrasTrialStore
 from bn_studio.core.trainer import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ class SearchModel(QObject):
     # ---- running --------------------------------------------------------------------------
     def start(self, name: str, spec: SearchSpec, split, *, workers: int | None = None,
               store: bool = False, resume_path: str | None = None,
-              dataset_info: dict | None = None, executor: str = "population") -> SearchRun:
+              dataset_info: dict | None = None, executor: str = DEFAULT_EXECUTOR) -> SearchRun:
         """Start a search named ``name`` (a finished one of that name is replaced). With
         ``store`` its trials go to a new SQLite file in ``stores()``; ``resume_path``
         continues the search in that file. Trials of one structure train together (the
@@ -94,12 +93,10 @@ class SearchModel(QObject):
             if path and not resume_path:          # the file this call created: no stray
                 Path(path).unlink(missing_ok=True)
             raise
-        run = SearchRun(name, spec, search, list(search.results), path)
-        self.runs[name] = run
+        run = SearchRun(name, spec, search, [], path)   # a resumed search's earlier results
+        self.runs[name] = run                           # come with its first poll()
         search.start()
         self.started.emit(name)
-        if run.results:
-            self.resultsAdded.emit(name, list(run.results))
         self.timer.start()
         self.poll()
         return run
@@ -107,7 +104,7 @@ class SearchModel(QObject):
     def _open_store(self, name: str, twins: bool, store: bool, resume_path: str | None):
         """(the trial store, its file or None): the resumed file, a new file in the app's
         data folder, or memory — a folder that cannot be written only costs the resume."""
-        kind = ExtrasTrialStore if twins else TrialStore     # twins keep both nets' keys
+        kind = TrialStore
         if resume_path:
             return kind(resume_path), resume_path
         if store:

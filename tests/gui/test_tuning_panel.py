@@ -31,12 +31,12 @@ def test_small_search_fills_the_table_and_apply_best(win, qtbot, tmp_path):
     assert t.scatter.getData()[0].size == 6
     assert t.apply_best_button.isEnabled()
     assert t.apply_best()
-    best = min((r for r in t.results if r["status"] == "ok"), key=lambda r: r["val_loss"])
-    assert win.model.config.lr == pytest.approx(best["params"]["lr"])
-    assert win.model.config.hidden == (best["params"]["hidden"],)
+    best = min((r for r in t.results if r.status == "ok"), key=lambda r: r.val_loss)
+    assert win.model.config.lr == pytest.approx(best.params["lr"])
+    assert win.model.config.hidden == (best.params["hidden"],)
     t.export_csv(tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_text().count("\n") == 7
-    ok_lr = np.log10([r["params"]["lr"] for r in t.results if r["status"] == "ok"])
+    ok_lr = np.log10([r.params["lr"] for r in t.results if r.status == "ok"])
     assert t.x_param.currentText() == "lr" and not t.region.isVisible()   # no drag yet
     t.select_x_range(ok_lr.min() - 0.01, ok_lr.max() + 0.01)        # log10 on the x axis
     assert t.region.isVisible()
