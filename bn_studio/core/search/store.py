@@ -25,6 +25,8 @@ SCHEMA_VERSION = 2
 FORMAT = "bn-studio-trials"
 MAX_CELL_BYTES = 64 * CURVE_POINTS * 4 + 65536   # a curve of 4 × 200 numbers in JSON, and more
 MAX_SPEC_BYTES = 1024 * 1024
+MAX_TOTAL_BYTES = 512 * 1024 * 1024   # every cell together: 10,000 trials of 200-point curves
+#                                        take about 160 MB
 
 META = ("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
 TRIALS = ("CREATE TABLE trials (trial INTEGER PRIMARY KEY, seed INTEGER, status TEXT, "
@@ -154,6 +156,13 @@ class TrialStore:
         if rows > limits.MAX_TRIALS:
             raise self._refuse(f"{rows:,} trials; the limit is {limits.MAX_TRIALS:,}")
         self._check_cells("trials", [(c, kinds) for c, _, kinds in COLUMNS])
+        total = self.db.execute(
+            "SELECT sum(" + " + ".join(f"coalesce(length(CAST({c} AS BLOB)), 0)" for c, _, k
+                                        in COLUMNS if "text" in k) + ") FROM trials"
+        ).fetchone()[0] or 0
+        if total > MAX_TOTAL_BYTES:
+            raise self._refuse(f"{total / 2**20:,.0f} MB of trials; the limit is "
+                               f"{MAX_TOTAL_BYTES // 2**20} MB")
         bad = self.db.execute("SELECT count(*) FROM trials WHERE status NOT IN (%s) OR "
                               "trial < 0 OR seed < 0 OR seed > ?" % ",".join("?" * len(STATUSES)),
                               (*STATUSES, limits.MAX_SEED)).fetchone()[0]
@@ -248,6 +257,10 @@ class TrialStore:
     def count(self) -> int:
         """How many trials the store holds (any status)."""
         return self._query("SELECT count(*) FROM trials")[0][0]
+
+    def best_loss(self) -> float | None:
+        """The lowest validation loss of a trial that ended ok (read in SQL, no rows loaded)."""
+        return self._query("SELECT min(val_loss) FROM trials WHERE status = 'ok'")[0][0]
 
     def finished(self) -> set[int]:
         """Trials that need no re-run: ok or diverged. A cancelled trial, or one that failed
