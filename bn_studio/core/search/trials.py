@@ -243,12 +243,13 @@ def best_result(results: list[TrialResult]) -> TrialResult | None:
 def export_csv(results: list[TrialResult], path, param_names: list[str],
                extra: tuple[str, ...] = ()) -> None:
     """One row per trial: trial, seed, status, one column per param, val_loss, val_accuracy,
-    then the ``extra`` result keys (e.g. the twins' bn_val_loss, no_bn_val_loss, …)."""
+    then the ``extra`` result keys (the twins' bn_val_loss, no_bn_val_loss, …, or "net":
+    which net the trial trained)."""
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["trial", "seed", "status", *param_names, "val_loss", "val_accuracy", *extra])
         for r in sorted(results, key=lambda r: r.trial):
-            twins = r.twin_dict()
+            twins = {**r.twin_dict(), "net": r.net}
             w.writerow([r.trial, r.seed, r.status,
                         *[r.params.get(n, "") for n in param_names],
                         "" if r.val_loss is None else r.val_loss,
