@@ -92,8 +92,12 @@ class ResultsView(QWidget):
                                      "for the next round")
         cache_axes(self.scatter_plot.getPlotItem())
         # A PlotDataItem (not a bare ScatterPlotItem) so that the plot's log x mode applies.
-        self.scatter = pg.PlotDataItem(pen=None, symbolSize=9)
+        self.scatter = pg.PlotDataItem(pen=None, symbolSize=9)          # ok trials
+        self.diverged = pg.PlotDataItem(pen=None, symbolSize=9)         # diverged ones
+        self._ok_brush, self._diverged_brush = pg.mkBrush(OK_BRUSH), pg.mkBrush(DIVERGED_BRUSH)
+        self._edge = pg.mkPen("#202020", width=0.5)
         self.scatter_plot.addItem(self.scatter)
+        self.scatter_plot.addItem(self.diverged)
         self.region = pg.LinearRegionItem(movable=True)
         self.region.setZValue(-10)
         self.region.setVisible(False)
@@ -160,6 +164,7 @@ class ResultsView(QWidget):
         self.x_param.blockSignals(False)
         self.region.setVisible(False)
         self.scatter.setData([], [])
+        self.diverged.setData([], [])
         self.best_curve.setData([], [])
         self.best_label.setText("")
         self._set_step_axis()
@@ -231,14 +236,16 @@ class ResultsView(QWidget):
         top = (max(finite) * 1.15 + 0.05) if finite else 1.0
         y = np.array([r.val_loss if r.status == "ok" and r.val_loss is not None else top
                       for r in shown])
-        brushes = [pg.mkBrush(OK_BRUSH if r.status == "ok" else DIVERGED_BRUSH) for r in shown]
-        symbols = ["o" if r.status == "ok" else "x" for r in shown]
+        ok = np.array([r.status == "ok" for r in shown])
         log_x = self._log_x(p)
         if self.scatter_plot.getPlotItem().ctrl.logXCheck.isChecked() != log_x:
             self.scatter_plot.setLogMode(x=log_x)
             self.region.setVisible(False)
-        self.scatter.setData(x, y, symbolBrush=brushes, symbol=symbols,
-                             symbolPen=pg.mkPen("#202020", width=0.5))
+        # Two items of one style each: per-point brushes cost seconds at 10,000 trials.
+        self.scatter.setData(x[ok], y[ok], symbol="o", symbolBrush=self._ok_brush,
+                             symbolPen=self._edge)
+        self.diverged.setData(x[~ok], y[~ok], symbol="x", symbolBrush=self._diverged_brush,
+                              symbolPen=self._edge)
         if log_x:
             x = np.log10(x)            # the view's coordinates on a log axis
         label = f"1 − {name}" if p.scale == "one_minus_log" else name
