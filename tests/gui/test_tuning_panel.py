@@ -28,7 +28,8 @@ def test_small_search_fills_the_table_and_apply_best(win, qtbot, tmp_path):
     qtbot.waitUntil(lambda: t.view.table.rowCount() == 6 and t.launch.isEnabled(), timeout=60000)
     assert t.progress.value() == 6
     assert "6 done" in t.progress_label.text()
-    assert sum(len(i.getData()[0]) for i in (t.view.scatter, t.view.diverged)) == 6
+    points = [i.getData()[0] for i in (t.view.scatter, t.view.diverged)]
+    assert sum(0 if x is None else len(x) for x in points) == 6
     assert t.apply_best_button.isEnabled()
     assert t.apply_best()
     best = min((r for r in t.results if r.status == "ok"), key=lambda r: r.val_loss)
