@@ -14,6 +14,7 @@ from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace
                                  save_workspace)
 
 from . import docks, exports, workspace_data
+from .export_runner import ExportRunner
 from .docks import SCREEN_SHARE, available_panels  # noqa: F401  (their home before docks.py)
 from .hint import HintState, hint_text, is_default_run
 from .menus import build_menus
@@ -42,6 +43,9 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.theme = "light"
         self.workspace_path: Path | None = None
+        self.exporter = ExportRunner(self)
+        self.exporter.finished.connect(self._exported)
+        self.exporter.failed.connect(self._show_error)
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks
                             | QMainWindow.AllowNestedDocks)
         self._build_toolbar()
@@ -256,13 +260,21 @@ class MainWindow(QMainWindow):
     def export_plot_dialog(self, panel_name: str, key: str) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Export plot", f"{panel_name}_{key}.png",
                                               "PNG image (*.png);;SVG drawing (*.svg)")
-        if not name:
-            return
+        if name:
+            self.export_plot(panel_name, key, name)
+
+    def export_plot(self, panel_name: str, key: str, path) -> None:
+        """Read the plot now, write the file on a worker thread (exports.export_runner)."""
         try:
-            exports.export_plot(self.panels[panel_name].plots()[key], name)
-            self.statusBar().showMessage(f"Exported {Path(name).name}", 5000)
+            job = exports.prepare_plot(self.panels[panel_name].plots()[key], path)
         except exports.ExportError as e:
             self._show_error(str(e))
+            return
+        self.exporter.start(job, path, f"Writing {Path(path).name}…")
+
+    def _exported(self, path) -> None:
+        size = Path(path).stat().st_size
+        self.statusBar().showMessage(f"Exported {Path(path).name} ({size / 1024:,.0f} kB)", 8000)
 
     def export_table_dialog(self, which: str) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Export CSV", f"{which}.csv", "CSV (*.csv)")
@@ -392,6 +404,7 @@ class MainWindow(QMainWindow):
             box.open()
 
     def closeEvent(self, event) -> None:
+        self.exporter.cancel()
         if self._save_settings_on_close:
             from . import settings
             settings.save_window(self)

@@ -72,8 +72,9 @@ def _file_menu(win, file) -> None:
         if not plots:
             continue
         sub = export.addMenu(panel.title)
+        labels = getattr(panel, "plot_labels", {})
         for key in plots:
-            add_action(win, sub, f"{key} as PNG or SVG…",
+            add_action(win, sub, f"{labels.get(key, key)} as PNG or SVG…",
                        lambda _=False, n=name, k=key: win.export_plot_dialog(n, k))
     file.addSeparator()
     add_action(win, file, "&Quit", win.close, QKeySequence.Quit)
