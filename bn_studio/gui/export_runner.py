@@ -45,6 +45,7 @@ class ExportRunner(QObject):
     finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
+    ended = Signal()            # after any of the three
 
     def __init__(self, parent_widget) -> None:
         super().__init__(parent_widget)
@@ -58,12 +59,13 @@ class ExportRunner(QObject):
     def busy(self) -> bool:
         return self._worker is not None
 
-    def start(self, job: Callable, path, label: str, on_cancel: Callable | None = None) -> None:
+    def start(self, job: Callable, path, label: str, on_cancel: Callable | None = None) -> bool:
         """Run ``job()`` (returns the path, or is a generator yielding fractions done and
-        returning it) on a worker thread. ``on_cancel`` runs on the GUI thread on Cancel."""
+        returning it) on a worker thread. ``on_cancel`` runs on the GUI thread on Cancel.
+        False (and ``failed``) if another export is still running."""
         if self.busy:
             self.failed.emit("An export is still running: wait for it or cancel it first")
-            return
+            return False
         self._path, self._on_cancel = Path(path), on_cancel
         worker = thread_worker(_run, start_thread=False, ignore_errors=True)(job)
         worker.yielded.connect(self._progress)
@@ -80,6 +82,7 @@ class ExportRunner(QObject):
         dialog.canceled.connect(self.cancel)
         self._dialog = dialog
         worker.start()
+        return True
 
     def progress_dialog(self) -> QProgressDialog | None:
         return self._dialog
@@ -117,3 +120,4 @@ class ExportRunner(QObject):
             self._dialog.close()
             self._dialog.deleteLater()
             self._dialog = None
+        self.ended.emit()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
+from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QSizePolicy, QToolBar, QWidget)
 
 from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
@@ -271,6 +271,49 @@ class MainWindow(QMainWindow):
             self._show_error(str(e))
             return
         self.exporter.start(job, path, f"Writing {Path(path).name}…")
+
+    def export_animation_dialog(self) -> None:
+        """File → Export → Run as animation: the stored steps as a GIF or MP4."""
+        from .animation_dialog import AnimationDialog
+        latest = self.model.worker.peek()
+        frames = self.model.worker.replay.frames()
+        if latest is None or latest.step == 0 or not frames:
+            self._show_error("Nothing to animate yet: train for a while first (the animation "
+                             "shows the steps the replay stored)")
+            return
+        dialog = AnimationDialog(self, len(frames), frames[0].step, latest.step,
+                                 len(latest.config.hidden))
+        if dialog.exec() == QDialog.Accepted:
+            self.export_animation(dialog.path(), dialog.settings())
+
+    def export_animation(self, path, settings) -> None:
+        """Draw the frames here (a few at a time between events), encode and write them on a
+        worker thread; progress and Cancel in the export dialog."""
+        from .animation import (FORMATS, MAX_GIF_FRAMES, MAX_MP4_FRAMES, AnimationError,
+                                AnimationFeeder, encode_frames)
+        path = Path(path)
+        latest = self.model.worker.peek()
+        frames = self.model.worker.replay.frames()
+        try:
+            if latest is None or not frames:
+                raise AnimationError("Nothing to animate yet: train for a while first")
+            if FORMATS.get(path.suffix.lower()) is None:
+                raise AnimationError(f"{path.name}: choose a .gif or .mp4 file name")
+            settings = settings.checked()
+            most = MAX_GIF_FRAMES if path.suffix.lower() == ".gif" else MAX_MP4_FRAMES
+            feeder = AnimationFeeder(self.model, frames, latest, settings, most)
+        except exports.ExportError as e:
+            self._show_error(str(e))
+            return
+        started = self.exporter.start(
+            lambda: encode_frames(feeder.queue, len(feeder.frames), path, settings), path,
+            f"Drawing and encoding {len(feeder.frames)} frames…", on_cancel=feeder.stop)
+        if not started:
+            feeder.stop()
+            return
+        self.exporter.ended.connect(feeder.stop, Qt.SingleShotConnection)
+        feeder.start()
+        self.animation = feeder         # kept alive until the next one
 
     def _exported(self, path) -> None:
         size = Path(path).stat().st_size

@@ -63,6 +63,9 @@ def _file_menu(win, file) -> None:
     export = file.addMenu("&Export")
     add_action(win, export, "Whole window as PNG…", win.export_figure_dialog, None,
                "A picture of the window as it is now")
+    add_action(win, export, "Run as animation (GIF or MP4)…", win.export_animation_dialog, None,
+               "The decision regions and a layer's histograms through the stored steps, for "
+               "slides and course pages")
     add_action(win, export, "Curves as CSV…", lambda: win.export_table_dialog("curves"))
     add_action(win, export, "Per-layer statistics as CSV…",
                lambda: win.export_table_dialog("layer_stats"))
