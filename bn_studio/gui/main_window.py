@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QSizePolicy, QToolBar, QWidget)
 
+from bn_studio.core.rate import rate_text, why_behind
 from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
                                  save_workspace)
 
@@ -29,6 +30,10 @@ TIMELINE_MIN_WIDTH_PX = 420
 SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
           ("60 steps/s", 60.0), ("30 steps/s", 30.0), ("10 steps/s", 10.0),
           ("2 steps/s", 2.0)]
+
+
+RATE_TOOLTIP = ("Training steps per second measured in the training process over the last "
+                "second (the speed box asks for a rate; a busy computer may give less)")
 
 
 class MainWindow(QMainWindow):
@@ -112,6 +117,14 @@ class MainWindow(QMainWindow):
             lambda i: self.model.set_speed(self.speed.itemData(i)))
         tb.addWidget(QLabel(" Speed: "))
         tb.addWidget(self.speed)
+        # The rate the training process measures, beside the rate asked for.
+        self.rate_label = QLabel()
+        self.rate_label.setObjectName("rate")
+        self.rate_label.setMinimumWidth(
+            self.rate_label.fontMetrics().horizontalAdvance(" only 9,999 of 300 steps/s "))
+        self.rate_label.setToolTip(RATE_TOOLTIP)
+        tb.addWidget(self.rate_label)
+        self._behind: str | None = None
         tb.addSeparator()
         self.hint = QLabel()
         self.hint.setObjectName("hint")
@@ -373,6 +386,8 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot(self, snap) -> None:
         self.update_hint()
+        if snap.live:
+            self.show_rate(snap.rate)
         parts = [f"step {snap.step}"]
         latest = None if snap.live else self.model.worker.peek()
         if latest is not None:
@@ -382,6 +397,23 @@ class MainWindow(QMainWindow):
                 label = "BN" if name == "bn" else "no BN"
                 parts.append(f"{label}: diverged at step {run.diverged_at}")
         self.step_label.setText("   ".join(parts))
+
+    def show_rate(self, reading) -> None:
+        """The measured rate beside the speed box; when it falls behind the rate asked, why
+        (in the tooltip, and once in the status bar when it starts)."""
+        text = rate_text(reading)
+        if text != self.rate_label.text():
+            self.rate_label.setText(text)
+        why = why_behind(reading)
+        if why != self._behind:
+            if self._behind and self.statusBar().currentMessage() == self._behind:
+                self.statusBar().clearMessage()         # paused or caught up: old news
+            self._behind = why
+            self.rate_label.setProperty("behind", why is not None)
+            self.rate_label.setStyleSheet("color: #d35400;" if why else "")
+            self.rate_label.setToolTip(why or RATE_TOOLTIP)
+            if why:
+                self.statusBar().showMessage(why, 15000)
 
     def _show_error(self, text: str) -> None:
         self.statusBar().showMessage(text, 15000)

@@ -20,7 +20,7 @@ from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
 
 from .search_model import SearchModel
 from .timeline import Replay
-from .worker import TrainingWorker
+from bn_studio.live.worker import TrainingWorker
 
 log = logging.getLogger(__name__)
 

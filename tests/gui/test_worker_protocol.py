@@ -4,8 +4,8 @@ and the snapshots that come back carry typed fields (no string-keyed bag)."""
 import dataclasses
 
 from bn_studio.core.grid import DecisionGrid
-from bn_studio.gui import protocol
-from bn_studio.gui import worker as worker_mod
+from bn_studio.live import protocol
+from bn_studio.live import worker as worker_mod
 
 
 def test_every_command_type_has_one_handler_in_the_child():

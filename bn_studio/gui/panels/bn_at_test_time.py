@@ -13,7 +13,8 @@ from superqt.utils import QSignalThrottler
 from bn_studio.core.layers import BatchNormError
 from bn_studio.core.losses import softmax
 
-from ..plotting import SteppedRange, add_legend, cache_axes, decimate, set_cursors
+from ..plotting import (SteppedRange, add_legend, cache_axes, decimate, set_cursors,
+                        steady_title)
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -100,6 +101,8 @@ class TestTimeBNPanel(Panel):
         self.p_var = self.view.addPlot(row=0, col=1)
         self.p_mean_t = self.view.addPlot(row=1, col=0)
         self.p_var_t = self.view.addPlot(row=1, col=1)
+        for p in (self.p_mean, self.p_var, self.p_mean_t, self.p_var_t):
+            steady_title(p)
         self.p_mean.setTitle("μ per unit", size=TITLE_SIZE)
         self.p_var.setTitle("σ² per unit", size=TITLE_SIZE)
         for p in (self.p_mean, self.p_var):
@@ -170,6 +173,7 @@ class TestTimeBNPanel(Panel):
         self.prob_view = pg.PlotWidget()
         self.prob_view.setFixedHeight(170)
         self.p_prob = self.prob_view.getPlotItem()
+        steady_title(self.p_prob)
         self.p_prob.setTitle("probabilities a: " + " / ".join(
             f"<span style='color:{RUN_COLORS[n]}'>{RUN_LABELS[n]}</span>" for n in ("bn", "no_bn")),
             size=TITLE_SIZE)

@@ -8,9 +8,10 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
+from bn_studio.core import limits
 from bn_studio.core.grid import data_extent
 
-from ..plotting import cache_axes, scatter_sample
+from ..plotting import cache_axes, scatter_sample, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS, class_rgb_array
 from .base import Panel
 
@@ -18,6 +19,7 @@ UNKNOWN_RGB = np.array([150.0, 150.0, 150.0])     # probabilities that are not n
 PALE = 0.85          # how far a 1/C-confident pixel is washed toward white
 DIVERGED_WASH = 0.45  # a diverged net's last regions: grey shades, washed toward white
 TITLE_SIZE = "13pt"
+NOTE_COLOR = "#606060"
 LEGEND_FONT_PX = 15
 POINT_SIZE_PX = 7
 VAL_SIZE_PX = 11      # validation diamonds: class-coloured, a white ring, a black edge
@@ -126,6 +128,8 @@ class DecisionRegionsPanel(Panel):
             p = self.view.addPlot(row=0, col=col)
             p.disableAutoRange()
             cache_axes(p)
+            steady_title(p, _title(name, f"diverged at step {limits.MAX_STEPS}",
+                                   DIVERGED_COLOR), color=RUN_COLORS[name], size=TITLE_SIZE)
             p.setLabel("bottom", "x₁ (standardised)")
             p.setLabel("left", "x₂ (standardised)")
             img = pg.ImageItem(axisOrder="row-major")
@@ -289,13 +293,12 @@ class DecisionRegionsPanel(Panel):
             return
         self._title_key = key
         for name, p in self.plot_items.items():
-            text = f"Net {RUN_LABELS[name]}"
             if diverged.get(name) is not None:
-                note = f"diverged at step {diverged[name]}"
-                text += f"<br><span style='font-size:10pt; color:{DIVERGED_COLOR}'>{note}</span>"
+                text = _title(name, f"diverged at step {diverged[name]}", DIVERGED_COLOR)
             elif self._no_hidden:
-                text += ("<br><span style='font-size:10pt; color:#606060'>no hidden layer: "
-                         "nothing to normalise</span>")
+                text = _title(name, "no hidden layer: nothing to normalise", NOTE_COLOR)
+            else:
+                text = _title(name)
             p.setTitle(text, color=RUN_COLORS[name], size=TITLE_SIZE)
 
     # ---- clicks -----------------------------------------------------------------------
@@ -325,6 +328,14 @@ class DecisionRegionsPanel(Panel):
 
     def plots(self) -> dict:
         return dict(self.plot_items)
+
+
+def _title(name: str, note: str | None = None, color: str = "") -> str:
+    """"Net with BN", and a smaller note under it."""
+    text = f"Net {RUN_LABELS[name]}"
+    if note:
+        text += f"<br><span style='font-size:10pt; color:{color}'>{note}</span>"
+    return text
 
 
 def _escape(text) -> str:
