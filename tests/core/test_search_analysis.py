@@ -56,6 +56,24 @@ def test_alpha_range_report_gives_each_twin_its_own_width():
     assert rep["bn"]["best_loss"] == 0.2
 
 
+def test_a_twin_at_chance_or_diverged_everywhere_gets_no_range():
+    # 5×87 sigmoid net on 3 spirals: without BN the loss never leaves ln 3 at any α, a flat
+    # curve that would read as "4 decades wide"; with BN one α learns.
+    chance = np.log(3)
+    results = [twin_result(i, a, b, n) for i, (a, b, n) in enumerate(
+        [(1e-3, 1.099, 1.0986), (1e-2, 1.0, 1.0985), (1e-1, 0.4, 1.0984), (1.0, 1.05, 1.0986),
+         (10.0, None, 1.0987)])]
+    rep = alpha_range_report(results, classes=3)
+    assert rep["no_bn"]["verdict"] == "chance" and rep["no_bn"]["decades"] is None
+    assert rep["no_bn"]["good_low"] is None and rep["no_bn"]["chance_loss"] == chance
+    assert rep["bn"]["verdict"] == "learned" and rep["bn"]["decades"] == pytest.approx(0.0)
+    assert alpha_range_report(results)["no_bn"]["decades"] == pytest.approx(4.0)  # no classes
+    gone = [twin_result(i, a, 0.3, None) for i, a in enumerate((0.1, 1.0))]
+    rep = alpha_range_report(gone, classes=2)
+    assert rep["no_bn"]["verdict"] == "diverged" and rep["no_bn"]["decades"] is None
+    assert rep["no_bn"]["best_loss"] is None and rep["bn"]["verdict"] == "learned"
+
+
 STEPS = [0, 10, 20, 30]
 GOOD = (STEPS, [1.0, 0.5, 0.4, 0.3])
 

@@ -95,6 +95,31 @@ def test_alpha_range_view_draws_both_twins_and_puts_diverged_on_top(win):
     assert "1.00 decades" in view.summary.text() and "4 of 9 diverged" in view.summary.text()
 
 
+def test_alpha_range_view_flags_a_twin_at_chance_instead_of_crediting_it(win):
+    view = win.panels["tuning"].alpha
+    alphas = 10.0 ** np.linspace(-3, 1, 5)
+    bn = [1.0, 0.4, 0.3, None, None]                    # learns at two α, diverges at two
+    no_bn = [1.0986, 1.0985, 1.0984, 1.0986, 1.0987]     # ln 3 everywhere: never learned
+    report = view.show_results([twin(i, a, b, n) for i, (a, b, n) in
+                                enumerate(zip(alphas, bn, no_bn))], classes=3)
+    assert report["no_bn"]["verdict"] == "chance" and report["no_bn"]["decades"] is None
+    text = view.summary.text()
+    assert "never left chance" in text and "4.00 decades" not in text
+    assert view.bars["no_bn"].getData()[0] is None or view.bars["no_bn"].getData()[0].size == 0
+    assert view.bars["bn"].getData()[0].size == 2 and view.chance.isVisible()
+    assert view.chance.value() == pytest.approx(np.log10(np.log(3)))
+
+
+def test_alpha_range_status_counts_each_twins_divergences(win):
+    from bn_studio.core.search import Progress
+    view = win.panels["tuning"].alpha
+    results = [twin(i, a, 0.2, None if i > 2 else 0.3) for i, a in enumerate((0.01, 0.1, 1, 3, 10))]
+    pr = Progress(5, 0, 0, 5, None, {"ok": 5, "diverged": 0, "failed": 0, "cancelled": 0})
+    text = view.status_text(results, pr, finished=True, cancelled=False)
+    assert text == ("Finished: 5 of 5 α done (with BN: 5 ok, 0 diverged; without BN: 3 ok, "
+                    "2 diverged)")
+
+
 def test_show_alpha_range_runs_a_twins_search_from_the_panel(win, qtbot, tmp_path):
     t = win.panels["tuning"]
     win.model.searches.store_dir = tmp_path

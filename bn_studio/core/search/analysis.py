@@ -3,6 +3,7 @@ median-stopping rule would have stopped (and saved). NumPy only; the views draw 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from .trials import TrialResult
 
 GOOD_WITHIN = 0.10        # "good": a loss within 10 % of the best
+CHANCE_WITHIN = 0.10      # a best loss within 10 % of ln C (guessing) never left chance
 
 
 def twin_points(results: list[TrialResult], twin: str, param: str = "lr"
@@ -56,15 +58,30 @@ def good_range_decades(alpha, loss, within: float = GOOD_WITHIN) -> float:
 
 
 def alpha_range_report(results: list[TrialResult], param: str = "lr",
-                       within: float = GOOD_WITHIN) -> dict:
+                       within: float = GOOD_WITHIN, classes: int | None = None) -> dict:
     """Per twin: the good α range, its width in decades, the best loss and how many trials
-    diverged — the numbers behind 'BN tolerates a wider range of α'."""
+    diverged — the numbers behind 'BN tolerates a wider range of α'.
+
+    ``verdict`` says whether the range counts: "learned", or "chance" (given ``classes``:
+    the best loss is within CHANCE_WITHIN of ln C, the loss of guessing, so every α is
+    equally useless and the flat curve would look like a wide range), or "diverged" (no α
+    finished). Only a twin that learned gets a range (good_low, good_high, decades); the
+    others get None there, never a width."""
+    chance = math.log(classes) if classes else None
     out = {}
     for twin in ("bn", "no_bn"):
         a, loss = twin_points(results, twin, param)
-        r = good_range(a, loss, within)
-        out[twin] = {"trials": int(a.size), "diverged": int(np.sum(~np.isfinite(loss))),
-                     "best_loss": float(np.nanmin(loss)) if np.isfinite(loss).any() else None,
+        finite = np.isfinite(loss)
+        best = float(np.min(loss[finite])) if finite.any() else None
+        if best is None:
+            verdict = "diverged"
+        elif chance is not None and best >= (1.0 - CHANCE_WITHIN) * chance:
+            verdict = "chance"
+        else:
+            verdict = "learned"
+        r = good_range(a, loss, within) if verdict == "learned" else None
+        out[twin] = {"trials": int(a.size), "diverged": int(np.sum(~finite)),
+                     "best_loss": best, "chance_loss": chance, "verdict": verdict,
                      "good_low": None if r is None else r[0],
                      "good_high": None if r is None else r[1],
                      "decades": None if r is None else float(np.log10(r[1] / r[0]))}

@@ -421,7 +421,8 @@ class TuningPanel(Panel):
             self.every.add(new)
             self._update_actions()
         elif name == ALPHA_RANGE:
-            self.alpha.show_results(self.searches.results(ALPHA_RANGE))
+            self.alpha.show_results(self.searches.results(ALPHA_RANGE),
+                                    classes=self.model.split.classes)
 
     def _on_progress(self, name: str, pr) -> None:
         finished = not self.searches.running(name)
@@ -430,8 +431,9 @@ class TuningPanel(Panel):
             self.progress.setValue(c["ok"] + c["diverged"] + c["failed"])
             self.progress_label.setText(self.status_text(pr, finished))
         elif name == ALPHA_RANGE:
-            text = self.status_text(pr, finished, self.searches.run(name).search.cancelled)
-            self.alpha.status.setText(text.replace(" done", " α done", 1))
+            self.alpha.status.setText(self.alpha.status_text(
+                self.searches.results(name), pr, finished,
+                self.searches.run(name).search.cancelled))
 
     def _on_finished(self, name: str) -> None:
         run = self.searches.run(name)
