@@ -646,6 +646,20 @@ def summarise(values: list):
     return out
 
 
+def _register_experiment_claims() -> None:
+    """The Diagnostics panel's and lessons 9+'s claims live in experiment_claims.py (40 seeds
+    each when run alone); they join this list too."""
+    from pathlib import Path
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    from experiment_claims import CLAIMS as more
+    CLAIMS.extend(c for c in more if c[0] not in {cid for cid, *_ in CLAIMS})
+
+
+_register_experiment_claims()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)

@@ -25,6 +25,6 @@ def test_cheap_claims_run_and_hold(capsys):
 def test_every_lesson_has_claims_and_bad_seeds_are_refused(capsys):
     mod = _load()
     ids = {cid.split(".")[0] for cid, *_ in mod.CLAIMS}
-    assert {"L1", "L2", "L3", "L4", "L5", "L6", "L7", "H", "P"} <= ids
+    assert {"L1", "L2", "L3", "L4", "L5", "L6", "L7", "H", "P", "G", "L9"} <= ids
     assert mod.main(["--seeds", "0"]) == 2
     assert capsys.readouterr().err.strip() == "--seeds must be at least 1"
