@@ -49,6 +49,25 @@ def _fill(color: str, alpha: int):
     return c
 
 
+def _time_plot(view, row: int, col: int, guide: float, title: str | None = None):
+    """A plot over steps in ``view`` with a dashed guide at y = ``guide`` and a hidden cursor
+    for the replayed step; returns (plot, cursor)."""
+    p = view.addPlot(row=row, col=col, title=title)
+    cache_axes(p)
+    p.showGrid(x=True, y=True, alpha=0.15)
+    p.setMouseEnabled(x=False, y=False)
+    p.hideButtons()
+    no_si_prefix(p.getAxis("left"))
+    no_si_prefix(p.getAxis("bottom"))
+    p.addItem(pg.InfiniteLine(pos=guide, angle=0, movable=False,
+                              pen=pg.mkPen(GUIDE_COLOR, width=1.5, style=Qt.DashLine)),
+              ignoreBounds=True)
+    cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR_COLOR, width=2))
+    cursor.setVisible(False)
+    p.addItem(cursor, ignoreBounds=True)
+    return p, cursor
+
+
 def _layer_color(i: int, n: int, run: str):
     """The twin's colour, darkest for layer 1 and lighter for deeper layers."""
     c = pg.mkColor(RUN_COLORS[run])
@@ -190,23 +209,11 @@ class DiagnosticsPanel(Panel):
         self.ratio_plots, self.ratio_items, self.ratio_cursors = {}, {}, []
         self.ratio_ranges = {}
         for col, run in enumerate(RUNS):
-            p = self.ratio_view.addPlot(row=0, col=col, title=f"Net {RUN_LABELS[run]}")
-            cache_axes(p)
-            p.showGrid(x=True, y=True, alpha=0.15)
+            p, cursor = _time_plot(self.ratio_view, 0, col, GUIDE_LOG10_RATIO,
+                                   title=f"Net {RUN_LABELS[run]}")
             p.setLabel("bottom", "step")
             if col == 0:
                 p.setLabel("left", "log10 update / weights")
-            p.setMouseEnabled(x=False, y=False)
-            p.hideButtons()
-            no_si_prefix(p.getAxis("left"))
-            no_si_prefix(p.getAxis("bottom"))
-            p.addItem(pg.InfiniteLine(pos=GUIDE_LOG10_RATIO, angle=0, movable=False,
-                                      pen=pg.mkPen(GUIDE_COLOR, width=1.5, style=Qt.DashLine)),
-                      ignoreBounds=True)
-            cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR_COLOR,
-                                                                            width=2))
-            cursor.setVisible(False)
-            p.addItem(cursor, ignoreBounds=True)
             self.ratio_cursors.append(cursor)
             self.ratio_plots[run] = p
             self.ratio_items[run] = []
@@ -248,22 +255,8 @@ class DiagnosticsPanel(Panel):
         self.affine_plots, self.affine_items, self.affine_cursors = {}, {}, []
         self.affine_ranges = {}
         for row, what in enumerate(("gamma", "beta")):
-            p = self.affine_view.addPlot(row=row, col=0)
+            p, cursor = _time_plot(self.affine_view, row, 0, 1.0 if what == "gamma" else 0.0)
             p.setLabel("left", "γ" if what == "gamma" else "β")
-            cache_axes(p)
-            p.showGrid(x=True, y=True, alpha=0.15)
-            p.setMouseEnabled(x=False, y=False)
-            p.hideButtons()
-            no_si_prefix(p.getAxis("left"))
-            no_si_prefix(p.getAxis("bottom"))
-            p.addItem(pg.InfiniteLine(pos=1.0 if what == "gamma" else 0.0, angle=0,
-                                      movable=False, pen=pg.mkPen(GUIDE_COLOR, width=1,
-                                                                  style=Qt.DashLine)),
-                      ignoreBounds=True)
-            cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR_COLOR,
-                                                                            width=2))
-            cursor.setVisible(False)
-            p.addItem(cursor, ignoreBounds=True)
             self.affine_cursors.append(cursor)
             self.affine_plots[what] = p
             self.affine_items[what] = []
