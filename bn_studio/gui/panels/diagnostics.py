@@ -137,8 +137,15 @@ class DiagnosticsPanel(Panel):
         self._ratio_key = None
         self._affine_key = None
         model.snapshotReady.connect(self.on_snapshot)
-        model.configChanged.connect(self._show_frozen)
-        self._show_frozen(model.config)
+        model.configChanged.connect(self._on_config)
+        self._on_config(model.config)
+
+    def _on_config(self, config) -> None:
+        """Empty rows for the network's hidden layers at once (and the freeze switch), so
+        the panel and its exports have their axes before the first numbers arrive."""
+        self._show_frozen(config)
+        if len(config.hidden) != len(self.grad_rows):
+            self._build_gradient_rows(len(config.hidden))
 
     def set_frozen(self, on: bool) -> None:
         """Freeze (or learn) the BN net's γ and β: a new run (the switch is not live)."""
