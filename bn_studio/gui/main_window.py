@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QSizePolicy, QToolBar, QWidget)
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 HINT_MIN_WIDTH_PX = 320
 TIMELINE_MIN_WIDTH_PX = 420
+STEP_LABEL_HZ = 10
 
 # Speeds offered in the toolbar: training steps per second (None = as fast as possible).
 SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
@@ -265,8 +266,11 @@ class MainWindow(QMainWindow):
 
     def export_plot(self, panel_name: str, key: str, path) -> None:
         """Read the plot now, write the file on a worker thread (exports.export_runner)."""
+        panel = self.panels[panel_name]
+        if hasattr(panel, "catch_up"):
+            panel.catch_up()                # a hidden panel skipped the newest snapshots
         try:
-            job = exports.prepare_plot(self.panels[panel_name].plots()[key], path)
+            job = exports.prepare_plot(panel.plots()[key], path)
         except exports.ExportError as e:
             self._show_error(str(e))
             return
@@ -374,6 +378,11 @@ class MainWindow(QMainWindow):
     def _build_statusbar(self) -> None:
         self.step_label = QLabel("step 0")
         self.step_label.setObjectName("step_label")
+        self._step_text = "step 0"
+        self._step_timer = QTimer(self)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.setInterval(int(1000 / STEP_LABEL_HZ))
+        self._step_timer.timeout.connect(self._show_step_text)
         # The replay bar lives in the status bar: no height taken from the panels at 1366×768.
         from .timeline import TimelineBar
         self.timeline = TimelineBar(self.model, self)
@@ -428,6 +437,21 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot(self, snap) -> None:
         self.update_hint()
+        self._step_text = self._status_text(snap)
+        # While training the step label changes at most STEP_LABEL_HZ times a second: a
+        # number that changes 60 times a second cannot be read, and each change re-lays out
+        # and repaints the whole status bar. A paused or replayed state shows at once.
+        if snap.playing and snap.live and self._step_timer.isActive():
+            return
+        self._show_step_text()
+        if snap.playing and snap.live:
+            self._step_timer.start()
+
+    def _show_step_text(self) -> None:
+        if self.step_label.text() != self._step_text:
+            self.step_label.setText(self._step_text)
+
+    def _status_text(self, snap) -> str:
         parts = [f"step {snap.step}"]
         latest = None if snap.live else self.model.worker.peek()
         if latest is not None:
@@ -436,7 +460,7 @@ class MainWindow(QMainWindow):
             if run.diverged_at is not None:
                 label = "BN" if name == "bn" else "no BN"
                 parts.append(f"{label}: diverged at step {run.diverged_at}")
-        self.step_label.setText("   ".join(parts))
+        return "   ".join(parts)
 
     def _show_error(self, text: str) -> None:
         self.statusBar().showMessage(text, 15000)

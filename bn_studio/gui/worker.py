@@ -34,7 +34,7 @@ from .protocol import (Ack, Change, Command, Failed, MaxSteps, Notify, Pause, Pl
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_INTERVAL_S = 1 / 40        # publish a little faster than the 30 fps display timer
+SNAPSHOT_INTERVAL_S = 1 / 75        # a little faster than the 60 fps display timer
 GRID_INTERVAL_S = 0.2               # decision regions are the costly part: 5 per second
 UNIT_MAPS_INTERVAL_S = 0.5          # unit pictures (only while their panel is shown): 2 a second,
 UNIT_MAPS_COST_RATIO = 10           # or fewer: at most 1/10 of the time (8x512 takes ~0.4 s)

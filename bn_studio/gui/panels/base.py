@@ -20,6 +20,31 @@ class Panel(QWidget):
         if self.help_text:
             self.setWhatsThis(self.help_text)
 
+    def connect_snapshots(self, slot) -> None:
+        """Draw the model's snapshots with ``slot`` while this panel is on screen. A hidden
+        panel (a tab behind another, a closed dock) costs no frame time: it keeps only the
+        newest snapshot and draws that when it is shown again."""
+        self._snapshot_slot = slot
+        self._unseen = None
+        self.model.snapshotReady.connect(self._on_snapshot_if_shown)
+
+    def _on_snapshot_if_shown(self, snap) -> None:
+        if self.isVisible():
+            self._snapshot_slot(snap)
+        else:
+            self._unseen = snap
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.catch_up()
+
+    def catch_up(self) -> None:
+        """Draw the newest snapshot this panel skipped while hidden (an export reads it)."""
+        snap = getattr(self, "_unseen", None)
+        if snap is not None:
+            self._unseen = None
+            self._snapshot_slot(snap)
+
     plot_labels: dict = {}    # plots() key → its name in File → Export (default: the key)
 
     def plots(self) -> dict:

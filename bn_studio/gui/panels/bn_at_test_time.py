@@ -207,7 +207,7 @@ class TestTimeBNPanel(Panel):
         self._last_step = -1
         self._point: np.ndarray | None = None
         self._rng = np.random.default_rng()
-        model.snapshotReady.connect(self.on_snapshot)
+        self.connect_snapshots(self.on_snapshot)
         model.configChanged.connect(self.on_config)
         model.datasetChanged.connect(lambda _split: self._set_classes(force=True))
         model.pointSelected.connect(self.show_prediction)

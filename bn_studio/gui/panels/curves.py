@@ -88,7 +88,7 @@ class CurvesPanel(Panel):
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(controls)
         lay.addWidget(self.layout_widget)
-        model.snapshotReady.connect(self.on_snapshot)
+        self.connect_snapshots(self.on_snapshot)
 
     def _set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
@@ -96,8 +96,20 @@ class CurvesPanel(Panel):
         if self.model.snapshot is not None:
             self.on_snapshot(self.model.snapshot)
 
+    def _moves_less_than_a_pixel(self, snap) -> bool:
+        """While training: the steps since the last drawn frame would add less than one
+        pixel to the curves, so redrawing them would change nothing visible."""
+        if not (snap.playing and getattr(snap, "live", True)) or snap.step < self._last_step:
+            return False
+        lo, hi = self.loss_plot.viewRange()[0]
+        px_per_step = self.loss_plot.getViewBox().width() / max(hi - lo, 1e-9)
+        return (snap.step - self._last_step) * px_per_step < 1.0 and \
+            getattr(snap, "changes", ()) == self._changes_shown
+
     def on_snapshot(self, snap) -> None:
         live = getattr(snap, "live", True)
+        if self._moves_less_than_a_pixel(snap):
+            return
         if live and snap.step < self._last_step:           # a reset: ranges start over
             self.loss_range.reset()
             self.acc_range.reset()

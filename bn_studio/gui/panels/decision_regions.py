@@ -180,7 +180,7 @@ class DecisionRegionsPanel(Panel):
         self._title_key = None
         model.datasetChanged.connect(self.on_dataset)
         model.configChanged.connect(self.on_config)
-        model.snapshotReady.connect(self.on_snapshot)
+        self.connect_snapshots(self.on_snapshot)
         model.pointSelected.connect(self.on_point)
         self._set_titles({})
         # Start from whatever the model already holds (a panel may be built after the signals).
