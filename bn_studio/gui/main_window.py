@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QSizePolicy, QToolBar, QWidget)
 
+from bn_studio.core.rate import rate_text, why_behind
 from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
                                  save_workspace)
 
@@ -25,12 +26,16 @@ log = logging.getLogger(__name__)
 
 HINT_MIN_WIDTH_PX = 320
 TIMELINE_MIN_WIDTH_PX = 420
-STEP_LABEL_HZ = 10
+STATUS_HZ = 10
 
 # Speeds offered in the toolbar: training steps per second (None = as fast as possible).
 SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
           ("60 steps/s", 60.0), ("30 steps/s", 30.0), ("10 steps/s", 10.0),
           ("2 steps/s", 2.0)]
+
+
+RATE_TOOLTIP = ("Training steps per second measured in the training process over the last "
+                "second (the speed box asks for a rate; a busy computer may give less)")
 
 
 class MainWindow(QMainWindow):
@@ -117,6 +122,14 @@ class MainWindow(QMainWindow):
             lambda i: self.model.set_speed(self.speed.itemData(i)))
         tb.addWidget(QLabel(" Speed: "))
         tb.addWidget(self.speed)
+        # The rate the training process measures, beside the rate asked for.
+        self.rate_label = QLabel()
+        self.rate_label.setObjectName("rate")
+        self.rate_label.setMinimumWidth(
+            self.rate_label.fontMetrics().horizontalAdvance(" only 9,999 of 300 steps/s "))
+        self.rate_label.setToolTip(RATE_TOOLTIP)
+        tb.addWidget(self.rate_label)
+        self._behind: str | None = None
         tb.addSeparator()
         self.hint = QLabel()
         self.hint.setObjectName("hint")
@@ -378,11 +391,11 @@ class MainWindow(QMainWindow):
     def _build_statusbar(self) -> None:
         self.step_label = QLabel("step 0")
         self.step_label.setObjectName("step_label")
-        self._step_text = "step 0"
-        self._step_timer = QTimer(self)
-        self._step_timer.setSingleShot(True)
-        self._step_timer.setInterval(int(1000 / STEP_LABEL_HZ))
-        self._step_timer.timeout.connect(self._show_step_text)
+        self._status_snap = None
+        self._status_timer = QTimer(self)
+        self._status_timer.setSingleShot(True)
+        self._status_timer.setInterval(int(1000 / STATUS_HZ))
+        self._status_timer.timeout.connect(self._show_status)
         # The replay bar lives in the status bar: no height taken from the panels at 1366×768.
         from .timeline import TimelineBar
         self.timeline = TimelineBar(self.model, self)
@@ -437,19 +450,25 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot(self, snap) -> None:
         self.update_hint()
-        self._step_text = self._status_text(snap)
-        # While training the step label changes at most STEP_LABEL_HZ times a second: a
-        # number that changes 60 times a second cannot be read, and each change re-lays out
-        # and repaints the whole status bar. A paused or replayed state shows at once.
-        if snap.playing and snap.live and self._step_timer.isActive():
+        self._status_snap = snap
+        # While training the step label and the rate change at most STATUS_HZ times a
+        # second: a number that changes 60 times a second cannot be read, and each change
+        # re-lays out and repaints its whole bar. A paused or replayed state shows at once.
+        if snap.playing and snap.live and self._status_timer.isActive():
             return
-        self._show_step_text()
+        self._show_status()
         if snap.playing and snap.live:
-            self._step_timer.start()
+            self._status_timer.start()
 
-    def _show_step_text(self) -> None:
-        if self.step_label.text() != self._step_text:
-            self.step_label.setText(self._step_text)
+    def _show_status(self) -> None:
+        snap = self._status_snap
+        if snap is None:
+            return
+        if snap.live:
+            self.show_rate(snap.rate)
+        text = self._status_text(snap)
+        if self.step_label.text() != text:
+            self.step_label.setText(text)
 
     def _status_text(self, snap) -> str:
         parts = [f"step {snap.step}"]
@@ -461,6 +480,23 @@ class MainWindow(QMainWindow):
                 label = "BN" if name == "bn" else "no BN"
                 parts.append(f"{label}: diverged at step {run.diverged_at}")
         return "   ".join(parts)
+
+    def show_rate(self, reading) -> None:
+        """The measured rate beside the speed box; when it falls behind the rate asked, why
+        (in the tooltip, and once in the status bar when it starts)."""
+        text = rate_text(reading)
+        if text != self.rate_label.text():
+            self.rate_label.setText(text)
+        why = why_behind(reading)
+        if why != self._behind:
+            if self._behind and self.statusBar().currentMessage() == self._behind:
+                self.statusBar().clearMessage()         # paused or caught up: old news
+            self._behind = why
+            self.rate_label.setProperty("behind", why is not None)
+            self.rate_label.setStyleSheet("color: #d35400;" if why else "")
+            self.rate_label.setToolTip(why or RATE_TOOLTIP)
+            if why:
+                self.statusBar().showMessage(why, 15000)
 
     def _show_error(self, text: str) -> None:
         self.statusBar().showMessage(text, 15000)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGridLayout, QLabel, QToolTip, 
 
 from bn_studio.core.unit_maps import MAX_UNITS_SHOWN, unit_levels
 
+from ..plotting import plane_html
 from ..theme import DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -196,6 +197,7 @@ class UnitMapsPanel(Panel):
         super().__init__(model, parent)
         self.header = QLabel(EXPLANATION)
         self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.RichText)
         self.scale = QLabel()
         self.scale.setWordWrap(True)
         self.scale.setTextFormat(Qt.RichText)
@@ -216,6 +218,12 @@ class UnitMapsPanel(Panel):
         self._drawn = None
         self._thumb = THUMB_PX[0]
         model.snapshotReady.connect(self._on_snapshot)
+        model.datasetChanged.connect(self._on_dataset)
+        if getattr(model, "split", None) is not None:
+            self._on_dataset(model.split)
+
+    def _on_dataset(self, split) -> None:
+        self.header.setText(f"{EXPLANATION} {plane_html(split)}")
 
     # ---- visibility: the worker computes pictures only while they are seen --------------
     def showEvent(self, event) -> None:
