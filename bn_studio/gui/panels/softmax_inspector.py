@@ -151,7 +151,7 @@ class SoftmaxInspectorPanel(Panel):
         self._label_font = QFont(self.font())
         self._label_font.setPointSize(10)
         self._y_point = None            # the click whose nearest data point set the true class
-        # While training, frames arrive ~30 times a second: refresh at most 10 times; a
+        # While training, frames arrive ~60 times a second: refresh at most 10 times; a
         # click refreshes at once (flush) and holds off the frames just behind it.
         self._throttled_refresh = qthrottled(self.refresh, timeout=REFRESH_INTERVAL_MS,
                                              leading=True, parent=self)
