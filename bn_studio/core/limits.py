@@ -37,6 +37,8 @@ MAX_STEPS = 1_000_000          # training steps of one run or one search trial
 MAX_TRIALS = 10_000            # trials of one search (all are planned before any runs)
 MAX_SEED = 2**32 - 1
 MAX_SCREENSHOT_PX = 4096       # each side of a screenshot
+MAX_MESSAGE_CHARS = 400        # one message (an error line, a message box): what it echoes of
+                               # a file (a 1 MiB class name) is cut to fit
 
 
 def max_workers() -> int:
@@ -55,6 +57,13 @@ def shown(value) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
+
+def one_line(text, most: int = MAX_MESSAGE_CHARS) -> str:
+    """The first line of ``text``, cut to ``most`` characters (… marks the cut)."""
+    text = str(text)
+    first = text[:most + 1].split("\n", 1)[0].rstrip("\r")
+    return first if len(first) <= most else first[:most - 1] + "…"
 
 
 def check_int(value, name: str, low: int | None = None, high: int | None = None,

@@ -53,15 +53,16 @@ def run_app(argv: list[str] | None = None) -> int:
 
     def show_error(title: str, text: str) -> None:
         from PySide6.QtWidgets import QMessageBox
-        box = QMessageBox(QMessageBox.Critical, title, text, QMessageBox.Ok, win)
-        box.open()
+
+        from .plain_text import message_box
+        message_box(win, QMessageBox.Critical, title, text)
 
     install_excepthook(show_error)
     import logging
 
     from .logs import StatusBridge
     bridge = StatusBridge()                  # warnings and errors also reach the status bar
-    bridge.record.connect(lambda text: win.statusBar().showMessage(text, 10000))
+    bridge.record.connect(lambda text: win.show_status(text, 10000))
     logging.getLogger().addHandler(bridge)
     win.show()
     return app.exec()

@@ -10,6 +10,8 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QSizePolicy, QToolBar, QWidget)
 
+from bn_studio.core.limits import one_line
+
 from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
                                  save_workspace)
 
@@ -18,6 +20,7 @@ from .docks import SCREEN_SHARE, available_panels  # noqa: F401  (their home bef
 from .hint import HintState, hint_text, is_default_run
 from .menus import build_menus
 from .model import StudioModel
+from .plain_text import message_box, plain_labels, tooltip
 from .theme import RUN_LABELS
 
 log = logging.getLogger(__name__)
@@ -51,11 +54,12 @@ class MainWindow(QMainWindow):
         self._build_statusbar()
         self.model.playingChanged.connect(self._on_playing)
         self.model.snapshotReady.connect(self._on_snapshot)
-        self.model.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.model.message.connect(lambda text: self.show_status(text, 10000))
         self.model.errorOccurred.connect(self._show_error)
         self.model.speedChanged.connect(self._on_speed)
         self.model.configChanged.connect(lambda _: self._on_settings())
         self.model.datasetChanged.connect(lambda _: self._on_settings())
+        plain_labels(self)      # text from files never renders as HTML (plain_text.py)
         self._on_speed(self.model.speed)
         self.fit_to_screen()
         self.model.datasetChanged.emit(self.model.split)
@@ -206,7 +210,7 @@ class MainWindow(QMainWindow):
         state = self.workspace_state(Path(path).parent)
         save_workspace(path, state)
         self.workspace_path = Path(path)
-        self.statusBar().showMessage(f"Saved workspace {Path(path).name}", 5000)
+        self.show_status(f"Saved workspace {Path(path).name}", 5000)
         note = workspace_data.saved_note(state, path)
         if note:
             self._show_error(note)
@@ -215,7 +219,7 @@ class MainWindow(QMainWindow):
         """``wait``: read a referred data file here (else in the background)."""
         more = self.apply_workspace(load_workspace(path), Path(path).parent, wait)
         self.workspace_path = Path(path)
-        self.statusBar().showMessage(f"Opened workspace {Path(path).name}{more}", 5000)
+        self.show_status(f"Opened workspace {Path(path).name}{more}", 5000)
 
     def save_workspace_dialog(self, ask: bool = False) -> None:
         path = self.workspace_path
@@ -260,7 +264,7 @@ class MainWindow(QMainWindow):
             return
         try:
             exports.export_plot(self.panels[panel_name].plots()[key], name)
-            self.statusBar().showMessage(f"Exported {Path(name).name}", 5000)
+            self.show_status(f"Exported {Path(name).name}", 5000)
         except exports.ExportError as e:
             self._show_error(str(e))
 
@@ -278,7 +282,7 @@ class MainWindow(QMainWindow):
                          "layer_stats": ("histograms", "layer_stats_table")}[which]
         header, rows = getattr(self.panels[panel], method)()
         out = exports.export_table(path, header, rows)
-        self.statusBar().showMessage(f"Exported {out.name}", 5000)
+        self.show_status(f"Exported {out.name}", 5000)
         return out
 
     def export_figure_dialog(self) -> None:
@@ -312,9 +316,7 @@ class MainWindow(QMainWindow):
                 "while a real network trains.</p>"
                 f"<p>Python {platform.python_version()} · NumPy {np.__version__} · "
                 f"PySide6 {PySide6.__version__} · pyqtgraph {pg.__version__}</p>")
-        box = QMessageBox(QMessageBox.Information, "About BN Studio", text, QMessageBox.Ok, self)
-        box.setAttribute(Qt.WA_DeleteOnClose)
-        box.open()
+        message_box(self, QMessageBox.Information, "About BN Studio", text, rich=True)
 
     def _build_statusbar(self) -> None:
         self.step_label = QLabel("step 0")
@@ -369,7 +371,7 @@ class MainWindow(QMainWindow):
             text = hint_text(state)
             if text != self.hint.text():
                 self.hint.setText(text)
-                self.hint.setToolTip(text)
+                self.hint.setToolTip(tooltip(text))
 
     def _on_snapshot(self, snap) -> None:
         self.update_hint()
@@ -383,13 +385,14 @@ class MainWindow(QMainWindow):
                 parts.append(f"{label}: diverged at step {run.diverged_at}")
         self.step_label.setText("   ".join(parts))
 
+    def show_status(self, text: str, ms: int) -> None:
+        self.statusBar().showMessage(one_line(text), ms)
+
     def _show_error(self, text: str) -> None:
-        self.statusBar().showMessage(text, 15000)
+        self.show_status(text, 15000)
         if self.isVisible():
             # open(), not exec(): the message never blocks the event loop (or a test).
-            box = QMessageBox(QMessageBox.Warning, "BN Studio", text, QMessageBox.Ok, self)
-            box.setAttribute(Qt.WA_DeleteOnClose)
-            box.open()
+            message_box(self, QMessageBox.Warning, "BN Studio", text)
 
     def closeEvent(self, event) -> None:
         if self._save_settings_on_close:

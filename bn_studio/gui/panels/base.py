@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
+from ..plain_text import install_plot_text
+
+install_plot_text()     # titles, legends, axis labels: plain text unless Rich (plain_text.py)
+
 
 class Panel(QWidget):
     """A dock's content. Subclasses connect to the model's signals in ``__init__``."""

@@ -77,6 +77,7 @@ class CurvesPanel(Panel):
         key = "&nbsp;&nbsp;".join(f"<b style='color:{RUN_COLORS[n]}'>━ {RUN_LABELS[n]}</b>"
                                   for n in RUN_COLORS)
         self.key = QLabel(f"{key}<br>thick: validation, thin: each mini-batch")
+        self.key.setTextFormat(Qt.RichText)
         self.key.setToolTip("Thick lines: validation loss; thin lines: the loss on each "
                             "training mini-batch")
         self.key.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)

@@ -17,6 +17,7 @@ from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, M
                                      make_dataset)
 
 from ..model import DatasetSpec
+from ..plain_text import escape
 from ..theme import CLASS_COLORS
 from .base import Panel
 from .csv_import import CsvImportRow
@@ -462,7 +463,7 @@ class DatasetsPanel(Panel):
     def on_dataset(self, split) -> None:
         ds = self.model.dataset
         mean, std = np.asarray(split.mean), np.asarray(split.std)
-        lines = [f"<b>{ds.name}</b>: N = {ds.X.shape[0]:,}, C = {ds.classes} · "
+        lines = [f"<b>{escape(ds.name)}</b>: N = {ds.X.shape[0]:,}, C = {ds.classes} · "
                  f"{split.X_train.shape[0]:,} train / {split.X_val.shape[0]:,} validation"]
         if ds.skipped_rows:
             lines.append(f"skipped {ds.skipped_rows:,} rows with missing values")

@@ -13,6 +13,7 @@ from superqt.utils import QSignalThrottler
 from bn_studio.core.layers import ACTIVATIONS
 from bn_studio.core.stats import pushforward_density
 
+from ..plain_text import Rich
 from ..plotting import Band, SparseAxis, SteppedRange, cache_axes, decimate, set_cursors
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
@@ -143,7 +144,7 @@ class HistogramsPanel(Panel):
         for i in range(n_layers):
             row = {}
             label = f"layer {i + 1}"
-            self.view.addLabel(f"<b>{label}</b>", row=i, col=0, angle=-90, size=TITLE_SIZE)
+            self.view.addLabel(label, row=i, col=0, angle=-90, size=TITLE_SIZE, bold=True)
             p_plain = self.view.addPlot(row=i, col=1)
             p_bn = self.view.addPlot(row=i, col=2)
             p_band = self.view.addPlot(row=i, col=3, axisItems={"bottom": SparseAxis("bottom")})
@@ -220,7 +221,7 @@ class HistogramsPanel(Panel):
         for row in self.rows:
             p_plain, p_bn, p_band = row["plots"]
             plain, bn = ("g(Z)", "g(Z̃)") if act else ("Z", "Z̃")
-            p_band.setTitle(f"{_span(plain, 'no_bn')}, {_span(bn, 'bn')} by step",
+            p_band.setTitle(Rich(f"{_span(plain, 'no_bn')}, {_span(bn, 'bn')} by step"),
                             size=TITLE_SIZE)
             p_plain.setTitle(f"{'A = g(Z)' if act else 'Z'} without BN",
                              color=RUN_COLORS["no_bn"], size=TITLE_SIZE)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QPushButton
 from bn_studio.core import lessons as L
 
 from ..model import DatasetSpec
+from ..plain_text import escape
 from .lesson_widgets import _label
 
 
@@ -98,7 +99,7 @@ class PredictionPages:
 
         def fmt(p):
             c = int(np.argmax(p))
-            return f"class {names[c] if c < len(names) else c} (a = {p[c]:.3f})"
+            return f"class {escape(names[c] if c < len(names) else c)} (a = {p[c]:.3f})"
         self.tt_point.setText(
             f"Point ({xy[0]:.2f}, {xy[1]:.2f}) in training mode, batch statistics:<br>"
             f"inside batch A: {fmt(v['batch_a'])}; inside batch B: {fmt(v['batch_b'])}<br>"

@@ -13,6 +13,7 @@ from superqt.utils import qthrottled
 from bn_studio.core.losses import softmax_parts
 from bn_studio.core.softmax_parts import nearest_label
 
+from ..plain_text import Rich
 from ..plotting import cache_axes
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 from .base import Panel
@@ -80,7 +81,7 @@ class SoftmaxInspectorPanel(Panel):
             for row, (key, label) in enumerate(ROWS):
                 p = self.view.addPlot(row=row, col=col,
                                       axisItems={"left": CompactAxis("left")})
-                title = f"Net {RUN_LABELS[run]}<br>{label}" if row == 0 else label
+                title = Rich(f"Net {RUN_LABELS[run]}<br>{label}") if row == 0 else label
                 p.setTitle(title, color=RUN_COLORS[run], size="10pt")
                 p.setMouseEnabled(x=False, y=False)
                 p.setMenuEnabled(False)

@@ -15,6 +15,7 @@ from superqt import QLabeledDoubleSlider
 
 from bn_studio.core.softmax_parts import loss_gradient, one_hot, point_loss, shifted_softmax
 
+from ..plain_text import Rich
 from ..plotting import cache_axes
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 
@@ -253,9 +254,9 @@ class ShiftTemperatureTab(QWidget):
                 [pg.mkBrush(DIVERGED_COLOR) if not np.isfinite(s.t[i]) else brushes[i]
                  for i in range(n)] if key == "t" else brushes))
             class_ticks(self.plots[key], self._names, n)
-        self.plots["t"].setTitle("t = e^((z + c)/T), not shifted" + (
+        self.plots["t"].setTitle(Rich("t = e^((z + c)/T), not shifted" + (
             f"<span style='color:{DIVERGED_COLOR}'>: overflows (∞)</span>" if s.overflow
-            else ""), size="10pt")
+            else "")), size="10pt")
         fit_y(self.plots["u"], shown["u"])
         fit_y(self.plots["t"], shown["t"], lo=0.0)
         fit_y(self.plots["a"], shown["a"], lo=0.0, hi=1.0)
@@ -302,7 +303,7 @@ class LossGradientTab(QWidget):
         self.view = PlotView()
         self.view.setMinimumHeight(2 * PLOT_HEIGHT_PX + 20)
         self.plots = {"a": bar_plot(self.view, 0, "a, and y (outlined)"),
-                      "grad": bar_plot(self.view, 1, "∂(−log a<sub>y</sub>)/∂z = a − y")}
+                      "grad": bar_plot(self.view, 1, Rich("∂(−log a<sub>y</sub>)/∂z = a − y"))}
         self.bars: dict[tuple[str, str], pg.BarGraphItem] = {}
         for key, p in self.plots.items():
             for run in RUNS:

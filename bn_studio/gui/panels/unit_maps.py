@@ -70,6 +70,7 @@ class UnitMosaic(QLabel):
     def __init__(self, run: str, layer: int, parent=None) -> None:
         super().__init__(parent)
         self.run, self.layer = run, layer
+        self.setTextFormat(Qt.PlainText)        # a picture, never text
         self.setMouseTracking(True)
         self.images: list[QImage] = []
         self.ranges: list[tuple[float, float]] = []
@@ -208,10 +209,12 @@ class UnitMapsPanel(Panel):
         self.mosaics, self.notes = {}, []
         for col, run in enumerate(RUNS):
             title = QLabel(f"<b style='color:{RUN_COLORS[run]}'>Net {RUN_LABELS[run]}</b>")
+            title.setTextFormat(Qt.RichText)
             self.grid.addWidget(title, 0, col)
         depth = max((len(w) for w in widths.values()), default=0)
         for i in range(depth):
             note = QLabel()
+            note.setTextFormat(Qt.RichText)
             self.grid.addWidget(note, 1 + 2 * i, 0, 1, 2)
             self.notes.append(note)
             for col, run in enumerate(RUNS):
@@ -237,7 +240,6 @@ class UnitMapsPanel(Panel):
             note.setText(f"<b>Layer {i + 1}</b> · {width} units"
                          + (f" (the first {MAX_UNITS_SHOWN} shown, +{more} more)"
                             if more else ""))
-            note.setTextFormat(Qt.RichText)
         for (run, i), mosaic in self.mosaics.items():
             maps = um.maps.get(run)
             if maps is None or i >= len(maps):
