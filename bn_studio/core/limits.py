@@ -9,6 +9,7 @@ one line that names the limit. README.md lists them under "Limits".
 
 from __future__ import annotations
 
+import io
 import math
 import numbers
 import os
@@ -175,16 +176,60 @@ def check_columns(width: int, name: str, exc: type[Exception] = ValueError) -> i
 def check_file_size(nbytes: int, name: str, limit: int, exc: type[Exception] = ValueError,
                     what: str = "file") -> None:
     if nbytes > limit:
-        raise exc(f"{name}: {nbytes / 2**20:.1f} MiB; the limit on {what} size is "
-                  f"{limit / 2**20:.0f} MiB")
+        raise exc(f"{name}: {size_text(nbytes)}; the limit on {what} size is "
+                  f"{size_text(limit)}")
+
+
+def size_text(nbytes: int) -> str:
+    """A size in the unit that reads best: 256 KiB, 64 MiB, 1.5 GiB (never "0 MiB")."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{nbytes} bytes"
+
+
+class _UpToSize(io.RawIOBase):
+    """A file read no further than the size it had when opened: a file that grows while it is
+    read (a log being written) stays within the limit, and a pseudo-file that says it is empty
+    (/proc/kmsg, which blocks until the kernel logs something) reads as empty at once."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        self._file = io.FileIO(fd, "rb")
+        self._size = size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        left = self._size - self._file.tell()
+        if left <= 0:
+            return 0
+        with memoryview(buffer) as view:
+            return self._file.readinto(view[:left]) or 0
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def open_regular(path, limit: int, exc: type[Exception], what: str, label: str | None = None,
                  advice: str = ""):
-    """A regular file of at most ``limit`` bytes, opened for reading in binary; ``exc`` with
-    one line (starting with ``label``, the file's name unless given) for a missing file, a
-    folder, a FIFO or device (opened without blocking: a FIFO would wait for a writer; its
-    line ends with ``advice``) or a bigger file."""
+    """A regular file of at most ``limit`` bytes, opened for reading in binary (and read no
+    further than that size); ``exc`` with one line (starting with ``label``, the file's name
+    unless given) for a missing file, a folder, a FIFO or device (opened without blocking: a
+    FIFO would wait for a writer; its line ends with ``advice``) or a bigger file."""
     path = Path(path)
     label = label or path.name
     try:
@@ -205,7 +250,7 @@ def open_regular(path, limit: int, exc: type[Exception], what: str, label: str |
         check_file_size(st.st_size, label, limit, exc, what)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
+        return io.BufferedReader(_UpToSize(fd, st.st_size))
     except BaseException:
         os.close(fd)
         raise
@@ -220,6 +265,13 @@ def read_small_file(path, limit: int, exc: type[Exception], what: str) -> bytes:
             return f.read(limit + 1)
         except OSError as e:
             raise exc(f"{path.name}: cannot be read ({e.__class__.__name__})") from None
+
+
+def json_text(data: bytes) -> str:
+    """A JSON file's text: UTF-8 (with a BOM too, as Windows editors save it), or UTF-16 or
+    UTF-32 as JSON allows. UnicodeDecodeError if it is none of them."""
+    import json
+    return data.decode(json.detect_encoding(data))
 
 
 def check_workers(workers) -> tuple[int, str | None]:

@@ -162,8 +162,9 @@ def _check_names(args) -> None:
     if args.dataset and args.dataset not in DATASETS:
         raise CliError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASETS)}")
     data = getattr(args, "data", None)
-    if data and not Path(data).exists():
-        raise CliError(f"{Path(data).name}: no such file")
+    if data:            # missing, a folder, a pipe, a name too long: what reading it would say
+        from bn_studio.core import limits
+        limits.open_regular(data, limits.MAX_CSV_BYTES, CliError, "CSV file").close()
 
 
 def quiet_qt_messages() -> None:

@@ -265,7 +265,8 @@ def test_changes_apply_at_their_step_and_bad_ones_are_refused(split):
     from bn_studio.core.trainer import parse_change, train_twins
     assert parse_change("500:lr=5") == (500, "lr", 5.0)
     for bad, words in (("500:hidden=4", "cannot change mid-run"), ("lr=5", "STEP:NAME=VALUE"),
-                       ("-1:lr=5", "≥ 0")):
+                       ("-1:lr=5", "at least 0"),
+                       ("1" + "0" * 21 + ":lr=5", "at most 1,000,000 .the limit on steps")):
         with pytest.raises(ValueError, match=words):
             parse_change(bad)
     t = TwinTrainer(TrainConfig(hidden=(8,), batch=16), split)
