@@ -68,7 +68,7 @@ def child_environ(pid: int) -> dict:
 @pytest.mark.parametrize("user", [None, "3"])
 def test_the_apps_training_process_runs_one_blas_thread_unless_the_user_chose(user,
                                                                                monkeypatch):
-    from bn_studio.gui.worker import TrainingWorker
+    from bn_studio.live.worker import TrainingWorker
     for k in BLAS_THREAD_VARS:
         monkeypatch.delenv(k, raising=False)
     if user is not None:

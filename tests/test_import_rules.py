@@ -1,5 +1,6 @@
 """The layer rules of pyproject.toml's [tool.importlinter] hold, checked by import-linter: core
-imports no Qt/pyqtgraph/superqt and nothing from the gui or the cli; cli → gui → core."""
+and the live engine import no Qt/pyqtgraph/superqt and nothing from the gui or the cli;
+cli → gui → live → core."""
 
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ def lint(root: Path) -> subprocess.CompletedProcess:
 def test_the_layer_contracts_are_kept():
     out = lint(ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "2 kept, 0 broken" in out.stdout
+    assert "3 kept, 0 broken" in out.stdout
 
 
 def copy_of_the_package(tmp_path: Path) -> Path:
@@ -47,3 +48,12 @@ def test_a_cli_import_in_the_gui_breaks_the_layers(tmp_path):
     out = lint(root)
     assert out.returncode == 1
     assert "bn_studio.gui.theme -> bn_studio.cli" in out.stdout
+
+
+def test_a_qt_import_in_the_live_engine_breaks_the_contract(tmp_path):
+    root = copy_of_the_package(tmp_path)
+    with open(root / "bn_studio/live/protocol.py", "a") as f:
+        f.write("\nfrom PySide6 import QtCore  # noqa\n")
+    out = lint(root)
+    assert out.returncode == 1
+    assert "bn_studio.live.protocol -> PySide6" in out.stdout

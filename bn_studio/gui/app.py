@@ -18,8 +18,9 @@ def make_application(argv: list[str] | None = None):
     app.setOrganizationName("BN Studio")
     app.setOrganizationDomain("bn-studio.invalid")
     apply_pyqtgraph_theme("light")
-    from . import wheel_guard
+    from . import main_thread_gc, wheel_guard
     wheel_guard.install(app)            # a wheel over an unfocused control changes nothing
+    main_thread_gc.install()
     return app
 
 
@@ -122,6 +123,46 @@ def _play_live(app, model, seconds: float) -> None:
     model.pause()
 
 
+def _play_live_steps(app, model, steps: int) -> None:
+    """The live path as ``_play_live``, but the training process pauses by itself at exactly
+    step ``steps`` (MaxSteps), so the picture does not depend on the machine's speed."""
+    import time
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from bn_studio.errors import UsageError as CliError
+    model.reset()
+    model.flush(timeout=60)
+    if steps == 0:
+        return
+    worker = model.worker
+    worker.set_max_steps(steps)
+    model.play()
+    loop, poll = QEventLoop(), QTimer()
+    speed = model.speed or 1000.0
+    deadline = time.monotonic() + 60 + 20 * steps / speed     # a very busy machine, and more
+
+    def check() -> None:
+        snap = worker.peek()
+        done = snap is not None and snap.step >= steps and not worker.playing
+        stuck = worker.error is not None or not worker.alive or time.monotonic() > deadline
+        if done or stuck or (not worker.playing and snap is not None and snap.step > 0):
+            loop.quit()
+    poll.timeout.connect(check)
+    poll.start(20)
+    loop.exec()
+    poll.stop()
+    model.pause()
+    worker.set_max_steps(None)
+    model.flush(timeout=60)
+    snap = worker.peek()
+    if snap is None or snap.step != steps:
+        why = worker.error or ("both nets diverged" if snap is not None and all(
+            r.diverged_at is not None for r in snap.runs.values()) else "it stopped")
+        raise CliError(f"--play-steps {steps}: training stopped at step "
+                       f"{0 if snap is None else snap.step} ({why})")
+
+
 def check_screenshot_args(args) -> None:
     """Refuse what would fail only after the window was built and trained (one line each)."""
     from pathlib import Path
@@ -131,6 +172,8 @@ def check_screenshot_args(args) -> None:
     try:
         if args.steps is not None:
             limits.check_steps(args.steps, "--steps")
+        if getattr(args, "play_steps", None) is not None:
+            limits.check_steps(args.play_steps, "--play-steps")
     except ValueError as e:
         raise CliError(str(e)) from None
     play = getattr(args, "play", None)
@@ -150,8 +193,6 @@ def check_screenshot_args(args) -> None:
 def _check_names(args) -> None:
     """Unknown panel or dataset names and a missing --data file, refused before a window
     exists: failing inside the built window means closing it while an error unwinds."""
-    from pathlib import Path
-
     from bn_studio.core.datasets import DATASETS
     from bn_studio.errors import UsageError as CliError
     from .docks import available_panels
@@ -215,7 +256,8 @@ def run_screenshot(args) -> int:
                 raise CliError(str(e)) from None
         if getattr(args, "data", None):
             datasets = win.panels.get("datasets")
-            if datasets is None or not datasets.import_csv(args.data):
+            if datasets is None or not datasets.import_csv(args.data,
+                                                           getattr(args, "columns", None)):
                 raise CliError(datasets.error.text() if datasets is not None else
                                "--data needs the datasets panel")
         if args.dataset:
@@ -240,14 +282,18 @@ def run_screenshot(args) -> int:
         # A selected point, so the softmax inspector and test-time BN panels show numbers.
         model.select_point(model.split.X_val[0])
         play = getattr(args, "play", None)
+        play_steps = getattr(args, "play_steps", None)
         if play is not None:
             _play_live(app, model, play)
+        elif play_steps is not None:
+            _play_live_steps(app, model, play_steps)
         else:
             model.step(max(0, int(300 if args.steps is None else args.steps)))
         for _ in range(3):          # let the snapshot reach every panel, then lay out and paint
             model.flush(timeout=600)
             app.processEvents()
-        model.select_point(model.selected_point)      # refresh point views with the last nets
+        if model.selected_point is not None:         # refresh point views with the last nets
+            model.select_point(model.selected_point)
         app.processEvents()
         ok = target.grab().save(args.out)
         if not ok:

@@ -12,7 +12,8 @@ import sys
 import pytest
 
 from bn_studio.core import csv_read, limits
-from bn_studio.core.datasets import DatasetError, load_csv
+from bn_studio.core.csv_read import load_csv
+from bn_studio.core.datasets import DatasetError
 
 
 def rows(n, label=lambda i: "pq"[i % 2]):
@@ -29,14 +30,16 @@ def test_the_class_limit_is_checked_while_reading(tmp_path):
     """The 9th label stops the reading: the bad line at the end is never reached."""
     p = tmp_path / "labels.csv"
     p.write_text(rows(100_000, label=lambda i: f"L{i}") + "x,y,z\n")
-    why = refusal(p)
-    assert why.startswith("labels.csv: more than 8 different labels (the 9th, 'L8', on line 9)")
+    why = refusal(p, columns="0,1,2")
+    assert why == ("labels.csv: more than 8 different labels (the 9th, 'L8', on line 9); the "
+                   "limit on classes is 8 (is 'column 3' really the label? pick the columns: "
+                   "--columns X1,X2,LABEL)")
 
 
 def test_the_class_limit_is_checked_while_reading_the_careful_way(tmp_path):
     p = tmp_path / "quoted.csv"          # quotes: the csv module reads it, row by row
     p.write_text(rows(100_000, label=lambda i: f'"L{i}"') + "x,y,z\n")
-    assert "(the 9th, 'L8', on line 9)" in refusal(p)
+    assert "(the 9th, 'L8', on line 9)" in refusal(p, columns="0,1,2")
 
 
 def test_a_huge_column_name_is_echoed_short(tmp_path):

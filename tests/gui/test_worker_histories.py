@@ -8,7 +8,7 @@ import pytest
 from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.trainer import TrainConfig, TwinTrainer
 from bn_studio.core.snapshot import map_histories
-from bn_studio.gui import worker as worker_mod
+from bn_studio.live import worker as worker_mod
 
 
 def _halves(history_rows):

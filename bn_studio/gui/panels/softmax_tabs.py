@@ -15,8 +15,8 @@ from superqt import QLabeledDoubleSlider
 
 from bn_studio.core.softmax_parts import loss_gradient, one_hot, point_loss, shifted_softmax
 
-from ..plain_text import Rich
-from ..plotting import cache_axes
+from ..plain_text import Rich, escape
+from ..plotting import cache_axes, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 
 RUNS = ("bn", "no_bn")
@@ -46,10 +46,6 @@ def fmt(v: float, digits: int) -> str:
     return f"{v:.{digits}f}"
 
 
-def escape(text) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 class PlotView(pg.GraphicsLayoutWidget):
     """A plot area that asks for its minimum height only: the dock's height is shared out by
     the layout, not by the scene's size (which would make a 768-px-high screen scroll)."""
@@ -60,6 +56,7 @@ class PlotView(pg.GraphicsLayoutWidget):
 
 def bar_plot(view: pg.GraphicsLayoutWidget, row: int, title: str) -> pg.PlotItem:
     p = view.addPlot(row=row, col=0, axisItems={"left": CompactAxis("left")})
+    steady_title(p)
     p.setTitle(title, size="10pt")
     p.setMouseEnabled(x=False, y=False)
     p.setMenuEnabled(False)

@@ -7,7 +7,7 @@ receiver thread in the GUI process reads snapshots as they come and keeps only t
 which the display timer draws. Curves grow with the run, so the child sends only their new
 rows and the receiver re-assembles them; both keep at most HISTORY_ROWS rows per history,
 thinned evenly (stats.Series), so memory stays flat however long the app trains.
-This module must not import Qt: the child imports it.
+No Qt (an import contract in pyproject.toml checks it): the child process imports this module.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ import traceback
 import numpy as np
 
 from bn_studio.core.grid import GRID_RESOLUTION, data_extent, decision_grid, shifted
+from bn_studio.core.rate import RateMeter
 from bn_studio.core.replay import SnapshotRing
 from bn_studio.core.procs import single_blas_thread
 from bn_studio.core.snapshot import Snapshot, bounded_rows, map_histories
 from bn_studio.core.stats import Series
-from bn_studio.core.trainer import TrainConfig, TwinTrainer
+from bn_studio.core.trainer import TrainConfig, TwinTrainer, advance
 from bn_studio.core.unit_maps import twin_unit_maps
 
 from .protocol import (Ack, Change, Command, Failed, MaxSteps, Notify, Pause, Play, Published,
@@ -47,16 +48,9 @@ class TrainingWorker:
     """Owns the trainer in a child process; every public method is safe to call from the GUI."""
 
     def __init__(self) -> None:
-        ctx = mp.get_context("spawn")          # never fork a process that runs Qt
-        self._cmd_recv, self._cmd_send = ctx.Pipe(duplex=False)
-        self._out_recv, self._out_send = ctx.Pipe(duplex=False)
-        # 1 BLAS thread (the GUI shares the cores) unless the user set a number.
-        with single_blas_thread(keep_user_choice=True):
-            self._proc = ctx.Process(target=_child_main, args=(self._cmd_recv, self._out_send),
-                                     name="bn-studio-trainer", daemon=True)
-            self._proc.start()
-        self._cmd_recv.close()
-        self._out_send.close()
+        cmd_recv, self._cmd_send = mp.Pipe(duplex=False)
+        self._out_recv, out_send = mp.Pipe(duplex=False)
+        self._proc = self._start_child(cmd_recv, out_send)
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._latest: Snapshot | None = None
@@ -77,6 +71,19 @@ class TrainingWorker:
         self._receiver = threading.Thread(target=self._receive, name="bn-studio-receiver",
                                           daemon=True)
         self._receiver.start()
+
+    def _start_child(self, cmd_conn, out_conn):
+        """Run the training loop (_child_main) at the far end of the two pipes; returns its
+        process (is_alive, join, terminate, kill)."""
+        ctx = mp.get_context("spawn")          # never fork a process that runs Qt
+        # 1 BLAS thread (the GUI shares the cores) unless the user set a number.
+        with single_blas_thread(keep_user_choice=True):
+            proc = ctx.Process(target=_child_main, args=(cmd_conn, out_conn),
+                               name="bn-studio-trainer", daemon=True)
+            proc.start()
+        cmd_conn.close()                        # the child holds its own ends
+        out_conn.close()
+        return proc
 
     # ---- commands (GUI thread) --------------------------------------------------------
     def send(self, cmd: Command) -> int:
@@ -255,6 +262,7 @@ class _Child:
         self.unit_maps_on = False
         self.unit_maps_time = 0.0
         self.unit_maps_wait = UNIT_MAPS_INTERVAL_S
+        self.meter = RateMeter()                 # the real steps per second, while playing
         # One handler per command type (Quit ends run() itself).
         self.handlers = {Reset: self.on_reset, Play: self.on_play, Pause: self.on_pause,
                          Step: self.on_step, Shift: self.on_shift, Change: self.on_change,
@@ -312,16 +320,18 @@ class _Child:
 
     def on_play(self, cmd: Play) -> None:
         self.playing = self.trainer is not None
+        self.meter.started(self.speed)
 
     def on_pause(self, cmd: Pause) -> None:
         self.playing = False
+        self.meter.stopped()
         self.publish(force=True)
 
     def on_step(self, cmd: Step) -> None:
         self.playing = False
+        self.meter.stopped()
         if self.trainer is not None:
-            for _ in range(cmd.n):
-                self.trainer.step()
+            advance(self.trainer, cmd.n)
             self.grid_dirty = True
             self.publish(force=True)
 
@@ -339,6 +349,7 @@ class _Child:
 
     def on_speed(self, cmd: Speed) -> None:
         self.speed = cmd.steps_per_second
+        self.meter.started(self.speed)
 
     def on_max_steps(self, cmd: MaxSteps) -> None:
         self.max_steps = cmd.max_steps
@@ -354,12 +365,13 @@ class _Child:
         self.out.send(Ack(self.seq))
 
     def train_one(self) -> None:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         try:
-            self.trainer.step()
+            advance(self.trainer, 1)
         except Exception as e:
             self.fail(e)
             return
+        self.meter.stepped(time.perf_counter() - t0, time.process_time() - cpu0)
         if self.trainer.all_diverged or (self.max_steps is not None
                                          and self.trainer.step_count >= self.max_steps):
             self.playing = False
@@ -374,10 +386,11 @@ class _Child:
                 self.cmd.poll(delay)        # sleeps, but wakes up for a command
 
     def publish(self, force: bool = False) -> None:
-        self.last_publish = time.perf_counter()
+        self.last_publish = start = time.perf_counter()
         if self.trainer is None:
             return
         snap = self.trainer.snapshot()
+        snap.rate = self.meter.reading if self.playing else None
         grid = None
         now = time.perf_counter()
         if force or self.grid_dirty or now - self.grid_time >= GRID_INTERVAL_S:
@@ -392,6 +405,7 @@ class _Child:
                                           * (time.perf_counter() - now))
         map_histories(snap, self.delta)
         self.out.send(Published(self.seq, self.epoch, snap, grid, self.playing, self.error))
+        self.meter.published(time.perf_counter() - start)
 
     def delta(self, key: tuple, rows: np.ndarray) -> np.ndarray:
         """The rows after the last step sent (by step, not by count: thinning drops rows)."""
