@@ -207,6 +207,20 @@ def test_csv_class_labels_and_the_files_name_are_plain(win, qtbot, trap, monkeyp
     assert plain_text.shown_as_markup(win, name) == []
 
 
+def test_csv_column_names_and_values_in_the_import_dialog_are_plain(win, qtbot, trap,
+                                                                   tmp_path):
+    p = tmp_path / "cols.csv"
+    p.write_text(f"a{trap.tag},b{trap.tag},c{trap.tag}\n"
+                 + "".join(f"{i % 7},{i % 5},{'pq'[i % 2]}{trap.tag}\n"
+                           for i in range(40)))
+    dialog = win.panels["datasets"].choose_columns(p)
+    assert dialog.table.item(0, 0).text() == "a" + trap.tag
+    assert plain_text.shown_as_markup(dialog, trap.tag) == []
+    dialog.grab()
+    assert not trap.opened()
+    dialog.reject()
+
+
 def test_search_results_parameter_keys_and_errors_are_plain(win, qtbot, trap, tmp_path):
     space = [{"name": "lr", "scale": "log", "low": 0.001, "high": 1}]
     results = [{"trial": i, "seed": i, "status": "ok" if i else "failed",
@@ -220,7 +234,7 @@ def test_search_results_parameter_keys_and_errors_are_plain(win, qtbot, trap, tm
                       "results": results}}
     open_workspace(win, tmp_path, doc)
     settle(win, qtbot)
-    assert "k" + escape(trap.tag) in win.panels["tuning"].best_label.text()
+    assert "k" + escape(trap.tag) in win.panels["tuning"].view.best_label.text()
     assert_plain(win, trap)
 
 
@@ -234,6 +248,36 @@ def test_every_label_in_the_window_chooses_plain_or_rich_text(win, qtbot, tmp_pa
                   for w in win.findChildren(QLabel) if w.textFormat() == Qt.AutoText
                   and not isinstance(w.window(), QMessageBox)]
     assert undeclared == []
+
+
+MARKUP = ("<span", "<br>", "<b>", "</", "&nbsp;", "&lt;", "&gt;", "&amp;", "<sub>", "<i>")
+
+
+def markup_shown(win) -> list[str]:
+    """Texts of the app's own that show their markup as characters (escaped by mistake)."""
+    from PySide6.QtWidgets import QGraphicsView
+    shown = []
+    for w in win.findChildren(QLabel):
+        text = plain_text._displayed(w.text(), w.textFormat())
+        shown += [f"label: {text[:60]}" for tag in MARKUP if tag in text]
+    for view in win.findChildren(QGraphicsView):
+        for item in view.scene().items():
+            if hasattr(item, "toPlainText"):
+                text = item.toPlainText()
+                shown += [f"plot text: {text[:60]}" for tag in MARKUP if tag in text]
+    return shown
+
+
+def test_the_apps_own_markup_still_renders(win, qtbot):
+    """Titles and labels the app writes as markup (coloured subtitles, line breaks) render as
+    such: nothing that is the app's own is escaped."""
+    from bn_studio.core.trainer import TrainConfig
+    for config in (TrainConfig(hidden=()), TrainConfig(hidden=(8,), lr=1e6, optimizer="sgd")):
+        win.model.set_config(config)
+        settle(win, qtbot, steps=30)            # no hidden layer; both nets diverged
+        win.model.pointSelected.emit((0.1, 0.2))
+        qtbot.wait(50)
+        assert markup_shown(win) == []
 
 
 def test_plot_titles_legends_and_axis_labels_are_plain_unless_marked_rich(qtbot, trap):
