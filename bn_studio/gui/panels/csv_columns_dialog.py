@@ -190,7 +190,7 @@ class CsvColumnsDialog(QDialog):
                        else f"{100 * s:.0f} % of {c.name}'s variance lies between the class "
                             "means")
             item = QTableWidgetItem(text)
-            item.setToolTip(tip)
+            item.setToolTip(tooltip(tip))
             item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
             self.table.setItem(c.index, 4, item)
             font = self.table.item(c.index, 0).font()
