@@ -91,9 +91,9 @@ def short_name(name: str, most: int = AXIS_NAME_CHARS) -> str:
 
 
 def axis_name(name: str, standardised: bool = True) -> str:
-    """An axis label for a feature: its name, escaped (pyqtgraph draws labels as HTML and the
-    name comes from a file) and elided, and the note that the values are standardised."""
-    text = html.escape(short_name(name))
+    """An axis label for a feature: its name (from a file: the axis shows it as plain text,
+    plain_text.install_plot_text) elided, and the note that the values are standardised."""
+    text = short_name(name)
     return f"{text} (standardised)" if standardised else text
 
 
