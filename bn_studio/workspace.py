@@ -102,6 +102,9 @@ def load_workspace(path) -> dict:
     if text.count("[") + text.count("{") > limits.MAX_WORKSPACE_CONTAINERS:
         raise WorkspaceError(f"{path.name}: more than {limits.MAX_WORKSPACE_CONTAINERS:,} lists "
                              "and objects (the limit on workspace contents)")
+    if text.count('"') > 2 * limits.MAX_WORKSPACE_TEXTS:      # (an escaped quote counts too)
+        raise WorkspaceError(f"{path.name}: more than {limits.MAX_WORKSPACE_TEXTS:,} texts "
+                             "(the limit on workspace contents)")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:

@@ -29,6 +29,7 @@ MAX_CSV_COLUMNS = 1000
 MAX_FIELD_BYTES = 1024 * 1024  # one CSV field (Python's csv module stops at 128 KiB)
 MAX_WORKSPACE_BYTES = 16 * 1024 * 1024
 MAX_WORKSPACE_CONTAINERS = 1_000_000   # lists and objects: 5 million empty [] take 450 MB
+MAX_WORKSPACE_TEXTS = 1_000_000        # strings: 3 million short ones take 300 MB parsed
 MAX_INLINE_POINTS = 100_000    # a workspace holds up to this many points (~5 MB of JSON); an
                                # imported file with more is saved as a reference to the file
 MAX_PATH_CHARS = 4096          # a file path in a workspace (Linux's PATH_MAX)

@@ -133,3 +133,15 @@ def test_a_pseudo_file_that_blocks_is_refused_at_once():
     p = subprocess.run([sys.executable, "-m", "bn_studio", "train", "--data", "/proc/kmsg"],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and p.stderr == "bn-studio: kmsg: the file is empty\n"
+
+
+def test_a_workspace_of_millions_of_texts_is_refused_before_it_is_parsed(tmp_path):
+    """3 million short strings parse into 300 MB of objects: refused by counting quotes."""
+    from bn_studio.workspace import WorkspaceError, load_workspace
+    p = tmp_path / "texts.json"
+    p.write_text('{"format": "bn-studio-workspace", "version": 1, "config": ['
+                 + '"ab",' * (limits.MAX_WORKSPACE_TEXTS + 1) + '"ab"]}')
+    with pytest.raises(WorkspaceError) as e:
+        load_workspace(p)
+    assert str(e.value) == ("texts.json: more than 1,000,000 texts (the limit on workspace "
+                            "contents)")
