@@ -61,6 +61,22 @@ class CurveBundle(pg.GraphicsObject):
             painter.drawPath(path)
 
 
+def log_ticks(lo: float, hi: float) -> list:
+    """Ticks of a log axis over 10^lo … 10^hi: 1, 2, 5 × 10^k labelled, at most about six
+    (pyqtgraph labels every minor tick of a short log range, and they pile up)."""
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+        return None
+    for mantissas in ((1, 2, 5), (1, 3), (1,)):
+        values = [m * 10.0 ** k for k in range(int(np.floor(lo)), int(np.ceil(hi)) + 1)
+                  for m in mantissas]
+        shown = [v for v in values if lo <= np.log10(v) <= hi]
+        if len(shown) <= 6:
+            break
+    if len(shown) > 6:                                   # many decades: every other one
+        shown = shown[::-(-len(shown) // 6)]
+    return [[(float(np.log10(v)), f"{v:g}") for v in shown], []]
+
+
 def _joined(xs: list, ys: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Curves end to end, finite points only, and where each point connects to the next."""
     parts_x, parts_y, parts_c = [], [], []
@@ -123,6 +139,8 @@ class AllTrialsView(QWidget):
         for axis in ("left", "bottom"):
             item.getAxis(axis).enableAutoSIPrefix(False)
         item.setYRange(-1.0, 0.5, padding=0)             # 0.1 … 3 until curves come
+        item.getViewBox().sigYRangeChanged.connect(
+            lambda _vb, r: item.getAxis("left").setTicks(log_ticks(*r)))
         self.bar = pg.ColorBarItem(values=(0, 1), colorMap=self.cmap, interactive=False,
                                    width=12)
         item.layout.addItem(self.bar, 2, 5)           # beside the plot, as pyqtgraph's examples
