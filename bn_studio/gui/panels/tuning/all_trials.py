@@ -138,9 +138,9 @@ class AllTrialsView(QWidget):
         item.setLabel("left", "validation loss (log axis)")
         for axis in ("left", "bottom"):
             item.getAxis(axis).enableAutoSIPrefix(False)
-        item.setYRange(-1.0, 0.5, padding=0)             # 0.1 … 3 until curves come
         item.getViewBox().sigYRangeChanged.connect(
             lambda _vb, r: item.getAxis("left").setTicks(log_ticks(*r)))
+        item.setYRange(-1.0, 0.5, padding=0)             # 0.1 … 3 until curves come
         self.bar = pg.ColorBarItem(values=(0, 1), colorMap=self.cmap, interactive=False,
                                    width=12)
         item.layout.addItem(self.bar, 2, 5)           # beside the plot, as pyqtgraph's examples
@@ -251,6 +251,12 @@ class AllTrialsView(QWidget):
             ys.append(y)
             curve_pens.append(pen)
         self.bundle.set_curves(xs, ys, curve_pens)
+        finite = np.concatenate(ys)
+        finite = finite[np.isfinite(finite)]
+        if finite.size:            # the losses' own range (a diverged 1e10 does not flatten it)
+            lo = float(finite.min())
+            hi = min(float(finite.max()), lo + 4.0)
+            self.curves.setYRange(lo, max(hi, lo + 0.3), padding=0.05)
         if spots:
             self.stops.setData(*np.array(spots).T)
         p = self.space[name]
