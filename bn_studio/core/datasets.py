@@ -19,6 +19,7 @@ DEFAULT_CLASSES = {"moons": 2, "blobs": 4, "circles": 2, "spirals": 3, "xor": 2,
 FIXED_CLASSES = {"moons": 2, "xor": 2}          # these shapes only make sense with two classes
 MAX_CLASSES = limits.MAX_CLASSES
 MIN_ROWS = limits.MIN_POINTS
+FEATURE_NAMES = ("x₁", "x₂")                    # the toy datasets' (and drawn points') axes
 
 
 class DatasetError(ValueError):
@@ -33,6 +34,7 @@ class Dataset:
     name: str
     skipped_rows: int = 0
     source: object | None = None  # csv_source.CsvSource: the file it was imported from
+    feature_names: tuple[str, str] = FEATURE_NAMES     # the columns x₁, x₂ came from
 
     @property
     def classes(self) -> int:
@@ -51,6 +53,7 @@ class Split:
     std: np.ndarray
     classes: int
     class_names: list[str]
+    feature_names: tuple[str, str] = FEATURE_NAMES
 
     def standardize(self, X) -> np.ndarray:
         return (np.asarray(X, dtype=np.float64) - self.mean) / self.std
@@ -202,7 +205,7 @@ def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0
         raise DatasetError(f"{ds.name}: the values are too large to standardise (mean or "
                            "standard deviation overflows); rescale the features")
     return Split(X_train, ds.y[tr], X_val, ds.y[va], mean, std, ds.classes,
-                 list(ds.class_names))
+                 list(ds.class_names), tuple(ds.feature_names))
 
 
 def check_dataset(ds: Dataset) -> None:

@@ -41,6 +41,7 @@ class StudioModel(QObject):
     configChanged = Signal(object)      # TrainConfig
     snapshotReady = Signal(object)      # Snapshot: newest only, from the display timer
     pointSelected = Signal(object)      # np.ndarray (2,) in standardised input coordinates
+    pointCleared = Signal()             # no point selected (new data: the old one meant another)
     playingChanged = Signal(bool)
     speedChanged = Signal(object)       # steps per second, None = as fast as possible
     message = Signal(str)               # one-line status for the status bar
@@ -97,6 +98,7 @@ class StudioModel(QObject):
         if not keep_spec:
             self.spec = None
         self.dataset, self.split = dataset, split
+        self.clear_point()
         if dataset.skipped_rows:
             self.message.emit(f"{dataset.name}: skipped {dataset.skipped_rows} rows with "
                               "missing values")
@@ -184,6 +186,12 @@ class StudioModel(QObject):
     def select_point(self, xy) -> None:
         self.selected_point = np.asarray(xy, dtype=np.float64).reshape(2)
         self.pointSelected.emit(self.selected_point)
+
+    def clear_point(self) -> None:
+        """Forget the selected point (it was clicked on other data)."""
+        if self.selected_point is not None:
+            self.selected_point = None
+            self.pointCleared.emit()
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait for the worker to finish queued commands, then deliver the newest snapshot."""

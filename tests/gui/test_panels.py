@@ -128,6 +128,35 @@ def test_diverged_nets_draw_grey_without_raising(win):
     assert "diverged at step" in win.panels["softmax_inspector"].caption.text()
 
 
+def test_a_divergence_is_marked_and_does_not_flatten_the_loss_axis(win):
+    # Lesson 7's run: the net without BN explodes after the jump (losses of 1e5 before it
+    # is caught); the axis must still show the BN net's curve, not a line at 0.
+    from types import SimpleNamespace
+    steps = np.arange(0, 520, 10.0)
+    bn_loss = 1.1 * np.exp(-steps / 100) + 0.05
+    no_bn_loss = bn_loss.copy()
+    no_bn_loss[-3:] = (30.0, 3e3, 3e5)
+
+    def run(name, loss, diverged_at):
+        steps_ = steps[:loss.size]
+        evals = np.column_stack([steps_, loss, 0 * loss + 0.5, loss, 0 * loss + 0.5])
+        return SimpleNamespace(name=name, train_curve=np.column_stack([steps_, loss]),
+                               eval_curve=evals, diverged_at=diverged_at)
+    curves = win.panels["curves"]
+    before = SimpleNamespace(step=490, live=True, changes=(), runs={
+        "bn": run("bn", bn_loss[:-2], None), "no_bn": run("no_bn", no_bn_loss[:-2], None)})
+    curves.on_snapshot(before)
+    after = SimpleNamespace(step=510, live=True, changes=(), runs={
+        "bn": run("bn", bn_loss, None), "no_bn": run("no_bn", no_bn_loss, 508)})
+    curves.on_snapshot(after)
+    top = curves.loss_plot.viewRange()[1][1]
+    assert 1.1 <= top < 10.0                        # the BN curve fills the plot
+    line = curves.diverged_lines["no_bn"]
+    assert line.isVisible() and line.value() == 508
+    assert "diverged at step 508" in line.label.format
+    assert not curves.diverged_lines["bn"].isVisible()
+
+
 def test_dataset_panel_gallery_draw_and_csv(win, qtbot, tmp_path):
     panel = win.panels["datasets"]
     for name in ("moons", "blobs", "xor"):
@@ -161,6 +190,8 @@ def test_exports_write_png_svg_and_csv(win, tmp_path):
     advance(win.model, 10)
     for name, panel in win.panels.items():
         for key, item in panel.plots().items():
+            if name == "unit_maps" and panel._drawn is None:
+                continue                    # hidden: no pictures yet (test_exports has it)
             for ext in ("png", "svg"):
                 out = exports.export_plot(item, tmp_path / f"{name}_{key}.{ext}")
                 assert out.stat().st_size > 500

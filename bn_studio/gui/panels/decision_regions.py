@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 from bn_studio.core import limits
 from bn_studio.core.grid import data_extent
 
-from ..plotting import cache_axes, scatter_sample, steady_title
+from ..plotting import axis_name, cache_axes, scatter_sample, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS, class_rgb_array
 from .base import Panel
 
@@ -130,8 +130,6 @@ class DecisionRegionsPanel(Panel):
             cache_axes(p)
             steady_title(p, _title(name, f"diverged at step {limits.MAX_STEPS}",
                                    DIVERGED_COLOR), color=RUN_COLORS[name], size=TITLE_SIZE)
-            p.setLabel("bottom", "x₁ (standardised)")
-            p.setLabel("left", "x₂ (standardised)")
             img = pg.ImageItem(axisOrder="row-major")
             img.setZValue(-10)
             p.addItem(img)
@@ -186,6 +184,7 @@ class DecisionRegionsPanel(Panel):
         model.configChanged.connect(self.on_config)
         model.snapshotReady.connect(self.on_snapshot)
         model.pointSelected.connect(self.on_point)
+        model.pointCleared.connect(self._clear_markers)
         self._set_titles({})
         # Start from whatever the model already holds (a panel may be built after the signals).
         if getattr(model, "config", None) is not None:
@@ -200,6 +199,9 @@ class DecisionRegionsPanel(Panel):
     # ---- model events -----------------------------------------------------------------
     def on_dataset(self, split) -> None:
         self._classes = max(1, int(split.classes))
+        for p in self.plot_items.values():
+            p.setLabel("bottom", axis_name(split.feature_names[0]))
+            p.setLabel("left", axis_name(split.feature_names[1]))
         (Xt, yt), (Xv, yv), self.shown_note = scatter_sample(split)     # big data: a sample
         brushes = [pg.mkBrush(c) for c in CLASS_COLORS[:8]]   # shared: one symbol per class
         train_brushes = [brushes[int(c) % 8] for c in yt]
@@ -250,6 +252,11 @@ class DecisionRegionsPanel(Panel):
             self._extent = extent
             r = grid_rect(extent, shape)
             self._set_range((r.left(), r.right(), r.top(), r.bottom()))
+
+    def _clear_markers(self) -> None:
+        for pair in self.markers.values():
+            for m in pair:
+                m.setData([], [])
 
     def on_point(self, xy) -> None:
         x, y = float(xy[0]), float(xy[1])
@@ -326,8 +333,11 @@ class DecisionRegionsPanel(Panel):
             return None
         return np.array(img.image[row, col, :3])
 
+    plot_labels = {"both": "Both nets side by side", "bn": "Net with BN",
+                   "no_bn": "Net without BN"}
+
     def plots(self) -> dict:
-        return dict(self.plot_items)
+        return {"both": self.view.ci, **self.plot_items}
 
 
 def _title(name: str, note: str | None = None, color: str = "") -> str:
