@@ -182,6 +182,10 @@ def test_lr_jump_lesson_changes_alpha_at_step_500_and_marks_it(win, qtbot):
     assert snap.changes == ((500, "lr", 2.0),) and snap.config.lr == 2.0
     assert "α = 2" in p.jump_label.text()
     assert any(line.value() == 500 for _plot, line in win.panels["curves"]._change_lines)
+    win.model.set_config(win.model.config.replace(lr=0.3), live=True)   # an edit mid-run
+    win.model.flush(timeout=120)
+    assert win.model.snapshot.config.changes == ((500, "lr", 2.0), (510, "lr", 0.3))
+    assert "α = 0.3 (planned: α → 2 at step 500)" in p.jump_label.text()   # the edit is no plan
     win.start_lesson("softmax")
     assert win.panels["network"].optimizer.isEnabled()          # given back
 

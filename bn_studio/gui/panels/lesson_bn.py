@@ -257,7 +257,8 @@ class BnPages:
 
     def update_lr_jump(self, snap) -> None:
         """Where the run is: α now, the scheduled change, each twin diverged or how well."""
-        planned = ", ".join(f"α → {v:g} at step {s}" for s, n, v in snap.config.changes
+        # The run's plan (the model's config); snap.config.changes also lists the user's edits.
+        planned = ", ".join(f"α → {v:g} at step {s}" for s, n, v in self.model.config.changes
                             if n == "lr") or "none"
         lines = [f"Step {snap.step}, α = {snap.config.lr:g} (planned: {planned})"]
         for run in ("bn", "no_bn"):
