@@ -359,7 +359,7 @@ class MainWindow(QMainWindow):
         if snap is not None:
             diverged = tuple((RUN_LABELS[name], run.diverged_at)
                              for name, run in snap.runs.items() if run.diverged_at is not None)
-        state = HintState(playing=bool(model.worker.playing),
+        state = HintState(playing=model.playing,
                           step=snap.step if snap is not None else 0,
                           default_run=self._default_run,
                           diverged=diverged,
@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
     def _on_snapshot(self, snap) -> None:
         self.update_hint()
         parts = [f"step {snap.step}"]
-        latest = None if snap.live else self.model.worker.peek()
+        latest = None if snap.live else self.model.newest()
         if latest is not None:
             parts = [f"replay: step {snap.step} of {latest.step}"]
         for name, run in snap.runs.items():

@@ -17,10 +17,10 @@ from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,  # noqa
                                      split_and_standardize)
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
+from bn_studio.live.worker import TrainingWorker
 
 from .search_model import SearchModel
 from .timeline import Replay
-from bn_studio.live.worker import TrainingWorker
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,6 @@ class StudioModel(QObject):
         self.selected_point: np.ndarray | None = None
         self._reported_divergence: set[str] = set()
         self._last_error: str | None = None
-        self._shown_playing = False
         self.speed: float | None = None
         self.set_speed(DEFAULT_SPEED)
         self.timer = QTimer(self)
@@ -136,7 +135,7 @@ class StudioModel(QObject):
         return [(k, float(new[k])) for k in differ]
 
     def reset(self) -> None:
-        was_playing = self.worker.playing
+        was_playing = self.playing
         self._reported_divergence.clear()
         self.worker.pause()
         self.worker.reset(self.config, self.split)
@@ -146,20 +145,17 @@ class StudioModel(QObject):
     def play(self) -> None:
         self.replay.live()
         self.worker.play()
-        self._shown_playing = True
         self.playingChanged.emit(True)
 
     def pause(self) -> None:
         self.worker.pause()
-        self._shown_playing = False
         self.playingChanged.emit(False)
 
     def toggle_play(self) -> None:
-        self.pause() if self.worker.playing else self.play()
+        self.pause() if self.playing else self.play()
 
     def step(self, n: int = 1) -> None:
         self.worker.step(n)
-        self._shown_playing = False
         self.playingChanged.emit(False)
 
     def set_speed(self, steps_per_second: float | None) -> None:
@@ -183,6 +179,26 @@ class StudioModel(QObject):
     def select_point(self, xy) -> None:
         self.selected_point = np.asarray(xy, dtype=np.float64).reshape(2)
         self.pointSelected.emit(self.selected_point)
+
+    def show_unit_maps(self, on: bool) -> None:
+        """Have the training process draw every hidden unit's picture (Snapshot.unit_maps)
+        while ``on`` (only while a panel shows them: they cost training time)."""
+        self.worker.show_unit_maps(on)
+
+    @property
+    def playing(self) -> bool:
+        """Whether the run trains: what the user last asked for until the training process
+        has answered it, then what the process says (it also pauses by itself)."""
+        return self.worker.playing
+
+    def newest(self):
+        """The newest snapshot of the run, even while the timeline shows a stored one."""
+        return self.worker.peek()
+
+    @property
+    def stored(self):
+        """The run's stored snapshots (core.replay.SnapshotRing) that the timeline replays."""
+        return self.worker.replay
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait for the worker to finish queued commands, then deliver the newest snapshot."""
@@ -219,9 +235,17 @@ class StudioModel(QObject):
         if failures:
             self._recover(failures)
         snap = self.worker.latest()
-        if snap is None or self.replay.holds(snap):
-            return
-        self.snapshot = snap
+        shown = snap is not None and not self.replay.holds(snap)
+        if shown:
+            self.snapshot = snap
+            self._tell(snap)
+        if self.worker.paused_by_itself():
+            self.playingChanged.emit(False)
+        if shown:
+            self.snapshotReady.emit(snap)
+
+    def _tell(self, snap) -> None:
+        """Say what is new in ``snap``: an error, a net that diverged (once each)."""
         err = snap.error
         if err and err != self._last_error:
             self.errorOccurred.emit(err)
@@ -234,7 +258,3 @@ class StudioModel(QObject):
                 # already says what to do about it.
                 self.message.emit(f"The net {label} diverged at step {run.diverged_at}; "
                                   "the other keeps training.")
-        if self._shown_playing != self.worker.playing:   # the worker paused by itself
-            self._shown_playing = self.worker.playing
-            self.playingChanged.emit(self._shown_playing)
-        self.snapshotReady.emit(snap)

@@ -1,7 +1,7 @@
 """The studio window as a user drives it: open, transport, switch data, close mid-training."""
 
+import multiprocessing as mp
 import random
-import threading
 
 import numpy as np
 import pytest
@@ -29,10 +29,6 @@ def menu_actions(menu):
         if a.menu() is not None:
             out += menu_actions(a.menu())
     return out
-
-
-def trainer_threads():
-    return [t for t in threading.enumerate() if t.name == "bn-studio-trainer" and t.is_alive()]
 
 
 PANELS = {"decision_regions": "DecisionRegionsPanel", "datasets": "DatasetsPanel",
@@ -66,6 +62,7 @@ def test_step_and_reset_change_the_step_counter(window, qtbot):
     assert window.model.snapshot.step == 0
 
 
+@pytest.mark.real_worker
 def test_play_then_pause(window, qtbot):
     window.act_play.trigger()
     assert window.act_play.isChecked()
@@ -103,15 +100,30 @@ def test_switching_dataset_redraws(window, qtbot, name):
     np.testing.assert_array_equal(x, [1, 2, 3])          # the new run's curve, not the old
 
 
-def test_closing_during_training_leaves_no_running_thread(qtbot):
+@pytest.mark.real_worker
+def test_the_toolbar_follows_a_run_that_pauses_by_itself(window, qtbot):
+    """The training process stops unasked (here at a step limit; also when both nets have
+    diverged): the toolbar says Play again, and the model knows it is paused."""
+    window.model.worker.set_max_steps(20)
+    window.act_play.trigger()
+    qtbot.waitUntil(lambda: not window.act_play.isChecked(), timeout=20_000)
+    window.model.flush()
+    assert window.model.snapshot.step == 20 and not window.model.playing
+    assert window.act_play.text() == "Play" and not window.model.snapshot.playing
+
+
+@pytest.mark.real_worker
+def test_closing_during_training_leaves_no_training_process(qtbot):
     win = MainWindow()
     qtbot.addWidget(win)
     win.model.set_config(SMALL)
     win.show()
     win.model.play()
-    qtbot.wait(200)
+    qtbot.waitUntil(lambda: win.model.snapshot is not None and win.model.snapshot.step > 0,
+                    timeout=20_000)
+    assert [p.name for p in mp.active_children()] == ["bn-studio-trainer"]
     win.close()
-    qtbot.waitUntil(lambda: not win.model.worker.alive, timeout=3000)
+    assert not win.model.worker.alive and mp.active_children() == []
 
 
 def test_huge_learning_rate_reports_divergence_and_keeps_going(window, qtbot):

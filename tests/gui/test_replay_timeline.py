@@ -24,6 +24,7 @@ def run(make_window, qtbot):
     return win, kept
 
 
+@pytest.mark.real_worker
 def test_scrubbing_to_step_k_shows_snapshot_k_in_every_panel(run, qtbot):
     win, kept = run
     win.timeline.slider.setValue(2)
