@@ -179,7 +179,7 @@ def test_screenshot_help_gives_the_range_of_every_lesson(capsys):
 
 def test_the_panel_names_in_the_cli_match_the_window():
     from bn_studio.cli import PANEL_NAMES
-    from bn_studio.gui.main_window import available_panels
+    from bn_studio.gui.docks import available_panels
     assert PANEL_NAMES == tuple(cls.name for cls in available_panels())
 
 

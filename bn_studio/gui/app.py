@@ -194,7 +194,7 @@ def run_screenshot(args) -> int:
     theme = getattr(args, "theme", "light")
     style_application(app, theme)
     from .main_window import MainWindow
-    from .model import DatasetSpec
+    from bn_studio.core.datasets import DatasetSpec
     win = MainWindow()
     win.set_theme(theme)
     try:

@@ -14,7 +14,6 @@ from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace
                                  save_workspace)
 
 from . import docks, exports, workspace_data
-from .docks import SCREEN_SHARE, available_panels  # noqa: F401  (their home before docks.py)
 from .hint import HintState, hint_text, is_default_run
 from .menus import build_menus
 from .model import StudioModel
@@ -162,7 +161,7 @@ class MainWindow(QMainWindow):
         if panel is not None and hasattr(panel, "select_dataset"):
             panel.select_dataset(name)
         else:
-            from .model import DatasetSpec
+            from bn_studio.core.datasets import DatasetSpec
             self.model.set_spec(DatasetSpec(name))
 
     def set_theme(self, theme: str) -> None:
@@ -186,7 +185,7 @@ class MainWindow(QMainWindow):
         """Load a workspace document: the whole document is checked first (check_workspace),
         so on any problem nothing changes and the user is told why in one line. A dataset
         that refers to a CSV file is read after the rest opened (workspace_data)."""
-        from .model import DatasetSpec
+        from bn_studio.core.datasets import DatasetSpec
         ws = check_workspace(doc)
         if ws.reference is not None:
             return workspace_data.open_reference(self, ws, folder, wait)

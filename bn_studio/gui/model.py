@@ -13,8 +13,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from bn_studio.core import limits
-from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,  # noqa: F401 (re-export)
-                                     split_and_standardize)
+from bn_studio.core.datasets import Dataset, DatasetError, DatasetSpec, split_and_standardize
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
 from bn_studio.live.worker import TrainingWorker
@@ -25,12 +24,6 @@ from .timeline import Replay
 log = logging.getLogger(__name__)
 
 REDRAW_INTERVAL_MS = 25       # asks for 40 frames a second so that ≥ 30 arrive under load
-
-
-# One definition of the default run (core/defaults.py): the app opens with it and
-# `bn-studio train` with no options runs it.
-FIRST_RUN_SPEC = DEFAULT_DATASET
-FIRST_RUN_CONFIG = DEFAULT_CONFIG
 
 
 class StudioModel(QObject):
@@ -50,10 +43,12 @@ class StudioModel(QObject):
         self.worker = TrainingWorker()
         self.replay = Replay(self)          # the timeline: stored snapshots shown while paused
         self.searches = SearchModel(self)      # every search; panels that show them are views
-        self.spec: DatasetSpec | None = FIRST_RUN_SPEC
-        self.dataset: Dataset = FIRST_RUN_SPEC.make()
+        # The default run (core/defaults.py): the app opens with it and `bn-studio train`
+        # with no options runs it.
+        self.spec: DatasetSpec | None = DEFAULT_DATASET
+        self.dataset: Dataset = DEFAULT_DATASET.make()
         self.split = split_and_standardize(self.dataset, seed=0)
-        self.config: TrainConfig = FIRST_RUN_CONFIG
+        self.config: TrainConfig = DEFAULT_CONFIG
         self.snapshot = None
         self.selected_point: np.ndarray | None = None
         self._reported_divergence: set[str] = set()
@@ -220,11 +215,11 @@ class StudioModel(QObject):
         start afresh from the first-run dataset and network, unless those were what failed."""
         for text in failures:
             self._report(text)
-        if self.config == FIRST_RUN_CONFIG and self.spec == FIRST_RUN_SPEC:
+        if self.config == DEFAULT_CONFIG and self.spec == DEFAULT_DATASET:
             return
-        self.spec, self.dataset = FIRST_RUN_SPEC, FIRST_RUN_SPEC.make()
+        self.spec, self.dataset = DEFAULT_DATASET, DEFAULT_DATASET.make()
         self.split = split_and_standardize(self.dataset, seed=0)
-        self.config = FIRST_RUN_CONFIG
+        self.config = DEFAULT_CONFIG
         self.datasetChanged.emit(self.split)
         self.configChanged.emit(self.config)
         self.message.emit("Training restarted with the first-run dataset and network.")

@@ -4,7 +4,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from bn_studio.core.datasets import DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, load_csv
-from bn_studio.gui.model import DatasetSpec
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.gui.panels.datasets import DatasetsPanel
 
 

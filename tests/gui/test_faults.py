@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from bn_studio.core import limits
-from bn_studio.core.datasets import Dataset
+from bn_studio.core.datasets import Dataset, DatasetSpec
+from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui import settings
-from bn_studio.gui.model import FIRST_RUN_CONFIG, FIRST_RUN_SPEC, DatasetSpec
 
 
 @pytest.mark.real_worker
@@ -32,9 +32,9 @@ def test_a_reset_the_child_cannot_build_is_shown_logged_and_recovered(model, qtb
         model.flush()
     assert "Training could not start" in blocker.args[0]
     assert "Training could not start" in caplog.text
-    assert model.config == FIRST_RUN_CONFIG and model.spec == FIRST_RUN_SPEC
+    assert model.config == DEFAULT_CONFIG and model.spec == DEFAULT_DATASET
     model.flush()
-    assert model.snapshot is not None and model.snapshot.config == FIRST_RUN_CONFIG
+    assert model.snapshot is not None and model.snapshot.config == DEFAULT_CONFIG
     model.step(3)
     model.flush()
     assert model.snapshot.step == 3                     # training works again
@@ -73,7 +73,7 @@ def test_malformed_saved_settings_fall_back_to_defaults(key, value, caplog, sett
             settings.restore_window(win)
     finally:
         s.clear()
-    assert win.model.config == FIRST_RUN_CONFIG and win.model.spec == FIRST_RUN_SPEC
+    assert win.model.config == DEFAULT_CONFIG and win.model.spec == DEFAULT_DATASET
     if key != "theme":
         assert "using the default" in caplog.text
 

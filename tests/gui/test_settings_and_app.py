@@ -5,10 +5,11 @@ import sys
 
 from PySide6.QtCore import Qt
 
+from bn_studio.core.datasets import DatasetSpec
+from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui import logs, settings
 from bn_studio.gui.main_window import MainWindow
-from bn_studio.gui.model import FIRST_RUN_CONFIG, FIRST_RUN_SPEC, DatasetSpec
 
 
 def test_settings_round_trip(qtbot):
@@ -45,9 +46,9 @@ def test_broken_settings_are_ignored(qtbot):
     qtbot.addWidget(win)
     try:
         # Both broken entries fall back to the first-run defaults, not a half-read value.
-        assert win.model.config == FIRST_RUN_CONFIG
-        assert win.model.spec == FIRST_RUN_SPEC
-        assert win.model.dataset.name == FIRST_RUN_SPEC.name
+        assert win.model.config == DEFAULT_CONFIG
+        assert win.model.spec == DEFAULT_DATASET
+        assert win.model.dataset.name == DEFAULT_DATASET.name
     finally:
         win.close()
         settings.settings().clear()

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.losses import softmax
 from bn_studio.core.trainer import TrainConfig
-from bn_studio.gui.model import DatasetSpec
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel
 from bn_studio.gui.panels.softmax_inspector import (EXPLANATION, MAX_BAR_LABELS,
-                                                    SoftmaxInspectorPanel, fmt)
+                                                    SoftmaxInspectorPanel)
+from bn_studio.gui.panels.softmax_tabs import fmt
 from studio_helpers import advance
 
 SMALL = TrainConfig(hidden=(8, 8), activation="tanh", batch=16, eval_every=5)

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from bn_studio.core import limits
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.trainer import TrainConfig
-from bn_studio.gui.model import DatasetSpec
 from bn_studio.gui.panels import datasets as datasets_panel
 from bn_studio.workspace import WorkspaceError
 

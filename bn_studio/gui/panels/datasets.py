@@ -13,10 +13,9 @@ from superqt import QLabeledDoubleSlider, QLabeledSlider
 
 from bn_studio.core import csv_source
 from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
-                                     DatasetError, from_points, load_csv, load_csv_steps,
-                                     make_dataset)
+                                     DatasetError, DatasetSpec, from_points, load_csv,
+                                     load_csv_steps, make_dataset)
 
-from ..model import DatasetSpec
 from ..theme import CLASS_COLORS
 from .base import Panel
 from .csv_import import CsvImportRow

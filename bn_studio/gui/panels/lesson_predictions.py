@@ -6,8 +6,8 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QPushButton
 
 from bn_studio.core import lessons as L
+from bn_studio.core.datasets import DatasetSpec
 
-from ..model import DatasetSpec
 from .lesson_widgets import _label
 
 

@@ -13,10 +13,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from bn_studio.core import lessons as L
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.lesson_pack import LessonPackError, read_pack
 from bn_studio.core.search import Search, SearchSpec, best_result
 
-from ..model import DatasetSpec
 from ..plotting import add_legend
 from .base import Panel
 from .lesson_bn import BnPages
