@@ -98,9 +98,9 @@ def _foreground_of_plots(win):
     return axes, labels
 
 
-def test_a_theme_switch_recolours_the_plots_already_drawn(make_window):
+def test_a_theme_switch_recolours_the_plots_already_drawn(shared_window):
     import pyqtgraph as pg
-    win = make_window()
+    win = shared_window
     win.set_theme("dark")
     axes, labels = _foreground_of_plots(win)
     assert axes == {"#e0e0e0"}                                # no dark text on dark
@@ -118,9 +118,9 @@ def app_style_sheet():
     return QApplication.instance().styleSheet()
 
 
-def test_the_style_sheet_is_set_only_when_the_theme_changes(make_window, monkeypatch):
+def test_the_style_sheet_is_set_only_when_the_theme_changes(shared_window, monkeypatch):
     from PySide6.QtWidgets import QApplication
-    win = make_window()
+    win = shared_window
     win.set_theme("dark")
     calls = []
     app = QApplication.instance()
@@ -139,8 +139,8 @@ def _visible_dock_widths(win):
             if d.isVisible() and not d.visibleRegion().isEmpty()}
 
 
-def test_switching_theme_keeps_the_dock_layout(make_window, qtbot):
-    win = make_window()
+def test_switching_theme_keeps_the_dock_layout(shared_window, qtbot):
+    win = shared_window
     win.set_theme("light")                 # as the app starts: with the light style sheet
     win.resize(1600, 1000)
     qtbot.wait(50)
@@ -182,8 +182,8 @@ def test_a_dark_layout_comes_back_at_the_same_size(qtbot, monkeypatch):
         settings.settings().clear()
 
 
-def test_the_window_fits_a_small_laptop_or_projector_screen(make_window, qtbot):
-    win = make_window()
+def test_the_window_fits_a_small_laptop_or_projector_screen(shared_window, qtbot):
+    win = shared_window
     win.resize(1280, 680)                  # 1366×768 less a taskbar and a title bar
     qtbot.wait(20)
     assert win.size().toTuple() == (1280, 680)     # no panel holds the window larger
