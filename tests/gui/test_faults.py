@@ -92,20 +92,22 @@ def test_the_app_quits_cleanly_on_ctrl_c_and_sigterm(tmp_path, sig):
     p = subprocess.Popen([sys.executable, "-m", "bn_studio"], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.time() + 60
+        # Generous deadlines (a loaded machine starts the app slowly), left as soon as what
+        # they wait for has happened: only a failure waits them out.
+        deadline = time.time() + 120
         while len(_children(p.pid)) < 2 and time.time() < deadline and p.poll() is None:
             time.sleep(0.1)                 # the resource tracker and the training process
         children = _children(p.pid)
         assert p.poll() is None and len(children) >= 2
         time.sleep(1.0)
         p.send_signal(sig)
-        _, err = p.communicate(timeout=20)
+        _, err = p.communicate(timeout=120)
     finally:
         if p.poll() is None:
             p.kill()
     assert p.returncode == 0, err.decode()[-2000:]
     assert b"Traceback" not in err
-    deadline = time.time() + 2.0
+    deadline = time.time() + 30
     while [c for c in children if _alive(c)] and time.time() < deadline:
         time.sleep(0.05)
     assert [c for c in children if _alive(c)] == []
