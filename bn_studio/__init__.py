@@ -1,3 +1,8 @@
 """BN Studio: watch batch norm, softmax regression and hyperparameter search while a network trains."""
 
-__version__ = "0.1.0"
+from importlib import metadata
+
+try:                            # one version, pyproject.toml's, as the installed package says
+    __version__ = metadata.version("bn-studio")
+except metadata.PackageNotFoundError:       # a source tree that was never installed
+    __version__ = "0+unknown"

@@ -216,3 +216,16 @@ def test_screenshot_renders_a_workspace_and_refuses_a_bad_one(qapp, tmp_path, ca
     err = capsys.readouterr().err.strip()
     assert "limit on depth" in err and "\n" not in err
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_version_is_the_installed_package_version(capsys):
+    """``bn-studio --version`` says the version pyproject.toml gives the package."""
+    import tomllib
+    from importlib.metadata import version
+    from pathlib import Path
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert capsys.readouterr().out.strip() == f"bn-studio {version('bn-studio')}"
+    assert version("bn-studio") == pyproject["project"]["version"]

@@ -19,9 +19,16 @@ def test_no_display_at_all_is_named_with_the_way_out():
 def test_missing_xcb_libraries_are_named_with_the_exact_apt_command():
     gone = {"libxcb-icccm.so.4", "libxcb-keysyms.so.1"}
     msg = display_problem({"DISPLAY": ":0"}, "linux", lambda so: so not in gone,
-                          lambda d: None)
-    assert msg.endswith("sudo apt-get install libxcb-icccm4 libxcb-keysyms1")
+                          lambda d: None, root=False)
+    assert msg.endswith(": sudo apt-get install libxcb-icccm4 libxcb-keysyms1")
     assert "libxcb-icccm.so.4" in msg and "\n" not in msg
+
+
+def test_a_root_shell_is_told_the_apt_command_without_sudo():
+    """A container's root shell often has no sudo at all ("sudo: command not found")."""
+    msg = display_problem({"DISPLAY": ":0"}, "linux", lambda so: so != "libxcb-icccm.so.4",
+                          lambda d: None, root=True)
+    assert msg.endswith(": apt-get install libxcb-icccm4")
 
 
 def test_an_x_server_that_does_not_answer_is_reported():

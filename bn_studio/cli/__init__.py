@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bn-studio",
         description="See batch norm, softmax regression and hyperparameter search while a "
                     "network trains. With no subcommand, opens the app.")
+    from bn_studio import __version__
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command")
     add_train_parser(sub)
     try:

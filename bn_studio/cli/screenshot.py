@@ -27,6 +27,9 @@ def add_screenshot_parser(sub) -> None:
     when.add_argument("--play", type=float, default=None, metavar="SECONDS",
                       help="the live path instead: Reset, Play at the app's default speed "
                            "through the display timer, capture after SECONDS")
+    when.add_argument("--play-steps", type=int, default=None, metavar="N",
+                      help="the live path, as --play, but the training process pauses by "
+                           "itself at exactly step N: the same picture every time")
     p.add_argument("--lesson", type=int, default=None, metavar="N",
                    help=f"open lesson N (1-{len(LESSONS)}) first, as the Lessons menu "
                         "does")
@@ -37,6 +40,9 @@ def add_screenshot_parser(sub) -> None:
     p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
     p.add_argument("--workspace", metavar="FILE.json", help="open this saved workspace first")
     p.add_argument("--data", metavar="FILE.csv", help="import this CSV file first (as Import CSV…)")
+    p.add_argument("--columns", metavar="X1,X2,LABEL",
+                   help="the columns of --data to use, as for train (default: the guess the "
+                        "import dialog starts from)")
 
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from .grid import DecisionGrid
+from .rate import RateReading
 
 if TYPE_CHECKING:
     from .network import MLP
@@ -90,7 +91,7 @@ class Snapshot:
     runs: dict[str, RunSnapshot] = field(metadata=NESTED)
     z_edges: list[np.ndarray] = field(default_factory=list)   # fixed bins per layer for Z
     out_edges: list[np.ndarray] = field(default_factory=list)  # ... for Z̃ and A
-    steps_per_second: float = 0.0
+    rate: RateReading | None = None     # the training rate measured while playing (rate.py)
     changes: tuple = ()                 # (step, name, value) of every mid-run change so far
     # Filled in the GUI process by the worker's receiver, not by the trainer:
     grid: DecisionGrid | None = None    # the newest decision regions (computed ~5 times a second)

@@ -121,6 +121,48 @@ def _play_live(app, model, seconds: float) -> None:
     model.pause()
 
 
+def _play_live_steps(app, model, steps: int) -> None:
+    """The live path as ``_play_live``, but the training process pauses by itself at exactly
+    step ``steps`` (MaxSteps), so the picture does not depend on the machine's speed."""
+    import time
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from bn_studio.errors import UsageError as CliError
+    model.reset()
+    model.flush(timeout=60)
+    if steps == 0:
+        return
+    errors: list[str] = []                  # a refused step or a trainer that could not start
+    model.errorOccurred.connect(errors.append)
+    model.pause_at(steps)
+    model.play()
+    loop, poll = QEventLoop(), QTimer()
+    speed = model.speed or 1000.0
+    deadline = time.monotonic() + 60 + 20 * steps / speed     # a very busy machine, and more
+
+    def check() -> None:
+        snap = model.newest()
+        done = snap is not None and snap.step >= steps and not model.playing
+        stuck = bool(errors) or not model.training_alive or time.monotonic() > deadline
+        if done or stuck or (not model.playing and snap is not None and snap.step > 0):
+            loop.quit()
+    poll.timeout.connect(check)
+    poll.start(20)
+    loop.exec()
+    poll.stop()
+    model.pause()
+    model.pause_at(None)
+    model.flush(timeout=60)
+    model.errorOccurred.disconnect(errors.append)
+    snap = model.newest()
+    if snap is None or snap.step != steps:
+        why = errors[-1] if errors else ("both nets diverged" if snap is not None and all(
+            r.diverged_at is not None for r in snap.runs.values()) else "it stopped")
+        raise CliError(f"--play-steps {steps}: training stopped at step "
+                       f"{0 if snap is None else snap.step} ({why})")
+
+
 def check_screenshot_args(args) -> None:
     """Refuse what would fail only after the window was built and trained (one line each)."""
     from pathlib import Path
@@ -130,6 +172,8 @@ def check_screenshot_args(args) -> None:
     try:
         if args.steps is not None:
             limits.check_steps(args.steps, "--steps")
+        if getattr(args, "play_steps", None) is not None:
+            limits.check_steps(args.play_steps, "--play-steps")
     except ValueError as e:
         raise CliError(str(e)) from None
     play = getattr(args, "play", None)
@@ -213,7 +257,8 @@ def run_screenshot(args) -> int:
                 raise CliError(str(e)) from None
         if getattr(args, "data", None):
             datasets = win.panels.get("datasets")
-            if datasets is None or not datasets.import_csv(args.data):
+            if datasets is None or not datasets.import_csv(args.data,
+                                                           getattr(args, "columns", None)):
                 raise CliError(datasets.error.text() if datasets is not None else
                                "--data needs the datasets panel")
         if args.dataset:
@@ -238,14 +283,18 @@ def run_screenshot(args) -> int:
         # A selected point, so the softmax inspector and test-time BN panels show numbers.
         model.select_point(model.split.X_val[0])
         play = getattr(args, "play", None)
+        play_steps = getattr(args, "play_steps", None)
         if play is not None:
             _play_live(app, model, play)
+        elif play_steps is not None:
+            _play_live_steps(app, model, play_steps)
         else:
             model.step(max(0, int(300 if args.steps is None else args.steps)))
         for _ in range(3):          # let the snapshot reach every panel, then lay out and paint
             model.flush(timeout=600)
             app.processEvents()
-        model.select_point(model.selected_point)      # refresh point views with the last nets
+        if model.selected_point is not None:         # refresh point views with the last nets
+            model.select_point(model.selected_point)
         app.processEvents()
         ok = target.grab().save(args.out)
         if not ok:

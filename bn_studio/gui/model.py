@@ -15,7 +15,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from bn_studio.core import limits
 from bn_studio.core.datasets import Dataset, DatasetError, DatasetSpec, split_and_standardize
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
-from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
+from bn_studio.core.params import LIVE
+from bn_studio.core.trainer import TrainConfig
 from bn_studio.live.worker import TrainingWorker
 
 from .search_model import SearchModel
@@ -33,6 +34,7 @@ class StudioModel(QObject):
     configChanged = Signal(object)      # TrainConfig
     snapshotReady = Signal(object)      # Snapshot: newest only, from the display timer
     pointSelected = Signal(object)      # np.ndarray (2,) in standardised input coordinates
+    pointCleared = Signal()             # no point selected (new data: the old one meant another)
     playingChanged = Signal(bool)
     speedChanged = Signal(object)       # steps per second, None = as fast as possible
     message = Signal(str)               # one-line status for the status bar
@@ -90,6 +92,7 @@ class StudioModel(QObject):
         if not keep_spec:
             self.spec = None
         self.dataset, self.split = dataset, split
+        self.clear_point()
         if dataset.skipped_rows:
             self.message.emit(f"{dataset.name}: skipped {dataset.skipped_rows} rows with "
                               "missing values")
@@ -125,7 +128,7 @@ class StudioModel(QObject):
             return []
         old, new = self.config.to_dict(), config.to_dict()
         differ = [k for k in new if new[k] != old[k]]
-        if not all(k in LIVE_SETTINGS for k in differ):
+        if not all(k in LIVE for k in differ):
             return []
         return [(k, float(new[k])) for k in differ]
 
@@ -175,6 +178,12 @@ class StudioModel(QObject):
         self.selected_point = np.asarray(xy, dtype=np.float64).reshape(2)
         self.pointSelected.emit(self.selected_point)
 
+    def clear_point(self) -> None:
+        """Forget the selected point (it was clicked on other data)."""
+        if self.selected_point is not None:
+            self.selected_point = None
+            self.pointCleared.emit()
+
     def show_unit_maps(self, on: bool) -> None:
         """Have the training process draw every hidden unit's picture (Snapshot.unit_maps)
         while ``on`` (only while a panel shows them: they cost training time)."""
@@ -189,6 +198,15 @@ class StudioModel(QObject):
     def newest(self):
         """The newest snapshot of the run, even while the timeline shows a stored one."""
         return self.worker.peek()
+
+    def pause_at(self, step: int | None) -> None:
+        """Have the training process pause by itself once it reaches ``step`` (None: never)."""
+        self.worker.set_max_steps(step)
+
+    @property
+    def training_alive(self) -> bool:
+        """Whether the training process still runs (it ends only with the model, or a crash)."""
+        return self.worker.alive
 
     @property
     def stored(self):

@@ -7,10 +7,13 @@ autorange while streaming).
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 MAX_POINTS = 1500          # curves are decimated to this many points before drawing
@@ -21,6 +24,96 @@ def cache_axes(plot: pg.PlotItem) -> None:
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
         axis.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+
+
+class SteadyTitle(pg.LabelItem):
+    """A plot title that never changes the plot's width: pyqtgraph's LabelItem asks for the
+    width of its text, so a long subtitle widened its column of a GraphicsLayout (pushing the
+    plot beside it out of view) and the layout kept the width after the subtitle went. This
+    one asks for no width and wraps to the width it gets; its height is at least ``reserved``
+    (the tallest title the panel sets), so a subtitle coming and going moves nothing either."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.plot = plot
+        self.reserved = 0.0
+        super().__init__(" ", parent=plot, size="11pt")
+        option = QTextOption(Qt.AlignHCenter)
+        option.setWrapMode(QTextOption.WordWrap)
+        self.item.document().setDefaultTextOption(option)
+
+    def updateMin(self) -> None:
+        width = self.width()
+        if width > 1 and abs(self.item.textWidth() - width) > 0.5:
+            self.item.setTextWidth(width)
+        height = max(self.itemRect().height(), self.reserved)
+        self.setMinimumWidth(0)
+        self._sizeHint = {Qt.SizeHint.MinimumSize: (0, height),
+                          Qt.SizeHint.PreferredSize: (0, height),
+                          Qt.SizeHint.MaximumSize: (-1, -1),
+                          Qt.SizeHint.MinimumDescent: (0, 0)}
+        if self.isVisible():            # PlotItem.setTitle fixes the row at 30 px
+            self.setMaximumHeight(height)
+            self.setMinimumHeight(height)
+            self.plot.layout.setRowFixedHeight(0, height)
+        self.updateGeometry()
+
+    def reserve(self, tallest: str, **opts) -> None:
+        """Keep room for ``tallest`` (the title with its longest subtitle, unwrapped)."""
+        width = self.item.textWidth()
+        self.item.setTextWidth(-1)
+        self.setText(tallest, **opts)
+        self.reserved = self.itemRect().height()
+        self.item.setTextWidth(width)
+
+
+def steady_title(plot: pg.PlotItem, tallest: str | None = None, **opts) -> SteadyTitle:
+    """Give ``plot`` a SteadyTitle (room kept for ``tallest``, set with ``opts``)."""
+    old = plot.titleLabel
+    plot.layout.removeItem(old)
+    if old.scene() is not None:
+        old.scene().removeItem(old)
+    title = SteadyTitle(plot)
+    plot.layout.addItem(title, 0, 1)
+    plot.titleLabel = title
+    if tallest is not None:
+        plot.setTitle(" ")
+        title.reserve(tallest, **opts)
+    plot.setTitle(None)
+    return title
+
+
+AXIS_NAME_CHARS = 30      # a feature name on an axis, elided beyond this
+
+
+def short_name(name: str, most: int = AXIS_NAME_CHARS) -> str:
+    """A feature name (from a file: any text) cut to ``most`` characters, as plain text."""
+    return name if len(name) <= most else name[:most - 1] + "…"
+
+
+def axis_name(name: str, standardised: bool = True) -> str:
+    """An axis label for a feature: its name, escaped (pyqtgraph draws labels as HTML and the
+    name comes from a file) and elided, and the note that the values are standardised."""
+    text = html.escape(short_name(name))
+    return f"{text} (standardised)" if standardised else text
+
+
+def point_html(split, xy) -> str:
+    """A point of the input plane in the features' names: "petal_length = 3.30, petal_width =
+    1.00 (standardised: −0.26, −0.26)" (names escaped: they come from a file)."""
+    x = np.asarray(xy, dtype=np.float64).reshape(2)
+    names = [html.escape(short_name(n)) for n in split.feature_names]
+    with np.errstate(all="ignore"):
+        raw = split.unstandardize(x.reshape(1, 2))[0]
+    if not np.all(np.isfinite(raw)):
+        return f"{names[0]} = {x[0]:.2f}, {names[1]} = {x[1]:.2f} (standardised)"
+    return (f"{names[0]} = {raw[0]:.2f}, {names[1]} = {raw[1]:.2f} "
+            f"(standardised: {x[0]:.2f}, {x[1]:.2f})")
+
+
+def plane_html(split) -> str:
+    """Which feature runs along which side of a picture of the input plane."""
+    names = [html.escape(short_name(n)) for n in split.feature_names]
+    return f"Across: {names[0]}; up: {names[1]} (the decision regions' square)."
 
 
 def add_legend(plot: pg.PlotItem, **kwargs) -> pg.LegendItem:
@@ -83,7 +176,8 @@ class SteppedRange:
 
     def reset(self) -> None:
         self.x = None
-        self.y = None
+        self.y = None           # the range shown (padded)
+        self._data_y = None     # the data's range over every frame so far (not padded)
 
     def update(self, x: np.ndarray | None, y: np.ndarray | None) -> None:
         if self.grow_x and x is not None and len(x):
@@ -98,8 +192,11 @@ class SteppedRange:
                 return
             lo, hi = float(finite.min()), float(finite.max())
             if self.y is None or lo < self.y[0] or hi > self.y[1]:
-                if self.y is not None:
-                    lo, hi = min(self.y[0], lo), max(self.y[1], hi)
+                # Padded once around all the data seen: the range does not depend on how
+                # many frames widened it (a screenshot at step N looks the same every time).
+                if self._data_y is not None:
+                    lo, hi = min(self._data_y[0], lo), max(self._data_y[1], hi)
+                self._data_y = (lo, hi)
                 self.y = set_range_with_min_span(self.plot, lo, hi, self.min_span)
 
 
@@ -167,7 +264,7 @@ def scatter_sample(split, k: int = SCATTER_POINTS):
     ``k`` points, beyond that a fixed stratified sample (every class kept) so frames stay
     fast; the validation split in the same proportion (its share of the points stays what it
     is). The note ("" or " · showing 5,000 of 750,000 …") says so. Same split, same sample."""
-    from bn_studio.core.trainer import stratified_sample
+    from bn_studio.core.streams import stratified_sample
     rng = np.random.default_rng(0)
     n_train, n_val = len(split.y_train), len(split.y_val)
     k_val = k if n_train <= k else max(1, min(k, round(k * n_val / n_train)))

@@ -78,8 +78,9 @@ def _x_server_error(display: str) -> str | None:
 
 
 def display_problem(env=None, platform: str = sys.platform, loads=_loads,
-                    x_server_error=_x_server_error) -> str | None:
-    """One line saying why the window cannot open here, or None if nothing stands in the way."""
+                    x_server_error=_x_server_error, root: bool | None = None) -> str | None:
+    """One line saying why the window cannot open here, or None if nothing stands in the way.
+    ``root``: whether the install command needs no sudo (a root shell may have none)."""
     env = os.environ if env is None else env
     if not platform.startswith("linux"):
         return None
@@ -92,7 +93,9 @@ def display_problem(env=None, platform: str = sys.platform, loads=_loads,
     missing = missing_libraries(loads)
     if missing:
         packages = " ".join(sorted({XCB_LIBRARIES[so] for so in missing}))
+        if root is None:
+            root = hasattr(os, "geteuid") and os.geteuid() == 0
         return (f"bn-studio: Qt cannot open a window: {', '.join(missing)} "
                 f"{'is' if len(missing) == 1 else 'are'} missing; install with: "
-                f"sudo apt-get install {packages}")
+                f"{'' if root else 'sudo '}apt-get install {packages}")
     return x_server_error(display)

@@ -22,11 +22,12 @@ import traceback
 import numpy as np
 
 from bn_studio.core.grid import GRID_RESOLUTION, data_extent, decision_grid, shifted
+from bn_studio.core.rate import RateMeter
 from bn_studio.core.replay import SnapshotRing
 from bn_studio.core.procs import single_blas_thread
 from bn_studio.core.snapshot import Snapshot, bounded_rows, map_histories
 from bn_studio.core.stats import Series
-from bn_studio.core.trainer import TrainConfig, TwinTrainer
+from bn_studio.core.trainer import TrainConfig, TwinTrainer, advance
 from bn_studio.core.unit_maps import twin_unit_maps
 
 from .protocol import (Ack, Change, Command, Failed, MaxSteps, Notify, Pause, Play, Published,
@@ -270,6 +271,7 @@ class _Child:
         self.unit_maps_on = False
         self.unit_maps_time = 0.0
         self.unit_maps_wait = UNIT_MAPS_INTERVAL_S
+        self.meter = RateMeter()                 # the real steps per second, while playing
         # One handler per command type (Quit ends run() itself).
         self.handlers = {Reset: self.on_reset, Play: self.on_play, Pause: self.on_pause,
                          Step: self.on_step, Shift: self.on_shift, Change: self.on_change,
@@ -327,16 +329,18 @@ class _Child:
 
     def on_play(self, cmd: Play) -> None:
         self.playing = self.trainer is not None
+        self.meter.started(self.speed)
 
     def on_pause(self, cmd: Pause) -> None:
         self.playing = False
+        self.meter.stopped()
         self.publish(force=True)
 
     def on_step(self, cmd: Step) -> None:
         self.playing = False
+        self.meter.stopped()
         if self.trainer is not None:
-            for _ in range(cmd.n):
-                self.trainer.step()
+            advance(self.trainer, cmd.n)
             self.grid_dirty = True
             self.publish(force=True)
 
@@ -354,6 +358,7 @@ class _Child:
 
     def on_speed(self, cmd: Speed) -> None:
         self.speed = cmd.steps_per_second
+        self.meter.started(self.speed)
 
     def on_max_steps(self, cmd: MaxSteps) -> None:
         self.max_steps = cmd.max_steps
@@ -369,12 +374,13 @@ class _Child:
         self.out.send(Ack(self.seq))
 
     def train_one(self) -> None:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         try:
-            self.trainer.step()
+            advance(self.trainer, 1)
         except Exception as e:
             self.fail(e)
             return
+        self.meter.stepped(time.perf_counter() - t0, time.process_time() - cpu0)
         if self.trainer.all_diverged or (self.max_steps is not None
                                          and self.trainer.step_count >= self.max_steps):
             self.playing = False
@@ -389,10 +395,11 @@ class _Child:
                 self.cmd.poll(delay)        # sleeps, but wakes up for a command
 
     def publish(self, force: bool = False) -> None:
-        self.last_publish = time.perf_counter()
+        self.last_publish = start = time.perf_counter()
         if self.trainer is None:
             return
         snap = self.trainer.snapshot()
+        snap.rate = self.meter.reading if self.playing else None
         grid = None
         now = time.perf_counter()
         if force or self.grid_dirty or now - self.grid_time >= GRID_INTERVAL_S:
@@ -407,6 +414,7 @@ class _Child:
                                           * (time.perf_counter() - now))
         map_histories(snap, self.delta)
         self.out.send(Published(self.seq, self.epoch, snap, grid, self.playing, self.error))
+        self.meter.published(time.perf_counter() - start)
 
     def delta(self, key: tuple, rows: np.ndarray) -> np.ndarray:
         """The rows after the last step sent (by step, not by count: thinning drops rows)."""

@@ -194,3 +194,38 @@ def test_a_panel_built_after_the_data_exists_starts_from_the_model(model, qtbot)
     assert x.size == model.split.X_train.shape[0]
     mx, my = late.markers["no_bn"][1].getData()
     np.testing.assert_allclose([mx[0], my[0]], [0.2, 0.1])
+
+
+def _plot_boxes(panel, qtbot):
+    qtbot.wait(20)
+    return {n: p.sceneBoundingRect() for n, p in panel.plot_items.items()}
+
+
+def test_subtitles_never_change_the_plots_widths(model, make_panel, qtbot):
+    """Lesson 6's "no hidden layer" subtitle widened the plots' columns past the panel (the
+    no-BN plot cut off at the right), and the layout kept that width once the subtitle went."""
+    narrow = make_panel(DecisionRegionsPanel, SMALL, (560, 420))     # the 1366×768 centre
+    before = _plot_boxes(narrow, qtbot)
+    for config in (SMALL.replace(hidden=()), SMALL):
+        model.set_config(config)
+        qtbot.wait(20)
+        after = _plot_boxes(narrow, qtbot)
+        for name in before:
+            assert after[name].width() == pytest.approx(before[name].width(), abs=1)
+            assert after[name].right() <= narrow.view.width() + 1
+    diverged = "Net without BN<br>diverged at step 123456"
+    narrow.plot_items["no_bn"].setTitle(diverged * 3)               # any length of title
+    after = _plot_boxes(narrow, qtbot)
+    assert after["no_bn"].width() == pytest.approx(before["no_bn"].width(), abs=1)
+
+
+def test_the_axes_name_the_features_of_imported_data_as_plain_text(model, panel, qtbot):
+    from bn_studio.core.datasets import Dataset
+    rng = np.random.default_rng(0)
+    ds = Dataset(rng.normal(size=(60, 2)), np.repeat([0, 1], 30), ["a", "b"], "t.csv",
+                 feature_names=("petal <b>length</b>", "petal width"))
+    assert model.set_dataset(ds)
+    bottom = panel.plot_items["no_bn"].getAxis("bottom").labelText
+    left = panel.plot_items["bn"].getAxis("left").labelText
+    assert bottom == "petal &lt;b&gt;length&lt;/b&gt; (standardised)"
+    assert left == "petal width (standardised)"

@@ -124,3 +124,66 @@ def test_a_learning_rate_edit_mid_run_changes_the_twins_without_a_reset(make_win
     model.set_config(model.config.replace(hidden=(4,)), live=True)   # a new shape: reset
     model.flush()
     assert model.snapshot.step == 0 and model.snapshot.changes == ()
+
+
+def test_the_toolbar_shows_the_rate_the_training_process_measures(make_window, qtbot):
+    """Not the rate asked for: the one measured over the last second, carried in the snapshot
+    (whatever it is on this machine); paused, nothing."""
+    from bn_studio.core.rate import rate_text
+    win = make_window()
+    win.model.set_config(DEFAULT_CONFIG.replace(hidden=(8,)))
+    win.model.play()
+    qtbot.waitUntil(lambda: win.model.snapshot is not None
+                    and win.model.snapshot.rate is not None, timeout=30000)
+    rate = win.model.snapshot.rate
+    assert rate.target == win.model.speed and rate.steps_per_second > 0
+    assert win.rate_label.text() == rate_text(win.model.snapshot.rate) != ""
+    win.model.pause()
+    win.model.flush()
+    qtbot.waitUntil(lambda: win.rate_label.text() == "", timeout=5000)
+
+
+def test_a_rate_that_falls_behind_says_why_in_the_tooltip_and_the_status_bar(make_window):
+    from bn_studio.core.rate import RateReading
+    from bn_studio.gui.main_window import RATE_TOOLTIP
+    win = make_window()
+    slow = RateReading(steps_per_second=4.0, step_seconds=0.05, cpu_share=0.2,
+                       overhead_share=0.05, target=60.0)
+    win.show_rate(slow)
+    assert win.rate_label.text() == "only 4.0 of 60 steps/s"
+    assert "busy with other work" in win.rate_label.toolTip()
+    assert win.statusBar().currentMessage() == win.rate_label.toolTip()
+    win.show_rate(RateReading(60.0, 0.004, 1.0, 0.05, 60.0))
+    assert win.rate_label.text() == "60 steps/s now"
+    assert win.rate_label.toolTip() == RATE_TOOLTIP
+
+
+def test_play_steps_stops_the_live_path_at_exactly_step_n(make_window, qapp):
+    """screenshot --play-steps: Reset, Play through the display timer, and the training
+    process pauses by itself at step N, whatever the machine's speed; the state is the one
+    N single steps give."""
+    from bn_studio.gui.app import _play_live_steps
+    config = DEFAULT_CONFIG.replace(hidden=(8, 8))
+    win = make_window(config)
+    win.model.set_speed(None)                   # as fast as it goes: the most overshoot
+    _play_live_steps(qapp, win.model, 37)
+    live = win.model.newest()
+    assert live.step == 37 and not win.model.playing
+    win.model.reset()
+    win.model.step(37)                          # the same run, stepped (not played)
+    win.model.flush()
+    stepped = win.model.newest()
+    for name in ("bn", "no_bn"):
+        np.testing.assert_array_equal(live.runs[name].train_curve,
+                                      stepped.runs[name].train_curve)
+
+
+def test_play_steps_is_checked_before_a_window_opens():
+    from bn_studio.cli import build_parser
+    from bn_studio.errors import UsageError
+    from bn_studio.gui.app import check_screenshot_args
+    args = build_parser().parse_args(["screenshot", "x.png", "--play-steps", "-3"])
+    with pytest.raises(UsageError, match="--play-steps"):
+        check_screenshot_args(args)
+    with pytest.raises(SystemExit):                 # one or the other
+        build_parser().parse_args(["screenshot", "x.png", "--play", "2", "--play-steps", "5"])

@@ -8,9 +8,10 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
+from bn_studio.core import limits
 from bn_studio.core.grid import data_extent
 
-from ..plotting import cache_axes, scatter_sample
+from ..plotting import axis_name, cache_axes, scatter_sample, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS, class_rgb_array
 from .base import Panel
 
@@ -18,6 +19,7 @@ UNKNOWN_RGB = np.array([150.0, 150.0, 150.0])     # probabilities that are not n
 PALE = 0.85          # how far a 1/C-confident pixel is washed toward white
 DIVERGED_WASH = 0.45  # a diverged net's last regions: grey shades, washed toward white
 TITLE_SIZE = "13pt"
+NOTE_COLOR = "#606060"
 LEGEND_FONT_PX = 15
 POINT_SIZE_PX = 7
 VAL_SIZE_PX = 11      # validation diamonds: class-coloured, a white ring, a black edge
@@ -126,8 +128,8 @@ class DecisionRegionsPanel(Panel):
             p = self.view.addPlot(row=0, col=col)
             p.disableAutoRange()
             cache_axes(p)
-            p.setLabel("bottom", "x₁ (standardised)")
-            p.setLabel("left", "x₂ (standardised)")
+            steady_title(p, _title(name, f"diverged at step {limits.MAX_STEPS}",
+                                   DIVERGED_COLOR), color=RUN_COLORS[name], size=TITLE_SIZE)
             img = pg.ImageItem(axisOrder="row-major")
             img.setZValue(-10)
             p.addItem(img)
@@ -182,6 +184,7 @@ class DecisionRegionsPanel(Panel):
         model.configChanged.connect(self.on_config)
         model.snapshotReady.connect(self.on_snapshot)
         model.pointSelected.connect(self.on_point)
+        model.pointCleared.connect(self._clear_markers)
         self._set_titles({})
         # Start from whatever the model already holds (a panel may be built after the signals).
         if getattr(model, "config", None) is not None:
@@ -196,6 +199,9 @@ class DecisionRegionsPanel(Panel):
     # ---- model events -----------------------------------------------------------------
     def on_dataset(self, split) -> None:
         self._classes = max(1, int(split.classes))
+        for p in self.plot_items.values():
+            p.setLabel("bottom", axis_name(split.feature_names[0]))
+            p.setLabel("left", axis_name(split.feature_names[1]))
         (Xt, yt), (Xv, yv), self.shown_note = scatter_sample(split)     # big data: a sample
         brushes = [pg.mkBrush(c) for c in CLASS_COLORS[:8]]   # shared: one symbol per class
         train_brushes = [brushes[int(c) % 8] for c in yt]
@@ -247,6 +253,11 @@ class DecisionRegionsPanel(Panel):
             r = grid_rect(extent, shape)
             self._set_range((r.left(), r.right(), r.top(), r.bottom()))
 
+    def _clear_markers(self) -> None:
+        for pair in self.markers.values():
+            for m in pair:
+                m.setData([], [])
+
     def on_point(self, xy) -> None:
         x, y = float(xy[0]), float(xy[1])
         for pair in self.markers.values():
@@ -289,13 +300,12 @@ class DecisionRegionsPanel(Panel):
             return
         self._title_key = key
         for name, p in self.plot_items.items():
-            text = f"Net {RUN_LABELS[name]}"
             if diverged.get(name) is not None:
-                note = f"diverged at step {diverged[name]}"
-                text += f"<br><span style='font-size:10pt; color:{DIVERGED_COLOR}'>{note}</span>"
+                text = _title(name, f"diverged at step {diverged[name]}", DIVERGED_COLOR)
             elif self._no_hidden:
-                text += ("<br><span style='font-size:10pt; color:#606060'>no hidden layer: "
-                         "nothing to normalise</span>")
+                text = _title(name, "no hidden layer: nothing to normalise", NOTE_COLOR)
+            else:
+                text = _title(name)
             p.setTitle(text, color=RUN_COLORS[name], size=TITLE_SIZE)
 
     # ---- clicks -----------------------------------------------------------------------
@@ -323,8 +333,19 @@ class DecisionRegionsPanel(Panel):
             return None
         return np.array(img.image[row, col, :3])
 
+    plot_labels = {"both": "Both nets side by side", "bn": "Net with BN",
+                   "no_bn": "Net without BN"}
+
     def plots(self) -> dict:
-        return dict(self.plot_items)
+        return {"both": self.view.ci, **self.plot_items}
+
+
+def _title(name: str, note: str | None = None, color: str = "") -> str:
+    """"Net with BN", and a smaller note under it."""
+    text = f"Net {RUN_LABELS[name]}"
+    if note:
+        text += f"<br><span style='font-size:10pt; color:{color}'>{note}</span>"
+    return text
 
 
 def _escape(text) -> str:

@@ -13,7 +13,8 @@ from superqt.utils import QSignalThrottler
 from bn_studio.core.layers import ACTIVATIONS
 from bn_studio.core.stats import pushforward_density
 
-from ..plotting import Band, SparseAxis, SteppedRange, cache_axes, decimate, set_cursors
+from ..plotting import (Band, SparseAxis, SteppedRange, cache_axes, decimate, set_cursors,
+                        steady_title)
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -147,6 +148,8 @@ class HistogramsPanel(Panel):
             p_plain = self.view.addPlot(row=i, col=1)
             p_bn = self.view.addPlot(row=i, col=2)
             p_band = self.view.addPlot(row=i, col=3, axisItems={"bottom": SparseAxis("bottom")})
+            for p in (p_plain, p_bn, p_band):
+                steady_title(p)
             p_band.setToolTip("Thick line: the median (50th percentile) of the layer's values "
                               "on the last mini-batch. Shaded band: from the 15th to the 85th "
                               "percentile. Red: Z of the net without BN; blue: Z̃ of the net "
@@ -451,8 +454,10 @@ class HistogramsPanel(Panel):
         if self._last is not None:
             self.on_snapshot(self._last)
 
+    plot_labels = {"all_layers": "All layers"}
+
     def plots(self) -> dict:
-        out = {}
+        out = {"all_layers": self.view.ci} if self.rows else {}
         for i, row in enumerate(self.rows, start=1):
             p_plain, p_bn, p_band = row["plots"]
             out.update({f"layer{i}_no_bn": p_plain, f"layer{i}_bn": p_bn,

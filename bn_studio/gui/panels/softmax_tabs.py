@@ -15,7 +15,7 @@ from superqt import QLabeledDoubleSlider
 
 from bn_studio.core.softmax_parts import loss_gradient, one_hot, point_loss, shifted_softmax
 
-from ..plotting import cache_axes
+from ..plotting import cache_axes, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 
 RUNS = ("bn", "no_bn")
@@ -59,6 +59,7 @@ class PlotView(pg.GraphicsLayoutWidget):
 
 def bar_plot(view: pg.GraphicsLayoutWidget, row: int, title: str) -> pg.PlotItem:
     p = view.addPlot(row=row, col=0, axisItems={"left": CompactAxis("left")})
+    steady_title(p)
     p.setTitle(title, size="10pt")
     p.setMouseEnabled(x=False, y=False)
     p.setMenuEnabled(False)
