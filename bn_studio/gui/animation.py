@@ -118,6 +118,7 @@ class _FrameModel(QObject):
     configChanged = Signal(object)
     snapshotReady = Signal(object)
     pointSelected = Signal(object)
+    pointCleared = Signal()
 
     def __init__(self, model, config, first=None) -> None:
         super().__init__()

@@ -18,8 +18,9 @@ def make_application(argv: list[str] | None = None):
     app.setOrganizationName("BN Studio")
     app.setOrganizationDomain("bn-studio.invalid")
     apply_pyqtgraph_theme("light")
-    from . import wheel_guard
+    from . import main_thread_gc, wheel_guard
     wheel_guard.install(app)            # a wheel over an unfocused control changes nothing
+    main_thread_gc.install()
     return app
 
 
