@@ -45,6 +45,7 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_store(tmp_path, ca
     TrialStore(db).close()                    # free again once the first is closed
 
 
+@pytest.mark.slow
 def test_two_cli_searches_on_one_store_run_the_trials_once(tmp_path):
     db = tmp_path / "s.sqlite"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -164,6 +165,7 @@ def _alive_in_group(pgid: int) -> list[int]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("sig, to_group", [(signal.SIGTERM, False), (signal.SIGHUP, True),
                                            (signal.SIGTERM, True)])

@@ -95,6 +95,7 @@ def _shot(tmp_path, name, *args):
     return QImage(str(out))
 
 
+@pytest.mark.slow
 def test_screenshot_play_goes_through_the_live_path(tmp_path, qapp):
     still = _shot(tmp_path, "still.png", "--steps", "0")
     live = _shot(tmp_path, "live.png", "--play", "1.5")

@@ -138,6 +138,7 @@ def test_huge_learning_rate_reports_divergence_and_keeps_going(window, qtbot):
     assert "diverged at step" in window.step_label.text()
 
 
+@pytest.mark.slow
 def test_monkey_clicks_every_control(window, qtbot, monkeypatch):
     """A few hundred random clicks, keys and value changes on every control raise nothing."""
     from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox

@@ -3,6 +3,7 @@
 import logging
 import sys
 
+import pytest
 from PySide6.QtCore import Qt
 
 from bn_studio.core.datasets import DatasetSpec
@@ -12,6 +13,7 @@ from bn_studio.gui import logs, settings
 from bn_studio.gui.main_window import MainWindow
 
 
+@pytest.mark.slow
 def test_settings_round_trip(qtbot):
     settings.settings().clear()
     first = MainWindow(restore=True)
@@ -150,6 +152,7 @@ def test_switching_theme_keeps_the_dock_layout(shared_window, qtbot):
     assert _visible_dock_widths(win) == before
 
 
+@pytest.mark.slow
 def test_a_dark_layout_comes_back_at_the_same_size(qtbot, monkeypatch):
     # A first launch fits the window to the screen (offscreen: 800×800); on a desktop the
     # saved geometry brings back 1600×1000, which offscreen Qt does not: launch at that size.

@@ -132,6 +132,7 @@ def test_an_old_workspace_with_inline_points_opens_in_the_window(win, tmp_path):
     assert win.model.dataset.name == "old" and win.model.dataset.classes == 3
 
 
+@pytest.mark.slow
 def test_screenshot_waits_for_the_file_and_names_a_missing_one(qapp, tmp_path, capsys):
     from bn_studio import workspace
     from bn_studio.cli import main
