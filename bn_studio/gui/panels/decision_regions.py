@@ -102,6 +102,16 @@ def marker_html(symbol: str, fill: str, size: int = 14) -> str:
             f'width="{size}" height="{size}">')
 
 
+
+def axis_label(name: str, train_column=None) -> str:
+    """"x₁ (standardised)"; after a covariate shift (lesson 4) the training inputs' mean is
+    no longer 0, and the label says by how much they were shifted."""
+    if train_column is not None and train_column.size:
+        mean = float(np.mean(train_column))
+        if np.isfinite(mean) and abs(mean) > 0.05:
+            return f"{name} (standardised, {mean:+.1f} shift)"
+    return f"{name} (standardised)"
+
 class DecisionRegionsPanel(Panel):
     title = "Decision regions"
     name = "decision_regions"
@@ -130,8 +140,8 @@ class DecisionRegionsPanel(Panel):
             cache_axes(p)
             steady_title(p, _title(name, f"diverged at step {limits.MAX_STEPS}",
                                    DIVERGED_COLOR), color=RUN_COLORS[name], size=TITLE_SIZE)
-            p.setLabel("bottom", "x₁ (standardised)")
-            p.setLabel("left", "x₂ (standardised)")
+            p.setLabel("bottom", axis_label("x₁"))
+            p.setLabel("left", axis_label("x₂"))
             img = pg.ImageItem(axisOrder="row-major")
             img.setZValue(-10)
             p.addItem(img)
@@ -214,6 +224,10 @@ class DecisionRegionsPanel(Panel):
         X = np.concatenate([split.X_train, split.X_val])
         if X.size and np.all(np.isfinite(X)):
             self._set_range(data_extent(X))
+        for k, (side, name) in enumerate((("bottom", "x₁"), ("left", "x₂"))):
+            label = axis_label(name, split.X_train[:, k] if split.X_train.size else None)
+            for p in self.plot_items.values():
+                p.setLabel(side, label)
         self._grid = None
         self._extent = None
         names = list(split.class_names)

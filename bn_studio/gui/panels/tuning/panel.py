@@ -389,6 +389,9 @@ class TuningPanel(Panel):
             self.view.add(run.results)
             self.every.add(run.results)
             self._update_actions()
+            self.progress_label.setText(f"{len(run.results)} trials of an earlier search "
+                                        "(not running): drag a region in the scatter for the "
+                                        "next round.")
 
     def _reset_views(self, space: SearchSpace, trials: int, steps: int) -> None:
         self.view.reset(space, trials, steps)
