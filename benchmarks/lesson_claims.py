@@ -15,7 +15,7 @@ Usage: python benchmarks/lesson_claims.py [--seeds 40] [--only L4] [--jobs 2]
        python benchmarks/lesson_claims.py --recheck benchmarks/results/lesson_claims.json
 Prints ONE JSON object: per claim its text, sentence, test, share of seeds it holds in, the
 numbers per seed, and each quote with what the text says and what the seeds measured.
-(~25 CPU-minutes for 40 seeds; ~13 minutes on 2 cores.)
+(~8 CPU-minutes for 40 seeds: about 4 minutes on 2 idle cores, an hour at load 20.)
 Adding a claim: @claim(id, text, sentence, test, holds=..., quotes=...) over a function of
 the seed that returns a dict of numbers; measure with the helpers below (pack, draw, config).
 """
