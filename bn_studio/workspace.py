@@ -69,7 +69,7 @@ def dataset_section(ds, folder=None) -> dict:
     if ds.source is not None and ds.X.shape[0] > limits.MAX_INLINE_POINTS:
         return csv_source.to_dict(csv_source.reference_of(ds, folder or "."))
     return {"kind": "points", "name": ds.name, "X": ds.X, "y": ds.y,
-            "class_names": list(ds.class_names)}
+            "class_names": list(ds.class_names), "feature_names": list(ds.feature_names)}
 
 
 def stale_reference(section: dict) -> str | None:
@@ -179,7 +179,8 @@ def _check(doc: dict) -> Workspace:
                                  f"{limits.MAX_CLASSES} names")
         name = d.get("name", "workspace")
         ds = Dataset(X.astype("float64"), y.astype("int64"), [str(c) for c in names],
-                     name if isinstance(name, str) and name else "workspace")
+                     name if isinstance(name, str) and name else "workspace",
+                     feature_names=_feature_names(d.get("feature_names")))
         check_dataset(ds)
         split_and_standardize(ds, seed=0)
         points = ds.X.shape[0]
@@ -194,6 +195,19 @@ def _check(doc: dict) -> Workspace:
     limits.check_trainer_size(points, config.hidden)      # as the model checks it
     search = _check_search(doc.get("search"))
     return Workspace(config, generated, ds, search, ref)
+
+
+def _feature_names(value) -> tuple[str, str]:
+    """The two columns imported points came from (older workspaces: x₁, x₂)."""
+    from bn_studio.core.datasets import FEATURE_NAMES
+    if value is None:
+        return FEATURE_NAMES
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(n, str) and 0 < len(n) <= limits.MAX_NAME_CHARS
+                       and "\0" not in n for n in value)):
+        raise WorkspaceError(f"workspace's feature_names must be two names of 1 to "
+                             f"{limits.MAX_NAME_CHARS} characters, not {limits.shown(value)}")
+    return value[0], value[1]
 
 
 def _array(value, what: str, ndim: int):
@@ -241,9 +255,9 @@ def _check_search(search) -> dict | None:
 
 
 def _check_result(r, space, statuses) -> None:
-    def number_or_none(v) -> bool:
-        return v is None or (isinstance(v, numbers.Real) and not isinstance(v, bool)
-                             and math.isfinite(v))
+    """A saved result: TrialResult's own checks (every field's type), then the searched
+    parameters present and usable, and the metrics finite."""
+    from bn_studio.core.search import TrialResult
     if not isinstance(r, dict) or not isinstance(r.get("params"), dict):
         raise WorkspaceError("workspace's search results must be objects with params")
     limits.check_int(r.get("trial"), "a search result's trial", 0, exc=WorkspaceError)
@@ -253,21 +267,18 @@ def _check_result(r, space, statuses) -> None:
     for p in space:
         v = r["params"].get(p.name)
         ok = v in p.low if p.scale == "choice" else \
-            (number_or_none(v) and v is not None)
+            (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v))
         if not ok:
             raise WorkspaceError(f"a search result's {p.name} is missing or not usable")
-    if not (number_or_none(r.get("val_loss")) and number_or_none(r.get("val_accuracy"))):
-        raise WorkspaceError("a search result's val_loss and val_accuracy must be numbers")
-    if r.get("error") is not None and not isinstance(r["error"], str):
-        raise WorkspaceError("a search result's error must be text")
     curve = r.get("curve")
-    if curve is not None:
-        steps, losses = (curve.get("step"), curve.get("val_loss")) if isinstance(curve, dict) \
-            else (None, None)
-        if not (isinstance(steps, list) and isinstance(losses, list)
-                and len(steps) == len(losses) and all(map(number_or_none, losses))
-                and all(number_or_none(v) and v is not None for v in steps)):
-            raise WorkspaceError("a search result's curve must be lists of steps and losses")
+    if curve is not None and not (isinstance(curve, dict) and isinstance(curve.get("step"), list)
+                                  and isinstance(curve.get("val_loss"), list)):
+        raise WorkspaceError("a search result's curve must be lists of steps and losses")
+    try:
+        TrialResult.from_dict({"seed": 0, **r})
+    except (ValueError, TypeError) as e:
+        raise WorkspaceError(f"{e}".splitlines()[0].replace("a trial result", "a search result")
+                             ) from None
 
 
 def _clean(obj):

@@ -25,7 +25,10 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
     src.add_argument("--dataset", choices=DATASETS, default=None,
                      help=f"a generated toy dataset (default: {D.name}, the app's first run)")
     src.add_argument("--data", metavar="FILE.csv", help="a CSV file: two feature columns + a label")
-    src.add_argument("--columns", metavar="X1,X2,LABEL", help="which CSV columns to use")
+    src.add_argument("--columns", metavar="X1,X2,LABEL",
+                     help="the CSV's two feature columns and its label column, by header name "
+                          "or 0-based index (default: the label guessed from the data, the "
+                          "first two numeric columns besides it)")
     src.add_argument("--classes", type=int, default=None, help="number of classes C (generated data)")
     src.add_argument("--n", type=int, default=D.n, help=f"number of generated points (default {D.n})")
     src.add_argument("--noise", type=float, default=None, help="noise of the generated data")
@@ -81,7 +84,8 @@ def config_from_args(args):
 
 
 def dataset_from_args(args):
-    from bn_studio.core.datasets import load_csv, make_dataset
+    from bn_studio.core.csv_read import load_csv
+    from bn_studio.core.datasets import make_dataset
     if args.data and args.dataset:
         raise CliError("give either --dataset or --data, not both")
     check_data_args(args)
@@ -119,7 +123,7 @@ def split_from_args(args):
 
 
 def changes_from_args(args) -> list:
-    from bn_studio.core.trainer import parse_change
+    from bn_studio.core.changes import parse_change
     try:
         return [parse_change(t) for t in (getattr(args, "change", None) or [])]
     except ValueError as e:

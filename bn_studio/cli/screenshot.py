@@ -40,6 +40,9 @@ def add_screenshot_parser(sub) -> None:
     p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
     p.add_argument("--workspace", metavar="FILE.json", help="open this saved workspace first")
     p.add_argument("--data", metavar="FILE.csv", help="import this CSV file first (as Import CSV…)")
+    p.add_argument("--columns", metavar="X1,X2,LABEL",
+                   help="the columns of --data to use, as for train (default: the guess the "
+                        "import dialog starts from)")
 
 
 

@@ -17,30 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import csv_io, limits
+from . import csv_columns, csv_io, limits
+from .csv_columns import MISSING
+from .csv_columns import is_missing as _is_missing
+from .csv_columns import is_number as _is_number
+from .csv_columns import mostly_numbers as _mostly_numbers
 from .datasets import MAX_CLASSES, MIN_ROWS, Dataset, DatasetError
 
-MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
 SAMPLE_ROWS = 100             # rows looked at to find the header and the numeric columns
 PROGRESS_ROWS = 65_536        # the careful reader reports progress this often
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-def _is_missing(text: str) -> bool:
-    return text.lower() in MISSING
-
-
-def _mostly_numbers(fields) -> bool:
-    """A column of numbers with perhaps a typo or two (so the typo gets its own line error)."""
-    present = [f for f in fields if not _is_missing(f)]
-    return bool(present) and 2 * sum(map(_is_number, present)) >= len(present)
 
 
 def _open_csv(path: Path) -> io.TextIOWrapper:
@@ -123,9 +108,11 @@ def _has_header(rows, columns: str | None) -> bool:
 
 
 def _pick_columns(columns: str | None, header: list[str] | None, body, width: int, name: str):
-    """(feature, feature, label) column indices from ``columns`` or the defaults."""
+    """(feature, feature, label) column indices from ``columns`` or the defaults (the label
+    guessed from the data, the first two numeric columns besides it: csv_columns)."""
     if columns is None:
-        return _default_columns(body, width)
+        sample = [r for _, r in body[:SAMPLE_ROWS]]
+        return csv_columns.default_columns(header, sample, width)
     parts = [p.strip() for p in columns.split(",")]
     if len(parts) != 3:
         raise DatasetError(f"--columns needs three names or indices X1,X2,LABEL (got {columns!r})")
@@ -145,22 +132,17 @@ def _pick_columns(columns: str | None, header: list[str] | None, body, width: in
     return tuple(picked)
 
 
+def pick_columns(columns: str | None, header, rows) -> tuple[int, int, int]:
+    """The (feature, feature, label) indices that ``columns`` (the ``--columns`` text; None:
+    the guess) names in a file of this header and sample rows (a preview's)."""
+    width = len(header) if header is not None else len(rows[0])
+    return _pick_columns(columns, None if header is None else list(header),
+                         list(enumerate(rows)), width, "the file")
+
+
 def _listed(names: list[str], most: int = 12) -> str:
     shown = ", ".join(limits.shown(n)[1:-1] for n in names[:most])
     return shown + (f", … ({len(names):,} in all)" if len(names) > most else "")
-
-
-def _default_columns(body, width: int):
-    """The first two numeric columns as features (skipping e.g. an id), the last as label."""
-    label = width - 1
-    sample = [r for _, r in body[:SAMPLE_ROWS] if len(r) == width]
-    numeric = []
-    for j in range(label):                      # two are enough: 100k columns stay fast
-        if len(numeric) < 2 and _mostly_numbers([r[j] for r in sample]):
-            numeric.append(j)
-    rest = [j for j in range(label) if j not in set(numeric)][:2]
-    c1, c2 = (numeric + rest)[:2]               # too few numeric: the parse names the bad field
-    return c1, c2, label
 
 
 def _column_name(j: int, header: list[str] | None) -> str:
@@ -235,7 +217,7 @@ def load_csv_steps(path, columns: str | None = None):
                 parsed = yield from _load_rows(f, columns, name)
     finally:
         csv.field_size_limit(saved_limit)
-    X, codes, table, skipped = parsed
+    X, codes, table, skipped, header, cols = parsed
     if len(codes) < MIN_ROWS:
         raise DatasetError(f"{name}: only {len(codes)} usable rows; need at least {MIN_ROWS}"
                            + (f" ({skipped} skipped for missing values)" if skipped else ""))
@@ -243,13 +225,16 @@ def load_csv_steps(path, columns: str | None = None):
     if len(names) < 2:
         raise DatasetError(f"{name}: only one class ({limits.shown(names[0])}); need at least 2")
     if len(names) > MAX_CLASSES:
+        label = csv_columns.column_name(cols[2], header)
         raise DatasetError(f"{name}: {len(names):,} different labels; the limit on classes is "
-                           f"{MAX_CLASSES} (is the last column really the label? see --columns)")
+                           f"{MAX_CLASSES} (is {limits.shown(label)} really the label? pick "
+                           "the columns: --columns X1,X2,LABEL)")
     order = {n: i for i, n in enumerate(names)}
     remap = np.array([order[lb] for lb in table], dtype=np.int64)
     y = codes if np.array_equal(remap, np.arange(remap.size)) else remap[codes]
+    features = (csv_columns.column_name(cols[0], header), csv_columns.column_name(cols[1], header))
     return Dataset(np.ascontiguousarray(X, dtype=np.float64), y.astype(np.int64, copy=False),
-                   names, name, skipped)
+                   names, name, skipped, feature_names=features)
 
 
 def _plan(rows, columns: str | None, name: str):
@@ -270,14 +255,79 @@ def _plan(rows, columns: str | None, name: str):
     return width, header, first, cols
 
 
+PREVIEW_CELLS = 200_000         # fields a preview keeps (rows × columns)
+PREVIEW_PROBES = 8              # places further down a long file a preview also reads …
+PREVIEW_PROBE_BYTES = 32 * 1024     # … this much from each
+
+
+def preview_csv(path) -> csv_columns.CsvPreview:
+    """The file's columns from a sample: its first rows, and for a long file rows from
+    PREVIEW_PROBES places spread over the rest (a file sorted by class shows every class).
+    Read as the reader reads the file (same delimiter, header and errors), so a file the
+    preview refuses, the reader would too. DatasetError: one line."""
+    path = Path(path)
+    name = path.name
+    saved_limit = csv.field_size_limit(limits.MAX_FIELD_BYTES)
+    try:
+        with _open_csv(path) as f:
+            delimiter = _sniff(f, name)
+            rows = _read_rows(f, name, delimiter)
+            width, header, first, _ = _plan(rows, None, name)
+            most = max(SAMPLE_ROWS, PREVIEW_CELLS // (2 * width))
+            sample = [r for _, r in itertools.chain(first, itertools.islice(rows, most))]
+            complete = next(rows, None) is None
+            read_bytes = f.buffer.tell()
+        size = os.stat(path).st_size
+        estimated = len(sample)
+        if not complete:
+            probed, probe_bytes, probe_lines = _probe_rows(path, delimiter, width, read_bytes,
+                                                           size, max(1, most // PREVIEW_PROBES))
+            # The rest of the file at the probes' bytes per line (spread over it).
+            per_row = probe_bytes / probe_lines if probe_lines else read_bytes / len(sample)
+            estimated = len(sample) + int((size - read_bytes) / per_row)
+            sample += probed
+    finally:
+        csv.field_size_limit(saved_limit)
+    numeric = [j for j in range(width) if _mostly_numbers([r[j] for r in sample
+                                                          if len(r) == width])]
+    if len(numeric) < 2:
+        found = ("no numeric column" if not numeric else
+                 f"only one numeric column ({csv_columns.column_name(numeric[0], header)})")
+        raise DatasetError(f"{name}: {found}; need two numeric feature columns and a label "
+                           f"column (columns: {_listed([csv_columns.column_name(j, header) for j in range(width)])})")
+    return csv_columns.make_preview(name, header, sample, complete, estimated)
+
+
+def _probe_rows(path: Path, delimiter: str, width: int, start: int, size: int, most: int):
+    """Rows of ``width`` fields from PREVIEW_PROBES places after byte ``start`` (whole lines
+    only, undecodable bytes replaced: a sample, never the data read), and the bytes and the
+    lines they came from (for the estimate of the rows in all)."""
+    out, nbytes, nlines = [], 0, 0
+    with limits.open_regular(path, limits.MAX_CSV_BYTES, DatasetError, "CSV file") as raw:
+        for k in range(1, PREVIEW_PROBES + 1):
+            raw.seek(start + (size - start) * k // (PREVIEW_PROBES + 1))
+            lines = raw.read(PREVIEW_PROBE_BYTES).split(b"\n")[1:-1]
+            nbytes += sum(len(line) + 1 for line in lines)
+            nlines += len(lines)
+            text = b"\n".join(lines).decode("utf-8", errors="replace")
+            try:
+                found = [[v.strip() for v in r] for r in csv.reader(io.StringIO(text),
+                                                                      delimiter=delimiter)]
+            except csv.Error:
+                continue
+            out += [r for r in found if len(r) == width and any(r)][:most]
+    return out, nbytes, nlines
+
+
 def _load_rows(f: io.TextIOWrapper, columns: str | None, name: str):
     """The careful way, row by row with the csv module: the first rows decide the header and
     the columns, the rest are parsed as they are read."""
     rows = _read_rows(f, name, _sniff(f, name))
     width, header, first, cols = _plan(rows, columns, name)
     size = max(1, os.fstat(f.fileno()).st_size)
-    return (yield from _parse_rows(itertools.chain(first, rows), cols, width, header, name,
-                                   where=lambda: min(1.0, f.buffer.tell() / size)))
+    parsed = yield from _parse_rows(itertools.chain(first, rows), cols, width, header, name,
+                                    where=lambda: min(1.0, f.buffer.tell() / size))
+    return (*parsed, header, cols)
 
 
 def _load_fast(path: Path, columns: str | None, name: str):
@@ -301,7 +351,7 @@ def _load_fast(path: Path, columns: str | None, name: str):
         except csv_io.RowLimit:
             raise DatasetError(f"{name}: more than {limits.MAX_POINTS:,} data rows; the limit "
                                f"on points is {limits.MAX_POINTS:,}") from None
-    return reader.result()
+    return (*reader.result(), header, cols)
 
 
 def _careful_chunk(text: str, skip: int, delimiter: str, width: int, cols, name: str):

@@ -1,4 +1,5 @@
-"""Toy 2-D datasets, CSV import, user-drawn points, and the standardised train/validation split.
+"""Toy 2-D datasets, user-drawn points, and the standardised train/validation split (CSV
+import is csv_read.py's).
 
 Every generator is seeded: the same arguments give the same arrays. Problems with the user's
 input raise ``DatasetError`` whose message is one line naming the problem (and the CSV line).
@@ -18,6 +19,7 @@ DEFAULT_CLASSES = {"moons": 2, "blobs": 4, "circles": 2, "spirals": 3, "xor": 2,
 FIXED_CLASSES = {"moons": 2, "xor": 2}          # these shapes only make sense with two classes
 MAX_CLASSES = limits.MAX_CLASSES
 MIN_ROWS = limits.MIN_POINTS
+FEATURE_NAMES = ("x₁", "x₂")                    # the toy datasets' (and drawn points') axes
 
 
 class DatasetError(ValueError):
@@ -32,6 +34,7 @@ class Dataset:
     name: str
     skipped_rows: int = 0
     source: object | None = None  # csv_source.CsvSource: the file it was imported from
+    feature_names: tuple[str, str] = FEATURE_NAMES     # the columns x₁, x₂ came from
 
     @property
     def classes(self) -> int:
@@ -50,6 +53,7 @@ class Split:
     std: np.ndarray
     classes: int
     class_names: list[str]
+    feature_names: tuple[str, str] = FEATURE_NAMES
 
     def standardize(self, X) -> np.ndarray:
         return (np.asarray(X, dtype=np.float64) - self.mean) / self.std
@@ -174,23 +178,6 @@ def from_points(points, labels, class_names=None) -> Dataset:
     return Dataset(X, y, names, "drawn")
 
 
-def load_csv(path, columns: str | None = None) -> Dataset:
-    """Two numeric feature columns and a label column; header optional; labels may be strings.
-
-    Rows with a missing value are skipped and counted; anything else malformed is an error
-    naming the line, so the caller can keep the data it already has (see csv_read.py).
-    """
-    from .csv_read import load_csv as read
-    return read(path, columns)
-
-
-def load_csv_steps(path, columns: str | None = None):
-    """``load_csv`` as a generator that yields the fraction of the file read (0 … 1) now and
-    then and returns the Dataset (see csv_read.py)."""
-    from .csv_read import load_csv_steps as steps
-    return steps(path, columns)
-
-
 def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0) -> Split:
     """Stratified, seeded split; both parts standardised with the training part's statistics."""
     if not 0.0 < val_fraction < 1.0:
@@ -218,7 +205,7 @@ def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0
         raise DatasetError(f"{ds.name}: the values are too large to standardise (mean or "
                            "standard deviation overflows); rescale the features")
     return Split(X_train, ds.y[tr], X_val, ds.y[va], mean, std, ds.classes,
-                 list(ds.class_names))
+                 list(ds.class_names), tuple(ds.feature_names))
 
 
 def check_dataset(ds: Dataset) -> None:

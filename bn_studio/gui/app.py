@@ -18,8 +18,9 @@ def make_application(argv: list[str] | None = None):
     app.setOrganizationName("BN Studio")
     app.setOrganizationDomain("bn-studio.invalid")
     apply_pyqtgraph_theme("light")
-    from . import wheel_guard
+    from . import main_thread_gc, wheel_guard
     wheel_guard.install(app)            # a wheel over an unfocused control changes nothing
+    main_thread_gc.install()
     return app
 
 
@@ -255,7 +256,8 @@ def run_screenshot(args) -> int:
                 raise CliError(str(e)) from None
         if getattr(args, "data", None):
             datasets = win.panels.get("datasets")
-            if datasets is None or not datasets.import_csv(args.data):
+            if datasets is None or not datasets.import_csv(args.data,
+                                                           getattr(args, "columns", None)):
                 raise CliError(datasets.error.text() if datasets is not None else
                                "--data needs the datasets panel")
         if args.dataset:
@@ -290,7 +292,8 @@ def run_screenshot(args) -> int:
         for _ in range(3):          # let the snapshot reach every panel, then lay out and paint
             model.flush(timeout=600)
             app.processEvents()
-        model.select_point(model.selected_point)      # refresh point views with the last nets
+        if model.selected_point is not None:         # refresh point views with the last nets
+            model.select_point(model.selected_point)
         app.processEvents()
         ok = target.grab().save(args.out)
         if not ok:

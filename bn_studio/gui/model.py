@@ -16,7 +16,8 @@ from bn_studio.core import limits
 from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,  # noqa: F401 (re-export)
                                      split_and_standardize)
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
-from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
+from bn_studio.core.params import BY_NAME, LIVE
+from bn_studio.core.trainer import TrainConfig
 
 from .search_model import SearchModel
 from .timeline import Replay
@@ -40,6 +41,7 @@ class StudioModel(QObject):
     configChanged = Signal(object)      # TrainConfig
     snapshotReady = Signal(object)      # Snapshot: newest only, from the display timer
     pointSelected = Signal(object)      # np.ndarray (2,) in standardised input coordinates
+    pointCleared = Signal()             # no point selected (new data: the old one meant another)
     playingChanged = Signal(bool)
     speedChanged = Signal(object)       # steps per second, None = as fast as possible
     message = Signal(str)               # one-line status for the status bar
@@ -96,6 +98,7 @@ class StudioModel(QObject):
         if not keep_spec:
             self.spec = None
         self.dataset, self.split = dataset, split
+        self.clear_point()
         if dataset.skipped_rows:
             self.message.emit(f"{dataset.name}: skipped {dataset.skipped_rows} rows with "
                               "missing values")
@@ -120,7 +123,10 @@ class StudioModel(QObject):
         if live:
             for name, value in live:
                 self.worker.change(name, value)
-            self.message.emit("Changed " + ", ".join(f"{n} to {v:g}" for n, v in live)
+            names = [BY_NAME[n].label_for(config.optimizer) if n in BY_NAME else n
+                     for n, _ in live]                 # the panel's names, not "lr"
+            self.message.emit("Changed " + ", ".join(f"{n} to {v:g}" for n, (_, v) in
+                                                     zip(names, live))
                               + " while training: marked on the curves (Reset starts over)")
         elif reset:
             self.reset()
@@ -131,7 +137,7 @@ class StudioModel(QObject):
             return []
         old, new = self.config.to_dict(), config.to_dict()
         differ = [k for k in new if new[k] != old[k]]
-        if not all(k in LIVE_SETTINGS for k in differ):
+        if not all(k in LIVE for k in differ):
             return []
         return [(k, float(new[k])) for k in differ]
 
@@ -183,6 +189,12 @@ class StudioModel(QObject):
     def select_point(self, xy) -> None:
         self.selected_point = np.asarray(xy, dtype=np.float64).reshape(2)
         self.pointSelected.emit(self.selected_point)
+
+    def clear_point(self) -> None:
+        """Forget the selected point (it was clicked on other data)."""
+        if self.selected_point is not None:
+            self.selected_point = None
+            self.pointCleared.emit()
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait for the worker to finish queued commands, then deliver the newest snapshot."""

@@ -7,6 +7,7 @@ autorange while streaming).
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -79,6 +80,40 @@ def steady_title(plot: pg.PlotItem, tallest: str | None = None, **opts) -> Stead
         title.reserve(tallest, **opts)
     plot.setTitle(None)
     return title
+
+
+AXIS_NAME_CHARS = 30      # a feature name on an axis, elided beyond this
+
+
+def short_name(name: str, most: int = AXIS_NAME_CHARS) -> str:
+    """A feature name (from a file: any text) cut to ``most`` characters, as plain text."""
+    return name if len(name) <= most else name[:most - 1] + "…"
+
+
+def axis_name(name: str, standardised: bool = True) -> str:
+    """An axis label for a feature: its name, escaped (pyqtgraph draws labels as HTML and the
+    name comes from a file) and elided, and the note that the values are standardised."""
+    text = html.escape(short_name(name))
+    return f"{text} (standardised)" if standardised else text
+
+
+def point_html(split, xy) -> str:
+    """A point of the input plane in the features' names: "petal_length = 3.30, petal_width =
+    1.00 (standardised: −0.26, −0.26)" (names escaped: they come from a file)."""
+    x = np.asarray(xy, dtype=np.float64).reshape(2)
+    names = [html.escape(short_name(n)) for n in split.feature_names]
+    with np.errstate(all="ignore"):
+        raw = split.unstandardize(x.reshape(1, 2))[0]
+    if not np.all(np.isfinite(raw)):
+        return f"{names[0]} = {x[0]:.2f}, {names[1]} = {x[1]:.2f} (standardised)"
+    return (f"{names[0]} = {raw[0]:.2f}, {names[1]} = {raw[1]:.2f} "
+            f"(standardised: {x[0]:.2f}, {x[1]:.2f})")
+
+
+def plane_html(split) -> str:
+    """Which feature runs along which side of a picture of the input plane."""
+    names = [html.escape(short_name(n)) for n in split.feature_names]
+    return f"Across: {names[0]}; up: {names[1]} (the decision regions' square)."
 
 
 def add_legend(plot: pg.PlotItem, **kwargs) -> pg.LegendItem:
@@ -229,7 +264,7 @@ def scatter_sample(split, k: int = SCATTER_POINTS):
     ``k`` points, beyond that a fixed stratified sample (every class kept) so frames stay
     fast; the validation split in the same proportion (its share of the points stays what it
     is). The note ("" or " · showing 5,000 of 750,000 …") says so. Same split, same sample."""
-    from bn_studio.core.trainer import stratified_sample
+    from bn_studio.core.streams import stratified_sample
     rng = np.random.default_rng(0)
     n_train, n_val = len(split.y_train), len(split.y_val)
     k_val = k if n_train <= k else max(1, min(k, round(k * n_val / n_train)))

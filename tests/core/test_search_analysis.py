@@ -105,3 +105,37 @@ def test_result_curves_and_thinning_keep_the_ends():
     assert thin["val_loss"][-1] == 499.0 and thin_curve(thin, 50) is thin
     results = [TrialResult(1, 0, {}, "ok", curve=thin), TrialResult(0, 0, {}, "failed")]
     assert result_curves(results) == [(thin["step"], thin["val_loss"])]
+
+
+def _median_stopping_by_hand(curves, warmup_trials, warmup_steps):
+    """The rule as its docstring says it, trial by trial and step by step."""
+    seen, stops = [], []
+    for steps, losses in curves:
+        best, bad, stop = [], False, None
+        for v in losses:
+            bad = bad or v is None or not np.isfinite(v)
+            best.append(np.inf if bad else min([v] + [b for b in best if np.isfinite(b)]))
+        for i, s in enumerate(steps[:-1]):
+            others = [b[s] for b in seen if s in b]
+            if s >= warmup_steps and len(others) >= max(1, warmup_trials) and \
+                    best[i] > np.median(others):
+                stop = s
+                break
+        stops.append(stop)
+        seen.append(dict(zip(steps, best)))
+    return stops
+
+
+def test_median_stopping_matches_the_rule_worked_by_hand_with_ties_and_gaps():
+    rng = np.random.default_rng(1)
+    for case in range(150):
+        curves = []
+        for _ in range(int(rng.integers(0, 30))):
+            n, every = int(rng.integers(1, 10)), int(rng.choice([5, 10]))
+            loss = [float(v) for v in np.round(rng.uniform(0.1, 1.0, n), 1)]   # many ties
+            if rng.random() < 0.2:
+                loss[int(rng.integers(0, n))] = None
+            curves.append((list(range(0, n * every, every)), loss))
+        warmup, steps = int(rng.integers(0, 6)), int(rng.integers(0, 30))
+        want = _median_stopping_by_hand(curves, warmup, steps)
+        assert median_stopping(curves, warmup, steps).stopped_at == want, case

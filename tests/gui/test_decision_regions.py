@@ -217,3 +217,15 @@ def test_subtitles_never_change_the_plots_widths(model, make_panel, qtbot):
     narrow.plot_items["no_bn"].setTitle(diverged * 3)               # any length of title
     after = _plot_boxes(narrow, qtbot)
     assert after["no_bn"].width() == pytest.approx(before["no_bn"].width(), abs=1)
+
+
+def test_the_axes_name_the_features_of_imported_data_as_plain_text(model, panel, qtbot):
+    from bn_studio.core.datasets import Dataset
+    rng = np.random.default_rng(0)
+    ds = Dataset(rng.normal(size=(60, 2)), np.repeat([0, 1], 30), ["a", "b"], "t.csv",
+                 feature_names=("petal <b>length</b>", "petal width"))
+    assert model.set_dataset(ds)
+    bottom = panel.plot_items["no_bn"].getAxis("bottom").labelText
+    left = panel.plot_items["bn"].getAxis("left").labelText
+    assert bottom == "petal &lt;b&gt;length&lt;/b&gt; (standardised)"
+    assert left == "petal width (standardised)"

@@ -104,7 +104,7 @@ def test_network_panel_applies_and_reflects_config(win, qtbot):
     assert win.model.config.optimizer == "adam"
     win.model.set_config(CONFIG.replace(hidden=(7,), lr=0.1))
     assert net.layers.value() == 1 and net.width_box.value() == 7
-    assert "0.1" in net.lr_label.text()
+    assert "0.1" in net.lr_edit.text()
     net.widths.setText("4,x")
     net.apply()
     assert "whole numbers" in net.error.text()
@@ -190,6 +190,8 @@ def test_exports_write_png_svg_and_csv(win, tmp_path):
     advance(win.model, 10)
     for name, panel in win.panels.items():
         for key, item in panel.plots().items():
+            if name == "unit_maps" and panel._drawn is None:
+                continue                    # hidden: no pictures yet (test_exports has it)
             for ext in ("png", "svg"):
                 out = exports.export_plot(item, tmp_path / f"{name}_{key}.{ext}")
                 assert out.stat().st_size > 500

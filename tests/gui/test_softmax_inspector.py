@@ -49,7 +49,7 @@ def test_values_are_the_core_softmax_of_each_nets_logits(model, inspector, qtbot
         assert values[name]["t"].max() == 1.0
         assert values[name]["predicted"] == int(np.argmax(a))
     assert inspector.view.isVisible()
-    assert "(0.30, -0.70)" in inspector.prompt.text()
+    assert "(standardised: 0.30, -0.70)" in inspector.prompt.text()
     bn = values["bn"]
     for key, digits in (("z", 2), ("t", 3), ("a", 3)):
         assert fmt(bn[key][0], digits) in inspector.table.text()

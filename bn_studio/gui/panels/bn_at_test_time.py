@@ -3,6 +3,8 @@ and predicting one example in training mode (no use) vs evaluation mode."""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -14,7 +16,7 @@ from bn_studio.core.layers import BatchNormError
 from bn_studio.core.losses import softmax
 
 from ..plotting import (SteppedRange, add_legend, cache_axes, decimate, set_cursors,
-                        steady_title)
+                        point_html, steady_title)
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -40,6 +42,9 @@ def _factor(m: int) -> str:
 def _decay_label(d: float) -> str:
     return f"β = {d:g}  (≈ last {1 / (1 - d):.0f} batches)"
 
+
+PREDICT_PROMPT = ("Click a point on a decision-region plot, or pick a random validation "
+                  "point, to predict one example.")
 
 class TestTimeBNPanel(Panel):
     __test__ = False          # not a pytest test class, despite the name
@@ -165,8 +170,7 @@ class TestTimeBNPanel(Panel):
                                        "in evaluation mode (running statistics). You can also "
                                        "click a point on a decision-region plot.")
         self.predict_button.clicked.connect(self.predict_random)
-        self.result = QLabel("Click a point on a decision-region plot, or pick a random "
-                             "validation point, to predict one example.")
+        self.result = QLabel(PREDICT_PROMPT)
         self.result.setWordWrap(True)
         self.result.setTextFormat(Qt.RichText)
         self.result.setAlignment(Qt.AlignTop | Qt.AlignLeft)
@@ -215,6 +219,7 @@ class TestTimeBNPanel(Panel):
         model.configChanged.connect(self.on_config)
         model.datasetChanged.connect(lambda _split: self._set_classes(force=True))
         model.pointSelected.connect(self.show_prediction)
+        model.pointCleared.connect(self._forget_point)
         self.on_config(model.config)
         self._set_classes(force=True)
         if model.snapshot is not None:
@@ -392,6 +397,13 @@ class TestTimeBNPanel(Panel):
             return
         self.model.select_point(X[int(self._rng.integers(X.shape[0]))])
 
+    def _forget_point(self) -> None:
+        """The example was clicked on other data: back to the prompt, no bars."""
+        self._point = None
+        self.result.setText(PREDICT_PROMPT)
+        for bars in self.prob_bars.values():
+            bars.setOpts(x=np.empty(0), height=np.empty(0))
+
     def _set_classes(self, force: bool = False) -> None:
         names = list(self.model.split.class_names)
         if not force and len(names) == self._prob_classes:
@@ -411,8 +423,8 @@ class TestTimeBNPanel(Panel):
             return
         names = list(self.model.split.class_names)
         self._set_classes()
-        lines = [f"<b>One example</b> x = ({res['x'][0]:.2f}, {res['x'][1]:.2f}) "
-                 f"at step {res['step']}"]
+        lines = [f"<b>One example</b>: {point_html(self.model.split, res['x'])} at step "
+                 f"{res['step']}"]
         if not self.model.config.hidden:
             lines.append("This network has no hidden layer, hence no batch norm: both nets "
                          "are the same softmax regression.")
@@ -436,7 +448,8 @@ class TestTimeBNPanel(Panel):
             bars.setOpts(x=np.arange(len(p)) + (k - 0.5) * BAR_WIDTH, height=p)
             diverged = res.get(f"diverged_{name}")
             note = f" — diverged at step {diverged}, last weights" if diverged else ""
-            lines.append(f"{label}: class <b>{names[c]}</b> (a = {p[c]:.3f}){note}")
+            lines.append(f"{label}: class <b>{html.escape(str(names[c]))}</b> "
+                         f"(a = {p[c]:.3f}){note}")
         self.result.setText("<br>".join(lines))
 
     def plots(self) -> dict:

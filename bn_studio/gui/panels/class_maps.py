@@ -33,9 +33,8 @@ class ClassMapsTab(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.note = QLabel("Each image is one class's probability a<sub>k</sub> over the input "
-                           "plane: white 0, full class colour 1. The cross is the clicked "
-                           "point. Together the maps add up to 1 at every pixel.")
+        self.note = QLabel()
+        self.set_features("")
         self.note.setTextFormat(Qt.RichText)
         self.note.setWordWrap(True)
         self.view = PlotView()
@@ -95,6 +94,12 @@ class ClassMapsTab(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_height()
+
+    def set_features(self, axes_html: str) -> None:
+        """Say which feature runs along which side of the maps (plane_html)."""
+        self.note.setText("Each image is one class's probability a<sub>k</sub> over the input "
+                          "plane: white 0, full class colour 1. The cross is the clicked "
+                          f"point. Together the maps add up to 1 at every pixel. {axes_html}")
 
     def set_classes(self, names: list[str]) -> None:
         self._names = [str(n) for n in names]

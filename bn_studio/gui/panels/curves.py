@@ -7,16 +7,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
+from bn_studio.core.params import symbol
+
 from ..plotting import SteppedRange, cache_axes, decimate, set_cursors
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
-
-
 CHANGE_COLOR = "#8c6d00"        # mid-run changes: a dark gold, apart from both twins' colours
 CURSOR_COLOR = "#808080"        # the replayed step (timeline): readable on both themes
-CHANGE_LABELS = {"lr": "α", "momentum": "β", "beta1": "β₁", "beta2": "β₂", "l2": "λ",
-                 "decay": "decay", "bn_decay": "BN β"}
+
 
 class CurvesPanel(Panel):
     title = "Loss and accuracy"
@@ -165,7 +164,7 @@ class CurvesPanel(Panel):
         self._change_lines = []
         by_step: dict[int, list[str]] = {}
         for step, name, value in changes:
-            by_step.setdefault(int(step), []).append(f"{CHANGE_LABELS.get(name, name)}={value:g}")
+            by_step.setdefault(int(step), []).append(f"{symbol(name)}={value:g}")
         for step, parts in by_step.items():
             for plot, labelled in ((self.loss_plot, True), (self.acc_plot, False)):
                 line = pg.InfiniteLine(

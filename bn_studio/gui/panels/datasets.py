@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import os
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -11,14 +14,15 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout
                                QScrollArea, QSpinBox, QVBoxLayout)
 from superqt import QLabeledDoubleSlider, QLabeledSlider
 
-from bn_studio.core import csv_source
+from bn_studio.core import csv_read, csv_source
+from bn_studio.core.csv_read import load_csv, load_csv_steps, preview_csv
 from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
-                                     DatasetError, from_points, load_csv, load_csv_steps,
-                                     make_dataset)
+                                     DatasetError, from_points, make_dataset)
 
 from ..model import DatasetSpec
 from ..theme import CLASS_COLORS
 from .base import Panel
+from .csv_columns_dialog import CsvColumnsDialog
 from .csv_import import CsvImportRow
 
 THUMB_PX = 64
@@ -26,6 +30,7 @@ APPLY_DELAY_MS = 350            # settle time after a keyboard/typed change befo
 DRAW_RANGE = 3.0                # the drawing canvas spans −3..3 on both axes
 N_MIN, N_MAX = 50, 5000
 ERROR_COLOR = "#c0392b"
+DRAFT_OPACITY = 0.35            # drawn points not in use: faded
 
 DESCRIPTIONS = {
     "moons": "two interleaving half circles (always 2 classes)",
@@ -73,7 +78,8 @@ def classes_tooltip(name: str | None) -> str:
         return (f"{name} always has {FIXED_CLASSES[name]} classes: its shape only makes sense "
                 "with two")
     if name is None:
-        return "Number of classes C of the gallery datasets (pick one to use it)"
+        return ("The classes of the data in use (from its labels). C of a gallery dataset "
+                "applies once you pick one above")
     return (f"Number of classes C (2–{MAX_CLASSES}): {DESCRIPTIONS.get(name, name)}. The "
             "softmax output layer has one unit per class")
 
@@ -141,8 +147,8 @@ class DatasetsPanel(Panel):
         form.addRow("data seed", self.seed_box)
         # Imported or drawn data has no generator: the knobs are off, and this says why.
         self.knobs_note = QLabel("N, noise, C and the seed make the gallery's datasets; they "
-                                 "do not apply to imported or drawn points. Pick a dataset "
-                                 "above to use them.")
+                                 "do not apply to imported or drawn points (C shows their "
+                                 "classes). Pick a dataset above to use them.")
         self.knobs_note.setWordWrap(True)
         self.knobs_note.setStyleSheet("font-style: italic")
         self.knobs_note.hide()
@@ -169,9 +175,10 @@ class DatasetsPanel(Panel):
         self.error.setStyleSheet(f"color: {ERROR_COLOR};")
         self.error.hide()
         self.import_button = QPushButton("Import CSV…")
-        self.import_button.setToolTip("A CSV file with two numeric feature columns and a label "
-                                      "column last (labels may be text; a header is optional). "
-                                      "Rows with missing values are skipped")
+        self.import_button.setToolTip("A CSV file with numeric columns and a class column "
+                                      "(labels may be text; a header is optional): you pick "
+                                      "the two features and the label. Rows with missing "
+                                      "values are skipped")
         self.import_button.clicked.connect(self.import_csv_dialog)
         self.import_row = CsvImportRow()
         self.import_row.loaded.connect(self._loaded)
@@ -243,6 +250,8 @@ class DatasetsPanel(Panel):
         use.setToolTip("Train on the drawn points (at least 10, of at least 2 classes)")
         use.clicked.connect(self.use_drawn_points)
         self.draw_count = QLabel()
+        self.draw_count.setWordWrap(True)
+        self.draw_count.setTextFormat(Qt.PlainText)     # names an imported file
         row2 = QHBoxLayout()
         row2.addWidget(clear)
         row2.addWidget(use, 1)
@@ -254,6 +263,7 @@ class DatasetsPanel(Panel):
         lay.addLayout(row2)
         self.points: list[tuple[float, float]] = []
         self.labels: list[int] = []
+        self._drawn_dataset = None          # the dataset last made from these points
         self._redraw_points()
         return box
 
@@ -323,6 +333,8 @@ class DatasetsPanel(Panel):
             else:
                 self.gallery.setCurrentRow(-1)
                 self.gallery.clearSelection()
+                # Off, but true: the classes of the data in use (not the last gallery C).
+                self.classes_box.setValue(self.model.dataset.classes)
             name = spec.name if spec is not None else None
             for w in (self.n_slider, self.noise_slider, self.seed_box):
                 w.setEnabled(spec is not None)
@@ -337,26 +349,57 @@ class DatasetsPanel(Panel):
         path, _ = QFileDialog.getOpenFileName(self, "Import CSV", "",
                                               "CSV files (*.csv *.txt);;All files (*)")
         if path:
-            self.start_import(path)
+            self.choose_columns(path)
 
-    def import_csv(self, path) -> bool:
-        """Load a CSV here and now (scripts, tests); on any problem show the one-line reason
-        and keep the current data. The dialog loads in the background (start_import)."""
+    def choose_columns(self, path) -> CsvColumnsDialog | None:
+        """Show the file's columns (a sample read here: bounded, quick) and let the user pick
+        the features and the label; Import reads the file in the background (start_import).
+        A file with nothing to pick from gets one line instead; the data in use stays."""
+        self._show_error("")
         try:
-            ds = csv_source.load_sourced(path, load_csv)
+            preview = preview_csv(path)
+        except DatasetError as e:
+            self._refuse(str(e))
+            return None
+        dialog = CsvColumnsDialog(preview, self._previous_choice(path, preview), self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.start_import(path, dialog.columns_arg()))
+        self.columns_dialog = dialog
+        dialog.open()                   # not exec(): the window (and a test) goes on
+        return dialog
+
+    def _previous_choice(self, path, preview):
+        """The columns the data in use was read with, if it came from this file."""
+        source = getattr(self.model.dataset, "source", None)
+        if source is None or source.path != os.path.abspath(path):
+            return None
+        try:
+            cols = csv_read.pick_columns(source.columns, preview.header, preview.rows)
+        except DatasetError:
+            return None
+        return cols if cols[0] in preview.numeric and cols[1] in preview.numeric else None
+
+    def import_csv(self, path, columns: str | None = None) -> bool:
+        """Load a CSV here and now (scripts, tests, ``screenshot --data``), with ``columns``
+        as the command line's ``--columns``; on any problem show the one-line reason and keep
+        the current data. The dialog loads in the background (start_import)."""
+        try:
+            ds = csv_source.load_sourced(path, load_csv, columns)
         except DatasetError as e:
             self._refuse(str(e))
             return False
         return self._shows_errors(lambda: self.model.set_dataset(ds))
 
-    def start_import(self, path) -> None:
+    def start_import(self, path, columns: str | None = None) -> None:
         """Load a CSV on a worker thread with progress and Cancel; the window stays live.
         The data in use changes only when the whole file has loaded. The file's size and
-        SHA-256 go with the data, so that a workspace can refer to the file."""
+        SHA-256 and the columns chosen go with the data, so that a workspace can refer to
+        the file."""
         self._show_error("")
         self._reading = None
         # Looked up here, not in csv_import: tests replace this module's load_csv_steps.
-        self.import_row.start(path, lambda p: csv_source.sourced_steps(p, load_csv_steps))
+        self.import_row.start(path, lambda p: csv_source.sourced_steps(p, load_csv_steps,
+                                                                       columns))
 
     def start_reading(self, ref, folder) -> None:
         """Read a workspace's data file (csv_source.CsvReference) as an import is read; if
@@ -431,19 +474,34 @@ class DatasetsPanel(Panel):
             self._show_error(str(e))
             self.model.errorOccurred.emit(str(e))
             return False
-        return self._shows_errors(lambda: self.model.set_dataset(ds))
+        self._drawn_dataset = ds
+        ok = self._shows_errors(lambda: self.model.set_dataset(ds))
+        self._redraw_points()
+        return ok
+
+    @property
+    def drawn_in_use(self) -> bool:
+        """Whether the model trains on exactly the points on the canvas."""
+        return self._drawn_dataset is not None and self.model.dataset is self._drawn_dataset
 
     def _redraw_points(self) -> None:
+        """The drawn points; faded, and said so, while the model trains on other data (an
+        import, a gallery dataset, or these points before the last edit)."""
         pts = np.array(self.points).reshape(-1, 2)
+        in_use = self.drawn_in_use
         self.drawn.setData(pts[:, 0], pts[:, 1],
                            brush=[pg.mkBrush(CLASS_COLORS[c % len(CLASS_COLORS)])
                                   for c in self.labels])
+        self.drawn.setOpacity(1.0 if in_use else DRAFT_OPACITY)
         if not self.points:
             self.draw_count.setText("no points yet: click on the canvas")
             return
         counts = np.bincount(np.asarray(self.labels), minlength=1)
         per_class = ", ".join(f"class {c}: {k}" for c, k in enumerate(counts) if k)
-        self.draw_count.setText(f"{len(self.points)} points ({per_class})")
+        state = ("in use" if in_use else
+                 f"not in use: training on {self.model.dataset.name}; “Use these points” "
+                 "trains on them")
+        self.draw_count.setText(f"{len(self.points)} points ({per_class}), {state}")
 
     def _canvas_click(self, event) -> None:
         vb = self.canvas.getPlotItem().vb
@@ -462,14 +520,16 @@ class DatasetsPanel(Panel):
     def on_dataset(self, split) -> None:
         ds = self.model.dataset
         mean, std = np.asarray(split.mean), np.asarray(split.std)
-        lines = [f"<b>{ds.name}</b>: N = {ds.X.shape[0]:,}, C = {ds.classes} · "
+        lines = [f"<b>{html.escape(ds.name)}</b>: N = {ds.X.shape[0]:,}, C = {ds.classes} · "
                  f"{split.X_train.shape[0]:,} train / {split.X_val.shape[0]:,} validation"]
         if ds.skipped_rows:
             lines.append(f"skipped {ds.skipped_rows:,} rows with missing values")
         lines.append("inputs standardised with the training split:")
-        lines += [f"&nbsp;&nbsp;x{sub} ← (x{sub} {_minus(m)}) / {s:.2f}"
-                  for sub, m, s in zip("₁₂", mean, std)]
+        names = [html.escape(n) for n in split.feature_names]     # from the file: plain
+        lines += [f"&nbsp;&nbsp;{n} ← ({n} {_minus(m)}) / {s:.2f}"
+                  for n, m, s in zip(names, mean, std)]
         self.info.setText("<br>".join(lines))
+        self._redraw_points()               # in use, or a draft beside other data
         self._show_error("")            # data that loaded makes an earlier refusal old news
         editing = (self._timer.isActive() or self.n_slider.isSliderDown()
                    or self.noise_slider.isSliderDown())

@@ -13,7 +13,7 @@ from superqt.utils import qthrottled
 from bn_studio.core.losses import softmax_parts
 from bn_studio.core.softmax_parts import nearest_label
 
-from ..plotting import cache_axes, steady_title
+from ..plotting import cache_axes, plane_html, point_html, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 from .base import Panel
 from .class_maps import ClassMapsTab
@@ -156,6 +156,7 @@ class SoftmaxInspectorPanel(Panel):
         self._throttled_refresh = qthrottled(self.refresh, timeout=REFRESH_INTERVAL_MS,
                                              leading=True, parent=self)
         model.pointSelected.connect(lambda _xy: self._refresh_now())
+        model.pointCleared.connect(self._forget_point)
         model.snapshotReady.connect(self._on_snapshot)
         model.datasetChanged.connect(self._on_dataset)
         if getattr(model, "split", None) is not None:
@@ -168,8 +169,15 @@ class SoftmaxInspectorPanel(Panel):
         self._class_names = [str(n) for n in split.class_names]
         self.loss_tab.set_classes(self._class_names)
         self.maps_tab.set_classes(self._class_names)
+        self.maps_tab.set_features(plane_html(split))
         self._y_point = None
         self._clear()
+
+    def _forget_point(self) -> None:
+        """The point was clicked on other data: the prompt again, no bars, no cross."""
+        self._y_point = None
+        self._clear()
+        self._draw_maps()
 
     def _on_snapshot(self, snap) -> None:
         if self.model.selected_point is None:
@@ -239,14 +247,9 @@ class SoftmaxInspectorPanel(Panel):
                          f"{_escape(self._name(k))}</b> with a = {fmt(a[0, k], 3)}{note}")
         self._values = values
         self.view.setVisible(True)
-        where = f"Step {snap.step}: <b>point x = ({x[0, 0]:.2f}, {x[0, 1]:.2f})</b> standardised"
-        # both pairs with 2 decimals: one precision for one point
         split = getattr(self.model, "split", None)
-        if split is not None:
-            with np.errstate(all="ignore"):
-                raw = split.unstandardize(x)[0]
-            if np.all(np.isfinite(raw)):
-                where += f", ({raw[0]:.2f}, {raw[1]:.2f}) in the data's units"
+        where = (f"Step {snap.step}: point <b>{point_html(split, x[0])}</b>" if split is not None
+                 else f"Step {snap.step}: point x = ({x[0, 0]:.2f}, {x[0, 1]:.2f}) standardised")
         self.prompt.setText(where)
         self.table.setText(self._table_html(values))
         self.caption.setText("<br>".join(lines))
