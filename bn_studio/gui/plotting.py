@@ -34,9 +34,8 @@ class SteadyTitle(pg.LabelItem):
     (the tallest title the panel sets), so a subtitle coming and going moves nothing either."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
-        self.plot = plot
         self.reserved = 0.0
-        super().__init__(" ", parent=plot, size="11pt")
+        super().__init__(" ", parent=plot, size="11pt")     # the plot: parentItem()
         option = QTextOption(Qt.AlignHCenter)
         option.setWrapMode(QTextOption.WordWrap)
         self.item.document().setDefaultTextOption(option)
@@ -51,10 +50,11 @@ class SteadyTitle(pg.LabelItem):
                           Qt.SizeHint.PreferredSize: (0, height),
                           Qt.SizeHint.MaximumSize: (-1, -1),
                           Qt.SizeHint.MinimumDescent: (0, 0)}
-        if self.isVisible():            # PlotItem.setTitle fixes the row at 30 px
+        plot = self.parentItem()
+        if self.isVisible() and plot is not None:     # PlotItem.setTitle fixes the row at 30 px
             self.setMaximumHeight(height)
             self.setMinimumHeight(height)
-            self.plot.layout.setRowFixedHeight(0, height)
+            plot.layout.setRowFixedHeight(0, height)
         self.updateGeometry()
 
     def reserve(self, tallest: str, **opts) -> None:

@@ -10,7 +10,9 @@ def _wheel_guard_from_the_start(qapp):
     the GUI tests. Installed later, the guard sweeps every widget hundreds of earlier tests
     left behind, and one full run crashed (SIGSEGV) in that sweep."""
     from bn_studio.gui import wheel_guard
+    from bn_studio.gui.app import collect_garbage_in_gui_thread
     wheel_guard.install(qapp)
+    collect_garbage_in_gui_thread(qapp)     # as the app: never in a worker thread
 
 
 @pytest.fixture
