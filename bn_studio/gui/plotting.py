@@ -35,7 +35,7 @@ class SteadyTitle(pg.LabelItem):
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.reserved = 0.0
-        super().__init__(" ", parent=plot, size="11pt")     # the plot: parentItem()
+        super().__init__("", parent=plot, size="11pt")      # the plot: parentItem()
         option = QTextOption(Qt.AlignHCenter)
         option.setWrapMode(QTextOption.WordWrap)
         self.item.document().setDefaultTextOption(option)
