@@ -19,6 +19,7 @@ UNKNOWN_RGB = np.array([150.0, 150.0, 150.0])     # probabilities that are not n
 PALE = 0.85          # how far a 1/C-confident pixel is washed toward white
 DIVERGED_WASH = 0.45  # a diverged net's last regions: grey shades, washed toward white
 TITLE_SIZE = "13pt"
+LEFT_AXIS_PX = 50
 NOTE_COLOR = "#606060"
 LEGEND_FONT_PX = 15
 POINT_SIZE_PX = 7
@@ -128,6 +129,9 @@ class DecisionRegionsPanel(Panel):
             p = self.view.addPlot(row=0, col=col)
             p.disableAutoRange()
             cache_axes(p)
+            # One fixed width for both y axes, room for "−1.5" and the label beside it: sized
+            # from its ticks, the no-BN plot's axis drew its label over them.
+            p.getAxis("left").setWidth(LEFT_AXIS_PX)
             steady_title(p, _title(name, f"diverged at step {limits.MAX_STEPS}",
                                    DIVERGED_COLOR), color=RUN_COLORS[name], size=TITLE_SIZE)
             img = pg.ImageItem(axisOrder="row-major")
