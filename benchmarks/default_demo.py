@@ -21,7 +21,7 @@ import numpy as np
 
 from bn_studio.core.datasets import split_and_standardize
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
-from bn_studio.core.trainer import TwinTrainer
+from bn_studio.core.trainer import TwinTrainer, advance
 
 CHECKPOINTS = (100, 300, 1000, 2000)
 LEAD = 0.15                 # accuracy lead that counts as "visibly ahead"
@@ -30,8 +30,7 @@ LOSS_FROM_STEP = 200
 
 def run_seed(config, split, seed: int, steps: int) -> dict:
     trainer = TwinTrainer(config.replace(seed=seed), split)
-    for _ in range(steps):
-        trainer.step()
+    advance(trainer, steps)
     evals = {name: run.evals.view() for name, run in trainer.runs.items()}
 
     def at(name: str, step: int, col: int) -> float:

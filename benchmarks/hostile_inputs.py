@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bn_studio.core import limits  # noqa: E402
-from bn_studio.core.datasets import DatasetError, load_csv, split_and_standardize  # noqa: E402
+from bn_studio.core.csv_read import load_csv  # noqa: E402
+from bn_studio.core.datasets import DatasetError, split_and_standardize  # noqa: E402
 from bn_studio.core.trainer import TrainConfig, TwinTrainer  # noqa: E402
 from bn_studio.workspace import WorkspaceError, check_workspace, load_workspace  # noqa: E402
 
@@ -362,7 +363,7 @@ def peak_memory(tmp: Path) -> dict:
     out = {}
     for name, expr in cases.items():
         code = (HWM + "\n"
-                "from bn_studio.core.datasets import load_csv, make_dataset\n"
+                "from bn_studio.core.csv_read import load_csv\nfrom bn_studio.core.datasets import make_dataset\n"
                 "from bn_studio.core.trainer import TrainConfig\n"
                 "from bn_studio.workspace import load_workspace, check_workspace\n"
                 f"try:\n    {expr}\n    print('accepted')\nexcept ValueError as e:\n"

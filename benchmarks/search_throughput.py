@@ -25,8 +25,7 @@ import resource
 import time
 
 from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.search import Param, Search, SearchSpace, SearchSpec
-from bn_studio.core.search_groups import plan_groups
+from bn_studio.core.search import Param, Search, SearchSpace, SearchSpec, plan_groups
 from bn_studio.core.trainer import TrainConfig
 
 

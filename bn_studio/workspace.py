@@ -255,9 +255,9 @@ def _check_search(search) -> dict | None:
 
 
 def _check_result(r, space, statuses) -> None:
-    def number_or_none(v) -> bool:
-        return v is None or (isinstance(v, numbers.Real) and not isinstance(v, bool)
-                             and math.isfinite(v))
+    """A saved result: TrialResult's own checks (every field's type), then the searched
+    parameters present and usable, and the metrics finite."""
+    from bn_studio.core.search import TrialResult
     if not isinstance(r, dict) or not isinstance(r.get("params"), dict):
         raise WorkspaceError("workspace's search results must be objects with params")
     limits.check_int(r.get("trial"), "a search result's trial", 0, exc=WorkspaceError)
@@ -267,21 +267,18 @@ def _check_result(r, space, statuses) -> None:
     for p in space:
         v = r["params"].get(p.name)
         ok = v in p.low if p.scale == "choice" else \
-            (number_or_none(v) and v is not None)
+            (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v))
         if not ok:
             raise WorkspaceError(f"a search result's {p.name} is missing or not usable")
-    if not (number_or_none(r.get("val_loss")) and number_or_none(r.get("val_accuracy"))):
-        raise WorkspaceError("a search result's val_loss and val_accuracy must be numbers")
-    if r.get("error") is not None and not isinstance(r["error"], str):
-        raise WorkspaceError("a search result's error must be text")
     curve = r.get("curve")
-    if curve is not None:
-        steps, losses = (curve.get("step"), curve.get("val_loss")) if isinstance(curve, dict) \
-            else (None, None)
-        if not (isinstance(steps, list) and isinstance(losses, list)
-                and len(steps) == len(losses) and all(map(number_or_none, losses))
-                and all(number_or_none(v) and v is not None for v in steps)):
-            raise WorkspaceError("a search result's curve must be lists of steps and losses")
+    if curve is not None and not (isinstance(curve, dict) and isinstance(curve.get("step"), list)
+                                  and isinstance(curve.get("val_loss"), list)):
+        raise WorkspaceError("a search result's curve must be lists of steps and losses")
+    try:
+        TrialResult.from_dict({"seed": 0, **r})
+    except (ValueError, TypeError) as e:
+        raise WorkspaceError(f"{e}".splitlines()[0].replace("a trial result", "a search result")
+                             ) from None
 
 
 def _clean(obj):

@@ -11,7 +11,7 @@ import pytest
 
 from bn_studio import workspace
 from bn_studio.core import csv_source, limits
-from bn_studio.core.datasets import load_csv
+from bn_studio.core.csv_read import load_csv
 from bn_studio.workspace import (WorkspaceError, check_workspace, dataset_section,
                                  load_workspace, read_dataset, save_workspace)
 

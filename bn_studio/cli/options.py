@@ -84,7 +84,8 @@ def config_from_args(args):
 
 
 def dataset_from_args(args):
-    from bn_studio.core.datasets import load_csv, make_dataset
+    from bn_studio.core.csv_read import load_csv
+    from bn_studio.core.datasets import make_dataset
     if args.data and args.dataset:
         raise CliError("give either --dataset or --data, not both")
     check_data_args(args)
@@ -122,7 +123,7 @@ def split_from_args(args):
 
 
 def changes_from_args(args) -> list:
-    from bn_studio.core.trainer import parse_change
+    from bn_studio.core.changes import parse_change
     try:
         return [parse_change(t) for t in (getattr(args, "change", None) or [])]
     except ValueError as e:

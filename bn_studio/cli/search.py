@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
 import time
 
 from bn_studio.core import limits
-from bn_studio.core.search import (PARAM_NAMES, Param, Search, SearchSpace, SearchSpaceError,
-                                   SearchSpec, StoreError, TrialStore, best_result, export_csv,
+from bn_studio.core.search import (DEFAULT_EXECUTOR, EXECUTORS, PARAM_NAMES, Param, Search,
+                                   SearchSpace, SearchSpaceError, SearchSpec, StoreError,
+                                   TrialResult, TrialStore, best_result, export_csv,
                                    split_fingerprint)
-from bn_studio.core.search_groups import ExtrasTrialStore
 from bn_studio.errors import UsageError as CliError
 
 from .options import DefaultsFormatter, config_from_args, dataset_from_args
@@ -48,9 +49,12 @@ def add_search_parser(sub, add_train_options) -> None:
     s.add_argument("--csv", metavar="FILE.csv", help="write one row per trial")
     s.add_argument("--scheduler", metavar="ADDRESS",
                    help="run trials on a Dask distributed scheduler (needs 'distributed')")
-    s.add_argument("--population", action="store_true",
-                   help="train trials of one structure together, batched (same results, "
-                        "several times the trials per second)")
+    s.add_argument("--executor", choices=EXECUTORS, default=DEFAULT_EXECUTOR,
+                   help="trial: one trial per task; population: trials of one structure "
+                        "trained together, batched (the same results to rounding, several "
+                        "times the trials per second)")
+    s.add_argument("--population", action="store_const", dest="executor", const="population",
+                   help="the same as --executor population")
     s.add_argument("--twins", action="store_true",
                    help="train every trial with and without BN on the same draws and report "
                         "both (bn_val_loss, no_bn_val_loss, …); val_loss etc. are the BN net's")
@@ -78,8 +82,7 @@ def run_search(args) -> int:
             "sha1": split_fingerprint(split)}
     check_sizes(space, spec.base, int(ds.X.shape[0]))
     try:
-        store_class = ExtrasTrialStore if args.twins else TrialStore
-        store = store_class(args.out) if args.out else store_class()
+        store = TrialStore(args.out) if args.out else TrialStore()
     except StoreError as e:
         raise CliError(str(e)) from None
     except Exception as e:
@@ -92,7 +95,7 @@ def run_search(args) -> int:
     try:
         search = Search(spec, split, workers=args.workers, store=store, resume=args.resume,
                         scheduler=client, dataset_info=info,
-                        executor="population" if args.population else "trial")
+                        executor=args.executor)
     except (SearchSpaceError, StoreError) as e:
         _close(client, store)
         raise CliError(str(e)) from None
@@ -159,12 +162,13 @@ def check_sizes(space: SearchSpace, base, points: int) -> None:
         raise CliError(str(e)) from None
 
 
-def twins_report(results: list[dict]) -> dict:
+def twins_report(results: list[TrialResult]) -> dict:
     """Per net: how many trials ended ok / diverged, and every trial's pair of results."""
-    nets = {name: {s: sum(r.get(f"{name}_status") == s for r in results)
+    twins = [r.twin_dict() for r in results]
+    nets = {name: {s: sum(t.get(f"{name}_status") == s for t in twins)
                    for s in ("ok", "diverged")} for name in ("bn", "no_bn")}
-    rows = [{"trial": r["trial"], **r["params"], **{k: r.get(k) for k in TWIN_COLUMNS}}
-            for r in results if r["status"] not in ("failed", "cancelled")]
+    rows = [{"trial": r.trial, **r.params, **{k: t.get(k) for k in TWIN_COLUMNS}}
+            for r, t in zip(results, twins) if r.status not in ("failed", "cancelled")]
     return {**nets, "results": rows}
 
 
@@ -175,11 +179,38 @@ def connect_scheduler(address: str):
     except ImportError:
         raise CliError("--scheduler needs the optional 'distributed' package: "
                        "pip install 'bn-studio[dask]'") from None
+    quiet_dask_logs()
     try:
         return Client(address, timeout="10s")
     except Exception as e:
         why = str(e).splitlines()[0] if str(e) else e.__class__.__name__
         raise CliError(f"cannot reach the Dask scheduler at {address}: {why}") from None
+
+
+def write_csv(results: list[TrialResult], path: str, names: list[str],
+              extra: tuple[str, ...]) -> str | None:
+    """The CSV, written beside ``path`` and moved over it only once complete: a full disk
+    leaves the old file (or none), never a 0-byte or cut one. Returns what went wrong."""
+    tmp = f"{path}.part-{os.getpid()}"
+    try:
+        export_csv(results, tmp, names, extra)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return f"cannot write {path}: {e.strerror or e} (the results are above)"
+    return None
+
+
+def quiet_dask_logs() -> None:
+    """distributed logs a lost scheduler or worker as tracebacks; the search says it in one
+    line (and its own warnings say which task it submitted again). Its config gives some
+    loggers levels of their own, so each is set."""
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+    for name in {"distributed", *names}:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _close(client, store) -> None:
@@ -210,22 +241,20 @@ def _run(args, search: Search, space: SearchSpace, ds) -> int:
             signal.signal(sig, handler)
     if not args.json:
         print(file=sys.stderr)
-    results = sorted(search.results, key=lambda r: r["trial"])
+    results = search.results
     if search.error:
         print(f"bn-studio: the search stopped: {search.error}", file=sys.stderr)
+    csv_error = None
     if args.csv:
-        try:
-            export_csv(results, args.csv, [p.name for p in space],
-                       TWIN_COLUMNS if args.twins else ())
-        except OSError as e:
-            raise CliError(f"cannot write {args.csv}: {e.strerror or e}") from None
-    counts = {s: sum(r["status"] == s for r in results) for s in ("ok", "diverged", "failed")}
+        csv_error = write_csv(results, args.csv, [p.name for p in space],
+                              TWIN_COLUMNS if args.twins else ())
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "diverged", "failed")}
     counts["cancelled"] = search.total - sum(counts.values())    # includes never started
     best = best_result(results)
     out = {"trials": search.total, **counts,
-           "best": ({**best["params"], "val_loss": best["val_loss"],
-                     "val_accuracy": best["val_accuracy"], "seed": best["seed"],
-                     "trial": best["trial"]} if best else None),
+           "best": ({**best.params, "val_loss": best.val_loss,
+                     "val_accuracy": best.val_accuracy, "seed": best.seed,
+                     "trial": best.trial} if best else None),
            "seconds": round(time.perf_counter() - t0, 3)}
     if ds.skipped_rows:
         out["skipped_rows"] = ds.skipped_rows
@@ -237,13 +266,16 @@ def _run(args, search: Search, space: SearchSpace, ds) -> int:
         names = [p.name for p in space]
         print("trial  status    " + "  ".join(f"{n:>10s}" for n in names) + "    val_loss  val_acc")
         for r in results:
-            vals = "  ".join(f"{r['params'][n]:>10.4g}" if isinstance(r['params'][n], float)
-                             else f"{r['params'][n]!s:>10s}" for n in names)
-            vl = "" if r["val_loss"] is None else f"{r['val_loss']:.4f}"
-            va = "" if r["val_accuracy"] is None else f"{r['val_accuracy']:.3f}"
-            print(f"{r['trial']:5d}  {r['status']:9s} {vals}  {vl:>10s}  {va:>7s}")
+            vals = "  ".join(f"{r.params[n]:>10.4g}" if isinstance(r.params[n], float)
+                             else f"{r.params[n]!s:>10s}" for n in names)
+            vl = "" if r.val_loss is None else f"{r.val_loss:.4f}"
+            va = "" if r.val_accuracy is None else f"{r.val_accuracy:.3f}"
+            print(f"{r.trial:5d}  {r.status:9s} {vals}  {vl:>10s}  {va:>7s}")
         print(json.dumps(_rounded({k: out[k] for k in ("trials", "ok", "diverged", "failed",
                                                         "best")})))
+    if csv_error:
+        print(f"bn-studio: {csv_error}", file=sys.stderr)
+        return 1
     if search.error:
         return 1
     if received and received[0] != signal.SIGINT:

@@ -24,21 +24,22 @@ def add_train_parser(sub) -> None:
 
 
 def run_train(args) -> int:
-    from bn_studio.core.trainer import TwinTrainer, train_twins
+    from bn_studio.core.trainer import TwinTrainer, advance
     config = config_from_args(args)
     changes = changes_from_args(args)
+    try:
+        scheduled = config.replace(changes=changes)
+    except ValueError as e:             # a change to an out-of-range value
+        raise CliError(f"--change: {e}") from None
     ds = dataset_from_args(args)
     from bn_studio.core.datasets import split_and_standardize
     split = split_and_standardize(ds, seed=args.data_seed)
     try:
-        trainer = TwinTrainer(config, split)
+        trainer = TwinTrainer(scheduled, split)
     except ValueError as e:
         raise CliError(str(e)) from None
     t0 = time.perf_counter()
-    try:
-        train_twins(trainer, config.steps, changes)
-    except ValueError as e:             # a change to an out-of-range value
-        raise CliError(f"--change: {e}") from None
+    advance(trainer, config.steps)
     out = trainer.summary(time.perf_counter() - t0)
     for name, run in trainer.runs.items():      # each twin's own training time, not the total
         out[name]["seconds"] = round(run.seconds, 4)

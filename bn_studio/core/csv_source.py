@@ -20,7 +20,8 @@ import numpy as np
 
 from . import limits
 from .csv_read import run_to_end
-from .datasets import Dataset, DatasetError, load_csv, load_csv_steps
+from .csv_read import load_csv, load_csv_steps
+from .datasets import Dataset, DatasetError
 
 HASH_CHUNK = 4 * 2**20
 HEX64 = re.compile(r"[0-9a-f]{64}")

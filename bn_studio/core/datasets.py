@@ -1,4 +1,5 @@
-"""Toy 2-D datasets, CSV import, user-drawn points, and the standardised train/validation split.
+"""Toy 2-D datasets, user-drawn points, and the standardised train/validation split (CSV
+import is csv_read.py's).
 
 Every generator is seeded: the same arguments give the same arrays. Problems with the user's
 input raise ``DatasetError`` whose message is one line naming the problem (and the CSV line).
@@ -175,23 +176,6 @@ def from_points(points, labels, class_names=None) -> Dataset:
     names = ([str(class_names[int(p)]) for p in present] if class_names is not None
              else [str(p) for p in present])
     return Dataset(X, y, names, "drawn")
-
-
-def load_csv(path, columns: str | None = None) -> Dataset:
-    """Two numeric feature columns and a label column; header optional; labels may be strings.
-
-    Rows with a missing value are skipped and counted; anything else malformed is an error
-    naming the line, so the caller can keep the data it already has (see csv_read.py).
-    """
-    from .csv_read import load_csv as read
-    return read(path, columns)
-
-
-def load_csv_steps(path, columns: str | None = None):
-    """``load_csv`` as a generator that yields the fraction of the file read (0 … 1) now and
-    then and returns the Dataset (see csv_read.py)."""
-    from .csv_read import load_csv_steps as steps
-    return steps(path, columns)
 
 
 def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0) -> Split:

@@ -1,10 +1,11 @@
-"""Every hyperparameter of TrainConfig, described once: its type, bounds, choices, search scale,
-label and tooltip, and which optimizers read it.
+"""Every hyperparameter of TrainConfig, described once: its type, default, bounds, choices,
+search scale, label, symbol and tooltip, and which optimizers read it.
 
 The command line's options (bn_studio.cli.options), the network panel's form
-(bn_studio.gui.panels.network), TrainConfig's checks and the search's names are all made from
-``PARAMS``. Adding a hyperparameter = one ``Hyper`` here + a TrainConfig field of the same name
-+ its maths; a test checks that the registry and TrainConfig agree.
+(bn_studio.gui.panels.network), TrainConfig's defaults and checks, the curves' change marks
+and the search's names are all made from ``PARAMS``. Adding a hyperparameter = one ``Hyper``
+here + a TrainConfig field of the same name + its maths; a test checks that the registry and
+TrainConfig agree. Adding an optimizer = its rule in optim.py + its label here.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class Hyper:
     label: str
     help: str                           # the CLI's one-line help
     tip: str = ""                       # the panel's tooltip
+    default: object = None              # TrainConfig's (the app's first run: defaults.py)
+    symbol: str = ""                    # the course's symbol (α, β₁, λ), where one is shown
     low: float | None = None
     high: float | None = None
     open_low: bool = False
@@ -49,12 +52,6 @@ class Hyper:
     cli: bool = True
     widget: str | None = None
     ui: dict = field(default_factory=dict, hash=False)
-
-    @property
-    def default(self):
-        """TrainConfig's default (the app's first run is core/defaults.py's DEFAULT_CONFIG)."""
-        from .trainer import TrainConfig        # here: trainer imports this module
-        return TrainConfig.__dataclass_fields__[self.name].default
 
     @property
     def option(self) -> str:
@@ -79,70 +76,80 @@ _BETA = dict(kind="float", low=0.0, high=1.0, open_high=True, scale="one_minus_l
 PARAMS: tuple[Hyper, ...] = (
     Hyper("hidden", "widths", "Hidden layers", "hidden layer widths, e.g. 64,64",
           "Number of hidden layers L. 0 = softmax regression: only straight decision "
-          "boundaries", low=1, high=limits.MAX_WIDTH, scale="int", search=(50, 100),
-          widget="widths", ui={"max_layers": 6, "min_width": 4, "max_width": 256}),
+          "boundaries", default=(64, 64), low=1, high=limits.MAX_WIDTH, scale="int",
+          search=(50, 100), widget="widths", ui={"max_layers": limits.MAX_DEPTH}),
     Hyper("activation", "choice", "Activation", "g(z) of the hidden layers",
           "g(z) of the hidden layers. sigmoid and tanh saturate (their slope is ~0 for large "
           "|z|), which is where batch norm's centred inputs help most",
-          choices=ACTIVATION_NAMES, widget="choice"),
+          default="relu", choices=ACTIVATION_NAMES, widget="choice"),
     Hyper("optimizer", "choice", "Optimizer", "update rule",
           "sgd: W ← W − α·dW.  momentum: step along an EWMA of the gradients.  nesterov: the "
           "same, stepping from where momentum is about to take W.  RMSprop: divide by the root "
           "of an EWMA of the squared gradients.  Adam: both, bias-corrected",
-          choices=OPTIMIZERS, widget="choice"),
+          default="adam", choices=OPTIMIZERS, widget="choice"),
     Hyper("lr", "float", "Learning rate", "learning rate α",
           "Learning rate α on a log scale (1e-4 … 10): every decade gets the same room, because "
           "going from 0.001 to 0.01 matters as much as going from 0.1 to 1",
-          low=0.0, open_low=True, scale="log", search=(1e-4, 1.0), live=True, widget="log",
+          default=0.01, symbol="α", low=0.0, open_low=True, scale="log", search=(1e-4, 1.0),
+          live=True, widget="log",
           ui={"min_log10": -4.0, "max_log10": 1.0, "ticks_per_decade": 20}),
     Hyper("beta1", label="{opt} β₁", help="Adam β₁",
           tip="Adam β₁: EWMA of the gradients (first moment), about 1/(1 − β₁) steps; 0.9 is "
-              "the usual choice", search=(0.8, 0.99), **_BETA),
+              "the usual choice", default=0.9, symbol="β₁", search=(0.8, 0.99), **_BETA),
     Hyper("beta2", label="{opt} β₂", help="Adam/RMSprop β₂",
           tip="β₂: EWMA of the squared gradients, s ← β₂·s + (1 − β₂)·dW²; the step is divided "
-              "by √s. 0.999 averages about 1000 steps", search=(0.99, 0.9999), **_BETA),
+              "by √s. 0.999 averages about 1000 steps", default=0.999, symbol="β₂",
+          search=(0.99, 0.9999), **_BETA),
     Hyper("momentum", label="Momentum β", help="momentum β",
           tip="Momentum β: the step follows an EWMA of the gradients, v ← β·v + (1 − β)·dW, "
               "which averages about 1/(1 − β) steps (0.9 → the last 10)",
-          search=(0.9, 0.999), **_BETA),
+          default=0.9, symbol="β", search=(0.9, 0.999), **_BETA),
     Hyper("l2", "float", "L2 λ", "L2 weight decay λ",
           "L2 regularisation λ: adds λ·W to each weight gradient, so large weights shrink "
           "(weight decay). The course writes (λ/m)·W for the cost term (λ/2m)·Σ‖W‖²; this λ "
-          "already includes the 1/m", low=0.0, scale="log", search=(1e-5, 1e-1), live=True,
-          widget="float", ui={"max": 10.0, "decimals": 6, "step": 0.001}),
+          "already includes the 1/m", default=0.0, symbol="λ", low=0.0, scale="log",
+          search=(1e-5, 1e-1), live=True, widget="float",
+          ui={"max": 10.0, "decimals": 6, "step": 0.001}),
     Hyper("decay", "float", "LR decay", "learning-rate decay rate",
           "Learning-rate decay: α = α₀ / (1 + decay_rate · epoch), so the steps shrink as "
-          "training goes on (0 = constant α)", low=0.0, scale="log", search=(1e-4, 1e-1),
-          live=True, widget="float", ui={"max": 100.0, "decimals": 4, "step": 0.01}),
+          "training goes on (0 = constant α)", default=0.0, symbol="decay", low=0.0,
+          scale="log", search=(1e-4, 1e-1), live=True, widget="float",
+          ui={"max": 100.0, "decimals": 4, "step": 0.01}),
     Hyper("bn_decay", label="BN running β",
           help="β of the running-statistics EWMA used by BN at test time",
           tip="β of BN's running averages, used at test time: running μ ← β·running μ + "
               "(1 − β)·batch μ, running σ² ← β·running σ² + (1 − β)·m/(m − 1)·batch σ². 0.9 "
               "averages about the last 10 batches. Not BN's learned shift β; PyTorch's "
-              "momentum is 1 − β", search=(0.9, 0.999), **_BETA),
+              "momentum is 1 − β", default=0.9, symbol="BN β", search=(0.9, 0.999), **_BETA),
     Hyper("batch", "int", "Batch size", "mini-batch size",
           "Mini-batch size m: examples per gradient step. BN's μ and σ² are computed from "
           "these m examples, so small batches make them noisy (at m = 2 every normalised value "
           "is ±1; at m = 1 σ² = 0 and every input maps to β). Pick or type",
-          low=2, scale="pow2", search=(16, 256), widget="batch",
+          default=64, low=2, scale="pow2", search=(16, 256), widget="batch",
           ui={"sizes": (2, 4, 8, 16, 32, 64, 128, 256, 512)}),
-    Hyper("steps", "int", "Steps", "training steps", low=0, high=limits.MAX_STEPS),
+    Hyper("steps", "int", "Steps", "training steps", default=1000, low=0,
+          high=limits.MAX_STEPS),
     Hyper("seed", "seed", "Seed", "seed of weights and batch order",
           "Seed of the initial weights and of the mini-batch order; both twins share it, so "
-          "the same seed gives the same curves", low=0, high=limits.MAX_SEED, widget="int",
+          "the same seed gives the same curves", default=0, low=0, high=limits.MAX_SEED,
+          widget="int",
           ui={"max": 2**31 - 1}),
-    Hyper("dtype", "choice", "Precision", "floating-point precision", choices=DTYPES),
+    Hyper("dtype", "choice", "Precision", "floating-point precision", default="float32",
+          choices=DTYPES),
     Hyper("noisy_bn", "bool", "Noisy BN",
           "the BN net only: random per-step scale and shift after each BN layer",
           "Santurkar et al. (2018): multiply each BN layer's output by a random per-unit scale "
           "and add a random shift, new at every step, to re-create the 'covariate shift' BN is "
-          "said to remove. If BN still trains well, the shift was not why it helps"),
+          "said to remove. If BN still trains well, the shift was not why it helps",
+          default=False),
     Hyper("changes", "changes", "Mid-run changes", "(step, name, value) changes the run makes",
-          cli=False),
-    Hyper("bn_eps", "float", "BN ε", "ε added to σ² in batch norm", cli=False),
-    Hyper("eval_every", "int", "Evaluate every", "steps between evaluations", low=1, cli=False),
+          default=(), cli=False),
+    Hyper("bn_eps", "float", "BN ε", "ε added to σ² in batch norm", default=1e-5, cli=False),
+    Hyper("eval_every", "int", "Evaluate every", "steps between evaluations", default=10,
+          low=1, cli=False),
 )
 BY_NAME = {p.name: p for p in PARAMS}
+DEFAULTS = {p.name: p.default for p in PARAMS}
 LIVE = tuple(p.name for p in PARAMS if p.live)
 
 # Searched dimensions that are not a TrainConfig field: the number of hidden layers (their
@@ -151,6 +158,12 @@ SEARCH_ONLY = {"layers": ("int", (1, 4)), "bn": ("choice", ([0, 1], None))}
 SEARCHABLE = (*(p.name for p in PARAMS if p.scale), *SEARCH_ONLY)
 INTEGER_SEARCH = tuple(n for n in SEARCHABLE
                        if n in SEARCH_ONLY or BY_NAME[n].kind in ("int", "widths"))
+
+
+def symbol(name: str) -> str:
+    """How a setting is written on the curves (α, β₁, λ), or its name if it has no symbol."""
+    p = BY_NAME.get(name)
+    return p.symbol if p is not None and p.symbol else name
 
 
 def suggested(name: str) -> tuple[str, object, object]:

@@ -10,63 +10,56 @@ live networks.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
+from . import changes as schedule
 from . import limits, params
 from .network import MLP, NetConfig
 from .optim import Optimizer
+from .params import DEFAULTS
+from .results import loss_diverged, params_broken, run_result, trial_result
 from .smoothness import net_loss_spread
-from .snapshot import (HISTORY_FLOATS, MIN_HISTORY_ROWS, LayerSnapshot,  # noqa: F401 (re-export)
-                       RunSnapshot, Snapshot, bounded_rows)
+from .snapshot import LayerSnapshot, RunSnapshot, Snapshot, bounded_rows
 from .stats import Series, fixed_edges, histogram, off_chart, percentile_band
+from .streams import BatchStream, draw_noise, live_samples, noise_rng
 
-# Settings that can change while the twins train (TwinTrainer.change): no shape changes.
-LIVE_SETTINGS = params.LIVE
-EVAL_ROWS = 2048            # live curves use at most about this many rows of each split
-DIVERGENCE_FACTOR = 1e6     # a loss above this × the first loss counts as diverged (DESIGN §2)
 RUN_NAMES = ("bn", "no_bn")
-# Noisy BN (Santurkar et al. 2018): each step, every BN unit's output is scaled by s ~ U(1 ± this)
-# and shifted by m ~ U(±this), new draws every step, so the next layer's input distribution
-# keeps moving (a re-created covariate shift) while the net trains.
-NOISE_SCALE, NOISE_SHIFT = 0.5, 0.5
-MAX_CHANGES = 100
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Network and optimiser settings shared by both twins (only BN differs between them)."""
+    """Network and optimiser settings shared by both twins (only BN differs between them).
+    Every field is a hyperparameter of the registry (params.py), its default included."""
 
-    hidden: tuple[int, ...] = (64, 64)
-    activation: str = "relu"
-    optimizer: str = "adam"
-    lr: float = 0.01
-    beta1: float = 0.9
-    beta2: float = 0.999
-    momentum: float = 0.9
-    l2: float = 0.0
-    decay: float = 0.0
-    batch: int = 64
-    steps: int = 1000
-    seed: int = 0
-    bn_decay: float = 0.9
-    bn_eps: float = 1e-5
-    dtype: str = "float32"
-    eval_every: int = 10
-    noisy_bn: bool = False          # the BN twin only: random per-step noise after each BN
-    changes: tuple = ()             # (step, name, value): mid-run changes this run makes itself
+    hidden: tuple[int, ...] = DEFAULTS["hidden"]
+    activation: str = DEFAULTS["activation"]
+    optimizer: str = DEFAULTS["optimizer"]
+    lr: float = DEFAULTS["lr"]
+    beta1: float = DEFAULTS["beta1"]
+    beta2: float = DEFAULTS["beta2"]
+    momentum: float = DEFAULTS["momentum"]
+    l2: float = DEFAULTS["l2"]
+    decay: float = DEFAULTS["decay"]
+    batch: int = DEFAULTS["batch"]
+    steps: int = DEFAULTS["steps"]
+    seed: int = DEFAULTS["seed"]
+    bn_decay: float = DEFAULTS["bn_decay"]
+    bn_eps: float = DEFAULTS["bn_eps"]
+    dtype: str = DEFAULTS["dtype"]
+    eval_every: int = DEFAULTS["eval_every"]
+    noisy_bn: bool = DEFAULTS["noisy_bn"]      # the BN twin only: random per-step noise after BN
+    changes: tuple = DEFAULTS["changes"]       # (step, name, value): mid-run changes of the run
 
     def __post_init__(self) -> None:
         # Every field checked by its entry in core/params.py (one line per problem): a
         # million-unit layer or a negative seed is refused here, whichever way the config
         # came in, not later in the trainer.
         object.__setattr__(self, "hidden", params.check_config(self)["hidden"])
-        # The run's own mid-run changes are checked against the (valid) config they change.
-        object.__setattr__(self, "changes", _check_changes(self.changes, self))
+        object.__setattr__(self, "changes", schedule.check_changes(self.changes))
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
@@ -88,8 +81,16 @@ class TrainConfig:
                          bn_eps=self.bn_eps, bn_decay=self.bn_decay, dtype=self.dtype)
 
     def make_optimizer(self) -> Optimizer:
-        return Optimizer(self.optimizer, self.lr, beta1=self.beta1, beta2=self.beta2,
-                         momentum=self.momentum, l2=self.l2, decay=self.decay)
+        return make_optimizer([self])
+
+
+def make_optimizer(configs: list[TrainConfig]) -> Optimizer:
+    """One optimizer for networks trained together (one member per config, in order), each
+    with its own α, β's, λ and decay; they share the rule (``configs[0].optimizer``)."""
+    column = lambda name: [getattr(c, name) for c in configs]  # noqa: E731
+    return Optimizer(configs[0].optimizer, column("lr"), beta1=column("beta1"),
+                     beta2=column("beta2"), momentum=column("momentum"), l2=column("l2"),
+                     decay=column("decay"))
 
 
 class Run:
@@ -116,12 +117,12 @@ class Run:
             loss, logits = self.net.loss_and_grads(X, y)
         if self.first_loss is None:
             self.first_loss = loss
-        if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(self.first_loss, 1e-12):
+        if loss_diverged(loss, self.first_loss):
             self.diverged_at = step
             self.last_loss = loss
             return
         self.opt.step(self.net.flat_params, self.net.flat_grads, self.net.weight_mask)
-        if not np.all(np.isfinite(self.net.flat_params)):
+        if params_broken(self.net.flat_params):
             self.diverged_at = step
             return
         self.last_loss = loss
@@ -169,14 +170,9 @@ class TwinTrainer:
             self.runs[name] = Run(name, net, config.make_optimizer(), history_rows)
         # Live curves on a fixed stratified sample of each split: a step's cost does not grow
         # with N (the final summary uses the full splits).
-        sample_rng = np.random.default_rng([config.seed, 2])
-        self._eval_idx = {"train": stratified_sample(self.y_train, EVAL_ROWS, sample_rng),
-                          "val": stratified_sample(self.y_val, EVAL_ROWS, sample_rng)}
+        self._eval_idx = live_samples(self.y_train, self.y_val, config.seed)
         # Batches come from their own stream so both twins (and any rerun) see the same ones.
-        self._batch_rng = np.random.default_rng([config.seed, 1])
-        self._order = np.empty(0, dtype=np.int64)
-        self._cursor = 0
-        self.epoch = 0
+        self.batches = BatchStream([config.seed], self.X_train.shape[0], config.batch)
         self.step_count = 0
         n_hidden = len(config.hidden)
         self._bands = {name: [Series(width=4, max_rows=bounded_rows(4, history_rows))
@@ -185,30 +181,24 @@ class TwinTrainer:
                                        max_rows=bounded_rows(1 + 4 * h, history_rows))
                                 for h in config.hidden] for name in self.runs}
         self._initial_probes: dict[str, list[tuple]] = {}
-        self.changes: list[tuple[int, str, float]] = []
+        self.changes: list[tuple[int, str, float]] = []     # (step, name, value) applied
         self.smoothness_every = limits.check_int(smoothness_every, "smoothness_every", 0)
-        self._pending = sorted(config.changes, key=lambda c: c[0])   # the config's own changes
-        self._noise_rng = np.random.default_rng([config.seed, 3])
+        self._pending = list(config.changes)        # the run's changes not yet applied
+        self._noise_rng = noise_rng(config.seed)
         self._choose_bins()
         self.evaluate()
 
-    # ---- batches --------------------------------------------------------------------
+    @property
+    def epoch(self) -> int:
+        return self.batches.epoch
+
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
-        n = self.X_train.shape[0]
-        b = min(self.config.batch, n)
-        if self._cursor + b > self._order.size:
-            if self._order.size:
-                self.epoch += 1
-            self._order = self._batch_rng.permutation(n)
-            self._cursor = 0
-        idx = self._order[self._cursor:self._cursor + b]
-        self._cursor += b
+        idx = self.batches.next()[0]
         return self.X_train[idx], self.y_train[idx]
 
-    # ---- training -------------------------------------------------------------------
     def step(self) -> None:
-        while self._pending and self._pending[0][0] <= self.step_count:
-            self.change(*self._pending.pop(0)[1:])
+        """One training step of every twin (after the changes due now)."""
+        self.apply_due_changes()
         X, y = self.next_batch()
         self.step_count += 1
         if self.config.noisy_bn and "bn" in self.runs:
@@ -219,7 +209,7 @@ class TwinTrainer:
             run.opt.epoch = self.epoch
             if measure and run.diverged_at is None:     # before the step changes θ
                 run.smoothness.append((self.step_count,
-                                       net_loss_spread(run.net, X, y, run.opt.lr)))
+                                       net_loss_spread(run.net, X, y, run.opt.lr.item())))
             t0 = time.perf_counter()
             run.train_step(X, y, self.step_count)
             run.seconds += time.perf_counter() - t0
@@ -245,33 +235,41 @@ class TwinTrainer:
 
     def _draw_noise(self, net: MLP) -> None:
         """New (scale, shift) per BN unit for this step, from the run's own seeded stream."""
-        for bn in net.bn_layers:
-            f, dtype = bn.params["gamma"].size, bn.params["gamma"].dtype
-            scale = self._noise_rng.uniform(1 - NOISE_SCALE, 1 + NOISE_SCALE, f).astype(dtype)
-            shift = self._noise_rng.uniform(-NOISE_SHIFT, NOISE_SHIFT, f).astype(dtype)
-            bn.noise = (scale, shift)
+        layers = net.bn_layers
+        draws = draw_noise(self._noise_rng, [bn.params["gamma"].size for bn in layers],
+                           self.X_train.dtype)
+        for bn, noise in zip(layers, draws):
+            bn.noise = noise
 
     def change(self, name: str, value: float) -> None:
-        """Change one setting of both running twins without a reset (from the next step on).
+        """Change one setting of both running twins without a reset (from the next step on):
+        the change joins the run's ``config.changes`` at the current step and applies now.
 
         Only what can change mid-run: the optimizer's α, β's, L2 λ and decay, and BN's
         running-average β. Weights, optimizer state (v, s, t) and epoch carry on, so the run
         equals one that had the new value from this step. Refused (ValueError, one line) if
         the value is out of range or the setting cannot change mid-run.
         """
-        if name not in LIVE_SETTINGS:
-            raise ValueError(f"{name} cannot change mid-run (only {', '.join(LIVE_SETTINGS)}); "
+        if name not in params.LIVE:
+            raise ValueError(f"{name} cannot change mid-run (only {', '.join(params.LIVE)}); "
                              "change it and press Reset")
-        self.config = self.config.replace(**{name: float(value)})
-        value = getattr(self.config, name)
-        for run in self.runs.values():
-            if name == "bn_decay":
-                for hl in run.net.hidden:
-                    if hl.bn is not None:
-                        hl.bn.decay = value
-            else:                   # the optimizer's own names; lr is its initial α₀
-                setattr(run.opt, "lr0" if name == "lr" else name, value)
-        self.changes.append((self.step_count, name, float(value)))
+        entry = (self.step_count, name, float(value))
+        self.config = self.config.replace(changes=self.config.changes + (entry,))
+        at = sum(1 for c in self._pending if c[0] <= self.step_count)
+        self._pending.insert(at, entry)
+        self.apply_due_changes()
+
+    def apply_due_changes(self) -> None:
+        """Apply the run's changes whose step the counter has reached, in order."""
+        for _step, name, value in schedule.due(self._pending, self.step_count):
+            self.config = self.config.replace(**{name: value})
+            for run in self.runs.values():
+                if name == "bn_decay":
+                    for bn in run.net.bn_layers:
+                        bn.decay = value
+                else:                   # the optimizer's own names; lr is its initial α₀
+                    run.opt.set(name, value)
+            self.changes.append((self.step_count, name, value))
 
     def _live_rows(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         X, y = (self.X_train, self.y_train) if split == "train" else (self.X_val, self.y_val)
@@ -325,22 +323,10 @@ class TwinTrainer:
             self.z_edges.append(fixed_edges(z_all, pad=1.0))
             self.out_edges.append(fixed_edges(np.concatenate(outs + [z_all]), pad=1.0))
 
-    def run(self, steps: int, snapshot_every: int = 0,
-            should_stop: Callable[[], bool] | None = None) -> Iterator[Snapshot]:
-        """Advance ``steps`` steps, yielding a snapshot every ``snapshot_every`` (0: at the end)."""
-        for _ in range(steps):
-            if should_stop is not None and should_stop():
-                break
-            self.step()
-            if snapshot_every and self.step_count % snapshot_every == 0:
-                yield self.snapshot()
-        yield self.snapshot()
-
     @property
     def all_diverged(self) -> bool:
         return all(r.diverged_at is not None for r in self.runs.values())
 
-    # ---- snapshots ------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
         runs = {}
         for name, run in self.runs.items():
@@ -377,90 +363,31 @@ class TwinTrainer:
         out = {}
         for name, run in self.runs.items():
             vl, va = run.evaluate(self.X_val, self.y_val)
-            out[name] = {
-                "final_train_loss": _num(run.last_loss),
-                "val_loss": _num(vl),
-                "val_accuracy": _num(va),
-                "steps_run": (run.diverged_at - 1) if run.diverged_at else self.step_count,
-                "diverged_at": run.diverged_at,
-                "seconds": round(seconds, 4),
-            }
+            out[name] = run_result(run.last_loss, vl, va, run.diverged_at, self.step_count,
+                                   seconds)
         return out
 
 
-def stratified_sample(y: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray | None:
-    """About ``k`` sorted indices of ``y`` keeping each class's share (at least one row of
-    every class present); None when there are no more than ``k`` rows (use them all)."""
-    n = int(y.size)
-    if n <= k:
-        return None
-    classes, counts = np.unique(y, return_counts=True)
-    picks = [rng.choice(np.flatnonzero(y == c), size=max(1, int(round(k * m / n))),
-                        replace=False) for c, m in zip(classes, counts)]
-    return np.sort(np.concatenate(picks))
+def advance(engine, steps: int, should_stop: Callable[[], bool] | None = None) -> str:
+    """The one training loop (twins, a population, the CLI, the app's worker): step
+    ``engine`` ``steps`` times, applying its changes as their steps come, until then or
+    until every run has diverged or ``should_stop()`` says so (checked before each step).
+    Returns 'ok', 'diverged' (every run) or 'cancelled'."""
+    end = engine.step_count + steps
+    while True:
+        engine.apply_due_changes()
+        if engine.all_diverged:
+            return "diverged"
+        if engine.step_count >= end:
+            return "ok"
+        if should_stop is not None and should_stop():
+            return "cancelled"
+        engine.step()
 
 
 def weight_grad_norms(net: MLP) -> np.ndarray:
     """Frobenius norm of dW per hidden layer from the net's last backward pass (0 before any)."""
     return np.array([float(np.linalg.norm(hl.dense.grads["W"])) for hl in net.hidden])
-
-
-def parse_change(text: str) -> tuple[int, str, float]:
-    """'STEP:NAME=VALUE' (e.g. '500:lr=5') → (500, 'lr', 5.0); ValueError with one line."""
-    try:
-        step, rest = text.split(":", 1)
-        name, value = rest.split("=", 1)
-        step_i, value_f = int(step), float(value)
-    except ValueError:
-        raise ValueError(f"a change looks like STEP:NAME=VALUE, e.g. 500:lr=5, not {text!r}") \
-            from None
-    name = name.strip().replace("-", "_")
-    if step_i < 0:
-        raise ValueError(f"the step of a change must be ≥ 0, not {step_i}")
-    if name not in LIVE_SETTINGS:
-        raise ValueError(f"{name} cannot change mid-run (only {', '.join(LIVE_SETTINGS)})")
-    return step_i, name, value_f
-
-
-def _check_changes(changes, config: TrainConfig) -> tuple:
-    """(step, name, value) triples (lists from JSON too), each usable: sorted by step."""
-    if isinstance(changes, (str, bytes)) or not isinstance(changes, (list, tuple)):
-        raise ValueError(f"changes must be a list of [step, name, value], not "
-                         f"{limits.shown(changes)}")
-    if len(changes) > MAX_CHANGES:
-        raise ValueError(f"at most {MAX_CHANGES} mid-run changes, not {len(changes)}")
-    out = []
-    for c in changes:
-        if not isinstance(c, (list, tuple)) or len(c) != 3 or not isinstance(c[1], str):
-            raise ValueError(f"a change must be [step, name, value], not {limits.shown(c)}")
-        step = limits.check_int(c[0], "a change's step", 0, limits.MAX_STEPS)
-        name, value = c[1], c[2]
-        if name not in LIVE_SETTINGS:
-            raise ValueError(f"{limits.shown(name)} cannot change mid-run (only "
-                             f"{', '.join(LIVE_SETTINGS)})")
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(f"a change's value must be a number, not {limits.shown(value)}")
-        dataclasses.replace(config, **{name: float(value), "changes": ()})  # in range?
-        out.append((step, name, float(value)))
-    return tuple(sorted(out, key=lambda c: c[0]))
-
-
-def train_twins(trainer: TwinTrainer, steps: int, changes=()) -> None:
-    """Run ``steps`` steps; each (step, name, value) change is applied once the step counter
-    reaches its step. Stops early when both nets have diverged."""
-    pending = sorted(changes, key=lambda c: c[0])
-    while True:
-        while pending and pending[0][0] <= trainer.step_count:
-            _, name, value = pending.pop(0)
-            trainer.change(name, value)
-        if trainer.step_count >= steps or trainer.all_diverged:
-            return
-        trainer.step()
-
-
-def _num(x: float) -> float | None:
-    """JSON has no NaN/inf: report those as null."""
-    return float(x) if np.isfinite(x) else None
 
 
 def train_single(config: TrainConfig, split, batch_norm: bool = True,
@@ -469,24 +396,8 @@ def train_single(config: TrainConfig, split, batch_norm: bool = True,
     t0 = time.perf_counter()
     name = "bn" if batch_norm else "no_bn"
     trainer = TwinTrainer(config, split, runs=(name,))
-    run = trainer.runs[name]
-    status = "ok"
-    for _ in range(config.steps):
-        if should_stop is not None and should_stop():
-            status = "cancelled"
-            break
-        trainer.step()
-        if run.diverged_at is not None:
-            status = "diverged"
-            break
+    status = advance(trainer, config.steps, should_stop)
     if status == "ok" and trainer.step_count % config.eval_every:
         trainer.evaluate()
-    curve = run.evals.view()
-    res = trainer.summary(time.perf_counter() - t0)[name]
-    res.update(status=status, curve={
-        "step": curve[:, 0].astype(int).tolist(),
-        "train_loss": [_num(v) for v in curve[:, 1]],
-        "val_loss": [_num(v) for v in curve[:, 3]],
-        "val_accuracy": [_num(v) for v in curve[:, 4]],
-    })
-    return res
+    summary = trainer.summary(time.perf_counter() - t0)[name]
+    return trial_result(summary, status, trainer.runs[name].evals.view())

@@ -6,7 +6,6 @@ import os
 
 
 MAX_PLAY_S = 600           # screenshot --play: ten minutes of the live path at most
-GC_INTERVAL_S = 0.5        # cyclic garbage collected in the GUI thread this often
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
@@ -19,21 +18,10 @@ def make_application(argv: list[str] | None = None):
     app.setOrganizationName("BN Studio")
     app.setOrganizationDomain("bn-studio.invalid")
     apply_pyqtgraph_theme("light")
-    from . import wheel_guard
+    from . import main_thread_gc, wheel_guard
     wheel_guard.install(app)            # a wheel over an unfocused control changes nothing
-    collect_garbage_in_gui_thread(app)
+    main_thread_gc.install()            # cyclic garbage collected on this thread only
     return app
-
-
-def collect_garbage_in_gui_thread(app) -> None:
-    """Python's cyclic garbage collector runs in whichever thread happens to allocate: in the
-    snapshot receiver or a CSV reader thread it destroyed plot items and their timers there
-    ("QBasicTimer::start: Timers cannot be started from another thread", then a segfault,
-    seen when a lesson rebuilt the histograms). pyqtgraph's GarbageCollector turns automatic
-    collection off and collects on a timer in the GUI thread instead."""
-    if getattr(app, "_bn_studio_gc", None) is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
-        app._bn_studio_gc = GarbageCollector(interval=GC_INTERVAL_S)
 
 
 def style_application(app, theme: str = "light") -> None:

@@ -1,12 +1,17 @@
-"""Exports: any plot to PNG or SVG with pyqtgraph's own exporters, tables to CSV, the window to PNG."""
+"""Exports: any plot to PNG or SVG (plot_svg writes the SVG), tables to CSV, the window to PNG."""
 
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
+from typing import Callable
 
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401  (registers the exporters)
+from PySide6.QtGui import QImage
+
+from .plot_svg import read_svg
 
 PNG_WIDTH_PX = 1200          # exported plots are sharper than on screen
 INTEGER_COLUMNS = {"step", "steps", "trial", "seed", "epoch", "unit", "layer"}
@@ -16,54 +21,73 @@ class ExportError(OSError):
     """The file could not be written; the message is one line for the user."""
 
 
-def export_plot(item, path) -> Path:
-    """Write a PlotItem (or GraphicsLayout) to ``path``; the suffix picks PNG or SVG."""
+def export_plot(target, path) -> Path:
+    """Write a plot to ``path``; the suffix picks PNG or SVG. ``target``: a PlotItem, a
+    GraphicsLayout of several plots, any item in a scene, or a function returning one."""
+    return prepare_plot(target, path)()
+
+
+def prepare_plot(target, path) -> Callable[[], Path]:
+    """Read the plot now, on the GUI thread (scene items are not thread-safe); the returned
+    job encodes and writes the file and may run on any thread."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".svg":
-        try:
-            pg.exporters.SVGExporter(item).export(str(path))
-        except (ValueError, IndexError):
-            # pyqtgraph's SVG exporter cannot parse the path syntax newer Qt writes
-            # (pyqtgraph issue #3485); Qt's own SVG generator draws the same scene.
-            _svg_with_qt(item, path)
-        except OSError as e:
-            raise ExportError(f"{path.name}: cannot write ({e.strerror or e})") from None
-        return _check(path)
-    if suffix == ".png":
-        exporter = pg.exporters.ImageExporter(item)
-        width = max(PNG_WIDTH_PX, int(item.boundingRect().width()))
-        exporter.parameters()["width"] = width
-    else:
+    if suffix not in (".png", ".svg"):
         raise ExportError(f"{path.name}: choose a .png or .svg file name")
+    item = target() if callable(target) else target
+    if item is None or item.scene() is None:
+        raise ExportError(f"{path.name}: there is nothing to export yet")
+    if suffix == ".svg":
+        drawing = read_svg(item, path.stem)
+        return lambda: _write_bytes(path, drawing.text().encode("utf-8"))
+    image = render_png(item)
+    return lambda: _save_image(image, path)
+
+
+def render_png(item, width_px: int = PNG_WIDTH_PX) -> QImage:
+    """``item`` as the screen shows it, at least ``width_px`` wide: pyqtgraph's exporter, which
+    scales pixel-sized markers and pens with the picture (a plain scene render keeps them at
+    screen size)."""
+    exporter = pg.exporters.ImageExporter(item)
+    exporter.parameters()["width"] = max(width_px, int(item.sceneBoundingRect().width()))
+    return exporter.export(toBytes=True)
+
+
+def partial_path(path: Path) -> Path:
+    """Where a file is written until it is complete (then ``finish`` renames it), so a failed
+    or cancelled export never leaves half a file, nor spoils an earlier one."""
+    return path.with_name(f".{path.name}.part")
+
+
+def finish(part: Path, path: Path) -> Path:
+    """Move the complete temporary file ``part`` into place as ``path``."""
     try:
-        exporter.export(str(path))
+        if not part.exists() or part.stat().st_size == 0:
+            raise ExportError(f"{path.name}: nothing was written")
+        os.replace(part, path)
     except OSError as e:
         raise ExportError(f"{path.name}: cannot write ({e.strerror or e})") from None
-    return _check(path)
-
-
-def _check(path: Path) -> Path:
-    if not path.exists() or path.stat().st_size == 0:
-        raise ExportError(f"{path.name}: nothing was written")
+    finally:
+        part.unlink(missing_ok=True)
     return path
 
 
-def _svg_with_qt(item, path: Path) -> None:
-    from PySide6.QtCore import QRectF
-    from PySide6.QtGui import QPainter
-    from PySide6.QtSvg import QSvgGenerator
-    rect = item.sceneBoundingRect()
-    gen = QSvgGenerator()
-    gen.setFileName(str(path))
-    gen.setSize(rect.size().toSize())
-    gen.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
-    gen.setTitle(path.stem)
-    painter = QPainter(gen)
+def _save_image(image: QImage, path: Path) -> Path:
+    part = partial_path(path)
+    if not image.save(str(part), "PNG"):
+        part.unlink(missing_ok=True)
+        raise ExportError(f"{path.name}: cannot write the image")
+    return finish(part, path)
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    part = partial_path(path)
     try:
-        item.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
-    finally:
-        painter.end()
+        part.write_bytes(data)
+    except OSError as e:
+        part.unlink(missing_ok=True)
+        raise ExportError(f"{path.name}: cannot write ({e.strerror or e})") from None
+    return finish(part, path)
 
 
 def export_table(path, header: list[str], rows) -> Path:

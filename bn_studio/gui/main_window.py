@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
+from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QSizePolicy, QToolBar, QWidget)
 
 from bn_studio.core.rate import rate_text, why_behind
@@ -15,6 +15,7 @@ from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace
                                  save_workspace)
 
 from . import docks, exports, workspace_data
+from .export_runner import ExportRunner
 from .docks import SCREEN_SHARE, available_panels  # noqa: F401  (their home before docks.py)
 from .hint import HintState, hint_text, is_default_run
 from .menus import build_menus
@@ -47,6 +48,9 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.theme = "light"
         self.workspace_path: Path | None = None
+        self.exporter = ExportRunner(self)
+        self.exporter.finished.connect(self._exported)
+        self.exporter.failed.connect(self._show_error)
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks
                             | QMainWindow.AllowNestedDocks)
         self._build_toolbar()
@@ -278,13 +282,64 @@ class MainWindow(QMainWindow):
     def export_plot_dialog(self, panel_name: str, key: str) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Export plot", f"{panel_name}_{key}.png",
                                               "PNG image (*.png);;SVG drawing (*.svg)")
-        if not name:
-            return
+        if name:
+            self.export_plot(panel_name, key, name)
+
+    def export_plot(self, panel_name: str, key: str, path) -> None:
+        """Read the plot now, write the file on a worker thread (exports.export_runner)."""
         try:
-            exports.export_plot(self.panels[panel_name].plots()[key], name)
-            self.statusBar().showMessage(f"Exported {Path(name).name}", 5000)
+            job = exports.prepare_plot(self.panels[panel_name].plots()[key], path)
         except exports.ExportError as e:
             self._show_error(str(e))
+            return
+        self.exporter.start(job, path, f"Writing {Path(path).name}…")
+
+    def export_animation_dialog(self) -> None:
+        """File → Export → Run as animation: the stored steps as a GIF or MP4."""
+        from .animation_dialog import AnimationDialog
+        latest = self.model.worker.peek()
+        frames = self.model.worker.replay.frames()
+        if latest is None or latest.step == 0 or not frames:
+            self._show_error("Nothing to animate yet: train for a while first (the animation "
+                             "shows the steps the replay stored)")
+            return
+        dialog = AnimationDialog(self, len(frames), frames[0].step, latest.step,
+                                 len(latest.config.hidden))
+        if dialog.exec() == QDialog.Accepted:
+            self.export_animation(dialog.path(), dialog.settings())
+
+    def export_animation(self, path, settings) -> None:
+        """Draw the frames here (a few at a time between events), encode and write them on a
+        worker thread; progress and Cancel in the export dialog."""
+        from .animation import (FORMATS, MAX_GIF_FRAMES, MAX_MP4_FRAMES, AnimationError,
+                                AnimationFeeder, encode_frames)
+        path = Path(path)
+        latest = self.model.worker.peek()
+        frames = self.model.worker.replay.frames()
+        try:
+            if latest is None or not frames:
+                raise AnimationError("Nothing to animate yet: train for a while first")
+            if FORMATS.get(path.suffix.lower()) is None:
+                raise AnimationError(f"{path.name}: choose a .gif or .mp4 file name")
+            settings = settings.checked()
+            most = MAX_GIF_FRAMES if path.suffix.lower() == ".gif" else MAX_MP4_FRAMES
+            feeder = AnimationFeeder(self.model, frames, latest, settings, most)
+        except exports.ExportError as e:
+            self._show_error(str(e))
+            return
+        started = self.exporter.start(
+            lambda: encode_frames(feeder.queue, len(feeder.frames), path, settings), path,
+            f"Drawing and encoding {len(feeder.frames)} frames…", on_cancel=feeder.stop)
+        if not started:
+            feeder.stop()
+            return
+        self.exporter.ended.connect(feeder.stop, Qt.SingleShotConnection)
+        feeder.start()
+        self.animation = feeder         # kept alive until the next one
+
+    def _exported(self, path) -> None:
+        size = Path(path).stat().st_size
+        self.statusBar().showMessage(f"Exported {Path(path).name} ({size / 1024:,.0f} kB)", 8000)
 
     def export_table_dialog(self, which: str) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Export CSV", f"{which}.csv", "CSV (*.csv)")
@@ -433,6 +488,7 @@ class MainWindow(QMainWindow):
             box.open()
 
     def closeEvent(self, event) -> None:
+        self.exporter.cancel()
         if self._save_settings_on_close:
             from . import settings
             settings.save_window(self)

@@ -63,6 +63,9 @@ def _file_menu(win, file) -> None:
     export = file.addMenu("&Export")
     add_action(win, export, "Whole window as PNG…", win.export_figure_dialog, None,
                "A picture of the window as it is now")
+    add_action(win, export, "Run as animation (GIF or MP4)…", win.export_animation_dialog, None,
+               "The decision regions and a layer's histograms through the stored steps, for "
+               "slides and course pages")
     add_action(win, export, "Curves as CSV…", lambda: win.export_table_dialog("curves"))
     add_action(win, export, "Per-layer statistics as CSV…",
                lambda: win.export_table_dialog("layer_stats"))
@@ -72,8 +75,9 @@ def _file_menu(win, file) -> None:
         if not plots:
             continue
         sub = export.addMenu(panel.title)
+        labels = getattr(panel, "plot_labels", {})
         for key in plots:
-            add_action(win, sub, f"{key} as PNG or SVG…",
+            add_action(win, sub, f"{labels.get(key, key)} as PNG or SVG…",
                        lambda _=False, n=name, k=key: win.export_plot_dialog(n, k))
     file.addSeparator()
     add_action(win, file, "&Quit", win.close, QKeySequence.Quit)

@@ -16,7 +16,8 @@ from bn_studio.core import limits
 from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,  # noqa: F401 (re-export)
                                      split_and_standardize)
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
-from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
+from bn_studio.core.params import LIVE
+from bn_studio.core.trainer import TrainConfig
 
 from .search_model import SearchModel
 from .timeline import Replay
@@ -133,7 +134,7 @@ class StudioModel(QObject):
             return []
         old, new = self.config.to_dict(), config.to_dict()
         differ = [k for k in new if new[k] != old[k]]
-        if not all(k in LIVE_SETTINGS for k in differ):
+        if not all(k in LIVE for k in differ):
             return []
         return [(k, float(new[k])) for k in differ]
 

@@ -50,7 +50,7 @@ class Shift(Command):
 
 @dataclass(frozen=True)
 class Change(Command):
-    name: str                       # one of trainer.LIVE_SETTINGS
+    name: str                       # one of params.LIVE
     value: float
 
 

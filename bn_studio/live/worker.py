@@ -27,7 +27,7 @@ from bn_studio.core.replay import SnapshotRing
 from bn_studio.core.procs import single_blas_thread
 from bn_studio.core.snapshot import Snapshot, bounded_rows, map_histories
 from bn_studio.core.stats import Series
-from bn_studio.core.trainer import TrainConfig, TwinTrainer
+from bn_studio.core.trainer import TrainConfig, TwinTrainer, advance
 from bn_studio.core.unit_maps import twin_unit_maps
 
 from .protocol import (Ack, Change, Command, Failed, MaxSteps, Notify, Pause, Play, Published,
@@ -48,16 +48,9 @@ class TrainingWorker:
     """Owns the trainer in a child process; every public method is safe to call from the GUI."""
 
     def __init__(self) -> None:
-        ctx = mp.get_context("spawn")          # never fork a process that runs Qt
-        self._cmd_recv, self._cmd_send = ctx.Pipe(duplex=False)
-        self._out_recv, self._out_send = ctx.Pipe(duplex=False)
-        # 1 BLAS thread (the GUI shares the cores) unless the user set a number.
-        with single_blas_thread(keep_user_choice=True):
-            self._proc = ctx.Process(target=_child_main, args=(self._cmd_recv, self._out_send),
-                                     name="bn-studio-trainer", daemon=True)
-            self._proc.start()
-        self._cmd_recv.close()
-        self._out_send.close()
+        cmd_recv, self._cmd_send = mp.Pipe(duplex=False)
+        self._out_recv, out_send = mp.Pipe(duplex=False)
+        self._proc = self._start_child(cmd_recv, out_send)
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._latest: Snapshot | None = None
@@ -78,6 +71,19 @@ class TrainingWorker:
         self._receiver = threading.Thread(target=self._receive, name="bn-studio-receiver",
                                           daemon=True)
         self._receiver.start()
+
+    def _start_child(self, cmd_conn, out_conn):
+        """Run the training loop (_child_main) at the far end of the two pipes; returns its
+        process (is_alive, join, terminate, kill)."""
+        ctx = mp.get_context("spawn")          # never fork a process that runs Qt
+        # 1 BLAS thread (the GUI shares the cores) unless the user set a number.
+        with single_blas_thread(keep_user_choice=True):
+            proc = ctx.Process(target=_child_main, args=(cmd_conn, out_conn),
+                               name="bn-studio-trainer", daemon=True)
+            proc.start()
+        cmd_conn.close()                        # the child holds its own ends
+        out_conn.close()
+        return proc
 
     # ---- commands (GUI thread) --------------------------------------------------------
     def send(self, cmd: Command) -> int:
@@ -325,8 +331,7 @@ class _Child:
         self.playing = False
         self.meter.stopped()
         if self.trainer is not None:
-            for _ in range(cmd.n):
-                self.trainer.step()
+            advance(self.trainer, cmd.n)
             self.grid_dirty = True
             self.publish(force=True)
 
@@ -362,7 +367,7 @@ class _Child:
     def train_one(self) -> None:
         t0, cpu0 = time.perf_counter(), time.process_time()
         try:
-            self.trainer.step()
+            advance(self.trainer, 1)
         except Exception as e:
             self.fail(e)
             return

@@ -6,7 +6,8 @@ import pytest
 
 from bn_studio.core import csv_columns, limits
 from bn_studio.core.csv_read import pick_columns, preview_csv
-from bn_studio.core.datasets import FEATURE_NAMES, DatasetError, load_csv, make_dataset
+from bn_studio.core.csv_read import load_csv
+from bn_studio.core.datasets import FEATURE_NAMES, DatasetError, make_dataset
 
 
 def test_iris_preview_shows_every_column_and_guesses_the_species(iris_csv):

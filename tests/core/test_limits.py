@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from bn_studio.core import limits
-from bn_studio.core.datasets import (Dataset, DatasetError, from_points, load_csv,
-                                     make_dataset, split_and_standardize)
+from bn_studio.core.csv_read import load_csv
+from bn_studio.core.datasets import (Dataset, DatasetError, from_points, make_dataset,
+                                     split_and_standardize)
 from bn_studio.core.trainer import TrainConfig, TwinTrainer
 
 
@@ -218,7 +219,8 @@ def vm_hwm_mb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) // 1024
 
-from bn_studio.core.datasets import load_csv, make_dataset, DatasetError
+from bn_studio.core.csv_read import load_csv
+from bn_studio.core.datasets import make_dataset, DatasetError
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.workspace import load_workspace, WorkspaceError
 for f in (lambda: load_csv({str(big)!r}), lambda: load_csv('/dev/zero'),

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from bn_studio.core import limits
 from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.trainer import TrainConfig, TwinTrainer, train_twins
+from bn_studio.core.trainer import TrainConfig, TwinTrainer, advance
 
 
 @pytest.fixture(scope="module")
@@ -60,20 +61,23 @@ def test_measuring_smoothness_does_not_change_training(split):
         np.testing.assert_array_equal(a.runs[name].train.view(), b.runs[name].train.view())
 
 
-def test_a_configs_own_changes_equal_changes_applied_from_outside(split):
+def test_a_configs_own_changes_equal_a_live_change_at_that_step(split):
     own = _curves(CFG.replace(changes=((10, "lr", 0.05),)), split, steps=20)
-    outside = TwinTrainer(CFG, split)
-    train_twins(outside, 20, [(10, "lr", 0.05)])
-    assert own.changes == outside.changes == [(10, "lr", 0.05)]
+    live = TwinTrainer(CFG, split)
+    advance(live, 10)
+    live.change("lr", 0.05)                  # the user's edit joins the run's changes
+    advance(live, 10)
+    assert own.changes == live.changes == [(10, "lr", 0.05)]
+    assert live.config.changes == ((10, "lr", 0.05),) and live.config.lr == 0.05
     for name in own.runs:
         np.testing.assert_array_equal(own.runs[name].train.view(),
-                                      outside.runs[name].train.view())
+                                      live.runs[name].train.view())
 
 
 @pytest.mark.parametrize("bad, why", [
     ([[5, "hidden", 3]], "cannot change mid-run"), ([[5, "lr", -1]], "learning rate"),
     ([[-1, "lr", 1]], "at least 0"), ("500:lr=2", "list"), ([[5, "lr"]], "[step, name, value]"),
-    ([[5, "lr", "big"]], "number"), ([[5, "lr", 1.0]] * 101, "at most 100")])
+    ([[5, "lr", "big"]], "number"), ([[5, "lr", 1.0]] * (limits.MAX_CHANGES + 1), f"at most {limits.MAX_CHANGES}")])
 def test_bad_changes_are_refused_in_one_line(bad, why):
     with pytest.raises(ValueError, match=None) as e:
         TrainConfig(changes=bad)

@@ -7,7 +7,8 @@ import pytest
 
 from bn_studio.core import params
 from bn_studio.core.optim import OPTIMIZER_BETAS, OPTIMIZERS
-from bn_studio.core.trainer import LIVE_SETTINGS, TrainConfig
+from bn_studio.core.params import LIVE
+from bn_studio.core.trainer import TrainConfig
 
 
 def test_one_entry_per_trainconfig_field():
@@ -15,6 +16,12 @@ def test_one_entry_per_trainconfig_field():
     assert {f.name for f in dataclasses.fields(TrainConfig)} == set(params.BY_NAME)
     assert params.BY_NAME["lr"].default == TrainConfig().lr == 0.01
     assert params.BY_NAME["hidden"].default == (64, 64)
+
+
+def test_trainconfig_defaults_are_the_registrys():
+    for f in dataclasses.fields(TrainConfig):
+        assert f.default == params.DEFAULTS[f.name], f.name
+    assert params.symbol("lr") == "α" and params.symbol("seed") == "seed"
 
 
 def test_choices_are_the_one_list_of_the_maths():
@@ -31,7 +38,7 @@ def test_each_beta_names_the_optimizers_that_read_it():
 
 
 def test_live_settings_come_from_the_registry():
-    assert set(LIVE_SETTINGS) == {"lr", "momentum", "beta1", "beta2", "l2", "decay", "bn_decay"}
+    assert set(LIVE) == {"lr", "momentum", "beta1", "beta2", "l2", "decay", "bn_decay"}
 
 
 @pytest.mark.parametrize("changes, message", [

@@ -7,7 +7,8 @@ import pytest
 
 from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.population import Population, structure_key, train_population
-from bn_studio.core.trainer import EVAL_ROWS, TrainConfig, train_single
+from bn_studio.core.streams import EVAL_ROWS
+from bn_studio.core.trainer import TrainConfig, train_single
 
 RTOL = 1e-6
 # float32 has 24 bits: the batched path rounds in another order (BN folded into the weights
@@ -126,3 +127,29 @@ def test_members_of_another_structure_are_refused(split):
         Population([base, base.replace(hidden=(8, 8))], split)
     with pytest.raises(ValueError, match="share"):
         Population([base, base.replace(batch=16)], split)
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_noisy_bn_members_of_different_widths_equal_their_single_trials(split, optimizer):
+    """Each member draws its own noise at its own widths; padded units stay out of it."""
+    rng = np.random.default_rng(11)
+    base = TrainConfig(hidden=(7, 5), activation="tanh", optimizer=optimizer, batch=16,
+                       steps=30, eval_every=6, dtype="float64", noisy_bn=True)
+    members = random_members(rng, base, 4)
+    for pop, config in zip(train_population(members, split, True), members):
+        single = train_single(config, split, batch_norm=True)
+        assert_same(pop, single)
+        assert single["val_loss"] != train_single(config.replace(noisy_bn=False), split)["val_loss"]
+
+
+def test_each_members_own_changes_apply_at_their_steps(split):
+    """config.changes per member, the twins' mechanism: α, a β, λ and BN's β mid-run."""
+    rng = np.random.default_rng(12)
+    base = TrainConfig(hidden=(6,), optimizer="rmsprop", batch=16, steps=40, eval_every=5,
+                       dtype="float64")
+    members = random_members(rng, base, 3)
+    members = [members[0].replace(changes=((10, "lr", 0.3), (20, "beta2", 0.9))),
+               members[1].replace(changes=((0, "l2", 0.05), (25, "bn_decay", 0.5))),
+               members[2]]
+    for pop, config in zip(train_population(members, split, True), members):
+        assert_same(pop, train_single(config, split, batch_norm=True))

@@ -194,7 +194,7 @@ def run(split, workers, trials=6, **kw):
 
 
 def strip(results):
-    return [{k: r[k] for k in ("trial", "seed", "params", "status", "val_loss", "diverged_at")}
+    return [{k: r.to_dict()[k] for k in ("trial", "seed", "params", "status", "val_loss", "diverged_at")}
             for r in results]
 
 
@@ -203,13 +203,13 @@ def test_one_and_two_workers_give_identical_trials(split):
     streamed = []
     two, s = run(split, 2, on_result=streamed.append)
     assert strip(one) == strip(two)
-    assert {r["status"] for r in one} <= {"ok", "diverged"}
-    assert sorted(r["trial"] for r in streamed) == list(range(6))      # every result streamed
-    assert sorted(r["trial"] for r in s.poll()) == list(range(6)) and s.poll() == []
+    assert {r.status for r in one} <= {"ok", "diverged"}
+    assert sorted(r.trial for r in streamed) == list(range(6))      # every result streamed
+    assert sorted(r.trial for r in s.poll()) == list(range(6)) and s.poll() == []
     pr = s.progress()
     assert (pr.done, pr.running, pr.remaining, pr.total) == (6, 0, 0, 6)
-    ok = next(r for r in one if r["status"] == "ok")
-    assert ok["curve"]["step"] == [0, 20, 40, 60] and len(ok["curve"]["val_loss"]) == 4
+    ok = next(r for r in one if r.status == "ok")
+    assert ok.curve["step"] == [0, 20, 40, 60] and len(ok.curve["val_loss"]) == 4
 
 
 def test_trial_seeds_are_drawn_up_front_from_the_search_seed():
@@ -224,8 +224,8 @@ def test_divergent_learning_rate_is_recorded_as_diverged(split):
     space = SearchSpace([Param("lr", "log", 1e6, 1e7)])
     s = Search(SearchSpec(space, 2, BASE.replace(hidden=(16, 16)), seed=0), split, workers=1)
     results = s.run()
-    assert [r["status"] for r in results] == ["diverged", "diverged"]
-    assert all(r["diverged_at"] >= 1 for r in results)
+    assert [r.status for r in results] == ["diverged", "diverged"]
+    assert all(r.diverged_at >= 1 for r in results)
 
 
 def test_store_resume_and_csv(split, tmp_path):
@@ -238,16 +238,16 @@ def test_store_resume_and_csv(split, tmp_path):
         time.sleep(0.05)
     s.cancel()
     assert s.join(10)
-    first = {r["trial"]: r for r in s.results if r["status"] != "cancelled"}
+    first = {r.trial: r for r in s.results if r.status != "cancelled"}
     assert 2 <= len(first) < 6
     s.store.close()
     again = Search(spec, split, workers=2, store=TrialStore(db), resume=True)
     assert all(t[0] not in first for t in again.plan)          # finished trials are not re-run
     results = again.run()
     again.store.close()                 # one writer per store: the next one opens it anew
-    assert len(results) == 6 and {r["status"] for r in results} <= {"ok", "diverged"}
+    assert len(results) == 6 and {r.status for r in results} <= {"ok", "diverged"}
     for i, r in first.items():
-        assert next(x for x in results if x["trial"] == i)["val_loss"] == r["val_loss"]
+        assert next(x for x in results if x.trial == i).val_loss == r.val_loss
     for other, words in ((SearchSpec(SPACE, 7, BASE, seed=3), "different search"),
                          (spec, "already holds")):
         store = TrialStore(db)
@@ -302,7 +302,7 @@ def test_cancel_stops_within_two_seconds_and_leaves_no_child(split):
     assert time.perf_counter() - t0 < 2.0
     assert children() == []
     assert proc_children() - before == set()
-    assert sorted(r["status"] for r in s.results) == ["cancelled", "cancelled"]
+    assert sorted(r.status for r in s.results) == ["cancelled", "cancelled"]
     assert s.progress().running == 0
 
 
@@ -314,13 +314,13 @@ def test_killed_worker_fails_its_trial_and_the_search_goes_on(split):
     time.sleep(0.3)
     os.kill(children()[0].pid, signal.SIGKILL)
     assert s.join(120)
-    results = sorted(s.results, key=lambda r: r["trial"])
-    statuses = [r["status"] for r in results]
-    assert [r["trial"] for r in results] == [0, 1, 2, 3]
+    results = sorted(s.results, key=lambda r: r.trial)
+    statuses = [r.status for r in results]
+    assert [r.trial for r in results] == [0, 1, 2, 3]
     assert statuses.count("failed") == 1
     assert set(statuses) - {"failed"} <= {"ok", "diverged"}
-    failed = next(r for r in s.results if r["status"] == "failed")
-    assert "died" in failed["error"] and "signal 9" in failed["error"]
+    failed = next(r for r in s.results if r.status == "failed")
+    assert "died" in failed.error and "signal 9" in failed.error
     assert s.error is None
     assert children() == [] and proc_children() - before == set()
 

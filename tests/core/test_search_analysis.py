@@ -56,6 +56,24 @@ def test_alpha_range_report_gives_each_twin_its_own_width():
     assert rep["bn"]["best_loss"] == 0.2
 
 
+def test_a_twin_at_chance_or_diverged_everywhere_gets_no_range():
+    # 5×87 sigmoid net on 3 spirals: without BN the loss never leaves ln 3 at any α, a flat
+    # curve that would read as "4 decades wide"; with BN one α learns.
+    chance = np.log(3)
+    results = [twin_result(i, a, b, n) for i, (a, b, n) in enumerate(
+        [(1e-3, 1.099, 1.0986), (1e-2, 1.0, 1.0985), (1e-1, 0.4, 1.0984), (1.0, 1.05, 1.0986),
+         (10.0, None, 1.0987)])]
+    rep = alpha_range_report(results, classes=3)
+    assert rep["no_bn"]["verdict"] == "chance" and rep["no_bn"]["decades"] is None
+    assert rep["no_bn"]["good_low"] is None and rep["no_bn"]["chance_loss"] == chance
+    assert rep["bn"]["verdict"] == "learned" and rep["bn"]["decades"] == pytest.approx(0.0)
+    assert alpha_range_report(results)["no_bn"]["decades"] == pytest.approx(4.0)  # no classes
+    gone = [twin_result(i, a, 0.3, None) for i, a in enumerate((0.1, 1.0))]
+    rep = alpha_range_report(gone, classes=2)
+    assert rep["no_bn"]["verdict"] == "diverged" and rep["no_bn"]["decades"] is None
+    assert rep["no_bn"]["best_loss"] is None and rep["bn"]["verdict"] == "learned"
+
+
 STEPS = [0, 10, 20, 30]
 GOOD = (STEPS, [1.0, 0.5, 0.4, 0.3])
 
@@ -87,3 +105,37 @@ def test_result_curves_and_thinning_keep_the_ends():
     assert thin["val_loss"][-1] == 499.0 and thin_curve(thin, 50) is thin
     results = [TrialResult(1, 0, {}, "ok", curve=thin), TrialResult(0, 0, {}, "failed")]
     assert result_curves(results) == [(thin["step"], thin["val_loss"])]
+
+
+def _median_stopping_by_hand(curves, warmup_trials, warmup_steps):
+    """The rule as its docstring says it, trial by trial and step by step."""
+    seen, stops = [], []
+    for steps, losses in curves:
+        best, bad, stop = [], False, None
+        for v in losses:
+            bad = bad or v is None or not np.isfinite(v)
+            best.append(np.inf if bad else min([v] + [b for b in best if np.isfinite(b)]))
+        for i, s in enumerate(steps[:-1]):
+            others = [b[s] for b in seen if s in b]
+            if s >= warmup_steps and len(others) >= max(1, warmup_trials) and \
+                    best[i] > np.median(others):
+                stop = s
+                break
+        stops.append(stop)
+        seen.append(dict(zip(steps, best)))
+    return stops
+
+
+def test_median_stopping_matches_the_rule_worked_by_hand_with_ties_and_gaps():
+    rng = np.random.default_rng(1)
+    for case in range(150):
+        curves = []
+        for _ in range(int(rng.integers(0, 30))):
+            n, every = int(rng.integers(1, 10)), int(rng.choice([5, 10]))
+            loss = [float(v) for v in np.round(rng.uniform(0.1, 1.0, n), 1)]   # many ties
+            if rng.random() < 0.2:
+                loss[int(rng.integers(0, n))] = None
+            curves.append((list(range(0, n * every, every)), loss))
+        warmup, steps = int(rng.integers(0, 6)), int(rng.integers(0, 30))
+        want = _median_stopping_by_hand(curves, warmup, steps)
+        assert median_stopping(curves, warmup, steps).stopped_at == want, case

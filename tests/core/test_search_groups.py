@@ -10,8 +10,8 @@ import pytest
 from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.search import (Param, Search, SearchSpace, SearchSpaceError, SearchSpec,
                                    run_trial)
-from bn_studio.core.search_groups import (ExtrasTrialStore, TrialGroup, plan_groups, run_group,
-                                          run_twin_trial)
+from bn_studio.core.search import (TrialGroup, TrialStore, plan_groups, run_group,
+                                   run_twin_trial)
 from bn_studio.core.trainer import TrainConfig, train_single
 
 BASE = TrainConfig(hidden=(8, 8), optimizer="momentum", steps=60, eval_every=20,
@@ -49,7 +49,7 @@ def same(a, b, rtol=1e-9) -> bool:
 def test_population_executor_gives_the_same_results_as_one_trial_per_task(split):
     one_by_one = run(split, 2, "trial")
     together = run(split, 2, "population")
-    assert {r["status"] for r in one_by_one} == {"ok", "diverged"}
+    assert {r.status for r in one_by_one} == {"ok", "diverged"}
     assert same(without_seconds(together), without_seconds(one_by_one))
     assert without_seconds(run(split, 1, "population")) == without_seconds(together)
 
@@ -76,12 +76,16 @@ def test_a_small_plan_is_cut_into_enough_groups_to_stream():
         assert len(plan_groups(plan, BASE)) == groups
 
 
-def test_noisy_bn_or_scheduled_changes_run_one_trial_per_task():
-    """The batched population implements neither: such trials take the single-trial path."""
-    plan = SearchSpec(SPACE, 6, BASE, seed=1).plan()
+def test_noisy_bn_and_scheduled_changes_train_as_populations_with_the_single_results(split):
+    """No search falls back to one trial per task: noisy BN and a run's own changes are
+    trained together, and each trial is the single-trial path's."""
     for base in (BASE.replace(noisy_bn=True), BASE.replace(changes=((30, "lr", 0.5),))):
-        groups = plan_groups(plan, base)
-        assert [len(g.trials) for g in groups] == [1] * 6 and not groups[0].population
+        spec = SearchSpec(SPACE, 24, base, seed=5)          # groups of 3 (8 groups at least)
+        groups = plan_groups(spec.plan(), base)
+        assert max(len(g.trials) for g in groups) > 1 and groups[0].population
+        together = Search(spec, split, workers=1, executor="population").run()
+        one_by_one = Search(spec, split, workers=1, executor="trial").run()
+        assert same(without_seconds(together), without_seconds(one_by_one), rtol=1e-6)
 
 
 def test_float32_groups_are_padded_too_and_agree_to_float32_rounding(split):
@@ -97,8 +101,8 @@ def test_float32_groups_are_padded_too_and_agree_to_float32_rounding(split):
 def test_a_group_that_cannot_train_falls_back_to_the_single_trial_messages(split):
     bad = TrialGroup(((0, 1, {"hidden": 4, "layers": -1}), (1, 2, {"hidden": 5})))
     results = run_group(split, BASE, bad)
-    assert [r["status"] for r in results] == ["failed", "ok"]
-    assert results[0]["error"] == run_trial(split, BASE, 0, 1, bad.trials[0][2])["error"]
+    assert [r.status for r in results] == ["failed", "ok"]
+    assert results[0].error == run_trial(split, BASE, 0, 1, bad.trials[0][2]).error
 
 
 def test_cancel_stops_a_population_search_within_two_seconds(split):
@@ -114,20 +118,20 @@ def test_cancel_stops_a_population_search_within_two_seconds(split):
     assert s.join(5)
     assert time.perf_counter() - t0 < 2.0
     assert [p for p in mp.active_children() if p.name == "bn-studio-search-worker"] == []
-    assert s.results and {r["status"] for r in s.results} == {"cancelled"}
+    assert s.results and {r.status for r in s.results} == {"cancelled"}
     assert s.progress().running == 0
 
 
 def test_twins_report_both_nets_trained_on_the_same_draws(split):
     results = run(split, 2, "trial", trials=4, twins=True)
     for r in results:
-        config = BASE.replace(lr=r["params"]["lr"], momentum=r["params"]["momentum"],
-                              hidden=(r["params"]["hidden"],) * 2, seed=r["seed"])
+        config = BASE.replace(lr=r.params["lr"], momentum=r.params["momentum"],
+                              hidden=(r.params["hidden"],) * 2, seed=r.seed)
         bn, no_bn = (train_single(config, split, batch_norm=b) for b in (True, False))
-        assert (r["bn_val_loss"], r["no_bn_val_loss"]) == (bn["val_loss"], no_bn["val_loss"])
-        assert (r["bn_status"], r["no_bn_status"]) == (bn["status"], no_bn["status"])
-        assert r["no_bn_val_accuracy"] == no_bn["val_accuracy"]
-        assert (r["val_loss"], r["status"]) == (r["bn_val_loss"], r["bn_status"])
+        assert (r.bn.val_loss, r.no_bn.val_loss) == (bn["val_loss"], no_bn["val_loss"])
+        assert (r.bn.status, r.no_bn.status) == (bn["status"], no_bn["status"])
+        assert r.no_bn.val_accuracy == no_bn["val_accuracy"]
+        assert (r.val_loss, r.status) == (r.bn.val_loss, r.bn.status)
     together = run(split, 2, "population", trials=4, twins=True)
     assert same(without_seconds(together), without_seconds(results))
 
@@ -138,12 +142,12 @@ def test_twins_refuse_a_bn_parameter():
 
 
 def test_twins_keep_their_extra_keys_through_the_store(split, tmp_path):
-    store = ExtrasTrialStore(tmp_path / "t.sqlite")
+    store = TrialStore(tmp_path / "t.sqlite")
     r = run_twin_trial(split, BASE, 0, 3, {"lr": 0.1, "hidden": 5, "momentum": 0.9})
     store.add(r)
     back = store.results()[0]
-    assert back["no_bn_val_loss"] == r["no_bn_val_loss"] and back["bn_status"] == r["bn_status"]
-    assert back["curve"] == r["curve"]
+    assert back.no_bn.val_loss == r.no_bn.val_loss and back.bn.status == r.bn.status
+    assert back.curve == r.curve
     store.close()
 
 

@@ -16,6 +16,7 @@ from bn_studio.cli import main
 from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.search import (Param, Search, SearchSpace, SearchSpec, StoreError,
                                    TrialStore)
+from bn_studio.core.search.store import TRIALS
 from bn_studio.core.trainer import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,7 +148,7 @@ def test_failed_trials_run_again_on_resume(tmp_path):
     assert [t[0] for t in again.plan] == [1]
     results = again.run()
     store.close()
-    assert [r["status"] for r in results] == ["ok"] * 3
+    assert [r.status for r in results] == ["ok"] * 3
 
 
 def _alive_in_group(pgid: int) -> list[int]:
@@ -194,7 +195,7 @@ def test_sigterm_and_sighup_cancel_the_search_and_leave_no_worker(tmp_path, sig,
         time.sleep(0.05)
     assert _alive_in_group(p.pid) == []
     store = TrialStore(db)                  # recorded, and the lock is gone with the process
-    assert {r["status"] for r in store.results()} <= {"cancelled"}
+    assert {r.status for r in store.results()} <= {"cancelled"}
     store.close()
 
 
@@ -205,20 +206,20 @@ def test_plain_search_output_rounds_numbers(capsys):
 
 
 def _lose_the_first_attempt(marker, real):
-    """run_trial that raises (as a lost worker would) the first time trial 1 runs."""
-    def run(split, base, index, seed, params):
-        if index == 1 and not os.path.exists(marker):
+    """run_plain that raises (as a lost worker would) the first time trial 1 runs."""
+    def run(split, base, group):
+        if group.trials[0][0] == 1 and not os.path.exists(marker):
             open(marker, "w").close()
             raise RuntimeError("worker lost")
-        return real(split, base, index, seed, params)
+        return real(split, base, group)
     return run
 
 
 def test_a_trial_lost_on_a_dask_cluster_is_submitted_again(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
     from bn_studio.core.search import executors as search_mod
-    monkeypatch.setattr(search_mod, "run_trial",
-                        _lose_the_first_attempt(str(tmp_path / "lost"), search_mod.run_trial))
+    monkeypatch.setattr(search_mod, "run_plain",
+                        _lose_the_first_attempt(str(tmp_path / "lost"), search_mod.run_plain))
     split = split_and_standardize(make_dataset("moons", n=200, seed=0))
     spec = SearchSpec(SearchSpace([Param("lr", "log", 1e-3, 1e-2)]), 3,
                       TrainConfig(hidden=(8,), steps=20), seed=0)
@@ -227,4 +228,155 @@ def test_a_trial_lost_on_a_dask_cluster_is_submitted_again(tmp_path, monkeypatch
             distributed.Client(cluster) as client:
         results = Search(spec, split, scheduler=client).run()
     assert (tmp_path / "lost").exists()                 # trial 1 was lost once ...
-    assert [r["status"] for r in results] == ["ok"] * 3  # ... and ran again
+    assert [r.status for r in results] == ["ok"] * 3  # ... and ran again
+
+
+def _store_with(tmp_path, *sql, rows=True):
+    """A store written by a search, then changed by ``sql`` (a crafted file)."""
+    db = tmp_path / "c.sqlite"
+    store = TrialStore(db)
+    store.set_spec({"space": [], "trials": 1})
+    if rows:
+        from bn_studio.core.search import TrialResult
+        store.add(TrialResult(0, 1, {"lr": 0.1}, "ok", 0.5, 0.9))
+    store.close()
+    con = sqlite3.connect(db)
+    with con:
+        for q in sql:
+            con.execute(q)
+    con.close()
+    return db
+
+
+CRAFTED = {
+    "recursive view": ["DROP TABLE trials",
+                       "CREATE VIEW trials AS WITH RECURSIVE r(trial) AS (SELECT 0 UNION ALL "
+                       "SELECT trial + 1 FROM r) SELECT trial, 1 AS seed, 'ok' AS status, '{}' "
+                       "AS params, 0.5 AS val_loss, 0.5 AS val_accuracy, NULL AS diverged_at, "
+                       "NULL AS error, 'null' AS curve, 0.0 AS seconds, NULL AS extras FROM r"],
+    "trigger": ["CREATE TRIGGER t BEFORE INSERT ON meta BEGIN "
+                "SELECT count(*) FROM trials a, trials b, trials c; END"],
+    "wrong type": ["UPDATE trials SET seed = 'x'"],
+    "real trial column": ["DROP TABLE trials",
+                          TRIALS.replace("trial INTEGER PRIMARY KEY", "trial REAL")],
+    "huge string": ["UPDATE trials SET params = '{\"lr\": 0.1, \"x\": \"' || "
+                    "hex(zeroblob(2000000)) || '\"}'"],
+    "no spec": ["DELETE FROM meta WHERE key = 'spec'"],
+    "negative trial": ["UPDATE trials SET trial = -2"],
+    "other table": ["CREATE TABLE more (x)"],
+}
+
+
+@pytest.mark.parametrize("kind", list(CRAFTED))
+def test_a_crafted_store_is_refused_in_one_line(tmp_path, kind):
+    db = _store_with(tmp_path, *CRAFTED[kind])
+    t0 = time.perf_counter()
+    with pytest.raises(StoreError) as e:
+        TrialStore(db)
+    assert "c.sqlite: not a usable search file" in str(e.value) and "\n" not in str(e.value)
+    assert time.perf_counter() - t0 < 30          # refused, not read (a hang would time out)
+    assert db.stat().st_size < 50_000_000         # and nothing was written
+
+
+def test_a_crafted_store_is_refused_by_the_cli_before_any_trial(tmp_path, capsys):
+    db = _store_with(tmp_path, *CRAFTED["no spec"])
+    code, _, err = run_cli([*SEARCH, "--trials", "2", "--steps", "20", "--out", str(db),
+                            "--resume"], capsys)
+    assert code == 2 and err == ("bn-studio: c.sqlite: not a usable search file (it holds "
+                                 "trials but no search spec)")
+
+
+def _v1_store(path, twins: bool) -> None:
+    """A store as BN Studio wrote it before the schema had a version (twins in a table of
+    their own)."""
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        con.execute("CREATE TABLE trials (trial INTEGER PRIMARY KEY, seed INTEGER, status "
+                    "TEXT, params TEXT, val_loss REAL, val_accuracy REAL, diverged_at INTEGER, "
+                    "error TEXT, curve TEXT, seconds REAL)")
+        con.execute("INSERT INTO meta VALUES ('format', 'bn-studio-trials')")
+        con.execute("INSERT INTO meta VALUES ('spec', '{\"trials\": 2}')")
+        con.execute("INSERT INTO trials VALUES (0, 7, 'ok', '{\"lr\": 0.1}', 0.25, 0.9, NULL, "
+                    "NULL, '{\"step\": [0, 10], \"val_loss\": [0.7, 0.25]}', 1.5)")
+        if twins:
+            con.execute("CREATE TABLE extras (trial INTEGER PRIMARY KEY, data TEXT)")
+            con.execute("INSERT INTO extras VALUES (0, '{\"bn_status\": \"ok\", \"bn_val_loss\":"
+                        " 0.25, \"bn_val_accuracy\": 0.9, \"bn_diverged_at\": null, "
+                        "\"no_bn_status\": \"diverged\", \"no_bn_val_loss\": null, "
+                        "\"no_bn_val_accuracy\": null, \"no_bn_diverged_at\": 4}')")
+    con.close()
+
+
+@pytest.mark.parametrize("twins", [False, True])
+def test_a_store_of_the_first_schema_opens_and_is_migrated(tmp_path, twins):
+    from bn_studio.core.search import SCHEMA_VERSION
+    db = tmp_path / "old.sqlite"
+    _v1_store(db, twins)
+    store = TrialStore(db)
+    (r,) = store.results()
+    assert (r.trial, r.seed, r.status, r.val_loss, r.params) == (0, 7, "ok", 0.25, {"lr": 0.1})
+    assert r.curve == {"step": [0, 10], "val_loss": [0.7, 0.25]}
+    if twins:
+        assert (r.bn.val_loss, r.no_bn.status, r.no_bn.diverged_at) == (0.25, "diverged", 4)
+    else:
+        assert r.bn is None and r.no_bn is None
+    store.close()
+    con = sqlite3.connect(db)
+    tables = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    version = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]
+    con.close()
+    assert tables == {"meta", "trials"} and version == str(SCHEMA_VERSION)
+    assert TrialStore(db).results() == [r]
+
+
+def _as_a_user(argv):
+    """argv as run by a user who cannot write where permissions say no: root drops the
+    capabilities that let it write anywhere (setpriv), others run it as they are."""
+    if os.geteuid() != 0:
+        return argv
+    import shutil
+    if shutil.which("setpriv") is None:
+        pytest.skip("root without setpriv writes into read-only folders")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *argv]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_resume_of_a_writable_store_in_a_read_only_folder_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = folder / "s.sqlite"
+    argv = [*SEARCH, "--trials", "2", "--steps", "20", "--out", str(db)]
+    assert main(argv) == 0
+    folder.chmod(0o555)
+    try:
+        p = subprocess.run(_as_a_user([sys.executable, "-m", "bn_studio", *argv, "--resume"]),
+                           env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                           text=True, timeout=120)
+    finally:
+        folder.chmod(0o755)
+    err = p.stderr.strip()
+    assert p.returncode == 2 and "\n" not in err and "Traceback" not in err
+    assert err == ("bn-studio: s.sqlite: its folder is read-only (a search writes a journal "
+                   "beside the file); copy the file elsewhere or choose another --out")
+
+
+def test_csv_on_a_full_disk_still_prints_the_json_and_leaves_no_empty_file(
+        tmp_path, capsys, monkeypatch):
+    import errno
+
+    from bn_studio.cli import search as cli_search
+
+    def full_disk(results, path, names, extra=()):
+        with open(path, "w") as f:
+            f.write("trial,seed")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(cli_search, "export_csv", full_disk)
+    out_csv = tmp_path / "o.csv"
+    code, out, err = run_cli([*SEARCH, "--trials", "2", "--steps", "20", "--csv",
+                              str(out_csv)], capsys)
+    assert code == 1
+    assert json.loads(out)["trials"] == 2                  # the results, printed anyway
+    assert err == (f"bn-studio: cannot write {out_csv}: No space left on device (the "
+                   "results are above)")
+    assert list(tmp_path.iterdir()) == []                  # no 0-byte or cut CSV

@@ -6,7 +6,7 @@ import pytest
 from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.network import MLP, NetConfig
 from bn_studio.core.optim import Optimizer
-from bn_studio.core.trainer import TrainConfig, TwinTrainer, train_single
+from bn_studio.core.trainer import TrainConfig, TwinTrainer, advance, train_single
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +134,7 @@ def test_rmsprop_and_decay_and_l2():
     w = np.array([1.0])
     opt = Optimizer("rmsprop", 0.01, beta2=0.999, decay=1.0)
     opt.epoch = 1
-    assert opt.lr == 0.005
+    assert opt.lr.item() == 0.005
     opt.step(w, np.array([2.0]))
     np.testing.assert_allclose(w, [1.0 - 0.005 * 2.0 / (np.sqrt(0.001 * 4.0) + 1e-8)])
     w = np.array([2.0])
@@ -245,7 +245,7 @@ def test_a_mid_run_change_equals_a_fresh_optimizer_with_the_new_value_on_the_sam
     new = cfg.replace(lr=0.4, momentum=0.7, bn_decay=0.5)
     for run in fresh.runs.values():
         opt = new.make_optimizer()
-        opt.v, opt.s, opt.t, opt.epoch = run.opt.v, run.opt.s, run.opt.t, run.opt.epoch
+        opt.states, opt.t, opt.epoch = run.opt.states, run.opt.t, run.opt.epoch
         run.opt = opt
         for hl in run.net.hidden:
             if hl.bn is not None:
@@ -256,29 +256,37 @@ def test_a_mid_run_change_equals_a_fresh_optimizer_with_the_new_value_on_the_sam
     for name in live.runs:
         np.testing.assert_array_equal(live.runs[name].net.flat_params,
                                       fresh.runs[name].net.flat_params)
-    assert live.config == new
-    assert live.snapshot().changes == ((25, "lr", 0.4), (25, "momentum", 0.7),
-                                       (25, "bn_decay", 0.5))
+    made = ((25, "lr", 0.4), (25, "momentum", 0.7), (25, "bn_decay", 0.5))
+    assert live.config == new.replace(changes=made)      # the edits joined the run's changes
+    assert live.snapshot().changes == made
 
 
 def test_changes_apply_at_their_step_and_bad_ones_are_refused(split):
-    from bn_studio.core.trainer import parse_change, train_twins
+    from bn_studio.core.changes import parse_change
     assert parse_change("500:lr=5") == (500, "lr", 5.0)
     for bad, words in (("500:hidden=4", "cannot change mid-run"), ("lr=5", "STEP:NAME=VALUE"),
                        ("-1:lr=5", "≥ 0")):
         with pytest.raises(ValueError, match=words):
             parse_change(bad)
     t = TwinTrainer(TrainConfig(hidden=(8,), batch=16), split)
-    train_twins(t, 30, [(20, "lr", 0.5), (10, "l2", 0.01)])
+    t = TwinTrainer(t.config.replace(changes=[(20, "lr", 0.5), (10, "l2", 0.01)]), split)
+    advance(t, 30)
     assert t.step_count == 30 and t.changes == [(10, "l2", 0.01), (20, "lr", 0.5)]
-    assert all(r.opt.lr0 == 0.5 and r.opt.l2 == 0.01 for r in t.runs.values())
+    assert all(r.opt.lr0.item() == 0.5 and r.opt.l2.item() == 0.01 for r in t.runs.values())
     with pytest.raises(ValueError, match="learning rate"):
         t.change("lr", -1.0)
     assert t.config.lr == 0.5                # a refused change leaves the run as it was
 
 
+def test_a_change_due_at_the_last_step_is_applied_and_reported(split):
+    """As `train --change STEPS:…` always did: the run ends with the change in force."""
+    t = TwinTrainer(TrainConfig(hidden=(8,), batch=16, changes=((30, "lr", 0.5),)), split)
+    assert advance(t, 30) == "ok"
+    assert t.changes == [(30, "lr", 0.5)] and t.config.lr == 0.5
+
+
 def test_live_curves_use_a_stratified_sample_of_a_large_split_and_the_summary_all_of_it():
-    from bn_studio.core.trainer import EVAL_ROWS, stratified_sample
+    from bn_studio.core.streams import EVAL_ROWS, stratified_sample
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1, 2], [9000, 900, 100])
     idx = stratified_sample(y, 2000, rng)

@@ -56,7 +56,7 @@ def test_training_decays_the_learning_rate_once_per_epoch(split):
     orig = opt.step
 
     def spy(*a, **kw):
-        used.append(opt.lr)
+        used.append(opt.lr.item())
         return orig(*a, **kw)
     opt.step = spy
     for _ in range(16):                      # 224 / 56 = 4 steps per epoch, 4 epochs
@@ -64,6 +64,17 @@ def test_training_decays_the_learning_rate_once_per_epoch(split):
     want = [0.2 / (1 + 0.5 * (i // 4)) for i in range(16)]
     np.testing.assert_allclose(used, want, rtol=1e-12)
     assert t.epoch == 3
+
+
+def test_the_update_uses_the_decayed_rate_of_each_epoch():
+    """What the rule applies, not only what opt.lr says: SGD steps by α₀/(1 + decay·epoch)·g."""
+    opt = Optimizer("sgd", 0.2, decay=0.5)
+    w, g = np.zeros(3), np.ones(3)
+    for epoch in (0, 0, 1, 2):
+        opt.epoch = epoch
+        before = w.copy()
+        opt.step(w, g)
+        np.testing.assert_allclose(before - w, 0.2 / (1 + 0.5 * epoch), rtol=1e-15)
 
 
 # ---- mini-batches --------------------------------------------------------------------------

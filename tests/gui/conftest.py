@@ -1,7 +1,10 @@
 import pytest
 
+from bn_studio.gui import model as model_module
 from bn_studio.gui.main_window import MainWindow
 from bn_studio.gui.model import StudioModel
+
+from in_process_worker import InProcessWorker
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -9,10 +12,30 @@ def _wheel_guard_from_the_start(qapp):
     """The app installs its wheel guard before it builds a widget (make_application); so do
     the GUI tests. Installed later, the guard sweeps every widget hundreds of earlier tests
     left behind, and one full run crashed (SIGSEGV) in that sweep."""
-    from bn_studio.gui import wheel_guard
-    from bn_studio.gui.app import collect_garbage_in_gui_thread
+    from bn_studio.gui import main_thread_gc, wheel_guard
     wheel_guard.install(qapp)
-    collect_garbage_in_gui_thread(qapp)     # as the app: never in a worker thread
+    main_thread_gc.install()            # as the app does: no collection on worker threads
+
+
+@pytest.fixture(autouse=True)
+def _training_worker(request, monkeypatch):
+    """Every studio model of a GUI test trains on a thread of the test process behind the same
+    protocol (in_process_worker.py), unless the test is marked ``real_worker``. Workers a test
+    left running (a window it never closed) are stopped after it."""
+    if request.node.get_closest_marker("real_worker"):
+        yield
+        return
+    started = []
+
+    class Worker(InProcessWorker):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self)
+
+    monkeypatch.setattr(model_module, "TrainingWorker", Worker)
+    yield
+    for worker in started:
+        worker.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from bn_studio.core import csv_io, datasets
+from bn_studio.core import csv_io, csv_read, datasets
 from bn_studio.core.datasets import Dataset
 from bn_studio.gui.panels import datasets as datasets_panel
 from bn_studio.gui.panels.datasets import DatasetsPanel
@@ -34,7 +34,7 @@ def test_an_import_runs_off_the_gui_thread_with_progress(panel, model, qtbot, tm
         f.write("1.0,,a\n")                    # a missing value: read in chunks, with progress
     monkeypatch.setattr(csv_io, "CHUNK_BYTES", 16_384)
     threads, progress = [], []
-    real = datasets.load_csv_steps
+    real = csv_read.load_csv_steps
 
     def spy(p, columns=None):
         threads.append(threading.current_thread())
@@ -56,7 +56,7 @@ def test_an_import_runs_off_the_gui_thread_with_progress(panel, model, qtbot, tm
 def test_cancel_keeps_the_data_in_use(panel, model, qtbot, tmp_path, monkeypatch):
     path = write_rows(tmp_path / "big.csv", 2_000)
     gate = threading.Event()
-    real = datasets.load_csv_steps
+    real = csv_read.load_csv_steps
 
     def slow(p, columns=None):
         yield 0.0

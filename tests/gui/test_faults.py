@@ -20,6 +20,7 @@ from bn_studio.gui import settings
 from bn_studio.gui.model import FIRST_RUN_CONFIG, FIRST_RUN_SPEC, DatasetSpec
 
 
+@pytest.mark.real_worker
 def test_a_reset_the_child_cannot_build_is_shown_logged_and_recovered(model, qtbot, caplog):
     model.set_spec(DatasetSpec("moons", n=200))
     model.set_config(TrainConfig(hidden=(6,)))

@@ -31,7 +31,7 @@ def test_the_app_starts_at_the_teaching_pace_and_the_toolbar_follows_the_model(m
     win.model.set_speed(10.0)                 # e.g. a lesson slows it down
     assert win.speed.currentData() == 10.0
     win.speed.setCurrentIndex(win.speed.findData(None))     # the user picks Max speed
-    assert win.model.speed is None and win.model.worker.steps_per_second is None
+    assert win.model.speed is None
 
 
 @pytest.mark.parametrize("state, expected", [
@@ -58,6 +58,7 @@ def test_only_the_default_dataset_and_network_count_as_the_default_run():
     assert not is_default_run(None, DEFAULT_CONFIG)
 
 
+@pytest.mark.real_worker
 def test_the_window_hint_follows_play_pause_and_divergence(make_window, qtbot):
     win = make_window()
     win.model.flush()
@@ -101,6 +102,7 @@ def test_screenshot_play_goes_through_the_live_path(tmp_path, qapp):
     assert still != live            # curves drawn after real steps, not the step-0 picture
 
 
+@pytest.mark.real_worker
 def test_a_learning_rate_edit_mid_run_changes_the_twins_without_a_reset(make_window, qtbot):
     win = make_window()
     model = win.model

@@ -22,8 +22,8 @@ def test_every_layer_draws_the_snapshot_histograms_and_bands(model, panel, qtbot
     snap = advance(model, 30, qtbot)
     assert snap.step == 30
     assert len(panel.rows) == 3
-    assert set(panel.plots()) == {f"layer{i}_{k}" for i in (1, 2, 3)
-                                  for k in ("no_bn", "bn", "bands")}
+    assert set(panel.plots()) == {"all_layers"} | {f"layer{i}_{k}" for i in (1, 2, 3)
+                                                   for k in ("no_bn", "bn", "bands")}
     for i, row in enumerate(panel.rows):
         plain, bn = snap.runs["no_bn"].layers[i], snap.runs["bn"].layers[i]
         x, counts = row["plain"].getData()
@@ -104,8 +104,8 @@ def test_a_different_number_of_layers_rebuilds_the_rows(model, panel, qtbot):
     model.set_config(CONFIG.replace(hidden=(4,)))
     assert len(panel.rows) == 1
     advance(model, 5, qtbot)
-    assert len(panel.rows) == 1 and set(panel.plots()) == {"layer1_no_bn", "layer1_bn",
-                                                           "layer1_bands"}
+    assert len(panel.rows) == 1 and set(panel.plots()) == {"all_layers", "layer1_no_bn",
+                                                           "layer1_bn", "layer1_bands"}
     model.set_config(CONFIG.replace(hidden=(4, 4, 4, 4, 4)))
     snap = advance(model, 5, qtbot)
     assert len(panel.rows) == 5

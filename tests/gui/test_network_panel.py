@@ -2,6 +2,7 @@
 
 import pytest
 
+from bn_studio.core import limits
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.panels.network import LR_TICKS_PER_DECADE, NetworkPanel
 
@@ -92,6 +93,7 @@ def test_typed_learning_rate_outside_the_slider(panel, model):
 @pytest.mark.parametrize("control, value, words", [
     ("batch", "1", "batch size must be at least 2"),
     ("widths", "4,x", "whole numbers"),
+    ("widths", f"4,{limits.MAX_WIDTH + 1}", f"at most {limits.MAX_WIDTH} (the limit on width)"),
     ("lr", "-1", "learning rate must be a positive number"),
 ])
 def test_invalid_input_is_refused_with_a_message(panel, model, control, value, words):
@@ -107,6 +109,11 @@ def test_invalid_input_is_refused_with_a_message(panel, model, control, value, w
     assert model.config is before
     panel.set_controls(before)
     assert not panel.error.text()
+
+
+def test_the_width_boxes_take_the_limits_of_every_other_way_in(panel):
+    assert (panel.width_box.minimum(), panel.width_box.maximum()) == (1, limits.MAX_WIDTH)
+    assert panel.layers.maximum() == limits.MAX_DEPTH
 
 
 def test_dragging_the_lr_slider_resets_once_on_release(panel, model, qtbot):

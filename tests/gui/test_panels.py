@@ -104,7 +104,7 @@ def test_network_panel_applies_and_reflects_config(win, qtbot):
     assert win.model.config.optimizer == "adam"
     win.model.set_config(CONFIG.replace(hidden=(7,), lr=0.1))
     assert net.layers.value() == 1 and net.width_box.value() == 7
-    assert "0.1" in net.lr_label.text()
+    assert "0.1" in net.lr_edit.text()
     net.widths.setText("4,x")
     net.apply()
     assert "whole numbers" in net.error.text()
@@ -126,6 +126,35 @@ def test_diverged_nets_draw_grey_without_raising(win):
     assert win.model.snapshot.runs["no_bn"].diverged_at is not None
     assert "diverged" in win.panels["decision_regions"].plot_items["no_bn"].titleLabel.text
     assert "diverged at step" in win.panels["softmax_inspector"].caption.text()
+
+
+def test_a_divergence_is_marked_and_does_not_flatten_the_loss_axis(win):
+    # Lesson 7's run: the net without BN explodes after the jump (losses of 1e5 before it
+    # is caught); the axis must still show the BN net's curve, not a line at 0.
+    from types import SimpleNamespace
+    steps = np.arange(0, 520, 10.0)
+    bn_loss = 1.1 * np.exp(-steps / 100) + 0.05
+    no_bn_loss = bn_loss.copy()
+    no_bn_loss[-3:] = (30.0, 3e3, 3e5)
+
+    def run(name, loss, diverged_at):
+        steps_ = steps[:loss.size]
+        evals = np.column_stack([steps_, loss, 0 * loss + 0.5, loss, 0 * loss + 0.5])
+        return SimpleNamespace(name=name, train_curve=np.column_stack([steps_, loss]),
+                               eval_curve=evals, diverged_at=diverged_at)
+    curves = win.panels["curves"]
+    before = SimpleNamespace(step=490, live=True, changes=(), runs={
+        "bn": run("bn", bn_loss[:-2], None), "no_bn": run("no_bn", no_bn_loss[:-2], None)})
+    curves.on_snapshot(before)
+    after = SimpleNamespace(step=510, live=True, changes=(), runs={
+        "bn": run("bn", bn_loss, None), "no_bn": run("no_bn", no_bn_loss, 508)})
+    curves.on_snapshot(after)
+    top = curves.loss_plot.viewRange()[1][1]
+    assert 1.1 <= top < 10.0                        # the BN curve fills the plot
+    line = curves.diverged_lines["no_bn"]
+    assert line.isVisible() and line.value() == 508
+    assert "diverged at step 508" in line.label.format
+    assert not curves.diverged_lines["bn"].isVisible()
 
 
 def test_dataset_panel_gallery_draw_and_csv(win, qtbot, tmp_path):
@@ -161,6 +190,8 @@ def test_exports_write_png_svg_and_csv(win, tmp_path):
     advance(win.model, 10)
     for name, panel in win.panels.items():
         for key, item in panel.plots().items():
+            if name == "unit_maps" and panel._drawn is None:
+                continue                    # hidden: no pictures yet (test_exports has it)
             for ext in ("png", "svg"):
                 out = exports.export_plot(item, tmp_path / f"{name}_{key}.{ext}")
                 assert out.stat().st_size > 500

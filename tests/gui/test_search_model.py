@@ -62,14 +62,14 @@ def test_a_saved_workspace_reads_the_model_not_the_panel(win):
     t = win.panels["tuning"]
     t.trials.setValue(7)
     state = win.workspace_state()["search"]
-    assert state["trials"] == 7 and state["space"] == t.space_from_table().to_list()
+    assert state["trials"] == 7 and state["space"] == t.editor.space().to_list()
     assert state["results"] == [] and state["searched_space"] is None
     space = SearchSpace([Param("lr", "log", 1e-3, 1.0)])
     result = TrialResult(0, 1, {"lr": 0.01}, "ok", 0.5, 0.8)
     win.model.searches.apply_workspace({"space": space.to_list(), "trials": 4,
                                         "searched_space": space.to_list(),
                                         "results": [result.to_dict()]})
-    assert t.trials.value() == 4 and t.table.rowCount() == 1
+    assert t.trials.value() == 4 and t.view.table.rowCount() == 1
     assert win.workspace_state()["search"]["results"] == [result.to_dict()]
     assert win.model.searches.results(TUNING) == [result]
 
@@ -95,6 +95,31 @@ def test_alpha_range_view_draws_both_twins_and_puts_diverged_on_top(win):
     assert "1.00 decades" in view.summary.text() and "4 of 9 diverged" in view.summary.text()
 
 
+def test_alpha_range_view_flags_a_twin_at_chance_instead_of_crediting_it(win):
+    view = win.panels["tuning"].alpha
+    alphas = 10.0 ** np.linspace(-3, 1, 5)
+    bn = [1.0, 0.4, 0.3, None, None]                    # learns at two α, diverges at two
+    no_bn = [1.0986, 1.0985, 1.0984, 1.0986, 1.0987]     # ln 3 everywhere: never learned
+    report = view.show_results([twin(i, a, b, n) for i, (a, b, n) in
+                                enumerate(zip(alphas, bn, no_bn))], classes=3)
+    assert report["no_bn"]["verdict"] == "chance" and report["no_bn"]["decades"] is None
+    text = view.summary.text()
+    assert "never left chance" in text and "4.00 decades" not in text
+    assert view.bars["no_bn"].getData()[0] is None or view.bars["no_bn"].getData()[0].size == 0
+    assert view.bars["bn"].getData()[0].size == 2 and view.chance.isVisible()
+    assert view.chance.value() == pytest.approx(np.log10(np.log(3)))
+
+
+def test_alpha_range_status_counts_each_twins_divergences(win):
+    from bn_studio.core.search import Progress
+    view = win.panels["tuning"].alpha
+    results = [twin(i, a, 0.2, None if i > 2 else 0.3) for i, a in enumerate((0.01, 0.1, 1, 3, 10))]
+    pr = Progress(5, 0, 0, 5, None, {"ok": 5, "diverged": 0, "failed": 0, "cancelled": 0})
+    text = view.status_text(results, pr, finished=True, cancelled=False)
+    assert text == ("Finished: 5 of 5 α done (with BN: 5 ok, 0 diverged; without BN: 3 ok, "
+                    "2 diverged)")
+
+
 def test_show_alpha_range_runs_a_twins_search_from_the_panel(win, qtbot, tmp_path):
     t = win.panels["tuning"]
     win.model.searches.store_dir = tmp_path
@@ -118,25 +143,34 @@ def curve_result(i, lr, losses):
 
 
 def test_every_trial_view_colours_each_curve_and_replays_median_stopping(win):
+    from bn_studio.gui.panels.tuning.all_trials import CurveBundle
     view = win.panels["tuning"].every
-    view.reset(SearchSpace([Param("lr", "log", 1e-3, 1.0)]))
+    results = []
+    view.reset(SearchSpace([Param("lr", "log", 1e-3, 1.0)]), results)
     good = [1.0, 0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.2, 0.2, 0.2, 0.2]
     slow = [1.0, 0.9, 0.85, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
-    view.add([curve_result(i, 10.0 ** -(i % 3), good) for i in range(5)]
-             + [curve_result(5, 0.5, slow)])
-    assert len(view.curve_items) == 6
+    new = [curve_result(i, 10.0 ** -(i % 3), good) for i in range(5)] + \
+        [curve_result(5, 0.5, slow)]
+    results.extend(new)                                 # the model's list, then the signal
+    view.add(new)
+    view.redraw()
+    items = [i for i in view.curves.getPlotItem().items if isinstance(i, CurveBundle)]
+    assert items == [view.bundle]                       # every curve in ONE item ...
+    assert len(view.bundle.paths) == 4                  # ... one path per shade: α = 1, 0.1,
+    #                                                     0.01 and the faded slow trial
+    assert sum(p.elementCount() for p, _ in view.bundle.paths) == 6 * 11
+    assert view.bundle.boundingRect().bottom() == pytest.approx(0.0)   # log₁₀ 1.0
     assert len(view.stops.data) == 1                    # the slow trial, at its stop step
     assert "stopped <b>1 of 6</b>" in view.summary.text()
     assert view.bar.levels() == pytest.approx((-3.0, 0.0))          # log₁₀ α
-    lines = [i for i in view.parallel_items if hasattr(i, "xData") and i.xData is not None]
-    assert len(lines) == 6 and lines[0].xData.tolist() == [0.0, 1.0]   # lr, val loss
+    assert sum(p.elementCount() for p, _ in view.parallel_bundle.paths) == 6 * 2  # lr, loss
 
 
 def test_an_unfinished_search_started_in_the_app_resumes_from_the_panel(win, qtbot, tmp_path):
     from bn_studio.core.search import TrialStore
     t = win.panels["tuning"]
     win.model.searches.store_dir = tmp_path
-    t.set_space(SearchSpace([Param("lr", "log", 1e-3, 1.0)]))
+    t.editor.set_space(SearchSpace([Param("lr", "log", 1e-3, 1.0)]))
     t.trials.setValue(4)
     t.steps.setValue(20)
     t.workers.setValue(1)
@@ -152,7 +186,7 @@ def test_an_unfinished_search_started_in_the_app_resumes_from_the_panel(win, qtb
     assert t.resume_search(path)
     qtbot.waitUntil(lambda: t.launch.isEnabled(), timeout=60000)
     assert sorted(r.trial for r in t.results) == [0, 1, 2, 3]
-    assert all(r.status == "ok" for r in t.results) and t.table.rowCount() == 4
+    assert all(r.status == "ok" for r in t.results) and t.view.table.rowCount() == 4
     t._fill_resume_menu()
     assert not t.resume_menu.actions()[0].isEnabled()           # nothing left to resume
     win.model.set_spec(win.model.spec.__class__("circles"))     # other data: refused

@@ -20,31 +20,32 @@ def search_children():
 
 def test_small_search_fills_the_table_and_apply_best(win, qtbot, tmp_path):
     t = win.panels["tuning"]
-    t.set_space(SearchSpace([Param("lr", "log", 1e-3, 1.0), Param("hidden", "int", 4, 16)]))
+    t.editor.set_space(SearchSpace([Param("lr", "log", 1e-3, 1.0), Param("hidden", "int", 4, 16)]))
     t.trials.setValue(6)
     t.steps.setValue(60)
     t.workers.setValue(2)
     assert t.launch_search()
-    qtbot.waitUntil(lambda: t.table.rowCount() == 6 and t.launch.isEnabled(), timeout=60000)
+    qtbot.waitUntil(lambda: t.view.table.rowCount() == 6 and t.launch.isEnabled(), timeout=60000)
     assert t.progress.value() == 6
     assert "6 done" in t.progress_label.text()
-    assert t.scatter.getData()[0].size == 6
+    points = [i.getData()[0] for i in (t.view.scatter, t.view.diverged)]
+    assert sum(0 if x is None else len(x) for x in points) == 6
     assert t.apply_best_button.isEnabled()
     assert t.apply_best()
-    best = min((r for r in t.results if r["status"] == "ok"), key=lambda r: r["val_loss"])
-    assert win.model.config.lr == pytest.approx(best["params"]["lr"])
-    assert win.model.config.hidden == (best["params"]["hidden"],)
+    best = min((r for r in t.results if r.status == "ok"), key=lambda r: r.val_loss)
+    assert win.model.config.lr == pytest.approx(best.params["lr"])
+    assert win.model.config.hidden == (best.params["hidden"],)
     t.export_csv(tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_text().count("\n") == 7
-    ok_lr = np.log10([r["params"]["lr"] for r in t.results if r["status"] == "ok"])
-    assert t.x_param.currentText() == "lr" and not t.region.isVisible()   # no drag yet
-    t.select_x_range(ok_lr.min() - 0.01, ok_lr.max() + 0.01)        # log10 on the x axis
-    assert t.region.isVisible()
+    ok_lr = np.log10([r.params["lr"] for r in t.results if r.status == "ok"])
+    assert t.view.x_param.currentText() == "lr" and not t.view.region.isVisible()   # no drag yet
+    t.view.select_x_range(ok_lr.min() - 0.01, ok_lr.max() + 0.01)        # log10 on the x axis
+    assert t.view.region.isVisible()
     assert t.next_round_from_selection() and t.error.text() == ""
-    lr = t.space_from_table()["lr"]
+    lr = t.editor.space()["lr"]
     assert lr.scale == "log"
     assert 1e-3 <= lr.low <= 10 ** ok_lr.min() and 10 ** ok_lr.max() <= lr.high <= 1.0
-    t.select_x_range(5.0, 6.0)                                      # no trial in it
+    t.view.select_x_range(5.0, 6.0)                                      # no trial in it
     assert not t.next_round_from_selection() and "nothing to narrow" in t.error.text()
     state = t.workspace_state()
     assert len(state["results"]) == 6
@@ -52,10 +53,10 @@ def test_small_search_fills_the_table_and_apply_best(win, qtbot, tmp_path):
 
 def test_impossible_range_is_refused_in_the_panel(win):
     t = win.panels["tuning"]
-    t.space_table.item(0, 2).setText("0")            # lr log low = 0
+    t.editor.table.item(0, 2).setText("0")            # lr log low = 0
     assert not t.launch_search()
     assert "low > 0" in t.error.text()
-    assert "low > 0" in t.preview_label.text()
+    assert "low > 0" in t.editor.preview_label.text()
 
 
 def test_cancel_and_close_mid_search_leave_no_child(win, qtbot):
@@ -75,32 +76,33 @@ def test_cancel_and_close_mid_search_leave_no_child(win, qtbot):
 
 def test_preview_shows_share_per_decade(win):
     t = win.panels["tuning"]
-    t.space_table.selectRow(0)
-    t.update_preview()
-    assert "Share per decade" in t.preview_label.text()
-    t.space_table.selectRow(1)
-    t.update_preview()
-    assert "1/(1 − β)" in t.preview_label.text()
+    t.editor.table.selectRow(0)
+    t.editor.update_preview()
+    assert "Share per decade" in t.editor.preview_label.text()
+    t.editor.table.selectRow(1)
+    t.editor.update_preview()
+    assert "1/(1 − β)" in t.editor.preview_label.text()
 
 
 # ---- the space follows the optimizer; results read right ---------------------------------
 from bn_studio.core.search import Progress, default_space  # noqa: E402
 from bn_studio.gui.model import DatasetSpec  # noqa: E402
-from bn_studio.gui.panels.tuning import SEARCH_STEPS, format_number  # noqa: E402
+from bn_studio.gui.panels.tuning import SEARCH_STEPS  # noqa: E402
+from bn_studio.gui.panels.tuning.results_view import format_number  # noqa: E402
 
 
 def space_names(t):
-    return [p.name for p in t.space_from_table()]
+    return [p.name for p in t.editor.space()]
 
 
 def test_default_space_follows_the_optimizer(win):
     t = win.panels["tuning"]
     win.model.set_config(win.model.config.replace(optimizer="momentum"))
     assert space_names(t) == ["lr", "momentum", "hidden"]
-    assert t.space_from_table()["momentum"].scale == "one_minus_log"
+    assert t.editor.space()["momentum"].scale == "one_minus_log"
     win.model.set_config(win.model.config.replace(optimizer="adam"))
     assert space_names(t) == ["lr", "beta1", "beta2", "hidden"]
-    t.space_table.item(0, 3).setText("0.5")                 # edited: no longer the default
+    t.editor.table.item(0, 3).setText("0.5")                 # edited: no longer the default
     win.model.set_config(win.model.config.replace(optimizer="sgd"))
     assert space_names(t) == ["lr", "beta1", "beta2", "hidden"]
 
@@ -108,24 +110,24 @@ def test_default_space_follows_the_optimizer(win):
 def test_a_parameter_the_optimizer_ignores_is_refused_in_one_line(win):
     t = win.panels["tuning"]
     win.model.set_config(win.model.config.replace(optimizer="momentum"))
-    t.set_space(SearchSpace([Param("lr", "log", 1e-3, 1.0),
+    t.editor.set_space(SearchSpace([Param("lr", "log", 1e-3, 1.0),
                              Param("beta1", "one_minus_log", 0.9, 0.999)]))
     assert not t.launch_search()
     assert t.search is None
     text = t.error.text()
     assert "beta1" in text and "momentum" in text and "\n" not in text
-    t.space_table.selectRow(1)
-    t.update_preview()
-    assert "changes nothing" in t.preview_label.text()
+    t.editor.table.selectRow(1)
+    t.editor.update_preview()
+    assert "changes nothing" in t.editor.preview_label.text()
 
 
 def test_a_new_row_takes_its_parameters_own_range(win):
     t = win.panels["tuning"]
     win.model.set_config(win.model.config.replace(optimizer="momentum"))
-    t.space_table.cellWidget(0, 0).setCurrentText("l2")     # was lr on log 1e-4…1
-    p = t.row_param(0)
+    t.editor.table.cellWidget(0, 0).setCurrentText("l2")     # was lr on log 1e-4…1
+    p = t.editor.row_param(0)
     assert (p.scale, p.low, p.high) == ("log", 1e-5, 0.1)
-    t.add_suggested_row()
+    t.editor.add_suggested_row()
     assert space_names(t) == ["l2", "momentum", "hidden", "lr"]   # not beta1: ignored
 
 
@@ -155,14 +157,15 @@ def test_results_are_sorted_by_loss_with_four_significant_digits(win):
                fake_result(2, None, 0.9, "diverged"), fake_result(3, 0.44, 0.00123456)]
     t.apply_workspace({"space": space.to_list(), "searched_space": space.to_list(),
                        "results": results})
-    loss_col = 4
-    column = [t.table.item(r, loss_col).text() for r in range(t.table.rowCount())]
+    loss_col = 5                                    # trial, net, status, lr, hidden, val loss
+    column = [t.view.table.item(r, loss_col).text() for r in range(t.view.table.rowCount())]
     assert column == ["0.4400", "0.6980", "0.7022", ""]     # best first, diverged last
-    assert t.table.item(0, 2).text() == "0.001235"
+    assert t.view.table.item(0, 3).text() == "0.001235"
+    assert t.view.table.item(0, 1).text() == "BN"           # which net the trial trained
     assert format_number(1234.5) == "1234" and format_number(3) == "3"
-    assert "trial 3" in t.best_label.text() and "lr = 0.001235" in t.best_label.text()
-    assert t.best_label.wordWrap()
-    assert t.table.minimumHeight() >= 8 * t.table.verticalHeader().defaultSectionSize()
+    assert "trial 3" in t.view.best_label.text() and "lr = 0.001235" in t.view.best_label.text()
+    assert t.view.best_label.wordWrap()
+    assert t.view.table.minimumHeight() >= 8 * t.view.table.verticalHeader().defaultSectionSize()
 
 
 def test_no_selection_band_before_a_drag_and_no_si_prefix(win):
@@ -171,12 +174,12 @@ def test_no_selection_band_before_a_drag_and_no_si_prefix(win):
     results = [fake_result(i, 0.0007 + 0.0001 * i, 10.0 ** -i) for i in range(4)]
     t.apply_workspace({"space": space.to_list(), "searched_space": space.to_list(),
                        "results": results})
-    assert not t.region.isVisible()
-    axis = t.scatter_plot.getPlotItem().getAxis("left")
+    assert not t.view.region.isVisible()
+    axis = t.view.scatter_plot.getPlotItem().getAxis("left")
     assert "x0.001" not in axis.labelString() and "(m)" not in axis.labelString()
-    t.select_x_range(-2.5, -0.5)
-    assert t.region.isVisible()
-    assert t.selected_region()["lr"] == pytest.approx((10 ** -2.5, 10 ** -0.5))
+    t.view.select_x_range(-2.5, -0.5)
+    assert t.view.region.isVisible()
+    assert t.view.selected_region()["lr"] == pytest.approx((10 ** -2.5, 10 ** -0.5))
 
 
 def test_status_after_cancel_and_after_finish_has_no_time_left(win):

@@ -17,6 +17,7 @@ def panel(make_panel):
     return make_panel(UnitMapsPanel, WIDE, (480, 900))
 
 
+@pytest.mark.real_worker
 def test_worker_sends_the_core_pictures_of_the_snapshots_nets(model, panel, qtbot):
     snap = advance(model, 12, qtbot)
     um = snap.unit_maps

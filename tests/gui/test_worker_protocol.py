@@ -3,6 +3,8 @@ and the snapshots that come back carry typed fields (no string-keyed bag)."""
 
 import dataclasses
 
+import pytest
+
 from bn_studio.core.grid import DecisionGrid
 from bn_studio.live import protocol
 from bn_studio.live import worker as worker_mod
@@ -27,6 +29,7 @@ def test_commands_are_frozen_values():
         raise AssertionError("a command must not change after it is sent")
 
 
+@pytest.mark.real_worker
 def test_a_live_snapshot_carries_typed_grid_status_and_run(model):
     model.reset()
     model.step(3)

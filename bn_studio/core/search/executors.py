@@ -1,7 +1,13 @@
-"""Where trials run: our own process pool (one trial or group per task) or a Dask cluster.
+"""Where trials run: our own process pool or a Dask cluster, behind one protocol.
 
-``run_processes`` and ``run_dask`` are ``Search.run`` for one trial per task; grouped tasks
-(the population executor, twins) use the same pool from groups.py.
+An executor only runs tasks: ``run(tasks, on_result, should_stop, on_start)`` sends every
+task (a groups.TrialGroup, the only kind) to a worker, calls ``on_start(task)`` when one is
+handed out and ``on_result(result)`` for every trial as it ends, stops handing out work once
+``should_stop()`` says so, and before it returns reports every trial it did not finish as
+cancelled. It knows nothing of the Search that plans and records (runner.py).
+
+A worker answers with plain data (groups.run_plain: numbers, text, lists) that the parent
+checks (groups.results_of) before anything reads it.
 """
 
 from __future__ import annotations
@@ -10,126 +16,178 @@ import logging
 import multiprocessing as mp
 import signal
 import time
+from concurrent.futures import CancelledError
 from multiprocessing.connection import wait as wait_connections
-from typing import Callable
+from typing import Callable, Protocol
 
 from ..procs import STOP_SIGNALS, single_blas_thread, terminal_signals_blocked
-from .trials import TrialResult, blank_result, run_trial
+from .groups import TrialGroup, blank_group, results_of, run_plain
+from .trials import TrialResult
 
 CANCEL_JOIN_S = 1.0      # a cancelled worker gets this long to exit before it is killed
 WORKER_DIED = "worker process died"
 POLL_S = 0.1             # how often the search loop looks at the cancel flag
-DASK_RESUBMITS = 2       # a trial lost on a Dask cluster is submitted again this many times
+DASK_RESUBMITS = 2       # a task lost on a Dask cluster is submitted again this many times
 
 log = logging.getLogger(__name__)
 
-
-def run_processes(search) -> None:
-    """Every pending trial of ``search`` on the process pool, one trial per task."""
-    run_pool(search, list(search.plan))
+OnResult = Callable[[TrialResult], None]
+OnStart = Callable[[TrialGroup], None]
 
 
-def run_pool(search, tasks: list) -> None:
-    """Every task on the process pool, results recorded trial by trial as they come. A task
-    is one trial (index, seed, params) or a group of them (groups.TrialGroup: a list back)."""
-    pending = list(tasks)
-    pool = _Pool(min(search.workers, len(pending)), search.split, search.spec.base)
-    try:
-        while (pending or pool.busy) and not search.cancelled:
-            for w in pool.idle():
-                if not pending:
-                    break
-                try:
-                    w.submit(pending[0])
-                except OSError:          # it died while idle: the task never started
-                    w.task = None
-                    pool.replace(w)
-                    continue
-                search.mark_running(_trials(pending.pop(0)))
-            for w, result in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)
-                                          and not search.cancelled):
-                for r in result if isinstance(result, list) else [result]:
-                    search.record(cancelled_if_stopped(search, r))
-    finally:
-        for task in pool.close():
-            for trial in _trials(task):
-                search.record(blank_result(*trial, status="cancelled"))
+def _nothing(_task: TrialGroup) -> None:
+    pass
 
 
-def _trials(task) -> list:
-    """The trials of a task: a group's, or the one trial it is."""
-    return list(getattr(task, "trials", None) or [task])
+class Executor(Protocol):
+    def run(self, tasks: list[TrialGroup], on_result: OnResult,
+            should_stop: Callable[[], bool], on_start: OnStart = _nothing) -> None: ...
 
 
-def cancelled_if_stopped(search, r: TrialResult) -> TrialResult:
-    """A worker killed because the search was cancelled: that trial was cancelled."""
-    if search.cancelled and (r.error or "").startswith(WORKER_DIED):
-        return blank_result(r.trial, r.seed, r.params, "cancelled")
-    return r
+class SchedulerLost(RuntimeError):
+    """The Dask scheduler went away mid-search (one line for the user)."""
 
 
-def run_dask(search) -> None:
-    """Every trial on the cluster; a trial lost with its worker (or with the scattered
-    data) is submitted again, up to DASK_RESUBMITS times, rather than failing the rest."""
-    from distributed import Client, wait
-    client = search.scheduler if not isinstance(search.scheduler, str) else \
-        Client(search.scheduler, timeout="10s")
-    futures = {}
-    data = {"split": None}
+class ProcessPool:
+    """Tasks on ``workers`` worker processes of our own (see _Pool for why not a stock pool)."""
 
-    def submit(trial):
-        if data["split"] is None or data["split"].status != "finished":
-            data["split"] = client.scatter(search.split, broadcast=True)
-        index, seed, params = trial
-        f = client.submit(run_trial, data["split"], search.spec.base, index, seed, params,
-                          pure=False, key=f"bn-studio-trial-{index}-{time.time_ns()}")
-        futures[f] = trial
-        return f
+    def __init__(self, split, base, workers: int) -> None:
+        self.split, self.base, self.workers = split, base, max(1, int(workers))
 
-    resubmits: dict[int, int] = {}
-    try:
-        for trial in search.plan:
-            submit(trial)
-            search.mark_running([trial])
-        left = set(futures)
-        while left and not search.cancelled:
-            try:
-                done = wait(list(left), timeout=POLL_S, return_when="FIRST_COMPLETED").done
-            except TimeoutError:                 # nothing finished yet: look at cancel
-                continue
-            for f in done:
-                left.discard(f)
-                trial = futures.pop(f)
-                try:
-                    r = f.result()
-                except Exception as e:           # run_trial never raises: the cluster did
-                    why = f"{e.__class__.__name__}: {e}".splitlines()[0]
-                    if resubmits.get(trial[0], 0) < DASK_RESUBMITS and not search.cancelled:
-                        resubmits[trial[0]] = resubmits.get(trial[0], 0) + 1
-                        log.warning("trial %d lost on the cluster (%s); submitting it "
-                                    "again", trial[0], why)
-                        left.add(submit(trial))
+    def run(self, tasks: list[TrialGroup], on_result: OnResult,
+            should_stop: Callable[[], bool], on_start: OnStart = _nothing) -> None:
+        pending = list(tasks)
+        if not pending:
+            return
+        pool = _Pool(min(self.workers, len(pending)), self.split, self.base)
+
+        def report(results: list[TrialResult]) -> None:
+            for r in results:
+                if should_stop() and (r.error or "").startswith(WORKER_DIED):
+                    r = r.replace(status="cancelled", error=None)   # killed by the cancel
+                on_result(r)
+        try:
+            while (pending or pool.busy) and not should_stop():
+                for w in pool.idle():
+                    if not pending:
+                        break
+                    try:
+                        w.submit(pending[0])
+                    except OSError:          # it died while idle: the task never started
+                        w.task = None
+                        pool.replace(w)
                         continue
-                    r = blank_result(*trial, status="failed", error=why)
-                search.record(r)
-    finally:
-        unfinished = [f for f in futures if search.is_running(futures[f][0])]
-        if unfinished:
-            client.cancel(unfinished)
-        for f in unfinished:
-            search.record(blank_result(*futures[f], status="cancelled"))
-        if isinstance(search.scheduler, str):
-            client.close()
+                    on_start(pending.pop(0))
+                for w, results in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)
+                                               and not should_stop()):
+                    report(results)
+        finally:
+            for task in pool.close():
+                report(blank_group(task, "cancelled"))
+
+
+class DaskCluster:
+    """Tasks on a Dask cluster (``scheduler``: an address or a ``distributed.Client``).
+
+    One loop: a task lost with its worker, or with the worker holding the scattered data, is
+    submitted again (the data scattered anew) up to DASK_RESUBMITS times; a scheduler that
+    goes away ends the search with one line (SchedulerLost). Results come back as plain data,
+    but Dask still unpickles them in this process: connect only to workers you trust."""
+
+    def __init__(self, scheduler, split, base) -> None:
+        self.scheduler, self.split, self.base = scheduler, split, base
+        self._data = None
+
+    def run(self, tasks: list[TrialGroup], on_result: OnResult,
+            should_stop: Callable[[], bool], on_start: OnStart = _nothing) -> None:
+        from distributed import Client
+        own = isinstance(self.scheduler, str)
+        client = Client(self.scheduler, timeout="10s") if own else self.scheduler
+        futures: dict = {}                      # future → (task number, task)
+        resubmits: dict[int, int] = {}
+        try:
+            for k, task in enumerate(tasks):
+                futures[self._submit(client, k, task)] = (k, task)
+                on_start(task)
+            while futures and not should_stop():
+                for f in self._done(client, futures, self._lost):
+                    k, task = futures.pop(f)
+                    try:
+                        results = results_of(task, f.result())
+                    except Exception as e:            # lost with a worker or with the data
+                        if "scheduler-connection-lost" in str(e):
+                            raise SchedulerLost(self._lost()) from None
+                        why = _one_line(e)
+                        if resubmits.get(k, 0) < DASK_RESUBMITS and not should_stop():
+                            resubmits[k] = resubmits.get(k, 0) + 1
+                            log.warning("task %d lost on the cluster (%s); submitting it "
+                                        "again", k, why)
+                            futures[self._submit(client, k, task)] = (k, task)
+                            continue
+                        results = blank_group(task, "failed", why)
+                    for r in results:
+                        on_result(r)
+        finally:
+            self._close(client, futures, own, on_result)
+
+    def _lost(self) -> str:
+        where = self.scheduler if isinstance(self.scheduler, str) else \
+            getattr(getattr(self.scheduler, "scheduler", None), "address", None)
+        where = f"the Dask scheduler at {where}" if where else "the Dask scheduler"
+        return f"lost the connection to {where} (did it stop?)"
+
+    def _submit(self, client, k: int, task: TrialGroup):
+        """Send a task, scattering the data first if no worker holds it any more."""
+        if self._data is None or self._data.status != "finished":
+            self._data = client.scatter(self.split, broadcast=True, hash=False)
+        return client.submit(run_plain, self._data, self.base, task, pure=False,
+                             key=f"bn-studio-task-{k}-{time.time_ns()}")
+
+    @staticmethod
+    def _done(client, futures: dict, lost: Callable[[], str]) -> list:
+        """The futures that ended (finished, failed or cancelled) within POLL_S."""
+        from distributed import wait
+        if client.status not in ("running", "connecting"):
+            raise SchedulerLost(lost())
+        try:
+            wait(list(futures), timeout=POLL_S, return_when="FIRST_COMPLETED")
+        except (TimeoutError, CancelledError):    # a cancelled one is among the done ones
+            pass
+        except OSError:
+            raise SchedulerLost(lost()) from None
+        return [f for f in futures if f.done()]
+
+    @staticmethod
+    def _close(client, futures: dict, own: bool, on_result: OnResult) -> None:
+        """Cancel what is still out and report its trials cancelled; a client we opened is
+        closed. The scheduler may be gone: nothing here may raise."""
+        if futures:
+            try:
+                client.cancel(list(futures))
+            except Exception:
+                log.debug("cancel on the cluster failed", exc_info=True)
+        for _k, task in futures.values():
+            for r in blank_group(task, "cancelled"):
+                on_result(r)
+        if own:
+            try:
+                client.close(timeout=2)
+            except Exception:
+                log.debug("closing the Dask client failed", exc_info=True)
+
+
+def _one_line(e: BaseException) -> str:
+    text = f"{e.__class__.__name__}: {e}" if str(e) else e.__class__.__name__
+    return text.splitlines()[0][:300]
 
 
 def _worker_main(conn) -> None:
-    """A worker: receive the data and base config once, then (index, seed, params) tasks, and
-    send back each result, until told to stop (None) or the pipe closes.
+    """A worker: receive the data and base config once, then tasks (trial groups), and send
+    back each answer as plain data, until told to stop (None) or the pipe closes.
 
     Ctrl-C in a terminal reaches the whole process group; the parent alone decides what it
     means (cancel), so a worker ignores SIGINT rather than dying as a 'failed' trial."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from .groups import run_task          # a trial, or a group of trials
     try:
         split, base = conn.recv()
     except (EOFError, OSError):
@@ -142,13 +200,13 @@ def _worker_main(conn) -> None:
         if task is None:
             return
         try:
-            conn.send(run_task(split, base, task))
+            conn.send(run_plain(split, base, task))
         except (BrokenPipeError, OSError, KeyboardInterrupt):
             return
 
 
 class _Worker:
-    """One worker process and the pipe to it; ``task`` is the trial it runs (None: idle)."""
+    """One worker process and the pipe to it; ``task`` is the group it runs (None: idle)."""
 
     def __init__(self, ctx) -> None:
         self.conn, child = ctx.Pipe()
@@ -156,13 +214,13 @@ class _Worker:
                                 name="bn-studio-search-worker", daemon=True)
         self.proc.start()
         child.close()
-        self.task: tuple | None = None
+        self.task: TrialGroup | None = None
 
     def load(self, split, base) -> None:
         """Hand over the data (after start, so starting never waits on a full pipe)."""
         self.conn.send((split, base))
 
-    def submit(self, task: tuple) -> None:
+    def submit(self, task: TrialGroup) -> None:
         self.task = task
         self.conn.send(task)
 
@@ -173,11 +231,9 @@ class _Worker:
             pass
 
 
-
-
 class _Pool:
-    """Our own small process pool: it knows which trial each worker runs, so a worker that
-    dies marks only its own trial failed and is replaced (a stock pool breaks entirely)."""
+    """Our own small process pool: it knows which task each worker runs, so a worker that
+    dies marks only its own trials failed and is replaced (a stock pool breaks entirely)."""
 
     def __init__(self, n: int, split, base) -> None:
         self.ctx = mp.get_context("spawn")
@@ -203,9 +259,9 @@ class _Pool:
         return [w for w in self.workers if w.task is None]
 
     def collect(self, timeout: float, respawn: Callable[[], bool] = lambda: True
-                ) -> list[tuple[_Worker, TrialResult | list]]:
-        """Results that arrived within ``timeout``; a dead worker's trial comes back failed,
-        and the worker is replaced if ``respawn()`` says trials are still waiting."""
+                ) -> list[tuple[_Worker, list[TrialResult]]]:
+        """Answers that arrived within ``timeout``, checked; a dead worker's trials come back
+        failed, and the worker is replaced if ``respawn()`` says tasks are still waiting."""
         busy = [w for w in self.workers if w.task is not None]
         if not busy:
             return []
@@ -217,8 +273,8 @@ class _Pool:
             if w.task is None:
                 continue
             try:
-                if w.conn.poll():            # a result sent just before the worker ended counts
-                    out.append((w, w.conn.recv()))
+                if w.conn.poll():            # an answer sent just before the worker ended counts
+                    out.append((w, results_of(w.task, w.conn.recv())))
                     w.task = None
                     continue
             except (EOFError, OSError):
@@ -234,8 +290,8 @@ class _Pool:
         w.proc.join(0.5)
         self.workers[self.workers.index(w)] = self._spawn()
 
-    def _died(self, w: _Worker, respawn: bool) -> TrialResult | list:
-        """The worker's process ended mid-trial: the trial failed, a fresh worker replaces it."""
+    def _died(self, w: _Worker, respawn: bool) -> list[TrialResult]:
+        """The worker's process ended mid-task: its trials failed, a fresh worker replaces it."""
         w.proc.join(0.5)
         code = w.proc.exitcode
         why = (f"killed by signal {-code}" if code is not None and code < 0
@@ -243,19 +299,18 @@ class _Pool:
         # SIGTERM to the whole process group (a service stopping, `kill -- -PGID`) reaches the
         # workers before the parent's own handler cancels: that trial was stopped, not broken.
         stopped = code is not None and -code in STOP_SIGNALS
-        from .groups import blank_task
-        result = blank_task(w.task, status="cancelled" if stopped else "failed",
-                            error=f"{WORKER_DIED} ({why})")
+        results = blank_group(w.task, "cancelled" if stopped else "failed",
+                              f"{WORKER_DIED} ({why})")
         w.task = None
         w.conn.close()
         if respawn:
             self.workers[self.workers.index(w)] = self._spawn()
         else:
             self.workers.remove(w)
-        return result
+        return results
 
-    def close(self) -> list[tuple]:
-        """Stop every worker (terminate the busy ones); returns the trials that were running."""
+    def close(self) -> list[TrialGroup]:
+        """Stop every worker (terminate the busy ones); returns the tasks that were running."""
         running = [w.task for w in self.workers if w.task is not None]
         for w in self.workers:
             if w.task is None:
@@ -270,4 +325,3 @@ class _Pool:
                 w.proc.join(0.5)
             w.conn.close()
         return running
-

@@ -1,10 +1,9 @@
-"""Trials trained together (the population executor) and twins.
+"""The one kind of task a worker runs: a group of trials (a single trial is a group of one).
 
-``run_groups`` is ``Search.run`` for tasks that are groups of trials: with the population
-executor, trials of one structure are trained as one batched population (core/population.py)
-in one task of the process pool or of Dask; with twins, each trial trains the BN and the
-no-BN net on the same draws. Results are the same as one trial per task, in content and
-values, whatever the number of workers.
+With the population executor, trials of one structure are trained as one batched population
+(core/population.py) in one task; with twins, each trial trains the BN and the no-BN net on
+the same draws. Results are the same whatever the number of workers. Executors (executors.py)
+send groups out; a worker answers with ``run_plain``, checked in the parent by ``results_of``.
 """
 
 from __future__ import annotations
@@ -14,14 +13,13 @@ import time
 from dataclasses import dataclass
 
 from ..trainer import TrainConfig, train_single
-from .executors import POLL_S, run_pool
 from .space import apply_params
-from .store import ExtrasTrialStore  # noqa: F401  (its old home)
 from .trials import TrialResult, blank_result, outcome, run_trial
 
 log = logging.getLogger(__name__)
 
 EXECUTORS = ("trial", "population")
+DEFAULT_EXECUTOR = "trial"     # in the window and on the command line: the same numbers
 MIN_TASKS = 8            # a plan is cut into at least this many groups (when it has the trials),
 #                          so results stream in as groups finish and every worker has work
 GROUP_SIZE = 32          # members of one population task: as fast per trial as 64 or 100 (the
@@ -48,7 +46,7 @@ def plan_groups(plan: list[tuple], base: TrainConfig, *, population: bool = True
     a group (padded; sorted by width so padding stays small): the batched path rounds in
     another order than one trial per task, so results agree to ~1e-15 relative in float64
     and to ~1e-4 in float32 after 500 steps (benchmarks/search_throughput.py measures it)."""
-    if not population or base.noisy_bn or base.changes:    # the population has neither
+    if not population:
         return [TrialGroup((t,), population=False, twins=twins) for t in plan]
     from ..population import structure_key
     size = max(1, min(size, len(plan) // MIN_TASKS))
@@ -115,63 +113,28 @@ def run_group(split, base: TrainConfig, group: TrialGroup) -> list[TrialResult]:
             for k, t in enumerate(group.trials)]
 
 
-def run_task(split, base: TrainConfig, task):
-    """A worker's task: one trial (index, seed, params) or a TrialGroup (a list back)."""
-    if isinstance(task, TrialGroup):
-        return run_group(split, base, task)
-    return run_trial(split, base, *task)
+def run_plain(split, base: TrainConfig, group: TrialGroup) -> list[dict]:
+    """What a worker sends back: every trial of the group as plain data (numbers, text,
+    lists), checked in the parent by ``results_of``, never an object."""
+    return [r.to_dict() for r in run_group(split, base, group)]
 
 
-def blank_task(task, status: str, error: str | None = None):
-    if isinstance(task, TrialGroup):
-        return [blank_result(*t, status=status, error=error) for t in task.trials]
-    return blank_result(*task, status=status, error=error)
+def blank_group(group: TrialGroup, status: str, error: str | None = None) -> list[TrialResult]:
+    """Every trial of a group that produced no metrics: failed (with why) or cancelled."""
+    return [blank_result(*t, status=status, error=error) for t in group.trials]
 
 
-def run_groups(search) -> None:
-    """Search.run for grouped tasks (the population executor, or twins): each group is one
-    task of the process pool (or of Dask); results are recorded trial by trial."""
-    groups = plan_groups(search.plan, search.spec.base,
-                         population=search.executor == "population", twins=search.spec.twins)
-    if search.scheduler:
-        return run_groups_dask(search, groups)
-    run_pool(search, groups)
-
-
-def run_groups_dask(search, groups: list[TrialGroup]) -> None:
-    """One Dask task per group; cancel drops the groups not yet finished."""
-    from distributed import Client, wait
-    client = search.scheduler if not isinstance(search.scheduler, str) else \
-        Client(search.scheduler, timeout="10s")
-    futures = {}
+def results_of(group: TrialGroup, plain) -> list[TrialResult]:
+    """A worker's answer for ``group`` as results: exactly one checked result per trial of
+    the group, or every trial failed with one line saying why."""
     try:
-        split = client.scatter(search.split, broadcast=True)
-        for g in groups:
-            f = client.submit(run_group, split, search.spec.base, g, pure=False,
-                              key=f"bn-studio-group-{g.trials[0][0]}-{time.time_ns()}")
-            futures[f] = g
-            search.mark_running(g.trials)
-        left = set(futures)
-        while left and not search.cancelled:
-            try:
-                done = wait(list(left), timeout=POLL_S, return_when="FIRST_COMPLETED").done
-            except TimeoutError:
-                continue
-            for f in done:
-                left.discard(f)
-                try:
-                    results = f.result()
-                except Exception as e:
-                    why = f"{e.__class__.__name__}: {e}".splitlines()[0]
-                    results = blank_task(futures[f], status="failed", error=why)
-                for r in results:
-                    search.record(r)
-    finally:
-        unfinished = [f for f, g in futures.items() if search.is_running(g.trials[0][0])]
-        if unfinished:
-            client.cancel(unfinished)
-        for f in unfinished:
-            for t in futures[f].trials:
-                search.record(blank_result(*t, status="cancelled"))
-        if isinstance(search.scheduler, str):
-            client.close()
+        if not isinstance(plain, list) or len(plain) != len(group.trials):
+            raise ValueError("not one result per trial")
+        out = [TrialResult.from_dict(d) for d in plain]
+        for r, (index, seed, _params) in zip(out, group.trials):
+            if r.trial != index or r.seed != seed:
+                raise ValueError("results for other trials")
+        return out
+    except (ValueError, TypeError) as e:
+        log.warning("unusable answer from a worker: %s", e)
+        return blank_group(group, "failed", f"unusable answer from a worker: {e}")

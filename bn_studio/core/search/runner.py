@@ -1,5 +1,5 @@
-"""A search: its spec (everything that determines its trials) and ``Search``, which runs
-them from a background thread and records each result as it ends."""
+"""A search: its spec (everything that determines its trials) and ``Search``, which plans
+them, hands them to an executor (executors.py) and records each result as it ends."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ import numpy as np
 
 from ..optim import ignored_message, ignored_params
 from ..trainer import TrainConfig
+from .executors import DaskCluster, Executor, ProcessPool, SchedulerLost
+from .groups import DEFAULT_EXECUTOR, EXECUTORS, plan_groups
 from .space import SearchSpace, SearchSpaceError, apply_params
 from .store import TrialStore
-from .trials import STATUSES, TrialResult
+from .trials import STATUSES, TrialResult, blank_result
 
 log = logging.getLogger(__name__)
 
@@ -78,29 +80,27 @@ class Progress:
 
 
 class Search:
-    """Runs a search's trials on worker processes (or a Dask cluster) from a background thread.
+    """Plans a search's trials and records each result as it ends; an executor runs them.
 
-    ``start()`` returns at once; ``poll()`` hands over the results finished since the last call
-    (a GUI timer calls it; ``on_result`` is the push alternative, called on the search thread);
+    ``start()`` runs it from a background thread and returns at once; ``poll()`` hands over
+    the results recorded since the last call (a resumed search's earlier results first; a GUI
+    timer calls it; ``on_result`` is the push alternative, called on the search thread);
     ``progress()`` says how far it is; ``cancel()`` stops everything within about a second and
     leaves no child process; ``join(timeout)`` waits; ``finished`` is set at the end and
     ``error`` then holds a one-line message if the executor itself failed. ``run()`` does the
     whole search in the calling thread and returns every result by trial.
 
-    A result is a ``TrialResult`` (trials.py; ``to_dict()`` is its JSON object): trial (the
-    index), seed, params, status (ok, diverged, failed, cancelled), val_loss, val_accuracy,
-    diverged_at, error, curve, seconds, and with twins each twin's outcome.
-    ``scheduler`` is a Dask scheduler address or a ``distributed.Client``. With
-    ``executor="population"`` each task trains a group of trials of one structure together
-    (groups.py): the same results, about twice the trials per second.
+    The results live in the store (memory unless given a file), not here: ``results`` reads
+    them back. ``scheduler`` (a Dask address or ``distributed.Client``) runs the tasks on a
+    cluster, else on ``workers`` processes. With ``executor="population"`` each task trains a
+    group of trials of one structure together (groups.py).
     """
 
     def __init__(self, spec: SearchSpec, split, *, workers: int | None = None,
                  store: TrialStore | None = None, resume: bool = False,
                  scheduler=None, dataset_info: dict | None = None,
                  on_result: Callable[[TrialResult], None] | None = None,
-                 executor: str = "trial") -> None:
-        from .groups import EXECUTORS
+                 executor: str = DEFAULT_EXECUTOR) -> None:
         if executor not in EXECUTORS:
             raise SearchSpaceError(f"executor must be one of {', '.join(EXECUTORS)}")
         self.executor = executor         # "population": trials of one structure train together
@@ -114,25 +114,33 @@ class Search:
         if stored is not None and resume and stored != full_spec:
             raise SearchSpaceError("--resume: this file holds a different search (space, "
                                    "trials, settings or data differ); use a new --out file")
-        if stored is not None and not resume and self.store.results():
+        if stored is not None and not resume and self.store.count():
             raise SearchSpaceError("the output file already holds a search; add --resume to "
                                    "continue it or choose another --out file")
         self.store.set_spec(full_spec)
-        done = self.store.finished() if resume else set()
+        earlier = [r for r in self.store.results() if r.finished] if resume else []
         full_plan = spec.plan()
         self.total = len(full_plan)
-        self.plan = [t for t in full_plan if t[0] not in done]
-        self.results: list[TrialResult] = [r for r in self.store.results()
-                                          if r.trial in done]
-        self._new: list[TrialResult] = []
+        self._kept = {r.trial for r in earlier}          # trials this search's results are
+        self.plan = [t for t in full_plan if t[0] not in self._kept]
+        self.tasks = plan_groups(self.plan, spec.base, population=executor == "population",
+                                 twins=spec.twins)
+        self._new: list[TrialResult] = list(earlier)
+        self._counts = {s: sum(r.status == s for r in earlier) for s in STATUSES}
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
-        self._running: dict = {}
+        self._running: set[int] = set()
         self._t0 = None
         self._finished_here = 0
         self.error: str | None = None
         self.finished = threading.Event()
+
+    def executor_for_run(self) -> Executor:
+        """Where the tasks run: the Dask cluster if given one, else our process pool."""
+        if self.scheduler:
+            return DaskCluster(self.scheduler, self.split, self.spec.base)
+        return ProcessPool(self.split, self.spec.base, self.workers)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="bn-studio-search", daemon=True)
@@ -152,11 +160,18 @@ class Search:
             new, self._new = self._new, []
         return new
 
+    @property
+    def results(self) -> list[TrialResult]:
+        """Every result of this search so far, by trial (read back from the store)."""
+        with self._lock:
+            kept = set(self._kept)
+        return [r for r in self.store.results() if r.trial in kept]
+
     def progress(self) -> Progress:
         with self._lock:
-            done = len(self.results)
+            done = sum(self._counts.values())
             running = len(self._running)
-            counts = {s: sum(r.status == s for r in self.results) for s in STATUSES}
+            counts = dict(self._counts)
         total = self.total
         remaining = max(0, total - done - running)
         eta = None
@@ -169,48 +184,46 @@ class Search:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    def mark_running(self, trials) -> None:
-        """Executors: these (index, seed, params) trials were handed to a worker."""
+    def _started(self, task) -> None:
         with self._lock:
-            for t in trials:
-                self._running[t[0]] = t
-
-    def is_running(self, index: int) -> bool:
-        with self._lock:
-            return index in self._running
+            self._running.update(t[0] for t in task.trials)
 
     def record(self, r: TrialResult) -> None:
-        """Executors: a trial ended (finished, failed or cancelled); stored at once."""
-        with self._lock:
-            self._running.pop(r.trial, None)
+        """A trial ended (finished, failed or cancelled): stored at once, then handed on."""
         self.store.add(r)
         with self._lock:
-            self.results.append(r)
+            self._running.discard(r.trial)
+            if r.trial not in self._kept:
+                self._kept.add(r.trial)
+                self._counts[r.status] += 1
             self._new.append(r)
             self._finished_here += 1
         if self.on_result is not None:
             self.on_result(r)
 
     def run(self) -> list[TrialResult]:
-        """Run every trial of the plan in the calling thread; returns all results by trial.
+        """Run every task of the plan in the calling thread; returns all results by trial.
         A problem with the executor itself (say, an unreachable Dask scheduler) ends the run
         and is kept, as one line, in ``self.error``."""
         self._t0 = time.perf_counter()
         try:
-            if self._cancel.is_set() or not self.plan:
-                pass
-            elif self.executor == "population" or self.spec.twins:
-                from .groups import run_groups
-                run_groups(self)
-            elif self.scheduler:
-                from .executors import run_dask
-                run_dask(self)
-            else:
-                from .executors import run_processes
-                run_processes(self)
+            if not self._cancel.is_set() and self.tasks:
+                self.executor_for_run().run(self.tasks, self.record, self._cancel.is_set,
+                                            self._started)
+        except SchedulerLost as e:
+            self.error = str(e)
         except Exception as e:
-            self.error = f"{e.__class__.__name__}: {e}".splitlines()[0]
+            self.error = f"{e.__class__.__name__}: {e}".splitlines()[0][:300]
             log.debug("search stopped", exc_info=True)
         finally:
+            self._cancel_unfinished()
             self.finished.set()
-        return sorted(self.results, key=lambda r: r.trial)
+        return self.results
+
+    def _cancel_unfinished(self) -> None:
+        """Trials an executor that failed left running: cancelled, so resume runs them."""
+        with self._lock:
+            left = sorted(self._running)
+        by_index = {t[0]: t for t in self.plan}
+        for i in left:
+            self.record(blank_result(*by_index[i], status="cancelled"))

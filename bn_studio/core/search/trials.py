@@ -1,21 +1,42 @@
 """One trial: what it reports (``TrialResult``) and how it runs (``run_trial``).
 
-A result is typed in the code and a plain JSON object on disk and on the command line:
-``to_dict()`` gives the keys and order the SQLite store, workspaces and the CLI have always
-used, ``from_dict()`` reads them back.
+A result is typed in the code and a plain JSON object on disk, on the command line and on
+its way back from a worker: ``to_dict()`` gives the keys and order the SQLite store,
+workspaces and the CLI have always used; ``from_dict()`` reads them back and checks every
+field's type, so a worker (or a file) can hand over only numbers, text and lists.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import enum
+import math
+import numbers
 import time
 from dataclasses import dataclass
 
+from .. import limits
 from ..trainer import TrainConfig, train_single
 from .space import apply_params
 
-STATUSES = ("ok", "diverged", "failed", "cancelled")
+
+class Status(enum.StrEnum):
+    """How a trial ended; a plain string on disk and in JSON ("ok", "diverged", …)."""
+
+    OK = "ok"
+    DIVERGED = "diverged"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_finished(self) -> bool:
+        """Ran to the end or diverged: needs no re-run (failed and cancelled run again)."""
+        return self in (Status.OK, Status.DIVERGED)
+
+
+STATUSES = tuple(s.value for s in Status)
+MAX_TEXT = 2000          # an error message or a text parameter a result may carry
 TWIN_KEYS = ("status", "val_loss", "val_accuracy", "diverged_at")
 CURVE_POINTS = 200       # a result keeps at most this many points of its learning curve
 CURVE_KEYS = ("step", "train_loss", "val_loss", "val_accuracy")
@@ -48,7 +69,7 @@ class TrialResult:
     trial: int
     seed: int
     params: dict
-    status: str
+    status: Status
     val_loss: float | None = None
     val_accuracy: float | None = None
     diverged_at: int | None = None
@@ -58,10 +79,20 @@ class TrialResult:
     bn: TwinOutcome | None = None
     no_bn: TwinOutcome | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", Status(self.status))
+
     @property
     def finished(self) -> bool:
         """Ran to the end or diverged: needs no re-run."""
-        return self.status in ("ok", "diverged")
+        return self.status.is_finished
+
+    @property
+    def net(self) -> str:
+        """Which net the trial trained: "BN", "no BN" or "both" (twins)."""
+        if self.bn is not None:
+            return "both"
+        return "no BN" if self.params.get("bn", 1) in (0, False) else "BN"
 
     def twin(self, name: str) -> TwinOutcome | None:
         """"bn" or "no_bn": that twin's outcome (None without twins)."""
@@ -88,25 +119,91 @@ class TrialResult:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrialResult":
-        """A result from its JSON object; missing keys take their defaults."""
+        """A result from its JSON object (missing keys take their defaults), every field's
+        type checked: ValueError with one line for anything else."""
+        if not isinstance(d, dict):
+            raise ValueError("a trial result must be an object")
         fields = {f: d[f] for f in BASE_FIELDS if f in d}
         for name in ("bn", "no_bn"):
             if f"{name}_status" in d:
                 fields[name] = TwinOutcome(*(d.get(f"{name}_{k}") for k in TWIN_KEYS))
+        for key in ("trial", "seed", "params", "status"):
+            if key not in fields:
+                raise ValueError(f"a trial result has no {key}")
+        _check(fields)
+        fields["status"] = Status(fields["status"])
         return cls(**fields)
-
-    # A read-only bridge for callers written for the old result dicts (the CLI's report):
-    # r["val_loss"] and r.get("bn_status") read the same values as to_dict() holds.
-    def __getitem__(self, key: str):
-        d = self.to_dict()
-        return d[key]
-
-    def get(self, key: str, default=None):
-        return self.to_dict().get(key, default)
 
 
 BASE_FIELDS = tuple(f.name for f in dataclasses.fields(TrialResult) if f.name not in
                     ("bn", "no_bn"))
+
+
+def _number(v, whole: bool = False, low: float | None = None) -> bool:
+    """A finite real number (a whole one if ``whole``), not a bool, at least ``low``."""
+    kind = type(v)
+    if kind is int or (kind is float and not whole):     # JSON's own: no ABC check needed
+        pass
+    elif isinstance(v, bool) or not isinstance(v, numbers.Integral if whole else numbers.Real):
+        return False
+    return math.isfinite(v) and (low is None or v >= low)
+
+
+def _check(f: dict) -> None:
+    """Every field of a result is of its type and within bounds (one line if not)."""
+    def bad(what: str) -> ValueError:
+        return ValueError(f"a trial result's {what}")
+    if not _number(f["trial"], True, 0) or f["trial"] >= limits.MAX_TRIALS:
+        raise bad(f"trial must be a whole number 0 … {limits.MAX_TRIALS - 1:,}")
+    if not _number(f["seed"], True, 0) or f["seed"] > limits.MAX_SEED:
+        raise bad("seed must be a whole number ≥ 0")
+    if f["status"] not in STATUSES:
+        raise bad(f"status is unknown ({limits.shown(f['status'])})")
+    if not isinstance(f["params"], dict) or not all(
+            isinstance(k, str) and len(k) <= 100 and
+            (_number(v) or (isinstance(v, str) and len(v) <= MAX_TEXT))
+            for k, v in f["params"].items()) or len(f["params"]) > 100:
+        raise bad("params must map names to numbers")
+    for key, whole in (("val_loss", False), ("val_accuracy", False), ("diverged_at", True)):
+        v = f.get(key)
+        if v is not None and not _number(v, whole):
+            raise bad(f"{key} must be a number or null")
+    if "seconds" in f and not _number(f["seconds"], low=0):
+        raise bad("seconds must be a number ≥ 0")
+    error = f.get("error")
+    if error is not None and (not isinstance(error, str) or len(error) > MAX_TEXT):
+        raise bad(f"error must be text of at most {MAX_TEXT:,} characters")
+    for name in ("bn", "no_bn"):
+        t = f.get(name)
+        if t is not None and (t.status not in STATUSES or not all(
+                v is None or _number(v) for v in (t.val_loss, t.val_accuracy, t.diverged_at))):
+            raise bad(f"{name}_* outcome is not usable")
+    _check_curve(f.get("curve"))
+
+
+def _numbers_or_none(values: list) -> bool:
+    """Every value a number or None; JSON's own types are recognised at C speed (10,000
+    curves in a workspace), anything else is checked one by one."""
+    if set(map(type, values)) <= _PLAIN:
+        return True
+    return all(v is None or (isinstance(v, numbers.Real) and not isinstance(v, bool))
+               for v in values)
+
+
+_PLAIN = {int, float, type(None)}
+
+
+def _check_curve(curve) -> None:
+    if curve is None:
+        return
+    if not isinstance(curve, dict) or not set(curve) <= set(CURVE_KEYS) or \
+            not isinstance(curve.get("step"), list):
+        raise ValueError("a trial result's curve must be lists of steps and losses")
+    n = len(curve["step"])
+    for key, values in curve.items():
+        if not isinstance(values, list) or len(values) != n or n > 10 * CURVE_POINTS or \
+                not all(v is None or _number(v) for v in values):
+            raise ValueError("a trial result's curve must be lists of steps and losses")
 
 
 def as_result(r) -> TrialResult:
@@ -161,12 +258,13 @@ def best_result(results: list[TrialResult]) -> TrialResult | None:
 def export_csv(results: list[TrialResult], path, param_names: list[str],
                extra: tuple[str, ...] = ()) -> None:
     """One row per trial: trial, seed, status, one column per param, val_loss, val_accuracy,
-    then the ``extra`` result keys (e.g. the twins' bn_val_loss, no_bn_val_loss, …)."""
+    then the ``extra`` result keys (the twins' bn_val_loss, no_bn_val_loss, …, or "net":
+    which net the trial trained)."""
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["trial", "seed", "status", *param_names, "val_loss", "val_accuracy", *extra])
         for r in sorted(results, key=lambda r: r.trial):
-            twins = r.twin_dict()
+            twins = {**r.twin_dict(), "net": r.net}
             w.writerow([r.trial, r.seed, r.status,
                         *[r.params.get(n, "") for n in param_names],
                         "" if r.val_loss is None else r.val_loss,

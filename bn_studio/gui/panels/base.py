@@ -21,6 +21,9 @@ class Panel(QWidget):
         if self.help_text:
             self.setWhatsThis(self.help_text)
 
+    plot_labels: dict = {}    # plots() key → its name in File → Export (default: the key)
+
     def plots(self) -> dict:
-        """Named pyqtgraph items this panel can export (PlotItem or GraphicsLayout)."""
+        """Named pyqtgraph items this panel can export (PlotItem or GraphicsLayout, or a
+        function that builds one when the export is asked for)."""
         return {}

@@ -7,16 +7,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
+from bn_studio.core.params import symbol
+
 from ..plotting import SteppedRange, cache_axes, decimate, set_cursors
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
-
-
 CHANGE_COLOR = "#8c6d00"        # mid-run changes: a dark gold, apart from both twins' colours
 CURSOR_COLOR = "#808080"        # the replayed step (timeline): readable on both themes
-CHANGE_LABELS = {"lr": "α", "momentum": "β", "beta1": "β₁", "beta2": "β₂", "l2": "λ",
-                 "decay": "decay", "bn_decay": "BN β"}
+
 
 class CurvesPanel(Panel):
     title = "Loss and accuracy"
@@ -51,10 +50,13 @@ class CurvesPanel(Panel):
                 pen=pg.mkPen(color, width=2.5), name=f"val loss, {RUN_LABELS[name]}")
             self.acc_items[name] = self.acc_plot.plot(
                 pen=pg.mkPen(color, width=2.5), name=RUN_LABELS[name])
-        self.diverged_lines = {name: pg.InfiniteLine(angle=90, movable=False,
-                                                     pen=pg.mkPen(RUN_COLORS[name], width=1,
-                                                                  style=Qt.DashLine))
-                               for name in RUN_COLORS}
+        self.diverged_lines = {name: pg.InfiniteLine(
+            angle=90, movable=False, pen=pg.mkPen(RUN_COLORS[name], width=1.5,
+                                                  style=Qt.DashLine),
+            label="", labelOpts={"position": 0.75 if name == "bn" else 0.6,
+                                 "color": RUN_COLORS[name], "anchors": [(1, 0), (1, 0)]})
+            for name in RUN_COLORS}
+        self._diverged: set[str] = set()
         for line in self.diverged_lines.values():
             line.setVisible(False)
             self.loss_plot.addItem(line, ignoreBounds=True)
@@ -104,7 +106,7 @@ class CurvesPanel(Panel):
         if live:
             self._last_step = snap.step
         set_cursors(self.cursors, None if live else snap.step)     # a replay: whole run, marked
-        losses = []
+        losses, exploded = [], []
         for name in RUN_COLORS:
             run = snap.runs.get(name)
             if run is None:
@@ -115,19 +117,43 @@ class CurvesPanel(Panel):
             self.train_items[name].setData(t_step, _positive(t_loss))
             self.val_items[name].setData(e_step, _positive(e_loss))
             self.acc_items[name].setData(e_step, e_acc)
-            losses += [t_loss, e_loss]
+            (losses if run.diverged_at is None else exploded).append((run, t_loss, e_loss))
             line = self.diverged_lines[name]
             line.setVisible(run.diverged_at is not None)
             if run.diverged_at is not None:
                 line.setValue(run.diverged_at)
+                line.label.setFormat(f"{RUN_LABELS[name]} diverged at step {run.diverged_at}: "
+                                     "its loss ran off the chart")
         self._mark_changes(getattr(snap, "changes", ()))
-        values = np.concatenate(losses) if losses else np.empty(0)
-        values = values[np.isfinite(values) & (values > 0)]
+        values = self._range_values(losses, exploded)
         if self.log_y.isChecked():
             values = np.log10(values)
         steps = np.array([max(snap.step, self._last_step)], dtype=np.float64)
         self.loss_range.update(steps, values)
         self.acc_range.update(steps, None)
+
+    def _range_values(self, kept: list, exploded: list) -> np.ndarray:
+        """The losses the y axis must show. A diverged net's loss explodes (to 1e5 and more)
+        before it is caught: counted in full it flattens every other curve into a line at 0,
+        so its values count only up to the other nets' largest loss (or 4× its own starting
+        loss); the dashed line marks the step it diverged. A new divergence redraws the
+        range from scratch (the range otherwise only grows)."""
+        names = {run.name for run, *_ in exploded}
+        if names - self._diverged:
+            self.loss_range.reset()
+        self._diverged = names
+
+        def finite(arrays):
+            v = np.concatenate(arrays) if arrays else np.empty(0)
+            return v[np.isfinite(v) & (v > 0)]
+        values = finite([c for _, t, e in kept for c in (t, e)])
+        for run, t, e in exploded:
+            start = run.eval_curve[0, 3] if len(run.eval_curve) else np.nan
+            cap = max(float(values.max()) if values.size else 0.0,
+                      4.0 * start if np.isfinite(start) else 0.0) or np.inf
+            own = finite([t, e])
+            values = np.concatenate([values, own[own <= cap]])
+        return values
 
     def _mark_changes(self, changes: tuple) -> None:
         """A labelled vertical line on both plots at every mid-run change (one per step)."""
@@ -139,7 +165,7 @@ class CurvesPanel(Panel):
         self._change_lines = []
         by_step: dict[int, list[str]] = {}
         for step, name, value in changes:
-            by_step.setdefault(int(step), []).append(f"{CHANGE_LABELS.get(name, name)}={value:g}")
+            by_step.setdefault(int(step), []).append(f"{symbol(name)}={value:g}")
         for step, parts in by_step.items():
             for plot, labelled in ((self.loss_plot, True), (self.acc_plot, False)):
                 line = pg.InfiniteLine(

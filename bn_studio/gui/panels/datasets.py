@@ -15,10 +15,9 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout
 from superqt import QFlowLayout, QLabeledDoubleSlider, QLabeledSlider
 
 from bn_studio.core import csv_read, csv_source
-from bn_studio.core.csv_read import preview_csv
+from bn_studio.core.csv_read import load_csv, load_csv_steps, preview_csv
 from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
-                                     DatasetError, from_points, load_csv, load_csv_steps,
-                                     make_dataset)
+                                     DatasetError, from_points, make_dataset)
 
 from ..model import DatasetSpec
 from ..theme import CLASS_COLORS

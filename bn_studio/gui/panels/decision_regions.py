@@ -337,8 +337,11 @@ class DecisionRegionsPanel(Panel):
             return None
         return np.array(img.image[row, col, :3])
 
+    plot_labels = {"both": "Both nets side by side", "bn": "Net with BN",
+                   "no_bn": "Net without BN"}
+
     def plots(self) -> dict:
-        return dict(self.plot_items)
+        return {"both": self.view.ci, **self.plot_items}
 
 
 def _title(name: str, note: str | None = None, color: str = "") -> str:

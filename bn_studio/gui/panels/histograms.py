@@ -455,8 +455,10 @@ class HistogramsPanel(Panel):
         if self._last is not None:
             self.on_snapshot(self._last)
 
+    plot_labels = {"all_layers": "All layers"}
+
     def plots(self) -> dict:
-        out = {}
+        out = {"all_layers": self.view.ci} if self.rows else {}
         for i, row in enumerate(self.rows, start=1):
             p_plain, p_bn, p_band = row["plots"]
             out.update({f"layer{i}_no_bn": p_plain, f"layer{i}_bn": p_bn,

@@ -327,19 +327,19 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         bests = {}
         for strategy, s in self._searches.items():
             results = self.model.searches.results(f"lesson-{strategy}")
-            shown = [r for r in results if r["status"] == "ok" and r["val_loss"] is not None]
+            shown = [r for r in results if r.status == "ok" and r.val_loss is not None]
             if shown:
-                self.gvr_items[strategy].setData([r["params"]["lr"] for r in shown],
-                                                 [r["val_loss"] for r in shown])
+                self.gvr_items[strategy].setData([r.params["lr"] for r in shown],
+                                                 [r.val_loss for r in shown])
             else:
                 self.gvr_items[strategy].setData([], [])
             best = bests[strategy] = best_result(results)
-            lrs = len({r["params"]["lr"] for r in results})
+            lrs = len({r.params["lr"] for r in results})
             key = GVR_KEYS[strategy]
             lines.append(f"{key} <b>{strategy}</b>: {len(results)}/{s.total} trials, "
                          f"{lrs} distinct α"
-                         + (f", best val loss {best['val_loss']:.3f} (α = "
-                            f"{best['params']['lr']:.2g})" if best else ""))
+                         + (f", best val loss {best.val_loss:.3f} (α = "
+                            f"{best.params['lr']:.2g})" if best else ""))
         self.gvr_label.setText("<br>".join(lines))
         if self._searches and all(self.model.searches.run(f"lesson-{k}").reported
                                   for k in self._searches):     # every result delivered
@@ -349,8 +349,8 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
                     len(s.results) == s.total for s in self._searches.values()):
                 self._gvr_counted = True
                 self.gvr_tally["runs"] += 1
-                self.gvr_tally["random"] += (bests["random"]["val_loss"]
-                                             < bests["grid"]["val_loss"])
+                self.gvr_tally["random"] += (bests["random"].val_loss
+                                             < bests["grid"].val_loss)
                 t = self.gvr_tally
                 self.gvr_tally_label.setText(
                     f"Random search found the lower loss in <b>{t['random']} of {t['runs']}</b> "

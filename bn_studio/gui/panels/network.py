@@ -44,7 +44,6 @@ class NetworkPanel(Panel):
         hidden, lr = self.controls["hidden"], self.controls["lr"]
         self.layers, self.width_box, self.widths = hidden.layers, hidden.width_box, hidden.widths
         self.lr_slider, self.lr_edit = lr.slider, lr.edit
-        self.lr_label = self.lr_edit            # older name, kept for callers and tests
         self.error = QLabel()
         self.error.setProperty("role", "error")
         self.error.setStyleSheet(f"color: {ERROR_COLOR};")

@@ -12,6 +12,8 @@ from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
                                QSlider, QSpinBox, QWidget)
 
+from bn_studio.core import params
+
 
 class _TrimmedSpinBox(QDoubleSpinBox):
     """A float box that shows 0.9 rather than 0.90000 but keeps enough decimals for 0.99995."""
@@ -208,9 +210,9 @@ class WidthsControl(Control):
 
     def __init__(self, hyper, parent=None) -> None:
         super().__init__(hyper, parent)
-        ui = hyper.ui
-        self.max_layers, self.min_width, self.max_width = (ui["max_layers"], ui["min_width"],
-                                                           ui["max_width"])
+        # The registry's bounds (core/limits.py's), as every other way in checks them.
+        self.max_layers, self.min_width, self.max_width = (hyper.ui["max_layers"],
+                                                           int(hyper.low), int(hyper.high))
         self.layers = QSpinBox()
         self.layers.setRange(0, self.max_layers)
         self.layers.setToolTip(hyper.tip)
@@ -256,9 +258,7 @@ class WidthsControl(Control):
             except ValueError:
                 raise ValueError(f"widths must be whole numbers like 64,32 (got {text!r})") \
                     from None
-            if any(w < 1 or w > 1024 for w in widths):
-                raise ValueError("each width must be between 1 and 1024")
-            return widths
+            return params.check("hidden", widths)
         return (self.width_box.value(),) * self.layers.value()
 
 

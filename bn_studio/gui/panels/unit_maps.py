@@ -6,9 +6,11 @@ The worker computes the pictures (core/unit_maps.py) only while this panel is sh
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QGridLayout, QLabel, QToolTip, QVBoxLayout, QWidget
+import pyqtgraph as pg
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPixmap
+from PySide6.QtWidgets import (QGraphicsPathItem, QGridLayout, QLabel, QToolTip, QVBoxLayout,
+                               QWidget)
 
 from bn_studio.core.unit_maps import MAX_UNITS_SHOWN, unit_levels
 
@@ -21,6 +23,8 @@ COLUMNS = 4                  # pictures per row for each net
 GAP_PX = 3
 THUMB_PX = (28, 60)          # a picture's side: fits the dock's width, within these bounds
 ENLARGED_PX = 200            # the hover view
+FIGURE_THUMB_PX = 90         # a picture's side in the exported figure ...
+FIGURE_GAP_PX = 8            # ... and the space between two
 # A diverging scale that is neither a class colour nor a twin's: purple low, white middle,
 # green high (ColorBrewer PRGn ends).
 LOW_RGB = np.array([118.0, 42.0, 131.0])
@@ -124,6 +128,24 @@ class UnitMosaic(QLabel):
         else:
             QToolTip.showText(event.globalPosition().toPoint(), self.tooltip_html(i), self)
         super().mouseMoveEvent(event)
+
+
+def _add_mosaic(vb, maps, levels, run: str) -> None:
+    """One net's pictures of one layer in rows of COLUMNS, each framed in the net's colour,
+    in one view box (a picture is 1 × 1 in its coordinates, row 0 on top)."""
+    step = 1.0 + FIGURE_GAP_PX / FIGURE_THUMB_PX
+    frames = QPainterPath()
+    for k, m in enumerate(maps):
+        x, y = (k % COLUMNS) * step, -(k // COLUMNS) * step
+        img = pg.ImageItem(unit_rgb(m, levels), axisOrder="row-major", levels=(0, 255))
+        img.setRect(QRectF(x, y, 1.0, 1.0))
+        vb.addItem(img)
+        frames.addRect(QRectF(x, y, 1.0, 1.0))
+    outline = QGraphicsPathItem(frames)
+    outline.setPen(pg.mkPen(RUN_COLORS[run], width=1))
+    vb.addItem(outline)
+    rows = -(-len(maps) // COLUMNS)
+    vb.setRange(QRectF(0.0, 1.0 - rows * step, COLUMNS * step, rows * step), padding=0.01)
 
 
 class UnitMapsPanel(Panel):
@@ -252,3 +274,51 @@ class UnitMapsPanel(Panel):
                 mosaic.clear()
                 continue
             mosaic.set_maps(maps[i], unit_levels(um.activation, maps[i]), self._thumb)
+
+    # ---- export -------------------------------------------------------------------------
+    plot_labels = {"all_units": "All hidden units"}
+
+    def plots(self) -> dict:
+        return {"all_units": self.figure}
+
+    def figure(self):
+        """The pictures last drawn as one figure for File → Export (built when asked: the
+        panel itself is made of labels, not a plot): a title, then per layer both nets'
+        pictures, each in a frame of its net's colour. None before the first pictures."""
+        um = self._drawn
+        if um is None:
+            return None
+        if getattr(self, "_figure_view", None) is None:
+            self._figure_view = pg.GraphicsLayoutWidget()
+            self._figure_view.setAttribute(Qt.WA_DontShowOnScreen)
+            self.destroyed.connect(self._figure_view.deleteLater)
+        view = self._figure_view
+        view.clear()
+        view.setBackground(pg.getConfigOption("background"))
+        fig = view.ci
+        fig.addLabel(f"Hidden units at step {um.step} · colour: "
+                     f"{SCALES.get(um.activation, '')} (activation {um.activation})",
+                     row=0, col=0, colspan=2, size="11pt")
+        for col, run in enumerate(RUNS):
+            fig.addLabel(f"Net {RUN_LABELS[run]}", row=1, col=col, color=RUN_COLORS[run],
+                         size="11pt", bold=True)
+        depth = max((len(m) for m in um.maps.values()), default=0)
+        height = 60
+        for i in range(depth):
+            widths = [w[i] for w in um.widths.values() if i < len(w)]
+            fig.addLabel(f"Layer {i + 1} · {max(widths, default=0)} units", row=2 + 2 * i,
+                         col=0, colspan=2, size="10pt")
+            shown = max((len(m[i]) for m in um.maps.values() if i < len(m)), default=0)
+            px = -(-shown // COLUMNS) * (FIGURE_THUMB_PX + FIGURE_GAP_PX)
+            height += px + 30
+            for col, run in enumerate(RUNS):
+                maps = um.maps.get(run)
+                if maps is not None and i < len(maps):
+                    vb = pg.ViewBox(lockAspect=True, enableMouse=False, enableMenu=False)
+                    fig.addItem(vb, row=3 + 2 * i, col=col)
+                    vb.setFixedHeight(px)
+                    _add_mosaic(vb, maps[i], unit_levels(um.activation, maps[i]), run)
+        view.resize(2 * COLUMNS * (FIGURE_THUMB_PX + FIGURE_GAP_PX) + 60, height)
+        view.show()
+        fig.layout.activate()
+        return fig

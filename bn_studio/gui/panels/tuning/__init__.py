@@ -1,3 +1,3 @@
 """The tuning panel (panel.py) and its views."""
 
-from .panel import SEARCH_STEPS, TuningPanel, format_number, search_steps  # noqa: F401
+from .panel import SEARCH_STEPS, TuningPanel, search_steps  # noqa: F401

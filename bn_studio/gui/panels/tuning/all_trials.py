@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from bn_studio.core.search import SearchSpace, TrialResult
@@ -19,6 +20,64 @@ STOPPED_ALPHA = 50           # a stopped trial's curve fades to this (of 255)
 WARMUP_TRIALS = 5            # Optuna's MedianPruner default (n_startup_trials)
 WARMUP_SHARE = 0.1           # and no stopping in a trial's first 10 % of steps: at step 0
 #                              every net is untrained, its loss says nothing yet
+COLOR_LEVELS = 64            # curves are drawn in this many shades of the colour map
+REDRAW_MS = 500              # new results are drawn together, at most this often
+
+
+class CurveBundle(pg.GraphicsObject):
+    """Many polylines as ONE item: per shade, one path of all its curves (pyqtgraph's
+    arrayToQPath with a connect array that breaks between curves). Adding a pyqtgraph item
+    per trial made 2,000 trials take 14 s to show (each addItem re-lays the view out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[tuple[QPainterPath, object]] = []
+        self.rect = QRectF()
+
+    def set_curves(self, xs: list, ys: list, pens: list) -> None:
+        """Curve k is (xs[k], ys[k]) drawn with pens[k]; curves with the same pen (same
+        object) share a path. Non-finite points are left out (the line breaks there)."""
+        self.prepareGeometryChange()
+        groups: dict[int, tuple[object, list, list]] = {}
+        for x, y, pen in zip(xs, ys, pens):
+            entry = groups.setdefault(id(pen), (pen, [], []))
+            entry[1].append(x)
+            entry[2].append(y)
+        self.paths, self.rect = [], QRectF()
+        for pen, gx, gy in groups.values():
+            x, y, connect = _joined(gx, gy)
+            if x.size:
+                path = pg.arrayToQPath(x, y, connect=connect)
+                self.paths.append((path, pen))
+                self.rect = self.rect.united(path.boundingRect())
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self.rect
+
+    def paint(self, painter, *_args) -> None:
+        for path, pen in self.paths:
+            painter.setPen(pen)
+            painter.drawPath(path)
+
+
+def _joined(xs: list, ys: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Curves end to end, finite points only, and where each point connects to the next."""
+    parts_x, parts_y, parts_c = [], [], []
+    for x, y in zip(xs, ys):
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        ok = np.isfinite(x) & np.isfinite(y)
+        index = np.flatnonzero(ok)
+        if not index.size:
+            continue
+        connect = np.zeros(index.size, dtype=bool)
+        connect[:-1] = np.diff(index) == 1           # a dropped point breaks the line
+        parts_x.append(x[index])
+        parts_y.append(y[index])
+        parts_c.append(connect)
+    if not parts_x:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+    return np.concatenate(parts_x), np.concatenate(parts_y), np.concatenate(parts_c)
 
 
 def unit_values(space: SearchSpace, name: str, results: list[TrialResult]) -> np.ndarray:
@@ -36,8 +95,13 @@ class AllTrialsView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.space: SearchSpace | None = None
-        self.results: list[TrialResult] = []
+        self.results: list[TrialResult] = []     # the search model's list, never a copy
         self.cmap = pg.colormap.get(COLORMAP)
+        self.pending = QTimer(self)               # new results drawn together
+        self.pending.setSingleShot(True)
+        self.pending.setInterval(REDRAW_MS)
+        self.pending.timeout.connect(self.redraw)
+        self.stale = False
         self.color_by = QComboBox()
         self.color_by.setToolTip("Colour every curve by this parameter (log scale for α, "
                                  "1 − β and powers of two)")
@@ -65,7 +129,8 @@ class AllTrialsView(QWidget):
         self.stops = pg.ScatterPlotItem(symbol="o", size=8, pen=pg.mkPen("#d62728", width=1.5),
                                         brush=None)
         self.curves.addItem(self.stops)
-        self.curve_items: list[pg.PlotDataItem] = []
+        self.bundle = CurveBundle()
+        self.curves.addItem(self.bundle)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.RichText)
@@ -78,6 +143,8 @@ class AllTrialsView(QWidget):
         self.parallel.setToolTip("Parallel coordinates: one line per finished trial across "
                                  "every parameter (on its sampling scale) and the validation "
                                  "loss (log scale), coloured as the curves above")
+        self.parallel_bundle = CurveBundle()
+        self.parallel.addItem(self.parallel_bundle)
         self.parallel_items: list = []
         for w in (self.curves, self.parallel):
             w.setMinimumHeight(170)
@@ -93,57 +160,79 @@ class AllTrialsView(QWidget):
         lay.addWidget(self.parallel, 2)
         self.redraw()
 
-    def reset(self, space: SearchSpace) -> None:
-        self.space, self.results = space, []
+    def reset(self, space: SearchSpace, results: list[TrialResult]) -> None:
+        """Show a search of ``space`` whose results are ``results`` (the model's list)."""
+        self.space, self.results = space, results
         self.color_by.blockSignals(True)
         self.color_by.clear()
         self.color_by.addItems([p.name for p in space if p.scale != "choice"] or
                                [p.name for p in space])
         self.color_by.blockSignals(False)
-        self.redraw()
+        if self.isVisible():
+            self.redraw()
+        else:
+            self.stale = True
 
-    def add(self, results: list[TrialResult]) -> None:
-        self.results.extend(results)
-        self.redraw()
+    def add(self, _new: list[TrialResult]) -> None:
+        """Rows were added to the results list: drawn within REDRAW_MS, or when the tab
+        is next shown (the median-stopping replay looks at every trial)."""
+        if self.isVisible():
+            if not self.pending.isActive():
+                self.pending.start()
+        else:
+            self.stale = True
 
-    # ---- drawing ------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.redraw()
+
     def redraw(self) -> None:
+        self.stale = False
+        self.pending.stop()
         trained = sorted((r for r in self.results if r.curve and r.curve.get("step")),
                          key=lambda r: r.trial)
         self._draw_curves(trained)
         self._draw_parallel()
 
+    def _pens(self, faded: bool = False, width: float = 1.5) -> list:
+        colors = self.cmap.map(np.linspace(0.0, 1.0, COLOR_LEVELS), mode="qcolor")
+        for c in colors:
+            if faded:
+                c.setAlpha(STOPPED_ALPHA)
+        return [pg.mkPen(c, width=width) for c in colors]
+
     def _draw_curves(self, trained: list[TrialResult]) -> None:
-        for item in self.curve_items:
-            self.curves.removeItem(item)
-        self.curve_items = []
         self.stops.setData([], [])
+        self.bundle.set_curves([], [], [])
         name = self.color_by.currentText()
         if not trained or self.space is None or not name:
             self.summary.setText("Launch a search: every trial's learning curve appears "
                                  "here as it ends, with what median stopping would have "
                                  "stopped; below, parallel coordinates.")
             return
-        colors = self.cmap.map(unit_values(self.space, name, trained), mode="qcolor")
+        shade = np.rint(unit_values(self.space, name, trained) * (COLOR_LEVELS - 1)).astype(int)
         last = max(r.curve["step"][-1] for r in trained)
         report = median_stopping([(r.curve["step"], r.curve["val_loss"]) for r in trained],
                                  warmup_trials=WARMUP_TRIALS, warmup_steps=WARMUP_SHARE * last)
         show_stops = self.stopping.isChecked()
-        spots = []
-        for r, color, stop in zip(trained, colors, report.stopped_at):
+        pens, faded = self._pens(), self._pens(faded=True)
+        spots, xs, ys, curve_pens = [], [], [], []
+        for r, k, stop in zip(trained, shade, report.stopped_at):
             steps = np.asarray(r.curve["step"], dtype=np.float64)
             loss = np.array([np.nan if v is None or v <= 0 else v for v in r.curve["val_loss"]],
                             dtype=np.float64)
+            y = np.log10(loss)                    # the log axis' own coordinates
+            pen = pens[k]
             if show_stops and stop is not None:
-                color = pg.mkColor(color)
-                color.setAlpha(STOPPED_ALPHA)
-                k = int(np.searchsorted(steps, stop))
-                if np.isfinite(loss[k]):
-                    spots.append((stop, np.log10(loss[k])))
-            item = pg.PlotDataItem(steps, loss, pen=pg.mkPen(color, width=1.5),
-                                   connect="finite")
-            self.curves.addItem(item)
-            self.curve_items.append(item)
+                pen = faded[k]
+                i = int(np.searchsorted(steps, stop))
+                if np.isfinite(y[i]):
+                    spots.append((stop, y[i]))
+            xs.append(steps)
+            ys.append(y)
+            curve_pens.append(pen)
+        self.bundle.set_curves(xs, ys, curve_pens)
         if spots:
             self.stops.setData(*np.array(spots).T)
         p = self.space[name]
@@ -172,6 +261,7 @@ class AllTrialsView(QWidget):
         for item in self.parallel_items:
             self.parallel.removeItem(item)
         self.parallel_items = []
+        self.parallel_bundle.set_curves([], [], [])
         done = [r for r in self.results if r.status == "ok" and r.val_loss is not None]
         if self.space is None or not done:
             return
@@ -182,12 +272,12 @@ class AllTrialsView(QWidget):
         columns.append((loss - loss.min()) / span)
         ys = np.array(columns).T                           # one row per trial
         name = self.color_by.currentText() or names[0]
-        colors = self.cmap.map(unit_values(self.space, name, done), mode="qcolor")
+        shade = np.rint(unit_values(self.space, name, done) * (COLOR_LEVELS - 1)).astype(int)
+        pens = self._pens(width=1.2)
         x = np.arange(len(names) + 1, dtype=np.float64)
-        for k in np.argsort(-loss):                        # the best drawn last, on top
-            item = pg.PlotDataItem(x, ys[k], pen=pg.mkPen(colors[k], width=1.2))
-            self.parallel.addItem(item)
-            self.parallel_items.append(item)
+        best_last = np.argsort(-loss)                      # the best drawn last, on top
+        self.parallel_bundle.set_curves([x] * len(done), list(ys[best_last]),
+                                        [pens[k] for k in shade[best_last]])
         for i in range(len(x)):
             axis = pg.InfiniteLine(pos=x[i], angle=90, pen=pg.mkPen("#888888"))
             self.parallel.addItem(axis)

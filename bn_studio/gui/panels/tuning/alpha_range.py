@@ -3,7 +3,8 @@ axis, from one search where every trial trains the BN and the no-BN net on the s
 
 Diverged trials are drawn on the top edge (× in the twin's colour); each twin's good range
 (every α within 10 % of its best loss, core/search/analysis.py) is a thick bar at that
-10 % level.
+10 % level. A twin that never left chance (best loss near ln C) or diverged at every α gets
+no bar and no width: it is flagged, with the chance level drawn as a dashed line.
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ class AlphaRangeView(QWidget):
             # the good range at its 10 % level; BN's wider bar stays visible under the other
             width = 9 if twin == "bn" else 4
             self.bars[twin] = self.plot.plot(pen=pg.mkPen(color, width=width))
+        self.chance = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(
+            "#888888", width=1, style=Qt.DashLine), label="chance (ln C)",
+            labelOpts={"position": 0.12, "color": "#888888", "anchors": [(0, 1), (0, 1)]})
+        self.chance.setVisible(False)
+        self.plot.addItem(self.chance, ignoreBounds=True)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.RichText)
@@ -85,14 +91,16 @@ class AlphaRangeView(QWidget):
         for items in (self.lines, self.diverged, self.bars):
             for item in items.values():
                 item.setData([], [])
+        self.chance.setVisible(False)
         self.summary.setText("")
 
-    def show_results(self, results: list[TrialResult]) -> dict:
-        """Draw both twins from a twins search over α; returns the report it shows."""
+    def show_results(self, results: list[TrialResult], classes: int | None = None) -> dict:
+        """Draw both twins from a twins search over α; returns the report it shows. With
+        ``classes``, a twin whose best loss is near ln C (chance) is flagged, not credited."""
         points = {twin: twin_points(results, twin) for twin in TWINS}
         finite = np.concatenate([loss[np.isfinite(loss)] for _, loss in points.values()])
         top = float(finite.max()) * TOP_PAD if finite.size else 1.0
-        report = alpha_range_report(results)
+        report = alpha_range_report(results, classes=classes)
         for k, twin in enumerate(TWINS):
             alpha, loss = points[twin]
             self.lines[twin].setData(alpha, loss)
@@ -108,11 +116,39 @@ class AlphaRangeView(QWidget):
                 self.bars[twin].setData([lo, hi], [level, level])
             else:
                 self.bars[twin].setData([], [])
+        chance = report["bn"]["chance_loss"]
+        flagged = any(report[t]["verdict"] == "chance" for t in TWINS)
+        self.chance.setVisible(bool(chance) and flagged)
+        if chance:
+            self.chance.setPos(np.log10(chance))
         if finite.size:
             low = float(finite.min()) / 1.3
             self.plot.setYRange(np.log10(low), np.log10(top * 1.1), padding=0)
         self.summary.setText(self.summary_text(report))
         return report
+
+    @staticmethod
+    def status_text(results: list[TrialResult], pr, finished: bool, cancelled: bool) -> str:
+        """Progress counted per twin (a trial is one α trained twice, and the twins diverge
+        at different α): "Finished: 25 of 25 α done (with BN: 25 ok, 0 diverged; …)"."""
+        ran = [r for r in results if r.status in ("ok", "diverged", "failed")]
+        parts = []
+        for twin in TWINS:
+            outcomes = [r.twin(twin) for r in ran]
+            n = {s: sum(t is not None and t.status == s for t in outcomes)
+                 for s in ("ok", "diverged", "failed")}
+            parts.append(f"{RUN_LABELS[twin]}: {n['ok']} ok, {n['diverged']} diverged"
+                         + (f", {n['failed']} failed" if n["failed"] else ""))
+        done = f"{len(ran)} of {pr.total} α done ({'; '.join(parts)})"
+        if finished:
+            return f"{'Cancelled' if cancelled else 'Finished'}: {done}"
+        if cancelled:
+            return f"Cancelling… {done}"
+        eta = ""
+        if pr.eta_seconds is not None:
+            eta = (f" — about {pr.eta_seconds:.0f} s left" if pr.eta_seconds >= 1
+                   else " — almost done")
+        return f"{done}, {pr.running} running, {pr.remaining} waiting{eta}"
 
     @staticmethod
     def summary_text(report: dict) -> str:
@@ -121,8 +157,15 @@ class AlphaRangeView(QWidget):
             r = report[twin]
             color = RUN_COLORS[twin]
             head = f"<span style='color:{color}'>■</span> <b>{RUN_LABELS[twin]}</b>: "
-            if r["decades"] is None:
-                lines.append(head + f"no α finished ({r['diverged']} diverged)")
+            if r["verdict"] == "diverged":
+                lines.append(head + f"<b>diverged at every α</b> ({r['diverged']} of "
+                             f"{r['trials']}): no range of good α")
+                continue
+            if r["verdict"] == "chance":
+                lines.append(head + f"<b>never left chance</b>: best loss {r['best_loss']:.3f}"
+                             f" ≈ ln C = {r['chance_loss']:.3f}, the loss of guessing, so no "
+                             f"α is good (a flat curve is not a wide range); "
+                             f"{r['diverged']} of {r['trials']} diverged")
                 continue
             lines.append(head + f"good α {r['good_low']:.2g} … {r['good_high']:.2g} "
                          f"(<b>{r['decades']:.2f} decades</b> within 10 % of its best loss "

@@ -11,24 +11,31 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
                                QProgressBar, QPushButton, QSizePolicy, QSpinBox, QSplitter,
-                               QTabWidget,
-                               QToolButton, QVBoxLayout, QWidget)
+                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
+from bn_studio.core import limits
 from bn_studio.core.optim import ignored_message, ignored_params
-from bn_studio.core.search import (SearchSpace, SearchSpaceError, SearchSpec, StoreError,
-                                   apply_params, best_result, default_space, export_csv,
-                                   narrow_space, split_fingerprint)
+from bn_studio.core.params import BY_NAME
+from bn_studio.core.search import (Param, SearchSpace, SearchSpaceError, SearchSpec,
+                                   StoreError, apply_params, best_result, default_space,
+                                   export_csv, narrow_space, split_fingerprint)
 from bn_studio.core.search.analysis import alpha_range_spec
 
 from ...search_model import TUNING
 from ..base import Panel
 from .all_trials import AllTrialsView
 from .alpha_range import AlphaRangeView
-from .results_view import ResultsView, format_number  # noqa: F401  (format_number: its old home)
+from .history import HistoryView
+from .results_view import ResultsView
 from .space_editor import SpaceEditor
 
+NETS = ("BN", "no BN", "both")
+NET_TIPS = {"BN": "Every trial trains the net with batch norm after each hidden layer",
+            "no BN": "Every trial trains the net without batch norm",
+            "both": "Every trial trains both nets on the same draws (weights, batches); the "
+                    "table shows both losses, val loss is the BN net's"}
 ALPHA_RANGE = "alpha_range"
 # Steps per trial that the first-run network (deep sigmoid net, momentum) needs on each
 # gallery dataset before the best trial is clearly below ln C, the loss at chance; measured
@@ -63,14 +70,9 @@ class TuningPanel(Panel):
         self.searches = model.searches
         self._cancelled = False
         self.editor = SpaceEditor(lambda: self.model.config.optimizer)
-        self.space_table, self.preview = self.editor.table, self.editor.preview
-        self.preview_label = self.editor.preview_label
         self._run_controls(model)
         self.view = ResultsView()
         self.view.set_steps(self.steps.value())       # the empty curve plot's step axis
-        for name in ("table", "x_param", "scatter_plot", "scatter", "region", "curve_plot",
-                     "best_label", "select_x_range", "selected_region"):
-            setattr(self, name, getattr(self.view, name))     # what tests and lessons read
         self._actions()
         self.alpha = AlphaRangeView()
         self.alpha.run_button.clicked.connect(lambda: self.show_alpha_range())
@@ -80,13 +82,19 @@ class TuningPanel(Panel):
         self.tabs.addTab(self.alpha, "α range: BN vs no BN")
         self.every = AllTrialsView()
         self.tabs.addTab(self.every, "Every trial")
+        self.history = HistoryView(self.searches)
+        self.history.openRequested.connect(self.open_search)
+        self.history.resumeRequested.connect(self.resume_search)
+        self.tabs.addTab(self.history, "History")
         self._layout()
         self._optimizer = model.config.optimizer
         self._dataset_name = model.dataset.name
         self.editor.set_space(default_space(self._optimizer))
         for signal in (self.editor.changed, self.trials.valueChanged, self.steps.valueChanged,
-                       self.strategy.currentIndexChanged):
+                       self.strategy.currentIndexChanged, self.seed.valueChanged,
+                       self.fixed_seed.toggled, self.net.currentIndexChanged):
             signal.connect(self._sync_settings)
+        self.editor.changed.connect(self._net_follows_space)
         self._sync_settings()
         model.configChanged.connect(self.on_config)
         model.datasetChanged.connect(lambda _split: self.on_dataset())
@@ -107,6 +115,18 @@ class TuningPanel(Panel):
         self.strategy.addItems(["random", "grid"])
         self.strategy.setToolTip("Random search tries a new value of every parameter in every "
                                  "trial; a grid tries only a few values of each")
+        self.net = QComboBox()
+        for k, name in enumerate(NETS):
+            self.net.addItem(name)
+            self.net.setItemData(k, NET_TIPS[name], Qt.ToolTipRole)
+        self.net.setToolTip("Which net every trial trains: with batch norm (BN), without, or "
+                            "both on the same draws")
+        self.seed = _spin(0, 2**31 - 1, model.config.seed,
+                          "Seed of the trials' draws (parameters, initial weights, batches)")
+        self.fixed_seed = QCheckBox("fixed")
+        self.fixed_seed.setToolTip("Keep this seed: a new search draws the same trials again. "
+                                   "Unchecked, a search whose seed was used before moves on to "
+                                   "a new one, so each search draws new trials")
         self.launch = QPushButton("Launch search")
         self.launch.clicked.connect(self.launch_search)
         self.cancel_button = QPushButton("Cancel")
@@ -146,13 +166,16 @@ class TuningPanel(Panel):
         t = QVBoxLayout(top)
         t.setContentsMargins(0, 0, 0, 0)
         t.addWidget(self.editor)
-        settings = QHBoxLayout()
-        for label, w in (("trials", self.trials), ("steps", self.steps),
-                         ("workers", self.workers), ("", self.strategy)):
-            if label:
-                settings.addWidget(QLabel(label))
-            settings.addWidget(w)
-        t.addLayout(settings)
+        for row in ((("trials", self.trials), ("steps", self.steps),
+                     ("workers", self.workers), ("", self.strategy)),
+                    (("net", self.net), ("seed", self.seed), ("", self.fixed_seed))):
+            settings = QHBoxLayout()
+            for label, w in row:
+                if label:
+                    settings.addWidget(QLabel(label))
+                settings.addWidget(w)
+            settings.addStretch(1)
+            t.addLayout(settings)
         run = QHBoxLayout()
         run.addWidget(self.launch)
         run.addWidget(self.cancel_button)
@@ -185,22 +208,6 @@ class TuningPanel(Panel):
         run = self.searches.run(TUNING)
         return run.space if run is not None else None
 
-    # ---- the space editor ---------------------------------------------------------------
-    def set_space(self, space: SearchSpace) -> None:
-        self.editor.set_space(space)
-
-    def space_from_table(self) -> SearchSpace:
-        return self.editor.space()
-
-    def row_param(self, r: int):
-        return self.editor.row_param(r)
-
-    def update_preview(self) -> None:
-        self.editor.update_preview()
-
-    def add_suggested_row(self) -> None:
-        self.editor.add_suggested_row()
-
     def _sync_settings(self) -> None:
         """The editor's state into the model (what a workspace saves)."""
         try:
@@ -209,7 +216,21 @@ class TuningPanel(Panel):
             space = self.searches.settings.get("space", [])
         self.searches.settings = {"space": space, "trials": self.trials.value(),
                                   "steps": self.steps.value(),
-                                  "strategy": self.strategy.currentText()}
+                                  "strategy": self.strategy.currentText(),
+                                  "seed": self.seed.value(),
+                                  "fixed_seed": self.fixed_seed.isChecked(),
+                                  "net": self.net.currentText()}
+
+    def _net_follows_space(self) -> None:
+        """A bn row in the space chooses each trial's net itself: the net box steps aside."""
+        try:
+            has_bn = any(p.name == "bn" for p in self.editor.space())
+        except SearchSpaceError:
+            return
+        self.net.setEnabled(not has_bn)
+        self.net.setToolTip("The space's bn row chooses each trial's net" if has_bn else
+                            "Which net every trial trains: with batch norm (BN), without, "
+                            "or both on the same draws")
 
     def on_config(self, config) -> None:
         """The default space follows the optimizer; a space the user edited is kept (a β the
@@ -237,15 +258,38 @@ class TuningPanel(Panel):
         split = self.model.split
         return {"dataset": self.model.dataset.name, "sha1": split_fingerprint(split)}
 
+    def spec_to_launch(self) -> SearchSpec:
+        """The search the editor describes, with the net chosen and the seed it will use
+        (SearchSpaceError with one line if it cannot run)."""
+        space = self.editor.space()
+        twins = False
+        if not any(p.name == "bn" for p in space):
+            net = self.net.currentText()
+            twins = net == "both"
+            if net == "no BN":
+                space = SearchSpace([*space.params, Param("bn", "choice", [0])])
+        return SearchSpec(space, self.trials.value(),
+                          self.model.config.replace(steps=self.steps.value()),
+                          seed=self._next_seed(), strategy=self.strategy.currentText(),
+                          twins=twins)
+
+    def _next_seed(self) -> int:
+        """The seed box's seed; unless it is fixed, one no kept search used, so a new
+        search draws new trials (shown in the box)."""
+        seed = self.seed.value()
+        if not self.fixed_seed.isChecked():
+            used = {e["seed"] for e in self.searches.history()}
+            while seed in used and seed < self.seed.maximum():
+                seed += 1
+            self.seed.setValue(seed)
+        return seed
+
     def launch_search(self) -> bool:
         self.error.setText("")
         if self.searches.running(TUNING):
             return False
         try:
-            space = self.editor.space()
-            spec = SearchSpec(space, self.trials.value(),
-                              self.model.config.replace(steps=self.steps.value()),
-                              seed=self.model.config.seed, strategy=self.strategy.currentText())
+            spec = self.spec_to_launch()
             self._cancelled = False
             self.searches.start(TUNING, spec, self.model.split, workers=self.workers.value(),
                                 store=True, dataset_info=self._data_info())
@@ -259,12 +303,21 @@ class TuningPanel(Panel):
         return True
 
     def _fill_resume_menu(self) -> None:
+        """Stored searches that did not finish; one unusable file never breaks the menu
+        (stored_searches leaves it out)."""
         self.resume_menu.clear()
-        unfinished = [s for s in self.searches.stored_searches() if s["done"] < s["trials"]]
+        try:
+            stored = self.searches.stored_searches()
+        except Exception as e:                   # a folder that cannot be listed, say
+            self.error.setText(f"Could not list the stored searches: {e}".splitlines()[0])
+            stored = []
+        unfinished = [s for s in stored if s["done"] < s["trials"]]
         for s in unfinished[:12]:
-            space = ", ".join(p["name"] for p in s["spec"].get("space", []))
+            space = ", ".join(str(p.get("name", "?")) for p in s["spec"].get("space", [])
+                              if isinstance(p, dict))
             action = self.resume_menu.addAction(
-                f"{s['name']}: {s['done']} of {s['trials']} trials ({space})")
+                limits.shown(f"{s['name']}: {s['done']} of {s['trials']} trials "
+                             f"({space})").strip("'\""))
             action.triggered.connect(lambda _=False, path=s["path"]: self.resume_search(path))
         if not unfinished:
             self.resume_menu.addAction("No unfinished search").setEnabled(False)
@@ -286,6 +339,27 @@ class TuningPanel(Panel):
         self.launch.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, run.total)
+        self.tabs.setCurrentWidget(self.view)
+        return True
+
+    def open_search(self, entry: dict) -> bool:
+        """Show a kept search's results (the history's Open)."""
+        self.error.setText("")
+        if self.searches.running(TUNING):
+            self.error.setText("A search is running: cancel it or let it finish first.")
+            return False
+        try:
+            if entry.get("run") is not None:
+                run = entry["run"]
+                self.searches.runs[TUNING] = run
+                self.searches.restored.emit(TUNING)
+            else:
+                self.searches.reopen(entry["path"])
+        except (StoreError, ValueError, OSError) as e:
+            self.error.setText(str(e).splitlines()[0] if str(e) else e.__class__.__name__)
+            return False
+        self.searches.historyChanged.emit()
+        self.tabs.setCurrentWidget(self.view)
         return True
 
     def cancel_search(self) -> None:
@@ -327,7 +401,8 @@ class TuningPanel(Panel):
         for i in range(self.tabs.count()):
             policy = QSizePolicy.Preferred if i == index else QSizePolicy.Ignored
             self.tabs.widget(i).setSizePolicy(policy, policy)
-        self.split.widget(0).setVisible(self.tabs.widget(index) is not self.alpha)
+        self.split.widget(0).setVisible(self.tabs.widget(index) not in (self.alpha,
+                                                                         self.history))
         self.tabs.updateGeometry()
 
     # ---- the model's signals ----------------------------------------------------------
@@ -335,7 +410,7 @@ class TuningPanel(Panel):
         """A search began (launched here, resumed, or by a lesson): fresh views for it."""
         run = self.searches.run(name)
         if name == TUNING:
-            self._reset_views(run.space, run.spec.trials, run.spec.base.steps)
+            self._reset_views(run, run.spec.trials, run.spec.base.steps)
             self.progress.setRange(0, run.total)
         elif name == ALPHA_RANGE:
             self.alpha.clear()
@@ -346,7 +421,8 @@ class TuningPanel(Panel):
             self.every.add(new)
             self._update_actions()
         elif name == ALPHA_RANGE:
-            self.alpha.show_results(self.searches.results(ALPHA_RANGE))
+            self.alpha.show_results(self.searches.results(ALPHA_RANGE),
+                                    classes=self.model.split.classes)
 
     def _on_progress(self, name: str, pr) -> None:
         finished = not self.searches.running(name)
@@ -355,8 +431,9 @@ class TuningPanel(Panel):
             self.progress.setValue(c["ok"] + c["diverged"] + c["failed"])
             self.progress_label.setText(self.status_text(pr, finished))
         elif name == ALPHA_RANGE:
-            text = self.status_text(pr, finished, self.searches.run(name).search.cancelled)
-            self.alpha.status.setText(text.replace(" done", " α done", 1))
+            self.alpha.status.setText(self.alpha.status_text(
+                self.searches.results(name), pr, finished,
+                self.searches.run(name).search.cancelled))
 
     def _on_finished(self, name: str) -> None:
         run = self.searches.run(name)
@@ -375,22 +452,43 @@ class TuningPanel(Panel):
     def _on_restored(self, name: str) -> None:
         if name != TUNING:
             return
-        state = self.searches.settings
-        if state.get("space"):
-            self.editor.set_space(SearchSpace.from_list(state["space"]))
-        self.trials.setValue(int(state.get("trials", self.trials.value())))
-        self.steps.setValue(int(state.get("steps", self.steps.value())))
-        self.strategy.setCurrentText(state.get("strategy", "random"))
         run = self.searches.run(TUNING)
-        if run is not None and run.search is None and run.space is not None:
-            self._reset_views(run.space, self.trials.value(), self.steps.value())
+        if run is None or run.search is None:      # a workspace's settings come with it
+            self._apply_settings(self.searches.settings)
+        if run is not None and run.space is not None:
+            spec = run.spec
+            trials = getattr(spec, "trials", self.trials.value())
+            steps = spec.base.steps if hasattr(spec, "base") else self.steps.value()
+            self._reset_views(run, trials, steps)
             self.view.add(run.results)
             self.every.add(run.results)
+            if run.search is not None:
+                self._on_progress(TUNING, run.search.progress())
+            else:
+                self.progress_label.setText(f"Showing {run.label}: {len(run.results)} trials.")
             self._update_actions()
 
-    def _reset_views(self, space: SearchSpace, trials: int, steps: int) -> None:
-        self.view.reset(space, trials, steps)
-        self.every.reset(space)
+    def _apply_settings(self, state: dict) -> None:
+        """A workspace's editor settings; a value of the wrong type is left as it is."""
+        if state.get("space"):
+            self.editor.set_space(SearchSpace.from_list(state["space"]))
+        for key, box in (("trials", self.trials), ("steps", self.steps), ("seed", self.seed)):
+            try:
+                box.setValue(limits.check_int(state.get(key, box.value()), key, box.minimum(),
+                                              box.maximum()))
+            except ValueError:
+                pass
+        if state.get("strategy") in ("random", "grid"):
+            self.strategy.setCurrentText(state["strategy"])
+        if state.get("net") in NETS:
+            self.net.setCurrentText(state["net"])
+        if isinstance(state.get("fixed_seed"), bool):
+            self.fixed_seed.setChecked(state["fixed_seed"])
+
+    def _reset_views(self, run, trials: int, steps: int) -> None:
+        twins = bool(getattr(run.spec, "twins", False)) or any(r.no_bn for r in run.results[:1])
+        self.view.reset(run.space, trials, steps, run.results, twins)
+        self.every.reset(run.space, run.results)
 
     def _update_actions(self) -> None:
         has_best = best_result(self.results) is not None
@@ -421,14 +519,14 @@ class TuningPanel(Panel):
     def next_round_from_selection(self) -> bool:
         if self.space_used is None:
             return False
-        region = self.selected_region() if self.region.isVisible() else {}
+        region = self.view.selected_region() if self.view.region.isVisible() else {}
         try:
             new = narrow_space(self.space_used, self.results, region=region or None,
                                top_k=None if region else 5)
         except SearchSpaceError as e:
             self.error.setText(str(e))
             return False
-        self.set_space(new)
+        self.editor.set_space(new)
         self.error.setText("")
         self.progress_label.setText("Space narrowed to the selection: press Launch for the next "
                                     "round.")
@@ -447,7 +545,11 @@ class TuningPanel(Panel):
         self.error.setText("")
         config, _bn = apply_params(self.model.config, best.params)
         self.model.set_config(config.replace(seed=self.model.config.seed))
-        self.model.message.emit(f"Applied trial {best.trial}'s settings to the training view")
+        applied = ", ".join(f"{BY_NAME[k].label_for(optimizer) if k in BY_NAME else k} "
+                            f"{v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                            for k, v in best.params.items() if k != "bn")
+        self.model.message.emit(f"Applied trial {best.trial}'s settings to the training view: "
+                                f"{applied}")
         return True
 
     def export_csv_dialog(self) -> None:
@@ -457,8 +559,12 @@ class TuningPanel(Panel):
             self.export_csv(path)
 
     def export_csv(self, path) -> None:
+        twins = any(r.no_bn is not None for r in self.results)
+        extra = ("net", "bn_val_loss", "no_bn_val_loss", "bn_val_accuracy",
+                 "no_bn_val_accuracy") if twins else ("net",)
         try:
-            export_csv(self.results, path, [p.name for p in self.space_used])
+            export_csv(self.results, path, [p.name for p in self.space_used if p.name != "bn"],
+                       extra)
         except OSError as e:
             self.error.setText(f"Could not write {path}: {e.strerror or e}")
 
@@ -470,9 +576,9 @@ class TuningPanel(Panel):
         self.searches.apply_workspace(state)
 
     def plots(self) -> dict:
-        return {"preview": self.preview.getPlotItem(),
-                "scatter": self.scatter_plot.getPlotItem(),
-                "best_curve": self.curve_plot.getPlotItem(),
+        return {"preview": self.editor.preview.getPlotItem(),
+                "scatter": self.view.scatter_plot.getPlotItem(),
+                "best_curve": self.view.curve_plot.getPlotItem(),
                 "alpha_range": self.alpha.plot.getPlotItem(),
                 "every_trial": self.every.curves.getPlotItem(),
                 "parallel": self.every.parallel.getPlotItem()}
