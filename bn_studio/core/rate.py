@@ -107,15 +107,13 @@ def why_behind(r: RateReading | None) -> str | None:
     if r is None or not r.behind:
         return None
     got = f"{r.steps_per_second:.1f}" if r.steps_per_second < 10 else f"{r.steps_per_second:.0f}"
-    head = f"Training runs at {got} steps/s, not the {r.target:g} asked: "
+    head = f"Only {got} of the {r.target:g} steps/s asked: "    # short: the status bar's line
     if r.cpu_share < BUSY_CPU_SHARE:
-        return head + (f"the computer is busy with other work (the training process got "
+        return head + (f"the computer is busy with other work (training got "
                        f"{100 * r.cpu_share:.0f} % of a CPU core).")
     if r.overhead_share > OVERHEAD_SHARE:
-        return head + (f"computing the pictures (decision regions, and hidden units when "
-                       f"shown) takes {100 * r.overhead_share:.0f} % of the training process's "
-                       "time; a smaller network or closing Hidden units helps.")
+        return head + (f"computing the pictures takes {100 * r.overhead_share:.0f} % of the "
+                       "training time (a smaller network, or Hidden units closed, helps).")
     most = 1.0 / r.step_seconds if r.step_seconds > 0 else float("inf")
-    return head + (f"one step of both nets takes {1000 * r.step_seconds:.0f} ms on this "
-                   f"computer, so at most about {most:.0f} steps/s with this network and "
-                   "batch size.")
+    return head + (f"one step of both nets takes {1000 * r.step_seconds:.0f} ms here: about "
+                   f"{most:.0f} steps/s at most with this network.")

@@ -90,11 +90,19 @@ def short_name(name: str, most: int = AXIS_NAME_CHARS) -> str:
     return name if len(name) <= most else name[:most - 1] + "…"
 
 
-def axis_name(name: str, standardised: bool = True) -> str:
+def axis_name(name: str, standardised: bool = True, fit_px: float | None = None,
+              metrics=None) -> str:
     """An axis label for a feature: its name, escaped (pyqtgraph draws labels as HTML and the
-    name comes from a file) and elided, and the note that the values are standardised."""
-    text = html.escape(short_name(name))
-    return f"{text} (standardised)" if standardised else text
+    name comes from a file) and elided, and the note that the values are standardised. With
+    ``fit_px`` and ``metrics`` (QFontMetricsF of the label), elided to fit that many pixels."""
+    suffix = " (standardised)" if standardised else ""
+    name = short_name(name)
+    if fit_px is not None and metrics is not None:
+        if suffix and metrics.horizontalAdvance(name + suffix) > fit_px:
+            suffix = " (std.)" if standardised else ""
+        room = max(0.0, fit_px - metrics.horizontalAdvance(suffix))
+        name = metrics.elidedText(name, Qt.ElideRight, room) or name[:1] + "…"
+    return html.escape(name) + suffix
 
 
 def point_html(split, xy) -> str:

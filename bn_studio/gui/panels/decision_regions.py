@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from bn_studio.core import limits
@@ -20,6 +20,7 @@ PALE = 0.85          # how far a 1/C-confident pixel is washed toward white
 DIVERGED_WASH = 0.45  # a diverged net's last regions: grey shades, washed toward white
 TITLE_SIZE = "13pt"
 LEFT_AXIS_PX = 50
+LABEL_MARGIN_PX = 16      # a label text item's own margins, and some air
 NOTE_COLOR = "#606060"
 LEGEND_FONT_PX = 15
 POINT_SIZE_PX = 7
@@ -164,7 +165,8 @@ class DecisionRegionsPanel(Panel):
         self.plot_items["no_bn"].setXLink(self.plot_items["bn"])
         self.plot_items["no_bn"].setYLink(self.plot_items["bn"])
         self._range_extent = None
-        self.plot_items["bn"].getViewBox().sigResized.connect(lambda _: self._fit_range())
+        self._features = ("x₁", "x₂")
+        self.plot_items["bn"].getViewBox().sigResized.connect(lambda _: self._on_resized())
         self.view.scene().sigMouseClicked.connect(self._on_click)
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.RichText)
@@ -203,9 +205,8 @@ class DecisionRegionsPanel(Panel):
     # ---- model events -----------------------------------------------------------------
     def on_dataset(self, split) -> None:
         self._classes = max(1, int(split.classes))
-        for p in self.plot_items.values():
-            p.setLabel("bottom", axis_name(split.feature_names[0]))
-            p.setLabel("left", axis_name(split.feature_names[1]))
+        self._features = tuple(split.feature_names)
+        self._label_axes()
         (Xt, yt), (Xv, yv), self.shown_note = scatter_sample(split)     # big data: a sample
         brushes = [pg.mkBrush(c) for c in CLASS_COLORS[:8]]   # shared: one symbol per class
         train_brushes = [brushes[int(c) % 8] for c in yt]
@@ -272,6 +273,24 @@ class DecisionRegionsPanel(Panel):
         if snap is None:
             return {}
         return {n: r.diverged_at for n, r in snap.runs.items()}
+
+    def _on_resized(self) -> None:
+        self._fit_range()
+        self._label_axes()
+
+    def _label_axes(self) -> None:
+        """The features' names under and beside the plots, elided to the plots' size (a long
+        name centred under the right-hand plot ran past the panel's edge)."""
+        vb = self.plot_items["bn"].getViewBox()
+        for p in self.plot_items.values():
+            for side, name, px in (("bottom", self._features[0], vb.width()),
+                                   ("left", self._features[1], vb.height())):
+                axis = p.getAxis(side)
+                metrics = QFontMetricsF(axis.label.font())
+                text = axis_name(name, fit_px=px - LABEL_MARGIN_PX if px > 40 else None,
+                                 metrics=metrics)
+                if axis.labelText != text:
+                    p.setLabel(side, text)
 
     def _set_range(self, extent) -> None:
         x0, x1, y0, y1 = extent
