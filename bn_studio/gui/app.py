@@ -206,6 +206,8 @@ def _check_names(args) -> None:
     data = getattr(args, "data", None)
     if data and not Path(data).exists():
         raise CliError(f"{Path(data).name}: no such file")
+    if getattr(args, "columns", None) and not data:
+        raise CliError("--columns picks the columns of --data; give --data FILE.csv too")
 
 
 def quiet_qt_messages() -> None:
