@@ -61,6 +61,7 @@ def _fill(color: str, alpha: int) -> pg.QtGui.QColor:
 
 class HistogramsPanel(Panel):
     title = "Hidden-layer histograms"
+    tab_title = "Histograms"
     name = "histograms"
     area = "right"
     help_text = ("One row per hidden layer. Left: the distribution of the pre-activations "

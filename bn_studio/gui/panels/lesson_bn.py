@@ -17,6 +17,8 @@ from bn_studio.core.search.analysis import alpha_range_report, alpha_range_spec
 from bn_studio.core.stats import histogram
 
 from ..model import DatasetSpec
+from superqt import QFlowLayout
+
 from ..plotting import add_legend
 from ..theme import RUN_COLORS, RUN_LABELS
 from .lesson_widgets import _label, _plot, _pow10
@@ -48,7 +50,7 @@ class BnPages:
         ident = QPushButton("γ = √(σ²+ε), β = μ")
         ident.setToolTip("These values undo the normalisation: z̃ = z")
         ident.clicked.connect(self.set_identity)
-        row = QHBoxLayout()
+        row = QFlowLayout()         # wraps in a narrow lesson pane instead of widening it
         row.addWidget(new)
         row.addWidget(ident)
         self.bn_plot = _plot(170)

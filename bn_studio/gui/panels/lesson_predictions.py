@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QPushButton
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton
+from superqt import QFlowLayout
 
 from bn_studio.core import lessons as L
 
@@ -128,12 +129,12 @@ class PredictionPages:
                    ("2 hidden layers", lambda: self._softmax_config(hidden=(32, 32))),
                    ("Two classes", lambda: self._softmax_classes(2)),
                    ("Four classes", lambda: self._softmax_classes(4)))
-        grid = QGridLayout()
-        for i, (text, slot) in enumerate(buttons):
+        flow = QFlowLayout()            # two per row where they fit, else fewer
+        for text, slot in buttons:
             b = QPushButton(text)
             b.clicked.connect(slot)
-            grid.addWidget(b, i // 2, i % 2)
-        lay.addLayout(grid)
+            flow.addWidget(b)
+        lay.addLayout(flow)
         self.sm_worked = _label()
         self.sm_label = _label("Click a point on the decision regions.")
         lay.addWidget(self.sm_worked)

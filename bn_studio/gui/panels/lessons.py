@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from superqt import QFlowLayout
 
 from bn_studio.core import lessons as L
 from bn_studio.core.lesson_pack import LessonPackError, read_pack
@@ -75,12 +76,17 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         self._played = False
         self.chooser = QComboBox()
         self.chooser.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.chooser.setMinimumContentsLength(16)      # long titles elide, not widen the dock
+        self.chooser.setMinimumContentsLength(8)       # long titles elide, not widen the dock
         self.chooser.addItem("Choose a lesson…", None)
         for les in self.lessons:
             self.chooser.addItem(les.title, les.id)
         self.chooser.activated.connect(
             lambda i: self.start(self.chooser.itemData(i)) if self.chooser.itemData(i) else None)
+        self.pop_button = QPushButton("Pop out")
+        self.pop_button.setCheckable(True)
+        self.pop_button.setToolTip("Read the lesson in its own window beside the studio (room "
+                                   "on a small screen); press again to dock it back")
+        self.pop_button.toggled.connect(self._pop_out)
         self.title_label = _label(welcome_text())
         self.steps_label = _label()
         self.stack = _Pages()
@@ -108,16 +114,21 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         self.prev_button, self.next_button = QPushButton("◀ Previous"), QPushButton("Next ▶")
         self.prev_button.clicked.connect(lambda: self.go(-1))
         self.next_button.clicked.connect(lambda: self.go(+1))
-        nav = QHBoxLayout()
+        # Rows that wrap rather than hold the pane wider than its dock (no sideways scrolling).
+        nav = QFlowLayout()
         nav.addWidget(self.prev_button)
         nav.addWidget(self.next_button)
-        answer_row = QHBoxLayout()
+        answer_row = QFlowLayout()
         answer_row.addWidget(self.play_button)
         answer_row.addWidget(self.show_answer)
+        top = QHBoxLayout()
+        top.addWidget(self.chooser, 1)
+        top.addWidget(self.pop_button)
 
         body = QWidget()
         lay = QVBoxLayout(body)
-        for w in (self.chooser, self.title_label, self.question):
+        lay.addLayout(top)
+        for w in (self.title_label, self.question):
             lay.addWidget(w)
         lay.addLayout(answer_row)
         for w in (self.answer, self.steps_label, self.stack):
@@ -126,6 +137,7 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         lay.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.scroll.setWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -165,6 +177,21 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         self.next_button.setEnabled(True)
         self.next_button.setText("Start lesson 1 ▶")
         self.scroll_to_top()
+
+    def _pop_out(self, out: bool) -> None:
+        w = self.parentWidget()         # up to the main window (a floating dock's parent too)
+        while w is not None and not hasattr(w, "pop_out_lessons"):
+            w = w.parentWidget()
+        if w is not None:
+            w.pop_out_lessons(out)
+        self.show_popped_out(out)
+
+    def show_popped_out(self, out: bool) -> None:
+        """The button follows the dock (also when it is floated or docked by its title bar)."""
+        self.pop_button.blockSignals(True)
+        self.pop_button.setChecked(out)
+        self.pop_button.blockSignals(False)
+        self.pop_button.setText("Dock" if out else "Pop out")
 
     def _show_page(self, name: str) -> None:
         self.stack.setCurrentWidget(self.experiments[name])
@@ -234,6 +261,8 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         if hasattr(window, "raise_panel"):
             window.raise_panel(les.panel)
             window.raise_panel(self.name)
+        if hasattr(window, "room_for_lessons"):
+            window.room_for_lessons()
         self.controls.apply(window, les.hidden_controls, les.locked_controls)
         self.model.set_speed(les.speed)     # a lesson sets its pace (None: as fast as it goes)
         if les.experiment == "scales":

@@ -473,9 +473,6 @@ class TuningPanel(Panel):
             else:
                 self.progress_label.setText(f"Showing {run.label}: {len(run.results)} trials.")
             self._update_actions()
-            self.progress_label.setText(f"{len(run.results)} trials of an earlier search "
-                                        "(not running): drag a region in the scatter for the "
-                                        "next round.")
 
     def _apply_settings(self, state: dict) -> None:
         """A workspace's editor settings; a value of the wrong type is left as it is."""
