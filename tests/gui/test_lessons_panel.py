@@ -72,12 +72,12 @@ def test_grid_vs_random_lesson_runs_both_searches(win, qtbot):
     assert "5 distinct" in p.gvr_label.text() and "25 distinct" in p.gvr_label.text()
     assert "of 1</b>" in p.gvr_tally_label.text() and p.gvr_seed == L.GVR_FIRST_SEED + 1
     tuning = win.panels["tuning"]                      # step 3 happens in the Tuning panel
-    assert len(tuning.results) == 25 and tuning.table.rowCount() == 25
+    assert len(tuning.results) == 25 and tuning.view.table.rowCount() == 25
     assert tuning.space_used.to_list() == L.GRID_VS_RANDOM_SPACE.to_list()
     assert tuning.next_round.isEnabled() and "25 trials" in tuning.progress_label.text()
-    assert [q.name for q in tuning.space_from_table()] == ["lr", "decay"]   # the lesson's
+    assert [q.name for q in tuning.editor.space()] == ["lr", "decay"]   # the lesson's
     assert tuning.next_round_from_selection()          # the 5 best trials: a narrower α range
-    narrowed = tuning.space_from_table()
+    narrowed = tuning.editor.space()
     lr = next(q for q in narrowed if q.name == "lr")
     assert 1e-4 < lr.low < lr.high < 10
     win.model.set_config(win.model.config.replace(hidden=(5,)))
@@ -177,19 +177,21 @@ def test_lesson_4_never_carries_the_shift_or_noisy_bn_into_the_next_experiment(w
     regions = win.panels["decision_regions"].plot_items["bn"]
     win.start_lesson("why_bn")
     clean = win.model.split.X_train.copy()
-    assert regions.getAxis("bottom").labelText == "x₁ (standardised)"
+    win.resize(1600, 1000)                            # room for the whole axis name
+    axis = regions.getAxis("bottom")
+    qtbot.waitUntil(lambda: axis.labelText == "x₁ (standardised)", timeout=5000)
     p.noisy_box.setChecked(True)
     win.model.step(5)
     win.model.flush()
     p.shift_why_inputs()
     assert "shifted by (+1.5, +1)" in p.why_state.text()
-    assert regions.getAxis("bottom").labelText == "x₁ (standardised, +1.5 shift)"
+    qtbot.waitUntil(lambda: axis.labelText == "x₁ (standardised, +1.5 shift)", timeout=5000)
     p.try_high_lr()                                   # the next experiment starts clean
     win.model.pause()
     assert not win.model.config.noisy_bn and not p.noisy_box.isChecked()
     np.testing.assert_allclose(win.model.split.X_train, clean)
     assert "noisy BN off" in p.why_state.text() and "inputs unshifted" in p.why_state.text()
-    assert regions.getAxis("bottom").labelText == "x₁ (standardised)"
+    qtbot.waitUntil(lambda: axis.labelText == "x₁ (standardised)", timeout=5000)
     p.shift_why_inputs()
     p.noisy_box.setChecked(True)                      # a restart unshifts too, and says so
     np.testing.assert_allclose(win.model.split.X_train, clean)
