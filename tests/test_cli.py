@@ -38,6 +38,7 @@ def test_train_with_a_huge_learning_rate_reports_divergence_not_a_crash(capsys):
     (["screenshot", "x.png", "--panel", "nope"], "unknown panel"),
     (["screenshot", "x.png", "--size", "big"], "--size"),
     (["screenshot", "x.png", "--dataset", "nope"], "unknown dataset"),
+    (["screenshot", "x.png", "--columns", "a,b,c"], "--columns picks the columns of --data"),
     (["screenshot", "x.png", "--data", "missing.csv"], "missing.csv: no such file"),
 ])
 def test_bad_input_is_one_line_and_exit_status_2(argv, words, capsys, tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ def make_application(argv: list[str] | None = None):
     apply_pyqtgraph_theme("light")
     from . import main_thread_gc, wheel_guard
     wheel_guard.install(app)            # a wheel over an unfocused control changes nothing
-    main_thread_gc.install()
+    main_thread_gc.install()            # cyclic garbage collected on this thread only
     return app
 
 
@@ -208,6 +208,8 @@ def _check_names(args) -> None:
     data = getattr(args, "data", None)
     if data and not Path(data).exists():
         raise CliError(f"{Path(data).name}: no such file")
+    if getattr(args, "columns", None) and not data:
+        raise CliError("--columns picks the columns of --data; give --data FILE.csv too")
 
 
 def quiet_qt_messages() -> None:

@@ -143,6 +143,15 @@ class MainWindow(QMainWindow):
 
     def _build_panels(self) -> None:
         self._first_in_area = docks.build_panels(self)
+        lessons, dock = self.panels.get("lessons"), self.docks.get("lessons")
+        if lessons is not None and dock is not None and hasattr(lessons, "show_popped_out"):
+            dock.topLevelChanged.connect(lessons.show_popped_out)
+
+    def room_for_lessons(self) -> None:
+        docks.room_for_lessons(self)
+
+    def pop_out_lessons(self, out: bool) -> None:
+        docks.pop_out_lessons(self, out)
 
     def size_docks(self, width: int, height: int) -> None:
         """Dock sizes for a window of width × height (shares of it, within pixel bounds)."""

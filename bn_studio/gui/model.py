@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from bn_studio.core import limits
 from bn_studio.core.datasets import Dataset, DatasetError, DatasetSpec, split_and_standardize
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
-from bn_studio.core.params import LIVE
+from bn_studio.core.params import BY_NAME, LIVE
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.live.worker import TrainingWorker
 
@@ -117,7 +117,10 @@ class StudioModel(QObject):
         if live:
             for name, value in live:
                 self.worker.change(name, value)
-            self.message.emit("Changed " + ", ".join(f"{n} to {v:g}" for n, v in live)
+            names = [BY_NAME[n].label_for(config.optimizer) if n in BY_NAME else n
+                     for n, _ in live]                 # the panel's names, not "lr"
+            self.message.emit("Changed " + ", ".join(f"{n} to {v:g}" for n, (_, v) in
+                                                     zip(names, live))
                               + " while training: marked on the curves (Reset starts over)")
         elif reset:
             self.reset()

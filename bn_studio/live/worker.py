@@ -396,6 +396,7 @@ class _Child:
 
     def publish(self, force: bool = False) -> None:
         self.last_publish = start = time.perf_counter()
+        cpu0 = time.process_time()
         if self.trainer is None:
             return
         snap = self.trainer.snapshot()
@@ -414,7 +415,7 @@ class _Child:
                                           * (time.perf_counter() - now))
         map_histories(snap, self.delta)
         self.out.send(Published(self.seq, self.epoch, snap, grid, self.playing, self.error))
-        self.meter.published(time.perf_counter() - start)
+        self.meter.published(time.perf_counter() - start, time.process_time() - cpu0)
 
     def delta(self, key: tuple, rows: np.ndarray) -> np.ndarray:
         """The rows after the last step sent (by step, not by count: thinning drops rows)."""

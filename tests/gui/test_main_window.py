@@ -46,7 +46,9 @@ def test_every_panel_is_present_in_its_own_dock(window):
     for name, dock in window.docks.items():
         panel = window.panels[name]
         assert dock.widget().widget() is panel
-        assert dock.windowTitle() == panel.title != "Panel"
+        assert dock.windowTitle() == (panel.tab_title or panel.title) != "Panel"
+        if panel.area == "right":                       # tabbed: five tabs fit 440 px
+            assert len(dock.windowTitle()) <= 12, dock.windowTitle()
 
 
 def test_step_and_reset_change_the_step_counter(window, qtbot):

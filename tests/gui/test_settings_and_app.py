@@ -81,7 +81,7 @@ def test_help_overlay_and_about_open(qtbot):
     try:
         win.show_help("histograms")
         from bn_studio.gui.help_overlay import HelpOverlay
-        overlays = win.panels["histograms"].findChildren(HelpOverlay)
+        overlays = win.docks["histograms"].findChildren(HelpOverlay)
         assert overlays and "percentiles" in overlays[0].text()
         win.show_about()
     finally:
@@ -190,3 +190,27 @@ def test_the_window_fits_a_small_laptop_or_projector_screen(shared_window, qtbot
     win.resize(1280, 680)                  # 1366×768 less a taskbar and a title bar
     qtbot.wait(20)
     assert win.size().toTuple() == (1280, 680)     # no panel holds the window larger
+
+
+def test_help_for_a_tall_panel_covers_what_is_on_screen_in_the_themes_colours(qtbot):
+    """Help → "What am I looking at: Tuning" put its text in the middle of the whole tuning
+    panel, far below the dock's fold, in cream even in the dark theme."""
+    from PySide6.QtCore import QPoint
+
+    from bn_studio.gui.help_overlay import HelpOverlay
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1229, 691)
+    win.show()
+    try:
+        win.set_theme("dark")
+        win.show_help("tuning")
+        (overlay,) = win.docks["tuning"].findChildren(HelpOverlay)
+        dock = win.docks["tuning"]
+        top_left = overlay.mapTo(win, QPoint(0, 0))
+        assert dock.geometry().contains(top_left)
+        assert overlay.height() <= dock.height() and overlay.width() <= dock.width()
+        background = overlay.grab().toImage().pixelColor(overlay.width() // 2, 8)
+        assert background.lightness() < 100                         # dark, not cream
+    finally:
+        win.close()
