@@ -194,11 +194,11 @@ def fuzz_settings(n, rng):
     from PySide6.QtWidgets import QApplication
     QApplication.instance() or QApplication([])  # QSettings needs a Qt application
     from bn_studio.gui import settings
-    from bn_studio.gui.model import FIRST_RUN_CONFIG, FIRST_RUN_SPEC
+    from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
 
     class Model:
         def __init__(self):
-            self.config, self.spec = FIRST_RUN_CONFIG, FIRST_RUN_SPEC
+            self.config, self.spec = DEFAULT_CONFIG, DEFAULT_DATASET
 
         def set_spec(self, spec):
             spec.make()
@@ -376,6 +376,127 @@ def peak_memory(tmp: Path) -> dict:
     return out
 
 
+# ---- search stores and Dask (helper "search"; issue 27 items 3-5) ---------------------------
+SEARCH_ARGS = ["search", "--dataset", "moons", "--n", "200", "--optimizer", "sgd", "--hidden",
+               "8", "--param", "lr=log:1e-3:1e-2", "--trials", "2", "--steps", "20",
+               "--workers", "1", "--json"]
+STORE_TRIALS = ("CREATE TABLE trials (trial INTEGER PRIMARY KEY, seed INTEGER, status TEXT, "
+                "params TEXT, val_loss REAL, val_accuracy REAL, diverged_at INTEGER, "
+                "error TEXT, curve TEXT, seconds REAL)")
+CRAFTED_STORES = {
+    "recursive_view": ["DROP TABLE trials",
+                       "CREATE VIEW trials AS WITH RECURSIVE r(trial) AS (SELECT 0 UNION ALL "
+                       "SELECT trial + 1 FROM r) SELECT trial, 1 AS seed, 'ok' AS status, "
+                       "'{}' AS params, 0.5 AS val_loss, 0.5 AS val_accuracy, NULL AS "
+                       "diverged_at, NULL AS error, 'null' AS curve, 0.0 AS seconds FROM r "
+                       "ORDER BY trial DESC"],
+    "view_of_300MB_strings": ["DROP TABLE trials",
+                              "CREATE VIEW trials AS SELECT 0 AS trial, 1 AS seed, 'ok' AS "
+                              "status, '{\"x\": \"' || hex(zeroblob(150000000)) || '\"}' AS "
+                              "params, 0.5 AS val_loss, 0.5 AS val_accuracy, NULL AS "
+                              "diverged_at, NULL AS error, 'null' AS curve, 0.0 AS seconds"],
+    "insert_trigger": ["CREATE TRIGGER t BEFORE INSERT ON trials BEGIN SELECT count(*) FROM "
+                       "trials a, trials b, trials c, trials d; END"],
+    "no_spec_foreign_rows": ["DELETE FROM meta WHERE key = 'spec'",
+                             "UPDATE trials SET trial = trial + 100"],
+    "wrong_column_types": ["UPDATE trials SET seed = 'x', seconds = 'y'"],
+    "real_trial_column": ["DROP TABLE trials",
+                          STORE_TRIALS.replace("trial INTEGER PRIMARY KEY", "trial REAL"),
+                          "INSERT INTO trials VALUES (0.5, 1, 'ok', '{}', 0.1, 0.1, NULL, NULL, "
+                          "'null', 0)"],
+    "2MB_string_cell": ["UPDATE trials SET params = '{\"lr\": 0.1, \"x\": \"' || "
+                        "hex(zeroblob(1000000)) || '\"}'"],
+    "10001_rows": ["WITH RECURSIVE r(i) AS (SELECT 10 UNION ALL SELECT i + 1 FROM r WHERE "
+                   "i < 10010) INSERT INTO trials SELECT i, 1, 'ok', '{\"lr\": 0.01}', 0.5, "
+                   "0.5, NULL, NULL, 'null', 0.0, NULL FROM r"],
+    "negative_trial_cancelled_minus_2": ["UPDATE trials SET trial = -2 WHERE trial = 0"],
+    "first_schema_twins_table": ["CREATE TABLE extras (trial INTEGER PRIMARY KEY, data TEXT)"],
+}
+
+
+def _run_measured(argv, env, cwd, timeout=60):
+    """(returncode or 'hang', stderr, seconds, peak MB of the child)."""
+    import resource
+    t0 = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
+                           cwd=cwd)
+    except subprocess.TimeoutExpired:
+        return "hang", "", round(time.perf_counter() - t0, 2), None
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (p.returncode, p.stderr, round(time.perf_counter() - t0, 2),
+            round(max(peak, before) / 1024))
+
+
+def search_store_cases(tmp: Path) -> dict:
+    """Crafted search stores (--resume), a store in a read-only folder, a Dask scheduler
+    that is not there: one row per case with the census's columns (worked, clean, traceback,
+    hang, crash, data loss, peak MB, seconds). A refusal must not change the file."""
+    import hashlib
+    import shutil
+    import sqlite3
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    cmd = [sys.executable, "-m", "bn_studio"]
+    rows = {}
+
+    def classify(name, rc, err, seconds, peak, changed=False, want_ok=False):
+        lines = [ln for ln in err.splitlines() if ln.strip() and "note:" not in ln]
+        row = {"worked": int(rc == 0 and want_ok), "clean": int(rc in (1, 2) and len(lines) == 1
+                                                                and "Traceback" not in err),
+               "traceback": int("Traceback" in err), "hang": int(rc == "hang"),
+               "crash": int(isinstance(rc, int) and rc < 0),
+               "data_loss": int(changed or (rc == 0 and not want_ok)),
+               "peak_MB": peak, "seconds": seconds, "message": (lines or [""])[-1][:160]}
+        rows[name] = row
+
+    for name, sql in CRAFTED_STORES.items():
+        db = tmp / f"{name}.sqlite"
+        subprocess.run([*cmd, *SEARCH_ARGS, "--out", str(db)], capture_output=True, env=env,
+                       timeout=120)
+        con = sqlite3.connect(db)
+        with con:
+            if name == "first_schema_twins_table":       # as the first schema wrote it
+                con.execute("CREATE TABLE t2 AS SELECT trial, seed, status, params, val_loss, "
+                            "val_accuracy, diverged_at, error, curve, seconds FROM trials")
+                con.execute("DROP TABLE trials")
+                con.execute(STORE_TRIALS)
+                con.execute("INSERT INTO trials SELECT * FROM t2")
+                con.execute("DROP TABLE t2")
+                con.execute("DELETE FROM meta WHERE key = 'schema'")
+            for q in sql:
+                con.execute(q)
+        con.close()
+        digest = hashlib.sha256(db.read_bytes()).hexdigest()
+        rc, err, seconds, peak = _run_measured([*cmd, *SEARCH_ARGS, "--out", str(db),
+                                                "--resume"], env, tmp)
+        want_ok = name == "first_schema_twins_table"
+        changed = not want_ok and hashlib.sha256(db.read_bytes()).hexdigest() != digest
+        classify(f"store_{name}", rc, err, seconds, peak, changed, want_ok)
+
+    folder = tmp / "read_only_folder"                   # a writable store, a read-only folder
+    folder.mkdir()
+    db = folder / "s.sqlite"
+    subprocess.run([*cmd, *SEARCH_ARGS, "--out", str(db)], capture_output=True, env=env,
+                   timeout=120)
+    folder.chmod(0o555)
+    as_user = (["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+               if os.geteuid() == 0 and shutil.which("setpriv") else [])
+    rc, err, seconds, peak = _run_measured([*as_user, *cmd, *SEARCH_ARGS, "--out", str(db),
+                                            "--resume"], env, tmp)
+    folder.chmod(0o755)
+    classify("resume_in_read_only_folder", rc, err, seconds, peak)
+
+    rc, err, seconds, peak = _run_measured([*cmd, *SEARCH_ARGS, "--scheduler",
+                                            "tcp://127.0.0.1:9"], env, tmp)
+    classify("dask_scheduler_not_there", rc, err, seconds, peak)
+    totals = {k: sum(r[k] for r in rows.values()) for k in
+              ("worked", "clean", "traceback", "hang", "crash", "data_loss")}
+    return {"cases": len(rows), **totals,
+            "peak_MB": max((r["peak_MB"] or 0) for r in rows.values()),
+            "seconds": max(r["seconds"] for r in rows.values()), "rows": rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--csv", type=int, default=2000)
@@ -396,6 +517,8 @@ def main() -> None:
         report.update({f"cli_{k}": v for k, v in fuzz_cli(Path(d)).items()})
     with tempfile.TemporaryDirectory() as d:
         report["peak_memory_of_refusals"] = peak_memory(Path(d))
+    with tempfile.TemporaryDirectory() as d:
+        report["search_stores_and_dask"] = search_store_cases(Path(d))
     print(json.dumps(report, indent=1))
 
 

@@ -8,9 +8,9 @@ import logging
 
 from PySide6.QtCore import QSettings
 
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.trainer import TrainConfig
 
-from .model import DatasetSpec
 from .theme import THEMES
 
 SETTINGS_VERSION = 1

@@ -17,8 +17,8 @@ from ..plotting import cache_axes, plane_html, point_html, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 from .base import Panel
 from .class_maps import ClassMapsTab
-from .softmax_tabs import (CompactAxis, LossGradientTab, PageTabs,  # noqa: F401 (fmt)
-                           PlotView, ShiftTemperatureTab, escape as _escape, fmt)
+from .softmax_tabs import (CompactAxis, LossGradientTab, PageTabs, PlotView,
+                           ShiftTemperatureTab, escape as _escape, fmt)
 
 REFRESH_INTERVAL_MS = 100         # while training, recompute at most 10 times per second
 MAX_BAR_LABELS = 5                # more classes than this: the numbers are in the table only
@@ -45,6 +45,7 @@ def decision_grid(snap):
 
 class SoftmaxInspectorPanel(Panel):
     title = "Softmax inspector"
+    tab_title = "Softmax"
     name = "softmax_inspector"
     area = "right"
     help_text = ("For the point you clicked, the output layer computes one number z per class "

@@ -47,7 +47,7 @@ class SpaceEditor(QWidget):
         add.clicked.connect(self.add_suggested_row)
         remove.clicked.connect(self.remove_row)
         self.preview = pg.PlotWidget()
-        self.preview.setFixedHeight(160)
+        self.preview.setFixedHeight(140)
         self.preview.setMouseEnabled(x=False, y=False)
         self.preview.hideButtons()
         cache_axes(self.preview.getPlotItem())
