@@ -261,11 +261,11 @@ def fuzz_settings(n, rng) -> Row:
     from PySide6.QtWidgets import QApplication
     QApplication.instance() or QApplication([])
     from bn_studio.gui import settings
-    from bn_studio.gui.model import FIRST_RUN_CONFIG, FIRST_RUN_SPEC
+    from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
 
     class Model:
         def __init__(self):
-            self.config, self.spec = FIRST_RUN_CONFIG, FIRST_RUN_SPEC
+            self.config, self.spec = DEFAULT_CONFIG, DEFAULT_DATASET
 
         def set_spec(self, spec):
             spec.make()

@@ -17,7 +17,6 @@ from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace
 
 from . import docks, exports, workspace_data
 from .export_runner import ExportRunner
-from .docks import SCREEN_SHARE, available_panels  # noqa: F401  (their home before docks.py)
 from .hint import HintState, hint_text, is_default_run
 from .menus import build_menus
 from .model import StudioModel
@@ -147,6 +146,15 @@ class MainWindow(QMainWindow):
 
     def _build_panels(self) -> None:
         self._first_in_area = docks.build_panels(self)
+        lessons, dock = self.panels.get("lessons"), self.docks.get("lessons")
+        if lessons is not None and dock is not None and hasattr(lessons, "show_popped_out"):
+            dock.topLevelChanged.connect(lessons.show_popped_out)
+
+    def room_for_lessons(self) -> None:
+        docks.room_for_lessons(self)
+
+    def pop_out_lessons(self, out: bool) -> None:
+        docks.pop_out_lessons(self, out)
 
     def size_docks(self, width: int, height: int) -> None:
         """Dock sizes for a window of width × height (shares of it, within pixel bounds)."""
@@ -182,7 +190,7 @@ class MainWindow(QMainWindow):
         if panel is not None and hasattr(panel, "select_dataset"):
             panel.select_dataset(name)
         else:
-            from .model import DatasetSpec
+            from bn_studio.core.datasets import DatasetSpec
             self.model.set_spec(DatasetSpec(name))
 
     def set_theme(self, theme: str) -> None:
@@ -206,7 +214,7 @@ class MainWindow(QMainWindow):
         """Load a workspace document: the whole document is checked first (check_workspace),
         so on any problem nothing changes and the user is told why in one line. A dataset
         that refers to a CSV file is read after the rest opened (workspace_data)."""
-        from .model import DatasetSpec
+        from bn_studio.core.datasets import DatasetSpec
         ws = check_workspace(doc)
         if ws.reference is not None:
             return workspace_data.open_reference(self, ws, folder, wait)
@@ -291,8 +299,8 @@ class MainWindow(QMainWindow):
     def export_animation_dialog(self) -> None:
         """File → Export → Run as animation: the stored steps as a GIF or MP4."""
         from .animation_dialog import AnimationDialog
-        latest = self.model.worker.peek()
-        frames = self.model.worker.replay.frames()
+        latest = self.model.newest()
+        frames = self.model.stored.frames()
         if latest is None or latest.step == 0 or not frames:
             self._show_error("Nothing to animate yet: train for a while first (the animation "
                              "shows the steps the replay stored)")
@@ -308,8 +316,8 @@ class MainWindow(QMainWindow):
         from .animation import (FORMATS, MAX_GIF_FRAMES, MAX_MP4_FRAMES, AnimationError,
                                 AnimationFeeder, encode_frames)
         path = Path(path)
-        latest = self.model.worker.peek()
-        frames = self.model.worker.replay.frames()
+        latest = self.model.newest()
+        frames = self.model.stored.frames()
         try:
             if latest is None or not frames:
                 raise AnimationError("Nothing to animate yet: train for a while first")
@@ -428,7 +436,7 @@ class MainWindow(QMainWindow):
         if snap is not None:
             diverged = tuple((RUN_LABELS[name], run.diverged_at)
                              for name, run in snap.runs.items() if run.diverged_at is not None)
-        state = HintState(playing=bool(model.worker.playing),
+        state = HintState(playing=model.playing,
                           step=snap.step if snap is not None else 0,
                           default_run=self._default_run,
                           diverged=diverged,
@@ -445,7 +453,7 @@ class MainWindow(QMainWindow):
         if snap.live:
             self.show_rate(snap.rate)
         parts = [f"step {snap.step}"]
-        latest = None if snap.live else self.model.worker.peek()
+        latest = None if snap.live else self.model.newest()
         if latest is not None:
             parts = [f"replay: step {snap.step} of {latest.step}"]
         for name, run in snap.runs.items():

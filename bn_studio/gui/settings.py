@@ -9,9 +9,9 @@ import logging
 
 from PySide6.QtCore import QByteArray
 
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.trainer import TrainConfig
 
-from .model import DatasetSpec
 from .settings_store import SettingsStore, settings_path
 from .theme import THEMES
 

@@ -122,6 +122,14 @@ def test_adam_first_step_moves_each_weight_by_lr():
     np.testing.assert_allclose(w, [0.9, -1.9, 2.9], atol=1e-4)
 
 
+def test_adam_adds_eps_to_the_corrected_root_as_pytorch_does():
+    """w ← w − α·v̂/(√ŝ + ε), ŝ = s/(1 − β₂ᵗ): ε is not scaled by the correction, which
+    shows when |g| is near ε (first step: v̂ = g, ŝ = g²)."""
+    w, g = np.zeros(2), np.array([1e-8, -3e-8])
+    Optimizer("adam", 1.0).step(w, g)
+    np.testing.assert_allclose(w, -g / (np.abs(g) + 1e-8), rtol=1e-9)
+
+
 def test_momentum_is_ewma_of_gradients():
     w = np.zeros(1)
     opt = Optimizer("momentum", 1.0, momentum=0.9)

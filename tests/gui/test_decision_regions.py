@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.trainer import TrainConfig
-from bn_studio.gui.model import DatasetSpec
 from bn_studio.gui.plain_text import Rich
 from bn_studio.gui.panels.decision_regions import (MAX_STRETCH, UNKNOWN_RGB, DecisionRegionsPanel, grid_rect,
                                                    region_image)
@@ -230,3 +230,18 @@ def test_the_axes_name_the_features_of_imported_data_as_plain_text(model, panel,
     left = panel.plot_items["bn"].getAxis("left")
     assert bottom.label.toPlainText().strip() == "petal <b>length</b> (standardised)"
     assert left.label.toPlainText().strip() == "petal width (standardised)"
+
+
+def test_a_long_feature_name_is_elided_to_the_plots_width(model, make_panel, qtbot):
+    from bn_studio.core.datasets import Dataset
+    narrow = make_panel(DecisionRegionsPanel, SMALL, (560, 420))
+    rng = np.random.default_rng(0)
+    long_name = "petal length measured from the base to the tip in centimetres"
+    ds = Dataset(rng.normal(size=(60, 2)), np.repeat([0, 1], 30), ["a", "b"], "t.csv",
+                 feature_names=(long_name, "petal width"))
+    assert model.set_dataset(ds)
+    qtbot.wait(20)
+    for p in narrow.plot_items.values():
+        axis = p.getAxis("bottom")
+        assert "…" in axis.labelText and axis.labelText.startswith("petal length")
+        assert axis.label.boundingRect().width() <= p.vb.width()

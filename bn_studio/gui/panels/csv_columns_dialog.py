@@ -22,6 +22,7 @@ TABLE_HEADERS = ("column", "type", "values (first rows)", "different", "separate
 SHOWN_CLASSES = 6           # class names listed in the summary line
 DIALOG_SIZE = (720, 520)    # fits a 1366×768 screen with the window behind it
 ERROR_COLOR = "#c0392b"
+NAME_COLUMN_PX = 200        # the widest a column of names or values starts
 
 
 def _plain_label(text: str = "") -> QLabel:
@@ -113,7 +114,7 @@ class CsvColumnsDialog(QDialog):
         h.setSectionResizeMode(2, QHeaderView.Stretch)
         table.resizeColumnsToContents()
         for k in (0, 2):                        # long names and values: elided, whole in tips
-            table.setColumnWidth(k, min(table.columnWidth(k), 200))
+            table.setColumnWidth(k, min(table.columnWidth(k), NAME_COLUMN_PX))
         table.setToolTip("The file's columns as the first rows (and, in a long file, rows "
                          "from further down) show them. “separates classes”: the share of the "
                          "column's variance that lies between the class means (1: each class "
@@ -197,3 +198,6 @@ class CsvColumnsDialog(QDialog):
             font.setBold(c.index in chosen or c.index == label)
             for k in range(len(TABLE_HEADERS)):
                 self.table.item(c.index, k).setFont(font)
+        for k in (0, 1):                        # bold names need more room than plain ones
+            self.table.resizeColumnToContents(k)
+            self.table.setColumnWidth(k, min(self.table.columnWidth(k), NAME_COLUMN_PX))

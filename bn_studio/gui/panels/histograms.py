@@ -62,17 +62,22 @@ def _fill(color: str, alpha: int) -> pg.QtGui.QColor:
 
 class HistogramsPanel(Panel):
     title = "Hidden-layer histograms"
+    tab_title = "Histograms"
     name = "histograms"
     area = "right"
-    help_text = ("One row per hidden layer. Left: the distribution of the pre-activations Z = W·a "
-                 "of the net without BN. Middle: the same layer of the net with BN after "
-                 "normalising, Z̃ = γ·(Z − μ)/√(σ² + ε) + β. The bins are fixed at reset, so you "
-                 "see the distributions move. Right: the 15th, 50th and 85th percentiles over "
-                 "training steps. Z̃ stays centred by construction; that does not mean BN stops "
-                 "drift: the BN net's own Z, before normalising, drifts as much or more. "
-                 "Santurkar et al. (2018) found that BN does not reduce this 'internal "
-                 "covariate shift' but makes the loss landscape smoother. Tick 'activations' to "
-                 "see a = g(z) instead, e.g. sigmoid saturating at 0 and 1.")
+    help_text = ("One row per hidden layer. Left: the distribution of the pre-activations "
+                 "Z = W·a + b of the net without BN. Middle: the same layer of the net with BN "
+                 "after normalising, Z̃ = γ·(Z − μ)/√(σ² + ε) + β: on each mini-batch every "
+                 "unit's Z̃ has mean β and standard deviation γ (about), by construction. The "
+                 "bins are fixed at reset, so you see the distributions move. Right: the 15th, "
+                 "50th and 85th percentiles over training steps. 'Internal covariate shift' is "
+                 "about what a layer receives: the activations a = g(Z̃) of the layer before "
+                 "(with BN) or g(Z) (without) — tick 'activations' to see them. BN was proposed "
+                 "to keep them steady (Ioffe & Szegedy 2015); Santurkar et al. (2018) argue "
+                 "that this is not why it helps and that it makes the loss smoother instead. "
+                 "Lesson 4 tests both on this app's net: BN still helps with noise that "
+                 "shifts its layers' inputs at every step, and the loss-spread plot supports "
+                 "the smoother loss only in part.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)

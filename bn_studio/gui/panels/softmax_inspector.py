@@ -46,6 +46,7 @@ def decision_grid(snap):
 
 class SoftmaxInspectorPanel(Panel):
     title = "Softmax inspector"
+    tab_title = "Softmax"
     name = "softmax_inspector"
     area = "right"
     help_text = ("For the point you clicked, the output layer computes one number z per class "

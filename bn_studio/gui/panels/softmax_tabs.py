@@ -316,9 +316,12 @@ class LossGradientTab(QWidget):
         legend = QLabel(" ".join(f"<span style='color:{RUN_COLORS[r]}'>■ {RUN_LABELS[r]}</span>"
                                  for r in RUNS))
         self.caption = QLabel(
-            "A gradient step z ← z − α(a − y) raises the true class's z by α(1 − a<sub>y</sub>) "
-            "and lowers every other z by α·a<sub>k</sub>; the loss is 0 only when "
-            "a<sub>y</sub> = 1. (T = 1 here: the loss the nets train on.)")
+            "The gradient of the loss with respect to z is a − y: lowering the loss means "
+            "raising the true class's z (in proportion to 1 − a<sub>y</sub>) and lowering each "
+            "other z (in proportion to a<sub>k</sub>). z is not a parameter: backpropagation "
+            "passes a − y on to the weights W and biases b that make z. The loss is above 0 "
+            "for every finite z and tends to 0 as a<sub>y</sub> → 1. (T = 1 here: the loss "
+            "the nets train on.)")
         for label in (legend, self.caption):
             label.setTextFormat(Qt.RichText)
             label.setWordWrap(True)

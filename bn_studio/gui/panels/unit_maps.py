@@ -9,8 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPixmap
-from PySide6.QtWidgets import (QGraphicsPathItem, QGridLayout, QLabel, QToolTip, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QGraphicsPathItem, QGridLayout, QLabel, QToolTip, QVBoxLayout
 
 from bn_studio.core.unit_maps import MAX_UNITS_SHOWN, unit_levels
 
@@ -206,9 +205,7 @@ class UnitMapsPanel(Panel):
         self._ask_worker(False)
 
     def _ask_worker(self, on: bool) -> None:
-        worker = getattr(self.model, "worker", None)
-        if worker is not None and hasattr(worker, "show_unit_maps"):
-            worker.show_unit_maps(on)
+        self.model.show_unit_maps(on)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
