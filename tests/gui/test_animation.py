@@ -27,13 +27,13 @@ def trained(model, qtbot):
     model.flush()
     for _ in range(12):
         advance(model, 5)
-    qtbot.waitUntil(lambda: len(model.worker.replay) >= 10, timeout=10_000)
+    qtbot.waitUntil(lambda: len(model.stored) >= 10, timeout=10_000)
     return model
 
 
 def export(model, qtbot, path, settings=SETTINGS, most=150):
     runner = ExportRunner(None)
-    feeder = AnimationFeeder(model, model.worker.replay.frames(), model.worker.peek(),
+    feeder = AnimationFeeder(model, model.stored.frames(), model.newest(),
                              settings.checked(), most)
     with qtbot.waitSignal(runner.ended, timeout=60_000):
         runner.start(lambda: encode_frames(feeder.queue, len(feeder.frames), path,

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
+from ..plain_text import install_plot_text
+
+install_plot_text()     # titles, legends, axis labels: plain text unless Rich (plain_text.py)
+
 
 class Panel(QWidget):
     """A dock's content. Subclasses connect to the model's signals in ``__init__``."""
 
     title = "Panel"
+    tab_title = ""            # a shorter dock title, if the title would not fit a dock tab
     name = "panel"            # stable id: QSettings keys, `screenshot --panel NAME`
     area = "right"            # center | left | right | bottom
     help_text = ""            # "what am I looking at", in the course's words

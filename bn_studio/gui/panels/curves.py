@@ -53,8 +53,8 @@ class CurvesPanel(Panel):
         self.diverged_lines = {name: pg.InfiniteLine(
             angle=90, movable=False, pen=pg.mkPen(RUN_COLORS[name], width=1.5,
                                                   style=Qt.DashLine),
-            label="", labelOpts={"position": 0.75 if name == "bn" else 0.6,
-                                 "color": RUN_COLORS[name], "anchors": [(1, 0), (1, 0)]})
+            label="", labelOpts={"position": 0.9 if name == "bn" else 0.75,
+                                 "color": RUN_COLORS[name], "anchors": [(0, 0), (0, 0)]})
             for name in RUN_COLORS}
         self._diverged: set[str] = set()
         for line in self.diverged_lines.values():
@@ -79,6 +79,7 @@ class CurvesPanel(Panel):
         key = "&nbsp;&nbsp;".join(f"<b style='color:{RUN_COLORS[n]}'>━ {RUN_LABELS[n]}</b>"
                                   for n in RUN_COLORS)
         self.key = QLabel(f"{key}<br>thick: validation, thin: each mini-batch")
+        self.key.setTextFormat(Qt.RichText)
         self.key.setToolTip("Thick lines: validation loss; thin lines: the loss on each "
                             "training mini-batch")
         self.key.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
@@ -134,8 +135,7 @@ class CurvesPanel(Panel):
             line.setVisible(run.diverged_at is not None)
             if run.diverged_at is not None:
                 line.setValue(run.diverged_at)
-                line.label.setFormat(f"{RUN_LABELS[name]} diverged at step {run.diverged_at}: "
-                                     "its loss ran off the chart")
+                line.label.setFormat("diverged (off the chart)")     # colour: which net
         self._mark_changes(getattr(snap, "changes", ()))
         values = self._range_values(losses, exploded)
         if self.log_y.isChecked():

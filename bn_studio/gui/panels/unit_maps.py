@@ -107,6 +107,7 @@ class UnitMosaic(QLabel):
     def __init__(self, run: str, layer: int, parent=None) -> None:
         super().__init__(parent)
         self.run, self.layer = run, layer
+        self.setTextFormat(Qt.PlainText)        # a picture, never text
         self.setMouseTracking(True)
         self.rgb = np.zeros((0, 1, 1, 3), np.uint8)      # (units, R, R, 3), row 0 = lowest x₂
         self.ranges: list[tuple[float, float]] = []
@@ -236,9 +237,7 @@ class UnitMapsPanel(Panel):
         self._ask_worker(False)
 
     def _ask_worker(self, on: bool) -> None:
-        worker = getattr(self.model, "worker", None)
-        if worker is not None and hasattr(worker, "show_unit_maps"):
-            worker.show_unit_maps(on)
+        self.model.show_unit_maps(on)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -269,10 +268,12 @@ class UnitMapsPanel(Panel):
         self.mosaics, self.notes = {}, []
         for col, run in enumerate(RUNS):
             title = QLabel(f"<b style='color:{RUN_COLORS[run]}'>Net {RUN_LABELS[run]}</b>")
+            title.setTextFormat(Qt.RichText)
             self.grid.addWidget(title, 0, col)
         depth = max((len(w) for w in widths.values()), default=0)
         for i in range(depth):
             note = QLabel()
+            note.setTextFormat(Qt.RichText)
             self.grid.addWidget(note, 1 + 2 * i, 0, 1, 2)
             self.notes.append(note)
             for col, run in enumerate(RUNS):
@@ -298,7 +299,6 @@ class UnitMapsPanel(Panel):
             note.setText(f"<b>Layer {i + 1}</b> · {width} units"
                          + (f" (the first {MAX_UNITS_SHOWN} shown, +{more} more)"
                             if more else ""))
-            note.setTextFormat(Qt.RichText)
         for (run, i), mosaic in self.mosaics.items():
             maps = um.maps.get(run)
             if maps is None or i >= len(maps):
