@@ -227,7 +227,8 @@ MUTANTS = (
     M("narrow_keeps_worst", "search/space.py",
       "key=lambda r: r.val_loss)[:top_k]", "key=lambda r: r.val_loss)[-top_k:]"),
     M("resume_reruns_finished", "search/runner.py",
-      "done = self.store.finished() if resume else set()", "done = set()"),
+      "earlier = [r for r in self.store.results() if r.finished] if resume else []",
+      "earlier = []"),
     M("resume_skips_cancelled_and_failed", "search/store.py",
       "\"('ok', 'diverged')\")}", "\"('ok', 'diverged', 'failed', 'cancelled')\")}"),
     # ---- trials trained together (batched.py, population.py) -----------------------------

@@ -89,7 +89,7 @@ def parse_pack(data: bytes | str) -> Lesson:
             raise LessonPackError(f"larger than the limit on lesson packs "
                                   f"({MAX_PACK_BYTES // 1024} KiB)")
         try:
-            data = data.decode("utf-8")
+            data = limits.json_text(data)
         except UnicodeDecodeError:
             raise LessonPackError("not a lesson pack (not UTF-8 text)") from None
     if data.count("[") + data.count("{") > MAX_CONTAINERS:

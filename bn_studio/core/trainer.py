@@ -124,7 +124,8 @@ class Run:
             self.diverged_at = step
             self.last_loss = loss
             return
-        self.opt.step(self.net.flat_params, self.net.flat_grads, self.net.weight_mask)
+        with np.errstate(all="ignore"):         # an overflowing step diverges (just below)
+            self.opt.step(self.net.flat_params, self.net.flat_grads, self.net.weight_mask)
         if params_broken(self.net.flat_params):
             self.diverged_at = step
             return

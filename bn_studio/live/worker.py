@@ -35,7 +35,7 @@ from .protocol import (Ack, Change, Command, Failed, MaxSteps, Notify, Pause, Pl
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_INTERVAL_S = 1 / 40        # publish a little faster than the 30 fps display timer
+SNAPSHOT_INTERVAL_S = 1 / 75        # a little faster than the 60 fps display timer
 GRID_INTERVAL_S = 0.2               # decision regions are the costly part: 5 per second
 UNIT_MAPS_INTERVAL_S = 0.5          # unit pictures (only while their panel is shown): 2 a second,
 UNIT_MAPS_COST_RATIO = 10           # or fewer: at most 1/10 of the time (8x512 takes ~0.4 s)
@@ -65,9 +65,10 @@ class TrainingWorker:
         self._unit_maps = None              # the newest unit pictures, carried to every frame
         self._diagnostics = None            # the newest diagnostics, likewise
         self.replay = SnapshotRing()        # thinned stored snapshots of the run (the timeline)
+        # What the user last asked for until the child has answered it, then what the child
+        # says (Published.playing); _paused_itself: the child stopped without being asked.
         self.playing = False
-        self.steps_per_second: float | None = None
-        self.error: str | None = None
+        self._paused_itself = False
         self._failures: list[str] = []      # commands the child could not carry out, unread
         self._stopped = False
         self._receiver = threading.Thread(target=self._receive, name="bn-studio-receiver",
@@ -88,36 +89,37 @@ class TrainingWorker:
         return proc
 
     # ---- commands (GUI thread) --------------------------------------------------------
-    def send(self, cmd: Command) -> int:
-        """Send one command; returns its sequence number."""
-        seq = next(self._seq)
-        self._last_seq = seq
+    def send(self, cmd: Command, playing: bool | None = None) -> int:
+        """Send one command; returns its sequence number. ``playing``: the state the command
+        asks for, taken at once (the buttons never lag the command) and together with the
+        sequence number, so that no answer to an earlier command can overwrite it."""
+        with self._lock:
+            seq = next(self._seq)
+            self._last_seq = seq
+            if playing is not None:
+                self.playing = playing
         if self._stopped:
             return seq
         try:
             with self._send_lock:
                 self._cmd_send.send((seq, cmd))
         except (OSError, BrokenPipeError):
-            self.error = "the training process has stopped"
+            log.warning("the training process has stopped; %s not sent", type(cmd).__name__)
         return seq
 
     def reset(self, config: TrainConfig, split) -> None:
         self.send(Reset(config, split))
 
     def play(self) -> None:
-        self.playing = True         # at once, so the GUI's buttons never lag the command
-        self.send(Play())
+        self.send(Play(), playing=True)
 
     def pause(self) -> None:
-        self.playing = False
-        self.send(Pause())
+        self.send(Pause(), playing=False)
 
     def step(self, n: int = 1) -> None:
-        self.playing = False
-        self.send(Step(int(n)))
+        self.send(Step(int(n)), playing=False)
 
     def set_speed(self, steps_per_second: float | None) -> None:
-        self.steps_per_second = steps_per_second
         self.send(Speed(steps_per_second))
 
     def shift_inputs(self, offset) -> None:
@@ -147,6 +149,13 @@ class TrainingWorker:
                 return None
             self._fresh = False
             return self._latest
+
+    def paused_by_itself(self) -> bool:
+        """Whether the child has stopped training unasked (a step limit, both nets diverged,
+        a failed step) since the last call."""
+        with self._lock:
+            paused, self._paused_itself = self._paused_itself, False
+        return paused
 
     def failures(self) -> list[str]:
         """Messages of commands the child could not carry out since the last call (say, a
@@ -207,13 +216,13 @@ class TrainingWorker:
             if isinstance(msg, Failed):         # a command failed and left no trainer
                 with self._lock:
                     self._failures.append(msg.message)
-                    self.error = msg.message
                 continue
             snap = self._assemble(msg)
-            if msg.seq >= self._last_seq:          # no newer command is still in flight
-                self.playing = msg.playing
-            self.error = msg.error
             with self._lock:
+                if msg.seq >= self._last_seq and msg.playing != self.playing:
+                    # The child answered every command sent and does otherwise: it paused.
+                    self.playing = msg.playing
+                    self._paused_itself = not msg.playing
                 self._latest = snap
                 self._fresh = True
         self._out_recv.close()
@@ -408,6 +417,7 @@ class _Child:
 
     def publish(self, force: bool = False) -> None:
         self.last_publish = start = time.perf_counter()
+        cpu0 = time.process_time()
         if self.trainer is None:
             return
         snap = self.trainer.snapshot()
@@ -432,7 +442,7 @@ class _Child:
                                           * (time.perf_counter() - now))
         map_histories(snap, self.delta)
         self.out.send(Published(self.seq, self.epoch, snap, grid, self.playing, self.error))
-        self.meter.published(time.perf_counter() - start)
+        self.meter.published(time.perf_counter() - start, time.process_time() - cpu0)
 
     def delta(self, key: tuple, rows: np.ndarray) -> np.ndarray:
         """The rows after the last step sent (by step, not by count: thinning drops rows)."""

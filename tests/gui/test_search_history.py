@@ -89,7 +89,7 @@ def test_the_net_each_trial_trains_is_chosen_and_recorded(win, qtbot, tmp_path, 
                for j in range(t.view.table.columnCount())]
     assert headers[:3] == ["trial", "net", "status"] and "bn" not in headers
     assert {t.view.table.item(i, 1).text() for i in range(2)} == {net}
-    assert ("no-BN val loss" in headers) == (net == "both")
+    assert ("no-BN loss" in headers) == (net == "both")
     t.export_csv(tmp_path / "t.csv")
     with open(tmp_path / "t.csv", newline="") as f:
         rows = list(csv.DictReader(f))

@@ -61,6 +61,22 @@ class CurveBundle(pg.GraphicsObject):
             painter.drawPath(path)
 
 
+def log_ticks(lo: float, hi: float) -> list:
+    """Ticks of a log axis over 10^lo … 10^hi: 1, 2, 5 × 10^k labelled, at most about six
+    (pyqtgraph labels every minor tick of a short log range, and they pile up)."""
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+        return None
+    for mantissas in ((1, 2, 5), (1, 3), (1,)):
+        values = [m * 10.0 ** k for k in range(int(np.floor(lo)), int(np.ceil(hi)) + 1)
+                  for m in mantissas]
+        shown = [v for v in values if lo <= np.log10(v) <= hi]
+        if len(shown) <= 6:
+            break
+    if len(shown) > 6:                                   # many decades: every other one
+        shown = shown[::-(-len(shown) // 6)]
+    return [[(float(np.log10(v)), f"{v:g}") for v in shown], []]
+
+
 def _joined(xs: list, ys: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Curves end to end, finite points only, and where each point connects to the next."""
     parts_x, parts_y, parts_c = [], [], []
@@ -122,6 +138,8 @@ class AllTrialsView(QWidget):
         item.setLabel("left", "validation loss (log axis)")
         for axis in ("left", "bottom"):
             item.getAxis(axis).enableAutoSIPrefix(False)
+        item.getViewBox().sigYRangeChanged.connect(
+            lambda _vb, r: item.getAxis("left").setTicks(log_ticks(*r)))
         item.setYRange(-1.0, 0.5, padding=0)             # 0.1 … 3 until curves come
         self.bar = pg.ColorBarItem(values=(0, 1), colorMap=self.cmap, interactive=False,
                                    width=12)
@@ -233,6 +251,12 @@ class AllTrialsView(QWidget):
             ys.append(y)
             curve_pens.append(pen)
         self.bundle.set_curves(xs, ys, curve_pens)
+        finite = np.concatenate(ys)
+        finite = finite[np.isfinite(finite)]
+        if finite.size:            # the losses' own range (a diverged 1e10 does not flatten it)
+            lo = float(finite.min())
+            hi = min(float(finite.max()), lo + 4.0)
+            self.curves.setYRange(lo, max(hi, lo + 0.3), padding=0.05)
         if spots:
             self.stops.setData(*np.array(spots).T)
         p = self.space[name]

@@ -23,6 +23,7 @@ from bn_studio.core.search import (Param, SearchSpace, SearchSpaceError, SearchS
                                    export_csv, narrow_space, split_fingerprint)
 from bn_studio.core.search.analysis import alpha_range_spec
 
+from ...plain_text import escape
 from ...search_model import TUNING
 from ..base import Panel
 from .all_trials import AllTrialsView
@@ -78,8 +79,13 @@ class TuningPanel(Panel):
         self.alpha.run_button.clicked.connect(lambda: self.show_alpha_range())
         self.alpha.cancel_button.clicked.connect(lambda: self.searches.cancel(ALPHA_RANGE))
         self.tabs = QTabWidget()
+        self.tabs.addTab(self.editor, "Space")
+        self.tabs.setTabToolTip(0, "The parameters to search, their ranges and scales, and "
+                                   "what each scale samples")
         self.tabs.addTab(self.view, "Results")
-        self.tabs.addTab(self.alpha, "α range: BN vs no BN")
+        self.tabs.addTab(self.alpha, "α range")
+        self.tabs.setTabToolTip(2, "α range: BN vs no BN — the range of good learning rates "
+                                   "with and without batch norm")
         self.every = AllTrialsView()
         self.tabs.addTab(self.every, "Every trial")
         self.history = HistoryView(self.searches)
@@ -165,7 +171,6 @@ class TuningPanel(Panel):
         top = QWidget()
         t = QVBoxLayout(top)
         t.setContentsMargins(0, 0, 0, 0)
-        t.addWidget(self.editor)
         for row in ((("trials", self.trials), ("steps", self.steps),
                      ("workers", self.workers), ("", self.strategy)),
                     (("net", self.net), ("seed", self.seed), ("", self.fixed_seed))):
@@ -300,6 +305,8 @@ class TuningPanel(Panel):
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, self.search.total)
         self._update_actions()
+        if self.tabs.currentWidget() in (self.editor, self.history):
+            self.tabs.setCurrentWidget(self.view)
         return True
 
     def _fill_resume_menu(self) -> None:
@@ -386,18 +393,18 @@ class TuningPanel(Panel):
                                 workers=self.workers.value(), store=True,
                                 dataset_info=self._data_info())
         except (SearchSpaceError, StoreError, ValueError, OSError) as e:
-            self.alpha.status.setText(f"<span style='color:#c0392b'>{e}</span>")
+            self.alpha.status.setText(f"<span style='color:#c0392b'>{escape(e)}</span>")
             return False
         self.alpha.run_button.setEnabled(False)
         self.alpha.cancel_button.setEnabled(True)
         return True
 
     def _on_tab(self, index: int) -> None:
-        """The α-range tab does not use the space editor above the tabs: while it shows, the
-        editor is hidden (on a 768 px screen the plot got only a third of the panel), and it
-        comes back with the other tabs. Hidden tabs stop counting towards the tabs' minimum
-        height (a stack takes its tallest page's), so the α page fits the dock instead of
-        scrolling with the Results table's height."""
+        """The space editor is a tab of its own, so the results get the dock's height (on a
+        768 px screen they were below the fold); the α-range and History tabs do not use the
+        run controls above the tabs, which hide while they show. Hidden tabs stop counting
+        towards the tabs' minimum height (a stack takes its tallest page's), so each page fits
+        the dock instead of scrolling with the Results table's height."""
         for i in range(self.tabs.count()):
             policy = QSizePolicy.Preferred if i == index else QSizePolicy.Ignored
             self.tabs.widget(i).setSizePolicy(policy, policy)

@@ -3,7 +3,6 @@ a range for the next round) and the best trial's learning curve."""
 
 from __future__ import annotations
 
-import html
 import math
 
 import numpy as np
@@ -14,11 +13,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from bn_studio.core.search import Param, SearchSpace, TrialResult, best_result, distinct_values
 
+from ...plain_text import escape, tooltip
 from ...plotting import cache_axes
 
 DIVERGED_BRUSH = "#d62728"
 OK_BRUSH = "#1f77b4"
-TABLE_MIN_ROWS = 8           # results rows visible without scrolling the table
+TABLE_MIN_ROWS = 4           # results rows visible without scrolling the table (it grows
+#                              into any room the dock has; 4 keep a 768 px screen unscrolled)
 
 
 class _SelectViewBox(pg.ViewBox):
@@ -112,11 +113,12 @@ class ResultsView(QWidget):
         # Padded, so the top tick label is not cut in half before the first trial.
         self.scatter_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.05)
         self.best_label = QLabel()
+        self.best_label.setTextFormat(Qt.RichText)
         self.best_label.setWordWrap(True)          # the best trial's settings, never clipped
         self.best_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         # Honest minimum sizes: in a short dock the panel scrolls instead of crushing plots.
         for w in (self.scatter_plot, self.curve_plot):
-            w.setMinimumHeight(190)
+            w.setMinimumHeight(140)
         rows = TABLE_MIN_ROWS + 1                   # + the header
         self.table.setMinimumHeight(rows * self.table.verticalHeader().defaultSectionSize() + 4)
         self.best_curve = self.curve_plot.plot(pen=pg.mkPen("#1f77b4", width=2))
@@ -147,16 +149,21 @@ class ResultsView(QWidget):
         names = self._param_columns()
         self.table.setSortingEnabled(False)
         self.table.setRowCount(0)
-        headers = ["trial", "net", "status", *names, "val loss", "val acc"]
+        headers = ["trial", "net", "status", *names, "loss", "acc"]
         if twins:
-            headers += ["no-BN val loss", "no-BN val acc"]
+            headers += ["no-BN loss", "no-BN acc"]
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
+        for j, h in enumerate(headers):                  # short labels fit a narrow dock
+            if h.endswith(("loss", "acc")):
+                net = "the no-BN net's " if h.startswith("no-BN") else ""
+                self.table.horizontalHeaderItem(j).setToolTip(
+                    f"{net}validation {'loss' if h.endswith('loss') else 'accuracy'}")
         self.table.horizontalHeaderItem(1).setToolTip(
             "Which net the trial trained: BN (batch norm after every hidden layer), no BN, "
             "or both (the same draws with and without BN; val loss is the BN net's)")
         # Best first: rows added later are sorted in by the header's indicator.
-        self.table.horizontalHeader().setSortIndicator(headers.index("val loss"),
+        self.table.horizontalHeader().setSortIndicator(headers.index("loss"),
                                                        Qt.AscendingOrder)
         self.x_param.blockSignals(True)
         self.x_param.clear()
@@ -205,7 +212,7 @@ class ResultsView(QWidget):
                 if r.status == "diverged":
                     item.setForeground(pg.mkColor(DIVERGED_BRUSH))
                 if r.error:
-                    item.setToolTip(r.error)
+                    item.setToolTip(tooltip(r.error))
                 self.table.setItem(i, j, item)
         self.table.setSortingEnabled(True)
         self.table.setUpdatesEnabled(True)
@@ -272,9 +279,10 @@ class ResultsView(QWidget):
         self.best_curve.setData(steps, y)
         if steps.size:
             self.curve_plot.setXRange(0, max(float(steps[-1]), 10.0), padding=0.02)
-        params = html.escape(", ".join(f"{k} = {format_number(v)}"
-                                       for k, v in best.params.items() if k != "bn"))
-        self.best_label.setText(f"<b>Best so far: trial {best.trial}</b> ({best.net} net) — "
+        params = ", ".join(f"{escape(k)} = {escape(format_number(v))}"
+                           for k, v in best.params.items() if k != "bn")
+        nets = "both nets" if best.net == "both" else f"{best.net} net"
+        self.best_label.setText(f"<b>Best so far: trial {best.trial}</b> ({nets}) — "
                                 f"{params}; "
                                 f"validation loss {format_number(best.val_loss)}, accuracy "
                                 f"{format_number(best.val_accuracy)}")
