@@ -220,11 +220,11 @@ def test_softmax_lesson_is_slow_and_shows_a1_beside_the_logistic_without_a_click
 def test_lessons_help_and_start_page_count_the_lessons_from_the_packs(win):
     p = win.panels["lessons"]
     n = len(L.LESSONS)
-    assert n == 8
-    assert p.help_text.startswith("Eight guided experiments")
+    assert n == 9
+    assert p.help_text.startswith("Nine guided experiments")
     assert all(les.title in p.help_text for les in L.LESSONS)
     win.show_start_page()
-    assert "Eight short lessons" in p.title_label.text()
+    assert "Nine short lessons" in p.title_label.text()
     net = win.panels["network"].help_text
     assert "Any change" not in net and "mid-run" in net
 
