@@ -55,8 +55,9 @@ def _argument(h, default) -> dict:
         return {"default": ",".join(map(str, default)), "help": h.help}
     if h.kind == "choice":
         return {"choices": h.choices, "default": default, "help": h.help}
-    if h.kind == "bool":
-        return {"action": "store_true", "default": default, "help": h.help}
+    if h.kind == "bool":            # on by default: --name and --no-name
+        action = argparse.BooleanOptionalAction if default else "store_true"
+        return {"action": action, "default": default, "help": h.help}
     return {"type": float if h.kind == "float" else int, "default": default, "help": h.help}
 
 
@@ -119,9 +120,11 @@ def check_data_args(args) -> None:
         raise CliError(str(e)) from None
 
 
-def split_from_args(args):
-    from bn_studio.core.datasets import split_and_standardize
-    return split_and_standardize(dataset_from_args(args), seed=args.data_seed)
+def split_from_args(args, config=None):
+    """The data the options name, split as ``config`` (by default the options') says."""
+    from bn_studio.core.trainer import split_for
+    config = config_from_args(args) if config is None else config
+    return split_for(dataset_from_args(args), config, seed=args.data_seed)
 
 
 def changes_from_args(args) -> list:

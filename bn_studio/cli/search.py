@@ -61,7 +61,7 @@ def add_search_parser(sub, add_train_options) -> None:
 
 
 def run_search(args) -> int:
-    from bn_studio.core.datasets import split_and_standardize
+    from bn_studio.core.trainer import split_for
     if not args.param:
         raise CliError("give at least one --param, e.g. --param lr=log:1e-4:1")
     if args.resume and not args.out:
@@ -76,7 +76,7 @@ def run_search(args) -> int:
     except SearchSpaceError as e:
         raise CliError(str(e)) from None
     ds = dataset_from_args(args)
-    split = split_and_standardize(ds, seed=args.data_seed)
+    split = split_for(ds, base, seed=args.data_seed)
     info = {"dataset": ds.name, "n": int(ds.X.shape[0]), "classes": int(ds.classes),
             "noise": args.noise, "data_seed": args.data_seed,
             "sha1": split_fingerprint(split)}

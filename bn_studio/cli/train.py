@@ -32,8 +32,8 @@ def run_train(args) -> int:
     except ValueError as e:             # a change to an out-of-range value
         raise CliError(f"--change: {e}") from None
     ds = dataset_from_args(args)
-    from bn_studio.core.datasets import split_and_standardize
-    split = split_and_standardize(ds, seed=args.data_seed)
+    from bn_studio.core.trainer import split_for
+    split = split_for(ds, config, seed=args.data_seed)
     try:
         trainer = TwinTrainer(scheduled, split)
     except ValueError as e:

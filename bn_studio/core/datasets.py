@@ -43,7 +43,8 @@ class Dataset:
 
 @dataclass
 class Split:
-    """Train/validation split, both standardised with the training split's mean and std."""
+    """Train/validation split, both standardised with the training split's mean and std
+    (``standardized``), or as the data are with x₂ times 1/std[1] (not)."""
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -54,6 +55,7 @@ class Split:
     classes: int
     class_names: list[str]
     feature_names: tuple[str, str] = FEATURE_NAMES
+    standardized: bool = True
 
     def standardize(self, X) -> np.ndarray:
         return (np.asarray(X, dtype=np.float64) - self.mean) / self.std
@@ -178,8 +180,12 @@ def from_points(points, labels, class_names=None) -> Dataset:
     return Dataset(X, y, names, "drawn")
 
 
-def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0) -> Split:
-    """Stratified, seeded split; both parts standardised with the training part's statistics."""
+def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0, *,
+                          standardize: bool = True, x2_scale: float = 1.0) -> Split:
+    """Stratified, seeded split; both parts standardised with the training part's statistics.
+    ``standardize=False``: the inputs as they are, x₂ times ``x2_scale`` (then ``mean`` is 0
+    and ``std`` is (1, 1/x2_scale), so ``standardize``/``unstandardize`` still map the data's
+    coordinates to the nets' and back). Standardising undoes any scale, so it ignores it."""
     if not 0.0 < val_fraction < 1.0:
         raise DatasetError("the validation fraction must be between 0 and 1")
     check_dataset(ds)
@@ -196,16 +202,22 @@ def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0
     tr = rng.permutation(np.concatenate(train_idx))
     va = rng.permutation(np.concatenate(val_idx))
     with np.errstate(all="ignore"):            # 1e300 overflows: refused just below
-        mean = ds.X[tr].mean(axis=0)
-        std = ds.X[tr].std(axis=0)
-        std = np.where(std > 1e-12, std, 1.0)
+        if standardize:
+            mean = ds.X[tr].mean(axis=0)
+            std = ds.X[tr].std(axis=0)
+            std = np.where(std > 1e-12, std, 1.0)
+        else:
+            mean, std = np.zeros(2), np.array([1.0, 1.0 / float(x2_scale)])
         X_train, X_val = (ds.X[tr] - mean) / std, (ds.X[va] - mean) / std
     if not (np.all(np.isfinite(std)) and np.all(np.isfinite(X_train))
             and np.all(np.isfinite(X_val))):
+        if not standardize:
+            raise DatasetError(f"{ds.name}: the values × the x₂ scale overflow; lower the "
+                               "x₂ scale or standardise the inputs")
         raise DatasetError(f"{ds.name}: the values are too large to standardise (mean or "
                            "standard deviation overflows); rescale the features")
     return Split(X_train, ds.y[tr], X_val, ds.y[va], mean, std, ds.classes,
-                 list(ds.class_names), tuple(ds.feature_names))
+                 list(ds.class_names), tuple(ds.feature_names), bool(standardize))
 
 
 def check_dataset(ds: Dataset) -> None:

@@ -35,6 +35,7 @@ MAX_INLINE_POINTS = 100_000    # a workspace holds up to this many points (~5 MB
 MAX_PATH_CHARS = 4096          # a file path in a workspace (Linux's PATH_MAX)
 MAX_NAME_CHARS = 255           # a dataset's name (its file's name) in a workspace
 MAX_COLUMNS_CHARS = 1000       # the --columns text ("x1,x2,label") a workspace reads a file with
+MAX_INPUT_SCALE = 1e4          # the x₂ scale's largest factor (lesson 10 uses × 100)
 MAX_STEPS = 1_000_000          # training steps of one run or one search trial
 MAX_CHANGES = 1000             # mid-run changes of one run: a file's or --change's, and the
 #                                user's edits while the twins train (each joins the run's list)

@@ -149,6 +149,16 @@ PARAMS: tuple[Hyper, ...] = (
           "Batch norm without its learned scale γ and shift β: every unit's input to g keeps "
           "mean 0 and variance 1 on each batch. Shows why γ and β are learned",
           default=False),
+    Hyper("standardize", "bool", "Standardise inputs",
+          "standardise x₁ and x₂ with the training split's mean and std (--no-standardize: "
+          "feed them as they are)",
+          "Subtract each input's training mean and divide by its standard deviation before "
+          "the first layer, as batch norm does for every hidden unit. Off: the nets see the "
+          "inputs as they are (× the x₂ scale)", default=True),
+    Hyper("x2_scale", "float", "x₂ scale", "multiply the input x₂ by this before the nets see it",
+          "Multiplies the second input by this factor (× 100: x₂ spans a hundred times the "
+          "range of x₁). Standardising undoes any scale exactly", default=1.0, low=0.0,
+          open_low=True, high=limits.MAX_INPUT_SCALE),
     Hyper("changes", "changes", "Mid-run changes", "(step, name, value) changes the run makes",
           default=(), cli=False),
     Hyper("bn_eps", "float", "BN ε", "ε added to σ² in batch norm", default=1e-5, cli=False),

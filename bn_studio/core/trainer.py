@@ -18,6 +18,7 @@ import numpy as np
 
 from . import changes as schedule
 from . import limits, params
+from .datasets import split_and_standardize
 from .diagnostics import DiagnosticsRecorder
 from .network import MLP, NetConfig
 from .optim import Optimizer
@@ -54,6 +55,8 @@ class TrainConfig:
     eval_every: int = DEFAULTS["eval_every"]
     noisy_bn: bool = DEFAULTS["noisy_bn"]      # the BN twin only: random per-step noise after BN
     freeze_bn_affine: bool = DEFAULTS["freeze_bn_affine"]  # the BN twin only: γ = 1, β = 0
+    standardize: bool = DEFAULTS["standardize"]    # the inputs as the nets see them:
+    x2_scale: float = DEFAULTS["x2_scale"]         # split_for() makes that split
     changes: tuple = DEFAULTS["changes"]       # (step, name, value): mid-run changes of the run
 
     def __post_init__(self) -> None:
@@ -85,6 +88,13 @@ class TrainConfig:
 
     def make_optimizer(self) -> Optimizer:
         return make_optimizer([self])
+
+
+def split_for(dataset, config: TrainConfig, seed: int = 0):
+    """The dataset's train/validation split as ``config``'s nets see it: standardised, or as
+    it is with x₂ scaled (config.standardize, config.x2_scale)."""
+    return split_and_standardize(dataset, seed=seed, standardize=config.standardize,
+                                 x2_scale=config.x2_scale)
 
 
 def make_optimizer(configs: list[TrainConfig]) -> Optimizer:

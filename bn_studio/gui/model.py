@@ -16,7 +16,7 @@ from bn_studio.core import limits
 from bn_studio.core.datasets import Dataset, DatasetError, DatasetSpec, split_and_standardize
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.core.params import BY_NAME, LIVE
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.trainer import TrainConfig, split_for
 from bn_studio.live.worker import TrainingWorker
 
 from .search_model import SearchModel
@@ -76,9 +76,11 @@ class StudioModel(QObject):
 
     def set_dataset(self, dataset: Dataset, keep_spec: bool = False, split=None) -> bool:
         """Use an imported or drawn dataset; nothing changes if it cannot be split. ``split``:
-        its split_and_standardize(dataset, seed=0), if already made (off the GUI thread)."""
+        its split_and_standardize(dataset, seed=0), if already made (off the GUI thread); made
+        anew if the config feeds the inputs unstandardised."""
         try:
-            split = split if split is not None else split_and_standardize(dataset, seed=0)
+            if split is None or not self.config.standardize:
+                split = split_for(dataset, self.config)
         except DatasetError as e:
             self.errorOccurred.emit(str(e))
             return False
@@ -112,7 +114,16 @@ class StudioModel(QObject):
             self.configChanged.emit(self.config)
             return
         live = self._live_changes(config) if live else []
+        split = self._split_for(config)
+        if split is None:
+            self.configChanged.emit(self.config)
+            return
         self.config = config
+        if split is not self.split:
+            self.split = split
+            self.clear_point()
+            self.datasetChanged.emit(split)
+            live, reset = [], True              # other inputs: the nets start again
         self.configChanged.emit(config)
         if live:
             for name, value in live:
@@ -124,6 +135,19 @@ class StudioModel(QObject):
                               + " while training: marked on the curves (Reset starts over)")
         elif reset:
             self.reset()
+
+    def _split_for(self, config: TrainConfig):
+        """The split ``config``'s nets see (standardised or not, x₂'s scale): the current
+        one if that does not change; None (said in one line) if it cannot be made."""
+        old = self.config
+        if config.standardize and old.standardize or (
+                (config.standardize, config.x2_scale) == (old.standardize, old.x2_scale)):
+            return self.split           # standardising undoes any x₂ scale
+        try:
+            return split_for(self.dataset, config)
+        except DatasetError as e:
+            self._report(str(e))
+            return None
 
     def _live_changes(self, config: TrainConfig) -> list[tuple[str, float]]:
         """The (name, value) pairs to change mid-run, or [] if a reset is needed."""

@@ -105,6 +105,16 @@ def axis_name(name: str, standardised: bool = True, fit_px: float | None = None,
     return name + suffix
 
 
+def input_names(split) -> tuple[str, str]:
+    """The nets' two inputs by name: the features, "x₂ × 100" where an unstandardised split
+    scales one (TrainConfig.x2_scale)."""
+    names = tuple(split.feature_names)
+    if split.standardized:
+        return names
+    scales = 1.0 / np.asarray(split.std, dtype=np.float64)
+    return tuple(n if s == 1.0 else f"{n} × {s:g}" for n, s in zip(names, scales))
+
+
 def point_html(split, xy) -> str:
     """A point of the input plane in the features' names: "petal_length = 3.30, petal_width =
     1.00 (standardised: −0.26, −0.26)" (names escaped: they come from a file)."""
@@ -112,10 +122,11 @@ def point_html(split, xy) -> str:
     names = [html.escape(short_name(n)) for n in split.feature_names]
     with np.errstate(all="ignore"):
         raw = split.unstandardize(x.reshape(1, 2))[0]
+    how = "standardised" if split.standardized else "the nets' inputs"
     if not np.all(np.isfinite(raw)):
-        return f"{names[0]} = {x[0]:.2f}, {names[1]} = {x[1]:.2f} (standardised)"
+        return f"{names[0]} = {x[0]:.2f}, {names[1]} = {x[1]:.2f} ({how})"
     return (f"{names[0]} = {raw[0]:.2f}, {names[1]} = {raw[1]:.2f} "
-            f"(standardised: {x[0]:.2f}, {x[1]:.2f})")
+            f"({how}: {x[0]:.2f}, {x[1]:.2f})")
 
 
 def plane_html(split) -> str:

@@ -5,7 +5,7 @@ import pytest
 
 from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.network import MLP, NetConfig
-from bn_studio.core.trainer import TrainConfig, TwinTrainer, train_single
+from bn_studio.core.trainer import TrainConfig, TwinTrainer, split_for, train_single
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,69 @@ def test_the_no_bn_twin_is_untouched_by_the_switch(split):
         b.step()
     np.testing.assert_array_equal(a.runs["no_bn"].net.flat_params,
                                   b.runs["no_bn"].net.flat_params)
+
+
+def test_unstandardised_inputs_are_the_data_with_x2_scaled():
+    ds = make_dataset("spirals", n=120, seed=1)
+    std = split_and_standardize(ds, seed=0)
+    raw = split_and_standardize(ds, seed=0, standardize=False, x2_scale=100.0)
+    assert std.standardized and not raw.standardized
+    # the same points in the same order: as they are, x₂ × 100
+    np.testing.assert_allclose(raw.X_train, std.unstandardize(std.X_train) * [1.0, 100.0])
+    np.testing.assert_allclose(raw.X_val[:, 1], 100.0 * std.unstandardize(std.X_val)[:, 1])
+    # the data's coordinates ↔ the nets' inputs, as for a standardised split
+    np.testing.assert_allclose(raw.unstandardize(raw.X_train), std.unstandardize(std.X_train))
+    np.testing.assert_allclose(raw.standardize([[0.5, 0.2]]), [[0.5, 20.0]])
+    assert np.ptp(raw.X_train[:, 1]) > 50 * np.ptp(raw.X_train[:, 0])
+
+
+def test_standardising_undoes_any_x2_scale():
+    ds = make_dataset("moons", n=100, seed=2)
+    scaled = type(ds)(ds.X * [1.0, 100.0], ds.y, ds.class_names, ds.name)
+    a = split_and_standardize(ds, seed=0)
+    b = split_and_standardize(ds, seed=0, x2_scale=100.0)
+    c = split_and_standardize(scaled, seed=0)
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    np.testing.assert_allclose(a.X_train, c.X_train, atol=1e-12)
+
+
+def test_split_for_follows_the_config_and_the_trainer_sees_it():
+    ds = make_dataset("spirals", n=120, seed=1)
+    cfg = TrainConfig(hidden=(4,), standardize=False, x2_scale=100.0)
+    split = split_for(ds, cfg)
+    assert not split.standardized and np.abs(split.X_train[:, 1]).max() > 10
+    assert split_for(ds, TrainConfig(hidden=(4,), x2_scale=100.0)).standardized
+    t = TwinTrainer(cfg, split)
+    t.step()
+    assert t.step_count == 1 and np.isfinite(t.runs["bn"].last_loss)
+
+
+def test_the_input_settings_are_checked_and_survive_a_round_trip():
+    cfg = TrainConfig(standardize=False, x2_scale=100.0)
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+    assert TrainConfig.from_dict({}).standardize         # older workspaces: standardised
+    for bad in (0.0, -1.0, float("nan"), 1e9):
+        with pytest.raises(ValueError, match="x2_scale"):
+            TrainConfig(x2_scale=bad)
+    with pytest.raises(ValueError, match="standardize must be true or false"):
+        TrainConfig(standardize="no")
+
+
+def test_inputs_too_large_to_scale_are_refused_in_one_line():
+    from bn_studio.core.datasets import Dataset, DatasetError
+    X = np.array([[0.0, 1e305], [1.0, -1e305]] * 10)
+    ds = Dataset(X, np.array([0, 1] * 10), ["a", "b"], "huge")
+    with pytest.raises(DatasetError, match="lower the x₂ scale or standardise"):
+        split_and_standardize(ds, standardize=False, x2_scale=1e4)
+
+
+def test_the_command_line_turns_standardising_off(capsys):
+    from bn_studio.cli import build_parser
+    from bn_studio.cli.options import config_from_args, split_from_args
+    args = build_parser().parse_args(["train", "--dataset", "spirals", "--no-standardize",
+                                      "--x2-scale", "100"])
+    cfg = config_from_args(args)
+    assert not cfg.standardize and cfg.x2_scale == 100.0
+    assert not split_from_args(args).standardized
+    on = build_parser().parse_args(["train"])
+    assert config_from_args(on).standardize and split_from_args(on).standardized

@@ -172,3 +172,30 @@ def test_dragging_the_n_slider_regenerates_once_on_release(panel, model, qtbot):
     assert changes == []
     panel.n_slider.setSliderDown(False)      # the release
     assert len(changes) == 1 and model.dataset.X.shape[0] == 2000
+
+
+def test_unticking_standardise_feeds_the_nets_the_scaled_data(panel, model, qtbot):
+    assert panel.inputs.standardize_box.isChecked() and model.split.standardized
+    panel.inputs.scale_box.setValue(100.0)            # standardising undoes it: same split
+    assert model.config.x2_scale == 100.0 and model.split.standardized
+    with qtbot.waitSignal(model.datasetChanged, timeout=2000):
+        panel.inputs.standardize_box.setChecked(False)
+    assert not model.config.standardize and not model.split.standardized
+    raw = model.dataset.X
+    assert abs(model.split.X_train[:, 1]).max() == pytest.approx(100 * abs(raw[:, 1]).max(),
+                                                                 rel=0.05)
+    assert "not</b> standardised" in panel.info.text() and "x₂ × 100" in panel.info.text()
+    model.step(3)                                   # the training process trains on it
+    model.flush()
+    assert model.snapshot.step == 3 and not model.snapshot.config.standardize
+    with qtbot.waitSignal(model.datasetChanged, timeout=2000):
+        panel.inputs.standardize_box.setChecked(True)
+    assert model.split.standardized and "inputs standardised" in panel.info.text()
+
+
+def test_the_inputs_row_follows_a_config_from_elsewhere(panel, model):
+    model.set_config(model.config.replace(standardize=False, x2_scale=3.0))
+    assert not panel.inputs.standardize_box.isChecked()
+    assert panel.inputs.scale_box.value() == 3.0
+    model.set_config(model.config.replace(standardize=True, x2_scale=1.0))
+    assert panel.inputs.standardize_box.isChecked() and panel.inputs.scale_box.value() == 1.0

@@ -232,6 +232,16 @@ def test_the_axes_name_the_features_of_imported_data_as_plain_text(model, panel,
     assert left.label.toPlainText().strip() == "petal width (standardised)"
 
 
+def test_unstandardised_axes_say_so_and_name_the_x2_scale(model, panel):
+    model.set_config(model.config.replace(standardize=False, x2_scale=100.0))
+    bottom = panel.plot_items["no_bn"].getAxis("bottom")
+    left = panel.plot_items["bn"].getAxis("left")
+    assert bottom.label.toPlainText().strip() == "x₁"
+    assert left.label.toPlainText().strip() == "x₂ × 100"
+    model.set_config(model.config.replace(standardize=True))
+    assert left.label.toPlainText().strip() == "x₂ (standardised)"
+
+
 def test_a_long_feature_name_is_elided_to_the_plots_width(model, make_panel, qtbot):
     from bn_studio.core.datasets import Dataset
     narrow = make_panel(DecisionRegionsPanel, SMALL, (560, 420))

@@ -24,6 +24,7 @@ from ..theme import CLASS_COLORS
 from .base import Panel
 from .csv_columns_dialog import CsvColumnsDialog
 from .csv_import import CsvImportRow
+from .input_controls import InputControls
 
 THUMB_PX = 64
 APPLY_DELAY_MS = 350            # settle time after a keyboard/typed change before regenerating
@@ -101,7 +102,8 @@ class DatasetsPanel(Panel):
     help_text = ("Pick a toy dataset: 2-D points x = (x₁, x₂) in C classes. N, noise and the "
                  "number of classes change it; the data is split 75/25 into training and "
                  "validation, and both inputs are standardised (mean 0, variance 1) with the "
-                 "training statistics. You can also draw your own points or import a CSV.")
+                 "training statistics (untick 'Standardise' to feed them as they are, x₂ "
+                 "scaled by 'x₂ ×'). You can also draw your own points or import a CSV.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
@@ -145,6 +147,8 @@ class DatasetsPanel(Panel):
         form.addRow("noise", self.noise_slider)
         form.addRow("classes C", self.classes_box)
         form.addRow("data seed", self.seed_box)
+        self.inputs = InputControls(model)
+        form.addRow("inputs", self.inputs)
         # Imported or drawn data has no generator: the knobs are off, and this says why.
         self.knobs_note = QLabel("N, noise, C and the seed make the gallery's datasets; they "
                                  "do not apply to imported or drawn points (C shows their "
@@ -538,10 +542,17 @@ class DatasetsPanel(Panel):
                  f"{split.X_train.shape[0]:,} train / {split.X_val.shape[0]:,} validation"]
         if ds.skipped_rows:
             lines.append(f"skipped {ds.skipped_rows:,} rows with missing values")
-        lines.append("inputs standardised with the training split:")
         names = [html.escape(n) for n in split.feature_names]     # from the file: plain
-        lines += [f"&nbsp;&nbsp;{n} ← ({n} {_minus(m)}) / {s:.2f}"
-                  for n, m, s in zip(names, mean, std)]
+        if split.standardized:
+            lines.append("inputs standardised with the training split:")
+            lines += [f"&nbsp;&nbsp;{n} ← ({n} {_minus(m)}) / {s:.2f}"
+                      for n, m, s in zip(names, mean, std)]
+        else:
+            scales = [f" × {1 / s:g}" if s != 1.0 else "" for s in std]
+            lines.append("inputs <b>not</b> standardised: the nets see "
+                         + ", ".join(n + k for n, k in zip(names, scales)))
+            lines += [f"&nbsp;&nbsp;{n}{k}: {lo:.2f} … {hi:.2f}" for n, k, lo, hi in zip(
+                names, scales, split.X_train.min(axis=0), split.X_train.max(axis=0))]
         self.info.setText("<br>".join(lines))
         self._redraw_points()               # in use, or a draft beside other data
         self._show_error("")            # data that loaded makes an earlier refusal old news

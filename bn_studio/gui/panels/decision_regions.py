@@ -12,7 +12,7 @@ from bn_studio.core import limits
 from bn_studio.core.grid import data_extent
 
 from ..plain_text import Rich, escape as _escape
-from ..plotting import axis_name, cache_axes, scatter_sample, steady_title
+from ..plotting import axis_name, cache_axes, input_names, scatter_sample, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS, class_rgb_array
 from .base import Panel
 
@@ -109,7 +109,7 @@ def marker_html(symbol: str, fill: str, size: int = 14) -> str:
 def input_shifts(split) -> tuple[float, float]:
     """How far each input's training mean sits from 0: standardised data have mean 0, so a
     nonzero mean is a shift (lesson 4's button); 0.0 where there is none."""
-    if not split.X_train.size:
+    if not split.X_train.size or not split.standardized:     # raw data: no shift to show
         return (0.0, 0.0)
     means = np.mean(split.X_train, axis=0)
     return tuple(float(m) if np.isfinite(m) and abs(m) > 0.05 else 0.0 for m in means[:2])
@@ -176,6 +176,7 @@ class DecisionRegionsPanel(Panel):
         self.plot_items["no_bn"].setYLink(self.plot_items["bn"])
         self._range_extent = None
         self._features = ("x₁", "x₂")
+        self._standardized = True
         self.plot_items["bn"].getViewBox().sigResized.connect(lambda _: self._on_resized())
         self.view.scene().sigMouseClicked.connect(self._on_click)
         self.legend = QLabel()
@@ -215,7 +216,8 @@ class DecisionRegionsPanel(Panel):
     # ---- model events -----------------------------------------------------------------
     def on_dataset(self, split) -> None:
         self._classes = max(1, int(split.classes))
-        self._features = tuple(split.feature_names)
+        self._features = input_names(split)
+        self._standardized = split.standardized
         self._shifts = input_shifts(split)
         self._label_axes()
         (Xt, yt), (Xv, yv), self.shown_note = scatter_sample(split)     # big data: a sample
@@ -306,7 +308,7 @@ class DecisionRegionsPanel(Panel):
                     text = axis_name(name, standardised=False, fit_px=room,
                                      metrics=metrics) + note
                 else:
-                    text = axis_name(name, fit_px=fit, metrics=metrics)
+                    text = axis_name(name, self._standardized, fit_px=fit, metrics=metrics)
                 if axis.labelText != text:
                     p.setLabel(side, text)
 

@@ -163,6 +163,10 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         leaving = self.current is not None and self.current.experiment == "why_bn"
         if leaving and (nxt is None or not nxt.config) and self.model.config.noisy_bn:
             self.model.set_config(self.model.config.replace(noisy_bn=False))
+        # Lesson 10's unstandardised x₂ × 100 would spoil a lesson that keeps the settings.
+        inputs = self.current is not None and self.current.id == "input_scale"
+        if inputs and (nxt is None or not nxt.config) and not self.model.config.standardize:
+            self.model.set_config(self.model.config.replace(standardize=True, x2_scale=1.0))
 
     def _show_welcome(self) -> None:
         self._leave_why(None)
