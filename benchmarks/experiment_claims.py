@@ -22,7 +22,7 @@ from bn_studio.core import lessons as L
 from bn_studio.core.datasets import make_dataset, split_and_standardize
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
 from bn_studio.core.lesson_pack import LESSON_DEFAULTS
-from bn_studio.core.trainer import TrainConfig, TwinTrainer
+from bn_studio.core.trainer import TrainConfig, TwinTrainer, split_for
 
 CLAIMS: list[tuple[str, str, str, callable]] = []     # (id, where, sentence, fn(seed))
 _cache: dict = {}
@@ -42,14 +42,21 @@ def cached(key, fn):
 
 
 def lesson_run(lesson_id: str, seed: int, steps: tuple[int, ...], runs=("bn", "no_bn"),
-               **changes) -> dict:
-    """Train a lesson's twins (its dataset and settings, ``changes`` on top) to max(steps);
-    at each step in ``steps`` keep the trainer's per-run numbers."""
+               data_seed: int = 0, **changes) -> dict:
+    """Train a lesson's twins (its dataset drawn with ``data_seed``, its settings with
+    ``changes`` on top) to max(steps); at each step in ``steps`` keep the per-run numbers."""
     les = L.lesson(lesson_id)
-    split = cached(("split", lesson_id), lambda: split_and_standardize(
-        make_dataset(**les.dataset, seed=0)))
     cfg = TrainConfig(**{**LESSON_DEFAULTS, **les.config, "seed": seed, **changes})
+    split = cached(("split", lesson_id, data_seed, cfg.standardize, cfg.x2_scale),
+                   lambda: split_for(make_dataset(**les.dataset, seed=data_seed), cfg))
     return _record(TwinTrainer(cfg, split, runs=runs), steps)
+
+
+def x1_share(net, split) -> float:
+    """x₁'s share of the first layer's Z = x₁w₁ + x₂w₂ (Σ over units of |w|·std(x) as the
+    net sees x): about ½ when both inputs matter alike, about 1 % when x₂ drowns x₁."""
+    part = np.abs(net.hidden[0].dense.params["W"]).sum(axis=1) * split.X_train.std(axis=0)
+    return float(part[0] / part.sum())
 
 
 def _record(t: TwinTrainer, steps) -> dict:
@@ -59,6 +66,10 @@ def _record(t: TwinTrainer, steps) -> dict:
         if t.step_count in steps:
             out[t.step_count] = {name: {
                 "val_loss": float(run.evals.view()[-1, 3]),
+                "val_acc": float(run.evals.view()[-1, 4]),
+                "diverged_at": run.diverged_at,
+                "max_batch_loss_100": float(np.nanmax(run.train.view()[:100, 1])),
+                "x1_share": x1_share(run.net, t.split),
                 "gamma": [hl.bn.params["gamma"].copy() for hl in run.net.hidden
                           if hl.bn is not None],
                 "dz_std": [float(np.std(hl.dZ)) for hl in run.net.hidden],
@@ -128,6 +139,84 @@ def _(seed):
     g = frozen_pair(seed)["learned"][1000]["bn"]["gamma"][0]
     return float(g.min()) < 0.75 and float(g.max()) > 4, {"gamma_min": round(float(g.min()), 2),
                                                          "gamma_max": round(float(g.max()), 2)}
+
+
+# ---- lesson 10: input normalisation and BN -------------------------------------------------
+def input_runs(seed: int) -> dict:
+    """Lesson 10's twins on a fresh draw of its data: as the lesson starts (x₂ × 100, not
+    standardised) to step 2000, and with 'Standardise' ticked to step 1000."""
+    return cached(("inputs", seed), lambda: {
+        "raw": lesson_run("input_scale", seed, (1000, 2000), data_seed=seed),
+        "std": lesson_run("input_scale", seed, (1000,), data_seed=seed, standardize=True)})
+
+
+def _r(v):
+    return None if v is None else round(float(v), 3)
+
+
+@claim("L10.scale_one", "lesson 10 answer",
+       "Unstandardised but with x₂ × 1 (the spirals' x₁ and x₂ both span about −1 … 1), both "
+       "nets learn again: by step 1000 the validation loss is below 0.1 with BN and below 0.4 "
+       "without.")
+def _(seed):
+    r = cached(("inputs_x1", seed), lambda: lesson_run("input_scale", seed, (1000,),
+                                                        data_seed=seed, x2_scale=1.0))[1000]
+    bn, plain = r["bn"]["val_loss"], r["no_bn"]["val_loss"]
+    return bn < 0.1 and plain < 0.4, {"bn": _r(bn), "no_bn": _r(plain)}
+
+
+@claim("L10.standardised", "lesson 10 answer",
+       "With the inputs standardised both nets learn the spirals: by step 1000 the validation "
+       "loss is below 0.1 with BN and below 0.3 without.")
+def _(seed):
+    r = input_runs(seed)["std"][1000]
+    bn, plain = r["bn"]["val_loss"], r["no_bn"]["val_loss"]
+    return bn < 0.1 and plain < 0.3, {"bn": _r(bn), "no_bn": _r(plain)}
+
+
+@claim("L10.no_bn_thrown", "lesson 10 answer",
+       "Without standardisation the net without BN is thrown off at once: its batch loss jumps "
+       "above 20 within the first 100 steps (it stays below 2 with standardised inputs), and "
+       "it has not recovered by step 1000: its validation accuracy is still below 0.6, where "
+       "guessing gets 0.33.")
+def _(seed):
+    runs = input_runs(seed)
+    raw, std = runs["raw"][1000]["no_bn"], runs["std"][1000]["no_bn"]
+    ok = (raw["max_batch_loss_100"] > 20 and std["max_batch_loss_100"] < 2
+          and raw["val_acc"] < 0.6)
+    return ok, {"max_batch_loss_100": _r(raw["max_batch_loss_100"]),
+                "standardised_max_batch_loss_100": _r(std["max_batch_loss_100"]),
+                "val_acc": _r(raw["val_acc"]), "val_loss": _r(raw["val_loss"]),
+                "diverged_at": raw["diverged_at"]}
+
+
+@claim("L10.bn_stalls", "lesson 10 answer",
+       "The net with BN does not blow up and learns part of the spirals, but stalls: its "
+       "validation loss is still above 0.25 at step 1000 and at step 2000, over 5 times what "
+       "it reaches standardised by step 1000.")
+def _(seed):
+    runs = input_runs(seed)
+    raw, std = runs["raw"], runs["std"][1000]["bn"]
+    l1, l2 = raw[1000]["bn"]["val_loss"], raw[2000]["bn"]["val_loss"]
+    ok = (raw[1000]["bn"]["max_batch_loss_100"] < 5 and raw[1000]["bn"]["val_acc"] > 0.4
+          and min(l1, l2) > 0.25 and min(l1, l2) > 5 * std["val_loss"])
+    return ok, {"val_loss_1000": _r(l1), "val_loss_2000": _r(l2),
+                "val_acc_1000": _r(raw[1000]["bn"]["val_acc"]),
+                "max_batch_loss_100": _r(raw[1000]["bn"]["max_batch_loss_100"]),
+                "standardised_val_loss_1000": _r(std["val_loss"])}
+
+
+@claim("L10.x1_drowned", "lesson 10 answer",
+       "At step 1000 x₁ is still drowned in both nets: its part of the first layer's Z "
+       "(Σ|w₁|·std x₁ over the units, against Σ|w₂|·std x₂) is under 3 %, against 30–70 % "
+       "with standardised inputs.")
+def _(seed):
+    runs = input_runs(seed)
+    raw = [runs["raw"][1000][n]["x1_share"] for n in ("bn", "no_bn")]
+    std = [runs["std"][1000][n]["x1_share"] for n in ("bn", "no_bn")]
+    ok = max(raw) < 0.03 and all(0.3 <= v <= 0.7 for v in std)
+    return ok, {"bn": _r(raw[0]), "no_bn": _r(raw[1]), "standardised_bn": _r(std[0]),
+                "standardised_no_bn": _r(std[1])}
 
 
 def main() -> None:

@@ -242,6 +242,20 @@ def test_unstandardised_axes_say_so_and_name_the_x2_scale(model, panel):
     assert left.label.toPlainText().strip() == "x₂ (standardised)"
 
 
+def test_unstandardised_data_fill_the_plot_whatever_the_scales(model, panel, qtbot):
+    """x₂ × 100 kept to MAX_STRETCH was a thin vertical strip (x₁ widened to ±40)."""
+    model.set_config(model.config.replace(standardize=False, x2_scale=100.0))
+    qtbot.waitUntil(lambda: panel.plot_items["bn"].getViewBox().width() > 10, timeout=3000)
+    panel._fit_range()
+    (x0, x1), (y0, y1) = panel.plot_items["bn"].getViewBox().viewRange()
+    X = model.split.X_train
+    assert x1 - x0 < 3 * np.ptp(X[:, 0]) and y1 - y0 > np.ptp(X[:, 1])
+    model.set_config(model.config.replace(standardize=True))
+    panel._fit_range()
+    (x0, x1), (y0, y1) = panel.plot_items["bn"].getViewBox().viewRange()
+    assert y1 - y0 < 10
+
+
 def test_a_long_feature_name_is_elided_to_the_plots_width(model, make_panel, qtbot):
     from bn_studio.core.datasets import Dataset
     narrow = make_panel(DecisionRegionsPanel, SMALL, (560, 420))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
@@ -322,17 +324,20 @@ class DecisionRegionsPanel(Panel):
     def _fit_range(self) -> None:
         """Show the data's extent, filling the plot: one unit of x₁ and of x₂ may differ in
         pixels by up to MAX_STRETCH (a locked 1:1 aspect left ~40 % of a tall plot blank);
-        beyond that the shorter side's range widens so shapes are not distorted more."""
+        beyond that the shorter side's range widens so shapes are not distorted more.
+        Unstandardised inputs fill the plot whatever their scales (x₂ × 100 would be a thin
+        strip; the axes' numbers and names show the scales)."""
         if self._range_extent is None:
             return
         x0, x1, y0, y1 = self._range_extent
         vb = self.plot_items["bn"].getViewBox()
         w_px, h_px = max(1.0, vb.width()), max(1.0, vb.height())
         ratio = (w_px / (x1 - x0)) / (h_px / (y1 - y0))      # x pixels per unit / y pixels
-        if ratio > MAX_STRETCH:
+        stretch = MAX_STRETCH if self._standardized else math.inf
+        if ratio > stretch:
             half = 0.5 * w_px / (h_px / (y1 - y0) * MAX_STRETCH)
             x0, x1 = 0.5 * (x0 + x1) - half, 0.5 * (x0 + x1) + half
-        elif ratio < 1.0 / MAX_STRETCH:
+        elif ratio < 1.0 / stretch:
             half = 0.5 * h_px / (w_px / (x1 - x0) * MAX_STRETCH)
             y0, y1 = 0.5 * (y0 + y1) - half, 0.5 * (y0 + y1) + half
         self.plot_items["bn"].setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)

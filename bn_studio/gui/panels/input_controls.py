@@ -12,6 +12,13 @@ from bn_studio.core.params import BY_NAME
 MIN_SCALE = 0.01                    # the box's smallest x₂ scale (the core takes any > 0)
 
 
+class ScaleBox(QDoubleSpinBox):
+    """A spin box that writes 100, not 100.00 (room is short in the dataset dock)."""
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:g}"
+
+
 class InputControls(QWidget):
     """A "Standardise inputs" switch and an "x₂ ×" box; either change restarts training."""
 
@@ -20,7 +27,7 @@ class InputControls(QWidget):
         self.model = model
         self.standardize_box = QCheckBox("Standardise")
         self.standardize_box.setToolTip(BY_NAME["standardize"].tip + ". Restarts training.")
-        self.scale_box = QDoubleSpinBox()
+        self.scale_box = ScaleBox()
         self.scale_box.setRange(MIN_SCALE, MAX_INPUT_SCALE)
         self.scale_box.setDecimals(2)
         self.scale_box.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
