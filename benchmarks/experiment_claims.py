@@ -6,7 +6,9 @@ hold in at least 80 % of the seeds for its sentence to stand. CLAIMS is this mod
 the shape of benchmarks/lesson_claims.py's, so that script can register them. Run alone it
 prints ONE JSON object: per claim, the sentence, the share of seeds it holds in and the
 numbers measured.
-Usage: python benchmarks/experiment_claims.py [--seeds 40] [--only G]
+Usage: python benchmarks/experiment_claims.py [--seeds 40] [--only G] [--merge STORED.json]
+(--merge: the claims run now replace theirs in STORED, whose other claims are kept as measured;
+a claim no longer in CLAIMS is dropped; each claim records its own run's "seconds".)
 """
 
 from __future__ import annotations
@@ -223,20 +225,31 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=40)
     ap.add_argument("--only", default="", help="run only claims whose id starts with this")
+    ap.add_argument("--merge", metavar="STORED", help="keep the other claims of this stored "
+                    "result (same --seeds), replace the ones run now")
     args = ap.parse_args()
     t0 = time.perf_counter()
     out = {}
+    if args.merge:
+        stored = json.loads(open(args.merge, encoding="utf-8").read())
+        if stored["seeds"] != args.seeds:
+            sys.exit(f"{args.merge} has {stored['seeds']} seeds, not {args.seeds}")
+        out = {cid: c for cid, c in stored["claims"].items()
+               if cid in {c[0] for c in CLAIMS}}
     for cid, where, sentence, fn in CLAIMS:
         if not cid.startswith(args.only):
             continue
-        rows = []
+        t_claim, rows = time.perf_counter(), []
         for seed in range(args.seeds):
             ok, nums = fn(seed)
             rows.append({"seed": seed, "holds": bool(ok), **nums})
         share = sum(r["holds"] for r in rows) / len(rows)
         out[cid] = {"where": where, "sentence": sentence, "share": round(share, 3),
-                    "stands": share >= 0.8, "per_seed": rows}
+                    "stands": share >= 0.8, "per_seed": rows,
+                    "seconds": round(time.perf_counter() - t_claim, 1)}
         print(f"{cid}: {share:.2f}", file=sys.stderr)
+    order = [c[0] for c in CLAIMS]
+    out = {cid: out[cid] for cid in sorted(out, key=order.index)}
     print(json.dumps({"seeds": args.seeds, "claims": out,
                       "all_stand": all(c["stands"] for c in out.values()),
                       "seconds": round(time.perf_counter() - t0, 1)}))

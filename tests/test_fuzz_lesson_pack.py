@@ -66,7 +66,8 @@ def test_the_example_pack_and_every_builtin_lesson_load(tmp_path):
     assert les.question and les.answer and les.locked_controls
     from bn_studio.core.lessons import LESSONS
     ids = [x.id for x in LESSONS]
-    assert ids[6:9] == ["lr_jump", "alpha_range", "gamma_beta"] and len(LESSONS) >= 9
+    assert ids[6:10] == ["lr_jump", "alpha_range", "gamma_beta", "input_scale"]
+    assert len(LESSONS) >= 10
     reveal = {x.id: x.reveal_at_step for x in LESSONS}
     assert reveal["lr_jump"] == 600 and reveal["why_bn"] == 300 and reveal["softmax"] is None
 

@@ -220,11 +220,11 @@ def test_softmax_lesson_is_slow_and_shows_a1_beside_the_logistic_without_a_click
 def test_lessons_help_and_start_page_count_the_lessons_from_the_packs(win):
     p = win.panels["lessons"]
     n = len(L.LESSONS)
-    assert n == 9
-    assert p.help_text.startswith("Nine guided experiments")
+    assert n == 10
+    assert p.help_text.startswith("Ten guided experiments")
     assert all(les.title in p.help_text for les in L.LESSONS)
     win.show_start_page()
-    assert "Nine short lessons" in p.title_label.text()
+    assert "Ten short lessons" in p.title_label.text()
     net = win.panels["network"].help_text
     assert "Any change" not in net and "mid-run" in net
 
@@ -322,3 +322,19 @@ def test_alpha_range_lesson_runs_the_twins_sweep_with_its_network(win, qtbot):
     qtbot.waitUntil(lambda: "Running" not in p.alpha_label.text(), timeout=30000)
     assert p.alpha_label.text().startswith("Cancelled")       # never "Running" after the end
     assert win.model.searches.run("alpha_range").spec.base.steps == 300   # the pack's steps
+
+
+def test_lesson_10_feeds_x2_times_100_unstandardised_and_leaving_it_standardises(win, qtbot):
+    p = win.panels["lessons"]
+    win.start_lesson("input_scale")
+    assert not win.model.config.standardize and win.model.config.x2_scale == 100.0
+    assert not win.model.split.standardized
+    inputs = win.panels["datasets"].inputs
+    assert not inputs.standardize_box.isChecked() and inputs.scale_box.value() == 100.0
+    assert "Standardise" in p.steps_label.text()
+    inputs.standardize_box.setChecked(True)             # the lesson's second step
+    assert win.model.split.standardized
+    inputs.standardize_box.setChecked(False)
+    win.show_start_page()                               # keeps the settings: not x₂ × 100
+    assert win.model.config.standardize and win.model.config.x2_scale == 1.0
+    assert win.model.split.standardized
