@@ -132,6 +132,18 @@ def test_an_old_workspace_with_inline_points_opens_in_the_window(win, tmp_path):
     assert win.model.dataset.name == "old" and win.model.dataset.classes == 3
 
 
+def test_unstandardised_inputs_are_saved_and_reopened(win, tmp_path):
+    win.model.set_config(win.model.config.replace(standardize=False, x2_scale=100.0))
+    win.save_workspace_to(tmp_path / "raw.json")
+    assert json.loads((tmp_path / "raw.json").read_text())["config"]["x2_scale"] == 100.0
+    win.model.set_config(win.model.config.replace(standardize=True, x2_scale=1.0))
+    assert win.model.split.standardized
+    win.open_workspace_from(tmp_path / "raw.json")
+    assert not win.model.config.standardize and win.model.config.x2_scale == 100.0
+    assert not win.model.split.standardized
+    assert not win.panels["datasets"].inputs.standardize_box.isChecked()
+
+
 @pytest.mark.slow
 def test_screenshot_waits_for_the_file_and_names_a_missing_one(qapp, tmp_path, capsys):
     from bn_studio import workspace
