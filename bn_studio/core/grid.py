@@ -36,6 +36,12 @@ def shifted(extent: Extent, offset) -> Extent:
     return x0 + dx, x1 + dx, y0 + dy, y1 + dy
 
 
+def union(a: Extent, b: Extent) -> Extent:
+    """The smallest extent holding both (a shift of the validation points only: the grid
+    covers the training points and the moved validation points)."""
+    return min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])
+
+
 def grid_points(extent: Extent, resolution: int = GRID_RESOLUTION) -> np.ndarray:
     """(R·R, 2) grid nodes, row-major: x₁ varies fastest."""
     x0, x1, y0, y1 = extent

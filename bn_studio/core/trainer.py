@@ -322,14 +322,17 @@ class TwinTrainer:
         hl = self.runs[name].net.hidden[i]
         return (hl.Z, hl.Z_tilde, hl.A) if hl.Z is not None else self._initial_probes[name][i]
 
-    def shift_inputs(self, offset) -> None:
+    def shift_inputs(self, offset, validation_only: bool = False) -> None:
         """Covariate shift: add a constant to every input from now on, without a reset.
 
         Z = (X + c)·W = X·W + c·W shifts each first-layer unit by a constant, which batch norm
-        removes exactly (BN(Z + c) = BN(Z)); the net without BN sees new inputs.
+        removes exactly in training (BN(Z + c) = BN(Z)); the net without BN sees new inputs.
+        ``validation_only``: a shift at test time only; training never sees it, so nothing
+        learns it away (BN evaluates with running averages of the unshifted inputs).
         """
         c = np.asarray(offset, dtype=self.X_train.dtype).reshape(1, -1)
-        self.X_train = self.X_train + c
+        if not validation_only:
+            self.X_train = self.X_train + c
         self.X_val = self.X_val + c
 
     def _choose_bins(self) -> None:

@@ -191,15 +191,18 @@ class StudioModel(QObject):
         self.worker.set_speed(steps_per_second)
         self.speedChanged.emit(steps_per_second)
 
-    def shift_inputs(self, offset) -> None:
-        """Covariate shift without a reset: the nets keep training on moved inputs."""
+    def shift_inputs(self, offset, validation_only: bool = False) -> None:
+        """Covariate shift without a reset: the nets keep training on moved inputs (or, with
+        ``validation_only``, on the same inputs while they are evaluated on moved ones)."""
         c = np.asarray(offset, dtype=np.float64).reshape(1, 2)
-        self.split = dataclasses.replace(self.split, X_train=self.split.X_train + c,
+        moved = 0.0 if validation_only else c
+        self.split = dataclasses.replace(self.split, X_train=self.split.X_train + moved,
                                          X_val=self.split.X_val + c)
-        self.worker.shift_inputs(c[0])
+        self.worker.shift_inputs(c[0], validation_only)
         self.datasetChanged.emit(self.split)
-        self.message.emit(f"Inputs shifted by ({c[0, 0]:+.1f}, {c[0, 1]:+.1f}): a covariate "
-                          "shift, training goes on")
+        what = ("validation inputs only: a shift at test time, training goes on unshifted"
+                if validation_only else "a covariate shift, training goes on")
+        self.message.emit(f"Inputs shifted by ({c[0, 0]:+.1f}, {c[0, 1]:+.1f}): {what}")
 
     def select_point(self, xy) -> None:
         self.selected_point = np.asarray(xy, dtype=np.float64).reshape(2)

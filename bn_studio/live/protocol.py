@@ -46,6 +46,7 @@ class Speed(Command):
 @dataclass(frozen=True)
 class Shift(Command):
     offset: tuple[float, ...]       # covariate shift added to every input from now on
+    validation_only: bool = False   # a shift at test time: the training inputs stay
 
 
 @dataclass(frozen=True)

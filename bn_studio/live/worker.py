@@ -21,7 +21,8 @@ import traceback
 
 import numpy as np
 
-from bn_studio.core.grid import GRID_RESOLUTION, data_extent, decision_grid, shifted
+from bn_studio.core.grid import (GRID_RESOLUTION, data_extent, decision_grid, shifted,
+                                 union)
 from bn_studio.core.rate import RateMeter
 from bn_studio.core.replay import SnapshotRing
 from bn_studio.core.procs import single_blas_thread
@@ -122,9 +123,10 @@ class TrainingWorker:
     def set_speed(self, steps_per_second: float | None) -> None:
         self.send(Speed(steps_per_second))
 
-    def shift_inputs(self, offset) -> None:
-        """Covariate shift: every input moves by ``offset`` from now on (no reset)."""
-        self.send(Shift(tuple(float(v) for v in offset)))
+    def shift_inputs(self, offset, validation_only: bool = False) -> None:
+        """Covariate shift: every input (or only the validation inputs) moves by ``offset``
+        from now on (no reset)."""
+        self.send(Shift(tuple(float(v) for v in offset), bool(validation_only)))
 
     def change(self, name: str, value: float) -> None:
         """Change one live setting (TwinTrainer.change) of the running twins, no reset."""
@@ -363,8 +365,9 @@ class _Child:
 
     def on_shift(self, cmd: Shift) -> None:
         if self.trainer is not None:
-            self.trainer.shift_inputs(cmd.offset)
-            self.extent = shifted(self.extent, cmd.offset)
+            self.trainer.shift_inputs(cmd.offset, cmd.validation_only)
+            self.extent = (union(self.extent, shifted(self.extent, cmd.offset))
+                           if cmd.validation_only else shifted(self.extent, cmd.offset))
             self.grid_dirty = True
             self.publish(force=True)
 

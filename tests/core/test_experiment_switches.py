@@ -127,3 +127,45 @@ def test_the_command_line_turns_standardising_off(capsys):
     assert not split_from_args(args).standardized
     on = build_parser().parse_args(["train"])
     assert config_from_args(on).standardize and split_from_args(on).standardized
+
+
+def test_a_validation_only_shift_leaves_training_as_it_was(split):
+    """A shift at test time: the training inputs, and so every step, stay as without it;
+    the validation inputs move and the validation loss with them."""
+    runs = [TwinTrainer(TrainConfig(hidden=(8, 8), seed=1, lr=0.05, eval_every=5), split)
+            for _ in range(2)]
+    for t in runs:
+        for _ in range(30):
+            t.step()
+    shifted, plain = runs
+    x_train = shifted.X_train.copy()
+    shifted.shift_inputs((1.5, 1.0), validation_only=True)
+    np.testing.assert_array_equal(shifted.X_train, x_train)
+    np.testing.assert_allclose(shifted.X_val - plain.X_val, np.broadcast_to([1.5, 1.0],
+                                                                           plain.X_val.shape),
+                               rtol=0, atol=1e-6)
+    for _ in range(10):
+        shifted.step()
+        plain.step()
+    for name in ("bn", "no_bn"):
+        np.testing.assert_array_equal(shifted.runs[name].net.flat_params,
+                                      plain.runs[name].net.flat_params)
+        assert shifted.runs[name].evals.view()[-1, 3] > plain.runs[name].evals.view()[-1, 3]
+
+
+def test_a_shift_of_all_inputs_leaves_bn_training_as_it_was(split):
+    """BN(Z + c) = BN(Z) in training, and dW = Xᵀ·dZ gains c·Σ dZ = 0: the BN net's steps
+    are those of the unshifted run (to rounding); the net without BN's are not."""
+    runs = [TwinTrainer(TrainConfig(hidden=(8, 8), seed=1, lr=0.05, dtype="float64"), split)
+            for _ in range(2)]
+    for t in runs:
+        for _ in range(30):
+            t.step()
+    runs[0].shift_inputs((1.5, 1.0))
+    for _ in range(10):
+        for t in runs:
+            t.step()
+    a, b = (t.runs["bn"] for t in runs)
+    np.testing.assert_allclose(a.train.view()[-10:, 1], b.train.view()[-10:, 1], rtol=1e-9)
+    assert not np.allclose(runs[0].runs["no_bn"].train.view()[-10:, 1],
+                           runs[1].runs["no_bn"].train.view()[-10:, 1], rtol=1e-3)
