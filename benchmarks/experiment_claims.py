@@ -14,6 +14,7 @@ a claim no longer in CLAIMS is dropped; each claim records its own run's "second
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import time
@@ -219,6 +220,87 @@ def _(seed):
     ok = max(raw) < 0.03 and all(0.3 <= v <= 0.7 for v in std)
     return ok, {"bn": _r(raw[0]), "no_bn": _r(raw[1]), "standardised_bn": _r(std[0]),
                 "standardised_no_bn": _r(std[1])}
+
+
+# ---- lesson 11: covariate shift done right ------------------------------------------------
+SHIFT_AT = 1000
+SHIFT_AFTER = 200               # steps trained after the shift
+
+
+def shift_runs(seed: int) -> dict:
+    """Lesson 11's twins (lesson 4's net and data, a fresh draw) trained to step SHIFT_AT, then
+    copied three ways: all inputs shifted by lesson 4's offset (training goes on and sees it),
+    the validation inputs only (a shift at test time), no shift (the reference); each trains
+    SHIFT_AFTER steps more. Per way and run, what the sentences need."""
+    def run():
+        les = L.lesson("covariate_shift")
+        cfg = TrainConfig(**{**LESSON_DEFAULTS, **les.config, "seed": seed, "eval_every": 5})
+        t = TwinTrainer(cfg, split_for(make_dataset(**les.dataset, seed=seed), cfg))
+        while t.step_count < SHIFT_AT:
+            t.step()
+        return {how: _after_shift(copy.deepcopy(t), how) for how in ("all", "test", "none")}
+    return cached(("shift", seed), run)
+
+
+def _after_shift(t: TwinTrainer, how: str) -> dict:
+    before = {n: r.evals.view()[-1].copy() for n, r in t.runs.items()}
+    if how != "none":
+        t.shift_inputs(L.SHIFT_OFFSET, validation_only=how == "test")
+    while t.step_count < SHIFT_AT + SHIFT_AFTER:
+        t.step()
+    out = {}
+    for n, r in t.runs.items():
+        ev, tr = r.evals.view(), r.train.view()
+        post, batches = ev[ev[:, 0] > SHIFT_AT], tr[tr[:, 0] > SHIFT_AT]
+        val0 = float(before[n][3])
+        back = post[post[:, 3] <= max(1.5 * val0, val0 + 0.05)]
+        out[n] = {"train_before": float(before[n][1]), "val_before": val0,
+                  "batch_losses": batches[:, 1].astype(float),
+                  "max_batch_10": float(batches[:10, 1].max()),
+                  "val_peak": float(post[:, 3].max()), "val_end": float(post[-1, 3]),
+                  "val_back_after": int(back[0, 0]) - SHIFT_AT if len(back) else None}
+    return out
+
+
+@claim("L11.no_bn_relearns", "lesson 11 answer",
+       "Shifted while it trains, the net without BN must relearn: its mini-batch loss jumps "
+       "from below 0.3 to above 1 within 10 steps of the shift, and 50 steps later its "
+       "validation loss is still not back to within 1.5 times what it was.")
+def _(seed):
+    r = shift_runs(seed)["all"]["no_bn"]
+    ok = (r["train_before"] < 0.3 and r["max_batch_10"] > 1
+          and (r["val_back_after"] is None or r["val_back_after"] > 50))
+    return ok, {"train_before": _r(r["train_before"]), "max_batch_10": _r(r["max_batch_10"]),
+                "val_before": _r(r["val_before"]), "val_peak": _r(r["val_peak"]),
+                "val_back_after": r["val_back_after"], "val_end": _r(r["val_end"])}
+
+
+@claim("L11.bn_trains_on", "lesson 11 answer",
+       "The net with BN trains on as if nothing had happened: its mini-batch losses after the "
+       "shift are those of the same run without it (to within 0.001).")
+def _(seed):
+    runs = shift_runs(seed)
+    diff = float(np.max(np.abs(runs["all"]["bn"]["batch_losses"]
+                               - runs["none"]["bn"]["batch_losses"])))
+    return diff < 1e-3, {"max_difference": float(f"{diff:.2e}")}
+
+
+@claim("L11.bn_val_back", "lesson 11 answer",
+       "Its validation loss does jump, above 1, and is back within 50 steps.")
+def _(seed):
+    r = shift_runs(seed)["all"]["bn"]
+    ok = r["val_peak"] > 1 and r["val_back_after"] is not None and r["val_back_after"] <= 50
+    return ok, {"val_before": _r(r["val_before"]), "val_peak": _r(r["val_peak"]),
+                "val_back_after": r["val_back_after"]}
+
+
+@claim("L11.test_only_stays", "lesson 11 answer",
+       "Shifted at test time only, nothing corrects it: 200 steps later both nets' validation "
+       "loss is still above 1, where it was below 0.3 before the shift.")
+def _(seed):
+    r = shift_runs(seed)["test"]
+    ok = all(r[n]["val_end"] > 1 and r[n]["val_before"] < 0.3 for n in r)
+    return ok, {f"{n}_{k}": _r(r[n][k]) for n in r for k in ("val_before", "val_end")}
 
 
 def main() -> None:

@@ -66,8 +66,9 @@ def test_the_example_pack_and_every_builtin_lesson_load(tmp_path):
     assert les.question and les.answer and les.locked_controls
     from bn_studio.core.lessons import LESSONS
     ids = [x.id for x in LESSONS]
-    assert ids[6:10] == ["lr_jump", "alpha_range", "gamma_beta", "input_scale"]
-    assert len(LESSONS) >= 10
+    assert ids[6:11] == ["lr_jump", "alpha_range", "gamma_beta", "input_scale",
+                         "covariate_shift"]
+    assert len(LESSONS) >= 11
     reveal = {x.id: x.reveal_at_step for x in LESSONS}
     assert reveal["lr_jump"] == 600 and reveal["why_bn"] == 300 and reveal["softmax"] is None
 

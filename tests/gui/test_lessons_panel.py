@@ -220,11 +220,11 @@ def test_softmax_lesson_is_slow_and_shows_a1_beside_the_logistic_without_a_click
 def test_lessons_help_and_start_page_count_the_lessons_from_the_packs(win):
     p = win.panels["lessons"]
     n = len(L.LESSONS)
-    assert n == 10
-    assert p.help_text.startswith("Ten guided experiments")
+    assert n == 11
+    assert p.help_text.startswith("Eleven guided experiments")
     assert all(les.title in p.help_text for les in L.LESSONS)
     win.show_start_page()
-    assert "Ten short lessons" in p.title_label.text()
+    assert "Eleven short lessons" in p.title_label.text()
     net = win.panels["network"].help_text
     assert "Any change" not in net and "mid-run" in net
 
@@ -338,3 +338,29 @@ def test_lesson_10_feeds_x2_times_100_unstandardised_and_leaving_it_standardises
     win.show_start_page()                               # keeps the settings: not x₂ × 100
     assert win.model.config.standardize and win.model.config.x2_scale == 1.0
     assert win.model.split.standardized
+
+
+def test_lesson_11_pauses_at_1000_shifts_once_and_leaves_nothing_behind(win, monkeypatch):
+    p = win.panels["lessons"]
+    pauses = []
+    real_pause_at = win.model.pause_at
+    monkeypatch.setattr(win.model, "pause_at", lambda s: (pauses.append(s), real_pause_at(s)))
+    win.start_lesson("covariate_shift")
+    assert pauses[-1] == 1000 and p.stack.currentWidget() is p.experiments["covariate_shift"]
+    train, val = win.model.split.X_train.copy(), win.model.split.X_val.copy()
+    offset = np.asarray(L.SHIFT_OFFSET)
+    p.shift_val_button.click()                      # a shift at test time
+    assert pauses[-1] is None                       # Play trains on past step 1000
+    np.testing.assert_allclose(win.model.split.X_train, train)
+    np.testing.assert_allclose(win.model.split.X_val, val + offset)
+    assert "validation inputs only" in p.shift_state.text()
+    assert not p.shift_all_button.isEnabled() and not p.shift_val_button.isEnabled()
+    p.restart_shift_lesson()
+    np.testing.assert_allclose(win.model.split.X_val, val)
+    assert pauses[-1] == 1000 and p.shift_all_button.isEnabled()
+    p.shift_all_button.click()                      # a shift over time: training sees it
+    np.testing.assert_allclose(win.model.split.X_train, train + offset)
+    np.testing.assert_allclose(win.model.split.X_val, val + offset)
+    win.show_start_page()                           # no pause, no moved data left behind
+    assert pauses[-1] is None
+    np.testing.assert_allclose(win.model.split.X_train, train)

@@ -24,6 +24,7 @@ from .base import Panel
 from .lesson_bn import BnPages
 from .lesson_controls import ControlLock
 from .lesson_predictions import PredictionPages
+from .lesson_shift import ShiftPages
 from .lesson_widgets import _label, _Pages, _plot, _pow10
 
 NUMBERS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
@@ -54,7 +55,7 @@ def _text(s: str) -> str:
     return html.escape(s, quote=False)
 
 
-class LessonsPanel(BnPages, PredictionPages, Panel):
+class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
     title = "Lessons"
     name = "lessons"
     area = "left"
@@ -97,7 +98,8 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
                             ("scales", self._build_scales), ("bn_by_hand", self._build_bn),
                             ("why_bn", self._build_why), ("test_time", self._build_test_time),
                             ("softmax", self._build_softmax), ("lr_jump", self._build_lr_jump),
-                            ("alpha_range", self._build_alpha_range)):
+                            ("alpha_range", self._build_alpha_range),
+                            ("covariate_shift", self._build_covariate_shift)):
             w = QWidget()
             build(QVBoxLayout(w))
             self.experiments[name] = w
@@ -157,6 +159,7 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         """Lesson 4's shifted inputs and noisy BN do not follow the learner into another
         lesson: one that brings its own data and settings replaces them anyway, one that
         does not (or the start page) gets them undone."""
+        self._leave_shift(nxt)
         if nxt is None or nxt.dataset is None:
             self.unshift_why_inputs()
         self._why_shifted = False
@@ -282,6 +285,8 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
             self._reset_why()
         if les.experiment == "lr_jump":
             self._start_lr_jump(window)
+        if les.experiment == "covariate_shift":
+            self._reset_shift()
         self.scroll_to_top()
 
     # ---- predict, then Play: the answer after -------------------------------------------
