@@ -363,7 +363,8 @@ def peak_memory(tmp: Path) -> dict:
     out = {}
     for name, expr in cases.items():
         code = (HWM + "\n"
-                "from bn_studio.core.csv_read import load_csv\nfrom bn_studio.core.datasets import make_dataset\n"
+                "from bn_studio.core.csv_read import load_csv\n"
+                "from bn_studio.core.datasets import make_dataset\n"
                 "from bn_studio.core.trainer import TrainConfig\n"
                 "from bn_studio.workspace import load_workspace, check_workspace\n"
                 f"try:\n    {expr}\n    print('accepted')\nexcept ValueError as e:\n"

@@ -29,8 +29,10 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
                      help="the CSV's two feature columns and its label column, by header name "
                           "or 0-based index (default: the label guessed from the data, the "
                           "first two numeric columns besides it)")
-    src.add_argument("--classes", type=int, default=None, help="number of classes C (generated data)")
-    src.add_argument("--n", type=int, default=D.n, help=f"number of generated points (default {D.n})")
+    src.add_argument("--classes", type=int, default=None,
+                     help="number of classes C (generated data)")
+    src.add_argument("--n", type=int, default=D.n,
+                     help=f"number of generated points (default {D.n})")
     src.add_argument("--noise", type=float, default=None, help="noise of the generated data")
     src.add_argument("--data-seed", type=int, default=D.seed, help="seed of the generated data")
 
@@ -66,7 +68,8 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     try:
         widths = tuple(int(w) for w in text.split(","))
     except ValueError:
-        raise CliError(f"--hidden must be comma-separated integers like 64,64, not {text!r}")
+        raise CliError(f"--hidden must be comma-separated integers like 64,64, not {text!r}") \
+            from None
     if any(w < 1 for w in widths):
         raise CliError("--hidden widths must be ≥ 1")
     return widths

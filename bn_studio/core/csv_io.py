@@ -118,9 +118,11 @@ class FastReader:
                 while pending or lo < file.got or not file.eof:
                     if not file.eof and len(pending) <= AHEAD:
                         file.more()
-                    for lo, hi in line_blocks(file.data, lo, file.got, CHUNK_BYTES, file.eof):
-                        pending.append((lo, hi, pool.submit(self.plain, b, lo, hi)))
-                        lo = hi
+                    blocks = line_blocks(file.data, lo, file.got, CHUNK_BYTES, file.eof)
+                    for block_lo, block_hi in blocks:
+                        pending.append((block_lo, block_hi,
+                                        pool.submit(self.plain, b, block_lo, block_hi)))
+                        lo = block_hi
                     while pending and (len(pending) > AHEAD or file.eof):
                         start, stop, parsed = pending.popleft()
                         self.feed(b, start, stop, parsed.result())

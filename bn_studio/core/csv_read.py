@@ -293,8 +293,9 @@ def preview_csv(path) -> csv_columns.CsvPreview:
     if len(numeric) < 2:
         found = ("no numeric column" if not numeric else
                  f"only one numeric column ({csv_columns.column_name(numeric[0], header)})")
+        columns = _listed([csv_columns.column_name(j, header) for j in range(width)])
         raise DatasetError(f"{name}: {found}; need two numeric feature columns and a label "
-                           f"column (columns: {_listed([csv_columns.column_name(j, header) for j in range(width)])})")
+                           f"column (columns: {columns})")
     return csv_columns.make_preview(name, header, sample, complete, estimated)
 
 

@@ -96,7 +96,7 @@ class MLP:
         self.weight_mask = np.zeros(total, dtype=dtype)
         self._views = []
         i = 0
-        for name, layer, k in entries:
+        for _name, layer, k in entries:
             p = layer.params[k]
             view = self.flat_params[i:i + p.size].reshape(p.shape)
             view[...] = p
@@ -157,7 +157,7 @@ class MLP:
     def logits(self, X: np.ndarray, train: bool = False) -> np.ndarray:
         return self.forward(np.asarray(X, dtype=self.flat_params.dtype), train=train)
 
-    def clone(self) -> "MLP":
+    def clone(self) -> MLP:
         """An independent copy of the weights and running statistics (no caches, no probes)."""
         twin = MLP.__new__(MLP)
         twin.config = self.config
@@ -174,7 +174,8 @@ class MLP:
                                     if k not in ("_cache", "noise")})
                 bn.noise = None         # a copy is clean: noise belongs to a training step
                 bn.params, bn.grads = dict(hl.bn.params), dict(hl.bn.grads)
-                bn.running_mean, bn.running_var = hl.bn.running_mean.copy(), hl.bn.running_var.copy()
+                bn.running_mean = hl.bn.running_mean.copy()
+                bn.running_var = hl.bn.running_var.copy()
             twin.hidden.append(HiddenLayer(dense, bn, type(hl.act)()))
         out = Dense.__new__(Dense)
         out.params, out.grads = dict(self.output.params), dict(self.output.grads)

@@ -1,4 +1,5 @@
-"""SGD, momentum, Nesterov momentum, RMSprop and Adam with learning-rate decay and L2, as in the course.
+"""SGD, momentum, Nesterov momentum, RMSprop and Adam with learning-rate decay and L2, as in the
+course.
 
 One small update function per rule, in the shape of CS231n's optim.py: ``rule(w, g, h)``
 updates the parameters ``w`` in place from the gradient ``g`` (read only), reading its
@@ -34,7 +35,7 @@ def rule(*reads: str):
     return register
 
 
-def ewma(avg: np.ndarray, x: np.ndarray, h: "Optimizer", beta: str,
+def ewma(avg: np.ndarray, x: np.ndarray, h: Optimizer, beta: str,
          out: np.ndarray) -> None:
     """avg ← β·avg + (1 − β)·x in place, β = h's setting ``beta``; ``out`` holds (1 − β)·x
     afterwards (x may be out)."""

@@ -28,10 +28,11 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"
 @dataclass(frozen=True)
 class Hyper:
     """One hyperparameter. ``kind`` is float, int, bool, choice, widths (a tuple of layer
-    widths), seed or changes (the run's own (step, name, value) schedule). ``low``/``high`` bound the value (``open_low``/``open_high``: the bound itself is
-    refused). ``scale``/``search`` are the search's scale and first range, or None if it is not
-    searched. ``live``: may change while the twins train. ``cli``: an option of ``train`` and
-    ``search``. ``widget`` and ``ui`` say how the network panel shows it (no widget: not shown).
+    widths), seed or changes (the run's own (step, name, value) schedule). ``low``/``high``
+    bound the value (``open_low``/``open_high``: the bound itself is refused).
+    ``scale``/``search`` are the search's scale and first range, or None if it is not searched.
+    ``live``: may change while the twins train. ``cli``: an option of ``train`` and ``search``.
+    ``widget`` and ``ui`` say how the network panel shows it (no widget: not shown).
     """
 
     name: str

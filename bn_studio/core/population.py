@@ -20,7 +20,7 @@ stack; the others go on.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

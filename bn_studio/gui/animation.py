@@ -34,7 +34,7 @@ from bn_studio.core.snapshot import copy_parts
 from .exports import ExportError, finish, partial_path
 from .panels.decision_regions import DecisionRegionsPanel
 from .panels.histograms import HistogramsPanel
-from .theme import RUN_COLORS, RUN_LABELS
+from .theme import RUN_LABELS
 
 SIZES = {"960 × 540 (slides)": (960, 540), "1280 × 720 (HD)": (1280, 720),
          "640 × 360 (web page)": (640, 360)}
@@ -63,7 +63,7 @@ class AnimationSettings:
     fps: int = DEFAULT_FPS
     layer: int = 0                      # the hidden layer whose histograms are shown
 
-    def checked(self) -> "AnimationSettings":
+    def checked(self) -> AnimationSettings:
         w, h = (int(v) for v in self.size)
         if not (160 <= w <= 3840 and 90 <= h <= 2160):
             raise AnimationError(f"frame size {w}×{h} is outside 160×90 … 3840×2160")

@@ -127,8 +127,9 @@ class AnimationDialog(QDialog):
     def _save(self) -> None:
         s = self.settings()
         qsettings().setValue(SETTINGS_KEY, json.dumps(
-            {"size": list(s.size), "fps": s.fps, "last_layer": s.layer == self.layer_box.count() - 1,
-             "layer": s.layer, "folder": str(self.path().parent)}))
+            {"size": list(s.size), "fps": s.fps,
+             "last_layer": s.layer == self.layer_box.count() - 1, "layer": s.layer,
+             "folder": str(self.path().parent)}))
 
     def _restore(self, layers: int) -> None:
         """The last choices (a damaged value is ignored: the defaults stay)."""

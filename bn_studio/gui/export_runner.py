@@ -9,8 +9,8 @@ cancelled or failed export leaves nothing behind, and never a half-overwritten e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog

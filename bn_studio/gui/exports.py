@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pyqtgraph as pg
-import pyqtgraph.exporters  # noqa: F401  (registers the exporters)
+import pyqtgraph.exporters  # registers the exporters
 from PySide6.QtGui import QImage
 
 from .plot_svg import read_svg

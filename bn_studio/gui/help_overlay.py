@@ -20,7 +20,7 @@ class HelpOverlay(QLabel):
         parent.installEventFilter(self)
 
     @classmethod
-    def show_over(cls, panel: QWidget, title: str, text: str) -> "HelpOverlay":
+    def show_over(cls, panel: QWidget, title: str, text: str) -> HelpOverlay:
         for old in panel.findChildren(HelpOverlay):
             old.close()
         overlay = cls(panel, title, text)

@@ -35,7 +35,8 @@ def is_default_run(spec, config) -> bool:
 
 def hint_text(s: HintState) -> str:
     if s.diverged:
-        nets = " and ".join(f"the net {label} diverged at step {step}" for label, step in s.diverged)
+        nets = " and ".join(f"the net {label} diverged at step {step}"
+                            for label, step in s.diverged)
         return (nets[0].upper() + nets[1:] + ": its loss exploded. Lower the learning rate α "
                 "(Network panel) and press Reset (R).")
     if s.lesson:

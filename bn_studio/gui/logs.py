@@ -32,7 +32,7 @@ class StatusBridge(QObject, logging.Handler):
         QObject.__init__(self)
         logging.Handler.__init__(self, level=logging.WARNING)
 
-    def emit(self, rec: logging.LogRecord) -> None:   # noqa: A003 (logging's name)
+    def emit(self, rec: logging.LogRecord) -> None:
         try:
             self.record.emit(rec.getMessage().splitlines()[0][:300])
         except RuntimeError:          # the window is gone while shutting down

@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from bn_studio.core import limits
-from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,  # noqa: F401 (re-export)
+from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,
                                      split_and_standardize)
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.core.params import BY_NAME, LIVE

@@ -18,7 +18,6 @@ formatting and PNG encoding) touches no Qt item and may run on any thread.
 
 from __future__ import annotations
 
-import base64
 import math
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape

@@ -15,7 +15,7 @@ GUARDED = (QComboBox, QAbstractSpinBox, QSlider)
 class WheelGuard(QObject):
     """App-wide event filter: unfocused guarded controls ignore the wheel."""
 
-    def eventFilter(self, obj, event) -> bool:          # noqa: N802 (Qt's name)
+    def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Wheel and isinstance(obj, GUARDED) and not obj.hasFocus():
             event.ignore()                               # propagates to the parent (scrolls)
             return True

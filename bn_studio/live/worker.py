@@ -1,12 +1,12 @@
 """The training worker: a child process that owns the TwinTrainer and publishes snapshots.
 
 A process, not a thread: training is Python-heavy, and a thread would share the GIL with the
-GUI, so every frame drawn would cost training time and every training step would stall the
-event loop. The GUI sends typed commands (protocol.py: Play, Pause, Step, Reset, …) down a pipe; a small
-receiver thread in the GUI process reads snapshots as they come and keeps only the newest,
-which the display timer draws. Curves grow with the run, so the child sends only their new
-rows and the receiver re-assembles them; both keep at most HISTORY_ROWS rows per history,
-thinned evenly (stats.Series), so memory stays flat however long the app trains.
+GUI, so every frame drawn would cost training time and every training step would stall the event
+loop. The GUI sends typed commands (protocol.py: Play, Pause, Step, Reset, …) down a pipe; a
+small receiver thread in the GUI process reads snapshots as they come and keeps only the newest,
+which the display timer draws. Curves grow with the run, so the child sends only their new rows
+and the receiver re-assembles them; both keep at most HISTORY_ROWS rows per history, thinned
+evenly (stats.Series), so memory stays flat however long the app trains.
 No Qt (an import contract in pyproject.toml checks it): the child process imports this module.
 """
 

@@ -85,7 +85,7 @@ def test_preview_shows_share_per_decade(win):
 
 
 # ---- the space follows the optimizer; results read right ---------------------------------
-from bn_studio.core.search import Progress, default_space  # noqa: E402
+from bn_studio.core.search import Progress  # noqa: E402
 from bn_studio.gui.model import DatasetSpec  # noqa: E402
 from bn_studio.gui.panels.tuning import SEARCH_STEPS  # noqa: E402
 from bn_studio.gui.panels.tuning.results_view import format_number  # noqa: E402

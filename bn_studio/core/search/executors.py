@@ -16,9 +16,10 @@ import logging
 import multiprocessing as mp
 import signal
 import time
+from collections.abc import Callable
 from concurrent.futures import CancelledError
 from multiprocessing.connection import wait as wait_connections
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..procs import STOP_SIGNALS, single_blas_thread, terminal_signals_blocked
 from .groups import TrialGroup, blank_group, results_of, run_plain
@@ -78,7 +79,7 @@ class ProcessPool:
                         pool.replace(w)
                         continue
                     on_start(pending.pop(0))
-                for w, results in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)
+                for _w, results in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)
                                                and not should_stop()):
                     report(results)
         finally:

@@ -94,7 +94,7 @@ def run_group(split, base: TrainConfig, group: TrialGroup) -> list[TrialResult]:
     t0 = time.perf_counter()
     try:
         configs, flags = [], set()
-        for index, seed, params in group.trials:
+        for _index, seed, params in group.trials:
             config, bn = apply_params(base, params)
             configs.append(config.replace(seed=int(seed)))
             flags.add(bn)

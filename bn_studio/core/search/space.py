@@ -9,14 +9,12 @@ hyperparameter on the scale where its effect is even — the learning rate log-u
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import params as registry
 from ..optim import OPTIMIZER_BETAS
-from ..trainer import TrainConfig
 
 SCALES = ("linear", "int", "log", "one_minus_log", "pow2", "choice")
 # What a search may vary, which of them are integers and their first ranges: core/params.py.
@@ -155,13 +153,13 @@ class Param:
         return {"name": self.name, "scale": self.scale, "low": self.low, "high": self.high}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Param":
+    def from_dict(cls, d: dict) -> Param:
         if d.get("scale") == "choice":
             return cls(d["name"], "choice", list(d["values"]))
         return cls(d["name"], d["scale"], d["low"], d["high"])
 
     @classmethod
-    def parse(cls, text: str) -> "Param":
+    def parse(cls, text: str) -> Param:
         """The command line's NAME=SCALE:LOW:HIGH, or NAME=choice:V1,V2,…"""
         name, sep, rest = text.partition("=")
         name = name.strip()
@@ -245,7 +243,7 @@ class SearchSpace:
         return [p.to_dict() for p in self.params]
 
     @classmethod
-    def from_list(cls, items: list[dict]) -> "SearchSpace":
+    def from_list(cls, items: list[dict]) -> SearchSpace:
         return cls([Param.from_dict(d) for d in items])
 
 

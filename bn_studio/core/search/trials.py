@@ -52,7 +52,7 @@ class TwinOutcome:
     diverged_at: int | None = None
 
     @classmethod
-    def of(cls, res: dict) -> "TwinOutcome":
+    def of(cls, res: dict) -> TwinOutcome:
         return cls(*(res[k] for k in TWIN_KEYS))
 
 
@@ -98,7 +98,7 @@ class TrialResult:
         """"bn" or "no_bn": that twin's outcome (None without twins)."""
         return self.bn if name == "bn" else self.no_bn
 
-    def replace(self, **changes) -> "TrialResult":
+    def replace(self, **changes) -> TrialResult:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -118,7 +118,7 @@ class TrialResult:
         return out
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrialResult":
+    def from_dict(cls, d: dict) -> TrialResult:
         """A result from its JSON object (missing keys take their defaults), every field's
         type checked: ValueError with one line for anything else."""
         if not isinstance(d, dict):
@@ -200,7 +200,7 @@ def _check_curve(curve) -> None:
             not isinstance(curve.get("step"), list):
         raise ValueError("a trial result's curve must be lists of steps and losses")
     n = len(curve["step"])
-    for key, values in curve.items():
+    for values in curve.values():
         if not isinstance(values, list) or len(values) != n or n > 10 * CURVE_POINTS or \
                 not all(v is None or _number(v) for v in values):
             raise ValueError("a trial result's curve must be lists of steps and losses")

@@ -189,7 +189,7 @@ class TestTimeBNPanel(Panel):
         self.p_prob.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])
         cache_axes(self.p_prob)
         self.prob_bars = {}
-        for k, name in enumerate(("bn", "no_bn")):
+        for name in ("bn", "no_bn"):
             bars = pg.BarGraphItem(x=np.empty(0), height=np.empty(0), width=BAR_WIDTH,
                                    brush=RUN_COLORS[name], pen=pg.mkPen(None))
             self.p_prob.addItem(bars)

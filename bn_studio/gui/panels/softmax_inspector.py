@@ -17,7 +17,7 @@ from ..plotting import cache_axes, plane_html, point_html, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 from .base import Panel
 from .class_maps import ClassMapsTab
-from .softmax_tabs import (CompactAxis, LossGradientTab, PageTabs,  # noqa: F401 (fmt)
+from .softmax_tabs import (CompactAxis, LossGradientTab, PageTabs,
                            PlotView, ShiftTemperatureTab, escape as _escape, fmt)
 
 REFRESH_INTERVAL_MS = 100         # while training, recompute at most 10 times per second

@@ -9,8 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPixmap
-from PySide6.QtWidgets import (QGraphicsPathItem, QGridLayout, QLabel, QToolTip, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QGraphicsPathItem, QGridLayout, QLabel, QToolTip, QVBoxLayout)
 
 from bn_studio.core.unit_maps import MAX_UNITS_SHOWN, unit_levels
 

@@ -4,7 +4,7 @@ preview of what the selected row's scale samples."""
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
