@@ -43,7 +43,7 @@ def count(t, outcome, note=""):
         t["examples_bad"].append(note[:200])
 
 
-# ---- CSV ------------------------------------------------------------------------------------
+# CSV
 def base_csv(rng) -> bytes:
     n = int(rng.integers(5, 80))
     X = rng.normal(size=(n, 2)) * 10.0 ** int(rng.integers(-3, 4))
@@ -99,7 +99,7 @@ def fuzz_csv(n, rng):
     return t
 
 
-# ---- workspaces ------------------------------------------------------------------------------
+# Workspaces
 GOOD = {"format": "bn-studio-workspace", "version": 1,
         "config": {"hidden": [8, 8], "lr": 0.01, "optimizer": "adam", "seed": 0},
         "dataset": {"kind": "generated", "name": "moons", "n": 200, "noise": 0.1,
@@ -187,7 +187,7 @@ def fuzz_window(n, rng):
     return t
 
 
-# ---- saved settings ----------------------------------------------------------------------------
+# Saved settings
 def fuzz_settings(n, rng):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp()
@@ -239,7 +239,7 @@ def fuzz_settings(n, rng):
     return t
 
 
-# ---- command lines -------------------------------------------------------------------------------
+# Command lines
 def cli_cases(tmp: Path):
     good = tmp / "good.csv"
     good.write_text("".join(f"{i % 7},{i % 5 * 1.5},{i % 2}\n" for i in range(60)))
@@ -377,7 +377,7 @@ def peak_memory(tmp: Path) -> dict:
     return out
 
 
-# ---- search stores and Dask (helper "search"; issue 27 items 3-5) ---------------------------
+# Search stores and Dask (helper "search"; issue 27 items 3-5)
 SEARCH_ARGS = ["search", "--dataset", "moons", "--n", "200", "--optimizer", "sgd", "--hidden",
                "8", "--param", "lr=log:1e-3:1e-2", "--trials", "2", "--steps", "20",
                "--workers", "1", "--json"]

@@ -52,7 +52,7 @@ def cached(key, fn):
     return _cache[key]
 
 
-# ---- lesson 1 ---------------------------------------------------------------------------
+# Lesson 1
 GVR = L.lesson("grid_vs_random")
 
 
@@ -143,7 +143,7 @@ def _(seed):
                          "val_loss_decay_0.001": round(losses[1], 4), "diff": round(diff, 5)}
 
 
-# ---- lesson 2 ---------------------------------------------------------------------------
+# Lesson 2
 @claim("L2.shares", "lesson 2 intro and label",
        "Uniform α in 1e-4 … 1 puts ~90 % in 0.1 … 1, log a quarter per decade; β ≥ 0.99: "
        "~9 % linear vs ~50 % with 1 − β on a log scale.")
@@ -157,7 +157,7 @@ def _(seed):
                 "beta_ge_0.99_log": c["beta_log_ge_099"]}
 
 
-# ---- lesson 3 ---------------------------------------------------------------------------
+# Lesson 3
 @claim("L3.identity", "lesson 3 answer",
        "With γ = √(σ² + ε) and β = μ, z̃ = z exactly.")
 def _(seed):
@@ -201,7 +201,7 @@ def _(seed):
     return ok, gaps
 
 
-# ---- lesson 4 (and the histogram help) --------------------------------------------------
+# Lesson 4 (and the histogram help)
 WHY = L.lesson("why_bn")
 SHIFT_AT, SHIFT = 300, (1.5, 1.0)
 
@@ -451,7 +451,7 @@ def _(seed):
                                          "clean_bn_median_spread_1_300": round(clean, 4)}
 
 
-# ---- lesson 5 (and the test-time BN panel) ----------------------------------------------
+# Lesson 5 (and the test-time BN panel)
 TT = L.lesson("test_time")
 
 
@@ -541,7 +541,7 @@ def _(seed):
     return 1.6 <= ratio <= 2.4, {"running_over_batch_var": round(ratio, 3)}
 
 
-# ---- lesson 6 ---------------------------------------------------------------------------
+# Lesson 6
 @claim("L6.logistic", "lesson 6 intro/steps",
        "With C = 2 softmax's a₁ equals σ(z₁ − z₀).")
 def _(seed):
@@ -572,7 +572,7 @@ def _(seed):
     return ok, {"t": np.round(w["t"], 3).tolist(), "a": np.round(w["a"], 4).tolist()}
 
 
-# ---- lesson 7: α × 10 mid-run --------------------------------------------------------------
+# Lesson 7: α × 10 mid-run
 JUMP = L.lesson("lr_jump")
 JUMP_AT = JUMP.train_config().changes[0][0]
 
@@ -632,7 +632,6 @@ def _(seed):
                 "no_bn_val_accuracy_1000_if_not_diverged": r["final_acc"]["no_bn"]}
 
 
-# ---- driver -----------------------------------------------------------------------------
 def summarise(values: list):
     """Per-seed numbers → lists; numeric scalars also get min/median/max."""
     out = {}

@@ -53,7 +53,7 @@ class CsvReference:
     data_sha256: str
 
 
-# ---- importing: remember the file ------------------------------------------------------------
+# Importing: remember the file
 def sourced_steps(path, read_steps=load_csv_steps, columns: str | None = None):
     """``read_steps(path)`` (a generator of progress that returns the Dataset) with the file's
     size and SHA-256 attached as ``ds.source``; None if the file changed while it was read."""
@@ -115,7 +115,7 @@ def data_sha256(ds: Dataset) -> str:
     return h.hexdigest()
 
 
-# ---- saving: the reference --------------------------------------------------------------------
+# Saving: the reference
 def reference_of(ds: Dataset, folder) -> CsvReference:
     """The reference a workspace in ``folder`` stores for ``ds`` (which has a ``source``)."""
     src = ds.source
@@ -146,7 +146,7 @@ def stale(source: CsvSource) -> str | None:
         return str(e)
 
 
-# ---- opening: check the fields, find the file, read it, compare ---------------------------
+# Opening: check the fields, find the file, read it, compare
 def from_dict(d: dict, exc: type[Exception] = SourceError) -> CsvReference:
     """A reference from a workspace's JSON, every field checked (one line for the first bad)."""
     def text(key, most, optional=False):

@@ -69,7 +69,6 @@ class MLP:
         self.output = Dense(d, config.classes, bias=True, init="xavier", rng=rng, dtype=dtype)
         self._pack()
 
-    # ---- parameters -------------------------------------------------------------------
     def layers(self) -> list[Layer]:
         out: list[Layer] = []
         for hl in self.hidden:
@@ -118,7 +117,6 @@ class MLP:
     def bn_layers(self) -> list[BatchNorm]:
         return [hl.bn for hl in self.hidden if hl.bn is not None]
 
-    # ---- forward / backward -------------------------------------------------------------
     def forward(self, X: np.ndarray, train: bool = True) -> np.ndarray:
         """Logits for X; in training mode BN uses batch statistics and updates running ones.
 
@@ -190,7 +188,6 @@ class MLP:
                    for hl in self.hidden if hl.bn is not None]
         return (_restore_mlp, (self.config, self.flat_params, running))
 
-    # ---- state ------------------------------------------------------------------------
     def state(self) -> dict[str, np.ndarray]:
         """Copies of all parameters and running statistics, keyed by name."""
         s = {name: layer.params[k].copy() for name, layer, k in self.named_parameters()}

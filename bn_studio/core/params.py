@@ -176,7 +176,6 @@ def suggested(name: str) -> tuple[str, object, object]:
     return p.scale, *p.search
 
 
-# ---- checks ------------------------------------------------------------------------------
 def validate(name: str, value):
     """``value`` as the type of hyperparameter ``name``, or ValueError with one line. Types
     only: ranges are ``problem``'s (TrainConfig reports them all at once)."""

@@ -88,7 +88,6 @@ class MainWindow(QMainWindow):
             self._layout_restored = True
             self.size_docks(self.width(), self.height())
 
-    # ---- building ---------------------------------------------------------------------
     def _build_toolbar(self) -> None:
         tb = QToolBar("Transport", self)
         tb.setObjectName("transport")
@@ -158,7 +157,6 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         build_menus(self)
 
-    # ---- menu actions -------------------------------------------------------------------
     def raise_panel(self, name: str) -> None:
         dock = self.docks.get(name)
         if dock is not None:
@@ -394,7 +392,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.timeline)
         self.statusBar().addPermanentWidget(self.step_label)
 
-    # ---- reacting -----------------------------------------------------------------------
     def _on_playing(self, playing: bool) -> None:
         from .resources import toolbar_icon
         self.act_play.setChecked(playing)

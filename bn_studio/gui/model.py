@@ -69,7 +69,6 @@ class StudioModel(QObject):
         self.timer.timeout.connect(self._poll)
         self.timer.start()
 
-    # ---- data ---------------------------------------------------------------------------
     def set_spec(self, spec: DatasetSpec) -> bool:
         """Generate a dataset from the gallery; on bad settings keep the current one."""
         try:
@@ -106,7 +105,6 @@ class StudioModel(QObject):
         self.reset()
         return True
 
-    # ---- config and transport -----------------------------------------------------------
     def set_config(self, config: TrainConfig, reset: bool = True, live: bool = False) -> None:
         """New settings. ``live`` (the user's edits): if the twins have trained and only live
         settings changed (α, β's, λ, decay, BN's β), they change mid-run, marked on the
@@ -206,7 +204,6 @@ class StudioModel(QObject):
         self.searches.shutdown()
         self.worker.stop()
 
-    # ---- display timer ----------------------------------------------------------------
     def _report(self, text: str) -> None:
         log.error("%s", text)
         self.errorOccurred.emit(text)

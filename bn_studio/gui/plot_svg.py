@@ -205,7 +205,6 @@ class _Walker:
             return
         self.raster(item, opacity)
 
-    # ---- item kinds ---------------------------------------------------------------------
     def path(self, path: QPainterPath, pen, brush, opacity: float, item) -> None:
         if path.isEmpty():
             return

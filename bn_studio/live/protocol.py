@@ -74,7 +74,7 @@ class Quit(Command):
     pass
 
 
-# ---- messages from the training process --------------------------------------------------
+# Messages from the training process
 @dataclass
 class Published:
     seq: int                        # the last command handled before this snapshot

@@ -85,7 +85,7 @@ class TrainingWorker:
         out_conn.close()
         return proc
 
-    # ---- commands (GUI thread) --------------------------------------------------------
+    # Commands: called on the GUI thread.
     def send(self, cmd: Command) -> int:
         """Send one command; returns its sequence number."""
         seq = next(self._seq)
@@ -186,7 +186,7 @@ class TrainingWorker:
     def alive(self) -> bool:
         return self._proc.is_alive()
 
-    # ---- receiver thread (GUI process) ------------------------------------------------
+    # The receiver thread, in the GUI process.
     def _receive(self) -> None:
         while True:
             try:
@@ -241,7 +241,7 @@ class TrainingWorker:
         return series.view()
 
 
-# ---- the child process ----------------------------------------------------------------
+# The child process
 class _Child:
     """The training loop that runs in the child process."""
 
@@ -306,7 +306,7 @@ class _Child:
             self.trainer = None
         self.out.send(Failed(self.seq, f"Training could not start: {self.error}"))
 
-    # ---- one handler per command type ---------------------------------------------------
+    # One handler per command type.
     def on_reset(self, cmd: Reset) -> None:
         self.error = None
         self.trainer = None

@@ -84,7 +84,7 @@ def test_preview_shows_share_per_decade(win):
     assert "1/(1 − β)" in t.editor.preview_label.text()
 
 
-# ---- the space follows the optimizer; results read right ---------------------------------
+# The space follows the optimizer; results read right
 from bn_studio.core.search import Progress  # noqa: E402
 from bn_studio.gui.model import DatasetSpec  # noqa: E402
 from bn_studio.gui.panels.tuning import SEARCH_STEPS  # noqa: E402

@@ -227,7 +227,6 @@ class TestTimeBNPanel(Panel):
         if model.selected_point is not None:
             self.show_prediction(model.selected_point)
 
-    # ---- config -----------------------------------------------------------------------
     def on_config(self, cfg) -> None:
         d = cfg.bn_decay
         i = self.decay_box.findData(d)
@@ -276,7 +275,6 @@ class TestTimeBNPanel(Panel):
         self.decay_box.setCurrentIndex(i)
         self._on_decay(i)
 
-    # ---- drawing ----------------------------------------------------------------------
     def on_snapshot(self, snap) -> None:
         new_run = (self._snap is None or snap.step < self._snap.step
                    or snap.run_id != self._snap.run_id)
@@ -361,7 +359,6 @@ class TestTimeBNPanel(Panel):
         self.ranges[self.p_mean_t].update(steps[-1:], np.concatenate([bm, rm]))
         self.ranges[self.p_var_t].update(steps[-1:], np.concatenate([bv, rv, [0.0]]))
 
-    # ---- one example --------------------------------------------------------------------
     def predict_one(self, xy) -> dict:
         """One example through the nets: train mode (BN's error, or None) and eval-mode
         probabilities of each net (``eval_bn``, ``eval_no_bn``)."""

@@ -210,7 +210,6 @@ class DatasetsPanel(Panel):
         self._show_spec(model.spec)
         self.on_dataset(model.split)
 
-    # ---- widgets ----------------------------------------------------------------------
     def _build_draw_box(self) -> QGroupBox:
         box = QGroupBox()
         box.setToolTip("Pick a class, click on the canvas to add points of it; shift-click or "
@@ -267,7 +266,6 @@ class DatasetsPanel(Panel):
         self._redraw_points()
         return box
 
-    # ---- generated data ---------------------------------------------------------------
     def select_dataset(self, name: str) -> bool:
         """Switch to a generated dataset with the current knobs (its default C if C is fixed)."""
         classes = self.classes_box.value()
@@ -344,7 +342,6 @@ class DatasetsPanel(Panel):
         finally:
             self._updating = False
 
-    # ---- imported / drawn data ----------------------------------------------------------
     def import_csv_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import CSV", "",
                                               "CSV files (*.csv *.txt);;All files (*)")
@@ -516,7 +513,6 @@ class DatasetsPanel(Panel):
         elif event.button() == Qt.LeftButton:
             self.add_point(p.x(), p.y())
 
-    # ---- model events -----------------------------------------------------------------
     def on_dataset(self, split) -> None:
         ds = self.model.dataset
         mean, std = np.asarray(split.mean), np.asarray(split.std)

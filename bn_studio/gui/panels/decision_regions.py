@@ -196,7 +196,6 @@ class DecisionRegionsPanel(Panel):
         if getattr(model, "selected_point", None) is not None:
             self.on_point(model.selected_point)
 
-    # ---- model events -----------------------------------------------------------------
     def on_dataset(self, split) -> None:
         self._classes = max(1, int(split.classes))
         for p in self.plot_items.values():
@@ -308,7 +307,6 @@ class DecisionRegionsPanel(Panel):
                 text = _title(name)
             p.setTitle(text, color=RUN_COLORS[name], size=TITLE_SIZE)
 
-    # ---- clicks -----------------------------------------------------------------------
     def _on_click(self, event) -> None:
         if event.button() != Qt.LeftButton:
             return

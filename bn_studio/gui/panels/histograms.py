@@ -130,7 +130,6 @@ class HistogramsPanel(Panel):
             self._stale_run = self._last.run_id
         self._build(len(cfg.hidden))
 
-    # ---- layout -----------------------------------------------------------------------
     def _build(self, n_layers: int) -> None:
         if n_layers == self._n_layers:
             return
@@ -232,7 +231,6 @@ class HistogramsPanel(Panel):
             p_plain.setToolTip(plain_tip)
             p_bn.setToolTip(bn_tip)
 
-    # ---- drawing ----------------------------------------------------------------------
     def on_snapshot(self, snap) -> None:
         if "bn" not in snap.runs or "no_bn" not in snap.runs:
             return

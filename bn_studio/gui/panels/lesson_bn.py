@@ -21,7 +21,6 @@ from .lesson_widgets import _label, _plot, _pow10
 class BnPages:
     """Lessons 3, 4 and 7 of the lessons panel (a mixin: it uses the panel's model)."""
 
-    # ---- lesson 3: BN by hand ----------------------------------------------------------
     def _build_bn(self, lay) -> None:
         self.gamma = QSlider(Qt.Horizontal)
         self.gamma.setRange(5, 300)
@@ -104,7 +103,6 @@ class BnPages:
             f"z → z_norm = (z − μ)/√(σ² + ε) → z̃ = γ·z_norm + β: {first} …<br>"
             f"max |z̃ − z| = {np.abs(v['z_tilde'] - self.bn_z).max():.2e}")
 
-    # ---- lesson 4: why BN helps --------------------------------------------------------
     def _build_why(self, lay) -> None:
         play = QPushButton("Play / pause")
         play.clicked.connect(self.model.toggle_play)
@@ -209,7 +207,6 @@ class BnPages:
         self.smooth_label.setText(f"Loss spread along the gradient, step {snap.step}{noisy}:"
                                   "<br>" + "<br>".join(lines))
 
-    # ---- lesson 7: α × 10 mid-run ------------------------------------------------------
     def _build_lr_jump(self, lay) -> None:
         again = QPushButton("Run it again from step 0")
         again.setToolTip("Reset both nets and play: the change happens again at its step")

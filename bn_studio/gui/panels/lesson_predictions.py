@@ -14,7 +14,6 @@ from .lesson_widgets import _label
 class PredictionPages:
     """Lessons 5 and 6 of the lessons panel (a mixin: it uses the panel's model)."""
 
-    # ---- lesson 5: test time -----------------------------------------------------------
     def _build_test_time(self, lay) -> None:
         self.tt_batch = QComboBox()
         for b in (2, 8, 128):
@@ -106,7 +105,6 @@ class PredictionPages:
             f"other {batch - 1} examples). Eval mode, running statistics: {fmt(v['eval'])}.")
         return v
 
-    # ---- lesson 6: softmax -------------------------------------------------------------
     def _build_softmax(self, lay) -> None:
         # Short labels: two per row must fit the narrow dock without a horizontal scroll bar.
         buttons = (("No hidden layer", lambda: self._softmax_config(hidden=())),

@@ -122,7 +122,6 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         model.configChanged.connect(lambda _cfg: self._mark_stale())
         model.datasetChanged.connect(lambda _split: self._mark_stale())
 
-    # ---- navigation ---------------------------------------------------------------------
     def _show_welcome(self) -> None:
         self.current = None
         self.controls.release()
@@ -219,7 +218,6 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
             self._start_lr_jump(window)
         self.scroll_to_top()
 
-    # ---- predict, then Play: the answer after -------------------------------------------
     def reveal_answer(self) -> None:
         self.answer.setVisible(True)
         self.show_answer.setVisible(False)
@@ -241,7 +239,6 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
     def shutdown(self) -> None:
         self._cancel_searches()
 
-    # ---- lesson 1: grid vs random ------------------------------------------------------
     def _build_grid_vs_random(self, lay) -> None:
         self.gvr_button = QPushButton("Run both searches")
         self.gvr_button.clicked.connect(self.run_grid_vs_random)
@@ -340,7 +337,6 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
             self.gvr_button.setEnabled(True)
             self.gvr_button.setText("Run both searches")
 
-    # ---- lesson 2: scales --------------------------------------------------------------
     def _build_scales(self, lay) -> None:
         self.scales_plot = _plot(180)
         self.scales_plot.setLabel("left", "share (%)")

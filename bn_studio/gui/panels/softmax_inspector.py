@@ -164,7 +164,6 @@ class SoftmaxInspectorPanel(Panel):
         if getattr(model, "selected_point", None) is not None:
             self.refresh()
 
-    # ---- model events -----------------------------------------------------------------
     def _on_dataset(self, split) -> None:
         self._class_names = [str(n) for n in split.class_names]
         self.loss_tab.set_classes(self._class_names)
@@ -279,7 +278,6 @@ class SoftmaxInspectorPanel(Panel):
         if self.tabs.currentWidget() is self.maps_tab:
             self.maps_tab.set_grid(decision_grid(self.model.snapshot), self.model.selected_point)
 
-    # ---- drawing ----------------------------------------------------------------------
     def _name(self, k: int) -> str:
         return self._class_names[k] if k < len(self._class_names) else str(k)
 

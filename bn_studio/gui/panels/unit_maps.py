@@ -193,7 +193,7 @@ class UnitMapsPanel(Panel):
     def _on_dataset(self, split) -> None:
         self.header.setText(f"{EXPLANATION} {plane_html(split)}")
 
-    # ---- visibility: the worker computes pictures only while they are seen --------------
+    # The worker computes pictures only while they are seen.
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self._ask_worker(True)
@@ -221,7 +221,6 @@ class UnitMapsPanel(Panel):
         per_net = (width - 12 - 12) // 2
         return int(np.clip(per_net // COLUMNS - GAP_PX, *THUMB_PX))
 
-    # ---- drawing ----------------------------------------------------------------------
     def _on_snapshot(self, snap) -> None:
         um = getattr(snap, "unit_maps", None)
         if um is None or um is self._drawn or not self.isVisible():
@@ -274,7 +273,6 @@ class UnitMapsPanel(Panel):
                 continue
             mosaic.set_maps(maps[i], unit_levels(um.activation, maps[i]), self._thumb)
 
-    # ---- export -------------------------------------------------------------------------
     plot_labels = {"all_units": "All hidden units"}
 
     def plots(self) -> dict:

@@ -197,7 +197,6 @@ class TuningPanel(Panel):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.split)
 
-    # ---- what the views read from the model -------------------------------------------
     @property
     def results(self) -> list:
         return self.searches.results(TUNING)
@@ -257,7 +256,6 @@ class TuningPanel(Panel):
         if self.steps.value() == search_steps(old):
             self.steps.setValue(search_steps(self._dataset_name))
 
-    # ---- running ----------------------------------------------------------------------
     def _data_info(self) -> dict:
         split = self.model.split
         return {"dataset": self.model.dataset.name, "sha1": split_fingerprint(split)}
@@ -411,7 +409,6 @@ class TuningPanel(Panel):
                                                                          self.history))
         self.tabs.updateGeometry()
 
-    # ---- the model's signals ----------------------------------------------------------
     def _on_started(self, name: str) -> None:
         """A search began (launched here, resumed, or by a lesson): fresh views for it."""
         run = self.searches.run(name)
@@ -521,7 +518,6 @@ class TuningPanel(Panel):
         return (f"{ran} of {pr.total} done ({outcome}), {pr.running} running, "
                 f"{pr.remaining} waiting{eta}")
 
-    # ---- actions ----------------------------------------------------------------------
     def next_round_from_selection(self) -> bool:
         if self.space_used is None:
             return False
@@ -574,7 +570,7 @@ class TuningPanel(Panel):
         except OSError as e:
             self.error.setText(f"Could not write {path}: {e.strerror or e}")
 
-    # ---- workspaces (the model's; kept here for callers of the panel) -----------------
+    # Workspaces are the model's; these forward to it for callers of the panel.
     def workspace_state(self) -> dict:
         return self.searches.workspace_state()
 
