@@ -149,7 +149,7 @@ class FrameRenderer:
         self.hist_h = below - self.regions_h
         for w in (self.regions, self.hist):
             if w is not None:
-                w.setAttribute(Qt.WA_DontShowOnScreen)
+                w.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
         self.regions.resize(self.width, self.regions_h)
         self.regions.show()
         if self.hist is not None:
@@ -165,11 +165,12 @@ class FrameRenderer:
         self.fake.snapshotReady.emit(view)
         if self.hist is not None and self.hist.rows:
             self._name_row()
-        image = QImage(self.width, self.height, QImage.Format_RGB32)
+        image = QImage(self.width, self.height, QImage.Format.Format_RGB32)
         image.fill(self.background)
         p = QPainter(image)
         try:
-            p.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+            p.setRenderHints(QPainter.RenderHint.Antialiasing
+                             | QPainter.RenderHint.TextAntialiasing)
             self._caption(p, view)
             self.regions.render(p, QPoint(0, CAPTION_PX))
             if self.hist is not None and self.hist.rows:
@@ -177,7 +178,7 @@ class FrameRenderer:
                 source = row[0].sceneBoundingRect().united(row[-1].sceneBoundingRect())
                 source.setLeft(0.0)                 # the "layer k" label left of the row
                 target = QRectF(0, CAPTION_PX + self.regions_h, self.width, self.hist_h)
-                self.hist.view.scene().render(p, target, source, Qt.KeepAspectRatio)
+                self.hist.view.scene().render(p, target, source, Qt.AspectRatioMode.KeepAspectRatio)
         finally:
             p.end()
         return image
@@ -200,7 +201,8 @@ class FrameRenderer:
             if loss is not None:
                 parts.append(f"val loss {RUN_LABELS[name]} {loss:.3f}")
         p.setPen(self.foreground)
-        p.drawText(QRectF(8, 0, self.width - 16, CAPTION_PX), Qt.AlignVCenter | Qt.AlignLeft,
+        p.drawText(QRectF(8, 0, self.width - 16, CAPTION_PX),
+                   Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                    "   ·   ".join(parts))
 
     def close(self) -> None:
@@ -224,7 +226,7 @@ def _val_loss_at(run, step: int) -> float | None:
 
 def rgb_bytes(image: QImage) -> bytes:
     """The picture as packed RGB rows (width a multiple of 4: no padding)."""
-    rgb = image.convertToFormat(QImage.Format_RGB888)
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
     return bytes(rgb.constBits())[: rgb.width() * rgb.height() * 3]
 
 

@@ -54,7 +54,8 @@ def run_app(argv: list[str] | None = None) -> int:
 
     def show_error(title: str, text: str) -> None:
         from PySide6.QtWidgets import QMessageBox
-        box = QMessageBox(QMessageBox.Critical, title, text, QMessageBox.Ok, win)
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text,
+                          QMessageBox.StandardButton.Ok, win)
         box.open()
 
     install_excepthook(show_error)

@@ -30,8 +30,9 @@ DOCK_HEIGHT_BOTTOM = (0.3, 210, 300)
 SCREEN_SHARE = 0.9          # a first launch takes at most 90 % of the available screen
 DEFAULT_SIZE = (1600, 1000)
 
-AREAS = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
-         "bottom": Qt.BottomDockWidgetArea}
+AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea,
+         "right": Qt.DockWidgetArea.RightDockWidgetArea,
+         "bottom": Qt.DockWidgetArea.BottomDockWidgetArea}
 
 
 def available_panels() -> list[type]:
@@ -54,13 +55,14 @@ def _dock_for(win: QMainWindow, panel) -> QDockWidget:
     # laptop or projector screen (1366×768) when space is short.
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QScrollArea.NoFrame)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
     if panel.area == "left":
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(panel)
     dock.setWidget(scroll)
-    dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
-                     | QDockWidget.DockWidgetClosable)
+    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
     return dock
 
 
@@ -88,19 +90,19 @@ def build_panels(win) -> dict[str, QDockWidget]:
     for dock in first_in_area.values():
         dock.raise_()
     # Side docks run the full height; the curves sit under the decision regions only.
-    for corner, area in ((Qt.TopLeftCorner, Qt.LeftDockWidgetArea),
-                         (Qt.BottomLeftCorner, Qt.LeftDockWidgetArea),
-                         (Qt.TopRightCorner, Qt.RightDockWidgetArea),
-                         (Qt.BottomRightCorner, Qt.RightDockWidgetArea)):
+    for corner, area in ((Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
+                         (Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
+                         (Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea),
+                         (Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)):
         win.setCorner(corner, area)
     return first_in_area
 
 
 def size_docks(win, first_in_area: dict[str, QDockWidget], width: int, height: int) -> None:
     """Dock sizes for a window of width × height (shares of it, within pixel bounds)."""
-    sizes = {"left": (DOCK_WIDTH_LEFT, width, Qt.Horizontal),
-             "right": (DOCK_WIDTH_RIGHT, width, Qt.Horizontal),
-             "bottom": (DOCK_HEIGHT_BOTTOM, height, Qt.Vertical)}
+    sizes = {"left": (DOCK_WIDTH_LEFT, width, Qt.Orientation.Horizontal),
+             "right": (DOCK_WIDTH_RIGHT, width, Qt.Orientation.Horizontal),
+             "bottom": (DOCK_HEIGHT_BOTTOM, height, Qt.Orientation.Vertical)}
     for area, dock in first_in_area.items():
         (share, lo, hi), total, orientation = sizes[area]
         win.resizeDocks([dock], [int(min(hi, max(lo, share * total)))], orientation)
@@ -127,7 +129,7 @@ def reset_layout(win, default_state) -> None:
     # restoreState leaves the tab bars it replaces visible where they were (an old
     # Dataset/Lessons bar then covers the network panel's title): hide them first; the
     # restored layout shows the bars it uses.
-    for bar in win.findChildren(QTabBar, options=Qt.FindDirectChildrenOnly):
+    for bar in win.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
         bar.hide()
     win.restoreState(default_state)
     win.size_docks(win.width(), win.height())
@@ -135,7 +137,7 @@ def reset_layout(win, default_state) -> None:
     # dataset panel took all but 3 rows of the network panel. The stacked left docks share
     # the height equally instead (a tab group counts once: its shown tab).
     left = [d for d in win.docks.values()
-            if win.dockWidgetArea(d) == Qt.LeftDockWidgetArea and d.isVisible()]
+            if win.dockWidgetArea(d) == Qt.DockWidgetArea.LeftDockWidgetArea and d.isVisible()]
     if len(left) > 1:
         total = sum(d.height() for d in left)
-        win.resizeDocks(left, [total // len(left)] * len(left), Qt.Vertical)
+        win.resizeDocks(left, [total // len(left)] * len(left), Qt.Orientation.Vertical)

@@ -74,7 +74,7 @@ class ExportRunner(QObject):
         self._worker = worker
         dialog = QProgressDialog(label, "Cancel", 0, PROGRESS_STEPS, self.parent_widget)
         dialog.setWindowTitle("Export")
-        dialog.setWindowModality(Qt.WindowModal)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(SHOW_AFTER_MS)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)

@@ -12,7 +12,7 @@ class HelpOverlay(QLabel):
         self.setObjectName("help_overlay")
         self.setText(f"<h3>{title}</h3><p>{text}</p><p><i>Click to close.</i></p>")
         self.setWordWrap(True)
-        self.setAlignment(Qt.AlignCenter)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMargin(24)
         self.setStyleSheet("QLabel#help_overlay { background: rgba(255, 255, 240, 235); "
                            "color: #202020; font-size: 15px; border: 2px solid #1f77b4; }")
@@ -24,13 +24,13 @@ class HelpOverlay(QLabel):
         for old in panel.findChildren(HelpOverlay):
             old.close()
         overlay = cls(panel, title, text)
-        overlay.setAttribute(Qt.WA_DeleteOnClose)
+        overlay.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         overlay.show()
         overlay.raise_()
         return overlay
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if obj is self.parent() and event.type() == QEvent.Resize:
+        if obj is self.parent() and event.type() == QEvent.Type.Resize:
             self.setGeometry(self.parent().rect())
         return False
 

@@ -17,7 +17,7 @@ LOG_BACKUPS = 3
 
 
 def log_dir() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     path = Path(base or Path.home() / ".local" / "share" / "bn-studio")
     path.mkdir(parents=True, exist_ok=True)
     return path

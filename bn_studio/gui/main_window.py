@@ -51,8 +51,9 @@ class MainWindow(QMainWindow):
         self.exporter = ExportRunner(self)
         self.exporter.finished.connect(self._exported)
         self.exporter.failed.connect(self._show_error)
-        self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks
-                            | QMainWindow.AllowNestedDocks)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
         self._build_toolbar()
         self._build_panels()
         self._default_state = self.saveState()
@@ -91,18 +92,18 @@ class MainWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         tb = QToolBar("Transport", self)
         tb.setObjectName("transport")
-        tb.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        self.addToolBar(Qt.TopToolBarArea, tb)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
         self.act_play = QAction("Play", self, checkable=True)
-        self.act_play.setShortcut(QKeySequence(Qt.Key_Space))
+        self.act_play.setShortcut(QKeySequence(Qt.Key.Key_Space))
         self.act_play.setToolTip("Train both nets continuously (Space)")
         self.act_play.triggered.connect(lambda on: self.model.play() if on else self.model.pause())
         self.act_step = QAction("Step", self)
-        self.act_step.setShortcuts([QKeySequence(Qt.Key_S), QKeySequence(Qt.Key_Right)])
+        self.act_step.setShortcuts([QKeySequence(Qt.Key.Key_S), QKeySequence(Qt.Key.Key_Right)])
         self.act_step.setToolTip("One mini-batch step for both nets (S or →)")
         self.act_step.triggered.connect(lambda: self.model.step(1))
         self.act_reset = QAction("Reset", self)
-        self.act_reset.setShortcut(QKeySequence(Qt.Key_R))
+        self.act_reset.setShortcut(QKeySequence(Qt.Key.Key_R))
         self.act_reset.setToolTip("New initial weights from the seed; step 0 (R)")
         self.act_reset.triggered.connect(self.model.reset)
         from .resources import toolbar_icon
@@ -135,7 +136,7 @@ class MainWindow(QMainWindow):
         self.hint.setMinimumWidth(HINT_MIN_WIDTH_PX)
         # Room for two lines from the start, so a longer hint never moves the panels below.
         self.hint.setFixedHeight(2 * self.hint.fontMetrics().lineSpacing() + 6)
-        self.hint.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        self.hint.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         tb.addWidget(self.hint)
         self.toolbar = tb
         self._hint_state: HintState | None = None
@@ -294,7 +295,7 @@ class MainWindow(QMainWindow):
             return
         dialog = AnimationDialog(self, len(frames), frames[0].step, latest.step,
                                  len(latest.config.hidden))
-        if dialog.exec() == QDialog.Accepted:
+        if dialog.exec() == QDialog.DialogCode.Accepted:
             self.export_animation(dialog.path(), dialog.settings())
 
     def export_animation(self, path, settings) -> None:
@@ -322,7 +323,7 @@ class MainWindow(QMainWindow):
         if not started:
             feeder.stop()
             return
-        self.exporter.ended.connect(feeder.stop, Qt.SingleShotConnection)
+        self.exporter.ended.connect(feeder.stop, Qt.ConnectionType.SingleShotConnection)
         feeder.start()
         self.animation = feeder         # kept alive until the next one
 
@@ -378,8 +379,9 @@ class MainWindow(QMainWindow):
                 "while a real network trains.</p>"
                 f"<p>Python {platform.python_version()} · NumPy {np.__version__} · "
                 f"PySide6 {PySide6.__version__} · pyqtgraph {pg.__version__}</p>")
-        box = QMessageBox(QMessageBox.Information, "About BN Studio", text, QMessageBox.Ok, self)
-        box.setAttribute(Qt.WA_DeleteOnClose)
+        box = QMessageBox(QMessageBox.Icon.Information, "About BN Studio", text,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
     def _build_statusbar(self) -> None:
@@ -471,8 +473,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 15000)
         if self.isVisible():
             # open(), not exec(): the message never blocks the event loop (or a test).
-            box = QMessageBox(QMessageBox.Warning, "BN Studio", text, QMessageBox.Ok, self)
-            box.setAttribute(Qt.WA_DeleteOnClose)
+            box = QMessageBox(QMessageBox.Icon.Warning, "BN Studio", text,
+                              QMessageBox.StandardButton.Ok, self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 
     def closeEvent(self, event) -> None:

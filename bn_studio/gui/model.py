@@ -64,7 +64,7 @@ class StudioModel(QObject):
         self.speed: float | None = None
         self.set_speed(DEFAULT_SPEED)
         self.timer = QTimer(self)
-        self.timer.setTimerType(Qt.PreciseTimer)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(REDRAW_INTERVAL_MS)
         self.timer.timeout.connect(self._poll)
         self.timer.start()

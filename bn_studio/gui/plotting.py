@@ -23,7 +23,7 @@ def cache_axes(plot: pg.PlotItem) -> None:
     """Render each axis once into a pixmap; it is redrawn only when its range changes."""
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
-        axis.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 class SteadyTitle(pg.LabelItem):
@@ -37,8 +37,8 @@ class SteadyTitle(pg.LabelItem):
         self.plot = plot
         self.reserved = 0.0
         super().__init__(" ", parent=plot, size="11pt")
-        option = QTextOption(Qt.AlignHCenter)
-        option.setWrapMode(QTextOption.WordWrap)
+        option = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
         self.item.document().setDefaultTextOption(option)
 
     def updateMin(self) -> None:

@@ -225,8 +225,9 @@ class SearchModel(QObject):
     def stores(self) -> Path:
         """The folder where searches started in the app are stored."""
         if self.store_dir is None:
-            base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation) or \
-                os.path.join(os.path.expanduser("~"), ".bn-studio")
+            base = (QStandardPaths.writableLocation(
+                        QStandardPaths.StandardLocation.AppDataLocation)
+                    or os.path.join(os.path.expanduser("~"), ".bn-studio"))
             self.store_dir = Path(base) / "searches"
         return self.store_dir
 

@@ -69,7 +69,7 @@ class TestTimeBNPanel(Panel):
         super().__init__(model, parent)
         self.explain = QLabel()
         self.explain.setWordWrap(True)
-        self.explain.setTextFormat(Qt.RichText)
+        self.explain.setTextFormat(Qt.TextFormat.RichText)
         self.layer_box = QComboBox()
         self.layer_box.setToolTip("Which hidden layer's batch norm to look at")
         self.unit_box = QSpinBox()
@@ -148,7 +148,7 @@ class TestTimeBNPanel(Panel):
         self.unit_lines = []
         for p in (self.p_mean, self.p_var):
             line = pg.InfiniteLine(angle=90, movable=False,
-                                   pen=pg.mkPen("#888888", width=1, style=Qt.DashLine))
+                                   pen=pg.mkPen("#888888", width=1, style=Qt.PenStyle.DashLine))
             p.addItem(line, ignoreBounds=True)
             self.unit_lines.append(line)
         self.batch_mean_t = self.p_mean_t.plot(pen=pg.mkPen(BATCH_COLOR, width=1),
@@ -172,8 +172,8 @@ class TestTimeBNPanel(Panel):
         self.predict_button.clicked.connect(self.predict_random)
         self.result = QLabel(PREDICT_PROMPT)
         self.result.setWordWrap(True)
-        self.result.setTextFormat(Qt.RichText)
-        self.result.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.result.setTextFormat(Qt.TextFormat.RichText)
+        self.result.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.prob_view = pg.PlotWidget()
         self.prob_view.setFixedHeight(170)
         self.p_prob = self.prob_view.getPlotItem()

@@ -35,7 +35,7 @@ class ClassMapsTab(QWidget):
         super().__init__(parent)
         self.note = QLabel()
         self.set_features("")
-        self.note.setTextFormat(Qt.RichText)
+        self.note.setTextFormat(Qt.TextFormat.RichText)
         self.note.setWordWrap(True)
         self.view = PlotView()
         lay = QVBoxLayout(self)

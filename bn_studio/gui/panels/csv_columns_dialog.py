@@ -24,7 +24,7 @@ ERROR_COLOR = "#c0392b"
 
 def _plain_label(text: str = "") -> QLabel:
     label = QLabel(text)
-    label.setTextFormat(Qt.PlainText)
+    label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
     return label
 
@@ -71,8 +71,9 @@ class CsvColumnsDialog(QDialog):
         form.addRow("Vertical axis (x₂)", self.x2_box)
         form.addRow("Class label", self.label_box)
         self.status = _plain_label()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        self.buttons.button(QDialogButtonBox.Ok).setText("Import")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
@@ -80,7 +81,7 @@ class CsvColumnsDialog(QDialog):
         lay.addWidget(self.table, 1)
         row = QHBoxLayout()
         row.addLayout(form, 1)
-        row.addWidget(self.best_button, 0, Qt.AlignBottom)
+        row.addWidget(self.best_button, 0, Qt.AlignmentFlag.AlignBottom)
         lay.addLayout(row)
         lay.addWidget(self.status)
         lay.addWidget(self.buttons)
@@ -96,8 +97,8 @@ class CsvColumnsDialog(QDialog):
         table = QTableWidget(len(columns), len(TABLE_HEADERS))
         table.setHorizontalHeaderLabels(TABLE_HEADERS)
         table.verticalHeader().setVisible(False)
-        table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        table.setSelectionMode(QAbstractItemView.NoSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         table.setWordWrap(False)
         for c in columns:
             sample = ", ".join(c.samples) + (" …" if c.distinct > len(c.samples) else "")
@@ -107,8 +108,8 @@ class CsvColumnsDialog(QDialog):
                 item.setToolTip(text)
                 table.setItem(c.index, k, item)
         h = table.horizontalHeader()
-        h.setSectionResizeMode(QHeaderView.Interactive)
-        h.setSectionResizeMode(2, QHeaderView.Stretch)
+        h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         table.resizeColumnsToContents()
         for k in (0, 2):                        # long names and values: elided, whole in tips
             table.setColumnWidth(k, min(table.columnWidth(k), 200))
@@ -153,7 +154,7 @@ class CsvColumnsDialog(QDialog):
         x1, x2, label = self.choice()
         self._show_separation(label, (x1, x2))
         problem = self.problem()
-        self.buttons.button(QDialogButtonBox.Ok).setEnabled(problem is None)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
         self.best_button.setEnabled(
             csv_columns.best_pair(self.preview, label, self.separations(label)) is not None)
         if problem is not None:
@@ -189,7 +190,7 @@ class CsvColumnsDialog(QDialog):
                             "means")
             item = QTableWidgetItem(text)
             item.setToolTip(tip)
-            item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(c.index, 4, item)
             font = self.table.item(c.index, 0).font()
             font.setBold(c.index in chosen or c.index == label)

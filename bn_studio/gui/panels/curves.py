@@ -52,7 +52,7 @@ class CurvesPanel(Panel):
                 pen=pg.mkPen(color, width=2.5), name=RUN_LABELS[name])
         self.diverged_lines = {name: pg.InfiniteLine(
             angle=90, movable=False, pen=pg.mkPen(RUN_COLORS[name], width=1.5,
-                                                  style=Qt.DashLine),
+                                                  style=Qt.PenStyle.DashLine),
             label="", labelOpts={"position": 0.75 if name == "bn" else 0.6,
                                  "color": RUN_COLORS[name], "anchors": [(1, 0), (1, 0)]})
             for name in RUN_COLORS}
@@ -81,7 +81,7 @@ class CurvesPanel(Panel):
         self.key = QLabel(f"{key}<br>thick: validation, thin: each mini-batch")
         self.key.setToolTip("Thick lines: validation loss; thin lines: the loss on each "
                             "training mini-batch")
-        self.key.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.key.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         controls = QHBoxLayout()
         controls.addWidget(self.log_y)
         controls.addSpacing(12)
@@ -170,7 +170,7 @@ class CurvesPanel(Panel):
             for plot, labelled in ((self.loss_plot, True), (self.acc_plot, False)):
                 line = pg.InfiniteLine(
                     pos=step, angle=90, movable=False,
-                    pen=pg.mkPen(CHANGE_COLOR, width=1.5, style=Qt.DotLine),
+                    pen=pg.mkPen(CHANGE_COLOR, width=1.5, style=Qt.PenStyle.DotLine),
                     label=", ".join(parts) if labelled else None,
                     labelOpts={"position": 0.92, "color": CHANGE_COLOR,
                                "anchors": [(0, 0), (0, 0)]})

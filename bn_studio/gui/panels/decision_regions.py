@@ -75,15 +75,15 @@ def marker_html(symbol: str, fill: str, size: int = 14) -> str:
     """An inline image of a plot marker for a rich-text legend, drawn as the plots draw it:
     "o" a training dot, "d" a validation diamond (white ring, black edge)."""
     pm = QPixmap(size, size)
-    pm.fill(Qt.transparent)
+    pm.fill(Qt.GlobalColor.transparent)
     p = QPainter(pm)
-    p.setRenderHint(QPainter.Antialiasing)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
     c, r = size / 2, size / 2 - 1.5
     if symbol == "d":
         def diamond(rad):
             return QPolygonF([QPointF(c, c - rad), QPointF(c + rad, c), QPointF(c, c + rad),
                               QPointF(c - rad, c)])
-        p.setPen(Qt.NoPen)
+        p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(VAL_EDGE))
         p.drawPolygon(diamond(r + 1))
         p.setPen(QPen(QColor(VAL_RING), 1.5))
@@ -96,7 +96,7 @@ def marker_html(symbol: str, fill: str, size: int = 14) -> str:
     p.end()
     data = QByteArray()
     buf = QBuffer(data)
-    buf.open(QIODevice.WriteOnly)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
     pm.save(buf, "PNG")
     return (f'<img src="data:image/png;base64,{bytes(data.toBase64()).decode()}" '
             f'width="{size}" height="{size}">')
@@ -163,7 +163,7 @@ class DecisionRegionsPanel(Panel):
         self.plot_items["bn"].getViewBox().sigResized.connect(lambda _: self._fit_range())
         self.view.scene().sigMouseClicked.connect(self._on_click)
         self.legend = QLabel()
-        self.legend.setTextFormat(Qt.RichText)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
         self.legend.setStyleSheet(f"font-size: {LEGEND_FONT_PX}px")
         self.legend.setToolTip("Each class keeps its colour in every panel. Pale regions: "
@@ -308,7 +308,7 @@ class DecisionRegionsPanel(Panel):
             p.setTitle(text, color=RUN_COLORS[name], size=TITLE_SIZE)
 
     def _on_click(self, event) -> None:
-        if event.button() != Qt.LeftButton:
+        if event.button() != Qt.MouseButton.LeftButton:
             return
         pos = event.scenePos()
         for p in self.plot_items.values():

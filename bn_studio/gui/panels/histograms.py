@@ -98,7 +98,7 @@ class HistogramsPanel(Panel):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.view)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(top)
@@ -187,8 +187,9 @@ class HistogramsPanel(Panel):
         """Items for earlier steps (behind the newest) and the step-0 outline, made once."""
         row["first"], row["trail"], row["stack"] = [], [], 0
         for plot, run in zip(hist_plots, ("no_bn", "bn")):
-            first = plot.plot(stepMode="center", pen=pg.mkPen(_fill(RUN_COLORS[run], 170),
-                                                              width=1.2, style=Qt.DashLine))
+            first = plot.plot(stepMode="center",
+                              pen=pg.mkPen(_fill(RUN_COLORS[run], 170), width=1.2,
+                                           style=Qt.PenStyle.DashLine))
             first.setZValue(5)
             first.setVisible(False)
             trail = []

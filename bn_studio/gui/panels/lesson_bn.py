@@ -22,10 +22,10 @@ class BnPages:
     """Lessons 3, 4 and 7 of the lessons panel (a mixin: it uses the panel's model)."""
 
     def _build_bn(self, lay) -> None:
-        self.gamma = QSlider(Qt.Horizontal)
+        self.gamma = QSlider(Qt.Orientation.Horizontal)
         self.gamma.setRange(5, 300)
         self.gamma.setValue(100)
-        self.beta = QSlider(Qt.Horizontal)
+        self.beta = QSlider(Qt.Orientation.Horizontal)
         self.beta.setRange(-300, 300)
         self.beta.setValue(0)
         self.gamma.setToolTip("γ: the learnable scale of the normalised values")

@@ -16,7 +16,7 @@ SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 def _label(text: str = "") -> QLabel:
     lab = QLabel(text)
     lab.setWordWrap(True)
-    lab.setTextFormat(Qt.RichText)
+    lab.setTextFormat(Qt.TextFormat.RichText)
     return lab
 
 

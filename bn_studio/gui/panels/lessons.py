@@ -56,7 +56,7 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         self.controls = ControlLock()
         self._played = False
         self.chooser = QComboBox()
-        self.chooser.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.chooser.setMinimumContentsLength(16)      # long titles elide, not widen the dock
         self.chooser.addItem("Choose a lesson…", None)
         for les in self.lessons:
@@ -264,7 +264,7 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
             "random": self.gvr_plot.plot(pen=None, symbol="o", symbolSize=7,
                                          symbolBrush="#1f77b4", name="random (25)")}
         best = pg.InfiniteLine(pos=0.0, angle=90, movable=False,
-                               pen=pg.mkPen("#888888", width=1, style=Qt.DashLine),
+                               pen=pg.mkPen("#888888", width=1, style=Qt.PenStyle.DashLine),
                                label="best α ≈ 1", labelOpts={"position": 0.92,
                                                                "color": "#888888"})
         self.gvr_plot.addItem(best, ignoreBounds=True)

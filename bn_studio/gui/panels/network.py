@@ -32,7 +32,7 @@ class NetworkPanel(Panel):
         super().__init__(model, parent)
         self._apply_later = qdebounced(self.apply, timeout=APPLY_DELAY_MS, parent=self)
         self.form = form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.controls = {h.name: control_for(h, self) for h in PARAMS if h.widget}
         for name, control in self.controls.items():
             for label, widget in control.rows:

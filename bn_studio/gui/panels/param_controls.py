@@ -114,7 +114,7 @@ class BatchControl(Control):
         super().__init__(hyper, parent)
         self.widget = box = QComboBox()
         box.setEditable(True)
-        box.setInsertPolicy(QComboBox.NoInsert)
+        box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         box.lineEdit().setValidator(QIntValidator(0, 1_000_000, box))
         for b in hyper.ui["sizes"]:
             box.addItem(str(b), b)
@@ -144,7 +144,7 @@ class LogControl(Control):
         super().__init__(hyper, parent)
         ui = hyper.ui
         self.ticks = ui["ticks_per_decade"]
-        self.slider = QSlider(Qt.Horizontal)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(int(ui["min_log10"] * self.ticks), int(ui["max_log10"] * self.ticks))
         self.slider.setPageStep(self.ticks // 2)
         self.slider.setToolTip(hyper.tip)

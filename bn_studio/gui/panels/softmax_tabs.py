@@ -147,12 +147,12 @@ class ShiftTemperatureTab(QWidget):
         for run in RUNS:
             self.run.addItem(f"Net {RUN_LABELS[run]}", run)
         self.run.setToolTip("Whose logits z to play with")
-        self.shift = QLabeledDoubleSlider(Qt.Horizontal)
+        self.shift = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.shift.setRange(-SHIFT_RANGE, SHIFT_RANGE)
         self.shift.setSingleStep(0.5)
         self.shift.setValue(0.0)
         self.shift.setToolTip("c is added to every logit: t changes, a does not")
-        self.temp = QSlider(Qt.Horizontal)
+        self.temp = QSlider(Qt.Orientation.Horizontal)
         self.temp.setRange(0, LOG_T_STEPS)
         self.temp.setValue(self._t_to_slider(1.0))
         self.temp.setToolTip("a = softmax(z / T): T > 1 flattens the probabilities, "
@@ -187,7 +187,7 @@ class ShiftTemperatureTab(QWidget):
             p.addItem(self.bars[key])
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.caption.setTextFormat(Qt.RichText)
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.caption.setStyleSheet("font-size: 13px")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -297,7 +297,7 @@ class LossGradientTab(QWidget):
         row.addWidget(self.true_class)
         row.addWidget(self.nearest, 1)
         self.loss = QLabel()
-        self.loss.setTextFormat(Qt.RichText)
+        self.loss.setTextFormat(Qt.TextFormat.RichText)
         self.loss.setWordWrap(True)
         self.loss.setStyleSheet("font-size: 14px")
         self.view = PlotView()
@@ -312,7 +312,7 @@ class LossGradientTab(QWidget):
                 p.addItem(bar)
                 self.bars[(key, run)] = bar
         self.target = pg.BarGraphItem(x=[], height=[], width=0.9, brush=None,
-                                      pen=pg.mkPen("#888", width=1.5, style=Qt.DashLine))
+                                      pen=pg.mkPen("#888", width=1.5, style=Qt.PenStyle.DashLine))
         self.plots["a"].addItem(self.target)
         self.plots["a"].setYRange(-0.04, 1.1, padding=0)
         self.plots["grad"].setYRange(-1.08, 1.08, padding=0)
@@ -323,7 +323,7 @@ class LossGradientTab(QWidget):
             "and lowers every other z by α·a<sub>k</sub>; the loss is 0 only when "
             "a<sub>y</sub> = 1. (T = 1 here: the loss the nets train on.)")
         for label in (legend, self.caption):
-            label.setTextFormat(Qt.RichText)
+            label.setTextFormat(Qt.TextFormat.RichText)
             label.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)

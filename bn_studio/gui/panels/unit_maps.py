@@ -56,14 +56,15 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     """(R, R, 3) uint8, row 0 = the lowest x₂ → a QImage with the highest x₂ on top."""
     rgb = np.ascontiguousarray(rgb[::-1])
     h, w = rgb.shape[:2]
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
 def png_html(image: QImage, size: int) -> str:
     data = QByteArray()
     buf = QBuffer(data)
-    buf.open(QIODevice.WriteOnly)
-    image.scaled(size, size, Qt.IgnoreAspectRatio, Qt.SmoothTransformation).save(buf, "PNG")
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.scaled(size, size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                 Qt.TransformationMode.SmoothTransformation).save(buf, "PNG")
     return (f'<img src="data:image/png;base64,{bytes(data.toBase64()).decode()}" '
             f'width="{size}" height="{size}">')
 
@@ -91,13 +92,13 @@ class UnitMosaic(QLabel):
         cols, rows = min(COLUMNS, max(n, 1)), -(-n // COLUMNS)
         step = thumb + GAP_PX
         pm = QPixmap(max(cols * step - GAP_PX, 1), max(rows * step - GAP_PX, 1))
-        pm.fill(Qt.transparent)
+        pm.fill(Qt.GlobalColor.transparent)
         p = QPainter(pm)
-        p.setRenderHint(QPainter.SmoothPixmapTransform)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         for i, img in enumerate(self.images):
             x, y = (i % COLUMNS) * step, (i // COLUMNS) * step
-            p.drawImage(x, y, img.scaled(thumb, thumb, Qt.IgnoreAspectRatio,
-                                         Qt.SmoothTransformation))
+            p.drawImage(x, y, img.scaled(thumb, thumb, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                         Qt.TransformationMode.SmoothTransformation))
             p.setPen(QColor(RUN_COLORS[self.run]))       # whose unit, after the title scrolls
             p.drawRect(x, y, thumb - 1, thumb - 1)
         p.end()
@@ -165,10 +166,10 @@ class UnitMapsPanel(Panel):
         super().__init__(model, parent)
         self.header = QLabel(EXPLANATION)
         self.header.setWordWrap(True)
-        self.header.setTextFormat(Qt.RichText)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
         self.scale = QLabel()
         self.scale.setWordWrap(True)
-        self.scale.setTextFormat(Qt.RichText)
+        self.scale.setTextFormat(Qt.TextFormat.RichText)
         self.status = QLabel("Waiting for the first pictures…")
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(12)
@@ -244,7 +245,8 @@ class UnitMapsPanel(Panel):
             self.notes.append(note)
             for col, run in enumerate(RUNS):
                 mosaic = UnitMosaic(run, i)
-                self.grid.addWidget(mosaic, 2 + 2 * i, col, Qt.AlignLeft | Qt.AlignTop)
+                self.grid.addWidget(mosaic, 2 + 2 * i, col,
+                                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
                 self.mosaics[(run, i)] = mosaic
         self._shape = {k: tuple(v) for k, v in widths.items()}
 
@@ -265,7 +267,7 @@ class UnitMapsPanel(Panel):
             note.setText(f"<b>Layer {i + 1}</b> · {width} units"
                          + (f" (the first {MAX_UNITS_SHOWN} shown, +{more} more)"
                             if more else ""))
-            note.setTextFormat(Qt.RichText)
+            note.setTextFormat(Qt.TextFormat.RichText)
         for (run, i), mosaic in self.mosaics.items():
             maps = um.maps.get(run)
             if maps is None or i >= len(maps):

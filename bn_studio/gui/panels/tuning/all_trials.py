@@ -151,7 +151,7 @@ class AllTrialsView(QWidget):
         self.curves.addItem(self.bundle)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.RichText)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.parallel = pg.PlotWidget()
         pitem = self.parallel.getPlotItem()
         pitem.hideAxis("left")

@@ -123,7 +123,7 @@ class TuningPanel(Panel):
         self.net = QComboBox()
         for k, name in enumerate(NETS):
             self.net.addItem(name)
-            self.net.setItemData(k, NET_TIPS[name], Qt.ToolTipRole)
+            self.net.setItemData(k, NET_TIPS[name], Qt.ItemDataRole.ToolTipRole)
         self.net.setToolTip("Which net every trial trains: with batch norm (BN), without, or "
                             "both on the same draws")
         self.seed = _spin(0, 2**31 - 1, model.config.seed,
@@ -141,7 +141,7 @@ class TuningPanel(Panel):
         self.resume_button.setText("Resume…")
         self.resume_button.setToolTip("Continue a search started in the app that did not "
                                       "finish (every search is stored as it runs)")
-        self.resume_button.setPopupMode(QToolButton.InstantPopup)
+        self.resume_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.resume_menu = QMenu(self.resume_button)
         self.resume_menu.aboutToShow.connect(self._fill_resume_menu)
         self.resume_button.setMenu(self.resume_menu)
@@ -188,7 +188,7 @@ class TuningPanel(Panel):
         t.addLayout(run)
         t.addWidget(self.progress_label)
         t.addWidget(self.error)
-        self.split = QSplitter(Qt.Vertical)
+        self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(top)
         self.split.addWidget(self.tabs)
         self.tabs.currentChanged.connect(self._on_tab)
@@ -403,7 +403,7 @@ class TuningPanel(Panel):
         towards the tabs' minimum height (a stack takes its tallest page's), so each page fits
         the dock instead of scrolling with the Results table's height."""
         for i in range(self.tabs.count()):
-            policy = QSizePolicy.Preferred if i == index else QSizePolicy.Ignored
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
             self.tabs.widget(i).setSizePolicy(policy, policy)
         self.split.widget(0).setVisible(self.tabs.widget(index) not in (self.alpha,
                                                                          self.history))

@@ -31,7 +31,7 @@ class _SelectViewBox(pg.ViewBox):
         self.on_select = on_select
 
     def mouseDragEvent(self, ev, axis=None) -> None:
-        if ev.button() != Qt.LeftButton:
+        if ev.button() != Qt.MouseButton.LeftButton:
             super().mouseDragEvent(ev, axis)
             return
         ev.accept()
@@ -57,7 +57,7 @@ class _NumItem(QTableWidgetItem):
         super().__init__(format_number(value))
         self.value = value
         if isinstance(value, (int, float)):
-            self.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
     def __lt__(self, other) -> bool:
         a, b = self.value, getattr(other, "value", None)
@@ -80,10 +80,11 @@ class ResultsView(QWidget):
         self.twins = False
         self.table = QTableWidget(0, 0)
         self.table.setSortingEnabled(True)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)   # val acc too
+        # val acc too
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.x_param = QComboBox()
         self.x_param.setToolTip("Which parameter to plot the validation loss against")
         self.x_param.currentIndexChanged.connect(self._x_param_changed)
@@ -114,7 +115,7 @@ class ResultsView(QWidget):
         self.scatter_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.05)
         self.best_label = QLabel()
         self.best_label.setWordWrap(True)          # the best trial's settings, never clipped
-        self.best_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.best_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Honest minimum sizes: in a short dock the panel scrolls instead of crushing plots.
         for w in (self.scatter_plot, self.curve_plot):
             w.setMinimumHeight(140)
@@ -163,7 +164,7 @@ class ResultsView(QWidget):
             "or both (the same draws with and without BN; val loss is the BN net's)")
         # Best first: rows added later are sorted in by the header's indicator.
         self.table.horizontalHeader().setSortIndicator(headers.index("loss"),
-                                                       Qt.AscendingOrder)
+                                                       Qt.SortOrder.AscendingOrder)
         self.x_param.blockSignals(True)
         self.x_param.clear()
         self.x_param.addItems([p.name for p in space])

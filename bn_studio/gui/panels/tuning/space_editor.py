@@ -35,7 +35,7 @@ class SpaceEditor(QWidget):
         self.optimizer = optimizer
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["parameter", "scale", "low", "high"])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setMinimumHeight(130)
         self.table.setMaximumHeight(170)
