@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bn_studio.core import csv_source, limits
+from bn_studio.core.datasets import DatasetError
 from bn_studio.errors import checked
 
 FORMAT = "bn-studio-workspace"
@@ -142,7 +143,7 @@ def read_dataset(ref, folder=None):
     command line); WorkspaceError with one line naming the file and what differs."""
     try:
         return csv_source.read_reference(ref, folder)
-    except csv_source.DatasetError as e:
+    except DatasetError as e:
         raise WorkspaceError(str(e)) from None
 
 
