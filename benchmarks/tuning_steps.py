@@ -19,7 +19,7 @@ from bn_studio.core.datasets import DATASETS, make_dataset, split_and_standardiz
 from bn_studio.core.search import Search, SearchSpec, default_space
 from bn_studio.core.trainer import TrainConfig
 
-# bn_studio.gui.model.FIRST_RUN_CONFIG, repeated here so the benchmark needs no Qt.
+# A deep sigmoid network trained with momentum, like the app's first run (core/defaults.py).
 FIRST_RUN = TrainConfig(hidden=(32, 32, 32, 32), activation="sigmoid", optimizer="momentum",
                         lr=1.0, momentum=0.9, batch=32, eval_every=10)
 

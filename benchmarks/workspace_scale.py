@@ -34,9 +34,9 @@ import json, os, sys, time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from pathlib import Path
 from PySide6.QtCore import QElapsedTimer, QTimer
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.gui.app import make_application
 from bn_studio.gui.main_window import MainWindow
-from bn_studio.gui.model import DatasetSpec
 csv, folder = Path(sys.argv[1]), Path(sys.argv[2])
 app = make_application([])
 win = MainWindow()

@@ -97,12 +97,15 @@ def load_workspace(path) -> dict:
     data = limits.read_small_file(path, limits.MAX_WORKSPACE_BYTES, WorkspaceError,
                                   "workspace file")
     try:
-        text = data.decode("utf-8")
+        text = limits.json_text(data)
     except UnicodeDecodeError as e:
         raise WorkspaceError(f"{path.name}: cannot be read ({e.__class__.__name__})") from None
     if text.count("[") + text.count("{") > limits.MAX_WORKSPACE_CONTAINERS:
         raise WorkspaceError(f"{path.name}: more than {limits.MAX_WORKSPACE_CONTAINERS:,} lists "
                              "and objects (the limit on workspace contents)")
+    if text.count('"') > 2 * limits.MAX_WORKSPACE_TEXTS:      # (an escaped quote counts too)
+        raise WorkspaceError(f"{path.name}: more than {limits.MAX_WORKSPACE_TEXTS:,} texts "
+                             "(the limit on workspace contents)")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
@@ -189,6 +192,12 @@ def _check(doc: dict) -> Workspace:
         if d.get("kind", "generated") != "generated":
             raise WorkspaceError("workspace's dataset kind must be 'generated', 'points' or "
                                  f"'csv', not {limits.shown(d.get('kind'))}")
+        if "name" not in d:
+            from bn_studio.core.datasets import DATASETS
+            raise WorkspaceError(("workspace has no dataset" if not d else
+                                  "workspace's dataset has no name")
+                                 + f": it needs a \"dataset\" object naming one of "
+                                 f"{', '.join(DATASETS)} (or holding points, or a CSV file)")
         generated = {k: d[k] for k in ("name", "n", "noise", "classes", "seed") if k in d}
         made = make_dataset(**generated)
         split_and_standardize(made, seed=0)

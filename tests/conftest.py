@@ -31,10 +31,10 @@ def settings_window():
     """``settings_window()``: a fresh stand-in for the main window as settings.restore_window
     sees it (a model starting from the first run; geometry and layout never restore), so the
     settings reader can be fed any saved values without building the real window."""
-    from bn_studio.gui.model import FIRST_RUN_CONFIG, FIRST_RUN_SPEC
+    from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
 
     class Model:
-        config, spec = FIRST_RUN_CONFIG, FIRST_RUN_SPEC
+        config, spec = DEFAULT_CONFIG, DEFAULT_DATASET
 
         def set_spec(self, spec):
             spec.make()             # what the real model does first

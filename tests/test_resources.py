@@ -109,6 +109,7 @@ def test_metainfo_validates():
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+@pytest.mark.slow
 def test_wheel_contains_the_resources(tmp_path):
     """Build the wheel (no isolation, no dependencies: a few seconds) and look inside."""
     out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",

@@ -24,8 +24,17 @@ __all__ = ["CliError", "PANEL_NAMES", "build_parser", "main"]
 EXIT_USAGE = 2
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line (what is wrong, and where the options are listed), not the
+    whole usage text; the subcommands' parsers are of this class too."""
+
+    def error(self, message: str):
+        from bn_studio.core.limits import one_line
+        self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="bn-studio",
         description="See batch norm, softmax regression and hyperparameter search while a "
                     "network trains. With no subcommand, opens the app.")
@@ -66,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         from bn_studio.gui.app import run_app
         return run_app(argv or [])
     except (CliError, DatasetError) as e:
-        print(f"bn-studio: {e}", file=sys.stderr)
+        from bn_studio.core.limits import one_line
+        print(f"bn-studio: {one_line(e)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

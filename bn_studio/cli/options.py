@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from bn_studio.core.limits import shown
 from bn_studio.errors import UsageError as CliError
 
 
@@ -68,8 +69,8 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     try:
         widths = tuple(int(w) for w in text.split(","))
     except ValueError:
-        raise CliError(f"--hidden must be comma-separated integers like 64,64, not {text!r}") \
-            from None
+        raise CliError("--hidden must be comma-separated integers like 64,64, not "
+                       f"{shown(text)}") from None
     if any(w < 1 for w in widths):
         raise CliError("--hidden widths must be ≥ 1")
     return widths

@@ -7,7 +7,7 @@ from .options import DefaultsFormatter
 # The panels ``screenshot --panel`` knows (their names in bn_studio.gui.main_window); kept
 # here so that --help does not have to import Qt. A test checks the two lists agree.
 PANEL_NAMES = ("decision_regions", "datasets", "network", "curves", "histograms", "unit_maps",
-               "test_time_bn", "softmax_inspector", "tuning", "lessons")
+               "diagnostics", "test_time_bn", "softmax_inspector", "tuning", "lessons")
 
 
 def add_screenshot_parser(sub) -> None:

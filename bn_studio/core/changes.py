@@ -18,11 +18,10 @@ def parse_change(text: str) -> tuple[int, str, float]:
         name, value = rest.split("=", 1)
         step_i, value_f = int(step), float(value)
     except ValueError:
-        raise ValueError(f"a change looks like STEP:NAME=VALUE, e.g. 500:lr=5, not {text!r}") \
-            from None
+        raise ValueError("a change looks like STEP:NAME=VALUE, e.g. 500:lr=5, not "
+                         f"{limits.shown(text)}") from None
     name = name.strip().replace("-", "_")
-    if step_i < 0:
-        raise ValueError(f"the step of a change must be ≥ 0, not {step_i}")
+    step_i = limits.check_steps(step_i, "the step of a change")     # as packs cap it
     if name not in params.LIVE:
         raise ValueError(f"{name} cannot change mid-run (only {', '.join(params.LIVE)})")
     return step_i, name, value_f

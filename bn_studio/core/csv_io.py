@@ -17,6 +17,7 @@ times CHUNK_BYTES of working arrays.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,7 @@ SHORT_LABEL_BYTES = 8         # labels read as 8 bytes (one uint64 to compare) â
 MAX_LABEL_BYTES = 32          # â€¦ or, if one fills them, 32; filling those: read it carefully
 MAX_WIDTH = 32                # columns the fast path takes (each is a field of the row dtype)
 BOM = b"\xef\xbb\xbf"
+BLANK_LINES = re.compile(r"\n[ \t\f\v\n]*\n")    # (no quotes here: each is a skipped row)
 LF, CR, QUOTE = b'\n\r"'
 
 
@@ -187,6 +189,7 @@ class FastReader:
         self.misses += 1
         self.slow = True
         text = b[lo:hi].tobytes().replace(b"\r\n", b"\n").decode("ascii")
+        text = BLANK_LINES.sub("\n", text)     # a run of blank lines, dropped at C speed
         try:
             parsed = self._fast(io.StringIO(text))
         except ValueError:                      # the C reader stopped: read these rows carefully

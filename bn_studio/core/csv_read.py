@@ -12,6 +12,7 @@ import io
 import itertools
 import math
 import os
+import re
 from array import array
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from .datasets import MAX_CLASSES, MIN_ROWS, Dataset, DatasetError
 
 SAMPLE_ROWS = 100             # rows looked at to find the header and the numeric columns
 PROGRESS_ROWS = 65_536        # the careful reader reports progress this often
+READ_CHARS = 2**20            # the careful reader reads the text in pieces of this size
+SPACES_AS_LINE = 2**16        # spaces without a line end past this: read as one line
+LINE_BREAK = re.compile(r"\r\n?|\n")     # what ends a line for the csv module (newline="")
 
 
 def _open_csv(path: Path) -> io.TextIOWrapper:
@@ -39,11 +43,30 @@ def _open_csv(path: Path) -> io.TextIOWrapper:
     except OSError as e:
         raw.close()
         raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
-    if b"\x00" in head:
+    encoding = _encoding(head)
+    if encoding is None:
         raw.close()
         raise DatasetError(f"{name}: looks like a binary file, not CSV text")
     raw.seek(0)
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+
+
+def _encoding(head: bytes) -> str | None:
+    """UTF-8 (a BOM or not), or UTF-16/32 as spreadsheets save "Unicode text" (a BOM, or every
+    other byte zero for plain text), from the file's first bytes; None: binary. (CSV text has
+    ASCII digits and delimiters: in UTF-16 or 32 they hold zero bytes.)"""
+    if b"\x00" not in head:
+        return "utf-8-sig"
+    for bom, encoding in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if head.startswith(bom):
+            return encoding
+    even, odd = head[0:len(head) & ~1:2], head[1:len(head) & ~1:2]
+    if even and not odd.strip(b"\x00") and b"\x00" not in even:
+        return "utf-16-le"
+    if even and not even.strip(b"\x00") and b"\x00" not in odd:
+        return "utf-16-be"
+    return None
 
 
 def _delimiter(text: str) -> str:
@@ -53,14 +76,103 @@ def _delimiter(text: str) -> str:
     return max(widths, key=widths.get)          # on a tie the comma, listed first, wins
 
 
-def _narrow_lines(f, delimiter: str, name: str):
-    """The file's lines, refusing one with more delimiters than the column limit before the
-    csv module splits it (8 million fields on one line would take 700 MB)."""
-    for number, line in enumerate(f, start=1):
+def _narrow_lines(lines, delimiter: str, name: str, numbers=None):
+    """The lines, refusing one with more delimiters than the column limit before the csv
+    module splits it (8 million fields on one line would take 700 MB). ``numbers``: the
+    _Lines the lines come from (it knows their numbers in the file)."""
+    for number, line in enumerate(lines, start=1):
         if line.count(delimiter) >= limits.MAX_CSV_COLUMNS:
+            number = numbers.line if numbers is not None else number
             raise DatasetError(f"{name}: line {number} has more than {limits.MAX_CSV_COLUMNS:,} "
                                f"columns; the limit on columns is {limits.MAX_CSV_COLUMNS:,}")
         yield line
+
+
+def _first_text(buf: str, pos: int, near: int = 4096) -> int:
+    """Where in buf[pos:] the first character str.strip() keeps is (len(buf): none). A few
+    blank lines are looked through cheaply, a long run at lstrip's speed."""
+    rest = buf[pos:pos + near].lstrip()
+    if rest or pos + near >= len(buf):
+        return min(pos + near, len(buf)) - len(rest)
+    return len(buf) - len(buf[pos + near:].lstrip())
+
+
+class _Lines:
+    """A text file's lines as the csv module gets them from ``for line in f`` (line ends kept:
+    LF, CR LF or a lone CR), read in pieces, with one difference: while ``between_rows`` (the
+    csv reader wants the first line of a row), lines of whitespace only are passed over at C
+    speed, not one by one: they would be blank rows, skipped anyway (inside a quoted field
+    they would be part of it, so they are kept there). 64 MiB of blank lines or lone CRs
+    take a second, not a minute. ``line``: the file's number of the last line given."""
+
+    def __init__(self, f) -> None:
+        self.f = f
+        self.line = 0
+        self.between_rows = True
+        self._buf, self._pos, self._eof = "", 0, False
+
+    def _more(self) -> None:
+        """The next piece of text after what is left of the current one."""
+        more = self.f.read(READ_CHARS)
+        self._eof = not more
+        self._buf, self._pos = self._buf[self._pos:] + more, 0
+
+    def _count_lines(self, end: int) -> None:
+        """Pass over the lines in buf[pos:end] (whole lines: end is after a line end)."""
+        part = self._buf[self._pos:end]
+        self.line += part.count("\n") + part.count("\r") - part.count("\r\n")
+        self._pos = end
+
+    def _skip_blank(self) -> None:
+        while True:
+            buf, pos = self._buf, self._pos
+            if pos < len(buf) and not buf[pos].isspace():
+                return                              # (most rows: no blank line before them)
+            start = _first_text(buf, pos)           # the first character str.strip keeps
+            if start < len(buf):                    # its line starts after the last line end
+                line_start = max(buf.rfind("\n", pos, start), buf.rfind("\r", pos, start)) + 1
+                self._count_lines(max(line_start, pos))
+                return
+            if self._eof:                           # (spaces with no line end: no row)
+                self._count_lines(len(buf))
+                return
+            end = max(buf.rfind("\n", pos), buf.rfind("\r", pos)) + 1
+            if end > pos and buf[end - 1] == "\r":
+                end -= 1                            # a CR may be the start of a CR LF
+            if end > pos:
+                self._count_lines(end)
+            elif len(buf) - pos > SPACES_AS_LINE:
+                return                              # a long line of spaces: read as a line
+            self._more()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.between_rows:
+            self._skip_blank()
+        pieces = []
+        while True:
+            found = LINE_BREAK.search(self._buf, self._pos)
+            if found is not None and (found.end() < len(self._buf) or self._eof
+                                      or found.group() == "\r\n" or found.group() == "\n"):
+                line = self._buf[self._pos:found.end()]
+                self._pos = found.end()
+                break
+            if self._eof:
+                line = self._buf[self._pos:]
+                self._pos = len(self._buf)
+                break
+            if found is None:                   # a long line: keep its pieces, read more
+                pieces.append(self._buf[self._pos:])
+                self._buf, self._pos = "", 0
+            self._more()                        # (a CR at the end may be the start of CR LF)
+        line = "".join(pieces) + line if pieces else line
+        if not line:
+            raise StopIteration
+        self.line += 1
+        self.between_rows = False
+        return line
 
 
 def _sniff(f: io.TextIOWrapper, name: str) -> str:
@@ -78,18 +190,19 @@ def _sniff(f: io.TextIOWrapper, name: str) -> str:
 def _read_rows(f: io.TextIOWrapper, name: str, delimiter: str):
     """Non-blank rows as (line number in the file, stripped fields), one at a time, so a large
     file never sits in memory as lists of strings. Errors name the line."""
-    reader = None
+    lines = _Lines(f)
     try:
-        reader = csv.reader(_narrow_lines(f, delimiter, name), delimiter=delimiter)
+        reader = csv.reader(_narrow_lines(lines, delimiter, name, lines), delimiter=delimiter)
         for r in reader:
+            lines.between_rows = True
             if any(v.strip() for v in r):
-                yield reader.line_num, [v.strip() for v in r]
+                yield lines.line, [v.strip() for v in r]
     except UnicodeDecodeError:
         raise DatasetError(f"{name}: not UTF-8 text (is it a binary file?)") from None
     except csv.Error as e:
         why = (f"a field is larger than {limits.MAX_FIELD_BYTES / 2**20:g} MiB (the limit on "
-               "field size)" if "field limit" in str(e) else str(e))
-        raise DatasetError(f"{name}: line {max(1, reader.line_num)}: {why}") from None
+               "field size)" if "field limit" in str(e) else limits.one_line(e))
+        raise DatasetError(f"{name}: line {max(1, lines.line)}: {why}") from None
     except OSError as e:
         raise DatasetError(f"{name}: cannot be read ({e.strerror or e})") from None
 
@@ -115,7 +228,8 @@ def _pick_columns(columns: str | None, header: list[str] | None, body, width: in
         return csv_columns.default_columns(header, sample, width)
     parts = [p.strip() for p in columns.split(",")]
     if len(parts) != 3:
-        raise DatasetError(f"--columns needs three names or indices X1,X2,LABEL (got {columns!r})")
+        raise DatasetError("--columns needs three names or indices X1,X2,LABEL (got "
+                           f"{limits.shown(columns)})")
     picked = []
     for p in parts:
         if header is not None and p in header:
@@ -125,9 +239,9 @@ def _pick_columns(columns: str | None, header: list[str] | None, body, width: in
         else:
             known = f"; columns are {_listed(header)}" if header else \
                 f"; the file has no header, use indices 0..{width - 1}"
-            raise DatasetError(f"{name}: unknown column {p!r}{known}")
+            raise DatasetError(f"{name}: unknown column {limits.shown(p)}{known}")
     if len(set(picked)) < 3:
-        raise DatasetError(f"{name}: --columns {columns!r} names a column twice; "
+        raise DatasetError(f"{name}: --columns {limits.shown(columns)} names a column twice; "
                            "need two feature columns and a different label column")
     return tuple(picked)
 
@@ -146,7 +260,14 @@ def _listed(names: list[str], most: int = 12) -> str:
 
 
 def _column_name(j: int, header: list[str] | None) -> str:
-    return f"column {header[j]!r}" if header else f"column {j + 1} (counting from 1)"
+    return f"column {limits.shown(header[j])}" if header else f"column {j + 1} (counting from 1)"
+
+
+def _too_many_labels(name: str, label: str, line: int, column: str) -> str:
+    return (f"{name}: more than {MAX_CLASSES} different labels (the {MAX_CLASSES + 1}th, "
+            f"{limits.shown(label)}, on line {line:,}); the limit on classes is {MAX_CLASSES} "
+            f"(is {limits.shown(column)} really the label? pick the columns: "
+            "--columns X1,X2,LABEL)")
 
 
 def _parse_rows(body, cols, width: int, header, name: str, where=None):
@@ -177,7 +298,11 @@ def _parse_rows(body, cols, width: int, header, name: str, where=None):
             skipped += 1                        # NaN and ±inf count as missing
             continue
         feats.extend(x)
-        codes.append(table.setdefault(fields[2], len(table)))
+        code = table.setdefault(fields[2], len(table))
+        if code == MAX_CLASSES:                 # refused here, not after 2 million labels
+            raise DatasetError(_too_many_labels(name, fields[2], line,
+                                                csv_columns.column_name(cl, header)))
+        codes.append(code)
     return np.frombuffer(feats, dtype=np.float64).reshape(-1, 2), \
         np.frombuffer(codes, dtype=np.int64), table, skipped
 
@@ -377,8 +502,9 @@ def _careful_chunk(text: str, skip: int, delimiter: str, width: int, cols, name:
 
 
 def _label_order(labels: list[str]) -> list[str]:
-    """Numeric labels in numeric order (so 2 < 10), strings alphabetically."""
+    """Numeric labels in numeric order (so 2 < 10; equal numbers "01" < "1" < "1.0" by their
+    text, not by which reader met them first), strings alphabetically."""
     unique = set(labels)
     if all(_is_number(lb) for lb in unique):
-        return sorted(unique, key=float)
+        return sorted(unique, key=lambda lb: (float(lb), lb))
     return sorted(unique)

@@ -98,10 +98,13 @@ class BatchNorm(Layer):
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, decay: float = 0.9,
-                 dtype=np.float64) -> None:
+                 dtype=np.float64, frozen_affine: bool = False) -> None:
         super().__init__()
         self.eps = eps
         self.decay = decay
+        # Frozen: γ and β get zero gradients, so every optimizer leaves them at their values
+        # (1 and 0 unless set): BN's output keeps mean 0 and variance 1 (why they are learned).
+        self.frozen_affine = frozen_affine
         self.params["gamma"] = np.ones(num_features, dtype=dtype)
         self.params["beta"] = np.zeros(num_features, dtype=dtype)
         self.grads["gamma"] = np.zeros(num_features, dtype=dtype)
@@ -158,4 +161,7 @@ class BatchNorm(Layer):
         np.subtract(n * dout, dz, out=dz)
         dz -= dbeta
         dz *= scale
+        if self.frozen_affine:
+            dgamma[...] = 0.0
+            dbeta[...] = 0.0
         return dz

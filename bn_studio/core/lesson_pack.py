@@ -30,7 +30,7 @@ MAX_STEPS = 20                      # steps of one lesson
 EXPERIMENTS = ("none", "grid_vs_random", "scales", "bn_by_hand", "why_bn", "test_time",
                "softmax", "lr_jump", "alpha_range")
 PANELS = ("decision_regions", "datasets", "network", "curves", "histograms", "test_time_bn",
-          "softmax_inspector", "tuning", "lessons")
+          "softmax_inspector", "tuning", "lessons", "diagnostics", "unit_maps")
 # Controls a pack may hide or lock: the network panel's settings and the dataset gallery.
 CONTROLS = ("dataset", "layers", "activation", "optimizer", "lr", "momentum", "beta1", "beta2",
             "batch", "l2", "decay", "seed", "bn_decay")
@@ -89,7 +89,7 @@ def parse_pack(data: bytes | str) -> Lesson:
             raise LessonPackError(f"larger than the limit on lesson packs "
                                   f"({MAX_PACK_BYTES // 1024} KiB)")
         try:
-            data = data.decode("utf-8")
+            data = limits.json_text(data)
         except UnicodeDecodeError:
             raise LessonPackError("not a lesson pack (not UTF-8 text)") from None
     if data.count("[") + data.count("{") > MAX_CONTAINERS:

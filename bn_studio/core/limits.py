@@ -9,6 +9,7 @@ one line that names the limit. README.md lists them under "Limits".
 
 from __future__ import annotations
 
+import io
 import math
 import numbers
 import os
@@ -28,6 +29,7 @@ MAX_CSV_COLUMNS = 1000
 MAX_FIELD_BYTES = 1024 * 1024  # one CSV field (Python's csv module stops at 128 KiB)
 MAX_WORKSPACE_BYTES = 16 * 1024 * 1024
 MAX_WORKSPACE_CONTAINERS = 1_000_000   # lists and objects: 5 million empty [] take 450 MB
+MAX_WORKSPACE_TEXTS = 1_000_000        # strings: 3 million short ones take 300 MB parsed
 MAX_INLINE_POINTS = 100_000    # a workspace holds up to this many points (~5 MB of JSON); an
                                # imported file with more is saved as a reference to the file
 MAX_PATH_CHARS = 4096          # a file path in a workspace (Linux's PATH_MAX)
@@ -39,6 +41,8 @@ MAX_CHANGES = 1000             # mid-run changes of one run: a file's or --chang
 MAX_TRIALS = 10_000            # trials of one search (all are planned before any runs)
 MAX_SEED = 2**32 - 1
 MAX_SCREENSHOT_PX = 4096       # each side of a screenshot
+MAX_MESSAGE_CHARS = 400        # one message (an error line, a message box): what it echoes of
+                               # a file (a 1 MiB class name) is cut to fit
 
 
 def max_workers() -> int:
@@ -57,6 +61,13 @@ def shown(value) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
+
+def one_line(text, most: int = MAX_MESSAGE_CHARS) -> str:
+    """The first line of ``text``, cut to ``most`` characters (… marks the cut)."""
+    text = str(text)
+    first = text[:most + 1].split("\n", 1)[0].rstrip("\r")
+    return first if len(first) <= most else first[:most - 1] + "…"
 
 
 def check_int(value, name: str, low: int | None = None, high: int | None = None,
@@ -168,16 +179,60 @@ def check_columns(width: int, name: str, exc: type[Exception] = ValueError) -> i
 def check_file_size(nbytes: int, name: str, limit: int, exc: type[Exception] = ValueError,
                     what: str = "file") -> None:
     if nbytes > limit:
-        raise exc(f"{name}: {nbytes / 2**20:.1f} MiB; the limit on {what} size is "
-                  f"{limit / 2**20:.0f} MiB")
+        raise exc(f"{name}: {size_text(nbytes)}; the limit on {what} size is "
+                  f"{size_text(limit)}")
+
+
+def size_text(nbytes: int) -> str:
+    """A size in the unit that reads best: 256 KiB, 64 MiB, 1.5 GiB (never "0 MiB")."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{nbytes} bytes"
+
+
+class _UpToSize(io.RawIOBase):
+    """A file read no further than the size it had when opened: a file that grows while it is
+    read (a log being written) stays within the limit, and a pseudo-file that says it is empty
+    (/proc/kmsg, which blocks until the kernel logs something) reads as empty at once."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        self._file = io.FileIO(fd, "rb")
+        self._size = size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        left = self._size - self._file.tell()
+        if left <= 0:
+            return 0
+        with memoryview(buffer) as view:
+            return self._file.readinto(view[:left]) or 0
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def open_regular(path, limit: int, exc: type[Exception], what: str, label: str | None = None,
                  advice: str = ""):
-    """A regular file of at most ``limit`` bytes, opened for reading in binary; ``exc`` with
-    one line (starting with ``label``, the file's name unless given) for a missing file, a
-    folder, a FIFO or device (opened without blocking: a FIFO would wait for a writer; its
-    line ends with ``advice``) or a bigger file."""
+    """A regular file of at most ``limit`` bytes, opened for reading in binary (and read no
+    further than that size); ``exc`` with one line (starting with ``label``, the file's name
+    unless given) for a missing file, a folder, a FIFO or device (opened without blocking: a
+    FIFO would wait for a writer; its line ends with ``advice``) or a bigger file."""
     path = Path(path)
     label = label or path.name
     try:
@@ -198,7 +253,7 @@ def open_regular(path, limit: int, exc: type[Exception], what: str, label: str |
         check_file_size(st.st_size, label, limit, exc, what)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
+        return io.BufferedReader(_UpToSize(fd, st.st_size))
     except BaseException:
         os.close(fd)
         raise
@@ -213,6 +268,13 @@ def read_small_file(path, limit: int, exc: type[Exception], what: str) -> bytes:
             return f.read(limit + 1)
         except OSError as e:
             raise exc(f"{path.name}: cannot be read ({e.__class__.__name__})") from None
+
+
+def json_text(data: bytes) -> str:
+    """A JSON file's text: UTF-8 (with a BOM too, as Windows editors save it), or UTF-16 or
+    UTF-32 as JSON allows. UnicodeDecodeError if it is none of them."""
+    import json
+    return data.decode(json.detect_encoding(data))
 
 
 def check_workers(workers) -> tuple[int, str | None]:

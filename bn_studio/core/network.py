@@ -24,6 +24,7 @@ class NetConfig:
     bn_eps: float = 1e-5
     bn_decay: float = 0.9
     dtype: str = "float64"
+    freeze_bn_affine: bool = False      # γ = 1 and β = 0 for good (not learned)
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:
@@ -45,6 +46,7 @@ class HiddenLayer:
     Z: np.ndarray | None = None         # dense output, before BN
     Z_tilde: np.ndarray | None = None   # BN output γ·Z_norm + β (None without BN)
     A: np.ndarray | None = None         # activation output
+    dZ: np.ndarray | None = None        # dL/dZ of the last backward pass (diagnostics)
     extra: dict = field(default_factory=dict)
 
 
@@ -62,7 +64,8 @@ class MLP:
         # share identical W; biases and γ/β start at 0/1 and draw nothing.
         for h in config.hidden:
             dense = Dense(d, int(h), bias=not config.batch_norm, init=init, rng=rng, dtype=dtype)
-            bn = (BatchNorm(int(h), eps=config.bn_eps, decay=config.bn_decay, dtype=dtype)
+            bn = (BatchNorm(int(h), eps=config.bn_eps, decay=config.bn_decay, dtype=dtype,
+                            frozen_affine=config.freeze_bn_affine)
                   if config.batch_norm else None)
             self.hidden.append(HiddenLayer(dense, bn, ACTIVATIONS[config.activation]()))
             d = int(h)
@@ -138,6 +141,7 @@ class MLP:
             d = hl.act.backward(d)
             if hl.bn is not None:
                 d = hl.bn.backward(d)
+            hl.dZ = d
             d = hl.dense.backward(d)
 
     def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:

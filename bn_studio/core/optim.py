@@ -108,8 +108,10 @@ def adam(w, g, h) -> None:
 
 OPTIMIZERS = tuple(UPDATES)
 BETA_NAMES = ("beta1", "beta2", "momentum")
-# The settings an Optimizer holds as (K, 1) columns; "lr" is the initial α₀.
-COLUMNS = ("lr", "beta1", "beta2", "momentum", "l2", "decay")
+# The settings an Optimizer holds as (K, 1) columns, by the attribute that holds each ("lr"
+# is the initial α₀, before decay).
+COLUMNS = {"lr": "lr0", "beta1": "beta1", "beta2": "beta2", "momentum": "momentum",
+           "l2": "l2", "decay": "decay"}
 
 
 def ignored_params(optimizer: str, names) -> list[str]:
@@ -160,10 +162,6 @@ class Optimizer:
         self._changed()
 
     @property
-    def k(self) -> int:
-        return self.lr0.shape[0]
-
-    @property
     def lr(self) -> np.ndarray:
         """α of every member now, a (K, 1) column."""
         if self._lr_epoch != self.epoch:            # once per epoch, not once per step
@@ -210,13 +208,13 @@ class Optimizer:
         """Set hyperparameter ``name`` (α₀ for "lr") of the members ``rows`` (all by default)."""
         if name not in COLUMNS:
             raise ValueError(f"the optimizer has no setting {name!r}")
-        getattr(self, "lr0" if name == "lr" else name)[rows] = value
+        getattr(self, COLUMNS[name])[rows] = value
         self._changed()
 
     def keep(self, rows: np.ndarray) -> None:
         """Keep only the members ``rows`` (a boolean mask or indices)."""
-        for name in ("lr0", "beta1", "beta2", "momentum", "l2", "decay"):
-            setattr(self, name, getattr(self, name)[rows])
+        for attr in COLUMNS.values():
+            setattr(self, attr, getattr(self, attr)[rows])
         self.states = {name: a[rows] for name, a in self.states.items()}
         self._shape, self._scratch = (), {}
         self._changed()

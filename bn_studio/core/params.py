@@ -81,7 +81,8 @@ PARAMS: tuple[Hyper, ...] = (
           search=(50, 100), widget="widths", ui={"max_layers": limits.MAX_DEPTH}),
     Hyper("activation", "choice", "Activation", "g(z) of the hidden layers",
           "g(z) of the hidden layers. sigmoid and tanh saturate (their slope is ~0 for large "
-          "|z|), which is where batch norm's centred inputs help most",
+          "|z|). Saturation is not the only way a deep net stalls: in lesson 4 the sigmoid net "
+          "without BN has few saturated units, yet its first layers' gradients vanish",
           default="relu", choices=ACTIVATION_NAMES, widget="choice"),
     Hyper("optimizer", "choice", "Optimizer", "update rule",
           "sgd: W ← W − α·dW.  momentum: step along an EWMA of the gradients.  nesterov: the "
@@ -139,9 +140,15 @@ PARAMS: tuple[Hyper, ...] = (
           choices=DTYPES),
     Hyper("noisy_bn", "bool", "Noisy BN",
           "the BN net only: random per-step scale and shift after each BN layer",
-          "Santurkar et al. (2018): multiply each BN layer's output by a random per-unit scale "
-          "and add a random shift, new at every step, to re-create the 'covariate shift' BN is "
-          "said to remove. If BN still trains well, the shift was not why it helps",
+          "After Santurkar et al. (2018): each BN unit's output is multiplied by a random "
+          "scale and shifted by a random amount, drawn anew for every unit at every step (the "
+          "same for all examples of the mini-batch), so the next layer's inputs never keep a "
+          "steady mean and variance. If BN still trains well, steady layer inputs are not "
+          "necessary for its benefit (they may still help)", default=False),
+    Hyper("freeze_bn_affine", "bool", "Freeze γ and β",
+          "the BN net only: keep γ = 1 and β = 0 (not learned)",
+          "Batch norm without its learned scale γ and shift β: every unit's input to g keeps "
+          "mean 0 and variance 1 on each batch. Shows why γ and β are learned",
           default=False),
     Hyper("changes", "changes", "Mid-run changes", "(step, name, value) changes the run makes",
           default=(), cli=False),

@@ -24,7 +24,7 @@ class RateReading:
 
     steps_per_second: float
     step_seconds: float         # wall time of one training step of both nets
-    cpu_share: float            # CPU time / wall time of the steps (< 1: the CPU was taken)
+    cpu_share: float            # CPU time / wall time of the work (< 1: the CPU was taken)
     overhead_share: float       # share of the window spent publishing (regions, pictures)
     target: float | None        # the speed asked (None: as fast as the machine goes)
 
@@ -43,7 +43,7 @@ class RateMeter:
         self.target: float | None = None
         self._start: float | None = None
         self._steps = 0
-        self._step_wall = self._step_cpu = self._other = 0.0
+        self._step_wall = self._step_cpu = self._other = self._other_cpu = 0.0
 
     def started(self, target: float | None) -> None:
         """Play (or a new speed): a fresh window from the next step, so a pause is never
@@ -69,23 +69,26 @@ class RateMeter:
         span = now - self._start
         if span >= WINDOW_S:
             n = self._steps
+            wall = self._step_wall + self._other
             self.reading = RateReading(
                 steps_per_second=n / span,
                 step_seconds=self._step_wall / n,
-                cpu_share=min(1.0, self._step_cpu / self._step_wall) if self._step_wall > 0
+                cpu_share=min(1.0, (self._step_cpu + self._other_cpu) / wall) if wall > 0
                 else 1.0,
                 overhead_share=min(1.0, self._other / span),
                 target=self.target)
             self._open(now)
 
-    def published(self, wall_s: float) -> None:
-        """A snapshot (with regions or unit pictures, perhaps) took ``wall_s`` seconds."""
+    def published(self, wall_s: float, cpu_s: float | None = None) -> None:
+        """A snapshot (with regions or unit pictures, perhaps) took ``wall_s`` seconds,
+        ``cpu_s`` of them on the CPU (None: all)."""
         self._other += wall_s
+        self._other_cpu += wall_s if cpu_s is None else cpu_s
 
     def _open(self, now: float) -> None:
         self._start = now
         self._steps = 0
-        self._step_wall = self._step_cpu = self._other = 0.0
+        self._step_wall = self._step_cpu = self._other = self._other_cpu = 0.0
 
 
 def rate_text(r: RateReading | None) -> str:
@@ -104,15 +107,13 @@ def why_behind(r: RateReading | None) -> str | None:
     if r is None or not r.behind:
         return None
     got = f"{r.steps_per_second:.1f}" if r.steps_per_second < 10 else f"{r.steps_per_second:.0f}"
-    head = f"Training runs at {got} steps/s, not the {r.target:g} asked: "
+    head = f"Only {got} of the {r.target:g} steps/s asked: "    # short: the status bar's line
     if r.cpu_share < BUSY_CPU_SHARE:
-        return head + (f"the computer is busy with other work (a training step got "
+        return head + (f"the computer is busy with other work (training got "
                        f"{100 * r.cpu_share:.0f} % of a CPU core).")
     if r.overhead_share > OVERHEAD_SHARE:
-        return head + (f"drawing the decision regions and unit pictures takes "
-                       f"{100 * r.overhead_share:.0f} % of the training process's time "
-                       "(close View → Hidden units, or use a smaller network).")
+        return head + (f"computing the pictures takes {100 * r.overhead_share:.0f} % of the "
+                       "training time (a smaller network, or Hidden units closed, helps).")
     most = 1.0 / r.step_seconds if r.step_seconds > 0 else float("inf")
-    return head + (f"one step of both nets takes {1000 * r.step_seconds:.0f} ms on this "
-                   f"computer, so at most about {most:.0f} steps/s with this network and "
-                   "batch size.")
+    return head + (f"one step of both nets takes {1000 * r.step_seconds:.0f} ms here: about "
+                   f"{most:.0f} steps/s at most with this network.")

@@ -101,6 +101,8 @@ class Snapshot:
     run_id: int = 0                     # new with every reset
     live: bool = True                   # False: a stored snapshot the timeline replays
     unit_maps: object = None            # unit_maps.UnitMaps of both twins, when a panel asks
+    # run → diagnostics.RunDiagnostics (gradients, update ratios, γ/β), when a panel asks
+    diagnostics: dict | None = field(default=None, metadata=NESTED)
 
 
 def map_histories(obj, fn: Callable[[tuple, np.ndarray], np.ndarray], key: tuple = ()) -> None:

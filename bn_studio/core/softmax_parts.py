@@ -79,8 +79,9 @@ def point_loss(z, y: int) -> float:
 
 
 def loss_gradient(z, y: int) -> np.ndarray:
-    """∂(−log a_y)/∂z = a − y (y one-hot): negative only at the true class, which the step
-    z ← z − α(a − y) raises; every other logit is lowered by its probability."""
+    """∂(−log a_y)/∂z = a − y (y one-hot): negative only at the true class, whose logit a
+    descent step (through the W and b that make z) raises; every other logit is pushed down
+    in proportion to its probability."""
     z = np.asarray(z, dtype=np.float64).reshape(-1)
     return softmax(z) - one_hot(y, z.size)
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import changes as schedule
 from . import limits, params
+from .diagnostics import DiagnosticsRecorder
 from .network import MLP, NetConfig
 from .optim import Optimizer
 from .params import DEFAULTS
@@ -52,6 +53,7 @@ class TrainConfig:
     dtype: str = DEFAULTS["dtype"]
     eval_every: int = DEFAULTS["eval_every"]
     noisy_bn: bool = DEFAULTS["noisy_bn"]      # the BN twin only: random per-step noise after BN
+    freeze_bn_affine: bool = DEFAULTS["freeze_bn_affine"]  # the BN twin only: γ = 1, β = 0
     changes: tuple = DEFAULTS["changes"]       # (step, name, value): mid-run changes of the run
 
     def __post_init__(self) -> None:
@@ -78,7 +80,8 @@ class TrainConfig:
     def net_config(self, input_dim: int, classes: int, batch_norm: bool) -> NetConfig:
         return NetConfig(input_dim=input_dim, hidden=self.hidden, classes=classes,
                          activation=self.activation, batch_norm=batch_norm,
-                         bn_eps=self.bn_eps, bn_decay=self.bn_decay, dtype=self.dtype)
+                         bn_eps=self.bn_eps, bn_decay=self.bn_decay, dtype=self.dtype,
+                         freeze_bn_affine=self.freeze_bn_affine)
 
     def make_optimizer(self) -> Optimizer:
         return make_optimizer([self])
@@ -121,7 +124,8 @@ class Run:
             self.diverged_at = step
             self.last_loss = loss
             return
-        self.opt.step(self.net.flat_params, self.net.flat_grads, self.net.weight_mask)
+        with np.errstate(all="ignore"):         # an overflowing step diverges (just below)
+            self.opt.step(self.net.flat_params, self.net.flat_grads, self.net.weight_mask)
         if params_broken(self.net.flat_params):
             self.diverged_at = step
             return
@@ -151,10 +155,13 @@ class TwinTrainer:
     long live runs: beyond it they are thinned evenly (see stats.Series); None keeps all.
     ``smoothness_every`` k > 0 records each twin's loss spread along the gradient every k
     steps (smoothness.py; off by default: it costs about one training step each time).
+    ``diagnostics`` records the update ratios and γ/β over time (diagnostics.py, a few vector
+    operations per step), for ``snapshot(diagnostics=True)``.
     """
 
     def __init__(self, config: TrainConfig, split, *, runs: tuple[str, ...] = RUN_NAMES,
-                 history_rows: int | None = None, smoothness_every: int = 0) -> None:
+                 history_rows: int | None = None, smoothness_every: int = 0,
+                 diagnostics: bool = False) -> None:
         limits.check_trainer_size(len(split.X_train) + len(split.X_val), config.hidden)
         self.config = config
         self.split = split
@@ -186,6 +193,8 @@ class TwinTrainer:
         self._pending = list(config.changes)        # the run's changes not yet applied
         self._noise_rng = noise_rng(config.seed)
         self._choose_bins()
+        self.diagnostics = (DiagnosticsRecorder(self.runs, config.eval_every, history_rows,
+                                                self.peek_batch()) if diagnostics else None)
         self.evaluate()
 
     @property
@@ -195,6 +204,17 @@ class TwinTrainer:
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         idx = self.batches.next()[0]
         return self.X_train[idx], self.y_train[idx]
+
+    def peek_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """The batch the next step will use, without drawing it."""
+        b = self.batches
+        state = ([rng.bit_generator.state for rng in b.rngs], b.order, b.cursor, b.epoch)
+        try:
+            return self.next_batch()
+        finally:
+            for rng, s in zip(b.rngs, state[0]):
+                rng.bit_generator.state = s
+            b.order, b.cursor, b.epoch = state[1:]
 
     def step(self) -> None:
         """One training step of every twin (after the changes due now)."""
@@ -213,6 +233,8 @@ class TwinTrainer:
             t0 = time.perf_counter()
             run.train_step(X, y, self.step_count)
             run.seconds += time.perf_counter() - t0
+        if self.diagnostics is not None:
+            self.diagnostics.after_step(self.step_count, self.runs)
         if self.step_count % self.config.eval_every == 0:
             self.evaluate()
 
@@ -327,7 +349,8 @@ class TwinTrainer:
     def all_diverged(self) -> bool:
         return all(r.diverged_at is not None for r in self.runs.values())
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, diagnostics: bool = False) -> Snapshot:
+        """``diagnostics``: with the gradient diagnostics (if the trainer records them)."""
         runs = {}
         for name, run in self.runs.items():
             layers = []
@@ -355,8 +378,18 @@ class TwinTrainer:
                                      run.diverged_at, layers, run.last_loss,
                                      grad_norms=weight_grad_norms(run.net),
                                      smoothness=run.smoothness.view())
-        return Snapshot(self.step_count, self.config, runs, self.z_edges, self.out_edges,
+        snap = Snapshot(self.step_count, self.config, runs, self.z_edges, self.out_edges,
                         changes=tuple(self.changes))
+        if diagnostics:
+            snap.diagnostics = self.diagnostics_snapshot()
+        return snap
+
+    def diagnostics_snapshot(self) -> dict | None:
+        """Every run's diagnostics.RunDiagnostics now (None unless the trainer records them)."""
+        if self.diagnostics is None:
+            return None
+        return self.diagnostics.snapshot(self.runs, int(self.split.classes),
+                                         self.config.activation, self.step_count)
 
     def summary(self, seconds: float = 0.0) -> dict:
         """The CLI's per-run JSON: final train loss, val loss/accuracy, steps run, divergence."""

@@ -24,9 +24,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPoint, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
-import pyqtgraph as pg
 
 from bn_studio.core.replay import restore
 from bn_studio.core.snapshot import copy_parts
@@ -112,13 +112,18 @@ class _FirstFrame:
 
 
 class _FrameModel(QObject):
-    """What the off-screen panels read: the model's signals and fields, fed by the renderer."""
+    """What the off-screen panels read: the model's signals (as in StudioModel) and fields,
+    fed by the renderer."""
 
     datasetChanged = Signal(object)
     configChanged = Signal(object)
     snapshotReady = Signal(object)
     pointSelected = Signal(object)
     pointCleared = Signal()
+    playingChanged = Signal(bool)
+    speedChanged = Signal(object)
+    message = Signal(str)
+    errorOccurred = Signal(str)
 
     def __init__(self, model, config, first=None) -> None:
         super().__init__()

@@ -20,7 +20,7 @@ def make_application(argv: list[str] | None = None):
     apply_pyqtgraph_theme("light")
     from . import main_thread_gc, wheel_guard
     wheel_guard.install(app)            # a wheel over an unfocused control changes nothing
-    main_thread_gc.install()
+    main_thread_gc.install()            # cyclic garbage collected on this thread only
     return app
 
 
@@ -54,16 +54,16 @@ def run_app(argv: list[str] | None = None) -> int:
 
     def show_error(title: str, text: str) -> None:
         from PySide6.QtWidgets import QMessageBox
-        box = QMessageBox(QMessageBox.Icon.Critical, title, text,
-                          QMessageBox.StandardButton.Ok, win)
-        box.open()
+
+        from .plain_text import message_box
+        message_box(win, QMessageBox.Icon.Critical, title, text)
 
     install_excepthook(show_error)
     import logging
 
     from .logs import StatusBridge
     bridge = StatusBridge()                  # warnings and errors also reach the status bar
-    bridge.record.connect(lambda text: win.statusBar().showMessage(text, 10000))
+    bridge.record.connect(lambda text: win.show_status(text, 10000))
     logging.getLogger().addHandler(bridge)
     win.show()
     return app.exec()
@@ -135,29 +135,31 @@ def _play_live_steps(app, model, steps: int) -> None:
     model.flush(timeout=60)
     if steps == 0:
         return
-    worker = model.worker
-    worker.set_max_steps(steps)
+    errors: list[str] = []                  # a refused step or a trainer that could not start
+    model.errorOccurred.connect(errors.append)
+    model.pause_at(steps)
     model.play()
     loop, poll = QEventLoop(), QTimer()
     speed = model.speed or 1000.0
     deadline = time.monotonic() + 60 + 20 * steps / speed     # a very busy machine, and more
 
     def check() -> None:
-        snap = worker.peek()
-        done = snap is not None and snap.step >= steps and not worker.playing
-        stuck = worker.error is not None or not worker.alive or time.monotonic() > deadline
-        if done or stuck or (not worker.playing and snap is not None and snap.step > 0):
+        snap = model.newest()
+        done = snap is not None and snap.step >= steps and not model.playing
+        stuck = bool(errors) or not model.training_alive or time.monotonic() > deadline
+        if done or stuck or (not model.playing and snap is not None and snap.step > 0):
             loop.quit()
     poll.timeout.connect(check)
     poll.start(20)
     loop.exec()
     poll.stop()
     model.pause()
-    worker.set_max_steps(None)
+    model.pause_at(None)
     model.flush(timeout=60)
-    snap = worker.peek()
+    model.errorOccurred.disconnect(errors.append)
+    snap = model.newest()
     if snap is None or snap.step != steps:
-        why = worker.error or ("both nets diverged" if snap is not None and all(
+        why = errors[-1] if errors else ("both nets diverged" if snap is not None and all(
             r.diverged_at is not None for r in snap.runs.values()) else "it stopped")
         raise CliError(f"--play-steps {steps}: training stopped at step "
                        f"{0 if snap is None else snap.step} ({why})")
@@ -193,8 +195,6 @@ def check_screenshot_args(args) -> None:
 def _check_names(args) -> None:
     """Unknown panel or dataset names and a missing --data file, refused before a window
     exists: failing inside the built window means closing it while an error unwinds."""
-    from pathlib import Path
-
     from bn_studio.core.datasets import DATASETS
     from bn_studio.errors import UsageError as CliError
     from .docks import available_panels
@@ -205,8 +205,13 @@ def _check_names(args) -> None:
     if args.dataset and args.dataset not in DATASETS:
         raise CliError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASETS)}")
     data = getattr(args, "data", None)
+    if data:            # missing, a folder, a pipe, a name too long: what reading it would say
+        from bn_studio.core import limits
+        limits.open_regular(data, limits.MAX_CSV_BYTES, CliError, "CSV file").close()
     if data and not Path(data).exists():
         raise CliError(f"{Path(data).name}: no such file")
+    if getattr(args, "columns", None) and not data:
+        raise CliError("--columns picks the columns of --data; give --data FILE.csv too")
 
 
 def quiet_qt_messages() -> None:
@@ -238,7 +243,7 @@ def run_screenshot(args) -> int:
     theme = getattr(args, "theme", "light")
     style_application(app, theme)
     from .main_window import MainWindow
-    from .model import DatasetSpec
+    from bn_studio.core.datasets import DatasetSpec
     win = MainWindow()
     win.set_theme(theme)
     try:

@@ -16,6 +16,7 @@ PANEL_CLASSES = [
     ("curves", "CurvesPanel"),
     ("histograms", "HistogramsPanel"),
     ("unit_maps", "UnitMapsPanel"),
+    ("diagnostics", "DiagnosticsPanel"),
     ("bn_at_test_time", "TestTimeBNPanel"),
     ("softmax_inspector", "SoftmaxInspectorPanel"),
     ("tuning", "TuningPanel"),
@@ -24,7 +25,7 @@ PANEL_CLASSES = [
 
 # Dock sizes as shares of the window's width/height, within pixel bounds, so the decision
 # regions keep a usable centre from 1366×768 up to a projector's 1920×1080.
-DOCK_WIDTH_LEFT = (0.22, 280, 330)
+DOCK_WIDTH_LEFT = (0.22, 280, 380)     # wider on a big screen: lessons to read
 DOCK_WIDTH_RIGHT = (0.36, 420, 640)
 DOCK_HEIGHT_BOTTOM = (0.3, 210, 300)
 SCREEN_SHARE = 0.9          # a first launch takes at most 90 % of the available screen
@@ -49,7 +50,9 @@ def available_panels() -> list[type]:
 
 
 def _dock_for(win: QMainWindow, panel) -> QDockWidget:
-    dock = QDockWidget(panel.title, win)
+    # Tabbed docks share one bar; at 1366×768 the right bar is ~440 px, so long titles
+    # were cut to "Hidde…", "T…": a panel with a long title gives a short one for its tab.
+    dock = QDockWidget(panel.tab_title or panel.title, win)
     dock.setObjectName(f"dock_{panel.name}")
     # Panels scroll rather than overlap their neighbours or hold the window larger than a
     # laptop or projector screen (1366×768) when space is short.
@@ -106,6 +109,44 @@ def size_docks(win, first_in_area: dict[str, QDockWidget], width: int, height: i
     for area, dock in first_in_area.items():
         (share, lo, hi), total, orientation = sizes[area]
         win.resizeDocks([dock], [int(min(hi, max(lo, share * total)))], orientation)
+
+
+LESSON_HEIGHT_SHARE = 2 / 3     # of the left column, for a lesson being read there
+READER_SIZE = (0.36, 460, 560, 0.85)    # a popped-out lesson: width share, bounds; height share
+
+
+def room_for_lessons(win) -> None:
+    """A lesson opened in the left column gets two thirds of its height (the network panel
+    below keeps a third and scrolls), unless the user already gave it more."""
+    lessons, network = win.docks.get("lessons"), win.docks.get("network")
+    if (lessons is None or network is None or lessons.isFloating() or not network.isVisible()
+            or win.dockWidgetArea(lessons) != Qt.DockWidgetArea.LeftDockWidgetArea
+            or win.dockWidgetArea(network) != Qt.DockWidgetArea.LeftDockWidgetArea):
+        return
+    total = lessons.height() + network.height()
+    if lessons.height() < 0.6 * total:
+        want = int(LESSON_HEIGHT_SHARE * total)
+        win.resizeDocks([lessons, network], [want, total - want], Qt.Orientation.Vertical)
+
+
+def pop_out_lessons(win, out: bool) -> None:
+    """The lesson pane as its own window beside the studio (room to read on a small screen),
+    or back in its dock."""
+    dock = win.docks.get("lessons")
+    if dock is None:
+        return
+    dock.show()
+    dock.setFloating(out)
+    if not out:
+        dock.raise_()
+        return
+    screen = win.screen() or QGuiApplication.primaryScreen()
+    avail = screen.availableGeometry() if screen is not None else win.geometry()
+    share, lo, hi, tall = READER_SIZE
+    w = int(min(hi, max(lo, share * avail.width())))
+    h = int(tall * avail.height())
+    dock.resize(w, h)
+    dock.move(avail.right() - w - 8, avail.top() + (avail.height() - h) // 2)
 
 
 def screen_size(win) -> tuple[int, int]:

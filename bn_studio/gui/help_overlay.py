@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QScrollArea, QWidget
 
 
 class HelpOverlay(QLabel):
+    """Laid over the part of a panel that is on screen: a panel taller than its dock (the
+    tuning panel) scrolls, and an overlay over all of it put its text below the fold. Its
+    colours come from the theme's style sheet (QLabel#help_overlay)."""
+
     def __init__(self, parent: QWidget, title: str, text: str) -> None:
         super().__init__(parent)
         self.setObjectName("help_overlay")
@@ -14,16 +18,28 @@ class HelpOverlay(QLabel):
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMargin(24)
-        self.setStyleSheet("QLabel#help_overlay { background: rgba(255, 255, 240, 235); "
-                           "color: #202020; font-size: 15px; border: 2px solid #1f77b4; }")
+        self.setAutoFillBackground(True)
         self.setGeometry(parent.rect())
         parent.installEventFilter(self)
 
+    @staticmethod
+    def visible_part(panel: QWidget) -> QWidget:
+        """The scroll area a panel sits in (its visible part), or the panel itself."""
+        w = panel.parentWidget()
+        while w is not None:
+            if isinstance(w, QScrollArea):
+                return w
+            if w.isWindow():
+                break
+            w = w.parentWidget()
+        return panel
+
     @classmethod
     def show_over(cls, panel: QWidget, title: str, text: str) -> HelpOverlay:
-        for old in panel.findChildren(HelpOverlay):
+        host = cls.visible_part(panel)
+        for old in host.findChildren(HelpOverlay):
             old.close()
-        overlay = cls(panel, title, text)
+        overlay = cls(host, title, text)
         overlay.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         overlay.show()
         overlay.raise_()

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
 
-# What the default run shows, in numbers from benchmarks/default_demo.py (10 seeds): with BN
-# the validation accuracy is 0.89 at 300 steps and 1.00 at 1000; without BN it stays at chance
-# (0.33, loss ≈ ln 3) to step 1000 in 8 of 10 seeds and reaches 0.62 on average by step 2000.
+# What the default run shows; every sentence below is measured over 40 seeds by
+# benchmarks/lesson_claims.py (claims H.*; the README's numbers are its claims D.*).
 DEFAULT_WATCH = ("Watch the first 1000 steps: with BN (blue) the 5-layer sigmoid net learns the "
                  "spirals within a few hundred; without BN (red) it stays at chance, loss ≈ "
                  "ln 3 ≈ 1.1, its gradients too small to move the early layers.")

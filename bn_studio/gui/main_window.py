@@ -5,27 +5,29 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QSizePolicy, QToolBar, QWidget)
 
+from bn_studio.core.limits import one_line
 from bn_studio.core.rate import rate_text, why_behind
 from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
                                  save_workspace)
 
 from . import docks, exports, workspace_data
 from .export_runner import ExportRunner
-from .docks import SCREEN_SHARE, available_panels  # noqa: F401  (their home before docks.py)
 from .hint import HintState, hint_text, is_default_run
 from .menus import build_menus
 from .model import StudioModel
+from .plain_text import message_box, plain_labels, tooltip
 from .theme import RUN_LABELS
 
 log = logging.getLogger(__name__)
 
 HINT_MIN_WIDTH_PX = 320
 TIMELINE_MIN_WIDTH_PX = 420
+STATUS_HZ = 10
 
 # Speeds offered in the toolbar: training steps per second (None = as fast as possible).
 SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
@@ -51,9 +53,8 @@ class MainWindow(QMainWindow):
         self.exporter = ExportRunner(self)
         self.exporter.finished.connect(self._exported)
         self.exporter.failed.connect(self._show_error)
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
-                            | QMainWindow.DockOption.AllowTabbedDocks
-                            | QMainWindow.DockOption.AllowNestedDocks)
+        dock = QMainWindow.DockOption
+        self.setDockOptions(dock.AnimatedDocks | dock.AllowTabbedDocks | dock.AllowNestedDocks)
         self._build_toolbar()
         self._build_panels()
         self._default_state = self.saveState()
@@ -61,11 +62,12 @@ class MainWindow(QMainWindow):
         self._build_statusbar()
         self.model.playingChanged.connect(self._on_playing)
         self.model.snapshotReady.connect(self._on_snapshot)
-        self.model.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.model.message.connect(lambda text: self.show_status(text, 10000))
         self.model.errorOccurred.connect(self._show_error)
         self.model.speedChanged.connect(self._on_speed)
         self.model.configChanged.connect(lambda _: self._on_settings())
         self.model.datasetChanged.connect(lambda _: self._on_settings())
+        plain_labels(self)      # text from files never renders as HTML (plain_text.py)
         self._on_speed(self.model.speed)
         self.fit_to_screen()
         self.model.datasetChanged.emit(self.model.split)
@@ -144,6 +146,15 @@ class MainWindow(QMainWindow):
 
     def _build_panels(self) -> None:
         self._first_in_area = docks.build_panels(self)
+        lessons, dock = self.panels.get("lessons"), self.docks.get("lessons")
+        if lessons is not None and dock is not None and hasattr(lessons, "show_popped_out"):
+            dock.topLevelChanged.connect(lessons.show_popped_out)
+
+    def room_for_lessons(self) -> None:
+        docks.room_for_lessons(self)
+
+    def pop_out_lessons(self, out: bool) -> None:
+        docks.pop_out_lessons(self, out)
 
     def size_docks(self, width: int, height: int) -> None:
         """Dock sizes for a window of width × height (shares of it, within pixel bounds)."""
@@ -178,7 +189,7 @@ class MainWindow(QMainWindow):
         if panel is not None and hasattr(panel, "select_dataset"):
             panel.select_dataset(name)
         else:
-            from .model import DatasetSpec
+            from bn_studio.core.datasets import DatasetSpec
             self.model.set_spec(DatasetSpec(name))
 
     def set_theme(self, theme: str) -> None:
@@ -202,7 +213,7 @@ class MainWindow(QMainWindow):
         """Load a workspace document: the whole document is checked first (check_workspace),
         so on any problem nothing changes and the user is told why in one line. A dataset
         that refers to a CSV file is read after the rest opened (workspace_data)."""
-        from .model import DatasetSpec
+        from bn_studio.core.datasets import DatasetSpec
         ws = check_workspace(doc)
         if ws.reference is not None:
             return workspace_data.open_reference(self, ws, folder, wait)
@@ -222,7 +233,7 @@ class MainWindow(QMainWindow):
         state = self.workspace_state(Path(path).parent)
         save_workspace(path, state)
         self.workspace_path = Path(path)
-        self.statusBar().showMessage(f"Saved workspace {Path(path).name}", 5000)
+        self.show_status(f"Saved workspace {Path(path).name}", 5000)
         note = workspace_data.saved_note(state, path)
         if note:
             self._show_error(note)
@@ -231,7 +242,7 @@ class MainWindow(QMainWindow):
         """``wait``: read a referred data file here (else in the background)."""
         more = self.apply_workspace(load_workspace(path), Path(path).parent, wait)
         self.workspace_path = Path(path)
-        self.statusBar().showMessage(f"Opened workspace {Path(path).name}{more}", 5000)
+        self.show_status(f"Opened workspace {Path(path).name}{more}", 5000)
 
     def save_workspace_dialog(self, ask: bool = False) -> None:
         path = self.workspace_path
@@ -277,8 +288,11 @@ class MainWindow(QMainWindow):
 
     def export_plot(self, panel_name: str, key: str, path) -> None:
         """Read the plot now, write the file on a worker thread (exports.export_runner)."""
+        panel = self.panels[panel_name]
+        if hasattr(panel, "catch_up"):
+            panel.catch_up()                # a hidden panel skipped the newest snapshots
         try:
-            job = exports.prepare_plot(self.panels[panel_name].plots()[key], path)
+            job = exports.prepare_plot(panel.plots()[key], path)
         except exports.ExportError as e:
             self._show_error(str(e))
             return
@@ -287,8 +301,8 @@ class MainWindow(QMainWindow):
     def export_animation_dialog(self) -> None:
         """File → Export → Run as animation: the stored steps as a GIF or MP4."""
         from .animation_dialog import AnimationDialog
-        latest = self.model.worker.peek()
-        frames = self.model.worker.replay.frames()
+        latest = self.model.newest()
+        frames = self.model.stored.frames()
         if latest is None or latest.step == 0 or not frames:
             self._show_error("Nothing to animate yet: train for a while first (the animation "
                              "shows the steps the replay stored)")
@@ -304,8 +318,8 @@ class MainWindow(QMainWindow):
         from .animation import (FORMATS, MAX_GIF_FRAMES, MAX_MP4_FRAMES, AnimationError,
                                 AnimationFeeder, encode_frames)
         path = Path(path)
-        latest = self.model.worker.peek()
-        frames = self.model.worker.replay.frames()
+        latest = self.model.newest()
+        frames = self.model.stored.frames()
         try:
             if latest is None or not frames:
                 raise AnimationError("Nothing to animate yet: train for a while first")
@@ -342,10 +356,11 @@ class MainWindow(QMainWindow):
 
     def export_table(self, which: str, path) -> Path:
         panel, method = {"curves": ("curves", "curves_table"),
-                         "layer_stats": ("histograms", "layer_stats_table")}[which]
+                         "layer_stats": ("histograms", "layer_stats_table"),
+                         "diagnostics": ("diagnostics", "diagnostics_table")}[which]
         header, rows = getattr(self.panels[panel], method)()
         out = exports.export_table(path, header, rows)
-        self.statusBar().showMessage(f"Exported {out.name}", 5000)
+        self.show_status(f"Exported {out.name}", 5000)
         return out
 
     def export_figure_dialog(self) -> None:
@@ -379,14 +394,16 @@ class MainWindow(QMainWindow):
                 "while a real network trains.</p>"
                 f"<p>Python {platform.python_version()} · NumPy {np.__version__} · "
                 f"PySide6 {PySide6.__version__} · pyqtgraph {pg.__version__}</p>")
-        box = QMessageBox(QMessageBox.Icon.Information, "About BN Studio", text,
-                          QMessageBox.StandardButton.Ok, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        message_box(self, QMessageBox.Icon.Information, "About BN Studio", text, rich=True)
 
     def _build_statusbar(self) -> None:
         self.step_label = QLabel("step 0")
         self.step_label.setObjectName("step_label")
+        self._status_snap = None
+        self._status_timer = QTimer(self)
+        self._status_timer.setSingleShot(True)
+        self._status_timer.setInterval(int(1000 / STATUS_HZ))
+        self._status_timer.timeout.connect(self._show_status)
         # The replay bar lives in the status bar: no height taken from the panels at 1366×768.
         from .timeline import TimelineBar
         self.timeline = TimelineBar(self.model, self)
@@ -426,7 +443,7 @@ class MainWindow(QMainWindow):
         if snap is not None:
             diverged = tuple((RUN_LABELS[name], run.diverged_at)
                              for name, run in snap.runs.items() if run.diverged_at is not None)
-        state = HintState(playing=bool(model.worker.playing),
+        state = HintState(playing=model.playing,
                           step=snap.step if snap is not None else 0,
                           default_run=self._default_run,
                           diverged=diverged,
@@ -436,21 +453,43 @@ class MainWindow(QMainWindow):
             text = hint_text(state)
             if text != self.hint.text():
                 self.hint.setText(text)
-                self.hint.setToolTip(text)
+                self.hint.setToolTip(tooltip(text))
 
     def _on_snapshot(self, snap) -> None:
         self.update_hint()
+        self._status_snap = snap
+        # While training the step label and the rate change at most STATUS_HZ times a
+        # second: a number that changes 60 times a second cannot be read, and each change
+        # re-lays out and repaints its whole bar. A paused or replayed state shows at once.
+        if snap.playing and snap.live and self._status_timer.isActive():
+            return
+        self._show_status()
+        if snap.playing and snap.live:
+            self._status_timer.start()
+
+    def _show_status(self) -> None:
+        snap = self._status_snap
+        if snap is None:
+            return
         if snap.live:
             self.show_rate(snap.rate)
+        text = self._status_text(snap)
+        if self.step_label.text() != text:
+            self.step_label.setText(text)
+
+    def _status_text(self, snap) -> str:
         parts = [f"step {snap.step}"]
-        latest = None if snap.live else self.model.worker.peek()
+        latest = None if snap.live else self.model.newest()
         if latest is not None:
             parts = [f"replay: step {snap.step} of {latest.step}"]
         for name, run in snap.runs.items():
             if run.diverged_at is not None:
                 label = "BN" if name == "bn" else "no BN"
                 parts.append(f"{label}: diverged at step {run.diverged_at}")
-        self.step_label.setText("   ".join(parts))
+        return "   ".join(parts)
+
+    def show_status(self, text: str, ms: int) -> None:
+        self.statusBar().showMessage(one_line(text), ms)
 
     def show_rate(self, reading) -> None:
         """The measured rate beside the speed box; when it falls behind the rate asked, why
@@ -470,13 +509,10 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(why, 15000)
 
     def _show_error(self, text: str) -> None:
-        self.statusBar().showMessage(text, 15000)
+        self.show_status(text, 15000)
         if self.isVisible():
             # open(), not exec(): the message never blocks the event loop (or a test).
-            box = QMessageBox(QMessageBox.Icon.Warning, "BN Studio", text,
-                              QMessageBox.StandardButton.Ok, self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
+            message_box(self, QMessageBox.Icon.Warning, "BN Studio", text)
 
     def closeEvent(self, event) -> None:
         self.exporter.cancel()

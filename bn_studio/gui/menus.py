@@ -71,6 +71,10 @@ def _file_menu(win, file) -> None:
     add_action(win, export, "Curves as CSV…", lambda: win.export_table_dialog("curves"))
     add_action(win, export, "Per-layer statistics as CSV…",
                lambda: win.export_table_dialog("layer_stats"))
+    if "diagnostics" in win.panels:
+        add_action(win, export, "Update ratios as CSV…",
+                   lambda: win.export_table_dialog("diagnostics"), None,
+                   "Every recorded log10 update-to-data ratio, per net, step and layer")
     export.addSeparator()
     for name, panel in win.panels.items():
         plots = panel.plots()

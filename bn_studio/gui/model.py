@@ -1,7 +1,7 @@
 """The studio's state as one Qt object that every panel subscribes to (napari-style model/view).
 
 Panels never talk to each other: they read the model's signals and call its methods. The model
-owns the training worker and a ~30 fps display timer that emits only the newest snapshot.
+owns the training worker and a 60 fps display timer that emits only the newest snapshot.
 """
 
 from __future__ import annotations
@@ -13,25 +13,18 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from bn_studio.core import limits
-from bn_studio.core.datasets import (Dataset, DatasetError, DatasetSpec,
-                                     split_and_standardize)
+from bn_studio.core.datasets import Dataset, DatasetError, DatasetSpec, split_and_standardize
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.core.params import BY_NAME, LIVE
 from bn_studio.core.trainer import TrainConfig
+from bn_studio.live.worker import TrainingWorker
 
 from .search_model import SearchModel
 from .timeline import Replay
-from bn_studio.live.worker import TrainingWorker
 
 log = logging.getLogger(__name__)
 
-REDRAW_INTERVAL_MS = 25       # asks for 40 frames a second so that ≥ 30 arrive under load
-
-
-# One definition of the default run (core/defaults.py): the app opens with it and
-# `bn-studio train` with no options runs it.
-FIRST_RUN_SPEC = DEFAULT_DATASET
-FIRST_RUN_CONFIG = DEFAULT_CONFIG
+REDRAW_INTERVAL_MS = 16       # a frame per refresh of a 60 Hz display
 
 
 class StudioModel(QObject):
@@ -52,15 +45,16 @@ class StudioModel(QObject):
         self.worker = TrainingWorker()
         self.replay = Replay(self)          # the timeline: stored snapshots shown while paused
         self.searches = SearchModel(self)      # every search; panels that show them are views
-        self.spec: DatasetSpec | None = FIRST_RUN_SPEC
-        self.dataset: Dataset = FIRST_RUN_SPEC.make()
+        # The default run (core/defaults.py): the app opens with it and `bn-studio train`
+        # with no options runs it.
+        self.spec: DatasetSpec | None = DEFAULT_DATASET
+        self.dataset: Dataset = DEFAULT_DATASET.make()
         self.split = split_and_standardize(self.dataset, seed=0)
-        self.config: TrainConfig = FIRST_RUN_CONFIG
+        self.config: TrainConfig = DEFAULT_CONFIG
         self.snapshot = None
         self.selected_point: np.ndarray | None = None
         self._reported_divergence: set[str] = set()
         self._last_error: str | None = None
-        self._shown_playing = False
         self.speed: float | None = None
         self.set_speed(DEFAULT_SPEED)
         self.timer = QTimer(self)
@@ -140,7 +134,7 @@ class StudioModel(QObject):
         return [(k, float(new[k])) for k in differ]
 
     def reset(self) -> None:
-        was_playing = self.worker.playing
+        was_playing = self.playing
         self._reported_divergence.clear()
         self.worker.pause()
         self.worker.reset(self.config, self.split)
@@ -150,20 +144,17 @@ class StudioModel(QObject):
     def play(self) -> None:
         self.replay.live()
         self.worker.play()
-        self._shown_playing = True
         self.playingChanged.emit(True)
 
     def pause(self) -> None:
         self.worker.pause()
-        self._shown_playing = False
         self.playingChanged.emit(False)
 
     def toggle_play(self) -> None:
-        self.pause() if self.worker.playing else self.play()
+        self.pause() if self.playing else self.play()
 
     def step(self, n: int = 1) -> None:
         self.worker.step(n)
-        self._shown_playing = False
         self.playingChanged.emit(False)
 
     def set_speed(self, steps_per_second: float | None) -> None:
@@ -194,6 +185,35 @@ class StudioModel(QObject):
             self.selected_point = None
             self.pointCleared.emit()
 
+    def show_unit_maps(self, on: bool) -> None:
+        """Have the training process draw every hidden unit's picture (Snapshot.unit_maps)
+        while ``on`` (only while a panel shows them: they cost training time)."""
+        self.worker.show_unit_maps(on)
+
+    @property
+    def playing(self) -> bool:
+        """Whether the run trains: what the user last asked for until the training process
+        has answered it, then what the process says (it also pauses by itself)."""
+        return self.worker.playing
+
+    def newest(self):
+        """The newest snapshot of the run, even while the timeline shows a stored one."""
+        return self.worker.peek()
+
+    def pause_at(self, step: int | None) -> None:
+        """Have the training process pause by itself once it reaches ``step`` (None: never)."""
+        self.worker.set_max_steps(step)
+
+    @property
+    def training_alive(self) -> bool:
+        """Whether the training process still runs (it ends only with the model, or a crash)."""
+        return self.worker.alive
+
+    @property
+    def stored(self):
+        """The run's stored snapshots (core.replay.SnapshotRing) that the timeline replays."""
+        return self.worker.replay
+
     def flush(self, timeout: float = 10.0) -> None:
         """Wait for the worker to finish queued commands, then deliver the newest snapshot."""
         self.worker.wait_idle(timeout)
@@ -213,11 +233,11 @@ class StudioModel(QObject):
         start afresh from the first-run dataset and network, unless those were what failed."""
         for text in failures:
             self._report(text)
-        if self.config == FIRST_RUN_CONFIG and self.spec == FIRST_RUN_SPEC:
+        if self.config == DEFAULT_CONFIG and self.spec == DEFAULT_DATASET:
             return
-        self.spec, self.dataset = FIRST_RUN_SPEC, FIRST_RUN_SPEC.make()
+        self.spec, self.dataset = DEFAULT_DATASET, DEFAULT_DATASET.make()
         self.split = split_and_standardize(self.dataset, seed=0)
-        self.config = FIRST_RUN_CONFIG
+        self.config = DEFAULT_CONFIG
         self.datasetChanged.emit(self.split)
         self.configChanged.emit(self.config)
         self.message.emit("Training restarted with the first-run dataset and network.")
@@ -228,9 +248,17 @@ class StudioModel(QObject):
         if failures:
             self._recover(failures)
         snap = self.worker.latest()
-        if snap is None or self.replay.holds(snap):
-            return
-        self.snapshot = snap
+        shown = snap is not None and not self.replay.holds(snap)
+        if shown:
+            self.snapshot = snap
+            self._tell(snap)
+        if self.worker.paused_by_itself():
+            self.playingChanged.emit(False)
+        if shown:
+            self.snapshotReady.emit(snap)
+
+    def _tell(self, snap) -> None:
+        """Say what is new in ``snap``: an error, a net that diverged (once each)."""
         err = snap.error
         if err and err != self._last_error:
             self.errorOccurred.emit(err)
@@ -243,7 +271,3 @@ class StudioModel(QObject):
                 # already says what to do about it.
                 self.message.emit(f"The net {label} diverged at step {run.diverged_at}; "
                                   "the other keeps training.")
-        if self._shown_playing != self.worker.playing:   # the worker paused by itself
-            self._shown_playing = self.worker.playing
-            self.playingChanged.emit(self._shown_playing)
-        self.snapshotReady.emit(snap)

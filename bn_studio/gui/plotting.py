@@ -34,9 +34,8 @@ class SteadyTitle(pg.LabelItem):
     (the tallest title the panel sets), so a subtitle coming and going moves nothing either."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
-        self.plot = plot
         self.reserved = 0.0
-        super().__init__(" ", parent=plot, size="11pt")
+        super().__init__("", parent=plot, size="11pt")      # the plot: parentItem()
         option = QTextOption(Qt.AlignmentFlag.AlignHCenter)
         option.setWrapMode(QTextOption.WrapMode.WordWrap)
         self.item.document().setDefaultTextOption(option)
@@ -51,10 +50,11 @@ class SteadyTitle(pg.LabelItem):
                           Qt.SizeHint.PreferredSize: (0, height),
                           Qt.SizeHint.MaximumSize: (-1, -1),
                           Qt.SizeHint.MinimumDescent: (0, 0)}
-        if self.isVisible():            # PlotItem.setTitle fixes the row at 30 px
+        plot = self.parentItem()
+        if self.isVisible() and plot is not None:     # PlotItem.setTitle fixes the row at 30 px
             self.setMaximumHeight(height)
             self.setMinimumHeight(height)
-            self.plot.layout.setRowFixedHeight(0, height)
+            plot.layout.setRowFixedHeight(0, height)
         self.updateGeometry()
 
     def reserve(self, tallest: str, **opts) -> None:
@@ -90,11 +90,19 @@ def short_name(name: str, most: int = AXIS_NAME_CHARS) -> str:
     return name if len(name) <= most else name[:most - 1] + "…"
 
 
-def axis_name(name: str, standardised: bool = True) -> str:
-    """An axis label for a feature: its name, escaped (pyqtgraph draws labels as HTML and the
-    name comes from a file) and elided, and the note that the values are standardised."""
-    text = html.escape(short_name(name))
-    return f"{text} (standardised)" if standardised else text
+def axis_name(name: str, standardised: bool = True, fit_px: float | None = None,
+              metrics=None) -> str:
+    """An axis label for a feature: its name (from a file: the axis shows it as plain text,
+    plain_text.install_plot_text) elided, and the note that the values are standardised. With
+    ``fit_px`` and ``metrics`` (QFontMetricsF of the label), elided to fit that many pixels."""
+    suffix = " (standardised)" if standardised else ""
+    name = short_name(name)
+    if fit_px is not None and metrics is not None:
+        if suffix and metrics.horizontalAdvance(name + suffix) > fit_px:
+            suffix = " (std.)" if standardised else ""
+        room = max(0.0, fit_px - metrics.horizontalAdvance(suffix))
+        name = metrics.elidedText(name, Qt.TextElideMode.ElideRight, room) or name[:1] + "…"
+    return name + suffix
 
 
 def point_html(split, xy) -> str:
@@ -151,12 +159,21 @@ def range_with_min_span(lo: float, hi: float, min_span: float,
     return lo, hi
 
 
+def no_si_prefix(axis: pg.AxisItem) -> None:
+    """Tick labels in the data's own units: pyqtgraph 0.14 ignores enableAutoSIPrefix(False)
+    for an axis without units and labels 0.5 as "500" (a silent milli); an empty list of
+    ranges where the prefix applies turns it off for good."""
+    axis.enableAutoSIPrefix(False)
+    axis.setSIPrefixEnableRanges(())
+    axis.updateAutoSIPrefix()
+
+
 def set_range_with_min_span(plot: pg.PlotItem, lo: float, hi: float, min_span: float,
                             axis: str = "y", pad: float = 0.15) -> tuple[float, float]:
     """Show lo..hi on ``axis`` ("x" or "y") padded and at least ``min_span`` wide; no SI
     prefix, so 0.001-sized values are not relabelled as "(x0.001)" thousands."""
     lo, hi = range_with_min_span(lo, hi, min_span, pad)
-    plot.getAxis("left" if axis == "y" else "bottom").enableAutoSIPrefix(False)
+    no_si_prefix(plot.getAxis("left" if axis == "y" else "bottom"))
     (plot.setYRange if axis == "y" else plot.setXRange)(lo, hi, padding=0)
     return lo, hi
 

@@ -1,4 +1,5 @@
-"""Preferences that persist between launches (QSettings): layout, last dataset, network, theme."""
+"""Preferences that persist between launches: layout, last dataset, network, theme. The file is
+QSettings' INI file, read and written by settings_store (plain values only, never unpickled)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import dataclasses
 import json
 import logging
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray
 
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.trainer import TrainConfig
 
-from .model import DatasetSpec
+from .settings_store import SettingsStore, settings_path
 from .theme import THEMES
 
 SETTINGS_VERSION = 1
@@ -19,15 +21,24 @@ MAX_SETTING_CHARS = 100_000     # a saved config or dataset is a few hundred cha
 log = logging.getLogger(__name__)
 
 
-def settings() -> QSettings:
-    return QSettings("BN Studio", "BN Studio")
+_store: SettingsStore | None = None
+
+
+def settings() -> SettingsStore:
+    """The settings file, read once (and again only if something else changed it): a
+    refused value is warned about once, not at every read."""
+    global _store
+    path = settings_path()
+    if _store is None or _store.path != path or _store.changed_on_disk():
+        _store = SettingsStore(path)
+    return _store
 
 
 def save_window(win) -> None:
     s = settings()
     s.setValue("version", SETTINGS_VERSION)
-    s.setValue("window/geometry", win.saveGeometry())
-    s.setValue("window/state", win.saveState(SETTINGS_VERSION))
+    s.setValue("window/geometry", bytes(win.saveGeometry().data()))
+    s.setValue("window/state", bytes(win.saveState(SETTINGS_VERSION).data()))
     s.setValue("theme", getattr(win, "theme", "light"))
     s.setValue("config", json.dumps(win.model.config.to_dict()))
     spec = win.model.spec
@@ -57,22 +68,20 @@ def restore_window(win) -> None:
         model.set_config(config)
 
 
-def _value(s: QSettings, key: str):
-    try:
-        return s.value(key)
-    except Exception:               # a value QSettings cannot even decode
-        log.warning("saved setting %r is unreadable; using the default", key)
-        return None
+def _value(s: SettingsStore, key: str):
+    return s.value(key)             # text, bytes, a list of text or None: nothing else
 
 
 def _restored(restore, value) -> bool:
+    if not isinstance(value, bytes):
+        return False
     try:
-        return bool(restore(value))
+        return bool(restore(QByteArray(value)))
     except (TypeError, ValueError, OverflowError):
         return False
 
 
-def _json_value(s: QSettings, key: str, build):
+def _json_value(s: SettingsStore, key: str, build):
     """``build(json object)`` of the saved text, or None (logged) if anything is wrong."""
     text = _value(s, key)
     if text in (None, ""):

@@ -30,14 +30,14 @@ class Replay(QObject):
 
     @property
     def ring(self):
-        return self.model.worker.replay
+        return self.model.stored
 
     def show(self, index: int) -> bool:
         """Show stored frame ``index`` in every panel; only while paused. An index past the
         stored frames is the newest state (live). Returns whether a stored frame is shown."""
         frames = self.ring.frames()
-        latest = self.model.worker.peek()
-        if self.model.worker.playing or not frames or latest is None:
+        latest = self.model.newest()
+        if self.model.playing or not frames or latest is None:
             return False
         index = max(0, int(index))
         if index >= len(frames):
@@ -58,7 +58,7 @@ class Replay(QObject):
             return
         self.index = None
         self.changed.emit(None)
-        latest = self.model.worker.peek()
+        latest = self.model.newest()
         if latest is not None:
             self.model.snapshot = latest
             self.model.snapshotReady.emit(latest)
@@ -110,7 +110,7 @@ class TimelineBar(QWidget):
         self._throttle.throttle()
 
     def _on_snapshot(self, snap) -> None:
-        if self.model.worker.playing:       # disabled while training: nothing to move
+        if self.model.playing:              # disabled while training: nothing to move
             return
         n = len(self.model.replay.ring)
         if snap.live:                           # the stored frames, then the newest state
@@ -126,6 +126,6 @@ class TimelineBar(QWidget):
         self._set_enabled()
 
     def _set_enabled(self) -> None:
-        paused = not self.model.worker.playing
+        paused = not self.model.playing
         self.slider.setEnabled(paused and len(self.model.replay.ring) > 0)
         self.live_button.setEnabled(self.model.replay.index is not None)

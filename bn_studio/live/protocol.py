@@ -65,6 +65,11 @@ class ShowUnitMaps(Command):
 
 
 @dataclass(frozen=True)
+class ShowDiagnostics(Command):
+    on: bool                        # add Snapshot.diagnostics (only while a panel shows them)
+
+
+@dataclass(frozen=True)
 class Notify(Command):
     """Publish now and acknowledge: every earlier command has been handled."""
 

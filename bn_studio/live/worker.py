@@ -1,12 +1,12 @@
 """The training worker: a child process that owns the TwinTrainer and publishes snapshots.
 
 A process, not a thread: training is Python-heavy, and a thread would share the GIL with the
-GUI, so every frame drawn would cost training time and every training step would stall the event
-loop. The GUI sends typed commands (protocol.py: Play, Pause, Step, Reset, …) down a pipe; a
-small receiver thread in the GUI process reads snapshots as they come and keeps only the newest,
-which the display timer draws. Curves grow with the run, so the child sends only their new rows
-and the receiver re-assembles them; both keep at most HISTORY_ROWS rows per history, thinned
-evenly (stats.Series), so memory stays flat however long the app trains.
+GUI, so every frame drawn would cost training time and every training step would stall the
+event loop. The GUI sends typed commands (protocol.py: Play, Pause, Step, Reset, …) down a
+pipe; a small receiver thread in the GUI process reads snapshots as they come and keeps only
+the newest, which the display timer draws. Curves grow with the run, so the child sends only
+their new rows and the receiver re-assembles them; both keep at most HISTORY_ROWS rows per
+history, thinned evenly (stats.Series), so memory stays flat however long the app trains.
 No Qt (an import contract in pyproject.toml checks it): the child process imports this module.
 """
 
@@ -31,14 +31,15 @@ from bn_studio.core.trainer import TrainConfig, TwinTrainer, advance
 from bn_studio.core.unit_maps import twin_unit_maps
 
 from .protocol import (Ack, Change, Command, Failed, MaxSteps, Notify, Pause, Play, Published,
-                       Quit, Reset, Shift, ShowUnitMaps, Speed, Step)
+                       Quit, Reset, Shift, ShowDiagnostics, ShowUnitMaps, Speed, Step)
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_INTERVAL_S = 1 / 40        # publish a little faster than the 30 fps display timer
+SNAPSHOT_INTERVAL_S = 1 / 75        # a little faster than the 60 fps display timer
 GRID_INTERVAL_S = 0.2               # decision regions are the costly part: 5 per second
 UNIT_MAPS_INTERVAL_S = 0.5          # unit pictures (only while their panel is shown): 2 a second,
 UNIT_MAPS_COST_RATIO = 10           # or fewer: at most 1/10 of the time (8x512 takes ~0.4 s)
+DIAGNOSTICS_COST_RATIO = 20         # gradient diagnostics (while shown): ≤ 1/20 of the time
 STOP_TIMEOUT_S = 3.0
 HISTORY_ROWS = 4096                 # per curve: plenty for a plot a few thousand pixels wide
 SMOOTHNESS_EVERY = 10               # steps between two loss-spread measurements (smoothness)
@@ -62,10 +63,12 @@ class TrainingWorker:
         self._epoch = -1
         self._grid = None
         self._unit_maps = None              # the newest unit pictures, carried to every frame
+        self._diagnostics = None            # the newest diagnostics, likewise
         self.replay = SnapshotRing()        # thinned stored snapshots of the run (the timeline)
+        # What the user last asked for until the child has answered it, then what the child
+        # says (Published.playing); _paused_itself: the child stopped without being asked.
         self.playing = False
-        self.steps_per_second: float | None = None
-        self.error: str | None = None
+        self._paused_itself = False
         self._failures: list[str] = []      # commands the child could not carry out, unread
         self._stopped = False
         self._receiver = threading.Thread(target=self._receive, name="bn-studio-receiver",
@@ -86,36 +89,37 @@ class TrainingWorker:
         return proc
 
     # Commands: called on the GUI thread.
-    def send(self, cmd: Command) -> int:
-        """Send one command; returns its sequence number."""
-        seq = next(self._seq)
-        self._last_seq = seq
+    def send(self, cmd: Command, playing: bool | None = None) -> int:
+        """Send one command; returns its sequence number. ``playing``: the state the command
+        asks for, taken at once (the buttons never lag the command) and together with the
+        sequence number, so that no answer to an earlier command can overwrite it."""
+        with self._lock:
+            seq = next(self._seq)
+            self._last_seq = seq
+            if playing is not None:
+                self.playing = playing
         if self._stopped:
             return seq
         try:
             with self._send_lock:
                 self._cmd_send.send((seq, cmd))
         except (OSError, BrokenPipeError):
-            self.error = "the training process has stopped"
+            log.warning("the training process has stopped; %s not sent", type(cmd).__name__)
         return seq
 
     def reset(self, config: TrainConfig, split) -> None:
         self.send(Reset(config, split))
 
     def play(self) -> None:
-        self.playing = True         # at once, so the GUI's buttons never lag the command
-        self.send(Play())
+        self.send(Play(), playing=True)
 
     def pause(self) -> None:
-        self.playing = False
-        self.send(Pause())
+        self.send(Pause(), playing=False)
 
     def step(self, n: int = 1) -> None:
-        self.playing = False
-        self.send(Step(int(n)))
+        self.send(Step(int(n)), playing=False)
 
     def set_speed(self, steps_per_second: float | None) -> None:
-        self.steps_per_second = steps_per_second
         self.send(Speed(steps_per_second))
 
     def shift_inputs(self, offset) -> None:
@@ -130,6 +134,10 @@ class TrainingWorker:
         """Compute every hidden unit's picture (Snapshot.unit_maps) while ``on``."""
         self.send(ShowUnitMaps(bool(on)))
 
+    def show_diagnostics(self, on: bool) -> None:
+        """Send the gradient diagnostics (Snapshot.diagnostics) while ``on``."""
+        self.send(ShowDiagnostics(bool(on)))
+
     def set_max_steps(self, max_steps: int | None) -> None:
         """Pause by itself once the step counter reaches ``max_steps`` (None: never)."""
         self.send(MaxSteps(max_steps))
@@ -141,6 +149,13 @@ class TrainingWorker:
                 return None
             self._fresh = False
             return self._latest
+
+    def paused_by_itself(self) -> bool:
+        """Whether the child has stopped training unasked (a step limit, both nets diverged,
+        a failed step) since the last call."""
+        with self._lock:
+            paused, self._paused_itself = self._paused_itself, False
+        return paused
 
     def failures(self) -> list[str]:
         """Messages of commands the child could not carry out since the last call (say, a
@@ -201,13 +216,13 @@ class TrainingWorker:
             if isinstance(msg, Failed):         # a command failed and left no trainer
                 with self._lock:
                     self._failures.append(msg.message)
-                    self.error = msg.message
                 continue
             snap = self._assemble(msg)
-            if msg.seq >= self._last_seq:          # no newer command is still in flight
-                self.playing = msg.playing
-            self.error = msg.error
             with self._lock:
+                if msg.seq >= self._last_seq and msg.playing != self.playing:
+                    # The child answered every command sent and does otherwise: it paused.
+                    self.playing = msg.playing
+                    self._paused_itself = not msg.playing
                 self._latest = snap
                 self._fresh = True
         self._out_recv.close()
@@ -219,6 +234,7 @@ class TrainingWorker:
             self._series = {}
             self._grid = None
             self._unit_maps = None
+            self._diagnostics = None
         if msg.grid is not None:
             self._grid = msg.grid
         snap = msg.snapshot
@@ -226,6 +242,12 @@ class TrainingWorker:
             self._unit_maps = snap.unit_maps
         snap.unit_maps = self._unit_maps
         map_histories(snap, self._extend)
+        # After the histories are whole: a snapshot the child sent without diagnostics (it
+        # sends them at most every DIAGNOSTICS_COST_RATIO × their cost) carries the last
+        # ones, each saying its step.
+        if snap.diagnostics is not None:
+            self._diagnostics = snap.diagnostics
+        snap.diagnostics = self._diagnostics
         snap.grid, snap.playing, snap.error, snap.run_id = (self._grid, msg.playing, msg.error,
                                                             msg.epoch)
         self.replay.add(snap)
@@ -262,12 +284,16 @@ class _Child:
         self.unit_maps_on = False
         self.unit_maps_time = 0.0
         self.unit_maps_wait = UNIT_MAPS_INTERVAL_S
+        self.diagnostics_on = False
+        self.diagnostics_time = 0.0
+        self.diagnostics_wait = SNAPSHOT_INTERVAL_S
         self.meter = RateMeter()                 # the real steps per second, while playing
         # One handler per command type (Quit ends run() itself).
         self.handlers = {Reset: self.on_reset, Play: self.on_play, Pause: self.on_pause,
                          Step: self.on_step, Shift: self.on_shift, Change: self.on_change,
                          Speed: self.on_speed, MaxSteps: self.on_max_steps,
-                         ShowUnitMaps: self.on_unit_maps, Notify: self.on_notify}
+                         ShowUnitMaps: self.on_unit_maps, ShowDiagnostics: self.on_diagnostics,
+                         Notify: self.on_notify}
 
     def run(self) -> None:
         while True:
@@ -314,7 +340,7 @@ class _Child:
         self.sent = {}
         self.extent = data_extent(np.concatenate([cmd.split.X_train, cmd.split.X_val]))
         self.trainer = TwinTrainer(cmd.config, cmd.split, history_rows=HISTORY_ROWS,
-                                   smoothness_every=SMOOTHNESS_EVERY)
+                                   smoothness_every=SMOOTHNESS_EVERY, diagnostics=True)
         self.grid_dirty = True
         self.publish(force=True)
 
@@ -360,6 +386,10 @@ class _Child:
         self.grid_dirty = True
         self.publish(force=True)
 
+    def on_diagnostics(self, cmd: ShowDiagnostics) -> None:
+        self.diagnostics_on = cmd.on
+        self.publish(force=True)
+
     def on_notify(self, cmd: Notify) -> None:
         self.publish(force=True)
         self.out.send(Ack(self.seq))
@@ -387,12 +417,19 @@ class _Child:
 
     def publish(self, force: bool = False) -> None:
         self.last_publish = start = time.perf_counter()
+        cpu0 = time.process_time()
         if self.trainer is None:
             return
         snap = self.trainer.snapshot()
         snap.rate = self.meter.reading if self.playing else None
         grid = None
         now = time.perf_counter()
+        if self.diagnostics_on and (force or now - self.diagnostics_time
+                                    >= self.diagnostics_wait):
+            snap.diagnostics = self.trainer.diagnostics_snapshot()
+            self.diagnostics_time = now
+            self.diagnostics_wait = max(SNAPSHOT_INTERVAL_S, DIAGNOSTICS_COST_RATIO
+                                        * (time.perf_counter() - now))
         if force or self.grid_dirty or now - self.grid_time >= GRID_INTERVAL_S:
             nets = {name: run.net for name, run in snap.runs.items()}
             grid = decision_grid(nets, self.extent, snap.step, GRID_RESOLUTION)
@@ -405,7 +442,7 @@ class _Child:
                                           * (time.perf_counter() - now))
         map_histories(snap, self.delta)
         self.out.send(Published(self.seq, self.epoch, snap, grid, self.playing, self.error))
-        self.meter.published(time.perf_counter() - start)
+        self.meter.published(time.perf_counter() - start, time.process_time() - cpu0)
 
     def delta(self, key: tuple, rows: np.ndarray) -> np.ndarray:
         """The rows after the last step sent (by step, not by count: thinning drops rows)."""

@@ -11,7 +11,7 @@ from bn_studio.core.network import MLP, NetConfig
 
 
 def test_every_lesson_is_complete():
-    assert len(L.LESSONS) == 8
+    assert len(L.LESSONS) >= 9
     for les in L.LESSONS:
         assert les.title and les.intro and les.steps and les.question and les.answer
         assert len(re.findall(r"[.:]\s+[A-Z0-9]", les.intro)) + 1 <= 3   # two or three sentences
@@ -110,3 +110,50 @@ def test_one_point_prediction_depends_on_its_batch_in_training_mode_only():
 
 def test_only_the_watch_lesson_sets_a_teaching_speed():
     assert L.lesson("why_bn").speed and L.lesson("test_time").speed is None
+
+
+def test_lesson1_opens_on_a_seed_where_random_search_wins_on_its_data():
+    from bn_studio.core.datasets import DatasetSpec, split_and_standardize
+    from bn_studio.core.search import best_result
+    from bn_studio.core.search.groups import plan_groups, run_group
+    les = L.lesson("grid_vs_random")
+    split = split_and_standardize(DatasetSpec(**les.dataset).make(), seed=0)   # the app's
+    best = {}
+    for k, spec in L.grid_vs_random_specs(les.train_config(), L.GVR_FIRST_SEED).items():
+        assert spec.base.steps == 150                      # the pack's steps per trial
+        results = [r for g in plan_groups(spec.plan(), spec.base, twins=False)
+                   for r in run_group(split, spec.base, g)]
+        best[k] = best_result(results).val_loss
+    assert best["random"] < 0.8 * best["grid"]             # clearly, not by seed noise
+
+
+def test_lesson1_decay_changes_alpha_by_under_2_percent_in_its_150_steps():
+    les = L.lesson("grid_vs_random")
+    cfg = les.train_config()
+    train_rows = round(les.dataset["n"] * 0.75)
+    epochs = cfg.steps * cfg.batch // train_rows
+    assert 1 / (1 + 1e-3 * epochs) > 0.98
+
+
+def test_lesson3_batch_means_are_noisier_for_small_batches():
+    """σ of a batch mean ∝ 1/√m: at m = 8 it is about 4× that at m = 128."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(300)
+    sd = {m: np.std([x[rng.choice(300, m, replace=False)].mean() for _ in range(2000)])
+          for m in (8, 128)}
+    assert 3.0 < sd[8] / sd[128] < 6.0
+
+
+def test_lesson7_bn_divides_the_weight_scale_out_and_the_gradient_by_it():
+    from bn_studio.core.layers import Dense
+    rng = np.random.default_rng(0)
+    x, dout = rng.standard_normal((32, 5)), rng.standard_normal((32, 4))
+    outs, grads = [], []
+    for a in (1.0, 10.0):
+        dense, bn = Dense(5, 4, bias=False, rng=np.random.default_rng(1)), BatchNorm(4)
+        dense.params["W"] *= a
+        outs.append(bn.forward(dense.forward(x)))
+        dense.backward(bn.backward(dout))
+        grads.append(dense.grads["W"].copy())
+    np.testing.assert_allclose(outs[1], outs[0], atol=1e-4)       # up to ε
+    np.testing.assert_allclose(grads[0], 10 * grads[1], rtol=1e-3)

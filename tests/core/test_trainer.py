@@ -122,6 +122,14 @@ def test_adam_first_step_moves_each_weight_by_lr():
     np.testing.assert_allclose(w, [0.9, -1.9, 2.9], atol=1e-4)
 
 
+def test_adam_adds_eps_to_the_corrected_root_as_pytorch_does():
+    """w ← w − α·v̂/(√ŝ + ε), ŝ = s/(1 − β₂ᵗ): ε is not scaled by the correction, which
+    shows when |g| is near ε (first step: v̂ = g, ŝ = g²)."""
+    w, g = np.zeros(2), np.array([1e-8, -3e-8])
+    Optimizer("adam", 1.0).step(w, g)
+    np.testing.assert_allclose(w, -g / (np.abs(g) + 1e-8), rtol=1e-9)
+
+
 def test_momentum_is_ewma_of_gradients():
     w = np.zeros(1)
     opt = Optimizer("momentum", 1.0, momentum=0.9)
@@ -265,7 +273,8 @@ def test_changes_apply_at_their_step_and_bad_ones_are_refused(split):
     from bn_studio.core.changes import parse_change
     assert parse_change("500:lr=5") == (500, "lr", 5.0)
     for bad, words in (("500:hidden=4", "cannot change mid-run"), ("lr=5", "STEP:NAME=VALUE"),
-                       ("-1:lr=5", "≥ 0")):
+                       ("-1:lr=5", "at least 0"),
+                       ("1" + "0" * 21 + ":lr=5", "at most 1,000,000 .the limit on steps")):
         with pytest.raises(ValueError, match=words):
             parse_change(bad)
     t = TwinTrainer(TrainConfig(hidden=(8,), batch=16), split)

@@ -67,6 +67,27 @@ def make_panel(model, qtbot):
         panel.close()
 
 
+@pytest.fixture(scope="module")
+def _module_window(qapp):
+    with pytest.MonkeyPatch.context() as patch:        # as _training_worker does per test
+        patch.setattr(model_module, "TrainingWorker", InProcessWorker)
+        win = MainWindow()
+    win.show()
+    yield win
+    win.close()
+
+
+@pytest.fixture
+def shared_window(_module_window):
+    """One studio window shared by a module's tests that only switch its theme or size it
+    (building a window costs a second or more); each test gets it back light and at the
+    size it had."""
+    size = _module_window.size()
+    yield _module_window
+    _module_window.set_theme("light")
+    _module_window.resize(size)
+
+
 @pytest.fixture
 def make_window(qtbot):
     """``make_window(config=None)``: the whole studio window, shown; closed after the test."""

@@ -27,13 +27,13 @@ def trained(model, qtbot):
     model.flush()
     for _ in range(12):
         advance(model, 5)
-    qtbot.waitUntil(lambda: len(model.worker.replay) >= 10, timeout=10_000)
+    qtbot.waitUntil(lambda: len(model.stored) >= 10, timeout=10_000)
     return model
 
 
 def export(model, qtbot, path, settings=SETTINGS, most=150):
     runner = ExportRunner(None)
-    feeder = AnimationFeeder(model, model.worker.replay.frames(), model.worker.peek(),
+    feeder = AnimationFeeder(model, model.stored.frames(), model.newest(),
                              settings.checked(), most)
     with qtbot.waitSignal(runner.ended, timeout=60_000):
         runner.start(lambda: encode_frames(feeder.queue, len(feeder.frames), path,
@@ -153,3 +153,17 @@ def test_dialog_says_what_is_wrong_and_remembers_its_choices(qtbot, tmp_path, mo
     damaged = AnimationDialog(None, 40, 0, 800, 3)   # defaults, no exception
     qtbot.addWidget(damaged)
     assert damaged.fps_box.value() == 10
+
+
+def test_the_frame_model_has_every_signal_of_the_studio_model():
+    """The off-screen panels connect to whatever the real model offers."""
+    from PySide6.QtCore import QMetaMethod
+
+    from bn_studio.gui.animation import _FrameModel
+    from bn_studio.gui.model import StudioModel
+
+    def signals(cls):
+        meta = cls.staticMetaObject
+        return {bytes(meta.method(i).name()).decode() for i in range(meta.methodCount())
+                if meta.method(i).methodType() == QMetaMethod.Signal}
+    assert signals(StudioModel) <= signals(_FrameModel)

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
-from bn_studio.gui.model import DatasetSpec
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.gui.panels.datasets import DatasetsPanel
 
 
@@ -131,8 +131,9 @@ def test_the_workspace_keeps_the_feature_names_and_the_columns(make_window, qtbo
     assert win.model.dataset.feature_names == ("x₁", "x₂")
     win.open_workspace_from(saved, wait=True)
     assert win.model.dataset.feature_names == ("petal_length", "petal_width")
+    win.resize(1600, 1000)                          # room for the whole name
     axis = win.panels["decision_regions"].plot_items["bn"].getAxis("bottom")
-    assert axis.labelText == "petal_length (standardised)"
+    qtbot.waitUntil(lambda: axis.labelText == "petal_length (standardised)", timeout=5000)
     assert "Across: petal_length; up: petal_width" in win.panels["unit_maps"].header.text()
     win.model.step(5)
     win.model.flush()

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.trainer import TrainConfig
-from bn_studio.gui.model import DatasetSpec
+from bn_studio.gui.plain_text import Rich
 from bn_studio.gui.panels.decision_regions import (MAX_STRETCH, UNKNOWN_RGB, DecisionRegionsPanel,
                                                    grid_rect, region_image)
 from studio_helpers import advance
@@ -213,8 +214,8 @@ def test_subtitles_never_change_the_plots_widths(model, make_panel, qtbot):
         for name in before:
             assert after[name].width() == pytest.approx(before[name].width(), abs=1)
             assert after[name].right() <= narrow.view.width() + 1
-    diverged = "Net without BN<br>diverged at step 123456"
-    narrow.plot_items["no_bn"].setTitle(diverged * 3)               # any length of title
+    diverged = Rich("Net without BN<br>diverged at step 123456" * 3)   # any length of title
+    narrow.plot_items["no_bn"].setTitle(diverged)
     after = _plot_boxes(narrow, qtbot)
     assert after["no_bn"].width() == pytest.approx(before["no_bn"].width(), abs=1)
 
@@ -225,7 +226,22 @@ def test_the_axes_name_the_features_of_imported_data_as_plain_text(model, panel,
     ds = Dataset(rng.normal(size=(60, 2)), np.repeat([0, 1], 30), ["a", "b"], "t.csv",
                  feature_names=("petal <b>length</b>", "petal width"))
     assert model.set_dataset(ds)
-    bottom = panel.plot_items["no_bn"].getAxis("bottom").labelText
-    left = panel.plot_items["bn"].getAxis("left").labelText
-    assert bottom == "petal &lt;b&gt;length&lt;/b&gt; (standardised)"
-    assert left == "petal width (standardised)"
+    bottom = panel.plot_items["no_bn"].getAxis("bottom")
+    left = panel.plot_items["bn"].getAxis("left")
+    assert bottom.label.toPlainText().strip() == "petal <b>length</b> (standardised)"
+    assert left.label.toPlainText().strip() == "petal width (standardised)"
+
+
+def test_a_long_feature_name_is_elided_to_the_plots_width(model, make_panel, qtbot):
+    from bn_studio.core.datasets import Dataset
+    narrow = make_panel(DecisionRegionsPanel, SMALL, (560, 420))
+    rng = np.random.default_rng(0)
+    long_name = "petal length measured from the base to the tip in centimetres"
+    ds = Dataset(rng.normal(size=(60, 2)), np.repeat([0, 1], 30), ["a", "b"], "t.csv",
+                 feature_names=(long_name, "petal width"))
+    assert model.set_dataset(ds)
+    qtbot.wait(20)
+    for p in narrow.plot_items.values():
+        axis = p.getAxis("bottom")
+        assert "…" in axis.labelText and axis.labelText.startswith("petal length")
+        assert axis.label.boundingRect().width() <= p.vb.width()

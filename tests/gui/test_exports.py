@@ -10,10 +10,10 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QImage
 
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui import exports
 from bn_studio.gui.export_runner import ExportRunner
-from bn_studio.gui.model import DatasetSpec
 from bn_studio.gui.panels.curves import CurvesPanel
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel
 from bn_studio.gui.panels.unit_maps import UnitMapsPanel

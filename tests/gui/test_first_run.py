@@ -12,7 +12,7 @@ from bn_studio.cli import build_parser, config_from_args, dataset_from_args
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.gui.hint import (DEFAULT_LATER, DEFAULT_START, DEFAULT_WATCH, HintState,
                                 hint_text, is_default_run)
-from bn_studio.gui.main_window import SCREEN_SHARE
+from bn_studio.gui.docks import SCREEN_SHARE
 
 
 def test_train_with_no_options_runs_the_apps_default_run(model):
@@ -95,6 +95,7 @@ def _shot(tmp_path, name, *args):
     return QImage(str(out))
 
 
+@pytest.mark.slow
 def test_screenshot_play_goes_through_the_live_path(tmp_path, qapp):
     still = _shot(tmp_path, "still.png", "--steps", "0")
     live = _shot(tmp_path, "live.png", "--play", "1.5")
@@ -167,12 +168,12 @@ def test_play_steps_stops_the_live_path_at_exactly_step_n(make_window, qapp):
     win = make_window(config)
     win.model.set_speed(None)                   # as fast as it goes: the most overshoot
     _play_live_steps(qapp, win.model, 37)
-    live = win.model.worker.peek()
-    assert live.step == 37 and not win.model.worker.playing
+    live = win.model.newest()
+    assert live.step == 37 and not win.model.playing
     win.model.reset()
     win.model.step(37)                          # the same run, stepped (not played)
     win.model.flush()
-    stepped = win.model.worker.peek()
+    stepped = win.model.newest()
     for name in ("bn", "no_bn"):
         np.testing.assert_array_equal(live.runs[name].train_curve,
                                       stepped.runs[name].train_curve)

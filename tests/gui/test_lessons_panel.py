@@ -64,11 +64,22 @@ def test_lesson_experiments_compute_with_the_core(win, qtbot):
 def test_grid_vs_random_lesson_runs_both_searches(win, qtbot):
     p = win.panels["lessons"]
     win.start_lesson("grid_vs_random")
+    assert L.GVR_TALLY in p.gvr_tally_label.text()       # the 40-seed tally from the start
+    assert win.model.config.steps == 150 and p.gvr_seed == L.GVR_FIRST_SEED
     win.model.set_config(win.model.config.replace(hidden=(4,)))
     p.run_grid_vs_random()
     qtbot.waitUntil(lambda: p.gvr_button.isEnabled(), timeout=120000)
     assert "5 distinct" in p.gvr_label.text() and "25 distinct" in p.gvr_label.text()
-    assert "of 1</b> runs" in p.gvr_tally_label.text() and p.gvr_seed == 1   # next run: seed 1
+    assert "of 1</b>" in p.gvr_tally_label.text() and p.gvr_seed == L.GVR_FIRST_SEED + 1
+    tuning = win.panels["tuning"]                      # step 3 happens in the Tuning panel
+    assert len(tuning.results) == 25 and tuning.view.table.rowCount() == 25
+    assert tuning.space_used.to_list() == L.GRID_VS_RANDOM_SPACE.to_list()
+    assert tuning.next_round.isEnabled() and "25 trials" in tuning.progress_label.text()
+    assert [q.name for q in tuning.editor.space()] == ["lr", "decay"]   # the lesson's
+    assert tuning.next_round_from_selection()          # the 5 best trials: a narrower α range
+    narrowed = tuning.editor.space()
+    lr = next(q for q in narrowed if q.name == "lr")
+    assert 1e-4 < lr.low < lr.high < 10
     win.model.set_config(win.model.config.replace(hidden=(5,)))
     assert "changed since these searches ran" in p.gvr_label.text()
 
@@ -103,7 +114,7 @@ def test_why_bn_lesson_sets_a_teaching_speed_and_shows_gradient_norms(win, qtbot
     assert speeds[-1] is None
 
 
-def test_measure_reports_all_three_accuracies_and_goes_stale_on_a_settings_change(win, qtbot):
+def test_measure_keeps_a_table_so_batch_2_and_128_compare_side_by_side(win, qtbot):
     p = win.panels["lessons"]
     win.start_lesson("test_time")
     win.model.step(20)
@@ -113,8 +124,17 @@ def test_measure_reports_all_three_accuracies_and_goes_stale_on_a_settings_chang
     p.tt_batch.setCurrentIndex(0)
     p._apply_test_time()                                # as choosing "batch size 2" does
     assert win.model.config.batch == 2
-    assert "Measure' again" in p.tt_label.text() and f"{res['eval_mode']:.3f}" not in \
-        p.tt_label.text()
+    text = p.tt_label.text()
+    assert "Measure' for the new row" in text and f"{res['eval_mode']:.3f}" in text   # kept
+    win.model.step(20)
+    win.model.flush()
+    two = p.measure_test_time()
+    assert two["batch"] == 2 and set(p.tt_rows) == {(8, 0.9), (2, 0.9)}
+    text = p.tt_label.text()
+    assert text.count("<tr>") == 3 and f"{two['train_mode']:.3f}" in text
+    assert f"{res['train_mode']:.3f}" in text             # batch 8's row is still there
+    win.start_lesson("test_time")                           # a new visit starts a new table
+    assert p.tt_rows == {}
 
 
 def test_point_in_two_batches_and_worked_softmax_example(win, qtbot):
@@ -147,9 +167,66 @@ def test_high_learning_rate_button_switches_to_relu_sgd(win, qtbot):
     win.start_lesson("why_bn")
     p.try_high_lr()
     cfg = win.model.config
-    assert (cfg.activation, cfg.optimizer, cfg.lr) == ("relu", "sgd", 1.0)
+    assert (cfg.activation, cfg.optimizer, cfg.lr) == ("relu", "sgd", L.HIGH_LR_CONFIG["lr"])
     assert cfg.hidden == L.lesson("why_bn").config["hidden"]
     win.model.pause()
+
+
+def test_lesson_4_never_carries_the_shift_or_noisy_bn_into_the_next_experiment(win, qtbot):
+    p = win.panels["lessons"]
+    regions = win.panels["decision_regions"].plot_items["bn"]
+    win.start_lesson("why_bn")
+    clean = win.model.split.X_train.copy()
+    win.resize(1600, 1000)                            # room for the whole axis name
+    axis = regions.getAxis("bottom")
+    qtbot.waitUntil(lambda: axis.labelText == "x₁ (standardised)", timeout=5000)
+    p.noisy_box.setChecked(True)
+    win.model.step(5)
+    win.model.flush()
+    p.shift_why_inputs()
+    assert "shifted by (+1.5, +1)" in p.why_state.text()
+    qtbot.waitUntil(lambda: axis.labelText == "x₁ (standardised, +1.5 shift)", timeout=5000)
+    p.try_high_lr()                                   # the next experiment starts clean
+    win.model.pause()
+    assert not win.model.config.noisy_bn and not p.noisy_box.isChecked()
+    np.testing.assert_allclose(win.model.split.X_train, clean)
+    assert "noisy BN off" in p.why_state.text() and "inputs unshifted" in p.why_state.text()
+    qtbot.waitUntil(lambda: axis.labelText == "x₁ (standardised)", timeout=5000)
+    p.shift_why_inputs()
+    p.noisy_box.setChecked(True)                      # a restart unshifts too, and says so
+    np.testing.assert_allclose(win.model.split.X_train, clean)
+    assert "Noisy BN on" in p.why_state.text() and "inputs unshifted" in p.why_state.text()
+    p.shift_why_inputs()
+    win.start_lesson("scales")                        # a lesson without data of its own
+    np.testing.assert_allclose(win.model.split.X_train, clean)
+    assert not win.model.config.noisy_bn
+
+
+def test_softmax_lesson_is_slow_and_shows_a1_beside_the_logistic_without_a_click(win, qtbot):
+    p = win.panels["lessons"]
+    win.start_lesson("softmax")
+    assert win.model.speed == L.lesson("softmax").speed <= 30
+    p._softmax_classes(2)
+    win.model.pause()
+    assert win.model.spec.noise == L.lesson("softmax").dataset["noise"]
+    win.model.step(10)
+    win.model.flush()
+    qtbot.waitUntil(lambda: "σ(z₁ − z₀)" in p.sm_label.text(), timeout=10000)
+    z = win.model.snapshot.runs["bn"].net.logits(win.model.split.X_val[:1]).astype(float)[0]
+    v = L.logistic_equivalence(z)
+    assert f"{v['a1']:.4f}" in p.sm_label.text() and f"{v['sigmoid']:.4f}" in p.sm_label.text()
+
+
+def test_lessons_help_and_start_page_count_the_lessons_from_the_packs(win):
+    p = win.panels["lessons"]
+    n = len(L.LESSONS)
+    assert n == 9
+    assert p.help_text.startswith("Nine guided experiments")
+    assert all(les.title in p.help_text for les in L.LESSONS)
+    win.show_start_page()
+    assert "Nine short lessons" in p.title_label.text()
+    net = win.panels["network"].help_text
+    assert "Any change" not in net and "mid-run" in net
 
 
 def test_question_shows_before_play_and_the_answer_after(win, qtbot):
@@ -182,6 +259,10 @@ def test_lr_jump_lesson_changes_alpha_at_step_500_and_marks_it(win, qtbot):
     assert snap.changes == ((500, "lr", 2.0),) and snap.config.lr == 2.0
     assert "α = 2" in p.jump_label.text()
     assert any(line.value() == 500 for _plot, line in win.panels["curves"]._change_lines)
+    win.model.set_config(win.model.config.replace(lr=0.3), live=True)   # an edit mid-run
+    win.model.flush(timeout=120)
+    assert win.model.snapshot.config.changes == ((500, "lr", 2.0), (510, "lr", 0.3))
+    assert "α = 0.3 (planned: α → 2 at step 500)" in p.jump_label.text()   # the edit is no plan
     win.start_lesson("softmax")
     assert win.panels["network"].optimizer.isEnabled()          # given back
 
@@ -238,3 +319,6 @@ def test_alpha_range_lesson_runs_the_twins_sweep_with_its_network(win, qtbot):
     assert win.model.searches.running("alpha_range")
     win.model.searches.cancel("alpha_range")
     qtbot.waitUntil(lambda: not win.model.searches.running("alpha_range"), timeout=30000)
+    qtbot.waitUntil(lambda: "Running" not in p.alpha_label.text(), timeout=30000)
+    assert p.alpha_label.text().startswith("Cancelled")       # never "Running" after the end
+    assert win.model.searches.run("alpha_range").spec.base.steps == 300   # the pack's steps

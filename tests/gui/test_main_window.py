@@ -1,7 +1,7 @@
 """The studio window as a user drives it: open, transport, switch data, close mid-training."""
 
+import multiprocessing as mp
 import random
-import threading
 
 import numpy as np
 import pytest
@@ -9,9 +9,9 @@ import shiboken6
 from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox,
                                QToolButton)
 
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.main_window import MainWindow
-from bn_studio.gui.model import DatasetSpec
 
 SMALL = TrainConfig(hidden=(8, 8), batch=16, eval_every=5)
 
@@ -31,14 +31,11 @@ def menu_actions(menu):
     return out
 
 
-def trainer_threads():
-    return [t for t in threading.enumerate() if t.name == "bn-studio-trainer" and t.is_alive()]
-
-
 PANELS = {"decision_regions": "DecisionRegionsPanel", "datasets": "DatasetsPanel",
           "network": "NetworkPanel", "curves": "CurvesPanel", "histograms": "HistogramsPanel",
           "test_time_bn": "TestTimeBNPanel", "softmax_inspector": "SoftmaxInspectorPanel",
-          "tuning": "TuningPanel", "lessons": "LessonsPanel", "unit_maps": "UnitMapsPanel"}
+          "tuning": "TuningPanel", "lessons": "LessonsPanel", "unit_maps": "UnitMapsPanel",
+          "diagnostics": "DiagnosticsPanel"}
 
 
 def test_every_panel_is_present_in_its_own_dock(window):
@@ -50,7 +47,9 @@ def test_every_panel_is_present_in_its_own_dock(window):
     for name, dock in window.docks.items():
         panel = window.panels[name]
         assert dock.widget().widget() is panel
-        assert dock.windowTitle() == panel.title != "Panel"
+        assert dock.windowTitle() == (panel.tab_title or panel.title) != "Panel"
+        if panel.area == "right":                       # tabbed: five tabs fit 440 px
+            assert len(dock.windowTitle()) <= 12, dock.windowTitle()
 
 
 def test_step_and_reset_change_the_step_counter(window, qtbot):
@@ -66,6 +65,7 @@ def test_step_and_reset_change_the_step_counter(window, qtbot):
     assert window.model.snapshot.step == 0
 
 
+@pytest.mark.real_worker
 def test_play_then_pause(window, qtbot):
     window.act_play.trigger()
     assert window.act_play.isChecked()
@@ -103,15 +103,30 @@ def test_switching_dataset_redraws(window, qtbot, name):
     np.testing.assert_array_equal(x, [1, 2, 3])          # the new run's curve, not the old
 
 
-def test_closing_during_training_leaves_no_running_thread(qtbot):
+@pytest.mark.real_worker
+def test_the_toolbar_follows_a_run_that_pauses_by_itself(window, qtbot):
+    """The training process stops unasked (here at a step limit; also when both nets have
+    diverged): the toolbar says Play again, and the model knows it is paused."""
+    window.model.worker.set_max_steps(20)
+    window.act_play.trigger()
+    qtbot.waitUntil(lambda: not window.act_play.isChecked(), timeout=20_000)
+    window.model.flush()
+    assert window.model.snapshot.step == 20 and not window.model.playing
+    assert window.act_play.text() == "Play" and not window.model.snapshot.playing
+
+
+@pytest.mark.real_worker
+def test_closing_during_training_leaves_no_training_process(qtbot):
     win = MainWindow()
     qtbot.addWidget(win)
     win.model.set_config(SMALL)
     win.show()
     win.model.play()
-    qtbot.wait(200)
+    qtbot.waitUntil(lambda: win.model.snapshot is not None and win.model.snapshot.step > 0,
+                    timeout=20_000)
+    assert [p.name for p in mp.active_children()] == ["bn-studio-trainer"]
     win.close()
-    qtbot.waitUntil(lambda: not win.model.worker.alive, timeout=3000)
+    assert not win.model.worker.alive and mp.active_children() == []
 
 
 def test_huge_learning_rate_reports_divergence_and_keeps_going(window, qtbot):
@@ -126,6 +141,7 @@ def test_huge_learning_rate_reports_divergence_and_keeps_going(window, qtbot):
     assert "diverged at step" in window.step_label.text()
 
 
+@pytest.mark.slow
 def test_monkey_clicks_every_control(window, qtbot, monkeypatch):
     """A few hundred random clicks, keys and value changes on every control raise nothing."""
     from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox

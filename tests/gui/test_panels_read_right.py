@@ -6,8 +6,8 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSpinBox, QTabBar, QWidget
 
+from bn_studio.core.defaults import DEFAULT_CONFIG
 from bn_studio.core.trainer import TrainConfig
-from bn_studio.gui.model import FIRST_RUN_CONFIG
 from bn_studio.gui.panels.curves import CurvesPanel
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel
 from bn_studio.gui.panels.bn_at_test_time import TestTimeBNPanel
@@ -46,7 +46,7 @@ def test_a_near_constant_series_gets_a_minimum_span():
 
 def test_loss_ticks_at_step_0_are_short(model, make_panel, qtbot):
     panel = make_panel(CurvesPanel, None, (900, 400))
-    at_step_0(model, qtbot, FIRST_RUN_CONFIG)
+    at_step_0(model, qtbot, DEFAULT_CONFIG)
     for plot in (panel.loss_plot, panel.acc_plot):
         for axis in ("left", "bottom"):
             labels = tick_labels(plot, axis)

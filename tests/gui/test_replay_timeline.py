@@ -24,6 +24,7 @@ def run(make_window, qtbot):
     return win, kept
 
 
+@pytest.mark.real_worker
 def test_scrubbing_to_step_k_shows_snapshot_k_in_every_panel(run, qtbot):
     win, kept = run
     win.timeline.slider.setValue(2)
@@ -103,7 +104,7 @@ def test_histograms_overlay_and_offset_earlier_steps_over_a_step_0_outline(run, 
 
 def test_a_replay_recomputes_the_unit_pictures_when_they_are_shown(run, qtbot):
     win, kept = run
-    win.model.worker.show_unit_maps(True)
+    win.model.show_unit_maps(True)
     win.model.flush()
     assert win.model.snapshot.unit_maps is not None
     win.model.replay.show(1)

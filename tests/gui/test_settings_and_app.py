@@ -3,14 +3,17 @@
 import logging
 import sys
 
+import pytest
 from PySide6.QtCore import Qt
 
+from bn_studio.core.datasets import DatasetSpec
+from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui import logs, settings
 from bn_studio.gui.main_window import MainWindow
-from bn_studio.gui.model import FIRST_RUN_CONFIG, FIRST_RUN_SPEC, DatasetSpec
 
 
+@pytest.mark.slow
 def test_settings_round_trip(qtbot):
     settings.settings().clear()
     first = MainWindow(restore=True)
@@ -45,9 +48,9 @@ def test_broken_settings_are_ignored(qtbot):
     qtbot.addWidget(win)
     try:
         # Both broken entries fall back to the first-run defaults, not a half-read value.
-        assert win.model.config == FIRST_RUN_CONFIG
-        assert win.model.spec == FIRST_RUN_SPEC
-        assert win.model.dataset.name == FIRST_RUN_SPEC.name
+        assert win.model.config == DEFAULT_CONFIG
+        assert win.model.spec == DEFAULT_DATASET
+        assert win.model.dataset.name == DEFAULT_DATASET.name
     finally:
         win.close()
         settings.settings().clear()
@@ -78,7 +81,7 @@ def test_help_overlay_and_about_open(qtbot):
     try:
         win.show_help("histograms")
         from bn_studio.gui.help_overlay import HelpOverlay
-        overlays = win.panels["histograms"].findChildren(HelpOverlay)
+        overlays = win.docks["histograms"].findChildren(HelpOverlay)
         assert overlays and "percentiles" in overlays[0].text()
         win.show_about()
     finally:
@@ -97,9 +100,9 @@ def _foreground_of_plots(win):
     return axes, labels
 
 
-def test_a_theme_switch_recolours_the_plots_already_drawn(make_window):
+def test_a_theme_switch_recolours_the_plots_already_drawn(shared_window):
     import pyqtgraph as pg
-    win = make_window()
+    win = shared_window
     win.set_theme("dark")
     axes, labels = _foreground_of_plots(win)
     assert axes == {"#e0e0e0"}                                # no dark text on dark
@@ -117,9 +120,9 @@ def app_style_sheet():
     return QApplication.instance().styleSheet()
 
 
-def test_the_style_sheet_is_set_only_when_the_theme_changes(make_window, monkeypatch):
+def test_the_style_sheet_is_set_only_when_the_theme_changes(shared_window, monkeypatch):
     from PySide6.QtWidgets import QApplication
-    win = make_window()
+    win = shared_window
     win.set_theme("dark")
     calls = []
     app = QApplication.instance()
@@ -138,8 +141,8 @@ def _visible_dock_widths(win):
             if d.isVisible() and not d.visibleRegion().isEmpty()}
 
 
-def test_switching_theme_keeps_the_dock_layout(make_window, qtbot):
-    win = make_window()
+def test_switching_theme_keeps_the_dock_layout(shared_window, qtbot):
+    win = shared_window
     win.set_theme("light")                 # as the app starts: with the light style sheet
     win.resize(1600, 1000)
     qtbot.wait(50)
@@ -149,6 +152,7 @@ def test_switching_theme_keeps_the_dock_layout(make_window, qtbot):
     assert _visible_dock_widths(win) == before
 
 
+@pytest.mark.slow
 def test_a_dark_layout_comes_back_at_the_same_size(qtbot, monkeypatch):
     # A first launch fits the window to the screen (offscreen: 800×800); on a desktop the
     # saved geometry brings back 1600×1000, which offscreen Qt does not: launch at that size.
@@ -181,8 +185,32 @@ def test_a_dark_layout_comes_back_at_the_same_size(qtbot, monkeypatch):
         settings.settings().clear()
 
 
-def test_the_window_fits_a_small_laptop_or_projector_screen(make_window, qtbot):
-    win = make_window()
+def test_the_window_fits_a_small_laptop_or_projector_screen(shared_window, qtbot):
+    win = shared_window
     win.resize(1280, 680)                  # 1366×768 less a taskbar and a title bar
     qtbot.wait(20)
     assert win.size().toTuple() == (1280, 680)     # no panel holds the window larger
+
+
+def test_help_for_a_tall_panel_covers_what_is_on_screen_in_the_themes_colours(qtbot):
+    """Help → "What am I looking at: Tuning" put its text in the middle of the whole tuning
+    panel, far below the dock's fold, in cream even in the dark theme."""
+    from PySide6.QtCore import QPoint
+
+    from bn_studio.gui.help_overlay import HelpOverlay
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1229, 691)
+    win.show()
+    try:
+        win.set_theme("dark")
+        win.show_help("tuning")
+        (overlay,) = win.docks["tuning"].findChildren(HelpOverlay)
+        dock = win.docks["tuning"]
+        top_left = overlay.mapTo(win, QPoint(0, 0))
+        assert dock.geometry().contains(top_left)
+        assert overlay.height() <= dock.height() and overlay.width() <= dock.width()
+        background = overlay.grab().toImage().pixelColor(overlay.width() // 2, 8)
+        assert background.lightness() < 100                         # dark, not cream
+    finally:
+        win.close()

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.losses import softmax
 from bn_studio.core.trainer import TrainConfig
-from bn_studio.gui.model import DatasetSpec
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel
 from bn_studio.gui.panels.softmax_inspector import (EXPLANATION, MAX_BAR_LABELS,
-                                                    SoftmaxInspectorPanel, fmt)
+                                                    SoftmaxInspectorPanel)
+from bn_studio.gui.panels.softmax_tabs import fmt
 from studio_helpers import advance
 
 SMALL = TrainConfig(hidden=(8, 8), activation="tanh", batch=16, eval_every=5)
@@ -111,13 +112,17 @@ def test_two_and_eight_classes(model, inspector, qtbot, classes):
         assert all(labels)
 
 
-def test_switching_dataset_drops_the_old_bars_and_follows_the_new_nets(model, inspector, qtbot):
+def test_switching_dataset_drops_the_old_point_and_bars_then_follows_the_new_nets(
+        model, inspector, qtbot):
     advance(model, 5, qtbot)
     model.select_point([0.0, 0.5])
     assert inspector.current_values()["bn"]["a"].size == 3          # spirals: 3 classes
     model.set_spec(DatasetSpec("moons"))
     assert inspector.current_values() == {}
     advance(model, 5, qtbot)
+    assert model.selected_point is None                 # clicked on the spirals: forgotten
+    assert inspector.current_values() == {}
+    model.select_point([0.0, 0.5])
     qtbot.waitUntil(lambda: inspector.current_values().get("bn") is not None, timeout=2000)
     assert inspector.current_values()["bn"]["a"].size == 2
 

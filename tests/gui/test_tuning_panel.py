@@ -56,7 +56,7 @@ def test_impossible_range_is_refused_in_the_panel(win):
     t.editor.table.item(0, 2).setText("0")            # lr log low = 0
     assert not t.launch_search()
     assert "low > 0" in t.error.text()
-    assert "low > 0" in t.editor.preview_label.text()
+    assert "low &gt; 0" in t.editor.preview_label.text()     # rich text: the value escaped
 
 
 def test_cancel_and_close_mid_search_leave_no_child(win, qtbot):
@@ -86,7 +86,7 @@ def test_preview_shows_share_per_decade(win):
 
 # The space follows the optimizer; results read right
 from bn_studio.core.search import Progress  # noqa: E402
-from bn_studio.gui.model import DatasetSpec  # noqa: E402
+from bn_studio.core.datasets import DatasetSpec  # noqa: E402
 from bn_studio.gui.panels.tuning import SEARCH_STEPS  # noqa: E402
 from bn_studio.gui.panels.tuning.results_view import format_number  # noqa: E402
 

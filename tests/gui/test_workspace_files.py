@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from bn_studio.core import limits
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.trainer import TrainConfig
-from bn_studio.gui.model import DatasetSpec
 from bn_studio.gui.panels import datasets as datasets_panel
 from bn_studio.workspace import WorkspaceError
 
@@ -132,6 +132,7 @@ def test_an_old_workspace_with_inline_points_opens_in_the_window(win, tmp_path):
     assert win.model.dataset.name == "old" and win.model.dataset.classes == 3
 
 
+@pytest.mark.slow
 def test_screenshot_waits_for_the_file_and_names_a_missing_one(qapp, tmp_path, capsys):
     from bn_studio import workspace
     from bn_studio.cli import main

@@ -46,7 +46,7 @@ def plan_groups(plan: list[tuple], base: TrainConfig, *, population: bool = True
     a group (padded; sorted by width so padding stays small): the batched path rounds in
     another order than one trial per task, so results agree to ~1e-15 relative in float64
     and to ~1e-4 in float32 after 500 steps (benchmarks/search_throughput.py measures it)."""
-    if not population:
+    if not population or base.freeze_bn_affine:     # the population learns γ and β
         return [TrialGroup((t,), population=False, twins=twins) for t in plan]
     from ..population import structure_key
     size = max(1, min(size, len(plan) // MIN_TASKS))

@@ -3,8 +3,6 @@ and predicting one example in training mode (no use) vs evaluation mode."""
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -15,6 +13,7 @@ from superqt.utils import QSignalThrottler
 from bn_studio.core.layers import BatchNormError
 from bn_studio.core.losses import softmax
 
+from ..plain_text import Rich, escape
 from ..plotting import (SteppedRange, add_legend, cache_axes, decimate, set_cursors,
                         point_html, steady_title)
 from ..theme import RUN_COLORS, RUN_LABELS
@@ -178,9 +177,9 @@ class TestTimeBNPanel(Panel):
         self.prob_view.setFixedHeight(170)
         self.p_prob = self.prob_view.getPlotItem()
         steady_title(self.p_prob)
-        self.p_prob.setTitle("probabilities a: " + " / ".join(
-            f"<span style='color:{RUN_COLORS[n]}'>{RUN_LABELS[n]}</span>" for n in ("bn", "no_bn")),
-            size=TITLE_SIZE)
+        self.p_prob.setTitle(Rich("probabilities a: " + " / ".join(
+            f"<span style='color:{RUN_COLORS[n]}'>{RUN_LABELS[n]}</span>"
+            for n in ("bn", "no_bn"))), size=TITLE_SIZE)
         self.p_prob.setToolTip("Softmax output a of each net for this one example, in "
                                "evaluation mode (the net with BN uses its running μ and σ²)")
         self.p_prob.setYRange(0, 1.05, padding=0)
@@ -215,7 +214,7 @@ class TestTimeBNPanel(Panel):
         self._last_step = -1
         self._point: np.ndarray | None = None
         self._rng = np.random.default_rng()
-        model.snapshotReady.connect(self.on_snapshot)
+        self.connect_snapshots(self.on_snapshot)
         model.configChanged.connect(self.on_config)
         model.datasetChanged.connect(lambda _split: self._set_classes(force=True))
         model.pointSelected.connect(self.show_prediction)
@@ -445,8 +444,7 @@ class TestTimeBNPanel(Panel):
             bars.setOpts(x=np.arange(len(p)) + (k - 0.5) * BAR_WIDTH, height=p)
             diverged = res.get(f"diverged_{name}")
             note = f" — diverged at step {diverged}, last weights" if diverged else ""
-            lines.append(f"{label}: class <b>{html.escape(str(names[c]))}</b> "
-                         f"(a = {p[c]:.3f}){note}")
+            lines.append(f"{label}: class <b>{escape(names[c])}</b> (a = {p[c]:.3f}){note}")
         self.result.setText("<br>".join(lines))
 
     def plots(self) -> dict:

@@ -3,7 +3,7 @@ from the data, and the user's pick of two features and the label. The choice is 
 line's ``--columns`` (csv_columns.columns_arg), read by the same reader.
 
 Everything shown comes from the file, so it is plain text (table items, combo items, labels
-set to Qt.PlainText): a column named "<b>x</b>" reads as itself.
+set to Qt.TextFormat.PlainText): a column named "<b>x</b>" reads as itself.
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogBut
 from bn_studio.core import csv_columns, limits
 from bn_studio.core.csv_columns import CsvPreview
 
+from ..plain_text import tooltip
+
 TABLE_HEADERS = ("column", "type", "values (first rows)", "different", "separates classes")
 SHOWN_CLASSES = 6           # class names listed in the summary line
 DIALOG_SIZE = (720, 520)    # fits a 1366×768 screen with the window behind it
 ERROR_COLOR = "#c0392b"
+NAME_COLUMN_PX = 200        # the widest a column of names or values starts
 
 
 def _plain_label(text: str = "") -> QLabel:
@@ -105,14 +108,14 @@ class CsvColumnsDialog(QDialog):
             missing = f" ({c.missing:,} missing)" if c.missing else ""
             for k, text in enumerate((c.name, c.kind + missing, sample, f"{c.distinct:,}")):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item.setToolTip(tooltip(text))         # the file's text: shown as such
                 table.setItem(c.index, k, item)
         h = table.horizontalHeader()
         h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         table.resizeColumnsToContents()
         for k in (0, 2):                        # long names and values: elided, whole in tips
-            table.setColumnWidth(k, min(table.columnWidth(k), 200))
+            table.setColumnWidth(k, min(table.columnWidth(k), NAME_COLUMN_PX))
         table.setToolTip("The file's columns as the first rows (and, in a long file, rows "
                          "from further down) show them. “separates classes”: the share of the "
                          "column's variance that lies between the class means (1: each class "
@@ -189,10 +192,13 @@ class CsvColumnsDialog(QDialog):
                        else f"{100 * s:.0f} % of {c.name}'s variance lies between the class "
                             "means")
             item = QTableWidgetItem(text)
-            item.setToolTip(tip)
+            item.setToolTip(tooltip(tip))
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(c.index, 4, item)
             font = self.table.item(c.index, 0).font()
             font.setBold(c.index in chosen or c.index == label)
             for k in range(len(TABLE_HEADERS)):
                 self.table.item(c.index, k).setFont(font)
+        for k in (0, 1):                        # bold names need more room than plain ones
+            self.table.resizeColumnToContents(k)
+            self.table.setColumnWidth(k, min(self.table.columnWidth(k), NAME_COLUMN_PX))

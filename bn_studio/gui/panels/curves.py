@@ -53,8 +53,8 @@ class CurvesPanel(Panel):
         self.diverged_lines = {name: pg.InfiniteLine(
             angle=90, movable=False, pen=pg.mkPen(RUN_COLORS[name], width=1.5,
                                                   style=Qt.PenStyle.DashLine),
-            label="", labelOpts={"position": 0.75 if name == "bn" else 0.6,
-                                 "color": RUN_COLORS[name], "anchors": [(1, 0), (1, 0)]})
+            label="", labelOpts={"position": 0.9 if name == "bn" else 0.75,
+                                 "color": RUN_COLORS[name], "anchors": [(0, 0), (0, 0)]})
             for name in RUN_COLORS}
         self._diverged: set[str] = set()
         for line in self.diverged_lines.values():
@@ -79,6 +79,7 @@ class CurvesPanel(Panel):
         key = "&nbsp;&nbsp;".join(f"<b style='color:{RUN_COLORS[n]}'>━ {RUN_LABELS[n]}</b>"
                                   for n in RUN_COLORS)
         self.key = QLabel(f"{key}<br>thick: validation, thin: each mini-batch")
+        self.key.setTextFormat(Qt.TextFormat.RichText)
         self.key.setToolTip("Thick lines: validation loss; thin lines: the loss on each "
                             "training mini-batch")
         self.key.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -90,7 +91,7 @@ class CurvesPanel(Panel):
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(controls)
         lay.addWidget(self.layout_widget)
-        model.snapshotReady.connect(self.on_snapshot)
+        self.connect_snapshots(self.on_snapshot)
 
     def _set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
@@ -98,8 +99,20 @@ class CurvesPanel(Panel):
         if self.model.snapshot is not None:
             self.on_snapshot(self.model.snapshot)
 
+    def _moves_less_than_a_pixel(self, snap) -> bool:
+        """While training: the steps since the last drawn frame would add less than one
+        pixel to the curves, so redrawing them would change nothing visible."""
+        if not (snap.playing and getattr(snap, "live", True)) or snap.step < self._last_step:
+            return False
+        lo, hi = self.loss_plot.viewRange()[0]
+        px_per_step = self.loss_plot.getViewBox().width() / max(hi - lo, 1e-9)
+        return (snap.step - self._last_step) * px_per_step < 1.0 and \
+            getattr(snap, "changes", ()) == self._changes_shown
+
     def on_snapshot(self, snap) -> None:
         live = getattr(snap, "live", True)
+        if self._moves_less_than_a_pixel(snap):
+            return
         if live and snap.step < self._last_step:           # a reset: ranges start over
             self.loss_range.reset()
             self.acc_range.reset()
@@ -122,8 +135,7 @@ class CurvesPanel(Panel):
             line.setVisible(run.diverged_at is not None)
             if run.diverged_at is not None:
                 line.setValue(run.diverged_at)
-                line.label.setFormat(f"{RUN_LABELS[name]} diverged at step {run.diverged_at}: "
-                                     "its loss ran off the chart")
+                line.label.setFormat("diverged (off the chart)")     # colour: which net
         self._mark_changes(getattr(snap, "changes", ()))
         values = self._range_values(losses, exploded)
         if self.log_y.isChecked():

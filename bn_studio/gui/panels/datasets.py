@@ -12,14 +12,14 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QScrollArea, QSpinBox, QVBoxLayout)
-from superqt import QLabeledDoubleSlider, QLabeledSlider
+from superqt import QFlowLayout, QLabeledDoubleSlider, QLabeledSlider
 
 from bn_studio.core import csv_read, csv_source
 from bn_studio.core.csv_read import load_csv, load_csv_steps, preview_csv
 from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
-                                     DatasetError, from_points, make_dataset)
+                                     DatasetError, DatasetSpec, from_points, make_dataset)
 
-from ..model import DatasetSpec
+from ..plain_text import escape
 from ..theme import CLASS_COLORS
 from .base import Panel
 from .csv_columns_dialog import CsvColumnsDialog
@@ -194,6 +194,9 @@ class DatasetsPanel(Panel):
         self.draw_toggle.setToolTip("Show a canvas where you click your own training points")
         self.draw_box = self._build_draw_box()
         self.draw_toggle.toggled.connect(self.draw_box.setVisible)
+        # In a short dock the canvas opens below the fold: bring it into view.
+        self.draw_toggle.toggled.connect(lambda on: on and self._scroll_to(self.draw_toggle,
+                                                                          top=True))
         self.draw_box.setVisible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -228,8 +231,11 @@ class DatasetsPanel(Panel):
         self.canvas.addItem(self.drawn)
         self.canvas.scene().sigMouseClicked.connect(self._canvas_click)
         self.class_buttons = QButtonGroup(self)
-        row = QHBoxLayout()
-        row.setSpacing(3)
+        # A flow, not a row: eight 30 px buttons held the dock wider than a 1366×768 left
+        # column, which cut off button 7 and the N and noise sliders above.
+        row = QFlowLayout()
+        row.setHorizontalSpacing(3)
+        row.setVerticalSpacing(3)
         for c in range(MAX_CLASSES):
             color = CLASS_COLORS[c % len(CLASS_COLORS)]
             b = QPushButton(str(c))
@@ -241,7 +247,6 @@ class DatasetsPanel(Panel):
             b.setToolTip(f"Clicks add points of class {c}")
             self.class_buttons.addButton(b, c)
             row.addWidget(b)
-        row.addStretch(1)
         self.class_buttons.button(0).setChecked(True)
         clear = QPushButton("Clear")
         clear.setToolTip("Remove every drawn point")
@@ -407,13 +412,22 @@ class DatasetsPanel(Panel):
         self._reading = ref
         self._scroll_to(self.import_row)
 
-    def _scroll_to(self, widget) -> None:
-        """Scroll the dock to ``widget`` (the progress, an error below the fold)."""
+    def _scroll_to(self, widget, top: bool = False) -> None:
+        """Scroll the dock to ``widget`` (the progress, an error below the fold); ``top``:
+        with ``widget`` at the top (what follows it comes into view too)."""
         scroll = self.parent()
         while scroll is not None and not isinstance(scroll, QScrollArea):
             scroll = scroll.parent()
-        if scroll is not None:                      # once the layout has placed it
-            QTimer.singleShot(0, lambda: scroll.ensureWidgetVisible(widget))
+        if scroll is None:
+            return
+
+        def show() -> None:                         # once the layout has placed it
+            if top:
+                y = widget.mapTo(scroll.widget(), widget.rect().topLeft()).y()
+                scroll.verticalScrollBar().setValue(y)
+            else:
+                scroll.ensureWidgetVisible(widget)
+        QTimer.singleShot(0, show)
 
     @property
     def pending_reference(self):
@@ -517,7 +531,7 @@ class DatasetsPanel(Panel):
     def on_dataset(self, split) -> None:
         ds = self.model.dataset
         mean, std = np.asarray(split.mean), np.asarray(split.std)
-        lines = [f"<b>{html.escape(ds.name)}</b>: N = {ds.X.shape[0]:,}, C = {ds.classes} · "
+        lines = [f"<b>{escape(ds.name)}</b>: N = {ds.X.shape[0]:,}, C = {ds.classes} · "
                  f"{split.X_train.shape[0]:,} train / {split.X_val.shape[0]:,} validation"]
         if ds.skipped_rows:
             lines.append(f"skipped {ds.skipped_rows:,} rows with missing values")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from bn_studio.core import limits
 from bn_studio.core.grid import data_extent
 
+from ..plain_text import Rich, escape as _escape
 from ..plotting import axis_name, cache_axes, scatter_sample, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS, class_rgb_array
 from .base import Panel
@@ -19,6 +20,8 @@ UNKNOWN_RGB = np.array([150.0, 150.0, 150.0])     # probabilities that are not n
 PALE = 0.85          # how far a 1/C-confident pixel is washed toward white
 DIVERGED_WASH = 0.45  # a diverged net's last regions: grey shades, washed toward white
 TITLE_SIZE = "13pt"
+LEFT_AXIS_PX = 50
+LABEL_MARGIN_PX = 16      # a label text item's own margins, and some air
 NOTE_COLOR = "#606060"
 LEGEND_FONT_PX = 15
 POINT_SIZE_PX = 7
@@ -102,6 +105,15 @@ def marker_html(symbol: str, fill: str, size: int = 14) -> str:
             f'width="{size}" height="{size}">')
 
 
+
+def input_shifts(split) -> tuple[float, float]:
+    """How far each input's training mean sits from 0: standardised data have mean 0, so a
+    nonzero mean is a shift (lesson 4's button); 0.0 where there is none."""
+    if not split.X_train.size:
+        return (0.0, 0.0)
+    means = np.mean(split.X_train, axis=0)
+    return tuple(float(m) if np.isfinite(m) and abs(m) > 0.05 else 0.0 for m in means[:2])
+
 class DecisionRegionsPanel(Panel):
     title = "Decision regions"
     name = "decision_regions"
@@ -128,6 +140,9 @@ class DecisionRegionsPanel(Panel):
             p = self.view.addPlot(row=0, col=col)
             p.disableAutoRange()
             cache_axes(p)
+            # One fixed width for both y axes, room for "−1.5" and the label beside it: sized
+            # from its ticks, the no-BN plot's axis drew its label over them.
+            p.getAxis("left").setWidth(LEFT_AXIS_PX)
             steady_title(p, _title(name, f"diverged at step {limits.MAX_STEPS}",
                                    DIVERGED_COLOR), color=RUN_COLORS[name], size=TITLE_SIZE)
             img = pg.ImageItem(axisOrder="row-major")
@@ -160,7 +175,8 @@ class DecisionRegionsPanel(Panel):
         self.plot_items["no_bn"].setXLink(self.plot_items["bn"])
         self.plot_items["no_bn"].setYLink(self.plot_items["bn"])
         self._range_extent = None
-        self.plot_items["bn"].getViewBox().sigResized.connect(lambda _: self._fit_range())
+        self._features = ("x₁", "x₂")
+        self.plot_items["bn"].getViewBox().sigResized.connect(lambda _: self._on_resized())
         self.view.scene().sigMouseClicked.connect(self._on_click)
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -182,7 +198,7 @@ class DecisionRegionsPanel(Panel):
         self._title_key = None
         model.datasetChanged.connect(self.on_dataset)
         model.configChanged.connect(self.on_config)
-        model.snapshotReady.connect(self.on_snapshot)
+        self.connect_snapshots(self.on_snapshot)
         model.pointSelected.connect(self.on_point)
         model.pointCleared.connect(self._clear_markers)
         self._set_titles({})
@@ -198,9 +214,9 @@ class DecisionRegionsPanel(Panel):
 
     def on_dataset(self, split) -> None:
         self._classes = max(1, int(split.classes))
-        for p in self.plot_items.values():
-            p.setLabel("bottom", axis_name(split.feature_names[0]))
-            p.setLabel("left", axis_name(split.feature_names[1]))
+        self._features = tuple(split.feature_names)
+        self._shifts = input_shifts(split)
+        self._label_axes()
         (Xt, yt), (Xv, yv), self.shown_note = scatter_sample(split)     # big data: a sample
         brushes = [pg.mkBrush(c) for c in CLASS_COLORS[:8]]   # shared: one symbol per class
         train_brushes = [brushes[int(c) % 8] for c in yt]
@@ -267,6 +283,31 @@ class DecisionRegionsPanel(Panel):
         if snap is None:
             return {}
         return {n: r.diverged_at for n, r in snap.runs.items()}
+
+    def _on_resized(self) -> None:
+        self._fit_range()
+        self._label_axes()
+
+    def _label_axes(self) -> None:
+        """The features' names under and beside the plots, elided to the plots' size (a long
+        name centred under the right-hand plot ran past the panel's edge)."""
+        vb = self.plot_items["bn"].getViewBox()
+        shifts = getattr(self, "_shifts", (0.0, 0.0))
+        for p in self.plot_items.values():
+            for side, name, px, shift in (("bottom", self._features[0], vb.width(), shifts[0]),
+                                          ("left", self._features[1], vb.height(), shifts[1])):
+                axis = p.getAxis(side)
+                metrics = QFontMetricsF(axis.label.font())
+                fit = px - LABEL_MARGIN_PX if px > 40 else None
+                if shift:            # lesson 4's shift: the inputs are no longer standardised
+                    note = f" (standardised, {shift:+.1f} shift)"
+                    room = None if fit is None else fit - metrics.horizontalAdvance(note)
+                    text = axis_name(name, standardised=False, fit_px=room,
+                                     metrics=metrics) + note
+                else:
+                    text = axis_name(name, fit_px=fit, metrics=metrics)
+                if axis.labelText != text:
+                    p.setLabel(side, text)
 
     def _set_range(self, extent) -> None:
         x0, x1, y0, y1 = extent
@@ -338,13 +379,9 @@ class DecisionRegionsPanel(Panel):
         return {"both": self.view.ci, **self.plot_items}
 
 
-def _title(name: str, note: str | None = None, color: str = "") -> str:
-    """"Net with BN", and a smaller note under it."""
+def _title(name: str, note: str | None = None, color: str = "") -> Rich:
+    """"Net with BN", and a smaller note under it (the app's own markup)."""
     text = f"Net {RUN_LABELS[name]}"
     if note:
         text += f"<br><span style='font-size:10pt; color:{color}'>{note}</span>"
-    return text
-
-
-def _escape(text) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return Rich(text)

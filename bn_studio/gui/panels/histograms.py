@@ -13,6 +13,7 @@ from superqt.utils import QSignalThrottler
 from bn_studio.core.layers import ACTIVATIONS
 from bn_studio.core.stats import pushforward_density
 
+from ..plain_text import Rich
 from ..plotting import (Band, SparseAxis, SteppedRange, cache_axes, decimate, set_cursors,
                         steady_title)
 from ..theme import RUN_COLORS, RUN_LABELS
@@ -20,6 +21,7 @@ from .base import Panel
 
 ROW_HEIGHT_PX = 175
 BANDS_HZ = 5            # the percentile evolution moves slowly: redraw it 5 times a second
+LIVE_HZ = 30            # the histograms of the newest mini-batch: 30 a second while training
 HEADROOM = 1.15         # the tallest bar reaches ~87 % of the plot's height
 SHRINK_BELOW = 0.7      # the y range shrinks once the tallest bar uses less than 70 % of it ...
 SHRINK_RATE = 0.2       # ... closing 20 % of the gap per frame (smooth, ~0.3 s at 30 fps)
@@ -61,17 +63,22 @@ def _fill(color: str, alpha: int) -> pg.QtGui.QColor:
 
 class HistogramsPanel(Panel):
     title = "Hidden-layer histograms"
+    tab_title = "Histograms"
     name = "histograms"
     area = "right"
-    help_text = ("One row per hidden layer. Left: the distribution of the pre-activations Z = W·a "
-                 "of the net without BN. Middle: the same layer of the net with BN after "
-                 "normalising, Z̃ = γ·(Z − μ)/√(σ² + ε) + β. The bins are fixed at reset, so you "
-                 "see the distributions move. Right: the 15th, 50th and 85th percentiles over "
-                 "training steps. Z̃ stays centred by construction; that does not mean BN stops "
-                 "drift: the BN net's own Z, before normalising, drifts as much or more. "
-                 "Santurkar et al. (2018) found that BN does not reduce this 'internal "
-                 "covariate shift' but makes the loss landscape smoother. Tick 'activations' to "
-                 "see a = g(z) instead, e.g. sigmoid saturating at 0 and 1.")
+    help_text = ("One row per hidden layer. Left: the distribution of the pre-activations "
+                 "Z = W·a + b of the net without BN. Middle: the same layer of the net with BN "
+                 "after normalising, Z̃ = γ·(Z − μ)/√(σ² + ε) + β: on each mini-batch every "
+                 "unit's Z̃ has mean β and standard deviation γ (about), by construction. The "
+                 "bins are fixed at reset, so you see the distributions move. Right: the 15th, "
+                 "50th and 85th percentiles over training steps. 'Internal covariate shift' is "
+                 "about what a layer receives: the activations a = g(Z̃) of the layer before "
+                 "(with BN) or g(Z) (without) — tick 'activations' to see them. BN was proposed "
+                 "to keep them steady (Ioffe & Szegedy 2015); Santurkar et al. (2018) argue "
+                 "that this is not why it helps and that it makes the loss smoother instead. "
+                 "Lesson 4 tests both on this app's net: BN still helps with noise that "
+                 "shifts its layers' inputs at every step, and the loss-spread plot supports "
+                 "the smoother loss only in part.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
@@ -109,6 +116,10 @@ class HistogramsPanel(Panel):
         self._edges_key = None
         self._bands_key = None
         self._last = None
+        self._pending = None
+        self._live_throttle = QSignalThrottler(parent=self)
+        self._live_throttle.setTimeout(int(1000 / LIVE_HZ))
+        self._live_throttle.triggered.connect(self._draw_pending)
         # While training the bands redraw at most BANDS_HZ times a second (the last state
         # always drawn); a paused state or a new run at once.
         self._bands_throttle = QSignalThrottler(parent=self)
@@ -117,7 +128,7 @@ class HistogramsPanel(Panel):
         self._bands_args = None
         self._stale_run = None
         self._note = ""
-        model.snapshotReady.connect(self.on_snapshot)
+        self.connect_snapshots(self.on_snapshot)
         model.configChanged.connect(self.on_config)
         self._build(len(model.config.hidden))
         if model.snapshot is not None:
@@ -143,7 +154,7 @@ class HistogramsPanel(Panel):
         for i in range(n_layers):
             row = {}
             label = f"layer {i + 1}"
-            self.view.addLabel(f"<b>{label}</b>", row=i, col=0, angle=-90, size=TITLE_SIZE)
+            self.view.addLabel(label, row=i, col=0, angle=-90, size=TITLE_SIZE, bold=True)
             p_plain = self.view.addPlot(row=i, col=1)
             p_bn = self.view.addPlot(row=i, col=2)
             p_band = self.view.addPlot(row=i, col=3, axisItems={"bottom": SparseAxis("bottom")})
@@ -223,7 +234,7 @@ class HistogramsPanel(Panel):
         for row in self.rows:
             p_plain, p_bn, p_band = row["plots"]
             plain, bn = ("g(Z)", "g(Z̃)") if act else ("Z", "Z̃")
-            p_band.setTitle(f"{_span(plain, 'no_bn')}, {_span(bn, 'bn')} by step",
+            p_band.setTitle(Rich(f"{_span(plain, 'no_bn')}, {_span(bn, 'bn')} by step"),
                             size=TITLE_SIZE)
             p_plain.setTitle(f"{'A = g(Z)' if act else 'Z'} without BN",
                              color=RUN_COLORS["no_bn"], size=TITLE_SIZE)
@@ -233,6 +244,22 @@ class HistogramsPanel(Panel):
             p_bn.setToolTip(bn_tip)
 
     def on_snapshot(self, snap) -> None:
+        """While training, at most LIVE_HZ redraws a second (a mini-batch's histogram at 60
+        Hz is flicker), the newest always drawn last; a paused or replayed state at once."""
+        if snap.playing and snap.live:
+            self._pending = snap
+            self._live_throttle.throttle()
+            return
+        self._live_throttle.cancel()
+        self._pending = None
+        self._draw(snap)
+
+    def _draw_pending(self) -> None:
+        snap, self._pending = self._pending, None
+        if snap is not None:
+            self._draw(snap)
+
+    def _draw(self, snap) -> None:
         if "bn" not in snap.runs or "no_bn" not in snap.runs:
             return
         n_layers = len(snap.runs["bn"].layers)
@@ -409,7 +436,11 @@ class HistogramsPanel(Panel):
         return row["ymax"][k] * (1.0 + OFFSET_SHARE * row["stack"])
 
     def _set_y(self, row, k) -> None:
-        row["plots"][k].setYRange(0, self._y_top(row, k), padding=0)
+        top = self._y_top(row, k)
+        shown = row.setdefault("y_shown", [None, None])
+        if shown[k] != top:                 # a new range re-renders the axis: only on change
+            shown[k] = top
+            row["plots"][k].setYRange(0, top, padding=0)
 
     @staticmethod
     def _follow(current: float, top: float) -> float:
@@ -438,20 +469,26 @@ class HistogramsPanel(Panel):
         ymax = self._y_top(row, k)
         for side, (label, count, x) in enumerate(zip(labels, off, (edges[0], edges[-1]))):
             if count <= 0 or n_values <= 0:
-                label.setText("")
-                continue
-            share = 100.0 * count / n_values
-            pct = f"{share:.0f}%" if share >= 1 else "<1%"
-            label.setText(f"←{pct}" if side == 0 else f"{pct}→",
-                          color=RUN_COLORS["no_bn" if k == 0 else "bn"])
+                text = ""
+            else:
+                share = 100.0 * count / n_values
+                pct = f"{share:.0f}%" if share >= 1 else "<1%"
+                text = f"←{pct}" if side == 0 else f"{pct}→"
+            # Set only on change: new text re-lays out an HTML document, every frame.
+            if text != getattr(label, "shown_text", None):
+                label.shown_text = text
+                label.setText(text, color=RUN_COLORS["no_bn" if k == 0 else "bn"])
             # The right-hand count sits a line lower: in a narrow plot both fit side by side
             # only if they do not meet in the middle.
-            label.setPos(x, ymax * (1.0 - OFF_CHART_LINE * side))
+            pos = (float(x), ymax * (1.0 - OFF_CHART_LINE * side))
+            if text and pos != getattr(label, "shown_pos", None):
+                label.shown_pos = pos
+                label.setPos(*pos)
 
     def _redraw_last(self) -> None:
         self._set_titles()
         if self._last is not None:
-            self.on_snapshot(self._last)
+            self._draw(self._last)
 
     plot_labels = {"all_layers": "All layers"}
 

@@ -4,14 +4,20 @@ tenfold α mid-run (lesson 7)."""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QGridLayout, QLabel, QPushButton,
                                QSlider)
 
 from bn_studio.core import lessons as L
+from bn_studio.core.search.analysis import alpha_range_report, alpha_range_spec
 from bn_studio.core.stats import histogram
+
+from ..model import DatasetSpec
+from superqt import QFlowLayout
 
 from ..plotting import add_legend
 from ..theme import RUN_COLORS, RUN_LABELS
@@ -43,7 +49,7 @@ class BnPages:
         ident = QPushButton("γ = √(σ²+ε), β = μ")
         ident.setToolTip("These values undo the normalisation: z̃ = z")
         ident.clicked.connect(self.set_identity)
-        row = QHBoxLayout()
+        row = QFlowLayout()         # wraps in a narrow lesson pane instead of widening it
         row.addWidget(new)
         row.addWidget(ident)
         self.bn_plot = _plot(170)
@@ -106,18 +112,17 @@ class BnPages:
     def _build_why(self, lay) -> None:
         play = QPushButton("Play / pause")
         play.clicked.connect(self.model.toggle_play)
-        shift = QPushButton("Shift the inputs (covariate shift)")
-        shift.setToolTip("Add (1.5, 1.0) to every input, training and validation, from now on, "
-                         "without resetting")
-        shift.clicked.connect(lambda: self.model.shift_inputs((1.5, 1.0)))
+        dx, dy = L.SHIFT_OFFSET
+        shift = QPushButton("Shift the inputs")
+        shift.setToolTip(f"Add ({dx:g}, {dy:g}) to every input, training and validation alike, "
+                         "from now on, without resetting: the input distribution moves "
+                         "(a covariate shift over time)")
+        shift.clicked.connect(self.shift_why_inputs)
         self.grad_plot = _plot(170)
         self.grad_plot.setLogMode(y=True)
         self.grad_plot.setLabel("bottom", "hidden layer")
         self.grad_plot.setLabel("left", "‖dW‖")
-        self.grad_plot.setToolTip("Size of each hidden layer's weight gradient on the last "
-                                  "mini-batch (log scale). Without BN the first layers get "
-                                  "gradients 10–100× smaller: they barely learn (vanishing "
-                                  "gradients), so the loss stalls.")
+        self.grad_plot.setToolTip(L.GRADIENT_TIP)
         self.grad_plot.getAxis("left").enableAutoSIPrefix(False)
         self.grad_items = {
             run: self.grad_plot.plot(pen=pg.mkPen(RUN_COLORS[run], width=2), symbol="o",
@@ -131,26 +136,34 @@ class BnPages:
         lay.addWidget(shift)
         lay.addWidget(_label("After the shift, watch the thick (validation) and thin "
                              "(mini-batch) loss curves of each net."))
-        high = QPushButton("ReLU, plain SGD, α = 1")
-        high.setToolTip("Same deep net with ReLU and plain SGD at α = 1 (restarts training)")
+        high = QPushButton(L.HIGH_LR_BUTTON)
+        high.setToolTip("The lesson's deep net with ReLU and plain SGD at this α, noisy BN off, "
+                        "inputs unshifted (restarts training)")
         high.clicked.connect(self.try_high_lr)
         lay.addWidget(high)
+        # What the last button did to the run: no switch stays on unannounced.
+        self.why_state = _label()
+        lay.addWidget(self.why_state)
         self._build_smoothness(lay)
 
     def _build_smoothness(self, lay) -> None:
         """The second explanation: noisy BN (the shift re-created) and the loss's smoothness."""
-        lay.addWidget(_label("<b>Two explanations.</b> (1) BN reduces covariate shift: each "
-                             "layer's inputs keep a steady mean and variance. (2) BN makes the "
-                             "loss landscape smoother (Santurkar et al. 2018). Test (1): put "
-                             "the shift back with noise, and see if BN still helps."))
+        lay.addWidget(_label("<b>Two explanations.</b> (1) BN helps by reducing internal "
+                             "covariate shift (Ioffe & Szegedy 2015): each layer's inputs keep "
+                             "a steady mean and variance. (2) BN makes the loss landscape "
+                             "smoother (Santurkar et al. 2018). Test (1): put the shift back "
+                             "with noise, and see if BN still helps."))
         self.noisy_box = QCheckBox("Noisy BN")       # short: a check box does not wrap
-        self.noisy_box.setToolTip("The net with BN only: each step every BN unit's output is "
-                                  "multiplied by s ∈ [0.5, 1.5] and shifted by m ∈ [−0.5, 0.5], "
-                                  "drawn anew (Santurkar et al. 2018). Restarts training.")
+        self.noisy_box.setToolTip("The net with BN only, after Santurkar et al. (2018): every "
+                                  "BN unit's output is multiplied by s ∈ [0.5, 1.5] and shifted "
+                                  "by m ∈ [−0.5, 0.5], drawn anew for each unit at every step "
+                                  "(the same for all examples of the mini-batch). Restarts "
+                                  "training.")
         self.noisy_box.toggled.connect(self.set_noisy_bn)
         lay.addWidget(self.noisy_box)
         lay.addWidget(_label("Noisy BN: after every BN unit of the net with BN, a new random "
-                             "scale s ∈ [0.5, 1.5] and shift m ∈ [−0.5, 0.5] at every step."))
+                             "scale s ∈ [0.5, 1.5] and shift m ∈ [−0.5, 0.5] for each unit at "
+                             "every step."))
         self.smooth_plot = _plot(170)
         self.smooth_plot.setLogMode(y=True)
         self.smooth_plot.setLabel("bottom", "step")
@@ -169,12 +182,46 @@ class BnPages:
 
     def set_noisy_bn(self, on: bool) -> None:
         if bool(on) != self.model.config.noisy_bn:
-            self.model.set_config(self.model.config.replace(noisy_bn=bool(on)))
+            self._restart_why(self.model.config.replace(noisy_bn=bool(on)),
+                              f"Noisy BN {'on' if on else 'off'}")
+
+    def shift_why_inputs(self) -> None:
+        """Lesson 4's covariate shift: every input moves, the run goes on."""
+        self.model.shift_inputs(L.SHIFT_OFFSET)
+        self._why_shifted = True
+        step = self.model.snapshot.step if self.model.snapshot is not None else 0
+        dx, dy = L.SHIFT_OFFSET
+        self.why_state.setText(f"<i>Inputs shifted by ({dx:+g}, {dy:+g}) at step {step}, "
+                               "training and validation alike; training goes on. Any restart "
+                               "in this lesson unshifts them.</i>")
+
+    def unshift_why_inputs(self) -> bool:
+        """The lesson's own data again (unshifted), if the shift button moved it."""
+        if not getattr(self, "_why_shifted", False):
+            return False
+        self._why_shifted = False
+        return self.model.set_spec(self._why_spec)
+
+    def _restart_why(self, config, what: str) -> None:
+        """A restart in lesson 4: from the lesson's unshifted data, and said so."""
+        unshifted = self.unshift_why_inputs()
+        self.model.set_config(config)
+        self.noisy_box.blockSignals(True)
+        self.noisy_box.setChecked(config.noisy_bn)
+        self.noisy_box.blockSignals(False)
+        notes = [what, "training restarted from step 0"]
+        if unshifted:
+            notes.append("inputs unshifted")
+        self.why_state.setText("<i>" + "; ".join(notes) + ".</i>")
 
     def _reset_why(self) -> None:
+        les = self.current
+        self._why_spec = DatasetSpec(**les.dataset) if les.dataset else self.model.spec
+        self._why_shifted = False
         self.noisy_box.blockSignals(True)
         self.noisy_box.setChecked(self.model.config.noisy_bn)
         self.noisy_box.blockSignals(False)
+        self.why_state.setText("")
         for item in self.smooth_items.values():
             item.setData([], [])
         self.smooth_label.setText("Loss spread along the gradient: press Play.")
@@ -232,7 +279,8 @@ class BnPages:
         lay.addWidget(self.alpha_label)
 
     def run_alpha_range(self) -> bool:
-        """Start the tuning panel's α-range search with the lesson's network and data."""
+        """Start the tuning panel's α-range search with the lesson's network, data and steps
+        per trial (its pack's), seeded like the net."""
         window = self.window()
         tuning = getattr(window, "panels", {}).get("tuning")
         if tuning is None:
@@ -240,11 +288,37 @@ class BnPages:
             return False
         if hasattr(window, "raise_panel"):
             window.raise_panel("tuning")
-        started = tuning.show_alpha_range()
+        cfg = self.model.config
+        started = tuning.show_alpha_range(alpha_range_spec(cfg, seed=cfg.seed))
         self.alpha_label.setText("Running: watch the points arrive in the Tuning panel." if started
                                  else "A sweep is already running (or could not start: the "
                                       "Tuning panel says why).")
         return started
+
+    def on_alpha_range_finished(self) -> None:
+        """The sweep ended: say so here too, with what the plot shows (never 'Running')."""
+        run = self.model.searches.run("alpha_range")
+        if run is None or run.search is None:
+            return
+        if run.search.error:
+            self.alpha_label.setText(
+                f"The sweep stopped: {html.escape(run.search.error, quote=False)}")
+            return
+        rep = alpha_range_report(run.results, classes=self.model.split.classes)
+        verb = "Cancelled" if run.search.cancelled else "Done"
+        lines = [f"{verb}: {len(run.results)} of {run.total} α. Read the plot in the Tuning "
+                 "panel:"]
+        for twin in ("bn", "no_bn"):
+            r = rep[twin]
+            if r["verdict"] == "learned":
+                state = f"good range {r['decades']:.1f} decades"
+            elif r["verdict"] == "chance":
+                state = "never left chance (no range)"
+            else:
+                state = "diverged at every α"
+            lines.append(f"<span style='color:{RUN_COLORS[twin]}'>━</span> {RUN_LABELS[twin]}: "
+                         f"{state}, {r['diverged']} of {r['trials']} diverged")
+        self.alpha_label.setText("<br>".join(lines))
 
     def _replay_lr_jump(self) -> None:
         les = self.current
@@ -254,7 +328,8 @@ class BnPages:
 
     def update_lr_jump(self, snap) -> None:
         """Where the run is: α now, the scheduled change, each twin diverged or how well."""
-        planned = ", ".join(f"α → {v:g} at step {s}" for s, n, v in snap.config.changes
+        # The run's plan (the model's config); snap.config.changes also lists the user's edits.
+        planned = ", ".join(f"α → {v:g} at step {s}" for s, n, v in self.model.config.changes
                             if n == "lr") or "none"
         lines = [f"Step {snap.step}, α = {snap.config.lr:g} (planned: {planned})"]
         for run in ("bn", "no_bn"):
@@ -272,7 +347,11 @@ class BnPages:
         self.jump_label.setText("<br>".join(lines))
 
     def try_high_lr(self) -> None:
-        self.model.set_config(self.model.config.replace(**L.HIGH_LR_CONFIG))
+        """The lesson's net with ReLU and plain SGD at a high α; noisy BN off, data unshifted."""
+        les = self.current
+        base = les.train_config() if les is not None and les.config else self.model.config
+        self._restart_why(base.replace(noisy_bn=False, **L.HIGH_LR_CONFIG),
+                          f"{L.HIGH_LR_BUTTON}, noisy BN off")
         self.model.play()
 
     def update_gradients(self, snap) -> None:

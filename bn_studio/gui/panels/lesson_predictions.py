@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QPushButton
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton
+from superqt import QFlowLayout
 
 from bn_studio.core import lessons as L
+from bn_studio.core.datasets import DatasetSpec
 
-from ..model import DatasetSpec
+from ..plain_text import escape
 from .lesson_widgets import _label
 
 
@@ -54,12 +56,12 @@ class PredictionPages:
             if i >= 0:
                 box.setCurrentIndex(i)
         self._tt_measured = False
+        self.tt_rows: dict[tuple, dict] = {}        # (batch, EWMA β) → the last measurement
         self.tt_label.setText("Train, then press 'Measure'.")
 
     def _apply_test_time(self) -> None:
         self.model.set_config(self.model.config.replace(batch=int(self.tt_batch.currentData()),
                                                         bn_decay=float(self.tt_beta.currentData())))
-
 
     def measure_test_time(self) -> dict | None:
         snap = self.model.snapshot
@@ -71,14 +73,29 @@ class PredictionPages:
         if "no_bn" in snap.runs:
             plain = snap.runs["no_bn"].net.logits(split.X_val)
             res["no_bn"] = float(np.mean(np.argmax(plain, axis=1) == split.y_val))
+        res["step"] = snap.step
+        res["beta"] = self.model.config.bn_decay
         self._tt_measured = True
-        self.tt_label.setText(
-            f"<b>Step {snap.step}, batch {res['batch']}</b>, validation accuracy of the net with "
-            f"BN:<br>each mini-batch's own statistics (train mode) <b>{res['train_mode']:.3f}</b>"
-            f"<br>running averages (eval mode) <b>{res['eval_mode']:.3f}</b>"
-            + (f"<br>the net without BN: <b>{res['no_bn']:.3f}</b>" if "no_bn" in res else ""))
+        self.tt_rows[(res["batch"], res["beta"])] = res
+        self.tt_label.setText(self.test_time_table())
         self.scroll.ensureWidgetVisible(self.tt_label)
         return res
+
+    def test_time_table(self, note: str = "") -> str:
+        """Every measurement of this visit, one row per batch size and EWMA β (a new
+        measurement of the same pair replaces its row): batch 2 and 128 side by side."""
+        head = ("<tr><th>batch</th><th>EWMA β</th><th>step</th><th>train mode</th>"
+                "<th>eval mode</th><th>no BN</th></tr>")
+        rows = []
+        for (batch, beta), r in sorted(self.tt_rows.items()):
+            plain = f"{r['no_bn']:.3f}" if "no_bn" in r else "–"
+            rows.append(f"<tr><td>{batch}</td><td>{beta:g}</td><td>{r['step']}</td>"
+                        f"<td><b>{r['train_mode']:.3f}</b></td><td><b>{r['eval_mode']:.3f}</b>"
+                        f"</td><td>{plain}</td></tr>")
+        return ("Validation accuracy: the net with BN normalising with each mini-batch's own "
+                "statistics (train mode) or with the running averages (eval mode), and the net "
+                "without BN:<table cellspacing='0' cellpadding='3' border='1'>" + head
+                + "".join(rows) + "</table>" + note)
 
     def show_point_in_two_batches(self, xy) -> dict | None:
         """One point predicted in training mode inside two random mini-batches, and in eval."""
@@ -97,7 +114,7 @@ class PredictionPages:
 
         def fmt(p):
             c = int(np.argmax(p))
-            return f"class {names[c] if c < len(names) else c} (a = {p[c]:.3f})"
+            return f"class {escape(names[c] if c < len(names) else c)} (a = {p[c]:.3f})"
         self.tt_point.setText(
             f"Point ({xy[0]:.2f}, {xy[1]:.2f}) in training mode, batch statistics:<br>"
             f"inside batch A: {fmt(v['batch_a'])}; inside batch B: {fmt(v['batch_b'])}<br>"
@@ -111,12 +128,12 @@ class PredictionPages:
                    ("2 hidden layers", lambda: self._softmax_config(hidden=(32, 32))),
                    ("Two classes", lambda: self._softmax_classes(2)),
                    ("Four classes", lambda: self._softmax_classes(4)))
-        grid = QGridLayout()
-        for i, (text, slot) in enumerate(buttons):
+        flow = QFlowLayout()            # two per row where they fit, else fewer
+        for text, slot in buttons:
             b = QPushButton(text)
             b.clicked.connect(slot)
-            grid.addWidget(b, i // 2, i % 2)
-        lay.addLayout(grid)
+            flow.addWidget(b)
+        lay.addLayout(flow)
         self.sm_worked = _label()
         self.sm_label = _label("Click a point on the decision regions.")
         lay.addWidget(self.sm_worked)
@@ -143,23 +160,42 @@ class PredictionPages:
         self.model.play()
 
     def _softmax_classes(self, c: int) -> None:
-        self.model.set_spec(DatasetSpec("blobs", n=600, noise=0.2, classes=c))
+        les = self.current
+        data = dict(les.dataset) if les is not None and les.dataset else \
+            {"name": "blobs", "n": 600, "noise": 0.6}
+        self.model.set_spec(DatasetSpec(**{**data, "classes": c}))
+        self._sm_point = None                   # a point of the new data until one is clicked
         self.model.play()
 
     def show_softmax_point(self, xy):
         """Lesson 6: a clicked point's z; with two classes, softmax's a₁ next to σ(z₁ − z₀)."""
-        snap = self.model.snapshot
-        if snap is None:
+        self._sm_point = np.asarray(xy, dtype=np.float64).reshape(2)
+        return self.update_softmax_point(self.model.snapshot)
+
+    def update_softmax_point(self, snap):
+        """At every snapshot: the clicked point (or the first validation point) through the
+        BN net; with C = 2, a₁ beside σ(z₁ − z₀), so the two numbers are always in view."""
+        if snap is None or "bn" not in snap.runs:
             return None
-        z = snap.runs["bn"].net.logits(np.asarray(xy).reshape(1, 2)).astype(np.float64)[0]
+        point = getattr(self, "_sm_point", None)
+        clicked = point is not None
+        if point is None:
+            point = np.asarray(self.model.split.X_val[0], dtype=np.float64)
+        try:
+            z = snap.runs["bn"].net.logits(point.reshape(1, 2)).astype(np.float64)[0]
+        except ValueError:                  # a snapshot from before a dataset switch
+            return None
+        where = (f"point ({point[0]:.2f}, {point[1]:.2f})" if clicked else
+                 f"validation point ({point[0]:.2f}, {point[1]:.2f}) — click another")
         if z.size == 2:
             v = L.logistic_equivalence(z)
             v["z"] = z
-            self.sm_label.setText(f"C = 2: z = ({z[0]:.2f}, {z[1]:.2f}); softmax a₁ = "
-                                  f"{v['a1']:.4f}; logistic σ(z₁ − z₀) = {v['sigmoid']:.4f} — "
-                                  "the same number.")
+            self.sm_label.setText(
+                f"Step {snap.step}, C = 2, {where}: z = ({z[0]:.2f}, {z[1]:.2f})<br>softmax "
+                f"a₁ = <b>{v['a1']:.4f}</b>; logistic σ(z₁ − z₀) = σ({z[1] - z[0]:.2f}) = "
+                f"<b>{v['sigmoid']:.4f}</b> — the same number.")
             return v
-        else:
-            self.sm_label.setText(f"C = {z.size}: see z, e^z and a in the Softmax inspector. "
-                                  "Press 'Two classes' to compare with logistic regression.")
+        self.sm_label.setText(f"C = {z.size}: click a point to see its z, e^z and a in the "
+                              "Softmax inspector. Press 'Two classes' to compare with "
+                              "logistic regression.")
         return None

@@ -11,23 +11,38 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from superqt import QFlowLayout
 
 from bn_studio.core import lessons as L
+from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.lesson_pack import LessonPackError, read_pack
-from bn_studio.core.search import Search, SearchSpec, best_result
+from bn_studio.core.search import Search, best_result
 
-from ..model import DatasetSpec
 from ..plotting import add_legend
+from ..search_model import TUNING
 from .base import Panel
 from .lesson_bn import BnPages
 from .lesson_controls import ControlLock
 from .lesson_predictions import PredictionPages
 from .lesson_widgets import _label, _Pages, _plot, _pow10
 
-WELCOME = ("<h3>Welcome to BN Studio</h3><p>Two copies of the same network train side by side on "
-           "the same data: one with batch normalization, one without. Eight short lessons walk "
-           "through the ideas: pick one below, or just press Play and explore. Teachers can "
-           "write their own lessons (File → Open lesson…).</p>")
+NUMBERS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
+           "Eleven", "Twelve")
+
+
+def _count(n: int) -> str:
+    return NUMBERS[n] if n < len(NUMBERS) else str(n)
+
+
+def welcome_text() -> str:
+    """The start page: how many lessons there are is counted from the built-in packs."""
+    return ("<h3>Welcome to BN Studio</h3><p>Two copies of the same network train side by side "
+            "on the same data: one with batch normalization, one without. "
+            f"{_count(len(L.LESSONS))} short lessons walk through the ideas: pick one below, or "
+            "just press Play and explore. Teachers can write their own lessons (File → Open "
+            "lesson…).</p>")
+
+
 STALE_SEARCH = ("<br><i>The network or data changed since these searches ran: run them "
                 "again to compare on the current settings.</i>")
 GVR_KEYS = {"grid": "<span style='color:#ff7f0e'>■</span>",      # the plot's symbols
@@ -44,10 +59,14 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
     name = "lessons"
     area = "left"
     tabify_with = "datasets"
-    help_text = ("Guided experiments, one idea each: grid vs random search, picking the scale, "
-                 "batch norm by hand, why batch norm helps, batch norm at test time, softmax, "
-                 "raising α mid-run. Each asks you to predict before pressing Play. "
-                 "File → Open lesson… loads a teacher's lesson pack.")
+
+    @property
+    def help_text(self) -> str:
+        """The lessons listed from the packs themselves, so the count is never stale."""
+        titles = "; ".join(_text(les.title) for les in L.LESSONS)
+        return (f"{_count(len(L.LESSONS))} guided experiments, one idea each: {titles}. Each "
+                "asks you to predict before pressing Play or trying it. File → Open lesson… "
+                "loads a teacher's lesson pack.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
@@ -57,13 +76,18 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         self._played = False
         self.chooser = QComboBox()
         self.chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.chooser.setMinimumContentsLength(16)      # long titles elide, not widen the dock
+        self.chooser.setMinimumContentsLength(8)       # long titles elide, not widen the dock
         self.chooser.addItem("Choose a lesson…", None)
         for les in self.lessons:
             self.chooser.addItem(les.title, les.id)
         self.chooser.activated.connect(
             lambda i: self.start(self.chooser.itemData(i)) if self.chooser.itemData(i) else None)
-        self.title_label = _label(WELCOME)
+        self.pop_button = QPushButton("Pop out")
+        self.pop_button.setCheckable(True)
+        self.pop_button.setToolTip("Read the lesson in its own window beside the studio (room "
+                                   "on a small screen); press again to dock it back")
+        self.pop_button.toggled.connect(self._pop_out)
+        self.title_label = _label(welcome_text())
         self.steps_label = _label()
         self.stack = _Pages()
         self.experiments = {"welcome": QWidget(), "none": QWidget()}
@@ -90,16 +114,21 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         self.prev_button, self.next_button = QPushButton("◀ Previous"), QPushButton("Next ▶")
         self.prev_button.clicked.connect(lambda: self.go(-1))
         self.next_button.clicked.connect(lambda: self.go(+1))
-        nav = QHBoxLayout()
+        # Rows that wrap rather than hold the pane wider than its dock (no sideways scrolling).
+        nav = QFlowLayout()
         nav.addWidget(self.prev_button)
         nav.addWidget(self.next_button)
-        answer_row = QHBoxLayout()
+        answer_row = QFlowLayout()
         answer_row.addWidget(self.play_button)
         answer_row.addWidget(self.show_answer)
+        top = QHBoxLayout()
+        top.addWidget(self.chooser, 1)
+        top.addWidget(self.pop_button)
 
         body = QWidget()
         lay = QVBoxLayout(body)
-        for w in (self.chooser, self.title_label, self.question):
+        lay.addLayout(top)
+        for w in (self.title_label, self.question):
             lay.addWidget(w)
         lay.addLayout(answer_row)
         for w in (self.answer, self.steps_label, self.stack):
@@ -108,12 +137,13 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         lay.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.scroll)
         model.searches.resultsAdded.connect(lambda name, _new: self._on_search(name))
-        model.searches.finished.connect(self._on_search)
+        model.searches.finished.connect(self._on_search_finished)
         self._searches: dict[str, Search] = {}
         self._show_welcome()
         model.pointSelected.connect(self._on_point)
@@ -122,10 +152,22 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         model.configChanged.connect(lambda _cfg: self._mark_stale())
         model.datasetChanged.connect(lambda _split: self._mark_stale())
 
+    def _leave_why(self, nxt: L.Lesson | None) -> None:
+        """Lesson 4's shifted inputs and noisy BN do not follow the learner into another
+        lesson: one that brings its own data and settings replaces them anyway, one that
+        does not (or the start page) gets them undone."""
+        if nxt is None or nxt.dataset is None:
+            self.unshift_why_inputs()
+        self._why_shifted = False
+        leaving = self.current is not None and self.current.experiment == "why_bn"
+        if leaving and (nxt is None or not nxt.config) and self.model.config.noisy_bn:
+            self.model.set_config(self.model.config.replace(noisy_bn=False))
+
     def _show_welcome(self) -> None:
+        self._leave_why(None)
         self.current = None
         self.controls.release()
-        self.title_label.setText(WELCOME)
+        self.title_label.setText(welcome_text())
         self.steps_label.setText("<br>".join(_text(les.title) for les in self.lessons))
         self._show_page("welcome")
         for w in (self.question, self.play_button, self.show_answer, self.answer):
@@ -134,6 +176,21 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         self.next_button.setEnabled(True)
         self.next_button.setText("Start lesson 1 ▶")
         self.scroll_to_top()
+
+    def _pop_out(self, out: bool) -> None:
+        w = self.parentWidget()         # up to the main window (a floating dock's parent too)
+        while w is not None and not hasattr(w, "pop_out_lessons"):
+            w = w.parentWidget()
+        if w is not None:
+            w.pop_out_lessons(out)
+        self.show_popped_out(out)
+
+    def show_popped_out(self, out: bool) -> None:
+        """The button follows the dock (also when it is floated or docked by its title bar)."""
+        self.pop_button.blockSignals(True)
+        self.pop_button.setChecked(out)
+        self.pop_button.blockSignals(False)
+        self.pop_button.setText("Dock" if out else "Pop out")
 
     def _show_page(self, name: str) -> None:
         self.stack.setCurrentWidget(self.experiments[name])
@@ -173,6 +230,7 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
     def start(self, lesson_id: str) -> None:
         """Set the studio up for a lesson and show its text, question and experiment."""
         les = next(x for x in self.lessons if x.id == lesson_id)
+        self._leave_why(les)
         self.current = les
         self._played = False
         self._cancel_searches()
@@ -202,6 +260,8 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         if hasattr(window, "raise_panel"):
             window.raise_panel(les.panel)
             window.raise_panel(self.name)
+        if hasattr(window, "room_for_lessons"):
+            window.room_for_lessons()
         self.controls.apply(window, les.hidden_controls, les.locked_controls)
         self.model.set_speed(les.speed)     # a lesson sets its pace (None: as fast as it goes)
         if les.experiment == "scales":
@@ -209,6 +269,7 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
         if les.experiment == "bn_by_hand":
             self.new_minibatch()
         if les.experiment == "softmax":
+            self._sm_point = None
             self.show_worked_example()
         if les.experiment == "test_time":
             self._reset_test_time()
@@ -268,24 +329,24 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
                                label="best α ≈ 1", labelOpts={"position": 0.92,
                                                                "color": "#888888"})
         self.gvr_plot.addItem(best, ignoreBounds=True)
-        self.gvr_seed = 0
+        self.gvr_seed = L.GVR_FIRST_SEED
         self.gvr_tally = {"runs": 0, "random": 0}
+        self._show_tally()
         for w in (self.gvr_button, self.gvr_label, self.gvr_tally_label, self.gvr_plot):
             lay.addWidget(w)
 
     def run_grid_vs_random(self) -> None:
         """Both searches of lesson 1 with the next seed; the tally says how often random won."""
         self._cancel_searches()
-        base = self.model.config.replace(steps=150, eval_every=50)
         self._gvr_counted = False
         self._gvr_run_seed = self.gvr_seed
         self.gvr_seed += 1
-        for strategy in ("grid", "random"):
-            spec = SearchSpec(L.GRID_VS_RANDOM_SPACE, 25, base, seed=self._gvr_run_seed,
-                              strategy=strategy)
+        specs = L.grid_vs_random_specs(self.model.config, self._gvr_run_seed)
+        for strategy, spec in specs.items():
             s = self.model.searches.start(f"lesson-{strategy}", spec, self.model.split,
                                           workers=max(1, (os.cpu_count() or 2) // 2)).search
             self._searches[strategy] = s
+        self._gvr_specs = specs
         self.gvr_button.setEnabled(False)
         self.gvr_button.setText("Running…")
         self._poll_searches()
@@ -308,7 +369,6 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
                          f"{lrs} distinct α"
                          + (f", best val loss {best.val_loss:.3f} (α = "
                             f"{best.params['lr']:.2g})" if best else ""))
-        self.gvr_label.setText("<br>".join(lines))
         if self._searches and all(self.model.searches.run(f"lesson-{k}").reported
                                   for k in self._searches):     # every result delivered
             self.gvr_button.setEnabled(True)
@@ -319,14 +379,42 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
                 self.gvr_tally["runs"] += 1
                 self.gvr_tally["random"] += (bests["random"].val_loss
                                              < bests["grid"].val_loss)
-                t = self.gvr_tally
-                self.gvr_tally_label.setText(
-                    f"Random search found the lower loss in <b>{t['random']} of {t['runs']}</b> "
-                    "runs so far (over 10 seeds: 8 of 10).")
+                lines.append(self._hand_over_to_tuning())
+            self._show_tally()
+        self.gvr_label.setText("<br>".join(lines))
+
+    def _show_tally(self) -> None:
+        t = self.gvr_tally
+        so_far = (f"Random search found the lower loss in <b>{t['random']} of {t['runs']}</b> "
+                  "of your runs so far. " if t["runs"] else "")
+        self.gvr_tally_label.setText(so_far + L.GVR_TALLY)
+
+    def _hand_over_to_tuning(self) -> str:
+        """The random search's trials go to the Tuning panel (step 3: coarse to fine), unless
+        the learner's own tuning search is running there."""
+        if self.model.searches.running(TUNING):
+            return ("<i>The Tuning panel is busy with your own search: the lesson's trials "
+                    "stay here.</i>")
+        spec = self._gvr_specs["random"]
+        searches = self.model.searches
+        # The editor shows the lesson's space and settings, so 'Next round' and 'Launch'
+        # continue this search, not whatever the editor held before.
+        searches.settings = {**searches.settings, "space": spec.space.to_list(),
+                             "trials": spec.trials, "steps": spec.base.steps,
+                             "strategy": spec.strategy}
+        searches.restore(TUNING, spec.space, searches.results("lesson-random"), spec=spec)
+        return ("The random search's 25 trials are now in the <b>Tuning</b> panel: drag a "
+                "region around the lowest losses in its scatter for step 3.")
 
     def _on_search(self, name: str) -> None:
         if name.startswith("lesson-") and self._searches:
             self._poll_searches()
+
+    def _on_search_finished(self, name: str) -> None:
+        self._on_search(name)
+        if name == "alpha_range" and self.current is not None and \
+                self.current.experiment == "alpha_range":
+            self.on_alpha_range_finished()
 
     def _cancel_searches(self) -> None:
         for s in self._searches.values():
@@ -385,6 +473,8 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
             self.update_smoothness(snap)
         if self.current.experiment == "lr_jump":
             self.update_lr_jump(snap)
+        if self.current.experiment == "softmax":
+            self.update_softmax_point(snap)
         self._maybe_reveal(snap)
 
     def _mark_stale(self) -> None:
@@ -394,8 +484,9 @@ class LessonsPanel(BnPages, PredictionPages, Panel):
             self.gvr_label.setText(self.gvr_label.text() + STALE_SEARCH)
         if getattr(self, "_tt_measured", False):
             self._tt_measured = False
-            self.tt_label.setText("<i>Settings changed, training restarted: the last "
-                                  "measurement is gone. Train, then press 'Measure' again.</i>")
+            self.tt_label.setText(self.test_time_table(
+                "<i>Settings changed, training restarted: the table keeps the measurements "
+                "so far. Train 500 steps, then press 'Measure' for the new row.</i>"))
 
     def _on_point(self, xy):
         if self.current is not None and self.current.experiment == "test_time":

@@ -25,8 +25,13 @@ class NetworkPanel(Panel):
     name = "network"
     area = "left"
     help_text = ("The architecture both twins share and how they learn. The net with BN puts a "
-                 "batch-norm layer after every hidden Dense layer (whose bias is then dropped: "
-                 "β takes its role). Any change here starts training again from step 0.")
+                 "batch-norm layer after every hidden Dense layer, before the activation: "
+                 "z = W·a, z̃ = BN(z), a = g(z̃) (the Dense bias is dropped: subtracting μ "
+                 "cancels it, and β takes its role). Changing the layers, activation, "
+                 "optimizer, batch size or seed starts training again from step 0. The "
+                 "learning rate α, the optimizer's β's, L2 λ, the decay and BN's running β "
+                 "change mid-run once the twins have trained (marked on the curves); Reset "
+                 "starts over.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)

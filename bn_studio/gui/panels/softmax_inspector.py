@@ -13,12 +13,13 @@ from superqt.utils import qthrottled
 from bn_studio.core.losses import softmax_parts
 from bn_studio.core.softmax_parts import nearest_label
 
+from ..plain_text import Rich, escape as _escape
 from ..plotting import cache_axes, plane_html, point_html, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 from .base import Panel
 from .class_maps import ClassMapsTab
 from .softmax_tabs import (CompactAxis, LossGradientTab, PageTabs,
-                           PlotView, ShiftTemperatureTab, escape as _escape, fmt)
+                           PlotView, ShiftTemperatureTab, fmt)
 
 REFRESH_INTERVAL_MS = 100         # while training, recompute at most 10 times per second
 MAX_BAR_LABELS = 5                # more classes than this: the numbers are in the table only
@@ -45,6 +46,7 @@ def decision_grid(snap):
 
 class SoftmaxInspectorPanel(Panel):
     title = "Softmax inspector"
+    tab_title = "Softmax"
     name = "softmax_inspector"
     area = "right"
     help_text = ("For the point you clicked, the output layer computes one number z per class "
@@ -81,7 +83,7 @@ class SoftmaxInspectorPanel(Panel):
                 p = self.view.addPlot(row=row, col=col,
                                       axisItems={"left": CompactAxis("left")})
                 steady_title(p)
-                title = f"Net {RUN_LABELS[run]}<br>{label}" if row == 0 else label
+                title = Rich(f"Net {RUN_LABELS[run]}<br>{label}") if row == 0 else label
                 p.setTitle(title, color=RUN_COLORS[run], size="10pt")
                 p.setMouseEnabled(x=False, y=False)
                 p.setMenuEnabled(False)
@@ -151,7 +153,7 @@ class SoftmaxInspectorPanel(Panel):
         self._label_font = QFont(self.font())
         self._label_font.setPointSize(10)
         self._y_point = None            # the click whose nearest data point set the true class
-        # While training, frames arrive ~30 times a second: refresh at most 10 times; a
+        # While training, frames arrive ~60 times a second: refresh at most 10 times; a
         # click refreshes at once (flush) and holds off the frames just behind it.
         self._throttled_refresh = qthrottled(self.refresh, timeout=REFRESH_INTERVAL_MS,
                                              leading=True, parent=self)

@@ -15,6 +15,7 @@ from superqt import QLabeledDoubleSlider
 
 from bn_studio.core.softmax_parts import loss_gradient, one_hot, point_loss, shifted_softmax
 
+from ..plain_text import Rich, escape
 from ..plotting import cache_axes, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 
@@ -43,10 +44,6 @@ def fmt(v: float, digits: int) -> str:
     if abs(v) >= 1e4:
         return f"{v:.3g}"
     return f"{v:.{digits}f}"
-
-
-def escape(text) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class PlotView(pg.GraphicsLayoutWidget):
@@ -254,9 +251,9 @@ class ShiftTemperatureTab(QWidget):
                 [pg.mkBrush(DIVERGED_COLOR) if not np.isfinite(s.t[i]) else brushes[i]
                  for i in range(n)] if key == "t" else brushes))
             class_ticks(self.plots[key], self._names, n)
-        self.plots["t"].setTitle("t = e^((z + c)/T), not shifted" + (
+        self.plots["t"].setTitle(Rich("t = e^((z + c)/T), not shifted" + (
             f"<span style='color:{DIVERGED_COLOR}'>: overflows (∞)</span>" if s.overflow
-            else ""), size="10pt")
+            else "")), size="10pt")
         fit_y(self.plots["u"], shown["u"])
         fit_y(self.plots["t"], shown["t"], lo=0.0)
         fit_y(self.plots["a"], shown["a"], lo=0.0, hi=1.0)
@@ -303,7 +300,7 @@ class LossGradientTab(QWidget):
         self.view = PlotView()
         self.view.setMinimumHeight(2 * PLOT_HEIGHT_PX + 20)
         self.plots = {"a": bar_plot(self.view, 0, "a, and y (outlined)"),
-                      "grad": bar_plot(self.view, 1, "∂(−log a<sub>y</sub>)/∂z = a − y")}
+                      "grad": bar_plot(self.view, 1, Rich("∂(−log a<sub>y</sub>)/∂z = a − y"))}
         self.bars: dict[tuple[str, str], pg.BarGraphItem] = {}
         for key, p in self.plots.items():
             for run in RUNS:
@@ -319,9 +316,12 @@ class LossGradientTab(QWidget):
         legend = QLabel(" ".join(f"<span style='color:{RUN_COLORS[r]}'>■ {RUN_LABELS[r]}</span>"
                                  for r in RUNS))
         self.caption = QLabel(
-            "A gradient step z ← z − α(a − y) raises the true class's z by α(1 − a<sub>y</sub>) "
-            "and lowers every other z by α·a<sub>k</sub>; the loss is 0 only when "
-            "a<sub>y</sub> = 1. (T = 1 here: the loss the nets train on.)")
+            "The gradient of the loss with respect to z is a − y: lowering the loss means "
+            "raising the true class's z (in proportion to 1 − a<sub>y</sub>) and lowering each "
+            "other z (in proportion to a<sub>k</sub>). z is not a parameter: backpropagation "
+            "passes a − y on to the weights W and biases b that make z. The loss is above 0 "
+            "for every finite z and tends to 0 as a<sub>y</sub> → 1. (T = 1 here: the loss "
+            "the nets train on.)")
         for label in (legend, self.caption):
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setWordWrap(True)

@@ -23,6 +23,7 @@ from bn_studio.core.search import (Param, SearchSpace, SearchSpaceError, SearchS
                                    export_csv, narrow_space, split_fingerprint)
 from bn_studio.core.search.analysis import alpha_range_spec
 
+from ...plain_text import escape
 from ...search_model import TUNING
 from ..base import Panel
 from .all_trials import AllTrialsView
@@ -390,7 +391,7 @@ class TuningPanel(Panel):
                                 workers=self.workers.value(), store=True,
                                 dataset_info=self._data_info())
         except (SearchSpaceError, StoreError, ValueError, OSError) as e:
-            self.alpha.status.setText(f"<span style='color:#c0392b'>{e}</span>")
+            self.alpha.status.setText(f"<span style='color:#c0392b'>{escape(e)}</span>")
             return False
         self.alpha.run_button.setEnabled(False)
         self.alpha.cancel_button.setEnabled(True)

@@ -3,7 +3,6 @@ a range for the next round) and the best trial's learning curve."""
 
 from __future__ import annotations
 
-import html
 import math
 
 import numpy as np
@@ -14,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from bn_studio.core.search import Param, SearchSpace, TrialResult, best_result, distinct_values
 
+from ...plain_text import escape, tooltip
 from ...plotting import cache_axes
 
 DIVERGED_BRUSH = "#d62728"
@@ -114,6 +114,7 @@ class ResultsView(QWidget):
         # Padded, so the top tick label is not cut in half before the first trial.
         self.scatter_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.05)
         self.best_label = QLabel()
+        self.best_label.setTextFormat(Qt.TextFormat.RichText)
         self.best_label.setWordWrap(True)          # the best trial's settings, never clipped
         self.best_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Honest minimum sizes: in a short dock the panel scrolls instead of crushing plots.
@@ -212,7 +213,7 @@ class ResultsView(QWidget):
                 if r.status == "diverged":
                     item.setForeground(pg.mkColor(DIVERGED_BRUSH))
                 if r.error:
-                    item.setToolTip(r.error)
+                    item.setToolTip(tooltip(r.error))
                 self.table.setItem(i, j, item)
         self.table.setSortingEnabled(True)
         self.table.setUpdatesEnabled(True)
@@ -279,8 +280,8 @@ class ResultsView(QWidget):
         self.best_curve.setData(steps, y)
         if steps.size:
             self.curve_plot.setXRange(0, max(float(steps[-1]), 10.0), padding=0.02)
-        params = html.escape(", ".join(f"{k} = {format_number(v)}"
-                                       for k, v in best.params.items() if k != "bn"))
+        params = ", ".join(f"{escape(k)} = {escape(format_number(v))}"
+                           for k, v in best.params.items() if k != "bn")
         nets = "both nets" if best.net == "both" else f"{best.net} net"
         self.best_label.setText(f"<b>Best so far: trial {best.trial}</b> ({nets}) — "
                                 f"{params}; "

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -16,6 +16,7 @@ from bn_studio.core.optim import ignored_message, ignored_params
 from bn_studio.core.search import (PARAM_NAMES, SCALES, Param, SearchSpace, SearchSpaceError,
                                    decade_shares, suggested_param)
 
+from ...plain_text import escape
 from ...plotting import cache_axes
 
 PREVIEW_SAMPLES = 1000
@@ -57,6 +58,7 @@ class SpaceEditor(QWidget):
                                               brush=pg.mkBrush(31, 119, 180, 120),
                                               pen=pg.mkPen("#1f77b4"))
         self.preview_label = QLabel()
+        self.preview_label.setTextFormat(Qt.TextFormat.RichText)
         self.preview_label.setWordWrap(True)
         # A splitter pane ignores a wrapped label's height-for-width: reserve two lines, or
         # the text is drawn over the preview's axis.
@@ -185,7 +187,7 @@ class SpaceEditor(QWidget):
             if ignored_params(self.optimizer(), [p.name]):
                 raise SearchSpaceError(ignored_message(self.optimizer(), p.name))
         except SearchSpaceError as e:
-            self.preview_label.setText(f"<span style='color:#c0392b'>{e}</span>")
+            self.preview_label.setText(f"<span style='color:#c0392b'>{escape(e)}</span>")
             self.preview_hist.setData([0, 1], [0])
             return
         values = np.array(p.sample(np.random.default_rng(0), PREVIEW_SAMPLES), dtype=object)

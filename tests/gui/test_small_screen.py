@@ -1,0 +1,89 @@
+"""Designed for 1366×768 first (a first launch there is 1229×691): no dock scrolls sideways
+or cuts its controls, dock tabs read in full, lessons get room to read."""
+
+import pytest
+from PySide6.QtWidgets import QTabBar
+
+from bn_studio.core.lessons import LESSONS
+from bn_studio.gui.main_window import MainWindow
+
+FIRST_LAUNCH_1366 = (1229, 691)
+
+
+@pytest.fixture
+def small(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.fit_to_screen(FIRST_LAUNCH_1366)
+    win.show()
+    qtbot.wait(50)
+    yield win
+    win.close()
+
+
+def _fits(panel, qtbot) -> tuple[int, int]:
+    """(the narrowest the panel's content can be, the width its dock shows)."""
+    qtbot.wait(20)
+    scroll = panel.parentWidget().parentWidget()        # viewport → the dock's scroll area
+    return panel.minimumSizeHint().width(), scroll.viewport().width()
+
+
+def test_every_lesson_reads_without_scrolling_sideways(small, qtbot):
+    lessons = small.panels["lessons"]
+    for les in LESSONS:
+        small.start_lesson(les.id)
+        qtbot.wait(20)
+        body = lessons.scroll.widget()
+        assert body.minimumSizeHint().width() <= lessons.scroll.viewport().width(), les.id
+        assert lessons.scroll.horizontalScrollBar().maximum() == 0, les.id
+
+
+def test_a_lesson_gets_two_thirds_of_the_left_column(small, qtbot):
+    small.start_lesson(LESSONS[2].id)
+    qtbot.wait(50)
+    lessons, network = small.docks["lessons"], small.docks["network"]
+    assert lessons.height() >= 0.6 * (lessons.height() + network.height())
+
+
+def test_the_lesson_pops_out_into_its_own_window_on_the_screen_and_back(small, qtbot):
+    panel, dock = small.panels["lessons"], small.docks["lessons"]
+    panel.pop_button.click()
+    qtbot.wait(50)
+    assert dock.isFloating() and panel.pop_button.text() == "Dock"
+    screen = small.screen().availableGeometry()
+    assert screen.contains(dock.frameGeometry()) or screen.contains(dock.geometry())
+    assert dock.width() >= 440 and dock.height() >= 0.8 * screen.height()
+    panel.pop_button.click()
+    qtbot.wait(50)
+    assert not dock.isFloating() and panel.pop_button.text() == "Pop out"
+    dock.setFloating(True)                      # by the dock's own title bar
+    assert panel.pop_button.isChecked() and panel.pop_button.text() == "Dock"
+    dock.setFloating(False)
+
+
+def test_drawing_your_own_points_keeps_the_dataset_dock_uncut(small, qtbot):
+    panel = small.panels["datasets"]
+    small.raise_panel("datasets")
+    panel.draw_toggle.setChecked(True)
+    need, have = _fits(panel, qtbot)
+    assert need <= have
+    buttons = [panel.class_buttons.button(c) for c in range(8)]
+    assert all(b.geometry().right() <= panel.width() for b in buttons)
+
+
+def test_the_right_tabs_show_their_whole_titles(small, qtbot):
+    small.docks["unit_maps"].show()                 # five tabs: the most there can be
+    small.raise_panel("histograms")
+    qtbot.wait(50)
+    bars = [b for b in small.findChildren(QTabBar) if b.isVisible() and b.count() >= 4]
+    assert bars
+    for bar in bars:
+        for i in range(bar.count()):
+            need = bar.fontMetrics().horizontalAdvance(bar.tabText(i))
+            assert bar.tabRect(i).width() >= need, bar.tabText(i)
+
+
+def test_the_region_plots_y_axes_have_room_for_their_label(small):
+    plots = small.panels["decision_regions"].plot_items
+    widths = {name: p.getAxis("left").width() for name, p in plots.items()}
+    assert widths["bn"] == widths["no_bn"] >= 45
