@@ -208,8 +208,6 @@ def _check_names(args) -> None:
     if data:            # missing, a folder, a pipe, a name too long: what reading it would say
         from bn_studio.core import limits
         limits.open_regular(data, limits.MAX_CSV_BYTES, CliError, "CSV file").close()
-    if data and not Path(data).exists():
-        raise CliError(f"{Path(data).name}: no such file")
     if getattr(args, "columns", None) and not data:
         raise CliError("--columns picks the columns of --data; give --data FILE.csv too")
 
