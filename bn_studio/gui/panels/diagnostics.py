@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrol
 
 from bn_studio.core.diagnostics import GUIDE_LOG10_RATIO, SATURATED_DERIVATIVE
 
+from ..plain_text import Rich
 from ..plotting import (SparseAxis, SteppedRange, cache_axes, decimate, no_si_prefix,
                         set_cursors)
 from ..theme import RUN_COLORS, RUN_LABELS
@@ -166,6 +167,7 @@ class DiagnosticsPanel(Panel):
                                  "both nets; each net's tallest bar is drawn full height, so "
                                  "a narrow spike and a wide hill both show their shape")
         self.grad_key.setWordWrap(True)
+        self.grad_key.setTextFormat(Qt.TextFormat.RichText)     # the app's own colour key
         self.saturation = QLabel()
         self.saturation.setWordWrap(True)
         self.saturation.setTextFormat(Qt.TextFormat.RichText)
@@ -189,7 +191,7 @@ class DiagnosticsPanel(Panel):
         self.grad_rows = []
         for i in range(n):
             row = {}
-            self.grad_view.addLabel(f"<b>layer {i + 1}</b>", row=i, col=0, angle=-90,
+            self.grad_view.addLabel(Rich(f"<b>layer {i + 1}</b>"), row=i, col=0, angle=-90,
                                     size="9pt")
             for col, what in enumerate(("dz", "dw"), start=1):
                 p = self.grad_view.addPlot(row=i, col=col,
@@ -401,7 +403,7 @@ class DiagnosticsPanel(Panel):
                 text = f"{title} {stds}"
                 if row.get(key + "_title") != text:
                     row[key + "_title"] = text
-                    plot.setTitle(text, size="9pt")
+                    plot.setTitle(Rich(text), size="9pt")      # the app's numbers
 
     def _draw_ratios(self, snap, diag, force: bool) -> None:
         live = getattr(snap, "live", True)
