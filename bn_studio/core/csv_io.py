@@ -20,7 +20,7 @@ import io
 import re
 import warnings
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -116,7 +116,7 @@ class FastReader:
         lo = first
         try:
             with ThreadPoolExecutor(THREADS) as pool:
-                pending = deque()
+                pending: deque[tuple[int, int, Future]] = deque()
                 while pending or lo < file.got or not file.eof:
                     if not file.eof and len(pending) <= AHEAD:
                         file.more()

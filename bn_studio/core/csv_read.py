@@ -32,7 +32,7 @@ SPACES_AS_LINE = 2**16        # spaces without a line end past this: read as one
 LINE_BREAK = re.compile(r"\r\n?|\n")     # what ends a line for the csv module (newline="")
 
 
-def _open_csv(path: Path) -> io.TextIOWrapper:
+def _open_csv(path: Path) -> io.TextIOWrapper[io.BufferedReader]:
     """The file as UTF-8 text with universal line endings (CR-only too), opened only if it is
     a regular file within the size limit: a FIFO would block, /dev/zero never ends."""
     name = path.name
@@ -73,7 +73,7 @@ def _delimiter(text: str) -> str:
     """The one of , ; tab that splits the first line into most fields (quotes respected)."""
     first = next((ln for ln in io.StringIO(text[:65536], newline="") if ln.strip()), "")
     widths = {d: len(next(csv.reader([first], delimiter=d), [])) for d in (",", ";", "\t")}
-    return max(widths, key=widths.get)          # on a tie the comma, listed first, wins
+    return max(widths, key=widths.__getitem__)  # on a tie the comma, listed first, wins
 
 
 def _narrow_lines(lines, delimiter: str, name: str, numbers=None):
@@ -275,7 +275,8 @@ def _parse_rows(body, cols, width: int, header, name: str, where=None):
     appearance and the count of rows skipped for missing values. Yields the fraction read
     (``where()``) every PROGRESS_ROWS rows."""
     c1, c2, cl = cols
-    feats, codes, table, skipped = array("d"), array("q"), {}, 0
+    feats, codes, skipped = array("d"), array("q"), 0
+    table: dict[str, int] = {}
     for count, (line, r) in enumerate(body, start=1):
         if count > limits.MAX_POINTS:
             raise DatasetError(f"{name}: more than {limits.MAX_POINTS:,} data rows; the limit "
@@ -445,7 +446,7 @@ def _probe_rows(path: Path, delimiter: str, width: int, start: int, size: int, m
     return out, nbytes, nlines
 
 
-def _load_rows(f: io.TextIOWrapper, columns: str | None, name: str):
+def _load_rows(f: io.TextIOWrapper[io.BufferedReader], columns: str | None, name: str):
     """The careful way, row by row with the csv module: the first rows decide the header and
     the columns, the rest are parsed as they are read."""
     rows = _read_rows(f, name, _sniff(f, name))

@@ -119,6 +119,7 @@ def data_sha256(ds: Dataset) -> str:
 def reference_of(ds: Dataset, folder) -> CsvReference:
     """The reference a workspace in ``folder`` stores for ``ds`` (which has a ``source``)."""
     src = ds.source
+    assert src is not None, "only an imported dataset has a reference"
     return CsvReference(src, ds.name, relative_path(src.path, folder), int(ds.X.shape[0]),
                         tuple(ds.class_names), data_sha256(ds))
 

@@ -53,4 +53,5 @@ def decision_grid(nets: dict, extent: Extent, step: int,
         with np.errstate(all="ignore"):
             p = net.clone().predict_proba(pts)
         probs[name] = p.reshape(resolution, resolution, -1).astype(np.float32)
-    return DecisionGrid(tuple(float(v) for v in extent), probs, int(step))
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    return DecisionGrid((x0, x1, y0, y1), probs, int(step))

@@ -80,7 +80,7 @@ class MLP:
 
     def named_parameters(self) -> list[tuple[str, Layer, str]]:
         """(qualified name, layer, key) for every parameter, e.g. ('hidden1.W', dense, 'W')."""
-        out = []
+        out: list[tuple[str, Layer, str]] = []
         for i, hl in enumerate(self.hidden, start=1):
             out += [(f"hidden{i}.{k}", hl.dense, k) for k in hl.dense.params]
             if hl.bn is not None:

@@ -18,9 +18,11 @@ after run, whatever K.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-UPDATES = {}
+UPDATES: dict[str, Callable[..., None]] = {}
 # The decay rates each optimizer reads; every one of them reads lr, decay and l2. A β the
 # chosen optimizer does not read changes nothing, so searching or applying it is refused.
 OPTIMIZER_BETAS: dict[str, tuple[str, ...]] = {}
@@ -159,6 +161,8 @@ class Optimizer:
         self._scratch: dict = {}
         self._shape: tuple = ()
         self.dtype = np.dtype(np.float64)
+        self._lr_epoch: int | None = None            # the epoch self._lr is for (_changed)
+        self._alpha_epoch: int | None = None
         self._changed()
 
     @property

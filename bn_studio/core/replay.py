@@ -10,6 +10,7 @@ stats.Series does for the curves; the frame count also shrinks for wide nets (a 
 from __future__ import annotations
 
 import threading
+from typing import cast
 
 import numpy as np
 
@@ -58,8 +59,9 @@ def frame_of(snap: Snapshot) -> Snapshot:
 
 def frame_nbytes(frame: Snapshot) -> int:
     """About the memory one stored frame keeps alive: the packed nets, plus a few kB of
-    histograms and statistics per layer."""
-    return sum(run.net.nbytes + 4096 * max(1, len(run.layers)) for run in frame.runs.values())
+    histograms and statistics per layer (a stored frame's nets are PackedNets: frame_of)."""
+    return sum(cast(PackedNet, run.net).nbytes + 4096 * max(1, len(run.layers))
+               for run in frame.runs.values())
 
 
 class SnapshotRing:

@@ -6,6 +6,7 @@ trial's result, curve included).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 DIVERGENCE_FACTOR = 1e6     # a loss above this × the first loss counts as diverged (DESIGN §2)
 STATUSES = ("ok", "diverged", "cancelled")
@@ -40,7 +41,7 @@ def run_result(last_loss: float, val_loss: float, val_accuracy: float,
             "diverged_at": diverged_at, "seconds": round(seconds, 4)}
 
 
-def trial_result(summary: dict, status: str, evals: np.ndarray) -> dict:
+def trial_result(summary: dict, status: str, evals: ArrayLike) -> dict:
     """A search trial's result: ``run_result``'s keys, its status and its learning curve
     from the (step, train loss, train acc, val loss, val acc) evaluations."""
     curve = np.asarray(evals, dtype=np.float64).reshape(-1, 5)

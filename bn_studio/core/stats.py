@@ -153,6 +153,7 @@ class Series:
 
     def _thin(self, rows: np.ndarray) -> None:
         """Double the stride until at most half of ``max_rows`` remain; into a new buffer."""
+        assert self.max_rows is not None            # only a bounded series thins
         half = self.max_rows // 2
         last_step = rows[-1, 0] if rows.shape[0] else 0.0
         while rows.shape[0] > half:

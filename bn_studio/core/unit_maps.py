@@ -62,7 +62,8 @@ def twin_unit_maps(nets: dict, extent, step: int, activation: str,
                    resolution: int = RESOLUTION,
                    max_units: int | None = MAX_UNITS_SHOWN) -> UnitMaps:
     """The unit pictures of every net in ``nets`` (run name → MLP)."""
-    return UnitMaps(step=int(step), extent=tuple(float(v) for v in extent),
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    return UnitMaps(step=int(step), extent=(x0, x1, y0, y1),
                     activation=activation,
                     maps={name: unit_maps(net, extent, resolution, max_units)
                           for name, net in nets.items()},

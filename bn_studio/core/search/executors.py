@@ -300,6 +300,7 @@ class _Pool:
         # SIGTERM to the whole process group (a service stopping, `kill -- -PGID`) reaches the
         # workers before the parent's own handler cancels: that trial was stopped, not broken.
         stopped = code is not None and -code in STOP_SIGNALS
+        assert w.task is not None, "only a busy worker dies mid-task"
         results = blank_group(w.task, "cancelled" if stopped else "failed",
                               f"{WORKER_DIED} ({why})")
         w.task = None

@@ -32,7 +32,7 @@ class TrialGroup:
     """One task for a worker: trials trained together as a population (or one after the
     other), each as twins (BN and no-BN net on the same draws) if ``twins``."""
 
-    trials: tuple
+    trials: tuple[tuple[int, int, dict], ...]      # (index, seed, params) of each trial
     population: bool = True
     twins: bool = False
 

@@ -131,7 +131,7 @@ class Search:
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
         self._running: set[int] = set()
-        self._t0 = None
+        self._t0: float | None = None
         self._finished_here = 0
         self.error: str | None = None
         self.finished = threading.Event()

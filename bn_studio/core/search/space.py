@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,8 +37,10 @@ class Param:
 
     name: str
     scale: str
-    low: float | list | tuple | None = None
-    high: float | None = None
+    # Any: a number, or a choice's list of values (a tuple once checked); high is None for a
+    # choice. __post_init__ checks which, so the methods read them as the scale says.
+    low: Any = None
+    high: Any = None
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
@@ -234,7 +237,7 @@ class SearchSpace:
             per_axis = int(math.floor(n ** (1.0 / d) + 1e-9))
         k = max(1, int(per_axis))
         axes = [p.grid(k) for p in self.params]
-        out = [{}]
+        out: list[dict] = [{}]
         for p, values in zip(self.params, axes):
             out = [{**t, p.name: v} for t in out for v in values]
         return out

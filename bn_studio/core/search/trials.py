@@ -126,7 +126,7 @@ class TrialResult:
         fields = {f: d[f] for f in BASE_FIELDS if f in d}
         for name in ("bn", "no_bn"):
             if f"{name}_status" in d:
-                fields[name] = TwinOutcome(*(d.get(f"{name}_{k}") for k in TWIN_KEYS))
+                fields[name] = TwinOutcome.of({k: d.get(f"{name}_{k}") for k in TWIN_KEYS})
         for key in ("trial", "seed", "params", "status"):
             if key not in fields:
                 raise ValueError(f"a trial result has no {key}")
@@ -214,7 +214,7 @@ def as_result(r) -> TrialResult:
 def blank_result(index: int, seed: int, params: dict, status: str,
                  error: str | None = None) -> TrialResult:
     """A trial that produced no metrics: failed (with why) or cancelled."""
-    return TrialResult(index, int(seed), params, status, error=error)
+    return TrialResult(index, int(seed), params, Status(status), error=error)
 
 
 def thin_curve(curve: dict | None, points: int = CURVE_POINTS) -> dict | None:
@@ -223,6 +223,7 @@ def thin_curve(curve: dict | None, points: int = CURVE_POINTS) -> dict | None:
     n = len(curve["step"]) if curve else 0
     if n <= points:
         return curve
+    assert curve is not None                            # n > points > 0
     stride = -(-(n - 1) // (points - 1))              # ceil: the last one fits in
     keep = list(range(0, n - 1, stride)) + [n - 1]
     return {k: [curve[k][i] for i in keep] for k in CURVE_KEYS if k in curve}
@@ -231,10 +232,10 @@ def thin_curve(curve: dict | None, points: int = CURVE_POINTS) -> dict | None:
 def outcome(index: int, seed: int, params: dict, res: dict, no_bn: dict | None = None,
             seconds: float = 0.0) -> TrialResult:
     """The result of a trained trial from train_single's dict (and the no-BN twin's)."""
-    twins = {} if no_bn is None else {"bn": TwinOutcome.of(res), "no_bn": TwinOutcome.of(no_bn)}
-    return TrialResult(index, int(seed), params, res["status"], res["val_loss"],
+    bn, no = (None, None) if no_bn is None else (TwinOutcome.of(res), TwinOutcome.of(no_bn))
+    return TrialResult(index, int(seed), params, Status(res["status"]), res["val_loss"],
                        res["val_accuracy"], res["diverged_at"], curve=thin_curve(res["curve"]),
-                       seconds=seconds, **twins)
+                       seconds=seconds, bn=bn, no_bn=no)
 
 
 def run_trial(split, base: TrainConfig, index: int, seed: int, params: dict) -> TrialResult:
