@@ -22,15 +22,18 @@ from collections.abc import Callable
 
 import numpy as np
 
-UPDATES: dict[str, Callable[..., None]] = {}
+# An update rule: (parameters, gradients, the optimizer's hyperparameters and state) → None,
+# the parameters changed in place.
+Update = Callable[[np.ndarray, np.ndarray, "Optimizer"], None]
+UPDATES: dict[str, Update] = {}
 # The decay rates each optimizer reads; every one of them reads lr, decay and l2. A β the
 # chosen optimizer does not read changes nothing, so searching or applying it is refused.
 OPTIMIZER_BETAS: dict[str, tuple[str, ...]] = {}
 
 
-def rule(*reads: str):
+def rule(*reads: str) -> Callable[[Update], Update]:
     """Register an update function as an optimizer that reads the decay rates ``reads``."""
-    def register(update):
+    def register(update: Update) -> Update:
         UPDATES[update.__name__] = update
         OPTIMIZER_BETAS[update.__name__] = reads
         return update

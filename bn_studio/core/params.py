@@ -72,9 +72,10 @@ class Hyper:
 
 
 BETA_NAMES = tuple(sorted({b for betas in OPTIMIZER_BETAS.values() for b in betas}))
-_BETA: dict[str, Any] = dict(kind="float", low=0.0, high=1.0, open_high=True,
-                             scale="one_minus_log", live=True, widget="beta",
-                             ui={"max": 0.99999, "decimals": 5, "step": 0.01})
+# The β's settings (their values of each Hyper field's own type).
+_BETA: dict[str, Any] = dict(
+    kind="float", low=0.0, high=1.0, open_high=True, scale="one_minus_log", live=True,
+    widget="beta", ui={"max": 0.99999, "decimals": 5, "step": 0.01})
 
 PARAMS: tuple[Hyper, ...] = (
     Hyper("hidden", "widths", "Hidden layers", "hidden layer widths, e.g. 64,64",
