@@ -18,17 +18,19 @@ import multiprocessing as mp
 import threading
 import time
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from bn_studio.core.grid import GRID_RESOLUTION, data_extent, decision_grid, shifted
+from bn_studio.core.grid import GRID_RESOLUTION, DecisionGrid, data_extent, decision_grid, shifted
 from bn_studio.core.rate import RateMeter
 from bn_studio.core.replay import SnapshotRing
 from bn_studio.core.procs import single_blas_thread
 from bn_studio.core.snapshot import Snapshot, bounded_rows, map_histories
 from bn_studio.core.stats import Series
 from bn_studio.core.trainer import TrainConfig, TwinTrainer, advance
-from bn_studio.core.unit_maps import twin_unit_maps
+from bn_studio.core.unit_maps import UnitMaps, twin_unit_maps
 
 from .protocol import (Ack, Change, Command, Failed, MaxSteps, Notify, Pause, Play, Published,
                        Quit, Reset, Shift, ShowDiagnostics, ShowUnitMaps, Speed, Step)
@@ -61,9 +63,9 @@ class TrainingWorker:
         self._acks: dict[int, threading.Event] = {}
         self._series: dict[tuple, Series] = {}
         self._epoch = -1
-        self._grid = None
-        self._unit_maps = None              # the newest unit pictures, carried to every frame
-        self._diagnostics = None            # the newest diagnostics, likewise
+        self._grid: DecisionGrid | None = None
+        self._unit_maps: UnitMaps | None = None  # the newest unit pictures, carried to every frame
+        self._diagnostics: dict | None = None    # the newest diagnostics, likewise
         self.replay = SnapshotRing()        # thinned stored snapshots of the run (the timeline)
         # What the user last asked for until the child has answered it, then what the child
         # says (Published.playing); _paused_itself: the child stopped without being asked.
@@ -289,11 +291,11 @@ class _Child:
         self.diagnostics_wait = SNAPSHOT_INTERVAL_S
         self.meter = RateMeter()                 # the real steps per second, while playing
         # One handler per command type (Quit ends run() itself).
-        self.handlers = {Reset: self.on_reset, Play: self.on_play, Pause: self.on_pause,
-                         Step: self.on_step, Shift: self.on_shift, Change: self.on_change,
-                         Speed: self.on_speed, MaxSteps: self.on_max_steps,
-                         ShowUnitMaps: self.on_unit_maps, ShowDiagnostics: self.on_diagnostics,
-                         Notify: self.on_notify}
+        self.handlers: dict[type[Command], Callable[[Any], None]] = {
+            Reset: self.on_reset, Play: self.on_play, Pause: self.on_pause, Step: self.on_step,
+            Shift: self.on_shift, Change: self.on_change, Speed: self.on_speed,
+            MaxSteps: self.on_max_steps, ShowUnitMaps: self.on_unit_maps,
+            ShowDiagnostics: self.on_diagnostics, Notify: self.on_notify}
 
     def run(self) -> None:
         while True:
@@ -395,6 +397,7 @@ class _Child:
         self.out.send(Ack(self.seq))
 
     def train_one(self) -> None:
+        assert self.trainer is not None, "train_one runs only with a trainer (busy)"
         t0, cpu0 = time.perf_counter(), time.process_time()
         try:
             advance(self.trainer, 1)

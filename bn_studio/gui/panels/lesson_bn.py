@@ -5,6 +5,7 @@ tenfold α mid-run (lesson 7)."""
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -23,9 +24,16 @@ from ..plotting import add_legend
 from ..theme import RUN_COLORS, RUN_LABELS
 from .lesson_widgets import _label, _plot, _pow10
 
+if TYPE_CHECKING:           # mixed into LessonsPanel: mypy reads the panel's attributes
+    from .base import Panel as _Host
+else:
+    _Host = object
 
-class BnPages:
+
+class BnPages(_Host):
     """Lessons 3, 4 and 7 of the lessons panel (a mixin: it uses the panel's model)."""
+
+    current: L.Lesson | None      # set up by LessonsPanel
 
     def _build_bn(self, lay) -> None:
         self.gamma = QSlider(Qt.Orientation.Horizontal)

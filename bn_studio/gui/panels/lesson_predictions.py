@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton
 from superqt import QFlowLayout
@@ -12,9 +14,22 @@ from bn_studio.core.datasets import DatasetSpec
 from ..plain_text import escape
 from .lesson_widgets import _label
 
+if TYPE_CHECKING:           # mixed into LessonsPanel: mypy reads the panel's attributes
+    from PySide6.QtWidgets import QScrollArea
 
-class PredictionPages:
+    from .base import Panel as _Host
+else:
+    _Host = object
+
+
+class PredictionPages(_Host):
     """Lessons 5 and 6 of the lessons panel (a mixin: it uses the panel's model)."""
+
+    # Set up by LessonsPanel and BnPages, the other parts of the panel.
+    current: L.Lesson | None
+    # The panel's scroll area shadows QWidget.scroll(dx, dy), which nothing here calls.
+    scroll: QScrollArea  # type: ignore[assignment]
+    _bn_rng: np.random.Generator
 
     def _build_test_time(self, lay) -> None:
         self.tt_batch = QComboBox()
