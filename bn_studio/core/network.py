@@ -6,7 +6,9 @@ updates the whole network with a handful of vector operations instead of a loop 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +49,7 @@ class HiddenLayer:
     Z_tilde: np.ndarray | None = None   # BN output γ·Z_norm + β (None without BN)
     A: np.ndarray | None = None         # activation output
     dZ: np.ndarray | None = None        # dL/dZ of the last backward pass (diagnostics)
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class MLP:
@@ -186,7 +188,7 @@ class MLP:
         twin._pack()    # copies every parameter into the clone's own flat buffer
         return twin
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[..., MLP], tuple[Any, ...]]:
         """Pickle as config + parameters + running statistics (views are rebuilt on load)."""
         running = [(hl.bn.running_mean, hl.bn.running_var, hl.bn.batch_mean, hl.bn.batch_var)
                    for hl in self.hidden if hl.bn is not None]
@@ -202,7 +204,8 @@ class MLP:
         return s
 
 
-def _restore_mlp(config: NetConfig, flat_params: np.ndarray, running: list) -> MLP:
+def _restore_mlp(config: NetConfig, flat_params: np.ndarray,
+                 running: list[tuple[np.ndarray, ...]]) -> MLP:
     net = MLP(config, seed=0)
     net.flat_params[...] = flat_params
     for bn, (rm, rv, bm, bv) in zip(net.bn_layers, running):

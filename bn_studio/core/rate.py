@@ -9,6 +9,7 @@ shows the rate that is real and can say what holds it back.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 WINDOW_S = 1.0              # a reading covers about this much time while playing
@@ -37,7 +38,7 @@ class RateMeter:
     """Fed by the training loop (``started``, ``stepped``, ``published``); ``reading`` is the
     last full window's, None until one has passed since Play."""
 
-    def __init__(self, clock=time.perf_counter) -> None:
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
         self.clock = clock
         self.reading: RateReading | None = None
         self.target: float | None = None

@@ -10,13 +10,16 @@ stats.Series does for the curves; the frame count also shrinks for wide nets (a 
 from __future__ import annotations
 
 import threading
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from .grid import GRID_RESOLUTION, DecisionGrid, decision_grid
 from .snapshot import Snapshot, copy_parts, histories, map_histories
 from .unit_maps import twin_unit_maps
+
+if TYPE_CHECKING:
+    from .network import MLP
 
 REPLAY_FRAMES = 256             # at most this many stored snapshots per run ...
 REPLAY_BYTES = 32 << 20         # ... and about this much memory for them
@@ -28,10 +31,10 @@ class PackedNet:
     a third of a live MLP's memory (no gradients, mask or layer objects); ``unpack()``
     rebuilds the MLP."""
 
-    def __init__(self, net) -> None:
+    def __init__(self, net: MLP) -> None:
         self._fn, self._args = net.__reduce__()
 
-    def unpack(self):
+    def unpack(self) -> MLP:
         return self._fn(*self._args)
 
     @property
