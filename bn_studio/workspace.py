@@ -20,10 +20,16 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bn_studio.core import csv_source, limits
 from bn_studio.core.datasets import DatasetError
 from bn_studio.errors import checked
+
+if TYPE_CHECKING:
+    from bn_studio.core.csv_source import CsvReference
+    from bn_studio.core.datasets import Dataset
+    from bn_studio.core.trainer import TrainConfig
 
 FORMAT = "bn-studio-workspace"
 VERSION = 2                     # the newest this version reads; 2 added the "csv" dataset kind
@@ -134,11 +140,11 @@ class Workspace:
     points, ``reference`` an imported file still to read (read_dataset; exactly one of the
     three is set)."""
 
-    config: object                      # TrainConfig
+    config: TrainConfig
     generated: dict | None
-    dataset: object | None              # Dataset
+    dataset: Dataset | None
     search: dict | None
-    reference: object | None = None     # csv_source.CsvReference
+    reference: CsvReference | None = None
 
 
 def read_dataset(ref, folder=None):

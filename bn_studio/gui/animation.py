@@ -190,6 +190,7 @@ class FrameRenderer:
 
     def _name_row(self) -> None:
         """The histograms' row label: the layer's number in the whole net, not "layer 1"."""
+        assert self.hist is not None                # render() asks only with histograms
         label = self.hist.view.ci.getItem(0, 0)
         text = f"<b>layer {self.settings.layer + 1}</b>"
         if isinstance(label, pg.LabelItem) and label.text != text:
@@ -257,7 +258,7 @@ class AnimationFeeder(QObject):
                                           name="bn-studio-animation-frames")
         first = frames[0] if frames and frames[0].step == 0 else None
         settings = dataclasses.replace(settings, layer=self.layer or 0)
-        self.renderer = FrameRenderer(model, self._cut(config), settings,
+        self.renderer: FrameRenderer | None = FrameRenderer(model, self._cut(config), settings,
                                       self._cut(first) if first is not None else None)
         self.drawn = 0
         self.timer = QTimer(self)
@@ -306,6 +307,7 @@ class AnimationFeeder(QObject):
         try:
             if isinstance(view, Exception):
                 raise view
+            assert self.renderer is not None, "the animation was stopped"
             data = rgb_bytes(self.renderer.render(view))
         except Exception as e:              # the encoder stops with this one line
             step = self.frames[self.drawn].step
@@ -364,7 +366,7 @@ class _GifWriter:
         from PIL import Image               # imported here: only this export needs it
         self.Image = Image
         self.part, self.settings = part, settings
-        self.images = []
+        self.images: list = []                      # PIL images
         self.delays: list[int] = []
 
     def add(self, data: bytes, last: bool) -> None:
@@ -405,14 +407,17 @@ class _Mp4Writer:
     def add(self, data: bytes, last: bool) -> None:
         repeat = 1 + (int(round(HOLD_LAST_S * self.settings.fps)) if last else 0)
         try:
+            stdin = self.proc.stdin
+            assert stdin is not None                # opened with stdin=PIPE
             for _ in range(repeat):
-                self.proc.stdin.write(data)
+                stdin.write(data)
         except (BrokenPipeError, OSError):
             raise AnimationError(f"ffmpeg stopped: {self._stderr()}") from None
 
     def close(self) -> None:
         try:
-            self.proc.stdin.close()
+            if self.proc.stdin is not None:         # opened with stdin=PIPE
+                self.proc.stdin.close()
         except OSError:
             pass
         if self.proc.wait(timeout=300) != 0:

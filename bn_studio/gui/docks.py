@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabBar
+
+if TYPE_CHECKING:
+    from .panels.base import Panel
 
 # (module under bn_studio.gui.panels, class name), in the order their docks are added.
 PANEL_CLASSES = [
@@ -36,7 +40,7 @@ AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea,
          "bottom": Qt.DockWidgetArea.BottomDockWidgetArea}
 
 
-def available_panels() -> list[type]:
+def available_panels() -> list[type[Panel]]:
     classes = []
     for module, cls in PANEL_CLASSES:
         try:

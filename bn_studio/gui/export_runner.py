@@ -110,6 +110,7 @@ class ExportRunner(QObject):
     def _error(self, worker, error) -> None:
         if worker is self._worker:
             path = self._path
+            assert path is not None                 # set when the export started
             self._end()
             self.failed.emit(failure_text(path, error))
 

@@ -74,7 +74,7 @@ def finish(part: Path, path: Path) -> Path:
 
 def _save_image(image: QImage, path: Path) -> Path:
     part = partial_path(path)
-    if not image.save(str(part), "PNG"):
+    if not image.save(str(part), "PNG"):  # type: ignore[call-overload]  # stubs: bytes; Qt: str
         part.unlink(missing_ok=True)
         raise ExportError(f"{path.name}: cannot write the image")
     return finish(part, path)

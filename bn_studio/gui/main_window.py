@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QSizePolicy, QToolBar, QWidget)
+                               QMessageBox, QSizePolicy, QToolBar)
 
 from bn_studio.core.limits import one_line
 from bn_studio.core.rate import rate_text, why_behind
@@ -22,6 +23,10 @@ from .menus import build_menus
 from .model import StudioModel
 from .plain_text import message_box, plain_labels, tooltip
 from .theme import RUN_LABELS
+
+if TYPE_CHECKING:
+    from .panels.base import Panel
+    from .panels.lessons import LessonsPanel
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +51,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("BN Studio")
         self.model = model or StudioModel(self)
-        self.panels: dict[str, QWidget] = {}
+        self.panels: dict[str, Panel] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.theme = "light"
         self.workspace_path: Path | None = None
@@ -175,14 +180,20 @@ class MainWindow(QMainWindow):
             dock.show()
             dock.raise_()
 
+    def _lessons(self) -> LessonsPanel:
+        from .panels.lessons import LessonsPanel
+        panel = self.panels["lessons"]
+        assert isinstance(panel, LessonsPanel)
+        return panel
+
     def start_lesson(self, lesson_id: str) -> None:
         self.raise_panel("lessons")
-        self.panels["lessons"].start(lesson_id)
+        self._lessons().start(lesson_id)
         self.update_hint()
 
     def show_start_page(self) -> None:
         self.raise_panel("lessons")
-        self.panels["lessons"]._show_welcome()
+        self._lessons()._show_welcome()
 
     def select_dataset(self, name: str) -> None:
         panel = self.panels.get("datasets")
@@ -220,8 +231,11 @@ class MainWindow(QMainWindow):
         if ws.dataset is not None:
             from bn_studio.core import limits
             limits.check_app_points(ws.dataset.X.shape[0], "workspace", WorkspaceError)
-        ok = (self.model.set_dataset(ws.dataset) if ws.dataset is not None
-              else self.model.set_spec(DatasetSpec(**ws.generated)))
+        if ws.dataset is not None:
+            ok = self.model.set_dataset(ws.dataset)
+        else:
+            assert ws.generated is not None         # one of the three is set (Workspace)
+            ok = self.model.set_spec(DatasetSpec(**ws.generated))
         if not ok:                      # checked above, so only if the data changed under us
             raise WorkspaceError("workspace's dataset cannot be used")
         self.model.set_config(ws.config)
@@ -276,7 +290,7 @@ class MainWindow(QMainWindow):
     def open_lesson_from(self, path):
         """Start the lesson in a pack file; a bad file gets one line (from the lessons panel)."""
         self.raise_panel("lessons")
-        les = self.panels["lessons"].open_pack(path)
+        les = self._lessons().open_pack(path)
         self.update_hint()
         return les
 
@@ -439,7 +453,7 @@ class MainWindow(QMainWindow):
         model, snap = self.model, self.model.snapshot
         lessons = self.panels.get("lessons")
         lesson = getattr(lessons, "current", None)
-        diverged = ()
+        diverged: tuple[tuple[str, int], ...] = ()
         if snap is not None:
             diverged = tuple((RUN_LABELS[name], run.diverged_at)
                              for name, run in snap.runs.items() if run.diverged_at is not None)

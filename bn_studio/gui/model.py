@@ -16,6 +16,7 @@ from bn_studio.core import limits
 from bn_studio.core.datasets import Dataset, DatasetError, DatasetSpec, split_and_standardize
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.core.params import BY_NAME, LIVE
+from bn_studio.core.snapshot import Snapshot
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.live.worker import TrainingWorker
 
@@ -51,7 +52,7 @@ class StudioModel(QObject):
         self.dataset: Dataset = DEFAULT_DATASET.make()
         self.split = split_and_standardize(self.dataset, seed=0)
         self.config: TrainConfig = DEFAULT_CONFIG
-        self.snapshot = None
+        self.snapshot: Snapshot | None = None
         self.selected_point: np.ndarray | None = None
         self._reported_divergence: set[str] = set()
         self._last_error: str | None = None
@@ -109,16 +110,16 @@ class StudioModel(QObject):
             self._report(str(e))
             self.configChanged.emit(self.config)
             return
-        live = self._live_changes(config) if live else []
+        changes = self._live_changes(config) if live else []
         self.config = config
         self.configChanged.emit(config)
-        if live:
-            for name, value in live:
+        if changes:
+            for name, value in changes:
                 self.worker.change(name, value)
             names = [BY_NAME[n].label_for(config.optimizer) if n in BY_NAME else n
-                     for n, _ in live]                 # the panel's names, not "lr"
+                     for n, _ in changes]              # the panel's names, not "lr"
             self.message.emit("Changed " + ", ".join(f"{n} to {v:g}" for n, (_, v) in
-                                                     zip(names, live))
+                                                     zip(names, changes))
                               + " while training: marked on the curves (Reset starts over)")
         elif reset:
             self.reset()

@@ -104,7 +104,7 @@ def shown_as_markup(root: QWidget, needle: str) -> list[str]:
     """Where under ``root`` a text holding ``needle`` is not shown literally (Qt or pyqtgraph
     reads it as markup): labels, tooltips (of widgets and of list and table items) and
     pyqtgraph's text items. Laying each out, as drawing would, is part of the check."""
-    from PySide6.QtWidgets import QAbstractItemView, QGraphicsView
+    from PySide6.QtWidgets import QAbstractItemView, QGraphicsTextItem, QGraphicsView
     found = []
 
     def check(where: str, text: str, fmt=Qt.TextFormat.AutoText) -> None:
@@ -128,7 +128,7 @@ def shown_as_markup(root: QWidget, needle: str) -> list[str]:
                     c += 1
         if isinstance(w, QGraphicsView) and w.scene() is not None:
             for item in w.scene().items():
-                if hasattr(item, "toHtml") and needle in item.toHtml():
+                if isinstance(item, QGraphicsTextItem) and needle in item.toHtml():
                     item.boundingRect()
                     if needle not in item.toPlainText():
                         found.append(f"plot text in {where}: {one_line(item.toPlainText(), 80)}")
@@ -139,8 +139,9 @@ def _displayed(text: str, fmt) -> str:
     """The characters Qt shows for ``text`` in a label of format ``fmt`` (parsing HTML here
     loads no image: only laying it out would)."""
     from PySide6.QtGui import QTextDocument
+    # Qt.mightBeRichText is QtGui's (PySide6 adds it to Qt); the stubs list it nowhere.
     if fmt == Qt.TextFormat.PlainText or (fmt == Qt.TextFormat.AutoText
-                                          and not Qt.mightBeRichText(text)):
+                                          and not Qt.mightBeRichText(text)):  # type: ignore[attr-defined]
         return text
     doc = QTextDocument()
     doc.setHtml(text)

@@ -19,7 +19,9 @@ formatting and PNG encoding) touches no Qt item and may run on any thread.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -106,8 +108,8 @@ def png_base64(image: QImage) -> str:
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buf, "PNG")
-    return bytes(data.toBase64()).decode("ascii")
+    image.save(buf, "PNG")  # type: ignore[call-overload]  # stubs: bytes; Qt: str
+    return bytes(data.toBase64().data()).decode("ascii")
 
 
 def _matrix(t: QTransform) -> str:
@@ -349,7 +351,7 @@ class _Walker:
             for j in range(lines.lineCount()):
                 line = lines.lineAt(j)
                 start, end = line.textStart(), line.textStart() + line.textLength()
-                spans = []
+                spans: list[str] = []
                 it = block.begin()
                 while not it.atEnd():
                     frag = it.fragment()
@@ -467,7 +469,8 @@ class _Walker:
         self.drawing.rasterised.append(type(item).__name__)
 
 
-DRAWERS = (
+# (item type, how to draw it); the first that matches an item draws it.
+DRAWERS: tuple[tuple[Any, Callable[[_Walker, Any, float], None]], ...] = (
     (pg.AxisItem, _Walker.axis),
     (pg.ScatterPlotItem, _Walker.scatter),
     (pg.PlotCurveItem, _Walker.curve),
@@ -483,7 +486,7 @@ DRAWERS = (
 
 
 def _font_attrs(font: QFont) -> str:
-    size = font.pixelSize()
+    size: float = font.pixelSize()
     if size <= 0:
         dpi = QGuiApplication.primaryScreen().logicalDotsPerInchY() if \
             QGuiApplication.primaryScreen() else 96.0
@@ -516,7 +519,8 @@ def marker_template(symbol, size: float) -> str:
 
 def _relative(path: QPainterPath) -> str:
     """Path data with every command relative, starting from the origin (the marker centre)."""
-    out, cur, start = [], (0.0, 0.0), (0.0, 0.0)
+    out: list[str] = []
+    cur = start = (0.0, 0.0)
     n, i = path.elementCount(), 0
     while i < n:
         e = path.elementAt(i)

@@ -192,9 +192,10 @@ class SteppedRange:
         plot.disableAutoRange()
 
     def reset(self) -> None:
-        self.x = None
-        self.y = None           # the range shown (padded)
-        self._data_y = None     # the data's range over every frame so far (not padded)
+        self.x: tuple[float, float] | None = None
+        self.y: tuple[float, float] | None = None           # the range shown (padded)
+        # The data's range over every frame so far (not padded).
+        self._data_y: tuple[float, float] | None = None
 
     def update(self, x: np.ndarray | None, y: np.ndarray | None) -> None:
         if self.grow_x and x is not None and len(x):

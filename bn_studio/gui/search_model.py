@@ -41,7 +41,7 @@ class SearchRun:
     them (None for results restored from a workspace or a stored search)."""
 
     name: str
-    spec: SearchSpec | None
+    spec: SearchSpec | _SpaceOnly | None      # _SpaceOnly: restored results, no spec
     search: Search | None = None
     results: list[TrialResult] = field(default_factory=list)
     store_path: str | None = None
@@ -216,8 +216,7 @@ class SearchModel(QObject):
         """Show results that were saved (a workspace) with no search running."""
         if self.running(name):
             self.cancel(name)
-        spec = spec or _SpaceOnly(space)
-        run = SearchRun(name, spec, None, list(results))
+        run = SearchRun(name, spec or _SpaceOnly(space), None, list(results))
         self.runs[name] = run
         self.restored.emit(name)
         return run
@@ -328,7 +327,7 @@ class SearchModel(QObject):
             raise ValueError(f"{_shown(path)}: not a stored search")
         spec = spec_from_stored(stored, _shown(path))
         name = Path(path).stem.rsplit("-", 1)[0]
-        data = stored.get("data") if isinstance(stored.get("data"), dict) else {}
+        data = stored["data"] if isinstance(stored.get("data"), dict) else {}
         return name, spec, data
 
     def history(self) -> list[dict]:

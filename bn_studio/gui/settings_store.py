@@ -254,7 +254,9 @@ def _unescape(raw: str):
                 add(_ESCAPES[ch])
             elif ch == "x" or "0" <= ch <= "7":
                 pattern, base = _DIGITS["x" if ch == "x" else "o"]
-                digits = pattern.match(raw, i).group()
+                found = pattern.match(raw, i)
+                assert found is not None            # a run of digits, maybe empty, matches
+                digits = found.group()
                 if ch != "x":
                     digits = ch + digits
                 if digits:                  # a bare \x is skipped, as QSettings does

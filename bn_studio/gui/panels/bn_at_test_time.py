@@ -3,6 +3,8 @@ and predicting one example in training mode (no use) vs evaluation mode."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -12,6 +14,7 @@ from superqt.utils import QSignalThrottler
 
 from bn_studio.core.layers import BatchNormError
 from bn_studio.core.losses import softmax
+from bn_studio.core.snapshot import Snapshot
 
 from ..plain_text import Rich, escape
 from ..plotting import (SteppedRange, add_legend, cache_axes, decimate, set_cursors,
@@ -130,7 +133,7 @@ class TestTimeBNPanel(Panel):
             # range of 1e-9 (and tick labels to match).
             self.ranges[p] = SteppedRange(p, grow_x=p in (self.p_mean_t, self.p_var_t),
                                           min_span=MIN_STAT_SPAN)
-        self._range_key = None
+        self._range_key: tuple[Any, ...] | None = None
         add_legend(self.p_mean, offset=(5, 5), labelTextSize="9pt")
         add_legend(self.p_mean_t, offset=(5, 5), labelTextSize="9pt")
         self.batch_mean = self.p_mean.plot(pen=None, symbol="o", symbolSize=7,
@@ -206,7 +209,7 @@ class TestTimeBNPanel(Panel):
         lay.addLayout(controls)
         lay.addWidget(self.view, 1)
         lay.addLayout(predict)
-        self._snap = None
+        self._snap: Snapshot | None = None
         # While training, at most REDRAW_HZ redraws a second, the last state always drawn.
         self._throttle = QSignalThrottler(parent=self)
         self._throttle.setTimeout(int(1000 / REDRAW_HZ))
@@ -312,14 +315,16 @@ class TestTimeBNPanel(Panel):
         if layer is None or layer.running_mean is None:
             self._clear()
             return
+        snap = self._snap
+        assert snap is not None                     # the layer is one of its nets'
         f = layer.running_mean.size
         if self.unit_box.maximum() != f - 1:
             self.unit_box.blockSignals(True)
             self.unit_box.setMaximum(f - 1)         # clamps the unit to the new width
             self.unit_box.blockSignals(False)
         u = self.unit_box.value()
-        key = (self._snap.run_id, self.layer_box.currentIndex(), u, f)
-        if key != self._range_key or self._snap.step < self._last_step:   # reset or new view
+        key = (snap.run_id, self.layer_box.currentIndex(), u, f)
+        if key != self._range_key or snap.step < self._last_step:   # reset or new view
             self._range_key = key
             for r in self.ranges.values():
                 r.reset()
@@ -329,7 +334,7 @@ class TestTimeBNPanel(Panel):
             self.p_var_t.setTitle(f"σ² of unit {u}", size=TITLE_SIZE)
             for line in self.unit_lines:
                 line.setValue(u)
-        self._last_step = self._snap.step
+        self._last_step = snap.step
         units = np.arange(f)
         self.batch_mean.setData(units, _finite(layer.batch_mean, f))
         self.run_mean.setData(units, _finite(layer.running_mean, f))
@@ -345,7 +350,7 @@ class TestTimeBNPanel(Panel):
             for item in (self.batch_mean_t, self.run_mean_t, self.batch_var_t, self.run_var_t):
                 item.setData([], [])
             for p in (self.p_mean_t, self.p_var_t):      # not the last run's step range
-                self.ranges[p].update(np.array([self._snap.step], dtype=np.float64),
+                self.ranges[p].update(np.array([snap.step], dtype=np.float64),
                                       np.zeros(1))
             return
         steps, bm, bv, rm, rv = decimate(h[:, 0], h[:, 1 + u], h[:, 1 + f + u],

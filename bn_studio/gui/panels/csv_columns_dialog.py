@@ -195,10 +195,12 @@ class CsvColumnsDialog(QDialog):
             item.setToolTip(tooltip(tip))
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(c.index, 4, item)
-            font = self.table.item(c.index, 0).font()
+            cells = [self.table.item(c.index, k) for k in range(len(TABLE_HEADERS))]
+            font = cells[0].font() if cells[0] is not None else self.table.font()
             font.setBold(c.index in chosen or c.index == label)
-            for k in range(len(TABLE_HEADERS)):
-                self.table.item(c.index, k).setFont(font)
+            for cell in cells:
+                if cell is not None:            # every cell of the row was set above
+                    cell.setFont(font)
         for k in (0, 1):                        # bold names need more room than plain ones
             self.table.resizeColumnToContents(k)
             self.table.setColumnWidth(k, min(self.table.columnWidth(k), NAME_COLUMN_PX))

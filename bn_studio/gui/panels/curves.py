@@ -119,7 +119,8 @@ class CurvesPanel(Panel):
         if live:
             self._last_step = snap.step
         set_cursors(self.cursors, None if live else snap.step)     # a replay: whole run, marked
-        losses, exploded = [], []
+        losses: list[tuple] = []
+        exploded: list[tuple] = []
         for name in RUN_COLORS:
             run = snap.runs.get(name)
             if run is None:
@@ -192,11 +193,11 @@ class CurvesPanel(Panel):
     def plots(self) -> dict:
         return {"loss": self.loss_plot, "accuracy": self.acc_plot}
 
-    def curves_table(self) -> tuple[list[str], np.ndarray]:
+    def curves_table(self) -> tuple[list[str], list[list]]:
         """Header and rows of every evaluated point of both nets, for CSV export."""
         snap = self.model.snapshot
         header = ["net", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy"]
-        rows = []
+        rows: list[list] = []
         if snap is not None:
             for name, run in snap.runs.items():
                 for r in run.eval_curve:

@@ -17,7 +17,8 @@ from superqt import QFlowLayout, QLabeledDoubleSlider, QLabeledSlider
 from bn_studio.core import csv_read, csv_source
 from bn_studio.core.csv_read import load_csv, load_csv_steps, preview_csv
 from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
-                                     DatasetError, DatasetSpec, from_points, make_dataset)
+                                     Dataset, DatasetError, DatasetSpec, from_points,
+                                     make_dataset)
 
 from ..plain_text import escape
 from ..theme import CLASS_COLORS
@@ -130,7 +131,7 @@ class DatasetsPanel(Panel):
                                  "Drag, or type a number in the box")
         self.noise_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.noise_slider.setRange(0.0, 1.0)
-        self.noise_slider.setSingleStep(0.01)
+        self.noise_slider.setSingleStep(0.01)  # type: ignore[arg-type]  # stubs: int; a float slider
         self.noise_slider.setDecimals(2)
         self.noise_slider.setToolTip("Noise: how far the points scatter around the ideal "
                                      "shape (0 = clean, 1 = the classes overlap a lot)")
@@ -195,8 +196,8 @@ class DatasetsPanel(Panel):
         self.draw_box = self._build_draw_box()
         self.draw_toggle.toggled.connect(self.draw_box.setVisible)
         # In a short dock the canvas opens below the fold: bring it into view.
-        self.draw_toggle.toggled.connect(lambda on: on and self._scroll_to(self.draw_toggle,
-                                                                          top=True))
+        self.draw_toggle.toggled.connect(
+            lambda on: self._scroll_to(self.draw_toggle, top=True) if on else None)
         self.draw_box.setVisible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -268,7 +269,7 @@ class DatasetsPanel(Panel):
         lay.addLayout(row2)
         self.points: list[tuple[float, float]] = []
         self.labels: list[int] = []
-        self._drawn_dataset = None          # the dataset last made from these points
+        self._drawn_dataset: Dataset | None = None  # the dataset last made from these points
         self._redraw_points()
         return box
 

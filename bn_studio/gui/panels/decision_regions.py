@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
@@ -101,7 +103,7 @@ def marker_html(symbol: str, fill: str, size: int = 14) -> str:
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
     pm.save(buf, "PNG")
-    return (f'<img src="data:image/png;base64,{bytes(data.toBase64()).decode()}" '
+    return (f'<img src="data:image/png;base64,{bytes(data.toBase64().data()).decode()}" '
             f'width="{size}" height="{size}">')
 
 
@@ -112,7 +114,8 @@ def input_shifts(split) -> tuple[float, float]:
     if not split.X_train.size:
         return (0.0, 0.0)
     means = np.mean(split.X_train, axis=0)
-    return tuple(float(m) if np.isfinite(m) and abs(m) > 0.05 else 0.0 for m in means[:2])
+    x, y = (float(m) if np.isfinite(m) and abs(m) > 0.05 else 0.0 for m in means[:2])
+    return x, y
 
 class DecisionRegionsPanel(Panel):
     title = "Decision regions"
@@ -174,7 +177,7 @@ class DecisionRegionsPanel(Panel):
             self.markers[name] = (under, over)
         self.plot_items["no_bn"].setXLink(self.plot_items["bn"])
         self.plot_items["no_bn"].setYLink(self.plot_items["bn"])
-        self._range_extent = None
+        self._range_extent: tuple[float, float, float, float] | None = None
         self._features = ("x₁", "x₂")
         self.plot_items["bn"].getViewBox().sigResized.connect(lambda _: self._on_resized())
         self.view.scene().sigMouseClicked.connect(self._on_click)
@@ -192,10 +195,10 @@ class DecisionRegionsPanel(Panel):
         lay.addWidget(self.view, 1)
         lay.addLayout(legend_row)
         self._grid = None
-        self._extent = None
+        self._extent: tuple[float, ...] | None = None
         self._classes = 2
         self._no_hidden = False
-        self._title_key = None
+        self._title_key: tuple[Any, ...] | None = None
         model.datasetChanged.connect(self.on_dataset)
         model.configChanged.connect(self.on_config)
         self.connect_snapshots(self.on_snapshot)

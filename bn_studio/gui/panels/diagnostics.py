@@ -7,6 +7,8 @@ shown; its histories are recorded all along, so they start at step 0 whenever it
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
 import numpy as np
@@ -135,8 +137,8 @@ class DiagnosticsPanel(Panel):
         lay.addWidget(self.first_loss)
         lay.addWidget(self.tabs, 1)
         self._last = None
-        self._ratio_key = None
-        self._affine_key = None
+        self._ratio_key: tuple[Any, ...] | None = None
+        self._affine_key: tuple[Any, ...] | None = None
         model.snapshotReady.connect(self.on_snapshot)
         model.configChanged.connect(self._on_config)
         self._on_config(model.config)
@@ -214,7 +216,8 @@ class DiagnosticsPanel(Panel):
 
     def _ratio_tab(self) -> QWidget:
         self.ratio_view = pg.GraphicsLayoutWidget()
-        self.ratio_plots, self.ratio_items, self.ratio_cursors = {}, {}, []
+        self.ratio_plots, self.ratio_cursors = {}, []
+        self.ratio_items: dict[str, list] = {}
         self.ratio_ranges = {}
         for col, run in enumerate(RUNS):
             p, cursor = _time_plot(self.ratio_view, 0, col, GUIDE_LOG10_RATIO,
@@ -260,7 +263,8 @@ class DiagnosticsPanel(Panel):
                                    "1 on each batch. Restarts training.")
         self.freeze_box.toggled.connect(self.set_frozen)
         self.affine_view = pg.GraphicsLayoutWidget()
-        self.affine_plots, self.affine_items, self.affine_cursors = {}, {}, []
+        self.affine_plots, self.affine_cursors = {}, []
+        self.affine_items: dict[str, list] = {}
         self.affine_ranges = {}
         for row, what in enumerate(("gamma", "beta")):
             p, cursor = _time_plot(self.affine_view, row, 0, 1.0 if what == "gamma" else 0.0)

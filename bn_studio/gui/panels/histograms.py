@@ -3,6 +3,8 @@ live on fixed bins, and their 15/50/85th percentiles over time (the BN paper's f
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -102,19 +104,19 @@ class HistogramsPanel(Panel):
         top.addStretch(1)
         top.addWidget(self.mode_box)
         self.view = pg.GraphicsLayoutWidget()
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.view)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(self.view)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(top)
         lay.addWidget(self.note)
-        lay.addWidget(self.scroll, 1)
+        lay.addWidget(self.scroll_area, 1)
         self.rows: list[dict] = []
         self._n_layers = -1
-        self._edges_key = None
-        self._bands_key = None
+        self._edges_key: tuple[Any, ...] | None = None
+        self._bands_key: tuple[Any, ...] | None = None
         self._last = None
         self._pending = None
         self._live_throttle = QSignalThrottler(parent=self)
@@ -125,7 +127,7 @@ class HistogramsPanel(Panel):
         self._bands_throttle = QSignalThrottler(parent=self)
         self._bands_throttle.setTimeout(int(1000 / BANDS_HZ))
         self._bands_throttle.triggered.connect(self._draw_all_bands)
-        self._bands_args = None
+        self._bands_args: tuple[Any, Any] | None = None
         self._stale_run = None
         self._note = ""
         self.connect_snapshots(self.on_snapshot)
@@ -353,7 +355,7 @@ class HistogramsPanel(Panel):
                 outline = row["first"][k]
                 if new_outline:
                     outline.setVisible(hists0 is not None and not offset and snap.step > 0)
-                if new_outline and outline.isVisible():
+                if new_outline and outline.isVisible() and hists0 is not None:
                     edges, counts, _ = hists0[k]
                     outline.setData(edges, _finite(counts))
                 lift = OFFSET_SHARE * row["ymax"][k]

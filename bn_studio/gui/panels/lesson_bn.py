@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QGridLayout, QLabel, QPushButton,
                                QSlider)
 
 from bn_studio.core import lessons as L
+from bn_studio.core.lesson_pack import Lesson
 from bn_studio.core.search.analysis import alpha_range_report, alpha_range_spec
 from bn_studio.core.stats import histogram
 
@@ -33,7 +34,7 @@ else:
 class BnPages(_Host):
     """Lessons 3, 4 and 7 of the lessons panel (a mixin: it uses the panel's model)."""
 
-    current: L.Lesson | None      # set up by LessonsPanel
+    current: Lesson | None      # set up by LessonsPanel
 
     def _build_bn(self, lay) -> None:
         self.gamma = QSlider(Qt.Orientation.Horizontal)
@@ -224,6 +225,7 @@ class BnPages(_Host):
 
     def _reset_why(self) -> None:
         les = self.current
+        assert les is not None                      # the why-BN lesson is the one open
         self._why_spec = DatasetSpec(**les.dataset) if les.dataset else self.model.spec
         self._why_shifted = False
         self.noisy_box.blockSignals(True)

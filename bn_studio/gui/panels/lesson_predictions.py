@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton
 from superqt import QFlowLayout
 
 from bn_studio.core import lessons as L
+from bn_studio.core.lesson_pack import Lesson
 from bn_studio.core.datasets import DatasetSpec
 
 from ..plain_text import escape
@@ -26,9 +27,8 @@ class PredictionPages(_Host):
     """Lessons 5 and 6 of the lessons panel (a mixin: it uses the panel's model)."""
 
     # Set up by LessonsPanel and BnPages, the other parts of the panel.
-    current: L.Lesson | None
-    # The panel's scroll area shadows QWidget.scroll(dx, dy), which nothing here calls.
-    scroll: QScrollArea  # type: ignore[assignment]
+    current: Lesson | None
+    scroll_area: QScrollArea
     _bn_rng: np.random.Generator
 
     def _build_test_time(self, lay) -> None:
@@ -61,8 +61,8 @@ class PredictionPages(_Host):
         for w in (self.tt_batch, self.tt_beta):
             lay.addWidget(w)
         lay.addLayout(row)
-        for w in (self.tt_label, self.tt_point):
-            lay.addWidget(w)
+        for label in (self.tt_label, self.tt_point):
+            lay.addWidget(label)
 
     def _reset_test_time(self) -> None:
         cfg = self.model.config
@@ -93,7 +93,7 @@ class PredictionPages(_Host):
         self._tt_measured = True
         self.tt_rows[(res["batch"], res["beta"])] = res
         self.tt_label.setText(self.test_time_table())
-        self.scroll.ensureWidgetVisible(self.tt_label)
+        self.scroll_area.ensureWidgetVisible(self.tt_label)
         return res
 
     def test_time_table(self, note: str = "") -> str:
@@ -179,7 +179,7 @@ class PredictionPages(_Host):
         data = dict(les.dataset) if les is not None and les.dataset else \
             {"name": "blobs", "n": 600, "noise": 0.6}
         self.model.set_spec(DatasetSpec(**{**data, "classes": c}))
-        self._sm_point = None                   # a point of the new data until one is clicked
+        self._sm_point: np.ndarray | None = None    # a point of the new data until one is clicked
         self.model.play()
 
     def show_softmax_point(self, xy):

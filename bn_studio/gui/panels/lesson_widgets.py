@@ -45,8 +45,10 @@ class _Pages(QWidget):
 
     def setCurrentWidget(self, w: QWidget) -> None:
         for i in range(self._lay.count()):
-            page = self._lay.itemAt(i).widget()
-            page.setVisible(page is w)
+            item = self._lay.itemAt(i)
+            page = item.widget() if item is not None else None
+            if page is not None:
+                page.setVisible(page is w)
         self._current = w
 
     def currentWidget(self) -> QWidget | None:

@@ -152,7 +152,8 @@ class SoftmaxInspectorPanel(Panel):
         self._class_names: list[str] = []
         self._label_font = QFont(self.font())
         self._label_font.setPointSize(10)
-        self._y_point = None            # the click whose nearest data point set the true class
+        # The click whose nearest data point set the true class.
+        self._y_point: np.ndarray | None = None
         # While training, frames arrive ~60 times a second: refresh at most 10 times; a
         # click refreshes at once (flush) and holds off the frames just behind it.
         self._throttled_refresh = qthrottled(self.refresh, timeout=REFRESH_INTERVAL_MS,
@@ -216,7 +217,8 @@ class SoftmaxInspectorPanel(Panel):
         if snap is None or xy is None:
             return
         x = np.asarray(xy, dtype=np.float64).reshape(1, 2)
-        values, lines = {}, []
+        values: dict[str, dict | None] = {}
+        lines: list[str] = []
         for run_name in ("bn", "no_bn"):
             run = snap.runs.get(run_name)
             if run is None:

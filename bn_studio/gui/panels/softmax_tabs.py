@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPus
                                QSlider, QTabBar, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 
-from bn_studio.core.softmax_parts import loss_gradient, one_hot, point_loss, shifted_softmax
+from bn_studio.core.softmax_parts import (ShiftedSoftmax, loss_gradient, one_hot, point_loss,
+                                         shifted_softmax)
 
 from ..plain_text import Rich, escape
 from ..plotting import cache_axes, steady_title
@@ -146,7 +147,7 @@ class ShiftTemperatureTab(QWidget):
         self.run.setToolTip("Whose logits z to play with")
         self.shift = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.shift.setRange(-SHIFT_RANGE, SHIFT_RANGE)
-        self.shift.setSingleStep(0.5)
+        self.shift.setSingleStep(0.5)  # type: ignore[arg-type]  # stubs: int; a float slider
         self.shift.setValue(0.0)
         self.shift.setToolTip("c is added to every logit: t changes, a does not")
         self.temp = QSlider(Qt.Orientation.Horizontal)
@@ -193,7 +194,7 @@ class ShiftTemperatureTab(QWidget):
         lay.addWidget(self.caption)
         self._z: dict = {}
         self._names: list[str] = []
-        self.result = None
+        self.result: ShiftedSoftmax | None = None
         for signal in (self.shift.valueChanged, self.temp.valueChanged,
                        self.run.currentIndexChanged):
             signal.connect(lambda *_: self.redraw())

@@ -64,8 +64,8 @@ def png_html(image: QImage, size: int) -> str:
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
     image.scaled(size, size, Qt.AspectRatioMode.IgnoreAspectRatio,
-                 Qt.TransformationMode.SmoothTransformation).save(buf, "PNG")
-    return (f'<img src="data:image/png;base64,{bytes(data.toBase64()).decode()}" '
+                 Qt.TransformationMode.SmoothTransformation).save(buf, "PNG")  # type: ignore[call-overload]  # stubs: bytes; Qt: str
+    return (f'<img src="data:image/png;base64,{bytes(data.toBase64().data()).decode()}" '
             f'width="{size}" height="{size}">')
 
 
@@ -216,7 +216,7 @@ class UnitMapsPanel(Panel):
         lay.addStretch(1)
         self.mosaics: dict[tuple[str, int], UnitMosaic] = {}
         self.notes: list[QLabel] = []
-        self._shape = None
+        self._shape: dict[str, tuple[int, ...]] | None = None
         self._drawn = None
         self._thumb = THUMB_PX[0]
         model.snapshotReady.connect(self._on_snapshot)
@@ -263,8 +263,9 @@ class UnitMapsPanel(Panel):
     def _rebuild(self, widths: dict) -> None:
         while self.grid.count():
             item = self.grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.mosaics, self.notes = {}, []
         for col, run in enumerate(RUNS):
             title = QLabel(f"<b style='color:{RUN_COLORS[run]}'>Net {RUN_LABELS[run]}</b>")

@@ -165,7 +165,7 @@ class TuningPanel(Panel):
         self.export_button.clicked.connect(self.export_csv_dialog)
         for b in (self.next_round, self.apply_best_button, self.export_button):
             b.setEnabled(False)
-            self.view.actions.addWidget(b)
+            self.view.button_row.addWidget(b)
 
     def _layout(self) -> None:
         top = QWidget()
@@ -405,9 +405,12 @@ class TuningPanel(Panel):
         the dock instead of scrolling with the Results table's height."""
         for i in range(self.tabs.count()):
             policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
-            self.tabs.widget(i).setSizePolicy(policy, policy)
-        self.split.widget(0).setVisible(self.tabs.widget(index) not in (self.alpha,
-                                                                         self.history))
+            page = self.tabs.widget(i)
+            if page is not None:
+                page.setSizePolicy(policy, policy)
+        controls = self.split.widget(0)
+        if controls is not None:
+            controls.setVisible(self.tabs.widget(index) not in (self.alpha, self.history))
         self.tabs.updateGeometry()
 
     def _on_started(self, name: str) -> None:
@@ -565,9 +568,10 @@ class TuningPanel(Panel):
         twins = any(r.no_bn is not None for r in self.results)
         extra = ("net", "bn_val_loss", "no_bn_val_loss", "bn_val_accuracy",
                  "no_bn_val_accuracy") if twins else ("net",)
+        space = self.space_used
+        names = [p.name for p in space if p.name != "bn"] if space is not None else []
         try:
-            export_csv(self.results, path, [p.name for p in self.space_used if p.name != "bn"],
-                       extra)
+            export_csv(self.results, path, names, extra)
         except OSError as e:
             self.error.setText(f"Could not write {path}: {e.strerror or e}")
 

@@ -125,7 +125,7 @@ class ResultsView(QWidget):
         self.best_curve = self.curve_plot.plot(pen=pg.mkPen("#1f77b4", width=2))
         self.grid_label = QLabel()
         self.grid_label.setWordWrap(True)
-        self.actions = QHBoxLayout()               # the panel adds its buttons here
+        self.button_row = QHBoxLayout()            # the panel adds its buttons here
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         sc = QHBoxLayout()
@@ -138,7 +138,7 @@ class ResultsView(QWidget):
         lay.addLayout(plots, 2)
         lay.addWidget(self.best_label)
         lay.addWidget(self.grid_label)
-        lay.addLayout(self.actions)
+        lay.addLayout(self.button_row)
         lay.addWidget(self.table, 2)
 
     def reset(self, space: SearchSpace, trials: int, steps: int,
@@ -158,11 +158,11 @@ class ResultsView(QWidget):
         for j, h in enumerate(headers):                  # short labels fit a narrow dock
             if h.endswith(("loss", "acc")):
                 net = "the no-BN net's " if h.startswith("no-BN") else ""
-                self.table.horizontalHeaderItem(j).setToolTip(
-                    f"{net}validation {'loss' if h.endswith('loss') else 'accuracy'}")
-        self.table.horizontalHeaderItem(1).setToolTip(
-            "Which net the trial trained: BN (batch norm after every hidden layer), no BN, "
-            "or both (the same draws with and without BN; val loss is the BN net's)")
+                self._header_tip(j, f"{net}validation "
+                                    f"{'loss' if h.endswith('loss') else 'accuracy'}")
+        self._header_tip(1, "Which net the trial trained: BN (batch norm after every hidden "
+                            "layer), no BN, or both (the same draws with and without BN; val "
+                            "loss is the BN net's)")
         # Best first: rows added later are sorted in by the header's indicator.
         self.table.horizontalHeader().setSortIndicator(headers.index("loss"),
                                                        Qt.SortOrder.AscendingOrder)
@@ -185,6 +185,11 @@ class ResultsView(QWidget):
             "Distinct values tried — random: " + ", ".join(f"{n} {dv[n]}" for n in names)
             + f"; a grid of {len(grid)} trials: " + ", ".join(f"{n} {dg[n]}" for n in names)
             + ". If only one parameter matters, random search tries many more values of it.")
+
+    def _header_tip(self, column: int, tip: str) -> None:
+        item = self.table.horizontalHeaderItem(column)     # set by the header labels
+        if item is not None:
+            item.setToolTip(tip)
 
     def _param_columns(self) -> list[str]:
         """The searched parameters the table shows ("bn" is the net column)."""
@@ -291,6 +296,7 @@ class ResultsView(QWidget):
     def selected_region(self) -> dict:
         """The dragged region in parameter values, for the parameter on the x axis."""
         name = self.x_param.currentText()
+        assert self.space is not None               # a region is dragged over results
         p = self.space[name]
         a, b = self.region.getRegion()       # view coordinates: log10 on a log axis
         if p.scale == "one_minus_log":
