@@ -7,9 +7,8 @@ shown; its histories are recorded all along, so they start at step 0 whenever it
 
 from __future__ import annotations
 
-from typing import Any
-
 import math
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrol
 
 from bn_studio.core.diagnostics import GUIDE_LOG10_RATIO, SATURATED_DERIVATIVE
 
-from ..plain_text import Rich
 from ..plotting import (SparseAxis, SteppedRange, cache_axes, decimate, no_si_prefix,
                         set_cursors)
 from ..plain_text import Rich
@@ -166,12 +164,11 @@ class DiagnosticsPanel(Panel):
         self.grad_note.setWordWrap(True)
         key = " · ".join(f"<b style='color:{RUN_COLORS[r]}'>━ {RUN_LABELS[r]}</b>" for r in RUNS)
         self.grad_key = QLabel(f"{key} · σ: standard deviation")
-        self.grad_key.setTextFormat(Qt.RichText)        # the app's own markup: coloured keys
+        self.grad_key.setTextFormat(Qt.TextFormat.RichText)    # the app's markup: coloured keys
         self.grad_key.setToolTip("dL/dZ and dL/dW of the last mini-batch on bins shared by "
                                  "both nets; each net's tallest bar is drawn full height, so "
                                  "a narrow spike and a wide hill both show their shape")
         self.grad_key.setWordWrap(True)
-        self.grad_key.setTextFormat(Qt.TextFormat.RichText)     # the app's own colour key
         self.saturation = QLabel()
         self.saturation.setWordWrap(True)
         self.saturation.setTextFormat(Qt.TextFormat.RichText)
@@ -409,7 +406,7 @@ class DiagnosticsPanel(Panel):
                 text = Rich(f"{title} {stds}")     # the app's markup: plain_text.install_plot_text
                 if row.get(key + "_title") != text:
                     row[key + "_title"] = text
-                    plot.setTitle(Rich(text), size="9pt")      # the app's numbers
+                    plot.setTitle(text, size="9pt")
 
     def _draw_ratios(self, snap, diag, force: bool) -> None:
         live = getattr(snap, "live", True)
