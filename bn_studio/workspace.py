@@ -275,8 +275,7 @@ def _check_result(r, space, statuses) -> None:
                              f"{limits.shown(r.get('status'))}")
     for p in space:
         v = r["params"].get(p.name)
-        ok = v in p.low if p.scale == "choice" else \
-            (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v))
+        ok = v in p.low if p.scale == "choice" else _finite(v)
         if not ok:
             raise WorkspaceError(f"a search result's {p.name} is missing or not usable")
     curve = r.get("curve")
@@ -288,6 +287,14 @@ def _check_result(r, space, statuses) -> None:
     except (ValueError, TypeError) as e:
         raise WorkspaceError(f"{e}".splitlines()[0].replace("a trial result", "a search result")
                              ) from None
+
+
+def _finite(v) -> bool:
+    """A finite real number, not a bool (a JSON integer beyond any float is not)."""
+    try:
+        return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def _clean(obj):
