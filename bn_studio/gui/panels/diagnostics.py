@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrol
 
 from bn_studio.core.diagnostics import GUIDE_LOG10_RATIO, SATURATED_DERIVATIVE
 
+from ..plain_text import Rich
 from ..plotting import (SparseAxis, SteppedRange, cache_axes, decimate, no_si_prefix,
                         set_cursors)
 from ..theme import RUN_COLORS, RUN_LABELS
@@ -163,6 +164,7 @@ class DiagnosticsPanel(Panel):
         self.grad_note.setWordWrap(True)
         key = " · ".join(f"<b style='color:{RUN_COLORS[r]}'>━ {RUN_LABELS[r]}</b>" for r in RUNS)
         self.grad_key = QLabel(f"{key} · σ: standard deviation")
+        self.grad_key.setTextFormat(Qt.RichText)
         self.grad_key.setToolTip("dL/dZ and dL/dW of the last mini-batch on bins shared by "
                                  "both nets; each net's tallest bar is drawn full height, so "
                                  "a narrow spike and a wide hill both show their shape")
@@ -190,7 +192,7 @@ class DiagnosticsPanel(Panel):
         self.grad_rows = []
         for i in range(n):
             row = {}
-            self.grad_view.addLabel(f"<b>layer {i + 1}</b>", row=i, col=0, angle=-90,
+            self.grad_view.addLabel(Rich(f"<b>layer {i + 1}</b>"), row=i, col=0, angle=-90,
                                     size="9pt")
             for col, what in enumerate(("dz", "dw"), start=1):
                 p = self.grad_view.addPlot(row=i, col=col,
@@ -400,7 +402,7 @@ class DiagnosticsPanel(Panel):
                 stds = " ".join(f"<span style='color:{RUN_COLORS[r]}'>σ "
                                 f"{fmt(getattr(layers[r], std_of))}</span>"
                                 for r in RUNS if r in layers)
-                text = f"{title} {stds}"
+                text = Rich(f"{title} {stds}")
                 if row.get(key + "_title") != text:
                     row[key + "_title"] = text
                     plot.setTitle(text, size="9pt")
