@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QSizePolicy, QToolBar, QWidget)
@@ -17,7 +17,7 @@ from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace
 
 from . import docks, exports, workspace_data
 from .export_runner import ExportRunner
-from .hint import HintState, hint_text, is_default_run
+from .hint import HintState, hint_text, is_default_run, widest_hints
 from .menus import build_menus
 from .model import StudioModel
 from .plain_text import message_box, plain_labels, tooltip
@@ -33,6 +33,41 @@ STATUS_HZ = 10
 SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
           ("60 steps/s", 60.0), ("30 steps/s", 30.0), ("10 steps/s", 10.0),
           ("2 steps/s", 2.0)]
+
+
+HINT_LINES = (2, 3)      # the toolbar hint keeps room for this many lines (fewest, most)
+
+
+class HintLabel(QLabel):
+    """The toolbar's hint: as tall as the longest hint needs at the width it is given (two
+    or three lines), so that it is never cut and a new hint never moves the panels below.
+    A narrower window than that shows the first lines; the tooltip holds the whole hint."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
+        self._fit(HINT_MIN_WIDTH_PX)
+
+    def lines_needed(self, width: int) -> int:
+        fm = self.fontMetrics()
+        tallest = max(fm.boundingRect(0, 0, max(1, width), 10**6, Qt.TextWordWrap, text).height()
+                      for text in widest_hints())
+        return min(HINT_LINES[1], max(HINT_LINES[0], -(-tallest // fm.lineSpacing())))
+
+    def _fit(self, width: int) -> None:
+        lines = self.lines_needed(width - 2 * self.margin())
+        self.setFixedHeight(lines * self.fontMetrics().lineSpacing() + 6)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit(event.size().width())
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.FontChange, QEvent.StyleChange):    # the theme's italic
+            self._fit(self.width())
 
 
 RATE_TOOLTIP = ("Training steps per second measured in the training process over the last "
@@ -133,12 +168,9 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.rate_label)
         self._behind: str | None = None
         tb.addSeparator()
-        self.hint = QLabel()
+        self.hint = HintLabel()
         self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)
         self.hint.setMinimumWidth(HINT_MIN_WIDTH_PX)
-        # Room for two lines from the start, so a longer hint never moves the panels below.
-        self.hint.setFixedHeight(2 * self.hint.fontMetrics().lineSpacing() + 6)
         self.hint.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         tb.addWidget(self.hint)
         self.toolbar = tb
