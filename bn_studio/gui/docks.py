@@ -67,6 +67,14 @@ def _dock_for(win: QMainWindow, panel) -> QDockWidget:
     return dock
 
 
+def whole_tab_names(bar: QTabBar) -> None:
+    """A dock tab bar shows every panel's name whole: with six panels open at 1366×768 the
+    right bar cut them all ("Histog…", "Diagno…", "Tu…"); arrows scroll it instead."""
+    bar.setElideMode(Qt.ElideNone)
+    bar.setUsesScrollButtons(True)
+    bar.setExpanding(False)
+
+
 def build_panels(win) -> dict[str, QDockWidget]:
     """Make every available panel: the centre one as the central widget, the others in docks
     (fills ``win.panels`` and ``win.docks``); returns the first dock of each area."""

@@ -7,13 +7,28 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QSizePolicy, QToolBar, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSizePolicy,
+    QTabBar,
+    QToolBar,
+    QWidget,
+)
 
 from bn_studio.core.limits import one_line
 from bn_studio.core.rate import rate_text, why_behind
-from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
-                                 save_workspace)
+from bn_studio.workspace import (
+    WorkspaceError,
+    check_workspace,
+    load_workspace,
+    save_workspace,
+)
 
 from . import docks, exports, workspace_data
 from .export_runner import ExportRunner
@@ -117,6 +132,13 @@ class MainWindow(QMainWindow):
             if first_launch and "lessons" in self.panels:
                 self.show_start_page()
         self.model.reset()
+
+    def event(self, event) -> bool:
+        # The dock tab bars are made by the layout when docks are tabbed (any time the user
+        # drags one): each is set up as it is first polished, after the layout set it up.
+        if event.type() == QEvent.ChildPolished and isinstance(event.child(), QTabBar):
+            docks.whole_tab_names(event.child())
+        return super().event(event)
 
     def showEvent(self, event) -> None:
         # Dock sizes set before the first show (or before a theme's style sheet re-polished
@@ -349,8 +371,14 @@ class MainWindow(QMainWindow):
     def export_animation(self, path, settings) -> None:
         """Draw the frames here (a few at a time between events), encode and write them on a
         worker thread; progress and Cancel in the export dialog."""
-        from .animation import (FORMATS, MAX_GIF_FRAMES, MAX_MP4_FRAMES, AnimationError,
-                                AnimationFeeder, encode_frames)
+        from .animation import (
+            FORMATS,
+            MAX_GIF_FRAMES,
+            MAX_MP4_FRAMES,
+            AnimationError,
+            AnimationFeeder,
+            encode_frames,
+        )
         path = Path(path)
         latest = self.model.newest()
         frames = self.model.stored.frames()
@@ -419,8 +447,8 @@ class MainWindow(QMainWindow):
         import platform
 
         import numpy as np
-        import PySide6
         import pyqtgraph as pg
+        import PySide6
 
         from bn_studio import __version__
         text = (f"<h3>BN Studio {__version__}</h3>"
