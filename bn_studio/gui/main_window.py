@@ -7,28 +7,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDockWidget,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QSizePolicy,
-    QTabBar,
-    QToolBar,
-    QWidget,
-)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
+                               QMessageBox, QSizePolicy, QTabBar, QToolBar, QWidget)
 
 from bn_studio.core.limits import one_line
 from bn_studio.core.rate import rate_text, why_behind
-from bn_studio.workspace import (
-    WorkspaceError,
-    check_workspace,
-    load_workspace,
-    save_workspace,
-)
+from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
+                                 save_workspace)
 
 from . import docks, exports, workspace_data
 from .export_runner import ExportRunner
@@ -371,14 +356,8 @@ class MainWindow(QMainWindow):
     def export_animation(self, path, settings) -> None:
         """Draw the frames here (a few at a time between events), encode and write them on a
         worker thread; progress and Cancel in the export dialog."""
-        from .animation import (
-            FORMATS,
-            MAX_GIF_FRAMES,
-            MAX_MP4_FRAMES,
-            AnimationError,
-            AnimationFeeder,
-            encode_frames,
-        )
+        from .animation import (FORMATS, MAX_GIF_FRAMES, MAX_MP4_FRAMES, AnimationError,
+                                AnimationFeeder, encode_frames)
         path = Path(path)
         latest = self.model.newest()
         frames = self.model.stored.frames()
@@ -447,8 +426,8 @@ class MainWindow(QMainWindow):
         import platform
 
         import numpy as np
-        import pyqtgraph as pg
         import PySide6
+        import pyqtgraph as pg
 
         from bn_studio import __version__
         text = (f"<h3>BN Studio {__version__}</h3>"

@@ -4,9 +4,9 @@ escaping text from files (plain_text.py) must not escape what the panels wrote t
 import re
 
 from PySide6.QtWidgets import QGraphicsView, QLabel
-from studio_helpers import advance
 
 from bn_studio.core.trainer import TrainConfig
+from studio_helpers import advance
 
 TAG = re.compile(r"<\s*/?\s*(b|i|span|br|sub|sup|font|p)\b[^>]*>", re.IGNORECASE)
 

@@ -11,15 +11,9 @@ from PySide6.QtGui import QImage
 
 from bn_studio.cli import build_parser, config_from_args, dataset_from_args
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
+from bn_studio.gui.hint import (DEFAULT_LATER, DEFAULT_START, DEFAULT_WATCH, HintState,
+                                hint_text, is_default_run)
 from bn_studio.gui.docks import SCREEN_SHARE
-from bn_studio.gui.hint import (
-    DEFAULT_LATER,
-    DEFAULT_START,
-    DEFAULT_WATCH,
-    HintState,
-    hint_text,
-    is_default_run,
-)
 
 
 def test_train_with_no_options_runs_the_apps_default_run(model):
