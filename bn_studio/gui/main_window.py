@@ -332,8 +332,13 @@ class MainWindow(QMainWindow):
         panel = self.panels[panel_name]
         if hasattr(panel, "catch_up"):
             panel.catch_up()                # a hidden panel skipped the newest snapshots
+        target = panel.plots()[key]
+        if callable(target) and target() is None and getattr(panel, "empty_export", ""):
+            self.raise_panel(panel_name)
+            self._show_error(f"{Path(path).name}: {panel.empty_export}")
+            return
         try:
-            job = exports.prepare_plot(panel.plots()[key], path)
+            job = exports.prepare_plot(target, path)
         except exports.ExportError as e:
             self._show_error(str(e))
             return

@@ -197,6 +197,9 @@ class UnitMapsPanel(Panel):
     area = "right"
     # The right-hand tab group is full at 1366 px: this one opens from View → Hidden units.
     start_hidden = True
+    # File → Export before the panel was ever open: what to do, not just "nothing yet".
+    empty_export = ("the pictures are computed only while the Hidden units panel is open. "
+                    "It is open now: train a step (S) and export again.")
     help_text = ("Each small picture is one hidden unit: its output a = g(z) at every point of "
                  "the input plane, like the neurons of TensorFlow Playground. The first layer's "
                  "units can only draw straight edges; deeper units combine them into curves. "
