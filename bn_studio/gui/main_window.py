@@ -454,6 +454,9 @@ class MainWindow(QMainWindow):
         from .timeline import TimelineBar
         self.timeline = TimelineBar(self.model, self)
         self.timeline.setMinimumWidth(TIMELINE_MIN_WIDTH_PX)
+        # Not expanding: the status bar's messages (why the rate falls behind) get the rest;
+        # at 1366×768 the bar took it all and cut them mid-sentence.
+        self.timeline.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Preferred)
         self.statusBar().addPermanentWidget(self.timeline)
         self.statusBar().addPermanentWidget(self.step_label)
 

@@ -207,3 +207,21 @@ def test_every_hint_fits_the_toolbar_uncut(make_window, qtbot, size):
         needed = fm.boundingRect(0, 0, hint.contentsRect().width(), 10**6, Qt.TextWordWrap,
                                  text).height()
         assert needed <= hint.contentsRect().height(), text
+
+
+def test_a_reason_for_falling_behind_fits_the_status_bar_at_1366x768(make_window, qtbot):
+    """At 1366×768 the replay bar took all the width it could and cut "Only 2.3 of the 60
+    steps/s asked: the computer is busy … (training got 12 % of a" mid-sentence."""
+    from bn_studio.core.rate import RateReading, why_behind
+    win = make_window()
+    win.set_theme("light")
+    win.fit_to_screen((int(1366 * SCREEN_SHARE), int(768 * SCREEN_SHARE)))
+    qtbot.wait(50)
+    worst = max((why_behind(RateReading(steps_per_second=2.3, target=300.0, cpu_share=share,
+                                        step_seconds=step, overhead_share=over))
+                 for share, step, over in ((0.12, 0.001, 0.0), (1.0, 0.001, 0.75),
+                                           (1.0, 0.25, 0.0))), key=len)
+    win.statusBar().showMessage(worst)
+    qtbot.wait(20)
+    room = win.timeline.geometry().left() - 12
+    assert win.statusBar().fontMetrics().horizontalAdvance(worst) <= room, worst
