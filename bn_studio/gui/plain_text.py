@@ -107,8 +107,20 @@ def install_plot_text() -> None:
         finally:
             self.labelText, self.labelUnits = text, units
 
+    update_label = pg.AxisItem._updateLabel
+
+    def update_label_if_changed(self):
+        # Every range change of a plot re-sets its axis names (pyqtgraph's SI prefix), each
+        # a setHtml and a new layout: most of a frame's text work, for the same names.
+        html = self.labelString()
+        if getattr(self, "_label_html", None) == html:
+            return
+        update_label(self)
+        self._label_html = html
+
     pg.LabelItem.setText = plain_set_text
     pg.AxisItem.labelString = plain_label_string
+    pg.AxisItem._updateLabel = update_label_if_changed
     _installed = True
 
 

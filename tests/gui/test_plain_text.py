@@ -340,3 +340,20 @@ def test_a_title_set_again_unchanged_is_not_laid_out_again_but_a_theme_change_is
         assert len(calls) == 5
     finally:
         apply_pyqtgraph_theme("light")
+
+
+def test_an_axis_name_is_not_laid_out_again_on_every_range_change(qapp):
+    plain_text.install_plot_text()
+    plot = pg.PlotItem()
+    axis = plot.getAxis("left")
+    plot.setLabel("left", "<i>validation loss</i>")
+    calls = []
+    set_html = axis.label.setHtml
+    axis.label.setHtml = lambda html: (calls.append(html), set_html(html))
+    for k in range(1, 6):
+        plot.setYRange(0, 10.0 ** k)             # crosses SI-prefix ranges too
+    assert calls == []
+    axis.setTextPen("#ff0000")                   # a new colour (a theme change) redraws
+    assert len(calls) == 1 and "ff0000" in calls[0] and "&lt;i&gt;" in calls[0]
+    plot.setLabel("left", "accuracy")
+    assert len(calls) == 2 and "accuracy" in axis.label.toPlainText()
