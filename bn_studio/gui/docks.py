@@ -135,6 +135,17 @@ def room_for_lessons(win) -> None:
         win.resizeDocks([lessons, network], [want, total - want], Qt.Vertical)
 
 
+def hide_stale_tab_bars(win) -> None:
+    """Hide the main window's dock tab bars that name a floating dock. When a dock leaves a
+    tab group (Lessons popped out) Qt can leave the group's old bars shown, over the dock
+    that stays ("Dataset | Lessons" twice over the dataset gallery at 1920×1080)."""
+    floating = {d.windowTitle() for d in win.docks.values() if d.isFloating()}
+    for bar in win.findChildren(QTabBar, options=Qt.FindDirectChildrenOnly):
+        titles = {bar.tabText(i) for i in range(bar.count())}
+        if bar.isVisible() and titles & floating:
+            bar.hide()
+
+
 def pop_out_lessons(win, out: bool) -> None:
     """The lesson pane as its own window beside the studio (room to read on a small screen),
     or back in its dock."""

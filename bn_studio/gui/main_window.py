@@ -189,6 +189,9 @@ class MainWindow(QMainWindow):
         lessons, dock = self.panels.get("lessons"), self.docks.get("lessons")
         if lessons is not None and dock is not None and hasattr(lessons, "show_popped_out"):
             dock.topLevelChanged.connect(lessons.show_popped_out)
+        for d in self.docks.values():       # once the layout has settled
+            d.topLevelChanged.connect(
+                lambda _=False: QTimer.singleShot(0, lambda: docks.hide_stale_tab_bars(self)))
 
     def room_for_lessons(self) -> None:
         docks.room_for_lessons(self)

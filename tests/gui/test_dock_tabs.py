@@ -24,3 +24,26 @@ def test_every_dock_tab_shows_its_whole_name_in_a_small_window(make_window, qtbo
             assert bar.tabRect(i).width() >= bar.tabSizeHint(i).width(), bar.tabText(i)
             shown += 1
     assert shown >= 6
+
+
+def test_a_tab_bar_left_naming_a_floating_dock_is_hidden(make_window, qtbot):
+    """In a real window, raising every panel and then popping the lesson out left two
+    "Dataset | Lessons" bars over the dataset gallery (offscreen Qt does not leave them, so
+    such a bar is made here as Qt left it)."""
+    from bn_studio.gui.docks import hide_stale_tab_bars
+    win = make_window()
+    win.resize(1700, 1000)
+    stale, kept = QTabBar(win), QTabBar(win)
+    for bar, names in ((stale, ("Dataset", "Lessons")), (kept, ("Histograms", "Tuning"))):
+        for name in names:
+            bar.addTab(name)
+        bar.show()
+    win.pop_out_lessons(True)
+    qtbot.wait(100)                     # the pop-out's topLevelChanged runs the check
+    assert win.docks["lessons"].isFloating()
+    assert not stale.isVisible() and kept.isVisible()
+    stale.show()
+    win.pop_out_lessons(False)
+    qtbot.wait(100)
+    hide_stale_tab_bars(win)
+    assert stale.isVisible()            # docked again: a bar may name the lessons
