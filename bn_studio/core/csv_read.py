@@ -385,6 +385,16 @@ PREVIEW_PROBES = 8              # places further down a long file a preview also
 PREVIEW_PROBE_BYTES = 32 * 1024     # … this much from each
 
 
+_BOMLESS = {"utf-8-sig": "utf-8", "utf-16": "utf-16-le", "utf-32": "utf-32-le"}
+
+
+def _text_bytes(header, rows, delimiter: str, encoding: str) -> int:
+    """About how many bytes of the file ``header`` and ``rows`` were (quotes aside)."""
+    enc = _BOMLESS.get(encoding, encoding)
+    lines = ([header] if header is not None else []) + list(rows)
+    return sum(len((delimiter.join(r) + "\n").encode(enc, "replace")) for r in lines)
+
+
 def preview_csv(path) -> csv_columns.CsvPreview:
     """The file's columns from a sample: its first rows, and for a long file rows from
     PREVIEW_PROBES places spread over the rest (a file sorted by class shows every class).
@@ -401,7 +411,9 @@ def preview_csv(path) -> csv_columns.CsvPreview:
             most = max(SAMPLE_ROWS, PREVIEW_CELLS // (2 * width))
             sample = [r for _, r in itertools.chain(first, itertools.islice(rows, most))]
             complete = next(rows, None) is None
-            read_bytes = f.buffer.tell()
+            # The bytes the sample covers, from its text: the buffered file's position runs
+            # ahead of the rows parsed (by up to a read-ahead), so the estimate came out low.
+            read_bytes = _text_bytes(header, sample, delimiter, f.encoding)
         size = os.stat(path).st_size
         estimated = len(sample)
         if not complete:

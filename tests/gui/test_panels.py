@@ -143,10 +143,10 @@ def test_a_divergence_is_marked_and_does_not_flatten_the_loss_axis(win):
         return SimpleNamespace(name=name, train_curve=np.column_stack([steps_, loss]),
                                eval_curve=evals, diverged_at=diverged_at)
     curves = win.panels["curves"]
-    before = SimpleNamespace(step=490, live=True, changes=(), runs={
+    before = SimpleNamespace(step=490, live=True, playing=True, changes=(), runs={
         "bn": run("bn", bn_loss[:-2], None), "no_bn": run("no_bn", no_bn_loss[:-2], None)})
     curves.on_snapshot(before)
-    after = SimpleNamespace(step=510, live=True, changes=(), runs={
+    after = SimpleNamespace(step=510, live=True, playing=True, changes=(), runs={
         "bn": run("bn", bn_loss, None), "no_bn": run("no_bn", no_bn_loss, 508)})
     curves.on_snapshot(after)
     top = curves.loss_plot.viewRange()[1][1]

@@ -101,13 +101,14 @@ class CurvesPanel(Panel):
 
     def _moves_less_than_a_pixel(self, snap) -> bool:
         """While training: the steps since the last drawn frame would add less than one
-        pixel to the curves, so redrawing them would change nothing visible."""
+        pixel to the curves and no net diverged since, so redrawing would change nothing."""
         if not (snap.playing and getattr(snap, "live", True)) or snap.step < self._last_step:
             return False
         lo, hi = self.loss_plot.viewRange()[0]
         px_per_step = self.loss_plot.getViewBox().width() / max(hi - lo, 1e-9)
+        diverged = {name for name, run in snap.runs.items() if run.diverged_at is not None}
         return (snap.step - self._last_step) * px_per_step < 1.0 and \
-            getattr(snap, "changes", ()) == self._changes_shown
+            getattr(snap, "changes", ()) == self._changes_shown and diverged == self._diverged
 
     def on_snapshot(self, snap) -> None:
         live = getattr(snap, "live", True)
