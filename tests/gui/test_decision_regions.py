@@ -245,30 +245,3 @@ def test_a_long_feature_name_is_elided_to_the_plots_width(model, make_panel, qtb
         axis = p.getAxis("bottom")
         assert "…" in axis.labelText and axis.labelText.startswith("petal length")
         assert axis.label.boundingRect().width() <= p.vb.width()
-
-
-def _legend_lines(html: str, width: int) -> list[str]:
-    from PySide6.QtGui import QTextDocument
-    doc = QTextDocument()
-    doc.setHtml(html)
-    doc.setTextWidth(width)
-    doc.documentLayout().documentSize()         # lays it out
-    block, lines = doc.firstBlock(), []
-    layout, text = block.layout(), block.text()
-    for i in range(layout.lineCount()):
-        line = layout.lineAt(i)
-        lines.append(text[line.textStart():line.textStart() + line.textLength()])
-    return lines
-
-
-def test_a_wrapped_legend_never_leaves_a_marker_without_its_name(model, panel, iris_csv):
-    """Iris at 1366×768 wrapped the legend right after the training dot: the dot ended one
-    line, "training" began the next."""
-    from bn_studio.core import csv_source
-    from bn_studio.core.csv_read import load_csv
-    model.set_dataset(csv_source.load_sourced(iris_csv, load_csv, None))
-    html = panel.legend.text()
-    assert html.count("<img") == 2
-    for width in range(200, 900, 10):
-        lines = _legend_lines(html, width)
-        assert not any(line.rstrip(" \xa0").endswith("\ufffc") for line in lines), (width, lines)

@@ -235,15 +235,12 @@ class DecisionRegionsPanel(Panel):
         self._grid = None
         self._extent = None
         names = list(split.class_names)
-        swatches = " &nbsp;".join(
+        swatches = "&nbsp;&nbsp;".join(
             f'<span style="color:{CLASS_COLORS[c % 8]}">■</span>&nbsp;{_escape(names[c])}'
             for c in range(len(names)))
-        # The point markers first: Qt may break a line after an inline picture whatever the
-        # markup says, and at the end of a line (iris at 1366×768) the training dot was left
-        # alone there, its name on the next line.
-        self.legend.setText(f"{marker_html('o', LEGEND_GREY)}&nbsp;training&nbsp;&nbsp;"
-                            f"{marker_html('d', LEGEND_GREY)}&nbsp;validation &nbsp;&nbsp;&nbsp;"
-                            f"<b>Classes:</b>&nbsp;{swatches}{self.shown_note}")
+        self.legend.setText(f"<b>Classes:</b>&nbsp;{swatches}&nbsp;&nbsp;&nbsp;&nbsp;"
+                            f"{marker_html('o', LEGEND_GREY)}&nbsp;training&nbsp;&nbsp;"
+                            f"{marker_html('d', LEGEND_GREY)}&nbsp;validation{self.shown_note}")
 
     def on_config(self, config) -> None:
         self._no_hidden = len(getattr(config, "hidden", (1,))) == 0
