@@ -26,6 +26,7 @@ from bn_studio.core import limits
 from bn_studio.core.search import (DEFAULT_EXECUTOR, Progress, Search, SearchSpace,
                                    SearchSpaceError, SearchSpec, StoreError, TrialResult,
                                    TrialStore, best_result)
+from bn_studio.core.search.trials import as_result
 from bn_studio.core.trainer import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -372,7 +373,7 @@ class SearchModel(QObject):
                                                "fixed_seed", "net") if k in state}
         if state.get("searched_space") and state.get("results"):
             self.restore(TUNING, SearchSpace.from_list(state["searched_space"]),
-                         [TrialResult.from_dict(r) for r in state["results"]])
+                         [as_result(r) for r in state["results"]])
         else:
             self.restored.emit(TUNING)
 

@@ -146,7 +146,10 @@ def _number(v, whole: bool = False, low: float | None = None) -> bool:
         pass
     elif isinstance(v, bool) or not isinstance(v, numbers.Integral if whole else numbers.Real):
         return False
-    return math.isfinite(v) and (low is None or v >= low)
+    try:
+        return math.isfinite(v) and (low is None or v >= low)
+    except OverflowError:                   # a JSON integer of hundreds of digits
+        return False
 
 
 def _check(f: dict) -> None:
@@ -181,13 +184,15 @@ def _check(f: dict) -> None:
     _check_curve(f.get("curve"))
 
 
-def _numbers_or_none(values: list) -> bool:
-    """Every value a number or None; JSON's own types are recognised at C speed (10,000
-    curves in a workspace), anything else is checked one by one."""
-    if set(map(type, values)) <= _PLAIN:
-        return True
-    return all(v is None or (isinstance(v, numbers.Real) and not isinstance(v, bool))
-               for v in values)
+def _finite_or_none(values: list) -> bool:
+    """Every value a finite number or None; JSON's own types are recognised at C speed
+    (10,000 curves in a workspace), anything else is checked one by one."""
+    if not set(map(type, values)) <= _PLAIN:
+        return all(v is None or _number(v) for v in values)
+    try:
+        return all(map(math.isfinite, [v for v in values if v is not None]))
+    except OverflowError:                   # a JSON integer of hundreds of digits
+        return False
 
 
 _PLAIN = {int, float, type(None)}
@@ -202,7 +207,7 @@ def _check_curve(curve) -> None:
     n = len(curve["step"])
     for key, values in curve.items():
         if not isinstance(values, list) or len(values) != n or n > 10 * CURVE_POINTS or \
-                not all(v is None or _number(v) for v in values):
+                not _finite_or_none(values):
             raise ValueError("a trial result's curve must be lists of steps and losses")
 
 

@@ -18,9 +18,9 @@ from superqt.utils import QSignalThrottler
 
 from bn_studio.core.diagnostics import GUIDE_LOG10_RATIO, SATURATED_DERIVATIVE
 
+from ..plain_text import Rich
 from ..plotting import (SparseAxis, SteppedRange, cache_axes, decimate, no_si_prefix,
                         set_cursors)
-from ..plain_text import Rich
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -169,7 +169,7 @@ class DiagnosticsPanel(Panel):
         self.grad_note.setWordWrap(True)
         key = " · ".join(f"<b style='color:{RUN_COLORS[r]}'>━ {RUN_LABELS[r]}</b>" for r in RUNS)
         self.grad_key = QLabel(f"{key} · σ: standard deviation")
-        self.grad_key.setTextFormat(Qt.RichText)        # the app's own markup: coloured keys
+        self.grad_key.setTextFormat(Qt.RichText)        # the app's own colours
         self.grad_key.setToolTip("dL/dZ and dL/dW of the last mini-batch on bins shared by "
                                  "both nets; each net's tallest bar is drawn full height, so "
                                  "a narrow spike and a wide hill both show their shape")
@@ -415,10 +415,10 @@ class DiagnosticsPanel(Panel):
                 stds = " ".join(f"<span style='color:{RUN_COLORS[r]}'>σ "
                                 f"{fmt(getattr(layers[r], std_of))}</span>"
                                 for r in RUNS if r in layers)
-                text = Rich(f"{title} {stds}")     # the app's markup: plain_text.install_plot_text
+                text = f"{title} {stds}"
                 if row.get(key + "_title") != text:
                     row[key + "_title"] = text
-                    plot.setTitle(text, size="9pt")
+                    plot.setTitle(Rich(text), size="9pt")     # the app's own colours
 
     def _draw_ratios(self, snap, diag, force: bool) -> None:
         live = getattr(snap, "live", True)
