@@ -108,13 +108,14 @@ def why_behind(r: RateReading | None) -> str | None:
     if r is None or not r.behind:
         return None
     got = f"{r.steps_per_second:.1f}" if r.steps_per_second < 10 else f"{r.steps_per_second:.0f}"
-    head = f"Only {got} of the {r.target:g} steps/s asked: "    # short: the status bar's line
+    # Short: the status bar's line beside the replay bar (1366×768 cut a longer one).
+    head = f"Only {got} of the {r.target:g} steps/s asked: "
     if r.cpu_share < BUSY_CPU_SHARE:
         return head + (f"the computer is busy with other work (training got "
                        f"{100 * r.cpu_share:.0f} % of a CPU core).")
     if r.overhead_share > OVERHEAD_SHARE:
-        return head + (f"computing the pictures takes {100 * r.overhead_share:.0f} % of the "
-                       "training time (a smaller network, or Hidden units closed, helps).")
+        return head + (f"drawing the pictures takes {100 * r.overhead_share:.0f} % of the "
+                       "time (close Hidden units, or use a smaller net).")
     most = 1.0 / r.step_seconds if r.step_seconds > 0 else float("inf")
-    return head + (f"one step of both nets takes {1000 * r.step_seconds:.0f} ms here: about "
+    return head + (f"one step of both nets takes {1000 * r.step_seconds:.0f} ms here: "
                    f"{most:.0f} steps/s at most with this network.")

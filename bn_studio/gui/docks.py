@@ -73,6 +73,14 @@ def _dock_for(win: QMainWindow, panel) -> QDockWidget:
     return dock
 
 
+def whole_tab_names(bar: QTabBar) -> None:
+    """A dock tab bar shows every panel's name whole: with six panels open at 1366×768 the
+    right bar cut them all ("Histog…", "Diagno…", "Tu…"); arrows scroll it instead."""
+    bar.setElideMode(Qt.TextElideMode.ElideNone)
+    bar.setUsesScrollButtons(True)
+    bar.setExpanding(False)
+
+
 def build_panels(win) -> dict[str, QDockWidget]:
     """Make every available panel: the centre one as the central widget, the others in docks
     (fills ``win.panels`` and ``win.docks``); returns the first dock of each area."""
@@ -131,6 +139,17 @@ def room_for_lessons(win) -> None:
     if lessons.height() < 0.6 * total:
         want = int(LESSON_HEIGHT_SHARE * total)
         win.resizeDocks([lessons, network], [want, total - want], Qt.Orientation.Vertical)
+
+
+def hide_stale_tab_bars(win) -> None:
+    """Hide the main window's dock tab bars that name a floating dock. When a dock leaves a
+    tab group (Lessons popped out) Qt can leave the group's old bars shown, over the dock
+    that stays ("Dataset | Lessons" twice over the dataset gallery at 1920×1080)."""
+    floating = {d.windowTitle() for d in win.docks.values() if d.isFloating()}
+    for bar in win.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        titles = {bar.tabText(i) for i in range(bar.count())}
+        if bar.isVisible() and titles & floating:
+            bar.hide()
 
 
 def pop_out_lessons(win, out: bool) -> None:

@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QSizePolicy, QToolBar)
+                               QMessageBox, QSizePolicy, QTabBar, QToolBar)
 
 from bn_studio.core.limits import one_line
 from bn_studio.core.rate import rate_text, why_behind
@@ -18,7 +18,7 @@ from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace
 
 from . import docks, exports, workspace_data
 from .export_runner import ExportRunner
-from .hint import HintState, hint_text, is_default_run
+from .hint import HintState, hint_text, is_default_run, widest_hints
 from .menus import build_menus
 from .model import StudioModel
 from .plain_text import message_box, plain_labels, tooltip
@@ -38,6 +38,43 @@ STATUS_HZ = 10
 SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
           ("60 steps/s", 60.0), ("30 steps/s", 30.0), ("10 steps/s", 10.0),
           ("2 steps/s", 2.0)]
+
+
+HINT_LINES = (2, 3)      # the toolbar hint keeps room for this many lines (fewest, most)
+
+
+class HintLabel(QLabel):
+    """The toolbar's hint: as tall as the longest hint needs at the width it is given (two
+    or three lines), so that it is never cut and a new hint never moves the panels below.
+    A narrower window than that shows the first lines; the tooltip holds the whole hint."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self._fit(HINT_MIN_WIDTH_PX)
+
+    def lines_needed(self, width: int) -> int:
+        fm = self.fontMetrics()
+        wrap = Qt.TextFlag.TextWordWrap
+        tallest = max(fm.boundingRect(0, 0, max(1, width), 10**6, wrap, text).height()
+                      for text in widest_hints())
+        return min(HINT_LINES[1], max(HINT_LINES[0], -(-tallest // fm.lineSpacing())))
+
+    def _fit(self, width: int) -> None:
+        lines = self.lines_needed(width - 2 * self.margin())
+        self.setFixedHeight(lines * self.fontMetrics().lineSpacing() + 6)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit(event.size().width())
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        # The theme's italic changes the hint's width.
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit(self.width())
 
 
 RATE_TOOLTIP = ("Training steps per second measured in the training process over the last "
@@ -88,6 +125,13 @@ class MainWindow(QMainWindow):
                 self.show_start_page()
         self.model.reset()
 
+    def event(self, event) -> bool:
+        # The dock tab bars are made by the layout when docks are tabbed (any time the user
+        # drags one): each is set up as it is first polished, after the layout set it up.
+        if event.type() == QEvent.Type.ChildPolished and isinstance(event.child(), QTabBar):
+            docks.whole_tab_names(event.child())
+        return super().event(event)
+
     def showEvent(self, event) -> None:
         # Dock sizes set before the first show (or before a theme's style sheet re-polished
         # the widgets) do not stick: size them once more for the window as shown.
@@ -137,12 +181,9 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.rate_label)
         self._behind: str | None = None
         tb.addSeparator()
-        self.hint = QLabel()
+        self.hint = HintLabel()
         self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)
         self.hint.setMinimumWidth(HINT_MIN_WIDTH_PX)
-        # Room for two lines from the start, so a longer hint never moves the panels below.
-        self.hint.setFixedHeight(2 * self.hint.fontMetrics().lineSpacing() + 6)
         self.hint.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         tb.addWidget(self.hint)
         self.toolbar = tb
@@ -154,6 +195,9 @@ class MainWindow(QMainWindow):
         lessons, dock = self.panels.get("lessons"), self.docks.get("lessons")
         if lessons is not None and dock is not None and hasattr(lessons, "show_popped_out"):
             dock.topLevelChanged.connect(lessons.show_popped_out)
+        for d in self.docks.values():       # once the layout has settled
+            d.topLevelChanged.connect(
+                lambda _=False: QTimer.singleShot(0, lambda: docks.hide_stale_tab_bars(self)))
 
     def room_for_lessons(self) -> None:
         docks.room_for_lessons(self)
@@ -305,8 +349,13 @@ class MainWindow(QMainWindow):
         panel = self.panels[panel_name]
         if hasattr(panel, "catch_up"):
             panel.catch_up()                # a hidden panel skipped the newest snapshots
+        target = panel.plots()[key]
+        if callable(target) and target() is None and panel.empty_export:
+            self.raise_panel(panel_name)
+            self._show_error(f"{Path(path).name}: {panel.empty_export}")
+            return
         try:
-            job = exports.prepare_plot(panel.plots()[key], path)
+            job = exports.prepare_plot(target, path)
         except exports.ExportError as e:
             self._show_error(str(e))
             return
@@ -422,6 +471,9 @@ class MainWindow(QMainWindow):
         from .timeline import TimelineBar
         self.timeline = TimelineBar(self.model, self)
         self.timeline.setMinimumWidth(TIMELINE_MIN_WIDTH_PX)
+        # Not expanding: the status bar's messages (why the rate falls behind) get the rest;
+        # at 1366×768 the bar took it all and cut them mid-sentence.
+        self.timeline.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         self.statusBar().addPermanentWidget(self.timeline)
         self.statusBar().addPermanentWidget(self.step_label)
 

@@ -69,16 +69,27 @@ def png_html(image: QImage, size: int) -> str:
             f'width="{size}" height="{size}">')
 
 
-def resized(rgb: np.ndarray, size: int) -> np.ndarray:
-    """(U, R, R, 3) pictures → (U, size, size, 3), bilinear (as a smooth QImage.scaled)."""
-    r = rgb.shape[1]
+def _bilinear_weights(r: int, size: int) -> np.ndarray:
+    """(size, r) weights of a bilinear resample from r to size samples (pixel centres)."""
     pos = np.clip((np.arange(size) + 0.5) * r / size - 0.5, 0, r - 1)
     i0 = np.floor(pos).astype(np.intp)
     i1 = np.minimum(i0 + 1, r - 1)
-    w = (pos - i0)[:, None]
-    x = rgb.astype(np.float32)
-    rows = x[:, i0] * (1 - w)[None, :, :, None] + x[:, i1] * w[None, :, :, None]
-    out = rows[:, :, i0] * (1 - w)[None, None] + rows[:, :, i1] * w[None, None]
+    w = (pos - i0).astype(np.float32)
+    m = np.zeros((size, r), np.float32)
+    rows = np.arange(size)
+    np.add.at(m, (rows, i0), 1 - w)
+    np.add.at(m, (rows, i1), w)
+    return m
+
+
+def resized(rgb: np.ndarray, size: int) -> np.ndarray:
+    """(U, R, R, 3) pictures → (U, size, size, 3), bilinear (as a smooth QImage.scaled).
+    Two small matrix products: gathering rows and columns by index took ~18 ms a layer,
+    the largest cost of a live frame with the panel open."""
+    m = _bilinear_weights(rgb.shape[1], size)
+    u, r = rgb.shape[:2]
+    rows = np.matmul(m, rgb.reshape(u, r, r * 3).astype(np.float32)).reshape(u, -1, r, 3)
+    out = np.matmul(m, rows)                    # (size, r) @ (r, 3) per unit and row
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -187,6 +198,9 @@ class UnitMapsPanel(Panel):
     area = "right"
     # The right-hand tab group is full at 1366 px: this one opens from View → Hidden units.
     start_hidden = True
+    # File → Export before the panel was ever open: what to do, not just "nothing yet".
+    empty_export = ("the pictures are computed only while the Hidden units panel is open. "
+                    "It is open now: train a step (S) and export again.")
     help_text = ("Each small picture is one hidden unit: its output a = g(z) at every point of "
                  "the input plane, like the neurons of TensorFlow Playground. The first layer's "
                  "units can only draw straight edges; deeper units combine them into curves. "

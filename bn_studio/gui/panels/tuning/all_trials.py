@@ -16,6 +16,7 @@ from bn_studio.core.search import SearchSpace, TrialResult
 from bn_studio.core.search.analysis import median_stopping
 
 from ...plotting import cache_axes
+from ...wrapped_label import WrappedLabel
 
 COLORMAP = "viridis"
 STOPPED_ALPHA = 50           # a stopped trial's curve fades to this (of 255)
@@ -157,7 +158,7 @@ class AllTrialsView(QWidget):
         self.curves.addItem(self.stops)
         self.bundle = CurveBundle()
         self.curves.addItem(self.bundle)
-        self.summary = QLabel()
+        self.summary = WrappedLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.parallel = pg.PlotWidget()
@@ -173,7 +174,7 @@ class AllTrialsView(QWidget):
         self.parallel.addItem(self.parallel_bundle)
         self.parallel_items: list = []
         for w in (self.curves, self.parallel):
-            w.setMinimumHeight(170)
+            w.setMinimumHeight(160)     # with the summary, the page fits a 768 px screen
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()

@@ -15,6 +15,7 @@ from bn_studio.core.search import Param, SearchSpace, TrialResult, best_result, 
 
 from ...plain_text import escape, tooltip
 from ...plotting import cache_axes
+from ...wrapped_label import WrappedLabel
 
 DIVERGED_BRUSH = "#d62728"
 OK_BRUSH = "#1f77b4"
@@ -83,8 +84,11 @@ class ResultsView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        # val acc too
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # Each column as wide as its header and numbers (stretched, the columns of a narrow
+        # dock cut "0.04123" to "0.04…" and "momentum" to "omentu"); the table scrolls
+        # sideways when they do not fit, the last column takes what is left.
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.x_param = QComboBox()
         self.x_param.setToolTip("Which parameter to plot the validation loss against")
         self.x_param.currentIndexChanged.connect(self._x_param_changed)
@@ -113,7 +117,7 @@ class ResultsView(QWidget):
         self._set_step_axis()
         # Padded, so the top tick label is not cut in half before the first trial.
         self.scatter_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.05)
-        self.best_label = QLabel()
+        self.best_label = WrappedLabel()
         self.best_label.setTextFormat(Qt.TextFormat.RichText)
         self.best_label.setWordWrap(True)          # the best trial's settings, never clipped
         self.best_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -123,7 +127,7 @@ class ResultsView(QWidget):
         rows = TABLE_MIN_ROWS + 1                   # + the header
         self.table.setMinimumHeight(rows * self.table.verticalHeader().defaultSectionSize() + 4)
         self.best_curve = self.curve_plot.plot(pen=pg.mkPen("#1f77b4", width=2))
-        self.grid_label = QLabel()
+        self.grid_label = WrappedLabel()
         self.grid_label.setWordWrap(True)
         self.button_row = QHBoxLayout()            # the panel adds its buttons here
         lay = QVBoxLayout(self)
