@@ -81,7 +81,7 @@ def _record(t: TwinTrainer, steps) -> dict:
     return out
 
 
-# ---- the diagnostics panel (README, help): the default run's first-layer gradients ---------
+# The diagnostics panel (README, help): the default run's first-layer gradients
 def default_run(seed: int) -> dict:
     def run():
         split = cached("default_split", lambda: split_and_standardize(DEFAULT_DATASET.make(),
@@ -109,7 +109,7 @@ def _(seed):
     return ratio > 2, {"bn_over_no_bn_step_2000": round(ratio, 2)}
 
 
-# ---- lesson 9: why γ and β are learned ----------------------------------------------------
+# Lesson 9: why γ and β are learned
 def frozen_pair(seed: int) -> dict:
     return cached(("frozen", seed), lambda: {
         "learned": lesson_run("gamma_beta", seed, (300, 1000)),

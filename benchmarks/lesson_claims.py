@@ -1,11 +1,12 @@
 """Every claim a lesson, hint or the README makes, measured with the app's own code over seeds.
 
 A claim is one sentence of one text (a lesson pack, the example pack, README.md, a module's
-strings such as the toolbar hint), a measurement of one seed with that lesson's own dataset, settings and steps read from
-its pack, and the test the sentence's words make of those numbers. Each claim is measured on
-every seed and must hold in at least 80 % of them. A quote is a number a text prints about
-the measurement (a range, a typical range, a median or "k of n seeds"): it must be what the
-seeds measured, so the range a text gives is the range over the seeds it names.
+strings such as the toolbar hint), a measurement of one seed with that lesson's own dataset,
+settings and steps read from its pack, and the test the sentence's words make of those
+numbers. Each claim is measured on every seed and must hold in at least 80 % of them. A
+quote is a number a text prints about the measurement (a range, a typical range, a median or
+"k of n seeds"): it must be what the seeds measured, so the range a text gives is the range
+over the seeds it names.
 
 Seed s draws the lesson's dataset with seed s, splits it with seed s and trains with seed s
 (initial weights, batch order, search draws). Maths identities (BN(z + c) = BN(z), softmax's
@@ -36,7 +37,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 if __name__ == "__main__":            # before NumPy loads: one BLAS thread per process
     from bn_studio.core.procs import one_blas_thread_by_default
@@ -58,7 +59,6 @@ QUOTED_SEEDS = 40          # the texts quote numbers over this many seeds
 SHARE = 0.8                # a claim must hold in at least this share of the seeds
 
 
-# ---------------------------------------------------------------------------------------
 # Texts
 def pack(text: str):
     """The lesson behind a text: a built-in lesson's id or "example" (the example pack)."""
@@ -152,7 +152,6 @@ def claim(cid: str, text: str, sentence: str, test: str = "", holds=None, quotes
     return register
 
 
-# ---------------------------------------------------------------------------------------
 # What a lesson sets up, for seed s
 def draw(les_or_spec, seed: int):
     """The lesson's dataset (or a DatasetSpec) drawn and split with ``seed``."""
@@ -212,7 +211,6 @@ def r3(x):
     return None if x is None or not np.isfinite(x) else round(float(x), 3)
 
 
-# ---------------------------------------------------------------------------------------
 # Lesson 1: grid vs random search
 GVR = "grid_vs_random"
 
@@ -290,7 +288,6 @@ def _(seed):
             "diff": round(abs(losses[1] - losses[0]), 5)}
 
 
-# ---------------------------------------------------------------------------------------
 # Lesson 4: why batch norm helps (and the example pack: lesson 4 with noisy BN)
 WHY = "why_bn"
 SHIFT_AT, SHIFT = 300, L.SHIFT_OFFSET
@@ -545,7 +542,6 @@ def _(seed):
         | {"no_bn_diverged_by_100": d is not None and d <= 100}
 
 
-# ---------------------------------------------------------------------------------------
 # Lesson 5: batch norm at test time
 TT = "test_time"
 
@@ -603,7 +599,6 @@ def _(seed):
             "median_delta_a": r3(np.median(diffs))}
 
 
-# ---------------------------------------------------------------------------------------
 # Lesson 7: α × 10 mid-run, in the app and from its printed command line
 JUMP = "lr_jump"
 
@@ -680,7 +675,6 @@ def _(seed):
             "bn_val_accuracy": res.get("bn", {}).get("val_accuracy")}
 
 
-# ---------------------------------------------------------------------------------------
 # Lesson 8: the range of good α, as the Tuning panel's α-range search runs it
 ALPHA = "alpha_range"
 
@@ -734,7 +728,6 @@ def _(seed):
             "no_bn_best_loss": r3(rep["no_bn"]["best_loss"])}
 
 
-# ---------------------------------------------------------------------------------------
 # The default run (README and the toolbar hint)
 HINT = "py:bn_studio/gui/hint.py"
 
@@ -799,7 +792,6 @@ def _(seed):
     return {"no_bn_acc_1000": r3(acc_at(ev, 1000)), "no_bn_acc_2000": r3(acc_at(ev, 2000))}
 
 
-# ---------------------------------------------------------------------------------------
 # The driver
 def measure_seed(task: tuple[int, tuple[str, ...]]) -> tuple[int, dict, float]:
     """Every chosen claim's numbers for one seed (a worker process's task)."""

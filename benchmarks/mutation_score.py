@@ -78,7 +78,7 @@ class PatternError(ValueError):
 
 M = Mutant
 MUTANTS = (
-    # ---- batch norm (layers.py) ----------------------------------------------------------
+    # Batch norm (layers.py)
     M("bn_running_var_biased", "layers.py",
       "(1.0 - d) * (n / (n - 1.0)) * var", "(1.0 - d) * var"),
     M("bn_decay_swapped", "layers.py", "d = self.decay", "d = 1.0 - self.decay"),
@@ -101,7 +101,7 @@ MUTANTS = (
     M("bn_dgamma_without_znorm", "layers.py",
       "np.add.reduce(dout * z_norm, axis=0", "np.add.reduce(dout, axis=0"),
     M("bn_batch_of_one_allowed", "layers.py", "if n < 2:", "if n < 1:"),
-    # ---- dense, activations, initialisation ------------------------------------------------
+    # Dense, activations, initialisation
     M("init_he_xavier_swapped", "layers.py",
       '(2.0 if init == "he" else 1.0)', '(1.0 if init == "he" else 2.0)'),
     M("init_fan_out", "layers.py", "/ in_dim)", "/ out_dim)"),
@@ -110,7 +110,7 @@ MUTANTS = (
     M("relu_backward_no_mask", "layers.py", "return dout * self._mask", "return dout"),
     M("tanh_backward_wrong", "layers.py", "(1.0 - self._a * self._a)", "(1.0 - self._a)"),
     M("sigmoid_negative_branch", "layers.py", "e / (1.0 + e)", "1.0 / (1.0 + e)"),
-    # ---- losses ----------------------------------------------------------------------------
+    # Losses
     M("softmax_no_max_shift", "losses.py",
       "shifted = z - z.max(axis=-1, keepdims=True)", "shifted = z"),
     M("softmax_parts_no_max_shift", "losses.py",
@@ -119,7 +119,7 @@ MUTANTS = (
       "m = z.max(axis=1, keepdims=True)", "m = np.zeros((z.shape[0], 1))"),
     M("cross_entropy_sum_not_mean", "losses.py", "loss = float(np.mean(", "loss = float(np.sum("),
     M("cross_entropy_grad_not_mean", "losses.py", "dz *= 1.0 / n", "dz *= 1.0"),
-    # ---- optimizers (optim.py: the rules every engine calls) ---------------------------------
+    # Optimizers (optim.py: the rules every engine calls)
     M("adam_no_first_bias_correction", "optim.py", 'c1 = h.correction("beta1")', "c1 = 1.0"),
     M("adam_no_second_bias_correction", "optim.py", 'c2 = h.correction("beta2")', "c2 = 1.0"),
     M("ewma_not_weighted", "optim.py", "np.multiply(x, keep, out=out)",
@@ -132,7 +132,8 @@ MUTANTS = (
       "    np.multiply(v, 1.0, out=step)\n"),
     M("adam_first_moment_not_ewma", "optim.py", 'ewma(v, g, h, "beta1", out=step)', "v += g"),
     M("rmsprop_no_sqrt", "optim.py", "np.sqrt(s, out=denom)", "np.copyto(denom, s)", nth=1),
-    M("adam_eps_inside_correction", "optim.py", "    denom *= 1.0 / np.sqrt(c2)\n    denom += h.eps\n",
+    M("adam_eps_inside_correction", "optim.py",
+      "    denom *= 1.0 / np.sqrt(c2)\n    denom += h.eps\n",
       "    denom += h.eps\n    denom *= 1.0 / np.sqrt(c2)\n"),
     M("lr_decay_formula_ignored", "optim.py",
       "self._lr = self.lr0 / (1.0 + self.decay * self.epoch)", "self._lr = self.lr0"),
@@ -144,7 +145,7 @@ MUTANTS = (
       "np.multiply(w, 1.0 if weight_mask is None else weight_mask,", "np.multiply(w, 1.0,"),
     M("l2_sign_flipped", "optim.py", "return np.add(g, decay, out=decay)",
       "return np.subtract(g, decay, out=decay)"),
-    # ---- network ----------------------------------------------------------------------------
+    # Network
     M("l2_mask_covers_gamma_beta", "network.py", 'if k == "W":', 'if k != "b":'),
     M("l2_mask_covers_everything", "network.py",
       "self.weight_mask = np.zeros(total", "self.weight_mask = np.ones(total"),
@@ -156,13 +157,13 @@ MUTANTS = (
       "def logits(self, X: np.ndarray, train: bool = False)",
       "def logits(self, X: np.ndarray, train: bool = True)"),
     M("clone_shares_running_stats", "network.py",
-      "hl.bn.running_mean.copy(), hl.bn.running_var.copy()",
-      "hl.bn.running_mean, hl.bn.running_var"),
+      "= hl.bn.running_mean.copy()\n                bn.running_var = hl.bn.running_var.copy()",
+      "= hl.bn.running_mean\n                bn.running_var = hl.bn.running_var"),
     M("assigned_params_not_synced", "network.py",
       "        self.sync_params()\n        logits", "        logits"),
     M("pickle_drops_running_stats", "network.py",
       "bn.running_mean[...], bn.running_var[...] = rm, rv", "pass"),
-    # ---- trainer ----------------------------------------------------------------------------
+    # Trainer
     M("evaluate_in_train_mode", "trainer.py",
       "logits = self.net.forward(X[i:i + step], train=False)",
       "logits = self.net.forward(X[i:i + step], train=True)"),
@@ -202,12 +203,12 @@ MUTANTS = (
     M("steps_run_counts_diverged_step", "results.py",
       "return (diverged_at - 1) if diverged_at else step",
       "return diverged_at if diverged_at else step"),
-    # ---- statistics ---------------------------------------------------------------------------
+    # Statistics
     M("bands_25_50_75", "stats.py",
       "BAND_PERCENTILES = (15.0, 50.0, 85.0)", "BAND_PERCENTILES = (25.0, 50.0, 75.0)"),
     M("histogram_not_density", "stats.py",
       "counts /= v.size * np.diff(edges)", "counts /= v.size"),
-    # ---- search (core/search/) ---------------------------------------------------------------
+    # Search (core/search/)
     M("trial_ignores_its_seed", "search/trials.py",
       "train_single(config.replace(seed=int(seed)), split", "train_single(config, split"),
     M("trial_ignores_bn_choice", "search/trials.py",
@@ -231,7 +232,7 @@ MUTANTS = (
       "earlier = []"),
     M("resume_skips_cancelled_and_failed", "search/store.py",
       "\"('ok', 'diverged')\")}", "\"('ok', 'diverged', 'failed', 'cancelled')\")}"),
-    # ---- trials trained together (batched.py, population.py) -----------------------------
+    # Trials trained together (batched.py, population.py)
     M("batched_bn_backward_drops_mean_term", "batched.py", "    d -= c_0\n", "\n"),
     M("batched_bn_backward_dgamma_without_inv_std", "batched.py",
       "np.multiply(s, inv_std, out=dgamma)", "np.copyto(dgamma, s)"),
@@ -249,7 +250,7 @@ MUTANTS = (
       "(n / max(n - 1.0, 1.0))", "1.0"),
     M("population_sigmoid_padding_unmasked", "population.py",
       'if padded and self.act_name == "sigmoid" else None', "if False else None"),
-    # ---- the softmax inspector (softmax_parts.py) ---------------------------------------------
+    # The softmax inspector (softmax_parts.py)
     M("inspector_shift_ignored", "softmax_parts.py",
       "u = (z + float(c)) / T", "u = z / T"),
     M("temperature_ignored", "softmax_parts.py", "return softmax(z / T)", "return softmax(z)"),
@@ -257,11 +258,11 @@ MUTANTS = (
       "return softmax(z * T)"),
     M("loss_gradient_sign_flipped", "softmax_parts.py",
       "return softmax(z) - one_hot(y, z.size)", "return one_hot(y, z.size) - softmax(z)"),
-    # ---- smoothness (smoothness.py) -----------------------------------------------------------
+    # Smoothness (smoothness.py)
     M("spread_first_to_last", "smoothness.py",
       "return float(losses.max() - losses.min())", "return float(losses[-1] - losses[0])"),
     M("spread_probe_drops_noise", "smoothness.py", "dst.noise = src.noise", "dst.noise = None"),
-    # ---- decision grid (grid.py) and unit pictures (unit_maps.py) ----------------------------
+    # Decision grid (grid.py) and unit pictures (unit_maps.py)
     M("grid_margin_one_side", "grid.py",
       "lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin",
       "lo, hi = X.min(axis=0), X.max(axis=0) + margin"),
@@ -273,7 +274,7 @@ MUTANTS = (
       "a[:, :k].reshape(k, resolution, resolution)"),
     M("unit_maps_bn_in_train_mode", "unit_maps.py",
       "z = hl.bn.forward(z, train=False)", "z = hl.bn.forward(z, train=True)"),
-    # ---- replay ring (replay.py) --------------------------------------------------------------
+    # Replay ring (replay.py)
     M("ring_thinning_drops_first", "replay.py",
       "kept = self._frames[::2]", "kept = self._frames[1::2]"),
     M("ring_never_thinned", "replay.py",
@@ -284,7 +285,7 @@ MUTANTS = (
     M("ring_gap_never_grows", "replay.py",
       "self.gap = max(2 * self.gap, int(np.ceil(span / max(1, len(kept) - 1))))",
       "self.gap = 1"),
-    # ---- hyperparameter registry (params.py) --------------------------------------------------
+    # Hyperparameter registry (params.py)
     M("open_bound_accepts_itself", "params.py",
       "(v <= p.low if p.open_low else v < p.low)", "(v < p.low)"),
     M("lr_searched_linearly", "params.py",
@@ -293,7 +294,7 @@ MUTANTS = (
     M("beta_searched_linearly", "params.py",
       'open_high=True, scale="one_minus_log", live=True',
       'open_high=True, scale="linear", live=True'),
-    # ---- fast CSV reader (csv_io.py) ----------------------------------------------------------
+    # Fast CSV reader (csv_io.py)
     M("csv_fast_keeps_missing_labels", "csv_io.py",
       "keep = (codes >= 0) & both.ravel()", "keep = both.ravel()"),
     M("csv_fast_labels_not_stripped", "csv_io.py",
@@ -304,7 +305,7 @@ MUTANTS = (
       "    if point:       # drop the zero digit", "    if False:       # drop the zero digit"),
     M("csv_bytes_sign_ignored", "csv_bytes.py",
       "x.view(np.uint64)[...] |= ", "x.view(np.uint64)[...] |= 0 * "),
-    # ---- noisy BN (layers.py, trainer.py) ----------------------------------------------------
+    # Noisy BN (layers.py, trainer.py)
     M("noisy_bn_backward_skips_scale", "layers.py",
       "dout = dout * noise[0]", "dout = dout"),
     M("noisy_bn_shift_scaled_too", "layers.py",
@@ -312,7 +313,7 @@ MUTANTS = (
       "            out += shift\n            out *= scale\n"),
     M("noisy_bn_switched_off", "streams.py",
       "NOISE_SCALE, NOISE_SHIFT = 0.5, 0.5", "NOISE_SCALE, NOISE_SHIFT = 0.0, 0.0"),
-    # ---- datasets and lessons ----------------------------------------------------------------
+    # Datasets and lessons
     M("val_standardised_with_its_own_stats", "datasets.py",
       "(ds.X[va] - mean) / std", "(ds.X[va] - ds.X[va].mean(axis=0)) / ds.X[va].std(axis=0)"),
     M("lesson_train_vs_eval_on_live_net", "lessons.py",

@@ -4,8 +4,8 @@ batched) against one trial per task, on the same search and the same worker coun
 The search (issue 15): 200 random trials on moons, lr log 1e-4..1, momentum as 1 − β on a
 log scale 0.9..0.999, hidden width int 16..64 (both layers), optimizer momentum, 500 steps.
 Widths vary: the population executor groups trials by structure (depth, activation,
-optimizer, batch, …) with widths sorted, and each group (groups.plan_groups sizes them) trains at its
-widest member's width with the other members' extra units zero (they contribute nothing
+optimizer, batch, …) with widths sorted, and each group (groups.plan_groups sizes them) trains
+at its widest member's width with the other members' extra units zero (they contribute nothing
 and get no gradient). The dtype is the app's default (float32) unless --dtype says float64.
 Both executors run in this one invocation,
 alternating when repeated, so a noisy neighbour hits both alike; each timing includes

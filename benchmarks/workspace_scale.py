@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from csv_scale import write_rows  # noqa: E402
+from csv_scale import write_rows
 
 GUI = r"""
 import json, os, sys, time

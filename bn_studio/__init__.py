@@ -1,4 +1,5 @@
-"""BN Studio: watch batch norm, softmax regression and hyperparameter search while a network trains."""
+"""BN Studio: watch batch norm, softmax regression and hyperparameter search while a network
+trains."""
 
 from importlib import metadata
 

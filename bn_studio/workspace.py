@@ -20,9 +20,16 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bn_studio.core import csv_source, limits
+from bn_studio.core.datasets import DatasetError
 from bn_studio.errors import checked
+
+if TYPE_CHECKING:
+    from bn_studio.core.csv_source import CsvReference
+    from bn_studio.core.datasets import Dataset
+    from bn_studio.core.trainer import TrainConfig
 
 FORMAT = "bn-studio-workspace"
 VERSION = 2                     # the newest this version reads; 2 added the "csv" dataset kind
@@ -133,11 +140,11 @@ class Workspace:
     points, ``reference`` an imported file still to read (read_dataset; exactly one of the
     three is set)."""
 
-    config: object                      # TrainConfig
+    config: TrainConfig
     generated: dict | None
-    dataset: object | None              # Dataset
+    dataset: Dataset | None
     search: dict | None
-    reference: object | None = None     # csv_source.CsvReference
+    reference: CsvReference | None = None
 
 
 def read_dataset(ref, folder=None):
@@ -145,7 +152,7 @@ def read_dataset(ref, folder=None):
     command line); WorkspaceError with one line naming the file and what differs."""
     try:
         return csv_source.read_reference(ref, folder)
-    except csv_source.DatasetError as e:
+    except DatasetError as e:
         raise WorkspaceError(str(e)) from None
 
 
@@ -258,14 +265,14 @@ def _check_search(search) -> dict | None:
                              f"{limits.MAX_TRIALS:,} trials")
     if search.get("searched_space") and results:
         space = SearchSpace.from_list(search["searched_space"])
-        for r in results:
-            _check_result(r, space, STATUSES)
+        # Checked once, kept as built: 10,000 results are not read twice.
+        out["results"] = [_check_result(r, space, STATUSES) for r in results]
     return out
 
 
-def _check_result(r, space, statuses) -> None:
-    """A saved result: TrialResult's own checks (every field's type), then the searched
-    parameters present and usable, and the metrics finite."""
+def _check_result(r, space, statuses):
+    """A saved result as a TrialResult: its own checks (every field's type), then the
+    searched parameters present and usable, and the metrics finite."""
     from bn_studio.core.search import TrialResult
     if not isinstance(r, dict) or not isinstance(r.get("params"), dict):
         raise WorkspaceError("workspace's search results must be objects with params")
@@ -275,8 +282,7 @@ def _check_result(r, space, statuses) -> None:
                              f"{limits.shown(r.get('status'))}")
     for p in space:
         v = r["params"].get(p.name)
-        ok = v in p.low if p.scale == "choice" else \
-            (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v))
+        ok = v in p.low if p.scale == "choice" else _finite(v)
         if not ok:
             raise WorkspaceError(f"a search result's {p.name} is missing or not usable")
     curve = r.get("curve")
@@ -284,10 +290,18 @@ def _check_result(r, space, statuses) -> None:
                                   and isinstance(curve.get("val_loss"), list)):
         raise WorkspaceError("a search result's curve must be lists of steps and losses")
     try:
-        TrialResult.from_dict({"seed": 0, **r})
+        return TrialResult.from_dict({"seed": 0, **r})
     except (ValueError, TypeError) as e:
         raise WorkspaceError(f"{e}".splitlines()[0].replace("a trial result", "a search result")
                              ) from None
+
+
+def _finite(v) -> bool:
+    """A finite real number, not a bool (a JSON integer beyond any float is not)."""
+    try:
+        return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def _clean(obj):

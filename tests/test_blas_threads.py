@@ -24,7 +24,7 @@ from bn_studio.cli import main
 rc = main(sys.argv[1:])
 sys.stderr.write("SEEN " + json.dumps(seen[0]) + "\\n")
 sys.exit(rc)
-""" % (BLAS_THREAD_VARS,)
+""" % (BLAS_THREAD_VARS,)  # noqa: UP031 (an f-string would double every brace)
 
 
 def env_without_blas_vars(**extra):

@@ -45,6 +45,19 @@ def test_screenshot_with_a_data_file_name_too_long_is_one_line(capsys, tmp_path)
     assert len(lines) == 1 and lines[0].endswith(".csv: cannot be read (File name too long)")
 
 
+def test_screenshot_checks_a_readable_data_file_and_refuses_a_missing_one(tmp_path):
+    from argparse import Namespace
+
+    from bn_studio.errors import UsageError
+    from bn_studio.gui.app import _check_names
+    good = tmp_path / "good.csv"
+    good.write_text("x,y,label\n0,1,a\n1,0,b\n")
+    _check_names(Namespace(panel=None, dataset=None, data=str(good), columns=None))
+    with pytest.raises(UsageError, match="missing.csv"):
+        _check_names(Namespace(panel=None, dataset=None, data=str(tmp_path / "missing.csv"),
+                               columns=None))
+
+
 @pytest.mark.parametrize("option", [["--lr", "1e300"], ["--l2", "1e300"]])
 def test_huge_values_diverge_without_runtime_warnings(capsys, option):
     with warnings.catch_warnings(record=True) as caught:

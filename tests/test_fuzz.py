@@ -83,7 +83,7 @@ def test_csv_loader_on_any_bytes(data):
     _load_or_refuse(data)
 
 
-# ---- workspaces ---------------------------------------------------------------------------
+# Workspaces
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False)
     | st.text(max_size=10),
@@ -162,7 +162,7 @@ def test_workspace_loader_on_any_text(text):
     _check_doc(text)
 
 
-# ---- saved settings -------------------------------------------------------------------------
+# Saved settings
 # What QSettings can hold: text (JSON or not), 64-bit integers, floats, bytes, lists of text.
 SETTING_VALUES = st.one_of(JSON.map(json.dumps), st.text(max_size=50),
                            st.integers(-2**63, 2**63 - 1), st.floats(), st.binary(max_size=20),

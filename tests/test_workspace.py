@@ -105,6 +105,15 @@ HOSTILE = [
                                                  "high": 1}],
                              "results": [{"trial": 0, "status": "ok", "params": {}}]})),
      "lr is missing"),
+    (json.dumps(_doc(search={"searched_space": [{"name": "lr", "scale": "log", "low": 0.001,
+                                                 "high": 1}],
+                             "results": [{"trial": 0, "status": "ok", "params": {"lr": 7}}]})
+     ).replace(": 7", ": 1" + "0" * 400), "lr is missing or not usable"),    # beyond a float
+    (json.dumps(_doc(search={"searched_space": [{"name": "lr", "scale": "log", "low": 0.001,
+                                                 "high": 1}],
+                             "results": [{"trial": 0, "seed": 7, "status": "ok",
+                                          "params": {"lr": 0.1}}]})
+     ).replace(": 7", ": 1" + "0" * 400), "seed must be a whole number"),
     (json.dumps(_doc(search="everything")), "'search' must be an object"),
 ]
 

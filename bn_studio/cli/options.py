@@ -30,8 +30,10 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
                      help="the CSV's two feature columns and its label column, by header name "
                           "or 0-based index (default: the label guessed from the data, the "
                           "first two numeric columns besides it)")
-    src.add_argument("--classes", type=int, default=None, help="number of classes C (generated data)")
-    src.add_argument("--n", type=int, default=D.n, help=f"number of generated points (default {D.n})")
+    src.add_argument("--classes", type=int, default=None,
+                     help="number of classes C (generated data)")
+    src.add_argument("--n", type=int, default=D.n,
+                     help=f"number of generated points (default {D.n})")
     src.add_argument("--noise", type=float, default=None, help="noise of the generated data")
     src.add_argument("--data-seed", type=int, default=D.seed, help="seed of the generated data")
 

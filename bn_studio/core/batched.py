@@ -16,6 +16,7 @@ backward with X̂ = Z_c / σ written out. Results equal the single-trial path to
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 
 def matmul_into(a: np.ndarray, W: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -33,7 +34,8 @@ class Buffers:
     """The step's large arrays for K members: per hidden layer Z (centred pre-activations),
     A (activations), D (the gradient on the way back) and scratch."""
 
-    def __init__(self, batch: int, k: int, widths: list[int], classes: int, dtype) -> None:
+    def __init__(self, batch: int, k: int, widths: list[int], classes: int,
+                 dtype: DTypeLike) -> None:
         shape = lambda h: (batch, k, h)  # noqa: E731
         self.z = [np.empty(shape(h), dtype) for h in widths]
         self.a = [np.empty(shape(h), dtype) for h in widths]
@@ -110,7 +112,7 @@ def bn_backward(d: np.ndarray, zc: np.ndarray, inv_std: np.ndarray, scale: np.nd
     d -= c_0
 
 
-def softmax_parts(z: np.ndarray):
+def softmax_parts(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(max, e^(z − max), Σ e^(z − max)) over the class axis, keepdims, as losses.py has it.
     With few classes the max and the sum run over class slices: a reduction over a short
     last axis is slow in NumPy, and below 8 terms its sum is this left-to-right sum."""
@@ -143,8 +145,9 @@ def softmax_ce(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return loss, dz
 
 
-def eval_layers(P: dict, widths: list[int], running: list, bn: bool, eps: float,
-                rows) -> list[tuple[np.ndarray, np.ndarray]]:
+def eval_layers(P: dict[str, np.ndarray], widths: list[int],
+                running: list[tuple[np.ndarray, np.ndarray]], bn: bool, eps: float,
+                rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """(W, b) per layer of the rows' members in eval mode: batch norm with the running
     statistics folded into the weights, W·γ/σ and β − μγ/σ, so a layer is one product and
     one sum (layers.BatchNorm computes the same values in four passes)."""
@@ -162,8 +165,8 @@ def eval_layers(P: dict, widths: list[int], running: list, bn: bool, eps: float,
     return out
 
 
-def eval_loss_acc(layers: list, act: str, X: np.ndarray, y: np.ndarray,
-                  chunk_rows: int) -> tuple[np.ndarray, np.ndarray]:
+def eval_loss_acc(layers: list[tuple[np.ndarray, np.ndarray]], act: str, X: np.ndarray,
+                  y: np.ndarray, chunk_rows: int) -> tuple[np.ndarray, np.ndarray]:
     """(mean loss, accuracy) per member in eval mode. X is (N, d) shared by every member or
     (K, N, d) one sample each, y (N,) or (K, N). Member by member, rows in chunks of
     ``chunk_rows``: one large product per layer runs BLAS near its peak and a (rows, H) array

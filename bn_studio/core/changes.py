@@ -7,6 +7,8 @@ train (appended at the current step) all become entries of that list.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from . import limits, params
 
@@ -27,7 +29,7 @@ def parse_change(text: str) -> tuple[int, str, float]:
     return step_i, name, value_f
 
 
-def check_changes(changes) -> tuple:
+def check_changes(changes: Iterable[Sequence[Any]]) -> tuple[tuple[int, str, float], ...]:
     """(step, name, value) triples (lists from JSON too), each value in its setting's range:
     sorted by step (stable: changes at one step keep their order)."""
     if isinstance(changes, (str, bytes)) or not isinstance(changes, (list, tuple)):
@@ -50,7 +52,7 @@ def check_changes(changes) -> tuple:
     return tuple(sorted(out, key=lambda c: c[0]))
 
 
-def due(pending: list, step: int) -> list[tuple[int, str, float]]:
+def due(pending: list[tuple[int, str, float]], step: int) -> list[tuple[int, str, float]]:
     """Remove and return the changes of ``pending`` (sorted by step) whose step the counter
     has reached."""
     n = 0

@@ -5,8 +5,9 @@ on one core, and unlike it, two threads share the work).
 It takes a block only if every row has the planned number of fields and every feature field
 is a plain decimal ``[+-]digits[.digits]`` of at most 16 characters after the sign, with the
 point (if any) in the same place from the right in the whole column, and whose digits, read
-as one integer, stay ≤ 2**53. Such a number is exactly that integer divided by a power of ten ≤ 10**15 (exact
-too), and IEEE division rounds correctly: the result is bit for bit what ``float(text)`` gives.
+as one integer, stay ≤ 2**53. Such a number is exactly that integer divided by a power of
+ten ≤ 10**15 (exact too), and IEEE division rounds correctly: the result is bit for bit what
+``float(text)`` gives.
 Anything else (an exponent, a space, a missing value, a longer number, a blank line, a label
 over 8 bytes) makes ``parse`` return None and the caller reads the block the slower ways,
 which decide what such text means.

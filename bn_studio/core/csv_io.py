@@ -20,7 +20,7 @@ import io
 import re
 import warnings
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -116,13 +116,15 @@ class FastReader:
         lo = first
         try:
             with ThreadPoolExecutor(THREADS) as pool:
-                pending = deque()
+                pending: deque[tuple[int, int, Future]] = deque()
                 while pending or lo < file.got or not file.eof:
                     if not file.eof and len(pending) <= AHEAD:
                         file.more()
-                    for lo, hi in line_blocks(file.data, lo, file.got, CHUNK_BYTES, file.eof):
-                        pending.append((lo, hi, pool.submit(self.plain, b, lo, hi)))
-                        lo = hi
+                    blocks = line_blocks(file.data, lo, file.got, CHUNK_BYTES, file.eof)
+                    for block_lo, block_hi in blocks:
+                        pending.append((block_lo, block_hi,
+                                        pool.submit(self.plain, b, block_lo, block_hi)))
+                        lo = block_hi
                     while pending and (len(pending) > AHEAD or file.eof):
                         start, stop, parsed = pending.popleft()
                         self.feed(b, start, stop, parsed.result())

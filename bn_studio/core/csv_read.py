@@ -32,7 +32,7 @@ SPACES_AS_LINE = 2**16        # spaces without a line end past this: read as one
 LINE_BREAK = re.compile(r"\r\n?|\n")     # what ends a line for the csv module (newline="")
 
 
-def _open_csv(path: Path) -> io.TextIOWrapper:
+def _open_csv(path: Path) -> io.TextIOWrapper[io.BufferedReader]:
     """The file as UTF-8 text with universal line endings (CR-only too), opened only if it is
     a regular file within the size limit: a FIFO would block, /dev/zero never ends."""
     name = path.name
@@ -73,7 +73,7 @@ def _delimiter(text: str) -> str:
     """The one of , ; tab that splits the first line into most fields (quotes respected)."""
     first = next((ln for ln in io.StringIO(text[:65536], newline="") if ln.strip()), "")
     widths = {d: len(next(csv.reader([first], delimiter=d), [])) for d in (",", ";", "\t")}
-    return max(widths, key=widths.get)          # on a tie the comma, listed first, wins
+    return max(widths, key=widths.__getitem__)  # on a tie the comma, listed first, wins
 
 
 def _narrow_lines(lines, delimiter: str, name: str, numbers=None):
@@ -110,12 +110,23 @@ class _Lines:
         self.line = 0
         self.between_rows = True
         self._buf, self._pos, self._eof = "", 0, False
+        self._read_chars = 0
 
     def _more(self) -> None:
         """The next piece of text after what is left of the current one."""
         more = self.f.read(READ_CHARS)
+        self._read_chars += len(more)
         self._eof = not more
         self._buf, self._pos = self._buf[self._pos:] + more, 0
+
+    def bytes_given(self) -> int:
+        """About how many bytes of the file the lines given so far came from: the file's
+        position, less the share of the text read ahead and not yet given."""
+        read = self.f.buffer.tell()
+        if not self._read_chars:
+            return read
+        left = len(self._buf) - self._pos
+        return int(read * (self._read_chars - left) / self._read_chars)
 
     def _count_lines(self, end: int) -> None:
         """Pass over the lines in buf[pos:end] (whole lines: end is after a line end)."""
@@ -187,10 +198,10 @@ def _sniff(f: io.TextIOWrapper, name: str) -> str:
     return _delimiter(sample)
 
 
-def _read_rows(f: io.TextIOWrapper, name: str, delimiter: str):
+def _read_rows(f: io.TextIOWrapper, name: str, delimiter: str, lines: _Lines | None = None):
     """Non-blank rows as (line number in the file, stripped fields), one at a time, so a large
     file never sits in memory as lists of strings. Errors name the line."""
-    lines = _Lines(f)
+    lines = lines or _Lines(f)
     try:
         reader = csv.reader(_narrow_lines(lines, delimiter, name, lines), delimiter=delimiter)
         for r in reader:
@@ -275,7 +286,8 @@ def _parse_rows(body, cols, width: int, header, name: str, where=None):
     appearance and the count of rows skipped for missing values. Yields the fraction read
     (``where()``) every PROGRESS_ROWS rows."""
     c1, c2, cl = cols
-    feats, codes, table, skipped = array("d"), array("q"), {}, 0
+    feats, codes, skipped = array("d"), array("q"), 0
+    table: dict[str, int] = {}
     for count, (line, r) in enumerate(body, start=1):
         if count > limits.MAX_POINTS:
             raise DatasetError(f"{name}: more than {limits.MAX_POINTS:,} data rows; the limit "
@@ -385,16 +397,6 @@ PREVIEW_PROBES = 8              # places further down a long file a preview also
 PREVIEW_PROBE_BYTES = 32 * 1024     # … this much from each
 
 
-_BOMLESS = {"utf-8-sig": "utf-8", "utf-16": "utf-16-le", "utf-32": "utf-32-le"}
-
-
-def _text_bytes(header, rows, delimiter: str, encoding: str) -> int:
-    """About how many bytes of the file ``header`` and ``rows`` were (quotes aside)."""
-    enc = _BOMLESS.get(encoding, encoding)
-    lines = ([header] if header is not None else []) + list(rows)
-    return sum(len((delimiter.join(r) + "\n").encode(enc, "replace")) for r in lines)
-
-
 def preview_csv(path) -> csv_columns.CsvPreview:
     """The file's columns from a sample: its first rows, and for a long file rows from
     PREVIEW_PROBES places spread over the rest (a file sorted by class shows every class).
@@ -406,14 +408,13 @@ def preview_csv(path) -> csv_columns.CsvPreview:
     try:
         with _open_csv(path) as f:
             delimiter = _sniff(f, name)
-            rows = _read_rows(f, name, delimiter)
+            lines = _Lines(f)
+            rows = _read_rows(f, name, delimiter, lines)
             width, header, first, _ = _plan(rows, None, name)
             most = max(SAMPLE_ROWS, PREVIEW_CELLS // (2 * width))
             sample = [r for _, r in itertools.chain(first, itertools.islice(rows, most))]
             complete = next(rows, None) is None
-            # The bytes the sample covers, from its text: the buffered file's position runs
-            # ahead of the rows parsed (by up to a read-ahead), so the estimate came out low.
-            read_bytes = _text_bytes(header, sample, delimiter, f.encoding)
+            read_bytes = lines.bytes_given()    # not the position: the reader reads ahead
         size = os.stat(path).st_size
         estimated = len(sample)
         if not complete:
@@ -430,8 +431,9 @@ def preview_csv(path) -> csv_columns.CsvPreview:
     if len(numeric) < 2:
         found = ("no numeric column" if not numeric else
                  f"only one numeric column ({csv_columns.column_name(numeric[0], header)})")
+        columns = _listed([csv_columns.column_name(j, header) for j in range(width)])
         raise DatasetError(f"{name}: {found}; need two numeric feature columns and a label "
-                           f"column (columns: {_listed([csv_columns.column_name(j, header) for j in range(width)])})")
+                           f"column (columns: {columns})")
     return csv_columns.make_preview(name, header, sample, complete, estimated)
 
 
@@ -456,7 +458,7 @@ def _probe_rows(path: Path, delimiter: str, width: int, start: int, size: int, m
     return out, nbytes, nlines
 
 
-def _load_rows(f: io.TextIOWrapper, columns: str | None, name: str):
+def _load_rows(f: io.TextIOWrapper[io.BufferedReader], columns: str | None, name: str):
     """The careful way, row by row with the csv module: the first rows decide the header and
     the columns, the rest are parsed as they are read."""
     rows = _read_rows(f, name, _sniff(f, name))

@@ -53,7 +53,7 @@ class CsvReference:
     data_sha256: str
 
 
-# ---- importing: remember the file ------------------------------------------------------------
+# Importing: remember the file
 def sourced_steps(path, read_steps=load_csv_steps, columns: str | None = None):
     """``read_steps(path)`` (a generator of progress that returns the Dataset) with the file's
     size and SHA-256 attached as ``ds.source``; None if the file changed while it was read."""
@@ -115,10 +115,11 @@ def data_sha256(ds: Dataset) -> str:
     return h.hexdigest()
 
 
-# ---- saving: the reference --------------------------------------------------------------------
+# Saving: the reference
 def reference_of(ds: Dataset, folder) -> CsvReference:
     """The reference a workspace in ``folder`` stores for ``ds`` (which has a ``source``)."""
     src = ds.source
+    assert src is not None, "only an imported dataset has a reference"
     return CsvReference(src, ds.name, relative_path(src.path, folder), int(ds.X.shape[0]),
                         tuple(ds.class_names), data_sha256(ds))
 
@@ -146,7 +147,7 @@ def stale(source: CsvSource) -> str | None:
         return str(e)
 
 
-# ---- opening: check the fields, find the file, read it, compare ---------------------------
+# Opening: check the fields, find the file, read it, compare
 def from_dict(d: dict, exc: type[Exception] = SourceError) -> CsvReference:
     """A reference from a workspace's JSON, every field checked (one line for the first bad)."""
     def text(key, most, optional=False):

@@ -8,10 +8,14 @@ input raise ``DatasetError`` whose message is one line naming the problem (and t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import limits
+
+if TYPE_CHECKING:
+    from .csv_source import CsvSource
 
 DATASETS = ("moons", "blobs", "circles", "spirals", "xor", "checkerboard")
 DEFAULT_CLASSES = {"moons": 2, "blobs": 4, "circles": 2, "spirals": 3, "xor": 2,
@@ -33,7 +37,7 @@ class Dataset:
     class_names: list[str]
     name: str
     skipped_rows: int = 0
-    source: object | None = None  # csv_source.CsvSource: the file it was imported from
+    source: CsvSource | None = None    # the file it was imported from
     feature_names: tuple[str, str] = FEATURE_NAMES     # the columns x₁, x₂ came from
 
     @property
@@ -217,7 +221,8 @@ def split_and_standardize(ds: Dataset, val_fraction: float = 0.25, seed: int = 0
         raise DatasetError(f"{ds.name}: the values are too large to standardise (mean or "
                            "standard deviation overflows); rescale the features")
     return Split(X_train, ds.y[tr], X_val, ds.y[va], mean, std, ds.classes,
-                 list(ds.class_names), tuple(ds.feature_names), bool(standardize))
+                 list(ds.class_names), (ds.feature_names[0], ds.feature_names[1]),
+                 bool(standardize))
 
 
 def check_dataset(ds: Dataset) -> None:

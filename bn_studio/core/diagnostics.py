@@ -171,7 +171,9 @@ class DiagnosticsRecorder:
         self.every = max(1, int(every))
         # Every net's parameters side by side in one buffer, so one log10_ratio call serves
         # them all: row 0 the last update, row 1 the parameters before it.
-        self._slices, bounds, sizes, offset = {}, [], [], 0
+        self._slices: dict[str, slice] = {}
+        bounds, offset = [], 0
+        sizes: list[int] = []
         self._layers: dict[str, slice] = {}
         for name, run in runs.items():
             net = run.net

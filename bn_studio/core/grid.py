@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .network import MLP
 
 GRID_MARGIN = 0.6           # extra room around the data, in standardised units
 GRID_RESOLUTION = 90        # grid nodes per axis
@@ -29,7 +34,7 @@ def data_extent(X: np.ndarray, margin: float = GRID_MARGIN) -> Extent:
     return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
 
-def shifted(extent: Extent, offset) -> Extent:
+def shifted(extent: Extent, offset: Sequence[float]) -> Extent:
     """The extent moved by ``offset`` (a covariate shift moves the data, so the grid follows)."""
     x0, x1, y0, y1 = extent
     dx, dy = float(offset[0]), float(offset[1])
@@ -49,7 +54,7 @@ def grid_points(extent: Extent, resolution: int = GRID_RESOLUTION) -> np.ndarray
     return np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def decision_grid(nets: dict, extent: Extent, step: int,
+def decision_grid(nets: dict[str, MLP], extent: Extent, step: int,
                   resolution: int = GRID_RESOLUTION) -> DecisionGrid:
     """``nets`` (name → MLP) evaluated on the grid, each on a clone: a forward pass caches its
     input in the layers (8100 rows here), which a stored snapshot's net must not keep."""
@@ -59,4 +64,5 @@ def decision_grid(nets: dict, extent: Extent, step: int,
         with np.errstate(all="ignore"):
             p = net.clone().predict_proba(pts)
         probs[name] = p.reshape(resolution, resolution, -1).astype(np.float32)
-    return DecisionGrid(tuple(float(v) for v in extent), probs, int(step))
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    return DecisionGrid((x0, x1, y0, y1), probs, int(step))

@@ -48,6 +48,7 @@ class Dense(Layer):
         return z
 
     def backward(self, dout):
+        assert self._x is not None, "backward before forward"
         np.dot(self._x.T, dout, out=self.grads["W"])
         if self.has_bias:
             np.add.reduce(dout, axis=0, out=self.grads["b"])

@@ -41,7 +41,7 @@ GRADIENT_TIP = ("Size of each hidden layer's weight gradient ‖dW‖ on the las
                 "gradient is of similar size.")
 
 
-# ---- lesson 1 ------------------------------------------------------------------------------
+# Lesson 1
 # The log grid over 1e-4 … 10 tries α = 1e-4, 0.0018, 0.032, 0.56, 10: it misses the best α
 # (≈ 1), as a grid usually does; decay changes α by < 2 % in 150 steps (~16 epochs).
 GRID_VS_RANDOM_SPACE = SearchSpace([Param("lr", "log", 1e-4, 10.0),
@@ -76,7 +76,7 @@ def grid_vs_random_plans(n: int = 25, seed: int = 0) -> dict:
             "random_distinct": distinct_values(rand)}
 
 
-# ---- lesson 2 ------------------------------------------------------------------------------
+# Lesson 2
 def scale_comparison(n: int = 1000, seed: int = 0) -> dict:
     """Per-decade shares of α ∈ [1e-4, 1] uniform vs log; share of β ≥ 0.99 linear vs 1 − β log."""
     lin = [t["lr"] for t in SearchSpace([Param("lr", "linear", 1e-4, 1.0)]).sample(n, seed)]
@@ -92,7 +92,7 @@ def scale_comparison(n: int = 1000, seed: int = 0) -> dict:
             "windows": {b: 1.0 / (1.0 - b) for b in (0.9, 0.99, 0.999)}}
 
 
-# ---- lesson 3 ------------------------------------------------------------------------------
+# Lesson 3
 def bn_by_hand(z: np.ndarray, gamma: float = 1.0, beta: float = 0.0, eps: float = 1e-5) -> dict:
     """μ, σ², z_norm and z̃ = γ·z_norm + β for one unit's mini-batch, via BatchNorm itself."""
     z = np.asarray(z, dtype=np.float64).reshape(-1, 1)
@@ -107,7 +107,7 @@ def bn_by_hand(z: np.ndarray, gamma: float = 1.0, beta: float = 0.0, eps: float 
             "identity_beta": float(bn.batch_mean[0])}
 
 
-# ---- lesson 5 ------------------------------------------------------------------------------
+# Lesson 5
 def train_vs_eval_accuracy(net, X: np.ndarray, y: np.ndarray, batch: int,
                            seed: int = 0) -> dict:
     """Accuracy when BN normalises with each mini-batch's own statistics (train mode, on a copy
@@ -143,7 +143,7 @@ def one_point_in_two_batches(net, x, X_pool: np.ndarray, batch: int, seed: int =
     return out
 
 
-# ---- lesson 6 ------------------------------------------------------------------------------
+# Lesson 6
 WORKED_Z = (5.0, 2.0, -1.0, 3.0)      # the course's example
 
 

@@ -229,7 +229,7 @@ class _UpToSize(io.RawIOBase):
 
 
 def open_regular(path, limit: int, exc: type[Exception], what: str, label: str | None = None,
-                 advice: str = ""):
+                 advice: str = "") -> io.BufferedReader:
     """A regular file of at most ``limit`` bytes, opened for reading in binary (and read no
     further than that size); ``exc`` with one line (starting with ``label``, the file's name
     unless given) for a missing file, a folder, a FIFO or device (opened without blocking: a

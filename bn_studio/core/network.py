@@ -6,7 +6,9 @@ updates the whole network with a handful of vector operations instead of a loop 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +49,7 @@ class HiddenLayer:
     Z_tilde: np.ndarray | None = None   # BN output γ·Z_norm + β (None without BN)
     A: np.ndarray | None = None         # activation output
     dZ: np.ndarray | None = None        # dL/dZ of the last backward pass (diagnostics)
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class MLP:
@@ -72,7 +74,6 @@ class MLP:
         self.output = Dense(d, config.classes, bias=True, init="xavier", rng=rng, dtype=dtype)
         self._pack()
 
-    # ---- parameters -------------------------------------------------------------------
     def layers(self) -> list[Layer]:
         out: list[Layer] = []
         for hl in self.hidden:
@@ -81,7 +82,7 @@ class MLP:
 
     def named_parameters(self) -> list[tuple[str, Layer, str]]:
         """(qualified name, layer, key) for every parameter, e.g. ('hidden1.W', dense, 'W')."""
-        out = []
+        out: list[tuple[str, Layer, str]] = []
         for i, hl in enumerate(self.hidden, start=1):
             out += [(f"hidden{i}.{k}", hl.dense, k) for k in hl.dense.params]
             if hl.bn is not None:
@@ -99,7 +100,7 @@ class MLP:
         self.weight_mask = np.zeros(total, dtype=dtype)
         self._views = []
         i = 0
-        for name, layer, k in entries:
+        for _name, layer, k in entries:
             p = layer.params[k]
             view = self.flat_params[i:i + p.size].reshape(p.shape)
             view[...] = p
@@ -121,7 +122,6 @@ class MLP:
     def bn_layers(self) -> list[BatchNorm]:
         return [hl.bn for hl in self.hidden if hl.bn is not None]
 
-    # ---- forward / backward -------------------------------------------------------------
     def forward(self, X: np.ndarray, train: bool = True) -> np.ndarray:
         """Logits for X; in training mode BN uses batch statistics and updates running ones.
 
@@ -161,7 +161,7 @@ class MLP:
     def logits(self, X: np.ndarray, train: bool = False) -> np.ndarray:
         return self.forward(np.asarray(X, dtype=self.flat_params.dtype), train=train)
 
-    def clone(self) -> "MLP":
+    def clone(self) -> MLP:
         """An independent copy of the weights and running statistics (no caches, no probes)."""
         twin = MLP.__new__(MLP)
         twin.config = self.config
@@ -178,7 +178,8 @@ class MLP:
                                     if k not in ("_cache", "noise")})
                 bn.noise = None         # a copy is clean: noise belongs to a training step
                 bn.params, bn.grads = dict(hl.bn.params), dict(hl.bn.grads)
-                bn.running_mean, bn.running_var = hl.bn.running_mean.copy(), hl.bn.running_var.copy()
+                bn.running_mean = hl.bn.running_mean.copy()
+                bn.running_var = hl.bn.running_var.copy()
             twin.hidden.append(HiddenLayer(dense, bn, type(hl.act)()))
         out = Dense.__new__(Dense)
         out.params, out.grads = dict(self.output.params), dict(self.output.grads)
@@ -187,13 +188,12 @@ class MLP:
         twin._pack()    # copies every parameter into the clone's own flat buffer
         return twin
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[..., MLP], tuple[Any, ...]]:
         """Pickle as config + parameters + running statistics (views are rebuilt on load)."""
         running = [(hl.bn.running_mean, hl.bn.running_var, hl.bn.batch_mean, hl.bn.batch_var)
                    for hl in self.hidden if hl.bn is not None]
         return (_restore_mlp, (self.config, self.flat_params, running))
 
-    # ---- state ------------------------------------------------------------------------
     def state(self) -> dict[str, np.ndarray]:
         """Copies of all parameters and running statistics, keyed by name."""
         s = {name: layer.params[k].copy() for name, layer, k in self.named_parameters()}
@@ -204,7 +204,8 @@ class MLP:
         return s
 
 
-def _restore_mlp(config: NetConfig, flat_params: np.ndarray, running: list) -> MLP:
+def _restore_mlp(config: NetConfig, flat_params: np.ndarray,
+                 running: list[tuple[np.ndarray, ...]]) -> MLP:
     net = MLP(config, seed=0)
     net.flat_params[...] = flat_params
     for bn, (rm, rv, bm, bv) in zip(net.bn_layers, running):

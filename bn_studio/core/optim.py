@@ -1,4 +1,5 @@
-"""SGD, momentum, Nesterov momentum, RMSprop and Adam with learning-rate decay and L2, as in the course.
+"""SGD, momentum, Nesterov momentum, RMSprop and Adam with learning-rate decay and L2, as in the
+course.
 
 One small update function per rule, in the shape of CS231n's optim.py: ``rule(w, g, h)``
 updates the parameters ``w`` in place from the gradient ``g`` (read only), reading its
@@ -17,24 +18,29 @@ after run, whatever K.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-UPDATES = {}
+# An update rule: (parameters, gradients, the optimizer's hyperparameters and state) → None,
+# the parameters changed in place.
+Update = Callable[[np.ndarray, np.ndarray, "Optimizer"], None]
+UPDATES: dict[str, Update] = {}
 # The decay rates each optimizer reads; every one of them reads lr, decay and l2. A β the
 # chosen optimizer does not read changes nothing, so searching or applying it is refused.
 OPTIMIZER_BETAS: dict[str, tuple[str, ...]] = {}
 
 
-def rule(*reads: str):
+def rule(*reads: str) -> Callable[[Update], Update]:
     """Register an update function as an optimizer that reads the decay rates ``reads``."""
-    def register(update):
+    def register(update: Update) -> Update:
         UPDATES[update.__name__] = update
         OPTIMIZER_BETAS[update.__name__] = reads
         return update
     return register
 
 
-def ewma(avg: np.ndarray, x: np.ndarray, h: "Optimizer", beta: str,
+def ewma(avg: np.ndarray, x: np.ndarray, h: Optimizer, beta: str,
          out: np.ndarray) -> None:
     """avg ← β·avg + (1 − β)·x in place, β = h's setting ``beta``; ``out`` holds (1 − β)·x
     afterwards (x may be out)."""
@@ -158,6 +164,8 @@ class Optimizer:
         self._scratch: dict = {}
         self._shape: tuple = ()
         self.dtype = np.dtype(np.float64)
+        self._lr_epoch: int | None = None            # the epoch self._lr is for (_changed)
+        self._alpha_epoch: int | None = None
         self._changed()
 
     @property

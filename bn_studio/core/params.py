@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import limits
 from .layers import ACTIVATIONS
@@ -28,10 +29,11 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"
 @dataclass(frozen=True)
 class Hyper:
     """One hyperparameter. ``kind`` is float, int, bool, choice, widths (a tuple of layer
-    widths), seed or changes (the run's own (step, name, value) schedule). ``low``/``high`` bound the value (``open_low``/``open_high``: the bound itself is
-    refused). ``scale``/``search`` are the search's scale and first range, or None if it is not
-    searched. ``live``: may change while the twins train. ``cli``: an option of ``train`` and
-    ``search``. ``widget`` and ``ui`` say how the network panel shows it (no widget: not shown).
+    widths), seed or changes (the run's own (step, name, value) schedule). ``low``/``high``
+    bound the value (``open_low``/``open_high``: the bound itself is refused).
+    ``scale``/``search`` are the search's scale and first range, or None if it is not searched.
+    ``live``: may change while the twins train. ``cli``: an option of ``train`` and ``search``.
+    ``widget`` and ``ui`` say how the network panel shows it (no widget: not shown).
     """
 
     name: str
@@ -70,8 +72,10 @@ class Hyper:
 
 
 BETA_NAMES = tuple(sorted({b for betas in OPTIMIZER_BETAS.values() for b in betas}))
-_BETA = dict(kind="float", low=0.0, high=1.0, open_high=True, scale="one_minus_log", live=True,
-             widget="beta", ui={"max": 0.99999, "decimals": 5, "step": 0.01})
+# The β's settings (their values of each Hyper field's own type).
+_BETA: dict[str, Any] = dict(
+    kind="float", low=0.0, high=1.0, open_high=True, scale="one_minus_log", live=True,
+    widget="beta", ui={"max": 0.99999, "decimals": 5, "step": 0.01})
 
 PARAMS: tuple[Hyper, ...] = (
     Hyper("hidden", "widths", "Hidden layers", "hidden layer widths, e.g. 64,64",
@@ -166,7 +170,7 @@ PARAMS: tuple[Hyper, ...] = (
           low=1, cli=False),
 )
 BY_NAME = {p.name: p for p in PARAMS}
-DEFAULTS = {p.name: p.default for p in PARAMS}
+DEFAULTS: dict[str, Any] = {p.name: p.default for p in PARAMS}   # each its field's type
 LIVE = tuple(p.name for p in PARAMS if p.live)
 
 # Searched dimensions that are not a TrainConfig field: the number of hidden layers (their
@@ -183,16 +187,17 @@ def symbol(name: str) -> str:
     return p.symbol if p is not None and p.symbol else name
 
 
-def suggested(name: str) -> tuple[str, object, object]:
+def suggested(name: str) -> tuple[str, Any, Any]:
     """(scale, low, high) of a first search of ``name``; a choice gives (values, None)."""
     if name in SEARCH_ONLY:
         scale, (low, high) = SEARCH_ONLY[name]
         return scale, low, high
     p = BY_NAME[name]
-    return p.scale, *p.search
+    assert p.scale and p.search is not None, f"{name} has no search range"
+    low, high = p.search
+    return p.scale, low, high
 
 
-# ---- checks ------------------------------------------------------------------------------
 def validate(name: str, value):
     """``value`` as the type of hyperparameter ``name``, or ValueError with one line. Types
     only: ranges are ``problem``'s (TrainConfig reports them all at once)."""
@@ -297,7 +302,8 @@ def apply_search(base, params: dict):
     ``hidden`` sets the width of every hidden layer, ``layers`` their number; ``bn`` (0/1)
     says whether the net has batch norm; the others replace the config field of that name.
     """
-    changes, bn = {}, True
+    changes: dict[str, Any] = {}
+    bn = True
     for name, value in params.items():
         if name not in SEARCHABLE:
             raise ValueError(f"unknown parameter {name!r}; use one of {', '.join(SEARCHABLE)}")

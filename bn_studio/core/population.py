@@ -20,7 +20,7 @@ stack; the others go on.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -149,8 +149,9 @@ class Population:
         picks = [live_samples(self.y_train, self.y_val, c.seed) for c in configs]
         out = {}
         for name, X, y in (("train", self.X_train, self.y_train), ("val", self.X_val, self.y_val)):
-            idx = [p[name] for p in picks]
-            out[name] = (X, y) if idx[0] is None else (X[np.stack(idx)], y[np.stack(idx)])
+            # None for every member alike: the split is small enough to use whole
+            idx = [rows for p in picks if (rows := p[name]) is not None]
+            out[name] = (X, y) if not idx else (X[np.stack(idx)], y[np.stack(idx)])
         return out
 
     def _views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
@@ -174,7 +175,9 @@ class Population:
     def _train_forward(self, X: np.ndarray) -> np.ndarray:
         """Training-mode logits (B, K, C) for the members' batches X (B, K, d); running
         statistics updated as BatchNorm does."""
-        P, buf, a, cache = self.P, self._buffers(), X, []
+        P, buf, a = self.P, self._buffers(), X
+        cache: list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None,
+                          np.ndarray | None]] = []
         noise = self._draw_noise()
         for i in range(len(self.widths)):
             li, x = f"hidden{i + 1}.", a
@@ -223,6 +226,7 @@ class Population:
     def _backward(self, dlogits: np.ndarray) -> None:
         """Fill the gradient stack (Dense/BatchNorm/activation backward, batched)."""
         P, G, buf, cache = self.P, self.G, self._buf, self._cache
+        assert buf is not None, "backward before a forward"
         np.matmul(self._last_a.transpose(1, 2, 0), dlogits.transpose(1, 0, 2),
                   out=G["output.W"])
         np.add.reduce(dlogits, axis=0, out=G["output.b"])
@@ -236,6 +240,7 @@ class Population:
             if noise_scale is not None:             # through Z̃ = s ⊙ (…) + m
                 d *= noise_scale
             if self.bn:
+                assert inv_std is not None and scale is not None    # cached by a BN forward
                 B.bn_backward(d, buf.z[i], inv_std, scale, G[li + "gamma"], G[li + "beta"],
                               scratch=buf.a[i])
             else:
@@ -289,13 +294,13 @@ class Population:
                 self.first_loss = loss.copy()
             bad = loss_diverged(loss, self.first_loss)
             for r in np.flatnonzero(bad):      # frozen before its update, as Run.train_step
-                self._finish(r, "diverged", diverged_at=self.step_count)
+                self._finish(int(r), "diverged", diverged_at=self.step_count)
                 self.last_loss[self.ids[r]] = loss[r]
             self._backward(dz)
             self.opt.step(self.flat, self.grads, self.weight_mask)
             broken = ~bad & params_broken(self.flat)
             for r in np.flatnonzero(broken):
-                self._finish(r, "diverged", diverged_at=self.step_count)
+                self._finish(int(r), "diverged", diverged_at=self.step_count)
         ok = ~(bad | broken)
         self.last_loss[self.ids[ok]] = loss[ok]
         if not ok.all():
@@ -332,6 +337,7 @@ class Population:
         self._casts()
         self._live = {name: (X, y) if X.ndim == 2 else (X[ok], y[ok])
                       for name, (X, y) in self._live.items()}
+        assert self.first_loss is not None               # members drop after a step
         self.first_loss = self.first_loss[ok]
         self._bind()
 

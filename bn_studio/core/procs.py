@@ -4,6 +4,7 @@ parent (search workers, the GUI's training process)."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator, MutableMapping
 import os
 import signal
 import threading
@@ -13,7 +14,8 @@ BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 _ENV_LOCK = threading.Lock()
 
 
-def one_blas_thread_by_default(environ=None) -> dict[str, str]:
+def one_blas_thread_by_default(environ: MutableMapping[str, str] | None = None
+                               ) -> dict[str, str]:
     """One BLAS thread for this process unless the user chose a number: sets every variable
     of BLAS_THREAD_VARS not set already and returns those it set. Only NumPy imported
     afterwards heeds it (BLAS reads them when it loads). Small matrices gain nothing from
@@ -25,7 +27,7 @@ def one_blas_thread_by_default(environ=None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def single_blas_thread(keep_user_choice: bool = False):
+def single_blas_thread(keep_user_choice: bool = False) -> Iterator[None]:
     """Processes started inside inherit one BLAS thread each, so workers sharing the cores
     do not oversubscribe them; the parent's environment is restored afterwards.
     ``keep_user_choice``: a variable the user set keeps its value."""
@@ -51,7 +53,7 @@ TERMINAL_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGHUP") if has
 
 
 @contextlib.contextmanager
-def terminal_signals_blocked():
+def terminal_signals_blocked() -> Iterator[None]:
     """Processes started inside begin with Ctrl-C and hang-up blocked (the mask survives
     exec), so a signal to the whole process group reaches only the parent, which cancels
     the search and stops its workers itself, even one still importing NumPy."""

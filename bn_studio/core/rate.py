@@ -9,6 +9,7 @@ shows the rate that is real and can say what holds it back.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 WINDOW_S = 1.0              # a reading covers about this much time while playing
@@ -37,7 +38,7 @@ class RateMeter:
     """Fed by the training loop (``started``, ``stepped``, ``published``); ``reading`` is the
     last full window's, None until one has passed since Play."""
 
-    def __init__(self, clock=time.perf_counter) -> None:
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
         self.clock = clock
         self.reading: RateReading | None = None
         self.target: float | None = None
@@ -107,13 +108,14 @@ def why_behind(r: RateReading | None) -> str | None:
     if r is None or not r.behind:
         return None
     got = f"{r.steps_per_second:.1f}" if r.steps_per_second < 10 else f"{r.steps_per_second:.0f}"
-    head = f"Only {got} of the {r.target:g} steps/s asked: "    # short: the status bar's line
+    # Short: the status bar's line beside the replay bar (1366×768 cut a longer one).
+    head = f"Only {got} of the {r.target:g} steps/s asked: "
     if r.cpu_share < BUSY_CPU_SHARE:
         return head + (f"the computer is busy with other work (training got "
                        f"{100 * r.cpu_share:.0f} % of a CPU core).")
     if r.overhead_share > OVERHEAD_SHARE:
-        return head + (f"computing the pictures takes {100 * r.overhead_share:.0f} % of the "
-                       "training time (a smaller network, or Hidden units closed, helps).")
+        return head + (f"drawing the pictures takes {100 * r.overhead_share:.0f} % of the "
+                       "time (close Hidden units, or use a smaller net).")
     most = 1.0 / r.step_seconds if r.step_seconds > 0 else float("inf")
-    return head + (f"one step of both nets takes {1000 * r.step_seconds:.0f} ms here: about "
+    return head + (f"one step of both nets takes {1000 * r.step_seconds:.0f} ms here: "
                    f"{most:.0f} steps/s at most with this network.")

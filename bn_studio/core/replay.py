@@ -10,12 +10,16 @@ stats.Series does for the curves; the frame count also shrinks for wide nets (a 
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from .grid import GRID_RESOLUTION, DecisionGrid, decision_grid
 from .snapshot import Snapshot, copy_parts, histories, map_histories
 from .unit_maps import twin_unit_maps
+
+if TYPE_CHECKING:
+    from .network import MLP
 
 REPLAY_FRAMES = 256             # at most this many stored snapshots per run ...
 REPLAY_BYTES = 32 << 20         # ... and about this much memory for them
@@ -27,10 +31,10 @@ class PackedNet:
     a third of a live MLP's memory (no gradients, mask or layer objects); ``unpack()``
     rebuilds the MLP."""
 
-    def __init__(self, net) -> None:
+    def __init__(self, net: MLP) -> None:
         self._fn, self._args = net.__reduce__()
 
-    def unpack(self):
+    def unpack(self) -> MLP:
         return self._fn(*self._args)
 
     @property
@@ -58,8 +62,9 @@ def frame_of(snap: Snapshot) -> Snapshot:
 
 def frame_nbytes(frame: Snapshot) -> int:
     """About the memory one stored frame keeps alive: the packed nets, plus a few kB of
-    histograms and statistics per layer."""
-    return sum(run.net.nbytes + 4096 * max(1, len(run.layers)) for run in frame.runs.values())
+    histograms and statistics per layer (a stored frame's nets are PackedNets: frame_of)."""
+    return sum(cast(PackedNet, run.net).nbytes + 4096 * max(1, len(run.layers))
+               for run in frame.runs.values())
 
 
 class SnapshotRing:

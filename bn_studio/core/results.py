@@ -5,19 +5,22 @@ trial's result, curve included).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 DIVERGENCE_FACTOR = 1e6     # a loss above this × the first loss counts as diverged (DESIGN §2)
 STATUSES = ("ok", "diverged", "cancelled")
 
 
-def loss_diverged(loss, first_loss):
+def loss_diverged(loss: np.ndarray | float, first_loss: np.ndarray | float) -> Any:
     """A loss that is NaN/inf or above DIVERGENCE_FACTOR × the run's first loss (a number, or
     one per member: then an array of bools)."""
     return ~np.isfinite(loss) | (loss > DIVERGENCE_FACTOR * np.maximum(first_loss, 1e-12))
 
 
-def params_broken(w: np.ndarray):
+def params_broken(w: np.ndarray) -> Any:
     """Parameters an update has made non-finite (one flat vector, or one per member row)."""
     return ~np.all(np.isfinite(w), axis=-1)
 
@@ -33,14 +36,14 @@ def number(x: float) -> float | None:
 
 
 def run_result(last_loss: float, val_loss: float, val_accuracy: float,
-               diverged_at: int | None, step: int, seconds: float = 0.0) -> dict:
+               diverged_at: int | None, step: int, seconds: float = 0.0) -> dict[str, Any]:
     """The CLI's per-run JSON: final train loss, val loss/accuracy, steps run, divergence."""
     return {"final_train_loss": number(last_loss), "val_loss": number(val_loss),
             "val_accuracy": number(val_accuracy), "steps_run": steps_run(diverged_at, step),
             "diverged_at": diverged_at, "seconds": round(seconds, 4)}
 
 
-def trial_result(summary: dict, status: str, evals: np.ndarray) -> dict:
+def trial_result(summary: dict[str, Any], status: str, evals: ArrayLike) -> dict[str, Any]:
     """A search trial's result: ``run_result``'s keys, its status and its learning curve
     from the (step, train loss, train acc, val loss, val acc) evaluations."""
     curve = np.asarray(evals, dtype=np.float64).reshape(-1, 5)

@@ -9,17 +9,21 @@ optimiser follows.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .losses import softmax_cross_entropy
 
+if TYPE_CHECKING:
+    from .network import MLP
+
 STEP_FACTORS = (0.5, 1.0, 2.0, 4.0)     # step sizes as multiples of the learning rate α
 
 
 def loss_spread(loss_at: Callable[[np.ndarray], float], theta: np.ndarray, grad: np.ndarray,
-                steps) -> float:
+                steps: Iterable[float]) -> float:
     """max − min of loss_at(θ − a·g) over the step sizes a (inf if any loss is not finite)."""
     losses = np.array([float(loss_at(theta - a * grad)) for a in steps])
     if not np.all(np.isfinite(losses)):
@@ -27,8 +31,8 @@ def loss_spread(loss_at: Callable[[np.ndarray], float], theta: np.ndarray, grad:
     return float(losses.max() - losses.min())
 
 
-def net_loss_spread(net, X: np.ndarray, y: np.ndarray, lr: float,
-                    factors=STEP_FACTORS) -> float:
+def net_loss_spread(net: MLP, X: np.ndarray, y: np.ndarray, lr: float,
+                    factors: Iterable[float] = STEP_FACTORS) -> float:
     """The loss spread of an MLP on one mini-batch along its gradient, for steps α·factors.
 
     Works on a copy (the net and its running statistics stay as they are); a noisy-BN net

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from .rate import RateReading
 if TYPE_CHECKING:
     from .network import MLP
     from .trainer import TrainConfig
+    from .unit_maps import UnitMaps
 
 HISTORY = {"history": True}     # a growing (T, 1 + k) array, column 0 the step
 NESTED = {"nested": True}       # a dict or list of snapshot parts that hold histories
@@ -99,7 +101,7 @@ class Snapshot:
     error: str | None = None            # the last command the trainer refused, one line
     run_id: int = 0                     # new with every reset
     live: bool = True                   # False: a stored snapshot the timeline replays
-    unit_maps: object = None            # unit_maps.UnitMaps of both twins, when a panel asks
+    unit_maps: UnitMaps | None = None   # both twins' unit pictures, when a panel asks
     # run → diagnostics.RunDiagnostics (gradients, update ratios, γ/β), when a panel asks
     diagnostics: dict | None = field(default=None, metadata=NESTED)
 

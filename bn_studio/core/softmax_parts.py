@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .losses import softmax
 
@@ -38,7 +39,7 @@ def check_temperature(T: float) -> float:
     return T
 
 
-def tempered_softmax(z, T: float = 1.0) -> np.ndarray:
+def tempered_softmax(z: ArrayLike, T: float = 1.0) -> np.ndarray:
     """a = softmax(z / T), stable for any T > 0: T → ∞ gives the uniform 1/C, T → 0 a one-hot
     at argmax z (ties share). T = inf gives exactly uniform."""
     z = np.asarray(z, dtype=np.float64)
@@ -48,7 +49,7 @@ def tempered_softmax(z, T: float = 1.0) -> np.ndarray:
     return softmax(z / T)
 
 
-def shifted_softmax(z, c: float = 0.0, T: float = 1.0) -> ShiftedSoftmax:
+def shifted_softmax(z: ArrayLike, c: float = 0.0, T: float = 1.0) -> ShiftedSoftmax:
     """t = e^((z + c)/T) the naive way and a = softmax((z + c)/T); see the module note."""
     z = np.asarray(z, dtype=np.float64).reshape(-1)
     T = check_temperature(T)
@@ -70,7 +71,7 @@ def one_hot(y: int, classes: int) -> np.ndarray:
     return out
 
 
-def point_loss(z, y: int) -> float:
+def point_loss(z: ArrayLike, y: int) -> float:
     """−log a_y for one point, as logsumexp(z) − z_y (finite even when a_y underflows to 0)."""
     z = np.asarray(z, dtype=np.float64).reshape(-1)
     one_hot(y, z.size)
@@ -78,7 +79,7 @@ def point_loss(z, y: int) -> float:
     return float(m + np.log(np.exp(z - m).sum()) - z[int(y)])
 
 
-def loss_gradient(z, y: int) -> np.ndarray:
+def loss_gradient(z: ArrayLike, y: int) -> np.ndarray:
     """∂(−log a_y)/∂z = a − y (y one-hot): negative only at the true class, whose logit a
     descent step (through the W and b that make z) raises; every other logit is pushed down
     in proportion to its probability."""
@@ -86,7 +87,7 @@ def loss_gradient(z, y: int) -> np.ndarray:
     return softmax(z) - one_hot(y, z.size)
 
 
-def nearest_label(X: np.ndarray, y: np.ndarray, xy) -> tuple[int, int, float]:
+def nearest_label(X: np.ndarray, y: np.ndarray, xy: ArrayLike) -> tuple[int, int, float]:
     """(index, label, distance) of the data point nearest to xy: a click on the plane picks
     the true class of the point under (or nearest to) the cursor."""
     X = np.asarray(X, dtype=np.float64)

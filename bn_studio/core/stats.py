@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 BAND_PERCENTILES = (15.0, 50.0, 85.0)   # as in the batch-norm paper's figure 1
 
@@ -44,7 +47,8 @@ def off_chart(values: np.ndarray, edges: np.ndarray) -> tuple[int, int]:
     return int(np.count_nonzero(v < edges[0])), int(np.count_nonzero(v > edges[-1]))
 
 
-def pushforward_density(edges: np.ndarray, density: np.ndarray, fn,
+def pushforward_density(edges: np.ndarray, density: np.ndarray,
+                        fn: Callable[[np.ndarray], np.ndarray],
                         new_edges: np.ndarray, below: float = 0.0,
                         above: float = 0.0) -> np.ndarray:
     """Density of g(Z) on ``new_edges`` from Z's density on ``edges``, for an increasing g.
@@ -77,7 +81,7 @@ def pushforward_density(edges: np.ndarray, density: np.ndarray, fn,
     return (mass @ share) / np.diff(new_edges)
 
 
-def percentile_band(values: np.ndarray, q=BAND_PERCENTILES) -> np.ndarray:
+def percentile_band(values: np.ndarray, q: Sequence[float] = BAND_PERCENTILES) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64).ravel()
     v = v[np.isfinite(v)]
     if v.size == 0:
@@ -96,7 +100,7 @@ class Series:
     stays evenly spaced at half the resolution, and later rows off the stride are skipped.
     """
 
-    def __init__(self, width: int = 0, capacity: int = 256, dtype=np.float64,
+    def __init__(self, width: int = 0, capacity: int = 256, dtype: DTypeLike = np.float64,
                  max_rows: int | None = None) -> None:
         if max_rows is not None:
             if width < 1 or max_rows < 4:
@@ -108,7 +112,7 @@ class Series:
         self.max_rows = max_rows
         self.stride = 1          # only rows whose step is a multiple of this are kept
 
-    def append(self, row) -> None:
+    def append(self, row: np.ndarray | Sequence[float]) -> None:
         if self.max_rows is not None:
             if self.stride > 1 and row[0] % self.stride:
                 return
@@ -153,6 +157,7 @@ class Series:
 
     def _thin(self, rows: np.ndarray) -> None:
         """Double the stride until at most half of ``max_rows`` remain; into a new buffer."""
+        assert self.max_rows is not None            # only a bounded series thins
         half = self.max_rows // 2
         last_step = rows[-1, 0] if rows.shape[0] else 0.0
         while rows.shape[0] > half:

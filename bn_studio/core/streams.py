@@ -6,7 +6,10 @@ or as a member of a population.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 EVAL_ROWS = 2048            # live curves use at most about this many rows of each split
 # Noisy BN (Santurkar et al. 2018): each step, every BN unit's output is scaled by s ~ U(1 ± this)
@@ -20,7 +23,7 @@ class BatchStream:
     permutation of the ``n`` training rows (a new one every epoch, from
     ``default_rng([seed, 1])``), ``batch`` rows at a time; a partial last batch is skipped."""
 
-    def __init__(self, seeds, n: int, batch: int) -> None:
+    def __init__(self, seeds: Iterable[int], n: int, batch: int) -> None:
         self.rngs = [np.random.default_rng([int(s), 1]) for s in seeds]
         self.n, self.batch = n, min(batch, n)
         self.order = np.empty((len(self.rngs), 0), dtype=np.int64)
@@ -70,7 +73,8 @@ def noise_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), 3])
 
 
-def draw_noise(rng: np.random.Generator, widths, dtype) -> list[tuple[np.ndarray, np.ndarray]]:
+def draw_noise(rng: np.random.Generator, widths: Iterable[int],
+               dtype: DTypeLike) -> list[tuple[np.ndarray, np.ndarray]]:
     """This step's noisy-BN (scale, shift) for BN layers of the given widths, in order."""
     out = []
     for f in widths:

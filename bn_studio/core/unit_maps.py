@@ -9,10 +9,14 @@ and column c being x₁ = linspace(x0, x1, R)[c], as in the decision-region grid
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .grid import grid_points    # the decision regions' grid, at the pictures' resolution
+from .grid import Extent, grid_points    # the decision regions' grid, at the pictures' resolution
+
+if TYPE_CHECKING:
+    from .network import MLP
 
 RESOLUTION = 24           # a thumbnail needs no more; 576 points per net
 MAX_UNITS_SHOWN = 16      # per layer: a 512-wide layer would be 512 pictures (and 1 MB a frame)
@@ -23,13 +27,13 @@ class UnitMaps:
     """Both twins' unit pictures at one step, as the worker sends them to the GUI."""
 
     step: int
-    extent: tuple[float, float, float, float]
+    extent: Extent
     activation: str
     maps: dict[str, list[np.ndarray]]      # run → per hidden layer (shown units, R, R) float32
     widths: dict[str, list[int]]           # run → every hidden layer's width (shown or not)
 
 
-def hidden_outputs(net, X: np.ndarray) -> list[np.ndarray]:
+def hidden_outputs(net: MLP, X: np.ndarray) -> list[np.ndarray]:
     """Each hidden layer's activation output (N, units) for X, in eval mode. Pure: no layer
     cache, probe or running statistic of ``net`` changes."""
     a = np.asarray(X, dtype=net.flat_params.dtype)
@@ -45,7 +49,7 @@ def hidden_outputs(net, X: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def unit_maps(net, extent, resolution: int = RESOLUTION,
+def unit_maps(net: MLP, extent: Extent, resolution: int = RESOLUTION,
               max_units: int | None = MAX_UNITS_SHOWN) -> list[np.ndarray]:
     """Per hidden layer, (units, R, R): the first ``max_units`` units' outputs over the grid."""
     with np.errstate(all="ignore"):                   # a diverged net: NaN pictures, no warning
@@ -58,11 +62,12 @@ def unit_maps(net, extent, resolution: int = RESOLUTION,
     return out
 
 
-def twin_unit_maps(nets: dict, extent, step: int, activation: str,
+def twin_unit_maps(nets: dict[str, MLP], extent: Extent, step: int, activation: str,
                    resolution: int = RESOLUTION,
                    max_units: int | None = MAX_UNITS_SHOWN) -> UnitMaps:
     """The unit pictures of every net in ``nets`` (run name → MLP)."""
-    return UnitMaps(step=int(step), extent=tuple(float(v) for v in extent),
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    return UnitMaps(step=int(step), extent=(x0, x1, y0, y1),
                     activation=activation,
                     maps={name: unit_maps(net, extent, resolution, max_units)
                           for name, net in nets.items()},

@@ -63,7 +63,7 @@ class AnimationSettings:
     fps: int = DEFAULT_FPS
     layer: int = 0                      # the hidden layer whose histograms are shown
 
-    def checked(self) -> "AnimationSettings":
+    def checked(self) -> AnimationSettings:
         w, h = (int(v) for v in self.size)
         if not (160 <= w <= 3840 and 90 <= h <= 2160):
             raise AnimationError(f"frame size {w}×{h} is outside 160×90 … 3840×2160")
@@ -154,7 +154,7 @@ class FrameRenderer:
         self.hist_h = below - self.regions_h
         for w in (self.regions, self.hist):
             if w is not None:
-                w.setAttribute(Qt.WA_DontShowOnScreen)
+                w.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
         self.regions.resize(self.width, self.regions_h)
         self.regions.show()
         if self.hist is not None:
@@ -170,11 +170,12 @@ class FrameRenderer:
         self.fake.snapshotReady.emit(view)
         if self.hist is not None and self.hist.rows:
             self._name_row()
-        image = QImage(self.width, self.height, QImage.Format_RGB32)
+        image = QImage(self.width, self.height, QImage.Format.Format_RGB32)
         image.fill(self.background)
         p = QPainter(image)
         try:
-            p.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+            p.setRenderHints(QPainter.RenderHint.Antialiasing
+                             | QPainter.RenderHint.TextAntialiasing)
             self._caption(p, view)
             self.regions.render(p, QPoint(0, CAPTION_PX))
             if self.hist is not None and self.hist.rows:
@@ -182,13 +183,14 @@ class FrameRenderer:
                 source = row[0].sceneBoundingRect().united(row[-1].sceneBoundingRect())
                 source.setLeft(0.0)                 # the "layer k" label left of the row
                 target = QRectF(0, CAPTION_PX + self.regions_h, self.width, self.hist_h)
-                self.hist.view.scene().render(p, target, source, Qt.KeepAspectRatio)
+                self.hist.view.scene().render(p, target, source, Qt.AspectRatioMode.KeepAspectRatio)
         finally:
             p.end()
         return image
 
     def _name_row(self) -> None:
         """The histograms' row label: the layer's number in the whole net, not "layer 1"."""
+        assert self.hist is not None                # render() asks only with histograms
         label = self.hist.view.ci.getItem(0, 0)
         text = f"<b>layer {self.settings.layer + 1}</b>"
         if isinstance(label, pg.LabelItem) and label.text != text:
@@ -205,7 +207,8 @@ class FrameRenderer:
             if loss is not None:
                 parts.append(f"val loss {RUN_LABELS[name]} {loss:.3f}")
         p.setPen(self.foreground)
-        p.drawText(QRectF(8, 0, self.width - 16, CAPTION_PX), Qt.AlignVCenter | Qt.AlignLeft,
+        p.drawText(QRectF(8, 0, self.width - 16, CAPTION_PX),
+                   Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                    "   ·   ".join(parts))
 
     def close(self) -> None:
@@ -229,7 +232,7 @@ def _val_loss_at(run, step: int) -> float | None:
 
 def rgb_bytes(image: QImage) -> bytes:
     """The picture as packed RGB rows (width a multiple of 4: no padding)."""
-    rgb = image.convertToFormat(QImage.Format_RGB888)
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
     return bytes(rgb.constBits())[: rgb.width() * rgb.height() * 3]
 
 
@@ -255,7 +258,7 @@ class AnimationFeeder(QObject):
                                           name="bn-studio-animation-frames")
         first = frames[0] if frames and frames[0].step == 0 else None
         settings = dataclasses.replace(settings, layer=self.layer or 0)
-        self.renderer = FrameRenderer(model, self._cut(config), settings,
+        self.renderer: FrameRenderer | None = FrameRenderer(model, self._cut(config), settings,
                                       self._cut(first) if first is not None else None)
         self.drawn = 0
         self.timer = QTimer(self)
@@ -304,6 +307,7 @@ class AnimationFeeder(QObject):
         try:
             if isinstance(view, Exception):
                 raise view
+            assert self.renderer is not None, "the animation was stopped"
             data = rgb_bytes(self.renderer.render(view))
         except Exception as e:              # the encoder stops with this one line
             step = self.frames[self.drawn].step
@@ -362,7 +366,7 @@ class _GifWriter:
         from PIL import Image               # imported here: only this export needs it
         self.Image = Image
         self.part, self.settings = part, settings
-        self.images = []
+        self.images: list = []                      # PIL images
         self.delays: list[int] = []
 
     def add(self, data: bytes, last: bool) -> None:
@@ -403,14 +407,17 @@ class _Mp4Writer:
     def add(self, data: bytes, last: bool) -> None:
         repeat = 1 + (int(round(HOLD_LAST_S * self.settings.fps)) if last else 0)
         try:
+            stdin = self.proc.stdin
+            assert stdin is not None                # opened with stdin=PIPE
             for _ in range(repeat):
-                self.proc.stdin.write(data)
+                stdin.write(data)
         except (BrokenPipeError, OSError):
             raise AnimationError(f"ffmpeg stopped: {self._stderr()}") from None
 
     def close(self) -> None:
         try:
-            self.proc.stdin.close()
+            if self.proc.stdin is not None:         # opened with stdin=PIPE
+                self.proc.stdin.close()
         except OSError:
             pass
         if self.proc.wait(timeout=300) != 0:

@@ -58,8 +58,9 @@ class AnimationDialog(QDialog):
         form.addRow("Frame size:", self.size_box)
         form.addRow("Speed:", self.fps_box)
         form.addRow("Histograms of:", self.layer_box)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Export")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
@@ -127,8 +128,9 @@ class AnimationDialog(QDialog):
     def _save(self) -> None:
         s = self.settings()
         qsettings().setValue(SETTINGS_KEY, json.dumps(
-            {"size": list(s.size), "fps": s.fps, "last_layer": s.layer == self.layer_box.count() - 1,
-             "layer": s.layer, "folder": str(self.path().parent)}))
+            {"size": list(s.size), "fps": s.fps,
+             "last_layer": s.layer == self.layer_box.count() - 1, "layer": s.layer,
+             "folder": str(self.path().parent)}))
 
     def _restore(self, layers: int) -> None:
         """The last choices (a damaged value is ignored: the defaults stay)."""

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
 
 
 MAX_PLAY_S = 600           # screenshot --play: ten minutes of the live path at most
@@ -13,7 +17,8 @@ def make_application(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
     from .theme import apply_pyqtgraph_theme
-    app = QApplication.instance() or QApplication(["bn-studio", *(argv or [])])
+    # The instance is always this app's QApplication (a QCoreApplication has no widgets).
+    app = cast(QApplication, QApplication.instance() or QApplication(["bn-studio", *(argv or [])]))
     app.setApplicationName("BN Studio")
     app.setOrganizationName("BN Studio")
     app.setOrganizationDomain("bn-studio.invalid")
@@ -56,7 +61,7 @@ def run_app(argv: list[str] | None = None) -> int:
         from PySide6.QtWidgets import QMessageBox
 
         from .plain_text import message_box
-        message_box(win, QMessageBox.Critical, title, text)
+        message_box(win, QMessageBox.Icon.Critical, title, text)
 
     install_excepthook(show_error)
     import logging
@@ -208,8 +213,6 @@ def _check_names(args) -> None:
     if data:            # missing, a folder, a pipe, a name too long: what reading it would say
         from bn_studio.core import limits
         limits.open_regular(data, limits.MAX_CSV_BYTES, CliError, "CSV file").close()
-    if data and not Path(data).exists():
-        raise CliError(f"{Path(data).name}: no such file")
     if getattr(args, "columns", None) and not data:
         raise CliError("--columns picks the columns of --data; give --data FILE.csv too")
 
@@ -261,11 +264,12 @@ def run_screenshot(args) -> int:
             except WorkspaceError as e:
                 raise CliError(str(e)) from None
         if getattr(args, "data", None):
+            from .panels.datasets import DatasetsPanel
             datasets = win.panels.get("datasets")
-            if datasets is None or not datasets.import_csv(args.data,
-                                                           getattr(args, "columns", None)):
-                raise CliError(datasets.error.text() if datasets is not None else
-                               "--data needs the datasets panel")
+            if not isinstance(datasets, DatasetsPanel):
+                raise CliError("--data needs the datasets panel")
+            if not datasets.import_csv(args.data, getattr(args, "columns", None)):
+                raise CliError(datasets.error.text())
         if args.dataset:
             from bn_studio.core.datasets import DATASETS
             if args.dataset not in DATASETS:
@@ -275,7 +279,7 @@ def run_screenshot(args) -> int:
                 raise CliError(f"could not make dataset {args.dataset!r}")
         win.fit_to_screen((width, height))
         win.show()
-        target = win
+        target: QWidget = win
         if args.panel:
             if args.panel not in win.panels:
                 raise CliError(f"unknown panel {args.panel!r}; choose one of "

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabBar
+
+if TYPE_CHECKING:
+    from .panels.base import Panel
 
 # (module under bn_studio.gui.panels, class name), in the order their docks are added.
 PANEL_CLASSES = [
@@ -31,11 +35,12 @@ DOCK_HEIGHT_BOTTOM = (0.3, 210, 300)
 SCREEN_SHARE = 0.9          # a first launch takes at most 90 % of the available screen
 DEFAULT_SIZE = (1600, 1000)
 
-AREAS = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
-         "bottom": Qt.BottomDockWidgetArea}
+AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea,
+         "right": Qt.DockWidgetArea.RightDockWidgetArea,
+         "bottom": Qt.DockWidgetArea.BottomDockWidgetArea}
 
 
-def available_panels() -> list[type]:
+def available_panels() -> list[type[Panel]]:
     classes = []
     for module, cls in PANEL_CLASSES:
         try:
@@ -57,14 +62,23 @@ def _dock_for(win: QMainWindow, panel) -> QDockWidget:
     # laptop or projector screen (1366×768) when space is short.
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QScrollArea.NoFrame)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
     if panel.area == "left":
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(panel)
     dock.setWidget(scroll)
-    dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
-                     | QDockWidget.DockWidgetClosable)
+    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
     return dock
+
+
+def whole_tab_names(bar: QTabBar) -> None:
+    """A dock tab bar shows every panel's name whole: with six panels open at 1366×768 the
+    right bar cut them all ("Histog…", "Diagno…", "Tu…"); arrows scroll it instead."""
+    bar.setElideMode(Qt.TextElideMode.ElideNone)
+    bar.setUsesScrollButtons(True)
+    bar.setExpanding(False)
 
 
 def build_panels(win) -> dict[str, QDockWidget]:
@@ -91,19 +105,19 @@ def build_panels(win) -> dict[str, QDockWidget]:
     for dock in first_in_area.values():
         dock.raise_()
     # Side docks run the full height; the curves sit under the decision regions only.
-    for corner, area in ((Qt.TopLeftCorner, Qt.LeftDockWidgetArea),
-                         (Qt.BottomLeftCorner, Qt.LeftDockWidgetArea),
-                         (Qt.TopRightCorner, Qt.RightDockWidgetArea),
-                         (Qt.BottomRightCorner, Qt.RightDockWidgetArea)):
+    for corner, area in ((Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
+                         (Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
+                         (Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea),
+                         (Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)):
         win.setCorner(corner, area)
     return first_in_area
 
 
 def size_docks(win, first_in_area: dict[str, QDockWidget], width: int, height: int) -> None:
     """Dock sizes for a window of width × height (shares of it, within pixel bounds)."""
-    sizes = {"left": (DOCK_WIDTH_LEFT, width, Qt.Horizontal),
-             "right": (DOCK_WIDTH_RIGHT, width, Qt.Horizontal),
-             "bottom": (DOCK_HEIGHT_BOTTOM, height, Qt.Vertical)}
+    sizes = {"left": (DOCK_WIDTH_LEFT, width, Qt.Orientation.Horizontal),
+             "right": (DOCK_WIDTH_RIGHT, width, Qt.Orientation.Horizontal),
+             "bottom": (DOCK_HEIGHT_BOTTOM, height, Qt.Orientation.Vertical)}
     for area, dock in first_in_area.items():
         (share, lo, hi), total, orientation = sizes[area]
         win.resizeDocks([dock], [int(min(hi, max(lo, share * total)))], orientation)
@@ -118,13 +132,24 @@ def room_for_lessons(win) -> None:
     below keeps a third and scrolls), unless the user already gave it more."""
     lessons, network = win.docks.get("lessons"), win.docks.get("network")
     if (lessons is None or network is None or lessons.isFloating() or not network.isVisible()
-            or win.dockWidgetArea(lessons) != Qt.LeftDockWidgetArea
-            or win.dockWidgetArea(network) != Qt.LeftDockWidgetArea):
+            or win.dockWidgetArea(lessons) != Qt.DockWidgetArea.LeftDockWidgetArea
+            or win.dockWidgetArea(network) != Qt.DockWidgetArea.LeftDockWidgetArea):
         return
     total = lessons.height() + network.height()
     if lessons.height() < 0.6 * total:
         want = int(LESSON_HEIGHT_SHARE * total)
-        win.resizeDocks([lessons, network], [want, total - want], Qt.Vertical)
+        win.resizeDocks([lessons, network], [want, total - want], Qt.Orientation.Vertical)
+
+
+def hide_stale_tab_bars(win) -> None:
+    """Hide the main window's dock tab bars that name a floating dock. When a dock leaves a
+    tab group (Lessons popped out) Qt can leave the group's old bars shown, over the dock
+    that stays ("Dataset | Lessons" twice over the dataset gallery at 1920×1080)."""
+    floating = {d.windowTitle() for d in win.docks.values() if d.isFloating()}
+    for bar in win.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        titles = {bar.tabText(i) for i in range(bar.count())}
+        if bar.isVisible() and titles & floating:
+            bar.hide()
 
 
 def pop_out_lessons(win, out: bool) -> None:
@@ -168,7 +193,7 @@ def reset_layout(win, default_state) -> None:
     # restoreState leaves the tab bars it replaces visible where they were (an old
     # Dataset/Lessons bar then covers the network panel's title): hide them first; the
     # restored layout shows the bars it uses.
-    for bar in win.findChildren(QTabBar, options=Qt.FindDirectChildrenOnly):
+    for bar in win.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
         bar.hide()
     win.restoreState(default_state)
     win.size_docks(win.width(), win.height())
@@ -176,7 +201,7 @@ def reset_layout(win, default_state) -> None:
     # dataset panel took all but 3 rows of the network panel. The stacked left docks share
     # the height equally instead (a tab group counts once: its shown tab).
     left = [d for d in win.docks.values()
-            if win.dockWidgetArea(d) == Qt.LeftDockWidgetArea and d.isVisible()]
+            if win.dockWidgetArea(d) == Qt.DockWidgetArea.LeftDockWidgetArea and d.isVisible()]
     if len(left) > 1:
         total = sum(d.height() for d in left)
-        win.resizeDocks(left, [total // len(left)] * len(left), Qt.Vertical)
+        win.resizeDocks(left, [total // len(left)] * len(left), Qt.Orientation.Vertical)

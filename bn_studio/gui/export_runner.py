@@ -9,8 +9,8 @@ cancelled or failed export leaves nothing behind, and never a half-overwritten e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog
@@ -74,7 +74,7 @@ class ExportRunner(QObject):
         self._worker = worker
         dialog = QProgressDialog(label, "Cancel", 0, PROGRESS_STEPS, self.parent_widget)
         dialog.setWindowTitle("Export")
-        dialog.setWindowModality(Qt.WindowModal)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(SHOW_AFTER_MS)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
@@ -110,6 +110,7 @@ class ExportRunner(QObject):
     def _error(self, worker, error) -> None:
         if worker is self._worker:
             path = self._path
+            assert path is not None                 # set when the export started
             self._end()
             self.failed.emit(failure_text(path, error))
 

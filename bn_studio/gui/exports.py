@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pyqtgraph as pg
-import pyqtgraph.exporters  # noqa: F401  (registers the exporters)
+import pyqtgraph.exporters  # registers the exporters
 from PySide6.QtGui import QImage
 
 from .plot_svg import read_svg
@@ -74,7 +74,7 @@ def finish(part: Path, path: Path) -> Path:
 
 def _save_image(image: QImage, path: Path) -> Path:
     part = partial_path(path)
-    if not image.save(str(part), "PNG"):
+    if not image.save(str(part), "PNG"):  # type: ignore[call-overload]  # stubs: bytes; Qt: str
         part.unlink(missing_ok=True)
         raise ExportError(f"{path.name}: cannot write the image")
     return finish(part, path)

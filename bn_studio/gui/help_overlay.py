@@ -16,7 +16,7 @@ class HelpOverlay(QLabel):
         self.setObjectName("help_overlay")
         self.setText(f"<h3>{title}</h3><p>{text}</p><p><i>Click to close.</i></p>")
         self.setWordWrap(True)
-        self.setAlignment(Qt.AlignCenter)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMargin(24)
         self.setAutoFillBackground(True)
         self.setGeometry(parent.rect())
@@ -35,19 +35,20 @@ class HelpOverlay(QLabel):
         return panel
 
     @classmethod
-    def show_over(cls, panel: QWidget, title: str, text: str) -> "HelpOverlay":
+    def show_over(cls, panel: QWidget, title: str, text: str) -> HelpOverlay:
         host = cls.visible_part(panel)
         for old in host.findChildren(HelpOverlay):
             old.close()
         overlay = cls(host, title, text)
-        overlay.setAttribute(Qt.WA_DeleteOnClose)
+        overlay.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         overlay.show()
         overlay.raise_()
         return overlay
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if obj is self.parent() and event.type() == QEvent.Resize:
-            self.setGeometry(self.parent().rect())
+        parent = self.parentWidget()
+        if parent is not None and obj is parent and event.type() == QEvent.Type.Resize:
+            self.setGeometry(parent.rect())
         return False
 
     def mousePressEvent(self, event) -> None:

@@ -34,7 +34,8 @@ def is_default_run(spec, config) -> bool:
 
 def hint_text(s: HintState) -> str:
     if s.diverged:
-        nets = " and ".join(f"the net {label} diverged at step {step}" for label, step in s.diverged)
+        nets = " and ".join(f"the net {label} diverged at step {step}"
+                            for label, step in s.diverged)
         return (nets[0].upper() + nets[1:] + ": its loss exploded. Lower the learning rate α "
                 "(Network panel) and press Reset (R).")
     if s.lesson:
@@ -54,3 +55,13 @@ def hint_text(s: HintState) -> str:
                 "the speed box sets steps per second.")
     return (f"Paused at step {s.step}. Play (Space) goes on, Step (S) does one mini-batch, "
             "Reset (R) starts again from the same initial weights.")
+
+
+def widest_hints() -> list[str]:
+    """The longest hints the app shows (a lesson's title aside): the toolbar keeps room for
+    them, so that a change of hint never moves the panels below."""
+    states = [HintState(False, 0, True), HintState(False, WATCH_UNTIL_STEP, True),
+              HintState(True, WATCH_UNTIL_STEP + 1, True), HintState(False, 0, False),
+              HintState(True, 1, False), HintState(False, 99999, False),
+              HintState(False, 99999, False, (("with BN", 99999), ("without BN", 99999)))]
+    return [hint_text(s) for s in states]

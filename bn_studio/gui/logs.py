@@ -17,7 +17,7 @@ LOG_BACKUPS = 3
 
 
 def log_dir() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     path = Path(base or Path.home() / ".local" / "share" / "bn-studio")
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -32,7 +32,8 @@ class StatusBridge(QObject, logging.Handler):
         QObject.__init__(self)
         logging.Handler.__init__(self, level=logging.WARNING)
 
-    def emit(self, rec: logging.LogRecord) -> None:   # noqa: A003 (logging's name)
+    # logging.Handler's emit; QObject.emit (PySide6's string-signal emit) is never used here.
+    def emit(self, rec: logging.LogRecord) -> None:  # type: ignore[override]
         try:
             self.record.emit(rec.getMessage().splitlines()[0][:300])
         except RuntimeError:          # the window is gone while shutting down

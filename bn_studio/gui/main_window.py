@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QSizePolicy, QToolBar, QWidget)
+                               QMessageBox, QSizePolicy, QTabBar, QToolBar)
 
 from bn_studio.core.limits import one_line
 from bn_studio.core.rate import rate_text, why_behind
@@ -17,11 +18,15 @@ from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace
 
 from . import docks, exports, workspace_data
 from .export_runner import ExportRunner
-from .hint import HintState, hint_text, is_default_run
+from .hint import HintState, hint_text, is_default_run, widest_hints
 from .menus import build_menus
 from .model import StudioModel
 from .plain_text import message_box, plain_labels, tooltip
 from .theme import RUN_LABELS
+
+if TYPE_CHECKING:
+    from .panels.base import Panel
+    from .panels.lessons import LessonsPanel
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,43 @@ SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
           ("2 steps/s", 2.0)]
 
 
+HINT_LINES = (2, 3)      # the toolbar hint keeps room for this many lines (fewest, most)
+
+
+class HintLabel(QLabel):
+    """The toolbar's hint: as tall as the longest hint needs at the width it is given (two
+    or three lines), so that it is never cut and a new hint never moves the panels below.
+    A narrower window than that shows the first lines; the tooltip holds the whole hint."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self._fit(HINT_MIN_WIDTH_PX)
+
+    def lines_needed(self, width: int) -> int:
+        fm = self.fontMetrics()
+        wrap = Qt.TextFlag.TextWordWrap
+        tallest = max(fm.boundingRect(0, 0, max(1, width), 10**6, wrap, text).height()
+                      for text in widest_hints())
+        return min(HINT_LINES[1], max(HINT_LINES[0], -(-tallest // fm.lineSpacing())))
+
+    def _fit(self, width: int) -> None:
+        lines = self.lines_needed(width - 2 * self.margin())
+        self.setFixedHeight(lines * self.fontMetrics().lineSpacing() + 6)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit(event.size().width())
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        # The theme's italic changes the hint's width.
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit(self.width())
+
+
 RATE_TOOLTIP = ("Training steps per second measured in the training process over the last "
                 "second (the speed box asks for a rate; a busy computer may give less)")
 
@@ -46,15 +88,15 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("BN Studio")
         self.model = model or StudioModel(self)
-        self.panels: dict[str, QWidget] = {}
+        self.panels: dict[str, Panel] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.theme = "light"
         self.workspace_path: Path | None = None
         self.exporter = ExportRunner(self)
         self.exporter.finished.connect(self._exported)
         self.exporter.failed.connect(self._show_error)
-        self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks
-                            | QMainWindow.AllowNestedDocks)
+        dock = QMainWindow.DockOption
+        self.setDockOptions(dock.AnimatedDocks | dock.AllowTabbedDocks | dock.AllowNestedDocks)
         self._build_toolbar()
         self._build_panels()
         self._default_state = self.saveState()
@@ -83,6 +125,13 @@ class MainWindow(QMainWindow):
                 self.show_start_page()
         self.model.reset()
 
+    def event(self, event) -> bool:
+        # The dock tab bars are made by the layout when docks are tabbed (any time the user
+        # drags one): each is set up as it is first polished, after the layout set it up.
+        if event.type() == QEvent.Type.ChildPolished and isinstance(event.child(), QTabBar):
+            docks.whole_tab_names(event.child())
+        return super().event(event)
+
     def showEvent(self, event) -> None:
         # Dock sizes set before the first show (or before a theme's style sheet re-polished
         # the widgets) do not stick: size them once more for the window as shown.
@@ -91,22 +140,21 @@ class MainWindow(QMainWindow):
             self._layout_restored = True
             self.size_docks(self.width(), self.height())
 
-    # ---- building ---------------------------------------------------------------------
     def _build_toolbar(self) -> None:
         tb = QToolBar("Transport", self)
         tb.setObjectName("transport")
-        tb.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        self.addToolBar(Qt.TopToolBarArea, tb)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
         self.act_play = QAction("Play", self, checkable=True)
-        self.act_play.setShortcut(QKeySequence(Qt.Key_Space))
+        self.act_play.setShortcut(QKeySequence(Qt.Key.Key_Space))
         self.act_play.setToolTip("Train both nets continuously (Space)")
         self.act_play.triggered.connect(lambda on: self.model.play() if on else self.model.pause())
         self.act_step = QAction("Step", self)
-        self.act_step.setShortcuts([QKeySequence(Qt.Key_S), QKeySequence(Qt.Key_Right)])
+        self.act_step.setShortcuts([QKeySequence(Qt.Key.Key_S), QKeySequence(Qt.Key.Key_Right)])
         self.act_step.setToolTip("One mini-batch step for both nets (S or →)")
         self.act_step.triggered.connect(lambda: self.model.step(1))
         self.act_reset = QAction("Reset", self)
-        self.act_reset.setShortcut(QKeySequence(Qt.Key_R))
+        self.act_reset.setShortcut(QKeySequence(Qt.Key.Key_R))
         self.act_reset.setToolTip("New initial weights from the seed; step 0 (R)")
         self.act_reset.triggered.connect(self.model.reset)
         from .resources import toolbar_icon
@@ -133,13 +181,10 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.rate_label)
         self._behind: str | None = None
         tb.addSeparator()
-        self.hint = QLabel()
+        self.hint = HintLabel()
         self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)
         self.hint.setMinimumWidth(HINT_MIN_WIDTH_PX)
-        # Room for two lines from the start, so a longer hint never moves the panels below.
-        self.hint.setFixedHeight(2 * self.hint.fontMetrics().lineSpacing() + 6)
-        self.hint.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        self.hint.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         tb.addWidget(self.hint)
         self.toolbar = tb
         self._hint_state: HintState | None = None
@@ -150,6 +195,9 @@ class MainWindow(QMainWindow):
         lessons, dock = self.panels.get("lessons"), self.docks.get("lessons")
         if lessons is not None and dock is not None and hasattr(lessons, "show_popped_out"):
             dock.topLevelChanged.connect(lessons.show_popped_out)
+        for d in self.docks.values():       # once the layout has settled
+            d.topLevelChanged.connect(
+                lambda _=False: QTimer.singleShot(0, lambda: docks.hide_stale_tab_bars(self)))
 
     def room_for_lessons(self) -> None:
         docks.room_for_lessons(self)
@@ -170,21 +218,26 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         build_menus(self)
 
-    # ---- menu actions -------------------------------------------------------------------
     def raise_panel(self, name: str) -> None:
         dock = self.docks.get(name)
         if dock is not None:
             dock.show()
             dock.raise_()
 
+    def _lessons(self) -> LessonsPanel:
+        from .panels.lessons import LessonsPanel
+        panel = self.panels["lessons"]
+        assert isinstance(panel, LessonsPanel)
+        return panel
+
     def start_lesson(self, lesson_id: str) -> None:
         self.raise_panel("lessons")
-        self.panels["lessons"].start(lesson_id)
+        self._lessons().start(lesson_id)
         self.update_hint()
 
     def show_start_page(self) -> None:
         self.raise_panel("lessons")
-        self.panels["lessons"]._show_welcome()
+        self._lessons()._show_welcome()
 
     def select_dataset(self, name: str) -> None:
         panel = self.panels.get("datasets")
@@ -222,8 +275,11 @@ class MainWindow(QMainWindow):
         if ws.dataset is not None:
             from bn_studio.core import limits
             limits.check_app_points(ws.dataset.X.shape[0], "workspace", WorkspaceError)
-        ok = (self.model.set_dataset(ws.dataset) if ws.dataset is not None
-              else self.model.set_spec(DatasetSpec(**ws.generated)))
+        if ws.dataset is not None:
+            ok = self.model.set_dataset(ws.dataset)
+        else:
+            assert ws.generated is not None         # one of the three is set (Workspace)
+            ok = self.model.set_spec(DatasetSpec(**ws.generated))
         if not ok:                      # checked above, so only if the data changed under us
             raise WorkspaceError("workspace's dataset cannot be used")
         self.model.set_config(ws.config)
@@ -278,7 +334,7 @@ class MainWindow(QMainWindow):
     def open_lesson_from(self, path):
         """Start the lesson in a pack file; a bad file gets one line (from the lessons panel)."""
         self.raise_panel("lessons")
-        les = self.panels["lessons"].open_pack(path)
+        les = self._lessons().open_pack(path)
         self.update_hint()
         return les
 
@@ -293,8 +349,13 @@ class MainWindow(QMainWindow):
         panel = self.panels[panel_name]
         if hasattr(panel, "catch_up"):
             panel.catch_up()                # a hidden panel skipped the newest snapshots
+        target = panel.plots()[key]
+        if callable(target) and target() is None and panel.empty_export:
+            self.raise_panel(panel_name)
+            self._show_error(f"{Path(path).name}: {panel.empty_export}")
+            return
         try:
-            job = exports.prepare_plot(panel.plots()[key], path)
+            job = exports.prepare_plot(target, path)
         except exports.ExportError as e:
             self._show_error(str(e))
             return
@@ -311,7 +372,7 @@ class MainWindow(QMainWindow):
             return
         dialog = AnimationDialog(self, len(frames), frames[0].step, latest.step,
                                  len(latest.config.hidden))
-        if dialog.exec() == QDialog.Accepted:
+        if dialog.exec() == QDialog.DialogCode.Accepted:
             self.export_animation(dialog.path(), dialog.settings())
 
     def export_animation(self, path, settings) -> None:
@@ -339,7 +400,7 @@ class MainWindow(QMainWindow):
         if not started:
             feeder.stop()
             return
-        self.exporter.ended.connect(feeder.stop, Qt.SingleShotConnection)
+        self.exporter.ended.connect(feeder.stop, Qt.ConnectionType.SingleShotConnection)
         feeder.start()
         self.animation = feeder         # kept alive until the next one
 
@@ -396,7 +457,7 @@ class MainWindow(QMainWindow):
                 "while a real network trains.</p>"
                 f"<p>Python {platform.python_version()} · NumPy {np.__version__} · "
                 f"PySide6 {PySide6.__version__} · pyqtgraph {pg.__version__}</p>")
-        message_box(self, QMessageBox.Information, "About BN Studio", text, rich=True)
+        message_box(self, QMessageBox.Icon.Information, "About BN Studio", text, rich=True)
 
     def _build_statusbar(self) -> None:
         self.step_label = QLabel("step 0")
@@ -410,10 +471,12 @@ class MainWindow(QMainWindow):
         from .timeline import TimelineBar
         self.timeline = TimelineBar(self.model, self)
         self.timeline.setMinimumWidth(TIMELINE_MIN_WIDTH_PX)
+        # Not expanding: the status bar's messages (why the rate falls behind) get the rest;
+        # at 1366×768 the bar took it all and cut them mid-sentence.
+        self.timeline.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         self.statusBar().addPermanentWidget(self.timeline)
         self.statusBar().addPermanentWidget(self.step_label)
 
-    # ---- reacting -----------------------------------------------------------------------
     def _on_playing(self, playing: bool) -> None:
         from .resources import toolbar_icon
         self.act_play.setChecked(playing)
@@ -442,7 +505,7 @@ class MainWindow(QMainWindow):
         model, snap = self.model, self.model.snapshot
         lessons = self.panels.get("lessons")
         lesson = getattr(lessons, "current", None)
-        diverged = ()
+        diverged: tuple[tuple[str, int], ...] = ()
         if snap is not None:
             diverged = tuple((RUN_LABELS[name], run.diverged_at)
                              for name, run in snap.runs.items() if run.diverged_at is not None)
@@ -515,7 +578,7 @@ class MainWindow(QMainWindow):
         self.show_status(text, 15000)
         if self.isVisible():
             # open(), not exec(): the message never blocks the event loop (or a test).
-            message_box(self, QMessageBox.Warning, "BN Studio", text)
+            message_box(self, QMessageBox.Icon.Warning, "BN Studio", text)
 
     def closeEvent(self, event) -> None:
         self.exporter.cancel()

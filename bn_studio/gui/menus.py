@@ -45,12 +45,14 @@ def build_menus(win) -> None:
 
 
 def _file_menu(win, file) -> None:
-    add_action(win, file, "&Open workspace…", win.open_workspace_dialog, QKeySequence.Open,
+    add_action(win, file, "&Open workspace…", win.open_workspace_dialog,
+               QKeySequence.StandardKey.Open,
                "Load a saved dataset, network, optimizer and search")
-    add_action(win, file, "&Save workspace", win.save_workspace_dialog, QKeySequence.Save,
+    add_action(win, file, "&Save workspace", win.save_workspace_dialog,
+               QKeySequence.StandardKey.Save,
                "Save the dataset, network, optimizer and search to a JSON file")
     add_action(win, file, "Save workspace &as…", lambda: win.save_workspace_dialog(ask=True),
-               QKeySequence.SaveAs)
+               QKeySequence.StandardKey.SaveAs)
     if "lessons" in win.panels:
         add_action(win, file, "Open &lesson…", win.open_lesson_dialog, None,
                    "Open a lesson pack (JSON): a teacher's lesson with its own data, "
@@ -84,7 +86,7 @@ def _file_menu(win, file) -> None:
             add_action(win, sub, f"{labels.get(key, key)} as PNG or SVG…",
                        lambda _=False, n=name, k=key: win.export_plot_dialog(n, k))
     file.addSeparator()
-    add_action(win, file, "&Quit", win.close, QKeySequence.Quit)
+    add_action(win, file, "&Quit", win.close, QKeySequence.StandardKey.Quit)
 
 
 def _view_menu(win, view) -> None:

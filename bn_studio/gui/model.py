@@ -16,6 +16,7 @@ from bn_studio.core import limits
 from bn_studio.core.datasets import Dataset, DatasetError, DatasetSpec, split_and_standardize
 from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.core.params import BY_NAME, LIVE
+from bn_studio.core.snapshot import Snapshot
 from bn_studio.core.trainer import TrainConfig, split_for
 from bn_studio.live.worker import TrainingWorker
 
@@ -51,19 +52,18 @@ class StudioModel(QObject):
         self.dataset: Dataset = DEFAULT_DATASET.make()
         self.split = split_and_standardize(self.dataset, seed=0)
         self.config: TrainConfig = DEFAULT_CONFIG
-        self.snapshot = None
+        self.snapshot: Snapshot | None = None
         self.selected_point: np.ndarray | None = None
         self._reported_divergence: set[str] = set()
         self._last_error: str | None = None
         self.speed: float | None = None
         self.set_speed(DEFAULT_SPEED)
         self.timer = QTimer(self)
-        self.timer.setTimerType(Qt.PreciseTimer)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(REDRAW_INTERVAL_MS)
         self.timer.timeout.connect(self._poll)
         self.timer.start()
 
-    # ---- data ---------------------------------------------------------------------------
     def set_spec(self, spec: DatasetSpec) -> bool:
         """Generate a dataset from the gallery; on bad settings keep the current one."""
         try:
@@ -102,7 +102,6 @@ class StudioModel(QObject):
         self.reset()
         return True
 
-    # ---- config and transport -----------------------------------------------------------
     def set_config(self, config: TrainConfig, reset: bool = True, live: bool = False) -> None:
         """New settings. ``live`` (the user's edits): if the twins have trained and only live
         settings changed (α, β's, λ, decay, BN's β), they change mid-run, marked on the
@@ -113,7 +112,7 @@ class StudioModel(QObject):
             self._report(str(e))
             self.configChanged.emit(self.config)
             return
-        live = self._live_changes(config) if live else []
+        changes = self._live_changes(config) if live else []
         split = self._split_for(config)
         if split is None:
             self.configChanged.emit(self.config)
@@ -123,15 +122,15 @@ class StudioModel(QObject):
             self.split = split
             self.clear_point()
             self.datasetChanged.emit(split)
-            live, reset = [], True              # other inputs: the nets start again
+            changes, reset = [], True           # other inputs: the nets start again
         self.configChanged.emit(config)
-        if live:
-            for name, value in live:
+        if changes:
+            for name, value in changes:
                 self.worker.change(name, value)
             names = [BY_NAME[n].label_for(config.optimizer) if n in BY_NAME else n
-                     for n, _ in live]                 # the panel's names, not "lr"
+                     for n, _ in changes]              # the panel's names, not "lr"
             self.message.emit("Changed " + ", ".join(f"{n} to {v:g}" for n, (_, v) in
-                                                     zip(names, live))
+                                                     zip(names, changes))
                               + " while training: marked on the curves (Reset starts over)")
         elif reset:
             self.reset()
@@ -253,7 +252,6 @@ class StudioModel(QObject):
         self.searches.shutdown()
         self.worker.stop()
 
-    # ---- display timer ----------------------------------------------------------------
     def _report(self, text: str) -> None:
         log.error("%s", text)
         self.errorOccurred.emit(text)

@@ -19,7 +19,9 @@ formatting and PNG encoding) touches no Qt item and may run on any thread.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -48,20 +50,20 @@ def _num(v: float) -> str:
 
 
 def _color(c: QColor, opacity: float = 1.0) -> tuple[str, float]:
-    return c.name(QColor.HexRgb), c.alphaF() * opacity
+    return c.name(QColor.NameFormat.HexRgb), c.alphaF() * opacity
 
 
 def _paint_attrs(pen: QPen | None, brush, opacity: float = 1.0) -> str:
     """SVG fill and stroke attributes for a Qt pen and brush (pens are cosmetic: pixels)."""
     parts = []
-    if brush is None or brush.style() == Qt.NoBrush:
+    if brush is None or brush.style() == Qt.BrushStyle.NoBrush:
         parts.append('fill="none"')
     else:
         col, a = _color(brush.color(), opacity)
         parts.append(f'fill="{col}"')
         if a < 1:
             parts.append(f'fill-opacity="{_num(a)}"')
-    if pen is None or pen.style() == Qt.NoPen:
+    if pen is None or pen.style() == Qt.PenStyle.NoPen:
         parts.append('stroke="none"')
     else:
         col, a = _color(pen.color(), opacity)
@@ -69,12 +71,15 @@ def _paint_attrs(pen: QPen | None, brush, opacity: float = 1.0) -> str:
         parts.append(f'stroke="{col}" stroke-width="{_num(width)}"')
         if a < 1:
             parts.append(f'stroke-opacity="{_num(a)}"')
-        dash = {Qt.DashLine: (4, 2), Qt.DotLine: (1, 2), Qt.DashDotLine: (4, 2, 1, 2),
-                Qt.DashDotDotLine: (4, 2, 1, 2, 1, 2)}.get(pen.style())
+        dash = {Qt.PenStyle.DashLine: (4, 2), Qt.PenStyle.DotLine: (1, 2),
+                Qt.PenStyle.DashDotLine: (4, 2, 1, 2),
+                Qt.PenStyle.DashDotDotLine: (4, 2, 1, 2, 1, 2)}.get(pen.style())
         if dash:
             parts.append('stroke-dasharray="' + ",".join(_num(d * width) for d in dash) + '"')
-        cap = {Qt.FlatCap: "butt", Qt.RoundCap: "round"}.get(pen.capStyle(), "square")
-        join = {Qt.MiterJoin: "miter", Qt.RoundJoin: "round"}.get(pen.joinStyle(), "bevel")
+        cap = {Qt.PenCapStyle.FlatCap: "butt",
+               Qt.PenCapStyle.RoundCap: "round"}.get(pen.capStyle(), "square")
+        join = {Qt.PenJoinStyle.MiterJoin: "miter",
+                Qt.PenJoinStyle.RoundJoin: "round"}.get(pen.joinStyle(), "bevel")
         parts.append(f'stroke-linecap="{cap}" stroke-linejoin="{join}"')
     return " ".join(parts)
 
@@ -102,9 +107,9 @@ def path_d(path: QPainterPath) -> str:
 def png_base64(image: QImage) -> str:
     data = QByteArray()
     buf = QBuffer(data)
-    buf.open(QIODevice.WriteOnly)
-    image.save(buf, "PNG")
-    return bytes(data.toBase64()).decode("ascii")
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buf, "PNG")  # type: ignore[call-overload]  # stubs: bytes; Qt: str
+    return bytes(data.toBase64().data()).decode("ascii")
 
 
 def _matrix(t: QTransform) -> str:
@@ -167,7 +172,7 @@ class _Walker:
         views = root.scene().views() if root.scene() is not None else []
         if views:
             brush = views[0].backgroundBrush()
-            if brush.style() != Qt.NoBrush:
+            if brush.style() != Qt.BrushStyle.NoBrush:
                 self.add(f'<rect width="100%" height="100%" {_paint_attrs(None, brush)}/>')
 
     def add(self, text: str) -> None:
@@ -182,7 +187,8 @@ class _Walker:
             return
         self.draw(item)
         children = sorted(item.childItems(), key=lambda c: c.zValue())
-        clip = bool(item.flags() & QGraphicsItem.ItemClipsChildrenToShape) and children
+        clip = (bool(item.flags() & QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+                and children)
         if clip:
             self._clips += 1
             cid = f"clip{self._clips}"
@@ -205,7 +211,6 @@ class _Walker:
             return
         self.raster(item, opacity)
 
-    # ---- item kinds ---------------------------------------------------------------------
     def path(self, path: QPainterPath, pen, brush, opacity: float, item) -> None:
         if path.isEmpty():
             return
@@ -346,7 +351,7 @@ class _Walker:
             for j in range(lines.lineCount()):
                 line = lines.lineAt(j)
                 start, end = line.textStart(), line.textStart() + line.textLength()
-                spans = []
+                spans: list[str] = []
                 it = block.begin()
                 while not it.atEnd():
                     frag = it.fragment()
@@ -357,8 +362,8 @@ class _Walker:
                     if not piece.strip() and not spans:
                         continue
                     fmt = frag.charFormat()
-                    colour = (fmt.foreground().color() if fmt.foreground().style() != Qt.NoBrush
-                              else default)
+                    colour = (fmt.foreground().color()
+                              if fmt.foreground().style() != Qt.BrushStyle.NoBrush else default)
                     spans.append(f"<tspan {_font_attrs(fmt.font())} "
                                  f"{_paint_attrs(None, pg.mkBrush(colour), opacity)}>"
                                  f"{escape(piece)}</tspan>")
@@ -371,7 +376,7 @@ class _Walker:
 
     def text_frame(self, item: pg.TextItem, opacity: float) -> None:
         """pg.TextItem's optional border and fill (its text is a child text item)."""
-        if item.border.style() == Qt.NoPen and item.fill.style() == Qt.NoBrush:
+        if item.border.style() == Qt.PenStyle.NoPen and item.fill.style() == Qt.BrushStyle.NoBrush:
             return
         path = QPainterPath()
         path.addPolygon(item.textItem.mapToParent(item.textItem.boundingRect()))
@@ -400,15 +405,15 @@ class _Walker:
         for rect, flags, text in text_specs:
             flags = int(flags)
             rect = QRectF(rect)
-            if flags & int(Qt.AlignLeft):
+            if flags & int(Qt.AlignmentFlag.AlignLeft):
                 x, anchor = rect.left(), "start"
-            elif flags & int(Qt.AlignRight):
+            elif flags & int(Qt.AlignmentFlag.AlignRight):
                 x, anchor = rect.right(), "end"
             else:
                 x, anchor = rect.center().x(), "middle"
-            if flags & int(Qt.AlignTop):
+            if flags & int(Qt.AlignmentFlag.AlignTop):
                 y = rect.top() + metrics.ascent()
-            elif flags & int(Qt.AlignBottom):
+            elif flags & int(Qt.AlignmentFlag.AlignBottom):
                 y = rect.bottom() - metrics.descent()
             else:
                 y = rect.center().y() + (metrics.ascent() - metrics.descent()) / 2
@@ -447,10 +452,10 @@ class _Walker:
         h = max(1, math.ceil(area.height() * RASTER_SCALE))
         if w * h > 64_000_000:
             return
-        img = QImage(w, h, QImage.Format_ARGB32_Premultiplied)
-        img.fill(Qt.transparent)
+        img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+        img.fill(Qt.GlobalColor.transparent)
         p = QPainter(img)
-        p.setRenderHint(QPainter.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.scale(RASTER_SCALE, RASTER_SCALE)
         p.translate(-area.left(), -area.top())
         p.setTransform(self.to_px(item), True)
@@ -464,7 +469,8 @@ class _Walker:
         self.drawing.rasterised.append(type(item).__name__)
 
 
-DRAWERS = (
+# (item type, how to draw it); the first that matches an item draws it.
+DRAWERS: tuple[tuple[Any, Callable[[_Walker, Any, float], None]], ...] = (
     (pg.AxisItem, _Walker.axis),
     (pg.ScatterPlotItem, _Walker.scatter),
     (pg.PlotCurveItem, _Walker.curve),
@@ -480,7 +486,7 @@ DRAWERS = (
 
 
 def _font_attrs(font: QFont) -> str:
-    size = font.pixelSize()
+    size: float = font.pixelSize()
     if size <= 0:
         dpi = QGuiApplication.primaryScreen().logicalDotsPerInchY() if \
             QGuiApplication.primaryScreen() else 96.0
@@ -513,7 +519,8 @@ def marker_template(symbol, size: float) -> str:
 
 def _relative(path: QPainterPath) -> str:
     """Path data with every command relative, starting from the origin (the marker centre)."""
-    out, cur, start = [], (0.0, 0.0), (0.0, 0.0)
+    out: list[str] = []
+    cur = start = (0.0, 0.0)
     n, i = path.elementCount(), 0
     while i < n:
         e = path.elementAt(i)

@@ -23,7 +23,7 @@ def cache_axes(plot: pg.PlotItem) -> None:
     """Render each axis once into a pixmap; it is redrawn only when its range changes."""
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
-        axis.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 class SteadyTitle(pg.LabelItem):
@@ -36,8 +36,8 @@ class SteadyTitle(pg.LabelItem):
     def __init__(self, plot: pg.PlotItem) -> None:
         self.reserved = 0.0
         super().__init__("", parent=plot, size="11pt")      # the plot: parentItem()
-        option = QTextOption(Qt.AlignHCenter)
-        option.setWrapMode(QTextOption.WordWrap)
+        option = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
         self.item.document().setDefaultTextOption(option)
 
     def updateMin(self) -> None:
@@ -101,7 +101,7 @@ def axis_name(name: str, standardised: bool = True, fit_px: float | None = None,
         if suffix and metrics.horizontalAdvance(name + suffix) > fit_px:
             suffix = " (std.)" if standardised else ""
         room = max(0.0, fit_px - metrics.horizontalAdvance(suffix))
-        name = metrics.elidedText(name, Qt.ElideRight, room) or name[:1] + "…"
+        name = metrics.elidedText(name, Qt.TextElideMode.ElideRight, room) or name[:1] + "…"
     return name + suffix
 
 
@@ -203,9 +203,10 @@ class SteppedRange:
         plot.disableAutoRange()
 
     def reset(self) -> None:
-        self.x = None
-        self.y = None           # the range shown (padded)
-        self._data_y = None     # the data's range over every frame so far (not padded)
+        self.x: tuple[float, float] | None = None
+        self.y: tuple[float, float] | None = None           # the range shown (padded)
+        # The data's range over every frame so far (not padded).
+        self._data_y: tuple[float, float] | None = None
 
     def update(self, x: np.ndarray | None, y: np.ndarray | None) -> None:
         if self.grow_x and x is not None and len(x):

@@ -26,6 +26,7 @@ from bn_studio.core import limits
 from bn_studio.core.search import (DEFAULT_EXECUTOR, Progress, Search, SearchSpace,
                                    SearchSpaceError, SearchSpec, StoreError, TrialResult,
                                    TrialStore, best_result)
+from bn_studio.core.search.trials import as_result
 from bn_studio.core.trainer import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class SearchRun:
     them (None for results restored from a workspace or a stored search)."""
 
     name: str
-    spec: SearchSpec | None
+    spec: SearchSpec | _SpaceOnly | None      # _SpaceOnly: restored results, no spec
     search: Search | None = None
     results: list[TrialResult] = field(default_factory=list)
     store_path: str | None = None
@@ -216,8 +217,7 @@ class SearchModel(QObject):
         """Show results that were saved (a workspace) with no search running."""
         if self.running(name):
             self.cancel(name)
-        spec = spec or _SpaceOnly(space)
-        run = SearchRun(name, spec, None, list(results))
+        run = SearchRun(name, spec or _SpaceOnly(space), None, list(results))
         self.runs[name] = run
         self.restored.emit(name)
         return run
@@ -225,8 +225,9 @@ class SearchModel(QObject):
     def stores(self) -> Path:
         """The folder where searches started in the app are stored."""
         if self.store_dir is None:
-            base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation) or \
-                os.path.join(os.path.expanduser("~"), ".bn-studio")
+            base = (QStandardPaths.writableLocation(
+                        QStandardPaths.StandardLocation.AppDataLocation)
+                    or os.path.join(os.path.expanduser("~"), ".bn-studio"))
             self.store_dir = Path(base) / "searches"
         return self.store_dir
 
@@ -327,7 +328,7 @@ class SearchModel(QObject):
             raise ValueError(f"{_shown(path)}: not a stored search")
         spec = spec_from_stored(stored, _shown(path))
         name = Path(path).stem.rsplit("-", 1)[0]
-        data = stored.get("data") if isinstance(stored.get("data"), dict) else {}
+        data = stored["data"] if isinstance(stored.get("data"), dict) else {}
         return name, spec, data
 
     def history(self) -> list[dict]:
@@ -372,7 +373,7 @@ class SearchModel(QObject):
                                                "fixed_seed", "net") if k in state}
         if state.get("searched_space") and state.get("results"):
             self.restore(TUNING, SearchSpace.from_list(state["searched_space"]),
-                         [TrialResult.from_dict(r) for r in state["results"]])
+                         [as_result(r) for r in state["results"]])
         else:
             self.restored.emit(TUNING)
 

@@ -44,7 +44,7 @@ class NotPlain(ValueError):
 def settings_path() -> Path:
     """Where QSettings("BN Studio", "BN Studio") keeps its INI file on Linux."""
     from PySide6.QtCore import QStandardPaths
-    base = QStandardPaths.writableLocation(QStandardPaths.GenericConfigLocation)
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
     return Path(base or Path.home() / ".config") / "BN Studio" / "BN Studio.conf"
 
 
@@ -62,7 +62,7 @@ class SettingsStore:
         """Whether the file is no longer the one this store read or wrote last."""
         return _stamp(self.path) != self._stamp
 
-    def fileName(self) -> str:                      # noqa: N802 (QSettings' names)
+    def fileName(self) -> str:
         return str(self.path)
 
     def value(self, key: str, default=None):
@@ -76,7 +76,7 @@ class SettingsStore:
             log.warning("setting %r is not plain data (%s); ignored", key, e)
             return default
 
-    def setValue(self, key: str, value) -> None:    # noqa: N802
+    def setValue(self, key: str, value) -> None:
         self._raw[key] = encode_value(value)
         self._save()
 
@@ -93,7 +93,7 @@ class SettingsStore:
         self._raw = {}
         self._save()
 
-    def allKeys(self) -> list[str]:                 # noqa: N802
+    def allKeys(self) -> list[str]:
         return list(self._raw)
 
     def sync(self) -> None:
@@ -254,7 +254,9 @@ def _unescape(raw: str):
                 add(_ESCAPES[ch])
             elif ch == "x" or "0" <= ch <= "7":
                 pattern, base = _DIGITS["x" if ch == "x" else "o"]
-                digits = pattern.match(raw, i).group()
+                found = pattern.match(raw, i)
+                assert found is not None            # a run of digits, maybe empty, matches
+                digits = found.group()
                 if ch != "x":
                     digits = ch + digits
                 if digits:                  # a bare \x is skipped, as QSettings does

@@ -21,7 +21,7 @@ THEMES = {
 
 def class_rgb(c: int) -> tuple[int, int, int]:
     h = CLASS_COLORS[c % len(CLASS_COLORS)].lstrip("#")
-    return tuple(int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
 
 
 def class_rgb_array(classes: int) -> np.ndarray:
@@ -64,7 +64,7 @@ def apply_theme(name: str, root=None) -> str:
         sheet = style_sheet(name)
     except (ImportError, OSError):       # a broken install still gets themed plots
         sheet = None
-    if app is not None and sheet is not None and app.styleSheet() != sheet:
+    if isinstance(app, QApplication) and sheet is not None and app.styleSheet() != sheet:
         app.setStyleSheet(sheet)
     if root is not None:
         recolor_plots(root, old_foreground)

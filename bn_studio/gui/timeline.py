@@ -82,7 +82,7 @@ class TimelineBar(QWidget):
     def __init__(self, model, parent=None) -> None:
         super().__init__(parent)
         self.model = model
-        self.slider = QSlider(Qt.Horizontal)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("timeline")
         self.slider.setToolTip("Pause, then drag to replay the run: every panel shows the "
                                "stored state of that step; curves mark it with a cursor")

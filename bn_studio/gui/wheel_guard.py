@@ -15,14 +15,14 @@ GUARDED = (QComboBox, QAbstractSpinBox, QSlider)
 class WheelGuard(QObject):
     """App-wide event filter: unfocused guarded controls ignore the wheel."""
 
-    def eventFilter(self, obj, event) -> bool:          # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Wheel and isinstance(obj, GUARDED) and not obj.hasFocus():
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Wheel and isinstance(obj, GUARDED) and not obj.hasFocus():
             event.ignore()                               # propagates to the parent (scrolls)
             return True
-        if event.type() == QEvent.Polish and isinstance(obj, GUARDED):
+        if event.type() == QEvent.Type.Polish and isinstance(obj, GUARDED):
             # Clicking or tabbing gives focus, the wheel does not: so the wheel never
             # focuses a control on its way past.
-            obj.setFocusPolicy(Qt.StrongFocus)
+            obj.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         return False
 
 
@@ -37,7 +37,7 @@ def install(app: QApplication) -> WheelGuard:
         app.installEventFilter(_guard)
         for w in app.allWidgets():                       # widgets polished before install
             if isinstance(w, GUARDED):
-                w.setFocusPolicy(Qt.StrongFocus)
+                w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     return _guard
 
 

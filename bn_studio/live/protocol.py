@@ -8,9 +8,14 @@ process imports this module.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bn_studio.core.grid import DecisionGrid
 from bn_studio.core.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from bn_studio.core.datasets import Split
+    from bn_studio.core.trainer import TrainConfig
 
 
 class Command:
@@ -19,8 +24,8 @@ class Command:
 
 @dataclass(frozen=True)
 class Reset(Command):
-    config: object                  # TrainConfig
-    split: object                   # datasets.Split
+    config: TrainConfig
+    split: Split
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class Quit(Command):
     pass
 
 
-# ---- messages from the training process --------------------------------------------------
+# Messages from the training process
 @dataclass
 class Published:
     seq: int                        # the last command handled before this snapshot

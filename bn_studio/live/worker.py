@@ -2,11 +2,11 @@
 
 A process, not a thread: training is Python-heavy, and a thread would share the GIL with the
 GUI, so every frame drawn would cost training time and every training step would stall the
-event loop. The GUI sends typed commands (protocol.py: Play, Pause, Step, Reset, …) down a pipe; a small
-receiver thread in the GUI process reads snapshots as they come and keeps only the newest,
-which the display timer draws. Curves grow with the run, so the child sends only their new
-rows and the receiver re-assembles them; both keep at most HISTORY_ROWS rows per history,
-thinned evenly (stats.Series), so memory stays flat however long the app trains.
+event loop. The GUI sends typed commands (protocol.py: Play, Pause, Step, Reset, …) down a
+pipe; a small receiver thread in the GUI process reads snapshots as they come and keeps only
+the newest, which the display timer draws. Curves grow with the run, so the child sends only
+their new rows and the receiver re-assembles them; both keep at most HISTORY_ROWS rows per
+history, thinned evenly (stats.Series), so memory stays flat however long the app trains.
 No Qt (an import contract in pyproject.toml checks it): the child process imports this module.
 """
 
@@ -18,18 +18,20 @@ import multiprocessing as mp
 import threading
 import time
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from bn_studio.core.grid import (GRID_RESOLUTION, data_extent, decision_grid, shifted,
-                                 union)
+from bn_studio.core.grid import (GRID_RESOLUTION, DecisionGrid, data_extent, decision_grid,
+                                 shifted, union)
 from bn_studio.core.rate import RateMeter
 from bn_studio.core.replay import SnapshotRing
 from bn_studio.core.procs import single_blas_thread
 from bn_studio.core.snapshot import Snapshot, bounded_rows, map_histories
 from bn_studio.core.stats import Series
 from bn_studio.core.trainer import TrainConfig, TwinTrainer, advance
-from bn_studio.core.unit_maps import twin_unit_maps
+from bn_studio.core.unit_maps import UnitMaps, twin_unit_maps
 
 from .protocol import (Ack, Change, Command, Failed, MaxSteps, Notify, Pause, Play, Published,
                        Quit, Reset, Shift, ShowDiagnostics, ShowUnitMaps, Speed, Step)
@@ -62,9 +64,9 @@ class TrainingWorker:
         self._acks: dict[int, threading.Event] = {}
         self._series: dict[tuple, Series] = {}
         self._epoch = -1
-        self._grid = None
-        self._unit_maps = None              # the newest unit pictures, carried to every frame
-        self._diagnostics = None            # the newest diagnostics, likewise
+        self._grid: DecisionGrid | None = None
+        self._unit_maps: UnitMaps | None = None  # the newest unit pictures, carried to every frame
+        self._diagnostics: dict | None = None    # the newest diagnostics, likewise
         self.replay = SnapshotRing()        # thinned stored snapshots of the run (the timeline)
         # What the user last asked for until the child has answered it, then what the child
         # says (Published.playing); _paused_itself: the child stopped without being asked.
@@ -89,7 +91,7 @@ class TrainingWorker:
         out_conn.close()
         return proc
 
-    # ---- commands (GUI thread) --------------------------------------------------------
+    # Commands: called on the GUI thread.
     def send(self, cmd: Command, playing: bool | None = None) -> int:
         """Send one command; returns its sequence number. ``playing``: the state the command
         asks for, taken at once (the buttons never lag the command) and together with the
@@ -203,7 +205,7 @@ class TrainingWorker:
     def alive(self) -> bool:
         return self._proc.is_alive()
 
-    # ---- receiver thread (GUI process) ------------------------------------------------
+    # The receiver thread, in the GUI process.
     def _receive(self) -> None:
         while True:
             try:
@@ -265,7 +267,7 @@ class TrainingWorker:
         return series.view()
 
 
-# ---- the child process ----------------------------------------------------------------
+# The child process
 class _Child:
     """The training loop that runs in the child process."""
 
@@ -291,11 +293,11 @@ class _Child:
         self.diagnostics_wait = SNAPSHOT_INTERVAL_S
         self.meter = RateMeter()                 # the real steps per second, while playing
         # One handler per command type (Quit ends run() itself).
-        self.handlers = {Reset: self.on_reset, Play: self.on_play, Pause: self.on_pause,
-                         Step: self.on_step, Shift: self.on_shift, Change: self.on_change,
-                         Speed: self.on_speed, MaxSteps: self.on_max_steps,
-                         ShowUnitMaps: self.on_unit_maps, ShowDiagnostics: self.on_diagnostics,
-                         Notify: self.on_notify}
+        self.handlers: dict[type[Command], Callable[[Any], None]] = {
+            Reset: self.on_reset, Play: self.on_play, Pause: self.on_pause, Step: self.on_step,
+            Shift: self.on_shift, Change: self.on_change, Speed: self.on_speed,
+            MaxSteps: self.on_max_steps, ShowUnitMaps: self.on_unit_maps,
+            ShowDiagnostics: self.on_diagnostics, Notify: self.on_notify}
 
     def run(self) -> None:
         while True:
@@ -334,7 +336,7 @@ class _Child:
             self.trainer = None
         self.out.send(Failed(self.seq, f"Training could not start: {self.error}"))
 
-    # ---- one handler per command type ---------------------------------------------------
+    # One handler per command type.
     def on_reset(self, cmd: Reset) -> None:
         self.error = None
         self.trainer = None
@@ -398,6 +400,7 @@ class _Child:
         self.out.send(Ack(self.seq))
 
     def train_one(self) -> None:
+        assert self.trainer is not None, "train_one runs only with a trainer (busy)"
         t0, cpu0 = time.perf_counter(), time.process_time()
         try:
             advance(self.trainer, 1)

@@ -42,6 +42,17 @@ def test_the_class_limit_is_checked_while_reading_the_careful_way(tmp_path):
     assert "(the 9th, 'L8', on line 9)" in refusal(p, columns="0,1,2")
 
 
+@pytest.mark.parametrize("quote", ["", '"'])
+def test_a_1_mib_class_name_is_echoed_short(tmp_path, quote):
+    """The 9th label is 1 MiB: its refusal echoes 40 characters of it, not the megabyte
+    (which made a 959 MB, 25 s message box)."""
+    p = tmp_path / "big_label.csv"
+    p.write_text(rows(8, label=lambda i: f"L{i}") + f"1,2,{quote}{'Z' * 2**20}{quote}\n")
+    why = refusal(p, columns="0,1,2")
+    assert len(why) < 300 and "\n" not in why
+    assert why.startswith("big_label.csv: more than 8 different labels (the 9th, 'ZZZ")
+
+
 def test_a_huge_column_name_is_echoed_short(tmp_path):
     p = tmp_path / "header.csv"
     p.write_text("x" * 2**20 + ",b,c\n" + rows(20) + "zz,1,1\n")

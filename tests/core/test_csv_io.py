@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bn_studio.core import csv_io, csv_read, limits
 from bn_studio.core.csv_read import load_csv
 
-from csv_helpers import FUZZ, both as _both, force_careful as _careful, outcome as _outcome  # noqa: E501
+from csv_helpers import FUZZ, both as _both, force_careful as _careful, outcome as _outcome
 
 
 def _write(data) -> Path:
@@ -27,7 +27,8 @@ def test_a_plain_file_takes_the_fast_path(tmp_path, monkeypatch):
     p = tmp_path / "plain.csv"
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(5000, 2)), rng.integers(0, 3, 5000)
-    p.write_text("x,y,label\n" + "".join(f"{float(a)!r},{float(b)!r},k{c}\n" for (a, b), c in zip(X, y)))
+    p.write_text("x,y,label\n" + "".join(f"{float(a)!r},{float(b)!r},k{c}\n"
+                                        for (a, b), c in zip(X, y)))
 
     def no_careful(*a, **k):
         raise AssertionError("the careful reader ran")

@@ -1,4 +1,5 @@
-"""Generators keep their promises; CSV import accepts good files and names the problem in bad ones."""
+"""Generators keep their promises; CSV import accepts good files and names the problem in bad
+ones."""
 
 import numpy as np
 import pytest

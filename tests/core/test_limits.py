@@ -100,7 +100,7 @@ def test_values_that_overflow_standardisation_are_refused(tmp_path):
     assert "too large to standardise" in one_line(e)
 
 
-# ---- CSV files ---------------------------------------------------------------------------
+# CSV files
 def rows_csv(n=40, sep=",", end="\n", extra=""):
     rng = np.random.default_rng(1)
     return end.join(f"{a:.4f}{sep}{b:.4f}{sep}{i % 2}{extra}"

@@ -77,7 +77,8 @@ def test_a_configs_own_changes_equal_a_live_change_at_that_step(split):
 @pytest.mark.parametrize("bad, why", [
     ([[5, "hidden", 3]], "cannot change mid-run"), ([[5, "lr", -1]], "learning rate"),
     ([[-1, "lr", 1]], "at least 0"), ("500:lr=2", "list"), ([[5, "lr"]], "[step, name, value]"),
-    ([[5, "lr", "big"]], "number"), ([[5, "lr", 1.0]] * (limits.MAX_CHANGES + 1), f"at most {limits.MAX_CHANGES}")])
+    ([[5, "lr", "big"]], "number"),
+    ([[5, "lr", 1.0]] * (limits.MAX_CHANGES + 1), f"at most {limits.MAX_CHANGES}")])
 def test_bad_changes_are_refused_in_one_line(bad, why):
     with pytest.raises(ValueError, match=None) as e:
         TrainConfig(changes=bad)

@@ -194,8 +194,8 @@ def run(split, workers, trials=6, **kw):
 
 
 def strip(results):
-    return [{k: r.to_dict()[k] for k in ("trial", "seed", "params", "status", "val_loss", "diverged_at")}
-            for r in results]
+    keys = ("trial", "seed", "params", "status", "val_loss", "diverged_at")
+    return [{k: r.to_dict()[k] for k in keys} for r in results]
 
 
 def test_one_and_two_workers_give_identical_trials(split):

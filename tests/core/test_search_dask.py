@@ -29,19 +29,34 @@ def wait_until(condition, timeout=120.0):
         time.sleep(0.05)
 
 
-def test_a_worker_lost_with_the_scattered_data_loses_no_trial():
+def _training(client) -> bool:
+    """A task is running on the worker, which holds the scattered data."""
+    return any(client.processing().values()) and any(client.has_what().values())
+
+
+@pytest.mark.parametrize("executor", ["trial", "population"])
+def test_a_worker_lost_with_the_scattered_data_loses_no_trial(executor):
+    """"trial": one trial a task, the worker killed after the first finished; "population":
+    trials of one structure trained together, a group a task, the worker killed while it
+    trains the first."""
     split = split_and_standardize(make_dataset("moons", n=200, seed=0), seed=0)
+    spec = SPEC if executor == "trial" else SearchSpec(
+        SPEC.space, 32, SPEC.base.replace(steps=500), seed=0)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
-        s = Search(SPEC, split, scheduler=client)
+        s = Search(spec, split, scheduler=client, executor=executor)
+        assert {len(t.trials) > 1 for t in s.tasks} == {executor == "population"}
         s.start()
-        wait_until(lambda: s.progress().counts["ok"] >= 1)
+        if executor == "trial":
+            wait_until(lambda: s.progress().counts["ok"] >= 1)
+        else:
+            wait_until(lambda: _training(client))
         pid = list(client.run(os.getpid).values())[0]
         os.kill(pid, signal.SIGKILL)          # the only worker, and the only copy of the data
         assert s.join(300)
     assert s.error is None
-    assert sorted(r.trial for r in s.results) == list(range(8))
+    assert sorted(r.trial for r in s.results) == list(range(spec.trials))
     assert {r.status for r in s.results} == {"ok"}
 
 

@@ -67,7 +67,11 @@ GOOD = {"trial": 3, "seed": 9, "params": {"lr": 0.1}, "status": "ok", "val_loss"
     ("seconds", -1.0), ("status", "weird"), ("params", [0.1]), ("params", {"lr": [1]}),
     ("val_loss", "0.5"), ("diverged_at", 2.5), ("error", 5), ("error", "x" * 5000),
     ("curve", {"step": [0, 10], "val_loss": [0.9]}), ("curve", {"step": "0"}),
-    ("curve", {"step": [0], "val_loss": ["a"]})])
+    ("curve", {"step": [0], "val_loss": ["a"]}),
+    ("seed", 10**400), ("val_loss", 10**400), ("params", {"lr": 10**400}),  # beyond a float
+    ("curve", {"step": [0, 10**400], "val_loss": [0.9, 0.5]}),
+    ("curve", {"step": [0, 10], "val_loss": [0.9, float("inf")]})],
+    ids=lambda v: "10**400" if type(v) is int and v > 10**300 else None)
 def test_a_result_with_a_field_of_the_wrong_type_is_refused(key, value):
     from bn_studio.core.search import Status
     r = TrialResult.from_dict(GOOD)

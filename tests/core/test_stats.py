@@ -38,7 +38,7 @@ def test_pushforward_density_ignores_non_finite_input():
     assert np.all(np.isfinite(got))
 
 
-# ---- Series -------------------------------------------------------------------------------
+# Series
 from bn_studio.core.stats import Series  # noqa: E402
 
 

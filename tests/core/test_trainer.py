@@ -210,7 +210,7 @@ def test_the_step_0_snapshot_holds_the_untrained_nets_distributions():
     split = split_and_standardize(make_dataset("moons", n=200, seed=0), seed=0)
     trainer = TwinTrainer(TrainConfig(hidden=(16, 8), batch=32), split)
     snap = trainer.snapshot()
-    for name, run in snap.runs.items():
+    for run in snap.runs.values():
         for i, layer in enumerate(run.layers):
             assert layer.n_values == min(256, split.X_train.shape[0]) * (16, 8)[i]
             mass = np.sum(layer.z_hist * np.diff(snap.z_edges[i]))

@@ -18,7 +18,7 @@ def split():
     return split_and_standardize(make_dataset("moons", n=300, seed=0), seed=0)   # 224 train
 
 
-# ---- initialisation ------------------------------------------------------------------------
+# Initialisation
 @pytest.mark.parametrize("activation, gain", [("relu", 2.0), ("tanh", 1.0), ("sigmoid", 1.0)])
 def test_initial_weight_scale_is_he_for_relu_and_xavier_otherwise(activation, gain):
     net = MLP(NetConfig(input_dim=50, hidden=(200, 100), classes=4, activation=activation), seed=0)
@@ -31,7 +31,7 @@ def test_initial_weight_scale_is_he_for_relu_and_xavier_otherwise(activation, ga
         assert W.std() == pytest.approx(np.sqrt(g / fan_in), rel=tol)
 
 
-# ---- L2 ------------------------------------------------------------------------------------
+# L2
 @pytest.mark.parametrize("batch_norm", [False, True])
 def test_l2_step_with_zero_gradient_shrinks_weight_matrices_only(batch_norm):
     net = MLP(NetConfig(hidden=(5, 4), classes=3, batch_norm=batch_norm), seed=0)
@@ -47,7 +47,7 @@ def test_l2_step_with_zero_gradient_shrinks_weight_matrices_only(batch_norm):
     assert kinds == ({"W", "gamma", "beta", "b"} if batch_norm else {"W", "b"})
 
 
-# ---- learning-rate decay -------------------------------------------------------------------
+# Learning-rate decay
 def test_training_decays_the_learning_rate_once_per_epoch(split):
     t = TwinTrainer(TrainConfig(hidden=(4,), optimizer="sgd", lr=0.2, decay=0.5, batch=56),
                     split, runs=("no_bn",))
@@ -77,7 +77,7 @@ def test_the_update_uses_the_decayed_rate_of_each_epoch():
         np.testing.assert_allclose(before - w, 0.2 / (1 + 0.5 * epoch), rtol=1e-15)
 
 
-# ---- mini-batches --------------------------------------------------------------------------
+# Mini-batches
 def test_batches_are_reshuffled_each_epoch_and_cover_every_example_once(split):
     t = TwinTrainer(TrainConfig(hidden=(4,), batch=28), split)
     index = {tuple(row): i for i, row in enumerate(t.X_train)}
@@ -98,7 +98,7 @@ def test_batches_are_reshuffled_each_epoch_and_cover_every_example_once(split):
     assert t.epoch == 2
 
 
-# ---- divergence ----------------------------------------------------------------------------
+# Divergence
 class ScriptedNet:
     """Stands in for an MLP whose loss follows a script."""
 
@@ -130,7 +130,7 @@ def test_divergence_threshold_is_a_millionfold_first_loss(first):
     assert run_script([first, float("nan")]).diverged_at == 2
 
 
-# ---- softmax at huge logits ----------------------------------------------------------------
+# Softmax at huge logits
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_huge_logits_stay_finite_through_every_public_softmax(dtype):
     z = np.array([[1000.0, 0.0], [0.0, 1000.0], [-1000.0, 0.0]], dtype=dtype)
@@ -147,7 +147,7 @@ def test_huge_logits_stay_finite_through_every_public_softmax(dtype):
     np.testing.assert_allclose(p, [[1.0, 0.0], [1.0, 0.0]])
 
 
-# ---- what the histogram panel draws -------------------------------------------------------
+# What the histogram panel draws
 def test_percentile_band_is_15_50_85():
     np.testing.assert_allclose(percentile_band(np.arange(101.0)), [15.0, 50.0, 85.0])
 

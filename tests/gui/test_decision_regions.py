@@ -9,8 +9,8 @@ from PySide6.QtCore import QPointF, Qt
 from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.plain_text import Rich
-from bn_studio.gui.panels.decision_regions import (MAX_STRETCH, UNKNOWN_RGB, DecisionRegionsPanel, grid_rect,
-                                                   region_image)
+from bn_studio.gui.panels.decision_regions import (MAX_STRETCH, UNKNOWN_RGB, DecisionRegionsPanel,
+                                                   grid_rect, region_image)
 from studio_helpers import advance
 
 SMALL = TrainConfig(hidden=(8, 8), activation="tanh", batch=16, eval_every=5)

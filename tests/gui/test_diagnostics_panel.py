@@ -138,3 +138,24 @@ def test_freeze_box_restarts_with_gamma_and_beta_fixed(model, panel, qtbot):
     qtbot.waitUntil(lambda: "frozen" in panel.affine_note.text(), timeout=3000)
     model.set_config(CONFIG)                    # a lesson or workspace without it: unticked
     assert not panel.freeze_box.isChecked()
+
+
+def test_while_training_the_panel_redraws_at_most_live_hz(model, panel, qtbot, monkeypatch):
+    """Every frame redrew every layer's histograms (~90 ms with five layers); a paused
+    state still draws at once."""
+    import dataclasses
+
+    from bn_studio.gui.panels import diagnostics
+    snap = advance(model, 6, qtbot)
+    qtbot.wait(200)
+    drawn = []
+    monkeypatch.setattr(panel, "_redraw", lambda force=False: drawn.append(force))
+    live = dataclasses.replace(snap, playing=True, live=True)
+    for _ in range(20):                          # 20 frames within one throttle period
+        panel.on_snapshot(live)
+    assert 1 <= len(drawn) <= 2
+    qtbot.wait(int(2000 / diagnostics.LIVE_HZ))
+    assert len(drawn) <= 3                       # the newest, drawn last
+    drawn.clear()
+    panel.on_snapshot(dataclasses.replace(snap, playing=False))
+    assert drawn == [False]

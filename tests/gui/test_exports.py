@@ -159,6 +159,20 @@ def test_export_before_anything_is_drawn_says_so(make_panel, tmp_path):
         exports.prepare_plot(pg.PlotItem(), tmp_path / "u.gif")
 
 
+def test_exporting_hidden_units_before_the_panel_was_open_says_what_to_do(make_window,
+                                                                          tmp_path):
+    """File → Export → Hidden units with the panel never opened (it starts closed) said only
+    "there is nothing to export yet": the window now opens the panel and says why."""
+    win = make_window()
+    assert not win.docks["unit_maps"].isVisible()
+    messages = []
+    win._show_error = messages.append
+    win.export_plot("unit_maps", "all_units", tmp_path / "u.svg")
+    assert win.docks["unit_maps"].isVisible()
+    assert len(messages) == 1 and "Hidden units panel is open" in messages[0]
+    assert "It is open now" in messages[0] and not (tmp_path / "u.svg").exists()
+
+
 def test_runner_writes_off_the_gui_thread_and_leaves_no_partial_file(regions, qtbot,
                                                                      tmp_path):
     runner = ExportRunner(regions)

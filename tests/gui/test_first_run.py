@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from bn_studio.cli import build_parser, config_from_args, dataset_from_args
@@ -188,3 +189,39 @@ def test_play_steps_is_checked_before_a_window_opens():
         check_screenshot_args(args)
     with pytest.raises(SystemExit):                 # one or the other
         build_parser().parse_args(["screenshot", "x.png", "--play", "2", "--play-steps", "5"])
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_every_hint_fits_the_toolbar_uncut(make_window, qtbot, size):
+    """At 1366×768 the paused default-run hint took three lines in a box of two: its first
+    and last lines were cut."""
+    from bn_studio.gui.hint import widest_hints
+    win = make_window()
+    win.set_theme("light")                  # the app's style sheet: an italic hint
+    win.fit_to_screen((int(size[0] * SCREEN_SHARE), int(size[1] * SCREEN_SHARE)))
+    qtbot.wait(50)
+    hint = win.hint
+    fm = hint.fontMetrics()
+    for text in widest_hints():
+        hint.setText(text)
+        needed = fm.boundingRect(0, 0, hint.contentsRect().width(), 10**6, Qt.TextWordWrap,
+                                 text).height()
+        assert needed <= hint.contentsRect().height(), text
+
+
+def test_a_reason_for_falling_behind_fits_the_status_bar_at_1366x768(make_window, qtbot):
+    """At 1366×768 the replay bar took all the width it could and cut "Only 2.3 of the 60
+    steps/s asked: the computer is busy … (training got 12 % of a" mid-sentence."""
+    from bn_studio.core.rate import RateReading, why_behind
+    win = make_window()
+    win.set_theme("light")
+    win.fit_to_screen((int(1366 * SCREEN_SHARE), int(768 * SCREEN_SHARE)))
+    qtbot.wait(50)
+    worst = max((why_behind(RateReading(steps_per_second=2.3, target=300.0, cpu_share=share,
+                                        step_seconds=step, overhead_share=over))
+                 for share, step, over in ((0.12, 0.001, 0.0), (1.0, 0.001, 0.75),
+                                           (1.0, 0.25, 0.0))), key=len)
+    win.statusBar().showMessage(worst)
+    qtbot.wait(20)
+    room = win.timeline.geometry().left() - 12
+    assert win.statusBar().fontMetrics().horizontalAdvance(worst) <= room, worst

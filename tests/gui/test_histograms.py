@@ -34,7 +34,8 @@ def test_every_layer_draws_the_snapshot_histograms_and_bands(model, panel, qtbot
         np.testing.assert_allclose(x, snap.out_edges[i])
         for name, layer in (("no_bn", plain), ("bn", bn)):
             steps, median = row[f"band_{name}"][1].getData()
-            assert steps.size == layer.bands.shape[0] == 7       # at 0 (the untrained nets), 5, 10, ..., 30
+            # at 0 (the untrained nets), 5, 10, ..., 30
+            assert steps.size == layer.bands.shape[0] == 7
             np.testing.assert_allclose(median, layer.bands[:, 2])
         p_plain, p_bn, _ = row["plots"]
         np.testing.assert_allclose(p_plain.viewRange()[0], snap.z_edges[i][[0, -1]])
@@ -216,4 +217,5 @@ def test_a_narrow_step_axis_keeps_its_labels_apart(qapp):
     spacing = axis.tickSpacing(0, 800, 100)[0][0]
     assert 800 / spacing <= 2                    # 100 px: at most two labels, not four
     import pyqtgraph as pg                       # a wide axis keeps pyqtgraph's own ticks
-    assert axis.tickSpacing(0, 800, 800)[0][0] == pg.AxisItem("bottom").tickSpacing(0, 800, 800)[0][0]
+    own = pg.AxisItem("bottom").tickSpacing(0, 800, 800)
+    assert axis.tickSpacing(0, 800, 800)[0][0] == own[0][0]

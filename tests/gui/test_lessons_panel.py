@@ -88,7 +88,7 @@ def test_switching_lessons_scrolls_back_to_the_title(win, qtbot):
     p = win.panels["lessons"]
     win.resize(1000, 500)
     win.start_lesson("why_bn")
-    bar = p.scroll.verticalScrollBar()
+    bar = p.scroll_area.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0)
     bar.setValue(bar.maximum())
     win.start_lesson("test_time")

@@ -314,3 +314,46 @@ def test_a_message_box_shows_plain_short_text(qtbot, trap):
     assert box2.text() == "a" + trap.tag
     box2.grab()
     assert not trap.opened()
+
+
+def test_a_title_set_again_unchanged_is_not_laid_out_again_but_a_theme_change_is(qapp):
+    """Panels retitle their plots on every frame; each setHtml costs milliseconds."""
+    from bn_studio.gui.theme import apply_pyqtgraph_theme
+    plain_text.install_plot_text()
+    apply_pyqtgraph_theme("light")
+    label = pg.LabelItem()
+    calls = []
+    set_html = label.item.setHtml
+    label.item.setHtml = lambda html: (calls.append(html), set_html(html))
+    label.setText("<b>x</b> of unit 3", size="9pt")
+    label.setText("<b>x</b> of unit 3", size="9pt")
+    label.setText("<b>x</b> of unit 3")
+    assert len(calls) == 1 and "&lt;b&gt;" in calls[0]
+    label.setText(plain_text.Rich("<b>x</b> of unit 3"))       # markup now: drawn anew
+    label.setText("<b>x</b> of unit 4")
+    label.setText("<b>x</b> of unit 4", color="#d62728")
+    assert len(calls) == 4
+    try:
+        apply_pyqtgraph_theme("dark")                  # the foreground a plain title takes
+        label.setText("<b>x</b> of unit 4", color=None)
+        label.setText("<b>x</b> of unit 4")
+        assert len(calls) == 5
+    finally:
+        apply_pyqtgraph_theme("light")
+
+
+def test_an_axis_name_is_not_laid_out_again_on_every_range_change(qapp):
+    plain_text.install_plot_text()
+    plot = pg.PlotItem()
+    axis = plot.getAxis("left")
+    plot.setLabel("left", "<i>validation loss</i>")
+    calls = []
+    set_html = axis.label.setHtml
+    axis.label.setHtml = lambda html: (calls.append(html), set_html(html))
+    for k in range(1, 6):
+        plot.setYRange(0, 10.0 ** k)             # crosses SI-prefix ranges too
+    assert calls == []
+    axis.setTextPen("#ff0000")                   # a new colour (a theme change) redraws
+    assert len(calls) == 1 and "ff0000" in calls[0] and "&lt;i&gt;" in calls[0]
+    plot.setLabel("left", "accuracy")
+    assert len(calls) == 2 and "accuracy" in axis.label.toPlainText()

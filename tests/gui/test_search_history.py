@@ -135,5 +135,8 @@ def test_one_damaged_stored_search_never_breaks_the_resume_menu(win, qtbot):
     assert not t.resume_search(str(folder / "tuning-050.sqlite"))
     assert "trials" in t.error.text() and "10,000" in t.error.text()
     assert "\n" not in t.error.text()
+    for n in range(51, 57):                 # each refused in one line, none raises
+        assert not t.resume_search(str(folder / f"tuning-0{n}.sqlite"))
+        assert f"tuning-0{n}.sqlite" in t.error.text() and "\n" not in t.error.text()
     t.tabs.setCurrentWidget(t.history)
     assert [e["label"] for e in t.history.entries] == ["tuning-001"]

@@ -126,9 +126,9 @@ def test_the_style_sheet_is_set_only_when_the_theme_changes(shared_window, monke
     win.set_theme("dark")
     calls = []
     app = QApplication.instance()
+    orig = type(app).setStyleSheet
     monkeypatch.setattr(type(app), "setStyleSheet",
-                        lambda self, s, _orig=type(app).setStyleSheet: (calls.append(1),
-                                                                        _orig(self, s)))
+                        lambda self, s: (calls.append(1), orig(self, s)))
     win.set_theme("dark")          # unchanged: re-polishing would move restored docks
     assert calls == []
     win.set_theme("light")

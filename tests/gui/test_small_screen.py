@@ -33,9 +33,9 @@ def test_every_lesson_reads_without_scrolling_sideways(small, qtbot):
     for les in LESSONS:
         small.start_lesson(les.id)
         qtbot.wait(20)
-        body = lessons.scroll.widget()
-        assert body.minimumSizeHint().width() <= lessons.scroll.viewport().width(), les.id
-        assert lessons.scroll.horizontalScrollBar().maximum() == 0, les.id
+        body = lessons.scroll_area.widget()
+        assert body.minimumSizeHint().width() <= lessons.scroll_area.viewport().width(), les.id
+        assert lessons.scroll_area.horizontalScrollBar().maximum() == 0, les.id
 
 
 def test_a_lesson_gets_two_thirds_of_the_left_column(small, qtbot):

@@ -180,7 +180,7 @@ def test_number_format_survives_huge_and_non_finite_values():
     assert fmt(float("nan"), 3) == "not a number" and fmt(float("inf"), 2) == "+∞"
 
 
-# ---- the 2.0 tabs: shift and temperature, loss and gradient, per-class maps ----------------
+# The 2.0 tabs: shift and temperature, loss and gradient, per-class maps
 def test_the_shift_slider_changes_t_but_not_a(model, inspector, qtbot):
     from bn_studio.core.softmax_parts import shifted_softmax
     advance(model, 20, qtbot)

@@ -84,8 +84,8 @@ def test_preview_shows_share_per_decade(win):
     assert "1/(1 − β)" in t.editor.preview_label.text()
 
 
-# ---- the space follows the optimizer; results read right ---------------------------------
-from bn_studio.core.search import Progress, default_space  # noqa: E402
+# The space follows the optimizer; results read right
+from bn_studio.core.search import Progress  # noqa: E402
 from bn_studio.core.datasets import DatasetSpec  # noqa: E402
 from bn_studio.gui.panels.tuning import SEARCH_STEPS  # noqa: E402
 from bn_studio.gui.panels.tuning.results_view import format_number  # noqa: E402

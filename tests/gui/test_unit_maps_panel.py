@@ -87,3 +87,17 @@ def test_the_dock_starts_hidden_and_opens_from_the_view_menu(make_window, qtbot)
     advance(win.model, 3, qtbot)
     qtbot.waitUntil(lambda: len(panel.mosaics) == 2 * len(win.model.config.hidden),
                     timeout=3000)
+
+
+def test_resized_is_bilinear_between_pixel_centres():
+    """Known answers: 2 pixels 0 and 200 over 4 samples sit at 0, 50, 150, 200 (centres at
+    ¼ and ¾ of a pixel from the ends, clamped); the same size is the picture itself."""
+    from bn_studio.gui.panels.unit_maps import resized
+    row = np.array([0, 200], np.uint8)
+    rgb = np.repeat(np.repeat(row[None, None, :, None], 2, axis=1), 3, axis=3)   # (1,2,2,3)
+    out = resized(rgb, 4)
+    assert out.shape == (1, 4, 4, 3)
+    assert out[0, 0, :, 0].tolist() == [0, 50, 150, 200]
+    assert (out[0, :, :, 0] == out[0, :1, :, 0]).all()          # constant down each column
+    pictures = np.random.default_rng(1).integers(0, 256, (3, 24, 24, 3)).astype(np.uint8)
+    assert (resized(pictures, 24) == pictures).all()

@@ -13,14 +13,23 @@ tasks, each a ``groups.TrialGroup`` (a single trial is a group of one). The pack
 (SearchSpec, Search), ``analysis`` (what a finished search shows).
 """
 
-from .executors import CANCEL_JOIN_S, DASK_RESUBMITS, POLL_S, WORKER_DIED  # noqa: F401
-from .executors import DaskCluster, Executor, ProcessPool, SchedulerLost  # noqa: F401
-from .groups import (DEFAULT_EXECUTOR, EXECUTORS, TrialGroup, plan_groups,  # noqa: F401
+from .executors import CANCEL_JOIN_S, DASK_RESUBMITS, POLL_S, WORKER_DIED
+from .executors import DaskCluster, Executor, ProcessPool, SchedulerLost
+from .groups import (DEFAULT_EXECUTOR, EXECUTORS, TrialGroup, plan_groups,
                      run_group, run_twin_trial)
-from .runner import Progress, Search, SearchSpec  # noqa: F401
-from .space import (INTEGER_PARAMS, PARAM_NAMES, SCALES, SUGGESTED_PARAMS,  # noqa: F401
+from .runner import Progress, Search, SearchSpec
+from .space import (INTEGER_PARAMS, PARAM_NAMES, SCALES, SUGGESTED_PARAMS,
                     Param, SearchSpace, SearchSpaceError, apply_params, decade_shares,
                     default_space, distinct_values, narrow_space, suggested_param)
-from .store import SCHEMA_VERSION, StoreError, TrialStore, split_fingerprint  # noqa: F401
-from .trials import (CURVE_POINTS, STATUSES, TWIN_KEYS, Status, TrialResult,  # noqa: F401
+from .store import SCHEMA_VERSION, StoreError, TrialStore, split_fingerprint
+from .trials import (CURVE_POINTS, STATUSES, TWIN_KEYS, Status, TrialResult,
                      TwinOutcome, best_result, blank_result, export_csv, run_trial)
+
+__all__ = ["CANCEL_JOIN_S", "DASK_RESUBMITS", "POLL_S", "WORKER_DIED", "DaskCluster", "Executor",
+           "ProcessPool", "SchedulerLost", "DEFAULT_EXECUTOR", "EXECUTORS", "TrialGroup",
+           "plan_groups", "run_group", "run_twin_trial", "Progress", "Search", "SearchSpec",
+           "INTEGER_PARAMS", "PARAM_NAMES", "SCALES", "SUGGESTED_PARAMS", "Param", "SearchSpace",
+           "SearchSpaceError", "apply_params", "decade_shares", "default_space", "distinct_values",
+           "narrow_space", "suggested_param", "SCHEMA_VERSION", "StoreError", "TrialStore",
+           "split_fingerprint", "CURVE_POINTS", "STATUSES", "TWIN_KEYS", "Status", "TrialResult",
+           "TwinOutcome", "best_result", "blank_result", "export_csv", "run_trial"]

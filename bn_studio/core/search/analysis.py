@@ -156,7 +156,7 @@ def _first_stops(best: np.ndarray, grid: np.ndarray, last_col: np.ndarray, need:
     blocks) plus a comparison within the block. x > median is decided by that count alone
     unless x falls between the two middle values of an even count (then it is computed)."""
     n, g = best.shape
-    out = [None] * n
+    out: list[int | None] = [None] * n
     if not n or not g:
         return out
     present = ~np.isnan(best)

@@ -16,9 +16,10 @@ import logging
 import multiprocessing as mp
 import signal
 import time
+from collections.abc import Callable
 from concurrent.futures import CancelledError
 from multiprocessing.connection import wait as wait_connections
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..procs import STOP_SIGNALS, single_blas_thread, terminal_signals_blocked
 from .groups import TrialGroup, blank_group, results_of, run_plain
@@ -78,7 +79,7 @@ class ProcessPool:
                         pool.replace(w)
                         continue
                     on_start(pending.pop(0))
-                for w, results in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)
+                for _w, results in pool.collect(timeout=POLL_S, respawn=lambda: bool(pending)
                                                and not should_stop()):
                     report(results)
         finally:
@@ -299,6 +300,7 @@ class _Pool:
         # SIGTERM to the whole process group (a service stopping, `kill -- -PGID`) reaches the
         # workers before the parent's own handler cancels: that trial was stopped, not broken.
         stopped = code is not None and -code in STOP_SIGNALS
+        assert w.task is not None, "only a busy worker dies mid-task"
         results = blank_group(w.task, "cancelled" if stopped else "failed",
                               f"{WORKER_DIED} ({why})")
         w.task = None

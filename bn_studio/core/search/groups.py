@@ -32,7 +32,7 @@ class TrialGroup:
     """One task for a worker: trials trained together as a population (or one after the
     other), each as twins (BN and no-BN net on the same draws) if ``twins``."""
 
-    trials: tuple
+    trials: tuple[tuple[int, int, dict], ...]      # (index, seed, params) of each trial
     population: bool = True
     twins: bool = False
 
@@ -94,7 +94,7 @@ def run_group(split, base: TrainConfig, group: TrialGroup) -> list[TrialResult]:
     t0 = time.perf_counter()
     try:
         configs, flags = [], set()
-        for index, seed, params in group.trials:
+        for _index, seed, params in group.trials:
             config, bn = apply_params(base, params)
             configs.append(config.replace(seed=int(seed)))
             flags.add(bn)

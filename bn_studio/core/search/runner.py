@@ -8,18 +8,22 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..optim import ignored_message, ignored_params
 from ..trainer import TrainConfig
 from .executors import DaskCluster, Executor, ProcessPool, SchedulerLost
-from .groups import DEFAULT_EXECUTOR, EXECUTORS, plan_groups
+from .groups import DEFAULT_EXECUTOR, EXECUTORS, TrialGroup, plan_groups
 from .space import SearchSpace, SearchSpaceError, apply_params
 from .store import TrialStore
 from .trials import STATUSES, TrialResult, blank_result
+
+if TYPE_CHECKING:
+    from ..datasets import Split
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +56,14 @@ class SearchSpec:
         for name in ignored_params(self.base.optimizer, [p.name for p in self.space]):
             raise SearchSpaceError(ignored_message(self.base.optimizer, name))
 
-    def plan(self) -> list[tuple[int, int, dict]]:
+    def plan(self) -> list[tuple[int, int, dict[str, Any]]]:
         """(trial index, seed, params) for every trial, all drawn before any runs."""
         params = (self.space.sample(self.trials, self.seed) if self.strategy == "random"
                   else self.space.grid(self.trials))
         seeds = np.random.default_rng([self.seed, 23]).integers(0, 2**31 - 1, len(params))
         return [(i, int(s), p) for i, (s, p) in enumerate(zip(seeds, params))]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = {"space": self.space.to_list(), "trials": self.trials,
              "base": self.base.to_dict(), "seed": self.seed, "strategy": self.strategy}
         return {**d, "twins": True} if self.twins else d   # older files stay comparable
@@ -74,7 +78,7 @@ class Progress:
     remaining: int = 0
     total: int = 0
     eta_seconds: float | None = None
-    counts: dict = field(default_factory=lambda: {s: 0 for s in STATUSES})
+    counts: dict[str, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
 
 
 
@@ -96,9 +100,9 @@ class Search:
     group of trials of one structure together (groups.py).
     """
 
-    def __init__(self, spec: SearchSpec, split, *, workers: int | None = None,
+    def __init__(self, spec: SearchSpec, split: Split, *, workers: int | None = None,
                  store: TrialStore | None = None, resume: bool = False,
-                 scheduler=None, dataset_info: dict | None = None,
+                 scheduler: Any = None, dataset_info: dict[str, Any] | None = None,
                  on_result: Callable[[TrialResult], None] | None = None,
                  executor: str = DEFAULT_EXECUTOR) -> None:
         if executor not in EXECUTORS:
@@ -131,7 +135,7 @@ class Search:
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
         self._running: set[int] = set()
-        self._t0 = None
+        self._t0: float | None = None
         self._finished_here = 0
         self.error: str | None = None
         self.finished = threading.Event()
@@ -184,7 +188,7 @@ class Search:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    def _started(self, task) -> None:
+    def _started(self, task: TrialGroup) -> None:
         with self._lock:
             self._running.update(t[0] for t in task.trials)
 

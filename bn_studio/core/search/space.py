@@ -9,14 +9,13 @@ hyperparameter on the scale where its effect is even — the learning rate log-u
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .. import params as registry
 from ..optim import OPTIMIZER_BETAS
-from ..trainer import TrainConfig
 
 SCALES = ("linear", "int", "log", "one_minus_log", "pow2", "choice")
 # What a search may vary, which of them are integers and their first ranges: core/params.py.
@@ -38,8 +37,10 @@ class Param:
 
     name: str
     scale: str
-    low: float | list | tuple | None = None
-    high: float | None = None
+    # Any: a number, or a choice's list of values (a tuple once checked); high is None for a
+    # choice. __post_init__ checks which, so the methods read them as the scale says.
+    low: Any = None
+    high: Any = None
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
@@ -155,13 +156,13 @@ class Param:
         return {"name": self.name, "scale": self.scale, "low": self.low, "high": self.high}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Param":
+    def from_dict(cls, d: dict) -> Param:
         if d.get("scale") == "choice":
             return cls(d["name"], "choice", list(d["values"]))
         return cls(d["name"], d["scale"], d["low"], d["high"])
 
     @classmethod
-    def parse(cls, text: str) -> "Param":
+    def parse(cls, text: str) -> Param:
         """The command line's NAME=SCALE:LOW:HIGH, or NAME=choice:V1,V2,…"""
         name, sep, rest = text.partition("=")
         name = name.strip()
@@ -236,7 +237,7 @@ class SearchSpace:
             per_axis = int(math.floor(n ** (1.0 / d) + 1e-9))
         k = max(1, int(per_axis))
         axes = [p.grid(k) for p in self.params]
-        out = [{}]
+        out: list[dict] = [{}]
         for p, values in zip(self.params, axes):
             out = [{**t, p.name: v} for t in out for v in values]
         return out
@@ -245,7 +246,7 @@ class SearchSpace:
         return [p.to_dict() for p in self.params]
 
     @classmethod
-    def from_list(cls, items: list[dict]) -> "SearchSpace":
+    def from_list(cls, items: list[dict]) -> SearchSpace:
         return cls([Param.from_dict(d) for d in items])
 
 

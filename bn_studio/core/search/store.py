@@ -163,8 +163,9 @@ class TrialStore:
         if total > MAX_TOTAL_BYTES:
             raise self._refuse(f"{total / 2**20:,.0f} MB of trials; the limit is "
                                f"{MAX_TOTAL_BYTES // 2**20} MB")
-        bad = self.db.execute("SELECT count(*) FROM trials WHERE status NOT IN (%s) OR "
-                              "trial < 0 OR seed < 0 OR seed > ?" % ",".join("?" * len(STATUSES)),
+        statuses = ",".join("?" * len(STATUSES))
+        bad = self.db.execute(f"SELECT count(*) FROM trials WHERE status NOT IN ({statuses}) OR "
+                              "trial < 0 OR seed < 0 OR seed > ?",
                               (*STATUSES, limits.MAX_SEED)).fetchone()[0]
         if bad:
             raise self._refuse("a trial row is damaged")

@@ -52,7 +52,7 @@ class TwinOutcome:
     diverged_at: int | None = None
 
     @classmethod
-    def of(cls, res: dict) -> "TwinOutcome":
+    def of(cls, res: dict) -> TwinOutcome:
         return cls(*(res[k] for k in TWIN_KEYS))
 
 
@@ -98,7 +98,7 @@ class TrialResult:
         """"bn" or "no_bn": that twin's outcome (None without twins)."""
         return self.bn if name == "bn" else self.no_bn
 
-    def replace(self, **changes) -> "TrialResult":
+    def replace(self, **changes) -> TrialResult:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -118,7 +118,7 @@ class TrialResult:
         return out
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrialResult":
+    def from_dict(cls, d: dict) -> TrialResult:
         """A result from its JSON object (missing keys take their defaults), every field's
         type checked: ValueError with one line for anything else."""
         if not isinstance(d, dict):
@@ -126,7 +126,7 @@ class TrialResult:
         fields = {f: d[f] for f in BASE_FIELDS if f in d}
         for name in ("bn", "no_bn"):
             if f"{name}_status" in d:
-                fields[name] = TwinOutcome(*(d.get(f"{name}_{k}") for k in TWIN_KEYS))
+                fields[name] = TwinOutcome.of({k: d.get(f"{name}_{k}") for k in TWIN_KEYS})
         for key in ("trial", "seed", "params", "status"):
             if key not in fields:
                 raise ValueError(f"a trial result has no {key}")
@@ -146,7 +146,10 @@ def _number(v, whole: bool = False, low: float | None = None) -> bool:
         pass
     elif isinstance(v, bool) or not isinstance(v, numbers.Integral if whole else numbers.Real):
         return False
-    return math.isfinite(v) and (low is None or v >= low)
+    try:
+        return math.isfinite(v) and (low is None or v >= low)
+    except OverflowError:                   # a JSON integer of hundreds of digits
+        return False
 
 
 def _check(f: dict) -> None:
@@ -181,13 +184,15 @@ def _check(f: dict) -> None:
     _check_curve(f.get("curve"))
 
 
-def _numbers_or_none(values: list) -> bool:
-    """Every value a number or None; JSON's own types are recognised at C speed (10,000
-    curves in a workspace), anything else is checked one by one."""
-    if set(map(type, values)) <= _PLAIN:
-        return True
-    return all(v is None or (isinstance(v, numbers.Real) and not isinstance(v, bool))
-               for v in values)
+def _finite_or_none(values: list) -> bool:
+    """Every value a finite number or None; JSON's own types are recognised at C speed
+    (10,000 curves in a workspace), anything else is checked one by one."""
+    if not set(map(type, values)) <= _PLAIN:
+        return all(v is None or _number(v) for v in values)
+    try:
+        return all(map(math.isfinite, [v for v in values if v is not None]))
+    except OverflowError:                   # a JSON integer of hundreds of digits
+        return False
 
 
 _PLAIN = {int, float, type(None)}
@@ -200,9 +205,9 @@ def _check_curve(curve) -> None:
             not isinstance(curve.get("step"), list):
         raise ValueError("a trial result's curve must be lists of steps and losses")
     n = len(curve["step"])
-    for key, values in curve.items():
+    for values in curve.values():
         if not isinstance(values, list) or len(values) != n or n > 10 * CURVE_POINTS or \
-                not all(v is None or _number(v) for v in values):
+                not _finite_or_none(values):
             raise ValueError("a trial result's curve must be lists of steps and losses")
 
 
@@ -214,7 +219,7 @@ def as_result(r) -> TrialResult:
 def blank_result(index: int, seed: int, params: dict, status: str,
                  error: str | None = None) -> TrialResult:
     """A trial that produced no metrics: failed (with why) or cancelled."""
-    return TrialResult(index, int(seed), params, status, error=error)
+    return TrialResult(index, int(seed), params, Status(status), error=error)
 
 
 def thin_curve(curve: dict | None, points: int = CURVE_POINTS) -> dict | None:
@@ -223,6 +228,7 @@ def thin_curve(curve: dict | None, points: int = CURVE_POINTS) -> dict | None:
     n = len(curve["step"]) if curve else 0
     if n <= points:
         return curve
+    assert curve is not None                            # n > points > 0
     stride = -(-(n - 1) // (points - 1))              # ceil: the last one fits in
     keep = list(range(0, n - 1, stride)) + [n - 1]
     return {k: [curve[k][i] for i in keep] for k in CURVE_KEYS if k in curve}
@@ -231,10 +237,10 @@ def thin_curve(curve: dict | None, points: int = CURVE_POINTS) -> dict | None:
 def outcome(index: int, seed: int, params: dict, res: dict, no_bn: dict | None = None,
             seconds: float = 0.0) -> TrialResult:
     """The result of a trained trial from train_single's dict (and the no-BN twin's)."""
-    twins = {} if no_bn is None else {"bn": TwinOutcome.of(res), "no_bn": TwinOutcome.of(no_bn)}
-    return TrialResult(index, int(seed), params, res["status"], res["val_loss"],
+    bn, no = (None, None) if no_bn is None else (TwinOutcome.of(res), TwinOutcome.of(no_bn))
+    return TrialResult(index, int(seed), params, Status(res["status"]), res["val_loss"],
                        res["val_accuracy"], res["diverged_at"], curve=thin_curve(res["curve"]),
-                       seconds=seconds, **twins)
+                       seconds=seconds, bn=bn, no_bn=no)
 
 
 def run_trial(split, base: TrainConfig, index: int, seed: int, params: dict) -> TrialResult:

@@ -17,6 +17,7 @@ class Panel(QWidget):
     name = "panel"            # stable id: QSettings keys, `screenshot --panel NAME`
     area = "right"            # center | left | right | bottom
     help_text = ""            # "what am I looking at", in the course's words
+    empty_export = ""         # why a plot export found nothing to draw, and what to do
 
     def __init__(self, model, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -3,6 +3,8 @@ and predicting one example in training mode (no use) vs evaluation mode."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -12,6 +14,7 @@ from superqt.utils import QSignalThrottler
 
 from bn_studio.core.layers import BatchNormError
 from bn_studio.core.losses import softmax
+from bn_studio.core.snapshot import Snapshot
 
 from ..plain_text import Rich, escape
 from ..plotting import (SteppedRange, add_legend, cache_axes, decimate, set_cursors,
@@ -68,7 +71,7 @@ class TestTimeBNPanel(Panel):
         super().__init__(model, parent)
         self.explain = QLabel()
         self.explain.setWordWrap(True)
-        self.explain.setTextFormat(Qt.RichText)
+        self.explain.setTextFormat(Qt.TextFormat.RichText)
         self.layer_box = QComboBox()
         self.layer_box.setToolTip("Which hidden layer's batch norm to look at")
         self.unit_box = QSpinBox()
@@ -130,7 +133,7 @@ class TestTimeBNPanel(Panel):
             # range of 1e-9 (and tick labels to match).
             self.ranges[p] = SteppedRange(p, grow_x=p in (self.p_mean_t, self.p_var_t),
                                           min_span=MIN_STAT_SPAN)
-        self._range_key = None
+        self._range_key: tuple[Any, ...] | None = None
         add_legend(self.p_mean, offset=(5, 5), labelTextSize="9pt")
         add_legend(self.p_mean_t, offset=(5, 5), labelTextSize="9pt")
         self.batch_mean = self.p_mean.plot(pen=None, symbol="o", symbolSize=7,
@@ -147,7 +150,7 @@ class TestTimeBNPanel(Panel):
         self.unit_lines = []
         for p in (self.p_mean, self.p_var):
             line = pg.InfiniteLine(angle=90, movable=False,
-                                   pen=pg.mkPen("#888888", width=1, style=Qt.DashLine))
+                                   pen=pg.mkPen("#888888", width=1, style=Qt.PenStyle.DashLine))
             p.addItem(line, ignoreBounds=True)
             self.unit_lines.append(line)
         self.batch_mean_t = self.p_mean_t.plot(pen=pg.mkPen(BATCH_COLOR, width=1),
@@ -171,15 +174,15 @@ class TestTimeBNPanel(Panel):
         self.predict_button.clicked.connect(self.predict_random)
         self.result = QLabel(PREDICT_PROMPT)
         self.result.setWordWrap(True)
-        self.result.setTextFormat(Qt.RichText)
-        self.result.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.result.setTextFormat(Qt.TextFormat.RichText)
+        self.result.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.prob_view = pg.PlotWidget()
         self.prob_view.setFixedHeight(170)
         self.p_prob = self.prob_view.getPlotItem()
         steady_title(self.p_prob)
         self.p_prob.setTitle(Rich("probabilities a: " + " / ".join(
-            f"<span style='color:{RUN_COLORS[n]}'>{RUN_LABELS[n]}</span>" for n in ("bn", "no_bn"))),
-            size=TITLE_SIZE)
+            f"<span style='color:{RUN_COLORS[n]}'>{RUN_LABELS[n]}</span>"
+            for n in ("bn", "no_bn"))), size=TITLE_SIZE)
         self.p_prob.setToolTip("Softmax output a of each net for this one example, in "
                                "evaluation mode (the net with BN uses its running μ and σ²)")
         self.p_prob.setYRange(0, 1.05, padding=0)
@@ -188,7 +191,7 @@ class TestTimeBNPanel(Panel):
         self.p_prob.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])
         cache_axes(self.p_prob)
         self.prob_bars = {}
-        for k, name in enumerate(("bn", "no_bn")):
+        for name in ("bn", "no_bn"):
             bars = pg.BarGraphItem(x=np.empty(0), height=np.empty(0), width=BAR_WIDTH,
                                    brush=RUN_COLORS[name], pen=pg.mkPen(None))
             self.p_prob.addItem(bars)
@@ -206,7 +209,7 @@ class TestTimeBNPanel(Panel):
         lay.addLayout(controls)
         lay.addWidget(self.view, 1)
         lay.addLayout(predict)
-        self._snap = None
+        self._snap: Snapshot | None = None
         # While training, at most REDRAW_HZ redraws a second, the last state always drawn.
         self._throttle = QSignalThrottler(parent=self)
         self._throttle.setTimeout(int(1000 / REDRAW_HZ))
@@ -226,7 +229,6 @@ class TestTimeBNPanel(Panel):
         if model.selected_point is not None:
             self.show_prediction(model.selected_point)
 
-    # ---- config -----------------------------------------------------------------------
     def on_config(self, cfg) -> None:
         d = cfg.bn_decay
         i = self.decay_box.findData(d)
@@ -275,7 +277,6 @@ class TestTimeBNPanel(Panel):
         self.decay_box.setCurrentIndex(i)
         self._on_decay(i)
 
-    # ---- drawing ----------------------------------------------------------------------
     def on_snapshot(self, snap) -> None:
         new_run = (self._snap is None or snap.step < self._snap.step
                    or snap.run_id != self._snap.run_id)
@@ -314,14 +315,16 @@ class TestTimeBNPanel(Panel):
         if layer is None or layer.running_mean is None:
             self._clear()
             return
+        snap = self._snap
+        assert snap is not None                     # the layer is one of its nets'
         f = layer.running_mean.size
         if self.unit_box.maximum() != f - 1:
             self.unit_box.blockSignals(True)
             self.unit_box.setMaximum(f - 1)         # clamps the unit to the new width
             self.unit_box.blockSignals(False)
         u = self.unit_box.value()
-        key = (self._snap.run_id, self.layer_box.currentIndex(), u, f)
-        if key != self._range_key or self._snap.step < self._last_step:   # reset or new view
+        key = (snap.run_id, self.layer_box.currentIndex(), u, f)
+        if key != self._range_key or snap.step < self._last_step:   # reset or new view
             self._range_key = key
             for r in self.ranges.values():
                 r.reset()
@@ -331,7 +334,7 @@ class TestTimeBNPanel(Panel):
             self.p_var_t.setTitle(f"σ² of unit {u}", size=TITLE_SIZE)
             for line in self.unit_lines:
                 line.setValue(u)
-        self._last_step = self._snap.step
+        self._last_step = snap.step
         units = np.arange(f)
         self.batch_mean.setData(units, _finite(layer.batch_mean, f))
         self.run_mean.setData(units, _finite(layer.running_mean, f))
@@ -347,7 +350,7 @@ class TestTimeBNPanel(Panel):
             for item in (self.batch_mean_t, self.run_mean_t, self.batch_var_t, self.run_var_t):
                 item.setData([], [])
             for p in (self.p_mean_t, self.p_var_t):      # not the last run's step range
-                self.ranges[p].update(np.array([self._snap.step], dtype=np.float64),
+                self.ranges[p].update(np.array([snap.step], dtype=np.float64),
                                       np.zeros(1))
             return
         steps, bm, bv, rm, rv = decimate(h[:, 0], h[:, 1 + u], h[:, 1 + f + u],
@@ -360,7 +363,6 @@ class TestTimeBNPanel(Panel):
         self.ranges[self.p_mean_t].update(steps[-1:], np.concatenate([bm, rm]))
         self.ranges[self.p_var_t].update(steps[-1:], np.concatenate([bv, rv, [0.0]]))
 
-    # ---- one example --------------------------------------------------------------------
     def predict_one(self, xy) -> dict:
         """One example through the nets: train mode (BN's error, or None) and eval-mode
         probabilities of each net (``eval_bn``, ``eval_no_bn``)."""

@@ -35,7 +35,7 @@ class ClassMapsTab(QWidget):
         super().__init__(parent)
         self.note = QLabel()
         self.set_features("")
-        self.note.setTextFormat(Qt.RichText)
+        self.note.setTextFormat(Qt.TextFormat.RichText)
         self.note.setWordWrap(True)
         self.view = PlotView()
         lay = QVBoxLayout(self)
@@ -46,7 +46,7 @@ class ClassMapsTab(QWidget):
         self.images: dict[tuple[str, int], pg.ImageItem] = {}
         self.labels: dict[tuple[str, int], pg.TextItem] = {}
         self.markers: list[pg.ScatterPlotItem] = []
-        self._layout_key = None
+        self._layout_key: tuple[int, tuple[str, ...]] | None = None
         self._rows_cols = (2, 1)
         self._grid = None                  # the grid drawn (held, so identity means "same")
         self._names: list[str] = []

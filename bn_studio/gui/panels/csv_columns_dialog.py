@@ -3,7 +3,7 @@ from the data, and the user's pick of two features and the label. The choice is 
 line's ``--columns`` (csv_columns.columns_arg), read by the same reader.
 
 Everything shown comes from the file, so it is plain text (table items, combo items, labels
-set to Qt.PlainText): a column named "<b>x</b>" reads as itself.
+set to Qt.TextFormat.PlainText): a column named "<b>x</b>" reads as itself.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ NAME_COLUMN_PX = 200        # the widest a column of names or values starts
 
 def _plain_label(text: str = "") -> QLabel:
     label = QLabel(text)
-    label.setTextFormat(Qt.PlainText)
+    label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
     return label
 
@@ -74,8 +74,9 @@ class CsvColumnsDialog(QDialog):
         form.addRow("Vertical axis (x₂)", self.x2_box)
         form.addRow("Class label", self.label_box)
         self.status = _plain_label()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        self.buttons.button(QDialogButtonBox.Ok).setText("Import")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
@@ -83,7 +84,7 @@ class CsvColumnsDialog(QDialog):
         lay.addWidget(self.table, 1)
         row = QHBoxLayout()
         row.addLayout(form, 1)
-        row.addWidget(self.best_button, 0, Qt.AlignBottom)
+        row.addWidget(self.best_button, 0, Qt.AlignmentFlag.AlignBottom)
         lay.addLayout(row)
         lay.addWidget(self.status)
         lay.addWidget(self.buttons)
@@ -99,8 +100,8 @@ class CsvColumnsDialog(QDialog):
         table = QTableWidget(len(columns), len(TABLE_HEADERS))
         table.setHorizontalHeaderLabels(TABLE_HEADERS)
         table.verticalHeader().setVisible(False)
-        table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        table.setSelectionMode(QAbstractItemView.NoSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         table.setWordWrap(False)
         for c in columns:
             sample = ", ".join(c.samples) + (" …" if c.distinct > len(c.samples) else "")
@@ -110,8 +111,8 @@ class CsvColumnsDialog(QDialog):
                 item.setToolTip(tooltip(text))         # the file's text: shown as such
                 table.setItem(c.index, k, item)
         h = table.horizontalHeader()
-        h.setSectionResizeMode(QHeaderView.Interactive)
-        h.setSectionResizeMode(2, QHeaderView.Stretch)
+        h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         table.resizeColumnsToContents()
         for k in (0, 2):                        # long names and values: elided, whole in tips
             table.setColumnWidth(k, min(table.columnWidth(k), NAME_COLUMN_PX))
@@ -156,7 +157,7 @@ class CsvColumnsDialog(QDialog):
         x1, x2, label = self.choice()
         self._show_separation(label, (x1, x2))
         problem = self.problem()
-        self.buttons.button(QDialogButtonBox.Ok).setEnabled(problem is None)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
         self.best_button.setEnabled(
             csv_columns.best_pair(self.preview, label, self.separations(label)) is not None)
         if problem is not None:
@@ -192,12 +193,14 @@ class CsvColumnsDialog(QDialog):
                             "means")
             item = QTableWidgetItem(text)
             item.setToolTip(tooltip(tip))
-            item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(c.index, 4, item)
-            font = self.table.item(c.index, 0).font()
+            cells = [self.table.item(c.index, k) for k in range(len(TABLE_HEADERS))]
+            font = cells[0].font() if cells[0] is not None else self.table.font()
             font.setBold(c.index in chosen or c.index == label)
-            for k in range(len(TABLE_HEADERS)):
-                self.table.item(c.index, k).setFont(font)
+            for cell in cells:
+                if cell is not None:            # every cell of the row was set above
+                    cell.setFont(font)
         for k in (0, 1):                        # bold names need more room than plain ones
             self.table.resizeColumnToContents(k)
             self.table.setColumnWidth(k, min(self.table.columnWidth(k), NAME_COLUMN_PX))

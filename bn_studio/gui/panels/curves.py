@@ -52,7 +52,7 @@ class CurvesPanel(Panel):
                 pen=pg.mkPen(color, width=2.5), name=RUN_LABELS[name])
         self.diverged_lines = {name: pg.InfiniteLine(
             angle=90, movable=False, pen=pg.mkPen(RUN_COLORS[name], width=1.5,
-                                                  style=Qt.DashLine),
+                                                  style=Qt.PenStyle.DashLine),
             label="", labelOpts={"position": 0.9 if name == "bn" else 0.75,
                                  "color": RUN_COLORS[name], "anchors": [(0, 0), (0, 0)]})
             for name in RUN_COLORS}
@@ -79,10 +79,10 @@ class CurvesPanel(Panel):
         key = "&nbsp;&nbsp;".join(f"<b style='color:{RUN_COLORS[n]}'>━ {RUN_LABELS[n]}</b>"
                                   for n in RUN_COLORS)
         self.key = QLabel(f"{key}<br>thick: validation, thin: each mini-batch")
-        self.key.setTextFormat(Qt.RichText)
+        self.key.setTextFormat(Qt.TextFormat.RichText)
         self.key.setToolTip("Thick lines: validation loss; thin lines: the loss on each "
                             "training mini-batch")
-        self.key.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.key.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         controls = QHBoxLayout()
         controls.addWidget(self.log_y)
         controls.addSpacing(12)
@@ -120,7 +120,8 @@ class CurvesPanel(Panel):
         if live:
             self._last_step = snap.step
         set_cursors(self.cursors, None if live else snap.step)     # a replay: whole run, marked
-        losses, exploded = [], []
+        losses: list[tuple] = []
+        exploded: list[tuple] = []
         for name in RUN_COLORS:
             run = snap.runs.get(name)
             if run is None:
@@ -183,7 +184,7 @@ class CurvesPanel(Panel):
             for plot, labelled in ((self.loss_plot, True), (self.acc_plot, False)):
                 line = pg.InfiniteLine(
                     pos=step, angle=90, movable=False,
-                    pen=pg.mkPen(CHANGE_COLOR, width=1.5, style=Qt.DotLine),
+                    pen=pg.mkPen(CHANGE_COLOR, width=1.5, style=Qt.PenStyle.DotLine),
                     label=", ".join(parts) if labelled else None,
                     labelOpts={"position": 0.92, "color": CHANGE_COLOR,
                                "anchors": [(0, 0), (0, 0)]})
@@ -193,11 +194,11 @@ class CurvesPanel(Panel):
     def plots(self) -> dict:
         return {"loss": self.loss_plot, "accuracy": self.acc_plot}
 
-    def curves_table(self) -> tuple[list[str], np.ndarray]:
+    def curves_table(self) -> tuple[list[str], list[list]]:
         """Header and rows of every evaluated point of both nets, for CSV export."""
         snap = self.model.snapshot
         header = ["net", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy"]
-        rows = []
+        rows: list[list] = []
         if snap is not None:
             for name, run in snap.runs.items():
                 for r in run.eval_curve:

@@ -17,7 +17,8 @@ from superqt import QFlowLayout, QLabeledDoubleSlider, QLabeledSlider
 from bn_studio.core import csv_read, csv_source
 from bn_studio.core.csv_read import load_csv, load_csv_steps, preview_csv
 from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
-                                     DatasetError, DatasetSpec, from_points, make_dataset)
+                                     Dataset, DatasetError, DatasetSpec, from_points,
+                                     make_dataset)
 
 from ..plain_text import escape
 from ..theme import CLASS_COLORS
@@ -52,8 +53,8 @@ def thumbnail(name: str, size: int = THUMB_PX) -> QIcon:
     pix = QPixmap(size, size)
     pix.fill(QColor("white"))
     painter = QPainter(pix)
-    painter.setRenderHint(QPainter.Antialiasing)
-    painter.setPen(Qt.NoPen)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
     for (x, y), c in zip(P, ds.y):
         painter.setBrush(QColor(CLASS_COLORS[c % len(CLASS_COLORS)]))
         painter.drawEllipse(int(x) - 2, size - int(y) - 2, 4, 4)
@@ -109,29 +110,30 @@ class DatasetsPanel(Panel):
         super().__init__(model, parent)
         self._updating = False
         self.gallery = QListWidget()
-        self.gallery.setViewMode(QListWidget.IconMode)
+        self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
         self.gallery.setIconSize(QSize(THUMB_PX, THUMB_PX))
         self.gallery.setGridSize(QSize(THUMB_PX + 30, THUMB_PX + 26))
-        self.gallery.setMovement(QListWidget.Static)
-        self.gallery.setResizeMode(QListWidget.Adjust)
+        self.gallery.setMovement(QListWidget.Movement.Static)
+        self.gallery.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.gallery.setFixedHeight(2 * (THUMB_PX + 28) + 8)
         self.gallery.setToolTip("Click a dataset to train on it (keys 1–6)")
         for i, name in enumerate(DATASETS, start=1):
             item = QListWidgetItem(thumbnail(name), name)
-            item.setData(Qt.UserRole, name)
+            item.setData(Qt.ItemDataRole.UserRole, name)
             item.setToolTip(f"<b>{name}</b> (key {i}): {DESCRIPTIONS.get(name, '')}")
             self.gallery.addItem(item)
-        self.gallery.itemClicked.connect(lambda item: self.select_dataset(item.data(Qt.UserRole)))
+        self.gallery.itemClicked.connect(
+            lambda item: self.select_dataset(item.data(Qt.ItemDataRole.UserRole)))
 
-        self.n_slider = QLabeledSlider(Qt.Horizontal)
+        self.n_slider = QLabeledSlider(Qt.Orientation.Horizontal)
         self.n_slider.setRange(N_MIN, N_MAX)
         self.n_slider.setSingleStep(10)
         self.n_slider.setPageStep(100)
         self.n_slider.setToolTip("Number of points N (75 % for training, 25 % for validation). "
                                  "Drag, or type a number in the box")
-        self.noise_slider = QLabeledDoubleSlider(Qt.Horizontal)
+        self.noise_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.noise_slider.setRange(0.0, 1.0)
-        self.noise_slider.setSingleStep(0.01)
+        self.noise_slider.setSingleStep(0.01)  # type: ignore[arg-type]  # stubs: int; a float slider
         self.noise_slider.setDecimals(2)
         self.noise_slider.setToolTip("Noise: how far the points scatter around the ideal "
                                      "shape (0 = clean, 1 = the classes overlap a lot)")
@@ -142,7 +144,7 @@ class DatasetsPanel(Panel):
         self.seed_box.setToolTip("Seed of the data: the same seed gives exactly the same points; "
                                  "change it to see another sample of the same shape")
         form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("N", self.n_slider)
         form.addRow("noise", self.noise_slider)
         form.addRow("classes C", self.classes_box)
@@ -168,7 +170,7 @@ class DatasetsPanel(Panel):
 
         self.info = QLabel()
         self.info.setWordWrap(True)
-        self.info.setTextFormat(Qt.RichText)
+        self.info.setTextFormat(Qt.TextFormat.RichText)
         self.info.setToolTip("The network never sees the raw x: each feature is shifted by the "
                              "training mean and divided by the training standard deviation, so "
                              "the inputs have mean 0 and variance 1 (the validation points use "
@@ -198,8 +200,8 @@ class DatasetsPanel(Panel):
         self.draw_box = self._build_draw_box()
         self.draw_toggle.toggled.connect(self.draw_box.setVisible)
         # In a short dock the canvas opens below the fold: bring it into view.
-        self.draw_toggle.toggled.connect(lambda on: on and self._scroll_to(self.draw_toggle,
-                                                                          top=True))
+        self.draw_toggle.toggled.connect(
+            lambda on: self._scroll_to(self.draw_toggle, top=True) if on else None)
         self.draw_box.setVisible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -217,7 +219,6 @@ class DatasetsPanel(Panel):
         self._show_spec(model.spec)
         self.on_dataset(model.split)
 
-    # ---- widgets ----------------------------------------------------------------------
     def _build_draw_box(self) -> QGroupBox:
         box = QGroupBox()
         box.setToolTip("Pick a class, click on the canvas to add points of it; shift-click or "
@@ -260,7 +261,7 @@ class DatasetsPanel(Panel):
         use.clicked.connect(self.use_drawn_points)
         self.draw_count = QLabel()
         self.draw_count.setWordWrap(True)
-        self.draw_count.setTextFormat(Qt.PlainText)     # names an imported file
+        self.draw_count.setTextFormat(Qt.TextFormat.PlainText)     # names an imported file
         row2 = QHBoxLayout()
         row2.addWidget(clear)
         row2.addWidget(use, 1)
@@ -272,11 +273,10 @@ class DatasetsPanel(Panel):
         lay.addLayout(row2)
         self.points: list[tuple[float, float]] = []
         self.labels: list[int] = []
-        self._drawn_dataset = None          # the dataset last made from these points
+        self._drawn_dataset: Dataset | None = None  # the dataset last made from these points
         self._redraw_points()
         return box
 
-    # ---- generated data ---------------------------------------------------------------
     def select_dataset(self, name: str) -> bool:
         """Switch to a generated dataset with the current knobs (its default C if C is fixed)."""
         classes = self.classes_box.value()
@@ -337,7 +337,7 @@ class DatasetsPanel(Panel):
                 self.seed_box.setValue(int(spec.seed))
                 for i in range(self.gallery.count()):
                     item = self.gallery.item(i)
-                    if item.data(Qt.UserRole) == spec.name:
+                    if item.data(Qt.ItemDataRole.UserRole) == spec.name:
                         self.gallery.setCurrentItem(item)
             else:
                 self.gallery.setCurrentRow(-1)
@@ -353,7 +353,6 @@ class DatasetsPanel(Panel):
         finally:
             self._updating = False
 
-    # ---- imported / drawn data ----------------------------------------------------------
     def import_csv_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import CSV", "",
                                               "CSV files (*.csv *.txt);;All files (*)")
@@ -371,7 +370,7 @@ class DatasetsPanel(Panel):
             self._refuse(str(e))
             return None
         dialog = CsvColumnsDialog(preview, self._previous_choice(path, preview), self)
-        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.start_import(path, dialog.columns_arg()))
         self.columns_dialog = dialog
         dialog.open()                   # not exec(): the window (and a test) goes on
@@ -526,15 +525,14 @@ class DatasetsPanel(Panel):
         if not vb.sceneBoundingRect().contains(event.scenePos()):
             return
         p = vb.mapSceneToView(event.scenePos())
-        removing = (event.button() == Qt.RightButton
-                    or (event.button() == Qt.LeftButton
-                        and event.modifiers() & Qt.ShiftModifier))
+        removing = (event.button() == Qt.MouseButton.RightButton
+                    or (event.button() == Qt.MouseButton.LeftButton
+                        and event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
         if removing:
             self.remove_nearest(p.x(), p.y())
-        elif event.button() == Qt.LeftButton:
+        elif event.button() == Qt.MouseButton.LeftButton:
             self.add_point(p.x(), p.y())
 
-    # ---- model events -----------------------------------------------------------------
     def on_dataset(self, split) -> None:
         ds = self.model.dataset
         mean, std = np.asarray(split.mean), np.asarray(split.std)

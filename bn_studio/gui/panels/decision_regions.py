@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -80,15 +81,15 @@ def marker_html(symbol: str, fill: str, size: int = 14) -> str:
     """An inline image of a plot marker for a rich-text legend, drawn as the plots draw it:
     "o" a training dot, "d" a validation diamond (white ring, black edge)."""
     pm = QPixmap(size, size)
-    pm.fill(Qt.transparent)
+    pm.fill(Qt.GlobalColor.transparent)
     p = QPainter(pm)
-    p.setRenderHint(QPainter.Antialiasing)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
     c, r = size / 2, size / 2 - 1.5
     if symbol == "d":
         def diamond(rad):
             return QPolygonF([QPointF(c, c - rad), QPointF(c + rad, c), QPointF(c, c + rad),
                               QPointF(c - rad, c)])
-        p.setPen(Qt.NoPen)
+        p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(VAL_EDGE))
         p.drawPolygon(diamond(r + 1))
         p.setPen(QPen(QColor(VAL_RING), 1.5))
@@ -101,9 +102,9 @@ def marker_html(symbol: str, fill: str, size: int = 14) -> str:
     p.end()
     data = QByteArray()
     buf = QBuffer(data)
-    buf.open(QIODevice.WriteOnly)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
     pm.save(buf, "PNG")
-    return (f'<img src="data:image/png;base64,{bytes(data.toBase64()).decode()}" '
+    return (f'<img src="data:image/png;base64,{bytes(data.toBase64().data()).decode()}" '
             f'width="{size}" height="{size}">')
 
 
@@ -114,7 +115,8 @@ def input_shifts(split) -> tuple[float, float]:
     if not split.X_train.size or not split.standardized:     # raw data: no shift to show
         return (0.0, 0.0)
     means = np.mean(split.X_train, axis=0)
-    return tuple(float(m) if np.isfinite(m) and abs(m) > 0.05 else 0.0 for m in means[:2])
+    x, y = (float(m) if np.isfinite(m) and abs(m) > 0.05 else 0.0 for m in means[:2])
+    return x, y
 
 class DecisionRegionsPanel(Panel):
     title = "Decision regions"
@@ -176,13 +178,13 @@ class DecisionRegionsPanel(Panel):
             self.markers[name] = (under, over)
         self.plot_items["no_bn"].setXLink(self.plot_items["bn"])
         self.plot_items["no_bn"].setYLink(self.plot_items["bn"])
-        self._range_extent = None
+        self._range_extent: tuple[float, float, float, float] | None = None
         self._features = ("x₁", "x₂")
         self._standardized = True
         self.plot_items["bn"].getViewBox().sigResized.connect(lambda _: self._on_resized())
         self.view.scene().sigMouseClicked.connect(self._on_click)
         self.legend = QLabel()
-        self.legend.setTextFormat(Qt.RichText)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
         self.legend.setStyleSheet(f"font-size: {LEGEND_FONT_PX}px")
         self.legend.setToolTip("Each class keeps its colour in every panel. Pale regions: "
@@ -195,10 +197,10 @@ class DecisionRegionsPanel(Panel):
         lay.addWidget(self.view, 1)
         lay.addLayout(legend_row)
         self._grid = None
-        self._extent = None
+        self._extent: tuple[float, ...] | None = None
         self._classes = 2
         self._no_hidden = False
-        self._title_key = None
+        self._title_key: tuple[Any, ...] | None = None
         model.datasetChanged.connect(self.on_dataset)
         model.configChanged.connect(self.on_config)
         self.connect_snapshots(self.on_snapshot)
@@ -215,7 +217,6 @@ class DecisionRegionsPanel(Panel):
         if getattr(model, "selected_point", None) is not None:
             self.on_point(model.selected_point)
 
-    # ---- model events -----------------------------------------------------------------
     def on_dataset(self, split) -> None:
         self._classes = max(1, int(split.classes))
         self._features = input_names(split)
@@ -356,9 +357,8 @@ class DecisionRegionsPanel(Panel):
                 text = _title(name)
             p.setTitle(text, color=RUN_COLORS[name], size=TITLE_SIZE)
 
-    # ---- clicks -----------------------------------------------------------------------
     def _on_click(self, event) -> None:
-        if event.button() != Qt.LeftButton:
+        if event.button() != Qt.MouseButton.LeftButton:
             return
         pos = event.scenePos()
         for p in self.plot_items.values():

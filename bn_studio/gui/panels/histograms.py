@@ -3,6 +3,8 @@ live on fixed bins, and their 15/50/85th percentiles over time (the BN paper's f
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -102,19 +104,19 @@ class HistogramsPanel(Panel):
         top.addStretch(1)
         top.addWidget(self.mode_box)
         self.view = pg.GraphicsLayoutWidget()
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.view)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(self.view)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(top)
         lay.addWidget(self.note)
-        lay.addWidget(self.scroll, 1)
+        lay.addWidget(self.scroll_area, 1)
         self.rows: list[dict] = []
         self._n_layers = -1
-        self._edges_key = None
-        self._bands_key = None
+        self._edges_key: tuple[Any, ...] | None = None
+        self._bands_key: tuple[Any, ...] | None = None
         self._last = None
         self._pending = None
         self._live_throttle = QSignalThrottler(parent=self)
@@ -125,7 +127,7 @@ class HistogramsPanel(Panel):
         self._bands_throttle = QSignalThrottler(parent=self)
         self._bands_throttle.setTimeout(int(1000 / BANDS_HZ))
         self._bands_throttle.triggered.connect(self._draw_all_bands)
-        self._bands_args = None
+        self._bands_args: tuple[Any, Any] | None = None
         self._stale_run = None
         self._note = ""
         self.connect_snapshots(self.on_snapshot)
@@ -141,7 +143,6 @@ class HistogramsPanel(Panel):
             self._stale_run = self._last.run_id
         self._build(len(cfg.hidden))
 
-    # ---- layout -----------------------------------------------------------------------
     def _build(self, n_layers: int) -> None:
         if n_layers == self._n_layers:
             return
@@ -199,8 +200,9 @@ class HistogramsPanel(Panel):
         """Items for earlier steps (behind the newest) and the step-0 outline, made once."""
         row["first"], row["trail"], row["stack"] = [], [], 0
         for plot, run in zip(hist_plots, ("no_bn", "bn")):
-            first = plot.plot(stepMode="center", pen=pg.mkPen(_fill(RUN_COLORS[run], 170),
-                                                              width=1.2, style=Qt.DashLine))
+            first = plot.plot(stepMode="center",
+                              pen=pg.mkPen(_fill(RUN_COLORS[run], 170), width=1.2,
+                                           style=Qt.PenStyle.DashLine))
             first.setZValue(5)
             first.setVisible(False)
             trail = []
@@ -243,7 +245,6 @@ class HistogramsPanel(Panel):
             p_plain.setToolTip(plain_tip)
             p_bn.setToolTip(bn_tip)
 
-    # ---- drawing ----------------------------------------------------------------------
     def on_snapshot(self, snap) -> None:
         """While training, at most LIVE_HZ redraws a second (a mini-batch's histogram at 60
         Hz is flicker), the newest always drawn last; a paused or replayed state at once."""
@@ -354,7 +355,7 @@ class HistogramsPanel(Panel):
                 outline = row["first"][k]
                 if new_outline:
                     outline.setVisible(hists0 is not None and not offset and snap.step > 0)
-                if new_outline and outline.isVisible():
+                if new_outline and outline.isVisible() and hists0 is not None:
                     edges, counts, _ = hists0[k]
                     outline.setData(edges, _finite(counts))
                 lift = OFFSET_SHARE * row["ymax"][k]

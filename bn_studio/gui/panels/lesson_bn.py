@@ -5,14 +5,16 @@ tenfold α mid-run (lesson 7)."""
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QGridLayout, QLabel, QPushButton,
                                QSlider)
 
 from bn_studio.core import lessons as L
+from bn_studio.core.lesson_pack import Lesson
 from bn_studio.core.search.analysis import alpha_range_report, alpha_range_spec
 from bn_studio.core.stats import histogram
 
@@ -23,16 +25,22 @@ from ..plotting import add_legend
 from ..theme import RUN_COLORS, RUN_LABELS
 from .lesson_widgets import _label, _plot, _pow10
 
+if TYPE_CHECKING:           # mixed into LessonsPanel: mypy reads the panel's attributes
+    from .base import Panel as _Host
+else:
+    _Host = object
 
-class BnPages:
+
+class BnPages(_Host):
     """Lessons 3, 4 and 7 of the lessons panel (a mixin: it uses the panel's model)."""
 
-    # ---- lesson 3: BN by hand ----------------------------------------------------------
+    current: Lesson | None      # set up by LessonsPanel
+
     def _build_bn(self, lay) -> None:
-        self.gamma = QSlider(Qt.Horizontal)
+        self.gamma = QSlider(Qt.Orientation.Horizontal)
         self.gamma.setRange(5, 300)
         self.gamma.setValue(100)
-        self.beta = QSlider(Qt.Horizontal)
+        self.beta = QSlider(Qt.Orientation.Horizontal)
         self.beta.setRange(-300, 300)
         self.beta.setValue(0)
         self.gamma.setToolTip("γ: the learnable scale of the normalised values")
@@ -110,7 +118,6 @@ class BnPages:
             f"z → z_norm = (z − μ)/√(σ² + ε) → z̃ = γ·z_norm + β: {first} …<br>"
             f"max |z̃ − z| = {np.abs(v['z_tilde'] - self.bn_z).max():.2e}")
 
-    # ---- lesson 4: why BN helps --------------------------------------------------------
     def _build_why(self, lay) -> None:
         play = QPushButton("Play / pause")
         play.clicked.connect(self.model.toggle_play)
@@ -218,6 +225,7 @@ class BnPages:
 
     def _reset_why(self) -> None:
         les = self.current
+        assert les is not None                      # the why-BN lesson is the one open
         self._why_spec = DatasetSpec(**les.dataset) if les.dataset else self.model.spec
         self._why_shifted = False
         self.noisy_box.blockSignals(True)
@@ -256,7 +264,6 @@ class BnPages:
         self.smooth_label.setText(f"Loss spread along the gradient, step {snap.step}{noisy}:"
                                   "<br>" + "<br>".join(lines))
 
-    # ---- lesson 7: α × 10 mid-run ------------------------------------------------------
     def _build_lr_jump(self, lay) -> None:
         again = QPushButton("Run it again from step 0")
         again.setToolTip("Reset both nets and play: the change happens again at its step")
@@ -304,7 +311,8 @@ class BnPages:
         if run is None or run.search is None:
             return
         if run.search.error:
-            self.alpha_label.setText(f"The sweep stopped: {html.escape(run.search.error, quote=False)}")
+            self.alpha_label.setText(
+                f"The sweep stopped: {html.escape(run.search.error, quote=False)}")
             return
         rep = alpha_range_report(run.results, classes=self.model.split.classes)
         verb = "Cancelled" if run.search.cancelled else "Done"

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton
 from superqt import QFlowLayout
 
 from bn_studio.core import lessons as L
+from bn_studio.core.lesson_pack import Lesson
 from bn_studio.core.datasets import DatasetSpec
 
 from ..plain_text import escape
 from .lesson_widgets import _label
 
+if TYPE_CHECKING:           # mixed into LessonsPanel: mypy reads the panel's attributes
+    from PySide6.QtWidgets import QScrollArea
 
-class PredictionPages:
+    from .base import Panel as _Host
+else:
+    _Host = object
+
+
+class PredictionPages(_Host):
     """Lessons 5 and 6 of the lessons panel (a mixin: it uses the panel's model)."""
 
-    # ---- lesson 5: test time -----------------------------------------------------------
+    # Set up by LessonsPanel and BnPages, the other parts of the panel.
+    current: Lesson | None
+    scroll_area: QScrollArea
+    _bn_rng: np.random.Generator
+
     def _build_test_time(self, lay) -> None:
         self.tt_batch = QComboBox()
         for b in (2, 8, 128):
@@ -47,8 +61,8 @@ class PredictionPages:
         for w in (self.tt_batch, self.tt_beta):
             lay.addWidget(w)
         lay.addLayout(row)
-        for w in (self.tt_label, self.tt_point):
-            lay.addWidget(w)
+        for label in (self.tt_label, self.tt_point):
+            lay.addWidget(label)
 
     def _reset_test_time(self) -> None:
         cfg = self.model.config
@@ -79,7 +93,7 @@ class PredictionPages:
         self._tt_measured = True
         self.tt_rows[(res["batch"], res["beta"])] = res
         self.tt_label.setText(self.test_time_table())
-        self.scroll.ensureWidgetVisible(self.tt_label)
+        self.scroll_area.ensureWidgetVisible(self.tt_label)
         return res
 
     def test_time_table(self, note: str = "") -> str:
@@ -123,7 +137,6 @@ class PredictionPages:
             f"other {batch - 1} examples). Eval mode, running statistics: {fmt(v['eval'])}.")
         return v
 
-    # ---- lesson 6: softmax -------------------------------------------------------------
     def _build_softmax(self, lay) -> None:
         # Short labels: two per row must fit the narrow dock without a horizontal scroll bar.
         buttons = (("No hidden layer", lambda: self._softmax_config(hidden=())),
@@ -166,7 +179,7 @@ class PredictionPages:
         data = dict(les.dataset) if les is not None and les.dataset else \
             {"name": "blobs", "n": 600, "noise": 0.6}
         self.model.set_spec(DatasetSpec(**{**data, "classes": c}))
-        self._sm_point = None                   # a point of the new data until one is clicked
+        self._sm_point: np.ndarray | None = None    # a point of the new data until one is clicked
         self.model.play()
 
     def show_softmax_point(self, xy):

@@ -16,7 +16,7 @@ SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 def _label(text: str = "") -> QLabel:
     lab = QLabel(text)
     lab.setWordWrap(True)
-    lab.setTextFormat(Qt.RichText)
+    lab.setTextFormat(Qt.TextFormat.RichText)
     return lab
 
 
@@ -37,19 +37,21 @@ class _Pages(QWidget):
         self._lay.setContentsMargins(0, 0, 0, 0)
         self._current: QWidget | None = None
 
-    def addWidget(self, w: QWidget) -> None:          # noqa: N802 (QStackedWidget's name)
+    def addWidget(self, w: QWidget) -> None:
         self._lay.addWidget(w)
         w.setVisible(self._current is None)
         if self._current is None:
             self._current = w
 
-    def setCurrentWidget(self, w: QWidget) -> None:   # noqa: N802
+    def setCurrentWidget(self, w: QWidget) -> None:
         for i in range(self._lay.count()):
-            page = self._lay.itemAt(i).widget()
-            page.setVisible(page is w)
+            item = self._lay.itemAt(i)
+            page = item.widget() if item is not None else None
+            if page is not None:
+                page.setVisible(page is w)
         self._current = w
 
-    def currentWidget(self) -> QWidget | None:        # noqa: N802
+    def currentWidget(self) -> QWidget | None:
         return self._current
 
 

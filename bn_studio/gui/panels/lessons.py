@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QScrollArea, 
 from superqt import QFlowLayout
 
 from bn_studio.core import lessons as L
+from bn_studio.core.lesson_pack import Lesson
 from bn_studio.core.datasets import DatasetSpec
 from bn_studio.core.lesson_pack import LessonPackError, read_pack
 from bn_studio.core.search import Search, best_result
@@ -61,8 +62,9 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
     area = "left"
     tabify_with = "datasets"
 
+    # Panel's help_text is a class attribute; this one is computed when it is read.
     @property
-    def help_text(self) -> str:
+    def help_text(self) -> str:  # type: ignore[override]
         """The lessons listed from the packs themselves, so the count is never stale."""
         titles = "; ".join(_text(les.title) for les in L.LESSONS)
         return (f"{_count(len(L.LESSONS))} guided experiments, one idea each: {titles}. Each "
@@ -71,12 +73,12 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
-        self.current: L.Lesson | None = None
-        self.lessons: list[L.Lesson] = list(L.LESSONS)   # built-in first, then opened packs
+        self.current: Lesson | None = None
+        self.lessons: list[Lesson] = list(L.LESSONS)   # built-in first, then opened packs
         self.controls = ControlLock()
         self._played = False
         self.chooser = QComboBox()
-        self.chooser.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.chooser.setMinimumContentsLength(8)       # long titles elide, not widen the dock
         self.chooser.addItem("Choose a lesson…", None)
         for les in self.lessons:
@@ -137,13 +139,13 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
             lay.addWidget(w)
         lay.addLayout(nav)
         lay.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.scroll.setWidget(body)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.scroll)
+        outer.addWidget(self.scroll_area)
         model.searches.resultsAdded.connect(lambda name, _new: self._on_search(name))
         model.searches.finished.connect(self._on_search_finished)
         self._searches: dict[str, Search] = {}
@@ -154,8 +156,7 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
         model.configChanged.connect(lambda _cfg: self._mark_stale())
         model.datasetChanged.connect(lambda _split: self._mark_stale())
 
-    # ---- navigation ---------------------------------------------------------------------
-    def _leave_why(self, nxt: L.Lesson | None) -> None:
+    def _leave_why(self, nxt: Lesson | None) -> None:
         """Lesson 4's shifted inputs and noisy BN do not follow the learner into another
         lesson: one that brings its own data and settings replaces them anyway, one that
         does not (or the start page) gets them undone."""
@@ -205,7 +206,7 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
 
     def scroll_to_top(self) -> None:
         """A new lesson opens at its title, not where the previous one was scrolled to."""
-        self.scroll.verticalScrollBar().setValue(0)
+        self.scroll_area.verticalScrollBar().setValue(0)
 
     def go(self, delta: int) -> None:
         ids = [les.id for les in self.lessons]
@@ -213,7 +214,7 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
         j = min(max(0, i + delta), len(ids) - 1)
         self.start(ids[j])
 
-    def open_pack(self, path) -> L.Lesson | None:
+    def open_pack(self, path) -> Lesson | None:
         """Read a teacher's lesson pack and start it; a file that cannot be used gets one
         line in the window and changes nothing."""
         try:
@@ -289,7 +290,6 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
             self._reset_shift()
         self.scroll_to_top()
 
-    # ---- predict, then Play: the answer after -------------------------------------------
     def reveal_answer(self) -> None:
         self.answer.setVisible(True)
         self.show_answer.setVisible(False)
@@ -311,7 +311,6 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
     def shutdown(self) -> None:
         self._cancel_searches()
 
-    # ---- lesson 1: grid vs random ------------------------------------------------------
     def _build_grid_vs_random(self, lay) -> None:
         self.gvr_button = QPushButton("Run both searches")
         self.gvr_button.clicked.connect(self.run_grid_vs_random)
@@ -337,7 +336,7 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
             "random": self.gvr_plot.plot(pen=None, symbol="o", symbolSize=7,
                                          symbolBrush="#1f77b4", name="random (25)")}
         best = pg.InfiniteLine(pos=0.0, angle=90, movable=False,
-                               pen=pg.mkPen("#888888", width=1, style=Qt.DashLine),
+                               pen=pg.mkPen("#888888", width=1, style=Qt.PenStyle.DashLine),
                                label="best α ≈ 1", labelOpts={"position": 0.92,
                                                                "color": "#888888"})
         self.gvr_plot.addItem(best, ignoreBounds=True)
@@ -389,8 +388,10 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
                     len(s.results) == s.total for s in self._searches.values()):
                 self._gvr_counted = True
                 self.gvr_tally["runs"] += 1
-                self.gvr_tally["random"] += (bests["random"].val_loss
-                                             < bests["grid"].val_loss)
+                rnd, grid = bests["random"], bests["grid"]       # both found (checked above)
+                assert rnd is not None and grid is not None
+                assert rnd.val_loss is not None and grid.val_loss is not None   # ok trials
+                self.gvr_tally["random"] += rnd.val_loss < grid.val_loss
                 lines.append(self._hand_over_to_tuning())
             self._show_tally()
         self.gvr_label.setText("<br>".join(lines))
@@ -437,7 +438,6 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
             self.gvr_button.setEnabled(True)
             self.gvr_button.setText("Run both searches")
 
-    # ---- lesson 2: scales --------------------------------------------------------------
     def _build_scales(self, lay) -> None:
         self.scales_plot = _plot(180)
         self.scales_plot.setLabel("left", "share (%)")

@@ -13,7 +13,7 @@ from superqt.utils import qdebounced
 from bn_studio.core.params import BY_NAME, PARAMS
 
 from .base import Panel
-from .param_controls import control_for
+from .param_controls import LogControl, WidthsControl, control_for
 
 APPLY_DELAY_MS = 400            # settle time after the last change before training resets
 ERROR_COLOR = "#c0392b"
@@ -37,7 +37,7 @@ class NetworkPanel(Panel):
         super().__init__(model, parent)
         self._apply_later = qdebounced(self.apply, timeout=APPLY_DELAY_MS, parent=self)
         self.form = form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.controls = {h.name: control_for(h, self) for h in PARAMS if h.widget}
         for name, control in self.controls.items():
             for label, widget in control.rows:
@@ -47,6 +47,8 @@ class NetworkPanel(Panel):
             # The main widget of each control by its field's name (panel.lr_slider etc. below)
             setattr(self, name, control.widget)
         hidden, lr = self.controls["hidden"], self.controls["lr"]
+        assert isinstance(hidden, WidthsControl) and isinstance(lr, LogControl)  # the registry's
+        self._lr_control = lr
         self.layers, self.width_box, self.widths = hidden.layers, hidden.width_box, hidden.widths
         self.lr_slider, self.lr_edit = lr.slider, lr.edit
         self.error = QLabel()
@@ -73,7 +75,7 @@ class NetworkPanel(Panel):
 
     def _changed(self) -> None:
         self._update_visibility()
-        if self.controls["lr"].dragging:
+        if self._lr_control.dragging:
             self._apply_later.cancel()          # dragging: apply once, on release
         else:
             self._apply_later()
@@ -83,9 +85,12 @@ class NetworkPanel(Panel):
         optimizer = self.controls["optimizer"].value()
         for control in self.controls.values():
             h = control.hyper
-            if optimizer in h.optimizers and "{opt}" in h.label:
-                self.form.labelForField(control.widget).setText(h.label_for(optimizer))
-            self.form.setRowVisible(control.widget, optimizer in h.optimizers)
+            widget = control.widget
+            assert widget is not None
+            label = self.form.labelForField(widget)
+            if optimizer in h.optimizers and "{opt}" in h.label and isinstance(label, QLabel):
+                label.setText(h.label_for(optimizer))
+            self.form.setRowVisible(widget, optimizer in h.optimizers)
 
     def config_from_controls(self):
         """A TrainConfig from the controls; raises ValueError with a readable message. A

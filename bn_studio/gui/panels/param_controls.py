@@ -6,6 +6,7 @@ are what the form lays out. ``control_for(hyper)`` picks the control."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QIntValidator
@@ -37,7 +38,14 @@ class Control(QObject):
 
     @property
     def rows(self) -> list[tuple[str, QWidget]]:
+        assert self.widget is not None, "every control builds its widget"
         return [(self.hyper.label, self.widget)]
+
+    def _show(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def value(self) -> Any:
+        raise NotImplementedError
 
     def show(self, value) -> None:
         self.updating = True
@@ -52,6 +60,8 @@ class Control(QObject):
 
 
 class ChoiceControl(Control):
+    widget: QComboBox
+
     def __init__(self, hyper, parent=None) -> None:
         super().__init__(hyper, parent)
         self.widget = QComboBox()
@@ -68,6 +78,8 @@ class ChoiceControl(Control):
 
 class FloatControl(Control):
     """A spin box; a value the box can only show rounded reads back exactly as it was set."""
+
+    widget: _TrimmedSpinBox
 
     def __init__(self, hyper, parent=None) -> None:
         super().__init__(hyper, parent)
@@ -93,6 +105,8 @@ class FloatControl(Control):
 
 
 class IntControl(Control):
+    widget: QSpinBox
+
     def __init__(self, hyper, parent=None) -> None:
         super().__init__(hyper, parent)
         self.widget = QSpinBox()
@@ -110,17 +124,21 @@ class IntControl(Control):
 class BatchControl(Control):
     """An editable list of the usual sizes: pick one or type any."""
 
+    widget: QComboBox
+
     def __init__(self, hyper, parent=None) -> None:
         super().__init__(hyper, parent)
         self.widget = box = QComboBox()
         box.setEditable(True)
-        box.setInsertPolicy(QComboBox.NoInsert)
-        box.lineEdit().setValidator(QIntValidator(0, 1_000_000, box))
+        box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        edit = box.lineEdit()
+        assert edit is not None                 # an editable combo box has one
+        edit.setValidator(QIntValidator(0, 1_000_000, box))
         for b in hyper.ui["sizes"]:
             box.addItem(str(b), b)
         box.setToolTip(hyper.tip)
         box.currentIndexChanged.connect(self._emit)
-        box.lineEdit().editingFinished.connect(self._emit)
+        edit.editingFinished.connect(self._emit)
 
     def _show(self, value) -> None:
         i = self.widget.findData(value)
@@ -144,7 +162,7 @@ class LogControl(Control):
         super().__init__(hyper, parent)
         ui = hyper.ui
         self.ticks = ui["ticks_per_decade"]
-        self.slider = QSlider(Qt.Horizontal)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(int(ui["min_log10"] * self.ticks), int(ui["max_log10"] * self.ticks))
         self.slider.setPageStep(self.ticks // 2)
         self.slider.setToolTip(hyper.tip)
@@ -234,7 +252,7 @@ class WidthsControl(Control):
 
     @property
     def rows(self) -> list[tuple[str, QWidget]]:
-        return [(self.hyper.label, self.widget), ("", self.widths)]
+        return [*super().rows, ("", self.widths)]
 
     def _uniform_changed(self, *_a) -> None:
         if not self.updating:

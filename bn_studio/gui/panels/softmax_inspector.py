@@ -18,7 +18,7 @@ from ..plotting import cache_axes, plane_html, point_html, steady_title
 from ..theme import CLASS_COLORS, DIVERGED_COLOR, RUN_COLORS, RUN_LABELS
 from .base import Panel
 from .class_maps import ClassMapsTab
-from .softmax_tabs import (CompactAxis, LossGradientTab, PageTabs,  # noqa: F401 (fmt)
+from .softmax_tabs import (CompactAxis, LossGradientTab, PageTabs,
                            PlotView, ShiftTemperatureTab, fmt)
 
 REFRESH_INTERVAL_MS = 100         # while training, recompute at most 10 times per second
@@ -64,7 +64,7 @@ class SoftmaxInspectorPanel(Panel):
         super().__init__(model, parent)
         self.prompt = QLabel(PROMPT)
         self.prompt.setWordWrap(True)
-        self.prompt.setTextFormat(Qt.RichText)
+        self.prompt.setTextFormat(Qt.TextFormat.RichText)
         self.prompt.setStyleSheet("font-size: 15px")
         self.explanation = QLabel(EXPLANATION)
         self.explanation.setWordWrap(True)
@@ -103,12 +103,12 @@ class SoftmaxInspectorPanel(Panel):
                 self.texts[(run, key)] = []
                 self.plot_items[f"{run}_{key}"] = p
         self.table = QLabel()
-        self.table.setTextFormat(Qt.RichText)
+        self.table.setTextFormat(Qt.TextFormat.RichText)
         self.table.setStyleSheet("font-size: 14px")
         self.table.setToolTip("The same numbers as the bars: z to 2 decimals, t and a to 3")
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.caption.setTextFormat(Qt.RichText)
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.caption.setStyleSheet("font-size: 14px")
         self.worked_button = QPushButton("Worked example z = [5, 2, −1, 3]")
         self.worked_button.setCheckable(True)
@@ -116,7 +116,7 @@ class SoftmaxInspectorPanel(Panel):
                                       "e^(z − max z), and the same a from both")
         self.worked_button.toggled.connect(self.show_worked_example)
         self.worked = QLabel()
-        self.worked.setTextFormat(Qt.RichText)
+        self.worked.setTextFormat(Qt.TextFormat.RichText)
         self.worked.setWordWrap(True)
         self.worked.setStyleSheet("font-size: 14px")
         self.worked.hide()
@@ -152,7 +152,8 @@ class SoftmaxInspectorPanel(Panel):
         self._class_names: list[str] = []
         self._label_font = QFont(self.font())
         self._label_font.setPointSize(10)
-        self._y_point = None            # the click whose nearest data point set the true class
+        # The click whose nearest data point set the true class.
+        self._y_point: np.ndarray | None = None
         # While training, frames arrive ~60 times a second: refresh at most 10 times; a
         # click refreshes at once (flush) and holds off the frames just behind it.
         self._throttled_refresh = qthrottled(self.refresh, timeout=REFRESH_INTERVAL_MS,
@@ -166,7 +167,6 @@ class SoftmaxInspectorPanel(Panel):
         if getattr(model, "selected_point", None) is not None:
             self.refresh()
 
-    # ---- model events -----------------------------------------------------------------
     def _on_dataset(self, split) -> None:
         self._class_names = [str(n) for n in split.class_names]
         self.loss_tab.set_classes(self._class_names)
@@ -217,7 +217,8 @@ class SoftmaxInspectorPanel(Panel):
         if snap is None or xy is None:
             return
         x = np.asarray(xy, dtype=np.float64).reshape(1, 2)
-        values, lines = {}, []
+        values: dict[str, dict | None] = {}
+        lines: list[str] = []
         for run_name in ("bn", "no_bn"):
             run = snap.runs.get(run_name)
             if run is None:
@@ -281,7 +282,6 @@ class SoftmaxInspectorPanel(Panel):
         if self.tabs.currentWidget() is self.maps_tab:
             self.maps_tab.set_grid(decision_grid(self.model.snapshot), self.model.selected_point)
 
-    # ---- drawing ----------------------------------------------------------------------
     def _name(self, k: int) -> str:
         return self._class_names[k] if k < len(self._class_names) else str(k)
 

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPus
                                QSlider, QTabBar, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 
-from bn_studio.core.softmax_parts import loss_gradient, one_hot, point_loss, shifted_softmax
+from bn_studio.core.softmax_parts import (ShiftedSoftmax, loss_gradient, one_hot, point_loss,
+                                         shifted_softmax)
 
 from ..plain_text import Rich, escape
 from ..plotting import cache_axes, steady_title
@@ -144,12 +145,12 @@ class ShiftTemperatureTab(QWidget):
         for run in RUNS:
             self.run.addItem(f"Net {RUN_LABELS[run]}", run)
         self.run.setToolTip("Whose logits z to play with")
-        self.shift = QLabeledDoubleSlider(Qt.Horizontal)
+        self.shift = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.shift.setRange(-SHIFT_RANGE, SHIFT_RANGE)
-        self.shift.setSingleStep(0.5)
+        self.shift.setSingleStep(0.5)  # type: ignore[arg-type]  # stubs: int; a float slider
         self.shift.setValue(0.0)
         self.shift.setToolTip("c is added to every logit: t changes, a does not")
-        self.temp = QSlider(Qt.Horizontal)
+        self.temp = QSlider(Qt.Orientation.Horizontal)
         self.temp.setRange(0, LOG_T_STEPS)
         self.temp.setValue(self._t_to_slider(1.0))
         self.temp.setToolTip("a = softmax(z / T): T > 1 flattens the probabilities, "
@@ -184,7 +185,7 @@ class ShiftTemperatureTab(QWidget):
             p.addItem(self.bars[key])
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.caption.setTextFormat(Qt.RichText)
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.caption.setStyleSheet("font-size: 13px")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -193,7 +194,7 @@ class ShiftTemperatureTab(QWidget):
         lay.addWidget(self.caption)
         self._z: dict = {}
         self._names: list[str] = []
-        self.result = None
+        self.result: ShiftedSoftmax | None = None
         for signal in (self.shift.valueChanged, self.temp.valueChanged,
                        self.run.currentIndexChanged):
             signal.connect(lambda *_: self.redraw())
@@ -294,7 +295,7 @@ class LossGradientTab(QWidget):
         row.addWidget(self.true_class)
         row.addWidget(self.nearest, 1)
         self.loss = QLabel()
-        self.loss.setTextFormat(Qt.RichText)
+        self.loss.setTextFormat(Qt.TextFormat.RichText)
         self.loss.setWordWrap(True)
         self.loss.setStyleSheet("font-size: 14px")
         self.view = PlotView()
@@ -309,7 +310,7 @@ class LossGradientTab(QWidget):
                 p.addItem(bar)
                 self.bars[(key, run)] = bar
         self.target = pg.BarGraphItem(x=[], height=[], width=0.9, brush=None,
-                                      pen=pg.mkPen("#888", width=1.5, style=Qt.DashLine))
+                                      pen=pg.mkPen("#888", width=1.5, style=Qt.PenStyle.DashLine))
         self.plots["a"].addItem(self.target)
         self.plots["a"].setYRange(-0.04, 1.1, padding=0)
         self.plots["grad"].setYRange(-1.08, 1.08, padding=0)
@@ -323,7 +324,7 @@ class LossGradientTab(QWidget):
             "for every finite z and tends to 0 as a<sub>y</sub> → 1. (T = 1 here: the loss "
             "the nets train on.)")
         for label in (legend, self.caption):
-            label.setTextFormat(Qt.RichText)
+            label.setTextFormat(Qt.TextFormat.RichText)
             label.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)

@@ -4,6 +4,8 @@ compute it would have saved (core/search/analysis.py), and parallel coordinates.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
@@ -14,6 +16,7 @@ from bn_studio.core.search import SearchSpace, TrialResult
 from bn_studio.core.search.analysis import median_stopping
 
 from ...plotting import cache_axes
+from ...wrapped_label import WrappedLabel
 
 COLORMAP = "viridis"
 STOPPED_ALPHA = 50           # a stopped trial's curve fades to this (of 255)
@@ -61,7 +64,13 @@ class CurveBundle(pg.GraphicsObject):
             painter.drawPath(path)
 
 
-def log_ticks(lo: float, hi: float) -> list:
+def _curve(r: TrialResult) -> dict:
+    """A trained trial's learning curve (only trials that trained are drawn)."""
+    assert r.curve is not None
+    return r.curve
+
+
+def log_ticks(lo: float, hi: float) -> list | None:
     """Ticks of a log axis over 10^lo … 10^hi: 1, 2, 5 × 10^k labelled, at most about six
     (pyqtgraph labels every minor tick of a short log range, and they pile up)."""
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
@@ -149,9 +158,9 @@ class AllTrialsView(QWidget):
         self.curves.addItem(self.stops)
         self.bundle = CurveBundle()
         self.curves.addItem(self.bundle)
-        self.summary = QLabel()
+        self.summary = WrappedLabel()
         self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.RichText)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.parallel = pg.PlotWidget()
         pitem = self.parallel.getPlotItem()
         pitem.hideAxis("left")
@@ -165,7 +174,7 @@ class AllTrialsView(QWidget):
         self.parallel.addItem(self.parallel_bundle)
         self.parallel_items: list = []
         for w in (self.curves, self.parallel):
-            w.setMinimumHeight(170)
+            w.setMinimumHeight(160)     # with the summary, the page fits a 768 px screen
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
@@ -229,16 +238,17 @@ class AllTrialsView(QWidget):
                                  "here as it ends, with what median stopping would have "
                                  "stopped; below, parallel coordinates.")
             return
+        curves = [_curve(r) for r in trained]
         shade = np.rint(unit_values(self.space, name, trained) * (COLOR_LEVELS - 1)).astype(int)
-        last = max(r.curve["step"][-1] for r in trained)
-        report = median_stopping([(r.curve["step"], r.curve["val_loss"]) for r in trained],
+        last = max(c["step"][-1] for c in curves)
+        report = median_stopping([(c["step"], c["val_loss"]) for c in curves],
                                  warmup_trials=WARMUP_TRIALS, warmup_steps=WARMUP_SHARE * last)
         show_stops = self.stopping.isChecked()
         pens, faded = self._pens(), self._pens(faded=True)
         spots, xs, ys, curve_pens = [], [], [], []
-        for r, k, stop in zip(trained, shade, report.stopped_at):
-            steps = np.asarray(r.curve["step"], dtype=np.float64)
-            loss = np.array([np.nan if v is None or v <= 0 else v for v in r.curve["val_loss"]],
+        for curve, k, stop in zip(curves, shade, report.stopped_at):
+            steps = np.asarray(curve["step"], dtype=np.float64)
+            loss = np.array([np.nan if v is None or v <= 0 else v for v in curve["val_loss"]],
                             dtype=np.float64)
             y = np.log10(loss)                    # the log axis' own coordinates
             pen = pens[k]
@@ -273,7 +283,8 @@ class AllTrialsView(QWidget):
             return (f"A median-stopping rule would have stopped none of these {len(trained)} "
                     "trials.")
         best = min((r for r in trained if r.status == "ok" and r.val_loss is not None),
-                   key=lambda r: r.val_loss, default=None)
+                   key=lambda r: r.val_loss if r.val_loss is not None else math.inf,
+                   default=None)
         kept = best is None or report.stopped_at[trained.index(best)] is None
         return (f"<span style='color:#d62728'>○</span> A median-stopping rule would have "
                 f"stopped <b>{report.stopped} of {len(trained)}</b> trials (faded; ○ where it "
@@ -291,7 +302,7 @@ class AllTrialsView(QWidget):
             return
         names = [p.name for p in self.space]
         columns = [unit_values(self.space, n, done) for n in names]
-        loss = np.log10([r.val_loss for r in done])
+        loss = np.log10(np.array([r.val_loss for r in done], dtype=np.float64))
         span = float(loss.max() - loss.min()) or 1.0
         columns.append((loss - loss.min()) / span)
         ys = np.array(columns).T                           # one row per trial

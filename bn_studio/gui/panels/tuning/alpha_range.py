@@ -67,13 +67,13 @@ class AlphaRangeView(QWidget):
             width = 9 if twin == "bn" else 4
             self.bars[twin] = self.plot.plot(pen=pg.mkPen(color, width=width))
         self.chance = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(
-            "#888888", width=1, style=Qt.DashLine), label="chance (ln C)",
+            "#888888", width=1, style=Qt.PenStyle.DashLine), label="chance (ln C)",
             labelOpts={"position": 0.12, "color": "#888888", "anchors": [(0, 1), (0, 1)]})
         self.chance.setVisible(False)
         self.plot.addItem(self.chance, ignoreBounds=True)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.RichText)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()

@@ -124,7 +124,7 @@ class TuningPanel(Panel):
         self.net = QComboBox()
         for k, name in enumerate(NETS):
             self.net.addItem(name)
-            self.net.setItemData(k, NET_TIPS[name], Qt.ToolTipRole)
+            self.net.setItemData(k, NET_TIPS[name], Qt.ItemDataRole.ToolTipRole)
         self.net.setToolTip("Which net every trial trains: with batch norm (BN), without, or "
                             "both on the same draws")
         self.seed = _spin(0, 2**31 - 1, model.config.seed,
@@ -142,7 +142,7 @@ class TuningPanel(Panel):
         self.resume_button.setText("Resume…")
         self.resume_button.setToolTip("Continue a search started in the app that did not "
                                       "finish (every search is stored as it runs)")
-        self.resume_button.setPopupMode(QToolButton.InstantPopup)
+        self.resume_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.resume_menu = QMenu(self.resume_button)
         self.resume_menu.aboutToShow.connect(self._fill_resume_menu)
         self.resume_button.setMenu(self.resume_menu)
@@ -165,7 +165,7 @@ class TuningPanel(Panel):
         self.export_button.clicked.connect(self.export_csv_dialog)
         for b in (self.next_round, self.apply_best_button, self.export_button):
             b.setEnabled(False)
-            self.view.actions.addWidget(b)
+            self.view.button_row.addWidget(b)
 
     def _layout(self) -> None:
         top = QWidget()
@@ -189,7 +189,7 @@ class TuningPanel(Panel):
         t.addLayout(run)
         t.addWidget(self.progress_label)
         t.addWidget(self.error)
-        self.split = QSplitter(Qt.Vertical)
+        self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(top)
         self.split.addWidget(self.tabs)
         self.tabs.currentChanged.connect(self._on_tab)
@@ -198,7 +198,6 @@ class TuningPanel(Panel):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.split)
 
-    # ---- what the views read from the model -------------------------------------------
     @property
     def results(self) -> list:
         return self.searches.results(TUNING)
@@ -258,7 +257,6 @@ class TuningPanel(Panel):
         if self.steps.value() == search_steps(old):
             self.steps.setValue(search_steps(self._dataset_name))
 
-    # ---- running ----------------------------------------------------------------------
     def _data_info(self) -> dict:
         split = self.model.split
         return {"dataset": self.model.dataset.name, "sha1": split_fingerprint(split)}
@@ -406,13 +404,15 @@ class TuningPanel(Panel):
         towards the tabs' minimum height (a stack takes its tallest page's), so each page fits
         the dock instead of scrolling with the Results table's height."""
         for i in range(self.tabs.count()):
-            policy = QSizePolicy.Preferred if i == index else QSizePolicy.Ignored
-            self.tabs.widget(i).setSizePolicy(policy, policy)
-        self.split.widget(0).setVisible(self.tabs.widget(index) not in (self.alpha,
-                                                                         self.history))
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            page = self.tabs.widget(i)
+            if page is not None:
+                page.setSizePolicy(policy, policy)
+        controls = self.split.widget(0)
+        if controls is not None:
+            controls.setVisible(self.tabs.widget(index) not in (self.alpha, self.history))
         self.tabs.updateGeometry()
 
-    # ---- the model's signals ----------------------------------------------------------
     def _on_started(self, name: str) -> None:
         """A search began (launched here, resumed, or by a lesson): fresh views for it."""
         run = self.searches.run(name)
@@ -522,7 +522,6 @@ class TuningPanel(Panel):
         return (f"{ran} of {pr.total} done ({outcome}), {pr.running} running, "
                 f"{pr.remaining} waiting{eta}")
 
-    # ---- actions ----------------------------------------------------------------------
     def next_round_from_selection(self) -> bool:
         if self.space_used is None:
             return False
@@ -569,13 +568,14 @@ class TuningPanel(Panel):
         twins = any(r.no_bn is not None for r in self.results)
         extra = ("net", "bn_val_loss", "no_bn_val_loss", "bn_val_accuracy",
                  "no_bn_val_accuracy") if twins else ("net",)
+        space = self.space_used
+        names = [p.name for p in space if p.name != "bn"] if space is not None else []
         try:
-            export_csv(self.results, path, [p.name for p in self.space_used if p.name != "bn"],
-                       extra)
+            export_csv(self.results, path, names, extra)
         except OSError as e:
             self.error.setText(f"Could not write {path}: {e.strerror or e}")
 
-    # ---- workspaces (the model's; kept here for callers of the panel) -----------------
+    # Workspaces are the model's; these forward to it for callers of the panel.
     def workspace_state(self) -> dict:
         return self.searches.workspace_state()
 

@@ -15,6 +15,7 @@ from bn_studio.core.search import Param, SearchSpace, TrialResult, best_result, 
 
 from ...plain_text import escape, tooltip
 from ...plotting import cache_axes
+from ...wrapped_label import WrappedLabel
 
 DIVERGED_BRUSH = "#d62728"
 OK_BRUSH = "#1f77b4"
@@ -31,7 +32,7 @@ class _SelectViewBox(pg.ViewBox):
         self.on_select = on_select
 
     def mouseDragEvent(self, ev, axis=None) -> None:
-        if ev.button() != Qt.LeftButton:
+        if ev.button() != Qt.MouseButton.LeftButton:
             super().mouseDragEvent(ev, axis)
             return
         ev.accept()
@@ -57,7 +58,7 @@ class _NumItem(QTableWidgetItem):
         super().__init__(format_number(value))
         self.value = value
         if isinstance(value, (int, float)):
-            self.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
     def __lt__(self, other) -> bool:
         a, b = self.value, getattr(other, "value", None)
@@ -80,10 +81,14 @@ class ResultsView(QWidget):
         self.twins = False
         self.table = QTableWidget(0, 0)
         self.table.setSortingEnabled(True)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)   # val acc too
+        # Each column as wide as its header and numbers (stretched, the columns of a narrow
+        # dock cut "0.04123" to "0.04…" and "momentum" to "omentu"); the table scrolls
+        # sideways when they do not fit, the last column takes what is left.
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.x_param = QComboBox()
         self.x_param.setToolTip("Which parameter to plot the validation loss against")
         self.x_param.currentIndexChanged.connect(self._x_param_changed)
@@ -112,19 +117,19 @@ class ResultsView(QWidget):
         self._set_step_axis()
         # Padded, so the top tick label is not cut in half before the first trial.
         self.scatter_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.05)
-        self.best_label = QLabel()
-        self.best_label.setTextFormat(Qt.RichText)
+        self.best_label = WrappedLabel()
+        self.best_label.setTextFormat(Qt.TextFormat.RichText)
         self.best_label.setWordWrap(True)          # the best trial's settings, never clipped
-        self.best_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.best_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Honest minimum sizes: in a short dock the panel scrolls instead of crushing plots.
         for w in (self.scatter_plot, self.curve_plot):
             w.setMinimumHeight(140)
         rows = TABLE_MIN_ROWS + 1                   # + the header
         self.table.setMinimumHeight(rows * self.table.verticalHeader().defaultSectionSize() + 4)
         self.best_curve = self.curve_plot.plot(pen=pg.mkPen("#1f77b4", width=2))
-        self.grid_label = QLabel()
+        self.grid_label = WrappedLabel()
         self.grid_label.setWordWrap(True)
-        self.actions = QHBoxLayout()               # the panel adds its buttons here
+        self.button_row = QHBoxLayout()            # the panel adds its buttons here
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         sc = QHBoxLayout()
@@ -137,7 +142,7 @@ class ResultsView(QWidget):
         lay.addLayout(plots, 2)
         lay.addWidget(self.best_label)
         lay.addWidget(self.grid_label)
-        lay.addLayout(self.actions)
+        lay.addLayout(self.button_row)
         lay.addWidget(self.table, 2)
 
     def reset(self, space: SearchSpace, trials: int, steps: int,
@@ -157,14 +162,14 @@ class ResultsView(QWidget):
         for j, h in enumerate(headers):                  # short labels fit a narrow dock
             if h.endswith(("loss", "acc")):
                 net = "the no-BN net's " if h.startswith("no-BN") else ""
-                self.table.horizontalHeaderItem(j).setToolTip(
-                    f"{net}validation {'loss' if h.endswith('loss') else 'accuracy'}")
-        self.table.horizontalHeaderItem(1).setToolTip(
-            "Which net the trial trained: BN (batch norm after every hidden layer), no BN, "
-            "or both (the same draws with and without BN; val loss is the BN net's)")
+                self._header_tip(j, f"{net}validation "
+                                    f"{'loss' if h.endswith('loss') else 'accuracy'}")
+        self._header_tip(1, "Which net the trial trained: BN (batch norm after every hidden "
+                            "layer), no BN, or both (the same draws with and without BN; val "
+                            "loss is the BN net's)")
         # Best first: rows added later are sorted in by the header's indicator.
         self.table.horizontalHeader().setSortIndicator(headers.index("loss"),
-                                                       Qt.AscendingOrder)
+                                                       Qt.SortOrder.AscendingOrder)
         self.x_param.blockSignals(True)
         self.x_param.clear()
         self.x_param.addItems([p.name for p in space])
@@ -184,6 +189,11 @@ class ResultsView(QWidget):
             "Distinct values tried — random: " + ", ".join(f"{n} {dv[n]}" for n in names)
             + f"; a grid of {len(grid)} trials: " + ", ".join(f"{n} {dg[n]}" for n in names)
             + ". If only one parameter matters, random search tries many more values of it.")
+
+    def _header_tip(self, column: int, tip: str) -> None:
+        item = self.table.horizontalHeaderItem(column)     # set by the header labels
+        if item is not None:
+            item.setToolTip(tip)
 
     def _param_columns(self) -> list[str]:
         """The searched parameters the table shows ("bn" is the net column)."""
@@ -290,6 +300,7 @@ class ResultsView(QWidget):
     def selected_region(self) -> dict:
         """The dragged region in parameter values, for the parameter on the x axis."""
         name = self.x_param.currentText()
+        assert self.space is not None               # a region is dragged over results
         p = self.space[name]
         a, b = self.region.getRegion()       # view coordinates: log10 on a log axis
         if p.scale == "one_minus_log":

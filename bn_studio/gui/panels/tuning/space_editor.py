@@ -4,7 +4,7 @@ preview of what the selected row's scale samples."""
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -36,7 +36,7 @@ class SpaceEditor(QWidget):
         self.optimizer = optimizer
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["parameter", "scale", "low", "high"])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setMinimumHeight(130)
         self.table.setMaximumHeight(170)
@@ -58,7 +58,7 @@ class SpaceEditor(QWidget):
                                               brush=pg.mkBrush(31, 119, 180, 120),
                                               pen=pg.mkPen("#1f77b4"))
         self.preview_label = QLabel()
-        self.preview_label.setTextFormat(Qt.RichText)
+        self.preview_label.setTextFormat(Qt.TextFormat.RichText)
         self.preview_label.setWordWrap(True)
         # A splitter pane ignores a wrapped label's height-for-width: reserve two lines, or
         # the text is drawn over the preview's axis.
@@ -133,7 +133,7 @@ class SpaceEditor(QWidget):
         p = suggested_param(widget.currentText())
         self.table.blockSignals(True)
         try:
-            scale = self.table.cellWidget(r, 1)
+            scale = self._combo(r, 1)
             scale.blockSignals(True)
             _show_scale(scale, p.scale)
             scale.blockSignals(False)
@@ -144,8 +144,7 @@ class SpaceEditor(QWidget):
 
     def add_suggested_row(self) -> None:
         """A row for the first parameter not yet searched that the optimizer reads."""
-        used = {self.table.cellWidget(r, 0).currentText()
-                for r in range(self.table.rowCount())}
+        used = {self._combo(r, 0).currentText() for r in range(self.table.rowCount())}
         ignored = set(ignored_params(self.optimizer(), PARAM_NAMES))
         free = [n for n in PARAM_NAMES if n not in used and n not in ignored]
         if free:
@@ -159,11 +158,20 @@ class SpaceEditor(QWidget):
             self.table.removeRow(r)
             self._edited()
 
+    def _combo(self, r: int, c: int) -> QComboBox:
+        """The parameter (c = 0) or scale (c = 1) box of row r."""
+        box = self.table.cellWidget(r, c)
+        assert isinstance(box, QComboBox)
+        return box
+
+    def _text(self, r: int, c: int) -> str:
+        item = self.table.item(r, c)
+        return (item.text() if item else "").strip()
+
     def row_param(self, r: int) -> Param:
-        name = self.table.cellWidget(r, 0).currentText()
-        scale = self.table.cellWidget(r, 1).currentData()
-        low = (self.table.item(r, 2).text() if self.table.item(r, 2) else "").strip()
-        high = (self.table.item(r, 3).text() if self.table.item(r, 3) else "").strip()
+        name = self._combo(r, 0).currentText()
+        scale = self._combo(r, 1).currentData()
+        low, high = self._text(r, 2), self._text(r, 3)
         text = f"{name}=choice:{low}" if scale == "choice" else f"{name}={scale}:{low}:{high}"
         return Param.parse(text)
 
