@@ -108,11 +108,11 @@ def axis_name(name: str, standardised: bool = True, fit_px: float | None = None,
 def input_names(split) -> tuple[str, str]:
     """The nets' two inputs by name: the features, "x₂ × 100" where an unstandardised split
     scales one (TrainConfig.x2_scale)."""
-    names = tuple(split.feature_names)
+    a, b = (str(n) for n in split.feature_names[:2])
     if split.standardized:
-        return names
-    scales = 1.0 / np.asarray(split.std, dtype=np.float64)
-    return tuple(n if s == 1.0 else f"{n} × {s:g}" for n, s in zip(names, scales))
+        return a, b
+    sa, sb = (float(s) for s in 1.0 / np.asarray(split.std, dtype=np.float64)[:2])
+    return (a if sa == 1.0 else f"{a} × {sa:g}", b if sb == 1.0 else f"{b} × {sb:g}")
 
 
 def point_html(split, xy) -> str:

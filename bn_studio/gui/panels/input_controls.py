@@ -4,7 +4,7 @@ x₂ (TrainConfig.standardize and x2_scale; lesson 10 turns one off and the othe
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel,
-                               QWidget)
+                               QVBoxLayout, QWidget)
 
 from bn_studio.core.limits import MAX_INPUT_SCALE
 from bn_studio.core.params import BY_NAME
@@ -30,14 +30,17 @@ class InputControls(QWidget):
         self.scale_box = ScaleBox()
         self.scale_box.setRange(MIN_SCALE, MAX_INPUT_SCALE)
         self.scale_box.setDecimals(2)
-        self.scale_box.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
+        self.scale_box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         self.scale_box.setKeyboardTracking(False)        # one restart per typed number
         self.scale_box.setToolTip(BY_NAME["x2_scale"].tip + ". Restarts training.")
-        lay = QHBoxLayout(self)
+        # Two lines: on one, the row was the widest of the dataset dock at 1366x768.
+        lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.standardize_box)
-        lay.addWidget(QLabel("x₂ ×"))
-        lay.addWidget(self.scale_box, 1)
+        scale = QHBoxLayout()
+        scale.addWidget(QLabel("x₂ ×"))
+        scale.addWidget(self.scale_box, 1)
+        lay.addLayout(scale)
         self.standardize_box.toggled.connect(self.set_standardize)
         self.scale_box.valueChanged.connect(self.set_scale)
         model.configChanged.connect(self.show_config)

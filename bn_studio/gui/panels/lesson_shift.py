@@ -4,18 +4,28 @@ lessons panel, like lesson_bn.py's pages)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QPushButton
 
 from bn_studio.core import lessons as L
+from bn_studio.core.lesson_pack import Lesson
 
 from ..model import DatasetSpec
 from .lesson_widgets import _label
 
+if TYPE_CHECKING:           # mixed into LessonsPanel: mypy reads the panel's attributes
+    from .base import Panel as _Host
+else:
+    _Host = object
+
 SHIFT_AT = 1000                 # the lesson pauses here: both nets fit the spirals by then
 
 
-class ShiftPages:
+class ShiftPages(_Host):
     """Mixin for LessonsPanel: ``self.model``, ``self.current`` come from the panel."""
+
+    current: Lesson | None      # set up by LessonsPanel
 
     def _build_covariate_shift(self, lay) -> None:
         dx, dy = L.SHIFT_OFFSET
@@ -62,7 +72,8 @@ class ShiftPages:
         """The lesson's data unshifted, training from step 0, pausing at SHIFT_AT."""
         self.model.pause()
         self._reset_shift()
-        self.model.set_spec(DatasetSpec(**self.current.dataset))
+        if self.current is not None and self.current.dataset:
+            self.model.set_spec(DatasetSpec(**self.current.dataset))
         self.shift_state.setText(f"<i>Unshifted; training restarted from step 0 (pauses at "
                                  f"step {SHIFT_AT}).</i>")
 
@@ -79,6 +90,7 @@ class ShiftPages:
         if self.current is None or self.current.experiment != "covariate_shift":
             return
         self.model.pause_at(None)
-        if getattr(self, "_shift_spec_moved", False) and (nxt is None or nxt.dataset is None):
+        moved = getattr(self, "_shift_spec_moved", False)
+        if moved and self.current.dataset and (nxt is None or nxt.dataset is None):
             self.model.set_spec(DatasetSpec(**self.current.dataset))
         self._shift_spec_moved = False
