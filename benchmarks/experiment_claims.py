@@ -144,7 +144,7 @@ def _(seed):
                                                          "gamma_max": round(float(g.max()), 2)}
 
 
-# ---- lesson 10: input normalisation and BN -------------------------------------------------
+# Lesson 10: input normalisation and BN
 def input_runs(seed: int) -> dict:
     """Lesson 10's twins on a fresh draw of its data: as the lesson starts (x₂ × 100, not
     standardised) to step 2000, and with 'Standardise' ticked to step 1000."""
@@ -222,7 +222,7 @@ def _(seed):
                 "standardised_no_bn": _r(std[1])}
 
 
-# ---- lesson 11: covariate shift done right ------------------------------------------------
+# Lesson 11: covariate shift done right
 SHIFT_AT = 1000
 SHIFT_AFTER = 200               # steps trained after the shift
 
