@@ -212,10 +212,12 @@ class FrameRenderer:
                    "   ·   ".join(parts))
 
     def close(self) -> None:
+        # Closed, not deleteLater'd: Python owns these panels and frees them with the
+        # renderer; a deferred C++ deletion on top crashed (SIGSEGV) when an export was
+        # cancelled (test_cancel_leaves_no_file, 1 run in 4).
         for w in (self.regions, self.hist):
             if w is not None:
                 w.close()
-                w.deleteLater()
 
 
 def _val_loss_at(run, step: int) -> float | None:

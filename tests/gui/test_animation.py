@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import QThreadPool
 
 from bn_studio.core.trainer import TrainConfig
 from bn_studio.gui.animation import (HOLD_LAST_S, AnimationError, AnimationFeeder,
@@ -41,6 +42,7 @@ def export(model, qtbot, path, settings=SETTINGS, most=150):
                      on_cancel=feeder.stop)
         feeder.start()
     feeder.stop()
+    assert QThreadPool.globalInstance().waitForDone(10_000)     # the job's thread has ended
     return feeder, runner
 
 
@@ -94,7 +96,11 @@ def test_cancel_leaves_no_file(trained, qtbot, tmp_path):
     qtbot.wait(50)
     with qtbot.waitSignal(runner.cancelled, timeout=5_000):
         runner.cancel()
-    qtbot.wait(500)                     # the worker thread notices at its next report
+    # The job's thread notices at its next report. Wait until it has ended: the runner is
+    # this test's local, and a thread still emitting to it once it is freed crashed the
+    # test process (SIGSEGV in two full runs).
+    assert QThreadPool.globalInstance().waitForDone(10_000)
+    qtbot.wait(50)
     assert list(tmp_path.iterdir()) == [] and feeder.renderer is None
 
 
