@@ -63,6 +63,17 @@ class Row(dict):
         if outcome in BAD and len(self["examples"]) < 5:
             self["examples"].append(limits.one_line(note, 200))
 
+    def attempt(self, case, refusal: type[Exception]) -> None:
+        """Count ``case()``: worked, refused with ``refusal`` (clean if in one line), or any
+        other exception (a traceback)."""
+        try:
+            case()
+            self.add("worked")
+        except refusal as e:
+            self.add(one_line_error(e), str(e))
+        except Exception as e:
+            self.add("traceback", f"{e.__class__.__name__}: {e}")
+
 
 def one_line_error(e: Exception) -> str:
     """The outcome of a refusal: clean if its message is one line."""
@@ -125,17 +136,15 @@ def fuzz_csv(n, rng) -> Row:
         for k in range(n):
             p = Path(d) / f"f{k}.csv"
             p.write_bytes(mutate(base_csv(rng), rng) if k % 10 else base_csv(rng))
-            try:
-                split = split_and_standardize(load_csv(p))
-                tr = TwinTrainer(TrainConfig(hidden=(8,), steps=5), split)
-                for _ in range(5):
-                    tr.step()
-                row.add("worked")
-            except DatasetError as e:
-                row.add(one_line_error(e), str(e))
-            except Exception as e:
-                row.add("traceback", f"{e.__class__.__name__}: {e}")
+            row.attempt(lambda p=p: train_a_little(p), DatasetError)
     return row
+
+
+def train_a_little(path: Path) -> None:
+    """Load a CSV as the app does and train its twins five steps."""
+    tr = TwinTrainer(TrainConfig(hidden=(8,), steps=5), split_and_standardize(load_csv(path)))
+    for _ in range(5):
+        tr.step()
 
 
 # Workspaces and lesson packs
@@ -186,13 +195,7 @@ def fuzz_workspaces(n, rng) -> Row:
         for k in range(n):
             p = Path(d) / f"w{k}.json"
             p.write_text(hostile_workspace(rng) if k % 10 else json.dumps(GOOD))
-            try:
-                check_workspace(load_workspace(p))
-                row.add("worked")
-            except WorkspaceError as e:
-                row.add(one_line_error(e), str(e))
-            except Exception as e:
-                row.add("traceback", f"{e.__class__.__name__}: {e}")
+            row.attempt(lambda p=p: check_workspace(load_workspace(p)), WorkspaceError)
     return row
 
 
@@ -213,13 +216,7 @@ def fuzz_packs(n, rng) -> Row:
                 text = text[: int(rng.integers(0, len(text)))]
             p = Path(d) / f"p{k}.json"
             p.write_bytes(("\ufeff" + text).encode("utf-8") if k % 7 == 1 else text.encode())
-            try:
-                read_pack(p)
-                row.add("worked")
-            except LessonPackError as e:
-                row.add(one_line_error(e), str(e))
-            except Exception as e:
-                row.add("traceback", f"{e.__class__.__name__}: {e}")
+            row.attempt(lambda p=p: read_pack(p), LessonPackError)
     return row
 
 
