@@ -57,23 +57,14 @@ def trap():
     t.close()
 
 
-@pytest.fixture(scope="module")
-def window(qapp):
-    """One window for this module's routes (each test brings its own trap): building one
-    per test would take most of the module's time."""
-    from bn_studio.gui.main_window import MainWindow
-    w = MainWindow()
-    w.show()
-    yield w
-    w.close()
-
-
 @pytest.fixture
-def win(window):
-    yield window
-    for box in window.findChildren(QMessageBox):
+def win(_module_window):
+    """The module's one window (conftest; each test brings its own trap): building one
+    per test would take most of the module's time."""
+    yield _module_window
+    for box in _module_window.findChildren(QMessageBox):
         box.close()
-    window.show_start_page()
+    _module_window.show_start_page()
 
 
 def settle(win, qtbot, steps=0):
