@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLa
                                QMessageBox, QSizePolicy, QTabBar, QToolBar)
 
 from bn_studio.core.limits import one_line
-from bn_studio.core.rate import rate_text, why_behind
+from bn_studio.core.measure.rate import rate_text, why_behind
 from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
                                  save_workspace)
 
@@ -26,7 +26,7 @@ from .theme import RUN_LABELS
 
 if TYPE_CHECKING:
     from .panels.base import Panel
-    from .panels.lessons import LessonsPanel
+    from .panels.lessons.panel import LessonsPanel
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class MainWindow(QMainWindow):
             dock.raise_()
 
     def _lessons(self) -> LessonsPanel:
-        from .panels.lessons import LessonsPanel
+        from .panels.lessons.panel import LessonsPanel
         panel = self.panels["lessons"]
         assert isinstance(panel, LessonsPanel)
         return panel
@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
         if panel is not None and hasattr(panel, "select_dataset"):
             panel.select_dataset(name)
         else:
-            from bn_studio.core.datasets import DatasetSpec
+            from bn_studio.core.data.datasets import DatasetSpec
             self.model.set_spec(DatasetSpec(name))
 
     def set_theme(self, theme: str) -> None:
@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
         """Load a workspace document: the whole document is checked first (check_workspace),
         so on any problem nothing changes and the user is told why in one line. A dataset
         that refers to a CSV file is read after the rest opened (workspace_data)."""
-        from bn_studio.core.datasets import DatasetSpec
+        from bn_studio.core.data.datasets import DatasetSpec
         ws = check_workspace(doc)
         if ws.reference is not None:
             return workspace_data.open_reference(self, ws, folder, wait)

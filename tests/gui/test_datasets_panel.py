@@ -3,8 +3,8 @@
 import pytest
 from PySide6.QtCore import Qt
 
-from bn_studio.core.csv_read import load_csv
-from bn_studio.core.datasets import DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, DatasetSpec
+from bn_studio.core.data.csv_read import load_csv
+from bn_studio.core.data.datasets import DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, DatasetSpec
 from bn_studio.gui.panels.datasets import DatasetsPanel
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.plain_text import Rich
 from bn_studio.gui.panels.decision_regions import (MAX_STRETCH, UNKNOWN_RGB, DecisionRegionsPanel,
                                                    grid_rect, region_image)
@@ -221,7 +221,7 @@ def test_subtitles_never_change_the_plots_widths(model, make_panel, qtbot):
 
 
 def test_the_axes_name_the_features_of_imported_data_as_plain_text(model, panel, qtbot):
-    from bn_studio.core.datasets import Dataset
+    from bn_studio.core.data.datasets import Dataset
     rng = np.random.default_rng(0)
     ds = Dataset(rng.normal(size=(60, 2)), np.repeat([0, 1], 30), ["a", "b"], "t.csv",
                  feature_names=("petal <b>length</b>", "petal width"))
@@ -257,7 +257,7 @@ def test_unstandardised_data_fill_the_plot_whatever_the_scales(model, panel, qtb
 
 
 def test_a_long_feature_name_is_elided_to_the_plots_width(model, make_panel, qtbot):
-    from bn_studio.core.datasets import Dataset
+    from bn_studio.core.data.datasets import Dataset
     narrow = make_panel(DecisionRegionsPanel, SMALL, (560, 420))
     rng = np.random.default_rng(0)
     long_name = "petal length measured from the base to the tip in centimetres"

@@ -10,8 +10,8 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QImage
 
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui import exports
 from bn_studio.gui.export_runner import ExportRunner
 from bn_studio.gui.panels.curves import CurvesPanel

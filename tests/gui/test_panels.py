@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.losses import softmax
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.nn.losses import softmax
+from bn_studio.core.training.trainer import TrainConfig
 from studio_helpers import advance
 
 CONFIG = TrainConfig(hidden=(8, 6, 5), activation="tanh", batch=16, eval_every=5)

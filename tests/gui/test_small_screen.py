@@ -4,7 +4,7 @@ or cuts its controls, dock tabs read in full, lessons get room to read."""
 import pytest
 from PySide6.QtWidgets import QTabBar
 
-from bn_studio.core.lessons import LESSONS
+from bn_studio.core.lessons.numbers import LESSONS
 from bn_studio.gui.main_window import MainWindow
 
 FIRST_LAUNCH_1366 = (1229, 691)

@@ -4,7 +4,7 @@ inspectors follow the data in use."""
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import DatasetSpec
+from bn_studio.core.data.datasets import DatasetSpec
 from bn_studio.gui.panels.datasets import DatasetsPanel
 
 

@@ -14,11 +14,11 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout
                                QScrollArea, QSpinBox, QVBoxLayout)
 from superqt import QFlowLayout, QLabeledDoubleSlider, QLabeledSlider
 
-from bn_studio.core import csv_read, csv_source
-from bn_studio.core.csv_read import load_csv, load_csv_steps, preview_csv
-from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
-                                     Dataset, DatasetError, DatasetSpec, from_points,
-                                     make_dataset)
+from bn_studio.core.data import csv_read, csv_source
+from bn_studio.core.data.csv_read import load_csv, load_csv_steps, preview_csv
+from bn_studio.core.data.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
+                                          Dataset, DatasetError, DatasetSpec, from_points,
+                                          make_dataset)
 
 from ..plain_text import escape
 from ..theme import CLASS_COLORS

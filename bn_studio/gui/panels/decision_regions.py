@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPixmap, QPolyg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from bn_studio.core import limits
-from bn_studio.core.grid import data_extent
+from bn_studio.core.measure.grid import data_extent
 
 from ..plain_text import Rich, escape as _escape
 from ..plotting import axis_name, cache_axes, input_names, scatter_sample, steady_title

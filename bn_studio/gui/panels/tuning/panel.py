@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
                                QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from bn_studio.core import limits
-from bn_studio.core.optim import ignored_message, ignored_params
-from bn_studio.core.params import BY_NAME
+from bn_studio.core.nn.optim import ignored_message, ignored_params
+from bn_studio.core.training.params import BY_NAME
 from bn_studio.core.search import (Param, SearchSpace, SearchSpaceError, SearchSpec,
                                    StoreError, apply_params, best_result, default_space,
                                    export_csv, narrow_space, split_fingerprint)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import csv_columns, csv_io, limits
+from . import csv_columns, csv_io
+from .. import limits
 from .csv_columns import MISSING
 from .csv_columns import is_missing as _is_missing
 from .csv_columns import is_number as _is_number

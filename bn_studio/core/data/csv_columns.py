@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import limits
+from .. import limits
 
 MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
 LABEL_WORDS = re.compile(r"class|label|species|target|category|kind|type|outcome|diagnosis|"
