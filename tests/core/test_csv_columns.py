@@ -6,7 +6,8 @@ import pytest
 
 from bn_studio.core.data import csv_columns
 from bn_studio.core import limits
-from bn_studio.core.data.csv_read import pick_columns, preview_csv
+from bn_studio.core.data.csv_preview import preview_csv
+from bn_studio.core.data.csv_read import pick_columns
 from bn_studio.core.data.csv_read import load_csv
 from bn_studio.core.data.datasets import FEATURE_NAMES, DatasetError, make_dataset
 

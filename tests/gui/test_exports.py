@@ -17,7 +17,8 @@ from bn_studio.gui.export_runner import ExportRunner
 from bn_studio.gui.panels.curves import CurvesPanel
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel
 from bn_studio.gui.panels.unit_maps import UnitMapsPanel
-from bn_studio.gui.plot_svg import marker_template, read_svg
+from bn_studio.gui.plot_svg import read_svg
+from bn_studio.gui.svg_text import marker_template
 from studio_helpers import advance
 
 SVG = "{http://www.w3.org/2000/svg}"

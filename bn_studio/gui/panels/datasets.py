@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout
 from superqt import QFlowLayout, QLabeledDoubleSlider, QLabeledSlider
 
 from bn_studio.core.data import csv_read, csv_source
-from bn_studio.core.data.csv_read import load_csv, load_csv_steps, preview_csv
+from bn_studio.core.data.csv_preview import preview_csv
+from bn_studio.core.data.csv_read import load_csv, load_csv_steps
 from bn_studio.core.data.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
                                           Dataset, DatasetError, DatasetSpec, from_points,
                                           make_dataset)
