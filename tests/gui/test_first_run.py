@@ -149,7 +149,7 @@ def test_the_toolbar_shows_the_rate_the_training_process_measures(make_window, q
 
 def test_a_rate_that_falls_behind_says_why_in_the_tooltip_and_the_status_bar(make_window):
     from bn_studio.core.measure.rate import RateReading
-    from bn_studio.gui.main_window import RATE_TOOLTIP
+    from bn_studio.gui.toolbar import RATE_TOOLTIP
     win = make_window()
     slow = RateReading(steps_per_second=4.0, step_seconds=0.05, cpu_share=0.2,
                        overhead_share=0.05, target=60.0)
