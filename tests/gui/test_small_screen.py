@@ -67,7 +67,7 @@ def test_drawing_your_own_points_keeps_the_dataset_dock_uncut(small, qtbot):
     panel.draw_toggle.setChecked(True)
     need, have = _fits(panel, qtbot)
     assert need <= have
-    buttons = [panel.class_buttons.button(c) for c in range(8)]
+    buttons = [panel.draw.class_buttons.button(c) for c in range(8)]
     assert all(b.geometry().right() <= panel.width() for b in buttons)
 
 
