@@ -269,3 +269,15 @@ def test_a_long_feature_name_is_elided_to_the_plots_width(model, make_panel, qtb
         axis = p.getAxis("bottom")
         assert "…" in axis.labelText and axis.labelText.startswith("petal length")
         assert axis.label.boundingRect().width() <= p.vb.width()
+
+
+def test_a_shift_note_fits_each_plots_own_width(model, make_panel, qtbot):
+    # At 1366×768 the no-BN plot is the narrower one: "(standardised, +1.5 shift)" measured
+    # against the BN plot ran past its edge. Each plot's label fits its own view box.
+    narrow = make_panel(DecisionRegionsPanel, SMALL, (420, 360))
+    model.shift_inputs((1.5, 1.0))
+    qtbot.wait(20)
+    for p in narrow.plot_items.values():
+        axis = p.getAxis("bottom")
+        assert axis.labelText.endswith("+1.5 shift)")
+        assert axis.label.boundingRect().width() <= p.vb.width()

@@ -295,25 +295,31 @@ class DecisionRegionsPanel(Panel):
         self._label_axes()
 
     def _label_axes(self) -> None:
-        """The features' names under and beside the plots, elided to the plots' size (a long
-        name centred under the right-hand plot ran past the panel's edge)."""
-        vb = self.plot_items["bn"].getViewBox()
+        """The features' names under and beside the plots, elided to each plot's own size (a
+        long name centred under the right-hand plot ran past the panel's edge)."""
         shifts = getattr(self, "_shifts", (0.0, 0.0))
         for p in self.plot_items.values():
+            vb = p.getViewBox()
             for side, name, px, shift in (("bottom", self._features[0], vb.width(), shifts[0]),
                                           ("left", self._features[1], vb.height(), shifts[1])):
                 axis = p.getAxis(side)
                 metrics = QFontMetricsF(axis.label.font())
                 fit = px - LABEL_MARGIN_PX if px > 40 else None
                 if shift:            # lesson 4's shift: the inputs are no longer standardised
-                    note = f" (standardised, {shift:+.1f} shift)"
-                    room = None if fit is None else fit - metrics.horizontalAdvance(note)
-                    text = axis_name(name, standardised=False, fit_px=room,
-                                     metrics=metrics) + note
+                    text = self._shifted_name(name, shift, fit, metrics)
                 else:
                     text = axis_name(name, self._standardized, fit_px=fit, metrics=metrics)
                 if axis.labelText != text:
                     p.setLabel(side, text)
+
+    @staticmethod
+    def _shifted_name(name: str, shift: float, fit: float | None, metrics) -> str:
+        """"x₁ (standardised, +1.5 shift)", or "x₁ (+1.5 shift)" where that does not fit."""
+        for note in (f" (standardised, {shift:+.1f} shift)", f" ({shift:+.1f} shift)"):
+            room = None if fit is None else fit - metrics.horizontalAdvance(note)
+            if room is None or room >= metrics.horizontalAdvance(name[:1] + "…"):
+                break
+        return axis_name(name, standardised=False, fit_px=room, metrics=metrics) + note
 
     def _set_range(self, extent) -> None:
         x0, x1, y0, y1 = extent
