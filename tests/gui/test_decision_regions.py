@@ -281,3 +281,21 @@ def test_a_shift_note_fits_each_plots_own_width(model, make_panel, qtbot):
         axis = p.getAxis("bottom")
         assert axis.labelText.endswith("+1.5 shift)")
         assert axis.label.boundingRect().width() <= p.vb.width()
+
+
+def test_the_legend_puts_the_markers_on_a_line_of_their_own_only_when_needed(model, make_panel,
+                                                                           qtbot):
+    # Qt breaks a line after an inline image even before &nbsp;: iris at 1366×768 showed
+    # "◇" at a line's end and "validation" below it. A marker now never leaves its word.
+    from bn_studio.core.data.datasets import Dataset
+    rng = np.random.default_rng(0)
+    names = ["Iris-setosa", "Iris-versicolor", "Iris-virginica"]
+    assert model.set_dataset(Dataset(rng.normal(size=(60, 2)), np.repeat([0, 1, 2], 20),
+                                     names, "iris.csv"))
+    narrow = make_panel(DecisionRegionsPanel, SMALL, (520, 420))
+    qtbot.wait(20)
+    text = narrow.legend.text()
+    assert "Iris-virginica<br>" in text.replace("</span>", "") and "validation" in text
+    wide = make_panel(DecisionRegionsPanel, SMALL, (1400, 600))
+    qtbot.wait(20)
+    assert "<br>" not in wide.legend.text() and "validation" in wide.legend.text()

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import (QColor, QFontMetricsF, QPainter, QPen, QPixmap, QPolygonF,
+                           QTextDocument)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from bn_studio.core import limits
@@ -240,12 +241,32 @@ class DecisionRegionsPanel(Panel):
         self._grid = None
         self._extent = None
         names = list(split.class_names)
-        swatches = "&nbsp;&nbsp;".join(
+        classes = "&nbsp;&nbsp;".join(
             f'<span style="color:{CLASS_COLORS[c % 8]}">■</span>&nbsp;{_escape(names[c])}'
             for c in range(len(names)))
-        self.legend.setText(f"<b>Classes:</b>&nbsp;{swatches}&nbsp;&nbsp;&nbsp;&nbsp;"
-                            f"{marker_html('o', LEGEND_GREY)}&nbsp;training&nbsp;&nbsp;"
-                            f"{marker_html('d', LEGEND_GREY)}&nbsp;validation{self.shown_note}")
+        self._legend_parts = (f"<b>Classes:</b>&nbsp;{classes}",
+                              f"{marker_html('o', LEGEND_GREY)}&nbsp;training&nbsp;&nbsp;"
+                              f"{marker_html('d', LEGEND_GREY)}&nbsp;validation{self.shown_note}")
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        """The classes, then the markers: on one line where it fits, else the markers on a
+        line of their own (Qt breaks a line after an inline image even before &nbsp;, which
+        left a marker at one line's end and its word on the next)."""
+        classes, markers = getattr(self, "_legend_parts", ("", ""))
+        one_line = f"{classes}&nbsp;&nbsp;&nbsp;&nbsp;{markers}"
+        doc = QTextDocument()
+        doc.setDefaultFont(self.legend.font())
+        doc.setDocumentMargin(0)
+        doc.setHtml(one_line)
+        fits = doc.idealWidth() <= self.legend.contentsRect().width()
+        text = one_line if fits else f"{classes}<br>{markers}"
+        if self.legend.text() != text:
+            self.legend.setText(text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._show_legend()
 
     def on_config(self, config) -> None:
         self._no_hidden = len(getattr(config, "hidden", (1,))) == 0
