@@ -38,7 +38,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ("tests/core", "tests/test_cli.py")
-COPIED = ("bn_studio", "tests", "benchmarks", "pyproject.toml")   # tests run benchmark scripts
+COPIED = ("bn_studio", "resources", "tests", "benchmarks", "pyproject.toml", "README.md")
+# (tests run benchmark scripts; the claim tests read README.md and the lesson packs)
 MUTANT_TIMEOUT_S = 300       # a hang counts as killed (the per-test timeout is shorter)
 # Never credited with a kill: on a loaded machine it fails without any mutant (a SIGINT can
 # reach a search worker that is still starting, before it ignores SIGINT), often enough to
