@@ -132,3 +132,13 @@ def test_the_switches_reach_clones_pickles_the_cli_and_the_search_path(split):
     assert got.bn_after_g and got.bn_keep_bias and got.bn_stats == "train_set"
     with pytest.raises(ValueError):
         TrainConfig(bn_stats="population")
+
+
+def test_the_kept_bias_report_shows_a_zero_gradient_only_where_bn_follows():
+    from bn_studio.core import lessons as L
+    X, y = _data(40)
+    kept = L.kept_bias_report(_net(bn_keep_bias=True, dtype="float64"), X, y, batch=8)
+    assert kept["db"] < 1e-14 * kept["dw"] and kept["b"] == 0.0
+    plain = MLP(NetConfig(hidden=(5, 4), classes=3, activation="sigmoid"), seed=3)
+    assert L.kept_bias_report(plain, X, y, batch=8)["db"] > 1e-6      # no BN: b learns
+    assert np.isnan(L.kept_bias_report(_net(), X, y, batch=8)["db"])   # no b at all
