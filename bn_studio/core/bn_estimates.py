@@ -10,6 +10,8 @@ N in the hundreds the m/(m − 1) the running average uses is immaterial.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import limits
@@ -64,7 +66,7 @@ def scores(net: MLP, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def compare_estimates(net: MLP, X_train: np.ndarray, X_val: np.ndarray,
-                      y_val: np.ndarray) -> dict:
+                      y_val: np.ndarray) -> dict[str, Any]:
     """The BN net's validation loss and accuracy with its running averages (EWMA) and with
     one pass over the training set, and how far apart the two estimates of each layer's μ
     and σ² are (largest |difference| over the units, as a share of the full-pass σ)."""

@@ -83,7 +83,7 @@ class MLP:
     def layers(self) -> list[Layer]:
         out: list[Layer] = []
         for hl in self.hidden:
-            bn = [hl.bn] if hl.bn is not None else []
+            bn: list[Layer] = [hl.bn] if hl.bn is not None else []
             out += [hl.dense] + (([hl.act] + bn) if self.config.bn_after_g
                                  else (bn + [hl.act]))
         return out + [self.output]

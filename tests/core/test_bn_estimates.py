@@ -59,3 +59,19 @@ def test_compare_reports_no_gap_when_the_running_averages_are_the_full_pass():
     assert lagged["full_loss"] == pytest.approx(same["full_loss"], rel=1e-12)
     logits = full.forward(X, train=False)
     assert lagged["full_acc"] == pytest.approx(np.mean(np.argmax(logits, axis=1) == y))
+
+
+def test_bn_running_beta_changes_nothing_in_training():
+    """Lesson 12 says so: training normalises with each batch's own statistics, so only the
+    running averages (the test-time estimate) differ between two values of BN's β."""
+    from bn_studio.core.datasets import make_dataset, split_and_standardize
+    from bn_studio.core.trainer import TrainConfig, TwinTrainer
+    split = split_and_standardize(make_dataset("moons", n=120, seed=0), seed=0)
+    a, b = (TwinTrainer(TrainConfig(hidden=(6, 5), batch=16, bn_decay=d), split, runs=("bn",))
+            for d in (0.5, 0.999))
+    for _ in range(20):
+        a.step()
+        b.step()
+    np.testing.assert_array_equal(a.runs["bn"].net.flat_params, b.runs["bn"].net.flat_params)
+    assert not np.allclose(a.runs["bn"].net.bn_layers[0].running_mean,
+                           b.runs["bn"].net.bn_layers[0].running_mean)
