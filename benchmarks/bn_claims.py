@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from bn_studio.core import lessons as L
-from bn_studio.core.bn_estimates import full_pass_statistics, scores
-from bn_studio.core.datasets import make_dataset
-from bn_studio.core.lesson_pack import LESSON_DEFAULTS
-from bn_studio.core.trainer import TrainConfig, TwinTrainer, split_for
+from bn_studio.core.lessons import numbers as L
+from bn_studio.core.nn.bn_estimates import full_pass_statistics, scores
+from bn_studio.core.data.datasets import make_dataset
+from bn_studio.core.lessons.pack import LESSON_DEFAULTS
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer, split_for
 
 CLAIMS: list[tuple] = []
 _cache: dict = {}

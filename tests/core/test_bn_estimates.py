@@ -5,9 +5,9 @@ net on the whole set as one batch."""
 import numpy as np
 import pytest
 
-from bn_studio.core import bn_estimates as E
+from bn_studio.core.nn import bn_estimates as E
 from bn_studio.core import limits
-from bn_studio.core.network import MLP, NetConfig
+from bn_studio.core.nn.network import MLP, NetConfig
 
 
 def _trained_net(after: bool, seed: int = 0) -> tuple[MLP, np.ndarray, np.ndarray]:
@@ -64,8 +64,8 @@ def test_compare_reports_no_gap_when_the_running_averages_are_the_full_pass():
 def test_bn_running_beta_changes_nothing_in_training():
     """Lesson 12 says so: training normalises with each batch's own statistics, so only the
     running averages (the test-time estimate) differ between two values of BN's β."""
-    from bn_studio.core.datasets import make_dataset, split_and_standardize
-    from bn_studio.core.trainer import TrainConfig, TwinTrainer
+    from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+    from bn_studio.core.training.trainer import TrainConfig, TwinTrainer
     split = split_and_standardize(make_dataset("moons", n=120, seed=0), seed=0)
     a, b = (TwinTrainer(TrainConfig(hidden=(6, 5), batch=16, bn_decay=d), split, runs=("bn",))
             for d in (0.5, 0.999))

@@ -6,11 +6,11 @@ import pickle
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.losses import softmax_cross_entropy
-from bn_studio.core.network import MLP, NetConfig
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.nn.losses import softmax_cross_entropy
+from bn_studio.core.nn.network import MLP, NetConfig
 from bn_studio.core.search.groups import plan_groups
-from bn_studio.core.trainer import TrainConfig, TwinTrainer, train_single
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer, train_single
 
 from test_gradients import numeric_grad, rel_error
 
@@ -77,7 +77,7 @@ def test_statistics_of_the_whole_set_give_the_rows_gradient_through_them():
     for after in (False, True):
         net = _net(bn_after_g=after)
 
-        def loss():
+        def loss(net=net):
             logits = net.forward(X, train=True)
             return softmax_cross_entropy(logits[rows], y[rows])[0]
         got, _ = net.loss_and_grads_on_rows(X, y, rows)
@@ -135,7 +135,7 @@ def test_the_switches_reach_clones_pickles_the_cli_and_the_search_path(split):
 
 
 def test_the_kept_bias_report_shows_a_zero_gradient_only_where_bn_follows():
-    from bn_studio.core import lessons as L
+    from bn_studio.core.lessons import numbers as L
     X, y = _data(40)
     kept = L.kept_bias_report(_net(bn_keep_bias=True, dtype="float64"), X, y, batch=8)
     assert kept["db"] < 1e-14 * kept["dw"] and kept["b"] == 0.0

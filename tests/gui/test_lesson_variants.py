@@ -3,7 +3,7 @@ it keeps a row per run, and its switches do not follow the learner out."""
 
 import pytest
 
-from bn_studio.gui.panels import lesson_variants as V
+from bn_studio.gui.panels.lessons import variants as V
 
 
 @pytest.fixture
