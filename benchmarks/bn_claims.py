@@ -220,20 +220,21 @@ def noise_runs(seed: int) -> dict:
 
 
 @claim("L14.batch8_no_fit", "lesson 14 answer",
-       "At batch 8, with the mini-batch's statistics the training loss stays above 0.02 at step "
-       "1000; with the training set's it falls below 0.01.")
+       "At batch 8, with the mini-batch's statistics the training loss stays above 0.05 at step "
+       "1000; with the training set's it is at least 3 times lower.")
 def _(seed):
     r = noise_runs(seed)
     a, b = r[8, "batch"]["train"], r[8, "train_set"]["train"]
-    return a > 0.02 and b < 0.01, {"batch_stats": _r(a, 4), "train_set_stats": _r(b, 4)}
+    return a > 0.05 and a >= 3 * b, {"batch_stats": _r(a, 4), "train_set_stats": _r(b, 4)}
 
 
-@claim("L14.batch8_gap", "lesson 14 answer",
-       "Its generalisation gap (validation minus training loss) is the smaller of the two.")
+@claim("L14.val_batch8", "lesson 14 answer",
+       "Yet at batch 8 the validation loss is lower with the training set's statistics than "
+       "with the mini-batch's.")
 def _(seed):
     r = noise_runs(seed)
-    a, b = r[8, "batch"]["gap"], r[8, "train_set"]["gap"]
-    return a < b, {"gap_batch_stats": _r(a), "gap_train_set_stats": _r(b)}
+    a, b = r[8, "batch"]["val"], r[8, "train_set"]["val"]
+    return b < a, {"batch_stats": _r(a), "train_set_stats": _r(b)}
 
 
 @claim("L14.batch128_same", "lesson 14 answer",
@@ -251,12 +252,3 @@ def _(seed):
     r = noise_runs(seed)
     a, b = r[8, "batch"]["train"], r[128, "batch"]["train"]
     return a > b, {"batch_8": _r(a, 4), "batch_128": _r(b, 4)}
-
-
-@claim("L14.val_batch8", "lesson 14 answer",
-       "At batch 8 the validation loss is lower with the mini-batch's statistics than with "
-       "the training set's.")
-def _(seed):
-    r = noise_runs(seed)
-    a, b = r[8, "batch"]["val"], r[8, "train_set"]["val"]
-    return a < b, {"batch_stats": _r(a), "train_set_stats": _r(b)}

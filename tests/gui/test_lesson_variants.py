@@ -64,3 +64,19 @@ def test_lesson_13_moves_bn_after_g_and_shows_a_kept_bias_standing_still(win, pa
     win.show_start_page()                   # the switches and the pause are undone
     assert pauses[-1] is None
     assert not win.model.config.bn_keep_bias and not win.model.config.bn_after_g
+
+
+def test_lesson_14_keeps_a_row_per_batch_size_and_statistics(win, pauses, monkeypatch):
+    monkeypatch.setitem(V.STOPS, "minibatch_noise", (6, 6))
+    p = win.panels["lessons"]
+    win.start_lesson("minibatch_noise")
+    assert win.model.config.batch == 8 and pauses[-1] == 6
+    _train_to_stop(win, 6)
+    _pick(p.noise_stats, "train_set")
+    assert win.model.config.bn_stats == "train_set"
+    _train_to_stop(win, 6)
+    text = p.noise_table.text()
+    assert "<td>8</td><td>mini-batch</td><td>6</td>" in text
+    assert "<td>8</td><td>training set</td><td>6</td>" in text
+    win.start_lesson("test_estimates")      # a lesson with settings of its own
+    assert win.model.config.bn_stats == "batch"
