@@ -248,12 +248,12 @@ class VariantPages(_Host):
         cfg, split, net = snap.config, self.model.split, snap.runs["bn"].net
         tl, _ = scores(net, split.X_train, split.y_train)
         vl, _ = scores(net, split.X_val, split.y_val)
-        stats = "mini-batch" if cfg.bn_stats == "batch" else "training set"
-        self._variant_rows[cfg.batch, stats] = (cfg.batch, stats, snap.step, f"{tl:.4f}",
-                                                f"{vl:.3f}", f"{vl - tl:.3f}")
-        self.noise_table.setText("The BN net at the stop (all training and validation "
-                                 "points):" + _table(
-                                     ("batch", "BN μ, σ² of", "step", "train loss",
-                                      "val. loss", "gap"),
+        stats = "batch" if cfg.bn_stats == "batch" else "train set"
+        self._variant_rows[cfg.batch, stats] = (cfg.batch, stats, f"{tl:.4f}", f"{vl:.3f}",
+                                                f"{vl - tl:.3f}")
+        # Five short columns: the table fits a 1366x768 dock without sideways scrolling.
+        self.noise_table.setText(f"The BN net at step {snap.step} (all training and "
+                                 "validation points):" + _table(
+                                     ("batch", "μ, σ² of", "train loss", "val. loss", "gap"),
                                      [self._variant_rows[k]
                                       for k in sorted(self._variant_rows)]))
