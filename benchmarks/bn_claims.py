@@ -1,7 +1,7 @@
-"""The claims of lessons 12-14 (test-time estimates, where BN sits, regularisation by the
-mini-batch), re-run with the core over seeds; benchmarks/experiment_claims.py runs them with
-its own (python benchmarks/experiment_claims.py --only L12 …). Each claim is (id, where, the
-sentence, fn(seed) → (holds, numbers)), as there."""
+"""The claims of lessons 12-15 (test-time estimates, where BN sits, regularisation by the
+mini-batch, momentum β near 1), re-run with the core over seeds;
+benchmarks/experiment_claims.py runs them with its own (python benchmarks/experiment_claims.py
+--only L12 …). Each claim is (id, where, the sentence, fn(seed) → (holds, numbers)), as there."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bn_studio.core.lessons import numbers as L
 from bn_studio.core.nn.bn_estimates import full_pass_statistics, scores
 from bn_studio.core.data.datasets import make_dataset
 from bn_studio.core.lessons.pack import LESSON_DEFAULTS
+from bn_studio.core.search.trials import run_trial
 from bn_studio.core.training.trainer import TrainConfig, TwinTrainer, split_for
 
 CLAIMS: list[tuple] = []
@@ -252,3 +253,44 @@ def _(seed):
     r = noise_runs(seed)
     a, b = r[8, "batch"]["train"], r[128, "batch"]["train"]
     return a > b, {"batch_8": _r(a, 4), "batch_128": _r(b, 4)}
+
+
+# Lesson 15: momentum β near 1
+def beta_runs(seed: int) -> dict:
+    """Lesson 15's runs as its page runs them (the search's trials: one seed for all β), on a
+    fresh draw of its data: the final validation loss per momentum β."""
+    def run():
+        les = L.lesson("beta_sensitivity")
+        cfg = TrainConfig(**{**LESSON_DEFAULTS, **les.config, "seed": seed})
+        split = split_for(make_dataset(**les.dataset, seed=seed), cfg)
+        spec = L.beta_sensitivity_spec(cfg, seed, values=(0.9, 0.9005, 0.999, 0.9995))
+        return {p["momentum"]: run_trial(split, spec.base, i, s, p).val_loss
+                for i, s, p in spec.plan()}
+    return cached(("beta", seed), run)
+
+
+@claim("L15.same_near_09", "lesson 15 answer",
+       "β = 0.9 and 0.9005 end within a factor of 1.5 of each other.")
+def _(seed):
+    r = beta_runs(seed)
+    ratio = r[0.9005] / r[0.9]
+    return 1 / 1.5 <= ratio <= 1.5, {"loss_09": _r(r[0.9], 4), "loss_09005": _r(r[0.9005], 4),
+                                     "ratio": _r(ratio, 2)}
+
+
+@claim("L15.apart_near_1", "lesson 15 answer",
+       "β = 0.9995 ends with at least twice the loss of β = 0.999.")
+def _(seed):
+    r = beta_runs(seed)
+    ratio = r[0.9995] / r[0.999]
+    return ratio >= 2, {"loss_0999": _r(r[0.999], 4), "loss_09995": _r(r[0.9995], 4),
+                        "ratio": _r(ratio, 2)}
+
+
+@claim("L15.near_1_matters_more", "lesson 15 answer",
+       "The step of 0.0005 next to 1 changes the loss more than the same step next to 0.9.")
+def _(seed):
+    r = beta_runs(seed)
+    near_09 = max(r[0.9005] / r[0.9], r[0.9] / r[0.9005])
+    near_1 = max(r[0.9995] / r[0.999], r[0.999] / r[0.9995])
+    return near_1 > near_09, {"factor_near_09": _r(near_09, 2), "factor_near_1": _r(near_1, 2)}

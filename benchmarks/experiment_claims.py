@@ -6,7 +6,7 @@ hold in at least 80 % of the seeds for its sentence to stand. CLAIMS is this mod
 the shape of benchmarks/lesson_claims.py's, so that script can register them. Run alone it
 prints ONE JSON object: per claim, the sentence, the share of seeds it holds in and the
 numbers measured.
-Lessons 12-14's claims live in benchmarks/bn_claims.py and run with these.
+Lessons 12-15's claims live in benchmarks/bn_claims.py and run with these.
 Usage: python benchmarks/experiment_claims.py [--seeds 40] [--only G] [--merge STORED.json]
 (--merge: the claims run now replace theirs in STORED, whose other claims are kept as measured;
 a claim no longer in CLAIMS is dropped; each claim records its own run's "seconds".)

@@ -37,14 +37,14 @@ def test_every_claim_is_about_a_sentence_of_its_text_and_every_lesson_has_one(cl
     for les in L.LESSONS:           # lessons 2, 3 and 6 state identities: tests/core check them
         if les.id not in ("scales", "bn_by_hand", "softmax", "gamma_beta", "input_scale",
                           "covariate_shift", "test_estimates", "bn_placement",
-                          "minibatch_noise"):
+                          "minibatch_noise", "beta_sensitivity"):
             assert les.id in measured, les.id
     experiments = json.loads((ROOT / "benchmarks" / "results" / "experiment_claims.json")
                              .read_text(encoding="utf-8"))      # lesson 9: experiment_claims.py
     assert experiments["seeds"] == 40 and experiments["all_stand"]
     assert any(cid.startswith("L9.") for cid in experiments["claims"])
     assert any(cid.startswith("L10.") for cid in experiments["claims"])
-    for prefix in ("L11.", "L12.", "L13.", "L14."):
+    for prefix in ("L11.", "L12.", "L13.", "L14.", "L15."):
         assert any(cid.startswith(prefix) for cid in experiments["claims"]), prefix
     assert {"README.md", "example"} <= measured
     assert len({c.id for c in claims.CLAIMS}) == len(claims.CLAIMS)
@@ -121,8 +121,9 @@ def experiments():
                                                ("L11.", "covariate_shift"),
                                                ("L12.", "test_estimates"),
                                                ("L13.", "bn_placement"),
-                                               ("L14.", "minibatch_noise")])
-def test_lessons_10_to_14_say_what_the_stored_40_seed_run_measured(experiments, prefix,
+                                               ("L14.", "minibatch_noise"),
+                                               ("L15.", "beta_sensitivity")])
+def test_lessons_10_to_15_say_what_the_stored_40_seed_run_measured(experiments, prefix,
                                                                    lesson_id):
     """Each claim is a sentence of its lesson's answer, stored as worded and standing in at
     least 80 % of 40 seeds (rewording one needs a new run: experiment_claims.json)."""

@@ -183,3 +183,18 @@ def kept_bias_report(net, X: np.ndarray, y: np.ndarray, batch: int, seed: int = 
     return {"db": max(float(np.abs(d.grads["b"]).max()) for d in dense),
             "dw": max(float(np.abs(d.grads["W"]).max()) for d in dense),
             "b": max(float(np.abs(d.params["b"]).max()) for d in dense)}
+
+
+# Lesson 15: momentum β near 1. One run (same weights and batches) per β; a short run, so
+# β's EWMA of about 1/(1 − β) gradients is as long as the run itself near 1 (measured:
+# benchmarks/bn_claims.py, L15.*).
+BETA_VALUES = (0.9, 0.9005, 0.99, 0.999, 0.9995)
+BETA_STEPS = 400
+
+
+def beta_sensitivity_spec(config, seed: int, values=BETA_VALUES):
+    """The runs of lesson 15: ``config`` for BETA_STEPS steps at each momentum β in
+    ``values``, every run from the same initial weights and mini-batches (``seed``)."""
+    space = SearchSpace([Param("momentum", "choice", list(values))])
+    base = config.replace(steps=BETA_STEPS, eval_every=50)
+    return SearchSpec(space, len(values), base, seed=seed, strategy="grid", same_seed=True)

@@ -38,6 +38,7 @@ class SearchSpec:
     seed: int = 0
     strategy: str = "random"
     twins: bool = False          # train the BN and the no-BN net of every trial
+    same_seed: bool = False      # every trial starts from the same weights and batches (seed)
 
     def __post_init__(self) -> None:
         if self.strategy not in ("random", "grid"):
@@ -61,12 +62,15 @@ class SearchSpec:
         params = (self.space.sample(self.trials, self.seed) if self.strategy == "random"
                   else self.space.grid(self.trials))
         seeds = np.random.default_rng([self.seed, 23]).integers(0, 2**31 - 1, len(params))
+        if self.same_seed:      # one run with only the searched parameters changed
+            seeds[:] = self.seed
         return [(i, int(s), p) for i, (s, p) in enumerate(zip(seeds, params))]
 
     def to_dict(self) -> dict[str, Any]:
         d = {"space": self.space.to_list(), "trials": self.trials,
              "base": self.base.to_dict(), "seed": self.seed, "strategy": self.strategy}
-        return {**d, "twins": True} if self.twins else d   # older files stay comparable
+        d = {**d, "twins": True} if self.twins else d       # older files stay comparable
+        return {**d, "same_seed": True} if self.same_seed else d
 
 
 @dataclass

@@ -23,6 +23,7 @@ from ...search_model import TUNING
 from ..base import Panel
 from .bn import BnPages
 from .controls import ControlLock
+from .momentum import MomentumPages
 from .predictions import PredictionPages
 from .scales import ScalesPages
 from .shift import ShiftPages
@@ -57,7 +58,8 @@ def _text(s: str) -> str:
     return html.escape(s, quote=False)
 
 
-class LessonsPanel(BnPages, PredictionPages, ScalesPages, ShiftPages, VariantPages, Panel):
+class LessonsPanel(BnPages, PredictionPages, ScalesPages, ShiftPages, VariantPages,
+                   MomentumPages, Panel):
     title = "Lessons"
     name = "lessons"
     area = "left"
@@ -105,7 +107,8 @@ class LessonsPanel(BnPages, PredictionPages, ScalesPages, ShiftPages, VariantPag
                             ("covariate_shift", self._build_covariate_shift),
                             ("test_estimates", self._build_test_estimates),
                             ("bn_placement", self._build_bn_placement),
-                            ("minibatch_noise", self._build_minibatch_noise)):
+                            ("minibatch_noise", self._build_minibatch_noise),
+                            ("beta_sensitivity", self._build_beta_sensitivity)):
             w = QWidget()
             build(QVBoxLayout(w))
             self.experiments[name] = w
@@ -317,6 +320,7 @@ class LessonsPanel(BnPages, PredictionPages, ScalesPages, ShiftPages, VariantPag
 
     def shutdown(self) -> None:
         self._cancel_searches()
+        self.cancel_beta_sensitivity()
 
     def _build_grid_vs_random(self, lay) -> None:
         self.gvr_button = QPushButton("Run both searches")
