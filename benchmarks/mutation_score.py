@@ -163,7 +163,7 @@ MUTANTS = (
       "= hl.bn.running_mean.copy()\n                bn.running_var = hl.bn.running_var.copy()",
       "= hl.bn.running_mean\n                bn.running_var = hl.bn.running_var"),
     M("assigned_params_not_synced", "nn/network.py",
-      "        self.sync_params()\n        logits", "        logits"),
+      "        self.sync_params()\n        logits", "        logits", nth=1),
     M("pickle_drops_running_stats", "nn/network.py",
       "bn.running_mean[...], bn.running_var[...] = rm, rv", "pass"),
     # Trainer
@@ -321,7 +321,7 @@ MUTANTS = (
     M("val_standardised_with_its_own_stats", "data/datasets.py",
       "(ds.X[va] - mean) / std", "(ds.X[va] - ds.X[va].mean(axis=0)) / ds.X[va].std(axis=0)"),
     M("lesson_train_vs_eval_on_live_net", "lessons/numbers.py",
-      "    net = net.clone()\n", "    net = net\n"),
+      "    net = net.clone()\n", "    net = net\n", nth=1),
 )
 
 
