@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrol
                                QTabWidget, QVBoxLayout, QWidget)
 from superqt.utils import QSignalThrottler
 
-from bn_studio.core.diagnostics import GUIDE_LOG10_RATIO, SATURATED_DERIVATIVE
+from bn_studio.core.measure.diagnostics import GUIDE_LOG10_RATIO, SATURATED_DERIVATIVE
 
 from ..plain_text import Rich
 from ..plotting import (SparseAxis, SteppedRange, cache_axes, decimate, no_si_prefix,
