@@ -10,7 +10,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea,
                                QVBoxLayout)
-from superqt.utils import QSignalThrottler
 
 from bn_studio.core.layers import ACTIVATIONS
 from bn_studio.core.stats import pushforward_density
@@ -67,6 +66,7 @@ class HistogramsPanel(Panel):
     title = "Hidden-layer histograms"
     tab_title = "Histograms"
     name = "histograms"
+    live_hz = LIVE_HZ
     area = "right"
     help_text = ("One row per hidden layer. Left: the distribution of the pre-activations "
                  "Z = W·a + b of the net without BN. Middle: the same layer of the net with BN "
@@ -118,15 +118,6 @@ class HistogramsPanel(Panel):
         self._edges_key: tuple[Any, ...] | None = None
         self._bands_key: tuple[Any, ...] | None = None
         self._last = None
-        self._pending = None
-        self._live_throttle = QSignalThrottler(parent=self)
-        self._live_throttle.setTimeout(int(1000 / LIVE_HZ))
-        self._live_throttle.triggered.connect(self._draw_pending)
-        # While training the bands redraw at most BANDS_HZ times a second (the last state
-        # always drawn); a paused state or a new run at once.
-        self._bands_throttle = QSignalThrottler(parent=self)
-        self._bands_throttle.setTimeout(int(1000 / BANDS_HZ))
-        self._bands_throttle.triggered.connect(self._draw_all_bands)
         self._bands_args: tuple[Any, Any] | None = None
         self._stale_run = None
         self._note = ""
@@ -246,20 +237,10 @@ class HistogramsPanel(Panel):
             p_bn.setToolTip(bn_tip)
 
     def on_snapshot(self, snap) -> None:
-        """While training, at most LIVE_HZ redraws a second (a mini-batch's histogram at 60
-        Hz is flicker), the newest always drawn last; a paused or replayed state at once."""
-        if snap.playing and snap.live:
-            self._pending = snap
-            self._live_throttle.throttle()
-            return
-        self._live_throttle.cancel()
-        self._pending = None
+        """While training this runs at most ``live_hz`` times a second in the frame budget
+        (base.Panel: a mini-batch's histogram at 60 Hz is flicker), the newest always drawn
+        last; a paused or replayed state at once."""
         self._draw(snap)
-
-    def _draw_pending(self) -> None:
-        snap, self._pending = self._pending, None
-        if snap is not None:
-            self._draw(snap)
 
     def _draw(self, snap) -> None:
         if "bn" not in snap.runs or "no_bn" not in snap.runs:
@@ -294,19 +275,33 @@ class HistogramsPanel(Panel):
                 row["ymax"] = [0.0, 0.0]
                 row["band_range"].reset()
         plain_run, bn_run = snap.runs["no_bn"], snap.runs["bn"]
+        # While training each layer's row is drawn in its own turn of the frame budget.
+        later = bool(snap.playing and snap.live)
         for i, (row, hists) in enumerate(zip(self.rows, shown)):
             n_values = (plain_run.layers[i].n_values, bn_run.layers[i].n_values)
-            for k, (item, (edges, counts, off)) in enumerate(zip((row["plain"], row["bn"]),
-                                                                 hists)):
-                self._set_hist(row, k, item, edges, counts)
-                self._set_off_chart(row, k, edges, off, n_values[k])
+            if later:
+                self.draw_later(f"row {i}", lambda r=row, h=hists, n=n_values:
+                                self._draw_row(r, h, n))
+            else:
+                self.cancel_later(f"row {i}")
+                self._draw_row(row, hists, n_values)
         self._bands_args = (snap, g)
+        # While training the bands redraw at most BANDS_HZ times a second, in their own turn
+        # of the frame budget (the last state always drawn); a paused state or a new run at
+        # once.
         if key != self._bands_key or not snap.playing:
             self._bands_key = key
-            self._bands_throttle.cancel()
+            self.cancel_later("bands")
             self._draw_all_bands()
         else:
-            self._bands_throttle.throttle()
+            self.draw_later("bands", self._draw_all_bands, BANDS_HZ)
+
+    def _draw_row(self, row, hists, n_values) -> None:
+        if not any(row is r for r in self.rows):        # a row rebuilt since
+            return
+        for k, (item, (edges, counts, off)) in enumerate(zip((row["plain"], row["bn"]), hists)):
+            self._set_hist(row, k, item, edges, counts)
+            self._set_off_chart(row, k, edges, off, n_values[k])
 
     def _draw_all_bands(self) -> None:
         if self._bands_args is None:
