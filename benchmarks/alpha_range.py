@@ -16,11 +16,11 @@ import json
 import statistics
 import time
 
-from bn_studio.core.datasets import DatasetSpec, split_and_standardize
+from bn_studio.core.data.datasets import DatasetSpec, split_and_standardize
 from bn_studio.core.search import Search
 from bn_studio.core.search.analysis import (alpha_range_report, alpha_range_spec,
                                             good_range_decades, median_loss, twin_points)
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 
 # A deep ReLU net with plain SGD: both twins learn at a good α, so each one's best is a
 # real loss, not chance (a twin that never learns would look 'flat', i.e. wide).

@@ -19,8 +19,8 @@ import time
 
 import numpy as np
 
-from bn_studio.core.network import MLP, NetConfig
-from bn_studio.core.optim import Optimizer
+from bn_studio.core.nn.network import MLP, NetConfig
+from bn_studio.core.nn.optim import Optimizer
 
 BATCHES = (32, 128, 512)
 WIDTHS = (16, 64, 128)

@@ -3,7 +3,7 @@
 Writes N rows (two features and a label, ~21 MB for a million) to a temporary folder and prints
 one JSON object:
 - load_seconds (wall) and load_cpu_seconds (this process's CPU time, steadier on a shared
-  machine): our loader (bn_studio.core.csv_read.load_csv), numpy.loadtxt and pandas.read_csv
+  machine): our loader (bn_studio.core.data.csv_read.load_csv), numpy.loadtxt and pandas.read_csv
   (when importable; not a dependency), best of --repeats rounds that run each loader in turn;
   ours_over_pandas in wall and in CPU time (goal ≤ 2);
 - train: peak RSS (MB, the child's VmHWM), wall time and CPU time of
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bn_studio.core.csv_read import load_csv
+from bn_studio.core.data.csv_read import load_csv
 
 
 def write_rows(path: Path, rows: int, seed: int = 0) -> None:

@@ -23,9 +23,9 @@ import time
 
 import numpy as np
 
-from bn_studio.core.datasets import split_and_standardize
-from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
-from bn_studio.core.trainer import TwinTrainer, advance
+from bn_studio.core.data.datasets import split_and_standardize
+from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
+from bn_studio.core.training.trainer import TwinTrainer, advance
 
 CHECKPOINTS = (100, 300, 1000, 2000)
 LEAD = 0.15                 # accuracy lead that counts as "visibly ahead"

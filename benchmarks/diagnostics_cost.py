@@ -17,9 +17,9 @@ import os
 import statistics
 import time
 
-from bn_studio.core.datasets import split_and_standardize
-from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
-from bn_studio.core.trainer import TwinTrainer
+from bn_studio.core.data.datasets import split_and_standardize
+from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
+from bn_studio.core.training.trainer import TwinTrainer
 from bn_studio.live.worker import DIAGNOSTICS_COST_RATIO
 
 PUBLISH_INTERVAL_S = 1 / 40        # the worker's SNAPSHOT_INTERVAL_S

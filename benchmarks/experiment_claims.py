@@ -21,11 +21,11 @@ import time
 
 import numpy as np
 
-from bn_studio.core import lessons as L
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
-from bn_studio.core.lesson_pack import LESSON_DEFAULTS
-from bn_studio.core.trainer import TrainConfig, TwinTrainer, split_for
+from bn_studio.core.lessons import numbers as L
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
+from bn_studio.core.lessons.pack import LESSON_DEFAULTS
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer, split_for
 
 CLAIMS: list[tuple[str, str, str, callable]] = []     # (id, where, sentence, fn(seed))
 _cache: dict = {}

@@ -41,7 +41,7 @@ def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
 
 
 def headless_steps_per_second(config, split, seconds: float) -> float:
-    from bn_studio.core.trainer import TwinTrainer
+    from bn_studio.core.training.trainer import TwinTrainer
     t = TwinTrainer(config, split)
     for _ in range(50):
         t.step()

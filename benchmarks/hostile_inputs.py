@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bn_studio.core import limits  # noqa: E402
-from bn_studio.core.csv_read import load_csv  # noqa: E402
-from bn_studio.core.datasets import DatasetError, split_and_standardize  # noqa: E402
-from bn_studio.core.trainer import TrainConfig, TwinTrainer  # noqa: E402
+from bn_studio.core.data.csv_read import load_csv  # noqa: E402
+from bn_studio.core.data.datasets import DatasetError, split_and_standardize  # noqa: E402
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer  # noqa: E402
 from bn_studio.workspace import WorkspaceError, check_workspace, load_workspace  # noqa: E402
 
 COLUMNS = ("cases", "worked", "clean", "traceback", "hang", "crash", "data_loss", "code_ran",
@@ -201,7 +201,7 @@ def fuzz_workspaces(n, rng) -> Row:
 
 def fuzz_packs(n, rng) -> Row:
     """Lesson packs: the example pack with values replaced, keys added, text cut."""
-    from bn_studio.core.lesson_pack import LessonPackError, example_pack_path, read_pack
+    from bn_studio.core.lessons.pack import LessonPackError, example_pack_path, read_pack
     base = json.loads(example_pack_path().read_text())
     keys = list(base) + ["unknown", "workspace", "controls", "changes", "speed"]
     row = Row("lesson pack reader (fuzz)")
@@ -260,7 +260,7 @@ def fuzz_settings(n, rng) -> Row:
     from PySide6.QtWidgets import QApplication
     QApplication.instance() or QApplication([])
     from bn_studio.gui import settings
-    from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
+    from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
 
     class Model:
         def __init__(self):
@@ -501,7 +501,7 @@ def write_files(tmp: Path) -> dict[str, Path]:
 def refusals(tmp: Path) -> list[Row]:
     """Seconds and peak MB of refusing each input (goal: ≤ MAX_REFUSAL_S, ≤ MAX_REFUSAL_MB)."""
     f = write_files(tmp)
-    load = "from bn_studio.core.csv_read import load_csv\n"
+    load = "from bn_studio.core.data.csv_read import load_csv\n"
     ws = "from bn_studio.workspace import load_workspace, check_workspace\n"
     cases = {
         "csv 4 GiB (sparse)": load + f"load_csv({str(f['huge.csv'])!r})",
@@ -526,15 +526,15 @@ def refusals(tmp: Path) -> list[Row]:
         "workspace 16 MiB of 3 M strings": ws + f"check_workspace(load_workspace("
                                                 f"{str(f['strings.json'])!r}))",
         "workspace n = 10 M": ws + f"check_workspace(load_workspace({str(f['n.json'])!r}))",
-        "lesson pack 300 KiB": "from bn_studio.core.lesson_pack import read_pack\n"
+        "lesson pack 300 KiB": "from bn_studio.core.lessons.pack import read_pack\n"
                                f"read_pack({str(f['bigpack.json'])!r})",
-        "generated n = 10 M": "from bn_studio.core.datasets import make_dataset\n"
+        "generated n = 10 M": "from bn_studio.core.data.datasets import make_dataset\n"
                               "make_dataset('moons', n=10_000_000)",
-        "hidden 4 × 1000 layers": "from bn_studio.core.trainer import TrainConfig\n"
+        "hidden 4 × 1000 layers": "from bn_studio.core.training.trainer import TrainConfig\n"
                                   "TrainConfig(hidden=[4] * 1000)",
-        "hidden 1e8 units": "from bn_studio.core.trainer import TrainConfig\n"
+        "hidden 1e8 units": "from bn_studio.core.training.trainer import TrainConfig\n"
                             "TrainConfig(hidden=(100_000_000,))",
-        "hidden 1e6 × 1e6": "from bn_studio.core.trainer import TrainConfig\n"
+        "hidden 1e6 × 1e6": "from bn_studio.core.training.trainer import TrainConfig\n"
                             "TrainConfig(hidden=(1_000_000, 1_000_000))",
     }
     rows = []

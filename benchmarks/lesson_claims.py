@@ -45,14 +45,14 @@ if __name__ == "__main__":            # before NumPy loads: one BLAS thread per 
 
 import numpy as np
 
-from bn_studio.core import lessons as L
-from bn_studio.core.datasets import DatasetSpec, split_and_standardize
-from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
-from bn_studio.core.lesson_pack import example_pack_path, read_pack
+from bn_studio.core.lessons import numbers as L
+from bn_studio.core.data.datasets import DatasetSpec, split_and_standardize
+from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
+from bn_studio.core.lessons.pack import example_pack_path, read_pack
 from bn_studio.core.search import best_result
 from bn_studio.core.search.analysis import alpha_range_report, alpha_range_spec
 from bn_studio.core.search.groups import plan_groups, run_group
-from bn_studio.core.trainer import TwinTrainer, train_single, weight_grad_norms
+from bn_studio.core.training.trainer import TwinTrainer, train_single, weight_grad_norms
 
 ROOT = Path(__file__).resolve().parents[1]
 QUOTED_SEEDS = 40          # the texts quote numbers over this many seeds
@@ -267,7 +267,7 @@ def _(seed):
        quotes=[Quote("it found the lower validation loss in {k} of {n} seeds", "random_won",
                      "count"),
                Quote("found the lower loss in {k} of {n} seeds", "random_won", "count",
-                     text="py:bn_studio/core/lessons.py")])
+                     text="py:bn_studio/core/lessons/numbers.py")])
 def _(seed):
     s = gvr(seed)
     g, r = best_result(s["grid"]), best_result(s["random"])

@@ -13,9 +13,9 @@ import json
 import os
 import time
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
 from bn_studio.core.search import Param, Search, SearchSpace, SearchSpec
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 
 
 def timed_search(spec, split, workers: int) -> tuple[float, list[dict]]:

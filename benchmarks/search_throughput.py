@@ -24,9 +24,9 @@ import os
 import resource
 import time
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
 from bn_studio.core.search import Param, Search, SearchSpace, SearchSpec, plan_groups
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 
 
 def timed(spec, split, workers: int, executor: str) -> tuple[float, float, list[dict]]:

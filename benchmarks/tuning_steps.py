@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 
-from bn_studio.core.datasets import DATASETS, make_dataset, split_and_standardize
+from bn_studio.core.data.datasets import DATASETS, make_dataset, split_and_standardize
 from bn_studio.core.search import Search, SearchSpec, default_space
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 
 # A deep sigmoid network trained with momentum, like the app's first run (core/defaults.py).
 FIRST_RUN = TrainConfig(hidden=(32, 32, 32, 32), activation="sigmoid", optimizer="momentum",

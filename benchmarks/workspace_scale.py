@@ -34,7 +34,7 @@ import json, os, sys, time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from pathlib import Path
 from PySide6.QtCore import QElapsedTimer, QTimer
-from bn_studio.core.datasets import DatasetSpec
+from bn_studio.core.data.datasets import DatasetSpec
 from bn_studio.gui.app import make_application
 from bn_studio.gui.main_window import MainWindow
 csv, folder = Path(sys.argv[1]), Path(sys.argv[2])
@@ -88,7 +88,7 @@ def timed(fn):
 
 def core(csv: Path, folder: Path) -> dict:
     from bn_studio import workspace
-    from bn_studio.core import csv_source
+    from bn_studio.core.data import csv_source
     ds, t_import = timed(lambda: csv_source.load_sourced(csv))
     path = folder / "core.json"
 

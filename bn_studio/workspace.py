@@ -22,14 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bn_studio.core import csv_source, limits
-from bn_studio.core.datasets import DatasetError
+from bn_studio.core.data import csv_source
+from bn_studio.core import limits
+from bn_studio.core.data.datasets import DatasetError
 from bn_studio.errors import checked
 
 if TYPE_CHECKING:
-    from bn_studio.core.csv_source import CsvReference
-    from bn_studio.core.datasets import Dataset
-    from bn_studio.core.trainer import TrainConfig
+    from bn_studio.core.data.csv_source import CsvReference
+    from bn_studio.core.data.datasets import Dataset
+    from bn_studio.core.training.trainer import TrainConfig
 
 FORMAT = "bn-studio-workspace"
 VERSION = 2                     # the newest this version reads; 2 added the "csv" dataset kind
@@ -172,9 +173,9 @@ def _section(doc: dict, key: str) -> dict:
 
 
 def _check(doc: dict) -> Workspace:
-    from bn_studio.core.datasets import (Dataset, check_dataset, make_dataset,
-                                         split_and_standardize)
-    from bn_studio.core.trainer import TrainConfig
+    from bn_studio.core.data.datasets import (Dataset, check_dataset, make_dataset,
+                                              split_and_standardize)
+    from bn_studio.core.training.trainer import TrainConfig
     config = TrainConfig.from_dict(_section(doc, "config"))
     d = _section(doc, "dataset")
     generated, ds, ref = None, None, None
@@ -199,7 +200,7 @@ def _check(doc: dict) -> Workspace:
             raise WorkspaceError("workspace's dataset kind must be 'generated', 'points' or "
                                  f"'csv', not {limits.shown(d.get('kind'))}")
         if "name" not in d:
-            from bn_studio.core.datasets import DATASETS
+            from bn_studio.core.data.datasets import DATASETS
             raise WorkspaceError(("workspace has no dataset" if not d else
                                   "workspace's dataset has no name")
                                  + f": it needs a \"dataset\" object naming one of "
@@ -215,7 +216,7 @@ def _check(doc: dict) -> Workspace:
 
 def _feature_names(value) -> tuple[str, str]:
     """The two columns imported points came from (older workspaces: x₁, x₂)."""
-    from bn_studio.core.datasets import FEATURE_NAMES
+    from bn_studio.core.data.datasets import FEATURE_NAMES
     if value is None:
         return FEATURE_NAMES
     if (not isinstance(value, list) or len(value) != 2

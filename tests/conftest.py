@@ -31,7 +31,7 @@ def settings_window():
     """``settings_window()``: a fresh stand-in for the main window as settings.restore_window
     sees it (a model starting from the first run; geometry and layout never restore), so the
     settings reader can be fed any saved values without building the real window."""
-    from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
+    from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
 
     class Model:
         config, spec = DEFAULT_CONFIG, DEFAULT_DATASET

@@ -175,7 +175,7 @@ def test_help_lists_defaults_panels_and_datasets(capsys):
 
 
 def test_screenshot_help_gives_the_range_of_every_lesson(capsys):
-    from bn_studio.core.lessons import LESSONS
+    from bn_studio.core.lessons.numbers import LESSONS
     with pytest.raises(SystemExit):
         main(["screenshot", "--help"])
     assert f"open lesson N (1-{len(LESSONS)})" in " ".join(capsys.readouterr().out.split())

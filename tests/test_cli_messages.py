@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from bn_studio.cli import main
-from bn_studio.core.csv_read import load_csv
-from bn_studio.core.lesson_pack import LessonPackError, example_pack_path, read_pack
+from bn_studio.core.data.csv_read import load_csv
+from bn_studio.core.lessons.pack import LessonPackError, example_pack_path, read_pack
 from bn_studio.workspace import WorkspaceError, check_workspace, load_workspace
 
 

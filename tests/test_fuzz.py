@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bn_studio.core import limits
-from bn_studio.core.csv_read import load_csv
-from bn_studio.core.datasets import DatasetError, split_and_standardize
+from bn_studio.core.data.csv_read import load_csv
+from bn_studio.core.data.datasets import DatasetError, split_and_standardize
 from bn_studio.workspace import WorkspaceError, check_workspace, load_workspace, read_dataset
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "50"))

@@ -7,8 +7,8 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bn_studio.core.lesson_pack import (CONTROLS, EXPERIMENTS, FORMAT, Lesson, LessonPackError,
-                                        example_pack_path, parse_pack, read_pack)
+from bn_studio.core.lessons.pack import (CONTROLS, EXPERIMENTS, FORMAT, Lesson, LessonPackError,
+                                         example_pack_path, parse_pack, read_pack)
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "50"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
@@ -64,7 +64,7 @@ def test_any_json_document_gives_a_lesson_or_one_line(doc):
 def test_the_example_pack_and_every_builtin_lesson_load(tmp_path):
     les = read_pack(example_pack_path())
     assert les.question and les.answer and les.locked_controls
-    from bn_studio.core.lessons import LESSONS
+    from bn_studio.core.lessons.numbers import LESSONS
     ids = [x.id for x in LESSONS]
     assert ids[6:11] == ["lr_jump", "alpha_range", "gamma_beta", "input_scale",
                          "covariate_shift"]

@@ -34,11 +34,11 @@ def copy_of_the_package(tmp_path: Path) -> Path:
 
 def test_a_qt_import_in_core_breaks_the_contract(tmp_path):
     root = copy_of_the_package(tmp_path)
-    with open(root / "bn_studio/core/stats.py", "a") as f:
+    with open(root / "bn_studio/core/measure/stats.py", "a") as f:
         f.write("\nfrom PySide6 import QtCore  # noqa\n")
     out = lint(root)
     assert out.returncode == 1
-    assert "bn_studio.core.stats -> PySide6" in out.stdout
+    assert "bn_studio.core.measure.stats -> PySide6" in out.stdout
 
 
 def test_a_cli_import_in_the_gui_breaks_the_layers(tmp_path):

@@ -33,9 +33,9 @@ def test_mutant_names_are_unique():
 
 def test_a_stale_pattern_is_reported_by_name_and_stops_the_script():
     ms = load_script()
-    stale = ms.Mutant("stale_one", "losses.py", "this text is not in losses.py", "x")
+    stale = ms.Mutant("stale_one", "nn/losses.py", "this text is not in losses.py", "x")
     moved = ms.Mutant("moved_one", "no_such_module.py", "a", "b")
-    broken = ms.Mutant("broken_one", "losses.py", "n = z.shape[0]", "n = (z.shape[0]")
+    broken = ms.Mutant("broken_one", "nn/losses.py", "n = z.shape[0]", "n = (z.shape[0]")
     problems = ms.check_all_apply([stale, moved, broken, ms.MUTANTS[0]])
     assert [p.split(":")[0] for p in problems] == ["mutant stale_one", "mutant moved_one",
                                                     "mutant broken_one"]

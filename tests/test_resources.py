@@ -121,7 +121,7 @@ def test_wheel_contains_the_resources(tmp_path):
     needed = ["bn_studio/resources/__init__.py", "bn_studio/resources/style.qss",
               "bn_studio/resources/style-dark.qss", f"bn_studio/resources/{DESKTOP}",
               f"bn_studio/resources/{METAINFO}", "bn_studio/resources/icons/bn-studio.svg",
-              "bn_studio/core/layers.py", "bn_studio/gui/resources.py"]
+              "bn_studio/core/nn/layers.py", "bn_studio/gui/resources.py"]
     needed += [f"bn_studio/resources/icons/bn-studio-{s}.png" for s in ICON_SIZES]
     needed += [f"bn_studio/resources/icons/{n}.svg" for n in TOOLBAR_ICONS]
     needed += ["bn_studio/resources/example_lesson.json"]     # lesson packs

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from bn_studio import workspace
-from bn_studio.core import csv_source, limits
-from bn_studio.core.csv_read import load_csv
+from bn_studio.core.data import csv_source
+from bn_studio.core import limits
+from bn_studio.core.data.csv_read import load_csv
 from bn_studio.workspace import (WorkspaceError, check_workspace, dataset_section,
                                  load_workspace, read_dataset, save_workspace)
 

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         one_blas_thread_by_default()
     import multiprocessing
     multiprocessing.freeze_support()    # a frozen (PyInstaller) app re-enters here in workers
-    from bn_studio.core.datasets import DatasetError
+    from bn_studio.core.data.datasets import DatasetError
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

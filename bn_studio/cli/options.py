@@ -20,8 +20,8 @@ class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def add_data_options(p: argparse.ArgumentParser) -> None:
-    from bn_studio.core.datasets import DATASETS
-    from bn_studio.core.defaults import DEFAULT_DATASET as D
+    from bn_studio.core.data.datasets import DATASETS
+    from bn_studio.core.training.defaults import DEFAULT_DATASET as D
     src = p.add_argument_group("data")
     src.add_argument("--dataset", choices=DATASETS, default=None,
                      help=f"a generated toy dataset (default: {D.name}, the app's first run)")
@@ -41,8 +41,8 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
 def add_train_options(p: argparse.ArgumentParser) -> None:
     """Every option of ``train``; ``search`` accepts them too (they fix a setting for all trials).
     One per hyperparameter of core/params.py, its default the app's first run."""
-    from bn_studio.core.defaults import DEFAULT_CONFIG
-    from bn_studio.core.params import PARAMS
+    from bn_studio.core.training.defaults import DEFAULT_CONFIG
+    from bn_studio.core.training.params import PARAMS
     add_data_options(p)
     net = p.add_argument_group("network and optimizer (defaults: the app's first run)")
     for h in PARAMS:
@@ -78,8 +78,8 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 
 
 def config_from_args(args):
-    from bn_studio.core.params import PARAMS
-    from bn_studio.core.trainer import TrainConfig
+    from bn_studio.core.training.params import PARAMS
+    from bn_studio.core.training.trainer import TrainConfig
     values = {h.name: getattr(args, h.name) for h in PARAMS if h.cli}
     values["hidden"] = parse_hidden(args.hidden)
     try:
@@ -89,8 +89,8 @@ def config_from_args(args):
 
 
 def dataset_from_args(args):
-    from bn_studio.core.csv_read import load_csv
-    from bn_studio.core.datasets import make_dataset
+    from bn_studio.core.data.csv_read import load_csv
+    from bn_studio.core.data.datasets import make_dataset
     if args.data and args.dataset:
         raise CliError("give either --dataset or --data, not both")
     check_data_args(args)
@@ -102,7 +102,7 @@ def dataset_from_args(args):
     kwargs = {"n": args.n, "classes": args.classes, "seed": args.data_seed}
     if args.noise is not None:
         kwargs["noise"] = args.noise
-    from bn_studio.core.defaults import DEFAULT_DATASET
+    from bn_studio.core.training.defaults import DEFAULT_DATASET
     if args.dataset is None:
         kwargs.setdefault("noise", DEFAULT_DATASET.noise)
         if kwargs["classes"] is None:
@@ -124,13 +124,13 @@ def check_data_args(args) -> None:
 
 def split_from_args(args, config=None):
     """The data the options name, split as ``config`` (by default the options') says."""
-    from bn_studio.core.trainer import split_for
+    from bn_studio.core.training.trainer import split_for
     config = config_from_args(args) if config is None else config
     return split_for(dataset_from_args(args), config, seed=args.data_seed)
 
 
 def changes_from_args(args) -> list:
-    from bn_studio.core.changes import parse_change
+    from bn_studio.core.training.changes import parse_change
     try:
         return [parse_change(t) for t in (getattr(args, "change", None) or [])]
     except ValueError as e:

@@ -11,8 +11,8 @@ PANEL_NAMES = ("decision_regions", "datasets", "network", "curves", "histograms"
 
 
 def add_screenshot_parser(sub) -> None:
-    from bn_studio.core.datasets import DATASETS
-    from bn_studio.core.lessons import LESSONS
+    from bn_studio.core.data.datasets import DATASETS
+    from bn_studio.core.lessons.numbers import LESSONS
     p = sub.add_parser("screenshot", help="render the main window offscreen to a PNG",
                        formatter_class=DefaultsFormatter,
                        description="Render the main window (or one panel) offscreen after "

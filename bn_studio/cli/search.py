@@ -61,7 +61,7 @@ def add_search_parser(sub, add_train_options) -> None:
 
 
 def run_search(args) -> int:
-    from bn_studio.core.trainer import split_for
+    from bn_studio.core.training.trainer import split_for
     if not args.param:
         raise CliError("give at least one --param, e.g. --param lr=log:1e-4:1")
     if args.resume and not args.out:

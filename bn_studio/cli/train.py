@@ -17,14 +17,14 @@ def add_train_parser(sub) -> None:
     train = sub.add_parser("train", help="train the BN and no-BN twins headless",
                            formatter_class=DefaultsFormatter)
     add_train_options(train)
-    from bn_studio.core.params import LIVE
+    from bn_studio.core.training.params import LIVE
     train.add_argument("--change", action="append", metavar="STEP:NAME=VALUE",
                        help="change a setting of both twins mid-run, e.g. 500:lr=5 (repeatable; "
                             f"{', '.join(LIVE)})")
 
 
 def run_train(args) -> int:
-    from bn_studio.core.trainer import TwinTrainer, advance
+    from bn_studio.core.training.trainer import TwinTrainer, advance
     config = config_from_args(args)
     changes = changes_from_args(args)
     try:
@@ -32,7 +32,7 @@ def run_train(args) -> int:
     except ValueError as e:             # a change to an out-of-range value
         raise CliError(f"--change: {e}") from None
     ds = dataset_from_args(args)
-    from bn_studio.core.trainer import split_for
+    from bn_studio.core.training.trainer import split_for
     split = split_for(ds, config, seed=args.data_seed)
     try:
         trainer = TwinTrainer(scheduled, split)

@@ -28,8 +28,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPoint, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
-from bn_studio.core.replay import restore
-from bn_studio.core.snapshot import copy_parts
+from bn_studio.core.measure.replay import restore
+from bn_studio.core.measure.snapshot import copy_parts
 
 from .exports import ExportError, finish, partial_path
 from .panels.decision_regions import DecisionRegionsPanel

@@ -200,7 +200,7 @@ def check_screenshot_args(args) -> None:
 def _check_names(args) -> None:
     """Unknown panel or dataset names and a missing --data file, refused before a window
     exists: failing inside the built window means closing it while an error unwinds."""
-    from bn_studio.core.datasets import DATASETS
+    from bn_studio.core.data.datasets import DATASETS
     from bn_studio.errors import UsageError as CliError
     from .docks import available_panels
     if args.panel:
@@ -246,14 +246,14 @@ def run_screenshot(args) -> int:
     theme = getattr(args, "theme", "light")
     style_application(app, theme)
     from .main_window import MainWindow
-    from bn_studio.core.datasets import DatasetSpec
+    from bn_studio.core.data.datasets import DatasetSpec
     win = MainWindow()
     win.set_theme(theme)
     try:
         model = win.model
         lesson = getattr(args, "lesson", None)
         if lesson is not None:
-            from bn_studio.core.lessons import LESSONS
+            from bn_studio.core.lessons.numbers import LESSONS
             if not 1 <= lesson <= len(LESSONS) or "lessons" not in win.panels:
                 raise CliError(f"--lesson must be between 1 and {len(LESSONS)}")
             win.start_lesson(LESSONS[lesson - 1].id)
@@ -271,7 +271,7 @@ def run_screenshot(args) -> int:
             if not datasets.import_csv(args.data, getattr(args, "columns", None)):
                 raise CliError(datasets.error.text())
         if args.dataset:
-            from bn_studio.core.datasets import DATASETS
+            from bn_studio.core.data.datasets import DATASETS
             if args.dataset not in DATASETS:
                 raise CliError(f"unknown dataset {args.dataset!r}; choose one of "
                                f"{', '.join(DATASETS)}")

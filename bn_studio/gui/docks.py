@@ -24,7 +24,7 @@ PANEL_CLASSES = [
     ("bn_at_test_time", "TestTimeBNPanel"),
     ("softmax_inspector", "SoftmaxInspectorPanel"),
     ("tuning", "TuningPanel"),
-    ("lessons", "LessonsPanel"),
+    ("lessons.panel", "LessonsPanel"),
 ]
 
 # Dock sizes as shares of the window's width/height, within pixel bounds, so the decision

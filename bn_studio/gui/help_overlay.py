@@ -1,4 +1,5 @@
-"""A "what am I looking at" note laid over a panel; a click anywhere on it closes it."""
+"""A "what am I looking at" note laid over a panel (a click anywhere on it closes it), and
+the About text."""
 
 from __future__ import annotations
 
@@ -53,3 +54,19 @@ class HelpOverlay(QLabel):
 
     def mousePressEvent(self, event) -> None:
         self.close()
+
+
+def about_html() -> str:
+    """Help → About: what the app is, and the versions a bug report needs."""
+    import platform
+
+    import numpy as np
+    import PySide6
+    import pyqtgraph as pg
+
+    from bn_studio import __version__
+    return (f"<h3>BN Studio {__version__}</h3>"
+            "<p>Watch batch normalization, softmax regression and hyperparameter search "
+            "while a real network trains.</p>"
+            f"<p>Python {platform.python_version()} · NumPy {np.__version__} · "
+            f"PySide6 {PySide6.__version__} · pyqtgraph {pg.__version__}</p>")

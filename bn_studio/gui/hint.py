@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
+from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
 
 # What the default run shows; every sentence below is measured over 40 seeds by
 # benchmarks/lesson_claims.py (claims H.*; the README's numbers are its claims D.*).

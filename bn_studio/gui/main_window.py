@@ -7,82 +7,44 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QSizePolicy, QTabBar, QToolBar)
 
 from bn_studio.core.limits import one_line
-from bn_studio.core.rate import rate_text, why_behind
+from bn_studio.core.measure.rate import rate_text, why_behind
 from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
                                  save_workspace)
 
 from . import docks, exports, main_thread_gc, workspace_data
 from .export_runner import ExportRunner
-from .hint import HintState, hint_text, is_default_run, widest_hints
+from .hint import HintState, hint_text, is_default_run
 from .menus import build_menus
 from .model import StudioModel
 from .plain_text import message_box, plain_labels, tooltip
 from .theme import RUN_LABELS
+from .toolbar import RATE_TOOLTIP, HintLabel, build_toolbar
 
 if TYPE_CHECKING:
     from .panels.base import Panel
-    from .panels.lessons import LessonsPanel
+    from .panels.lessons.panel import LessonsPanel
 
 log = logging.getLogger(__name__)
 
-HINT_MIN_WIDTH_PX = 320
 TIMELINE_MIN_WIDTH_PX = 420
 STATUS_HZ = 10
 
-# Speeds offered in the toolbar: training steps per second (None = as fast as possible).
-SPEEDS = [("Max speed", None), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
-          ("60 steps/s", 60.0), ("30 steps/s", 30.0), ("10 steps/s", 10.0),
-          ("2 steps/s", 2.0)]
-
-
-HINT_LINES = (2, 3)      # the toolbar hint keeps room for this many lines (fewest, most)
-
-
-class HintLabel(QLabel):
-    """The toolbar's hint: as tall as the longest hint needs at the width it is given (two
-    or three lines), so that it is never cut and a new hint never moves the panels below.
-    A narrower window than that shows the first lines; the tooltip holds the whole hint."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.setWordWrap(True)
-        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self._fit(HINT_MIN_WIDTH_PX)
-
-    def lines_needed(self, width: int) -> int:
-        fm = self.fontMetrics()
-        wrap = Qt.TextFlag.TextWordWrap
-        tallest = max(fm.boundingRect(0, 0, max(1, width), 10**6, wrap, text).height()
-                      for text in widest_hints())
-        return min(HINT_LINES[1], max(HINT_LINES[0], -(-tallest // fm.lineSpacing())))
-
-    def _fit(self, width: int) -> None:
-        lines = self.lines_needed(width - 2 * self.margin())
-        self.setFixedHeight(lines * self.fontMetrics().lineSpacing() + 6)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width():
-            self._fit(event.size().width())
-
-    def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        # The theme's italic changes the hint's width.
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self._fit(self.width())
-
-
-RATE_TOOLTIP = ("Training steps per second measured in the training process over the last "
-                "second (the speed box asks for a rate; a busy computer may give less)")
-
-
 class MainWindow(QMainWindow):
     """``restore=True`` (the app) brings back the last layout, dataset, network and theme."""
+
+    # Made by toolbar.build_toolbar:
+    act_play: QAction
+    act_step: QAction
+    act_reset: QAction
+    speed: QComboBox
+    rate_label: QLabel
+    hint: HintLabel
+    toolbar: QToolBar
 
     def __init__(self, model: StudioModel | None = None, restore: bool = False) -> None:
         super().__init__()
@@ -97,7 +59,10 @@ class MainWindow(QMainWindow):
         self.exporter.failed.connect(self._show_error)
         dock = QMainWindow.DockOption
         self.setDockOptions(dock.AnimatedDocks | dock.AllowTabbedDocks | dock.AllowNestedDocks)
-        self._build_toolbar()
+        self._behind: str | None = None             # why the rate falls behind, if it does
+        self._hint_state: HintState | None = None
+        self._default_run = False       # the app's default dataset and network (for the hint)
+        build_toolbar(self)
         self._build_panels()
         self._default_state = self.saveState()
         self._build_menus()
@@ -141,56 +106,6 @@ class MainWindow(QMainWindow):
             self._layout_restored = True
             self.size_docks(self.width(), self.height())
 
-    def _build_toolbar(self) -> None:
-        tb = QToolBar("Transport", self)
-        tb.setObjectName("transport")
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
-        self.act_play = QAction("Play", self, checkable=True)
-        self.act_play.setShortcut(QKeySequence(Qt.Key.Key_Space))
-        self.act_play.setToolTip("Train both nets continuously (Space)")
-        self.act_play.triggered.connect(lambda on: self.model.play() if on else self.model.pause())
-        self.act_step = QAction("Step", self)
-        self.act_step.setShortcuts([QKeySequence(Qt.Key.Key_S), QKeySequence(Qt.Key.Key_Right)])
-        self.act_step.setToolTip("One mini-batch step for both nets (S or →)")
-        self.act_step.triggered.connect(lambda: self.model.step(1))
-        self.act_reset = QAction("Reset", self)
-        self.act_reset.setShortcut(QKeySequence(Qt.Key.Key_R))
-        self.act_reset.setToolTip("New initial weights from the seed; step 0 (R)")
-        self.act_reset.triggered.connect(self.model.reset)
-        from .resources import toolbar_icon
-        for a, icon in ((self.act_play, "play"), (self.act_step, "step"),
-                        (self.act_reset, "reset")):
-            a.setIcon(toolbar_icon(icon))
-            tb.addAction(a)
-        tb.addSeparator()
-        self.speed = QComboBox(self)
-        self.speed.setToolTip("How many training steps per second; slow it down to watch "
-                              "single updates")
-        for label, value in SPEEDS:
-            self.speed.addItem(label, value)
-        self.speed.currentIndexChanged.connect(
-            lambda i: self.model.set_speed(self.speed.itemData(i)))
-        tb.addWidget(QLabel(" Speed: "))
-        tb.addWidget(self.speed)
-        # The rate the training process measures, beside the rate asked for.
-        self.rate_label = QLabel()
-        self.rate_label.setObjectName("rate")
-        self.rate_label.setMinimumWidth(
-            self.rate_label.fontMetrics().horizontalAdvance(" only 9,999 of 300 steps/s "))
-        self.rate_label.setToolTip(RATE_TOOLTIP)
-        tb.addWidget(self.rate_label)
-        self._behind: str | None = None
-        tb.addSeparator()
-        self.hint = HintLabel()
-        self.hint.setObjectName("hint")
-        self.hint.setMinimumWidth(HINT_MIN_WIDTH_PX)
-        self.hint.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        tb.addWidget(self.hint)
-        self.toolbar = tb
-        self._hint_state: HintState | None = None
-        self._default_run = False       # the app's default dataset and network (for the hint)
-
     def _build_panels(self) -> None:
         self._first_in_area = docks.build_panels(self)
         lessons, dock = self.panels.get("lessons"), self.docks.get("lessons")
@@ -226,7 +141,7 @@ class MainWindow(QMainWindow):
             dock.raise_()
 
     def _lessons(self) -> LessonsPanel:
-        from .panels.lessons import LessonsPanel
+        from .panels.lessons.panel import LessonsPanel
         panel = self.panels["lessons"]
         assert isinstance(panel, LessonsPanel)
         return panel
@@ -245,7 +160,7 @@ class MainWindow(QMainWindow):
         if panel is not None and hasattr(panel, "select_dataset"):
             panel.select_dataset(name)
         else:
-            from bn_studio.core.datasets import DatasetSpec
+            from bn_studio.core.data.datasets import DatasetSpec
             self.model.set_spec(DatasetSpec(name))
 
     def set_theme(self, theme: str) -> None:
@@ -269,7 +184,7 @@ class MainWindow(QMainWindow):
         """Load a workspace document: the whole document is checked first (check_workspace),
         so on any problem nothing changes and the user is told why in one line. A dataset
         that refers to a CSV file is read after the rest opened (workspace_data)."""
-        from bn_studio.core.datasets import DatasetSpec
+        from bn_studio.core.data.datasets import DatasetSpec
         ws = check_workspace(doc)
         if ws.reference is not None:
             return workspace_data.open_reference(self, ws, folder, wait)
@@ -446,19 +361,8 @@ class MainWindow(QMainWindow):
         HelpOverlay.show_over(panel, panel.title, panel.help_text)
 
     def show_about(self) -> None:
-        import platform
-
-        import numpy as np
-        import PySide6
-        import pyqtgraph as pg
-
-        from bn_studio import __version__
-        text = (f"<h3>BN Studio {__version__}</h3>"
-                "<p>Watch batch normalization, softmax regression and hyperparameter search "
-                "while a real network trains.</p>"
-                f"<p>Python {platform.python_version()} · NumPy {np.__version__} · "
-                f"PySide6 {PySide6.__version__} · pyqtgraph {pg.__version__}</p>")
-        message_box(self, QMessageBox.Icon.Information, "About BN Studio", text, rich=True)
+        from .help_overlay import about_html
+        message_box(self, QMessageBox.Icon.Information, "About BN Studio", about_html(), rich=True)
 
     def _build_statusbar(self) -> None:
         self.step_label = QLabel("step 0")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
-from bn_studio.core.datasets import DATASETS
+from bn_studio.core.data.datasets import DATASETS
 
 
 def add_action(win, menu, text, slot, shortcut=None, tip: str = "") -> QAction:
@@ -27,7 +27,7 @@ def build_menus(win) -> None:
         menu = bar.addMenu("&Lessons")
         add_action(win, menu, "Start page", lambda: win.show_start_page())
         menu.addSeparator()
-        from bn_studio.core.lessons import LESSONS
+        from bn_studio.core.lessons.numbers import LESSONS
         for les in LESSONS:
             add_action(win, menu, les.title, lambda _=False, i=les.id: win.start_lesson(i),
                        None, les.intro)

@@ -13,11 +13,11 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from bn_studio.core import limits
-from bn_studio.core.datasets import Dataset, DatasetError, DatasetSpec, split_and_standardize
-from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
-from bn_studio.core.params import BY_NAME, LIVE
-from bn_studio.core.snapshot import Snapshot
-from bn_studio.core.trainer import TrainConfig, split_for
+from bn_studio.core.data.datasets import Dataset, DatasetError, DatasetSpec, split_and_standardize
+from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
+from bn_studio.core.training.params import BY_NAME, LIVE
+from bn_studio.core.measure.snapshot import Snapshot
+from bn_studio.core.training.trainer import TrainConfig, split_for
 from bn_studio.live.worker import TrainingWorker
 
 from .frames import FrameBudget

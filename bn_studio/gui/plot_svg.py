@@ -27,94 +27,21 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.LegendItem import ItemSample
-from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
-from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QGuiApplication, QImage, QPainter,
-                           QPainterPath, QPen, QPicture, QTransform)
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (QFont, QFontMetricsF, QImage, QPainter,
+                           QPainterPath, QPicture, QTransform)
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem,
                                QGraphicsTextItem, QStyleOptionGraphicsItem)
 
+from .svg_text import (font_attrs, marker_template, matrix, num, paint_attrs, path_d,
+                       png_base64)
+
 RASTER_SCALE = 2           # an item drawn as a raster gets 2 pixels per scene pixel
-DECIMALS = 2               # coordinates: 1/100 px is far below what any screen shows
 
 # Items that draw nothing of their own (their children do); anything not listed here and
 # not handled below is embedded as a raster of itself.
 CONTAINERS = (pg.PlotItem, pg.ViewBox, pg.GraphicsLayout, pg.PlotDataItem, pg.LabelItem,
               pg.GraphicsWidget, pg.ItemGroup)
-
-
-def _num(v: float) -> str:
-    """A short number: 12.5, 3, -0.25 (no trailing zeros, no -0)."""
-    s = f"{v:.{DECIMALS}f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
-
-
-def _color(c: QColor, opacity: float = 1.0) -> tuple[str, float]:
-    return c.name(QColor.NameFormat.HexRgb), c.alphaF() * opacity
-
-
-def _paint_attrs(pen: QPen | None, brush, opacity: float = 1.0) -> str:
-    """SVG fill and stroke attributes for a Qt pen and brush (pens are cosmetic: pixels)."""
-    parts = []
-    if brush is None or brush.style() == Qt.BrushStyle.NoBrush:
-        parts.append('fill="none"')
-    else:
-        col, a = _color(brush.color(), opacity)
-        parts.append(f'fill="{col}"')
-        if a < 1:
-            parts.append(f'fill-opacity="{_num(a)}"')
-    if pen is None or pen.style() == Qt.PenStyle.NoPen:
-        parts.append('stroke="none"')
-    else:
-        col, a = _color(pen.color(), opacity)
-        width = pen.widthF() or 1.0           # width 0: a cosmetic one-pixel line
-        parts.append(f'stroke="{col}" stroke-width="{_num(width)}"')
-        if a < 1:
-            parts.append(f'stroke-opacity="{_num(a)}"')
-        dash = {Qt.PenStyle.DashLine: (4, 2), Qt.PenStyle.DotLine: (1, 2),
-                Qt.PenStyle.DashDotLine: (4, 2, 1, 2),
-                Qt.PenStyle.DashDotDotLine: (4, 2, 1, 2, 1, 2)}.get(pen.style())
-        if dash:
-            parts.append('stroke-dasharray="' + ",".join(_num(d * width) for d in dash) + '"')
-        cap = {Qt.PenCapStyle.FlatCap: "butt",
-               Qt.PenCapStyle.RoundCap: "round"}.get(pen.capStyle(), "square")
-        join = {Qt.PenJoinStyle.MiterJoin: "miter",
-                Qt.PenJoinStyle.RoundJoin: "round"}.get(pen.joinStyle(), "bevel")
-        parts.append(f'stroke-linecap="{cap}" stroke-linejoin="{join}"')
-    return " ".join(parts)
-
-
-def path_d(path: QPainterPath) -> str:
-    """A QPainterPath (already in pixel coordinates) as SVG path data."""
-    out = []
-    n = path.elementCount()
-    i = 0
-    while i < n:
-        e = path.elementAt(i)
-        if e.type == QPainterPath.ElementType.MoveToElement:
-            out.append(f"M{_num(e.x)} {_num(e.y)}")
-        elif e.type == QPainterPath.ElementType.LineToElement:
-            out.append(f"L{_num(e.x)} {_num(e.y)}")
-        elif e.type == QPainterPath.ElementType.CurveToElement and i + 2 < n:
-            c2, end = path.elementAt(i + 1), path.elementAt(i + 2)
-            out.append(f"C{_num(e.x)} {_num(e.y)} {_num(c2.x)} {_num(c2.y)} "
-                       f"{_num(end.x)} {_num(end.y)}")
-            i += 2
-        i += 1
-    return "".join(out)
-
-
-def png_base64(image: QImage) -> str:
-    data = QByteArray()
-    buf = QBuffer(data)
-    buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buf, "PNG")  # type: ignore[call-overload]  # stubs: bytes; Qt: str
-    return bytes(data.toBase64().data()).decode("ascii")
-
-
-def _matrix(t: QTransform) -> str:
-    return "matrix(" + ",".join(_num(v) if abs(v) >= 1e-3 else f"{v:.6g}" for v in
-                                (t.m11(), t.m12(), t.m21(), t.m22(), t.dx(), t.dy())) + ")"
 
 
 @dataclass
@@ -145,14 +72,14 @@ class SvgDrawing:
                 img = part.image
                 rendering = "" if part.smooth else (' image-rendering="optimizeSpeed"'
                                                     ' style="image-rendering:pixelated"')
-                opacity = f' opacity="{_num(part.opacity)}"' if part.opacity < 1 else ""
+                opacity = f' opacity="{num(part.opacity)}"' if part.opacity < 1 else ""
                 body.append(f'<image width="{img.width()}" height="{img.height()}" '
-                            f'preserveAspectRatio="none" transform="{_matrix(part.transform)}"'
+                            f'preserveAspectRatio="none" transform="{matrix(part.transform)}"'
                             f'{rendering}{opacity} xlink:href="data:image/png;base64,'
                             f'{png_base64(img)}"/>')
             else:
                 body.append(part)
-        w, h = _num(self.width), _num(self.height)
+        w, h = num(self.width), num(self.height)
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 f'<svg xmlns="http://www.w3.org/2000/svg" '
                 f'xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" '
@@ -173,7 +100,7 @@ class _Walker:
         if views:
             brush = views[0].backgroundBrush()
             if brush.style() != Qt.BrushStyle.NoBrush:
-                self.add(f'<rect width="100%" height="100%" {_paint_attrs(None, brush)}/>')
+                self.add(f'<rect width="100%" height="100%" {paint_attrs(None, brush)}/>')
 
     def add(self, text: str) -> None:
         self.drawing.parts.append(text)
@@ -216,7 +143,7 @@ class _Walker:
             return
         d = path_d(self.to_px(item).map(path))
         if d:
-            self.add(f'<path d="{d}" {_paint_attrs(pen, brush, opacity)}/>')
+            self.add(f'<path d="{d}" {paint_attrs(pen, brush, opacity)}/>')
 
     def curve(self, item: pg.PlotCurveItem, opacity: float) -> None:
         if item.xData is None or len(item.xData) == 0:
@@ -257,7 +184,7 @@ class _Walker:
         for i in range(n):
             pen = pg.mkPen(pens[i] if pens is not None else item.opts.get("pen"))
             brush = pg.mkBrush(brushes[i] if brushes is not None else item.opts.get("brush"))
-            key = (_paint_attrs(pen, brush, opacity),)
+            key = (paint_attrs(pen, brush, opacity),)
             styles[key] = (pen, brush)
             groups.setdefault(key, []).append(i)
         t = self.to_px(item)
@@ -268,7 +195,7 @@ class _Walker:
                     continue
                 poly = t.map(pg.QtGui.QPolygonF(QRectF(QPointF(x0[i], y0[i]),
                                                       QPointF(x1[i], y1[i]))))
-                d.append("M" + "L".join(f"{_num(p.x())} {_num(p.y())}"
+                d.append("M" + "L".join(f"{num(p.x())} {num(p.y())}"
                                         for p in list(poly)[:4]) + "Z")
             if d:
                 self.add(f'<path d="{"".join(d)}" {key[0]}/>')
@@ -306,7 +233,7 @@ class _Walker:
             brush = data["brush"][i] if data["brush"][i] is not None else opts["brush"]
             pen, brush = pg.mkPen(pen), pg.mkBrush(brush)
             look = (symbol if isinstance(symbol, str) else id(symbol), round(size, 2),
-                    _paint_attrs(pen, None, opacity), _paint_attrs(None, brush, opacity))
+                    paint_attrs(pen, None, opacity), paint_attrs(None, brush, opacity))
             looks[look] = (symbol, size)
             merged.setdefault(look, []).extend(members)
         for look, members in merged.items():
@@ -364,14 +291,14 @@ class _Walker:
                     fmt = frag.charFormat()
                     colour = (fmt.foreground().color()
                               if fmt.foreground().style() != Qt.BrushStyle.NoBrush else default)
-                    spans.append(f"<tspan {_font_attrs(fmt.font())} "
-                                 f"{_paint_attrs(None, pg.mkBrush(colour), opacity)}>"
+                    spans.append(f"<tspan {font_attrs(fmt.font())} "
+                                 f"{paint_attrs(None, pg.mkBrush(colour), opacity)}>"
                                  f"{escape(piece)}</tspan>")
                 if spans:
                     x = origin.x() + line.x()
                     y = origin.y() + line.y() + line.ascent()
-                    self.add(f'<text xml:space="preserve" x="{_num(x)}" y="{_num(y)}" '
-                             f'transform="{_matrix(t)}">{"".join(spans)}</text>')
+                    self.add(f'<text xml:space="preserve" x="{num(x)}" y="{num(y)}" '
+                             f'transform="{matrix(t)}">{"".join(spans)}</text>')
             block = block.next()
 
     def text_frame(self, item: pg.TextItem, opacity: float) -> None:
@@ -397,11 +324,11 @@ class _Walker:
         t = self.to_px(item)
         for pen, p1, p2 in [axis_spec, *tick_specs]:
             a, b = t.map(QPointF(p1)), t.map(QPointF(p2))
-            self.add(f'<path d="M{_num(a.x())} {_num(a.y())}L{_num(b.x())} {_num(b.y())}" '
-                     f'{_paint_attrs(pen, None, opacity)}/>')
+            self.add(f'<path d="M{num(a.x())} {num(a.y())}L{num(b.x())} {num(b.y())}" '
+                     f'{paint_attrs(pen, None, opacity)}/>')
         colour = item.textPen().color()
         metrics = QFontMetricsF(font)
-        attrs = f"{_font_attrs(font)} {_paint_attrs(None, pg.mkBrush(colour), opacity)}"
+        attrs = f"{font_attrs(font)} {paint_attrs(None, pg.mkBrush(colour), opacity)}"
         for rect, flags, text in text_specs:
             flags = int(flags)
             rect = QRectF(rect)
@@ -418,7 +345,7 @@ class _Walker:
             else:
                 y = rect.center().y() + (metrics.ascent() - metrics.descent()) / 2
             p = t.map(QPointF(x, y))
-            self.add(f'<text x="{_num(p.x())}" y="{_num(p.y())}" text-anchor="{anchor}" '
+            self.add(f'<text x="{num(p.x())}" y="{num(p.y())}" text-anchor="{anchor}" '
                      f"{attrs}>{escape(text)}</text>")
 
     def legend_frame(self, item: pg.LegendItem, opacity: float) -> None:
@@ -439,8 +366,8 @@ class _Walker:
                 opts = item.item.scatter.opts
             c = self.to_px(item).map(QPointF(10, 10))
             template = marker_template(symbol, float(opts["size"]))
-            self.add(f'<path d="M{_num(c.x())} {_num(c.y())}{template}" '
-                     f'{_paint_attrs(pg.mkPen(opts["pen"]), pg.mkBrush(opts["brush"]), opacity)}/>')
+            self.add(f'<path d="M{num(c.x())} {num(c.y())}{template}" '
+                     f'{paint_attrs(pg.mkPen(opts["pen"]), pg.mkBrush(opts["brush"]), opacity)}/>')
 
     def raster(self, item: QGraphicsItem, opacity: float) -> None:
         """An item this module does not know: drawn by itself into an embedded image."""
@@ -483,68 +410,6 @@ DRAWERS: tuple[tuple[Any, Callable[[_Walker, Any, float], None]], ...] = (
     (QGraphicsTextItem, _Walker.text_item),
     ((QGraphicsRectItem, QGraphicsPathItem), _Walker.shape_item),
 )
-
-
-def _font_attrs(font: QFont) -> str:
-    size: float = font.pixelSize()
-    if size <= 0:
-        dpi = QGuiApplication.primaryScreen().logicalDotsPerInchY() if \
-            QGuiApplication.primaryScreen() else 96.0
-        size = font.pointSizeF() * dpi / 72.0
-    family = escape(font.family(), {'"': "&quot;"})
-    weight = ' font-weight="bold"' if font.bold() else ""
-    style = ' font-style="italic"' if font.italic() else ""
-    return (f'font-family="{family}, DejaVu Sans, Arial, sans-serif" '
-            f'font-size="{_num(size)}"{weight}{style}')
-
-
-_TEMPLATES: dict[tuple, str] = {}
-
-
-def marker_template(symbol, size: float) -> str:
-    """Path data of one marker relative to its centre (after an absolute M to the centre)."""
-    key = (symbol if isinstance(symbol, str) else id(symbol), round(size, 2))
-    if key in _TEMPLATES:
-        return _TEMPLATES[key]
-    r = size / 2
-    if symbol == "o":
-        d = (f"m{_num(-r)} 0a{_num(r)} {_num(r)} 0 1 0 {_num(2 * r)} 0"
-             f"a{_num(r)} {_num(r)} 0 1 0 {_num(-2 * r)} 0z")
-    else:
-        path = Symbols.get(symbol) if isinstance(symbol, str) else symbol
-        d = "" if path is None else _relative(QTransform.fromScale(size, size).map(path))
-    _TEMPLATES[key] = d
-    return d
-
-
-def _relative(path: QPainterPath) -> str:
-    """Path data with every command relative, starting from the origin (the marker centre)."""
-    out: list[str] = []
-    cur = start = (0.0, 0.0)
-    n, i = path.elementCount(), 0
-    while i < n:
-        e = path.elementAt(i)
-        dx, dy = e.x - cur[0], e.y - cur[1]
-        if e.type == QPainterPath.ElementType.MoveToElement:
-            if out:
-                out.append("z")
-                cur = start
-                dx, dy = e.x - cur[0], e.y - cur[1]
-            out.append(f"m{_num(dx)} {_num(dy)}")
-            start = (e.x, e.y)
-        elif e.type == QPainterPath.ElementType.LineToElement:
-            out.append(f"l{_num(dx)} {_num(dy)}")
-        elif e.type == QPainterPath.ElementType.CurveToElement and i + 2 < n:
-            c2, end = path.elementAt(i + 1), path.elementAt(i + 2)
-            out.append(f"c{_num(dx)} {_num(dy)} {_num(c2.x - cur[0])} {_num(c2.y - cur[1])} "
-                       f"{_num(end.x - cur[0])} {_num(end.y - cur[1])}")
-            e = end
-            i += 2
-        cur = (e.x, e.y)
-        i += 1
-    if out:
-        out.append("z")
-    return "".join(out)
 
 
 def read_svg(root: QGraphicsItem, title: str = "") -> SvgDrawing:

@@ -293,7 +293,7 @@ def scatter_sample(split, k: int = SCATTER_POINTS):
     ``k`` points, beyond that a fixed stratified sample (every class kept) so frames stay
     fast; the validation split in the same proportion (its share of the points stays what it
     is). The note ("" or " · showing 5,000 of 750,000 …") says so. Same split, same sample."""
-    from bn_studio.core.streams import stratified_sample
+    from bn_studio.core.training.streams import stratified_sample
     rng = np.random.default_rng(0)
     n_train, n_val = len(split.y_train), len(split.y_val)
     k_val = k if n_train <= k else max(1, min(k, round(k * n_val / n_train)))

@@ -27,7 +27,7 @@ from bn_studio.core.search import (DEFAULT_EXECUTOR, Progress, Search, SearchSpa
                                    SearchSpaceError, SearchSpec, StoreError, TrialResult,
                                    TrialStore, best_result)
 from bn_studio.core.search.trials import as_result
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import logging
 
 from PySide6.QtCore import QByteArray
 
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.training.trainer import TrainConfig
 
 from .settings_store import SettingsStore, settings_path
 from .theme import THEMES
@@ -101,7 +101,7 @@ def _json_value(s: SettingsStore, key: str, build):
 
 def _checked_spec(d: dict) -> DatasetSpec:
     """A DatasetSpec whose settings make_dataset accepts (types and limits checked)."""
-    from bn_studio.core.datasets import make_dataset
+    from bn_studio.core.data.datasets import make_dataset
     spec = DatasetSpec(**d)
     make_dataset(spec.name, n=spec.n, noise=spec.noise, classes=spec.classes, seed=spec.seed)
     return spec

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 from superqt.utils import QSignalThrottler
 
-from bn_studio.core.replay import restore
+from bn_studio.core.measure.replay import restore
 
 SCRUB_HZ = 20           # a drag recomputes both nets' decision regions: 20 times a second
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from bn_studio.core import csv_source
+from bn_studio.core.data import csv_source
 from bn_studio.workspace import WorkspaceError, dataset_section, read_dataset, stale_reference
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bn_studio.core.grid import DecisionGrid
-from bn_studio.core.snapshot import Snapshot
+from bn_studio.core.measure.grid import DecisionGrid
+from bn_studio.core.measure.snapshot import Snapshot
 
 if TYPE_CHECKING:
-    from bn_studio.core.datasets import Split
-    from bn_studio.core.trainer import TrainConfig
+    from bn_studio.core.data.datasets import Split
+    from bn_studio.core.training.trainer import TrainConfig
 
 
 class Command:

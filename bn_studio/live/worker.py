@@ -23,15 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from bn_studio.core.grid import (GRID_RESOLUTION, DecisionGrid, data_extent, decision_grid,
-                                 shifted, union)
-from bn_studio.core.rate import RateMeter
-from bn_studio.core.replay import SnapshotRing
+from bn_studio.core.measure.grid import (GRID_RESOLUTION, DecisionGrid, data_extent, decision_grid,
+                                         shifted, union)
+from bn_studio.core.measure.rate import RateMeter
+from bn_studio.core.measure.replay import SnapshotRing
 from bn_studio.core.procs import single_blas_thread
-from bn_studio.core.snapshot import Snapshot, bounded_rows, map_histories
-from bn_studio.core.stats import Series
-from bn_studio.core.trainer import TrainConfig, TwinTrainer, advance
-from bn_studio.core.unit_maps import UnitMaps, twin_unit_maps
+from bn_studio.core.measure.snapshot import Snapshot, bounded_rows, map_histories
+from bn_studio.core.measure.stats import Series
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer, advance
+from bn_studio.core.measure.unit_maps import UnitMaps, twin_unit_maps
 
 from .protocol import (Ack, Change, Command, Failed, MaxSteps, Notify, Pause, Play, Published,
                        Quit, Reset, Shift, ShowDiagnostics, ShowUnitMaps, Speed, Step)

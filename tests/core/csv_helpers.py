@@ -6,9 +6,9 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from bn_studio.core import csv_read
-from bn_studio.core.csv_read import load_csv
-from bn_studio.core.datasets import DatasetError
+from bn_studio.core.data import csv_read
+from bn_studio.core.data.csv_read import load_csv
+from bn_studio.core.data.datasets import DatasetError
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bn_studio.core.layers import BatchNorm, BatchNormError
+from bn_studio.core.nn.layers import BatchNorm, BatchNormError
 
 
 def test_train_output_has_zero_mean_unit_variance():

@@ -11,9 +11,10 @@ import sys
 
 import pytest
 
-from bn_studio.core import csv_read, limits
-from bn_studio.core.csv_read import load_csv
-from bn_studio.core.datasets import DatasetError
+from bn_studio.core.data import csv_read
+from bn_studio.core import limits
+from bn_studio.core.data.csv_read import load_csv
+from bn_studio.core.data.datasets import DatasetError
 
 
 def rows(n, label=lambda i: "pq"[i % 2]):

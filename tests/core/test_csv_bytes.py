@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bn_studio.core import csv_bytes, csv_io
-from bn_studio.core.csv_read import load_csv
+from bn_studio.core.data import csv_bytes, csv_io
+from bn_studio.core.data.csv_read import load_csv
 
 from csv_helpers import FUZZ, both as _both, outcome as _outcome
 

@@ -4,10 +4,12 @@ the user's choice as the command line's --columns, and the features' names on th
 import numpy as np
 import pytest
 
-from bn_studio.core import csv_columns, limits
-from bn_studio.core.csv_read import pick_columns, preview_csv
-from bn_studio.core.csv_read import load_csv
-from bn_studio.core.datasets import FEATURE_NAMES, DatasetError, make_dataset
+from bn_studio.core.data import csv_columns
+from bn_studio.core import limits
+from bn_studio.core.data.csv_preview import preview_csv
+from bn_studio.core.data.csv_read import pick_columns
+from bn_studio.core.data.csv_read import load_csv
+from bn_studio.core.data.datasets import FEATURE_NAMES, DatasetError, make_dataset
 
 
 def test_iris_preview_shows_every_column_and_guesses_the_species(iris_csv):
@@ -131,7 +133,7 @@ def test_a_huge_header_name_is_cut_to_the_name_limit(tmp_path):
 
 
 def test_a_workspace_reference_reads_the_file_again_with_the_same_columns(iris_csv):
-    from bn_studio.core import csv_source
+    from bn_studio.core.data import csv_source
     ds = csv_source.load_sourced(iris_csv, load_csv, "petal_length,petal_width,species")
     ref = csv_source.from_dict(csv_source.to_dict(csv_source.reference_of(ds, iris_csv.parent)))
     again = csv_source.read_reference(ref, iris_csv.parent)

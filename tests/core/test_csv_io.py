@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bn_studio.core import csv_io, csv_read, limits
-from bn_studio.core.csv_read import load_csv
+from bn_studio.core.data import csv_io, csv_read
+from bn_studio.core import limits
+from bn_studio.core.data.csv_read import load_csv
 
 from csv_helpers import FUZZ, both as _both, force_careful as _careful, outcome as _outcome
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from bn_studio.cli import main as cli_main
-from bn_studio.core.csv_read import load_csv
-from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, Dataset, DatasetError,
-                                     from_points, make_dataset, split_and_standardize)
+from bn_studio.core.data.csv_read import load_csv
+from bn_studio.core.data.datasets import (DATASETS, DEFAULT_CLASSES, Dataset, DatasetError,
+                                          from_points, make_dataset, split_and_standardize)
 
 
 @pytest.mark.parametrize("name", DATASETS)

@@ -6,12 +6,12 @@ import math
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.diagnostics import (GRADIENT_BINS, log10_ratio, reduceat_indices,
-                                        saturated_share, shared_edges, weight_bounds)
-from bn_studio.core.losses import softmax, softmax_cross_entropy
-from bn_studio.core.snapshot import histories
-from bn_studio.core.trainer import TrainConfig, TwinTrainer
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.measure.diagnostics import (GRADIENT_BINS, log10_ratio, reduceat_indices,
+                                                saturated_share, shared_edges, weight_bounds)
+from bn_studio.core.nn.losses import softmax, softmax_cross_entropy
+from bn_studio.core.measure.snapshot import histories
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,11 @@ what the histograms show or on the running statistics; snapshots show the last t
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.losses import softmax, softmax_cross_entropy
-from bn_studio.core.network import MLP, NetConfig
-from bn_studio.core.stats import histogram
-from bn_studio.core.trainer import TrainConfig, TwinTrainer, train_single
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.nn.losses import softmax, softmax_cross_entropy
+from bn_studio.core.nn.network import MLP, NetConfig
+from bn_studio.core.measure.stats import histogram
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer, train_single
 
 
 @pytest.fixture(scope="module")

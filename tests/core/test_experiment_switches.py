@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.network import MLP, NetConfig
-from bn_studio.core.trainer import TrainConfig, TwinTrainer, split_for, train_single
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.nn.network import MLP, NetConfig
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer, split_for, train_single
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_the_input_settings_are_checked_and_survive_a_round_trip():
 
 
 def test_inputs_too_large_to_scale_are_refused_in_one_line():
-    from bn_studio.core.datasets import Dataset, DatasetError
+    from bn_studio.core.data.datasets import Dataset, DatasetError
     X = np.array([[0.0, 1e305], [1.0, -1e305]] * 10)
     ds = Dataset(X, np.array([0, 1] * 10), ["a", "b"], "huge")
     with pytest.raises(DatasetError, match="lower the x₂ scale or standardise"):

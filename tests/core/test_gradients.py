@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from bn_studio.core.layers import BatchNorm, Dense, ReLU, Sigmoid, Tanh
-from bn_studio.core.losses import softmax_cross_entropy
-from bn_studio.core.network import MLP, NetConfig
+from bn_studio.core.nn.layers import BatchNorm, Dense, ReLU, Sigmoid, Tanh
+from bn_studio.core.nn.losses import softmax_cross_entropy
+from bn_studio.core.nn.network import MLP, NetConfig
 
 H = 1e-5
 TOL = 1e-7

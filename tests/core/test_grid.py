@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from bn_studio.core.grid import (GRID_MARGIN, data_extent, decision_grid, grid_points,
-                                 shifted)
-from bn_studio.core.network import MLP, NetConfig
+from bn_studio.core.measure.grid import (GRID_MARGIN, data_extent, decision_grid, grid_points,
+                                         shifted)
+from bn_studio.core.nn.network import MLP, NetConfig
 
 
 def test_extent_is_the_bounding_box_widened_by_the_margin():

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bn_studio.core import lessons as L
-from bn_studio.core.datasets import DatasetSpec
+from bn_studio.core.lessons import numbers as L
+from bn_studio.core.data.datasets import DatasetSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "lesson_claims.py"
@@ -150,9 +150,9 @@ def test_lesson_10s_command_line_is_the_lessons_run(experiments):
 
 
 def test_the_x1_share_is_half_for_equal_weights_and_follows_the_scale(experiments):
-    from bn_studio.core.datasets import make_dataset
-    from bn_studio.core.network import MLP, NetConfig
-    from bn_studio.core.trainer import TrainConfig, split_for
+    from bn_studio.core.data.datasets import make_dataset
+    from bn_studio.core.nn.network import MLP, NetConfig
+    from bn_studio.core.training.trainer import TrainConfig, split_for
     net = MLP(NetConfig(hidden=(3,)))
     net.hidden[0].dense.params["W"][...] = 1.0
     ds = make_dataset("spirals", n=200, seed=0)

@@ -4,10 +4,10 @@ import re
 
 import numpy as np
 
-from bn_studio.core import lessons as L
-from bn_studio.core.layers import BatchNorm
-from bn_studio.core.losses import softmax_cross_entropy
-from bn_studio.core.network import MLP, NetConfig
+from bn_studio.core.lessons import numbers as L
+from bn_studio.core.nn.layers import BatchNorm
+from bn_studio.core.nn.losses import softmax_cross_entropy
+from bn_studio.core.nn.network import MLP, NetConfig
 
 
 def test_every_lesson_is_complete():
@@ -113,7 +113,7 @@ def test_only_the_watch_lesson_sets_a_teaching_speed():
 
 
 def test_lesson1_opens_on_a_seed_where_random_search_wins_on_its_data():
-    from bn_studio.core.datasets import DatasetSpec, split_and_standardize
+    from bn_studio.core.data.datasets import DatasetSpec, split_and_standardize
     from bn_studio.core.search import best_result
     from bn_studio.core.search.groups import plan_groups, run_group
     les = L.lesson("grid_vs_random")
@@ -145,7 +145,7 @@ def test_lesson3_batch_means_are_noisier_for_small_batches():
 
 
 def test_lesson7_bn_divides_the_weight_scale_out_and_the_gradient_by_it():
-    from bn_studio.core.layers import Dense
+    from bn_studio.core.nn.layers import Dense
     rng = np.random.default_rng(0)
     x, dout = rng.standard_normal((32, 5)), rng.standard_normal((32, 4))
     outs, grads = [], []

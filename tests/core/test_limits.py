@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from bn_studio.core import limits
-from bn_studio.core.csv_read import load_csv
-from bn_studio.core.datasets import (Dataset, DatasetError, from_points, make_dataset,
-                                     split_and_standardize)
-from bn_studio.core.trainer import TrainConfig, TwinTrainer
+from bn_studio.core.data.csv_read import load_csv
+from bn_studio.core.data.datasets import (Dataset, DatasetError, from_points, make_dataset,
+                                          split_and_standardize)
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer
 
 
 def one_line(e) -> str:
@@ -220,9 +220,9 @@ def vm_hwm_mb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) // 1024
 
-from bn_studio.core.csv_read import load_csv
-from bn_studio.core.datasets import make_dataset, DatasetError
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.csv_read import load_csv
+from bn_studio.core.data.datasets import make_dataset, DatasetError
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.workspace import load_workspace, WorkspaceError
 for f in (lambda: load_csv({str(big)!r}), lambda: load_csv('/dev/zero'),
           lambda: make_dataset('moons', n=10_000_000), lambda: TrainConfig(hidden=[4] * 1000),

@@ -1,6 +1,6 @@
 import numpy as np
 
-from bn_studio.core.losses import accuracy, softmax, softmax_cross_entropy, softmax_parts
+from bn_studio.core.nn.losses import accuracy, softmax, softmax_cross_entropy, softmax_parts
 
 
 def test_course_softmax_example():

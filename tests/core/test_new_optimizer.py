@@ -26,9 +26,9 @@ LABEL = '"rmsprop": "RMSprop", "adam": "Adam", "sign_momentum": "signSGD-M"}'
 CHECK = '''
 import json
 from bn_studio.cli import main
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.population import train_population
-from bn_studio.core.trainer import TrainConfig, train_single
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.training.population import train_population
+from bn_studio.core.training.trainer import TrainConfig, train_single
 
 split = split_and_standardize(make_dataset("moons", n=200, seed=0), seed=0)
 base = TrainConfig(hidden=(6, 6), optimizer="sign_momentum", steps=30, eval_every=5,
@@ -53,7 +53,8 @@ assert main(["search", "--dataset", "moons", "--optimizer", "sign_momentum", "--
 def test_a_rule_and_its_label_are_all_a_new_optimizer_needs(tmp_path):
     shutil.copytree(ROOT / "bn_studio", tmp_path / "bn_studio",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    optim, params = tmp_path / "bn_studio/core/optim.py", tmp_path / "bn_studio/core/params.py"
+    optim = tmp_path / "bn_studio/core/nn/optim.py"
+    params = tmp_path / "bn_studio/core/training/params.py"
     code = optim.read_text(encoding="utf-8")
     optim.write_text(code.replace("OPTIMIZERS = tuple(UPDATES)",
                                   RULE + "OPTIMIZERS = tuple(UPDATES)"), encoding="utf-8")

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from bn_studio.core import limits
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.trainer import TrainConfig, TwinTrainer, advance
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer, advance
 
 
 @pytest.fixture(scope="module")

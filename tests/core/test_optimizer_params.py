@@ -2,10 +2,10 @@
 
 import pytest
 
-from bn_studio.core.optim import OPTIMIZER_BETAS, OPTIMIZERS, Optimizer, ignored_params
+from bn_studio.core.nn.optim import OPTIMIZER_BETAS, OPTIMIZERS, Optimizer, ignored_params
 from bn_studio.core.search import (Param, SearchSpace, SearchSpaceError, SearchSpec,
                                    default_space)
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 
 import numpy as np
 

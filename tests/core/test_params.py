@@ -5,10 +5,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bn_studio.core import params
-from bn_studio.core.optim import OPTIMIZER_BETAS, OPTIMIZERS
-from bn_studio.core.params import LIVE
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training import params
+from bn_studio.core.nn.optim import OPTIMIZER_BETAS, OPTIMIZERS
+from bn_studio.core.training.params import LIVE
+from bn_studio.core.training.trainer import TrainConfig
 
 
 def test_one_entry_per_trainconfig_field():

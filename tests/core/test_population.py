@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.population import Population, structure_key, train_population
-from bn_studio.core.streams import EVAL_ROWS
-from bn_studio.core.trainer import TrainConfig, train_single
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.training.population import Population, structure_key, train_population
+from bn_studio.core.training.streams import EVAL_ROWS
+from bn_studio.core.training.trainer import TrainConfig, train_single
 
 RTOL = 1e-6
 # float32 has 24 bits: the batched path rounds in another order (BN folded into the weights

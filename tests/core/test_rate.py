@@ -2,7 +2,7 @@
 
 import pytest
 
-from bn_studio.core.rate import RateMeter, rate_text, why_behind
+from bn_studio.core.measure.rate import RateMeter, rate_text, why_behind
 
 
 class Clock:

@@ -4,11 +4,11 @@ that frame's own state with the run's newest histories."""
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.grid import decision_grid
-from bn_studio.core.replay import SnapshotRing, frame_nbytes, frame_of, restore
-from bn_studio.core.snapshot import Snapshot
-from bn_studio.core.trainer import TrainConfig, TwinTrainer
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.measure.grid import decision_grid
+from bn_studio.core.measure.replay import SnapshotRing, frame_nbytes, frame_of, restore
+from bn_studio.core.measure.snapshot import Snapshot
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer
 
 
 def bare(step, run_id=1):

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
 from bn_studio.core.search import (Param, Search, SearchSpace, SearchSpaceError, SearchSpec,
                                    TrialResult, TrialStore, apply_params, decade_shares,
                                    distinct_values, export_csv, narrow_space)
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 
 N = 4000
 

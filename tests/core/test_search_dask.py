@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
 from bn_studio.core.search import Param, Search, SearchSpace, SearchSpec
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 
 distributed = pytest.importorskip("distributed")
 ROOT = Path(__file__).resolve().parents[2]

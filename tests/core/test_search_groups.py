@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
 from bn_studio.core.search import (Param, Search, SearchSpace, SearchSpaceError, SearchSpec,
                                    run_trial)
 from bn_studio.core.search import (TrialGroup, TrialStore, plan_groups, run_group,
                                    run_twin_trial)
-from bn_studio.core.trainer import TrainConfig, train_single
+from bn_studio.core.training.trainer import TrainConfig, train_single
 
 BASE = TrainConfig(hidden=(8, 8), optimizer="momentum", steps=60, eval_every=20,
                    dtype="float64")

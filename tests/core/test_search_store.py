@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from bn_studio.cli import main
-from bn_studio.core.datasets import make_dataset, split_and_standardize
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
 from bn_studio.core.search import (Param, Search, SearchSpace, SearchSpec, StoreError,
                                    TrialStore)
 from bn_studio.core.search.store import TRIALS
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 LOADED_S = 120             # an upper bound on a wait, never expected: only a failure waits it

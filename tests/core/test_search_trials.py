@@ -3,9 +3,9 @@ lowest validation loss among finished trials; a resumed search re-runs only canc
 
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
 from bn_studio.core.search import TrialResult, TrialStore, best_result, run_trial
-from bn_studio.core.trainer import TrainConfig, train_single
+from bn_studio.core.training.trainer import TrainConfig, train_single
 
 BASE = TrainConfig(hidden=(6,), optimizer="sgd", steps=30, eval_every=10)
 KEYS = ("status", "val_loss", "val_accuracy", "diverged_at", "curve")

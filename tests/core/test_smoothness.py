@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from bn_studio.core.losses import softmax_cross_entropy
-from bn_studio.core.network import MLP, NetConfig
-from bn_studio.core.smoothness import STEP_FACTORS, loss_spread, net_loss_spread
+from bn_studio.core.nn.losses import softmax_cross_entropy
+from bn_studio.core.nn.network import MLP, NetConfig
+from bn_studio.core.measure.smoothness import STEP_FACTORS, loss_spread, net_loss_spread
 
 
 def test_spread_on_a_quadratic_equals_its_analytic_value():

@@ -4,10 +4,10 @@ import dataclasses
 
 import numpy as np
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.snapshot import (RunSnapshot, copy_parts, histories, history_field,
-                                     map_histories)
-from bn_studio.core.trainer import Snapshot, TrainConfig, TwinTrainer
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.measure.snapshot import (RunSnapshot, copy_parts, histories, history_field,
+                                             map_histories)
+from bn_studio.core.training.trainer import Snapshot, TrainConfig, TwinTrainer
 
 
 def _snapshot(steps=12):
@@ -65,4 +65,4 @@ def test_copy_parts_lets_histories_change_without_touching_the_original():
 
 
 def test_trainer_names_stay_importable():
-    assert Snapshot.__module__ == "bn_studio.core.snapshot"
+    assert Snapshot.__module__ == "bn_studio.core.measure.snapshot"

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from bn_studio.core.softmax_parts import (loss_gradient, nearest_label, point_loss,
-                                          shifted_softmax, tempered_softmax)
+from bn_studio.core.nn.softmax_parts import (loss_gradient, nearest_label, point_loss,
+                                             shifted_softmax, tempered_softmax)
 
 COURSE_Z = np.array([5.0, 2.0, -1.0, 3.0])
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bn_studio.core.stats import histogram, pushforward_density
+from bn_studio.core.measure.stats import histogram, pushforward_density
 
 
 def _sigmoid(x):
@@ -39,7 +39,7 @@ def test_pushforward_density_ignores_non_finite_input():
 
 
 # Series
-from bn_studio.core.stats import Series  # noqa: E402
+from bn_studio.core.measure.stats import Series  # noqa: E402
 
 
 def test_unbounded_series_keeps_every_row_and_old_views_stay_put():

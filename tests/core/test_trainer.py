@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.network import MLP, NetConfig
-from bn_studio.core.optim import Optimizer
-from bn_studio.core.trainer import TrainConfig, TwinTrainer, advance, train_single
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.nn.network import MLP, NetConfig
+from bn_studio.core.nn.optim import Optimizer
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer, advance, train_single
 
 
 @pytest.fixture(scope="module")
@@ -270,7 +270,7 @@ def test_a_mid_run_change_equals_a_fresh_optimizer_with_the_new_value_on_the_sam
 
 
 def test_changes_apply_at_their_step_and_bad_ones_are_refused(split):
-    from bn_studio.core.changes import parse_change
+    from bn_studio.core.training.changes import parse_change
     assert parse_change("500:lr=5") == (500, "lr", 5.0)
     for bad, words in (("500:hidden=4", "cannot change mid-run"), ("lr=5", "STEP:NAME=VALUE"),
                        ("-1:lr=5", "at least 0"),
@@ -295,7 +295,7 @@ def test_a_change_due_at_the_last_step_is_applied_and_reported(split):
 
 
 def test_live_curves_use_a_stratified_sample_of_a_large_split_and_the_summary_all_of_it():
-    from bn_studio.core.streams import EVAL_ROWS, stratified_sample
+    from bn_studio.core.training.streams import EVAL_ROWS, stratified_sample
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1, 2], [9000, 900, 100])
     idx = stratified_sample(y, 2000, rng)

@@ -5,12 +5,12 @@ and a softmax that never overflows."""
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.losses import softmax, softmax_cross_entropy, softmax_parts
-from bn_studio.core.network import MLP, NetConfig
-from bn_studio.core.optim import Optimizer
-from bn_studio.core.stats import histogram, off_chart, percentile_band
-from bn_studio.core.trainer import Run, TrainConfig, TwinTrainer
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.nn.losses import softmax, softmax_cross_entropy, softmax_parts
+from bn_studio.core.nn.network import MLP, NetConfig
+from bn_studio.core.nn.optim import Optimizer
+from bn_studio.core.measure.stats import histogram, off_chart, percentile_band
+from bn_studio.core.training.trainer import Run, TrainConfig, TwinTrainer
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from bn_studio.core.network import MLP, NetConfig
-from bn_studio.core.unit_maps import (grid_points, hidden_outputs, twin_unit_maps, unit_levels,
-                                      unit_maps)
+from bn_studio.core.nn.network import MLP, NetConfig
+from bn_studio.core.measure.unit_maps import (grid_points, hidden_outputs, twin_unit_maps,
+                                              unit_levels, unit_maps)
 
 EXTENT = (-1.0, 1.0, -2.0, 2.0)
 

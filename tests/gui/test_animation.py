@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QThreadPool
 
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.animation import (HOLD_LAST_S, AnimationError, AnimationFeeder,
                                      AnimationSettings, encode_frames, pick_frames)
 from bn_studio.gui.animation_dialog import AnimationDialog

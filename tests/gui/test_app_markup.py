@@ -5,7 +5,7 @@ import re
 
 from PySide6.QtWidgets import QGraphicsView, QLabel
 
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 from studio_helpers import advance
 
 TAG = re.compile(r"<\s*/?\s*(b|i|span|br|sub|sup|font|p)\b[^>]*>", re.IGNORECASE)

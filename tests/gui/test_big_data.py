@@ -6,8 +6,8 @@ import threading
 import numpy as np
 import pytest
 
-from bn_studio.core import csv_io, csv_read, datasets
-from bn_studio.core.datasets import Dataset
+from bn_studio.core.data import csv_io, csv_read, datasets
+from bn_studio.core.data.datasets import Dataset
 from bn_studio.gui.panels import datasets as datasets_panel
 from bn_studio.gui.panels.datasets import DatasetsPanel
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel

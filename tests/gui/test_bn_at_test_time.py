@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.losses import softmax
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.nn.losses import softmax
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.panels.bn_at_test_time import TestTimeBNPanel
 from studio_helpers import advance
 

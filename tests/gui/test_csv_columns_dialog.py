@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
-from bn_studio.core.datasets import DatasetSpec
+from bn_studio.core.data.datasets import DatasetSpec
 from bn_studio.gui.panels.datasets import DatasetsPanel
 
 

@@ -3,8 +3,8 @@
 import pytest
 from PySide6.QtCore import Qt
 
-from bn_studio.core.csv_read import load_csv
-from bn_studio.core.datasets import DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, DatasetSpec
+from bn_studio.core.data.csv_read import load_csv
+from bn_studio.core.data.datasets import DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, DatasetSpec
 from bn_studio.gui.panels.datasets import DatasetsPanel
 
 
@@ -83,7 +83,7 @@ def test_fixed_class_datasets_disable_the_classes_box(panel, model):
 
 def test_drawn_points_of_two_classes_become_the_dataset(panel, model):
     for i in range(12):
-        panel.add_point(i / 4 - 1.5, (i % 3) - 1, cls=i % 2)
+        panel.draw.add_point(i / 4 - 1.5, (i % 3) - 1, cls=i % 2)
     assert panel.use_drawn_points()
     assert model.dataset.X.shape == (12, 2) and model.dataset.classes == 2
     assert model.spec is None and panel.gallery.selectedItems() == []
@@ -93,7 +93,7 @@ def test_drawn_points_of_two_classes_become_the_dataset(panel, model):
 def test_drawn_points_of_one_class_are_refused_and_the_data_kept(panel, model, qtbot):
     before = model.dataset
     for i in range(12):
-        panel.add_point(i / 4 - 1.5, 0.5, cls=1)
+        panel.draw.add_point(i / 4 - 1.5, 0.5, cls=1)
     with qtbot.waitSignal(model.errorOccurred, timeout=1000):
         assert not panel.use_drawn_points()
     assert "2 classes" in panel.error.text() and panel.error.isVisible()
@@ -101,12 +101,12 @@ def test_drawn_points_of_one_class_are_refused_and_the_data_kept(panel, model, q
 
 
 def test_removing_and_clearing_drawn_points(panel):
-    panel.add_point(0, 0, cls=0)
-    panel.add_point(2, 2, cls=1)
-    panel.remove_nearest(1.8, 1.9)
-    assert panel.points == [(0.0, 0.0)] and panel.labels == [0]
-    panel.clear_points()
-    assert panel.points == [] and "no points" in panel.draw_count.text()
+    panel.draw.add_point(0, 0, cls=0)
+    panel.draw.add_point(2, 2, cls=1)
+    panel.draw.remove_nearest(1.8, 1.9)
+    assert panel.draw.points == [(0.0, 0.0)] and panel.draw.labels == [0]
+    panel.draw.clear_points()
+    assert panel.draw.points == [] and "no points" in panel.draw.count.text()
 
 
 def test_good_csv_is_loaded_and_skipped_rows_reported(panel, model, tmp_path):

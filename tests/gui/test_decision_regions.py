@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.plain_text import Rich
 from bn_studio.gui.panels.decision_regions import (MAX_STRETCH, UNKNOWN_RGB, DecisionRegionsPanel,
                                                    grid_rect, region_image)
@@ -221,7 +221,7 @@ def test_subtitles_never_change_the_plots_widths(model, make_panel, qtbot):
 
 
 def test_the_axes_name_the_features_of_imported_data_as_plain_text(model, panel, qtbot):
-    from bn_studio.core.datasets import Dataset
+    from bn_studio.core.data.datasets import Dataset
     rng = np.random.default_rng(0)
     ds = Dataset(rng.normal(size=(60, 2)), np.repeat([0, 1], 30), ["a", "b"], "t.csv",
                  feature_names=("petal <b>length</b>", "petal width"))
@@ -257,7 +257,7 @@ def test_unstandardised_data_fill_the_plot_whatever_the_scales(model, panel, qtb
 
 
 def test_a_long_feature_name_is_elided_to_the_plots_width(model, make_panel, qtbot):
-    from bn_studio.core.datasets import Dataset
+    from bn_studio.core.data.datasets import Dataset
     narrow = make_panel(DecisionRegionsPanel, SMALL, (560, 420))
     rng = np.random.default_rng(0)
     long_name = "petal length measured from the base to the tip in centimetres"
@@ -269,3 +269,33 @@ def test_a_long_feature_name_is_elided_to_the_plots_width(model, make_panel, qtb
         axis = p.getAxis("bottom")
         assert "…" in axis.labelText and axis.labelText.startswith("petal length")
         assert axis.label.boundingRect().width() <= p.vb.width()
+
+
+def test_a_shift_note_fits_each_plots_own_width(model, make_panel, qtbot):
+    # At 1366×768 the no-BN plot is the narrower one: "(standardised, +1.5 shift)" measured
+    # against the BN plot ran past its edge. Each plot's label fits its own view box.
+    narrow = make_panel(DecisionRegionsPanel, SMALL, (420, 360))
+    model.shift_inputs((1.5, 1.0))
+    qtbot.wait(20)
+    for p in narrow.plot_items.values():
+        axis = p.getAxis("bottom")
+        assert axis.labelText.endswith("+1.5 shift)")
+        assert axis.label.boundingRect().width() <= p.vb.width()
+
+
+def test_the_legend_puts_the_markers_on_a_line_of_their_own_only_when_needed(model, make_panel,
+                                                                           qtbot):
+    # Qt breaks a line after an inline image even before &nbsp;: iris at 1366×768 showed
+    # "◇" at a line's end and "validation" below it. A marker now never leaves its word.
+    from bn_studio.core.data.datasets import Dataset
+    rng = np.random.default_rng(0)
+    names = ["Iris-setosa", "Iris-versicolor", "Iris-virginica"]
+    assert model.set_dataset(Dataset(rng.normal(size=(60, 2)), np.repeat([0, 1, 2], 20),
+                                     names, "iris.csv"))
+    narrow = make_panel(DecisionRegionsPanel, SMALL, (520, 420))
+    qtbot.wait(20)
+    text = narrow.legend.text()
+    assert "Iris-virginica<br>" in text.replace("</span>", "") and "validation" in text
+    wide = make_panel(DecisionRegionsPanel, SMALL, (1400, 600))
+    qtbot.wait(20)
+    assert "<br>" not in wide.legend.text() and "validation" in wide.legend.text()

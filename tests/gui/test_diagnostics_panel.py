@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.panels.diagnostics import DiagnosticsPanel, saturation_line
 from studio_helpers import advance
 

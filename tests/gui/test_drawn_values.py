@@ -4,9 +4,9 @@ frame late fails) and the BN and no-BN values differ (a panel that swaps the twi
 
 import numpy as np
 
-from bn_studio.core.losses import softmax
-from bn_studio.core.stats import BAND_PERCENTILES
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.nn.losses import softmax
+from bn_studio.core.measure.stats import BAND_PERCENTILES
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.panels.curves import CurvesPanel
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel, region_image
 from bn_studio.gui.panels.histograms import HistogramsPanel

@@ -10,14 +10,15 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QImage
 
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui import exports
 from bn_studio.gui.export_runner import ExportRunner
 from bn_studio.gui.panels.curves import CurvesPanel
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel
 from bn_studio.gui.panels.unit_maps import UnitMapsPanel
-from bn_studio.gui.plot_svg import marker_template, read_svg
+from bn_studio.gui.plot_svg import read_svg
+from bn_studio.gui.svg_text import marker_template
 from studio_helpers import advance
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from bn_studio.core import limits
-from bn_studio.core.datasets import Dataset, DatasetSpec
-from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import Dataset, DatasetSpec
+from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui import settings
 
 

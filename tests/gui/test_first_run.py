@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from bn_studio.cli import build_parser, config_from_args, dataset_from_args
-from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
+from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.gui.hint import (DEFAULT_LATER, DEFAULT_START, DEFAULT_WATCH, HintState,
                                 hint_text, is_default_run)
 from bn_studio.gui.docks import SCREEN_SHARE
@@ -131,7 +131,7 @@ def test_a_learning_rate_edit_mid_run_changes_the_twins_without_a_reset(make_win
 def test_the_toolbar_shows_the_rate_the_training_process_measures(make_window, qtbot):
     """Not the rate asked for: the one measured over the last second, carried in the snapshot
     (whatever it is on this machine); paused, nothing."""
-    from bn_studio.core.rate import rate_text
+    from bn_studio.core.measure.rate import rate_text
     win = make_window()
     win.model.set_config(DEFAULT_CONFIG.replace(hidden=(8,)))
     win.model.play()
@@ -148,8 +148,8 @@ def test_the_toolbar_shows_the_rate_the_training_process_measures(make_window, q
 
 
 def test_a_rate_that_falls_behind_says_why_in_the_tooltip_and_the_status_bar(make_window):
-    from bn_studio.core.rate import RateReading
-    from bn_studio.gui.main_window import RATE_TOOLTIP
+    from bn_studio.core.measure.rate import RateReading
+    from bn_studio.gui.toolbar import RATE_TOOLTIP
     win = make_window()
     slow = RateReading(steps_per_second=4.0, step_seconds=0.05, cpu_share=0.2,
                        overhead_share=0.05, target=60.0)
@@ -214,7 +214,7 @@ def test_every_hint_fits_the_toolbar_uncut(make_window, qtbot, size):
 def test_a_reason_for_falling_behind_fits_the_status_bar_at_1366x768(make_window, qtbot):
     """At 1366×768 the replay bar took all the width it could and cut "Only 2.3 of the 60
     steps/s asked: the computer is busy … (training got 12 % of a" mid-sentence."""
-    from bn_studio.core.rate import RateReading, why_behind
+    from bn_studio.core.measure.rate import RateReading, why_behind
     win = make_window()
     win.set_theme("light")
     win.fit_to_screen((int(1366 * SCREEN_SHARE), int(768 * SCREEN_SHARE)))

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.layers import Sigmoid
-from bn_studio.core.stats import pushforward_density
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.nn.layers import Sigmoid
+from bn_studio.core.measure.stats import pushforward_density
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.panels.histograms import HEADROOM, SHRINK_BELOW, HistogramsPanel
 from studio_helpers import advance
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bn_studio.core import lessons as L
+from bn_studio.core.lessons import numbers as L
 
 
 @pytest.fixture
@@ -287,7 +287,7 @@ def test_why_bn_plots_the_smoothness_of_both_nets_and_switches_noisy_bn(win, qtb
 
 def test_open_lesson_pack_starts_it_with_its_controls_and_refuses_a_bad_file(win, qtbot,
                                                                            tmp_path):
-    from bn_studio.core.lesson_pack import example_pack_path
+    from bn_studio.core.lessons.pack import example_pack_path
     p = win.panels["lessons"]
     path = tmp_path / "pack.json"
     path.write_bytes(example_pack_path().read_bytes())

@@ -9,8 +9,8 @@ import shiboken6
 from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox,
                                QToolButton)
 
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.main_window import MainWindow
 
 SMALL = TrainConfig(hidden=(8, 8), batch=16, eval_every=5)

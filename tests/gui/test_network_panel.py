@@ -3,7 +3,7 @@
 import pytest
 
 from bn_studio.core import limits
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.panels.network import LR_TICKS_PER_DECADE, NetworkPanel
 
 CONFIG = TrainConfig(hidden=(8, 8), activation="tanh", optimizer="sgd", lr=0.1, batch=16,
@@ -131,7 +131,7 @@ def test_dragging_the_lr_slider_resets_once_on_release(panel, model, qtbot):
 
 def test_every_optimizer_shows_exactly_the_betas_it_reads(panel):
     """The rows follow core/params.py and optim's table, so a new optimizer needs no edit here."""
-    from bn_studio.core.optim import BETA_NAMES, OPTIMIZER_BETAS, OPTIMIZERS
+    from bn_studio.core.nn.optim import BETA_NAMES, OPTIMIZER_BETAS, OPTIMIZERS
     for optimizer in OPTIMIZERS:
         panel.optimizer.setCurrentText(optimizer)
         shown = {b for b in BETA_NAMES if getattr(panel, b).isVisible()}

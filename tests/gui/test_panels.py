@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.losses import softmax
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.nn.losses import softmax
+from bn_studio.core.training.trainer import TrainConfig
 from studio_helpers import advance
 
 CONFIG = TrainConfig(hidden=(8, 6, 5), activation="tanh", batch=16, eval_every=5)
@@ -167,11 +167,11 @@ def test_dataset_panel_gallery_draw_and_csv(win, qtbot, tmp_path):
     assert win.model.dataset.classes == 4
     # Drawing: one class is refused and the data kept; two classes are used.
     for i in range(12):
-        panel.add_point(i / 4 - 1.5, (i % 3) - 1, cls=0)
+        panel.draw.add_point(i / 4 - 1.5, (i % 3) - 1, cls=0)
     assert not panel.use_drawn_points()
     assert "2 classes" in panel.error.text() and win.model.dataset.name == "blobs"
     for i in range(6):
-        panel.add_point(i / 4, 1.5, cls=1)
+        panel.draw.add_point(i / 4, 1.5, cls=1)
     assert panel.use_drawn_points() and win.model.dataset.X.shape == (18, 2)
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y,l\n" + "1,2,a\n" * 6 + "1,2\n" + "3,4,b\n" * 6)
@@ -215,7 +215,7 @@ def test_workspace_round_trip_through_the_window(win, tmp_path):
 def test_drawn_points_survive_a_workspace_round_trip(win, tmp_path):
     panel = win.panels["datasets"]
     for i in range(12):
-        panel.add_point(i / 4 - 1.5, i % 2, cls=i % 2)
+        panel.draw.add_point(i / 4 - 1.5, i % 2, cls=i % 2)
     assert panel.use_drawn_points()
     X = win.model.dataset.X.copy()
     win.save_workspace_to(tmp_path / "ws.json")

@@ -6,8 +6,8 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSpinBox, QTabBar, QWidget
 
-from bn_studio.core.defaults import DEFAULT_CONFIG
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.defaults import DEFAULT_CONFIG
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.panels.curves import CurvesPanel
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel
 from bn_studio.gui.panels.bn_at_test_time import TestTimeBNPanel

@@ -19,7 +19,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from bn_studio.core import lessons as L
+from bn_studio.core.lessons import numbers as L
 from bn_studio.core.limits import MAX_MESSAGE_CHARS
 from bn_studio.gui import plain_text
 from bn_studio.gui.plain_text import escape
@@ -262,7 +262,7 @@ def markup_shown(win) -> list[str]:
 def test_the_apps_own_markup_still_renders(win, qtbot):
     """Titles and labels the app writes as markup (coloured subtitles, line breaks) render as
     such: nothing that is the app's own is escaped."""
-    from bn_studio.core.trainer import TrainConfig
+    from bn_studio.core.training.trainer import TrainConfig
     for config in (TrainConfig(hidden=()), TrainConfig(hidden=(8,), lr=1e6, optimizer="sgd")):
         win.model.set_config(config)
         settle(win, qtbot, steps=30)            # no hidden layer; both nets diverged

@@ -4,7 +4,7 @@ every panel together (offscreen), and Live, Play or a new step return to the new
 import numpy as np
 import pytest
 
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.panels.decision_regions import region_image
 
 CONFIG = TrainConfig(hidden=(8, 6), batch=16, eval_every=5)
@@ -111,6 +111,6 @@ def test_a_replay_recomputes_the_unit_pictures_when_they_are_shown(run, qtbot):
     um = win.model.snapshot.unit_maps
     assert um.step == 10
     frame_net = win.model.snapshot.runs["bn"].net
-    from bn_studio.core.unit_maps import twin_unit_maps
+    from bn_studio.core.measure.unit_maps import twin_unit_maps
     want = twin_unit_maps({"bn": frame_net}, um.extent, 10, CONFIG.activation)
     np.testing.assert_allclose(um.maps["bn"][0], want.maps["bn"][0])

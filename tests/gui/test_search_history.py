@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from bn_studio.core.search import Param, SearchSpace, TrialStore
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.search_model import TUNING
 
 

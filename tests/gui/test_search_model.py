@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bn_studio.core.search import Param, SearchSpace, SearchSpec, TrialResult, TwinOutcome
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.search_model import TUNING
 
 

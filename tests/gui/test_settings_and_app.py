@@ -6,9 +6,9 @@ import sys
 import pytest
 from PySide6.QtCore import Qt
 
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui import logs, settings
 from bn_studio.gui.main_window import MainWindow
 

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QByteArray, QSettings
 
 from bn_studio.gui import settings
-from bn_studio.core.defaults import DEFAULT_CONFIG as FIRST_RUN_CONFIG
+from bn_studio.core.training.defaults import DEFAULT_CONFIG as FIRST_RUN_CONFIG
 from bn_studio.gui.settings_store import SettingsStore, settings_path
 
 

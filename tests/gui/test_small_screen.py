@@ -4,7 +4,7 @@ or cuts its controls, dock tabs read in full, lessons get room to read."""
 import pytest
 from PySide6.QtWidgets import QTabBar
 
-from bn_studio.core.lessons import LESSONS
+from bn_studio.core.lessons.numbers import LESSONS
 from bn_studio.gui.main_window import MainWindow
 
 FIRST_LAUNCH_1366 = (1229, 691)
@@ -67,7 +67,7 @@ def test_drawing_your_own_points_keeps_the_dataset_dock_uncut(small, qtbot):
     panel.draw_toggle.setChecked(True)
     need, have = _fits(panel, qtbot)
     assert need <= have
-    buttons = [panel.class_buttons.button(c) for c in range(8)]
+    buttons = [panel.draw.class_buttons.button(c) for c in range(8)]
     assert all(b.geometry().right() <= panel.width() for b in buttons)
 
 

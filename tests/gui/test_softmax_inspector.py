@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.losses import softmax
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.nn.losses import softmax
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel
 from bn_studio.gui.panels.softmax_inspector import (EXPLANATION, MAX_BAR_LABELS,
                                                     SoftmaxInspectorPanel)
@@ -182,7 +182,7 @@ def test_number_format_survives_huge_and_non_finite_values():
 
 # The 2.0 tabs: shift and temperature, loss and gradient, per-class maps
 def test_the_shift_slider_changes_t_but_not_a(model, inspector, qtbot):
-    from bn_studio.core.softmax_parts import shifted_softmax
+    from bn_studio.core.nn.softmax_parts import shifted_softmax
     advance(model, 20, qtbot)
     model.select_point([0.3, -0.4])
     tab = inspector.shift_tab
@@ -235,7 +235,7 @@ def test_a_huge_shift_reports_overflow_instead_of_drawing_nonsense(qtbot):
 
 
 def test_loss_tab_takes_the_nearest_points_class_and_shows_a_minus_y(model, inspector, qtbot):
-    from bn_studio.core.softmax_parts import loss_gradient, point_loss
+    from bn_studio.core.nn.softmax_parts import loss_gradient, point_loss
     advance(model, 20, qtbot)
     i = 3
     x, y = model.split.X_val[i], int(model.split.y_val[i])

@@ -4,7 +4,7 @@ inspectors follow the data in use."""
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import DatasetSpec
+from bn_studio.core.data.datasets import DatasetSpec
 from bn_studio.gui.panels.datasets import DatasetsPanel
 
 
@@ -26,15 +26,15 @@ def test_the_disabled_classes_box_shows_the_classes_of_the_imported_data(panel, 
 def test_drawn_points_beside_other_data_are_marked_not_in_use(panel, model, iris_csv):
     rng = np.random.default_rng(0)
     for k, (x, y) in enumerate(rng.uniform(-2, 2, (12, 2))):
-        panel.add_point(x, y, k % 2)
-    assert "not in use" in panel.draw_count.text()
+        panel.draw.add_point(x, y, k % 2)
+    assert "not in use" in panel.draw.count.text()
     assert panel.use_drawn_points()
-    assert panel.drawn_in_use and panel.draw_count.text().endswith("in use")
-    assert panel.drawn.opacity() == 1.0
+    assert panel.draw.in_use and panel.draw.count.text().endswith("in use")
+    assert panel.draw.scatter.opacity() == 1.0
     assert panel.import_csv(iris_csv)
-    assert not panel.drawn_in_use and len(panel.points) == 12        # kept: the user's work
-    assert "not in use: training on iris.csv" in panel.draw_count.text()
-    assert panel.drawn.opacity() < 1.0
+    assert not panel.draw.in_use and len(panel.draw.points) == 12        # kept: the user's work
+    assert "not in use: training on iris.csv" in panel.draw.count.text()
+    assert panel.draw.scatter.opacity() < 1.0
 
 
 def test_inspectors_forget_a_point_clicked_on_earlier_data(make_window, qtbot, iris_csv):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bn_studio.core.search import Param, SearchSpace
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_preview_shows_share_per_decade(win):
 
 # The space follows the optimizer; results read right
 from bn_studio.core.search import Progress  # noqa: E402
-from bn_studio.core.datasets import DatasetSpec  # noqa: E402
+from bn_studio.core.data.datasets import DatasetSpec  # noqa: E402
 from bn_studio.gui.panels.tuning import SEARCH_STEPS  # noqa: E402
 from bn_studio.gui.panels.tuning.results_view import format_number  # noqa: E402
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from bn_studio.core.trainer import TrainConfig
-from bn_studio.core.unit_maps import MAX_UNITS_SHOWN, RESOLUTION, unit_maps
+from bn_studio.core.training.trainer import TrainConfig
+from bn_studio.core.measure.unit_maps import MAX_UNITS_SHOWN, RESOLUTION, unit_maps
 from bn_studio.gui.panels.unit_maps import (HIGH_RGB, LOW_RGB, MID_RGB, NAN_RGB, UnitMapsPanel,
                                             unit_rgb)
 from studio_helpers import advance

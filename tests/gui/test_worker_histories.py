@@ -5,9 +5,9 @@ receiver's halves in this process (no Qt needed)."""
 import numpy as np
 import pytest
 
-from bn_studio.core.datasets import make_dataset, split_and_standardize
-from bn_studio.core.trainer import TrainConfig, TwinTrainer
-from bn_studio.core.snapshot import map_histories
+from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+from bn_studio.core.training.trainer import TrainConfig, TwinTrainer
+from bn_studio.core.measure.snapshot import map_histories
 from bn_studio.live import worker as worker_mod
 
 

@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from bn_studio.core.grid import DecisionGrid
+from bn_studio.core.measure.grid import DecisionGrid
 from bn_studio.live import protocol
 from bn_studio.live import worker as worker_mod
 

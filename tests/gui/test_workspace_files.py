@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from bn_studio.core import limits
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.panels import datasets as datasets_panel
 from bn_studio.workspace import WorkspaceError
 
@@ -148,7 +148,7 @@ def test_unstandardised_inputs_are_saved_and_reopened(win, tmp_path):
 def test_screenshot_waits_for_the_file_and_names_a_missing_one(qapp, tmp_path, capsys):
     from bn_studio import workspace
     from bn_studio.cli import main
-    from bn_studio.core import csv_source
+    from bn_studio.core.data import csv_source
     csv = write_csv(tmp_path / "d.csv")
     section = workspace.dataset_section(csv_source.load_sourced(csv), tmp_path)
     workspace.save_workspace(tmp_path / "ws.json", {"config": {"hidden": [6]},

@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from ..trainer import TrainConfig, train_single
+from ..training.trainer import TrainConfig, train_single
 from .space import apply_params
 from .trials import TrialResult, blank_result, outcome, run_trial
 
@@ -48,7 +48,7 @@ def plan_groups(plan: list[tuple], base: TrainConfig, *, population: bool = True
     and to ~1e-4 in float32 after 500 steps (benchmarks/search_throughput.py measures it)."""
     if not population or base.freeze_bn_affine:     # the population learns γ and β
         return [TrialGroup((t,), population=False, twins=twins) for t in plan]
-    from ..population import structure_key
+    from ..training.population import structure_key
     size = max(1, min(size, len(plan) // MIN_TASKS))
     buckets: dict[tuple, list] = {}
     for t in plan:
@@ -90,7 +90,7 @@ def run_group(split, base: TrainConfig, group: TrialGroup) -> list[TrialResult]:
     one = run_twin_trial if group.twins else run_trial
     if not group.population or len(group.trials) == 1:
         return [one(split, base, *t) for t in group.trials]
-    from ..population import train_population
+    from ..training.population import train_population
     t0 = time.perf_counter()
     try:
         configs, flags = [], set()

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..optim import ignored_message, ignored_params
-from ..trainer import TrainConfig
+from ..nn.optim import ignored_message, ignored_params
+from ..training.trainer import TrainConfig
 from .executors import DaskCluster, Executor, ProcessPool, SchedulerLost
 from .groups import DEFAULT_EXECUTOR, EXECUTORS, TrialGroup, plan_groups
 from .space import SearchSpace, SearchSpaceError, apply_params
@@ -23,7 +23,7 @@ from .store import TrialStore
 from .trials import STATUSES, TrialResult, blank_result
 
 if TYPE_CHECKING:
-    from ..datasets import Split
+    from ..data.datasets import Split
 
 log = logging.getLogger(__name__)
 

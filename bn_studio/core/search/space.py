@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import params as registry
-from ..optim import OPTIMIZER_BETAS
+from ..training import params as registry
+from ..nn.optim import OPTIMIZER_BETAS
 
 SCALES = ("linear", "int", "log", "one_minus_log", "pow2", "choice")
 # What a search may vary, which of them are integers and their first ranges: core/params.py.

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from .. import limits
-from ..trainer import TrainConfig, train_single
+from ..training.trainer import TrainConfig, train_single
 from .space import apply_params
 
 

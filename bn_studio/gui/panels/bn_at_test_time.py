@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout)
 
-from bn_studio.core.layers import BatchNormError
-from bn_studio.core.losses import softmax
-from bn_studio.core.snapshot import Snapshot
+from bn_studio.core.nn.layers import BatchNormError
+from bn_studio.core.nn.losses import softmax
+from bn_studio.core.measure.snapshot import Snapshot
 
 from ..plain_text import Rich, escape
 from ..plotting import (SteppedRange, add_legend, cache_axes, decimate, set_cursors,

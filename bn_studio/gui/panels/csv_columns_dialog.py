@@ -13,8 +13,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogBut
                                QFormLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout)
 
-from bn_studio.core import csv_columns, limits
-from bn_studio.core.csv_columns import CsvPreview
+from bn_studio.core.data import csv_columns
+from bn_studio.core import limits
+from bn_studio.core.data.csv_columns import CsvPreview
 
 from ..plain_text import tooltip
 

@@ -6,8 +6,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 from superqt.utils import thread_worker
 
-from bn_studio.core.csv_read import load_csv_steps
-from bn_studio.core.datasets import DatasetError, split_and_standardize
+from bn_studio.core.data.csv_read import load_csv_steps
+from bn_studio.core.data.datasets import DatasetError, split_and_standardize
 
 PROGRESS_STEPS = 1000           # resolution of the import progress bar
 

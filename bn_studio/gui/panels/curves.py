@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
-from bn_studio.core.params import symbol
+from bn_studio.core.training.params import symbol
 
 from ..plotting import SteppedRange, cache_axes, decimate, set_cursors
 from ..theme import RUN_COLORS, RUN_LABELS

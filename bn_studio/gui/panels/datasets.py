@@ -6,33 +6,30 @@ import html
 import os
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                               QScrollArea, QSpinBox, QVBoxLayout)
-from superqt import QFlowLayout, QLabeledDoubleSlider, QLabeledSlider
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QScrollArea, QSpinBox, QVBoxLayout)
+from superqt import QLabeledDoubleSlider, QLabeledSlider
 
-from bn_studio.core import csv_read, csv_source
-from bn_studio.core.csv_read import load_csv, load_csv_steps, preview_csv
-from bn_studio.core.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
-                                     Dataset, DatasetError, DatasetSpec, from_points,
-                                     make_dataset)
+from bn_studio.core.data import csv_read, csv_source
+from bn_studio.core.data.csv_preview import preview_csv
+from bn_studio.core.data.csv_read import load_csv, load_csv_steps
+from bn_studio.core.data.datasets import (DATASETS, DEFAULT_CLASSES, FIXED_CLASSES, MAX_CLASSES,
+                                          DatasetError, DatasetSpec, make_dataset)
 
 from ..plain_text import escape
 from ..theme import CLASS_COLORS
 from .base import Panel
 from .csv_columns_dialog import CsvColumnsDialog
 from .csv_import import CsvImportRow
+from .draw_box import DrawBox
 from .input_controls import InputControls
 
 THUMB_PX = 64
 APPLY_DELAY_MS = 350            # settle time after a keyboard/typed change before regenerating
-DRAW_RANGE = 3.0                # the drawing canvas spans −3..3 on both axes
 N_MIN, N_MAX = 50, 5000
 ERROR_COLOR = "#c0392b"
-DRAFT_OPACITY = 0.35            # drawn points not in use: faded
 
 DESCRIPTIONS = {
     "moons": "two interleaving half circles (always 2 classes)",
@@ -60,13 +57,6 @@ def thumbnail(name: str, size: int = THUMB_PX) -> QIcon:
         painter.drawEllipse(int(x) - 2, size - int(y) - 2, 4, 4)
     painter.end()
     return QIcon(pix)
-
-
-def _text_color_on(background: str) -> str:
-    """Black on light class colours (yellow, sky blue, orange), white on dark ones."""
-    c = QColor(background)
-    luminance = 0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue()
-    return "#000000" if luminance > 140 else "#ffffff"
 
 
 def _minus(mean: float) -> str:
@@ -197,12 +187,13 @@ class DatasetsPanel(Panel):
 
         self.draw_toggle = QCheckBox("Draw your own points")
         self.draw_toggle.setToolTip("Show a canvas where you click your own training points")
-        self.draw_box = self._build_draw_box()
-        self.draw_toggle.toggled.connect(self.draw_box.setVisible)
+        self.draw = DrawBox(model)
+        self.draw.use_button.clicked.connect(self.use_drawn_points)
+        self.draw_toggle.toggled.connect(self.draw.setVisible)
         # In a short dock the canvas opens below the fold: bring it into view.
         self.draw_toggle.toggled.connect(
             lambda on: self._scroll_to(self.draw_toggle, top=True) if on else None)
-        self.draw_box.setVisible(False)
+        self.draw.setVisible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.gallery)
@@ -212,70 +203,12 @@ class DatasetsPanel(Panel):
         lay.addWidget(self.import_button)
         lay.addWidget(self.import_row)
         lay.addWidget(self.draw_toggle)
-        lay.addWidget(self.draw_box)
+        lay.addWidget(self.draw)
         lay.addWidget(self.error)           # under "Import CSV…" and under "Use these points"
         lay.addStretch(1)
         model.datasetChanged.connect(self.on_dataset)
         self._show_spec(model.spec)
         self.on_dataset(model.split)
-
-    def _build_draw_box(self) -> QGroupBox:
-        box = QGroupBox()
-        box.setToolTip("Pick a class, click on the canvas to add points of it; shift-click or "
-                       "right-click removes the nearest point. Then “Use these points”")
-        self.canvas = pg.PlotWidget()
-        self.canvas.setFixedHeight(230)
-        self.canvas.setAspectLocked(True)
-        self.canvas.setRange(xRange=(-DRAW_RANGE, DRAW_RANGE), yRange=(-DRAW_RANGE, DRAW_RANGE),
-                             padding=0)
-        self.canvas.setMouseEnabled(x=False, y=False)
-        self.canvas.hideButtons()
-        self.canvas.setMenuEnabled(False)
-        self.canvas.showGrid(x=True, y=True, alpha=0.15)
-        self.drawn = pg.ScatterPlotItem(size=10, pen=pg.mkPen("#202020", width=0.8))
-        self.canvas.addItem(self.drawn)
-        self.canvas.scene().sigMouseClicked.connect(self._canvas_click)
-        self.class_buttons = QButtonGroup(self)
-        # A flow, not a row: eight 30 px buttons held the dock wider than a 1366×768 left
-        # column, which cut off button 7 and the N and noise sliders above.
-        row = QFlowLayout()
-        row.setHorizontalSpacing(3)
-        row.setVerticalSpacing(3)
-        for c in range(MAX_CLASSES):
-            color = CLASS_COLORS[c % len(CLASS_COLORS)]
-            b = QPushButton(str(c))
-            b.setCheckable(True)
-            b.setFixedSize(30, 28)
-            b.setStyleSheet(f"QPushButton {{ background: {color}; color: {_text_color_on(color)};"
-                            " font-weight: bold; border: 1px solid #808080; border-radius: 3px; }"
-                            " QPushButton:checked { border: 3px solid #202020; }")
-            b.setToolTip(f"Clicks add points of class {c}")
-            self.class_buttons.addButton(b, c)
-            row.addWidget(b)
-        self.class_buttons.button(0).setChecked(True)
-        clear = QPushButton("Clear")
-        clear.setToolTip("Remove every drawn point")
-        clear.clicked.connect(self.clear_points)
-        use = QPushButton("Use these points")
-        use.setToolTip("Train on the drawn points (at least 10, of at least 2 classes)")
-        use.clicked.connect(self.use_drawn_points)
-        self.draw_count = QLabel()
-        self.draw_count.setWordWrap(True)
-        self.draw_count.setTextFormat(Qt.TextFormat.PlainText)     # names an imported file
-        row2 = QHBoxLayout()
-        row2.addWidget(clear)
-        row2.addWidget(use, 1)
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(row)
-        lay.addWidget(self.canvas)
-        lay.addWidget(self.draw_count)
-        lay.addLayout(row2)
-        self.points: list[tuple[float, float]] = []
-        self.labels: list[int] = []
-        self._drawn_dataset: Dataset | None = None  # the dataset last made from these points
-        self._redraw_points()
-        return box
 
     def select_dataset(self, name: str) -> bool:
         """Switch to a generated dataset with the current knobs (its default C if C is fixed)."""
@@ -464,74 +397,17 @@ class DatasetsPanel(Panel):
         self._scroll_to(self.error)
         self.model.errorOccurred.emit(text)
 
-    def add_point(self, x: float, y: float, cls: int | None = None) -> None:
-        """Add a drawn point of class ``cls`` (the selected class button if None)."""
-        self.points.append((float(x), float(y)))
-        self.labels.append(self.class_buttons.checkedId() if cls is None else int(cls))
-        self._redraw_points()
-
-    def remove_nearest(self, x: float, y: float) -> None:
-        if not self.points:
-            return
-        d = np.hypot(*(np.array(self.points) - [x, y]).T)
-        k = int(np.argmin(d))
-        del self.points[k], self.labels[k]
-        self._redraw_points()
-
-    def clear_points(self) -> None:
-        self.points, self.labels = [], []
-        self._redraw_points()
-
     def use_drawn_points(self) -> bool:
         """Train on the drawn points; too few points or one class only keeps the old data."""
         try:
-            ds = from_points(self.points, self.labels,
-                             class_names=[str(c) for c in range(MAX_CLASSES)])
+            ds = self.draw.dataset()
         except DatasetError as e:
             self._show_error(str(e))
             self.model.errorOccurred.emit(str(e))
             return False
-        self._drawn_dataset = ds
         ok = self._shows_errors(lambda: self.model.set_dataset(ds))
-        self._redraw_points()
+        self.draw.redraw()
         return ok
-
-    @property
-    def drawn_in_use(self) -> bool:
-        """Whether the model trains on exactly the points on the canvas."""
-        return self._drawn_dataset is not None and self.model.dataset is self._drawn_dataset
-
-    def _redraw_points(self) -> None:
-        """The drawn points; faded, and said so, while the model trains on other data (an
-        import, a gallery dataset, or these points before the last edit)."""
-        pts = np.array(self.points).reshape(-1, 2)
-        in_use = self.drawn_in_use
-        self.drawn.setData(pts[:, 0], pts[:, 1],
-                           brush=[pg.mkBrush(CLASS_COLORS[c % len(CLASS_COLORS)])
-                                  for c in self.labels])
-        self.drawn.setOpacity(1.0 if in_use else DRAFT_OPACITY)
-        if not self.points:
-            self.draw_count.setText("no points yet: click on the canvas")
-            return
-        counts = np.bincount(np.asarray(self.labels), minlength=1)
-        per_class = ", ".join(f"class {c}: {k}" for c, k in enumerate(counts) if k)
-        state = ("in use" if in_use else
-                 f"not in use: training on {self.model.dataset.name}; “Use these points” "
-                 "trains on them")
-        self.draw_count.setText(f"{len(self.points)} points ({per_class}), {state}")
-
-    def _canvas_click(self, event) -> None:
-        vb = self.canvas.getPlotItem().vb
-        if not vb.sceneBoundingRect().contains(event.scenePos()):
-            return
-        p = vb.mapSceneToView(event.scenePos())
-        removing = (event.button() == Qt.MouseButton.RightButton
-                    or (event.button() == Qt.MouseButton.LeftButton
-                        and event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
-        if removing:
-            self.remove_nearest(p.x(), p.y())
-        elif event.button() == Qt.MouseButton.LeftButton:
-            self.add_point(p.x(), p.y())
 
     def on_dataset(self, split) -> None:
         ds = self.model.dataset
@@ -552,7 +428,7 @@ class DatasetsPanel(Panel):
             lines += [f"&nbsp;&nbsp;{n}{k}: {lo:.2f} … {hi:.2f}" for n, k, lo, hi in zip(
                 names, scales, split.X_train.min(axis=0), split.X_train.max(axis=0))]
         self.info.setText("<br>".join(lines))
-        self._redraw_points()               # in use, or a draft beside other data
+        self.draw.redraw()                  # in use, or a draft beside other data
         self._show_error("")            # data that loaded makes an earlier refusal old news
         editing = (self._timer.isActive() or self.n_slider.isSliderDown()
                    or self.noise_slider.isSliderDown())

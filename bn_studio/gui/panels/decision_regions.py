@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import (QColor, QFontMetricsF, QPainter, QPen, QPixmap, QPolygonF,
+                           QTextDocument)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from bn_studio.core import limits
-from bn_studio.core.grid import data_extent
+from bn_studio.core.measure.grid import data_extent
 
 from ..plain_text import Rich, escape as _escape
 from ..plotting import axis_name, cache_axes, input_names, scatter_sample, steady_title
@@ -240,12 +241,32 @@ class DecisionRegionsPanel(Panel):
         self._grid = None
         self._extent = None
         names = list(split.class_names)
-        swatches = "&nbsp;&nbsp;".join(
+        classes = "&nbsp;&nbsp;".join(
             f'<span style="color:{CLASS_COLORS[c % 8]}">■</span>&nbsp;{_escape(names[c])}'
             for c in range(len(names)))
-        self.legend.setText(f"<b>Classes:</b>&nbsp;{swatches}&nbsp;&nbsp;&nbsp;&nbsp;"
-                            f"{marker_html('o', LEGEND_GREY)}&nbsp;training&nbsp;&nbsp;"
-                            f"{marker_html('d', LEGEND_GREY)}&nbsp;validation{self.shown_note}")
+        self._legend_parts = (f"<b>Classes:</b>&nbsp;{classes}",
+                              f"{marker_html('o', LEGEND_GREY)}&nbsp;training&nbsp;&nbsp;"
+                              f"{marker_html('d', LEGEND_GREY)}&nbsp;validation{self.shown_note}")
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        """The classes, then the markers: on one line where it fits, else the markers on a
+        line of their own (Qt breaks a line after an inline image even before &nbsp;, which
+        left a marker at one line's end and its word on the next)."""
+        classes, markers = getattr(self, "_legend_parts", ("", ""))
+        one_line = f"{classes}&nbsp;&nbsp;&nbsp;&nbsp;{markers}"
+        doc = QTextDocument()
+        doc.setDefaultFont(self.legend.font())
+        doc.setDocumentMargin(0)
+        doc.setHtml(one_line)
+        fits = doc.idealWidth() <= self.legend.contentsRect().width()
+        text = one_line if fits else f"{classes}<br>{markers}"
+        if self.legend.text() != text:
+            self.legend.setText(text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._show_legend()
 
     def on_config(self, config) -> None:
         self._no_hidden = len(getattr(config, "hidden", (1,))) == 0
@@ -295,25 +316,31 @@ class DecisionRegionsPanel(Panel):
         self._label_axes()
 
     def _label_axes(self) -> None:
-        """The features' names under and beside the plots, elided to the plots' size (a long
-        name centred under the right-hand plot ran past the panel's edge)."""
-        vb = self.plot_items["bn"].getViewBox()
+        """The features' names under and beside the plots, elided to each plot's own size (a
+        long name centred under the right-hand plot ran past the panel's edge)."""
         shifts = getattr(self, "_shifts", (0.0, 0.0))
         for p in self.plot_items.values():
+            vb = p.getViewBox()
             for side, name, px, shift in (("bottom", self._features[0], vb.width(), shifts[0]),
                                           ("left", self._features[1], vb.height(), shifts[1])):
                 axis = p.getAxis(side)
                 metrics = QFontMetricsF(axis.label.font())
                 fit = px - LABEL_MARGIN_PX if px > 40 else None
                 if shift:            # lesson 4's shift: the inputs are no longer standardised
-                    note = f" (standardised, {shift:+.1f} shift)"
-                    room = None if fit is None else fit - metrics.horizontalAdvance(note)
-                    text = axis_name(name, standardised=False, fit_px=room,
-                                     metrics=metrics) + note
+                    text = self._shifted_name(name, shift, fit, metrics)
                 else:
                     text = axis_name(name, self._standardized, fit_px=fit, metrics=metrics)
                 if axis.labelText != text:
                     p.setLabel(side, text)
+
+    @staticmethod
+    def _shifted_name(name: str, shift: float, fit: float | None, metrics) -> str:
+        """"x₁ (standardised, +1.5 shift)", or "x₁ (+1.5 shift)" where that does not fit."""
+        for note in (f" (standardised, {shift:+.1f} shift)", f" ({shift:+.1f} shift)"):
+            room = None if fit is None else fit - metrics.horizontalAdvance(note)
+            if room is None or room >= metrics.horizontalAdvance(name[:1] + "…"):
+                break
+        return axis_name(name, standardised=False, fit_px=room, metrics=metrics) + note
 
     def _set_range(self, extent) -> None:
         x0, x1, y0, y1 = extent

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from bn_studio.core.diagnostics import GUIDE_LOG10_RATIO, SATURATED_DERIVATIVE
+from bn_studio.core.measure.diagnostics import GUIDE_LOG10_RATIO, SATURATED_DERIVATIVE
 
 from ..plotting import (SteppedRange, cache_axes, decimate, no_si_prefix,
                         set_cursors)

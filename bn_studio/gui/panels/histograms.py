@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea,
                                QVBoxLayout)
 
-from bn_studio.core.layers import ACTIVATIONS
-from bn_studio.core.stats import pushforward_density
+from bn_studio.core.nn.layers import ACTIVATIONS
+from bn_studio.core.measure.stats import pushforward_density
 
 from ..plain_text import Rich
 from ..plotting import (Band, SparseAxis, SteppedRange, cache_axes, decimate, set_cursors,

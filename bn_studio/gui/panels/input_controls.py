@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QDoubleSpinBox, QHBo
                                QVBoxLayout, QWidget)
 
 from bn_studio.core.limits import MAX_INPUT_SCALE
-from bn_studio.core.params import BY_NAME
+from bn_studio.core.training.params import BY_NAME
 
 MIN_SCALE = 0.01                    # the box's smallest x₂ scale (the core takes any > 0)
 

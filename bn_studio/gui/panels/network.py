@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout
 from superqt.utils import qdebounced
 
-from bn_studio.core.params import BY_NAME, PARAMS
+from bn_studio.core.training.params import BY_NAME, PARAMS
 
 from .base import Panel
 from .param_controls import LogControl, WidthsControl, control_for

@@ -13,7 +13,7 @@ from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
                                QSlider, QSpinBox, QWidget)
 
-from bn_studio.core import params
+from bn_studio.core.training import params
 
 
 class _TrimmedSpinBox(QDoubleSpinBox):

@@ -10,8 +10,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
-from bn_studio.core.losses import softmax_parts
-from bn_studio.core.softmax_parts import nearest_label
+from bn_studio.core.nn.losses import softmax_parts
+from bn_studio.core.nn.softmax_parts import nearest_label
 
 from ..plain_text import Rich, escape as _escape
 from ..plotting import cache_axes, plane_html, point_html, steady_title

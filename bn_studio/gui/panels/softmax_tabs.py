@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPus
                                QSlider, QTabBar, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 
-from bn_studio.core.softmax_parts import (ShiftedSoftmax, loss_gradient, one_hot, point_loss,
-                                         shifted_softmax)
+from bn_studio.core.nn.softmax_parts import (ShiftedSoftmax, loss_gradient, one_hot, point_loss,
+                                             shifted_softmax)
 
 from ..plain_text import Rich, escape
 from ..plotting import cache_axes, steady_title

@@ -11,7 +11,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainterPath, QPixmap
 from PySide6.QtWidgets import QGraphicsPathItem, QGridLayout, QLabel, QToolTip, QVBoxLayout
 
-from bn_studio.core.unit_maps import MAX_UNITS_SHOWN, unit_levels
+from bn_studio.core.measure.unit_maps import MAX_UNITS_SHOWN, unit_levels
 
 from ..plotting import plane_html
 from ..theme import DIVERGED_COLOR, RUN_COLORS, RUN_LABELS

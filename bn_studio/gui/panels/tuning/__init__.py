@@ -1,3 +1,4 @@
-"""The tuning panel (panel.py) and its views."""
+"""The tuning panel (panel.py), its run controls (controls.py) and its views."""
 
-from .panel import SEARCH_STEPS, TuningPanel, search_steps  # noqa: F401
+from .controls import SEARCH_STEPS, search_steps  # noqa: F401
+from .panel import TuningPanel  # noqa: F401

@@ -8,16 +8,15 @@ trials take.
 
 from __future__ import annotations
 
-import os
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
-                               QProgressBar, QPushButton, QSizePolicy, QSpinBox, QSplitter,
-                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QLabel, QMenu, QProgressBar,
+                               QPushButton, QSizePolicy, QSpinBox, QSplitter, QTabWidget,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from bn_studio.core import limits
-from bn_studio.core.optim import ignored_message, ignored_params
-from bn_studio.core.params import BY_NAME
+from bn_studio.core.nn.optim import ignored_message, ignored_params
+from bn_studio.core.training.params import BY_NAME
 from bn_studio.core.search import (Param, SearchSpace, SearchSpaceError, SearchSpec,
                                    StoreError, apply_params, best_result, default_space,
                                    export_csv, narrow_space, split_fingerprint)
@@ -28,32 +27,30 @@ from ...search_model import TUNING
 from ..base import Panel
 from .all_trials import AllTrialsView
 from .alpha_range import AlphaRangeView
+from .controls import apply_settings, build_run_controls, search_steps, status_text
 from .history import HistoryView
 from .results_view import ResultsView
 from .space_editor import SpaceEditor
 
-NETS = ("BN", "no BN", "both")
-NET_TIPS = {"BN": "Every trial trains the net with batch norm after each hidden layer",
-            "no BN": "Every trial trains the net without batch norm",
-            "both": "Every trial trains both nets on the same draws (weights, batches); the "
-                    "table shows both losses, val loss is the BN net's"}
 ALPHA_RANGE = "alpha_range"
-# Steps per trial that the first-run network (deep sigmoid net, momentum) needs on each
-# gallery dataset before the best trial is clearly below ln C, the loss at chance; measured
-# with benchmarks/tuning_steps.py (best of 12: checkerboard 0.69 at 1 000 steps, 0.55 at
-# 3 000, 0.41 at 5 000; spirals 0.23 at 300, 0.03 at 500; the rest < 0.1 at 300).
-# Others (imported, drawn) get the default.
-SEARCH_STEPS = {"moons": 300, "blobs": 300, "circles": 300, "spirals": 500, "xor": 300,
-                "checkerboard": 5000}
-DEFAULT_SEARCH_STEPS = 1000
-
-
-def search_steps(dataset_name: str) -> int:
-    """The tuning panel's default steps per trial for a dataset."""
-    return SEARCH_STEPS.get(dataset_name, DEFAULT_SEARCH_STEPS)
 
 
 class TuningPanel(Panel):
+    # Made by controls.build_run_controls:
+    trials: QSpinBox
+    steps: QSpinBox
+    workers: QSpinBox
+    seed: QSpinBox
+    strategy: QComboBox
+    net: QComboBox
+    fixed_seed: QCheckBox
+    launch: QPushButton
+    cancel_button: QPushButton
+    resume_button: QToolButton
+    resume_menu: QMenu
+    progress: QProgressBar
+    progress_label: QLabel
+    error: QLabel
     title = "Tuning"
     name = "tuning"
     area = "right"
@@ -71,7 +68,7 @@ class TuningPanel(Panel):
         self.searches = model.searches
         self._cancelled = False
         self.editor = SpaceEditor(lambda: self.model.config.optimizer)
-        self._run_controls(model)
+        top = build_run_controls(self, model)
         self.view = ResultsView()
         self.view.set_steps(self.steps.value())       # the empty curve plot's step axis
         self._actions()
@@ -92,7 +89,7 @@ class TuningPanel(Panel):
         self.history.openRequested.connect(self.open_search)
         self.history.resumeRequested.connect(self.resume_search)
         self.tabs.addTab(self.history, "History")
-        self._layout()
+        self._layout(top)
         self._optimizer = model.config.optimizer
         self._dataset_name = model.dataset.name
         self.editor.set_space(default_space(self._optimizer))
@@ -110,49 +107,6 @@ class TuningPanel(Panel):
         self.searches.restored.connect(self._on_restored)
         self.searches.started.connect(self._on_started)
 
-    def _run_controls(self, model) -> None:
-        self.trials = _spin(1, 500, 20, "How many trials (networks) to train")
-        self.steps = _spin(10, 20000, search_steps(model.dataset.name),
-                           "Training steps per trial (the default is what the current dataset "
-                           "needs before the first-run network learns)")
-        self.workers = _spin(1, max(1, os.cpu_count() or 1) * 2, os.cpu_count() or 1,
-                             "Worker processes (one per CPU core is best)")
-        self.strategy = QComboBox()
-        self.strategy.addItems(["random", "grid"])
-        self.strategy.setToolTip("Random search tries a new value of every parameter in every "
-                                 "trial; a grid tries only a few values of each")
-        self.net = QComboBox()
-        for k, name in enumerate(NETS):
-            self.net.addItem(name)
-            self.net.setItemData(k, NET_TIPS[name], Qt.ItemDataRole.ToolTipRole)
-        self.net.setToolTip("Which net every trial trains: with batch norm (BN), without, or "
-                            "both on the same draws")
-        self.seed = _spin(0, 2**31 - 1, model.config.seed,
-                          "Seed of the trials' draws (parameters, initial weights, batches)")
-        self.fixed_seed = QCheckBox("fixed")
-        self.fixed_seed.setToolTip("Keep this seed: a new search draws the same trials again. "
-                                   "Unchecked, a search whose seed was used before moves on to "
-                                   "a new one, so each search draws new trials")
-        self.launch = QPushButton("Launch search")
-        self.launch.clicked.connect(self.launch_search)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel_search)
-        self.resume_button = QToolButton()
-        self.resume_button.setText("Resume…")
-        self.resume_button.setToolTip("Continue a search started in the app that did not "
-                                      "finish (every search is stored as it runs)")
-        self.resume_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.resume_menu = QMenu(self.resume_button)
-        self.resume_menu.aboutToShow.connect(self._fill_resume_menu)
-        self.resume_button.setMenu(self.resume_menu)
-        self.progress = QProgressBar()
-        self.progress_label = QLabel("No search yet.")
-        self.progress_label.setWordWrap(True)       # a narrow dock (1366 px screens) shows it all
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #c0392b;")
-        self.error.setWordWrap(True)
-
     def _actions(self) -> None:
         self.next_round = QPushButton("Next round from selection")
         self.next_round.setToolTip("Narrow the space to the region dragged in the scatter (or "
@@ -167,28 +121,7 @@ class TuningPanel(Panel):
             b.setEnabled(False)
             self.view.button_row.addWidget(b)
 
-    def _layout(self) -> None:
-        top = QWidget()
-        t = QVBoxLayout(top)
-        t.setContentsMargins(0, 0, 0, 0)
-        for row in ((("trials", self.trials), ("steps", self.steps),
-                     ("workers", self.workers), ("", self.strategy)),
-                    (("net", self.net), ("seed", self.seed), ("", self.fixed_seed))):
-            settings = QHBoxLayout()
-            for label, w in row:
-                if label:
-                    settings.addWidget(QLabel(label))
-                settings.addWidget(w)
-            settings.addStretch(1)
-            t.addLayout(settings)
-        run = QHBoxLayout()
-        run.addWidget(self.launch)
-        run.addWidget(self.cancel_button)
-        run.addWidget(self.resume_button)
-        run.addWidget(self.progress, 1)
-        t.addLayout(run)
-        t.addWidget(self.progress_label)
-        t.addWidget(self.error)
+    def _layout(self, top: QWidget) -> None:
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(top)
         self.split.addWidget(self.tabs)
@@ -461,7 +394,7 @@ class TuningPanel(Panel):
             return
         run = self.searches.run(TUNING)
         if run is None or run.search is None:      # a workspace's settings come with it
-            self._apply_settings(self.searches.settings)
+            apply_settings(self, self.searches.settings)
         if run is not None and run.space is not None:
             spec = run.spec
             trials = getattr(spec, "trials", self.trials.value())
@@ -475,23 +408,6 @@ class TuningPanel(Panel):
                 self.progress_label.setText(f"Showing {run.label}: {len(run.results)} trials.")
             self._update_actions()
 
-    def _apply_settings(self, state: dict) -> None:
-        """A workspace's editor settings; a value of the wrong type is left as it is."""
-        if state.get("space"):
-            self.editor.set_space(SearchSpace.from_list(state["space"]))
-        for key, box in (("trials", self.trials), ("steps", self.steps), ("seed", self.seed)):
-            try:
-                box.setValue(limits.check_int(state.get(key, box.value()), key, box.minimum(),
-                                              box.maximum()))
-            except ValueError:
-                pass
-        if state.get("strategy") in ("random", "grid"):
-            self.strategy.setCurrentText(state["strategy"])
-        if state.get("net") in NETS:
-            self.net.setCurrentText(state["net"])
-        if isinstance(state.get("fixed_seed"), bool):
-            self.fixed_seed.setChecked(state["fixed_seed"])
-
     def _reset_views(self, run, trials: int, steps: int) -> None:
         twins = bool(getattr(run.spec, "twins", False)) or any(r.no_bn for r in run.results[:1])
         self.view.reset(run.space, trials, steps, run.results, twins)
@@ -504,23 +420,7 @@ class TuningPanel(Panel):
         self.export_button.setEnabled(bool(self.results))
 
     def status_text(self, pr, finished: bool, cancelled: bool | None = None) -> str:
-        """One line: progress with a time estimate while running; at the end what came of it,
-        without an estimate ("cancelled: 14 of 100 done", "finished: 20 of 20 done")."""
-        cancelled = self._cancelled if cancelled is None else cancelled
-        c = pr.counts
-        ran = c["ok"] + c["diverged"] + c["failed"]
-        outcome = f"{c['ok']} ok, {c['diverged']} diverged, {c['failed']} failed"
-        if finished:
-            state = "Cancelled" if cancelled or c["cancelled"] else "Finished"
-            return f"{state}: {ran} of {pr.total} done ({outcome})"
-        if cancelled:
-            return f"Cancelling… {ran} of {pr.total} done"
-        eta = ""
-        if pr.eta_seconds is not None:
-            eta = (f" — about {pr.eta_seconds:.0f} s left" if pr.eta_seconds >= 1
-                   else " — almost done")
-        return (f"{ran} of {pr.total} done ({outcome}), {pr.running} running, "
-                f"{pr.remaining} waiting{eta}")
+        return status_text(pr, finished, self._cancelled if cancelled is None else cancelled)
 
     def next_round_from_selection(self) -> bool:
         if self.space_used is None:
@@ -590,10 +490,3 @@ class TuningPanel(Panel):
                 "every_trial": self.every.curves.getPlotItem(),
                 "parallel": self.every.parallel.getPlotItem()}
 
-
-def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
-    s = QSpinBox()
-    s.setRange(lo, hi)
-    s.setValue(value)
-    s.setToolTip(tip)
-    return s

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from bn_studio.core.optim import ignored_message, ignored_params
+from bn_studio.core.nn.optim import ignored_message, ignored_params
 from bn_studio.core.search import (PARAM_NAMES, SCALES, Param, SearchSpace, SearchSpaceError,
                                    decade_shares, suggested_param)
 

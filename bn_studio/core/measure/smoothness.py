@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .losses import softmax_cross_entropy
+from ..nn.losses import softmax_cross_entropy
 
 if TYPE_CHECKING:
-    from .network import MLP
+    from ..nn.network import MLP
 
 STEP_FACTORS = (0.5, 1.0, 2.0, 4.0)     # step sizes as multiples of the learning rate α
 

@@ -15,9 +15,9 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import limits
-from .layers import ACTIVATIONS
-from .optim import OPTIMIZER_BETAS, OPTIMIZERS
+from .. import limits
+from ..nn.layers import ACTIVATIONS
+from ..nn.optim import OPTIMIZER_BETAS, OPTIMIZERS
 
 DTYPES = ("float32", "float64")
 ACTIVATION_NAMES = tuple(ACTIVATIONS)

@@ -20,8 +20,8 @@ from .grid import DecisionGrid
 from .rate import RateReading
 
 if TYPE_CHECKING:
-    from .network import MLP
-    from .trainer import TrainConfig
+    from ..nn.network import MLP
+    from ..training.trainer import TrainConfig
     from .unit_maps import UnitMaps
 
 HISTORY = {"history": True}     # a growing (T, 1 + k) array, column 0 the step

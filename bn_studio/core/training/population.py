@@ -24,9 +24,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import batched as B
+from ..nn import batched as B
 from . import changes as schedule
-from .network import MLP
+from ..nn.network import MLP
 from .results import loss_diverged, params_broken, run_result, trial_result
 from .streams import BatchStream, draw_noise, live_samples, noise_rng
 from .trainer import TrainConfig, advance, make_optimizer

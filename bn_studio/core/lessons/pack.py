@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ..errors import checked
-from . import limits
-from .datasets import DatasetSpec
+from ...errors import checked
+from .. import limits
+from ..data.datasets import DatasetSpec
 
 FORMAT = "bn-studio-lesson"
 VERSION = 1
@@ -68,7 +68,7 @@ class Lesson:
 
     def train_config(self):
         """The TrainConfig this lesson sets up (its settings over LESSON_DEFAULTS)."""
-        from .trainer import TrainConfig
+        from ..training.trainer import TrainConfig
         return TrainConfig(**{**LESSON_DEFAULTS, **self.config})
 
 
@@ -167,7 +167,7 @@ def _choice(doc: dict, key: str, allowed: tuple, default: str) -> str:
 def _workspace(ws, changes) -> tuple[dict | None, dict]:
     """The workspace's dataset (DatasetSpec fields) and config (TrainConfig fields), both
     tried out here so that applying the lesson cannot fail halfway."""
-    from .trainer import TrainConfig
+    from ..training.trainer import TrainConfig
     if ws is None:
         ws = {}
     if not isinstance(ws, dict) or set(ws) - {"dataset", "config"}:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .losses import softmax_cross_entropy
+from ..nn.losses import softmax_cross_entropy
 from .snapshot import NESTED, bounded_rows, history_field
 from .stats import Series
 

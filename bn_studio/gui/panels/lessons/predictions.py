@@ -8,17 +8,17 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton
 from superqt import QFlowLayout
 
-from bn_studio.core import lessons as L
-from bn_studio.core.lesson_pack import Lesson
-from bn_studio.core.datasets import DatasetSpec
+from bn_studio.core.lessons import numbers as L
+from bn_studio.core.lessons.pack import Lesson
+from bn_studio.core.data.datasets import DatasetSpec
 
-from ..plain_text import escape
-from .lesson_widgets import _label
+from ...plain_text import escape
+from .widgets import _label
 
 if TYPE_CHECKING:           # mixed into LessonsPanel: mypy reads the panel's attributes
     from PySide6.QtWidgets import QScrollArea
 
-    from .base import Panel as _Host
+    from ..base import Panel as _Host
 else:
     _Host = object
 

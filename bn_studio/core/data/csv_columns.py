@@ -3,7 +3,7 @@ the class label, and which two features separate the classes. The import dialog 
 command line's default columns (no ``--columns``) come from the same guess.
 
 Pure functions of a header and sample rows (lists of stripped fields); reading the sample is
-csv_read.preview_csv's job.
+csv_preview.preview_csv's job.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import limits
+from .. import limits
 
 MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
 LABEL_WORDS = re.compile(r"class|label|species|target|category|kind|type|outcome|diagnosis|"
@@ -125,7 +125,7 @@ class Column:
 
 @dataclass(frozen=True)
 class CsvPreview:
-    """A file's columns from a sample of its rows (csv_read.preview_csv), and the columns
+    """A file's columns from a sample of its rows (csv_preview.preview_csv), and the columns
     guessed: the label from the data, the features the first two numeric others."""
 
     file_name: str

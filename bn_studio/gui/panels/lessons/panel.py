@@ -1,6 +1,6 @@
 """Guided lessons: each sets up the studio, says what to watch, asks the learner to predict
 before pressing Play, runs an experiment and reveals the answer after. The lessons are lesson
-packs (bn_studio.core.lesson_pack): the built-in ones and any a teacher opens from a file."""
+packs (bn_studio.core.lessons.pack): the built-in ones and any a teacher opens from a file."""
 
 from __future__ import annotations
 
@@ -13,20 +13,20 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 from superqt import QFlowLayout
 
-from bn_studio.core import lessons as L
-from bn_studio.core.lesson_pack import Lesson
-from bn_studio.core.datasets import DatasetSpec
-from bn_studio.core.lesson_pack import LessonPackError, read_pack
+from bn_studio.core.lessons import numbers as L
+from bn_studio.core.lessons.pack import Lesson
+from bn_studio.core.data.datasets import DatasetSpec
+from bn_studio.core.lessons.pack import LessonPackError, read_pack
 from bn_studio.core.search import Search, best_result
 
-from ..plotting import add_legend
-from ..search_model import TUNING
-from .base import Panel
-from .lesson_bn import BnPages
-from .lesson_controls import ControlLock
-from .lesson_predictions import PredictionPages
-from .lesson_shift import ShiftPages
-from .lesson_widgets import _label, _Pages, _plot, _pow10
+from ...plotting import add_legend
+from ...search_model import TUNING
+from ..base import Panel
+from .bn import BnPages
+from .controls import ControlLock
+from .predictions import PredictionPages
+from .shift import ShiftPages
+from .widgets import _label, _Pages, _plot, _pow10
 
 NUMBERS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
            "Eleven", "Twelve")

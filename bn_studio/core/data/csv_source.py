@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import limits
+from .. import limits
 from .csv_read import run_to_end
 from .csv_read import load_csv, load_csv_steps
 from .datasets import Dataset, DatasetError

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QPushButton
 
-from bn_studio.core import lessons as L
-from bn_studio.core.lesson_pack import Lesson
+from bn_studio.core.lessons import numbers as L
+from bn_studio.core.lessons.pack import Lesson
 
-from ..model import DatasetSpec
-from .lesson_widgets import _label
+from ...model import DatasetSpec
+from .widgets import _label
 
 if TYPE_CHECKING:           # mixed into LessonsPanel: mypy reads the panel's attributes
-    from .base import Panel as _Host
+    from ..base import Panel as _Host
 else:
     _Host = object
 

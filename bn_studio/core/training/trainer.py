@@ -17,16 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import changes as schedule
-from . import limits, params
-from .datasets import split_and_standardize
-from .diagnostics import DiagnosticsRecorder
-from .network import MLP, NetConfig
-from .optim import Optimizer
+from .. import limits
+from . import params
+from ..data.datasets import split_and_standardize
+from ..measure.diagnostics import DiagnosticsRecorder
+from ..nn.network import MLP, NetConfig
+from ..nn.optim import Optimizer
 from .params import DEFAULTS
 from .results import loss_diverged, params_broken, run_result, trial_result
-from .smoothness import net_loss_spread
-from .snapshot import LayerSnapshot, RunSnapshot, Snapshot, bounded_rows
-from .stats import Series, fixed_edges, histogram, off_chart, percentile_band
+from ..measure.smoothness import net_loss_spread
+from ..measure.snapshot import LayerSnapshot, RunSnapshot, Snapshot, bounded_rows
+from ..measure.stats import Series, fixed_edges, histogram, off_chart, percentile_band
 from .streams import BatchStream, draw_noise, live_samples, noise_rng
 
 RUN_NAMES = ("bn", "no_bn")
@@ -145,7 +146,7 @@ class Run:
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         """(loss, accuracy) in eval mode: BN uses its running statistics."""
-        from .losses import softmax_cross_entropy
+        from ..nn.losses import softmax_cross_entropy
         step = limits.EVAL_CHUNK_ROWS           # in chunks: memory independent of N
         parts = []                              # (mean loss, rows, correct) per chunk
         for i in range(0, len(y), step):

@@ -13,20 +13,20 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QLabel, QPushButton,
                                QSlider)
 
-from bn_studio.core import lessons as L
-from bn_studio.core.lesson_pack import Lesson
+from bn_studio.core.lessons import numbers as L
+from bn_studio.core.lessons.pack import Lesson
 from bn_studio.core.search.analysis import alpha_range_report, alpha_range_spec
-from bn_studio.core.stats import histogram
+from bn_studio.core.measure.stats import histogram
 
-from ..model import DatasetSpec
+from ...model import DatasetSpec
 from superqt import QFlowLayout
 
-from ..plotting import add_legend
-from ..theme import RUN_COLORS, RUN_LABELS
-from .lesson_widgets import _label, _plot, _pow10
+from ...plotting import add_legend
+from ...theme import RUN_COLORS, RUN_LABELS
+from .widgets import _label, _plot, _pow10
 
 if TYPE_CHECKING:           # mixed into LessonsPanel: mypy reads the panel's attributes
-    from .base import Panel as _Host
+    from ..base import Panel as _Host
 else:
     _Host = object
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import BatchNorm
-from .lesson_pack import Lesson, builtin_lessons
-from .losses import softmax
-from .search import Param, SearchSpace, SearchSpec, decade_shares, distinct_values
+from ..nn.layers import BatchNorm
+from .pack import Lesson, builtin_lessons
+from ..nn.losses import softmax
+from ..search import Param, SearchSpace, SearchSpec, decade_shares, distinct_values
 
 
 # The lessons themselves are lesson packs (JSON) shipped in bn_studio.resources/lessons, read

@@ -19,7 +19,7 @@ from .snapshot import Snapshot, copy_parts, histories, map_histories
 from .unit_maps import twin_unit_maps
 
 if TYPE_CHECKING:
-    from .network import MLP
+    from ..nn.network import MLP
 
 REPLAY_FRAMES = 256             # at most this many stored snapshots per run ...
 REPLAY_BYTES = 32 << 20         # ... and about this much memory for them

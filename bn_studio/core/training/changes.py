@@ -10,7 +10,8 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from . import limits, params
+from .. import limits
+from . import params
 
 
 def parse_change(text: str) -> tuple[int, str, float]:

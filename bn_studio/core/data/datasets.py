@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import limits
+from .. import limits
 
 if TYPE_CHECKING:
     from .csv_source import CsvSource

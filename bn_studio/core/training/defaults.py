@@ -5,7 +5,7 @@ new run of that script, and keep the app's hint in step with what it shows.
 
 from __future__ import annotations
 
-from .datasets import DatasetSpec
+from ..data.datasets import DatasetSpec
 from .trainer import TrainConfig
 
 # Spirals with three arms: not linearly separable, so depth is needed and accuracy shows it.

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .network import MLP
+    from ..nn.network import MLP
 
 GRID_MARGIN = 0.6           # extra room around the data, in standardised units
 GRID_RESOLUTION = 90        # grid nodes per axis

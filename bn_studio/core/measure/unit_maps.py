@@ -16,7 +16,7 @@ import numpy as np
 from .grid import Extent, grid_points    # the decision regions' grid, at the pictures' resolution
 
 if TYPE_CHECKING:
-    from .network import MLP
+    from ..nn.network import MLP
 
 RESOLUTION = 24           # a thumbnail needs no more; 576 points per net
 MAX_UNITS_SHOWN = 16      # per layer: a 512-wide layer would be 512 pictures (and 1 MB a frame)

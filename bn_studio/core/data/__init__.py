@@ -1,0 +1,1 @@
+"""Datasets: the toy sets, drawn points and CSV files, split and standardised."""

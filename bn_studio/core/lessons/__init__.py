@@ -1,0 +1,1 @@
+"""Guided lessons: the pack format and the numbers each lesson talks about."""

@@ -1,0 +1,1 @@
+"""Layers, networks, losses and optimizers: the maths of one step."""

@@ -1,0 +1,2 @@
+"""Training runs: the twins and populations, their config and parameters, mid-run changes,
+batch streams and results."""
