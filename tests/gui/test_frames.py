@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bn_studio.core.trainer import TrainConfig
+from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.frames import FrameBudget
 from bn_studio.gui.panels.histograms import HistogramsPanel
 from studio_helpers import advance

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
-from bn_studio.core.diagnostics import SATURATED_DERIVATIVE
+from bn_studio.core.measure.diagnostics import SATURATED_DERIVATIVE
 
 from ..plain_text import Rich
 from ..plotting import SparseAxis, cache_axes, no_si_prefix

@@ -11,14 +11,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea,
                                QVBoxLayout)
 
-from bn_studio.core.nn.layers import ACTIVATIONS
-from bn_studio.core.measure.stats import pushforward_density
-
 from ..plain_text import Rich
 from ..plotting import (Band, SparseAxis, SteppedRange, cache_axes, decimate, set_cursors,
                         steady_title)
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
+from .histogram_data import activation, finite, layer_histograms
 
 ROW_HEIGHT_PX = 175
 BANDS_HZ = 5            # the percentile evolution moves slowly: redraw it 5 times a second
@@ -35,21 +33,6 @@ TRAIL_STEPS = 6
 OFFSET_SHARE = 0.3
 HISTORY_MODES = (("this step", "now"), ("overlay earlier steps", "overlay"),
                  ("offset earlier steps", "offset"))
-
-
-A_BINS = 40            # bins of the activation histograms over g's range
-ACTIVATION_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
-
-
-def _activation(name: str):
-    """(g as a function, fine bins over its range or None for ReLU) for the activation view."""
-    layer = ACTIVATIONS[name]()
-
-    def fn(x):
-        with np.errstate(all="ignore"):
-            return layer.forward(np.asarray(x, dtype=np.float64), train=False)
-    lo_hi = ACTIVATION_RANGES.get(name)
-    return fn, (np.linspace(lo_hi[0], lo_hi[1], A_BINS + 1) if lo_hi else None)
 
 
 def _span(text: str, run: str) -> str:
@@ -264,9 +247,9 @@ class HistogramsPanel(Panel):
         if note != self.note.text():
             self.note.setText(note)
         act = self.show_act.isChecked()
-        g = _activation(snap.config.activation) if act else None
+        g = activation(snap.config.activation) if act else None
         key = (snap.run_id, act)
-        shown = [self._shown(snap, i, g) for i in range(len(self.rows))]
+        shown = [layer_histograms(snap, i, g) for i in range(len(self.rows))]
         if key != self._edges_key:          # new bins (reset): fix the x ranges once
             self._edges_key = key
             for row, hists in zip(self.rows, shown):
@@ -340,8 +323,8 @@ class HistogramsPanel(Panel):
         n = len(earlier)
         for i, row in enumerate(self.rows):
             row["stack"] = n if offset else 0
-            hists0 = self._shown(first, i, g) if first is not None else None  # step 0
-            older = [self._shown(f, i, g) for f in earlier]
+            hists0 = layer_histograms(first, i, g) if first is not None else None  # step 0
+            older = [layer_histograms(f, i, g) for f in earlier]
             # The step-0 outline changes only with the run or the view: set it once for each.
             outline_key = (id(first), g is not None, offset, snap.step > 0)
             new_outline = outline_key != row.get("first_key")
@@ -352,7 +335,7 @@ class HistogramsPanel(Panel):
                     outline.setVisible(hists0 is not None and not offset and snap.step > 0)
                 if new_outline and outline.isVisible() and hists0 is not None:
                     edges, counts, _ = hists0[k]
-                    outline.setData(edges, _finite(counts))
+                    outline.setData(edges, finite(counts))
                 lift = OFFSET_SHARE * row["ymax"][k]
                 for j, item in enumerate(row["trail"][k]):
                     item.setVisible(j < n)
@@ -362,42 +345,15 @@ class HistogramsPanel(Panel):
                     age = (n - j) / n                       # 1: the oldest shown
                     if offset:
                         base = (n - j) * lift
-                        item.setData(edges, _finite(counts) + base, fillLevel=base,
+                        item.setData(edges, finite(counts) + base, fillLevel=base,
                                      brush=_fill(RUN_COLORS[run], 35),
                                      pen=pg.mkPen(_fill(RUN_COLORS[run], 150), width=1))
                     else:
-                        item.setData(edges, _finite(counts), fillLevel=None, brush=None,
+                        item.setData(edges, finite(counts), fillLevel=None, brush=None,
                                      pen=pg.mkPen(_fill(RUN_COLORS[run],
                                                         int(200 - 150 * age)), width=1))
             for k in (0, 1):
                 self._set_y(row, k)
-
-    @staticmethod
-    def _shown(snap, i: int, g) -> tuple:
-        """(edges, density, (below, above)) of the no-BN and the BN histogram of layer i, as
-        drawn, the last item counting the values off the chart on either side.
-
-        Activations: sigmoid and tanh are increasing, so A's distribution is Z's pushed
-        through g onto fine bins over g's range, off-chart Z included (saturation shows as
-        mass in the end bins, nothing is off the chart); ReLU's a_hist is drawn on the
-        trainer's bins.
-        """
-        lp, lb = snap.runs["no_bn"].layers[i], snap.runs["bn"].layers[i]
-        z_edges, out_edges = snap.z_edges[i], snap.out_edges[i]
-        if g is None:
-            return (z_edges, lp.z_hist, lp.z_off), (out_edges, lb.out_hist, lb.out_off)
-        fn, a_edges = g
-        if a_edges is None:
-            return (out_edges, lp.a_hist, lp.a_off), (out_edges, lb.a_hist, lb.a_off)
-
-        def pushed(layer, edges, density, off):
-            share = [k / max(1, layer.n_values) for k in off]
-            return a_edges, pushforward_density(edges, density, fn, a_edges, *share), (0, 0)
-        if lb.out_hist is not None:
-            bn = pushed(lb, out_edges, lb.out_hist, lb.out_off)
-        else:
-            bn = pushed(lb, z_edges, lb.z_hist, lb.z_off)
-        return pushed(lp, z_edges, lp.z_hist, lp.z_off), bn
 
     def _draw_bands(self, row, step, plain_bands, bn_bands, g=None) -> None:
         if g is not None:       # percentiles commute with an increasing g: A's are g(Z's)
@@ -509,8 +465,3 @@ class HistogramsPanel(Panel):
                         step, p15, p50, p85 = layer.bands[-1].tolist()
                         rows.append([i, name, int(step), p15, p50, p85])
         return header, rows
-
-
-def _finite(counts) -> np.ndarray:
-    """A histogram with its non-finite bins (a diverged net) drawn as empty."""
-    return np.nan_to_num(np.asarray(counts, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
