@@ -128,3 +128,16 @@ def test_a_hidden_panel_draws_the_newest_snapshot_when_shown(model, panel, qtbot
     panel.show()
     qtbot.waitUntil(lambda: np.allclose(panel.rows[0]["plain"].getData()[1],
                                         newest.runs["no_bn"].layers[0].z_hist), timeout=2000)
+
+
+def test_a_redraw_waiting_when_the_panel_is_hidden_never_draws_over_a_newer_state(
+        model, panel, qtbot):
+    older = advance(model, 5, qtbot)
+    newest = advance(model, 10, qtbot)
+    model.snapshotReady.emit(dataclasses.replace(older, playing=True))   # waits for its turn
+    panel.hide()
+    model.snapshotReady.emit(newest)           # paused while hidden: kept for the show
+    panel.show()                               # draws the newest at once
+    model.frames.flush()                       # nothing older may come after it
+    np.testing.assert_allclose(panel.rows[0]["plain"].getData()[1],
+                               newest.runs["no_bn"].layers[0].z_hist)

@@ -40,9 +40,13 @@ class Panel(QWidget):
         self.model.snapshotReady.connect(self._on_snapshot_if_shown)
 
     def _on_snapshot_if_shown(self, snap) -> None:
+        # Only the newest state is ever drawn: a waiting older one is dropped either way.
         if not self.isVisible():
+            self.cancel_later("snapshot")
             self._unseen = snap
-        elif getattr(snap, "playing", False) and getattr(snap, "live", True):
+            return
+        self._unseen = None
+        if getattr(snap, "playing", False) and getattr(snap, "live", True):
             self.draw_later("snapshot", lambda: self._snapshot_slot(snap), self.live_hz,
                             self.live_first)
         else:
@@ -73,6 +77,7 @@ class Panel(QWidget):
         snap = getattr(self, "_unseen", None)
         if snap is not None:
             self._unseen = None
+            self.cancel_later("snapshot")
             self._snapshot_slot(snap)
 
     plot_labels: dict = {}    # plots() key → its name in File → Export (default: the key)
