@@ -41,7 +41,10 @@ def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
 
 
 def headless_steps_per_second(config, split, seconds: float) -> float:
-    from bn_studio.core.training.trainer import TwinTrainer
+    try:
+        from bn_studio.core.training.trainer import TwinTrainer
+    except ImportError:                 # a version from before core's sub-packages
+        from bn_studio.core.trainer import TwinTrainer  # type: ignore[no-redef]
     t = TwinTrainer(config, split)
     for _ in range(50):
         t.step()
