@@ -99,6 +99,8 @@ def test_saturation_line_names_dead_relus_and_saturated_units(model, panel, qtbo
     diag = advance(model, 3, qtbot).diagnostics
     line = saturation_line(diag, "tanh")
     assert "Saturated" in line and "&lt; 0.05" in line and line.count("%") == 2
+    # A net's shares never wrap apart from its "%" (in a narrow dark dock "%" sat alone).
+    assert line.count("&nbsp;%") == 2 and " %" not in line
     assert "Dead ReLU" in saturation_line(diag, "relu")
 
 

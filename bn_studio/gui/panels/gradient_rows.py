@@ -39,9 +39,11 @@ def saturation_line(diag: dict, activation: str) -> str:
         d = diag.get(run)
         if d is None or not d.layers:
             continue
-        shares = " ".join("—" if not math.isfinite(ld.saturated) else f"{100 * ld.saturated:.0f}"
-                          for ld in d.layers)
-        parts.append(f"<span style='color:{RUN_COLORS[run]}'>{RUN_LABELS[run]} {shares} %</span>")
+        # &nbsp; inside a net's list: a narrow dock wraps between the nets, never before "%".
+        shares = "&nbsp;".join("—" if not math.isfinite(ld.saturated)
+                               else f"{100 * ld.saturated:.0f}" for ld in d.layers)
+        parts.append(f"<span style='color:{RUN_COLORS[run]}'>{RUN_LABELS[run]}&nbsp;{shares}"
+                     "&nbsp;%</span>")
     return f"{what}, layer 1 to {max((len(d.layers) for d in diag.values()), default=0)}: " \
         + " · ".join(parts) if parts else ""
 
