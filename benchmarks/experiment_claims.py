@@ -6,6 +6,7 @@ hold in at least 80 % of the seeds for its sentence to stand. CLAIMS is this mod
 the shape of benchmarks/lesson_claims.py's, so that script can register them. Run alone it
 prints ONE JSON object: per claim, the sentence, the share of seeds it holds in and the
 numbers measured.
+Lessons 12-14's claims live in benchmarks/bn_claims.py and run with these.
 Usage: python benchmarks/experiment_claims.py [--seeds 40] [--only G] [--merge STORED.json]
 (--merge: the claims run now replace theirs in STORED, whose other claims are kept as measured;
 a claim no longer in CLAIMS is dropped; each claim records its own run's "seconds".)
@@ -18,6 +19,7 @@ import copy
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -301,6 +303,14 @@ def _(seed):
     r = shift_runs(seed)["test"]
     ok = all(r[n]["val_end"] > 1 and r[n]["val_before"] < 0.3 for n in r)
     return ok, {f"{n}_{k}": _r(r[n][k]) for n in r for k in ("val_before", "val_end")}
+
+
+# Lessons 12-14 (a module of their own: this one holds lessons 9-11); loaded from beside this
+# file, so it also works when this script is loaded by path (the tests do).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bn_claims  # noqa: E402
+
+CLAIMS += bn_claims.CLAIMS
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """The layer rules of pyproject.toml's [tool.importlinter] hold, checked by import-linter: core
 and the live engine import no Qt/pyqtgraph/superqt and nothing from the gui or the cli;
-cli → gui → live → core."""
+cli → gui → live → core; inside core, lessons → search → training → measure | data → nn."""
 
 import shutil
 import subprocess
@@ -22,7 +22,7 @@ def lint(root: Path) -> subprocess.CompletedProcess:
 def test_the_layer_contracts_are_kept():
     out = lint(ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "3 kept, 0 broken" in out.stdout
+    assert "4 kept, 0 broken" in out.stdout
 
 
 def copy_of_the_package(tmp_path: Path) -> Path:
@@ -57,3 +57,12 @@ def test_a_qt_import_in_the_live_engine_breaks_the_contract(tmp_path):
     out = lint(root)
     assert out.returncode == 1
     assert "bn_studio.live.protocol -> PySide6" in out.stdout
+
+
+def test_an_upward_import_inside_core_breaks_the_layers(tmp_path):
+    root = copy_of_the_package(tmp_path)
+    with open(root / "bn_studio/core/nn/layers.py", "a") as f:
+        f.write("\nfrom bn_studio.core.training import trainer  # noqa\n")
+    out = lint(root)
+    assert out.returncode == 1
+    assert "bn_studio.core.nn is not allowed to import bn_studio.core.training" in out.stdout

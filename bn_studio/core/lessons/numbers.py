@@ -167,3 +167,19 @@ def logistic_equivalence(z) -> dict:
     z = np.asarray(z, dtype=np.float64).reshape(1, 2)
     a = softmax(z)[0]
     return {"a1": float(a[1]), "sigmoid": float(1.0 / (1.0 + np.exp(-(z[0, 1] - z[0, 0]))))}
+
+
+# Lesson 13
+def kept_bias_report(net, X: np.ndarray, y: np.ndarray, batch: int, seed: int = 0) -> dict:
+    """The largest |db| and |dW| over the hidden layers on one mini-batch of (X, y) (a copy
+    of the net does the pass), and the largest |b|: with BN right after the layer, b's
+    gradient is zero to rounding and b stays where it started."""
+    net = net.clone()
+    rows = np.random.default_rng(seed).choice(len(y), size=min(batch, len(y)), replace=False)
+    net.loss_and_grads(np.asarray(X[rows], dtype=net.flat_params.dtype), np.asarray(y)[rows])
+    dense = [hl.dense for hl in net.hidden if "b" in hl.dense.params]
+    if not dense:
+        return {"db": float("nan"), "dw": float("nan"), "b": float("nan")}
+    return {"db": max(float(np.abs(d.grads["b"]).max()) for d in dense),
+            "dw": max(float(np.abs(d.grads["W"]).max()) for d in dense),
+            "b": max(float(np.abs(d.params["b"]).max()) for d in dense)}

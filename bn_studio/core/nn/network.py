@@ -1,4 +1,5 @@
-"""An MLP built from a config: Dense → [BatchNorm] → activation per hidden layer, then Dense → C.
+"""An MLP built from a config: Dense → [BatchNorm] → activation per hidden layer, then Dense → C
+(or Dense → activation → BatchNorm with ``bn_after_g``, where lesson 13 compares the two).
 
 Every parameter (and gradient) of every layer is a view into one flat array, so an optimizer
 updates the whole network with a handful of vector operations instead of a loop over layers.
@@ -27,6 +28,8 @@ class NetConfig:
     bn_decay: float = 0.9
     dtype: str = "float64"
     freeze_bn_affine: bool = False      # γ = 1 and β = 0 for good (not learned)
+    bn_after_g: bool = False            # Dense → g → BN instead of Dense → BN → g
+    bn_keep_bias: bool = False          # the Dense before BN keeps b (its gradient is 0)
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:
@@ -65,7 +68,10 @@ class MLP:
         # Weights are drawn in the same order with or without BN, so twins built from one seed
         # share identical W; biases and γ/β start at 0/1 and draw nothing.
         for h in config.hidden:
-            dense = Dense(d, int(h), bias=not config.batch_norm, init=init, rng=rng, dtype=dtype)
+            # With BN before g, b is redundant (BN subtracts the batch mean, b with it): dropped
+            # unless kept to show that its gradient is zero; after g it is not redundant.
+            bias = not config.batch_norm or config.bn_keep_bias or config.bn_after_g
+            dense = Dense(d, int(h), bias=bias, init=init, rng=rng, dtype=dtype)
             bn = (BatchNorm(int(h), eps=config.bn_eps, decay=config.bn_decay, dtype=dtype,
                             frozen_affine=config.freeze_bn_affine)
                   if config.batch_norm else None)
@@ -77,7 +83,9 @@ class MLP:
     def layers(self) -> list[Layer]:
         out: list[Layer] = []
         for hl in self.hidden:
-            out += [hl.dense] + ([hl.bn] if hl.bn is not None else []) + [hl.act]
+            bn: list[Layer] = [hl.bn] if hl.bn is not None else []
+            out += [hl.dense] + (([hl.act] + bn) if self.config.bn_after_g
+                                 else (bn + [hl.act]))
         return out + [self.output]
 
     def named_parameters(self) -> list[tuple[str, Layer, str]]:
@@ -129,19 +137,29 @@ class MLP:
         the histograms show.
         """
         a = X
+        after = self.config.bn_after_g
         for hl in self.hidden:
             z = hl.dense.forward(a, train)
-            zt = hl.bn.forward(z, train) if hl.bn is not None else None
-            a = hl.act.forward(zt if zt is not None else z, train)
+            if after:           # A = g(Z), the BN of A is what the next layer sees
+                a = hl.act.forward(z, train)
+                zt = hl.bn.forward(a, train) if hl.bn is not None else None
+                out = zt if zt is not None else a
+            else:
+                zt = hl.bn.forward(z, train) if hl.bn is not None else None
+                a = out = hl.act.forward(zt if zt is not None else z, train)
             if train:
                 hl.Z, hl.Z_tilde, hl.A = z, zt, a
+            a = out
         return self.output.forward(a, train)
 
     def backward(self, dlogits: np.ndarray) -> None:
         d = self.output.backward(dlogits)
+        after = self.config.bn_after_g
         for hl in reversed(self.hidden):
+            if after and hl.bn is not None:
+                d = hl.bn.backward(d)
             d = hl.act.backward(d)
-            if hl.bn is not None:
+            if not after and hl.bn is not None:
                 d = hl.bn.backward(d)
             hl.dZ = d
             d = hl.dense.backward(d)
@@ -153,6 +171,21 @@ class MLP:
         loss, dz = softmax_cross_entropy(logits, y)
         self.backward(dz)
         return loss, logits
+
+    def loss_and_grads_on_rows(self, X: np.ndarray, y: np.ndarray,
+                               rows: np.ndarray) -> tuple[float, np.ndarray]:
+        """The mini-batch ``rows`` of X: its loss and gradient, with BN normalising by the
+        statistics of all of X (the whole training set, at the current weights) instead of
+        the mini-batch's own. The other rows get no loss but do shape μ and σ², so the
+        gradient flows through the statistics as it does in ordinary BN. Returns (loss, the
+        rows' logits) and fills flat_grads."""
+        self.sync_params()
+        logits = self.forward(X, train=True)
+        loss, dz_rows = softmax_cross_entropy(logits[rows], y[rows])
+        dz = np.zeros_like(logits)
+        np.add.at(dz, rows, dz_rows)
+        self.backward(dz)
+        return loss, logits[rows]
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities in eval mode (BN uses the running statistics)."""

@@ -37,6 +37,13 @@ class TrialGroup:
     twins: bool = False
 
 
+def single_only(base: TrainConfig) -> bool:
+    """Settings only the single-trial path implements (the batched population learns γ and
+    β, keeps BN before g without b and uses batch statistics)."""
+    return (base.freeze_bn_affine or base.bn_after_g or base.bn_keep_bias
+            or base.bn_stats != "batch")
+
+
 def plan_groups(plan: list[tuple], base: TrainConfig, *, population: bool = True,
                 twins: bool = False, size: int = GROUP_SIZE) -> list[TrialGroup]:
     """Tasks for a plan: trials of one structure (depth, activation, optimizer, batch, …)
@@ -46,7 +53,7 @@ def plan_groups(plan: list[tuple], base: TrainConfig, *, population: bool = True
     a group (padded; sorted by width so padding stays small): the batched path rounds in
     another order than one trial per task, so results agree to ~1e-15 relative in float64
     and to ~1e-4 in float32 after 500 steps (benchmarks/search_throughput.py measures it)."""
-    if not population or base.freeze_bn_affine:     # the population learns γ and β
+    if not population or single_only(base):     # the population does not implement these
         return [TrialGroup((t,), population=False, twins=twins) for t in plan]
     from ..training.population import structure_key
     size = max(1, min(size, len(plan) // MIN_TASKS))

@@ -153,6 +153,22 @@ PARAMS: tuple[Hyper, ...] = (
           "Batch norm without its learned scale γ and shift β: every unit's input to g keeps "
           "mean 0 and variance 1 on each batch. Shows why γ and β are learned",
           default=False),
+    Hyper("bn_after_g", "bool", "BN after g",
+          "the BN net only: Dense → g → BN instead of Dense → BN → g",
+          "Where batch norm sits: after the activation g (normalising A) instead of before it "
+          "(normalising Z, as the course and the paper do)", default=False),
+    Hyper("bn_keep_bias", "bool", "Keep b before BN",
+          "the BN net only: the layer before BN keeps its bias b",
+          "BN subtracts the mini-batch mean of Z = W·a + b, and b with it: b's gradient is "
+          "zero and it never moves. Usually dropped (β takes its role)", default=False),
+    Hyper("bn_stats", "choice", "BN statistics",
+          "the BN net only: normalise with each mini-batch's μ, σ² (batch) or the whole "
+          "training set's (train_set)",
+          "batch: BN as usual, each mini-batch normalised with its own μ and σ² (noisy: they "
+          "depend on which examples were drawn). train_set: the same mini-batches, but "
+          "normalised with the μ and σ² of the whole training set at the current weights "
+          "(no noise; costs a pass over the training set each step)",
+          default="batch", choices=("batch", "train_set")),
     Hyper("standardize", "bool", "Standardise inputs",
           "standardise x₁ and x₂ with the training split's mean and std (--no-standardize: "
           "feed them as they are)",

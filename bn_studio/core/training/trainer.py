@@ -56,6 +56,9 @@ class TrainConfig:
     eval_every: int = DEFAULTS["eval_every"]
     noisy_bn: bool = DEFAULTS["noisy_bn"]      # the BN twin only: random per-step noise after BN
     freeze_bn_affine: bool = DEFAULTS["freeze_bn_affine"]  # the BN twin only: γ = 1, β = 0
+    bn_after_g: bool = DEFAULTS["bn_after_g"]          # the BN twin only: Dense → g → BN
+    bn_keep_bias: bool = DEFAULTS["bn_keep_bias"]      # the BN twin only: b kept before BN
+    bn_stats: str = DEFAULTS["bn_stats"]   # the BN twin only: "batch" or "train_set" statistics
     standardize: bool = DEFAULTS["standardize"]    # the inputs as the nets see them:
     x2_scale: float = DEFAULTS["x2_scale"]         # split_for() makes that split
     changes: tuple = DEFAULTS["changes"]       # (step, name, value): mid-run changes of the run
@@ -85,7 +88,8 @@ class TrainConfig:
         return NetConfig(input_dim=input_dim, hidden=self.hidden, classes=classes,
                          activation=self.activation, batch_norm=batch_norm,
                          bn_eps=self.bn_eps, bn_decay=self.bn_decay, dtype=self.dtype,
-                         freeze_bn_affine=self.freeze_bn_affine)
+                         freeze_bn_affine=self.freeze_bn_affine, bn_after_g=self.bn_after_g,
+                         bn_keep_bias=self.bn_keep_bias)
 
     def make_optimizer(self) -> Optimizer:
         return make_optimizer([self])
@@ -124,11 +128,19 @@ class Run:
         # (step, loss spread along the gradient): smoothness.net_loss_spread every eval_every
         self.smoothness = Series(width=2, max_rows=bounded_rows(2, history_rows))
 
-    def train_step(self, X: np.ndarray, y: np.ndarray, step: int) -> None:
+    def train_step(self, X: np.ndarray, y: np.ndarray, step: int,
+                   rows: np.ndarray | None = None) -> None:
+        """One step on the mini-batch (X, y); with ``rows``, X and y are the whole training set
+        and the loss is the mini-batch ``rows``' while BN normalises with the whole set's
+        statistics (bn_stats = "train_set")."""
         if self.diverged_at is not None:
             return
         with np.errstate(all="ignore"):
-            loss, logits = self.net.loss_and_grads(X, y)
+            if rows is None:
+                loss, logits = self.net.loss_and_grads(X, y)
+            else:
+                loss, logits = self.net.loss_and_grads_on_rows(X, y, rows)
+                y = y[rows]
         if self.first_loss is None:
             self.first_loss = loss
         if loss_diverged(loss, self.first_loss):
@@ -190,6 +202,7 @@ class TwinTrainer:
         # with N (the final summary uses the full splits).
         self._eval_idx = live_samples(self.y_train, self.y_val, config.seed)
         # Batches come from their own stream so both twins (and any rerun) see the same ones.
+        self.batch_rows = np.arange(0)          # the training rows of the last batch drawn
         self.batches = BatchStream([config.seed], self.X_train.shape[0], config.batch)
         self.step_count = 0
         n_hidden = len(config.hidden)
@@ -214,6 +227,7 @@ class TwinTrainer:
 
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         idx = self.batches.next()[0]
+        self.batch_rows = idx
         return self.X_train[idx], self.y_train[idx]
 
     def peek_batch(self) -> tuple[np.ndarray, np.ndarray]:
@@ -242,7 +256,10 @@ class TwinTrainer:
                 run.smoothness.append((self.step_count,
                                        net_loss_spread(run.net, X, y, run.opt.lr.item())))
             t0 = time.perf_counter()
-            run.train_step(X, y, self.step_count)
+            if self.config.bn_stats == "train_set" and run.net.bn_layers:
+                run.train_step(self.X_train, self.y_train, self.step_count, self.batch_rows)
+            else:
+                run.train_step(X, y, self.step_count)
             run.seconds += time.perf_counter() - t0
         if self.diagnostics is not None:
             self.diagnostics.after_step(self.step_count, self.runs)

@@ -19,17 +19,18 @@ from bn_studio.core.data.datasets import DatasetSpec
 from bn_studio.core.lessons.pack import LessonPackError, read_pack
 from bn_studio.core.search import Search, best_result
 
-from ...plotting import add_legend
 from ...search_model import TUNING
 from ..base import Panel
 from .bn import BnPages
 from .controls import ControlLock
 from .predictions import PredictionPages
+from .scales import ScalesPages
 from .shift import ShiftPages
+from .variants import STOPS as VARIANT_STOPS, VariantPages
 from .widgets import _label, _Pages, _plot, _pow10
 
 NUMBERS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
-           "Eleven", "Twelve")
+           "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen")
 
 
 def _count(n: int) -> str:
@@ -56,7 +57,7 @@ def _text(s: str) -> str:
     return html.escape(s, quote=False)
 
 
-class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
+class LessonsPanel(BnPages, PredictionPages, ScalesPages, ShiftPages, VariantPages, Panel):
     title = "Lessons"
     name = "lessons"
     area = "left"
@@ -101,7 +102,10 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
                             ("why_bn", self._build_why), ("test_time", self._build_test_time),
                             ("softmax", self._build_softmax), ("lr_jump", self._build_lr_jump),
                             ("alpha_range", self._build_alpha_range),
-                            ("covariate_shift", self._build_covariate_shift)):
+                            ("covariate_shift", self._build_covariate_shift),
+                            ("test_estimates", self._build_test_estimates),
+                            ("bn_placement", self._build_bn_placement),
+                            ("minibatch_noise", self._build_minibatch_noise)):
             w = QWidget()
             build(QVBoxLayout(w))
             self.experiments[name] = w
@@ -161,6 +165,7 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
         lesson: one that brings its own data and settings replaces them anyway, one that
         does not (or the start page) gets them undone."""
         self._leave_shift(nxt)
+        self._leave_variant(nxt)
         if nxt is None or nxt.dataset is None:
             self.unshift_why_inputs()
         self._why_shifted = False
@@ -288,6 +293,8 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
             self._start_lr_jump(window)
         if les.experiment == "covariate_shift":
             self._reset_shift()
+        if les.id in VARIANT_STOPS:
+            self._reset_variant()
         self.scroll_to_top()
 
     def reveal_answer(self) -> None:
@@ -438,46 +445,6 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
             self.gvr_button.setEnabled(True)
             self.gvr_button.setText("Run both searches")
 
-    def _build_scales(self, lay) -> None:
-        self.scales_plot = _plot(180)
-        self.scales_plot.setLabel("left", "share (%)")
-        self.scales_plot.getAxis("left").enableAutoSIPrefix(False)     # 80 %, not "800 (x0.001)"
-        self.scales_plot.setYRange(0, 108, padding=0)     # room for the "100" label
-        self.scales_plot.getAxis("left").setTicks([[(v, str(v)) for v in (0, 25, 50, 75, 100)]])
-        self.scales_plot.setXRange(-1.0, 3.8, padding=0)
-        self.scales_plot.setLabel("bottom", "α")
-        add_legend(self.scales_plot, offset=(5, 5))
-        self.scales_bars = {
-            "uniform": pg.BarGraphItem(x=[], height=[], width=0.4, brush="#ff7f0e",
-                                       name="uniform"),
-            "log": pg.BarGraphItem(x=[], height=[], width=0.4, brush="#1f77b4", name="log")}
-        for item in self.scales_bars.values():
-            self.scales_plot.addItem(item)
-        self.scales_label = _label()
-        lay.addWidget(_label("α in 1e-4 … 1: share of 1 000 samples per decade, uniform vs "
-                             "log scale"))
-        lay.addWidget(self.scales_plot)
-        lay.addWidget(self.scales_label)
-
-    def update_scales(self) -> None:
-        c = L.scale_comparison()
-        self.scale_values = c
-        x = np.arange(len(c["lr_log"]))
-        self.scales_bars["uniform"].setOpts(x=x - 0.2,
-                                            height=[100 * s for *_, s in c["lr_uniform"]])
-        self.scales_bars["log"].setOpts(x=x + 0.2, height=[100 * s for *_, s in c["lr_log"]])
-        # Decade edges as ticks between the bar pairs: short labels that never overlap.
-        edges = [a for a, _, _ in c["lr_log"]] + [c["lr_log"][-1][1]]
-        self.scales_plot.getAxis("bottom").setTicks(
-            [[(i - 0.5, _pow10(e)) for i, e in enumerate(edges)]])
-        w = c["windows"]
-        self.scales_label.setText(
-            f"Uniform: {c['lr_uniform'][-1][2]:.0%} of α in 0.1 … 1; log: "
-            f"{c['lr_log'][-1][2]:.0%}.<br>β in 0.9 … 0.999: linear puts "
-            f"{c['beta_linear_ge_099']:.0%} of samples ≥ 0.99, 1 − β on a log scale "
-            f"{c['beta_log_ge_099']:.0%}.<br>EWMA window 1/(1 − β): "
-            + ", ".join(f"β = {b} → {v:.0f} values" for b, v in w.items()))
-
     def _on_snapshot(self, snap) -> None:
         if self.current is None:
             return
@@ -488,6 +455,7 @@ class LessonsPanel(BnPages, PredictionPages, ShiftPages, Panel):
             self.update_lr_jump(snap)
         if self.current.experiment == "softmax":
             self.update_softmax_point(snap)
+        self.update_variant(snap)
         self._maybe_reveal(snap)
 
     def _mark_stale(self) -> None:
