@@ -77,6 +77,7 @@ def _set_text(label: QLabel, text: str) -> None:
 
 
 class DiagnosticsPanel(Panel):
+    grad_rows: list[dict]          # one per hidden layer (gradient_rows.build_rows)
     title = "Diagnostics"
     name = "diagnostics"
     area = "right"
@@ -158,7 +159,7 @@ class DiagnosticsPanel(Panel):
         lay.addWidget(self.saturation)
         lay.addWidget(self.grad_note)
         lay.addWidget(scroll, 1)
-        self.grad_rows: list[dict] = []
+        self.grad_rows = []
         return w
 
     def _ratio_tab(self) -> QWidget:
