@@ -1,7 +1,12 @@
-"""Live-training smoothness of the studio window, every panel visible (offscreen is fine).
+"""Live-training smoothness of the studio window, every panel visible (run it in a real X
+window: xvfb-run -a -s "-screen 0 1920x1080x24" env QT_QPA_PLATFORM=xcb python ...).
 
 Prints one JSON object:
 - frames_per_second: snapshots drawn by the display timer per second while training;
+- panel_draws_per_second: how often each panel (or part of one) was redrawn from the frame
+  budget (gui/frames.py) meanwhile, and panel_draw_ms the time each redraw took;
+- gui_cpu_ms_per_frame: CPU time of the GUI thread per frame (less sensitive to the load of
+  the machine than frames_per_second), with the load average before the run;
 - stall_p99_ms / stall_max_ms: lateness of a 5 ms timer (how long the event loop was blocked);
 - steps_per_second_gui / _headless and their ratio: training throughput with and without the GUI,
   same config, measured back to back in this run;
@@ -9,8 +14,8 @@ Prints one JSON object:
   (trainer_rss_growth_mb: the same for the training process).
 With --data FILE.csv the window first imports that file (as Import CSV…) and the JSON adds
 data_rows, import_seconds and the peak RSS of both processes (peak_rss_mb, trainer_peak_rss_mb).
-Usage: QT_QPA_PLATFORM=offscreen python benchmarks/gui_live.py [--seconds 10] [--long-steps 100000]
-       [--data FILE.csv]
+Usage: python benchmarks/gui_live.py [--seconds 10] [--long-steps 100000] [--size WxH]
+       [--data FILE.csv]      (--size: the window; default: the whole screen)
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
 
 
 def headless_steps_per_second(config, split, seconds: float) -> float:
-    from bn_studio.core.training.trainer import TwinTrainer
+    try:
+        from bn_studio.core.training.trainer import TwinTrainer
+    except ImportError:                 # a version from before core's sub-packages
+        from bn_studio.core.trainer import TwinTrainer  # type: ignore[no-redef]
     t = TwinTrainer(config, split)
     for _ in range(50):
         t.step()
@@ -45,6 +53,17 @@ def headless_steps_per_second(config, split, seconds: float) -> float:
         t.step()
         n += 1
     return n / (time.perf_counter() - t0)
+
+
+def window_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected WIDTHxHEIGHT, e.g. 1366x768") from None
+    if not (320 <= w <= 10000 and 240 <= h <= 10000):
+        raise argparse.ArgumentTypeError(f"{text!r}: from 320x240 to 10000x10000")
+    return w, h
 
 
 def show_every_panel(win) -> None:
@@ -59,12 +78,26 @@ def show_every_panel(win) -> None:
         dock.show()
 
 
+def panel_draws(frames, elapsed: float) -> dict:
+    """Redraws a second and milliseconds per redraw of each panel part (frame budget keys
+    are (panel name, id, part))."""
+    rate, cost = {}, {}
+    for key, n in sorted(frames.runs.items(), key=lambda kv: (kv[0][0], str(kv[0][2]))):
+        name = f"{key[0]}" if key[2] == "snapshot" else f"{key[0]} {key[2]}"
+        rate[name] = round(n / elapsed, 1)
+        cost[name] = round(1000 * frames.seconds[key] / n, 2)
+    return {"panel_draws_per_second": rate, "panel_draw_ms": cost}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each measurement")
     ap.add_argument("--long-steps", type=int, default=100_000, help="steps for the memory run")
     ap.add_argument("--data", metavar="FILE.csv", help="import this CSV file first")
+    ap.add_argument("--size", metavar="WxH", type=window_size,
+                    help="window size (default: the screen's available area)")
     args = ap.parse_args()
+    load = os.getloadavg()
 
     from PySide6.QtCore import QElapsedTimer, QTimer
     from bn_studio.gui.app import make_application
@@ -72,7 +105,9 @@ def main() -> None:
 
     app = make_application()
     win = MainWindow()
-    win.resize(2200, 1400)
+    screen = app.primaryScreen().availableGeometry()
+    size = args.size or (screen.width(), screen.height())
+    win.resize(*size)
     show_every_panel(win)
     win.show()
     model = win.model
@@ -111,12 +146,17 @@ def main() -> None:
     frames.clear()
     model.flush()
     step0 = model.snapshot.step
+    frame_budget = getattr(model, "frames", None)     # None: a version without one
+    if frame_budget is not None:
+        frame_budget.runs.clear()
+        frame_budget.seconds.clear()
     clock.start()
     probe.start()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.thread_time()
     pump(args.seconds)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.thread_time() - cpu0
     probe.stop()
+    draws = panel_draws(frame_budget, elapsed) if frame_budget is not None else {}
     model.flush()
     gui_sps = (model.snapshot.step - step0) / elapsed
     fps = len(frames) / elapsed
@@ -146,7 +186,12 @@ def main() -> None:
                    "batch": config.batch, "dataset": getattr(model.dataset, "name", "?")},
         "panels": sorted(win.panels),
         "seconds": args.seconds,
+        "window": list(size), "screen": [screen.width(), screen.height()],
+        "platform": os.environ.get("QT_QPA_PLATFORM", ""),
+        "load_average_before": [round(v, 2) for v in load],
         "frames_per_second": round(fps, 1),
+        "gui_cpu_ms_per_frame": round(1000 * cpu / max(1, len(frames)), 2),
+        **draws,
         "stall_p99_ms": round(float(np.percentile(lat, 99)), 2),
         "stall_max_ms": round(float(lat.max()), 2),
         "steps_per_second_gui": round(gui_sps, 1),

@@ -163,7 +163,7 @@ MUTANTS = (
       "= hl.bn.running_mean.copy()\n                bn.running_var = hl.bn.running_var.copy()",
       "= hl.bn.running_mean\n                bn.running_var = hl.bn.running_var"),
     M("assigned_params_not_synced", "nn/network.py",
-      "        self.sync_params()\n        logits", "        logits"),
+      "        self.sync_params()\n        logits", "        logits", nth=1),
     M("pickle_drops_running_stats", "nn/network.py",
       "bn.running_mean[...], bn.running_var[...] = rm, rv", "pass"),
     # Trainer
@@ -321,7 +321,7 @@ MUTANTS = (
     M("val_standardised_with_its_own_stats", "data/datasets.py",
       "(ds.X[va] - mean) / std", "(ds.X[va] - ds.X[va].mean(axis=0)) / ds.X[va].std(axis=0)"),
     M("lesson_train_vs_eval_on_live_net", "lessons/numbers.py",
-      "    net = net.clone()\n", "    net = net\n"),
+      "    net = net.clone()\n", "    net = net\n", nth=1),
 )
 
 
@@ -333,6 +333,11 @@ def make_copy(dest: Path) -> Path:
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         else:
             shutil.copy2(src, dest / name)
+    # The package data (lesson packs) inside the copied package: otherwise the editable
+    # install's finder maps bn_studio.resources to the original tree's, which can change
+    # while the mutants run.
+    shutil.copytree(ROOT / "resources", dest / "bn_studio" / "resources",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     # Compiled once, so each test run's subprocesses start as fast as usual; a mutated module
     # gets another mtime, so its stale .pyc is never used (and no new .pyc is ever written).
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(dest / "bn_studio")],
@@ -441,7 +446,14 @@ def verdict(applied: Applied, tests: tuple[str, ...]) -> tuple[str | None, float
             return None, total
         if code is None:
             return "timeout", total
-        if not first.startswith("FAILED "):         # a collection or import error
+        if not first.startswith("FAILED "):         # a collection or import error ...
+            if applied.m is not None:               # ... the mutant's, not the tree's
+                applied.set(False)
+                code, secs, again = run_tests(applied.tree, (first.removeprefix("ERROR "),))
+                applied.set(True)
+                total += secs
+                if code != 0:
+                    raise RuntimeError(f"the tree fails without any mutant: {again or code}")
             return first or f"exit status {code}", total
         test = first.removeprefix("FAILED ")
         if applied.m is not None:

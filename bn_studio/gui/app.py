@@ -23,9 +23,10 @@ def make_application(argv: list[str] | None = None):
     app.setOrganizationName("BN Studio")
     app.setOrganizationDomain("bn-studio.invalid")
     apply_pyqtgraph_theme("light")
-    from . import main_thread_gc, wheel_guard
+    from . import lazy_menus, main_thread_gc, wheel_guard
     wheel_guard.install(app)            # a wheel over an unfocused control changes nothing
     main_thread_gc.install()            # cyclic garbage collected on this thread only
+    lazy_menus.install()                # plot menus built on first right-click
     return app
 
 

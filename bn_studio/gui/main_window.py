@@ -16,7 +16,7 @@ from bn_studio.core.measure.rate import rate_text, why_behind
 from bn_studio.workspace import (WorkspaceError, check_workspace, load_workspace,
                                  save_workspace)
 
-from . import docks, exports, workspace_data
+from . import docks, exports, main_thread_gc, workspace_data
 from .export_runner import ExportRunner
 from .hint import HintState, hint_text, is_default_run
 from .menus import build_menus
@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         # Dock sizes set before the first show (or before a theme's style sheet re-polished
         # the widgets) do not stick: size them once more for the window as shown.
         super().showEvent(event)
+        main_thread_gc.freeze_startup()
         if not self._layout_restored:
             self._layout_restored = True
             self.size_docks(self.width(), self.height())

@@ -20,6 +20,7 @@ from bn_studio.core.measure.snapshot import Snapshot
 from bn_studio.core.training.trainer import TrainConfig, split_for
 from bn_studio.live.worker import TrainingWorker
 
+from .frames import FrameBudget
 from .search_model import SearchModel
 from .timeline import Replay
 
@@ -46,6 +47,7 @@ class StudioModel(QObject):
         self.worker = TrainingWorker()
         self.replay = Replay(self)          # the timeline: stored snapshots shown while paused
         self.searches = SearchModel(self)      # every search; panels that show them are views
+        self.frames = FrameBudget()         # panels' live redraws, spread over the ticks
         # The default run (core/defaults.py): the app opens with it and `bn-studio train`
         # with no options runs it.
         self.spec: DatasetSpec | None = DEFAULT_DATASET
@@ -246,6 +248,7 @@ class StudioModel(QObject):
         """Wait for the worker to finish queued commands, then deliver the newest snapshot."""
         self.worker.wait_idle(timeout)
         self._poll()
+        self.frames.flush()
 
     def shutdown(self) -> None:
         self.timer.stop()
@@ -284,6 +287,7 @@ class StudioModel(QObject):
             self.playingChanged.emit(False)
         if shown:
             self.snapshotReady.emit(snap)
+        self.frames.run()           # the redraws panels asked for, as many as fit this tick
 
     def _tell(self, snap) -> None:
         """Say what is new in ``snap``: an error, a net that diverged (once each)."""

@@ -45,7 +45,20 @@ UNIT_MAPS_COST_RATIO = 10           # or fewer: at most 1/10 of the time (8x512 
 DIAGNOSTICS_COST_RATIO = 20         # gradient diagnostics (while shown): ≤ 1/20 of the time
 STOP_TIMEOUT_S = 3.0
 HISTORY_ROWS = 4096                 # per curve: plenty for a plot a few thousand pixels wide
+PIPE_BYTES = 1 << 18                # snapshots in flight to the GUI: ~5, ~70 ms (_widen)
 SMOOTHNESS_EVERY = 10               # steps between two loss-spread measurements (smoothness)
+
+
+def _widen(conn) -> None:
+    """Let the snapshot pipe hold 256 kB (Linux; elsewhere it keeps its size). At 64 kB it
+    held one or two snapshots: the child blocked on every send until the receiver thread,
+    which shares the GIL with the drawing GUI thread, had read the last one, and trained at
+    the pace of the GUI process rather than its own."""
+    try:
+        import fcntl
+        fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 class TrainingWorker:
@@ -54,6 +67,7 @@ class TrainingWorker:
     def __init__(self) -> None:
         cmd_recv, self._cmd_send = mp.Pipe(duplex=False)
         self._out_recv, out_send = mp.Pipe(duplex=False)
+        _widen(out_send)
         self._proc = self._start_child(cmd_recv, out_send)
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()

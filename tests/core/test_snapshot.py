@@ -66,3 +66,23 @@ def test_copy_parts_lets_histories_change_without_touching_the_original():
 
 def test_trainer_names_stay_importable():
     assert Snapshot.__module__ == "bn_studio.core.measure.snapshot"
+
+
+def test_the_default_runs_histories_stay_within_a_few_megabytes_however_long_it_trains():
+    """Both processes keep every history of the app's run: at 2 MiB each the default net's
+    came to ~18 MB per process, still filling 40k steps in (GUI memory growth). Wide
+    per-unit histories keep at least 512 rows, more than a dock's plot is wide."""
+    from bn_studio.core.measure.snapshot import bounded_rows
+    from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
+    from bn_studio.core.training.trainer import split_for
+    from bn_studio.live.worker import HISTORY_ROWS
+    split = split_for(DEFAULT_DATASET.make(), DEFAULT_CONFIG)
+    trainer = TwinTrainer(DEFAULT_CONFIG, split, history_rows=HISTORY_ROWS, diagnostics=True)
+    for _ in range(3):
+        trainer.step()
+    found = histories(trainer.snapshot(diagnostics=True))
+    limits = {key: bounded_rows(rows.shape[1], HISTORY_ROWS) for key, rows in found.items()}
+    full = sum(limits[key] * rows.shape[1] * 8 for key, rows in found.items())
+    assert len(found) > 30
+    assert full < 8 << 20
+    assert min(limits.values()) >= 512

@@ -12,9 +12,10 @@ def _wheel_guard_from_the_start(qapp):
     """The app installs its wheel guard before it builds a widget (make_application); so do
     the GUI tests. Installed later, the guard sweeps every widget hundreds of earlier tests
     left behind, and one full run crashed (SIGSEGV) in that sweep."""
-    from bn_studio.gui import main_thread_gc, wheel_guard
+    from bn_studio.gui import lazy_menus, main_thread_gc, wheel_guard
     wheel_guard.install(qapp)
     main_thread_gc.install()            # as the app does: no collection on worker threads
+    lazy_menus.install()                # as the app does: plot menus built on first use
 
 
 @pytest.fixture(autouse=True)

@@ -80,8 +80,8 @@ def test_the_window_hint_follows_play_pause_and_divergence(make_window, qtbot):
     qtbot.waitUntil(lambda: "diverged at step" in win.hint.text(), timeout=5000)
 
 
-def test_a_first_launch_takes_at_most_90_percent_of_the_screen(make_window):
-    win = make_window()
+def test_a_first_launch_takes_at_most_90_percent_of_the_screen(shared_window):
+    win = shared_window                     # at the size it opened with
     avail = win.screen().availableGeometry()
     assert win.width() <= SCREEN_SHARE * avail.width() + 1
     assert win.height() <= SCREEN_SHARE * avail.height() + 1
@@ -194,11 +194,11 @@ def test_play_steps_is_checked_before_a_window_opens():
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
-def test_every_hint_fits_the_toolbar_uncut(make_window, qtbot, size):
+def test_every_hint_fits_the_toolbar_uncut(shared_window, qtbot, size):
     """At 1366×768 the paused default-run hint took three lines in a box of two: its first
     and last lines were cut."""
     from bn_studio.gui.hint import widest_hints
-    win = make_window()
+    win = shared_window                     # sized below, docks and all
     win.set_theme("light")                  # the app's style sheet: an italic hint
     win.fit_to_screen((int(size[0] * SCREEN_SHARE), int(size[1] * SCREEN_SHARE)))
     qtbot.wait(50)
@@ -211,11 +211,11 @@ def test_every_hint_fits_the_toolbar_uncut(make_window, qtbot, size):
         assert needed <= hint.contentsRect().height(), text
 
 
-def test_a_reason_for_falling_behind_fits_the_status_bar_at_1366x768(make_window, qtbot):
+def test_a_reason_for_falling_behind_fits_the_status_bar_at_1366x768(shared_window, qtbot):
     """At 1366×768 the replay bar took all the width it could and cut "Only 2.3 of the 60
     steps/s asked: the computer is busy … (training got 12 % of a" mid-sentence."""
     from bn_studio.core.measure.rate import RateReading, why_behind
-    win = make_window()
+    win = shared_window
     win.set_theme("light")
     win.fit_to_screen((int(1366 * SCREEN_SHARE), int(768 * SCREEN_SHARE)))
     qtbot.wait(50)

@@ -41,3 +41,19 @@ def test_a_live_snapshot_carries_typed_grid_status_and_run(model):
     model.reset()
     model.flush()
     assert model.snapshot.run_id == first + 1 and model.snapshot.step == 0
+
+
+def test_the_snapshot_pipe_holds_several_snapshots():
+    """At the system's 64 kB the child blocked on each send until the GUI process had read
+    the last snapshot: it trained at the pace of the GUI's GIL, not its own."""
+    import multiprocessing as mp
+    import sys
+    if not sys.platform.startswith("linux"):
+        pytest.skip("pipe sizes are set on Linux only")
+    import fcntl
+    recv, send = mp.Pipe(duplex=False)
+    assert fcntl.fcntl(recv.fileno(), fcntl.F_GETPIPE_SZ) < worker_mod.PIPE_BYTES
+    worker_mod._widen(send)
+    assert fcntl.fcntl(recv.fileno(), fcntl.F_GETPIPE_SZ) >= worker_mod.PIPE_BYTES
+    recv.close()
+    send.close()

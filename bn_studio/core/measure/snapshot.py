@@ -27,8 +27,13 @@ if TYPE_CHECKING:
 HISTORY = {"history": True}     # a growing (T, 1 + k) array, column 0 the step
 NESTED = {"nested": True}       # a dict or list of snapshot parts that hold histories
 
-HISTORY_FLOATS = 1 << 18       # a bounded history holds at most 2 MiB of float64 ...
-MIN_HISTORY_ROWS = 256         # ... but never fewer rows than this
+# A bounded history holds at most 512 KiB of float64 (both processes keep one of each: ~35
+# of them for the default net), but never fewer rows than MIN_HISTORY_ROWS. Wide per-unit
+# histories (γ, β, running statistics) get 512-1024 rows: a plot draws at most 1500 points
+# (plotting.MAX_POINTS) and these fill docks a few hundred pixels wide. At 2 MiB each they
+# made ~18 MB per process that kept filling for the first 40k steps.
+HISTORY_FLOATS = 1 << 16
+MIN_HISTORY_ROWS = 512
 
 
 def history_field(**kwargs):

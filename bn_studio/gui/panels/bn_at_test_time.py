@@ -10,7 +10,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout)
-from superqt.utils import QSignalThrottler
 
 from bn_studio.core.nn.layers import BatchNormError
 from bn_studio.core.nn.losses import softmax
@@ -53,6 +52,7 @@ class TestTimeBNPanel(Panel):
 
     title = "Test-time BN"
     name = "test_time_bn"
+    live_hz = REDRAW_HZ       # statistics per unit and their history: plenty to follow
     area = "right"
     help_text = ("During training, batch norm normalises each unit with the mean μ and variance "
                  "σ² of the current mini-batch. A prediction must not depend on the other "
@@ -210,10 +210,6 @@ class TestTimeBNPanel(Panel):
         lay.addWidget(self.view, 1)
         lay.addLayout(predict)
         self._snap: Snapshot | None = None
-        # While training, at most REDRAW_HZ redraws a second, the last state always drawn.
-        self._throttle = QSignalThrottler(parent=self)
-        self._throttle.setTimeout(int(1000 / REDRAW_HZ))
-        self._throttle.triggered.connect(self._redraw_all)
         self._last_step = -1
         self._point: np.ndarray | None = None
         self._rng = np.random.default_rng()
@@ -278,16 +274,11 @@ class TestTimeBNPanel(Panel):
         self._on_decay(i)
 
     def on_snapshot(self, snap) -> None:
-        new_run = (self._snap is None or snap.step < self._snap.step
-                   or snap.run_id != self._snap.run_id)
+        """While training this runs at most ``live_hz`` times a second in the frame budget
+        (base.Panel), the last state always drawn; a paused or stepped state at once."""
         self._snap = snap
         set_cursors(self.step_cursors, None if snap.live else snap.step)
-        # Throttled while training; a paused or stepped state is always drawn at once.
-        if new_run or not snap.playing:
-            self._throttle.cancel()
-            self._redraw_all()
-        else:
-            self._throttle.throttle()
+        self._redraw_all()
 
     def _redraw_all(self) -> None:
         self._redraw()

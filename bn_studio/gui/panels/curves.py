@@ -20,6 +20,7 @@ CURSOR_COLOR = "#808080"        # the replayed step (timeline): readable on both
 class CurvesPanel(Panel):
     title = "Loss and accuracy"
     name = "curves"
+    live_first = True         # the curves move on every frame: drawn first at each tick
     area = "bottom"
     help_text = ("Training loss on each mini-batch (thin) and validation loss (thick) for the "
                  "net with batch norm (blue) and without (red), and validation accuracy below. "

@@ -15,19 +15,17 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea,
                                QTabWidget, QVBoxLayout, QWidget)
-from superqt.utils import QSignalThrottler
 
 from bn_studio.core.measure.diagnostics import GUIDE_LOG10_RATIO, SATURATED_DERIVATIVE
 
-from ..plain_text import Rich
-from ..plotting import (SparseAxis, SteppedRange, cache_axes, decimate, no_si_prefix,
+from ..plotting import (SteppedRange, cache_axes, decimate, no_si_prefix,
                         set_cursors)
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
+from .gradient_rows import build_rows, clear_row, draw_row, fill, saturation_line
 
 RUNS = ("bn", "no_bn")
 LIVE_HZ = 10                # redraws a second while training (numbers a reader can follow)
-ROW_HEIGHT_PX = 130         # one hidden layer's pair of gradient histograms
 CURSOR_COLOR = "#808080"    # the replayed step, as on the curves
 GUIDE_COLOR = "#8c6d00"     # the −3 guide: the curves' colour for marks that are neither twin
 MAX_UNIT_LINES = 64         # γ/β lines drawn per layer (a 512-unit layer would be a blur)
@@ -45,12 +43,6 @@ AFFINE_HELP = ("One line per unit of the BN net. Starting at γ = 1, β = 0 (zer
 AFFINE_TIP = ("γ (scale) and β (shift) are learned like the weights, so BN takes nothing away "
               "from what a layer can represent: γ = √(σ² + ε) and β = μ would even undo the "
               "normalisation. Tick 'Freeze' to see a net whose units cannot choose.")
-
-
-def _fill(color: str, alpha: int):
-    c = pg.mkColor(color)
-    c.setAlpha(alpha)
-    return c
 
 
 def _time_plot(view, row: int, col: int, guide: float, title: str | None = None):
@@ -79,34 +71,13 @@ def _layer_color(i: int, n: int, run: str):
     return pg.mkColor(*(int(v + (235 - v) * 0.6 * t) for v in c.getRgb()[:3]))
 
 
-def fmt(x: float) -> str:
-    return "—" if x is None or not math.isfinite(x) else f"{x:.2g}"
-
-
-def saturation_line(diag: dict, activation: str) -> str:
-    """One line: each net's saturated (or dead) share per hidden layer, in per cent."""
-    what = ("Dead ReLU units (0 on the whole batch)" if activation == "relu"
-            else f"Saturated (|g'| &lt; {SATURATED_DERIVATIVE:g})")
-    parts = []
-    for run in RUNS:
-        d = diag.get(run)
-        if d is None or not d.layers:
-            continue
-        # &nbsp; inside a net's list: a narrow dock wraps between the nets, never before "%".
-        shares = "&nbsp;".join("—" if not math.isfinite(ld.saturated)
-                               else f"{100 * ld.saturated:.0f}" for ld in d.layers)
-        parts.append(f"<span style='color:{RUN_COLORS[run]}'>{RUN_LABELS[run]}&nbsp;{shares}"
-                     "&nbsp;%</span>")
-    return f"{what}, layer 1 to {max((len(d.layers) for d in diag.values()), default=0)}: " \
-        + " · ".join(parts) if parts else ""
-
-
 def _set_text(label: QLabel, text: str) -> None:
     if label.text() != text:
         label.setText(text)
 
 
 class DiagnosticsPanel(Panel):
+    grad_rows: list[dict]          # one per hidden layer (gradient_rows.build_rows)
     title = "Diagnostics"
     name = "diagnostics"
     area = "right"
@@ -142,9 +113,6 @@ class DiagnosticsPanel(Panel):
         self._last = None
         self._ratio_key: tuple[Any, ...] | None = None
         self._affine_key: tuple[Any, ...] | None = None
-        self._throttle = QSignalThrottler(parent=self)
-        self._throttle.setTimeout(int(1000 / LIVE_HZ))
-        self._throttle.triggered.connect(lambda: self._redraw() if self.isVisible() else None)
         model.snapshotReady.connect(self.on_snapshot)
         model.configChanged.connect(self._on_config)
         self._on_config(model.config)
@@ -154,7 +122,7 @@ class DiagnosticsPanel(Panel):
         the panel and its exports have their axes before the first numbers arrive."""
         self._show_frozen(config)
         if len(config.hidden) != len(self.grad_rows):
-            self._build_gradient_rows(len(config.hidden))
+            self.grad_rows = build_rows(self.grad_view, len(config.hidden))
 
     def set_frozen(self, on: bool) -> None:
         """Freeze (or learn) the BN net's γ and β: a new run (the switch is not live)."""
@@ -191,34 +159,8 @@ class DiagnosticsPanel(Panel):
         lay.addWidget(self.saturation)
         lay.addWidget(self.grad_note)
         lay.addWidget(scroll, 1)
-        self.grad_rows: list[dict] = []
-        return w
-
-    def _build_gradient_rows(self, n: int) -> None:
-        self.grad_view.clear()
         self.grad_rows = []
-        for i in range(n):
-            row = {}
-            self.grad_view.addLabel(Rich(f"<b>layer {i + 1}</b>"), row=i, col=0, angle=-90,
-                                    size="9pt")
-            for col, what in enumerate(("dz", "dw"), start=1):
-                p = self.grad_view.addPlot(row=i, col=col,
-                                           axisItems={"bottom": SparseAxis("bottom", px=56)})
-                cache_axes(p)
-                p.setMouseEnabled(x=False, y=False)
-                p.hideButtons()
-                p.getAxis("left").setStyle(showValues=False)
-                p.getAxis("left").setWidth(6)
-                p.setYRange(0, 1.1, padding=0)
-                no_si_prefix(p.getAxis("bottom"))
-                items = {}
-                for run in ("bn", "no_bn"):         # no BN drawn last: its spike on top
-                    items[run] = p.plot(stepMode="center", fillLevel=0,
-                                        pen=pg.mkPen(RUN_COLORS[run], width=1.5),
-                                        brush=_fill(RUN_COLORS[run], 70))
-                row[what] = (p, items)
-            self.grad_rows.append(row)
-        self.grad_view.setMinimumHeight(ROW_HEIGHT_PX * max(1, n))
+        return w
 
     def _ratio_tab(self) -> QWidget:
         self.ratio_view = pg.GraphicsLayoutWidget()
@@ -318,9 +260,10 @@ class DiagnosticsPanel(Panel):
         if not self.isVisible():
             return
         if getattr(snap, "playing", False) and getattr(snap, "live", True):
-            self._throttle.throttle()
+            self.draw_later("redraw", lambda: self._redraw() if self.isVisible() else None,
+                            LIVE_HZ)
             return
-        self._throttle.cancel()
+        self.cancel_later("redraw")
         self._redraw()
 
     def _redraw(self, force: bool = False) -> None:
@@ -377,14 +320,13 @@ class DiagnosticsPanel(Panel):
             self.grad_note.setText(
                 f"Step {snap.step} was stored while this panel was closed: its gradients were "
                 "not recorded. Scrub to a step recorded with the panel open, or press Live.")
-            for row in self.grad_rows:
-                for what in ("dz", "dw"):
-                    for item in row[what][1].values():
-                        item.setData([], [])
+            for i, row in enumerate(self.grad_rows):
+                self.cancel_later(f"gradients {i}")
+                clear_row(row)
             return
         depth = max((len(d.layers) for d in diag.values()), default=0)
         if depth != len(self.grad_rows):
-            self._build_gradient_rows(depth)
+            self.grad_rows = build_rows(self.grad_view, depth)
         recorded = next(iter(diag.values())).step
         note = "" if depth else ("This network has no hidden layer: softmax regression has no "
                                  "hidden gradients to show.")
@@ -393,35 +335,20 @@ class DiagnosticsPanel(Panel):
                     "(they are sent at most 40 times a second).")
         _set_text(self.grad_note, note)
         _set_text(self.saturation, saturation_line(diag, snap.config.activation))
+        # While training each layer's row is drawn in its own turn of the frame budget (all
+        # five rows at once blocked the window for ~35 ms); a paused or replayed step at once.
+        later = bool(getattr(snap, "playing", False) and getattr(snap, "live", True))
         for i, row in enumerate(self.grad_rows):
             layers = {run: d.layers[i] for run, d in diag.items() if i < len(d.layers)}
-            for key, edges_of, share_of, std_of, title in (
-                    ("dz", "dz_edges", "dz_share", "dz_std", "dL/dZ"),
-                    ("dw", "dw_edges", "dw_share", "dw_std", "dL/dW")):
-                plot, items = row[key]
-                for run, item in items.items():
-                    ld = layers.get(run)
-                    if ld is None:
-                        item.setData([], [])
-                        continue
-                    # Each net's own tallest bin is 1: a spike of one net would otherwise
-                    # flatten the other's shape to nothing.
-                    share = getattr(ld, share_of)
-                    top = float(np.max(share)) if share.size else 0.0
-                    item.setData(getattr(ld, edges_of), share / top if top > 0 else share)
-                ref = next(iter(layers.values()), None)
-                if ref is not None:
-                    edges = getattr(ref, edges_of)
-                    if row.get(key + "_x") != (edges[0], edges[-1]):
-                        row[key + "_x"] = (edges[0], edges[-1])
-                        plot.setXRange(float(edges[0]), float(edges[-1]), padding=0)
-                stds = " ".join(f"<span style='color:{RUN_COLORS[r]}'>σ "
-                                f"{fmt(getattr(layers[r], std_of))}</span>"
-                                for r in RUNS if r in layers)
-                text = f"{title} {stds}"
-                if row.get(key + "_title") != text:
-                    row[key + "_title"] = text
-                    plot.setTitle(Rich(text), size="9pt")     # the app's own colours
+            if later:
+                self.draw_later(f"gradients {i}", lambda r=row, ls=layers: self._draw_row(r, ls))
+            else:
+                self.cancel_later(f"gradients {i}")
+                draw_row(row, layers)
+
+    def _draw_row(self, row: dict, layers: dict) -> None:
+        if any(row is r for r in self.grad_rows):      # not a row rebuilt since
+            draw_row(row, layers)
 
     def _draw_ratios(self, snap, diag, force: bool) -> None:
         live = getattr(snap, "live", True)
@@ -492,7 +419,7 @@ class DiagnosticsPanel(Panel):
             units = min(rows.shape[1] - 1, MAX_UNIT_LINES)
             items, plot = self.affine_items[what], self.affine_plots[what]
             while len(items) < units:
-                items.append(plot.plot(pen=pg.mkPen(_fill(RUN_COLORS["bn"], 120), width=1)))
+                items.append(plot.plot(pen=pg.mkPen(fill(RUN_COLORS["bn"], 120), width=1)))
             while len(items) > units:
                 plot.removeItem(items.pop())
             for u, item in enumerate(items):

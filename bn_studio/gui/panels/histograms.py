@@ -10,16 +10,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea,
                                QVBoxLayout)
-from superqt.utils import QSignalThrottler
-
-from bn_studio.core.nn.layers import ACTIVATIONS
-from bn_studio.core.measure.stats import pushforward_density
 
 from ..plain_text import Rich
 from ..plotting import (Band, SparseAxis, SteppedRange, cache_axes, decimate, set_cursors,
                         steady_title)
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
+from .histogram_data import activation, finite, layer_histograms
 
 ROW_HEIGHT_PX = 175
 BANDS_HZ = 5            # the percentile evolution moves slowly: redraw it 5 times a second
@@ -38,21 +35,6 @@ HISTORY_MODES = (("this step", "now"), ("overlay earlier steps", "overlay"),
                  ("offset earlier steps", "offset"))
 
 
-A_BINS = 40            # bins of the activation histograms over g's range
-ACTIVATION_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
-
-
-def _activation(name: str):
-    """(g as a function, fine bins over its range or None for ReLU) for the activation view."""
-    layer = ACTIVATIONS[name]()
-
-    def fn(x):
-        with np.errstate(all="ignore"):
-            return layer.forward(np.asarray(x, dtype=np.float64), train=False)
-    lo_hi = ACTIVATION_RANGES.get(name)
-    return fn, (np.linspace(lo_hi[0], lo_hi[1], A_BINS + 1) if lo_hi else None)
-
-
 def _span(text: str, run: str) -> str:
     return f"<span style='color:{RUN_COLORS[run]}'>{text}</span>"
 
@@ -67,6 +49,7 @@ class HistogramsPanel(Panel):
     title = "Hidden-layer histograms"
     tab_title = "Histograms"
     name = "histograms"
+    live_hz = LIVE_HZ
     area = "right"
     help_text = ("One row per hidden layer. Left: the distribution of the pre-activations "
                  "Z = W·a + b of the net without BN. Middle: the same layer of the net with BN "
@@ -118,15 +101,6 @@ class HistogramsPanel(Panel):
         self._edges_key: tuple[Any, ...] | None = None
         self._bands_key: tuple[Any, ...] | None = None
         self._last = None
-        self._pending = None
-        self._live_throttle = QSignalThrottler(parent=self)
-        self._live_throttle.setTimeout(int(1000 / LIVE_HZ))
-        self._live_throttle.triggered.connect(self._draw_pending)
-        # While training the bands redraw at most BANDS_HZ times a second (the last state
-        # always drawn); a paused state or a new run at once.
-        self._bands_throttle = QSignalThrottler(parent=self)
-        self._bands_throttle.setTimeout(int(1000 / BANDS_HZ))
-        self._bands_throttle.triggered.connect(self._draw_all_bands)
         self._bands_args: tuple[Any, Any] | None = None
         self._stale_run = None
         self._note = ""
@@ -246,20 +220,10 @@ class HistogramsPanel(Panel):
             p_bn.setToolTip(bn_tip)
 
     def on_snapshot(self, snap) -> None:
-        """While training, at most LIVE_HZ redraws a second (a mini-batch's histogram at 60
-        Hz is flicker), the newest always drawn last; a paused or replayed state at once."""
-        if snap.playing and snap.live:
-            self._pending = snap
-            self._live_throttle.throttle()
-            return
-        self._live_throttle.cancel()
-        self._pending = None
+        """While training this runs at most ``live_hz`` times a second in the frame budget
+        (base.Panel: a mini-batch's histogram at 60 Hz is flicker), the newest always drawn
+        last; a paused or replayed state at once."""
         self._draw(snap)
-
-    def _draw_pending(self) -> None:
-        snap, self._pending = self._pending, None
-        if snap is not None:
-            self._draw(snap)
 
     def _draw(self, snap) -> None:
         if "bn" not in snap.runs or "no_bn" not in snap.runs:
@@ -283,9 +247,9 @@ class HistogramsPanel(Panel):
         if note != self.note.text():
             self.note.setText(note)
         act = self.show_act.isChecked()
-        g = _activation(snap.config.activation) if act else None
+        g = activation(snap.config.activation) if act else None
         key = (snap.run_id, act)
-        shown = [self._shown(snap, i, g) for i in range(len(self.rows))]
+        shown = [layer_histograms(snap, i, g) for i in range(len(self.rows))]
         if key != self._edges_key:          # new bins (reset): fix the x ranges once
             self._edges_key = key
             for row, hists in zip(self.rows, shown):
@@ -294,19 +258,33 @@ class HistogramsPanel(Panel):
                 row["ymax"] = [0.0, 0.0]
                 row["band_range"].reset()
         plain_run, bn_run = snap.runs["no_bn"], snap.runs["bn"]
+        # While training each layer's row is drawn in its own turn of the frame budget.
+        later = bool(snap.playing and snap.live)
         for i, (row, hists) in enumerate(zip(self.rows, shown)):
             n_values = (plain_run.layers[i].n_values, bn_run.layers[i].n_values)
-            for k, (item, (edges, counts, off)) in enumerate(zip((row["plain"], row["bn"]),
-                                                                 hists)):
-                self._set_hist(row, k, item, edges, counts)
-                self._set_off_chart(row, k, edges, off, n_values[k])
+            if later:
+                self.draw_later(f"row {i}", lambda r=row, h=hists, n=n_values:
+                                self._draw_row(r, h, n))
+            else:
+                self.cancel_later(f"row {i}")
+                self._draw_row(row, hists, n_values)
         self._bands_args = (snap, g)
+        # While training the bands redraw at most BANDS_HZ times a second, in their own turn
+        # of the frame budget (the last state always drawn); a paused state or a new run at
+        # once.
         if key != self._bands_key or not snap.playing:
             self._bands_key = key
-            self._bands_throttle.cancel()
+            self.cancel_later("bands")
             self._draw_all_bands()
         else:
-            self._bands_throttle.throttle()
+            self.draw_later("bands", self._draw_all_bands, BANDS_HZ)
+
+    def _draw_row(self, row, hists, n_values) -> None:
+        if not any(row is r for r in self.rows):        # a row rebuilt since
+            return
+        for k, (item, (edges, counts, off)) in enumerate(zip((row["plain"], row["bn"]), hists)):
+            self._set_hist(row, k, item, edges, counts)
+            self._set_off_chart(row, k, edges, off, n_values[k])
 
     def _draw_all_bands(self) -> None:
         if self._bands_args is None:
@@ -345,8 +323,8 @@ class HistogramsPanel(Panel):
         n = len(earlier)
         for i, row in enumerate(self.rows):
             row["stack"] = n if offset else 0
-            hists0 = self._shown(first, i, g) if first is not None else None  # step 0
-            older = [self._shown(f, i, g) for f in earlier]
+            hists0 = layer_histograms(first, i, g) if first is not None else None  # step 0
+            older = [layer_histograms(f, i, g) for f in earlier]
             # The step-0 outline changes only with the run or the view: set it once for each.
             outline_key = (id(first), g is not None, offset, snap.step > 0)
             new_outline = outline_key != row.get("first_key")
@@ -357,7 +335,7 @@ class HistogramsPanel(Panel):
                     outline.setVisible(hists0 is not None and not offset and snap.step > 0)
                 if new_outline and outline.isVisible() and hists0 is not None:
                     edges, counts, _ = hists0[k]
-                    outline.setData(edges, _finite(counts))
+                    outline.setData(edges, finite(counts))
                 lift = OFFSET_SHARE * row["ymax"][k]
                 for j, item in enumerate(row["trail"][k]):
                     item.setVisible(j < n)
@@ -367,42 +345,15 @@ class HistogramsPanel(Panel):
                     age = (n - j) / n                       # 1: the oldest shown
                     if offset:
                         base = (n - j) * lift
-                        item.setData(edges, _finite(counts) + base, fillLevel=base,
+                        item.setData(edges, finite(counts) + base, fillLevel=base,
                                      brush=_fill(RUN_COLORS[run], 35),
                                      pen=pg.mkPen(_fill(RUN_COLORS[run], 150), width=1))
                     else:
-                        item.setData(edges, _finite(counts), fillLevel=None, brush=None,
+                        item.setData(edges, finite(counts), fillLevel=None, brush=None,
                                      pen=pg.mkPen(_fill(RUN_COLORS[run],
                                                         int(200 - 150 * age)), width=1))
             for k in (0, 1):
                 self._set_y(row, k)
-
-    @staticmethod
-    def _shown(snap, i: int, g) -> tuple:
-        """(edges, density, (below, above)) of the no-BN and the BN histogram of layer i, as
-        drawn, the last item counting the values off the chart on either side.
-
-        Activations: sigmoid and tanh are increasing, so A's distribution is Z's pushed
-        through g onto fine bins over g's range, off-chart Z included (saturation shows as
-        mass in the end bins, nothing is off the chart); ReLU's a_hist is drawn on the
-        trainer's bins.
-        """
-        lp, lb = snap.runs["no_bn"].layers[i], snap.runs["bn"].layers[i]
-        z_edges, out_edges = snap.z_edges[i], snap.out_edges[i]
-        if g is None:
-            return (z_edges, lp.z_hist, lp.z_off), (out_edges, lb.out_hist, lb.out_off)
-        fn, a_edges = g
-        if a_edges is None:
-            return (out_edges, lp.a_hist, lp.a_off), (out_edges, lb.a_hist, lb.a_off)
-
-        def pushed(layer, edges, density, off):
-            share = [k / max(1, layer.n_values) for k in off]
-            return a_edges, pushforward_density(edges, density, fn, a_edges, *share), (0, 0)
-        if lb.out_hist is not None:
-            bn = pushed(lb, out_edges, lb.out_hist, lb.out_off)
-        else:
-            bn = pushed(lb, z_edges, lb.z_hist, lb.z_off)
-        return pushed(lp, z_edges, lp.z_hist, lp.z_off), bn
 
     def _draw_bands(self, row, step, plain_bands, bn_bands, g=None) -> None:
         if g is not None:       # percentiles commute with an increasing g: A's are g(Z's)
@@ -514,8 +465,3 @@ class HistogramsPanel(Panel):
                         step, p15, p50, p85 = layer.bands[-1].tolist()
                         rows.append([i, name, int(step), p15, p50, p85])
         return header, rows
-
-
-def _finite(counts) -> np.ndarray:
-    """A histogram with its non-finite bins (a diverged net) drawn as empty."""
-    return np.nan_to_num(np.asarray(counts, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
