@@ -1,5 +1,5 @@
-"""Adding an optimizer touches two files: its rule in core/optim.py and its label in the
-registry (core/params.py). The twins, `bn-studio train` and a population search then train
+"""Adding an optimizer touches two files: its rule in core/nn/optim.py and its label in the
+registry (core/training/params.py). The twins, `bn-studio train` and a population search then train
 with it, the population equal to one trial at a time, with no other change."""
 
 import shutil
