@@ -112,8 +112,12 @@ def install_plot_text() -> None:
     def update_label_if_changed(self):
         # Every range change of a plot re-sets its axis names (pyqtgraph's SI prefix), each
         # a setHtml and a new layout: most of a frame's text work, for the same names.
+        # pyqtgraph repaints an axis's ticks after a range change only through here: with the
+        # same name, the ticks are still drawn again (else they showed the first range).
         html = self.labelString()
         if getattr(self, "_label_html", None) == html:
+            self.picture = None
+            self.update()
             return
         update_label(self)
         self._label_html = html

@@ -348,3 +348,20 @@ def test_an_axis_name_is_not_laid_out_again_on_every_range_change(qapp):
     assert len(calls) == 1 and "ff0000" in calls[0] and "&lt;i&gt;" in calls[0]
     plot.setLabel("left", "accuracy")
     assert len(calls) == 2 and "accuracy" in axis.label.toPlainText()
+
+
+def test_an_axis_draws_new_ticks_after_a_range_change_under_the_same_name(qtbot):
+    # The unchanged-name shortcut also skipped pyqtgraph's only repaint of an axis with an
+    # SI prefix after its range changed: the loss curves' step axis kept the labels of its
+    # first range (0–20 while the data ran to step 500).
+    plain_text.install_plot_text()
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.setLabel("bottom", "step")
+    w.setXRange(0, 20, padding=0)
+    w.resize(400, 300)
+    w.show()
+    axis = w.getPlotItem().getAxis("bottom")
+    w.grab()                                        # paints: the ticks' picture is made
+    w.setXRange(0, 500, padding=0)
+    assert axis.picture is None                      # the ticks are drawn again
