@@ -386,7 +386,8 @@ def spec_from_stored(stored: dict, name: str) -> SearchSpec:
                           TrainConfig.from_dict(stored["base"]),
                           seed=limits.check_seed(stored.get("seed", 0), "its seed"),
                           strategy=stored.get("strategy", "random"),
-                          twins=stored.get("twins", False) is True)
+                          twins=stored.get("twins", False) is True,
+                          same_seed=stored.get("same_seed", False) is True)
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as e:
         why = str(e).splitlines()[0] if str(e) else e.__class__.__name__
         raise ValueError(f"{name}: its stored search is damaged ({limits.shown(why)})") \

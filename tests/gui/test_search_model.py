@@ -191,3 +191,14 @@ def test_an_unfinished_search_started_in_the_app_resumes_from_the_panel(win, qtb
     assert not t.resume_menu.actions()[0].isEnabled()           # nothing left to resume
     win.model.set_spec(win.model.spec.__class__("circles"))     # other data: refused
     assert not t.resume_search(path) and "open that dataset first" in t.error.text()
+
+
+@pytest.mark.parametrize("same_seed", [False, True])
+def test_a_stored_spec_comes_back_with_its_same_seed_choice(same_seed):
+    # Lesson 15's runs share one seed (SearchSpec.same_seed); a stored search reopened or
+    # resumed must draw its trials the same way, not each from its own seed.
+    from bn_studio.gui.search_model import spec_from_stored
+    spec = SearchSpec(SearchSpace([Param("momentum", "choice", [0.9, 0.999])]), 2,
+                      TrainConfig(steps=10, optimizer="momentum"), seed=3, same_seed=same_seed)
+    back = spec_from_stored(spec.to_dict(), "s.sqlite")
+    assert back.same_seed is same_seed and back.to_dict() == spec.to_dict()
