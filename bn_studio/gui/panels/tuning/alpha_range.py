@@ -20,6 +20,7 @@ from bn_studio.core.search.analysis import (ALPHA_RANGE, ALPHA_TRIALS, GOOD_WITH
 
 from ...plotting import add_legend, cache_axes
 from ...theme import RUN_COLORS, RUN_LABELS
+from .controls import eta_text
 
 TWINS = ("bn", "no_bn")
 TOP_PAD = 1.4             # diverged trials sit this far above the worst finished loss
@@ -144,11 +145,7 @@ class AlphaRangeView(QWidget):
             return f"{'Cancelled' if cancelled else 'Finished'}: {done}"
         if cancelled:
             return f"Cancelling… {done}"
-        eta = ""
-        if pr.eta_seconds is not None:
-            eta = (f" — about {pr.eta_seconds:.0f} s left" if pr.eta_seconds >= 1
-                   else " — almost done")
-        return f"{done}, {pr.running} running, {pr.remaining} waiting{eta}"
+        return f"{done}, {pr.running} running, {pr.remaining} waiting{eta_text(pr)}"
 
     @staticmethod
     def summary_text(report: dict) -> str:

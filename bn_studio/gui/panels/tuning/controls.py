@@ -130,12 +130,15 @@ def status_text(pr, finished: bool, cancelled: bool) -> str:
         return f"{state}: {ran} of {pr.total} done ({outcome})"
     if cancelled:
         return f"Cancelling… {ran} of {pr.total} done"
-    eta = ""
-    if pr.eta_seconds is not None:
-        eta = (f" — about {pr.eta_seconds:.0f} s left" if pr.eta_seconds >= 1
-               else " — almost done")
     return (f"{ran} of {pr.total} done ({outcome}), {pr.running} running, "
-            f"{pr.remaining} waiting{eta}")
+            f"{pr.remaining} waiting{eta_text(pr)}")
+
+
+def eta_text(pr) -> str:
+    """" — about 12 s left", " — almost done", or "" while there is no estimate yet."""
+    if pr.eta_seconds is None:
+        return ""
+    return f" — about {pr.eta_seconds:.0f} s left" if pr.eta_seconds >= 1 else " — almost done"
 
 
 def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
