@@ -1,5 +1,6 @@
-"""What a finished search shows: the range of good learning rates of each twin, and what a
-median-stopping rule would have stopped (and saved). NumPy only; the views draw these."""
+"""What a finished search shows: the range of good learning rates of each twin, what a
+median-stopping rule would have stopped (and saved), and which searched parameters mattered
+most. NumPy only; the views draw these."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .space import Param, SearchSpace
 from .trials import TrialResult
 
 GOOD_WITHIN = 0.10        # "good": a loss within 10 % of the best
@@ -219,3 +221,94 @@ def alpha_range_spec(base, trials: int = ALPHA_TRIALS, seed: int = 0,
     from .space import Param, SearchSpace
     return SearchSpec(SearchSpace([Param("lr", "log", *alpha)]), trials, base, seed=seed,
                       strategy="grid", twins=True)
+
+
+IMPORTANCE_BINS = 5          # bands of equal width on each parameter's search scale
+IMPORTANCE_MIN_TRIALS = 8    # fewer finished trials say nothing about what matters
+
+
+@dataclass(frozen=True)
+class Importance:
+    """How much one parameter explains of a search's final losses.
+
+    ``share``: the share of the spread (variance) of the trials' loss ranks that the mean
+    rank of each band of the parameter explains; ``chance``: what a parameter with no effect
+    explains on average by luck, (bands − 1)/(trials − 1); ``score``: the share beyond
+    chance, 0 (no effect) … 1 (the bands alone order the trials)."""
+
+    name: str
+    share: float
+    chance: float
+    bands: int
+    trials: int
+
+    @property
+    def score(self) -> float:
+        return max(0.0, (self.share - self.chance) / (1.0 - self.chance))
+
+
+def loss_ranks(losses) -> np.ndarray:
+    """Each loss's place in the order, 0 = lowest; ties (and every NaN, a diverged trial:
+    worse than any loss) share their average place, so no outlier outweighs the rest."""
+    y = np.asarray(losses, dtype=np.float64)
+    y = np.where(np.isfinite(y), y, np.inf)
+    ranks = np.empty(y.size)
+    ranks[np.argsort(y, kind="stable")] = np.arange(y.size)
+    _, tie, counts = np.unique(y, return_inverse=True, return_counts=True)
+    return (np.bincount(tie, ranks) / counts)[tie]
+
+
+def explained_share(bands, y) -> float:
+    """The correlation ratio η²: the between-band sum of squares of ``y`` over its total
+    (0 when y does not vary)."""
+    y = np.asarray(y, dtype=np.float64)
+    _, band = np.unique(np.asarray(bands), return_inverse=True)
+    total = float(np.sum((y - y.mean()) ** 2))
+    if total <= 0.0:
+        return 0.0
+    means = np.bincount(band, y) / np.bincount(band)
+    between = float(np.sum(np.bincount(band) * (means - y.mean()) ** 2))
+    return between / total
+
+
+def bands_of(p: Param, values, bands: int) -> np.ndarray:
+    """Which of ``bands`` equal bands of the parameter's search scale (its sampling axis:
+    log10 α, −log10(1 − β), log2 of a batch size, the width itself) each value lies in; a
+    choice's values are their own bands."""
+    u = p.to_unit(values)
+    if p.scale == "choice":
+        return u.astype(np.int64)
+    lo, hi = p.unit_bounds
+    k = np.floor((u - lo) / (hi - lo) * bands) if hi > lo else np.zeros_like(u)
+    return np.clip(k, 0, bands - 1).astype(np.int64)
+
+
+def param_importance(results: list[TrialResult], space: SearchSpace, twin: str | None = None,
+                     bands: int = IMPORTANCE_BINS) -> list[Importance]:
+    """Which parameters mattered, most first (ties in the space's order): for each, the
+    trials that finished are split into ``bands`` equal bands of its search scale, and
+    the bands' mean loss rank is compared with the spread of all ranks (``Importance``).
+    ``twin`` ("bn"/"no_bn") reads that twin's loss; a diverged trial ranks last. [] with
+    fewer than IMPORTANCE_MIN_TRIALS finished trials, or a parameter absent from them."""
+    names = [p.name for p in space if p.scale != "choice" or len(p.low) > 1]   # varied
+    rows = []
+    for r in results:
+        t = r.twin(twin) if twin else r
+        if t is None or t.status not in ("ok", "diverged") or any(n not in r.params
+                                                                  for n in names):
+            continue
+        loss = t.val_loss if t.status == "ok" and t.val_loss is not None else np.nan
+        rows.append((r.params, loss))
+    n = len(rows)
+    if n < IMPORTANCE_MIN_TRIALS or not names:
+        return []
+    y = loss_ranks([loss for _, loss in rows])
+    k = max(2, min(bands, n // 4))             # at least about four trials per band
+    out = []
+    for name in names:
+        p = space[name]
+        band = bands_of(p, [params[name] for params, _ in rows], k)
+        used = np.unique(band).size
+        out.append(Importance(name, explained_share(band, y), (used - 1) / (n - 1), used, n))
+    order = {name: i for i, name in enumerate(names)}
+    return sorted(out, key=lambda imp: (-imp.score, order[imp.name]))
