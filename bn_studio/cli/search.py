@@ -14,6 +14,7 @@ from bn_studio.core.search import (DEFAULT_EXECUTOR, EXECUTORS, PARAM_NAMES, Par
                                    SearchSpace, SearchSpaceError, SearchSpec, StoreError,
                                    TrialResult, TrialStore, best_result, export_csv,
                                    split_fingerprint)
+from bn_studio.core.search.analysis import param_importance
 from bn_studio.errors import UsageError as CliError
 
 from .options import DefaultsFormatter, config_from_args, dataset_from_args
@@ -258,6 +259,9 @@ def _run(args, search: Search, space: SearchSpace, ds) -> int:
            "seconds": round(time.perf_counter() - t0, 3)}
     if ds.skipped_rows:
         out["skipped_rows"] = ds.skipped_rows
+    # Which parameters mattered, most first ({} under IMPORTANCE_MIN_TRIALS finished trials).
+    out["importance"] = {i.name: round(i.score, 4) for i in
+                         param_importance(results, space, twin="bn" if args.twins else None)}
     if args.twins:
         out["twins"] = twins_report(results)
     if args.json:
@@ -272,7 +276,7 @@ def _run(args, search: Search, space: SearchSpace, ds) -> int:
             va = "" if r.val_accuracy is None else f"{r.val_accuracy:.3f}"
             print(f"{r.trial:5d}  {r.status:9s} {vals}  {vl:>10s}  {va:>7s}")
         print(json.dumps(_rounded({k: out[k] for k in ("trials", "ok", "diverged", "failed",
-                                                        "best")})))
+                                                        "best", "importance")})))
     if csv_error:
         print(f"bn-studio: {csv_error}", file=sys.stderr)
         return 1

@@ -336,7 +336,8 @@ class MainWindow(QMainWindow):
     def export_table(self, which: str, path) -> Path:
         panel, method = {"curves": ("curves", "curves_table"),
                          "layer_stats": ("histograms", "layer_stats_table"),
-                         "diagnostics": ("diagnostics", "diagnostics_table")}[which]
+                         "diagnostics": ("diagnostics", "diagnostics_table"),
+                         "importance": ("tuning", "importance_table")}[which]
         header, rows = getattr(self.panels[panel], method)()
         out = exports.export_table(path, header, rows)
         self.show_status(f"Exported {out.name}", 5000)

@@ -75,6 +75,11 @@ def _file_menu(win, file) -> None:
         add_action(win, export, "Update ratios as CSV…",
                    lambda: win.export_table_dialog("diagnostics"), None,
                    "Every recorded log10 update-to-data ratio, per net, step and layer")
+    if "tuning" in win.panels:
+        add_action(win, export, "Parameter importance as CSV…",
+                   lambda: win.export_table_dialog("importance"), None,
+                   "Which searched parameters mattered most in the search the Tuning panel "
+                   "shows")
     export.addSeparator()
     for name, panel in win.panels.items():
         plots = panel.plots()

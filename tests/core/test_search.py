@@ -338,14 +338,16 @@ def test_dask_local_cluster_runs_the_same_trials(split):
 
 def test_cli_search_json(tmp_path, capsys):
     from bn_studio.cli import main
-    code = main(["search", "--dataset", "moons", "--n", "200", "--trials", "6", "--workers", "2",
+    code = main(["search", "--dataset", "moons", "--n", "200", "--trials", "8", "--workers", "2",
                  "--optimizer", "sgd", "--steps", "80", "--hidden", "8",
                  "--param", "lr=log:1e-2:1e4", "--param", "hidden=int:4:16",
                  "--csv", str(tmp_path / "o.csv"), "--out", str(tmp_path / "o.sqlite"), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert out["trials"] == 6 and out["failed"] == 0 and out["ok"] + out["diverged"] == 6
+    assert out["trials"] == 8 and out["failed"] == 0 and out["ok"] + out["diverged"] == 8
     assert set(out["best"]) >= {"lr", "hidden", "val_loss", "val_accuracy", "seed"}
+    assert set(out["importance"]) == {"lr", "hidden"}          # which mattered, most first
+    assert all(0 <= v <= 1 for v in out["importance"].values())
 
 
 @pytest.mark.parametrize("param, words", [

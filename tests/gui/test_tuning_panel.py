@@ -216,7 +216,7 @@ def test_apply_best_refuses_a_beta_the_current_optimizer_ignores(win):
 def test_the_alpha_tab_hides_the_run_controls_and_each_tab_fits_a_768_px_dock(win, qapp):
     t = win.panels["tuning"]
     controls = t.split.widget(0)
-    for page in (t.editor, t.view, t.every, t.history):
+    for page in (t.editor, t.view, t.importance, t.every, t.history):
         t.tabs.setCurrentWidget(page)
         qapp.processEvents()
         assert t.split.minimumSizeHint().height() <= 560, page     # the dock at 1366×768

@@ -22,6 +22,7 @@ from bn_studio.core.search import (Param, SearchSpace, SearchSpaceError, SearchS
                                    export_csv, narrow_space, split_fingerprint)
 from bn_studio.core.search.analysis import alpha_range_spec
 
+from ... import exports
 from ...plain_text import escape
 from ...search_model import TUNING
 from ..base import Panel
@@ -29,6 +30,7 @@ from .all_trials import AllTrialsView
 from .alpha_range import AlphaRangeView
 from .controls import apply_settings, build_run_controls, search_steps, status_text
 from .history import HistoryView
+from .importance import ImportanceView
 from .results_view import ResultsView
 from .space_editor import SpaceEditor
 
@@ -60,8 +62,9 @@ class TuningPanel(Panel):
                  "averages over 10 … 1000 values), uniformly for hidden units. The preview shows "
                  "what each scale samples. Trials run in background processes; drag a region "
                  "in the scatter and press 'Next round' to search more finely there. "
-                 "'α range' trains a log grid of α with and without BN and compares the range "
-                 "of good learning rates.")
+                 "'Importance' ranks the searched parameters by how much of the loss each "
+                 "explains. 'α range' trains a log grid of α with and without BN and compares "
+                 "the range of good learning rates.")
 
     def __init__(self, model, parent=None) -> None:
         super().__init__(model, parent)
@@ -80,8 +83,14 @@ class TuningPanel(Panel):
         self.tabs.setTabToolTip(0, "The parameters to search, their ranges and scales, and "
                                    "what each scale samples")
         self.tabs.addTab(self.view, "Results")
+        self.importance = ImportanceView()
+        self.importance.showParam.connect(self.show_loss_against)
+        self.importance.export_button.clicked.connect(self.export_importance_dialog)
+        self.tabs.addTab(self.importance, "Importance")
+        self.tabs.setTabToolTip(2, "Which parameters mattered most: how much of the loss's "
+                                   "spread each one explains")
         self.tabs.addTab(self.alpha, "α range")
-        self.tabs.setTabToolTip(2, "α range: BN vs no BN — the range of good learning rates "
+        self.tabs.setTabToolTip(3, "α range: BN vs no BN — the range of good learning rates "
                                    "with and without batch norm")
         self.every = AllTrialsView()
         self.tabs.addTab(self.every, "Every trial")
@@ -240,6 +249,21 @@ class TuningPanel(Panel):
             self.tabs.setCurrentWidget(self.view)
         return True
 
+    def set_up_search(self, spec: SearchSpec) -> bool:
+        """Fill the space editor and the run controls with ``spec`` (a lesson's search, on the
+        studio's current network and data), so that Launch runs it; False (nothing changed)
+        while the panel's own search runs."""
+        if self.searches.running(TUNING):
+            self.error.setText("A search is running: cancel it or let it finish first.")
+            return False
+        self.editor.set_space(spec.space)
+        self.trials.setValue(spec.trials)
+        self.steps.setValue(spec.base.steps)
+        self.strategy.setCurrentText(spec.strategy)
+        self.net.setCurrentText("both" if spec.twins else "BN")
+        self.seed.setValue(spec.seed)
+        return True
+
     def _fill_resume_menu(self) -> None:
         """Stored searches that did not finish; one unusable file never breaks the menu
         (stored_searches leaves it out)."""
@@ -359,6 +383,7 @@ class TuningPanel(Panel):
         if name == TUNING:
             self.view.add(new)
             self.every.add(new)
+            self.importance.update_results(self.results)
             self._update_actions()
         elif name == ALPHA_RANGE:
             self.alpha.show_results(self.searches.results(ALPHA_RANGE),
@@ -402,6 +427,7 @@ class TuningPanel(Panel):
             self._reset_views(run, trials, steps)
             self.view.add(run.results)
             self.every.add(run.results)
+            self.importance.update_results(run.results)
             if run.search is not None:
                 self._on_progress(TUNING, run.search.progress())
             else:
@@ -412,6 +438,7 @@ class TuningPanel(Panel):
         twins = bool(getattr(run.spec, "twins", False)) or any(r.no_bn for r in run.results[:1])
         self.view.reset(run.space, trials, steps, run.results, twins)
         self.every.reset(run.space, run.results)
+        self.importance.reset(run.space, run.results, twins)
 
     def _update_actions(self) -> None:
         has_best = best_result(self.results) is not None
@@ -475,6 +502,31 @@ class TuningPanel(Panel):
         except OSError as e:
             self.error.setText(f"Could not write {path}: {e.strerror or e}")
 
+    def show_loss_against(self, name: str) -> None:
+        """The Results tab's scatter of the validation loss against parameter ``name``."""
+        i = self.view.x_param.findText(name)
+        if i >= 0:
+            self.view.x_param.setCurrentIndex(i)
+        self.tabs.setCurrentWidget(self.view)
+
+    def importance_table(self) -> tuple[list[str], list[list]]:
+        return self.importance.table()
+
+    def export_importance_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export importance", "importance.csv",
+                                              "CSV (*.csv)")
+        if path:
+            self.export_importance(path)
+
+    def export_importance(self, path) -> bool:
+        header, rows = self.importance_table()
+        try:
+            exports.export_table(path, header, rows)
+        except exports.ExportError as e:
+            self.error.setText(str(e))
+            return False
+        return True
+
     # Workspaces are the model's; these forward to it for callers of the panel.
     def workspace_state(self) -> dict:
         return self.searches.workspace_state()
@@ -486,6 +538,7 @@ class TuningPanel(Panel):
         return {"preview": self.editor.preview.getPlotItem(),
                 "scatter": self.view.scatter_plot.getPlotItem(),
                 "best_curve": self.view.curve_plot.getPlotItem(),
+                "importance": self.importance.plot.getPlotItem(),
                 "alpha_range": self.alpha.plot.getPlotItem(),
                 "every_trial": self.every.curves.getPlotItem(),
                 "parallel": self.every.parallel.getPlotItem()}

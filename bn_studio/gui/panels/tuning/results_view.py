@@ -65,7 +65,7 @@ class _NumItem(QTableWidgetItem):
         if a is None or b is None:
             return b is None and a is not None
         try:
-            return a < b
+            return bool(a < b)          # Qt's sort needs a bool (NumPy's would crash it)
         except TypeError:
             return str(a) < str(b)
 
