@@ -6,7 +6,8 @@ hold in at least 80 % of the seeds for its sentence to stand. CLAIMS is this mod
 the shape of benchmarks/lesson_claims.py's, so that script can register them. Run alone it
 prints ONE JSON object: per claim, the sentence, the share of seeds it holds in and the
 numbers measured.
-Lessons 12-15's claims live in benchmarks/bn_claims.py and run with these.
+Lessons 12-15's claims live in benchmarks/bn_claims.py, lesson 16's in
+benchmarks/importance_claims.py; they run with these.
 Usage: python benchmarks/experiment_claims.py [--seeds 40] [--only G] [--merge STORED.json]
 (--merge: the claims run now replace theirs in STORED, whose other claims are kept as measured;
 a claim no longer in CLAIMS is dropped; each claim records its own run's "seconds".)
@@ -309,8 +310,9 @@ def _(seed):
 # file, so it also works when this script is loaded by path (the tests do).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bn_claims  # noqa: E402
+import importance_claims  # noqa: E402
 
-CLAIMS += bn_claims.CLAIMS
+CLAIMS += bn_claims.CLAIMS + importance_claims.CLAIMS
 
 
 def main() -> None:

@@ -37,14 +37,14 @@ def test_every_claim_is_about_a_sentence_of_its_text_and_every_lesson_has_one(cl
     for les in L.LESSONS:           # lessons 2, 3 and 6 state identities: tests/core check them
         if les.id not in ("scales", "bn_by_hand", "softmax", "gamma_beta", "input_scale",
                           "covariate_shift", "test_estimates", "bn_placement",
-                          "minibatch_noise", "beta_sensitivity"):
+                          "minibatch_noise", "beta_sensitivity", "importance"):
             assert les.id in measured, les.id
     experiments = json.loads((ROOT / "benchmarks" / "results" / "experiment_claims.json")
                              .read_text(encoding="utf-8"))      # lesson 9: experiment_claims.py
     assert experiments["seeds"] == 40 and experiments["all_stand"]
     assert any(cid.startswith("L9.") for cid in experiments["claims"])
     assert any(cid.startswith("L10.") for cid in experiments["claims"])
-    for prefix in ("L11.", "L12.", "L13.", "L14.", "L15."):
+    for prefix in ("L11.", "L12.", "L13.", "L14.", "L15.", "L16."):
         assert any(cid.startswith(prefix) for cid in experiments["claims"]), prefix
     assert {"README.md", "example"} <= measured
     assert len({c.id for c in claims.CLAIMS}) == len(claims.CLAIMS)
@@ -122,8 +122,9 @@ def experiments():
                                                ("L12.", "test_estimates"),
                                                ("L13.", "bn_placement"),
                                                ("L14.", "minibatch_noise"),
-                                               ("L15.", "beta_sensitivity")])
-def test_lessons_10_to_15_say_what_the_stored_40_seed_run_measured(experiments, prefix,
+                                               ("L15.", "beta_sensitivity"),
+                                               ("L16.", "importance")])
+def test_lessons_10_to_16_say_what_the_stored_40_seed_run_measured(experiments, prefix,
                                                                    lesson_id):
     """Each claim is a sentence of its lesson's answer, stored as worded and standing in at
     least 80 % of 40 seeds (rewording one needs a new run: experiment_claims.json)."""
@@ -180,3 +181,25 @@ def test_lesson_14s_command_line_is_the_lessons_run_without_the_batch_noise():
     assert config_from_args(args) == les.train_config().replace(bn_stats="train_set")
     ds, ours = dataset_from_args(args), DatasetSpec(**les.dataset).make()
     assert ds.name == ours.name and np.array_equal(ds.X, ours.X)
+
+
+def test_lesson_16_quotes_the_counts_and_ranges_the_stored_run_measured():
+    """'k of 40 seeds' in each claim, α's range and median, and how often each other
+    parameter came second, as the stored 40-seed run of benchmarks/importance_claims.py
+    measured them."""
+    import re
+    from collections import Counter
+    stored = json.loads((ROOT / "benchmarks" / "results" / "experiment_claims.json")
+                        .read_text(encoding="utf-8"))["claims"]
+    answer = " ".join(L.lesson("importance").answer.split())
+    for cid in ("L16.alpha_first", "L16.alpha_margin", "L16.others_small"):
+        row = stored[cid]
+        k = int(re.search(r"in (\d+) of 40 seeds", row["sentence"]).group(1))
+        assert k == sum(r["holds"] for r in row["per_seed"]), cid
+    rows = stored["L16.alpha_first"]["per_seed"]
+    lr = [100 * r["score_lr"] for r in rows]
+    assert f"Its bar was {min(lr):.0f}–{max(lr):.0f} % (median {np.median(lr):.0f} %)" in answer
+    second = Counter(r["order"].split(" > ")[1] for r in rows)
+    assert (f"the number of layers in {second['layers']} seeds, momentum β in "
+            f"{second['momentum']}, the batch size and λ in {second['batch']} each, the width "
+            f"in {second['hidden']}") in answer and second["batch"] == second["l2"]

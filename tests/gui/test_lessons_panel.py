@@ -220,11 +220,11 @@ def test_softmax_lesson_is_slow_and_shows_a1_beside_the_logistic_without_a_click
 def test_lessons_help_and_start_page_count_the_lessons_from_the_packs(win):
     p = win.panels["lessons"]
     n = len(L.LESSONS)
-    assert n == 15
-    assert p.help_text.startswith("Fifteen guided experiments")
+    assert n == 16
+    assert p.help_text.startswith("Sixteen guided experiments")
     assert all(les.title in p.help_text for les in L.LESSONS)
     win.show_start_page()
-    assert "Fifteen short lessons" in p.title_label.text()
+    assert "Sixteen short lessons" in p.title_label.text()
     net = win.panels["network"].help_text
     assert "Any change" not in net and "mid-run" in net
 

@@ -198,3 +198,20 @@ def beta_sensitivity_spec(config, seed: int, values=BETA_VALUES):
     space = SearchSpace([Param("momentum", "choice", list(values))])
     base = config.replace(steps=BETA_STEPS, eval_every=50)
     return SearchSpec(space, len(values), base, seed=seed, strategy="grid", same_seed=True)
+
+
+# Lesson 16: which hyperparameters matter most. One random search over six parameters, each
+# on its own scale, short trials; param_importance ranks them (measured: benchmarks/
+# importance_claims.py, L16.*).
+IMPORTANCE_SPACE = (Param("lr", "log", 1e-4, 1.0), Param("momentum", "one_minus_log", 0.9, 0.999),
+                    Param("hidden", "int", 16, 128), Param("batch", "pow2", 16, 256),
+                    Param("layers", "int", 1, 4), Param("l2", "log", 1e-5, 1e-1))
+IMPORTANCE_TRIALS = 30
+IMPORTANCE_STEPS = 300
+
+
+def importance_spec(config, seed: int) -> SearchSpec:
+    """Lesson 16's search: IMPORTANCE_TRIALS random trials of IMPORTANCE_SPACE, each training
+    ``config``'s net (with BN) for IMPORTANCE_STEPS steps; ``seed`` draws the trials."""
+    return SearchSpec(SearchSpace(list(IMPORTANCE_SPACE)), IMPORTANCE_TRIALS,
+                      config.replace(steps=IMPORTANCE_STEPS), seed=seed)

@@ -29,7 +29,7 @@ MAX_STEPS = 20                      # steps of one lesson
 # Built-in experiment pages of the lessons panel ("none": text, question and Play only).
 EXPERIMENTS = ("none", "grid_vs_random", "scales", "bn_by_hand", "why_bn", "test_time",
                "softmax", "lr_jump", "alpha_range", "covariate_shift", "test_estimates",
-               "bn_placement", "minibatch_noise", "beta_sensitivity")
+               "bn_placement", "minibatch_noise", "beta_sensitivity", "importance")
 PANELS = ("decision_regions", "datasets", "network", "curves", "histograms", "test_time_bn",
           "softmax_inspector", "tuning", "lessons", "diagnostics", "unit_maps")
 # Controls a pack may hide or lock: the network panel's settings and the dataset gallery.

@@ -23,6 +23,7 @@ from ...search_model import TUNING
 from ..base import Panel
 from .bn import BnPages
 from .controls import ControlLock
+from .importance import ImportancePages
 from .momentum import MomentumPages
 from .predictions import PredictionPages
 from .scales import ScalesPages
@@ -31,7 +32,7 @@ from .variants import STOPS as VARIANT_STOPS, VariantPages
 from .widgets import _label, _Pages, _plot, _pow10
 
 NUMBERS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
-           "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen")
+           "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen", "Sixteen")
 
 
 def _count(n: int) -> str:
@@ -59,7 +60,7 @@ def _text(s: str) -> str:
 
 
 class LessonsPanel(BnPages, PredictionPages, ScalesPages, ShiftPages, VariantPages,
-                   MomentumPages, Panel):
+                   MomentumPages, ImportancePages, Panel):
     title = "Lessons"
     name = "lessons"
     area = "left"
@@ -108,7 +109,8 @@ class LessonsPanel(BnPages, PredictionPages, ScalesPages, ShiftPages, VariantPag
                             ("test_estimates", self._build_test_estimates),
                             ("bn_placement", self._build_bn_placement),
                             ("minibatch_noise", self._build_minibatch_noise),
-                            ("beta_sensitivity", self._build_beta_sensitivity)):
+                            ("beta_sensitivity", self._build_beta_sensitivity),
+                            ("importance", self._build_importance)):
             w = QWidget()
             build(QVBoxLayout(w))
             self.experiments[name] = w
