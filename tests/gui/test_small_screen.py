@@ -87,3 +87,12 @@ def test_the_region_plots_y_axes_have_room_for_their_label(small):
     plots = small.panels["decision_regions"].plot_items
     widths = {name: p.getAxis("left").width() for name, p in plots.items()}
     assert widths["bn"] == widths["no_bn"] >= 45
+
+
+def test_every_tuning_tab_shows_without_scrolling_the_tab_bar(small, qtbot):
+    """Six tabs in the Tuning dock at 1366×768: none hides behind the bar's scroll arrows."""
+    small.raise_panel("tuning")
+    qtbot.wait(50)
+    bar = small.panels["tuning"].tabs.tabBar()
+    assert bar.tabRect(bar.count() - 1).right() <= bar.width(), [
+        (bar.tabText(i), bar.tabRect(i).right()) for i in range(bar.count())]

@@ -1,4 +1,4 @@
-"""The tuning panel's Importance tab: which searched parameters mattered, for any search it
+"""The tuning panel's Ranking tab: which searched parameters mattered, for any search it
 shows (restored results here: no trial trains), its 'loss against' button and its export."""
 
 import csv

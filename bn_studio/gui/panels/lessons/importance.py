@@ -1,6 +1,6 @@
 """Lesson 16's page, which hyperparameters matter most: a button that sets the Tuning panel up
 with the lesson's random search over six parameters and launches it, and a line that follows
-the ranking as trials end (the bars are the Tuning panel's Importance tab). A mixin of the
+the ranking as trials end (the bars are the Tuning panel's Ranking tab). A mixin of the
 lessons panel."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class ImportancePages(_Host):
                        + ") and launch it; each press draws new trials")
         run.clicked.connect(self.run_importance)
         self.importance_button = run
-        self.importance_label = _label("The search runs in the Tuning panel; its Importance tab "
+        self.importance_label = _label("The search runs in the Tuning panel; its Ranking tab "
                                        "draws the bars, and Cancel is there too.")
         lay.addWidget(run)
         lay.addWidget(self.importance_label)
@@ -49,7 +49,7 @@ class ImportancePages(_Host):
 
     def run_importance(self) -> bool:
         """Set the Tuning panel up with the lesson's search on the current network and data,
-        launch it and show its Importance tab."""
+        launch it and show its Ranking tab."""
         window = self.window()
         tuning = getattr(window, "panels", {}).get("tuning")
         if tuning is None:

@@ -50,7 +50,7 @@ class ImportanceView(QWidget):
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.setLabel("bottom", "importance (%)")
-        self.plot.setXRange(0, 100, padding=0.02)
+        self.plot.setXRange(0, 104, padding=0)      # room for the "100" label
         self.plot.setMinimumHeight(150)
         self.bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.6, brush=BAR_BRUSH)
         self.plot.addItem(self.bars)

@@ -62,7 +62,7 @@ class TuningPanel(Panel):
                  "averages over 10 … 1000 values), uniformly for hidden units. The preview shows "
                  "what each scale samples. Trials run in background processes; drag a region "
                  "in the scatter and press 'Next round' to search more finely there. "
-                 "'Importance' ranks the searched parameters by how much of the loss each "
+                 "'Ranking' orders the searched parameters by how much of the loss each "
                  "explains. 'α range' trains a log grid of α with and without BN and compares "
                  "the range of good learning rates.")
 
@@ -86,7 +86,7 @@ class TuningPanel(Panel):
         self.importance = ImportanceView()
         self.importance.showParam.connect(self.show_loss_against)
         self.importance.export_button.clicked.connect(self.export_importance_dialog)
-        self.tabs.addTab(self.importance, "Importance")
+        self.tabs.addTab(self.importance, "Ranking")      # 'Importance' did not fit at 1366 px
         self.tabs.setTabToolTip(2, "Which parameters mattered most: how much of the loss's "
                                    "spread each one explains")
         self.tabs.addTab(self.alpha, "α range")
