@@ -53,6 +53,8 @@ def test_the_page_ranks_the_parameters_as_results_arrive(win):
     win.model.searches.resultsAdded.emit(TUNING, [])          # as a search delivers them
     assert p.importance_label.text().startswith("Done: 30 trials. Most first: α (lr)")
     assert t.importance.ranked[0].name == "lr"
+    win.start_lesson("importance")                      # opened again: nothing stale
+    assert p.importance_label.text().startswith("The search runs in the Tuning panel")
 
 
 def test_a_running_tuning_search_is_not_overwritten(win, monkeypatch):

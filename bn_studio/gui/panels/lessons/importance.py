@@ -24,6 +24,8 @@ else:
     _Host = object
 
 IMPORTANCE_BUTTON = "Run the search in the Tuning panel"
+IMPORTANCE_IDLE = ("The search runs in the Tuning panel; its Ranking tab draws the bars, and "
+                   "Cancel is there too.")
 
 
 class ImportancePages(_Host):
@@ -39,13 +41,16 @@ class ImportancePages(_Host):
                        + ") and launch it; each press draws new trials")
         run.clicked.connect(self.run_importance)
         self.importance_button = run
-        self.importance_label = _label("The search runs in the Tuning panel; its Ranking tab "
-                                       "draws the bars, and Cancel is there too.")
+        self.importance_label = _label(IMPORTANCE_IDLE)
         lay.addWidget(run)
         lay.addWidget(self.importance_label)
         searches = self.model.searches
         searches.resultsAdded.connect(lambda name, _new: self._follow_importance(name))
         searches.finished.connect(self._follow_importance)
+
+    def reset_importance(self) -> None:
+        """The lesson opened again: no ranking of an earlier search is shown as this one's."""
+        self.importance_label.setText(IMPORTANCE_IDLE)
 
     def run_importance(self) -> bool:
         """Set the Tuning panel up with the lesson's search on the current network and data,

@@ -298,6 +298,8 @@ class LessonsPanel(BnPages, PredictionPages, ScalesPages, ShiftPages, VariantPag
             self._start_lr_jump(window)
         if les.experiment == "covariate_shift":
             self._reset_shift()
+        if les.experiment == "importance":
+            self.reset_importance()
         if les.id in VARIANT_STOPS:
             self._reset_variant()
         self.scroll_to_top()
