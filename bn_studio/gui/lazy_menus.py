@@ -83,4 +83,4 @@ def install() -> None:
     viewbox_module.ViewBoxMenu = LazyViewBoxMenu  # type: ignore[attr-defined]
     from pyqtgraph import PlotItem
     if not getattr(PlotItem.__init__, "menus_go_with_their_plot", False):
-        PlotItem.__init__ = _menus_go_with_their_plot(PlotItem.__init__)  # type: ignore[method-assign]
+        PlotItem.__init__ = _menus_go_with_their_plot(PlotItem.__init__)
