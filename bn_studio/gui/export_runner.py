@@ -48,8 +48,10 @@ class ExportRunner(QObject):
     ended = Signal()            # after any of the three
 
     def __init__(self, parent_widget) -> None:
+        # Qt's parent, not an attribute: a child QObject is kept alive by its C++ parent,
+        # so an attribute naming the parent made a cycle no collector sees (the window
+        # was never freed).
         super().__init__(parent_widget)
-        self.parent_widget = parent_widget
         self._worker = None
         self._dialog: QProgressDialog | None = None
         self._path: Path | None = None
@@ -72,7 +74,7 @@ class ExportRunner(QObject):
         worker.returned.connect(lambda p, w=worker: self._done(w, p))
         worker.errored.connect(lambda e, w=worker: self._error(w, e))
         self._worker = worker
-        dialog = QProgressDialog(label, "Cancel", 0, PROGRESS_STEPS, self.parent_widget)
+        dialog = QProgressDialog(label, "Cancel", 0, PROGRESS_STEPS, self.parent())
         dialog.setWindowTitle("Export")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(SHOW_AFTER_MS)
