@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QProgressDialog
+from PySide6.QtWidgets import QProgressDialog, QWidget
 from superqt.utils import thread_worker
 
 from .exports import ExportError
@@ -74,7 +74,9 @@ class ExportRunner(QObject):
         worker.returned.connect(lambda p, w=worker: self._done(w, p))
         worker.errored.connect(lambda e, w=worker: self._error(w, e))
         self._worker = worker
-        dialog = QProgressDialog(label, "Cancel", 0, PROGRESS_STEPS, self.parent())
+        parent = self.parent()
+        dialog = QProgressDialog(label, "Cancel", 0, PROGRESS_STEPS,
+                                 parent if isinstance(parent, QWidget) else None)
         dialog.setWindowTitle("Export")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(SHOW_AFTER_MS)
