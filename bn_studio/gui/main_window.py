@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QSizePolicy, QTabBar, QToolBar)
+from PySide6.QtGui import QActionGroup
+from PySide6.QtWidgets import (QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
+                               QMessageBox, QSizePolicy, QTabBar)
 
 from bn_studio.core.limits import one_line
 from bn_studio.core.measure.rate import rate_text, why_behind
@@ -23,7 +23,7 @@ from .menus import build_menus
 from .model import StudioModel
 from .plain_text import message_box, plain_labels, tooltip
 from .theme import RUN_LABELS
-from .toolbar import RATE_TOOLTIP, HintLabel, build_toolbar
+from .toolbar import RATE_TOOLTIP, build_toolbar
 
 if TYPE_CHECKING:
     from .panels.base import Panel
@@ -36,15 +36,6 @@ STATUS_HZ = 10
 
 class MainWindow(QMainWindow):
     """``restore=True`` (the app) brings back the last layout, dataset, network and theme."""
-
-    # Made by toolbar.build_toolbar:
-    act_play: QAction
-    act_step: QAction
-    act_reset: QAction
-    speed: QComboBox
-    rate_label: QLabel
-    hint: HintLabel
-    toolbar: QToolBar
 
     def __init__(self, model: StudioModel | None = None, restore: bool = False) -> None:
         super().__init__()
@@ -62,7 +53,9 @@ class MainWindow(QMainWindow):
         self._behind: str | None = None             # why the rate falls behind, if it does
         self._hint_state: HintState | None = None
         self._default_run = False       # the app's default dataset and network (for the hint)
-        build_toolbar(self)
+        # The transport bar: Play, Step, Reset, speed, rate, hint.
+        (self.toolbar, self.act_play, self.act_step, self.act_reset, self.speed,
+         self.rate_label, self.hint) = build_toolbar(self, self.model)
         self._build_panels()
         self._default_state = self.saveState()
         self._build_menus()

@@ -3,9 +3,11 @@ process measures, and the hint for what to try next."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QToolBar
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QSizePolicy, QToolBar
 
 from .hint import widest_hints
 from .resources import toolbar_icon
@@ -59,48 +61,59 @@ RATE_TOOLTIP = ("Training steps per second measured in the training process over
                 "second (the speed box asks for a rate; a busy computer may give less)")
 
 
-def build_toolbar(win) -> None:
+class Transport(NamedTuple):
+    """What the transport bar holds (build_toolbar)."""
+    toolbar: QToolBar
+    play: QAction
+    step: QAction
+    reset: QAction
+    speed: QComboBox
+    rate_label: QLabel
+    hint: HintLabel
+
+
+def build_toolbar(win: QMainWindow, model) -> Transport:
     """Play, Step, Reset, the speed asked and the rate measured, and the hint: the window's
-    transport bar, set on ``win`` (win.act_play, win.speed, win.rate_label, win.hint, …)."""
+    transport bar, added to ``win``; the controls drive ``model``."""
     tb = QToolBar("Transport", win)
     tb.setObjectName("transport")
     tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     win.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
-    win.act_play = QAction("Play", win, checkable=True)
-    win.act_play.setShortcut(QKeySequence(Qt.Key.Key_Space))
-    win.act_play.setToolTip("Train both nets continuously (Space)")
-    win.act_play.triggered.connect(lambda on: win.model.play() if on else win.model.pause())
-    win.act_step = QAction("Step", win)
-    win.act_step.setShortcuts([QKeySequence(Qt.Key.Key_S), QKeySequence(Qt.Key.Key_Right)])
-    win.act_step.setToolTip("One mini-batch step for both nets (S or →)")
-    win.act_step.triggered.connect(lambda: win.model.step(1))
-    win.act_reset = QAction("Reset", win)
-    win.act_reset.setShortcut(QKeySequence(Qt.Key.Key_R))
-    win.act_reset.setToolTip("New initial weights from the seed; step 0 (R)")
-    win.act_reset.triggered.connect(win.model.reset)
-    for a, icon in ((win.act_play, "play"), (win.act_step, "step"), (win.act_reset, "reset")):
+    play = QAction("Play", win, checkable=True)
+    play.setShortcut(QKeySequence(Qt.Key.Key_Space))
+    play.setToolTip("Train both nets continuously (Space)")
+    play.triggered.connect(lambda on: model.play() if on else model.pause())
+    step = QAction("Step", win)
+    step.setShortcuts([QKeySequence(Qt.Key.Key_S), QKeySequence(Qt.Key.Key_Right)])
+    step.setToolTip("One mini-batch step for both nets (S or →)")
+    step.triggered.connect(lambda: model.step(1))
+    reset = QAction("Reset", win)
+    reset.setShortcut(QKeySequence(Qt.Key.Key_R))
+    reset.setToolTip("New initial weights from the seed; step 0 (R)")
+    reset.triggered.connect(model.reset)
+    for a, icon in ((play, "play"), (step, "step"), (reset, "reset")):
         a.setIcon(toolbar_icon(icon))
         tb.addAction(a)
     tb.addSeparator()
-    win.speed = QComboBox(win)
-    win.speed.setToolTip("How many training steps per second; slow it down to watch "
-                         "single updates")
+    speed = QComboBox(win)
+    speed.setToolTip("How many training steps per second; slow it down to watch "
+                     "single updates")
     for label, value in SPEEDS:
-        win.speed.addItem(label, value)
-    win.speed.currentIndexChanged.connect(lambda i: win.model.set_speed(win.speed.itemData(i)))
+        speed.addItem(label, value)
+    speed.currentIndexChanged.connect(lambda i: model.set_speed(speed.itemData(i)))
     tb.addWidget(QLabel(" Speed: "))
-    tb.addWidget(win.speed)
+    tb.addWidget(speed)
     # The rate the training process measures, beside the rate asked for.
-    win.rate_label = QLabel()
-    win.rate_label.setObjectName("rate")
-    win.rate_label.setMinimumWidth(
-        win.rate_label.fontMetrics().horizontalAdvance(" only 9,999 of 300 steps/s "))
-    win.rate_label.setToolTip(RATE_TOOLTIP)
-    tb.addWidget(win.rate_label)
+    rate_label = QLabel()
+    rate_label.setObjectName("rate")
+    rate_label.setMinimumWidth(
+        rate_label.fontMetrics().horizontalAdvance(" only 9,999 of 300 steps/s "))
+    rate_label.setToolTip(RATE_TOOLTIP)
+    tb.addWidget(rate_label)
     tb.addSeparator()
-    win.hint = HintLabel()
-    win.hint.setObjectName("hint")
-    win.hint.setMinimumWidth(HINT_MIN_WIDTH_PX)
-    win.hint.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-    tb.addWidget(win.hint)
-    win.toolbar = tb
+    hint = HintLabel()
+    hint.setObjectName("hint")
+    hint.setMinimumWidth(HINT_MIN_WIDTH_PX)
+    hint.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    tb.addWidget(hint)
+    return Transport(tb, play, step, reset, speed, rate_label, hint)
