@@ -120,10 +120,12 @@ def _controls(win) -> dict:
 
 
 def _layout(win) -> dict:
-    """Where each dock is: floating, shown, its area and, for a tab in front (one behind
-    sits off the window, where it last was), its geometry."""
+    """Where each dock is: floating, shown, its area, whether its tab is in front (one
+    behind sits off the window). Not its pixels: a dock's least size follows what it
+    shows (a lesson's search space widens the tuning dock), so the same layout can differ
+    by a few pixels."""
     return {name: (d.isFloating(), d.isVisible(), win.dockWidgetArea(d),
-                   d.geometry().getRect() if d.x() >= 0 and d.y() >= 0 else None)
+                   d.isVisible() and d.x() >= 0 and d.y() >= 0)
             for name, d in win.docks.items()}
 
 
@@ -175,6 +177,7 @@ def reset_window(win, fresh, config=DEFAULT_CONFIG) -> None:
     lessons.chooser.setCurrentIndex(0)          # "Choose a lesson…"
     lessons.chooser.blockSignals(False)
     win.panels["curves"].log_y.setChecked(False)    # lessons 7 and 9 turn it on
+    win.panels["histograms"].mode_box.setCurrentIndex(0)    # "this step" only
     model.pause()
     model.pause_at(None)
     model.replay.live()
@@ -205,6 +208,7 @@ def reset_window(win, fresh, config=DEFAULT_CONFIG) -> None:
             del panel._ask_worker
     for panel in askers:
         panel._ask_worker(panel.isVisible())
+    QApplication.processEvents()                # the docks take their sizes
     win.statusBar().clearMessage()
     model.flush()
     assert model.config == config and model.spec == DEFAULT_DATASET
