@@ -13,22 +13,8 @@ from bn_studio.core.data.datasets import make_dataset
 from bn_studio.core.lessons.pack import LESSON_DEFAULTS
 from bn_studio.core.search.trials import run_trial
 from bn_studio.core.training.trainer import TrainConfig, TwinTrainer, split_for
+from claim_registry import cached, claim
 
-CLAIMS: list[tuple] = []
-_cache: dict = {}
-
-
-def claim(cid: str, where: str, sentence: str):
-    def register(fn):
-        CLAIMS.append((cid, where, sentence, fn))
-        return fn
-    return register
-
-
-def cached(key, fn):
-    if key not in _cache:
-        _cache[key] = fn()
-    return _cache[key]
 
 
 def _r(v, nd=3):

@@ -30,21 +30,11 @@ from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET
 from bn_studio.core.lessons.pack import LESSON_DEFAULTS
 from bn_studio.core.training.trainer import TrainConfig, TwinTrainer, split_for
 
-CLAIMS: list[tuple[str, str, str, callable]] = []     # (id, where, sentence, fn(seed))
-_cache: dict = {}
+# The registry and the other claim modules sit beside this file: found also when this script
+# is loaded by path (the tests do).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from claim_registry import CLAIMS, cached, claim
 
-
-def claim(cid: str, where: str, sentence: str):
-    def register(fn):
-        CLAIMS.append((cid, where, sentence, fn))
-        return fn
-    return register
-
-
-def cached(key, fn):
-    if key not in _cache:
-        _cache[key] = fn()
-    return _cache[key]
 
 
 def lesson_run(lesson_id: str, seed: int, steps: tuple[int, ...], runs=("bn", "no_bn"),
@@ -306,13 +296,9 @@ def _(seed):
     return ok, {f"{n}_{k}": _r(r[n][k]) for n in r for k in ("val_before", "val_end")}
 
 
-# Lessons 12-14 (a module of their own: this one holds lessons 9-11); loaded from beside this
-# file, so it also works when this script is loaded by path (the tests do).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bn_claims  # noqa: E402
-import importance_claims  # noqa: E402
-
-CLAIMS += bn_claims.CLAIMS + importance_claims.CLAIMS
+# Lessons 12-16's claims, in modules of their own (this one holds lessons 9-11).
+import bn_claims  # noqa: E402,F401  (registers lessons 12-15's claims)
+import importance_claims  # noqa: E402,F401  (registers lesson 16's)
 
 
 def main() -> None:

@@ -11,16 +11,8 @@ from bn_studio.core.lessons.pack import LESSON_DEFAULTS
 from bn_studio.core.search.analysis import param_importance
 from bn_studio.core.search.groups import plan_groups, run_group
 from bn_studio.core.training.trainer import TrainConfig, split_for
+from claim_registry import _cache, claim
 
-CLAIMS: list[tuple] = []
-_cache: dict = {}
-
-
-def claim(cid: str, where: str, sentence: str):
-    def register(fn):
-        CLAIMS.append((cid, where, sentence, fn))
-        return fn
-    return register
 
 
 def importance_run(seed: int) -> dict:

@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args_given = sys.argv[1:] if argv is None else argv
+    if not set(args_given[:1]) & {"train", "search", "screenshot", "-h", "--help", "--version"}:
+        # The app: a Ctrl-C while it starts quits it once the window can close (app.py).
+        from bn_studio.core.procs import note_stop_signals
+        note_stop_signals()
     if args_given[:1] == ["train"] and "numpy" not in sys.modules:
         # Before anything imports NumPy (the parser does): small matrices on one thread.
         from bn_studio.core.procs import one_blas_thread_by_default

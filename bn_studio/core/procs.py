@@ -68,3 +68,21 @@ def terminal_signals_blocked() -> Iterator[None]:
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
+
+
+_stops_before_handlers: list[int] = []
+
+
+def note_stop_signals() -> None:
+    """Until the app installs its own handlers, a stop signal is only noted (stop_noted).
+    Raised as KeyboardInterrupt, a Ctrl-C during start-up landed inside PySide's imports or a
+    Qt callback, which report it and go on: the signal was lost and the app ran on. A signal
+    the caller's shell ignores (``nohup``, a background job) stays ignored."""
+    for sig in STOP_SIGNALS:
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, lambda signum, _frame: _stops_before_handlers.append(signum))
+
+
+def stop_noted() -> int | None:
+    """The first stop signal noted since note_stop_signals(), if any."""
+    return _stops_before_handlers[0] if _stops_before_handlers else None

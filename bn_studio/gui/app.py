@@ -82,7 +82,8 @@ def quit_on_signals(app) -> None:
     """Ctrl-C (SIGINT), SIGTERM and SIGHUP close the windows as File → Quit does (settings
     saved, training process stopped), then quit. Python runs signal handlers only between
     bytecodes, and Qt's event loop is C++, so a timer hands control to Python a few times a
-    second. Installed before the window is built: a signal during start-up counts too."""
+    second. Installed before the window is built; a signal noted before that (procs.
+    note_stop_signals) counts too: the window closes as soon as the event loop runs."""
     import signal
 
     from PySide6.QtCore import QTimer
@@ -101,6 +102,9 @@ def quit_on_signals(app) -> None:
     timer = QTimer(app)
     timer.timeout.connect(lambda: None)
     timer.start(SIGNAL_POLL_MS)
+    from bn_studio.core.procs import stop_noted
+    if stop_noted() is not None:        # a signal while the app was starting (cli.main)
+        close()
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -51,7 +51,9 @@ class SteadyTitle(pg.LabelItem):
                           Qt.SizeHint.MaximumSize: (-1, -1),
                           Qt.SizeHint.MinimumDescent: (0, 0)}
         plot = self.parentItem()
-        if self.isVisible() and plot is not None:     # PlotItem.setTitle fixes the row at 30 px
+        # PlotItem.setTitle fixes the row at 30 px. While its plot is destroyed the parent
+        # is a bare QGraphicsItem (no layout): nothing to fix then.
+        if self.isVisible() and isinstance(plot, pg.PlotItem):
             self.setMaximumHeight(height)
             self.setMinimumHeight(height)
             plot.layout.setRowFixedHeight(0, height)
