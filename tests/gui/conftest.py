@@ -1,5 +1,7 @@
 import pytest
+from PySide6.QtWidgets import QWidget
 
+from bn_studio.core.training.defaults import DEFAULT_CONFIG, DEFAULT_DATASET, DEFAULT_SPEED
 from bn_studio.gui import model as model_module
 from bn_studio.gui.main_window import MainWindow
 from bn_studio.gui.model import StudioModel
@@ -87,6 +89,158 @@ def shared_window(_module_window):
     yield _module_window
     _module_window.set_theme("light")
     _module_window.resize(size)
+
+
+def _controls(win) -> dict:
+    """What the window's controls say (value, enabled, shown), by widget: a used window that
+    shows the same as a new one has nothing left over that a test could lean on."""
+    from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox,
+                                   QComboBox, QLineEdit, QScrollBar)
+
+    state = {}
+    rows = win.panels["tuning"].editor.table.viewport()    # compared as search settings
+    for w in win.findChildren(QWidget):
+        if w.parentWidget() is rows:
+            continue
+        if isinstance(w, QComboBox):
+            value = w.currentText()
+        elif isinstance(w, QAbstractButton) and w.isCheckable():
+            value = w.isChecked()
+        elif isinstance(w, QAbstractSpinBox):
+            value = w.text()
+        elif isinstance(w, QAbstractSlider) and not isinstance(w, QScrollBar):
+            value = w.value()
+        elif isinstance(w, QLineEdit) and not isinstance(w.parentWidget(),
+                                                         (QAbstractSpinBox, QComboBox)):
+            value = w.text()
+        else:
+            continue
+        state[id(w)] = (w, value, w.isEnabled(), w.isVisible())
+    return state
+
+
+def _layout(win) -> dict:
+    """Where each dock is: floating, shown, its area, whether its tab is in front (one
+    behind sits off the window). Not its pixels: a dock's least size follows what it
+    shows (a lesson's search space widens the tuning dock), so the same layout can differ
+    by a few pixels."""
+    return {name: (d.isFloating(), d.isVisible(), win.dockWidgetArea(d),
+                   d.isVisible() and d.x() >= 0 and d.y() >= 0)
+            for name, d in win.docks.items()}
+
+
+@pytest.fixture(scope="module")
+def _module_window_fresh(_module_window):
+    """The module window's size and controls as built, before any test used it."""
+    win = _module_window
+    win.model.flush()
+    win.panels["tuning"]._sync_settings()      # the search editor's defaults
+    return {"size": win.size(), "search_settings": dict(win.model.searches.settings),
+            "shown": {DEFAULT_CONFIG: (_controls(win), _layout(win))}}
+
+
+def reset_window(win, fresh, config=DEFAULT_CONFIG) -> None:
+    """Bring a used studio window back to what a new one shows: no dialog, no search, the
+    start page, the first-run dataset and ``config``'s nets at step 0 (as
+    ``make_window(config)`` shows them), paused, live, at the default
+    speed, the default dock layout, light, at its first size, every control as ``fresh``
+    (_module_window_fresh) recorded it."""
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    from bn_studio.core.search import default_space
+    from bn_studio.gui.panels.tuning.controls import apply_settings
+
+    size, search_settings = fresh["size"], dict(fresh["search_settings"])
+    if config.optimizer != DEFAULT_CONFIG.optimizer:    # the untouched space follows it
+        search_settings["space"] = default_space(config.optimizer).to_list()
+    for dialog in win.findChildren(QDialog):
+        if dialog.isVisible():
+            dialog.close()
+    modal = QApplication.activeModalWidget()
+    if modal is not None:
+        modal.close()
+    model = win.model
+    lessons = win.panels["lessons"]
+    lessons._cancel_searches()                  # the lesson's own grid and random searches
+    for run in model.searches.runs.values():
+        if run.search is not None:
+            run.search.cancel()
+    for run in model.searches.runs.values():
+        if run.search is not None:
+            assert run.search.join(30), f"the {run.name} search did not stop"
+    model.searches.poll()                       # the views hear that they ended
+    model.searches.runs.clear()                 # a new window has run no search yet
+    model.searches.kept.clear()
+    model.searches.historyChanged.emit()
+    win.show_start_page()                       # undoes a lesson's shift, pause, locks
+    lessons.chooser.blockSignals(True)
+    lessons.chooser.setCurrentIndex(0)          # "Choose a lesson…"
+    lessons.chooser.blockSignals(False)
+    win.panels["curves"].log_y.setChecked(False)    # lessons 7 and 9 turn it on
+    win.panels["histograms"].mode_box.setCurrentIndex(0)    # "this step" only
+    model.pause()
+    model.pause_at(None)
+    model.replay.live()
+    model.set_speed(DEFAULT_SPEED)
+    model.set_config(config, reset=False)       # set_spec resets: once is enough
+    model.set_spec(DEFAULT_DATASET)             # a fresh split: no shift, no drawn points
+    tuning = win.panels["tuning"]
+    tuning.tabs.setCurrentIndex(0)              # lessons open its other tabs
+    tuning._sync_settings()
+    if model.searches.settings != search_settings:  # lessons fill the editor with their space
+        apply_settings(tuning, search_settings)
+        tuning._sync_settings()
+    datasets = win.panels["datasets"]
+    datasets.draw_toggle.setChecked(False)
+    datasets.draw.clear_points()
+    win.workspace_path = None
+    win.set_theme("light")
+    win.resize(size)
+    # reset_layout shows every dock for a moment: the hidden panels that ask the worker for
+    # extra numbers while shown (unit pictures: a second) ask once the layout is back.
+    askers = [p for p in win.panels.values() if hasattr(p, "_ask_worker")]
+    for panel in askers:
+        panel._ask_worker = lambda on: None
+    try:
+        win.reset_layout()
+    finally:
+        for panel in askers:
+            del panel._ask_worker
+    for panel in askers:
+        panel._ask_worker(panel.isVisible())
+    QApplication.processEvents()                # the docks take their sizes
+    win.statusBar().clearMessage()
+    model.flush()
+    assert model.config == config and model.spec == DEFAULT_DATASET
+    assert model.snapshot is not None and model.snapshot.step == 0 and not model.playing
+    assert model.replay.index is None and model.selected_point is None
+    assert not any(model.searches.running(name) for name in model.searches.runs)
+    assert model.searches.settings == search_settings
+    assert lessons.current is None and win.theme == "light" and win.size() == size
+    assert QApplication.activeModalWidget() is None
+    # Every control and dock as the new window showed them (for another config: as the
+    # first reset to it did, so no test starts from what an earlier one left).
+    if config not in fresh["shown"]:
+        fresh["shown"][config] = (_controls(win), _layout(win))
+    controls, layout = fresh["shown"][config]
+    assert _layout(win) == layout
+    now = _controls(win)
+    # A control on a page no one sees (a lesson's) is set when its page opens.
+    changed = [(type(w).__name__, w.toolTip()[:40], was, now[key][1:])
+               for key, (w, *was) in controls.items()
+               if was[2] and key in now and now[key][1:] != tuple(was)]
+    assert not changed, f"controls the reset left changed (was, now): {changed}"
+
+
+@pytest.fixture
+def fresh_shared_window(_module_window, _module_window_fresh):
+    """``fresh_shared_window(config=None)``: the module's studio window reset (reset_window)
+    to what ``make_window(config)`` shows, for tests that use a window as a user would but
+    need nothing only a new window has (its construction, a first launch, saved settings)."""
+    def reset(config=None):
+        reset_window(_module_window, _module_window_fresh, config or DEFAULT_CONFIG)
+        return _module_window
+    return reset
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ CONFIG = TrainConfig(hidden=(8, 6, 5), activation="tanh", batch=16, eval_every=5
 
 
 @pytest.fixture
-def win(make_window):
-    return make_window(CONFIG)
+def win(fresh_shared_window):
+    return fresh_shared_window(CONFIG)
 
 
 def test_after_k_steps_plots_hold_data_of_the_right_shapes(win):

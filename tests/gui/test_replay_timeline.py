@@ -10,10 +10,8 @@ from bn_studio.gui.panels.decision_regions import region_image
 CONFIG = TrainConfig(hidden=(8, 6), batch=16, eval_every=5)
 
 
-@pytest.fixture
-def run(make_window, qtbot):
-    """A window trained to step 40 in four steps of 10; the live snapshot of each step."""
-    win = make_window(CONFIG)
+def _trained(win):
+    """``win`` trained to step 40 in four steps of 10, and the live snapshot of each step."""
     win.model.flush()
     kept = {0: win.model.snapshot}
     for _ in range(4):
@@ -24,9 +22,16 @@ def run(make_window, qtbot):
     return win, kept
 
 
+@pytest.fixture
+def run(fresh_shared_window):
+    return _trained(fresh_shared_window(CONFIG))
+
+
 @pytest.mark.real_worker
-def test_scrubbing_to_step_k_shows_snapshot_k_in_every_panel(run, qtbot):
-    win, kept = run
+def test_scrubbing_to_step_k_shows_snapshot_k_in_every_panel(make_window, qtbot):
+    """On a window of its own: it trains in a real worker process (the module's window
+    trains on a thread)."""
+    win, kept = _trained(make_window(CONFIG))
     win.timeline.slider.setValue(2)
     snap, want = win.model.snapshot, kept[20]
     assert snap.step == 20 and not snap.live
