@@ -173,9 +173,6 @@ def reset_window(win, fresh, config=DEFAULT_CONFIG) -> None:
     model.searches.kept.clear()
     model.searches.historyChanged.emit()
     win.show_start_page()                       # undoes a lesson's shift, pause, locks
-    lessons.chooser.blockSignals(True)
-    lessons.chooser.setCurrentIndex(0)          # "Choose a lesson…"
-    lessons.chooser.blockSignals(False)
     win.panels["curves"].log_y.setChecked(False)    # lessons 7 and 9 turn it on
     win.panels["histograms"].mode_box.setCurrentIndex(0)    # "this step" only
     model.pause()

@@ -94,8 +94,10 @@ def test_switching_lessons_scrolls_back_to_the_title(win, qtbot):
     win.start_lesson("test_time")
     assert bar.value() == 0
     bar.setValue(bar.maximum())
+    assert p.chooser.currentData() == "test_time"
     win.show_start_page()
     assert bar.value() == 0
+    assert p.chooser.currentText() == "Choose a lesson…"      # not the lesson just left
 
 
 def test_why_bn_lesson_sets_a_teaching_speed_and_shows_gradient_norms(win, qtbot, monkeypatch):

@@ -186,6 +186,7 @@ class LessonsPanel(BnPages, PredictionPages, ScalesPages, ShiftPages, VariantPag
         self._leave_why(None)
         self.current = None
         self.controls.release()
+        self.chooser.setCurrentIndex(0)         # "Choose a lesson…", not the lesson just left
         self.title_label.setText(welcome_text())
         self.steps_label.setText("<br>".join(_text(les.title) for les in self.lessons))
         self._show_page("welcome")
