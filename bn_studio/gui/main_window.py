@@ -22,6 +22,7 @@ from .hint import HintState, hint_text, is_default_run
 from .menus import build_menus
 from .model import StudioModel
 from .plain_text import message_box, plain_labels, tooltip
+from .plotting import delete_plots
 from .theme import RUN_LABELS
 from .toolbar import RATE_TOOLTIP, build_toolbar
 
@@ -62,11 +63,11 @@ class MainWindow(QMainWindow):
         self._build_statusbar()
         self.model.playingChanged.connect(self._on_playing)
         self.model.snapshotReady.connect(self._on_snapshot)
-        self.model.message.connect(lambda text: self.show_status(text, 10000))
+        self.model.message.connect(self._show_message)
         self.model.errorOccurred.connect(self._show_error)
         self.model.speedChanged.connect(self._on_speed)
-        self.model.configChanged.connect(lambda _: self._on_settings())
-        self.model.datasetChanged.connect(lambda _: self._on_settings())
+        self.model.configChanged.connect(self._on_settings)
+        self.model.datasetChanged.connect(self._on_settings)
         plain_labels(self)      # text from files never renders as HTML (plain_text.py)
         self._on_speed(self.model.speed)
         self.fit_to_screen()
@@ -105,8 +106,10 @@ class MainWindow(QMainWindow):
         if lessons is not None and dock is not None and hasattr(lessons, "show_popped_out"):
             dock.topLevelChanged.connect(lessons.show_popped_out)
         for d in self.docks.values():       # once the layout has settled
-            d.topLevelChanged.connect(
-                lambda _=False: QTimer.singleShot(0, lambda: docks.hide_stale_tab_bars(self)))
+            d.topLevelChanged.connect(self._tab_bars_later)
+
+    def _tab_bars_later(self, *_floating) -> None:
+        QTimer.singleShot(0, lambda: docks.hide_stale_tab_bars(self))
 
     def room_for_lessons(self) -> None:
         docks.room_for_lessons(self)
@@ -393,7 +396,7 @@ class MainWindow(QMainWindow):
             self.speed.setCurrentIndex(i)
             self.speed.blockSignals(False)
 
-    def _on_settings(self) -> None:
+    def _on_settings(self, *_changed) -> None:
         # Whether this is the default run changes only with the data or the network: decided
         # here, not on every frame.
         self._default_run = is_default_run(self.model.spec, self.model.config)
@@ -453,6 +456,9 @@ class MainWindow(QMainWindow):
                 parts.append(f"{label}: diverged at step {run.diverged_at}")
         return "   ".join(parts)
 
+    def _show_message(self, text: str) -> None:
+        self.show_status(text, 10000)
+
     def show_status(self, text: str, ms: int) -> None:
         self.statusBar().showMessage(one_line(text), ms)
 
@@ -490,3 +496,5 @@ class MainWindow(QMainWindow):
                 close()
         self.model.shutdown()
         super().closeEvent(event)
+        if event.isAccepted():      # the window is done: free its plots safely now
+            delete_plots(self)

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from bn_studio.core.data.datasets import DATASETS
+
+
+def call(win, method: str, *args) -> Callable[..., None]:
+    """A slot that calls ``win.method(*args)`` (ignoring what the signal sends) and does not
+    keep the window alive. PySide keeps a connected lambda for good, even disconnected, and
+    a lambda naming the window kept it and its ~4,000 widgets after it closed."""
+    ref = weakref.ref(win)
+
+    def slot(*_signal_args) -> None:
+        target = ref()
+        if target is not None:
+            getattr(target, method)(*args)
+    return slot
 
 
 def add_action(win, menu, text, slot, shortcut=None, tip: str = "") -> QAction:
@@ -25,21 +41,21 @@ def build_menus(win) -> None:
     _view_menu(win, bar.addMenu("&View"))
     if win.panels.get("lessons") is not None:
         menu = bar.addMenu("&Lessons")
-        add_action(win, menu, "Start page", lambda: win.show_start_page())
+        add_action(win, menu, "Start page", call(win, "show_start_page"))
         menu.addSeparator()
         from bn_studio.core.lessons.numbers import LESSONS
         for les in LESSONS:
-            add_action(win, menu, les.title, lambda _=False, i=les.id: win.start_lesson(i),
+            add_action(win, menu, les.title, call(win, "start_lesson", les.id),
                        None, les.intro)
     data = bar.addMenu("&Data")
     for i, name in enumerate(DATASETS, start=1):
-        add_action(win, data, f"&{i} {name}", lambda _=False, n=name: win.select_dataset(n),
+        add_action(win, data, f"&{i} {name}", call(win, "select_dataset", name),
                    QKeySequence(str(i)), f"Switch to the {name} dataset ({i})")
     help_ = bar.addMenu("&Help")
     for name, panel in win.panels.items():
         if panel.help_text:
             add_action(win, help_, f"What am I looking at: {panel.title}",
-                       lambda _=False, n=name: win.show_help(n))
+                       call(win, "show_help", name))
     help_.addSeparator()
     add_action(win, help_, "&About BN Studio", win.show_about)
 
@@ -51,7 +67,7 @@ def _file_menu(win, file) -> None:
     add_action(win, file, "&Save workspace", win.save_workspace_dialog,
                QKeySequence.StandardKey.Save,
                "Save the dataset, network, optimizer and search to a JSON file")
-    add_action(win, file, "Save workspace &as…", lambda: win.save_workspace_dialog(ask=True),
+    add_action(win, file, "Save workspace &as…", call(win, "save_workspace_dialog", True),
                QKeySequence.StandardKey.SaveAs)
     if "lessons" in win.panels:
         add_action(win, file, "Open &lesson…", win.open_lesson_dialog, None,
@@ -68,16 +84,16 @@ def _file_menu(win, file) -> None:
     add_action(win, export, "Run as animation (GIF or MP4)…", win.export_animation_dialog, None,
                "The decision regions and a layer's histograms through the stored steps, for "
                "slides and course pages")
-    add_action(win, export, "Curves as CSV…", lambda: win.export_table_dialog("curves"))
+    add_action(win, export, "Curves as CSV…", call(win, "export_table_dialog", "curves"))
     add_action(win, export, "Per-layer statistics as CSV…",
-               lambda: win.export_table_dialog("layer_stats"))
+               call(win, "export_table_dialog", "layer_stats"))
     if "diagnostics" in win.panels:
         add_action(win, export, "Update ratios as CSV…",
-                   lambda: win.export_table_dialog("diagnostics"), None,
+                   call(win, "export_table_dialog", "diagnostics"), None,
                    "Every recorded log10 update-to-data ratio, per net, step and layer")
     if "tuning" in win.panels:
         add_action(win, export, "Parameter importance as CSV…",
-                   lambda: win.export_table_dialog("importance"), None,
+                   call(win, "export_table_dialog", "importance"), None,
                    "Which searched parameters mattered most in the search the Tuning panel "
                    "shows")
     export.addSeparator()
@@ -89,7 +105,7 @@ def _file_menu(win, file) -> None:
         labels = getattr(panel, "plot_labels", {})
         for key in plots:
             add_action(win, sub, f"{labels.get(key, key)} as PNG or SVG…",
-                       lambda _=False, n=name, k=key: win.export_plot_dialog(n, k))
+                       call(win, "export_plot_dialog", name, key))
     file.addSeparator()
     add_action(win, file, "&Quit", win.close, QKeySequence.StandardKey.Quit)
 
@@ -102,7 +118,7 @@ def _view_menu(win, view) -> None:
     for theme in ("light", "dark"):
         a = QAction(f"{theme.capitalize()} theme", win, checkable=True)
         a.setChecked(theme == win.theme)
-        a.triggered.connect(lambda _=False, t=theme: win.set_theme(t))
+        a.triggered.connect(call(win, "set_theme", theme))
         themes.addAction(a)
         view.addAction(a)
     win.theme_actions = themes

@@ -14,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextOption
+import shiboken6
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 MAX_POINTS = 1500          # curves are decimated to this many points before drawing
@@ -24,6 +25,24 @@ def cache_axes(plot: pg.PlotItem) -> None:
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def delete_plots(widget) -> None:
+    """Delete every plot item in ``widget``, each after its children. Left to Qt (a closed
+    window being freed), a plot's items went parents first, and a layout signal then reached
+    an item already deleted: a crash."""
+    for view in widget.findChildren(pg.GraphicsView):
+        scene = view.scene()
+        if scene is not None:
+            for item in scene.items():
+                if item.parentItem() is None:
+                    _delete_children_first(item)
+
+
+def _delete_children_first(item: QGraphicsItem) -> None:
+    for child in item.childItems():
+        _delete_children_first(child)
+    shiboken6.delete(item)
 
 
 class SteadyTitle(pg.LabelItem):
