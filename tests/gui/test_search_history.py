@@ -130,7 +130,7 @@ def test_one_damaged_stored_search_never_breaks_the_resume_menu(win, qtbot):
     con = sqlite3.connect(folder / "tuning-056.sqlite")
     con.execute("CREATE VIEW trials AS SELECT 1")
     con.close()
-    t._fill_resume_menu()
+    t.resume_menu.fill()
     assert [a.text().split(":")[0] for a in t.resume_menu.actions()] == ["tuning-001"]
     assert not t.resume_search(str(folder / "tuning-050.sqlite"))
     assert "trials" in t.error.text() and "10,000" in t.error.text()

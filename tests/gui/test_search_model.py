@@ -133,6 +133,12 @@ def test_show_alpha_range_runs_a_twins_search_from_the_panel(win, qtbot, tmp_pat
     assert len(results) == 5 and all(r.bn is not None and r.no_bn is not None for r in results)
     assert t.alpha.lines["bn"].getData()[0].size == 5            # diverged ones as gaps
     assert "Finished: 5 of 5 α done" in t.alpha.status.text()
+    t.alpha.trials.setValue(40)                          # again, and cancel it from its button
+    assert t.show_alpha_range() and not t.alpha.run_button.isEnabled()
+    t.alpha.cancel_button.click()
+    qtbot.waitUntil(lambda: t.alpha.run_button.isEnabled(), timeout=60000)
+    assert t.alpha.status.text().startswith("Cancelled: ")
+    assert not t.alpha.cancel_button.isEnabled()
 
 
 def curve_result(i, lr, losses):
@@ -181,13 +187,14 @@ def test_an_unfinished_search_started_in_the_app_resumes_from_the_panel(win, qtb
     for r in store.results()[2:]:
         store.add(r.replace(status="cancelled", val_loss=None, curve=None))
     store.close()
-    t._fill_resume_menu()
+    t.resume_menu.fill()
     assert [a.text().split(":")[0] for a in t.resume_menu.actions()] == ["tuning-001"]
-    assert t.resume_search(path)
+    t.resume_menu.actions()[0].trigger()                # what choosing it in the menu does
+    assert not t.launch.isEnabled() and not t.error.text()
     qtbot.waitUntil(lambda: t.launch.isEnabled(), timeout=60000)
     assert sorted(r.trial for r in t.results) == [0, 1, 2, 3]
     assert all(r.status == "ok" for r in t.results) and t.view.table.rowCount() == 4
-    t._fill_resume_menu()
+    t.resume_menu.fill()
     assert not t.resume_menu.actions()[0].isEnabled()           # nothing left to resume
     win.model.set_spec(win.model.spec.__class__("circles"))     # other data: refused
     assert not t.resume_search(path) and "open that dataset first" in t.error.text()

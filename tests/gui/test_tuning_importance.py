@@ -42,7 +42,7 @@ def test_the_bars_rank_the_parameter_the_loss_follows_first(make_panel, tmp_path
     assert (2.0, "α (lr)") in ticks
     assert t.importance.status.text().startswith("From 30 finished trials, most first: <b>α")
     # its own diagnostic and its own export, outside any lesson
-    assert t.export_importance(tmp_path / "imp.csv")
+    assert t.importance.export(tmp_path / "imp.csv")
     rows = list(csv.reader((tmp_path / "imp.csv").open(encoding="utf-8")))
     assert rows[0] == ["parameter", "rank", "importance", "share", "chance_share", "bands",
                        "trials"]

@@ -22,6 +22,7 @@ from ...plotting import add_legend, cache_axes
 from ...theme import RUN_COLORS, RUN_LABELS
 from .controls import eta_text
 
+SEARCH = "alpha_range"    # this view's search in the studio's SearchModel
 TWINS = ("bn", "no_bn")
 TOP_PAD = 1.4             # diverged trials sit this far above the worst finished loss
 
@@ -87,6 +88,44 @@ class AlphaRangeView(QWidget):
         lay.addWidget(self.status)
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.summary)
+
+    def follow(self, searches, classes) -> None:
+        """Show the search model's α-range search as it runs; ``classes()`` is the data's C
+        (a twin near ln C is flagged as never leaving chance)."""
+        self._searches, self._classes = searches, classes
+        searches.started.connect(self._on_started)
+        searches.resultsAdded.connect(self._on_results)
+        searches.progressChanged.connect(self._on_progress)
+        searches.finished.connect(self._on_finished)
+        self.cancel_button.clicked.connect(self._cancel)
+
+    def set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+
+    def _cancel(self) -> None:
+        self._searches.cancel(SEARCH)
+
+    def _on_started(self, name: str) -> None:
+        if name == SEARCH:
+            self.clear()
+
+    def _on_results(self, name: str, _new: list) -> None:
+        if name == SEARCH:
+            self.show_results(self._searches.results(name), classes=self._classes())
+
+    def _on_progress(self, name: str, pr) -> None:
+        if name == SEARCH:
+            self.status.setText(self.status_text(
+                self._searches.results(name), pr, not self._searches.running(name),
+                self._searches.run(name).search.cancelled))
+
+    def _on_finished(self, name: str) -> None:
+        if name == SEARCH:
+            self.set_running(False)
+            error = self._searches.run(name).search.error
+            if error:
+                self.status.setText(f"The search stopped: {error}")
 
     def clear(self) -> None:
         for items in (self.lines, self.diverged, self.bars):

@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QMenu, QProgressBar,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from bn_studio.core import limits
 from bn_studio.core.search import SearchSpace
+
+from .history import ResumeMenu
 
 NETS = ("BN", "no BN", "both")
 NET_TIPS = {"BN": "Every trial trains the net with batch norm after each hidden layer",
@@ -68,8 +70,8 @@ def build_run_controls(panel, model) -> QWidget:
     panel.resume_button.setToolTip("Continue a search started in the app that did not "
                                   "finish (every search is stored as it runs)")
     panel.resume_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-    panel.resume_menu = QMenu(panel.resume_button)
-    panel.resume_menu.aboutToShow.connect(panel._fill_resume_menu)
+    panel.resume_menu = ResumeMenu(model.searches, panel.resume_button)
+    panel.resume_menu.resumeRequested.connect(panel.resume_search)
     panel.resume_button.setMenu(panel.resume_menu)
     panel.progress = QProgressBar()
     panel.progress_label = QLabel("No search yet.")
@@ -77,6 +79,7 @@ def build_run_controls(panel, model) -> QWidget:
     panel.error = QLabel()
     panel.error.setStyleSheet("color: #c0392b;")
     panel.error.setWordWrap(True)
+    panel.resume_menu.failed.connect(panel.error.setText)
     top = QWidget()
     t = QVBoxLayout(top)
     t.setContentsMargins(0, 0, 0, 0)

@@ -6,8 +6,11 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from bn_studio.core import limits
 
 from .results_view import format_number
 
@@ -114,3 +117,39 @@ def _when(epoch: float) -> str:
     t = time.localtime(epoch)
     today = time.localtime()
     return time.strftime("%H:%M" if t[:3] == today[:3] else "%Y-%m-%d %H:%M", t)
+
+
+class ResumeMenu(QMenu):
+    """The stored searches that did not finish, listed each time the menu opens; one
+    unusable file never breaks it (stored_searches leaves it out)."""
+
+    resumeRequested = Signal(str)           # the store's path
+    failed = Signal(str)                    # one line
+
+    def __init__(self, searches, parent=None) -> None:
+        super().__init__(parent)
+        self.searches = searches
+        self.aboutToShow.connect(self.fill)
+
+    def fill(self) -> None:
+        self.clear()
+        try:
+            stored = self.searches.stored_searches()
+        except Exception as e:                   # a folder that cannot be listed, say
+            self.failed.emit(limits.one_line(f"Could not list the stored searches: {e}"))
+            stored = []
+        unfinished = [s for s in stored if s["done"] < s["trials"]]
+        for s in unfinished[:12]:
+            space = ", ".join(str(p.get("name", "?")) for p in s["spec"].get("space", [])
+                              if isinstance(p, dict))
+            action = self.addAction(limits.shown(f"{s['name']}: {s['done']} of {s['trials']} "
+                                                 f"trials ({space})").strip("'\""))
+            action.setData(s["path"])
+            action.triggered.connect(self._resume)
+        if not unfinished:
+            self.addAction("No unfinished search").setEnabled(False)
+
+    def _resume(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.resumeRequested.emit(action.data())

@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from bn_studio.core.search import SearchSpace, TrialResult
 from bn_studio.core.search.analysis import IMPORTANCE_MIN_TRIALS, Importance, param_importance
 from bn_studio.core.training.params import symbol
 
+from ... import exports
 from ...plain_text import escape
 from ...plotting import cache_axes
 from ...wrapped_label import WrappedLabel
@@ -37,6 +38,7 @@ class ImportanceView(QWidget):
     ``showParam`` asks the panel to plot the loss against a parameter (Results' scatter)."""
 
     showParam = Signal(str)
+    failed = Signal(str)                    # an export that could not be written: one line
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -67,6 +69,7 @@ class ImportanceView(QWidget):
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setToolTip("The importance of every parameter, with the share and "
                                       "chance level it comes from")
+        self.export_button.clicked.connect(self.export_dialog)
         for b in (self.show_top, self.export_button):
             b.setEnabled(False)
         buttons = QHBoxLayout()
@@ -131,3 +134,18 @@ class ImportanceView(QWidget):
         return TABLE_HEADER, [[imp.name, k + 1, round(imp.score, 4), round(imp.share, 4),
                                round(imp.chance, 4), imp.bands, imp.trials]
                               for k, imp in enumerate(self.ranked)]
+
+    def export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export importance", "importance.csv",
+                                              "CSV (*.csv)")
+        if path:
+            self.export(path)
+
+    def export(self, path) -> bool:
+        header, rows = self.table()
+        try:
+            exports.export_table(path, header, rows)
+        except exports.ExportError as e:
+            self.failed.emit(str(e))
+            return False
+        return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QLabel, QMenu, QProgressBar,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QLabel, QProgressBar,
                                QPushButton, QSizePolicy, QSpinBox, QSplitter, QTabWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -22,19 +22,18 @@ from bn_studio.core.search import (Param, SearchSpace, SearchSpaceError, SearchS
                                    export_csv, narrow_space, split_fingerprint)
 from bn_studio.core.search.analysis import alpha_range_spec
 
-from ... import exports
 from ...plain_text import escape
 from ...search_model import TUNING
 from ..base import Panel
 from .all_trials import AllTrialsView
+from .alpha_range import SEARCH as ALPHA_RANGE
 from .alpha_range import AlphaRangeView
 from .controls import apply_settings, build_run_controls, search_steps, status_text
-from .history import HistoryView
+from .history import HistoryView, ResumeMenu
 from .importance import ImportanceView
 from .results_view import ResultsView
 from .space_editor import SpaceEditor
 
-ALPHA_RANGE = "alpha_range"
 
 
 class TuningPanel(Panel):
@@ -49,7 +48,7 @@ class TuningPanel(Panel):
     launch: QPushButton
     cancel_button: QPushButton
     resume_button: QToolButton
-    resume_menu: QMenu
+    resume_menu: ResumeMenu
     progress: QProgressBar
     progress_label: QLabel
     error: QLabel
@@ -77,7 +76,7 @@ class TuningPanel(Panel):
         self._actions()
         self.alpha = AlphaRangeView()
         self.alpha.run_button.clicked.connect(lambda: self.show_alpha_range())
-        self.alpha.cancel_button.clicked.connect(lambda: self.searches.cancel(ALPHA_RANGE))
+        self.alpha.follow(self.searches, lambda: self.model.split.classes)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.editor, "Space")
         self.tabs.setTabToolTip(0, "The parameters to search, their ranges and scales, and "
@@ -85,7 +84,7 @@ class TuningPanel(Panel):
         self.tabs.addTab(self.view, "Results")
         self.importance = ImportanceView()
         self.importance.showParam.connect(self.show_loss_against)
-        self.importance.export_button.clicked.connect(self.export_importance_dialog)
+        self.importance.failed.connect(self.error.setText)
         self.tabs.addTab(self.importance, "Ranking")      # 'Importance' did not fit at 1366 px
         self.tabs.setTabToolTip(2, "Which parameters mattered most: how much of the loss's "
                                    "spread each one explains")
@@ -239,8 +238,7 @@ class TuningPanel(Panel):
             self.searches.start(TUNING, spec, self.model.split, workers=self.workers.value(),
                                 store=True, dataset_info=self._data_info())
         except (SearchSpaceError, StoreError, ValueError, OSError) as e:
-            self.error.setText(str(e).splitlines()[0] if str(e) else e.__class__.__name__)
-            return False
+            return self._fail(e)
         self.launch.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, self.search.total)
@@ -264,26 +262,6 @@ class TuningPanel(Panel):
         self.seed.setValue(spec.seed)
         return True
 
-    def _fill_resume_menu(self) -> None:
-        """Stored searches that did not finish; one unusable file never breaks the menu
-        (stored_searches leaves it out)."""
-        self.resume_menu.clear()
-        try:
-            stored = self.searches.stored_searches()
-        except Exception as e:                   # a folder that cannot be listed, say
-            self.error.setText(f"Could not list the stored searches: {e}".splitlines()[0])
-            stored = []
-        unfinished = [s for s in stored if s["done"] < s["trials"]]
-        for s in unfinished[:12]:
-            space = ", ".join(str(p.get("name", "?")) for p in s["spec"].get("space", [])
-                              if isinstance(p, dict))
-            action = self.resume_menu.addAction(
-                limits.shown(f"{s['name']}: {s['done']} of {s['trials']} trials "
-                             f"({space})").strip("'\""))
-            action.triggered.connect(lambda _=False, path=s["path"]: self.resume_search(path))
-        if not unfinished:
-            self.resume_menu.addAction("No unfinished search").setEnabled(False)
-
     def resume_search(self, path: str) -> bool:
         """Continue a stored search: its finished trials show at once, the rest run."""
         self.error.setText("")
@@ -291,12 +269,10 @@ class TuningPanel(Panel):
             run = self.searches.resume(path, self.model.split, workers=self.workers.value(),
                                        dataset_info=self._data_info())
         except (SearchSpaceError, StoreError, ValueError, OSError) as e:
-            self.error.setText(str(e).splitlines()[0] if str(e) else e.__class__.__name__)
-            return False
+            return self._fail(e)
         if run.name == ALPHA_RANGE:
             self.tabs.setCurrentWidget(self.alpha)
-            self.alpha.run_button.setEnabled(False)
-            self.alpha.cancel_button.setEnabled(True)
+            self.alpha.set_running(True)
             return True
         self.launch.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -318,11 +294,14 @@ class TuningPanel(Panel):
             else:
                 self.searches.reopen(entry["path"])
         except (StoreError, ValueError, OSError) as e:
-            self.error.setText(str(e).splitlines()[0] if str(e) else e.__class__.__name__)
-            return False
+            return self._fail(e)
         self.searches.historyChanged.emit()
         self.tabs.setCurrentWidget(self.view)
         return True
+
+    def _fail(self, e: Exception) -> bool:
+        self.error.setText(limits.one_line(e) or e.__class__.__name__)
+        return False
 
     def cancel_search(self) -> None:
         if self.searches.running(TUNING):
@@ -350,8 +329,7 @@ class TuningPanel(Panel):
         except (SearchSpaceError, StoreError, ValueError, OSError) as e:
             self.alpha.status.setText(f"<span style='color:#c0392b'>{escape(e)}</span>")
             return False
-        self.alpha.run_button.setEnabled(False)
-        self.alpha.cancel_button.setEnabled(True)
+        self.alpha.set_running(True)
         return True
 
     def _on_tab(self, index: int) -> None:
@@ -376,8 +354,6 @@ class TuningPanel(Panel):
         if name == TUNING:
             self._reset_views(run, run.spec.trials, run.spec.base.steps)
             self.progress.setRange(0, run.total)
-        elif name == ALPHA_RANGE:
-            self.alpha.clear()
 
     def _on_results(self, name: str, new: list) -> None:
         if name == TUNING:
@@ -385,20 +361,12 @@ class TuningPanel(Panel):
             self.every.add(new)
             self.importance.update_results(self.results)
             self._update_actions()
-        elif name == ALPHA_RANGE:
-            self.alpha.show_results(self.searches.results(ALPHA_RANGE),
-                                    classes=self.model.split.classes)
 
     def _on_progress(self, name: str, pr) -> None:
-        finished = not self.searches.running(name)
         if name == TUNING:
             c = pr.counts                     # the bar, like the text, counts trials that ran
             self.progress.setValue(c["ok"] + c["diverged"] + c["failed"])
-            self.progress_label.setText(self.status_text(pr, finished))
-        elif name == ALPHA_RANGE:
-            self.alpha.status.setText(self.alpha.status_text(
-                self.searches.results(name), pr, finished,
-                self.searches.run(name).search.cancelled))
+            self.progress_label.setText(self.status_text(pr, not self.searches.running(name)))
 
     def _on_finished(self, name: str) -> None:
         run = self.searches.run(name)
@@ -408,11 +376,6 @@ class TuningPanel(Panel):
             if run.search.error:
                 self.error.setText(f"The search stopped: {run.search.error}")
             self._update_actions()
-        elif name == ALPHA_RANGE:
-            self.alpha.run_button.setEnabled(True)
-            self.alpha.cancel_button.setEnabled(False)
-            if run.search.error:
-                self.alpha.status.setText(f"The search stopped: {run.search.error}")
 
     def _on_restored(self, name: str) -> None:
         if name != TUNING:
@@ -511,21 +474,6 @@ class TuningPanel(Panel):
 
     def importance_table(self) -> tuple[list[str], list[list]]:
         return self.importance.table()
-
-    def export_importance_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export importance", "importance.csv",
-                                              "CSV (*.csv)")
-        if path:
-            self.export_importance(path)
-
-    def export_importance(self, path) -> bool:
-        header, rows = self.importance_table()
-        try:
-            exports.export_table(path, header, rows)
-        except exports.ExportError as e:
-            self.error.setText(str(e))
-            return False
-        return True
 
     # Workspaces are the model's; these forward to it for callers of the panel.
     def workspace_state(self) -> dict:
