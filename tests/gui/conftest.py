@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from PySide6.QtWidgets import QWidget
 
@@ -171,6 +173,7 @@ def reset_window(win, fresh, config=DEFAULT_CONFIG) -> None:
     model.searches.poll()                       # the views hear that they ended
     model.searches.runs.clear()                 # a new window has run no search yet
     model.searches.kept.clear()
+    model.searches.store_dir = None             # the app's own folder, as a new window
     model.searches.historyChanged.emit()
     win.show_start_page()                       # undoes a lesson's shift, pause, locks
     win.panels["curves"].log_y.setChecked(False)    # lessons 7 and 9 turn it on
@@ -183,10 +186,11 @@ def reset_window(win, fresh, config=DEFAULT_CONFIG) -> None:
     model.set_spec(DEFAULT_DATASET)             # a fresh split: no shift, no drawn points
     tuning = win.panels["tuning"]
     tuning.tabs.setCurrentIndex(0)              # lessons open its other tabs
+    apply_settings(tuning, search_settings)     # lessons fill the editor with their space
     tuning._sync_settings()
-    if model.searches.settings != search_settings:  # lessons fill the editor with their space
-        apply_settings(tuning, search_settings)
-        tuning._sync_settings()
+    tuning.workers.setValue(os.cpu_count() or 1)
+    tuning.error.setText("")
+    tuning.progress_label.setText("No search yet.")
     datasets = win.panels["datasets"]
     datasets.draw_toggle.setChecked(False)
     datasets.draw.clear_points()

@@ -14,8 +14,8 @@ from bn_studio.gui.search_model import TUNING
 
 
 @pytest.fixture
-def win(make_window, tmp_path):
-    w = make_window(TrainConfig(hidden=(8,), batch=32, eval_every=10))
+def win(fresh_shared_window, tmp_path):
+    w = fresh_shared_window(TrainConfig(hidden=(8,), batch=32, eval_every=10))
     w.model.searches.store_dir = tmp_path / "searches"
     return w
 

@@ -11,8 +11,8 @@ from bn_studio.gui.search_model import TUNING
 
 
 @pytest.fixture
-def win(make_window):
-    return make_window(TrainConfig(hidden=(8,), batch=32, eval_every=10))
+def win(fresh_shared_window):
+    return fresh_shared_window(TrainConfig(hidden=(8,), batch=32, eval_every=10))
 
 
 def test_one_model_delivers_results_progress_and_the_end(win, qtbot, tmp_path):

@@ -10,8 +10,8 @@ from bn_studio.core.training.trainer import TrainConfig
 
 
 @pytest.fixture
-def win(make_window):
-    return make_window(TrainConfig(hidden=(8,), batch=32, eval_every=10))
+def win(fresh_shared_window):
+    return fresh_shared_window(TrainConfig(hidden=(8,), batch=32, eval_every=10))
 
 
 def search_children():
@@ -59,7 +59,8 @@ def test_impossible_range_is_refused_in_the_panel(win):
     assert "low &gt; 0" in t.editor.preview_label.text()     # rich text: the value escaped
 
 
-def test_cancel_and_close_mid_search_leave_no_child(win, qtbot):
+def test_cancel_and_close_mid_search_leave_no_child(make_window, qtbot):
+    win = make_window(TrainConfig(hidden=(8,), batch=32, eval_every=10))
     t = win.panels["tuning"]
     t.trials.setValue(8)
     t.steps.setValue(200000)
@@ -213,7 +214,10 @@ def test_apply_best_refuses_a_beta_the_current_optimizer_ignores(win):
     assert t.apply_best() and win.model.config.beta1 == 0.95 and not t.error.text()
 
 
-def test_the_alpha_tab_hides_the_run_controls_and_each_tab_fits_a_768_px_dock(win, qapp):
+def test_the_alpha_tab_hides_the_run_controls_and_each_tab_fits_a_768_px_dock(make_window, qapp):
+    # A new window's: a search's summary lines make the Results page taller (it still fits
+    # the real dock at 1366×768, which is taller than this window's).
+    win = make_window(TrainConfig(hidden=(8,), batch=32, eval_every=10))
     t = win.panels["tuning"]
     controls = t.split.widget(0)
     for page in (t.editor, t.view, t.importance, t.every, t.history):
