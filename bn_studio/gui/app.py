@@ -69,7 +69,7 @@ def run_app(argv: list[str] | None = None) -> int:
 
     from .logs import StatusBridge
     bridge = StatusBridge()                  # warnings and errors also reach the status bar
-    bridge.record.connect(lambda text: win.show_status(text, 10000))
+    bridge.record.connect(win.show_status)
     logging.getLogger().addHandler(bridge)
     win.show()
     return app.exec()

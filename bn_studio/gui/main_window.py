@@ -22,7 +22,7 @@ from .hint import HintState, hint_text, is_default_run
 from .menus import build_menus
 from .model import StudioModel
 from .plain_text import message_box, plain_labels, tooltip
-from .plotting import delete_plots
+from .plotting import FreesPlotsFirst
 from .theme import RUN_LABELS
 from .toolbar import RATE_TOOLTIP, build_toolbar
 
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 TIMELINE_MIN_WIDTH_PX = 420
 STATUS_HZ = 10
 
-class MainWindow(QMainWindow):
+class MainWindow(FreesPlotsFirst, QMainWindow):
     """``restore=True`` (the app) brings back the last layout, dataset, network and theme."""
 
     def __init__(self, model: StudioModel | None = None, restore: bool = False) -> None:
@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         self._build_statusbar()
         self.model.playingChanged.connect(self._on_playing)
         self.model.snapshotReady.connect(self._on_snapshot)
-        self.model.message.connect(self._show_message)
+        self.model.message.connect(self.show_status)
         self.model.errorOccurred.connect(self._show_error)
         self.model.speedChanged.connect(self._on_speed)
         self.model.configChanged.connect(self._on_settings)
@@ -456,10 +456,7 @@ class MainWindow(QMainWindow):
                 parts.append(f"{label}: diverged at step {run.diverged_at}")
         return "   ".join(parts)
 
-    def _show_message(self, text: str) -> None:
-        self.show_status(text, 10000)
-
-    def show_status(self, text: str, ms: int) -> None:
+    def show_status(self, text: str, ms: int = 10000) -> None:
         self.statusBar().showMessage(one_line(text), ms)
 
     def show_rate(self, reading) -> None:
@@ -496,5 +493,3 @@ class MainWindow(QMainWindow):
                 close()
         self.model.shutdown()
         super().closeEvent(event)
-        if event.isAccepted():      # the window is done: free its plots safely now
-            delete_plots(self)

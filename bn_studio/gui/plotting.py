@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import sys
 
 import numpy as np
 import pyqtgraph as pg
@@ -27,10 +28,21 @@ def cache_axes(plot: pg.PlotItem) -> None:
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+class FreesPlotsFirst:
+    """For a top-level widget: when Python frees it, its plots go first, while every item
+    is whole. Left to Qt, a plot's items went parents first, and a layout signal then
+    reached an item already deleted: a crash. (At exit nothing is left to spare.)"""
+
+    def __del__(self, _finalizing=sys.is_finalizing) -> None:
+        if not _finalizing():
+            try:
+                delete_plots(self)
+            except RuntimeError:                # Qt deleted the widget already
+                pass
+
+
 def delete_plots(widget) -> None:
-    """Delete every plot item in ``widget``, each after its children. Left to Qt (a closed
-    window being freed), a plot's items went parents first, and a layout signal then reached
-    an item already deleted: a crash."""
+    """Delete every plot item in ``widget``, each after its children."""
     for view in widget.findChildren(pg.GraphicsView):
         scene = view.scene()
         if scene is not None:

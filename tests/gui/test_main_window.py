@@ -19,8 +19,8 @@ SMALL = TrainConfig(hidden=(8, 8), batch=16, eval_every=5)
 
 
 @pytest.fixture
-def window(make_window):
-    return make_window(SMALL)
+def window(fresh_shared_window):
+    return fresh_shared_window(SMALL)
 
 
 def menu_actions(menu):
@@ -152,7 +152,7 @@ def test_huge_learning_rate_reports_divergence_and_keeps_going(window, qtbot):
 
 
 @pytest.mark.slow
-def test_monkey_clicks_every_control(window, qtbot, monkeypatch):
+def test_monkey_clicks_every_control(make_window, qtbot, monkeypatch):
     """A few hundred random clicks, keys and value changes on every control raise nothing."""
     from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
     # Modal dialogs would wait for a human: answer them as if the user cancelled.
@@ -163,6 +163,7 @@ def test_monkey_clicks_every_control(window, qtbot, monkeypatch):
     monkeypatch.setattr(QMessageBox, "exec", lambda self: 0)
     for name in ("about", "information", "warning", "critical", "question"):
         monkeypatch.setattr(QMessageBox, name, staticmethod(lambda *a, **k: 0))
+    window = make_window(SMALL)         # its own: the clicks leave anything anywhere
     rng = random.Random(0)
     actions = [a for a in menu_actions(window.menuBar()) + window.toolbar.actions()
                if a.isEnabled() and not a.menu()]
