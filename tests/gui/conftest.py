@@ -158,9 +158,15 @@ def reset_window(win, fresh, config=DEFAULT_CONFIG) -> None:
     for dialog in win.findChildren(QDialog):
         if dialog.isVisible():
             dialog.close()
-    modal = QApplication.activeModalWidget()
-    if modal is not None:
-        modal.close()
+    for _ in range(20):                         # modal boxes another test left, stacked
+        modal = QApplication.activeModalWidget()
+        if modal is None:
+            break
+        if isinstance(modal, QDialog):
+            modal.done(0)                       # close() is ignored by a box with no Esc
+        else:
+            modal.close()
+        QApplication.processEvents()
     model = win.model
     lessons = win.panels["lessons"]
     lessons._cancel_searches()                  # the lesson's own grid and random searches

@@ -24,8 +24,8 @@ def small_inline_limit(monkeypatch):
 
 
 @pytest.fixture
-def win(make_window):
-    return make_window()
+def win(fresh_shared_window):
+    return fresh_shared_window()
 
 
 def write_csv(path, rows=ROWS, shift=0.0):
