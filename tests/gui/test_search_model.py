@@ -108,6 +108,10 @@ def test_alpha_range_view_flags_a_twin_at_chance_instead_of_crediting_it(win):
     assert view.bars["no_bn"].getData()[0] is None or view.bars["no_bn"].getData()[0].size == 0
     assert view.bars["bn"].getData()[0].size == 2 and view.chance.isVisible()
     assert view.chance.value() == pytest.approx(np.log10(np.log(3)))
+    names = [label.text for _sample, label in view.legend.items]
+    assert names == ["with BN", "without BN", "chance (ln C)"]      # named once, in the legend
+    view.clear()
+    assert not view.chance.isVisible() and len(view.legend.items) == 2
 
 
 def test_alpha_range_status_counts_each_twins_divergences(win):

@@ -55,7 +55,9 @@ class AlphaRangeView(QWidget):
         self.plot.setMinimumHeight(220)
         self.plot.setXRange(*np.log10(ALPHA_RANGE), padding=0.02)
         self.plot.setYRange(-1.0, 0.5, padding=0)          # 0.1 … 3 until results come
-        add_legend(self.plot, offset=(5, 5))      # top left: diverged α sit top right
+        # Bottom left, the corner this plot leaves empty: a small α learns slowly (a high
+        # loss), diverged α sit on the top edge and the no-BN curve often runs along ln C.
+        self.legend = add_legend(self.plot, offset=(5, -5))
         self.lines, self.diverged, self.bars = {}, {}, {}
         for twin in TWINS:
             color = RUN_COLORS[twin]
@@ -68,11 +70,13 @@ class AlphaRangeView(QWidget):
             # the good range at its 10 % level; BN's wider bar stays visible under the other
             width = 9 if twin == "bn" else 4
             self.bars[twin] = self.plot.plot(pen=pg.mkPen(color, width=width))
-        self.chance = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(
-            "#888888", width=1, style=Qt.PenStyle.DashLine), label="chance (ln C)",
-            labelOpts={"position": 0.12, "color": "#888888", "anchors": [(0, 1), (0, 1)]})
+        # Named in the legend, not by a label on the line: the no-BN curve runs along the
+        # line, and a label there sat under the legend when the plot's top was near ln C.
+        chance_pen = pg.mkPen("#888888", width=1, style=Qt.PenStyle.DashLine)
+        self.chance = pg.InfiniteLine(angle=0, movable=False, pen=chance_pen)
         self.chance.setVisible(False)
         self.plot.addItem(self.chance, ignoreBounds=True)
+        self._chance_sample = pg.PlotDataItem(pen=chance_pen)     # the legend's sample only
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -127,11 +131,19 @@ class AlphaRangeView(QWidget):
             if error:
                 self.status.setText(f"The search stopped: {error}")
 
+    def _show_chance(self, shown: bool) -> None:
+        self.chance.setVisible(shown)
+        listed = self.legend.getLabel(self._chance_sample) is not None
+        if shown and not listed:
+            self.legend.addItem(self._chance_sample, "chance (ln C)")
+        elif listed and not shown:
+            self.legend.removeItem(self._chance_sample)
+
     def clear(self) -> None:
         for items in (self.lines, self.diverged, self.bars):
             for item in items.values():
                 item.setData([], [])
-        self.chance.setVisible(False)
+        self._show_chance(False)
         self.summary.setText("")
 
     def show_results(self, results: list[TrialResult], classes: int | None = None) -> dict:
@@ -158,7 +170,7 @@ class AlphaRangeView(QWidget):
                 self.bars[twin].setData([], [])
         chance = report["bn"]["chance_loss"]
         flagged = any(report[t]["verdict"] == "chance" for t in TWINS)
-        self.chance.setVisible(bool(chance) and flagged)
+        self._show_chance(bool(chance) and flagged)
         if chance:
             self.chance.setPos(np.log10(chance))
         if finite.size:
