@@ -7,8 +7,8 @@ from bn_studio.core.lessons import numbers as L
 
 
 @pytest.fixture
-def win(make_window):
-    return make_window()
+def win(fresh_shared_window):
+    return fresh_shared_window()
 
 
 def test_walk_through_every_lesson(win, qtbot):
