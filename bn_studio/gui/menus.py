@@ -12,8 +12,8 @@ from bn_studio.core.data.datasets import DATASETS
 
 def call(win, method: str, *args) -> Callable[..., None]:
     """A slot that calls ``win.method(*args)`` (ignoring what the signal sends) and does not
-    keep the window alive. PySide keeps a connected lambda for good, even disconnected, and
-    a lambda naming the window kept it and its ~4,000 widgets after it closed."""
+    keep the window alive: a lambda naming the window, connected to a signal of one of its
+    own children, kept it and its ~4,000 widgets after it closed (PySide holds the slot)."""
     ref = weakref.ref(win)
 
     def slot(*_signal_args) -> None:
