@@ -73,10 +73,15 @@ def make_panel(model, qtbot):
 
 
 @pytest.fixture(scope="module")
-def _module_window(qapp):
+def _module_window(qapp, request):
+    """One studio window for a module's tests, shown; a module's SHARED_WINDOW_SIZE, if it
+    has one, sizes it as a first launch on that screen would (fit_to_screen)."""
     with pytest.MonkeyPatch.context() as patch:        # as _training_worker does per test
         patch.setattr(model_module, "TrainingWorker", InProcessWorker)
         win = MainWindow()
+    size = getattr(request.module, "SHARED_WINDOW_SIZE", None)
+    if size is not None:
+        win.fit_to_screen(size)
     win.show()
     yield win
     win.close()

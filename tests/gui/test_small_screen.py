@@ -5,20 +5,20 @@ import pytest
 from PySide6.QtWidgets import QTabBar
 
 from bn_studio.core.lessons.numbers import LESSONS
-from bn_studio.gui.main_window import MainWindow
 
 FIRST_LAUNCH_1366 = (1229, 691)
+SHARED_WINDOW_SIZE = FIRST_LAUNCH_1366      # the module's window (tests/gui/conftest.py)
 
 
 @pytest.fixture
-def small(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.fit_to_screen(FIRST_LAUNCH_1366)
-    win.show()
+def small(fresh_shared_window, qtbot):
+    """The module's window as a first launch at 1366×768 shows it (reset to it each test),
+    in the app's light theme: its padding widens buttons, and in an unthemed window lesson
+    16's page fitted while the app's scrolled 3 px sideways."""
+    win = fresh_shared_window()
+    assert win.size().toTuple() == FIRST_LAUNCH_1366
     qtbot.wait(50)
-    yield win
-    win.close()
+    return win
 
 
 def _fits(panel, qtbot) -> tuple[int, int]:
