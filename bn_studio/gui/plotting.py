@@ -13,9 +13,9 @@ import sys
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextOption
-import shiboken6
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 MAX_POINTS = 1500          # curves are decimated to this many points before drawing

@@ -1,5 +1,3 @@
-import os
-
 import pytest
 from PySide6.QtWidgets import QWidget
 
@@ -141,8 +139,10 @@ def _module_window_fresh(_module_window):
     """The module window's size and controls as built, before any test used it."""
     win = _module_window
     win.model.flush()
-    win.panels["tuning"]._sync_settings()      # the search editor's defaults
+    tuning = win.panels["tuning"]
+    tuning._sync_settings()                    # the search editor's defaults
     return {"size": win.size(), "search_settings": dict(win.model.searches.settings),
+            "workers": tuning.workers.value(), "progress": tuning.progress_label.text(),
             "shown": {DEFAULT_CONFIG: (_controls(win), _layout(win))}}
 
 
@@ -199,9 +199,9 @@ def reset_window(win, fresh, config=DEFAULT_CONFIG) -> None:
     tuning.tabs.setCurrentIndex(0)              # lessons open its other tabs
     apply_settings(tuning, search_settings)     # lessons fill the editor with their space
     tuning._sync_settings()
-    tuning.workers.setValue(os.cpu_count() or 1)
+    tuning.workers.setValue(fresh["workers"])
     tuning.error.setText("")
-    tuning.progress_label.setText("No search yet.")
+    tuning.progress_label.setText(fresh["progress"])
     datasets = win.panels["datasets"]
     datasets.draw_toggle.setChecked(False)
     datasets.draw.clear_points()

@@ -26,14 +26,12 @@ from ...plain_text import escape
 from ...search_model import TUNING
 from ..base import Panel
 from .all_trials import AllTrialsView
-from .alpha_range import SEARCH as ALPHA_RANGE
-from .alpha_range import AlphaRangeView
+from .alpha_range import SEARCH as ALPHA_RANGE, AlphaRangeView
 from .controls import apply_settings, build_run_controls, search_steps, status_text
 from .history import HistoryView, ResumeMenu
 from .importance import ImportanceView
 from .results_view import ResultsView
 from .space_editor import SpaceEditor
-
 
 
 class TuningPanel(Panel):
