@@ -57,6 +57,27 @@ def _delete_children_first(item: QGraphicsItem) -> None:
     shiboken6.delete(item)
 
 
+class LayerRows:
+    """One row of plots per hidden layer in a GraphicsLayout: ``fit(n)`` shows rows 0..n-1.
+    ``make_row(i)`` adds row ``i`` and lists the layout items it added in its ``"items"``.
+    Rows past the depth are hidden, not deleted: a hidden row takes no room, a PlotItem
+    costs about 11 ms to build, and lessons change the depth back and forth. Hidden rows
+    stay in the scene, so a theme switch recolours them too."""
+
+    def __init__(self, make_row) -> None:
+        self._make_row = make_row
+        self._built: list[dict] = []
+
+    def fit(self, n: int) -> list[dict]:
+        """The first ``n`` rows, shown (built if new); the rest hidden."""
+        while len(self._built) < n:
+            self._built.append(self._make_row(len(self._built)))
+        for i, row in enumerate(self._built):
+            for item in row["items"]:
+                item.setVisible(i < n)
+        return self._built[:n]
+
+
 class SteadyTitle(pg.LabelItem):
     """A plot title that never changes the plot's width: pyqtgraph's LabelItem asks for the
     width of its text, so a long subtitle widened its column of a GraphicsLayout (pushing the

@@ -1,13 +1,16 @@
 """The histograms panel draws the trainer's fixed-bin histograms and percentile bands per layer."""
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 
 from bn_studio.core.data.datasets import DatasetSpec
 from bn_studio.core.nn.layers import Sigmoid
 from bn_studio.core.measure.stats import pushforward_density
 from bn_studio.core.training.trainer import TrainConfig
+from bn_studio.gui.panels.histogram_data import layer_histograms
 from bn_studio.gui.panels.histograms import HEADROOM, SHRINK_BELOW, HistogramsPanel
+from bn_studio.gui.theme import apply_theme
 from studio_helpers import advance
 
 CONFIG = TrainConfig(hidden=(8, 6, 5), activation="tanh", batch=16, eval_every=5)
@@ -100,18 +103,34 @@ def test_off_chart_shares_are_written_at_the_ends(model, panel, qtbot):
     assert right.textItem.toPlainText() == ""
 
 
-def test_a_different_number_of_layers_rebuilds_the_rows(model, panel, qtbot):
+def test_a_different_number_of_layers_shows_as_many_rows_reusing_the_built_ones(model, panel,
+                                                                               qtbot):
     advance(model, 5, qtbot)
+    built = [row["plots"] for row in panel.rows]
     model.set_config(CONFIG.replace(hidden=(4,)))
     assert len(panel.rows) == 1
     advance(model, 5, qtbot)
     assert len(panel.rows) == 1 and set(panel.plots()) == {"all_layers", "layer1_no_bn",
                                                            "layer1_bn", "layer1_bands"}
+    # The rows past the depth are hidden and take no room: layer 1 fills the view.
+    hidden = [p for plots in built[1:] for p in plots]
+    assert not any(p.isVisible() for p in hidden)
+    qtbot.waitUntil(lambda: built[0][0].geometry().height() > 0.8 * panel.view.height())
+    # A theme switch reaches the hidden rows too (the axes follow the foreground).
+    apply_theme("dark", root=panel)
+    fg = pg.mkColor(pg.getConfigOption("foreground"))
+    assert all(p.getAxis("bottom").pen().color() == fg for p in hidden)
     model.set_config(CONFIG.replace(hidden=(4, 4, 4, 4, 4)))
     snap = advance(model, 5, qtbot)
     assert len(panel.rows) == 5
-    np.testing.assert_allclose(panel.rows[4]["bn"].getData()[1],
-                               snap.runs["bn"].layers[4].out_hist)
+    assert [row["plots"] for row in panel.rows[:3]] == built       # the same plots, shown
+    assert all(p.isVisible() for row in panel.rows for p in row["plots"])
+    for i in (0, 2, 4):                     # kept, re-shown and new rows draw the new run
+        np.testing.assert_allclose(panel.rows[i]["bn"].getData()[1],
+                                   snap.runs["bn"].layers[i].out_hist)
+        edges = layer_histograms(snap, i, None)[0][0]
+        assert panel.rows[i]["plots"][0].viewRange()[0] == pytest.approx(
+            [edges[0], edges[-1]])
 
 
 def test_an_old_runs_snapshot_after_a_config_change_does_not_rebuild_the_rows(model, panel,

@@ -22,7 +22,8 @@ from ..plotting import (SteppedRange, cache_axes, decimate, no_si_prefix,
                         set_cursors)
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
-from .gradient_rows import build_rows, clear_row, draw_row, fill, saturation_line
+from .gradient_rows import (ROW_HEIGHT_PX, clear_row, draw_row, fill, layer_rows,
+                            saturation_line)
 
 RUNS = ("bn", "no_bn")
 LIVE_HZ = 10                # redraws a second while training (numbers a reader can follow)
@@ -122,7 +123,7 @@ class DiagnosticsPanel(Panel):
         the panel and its exports have their axes before the first numbers arrive."""
         self._show_frozen(config)
         if len(config.hidden) != len(self.grad_rows):
-            self.grad_rows = build_rows(self.grad_view, len(config.hidden))
+            self._fit_grad_rows(len(config.hidden))
 
     def set_frozen(self, on: bool) -> None:
         """Freeze (or learn) the BN net's γ and β: a new run (the switch is not live)."""
@@ -160,7 +161,12 @@ class DiagnosticsPanel(Panel):
         lay.addWidget(self.grad_note)
         lay.addWidget(scroll, 1)
         self.grad_rows = []
+        self._grad_layer_rows = layer_rows(self.grad_view)
         return w
+
+    def _fit_grad_rows(self, n: int) -> None:
+        self.grad_rows = self._grad_layer_rows.fit(n)
+        self.grad_view.setMinimumHeight(ROW_HEIGHT_PX * max(1, n))
 
     def _ratio_tab(self) -> QWidget:
         self.ratio_view = pg.GraphicsLayoutWidget()
@@ -326,7 +332,7 @@ class DiagnosticsPanel(Panel):
             return
         depth = max((len(d.layers) for d in diag.values()), default=0)
         if depth != len(self.grad_rows):
-            self.grad_rows = build_rows(self.grad_view, depth)
+            self._fit_grad_rows(depth)
         recorded = next(iter(diag.values())).step
         note = "" if depth else ("This network has no hidden layer: softmax regression has no "
                                  "hidden gradients to show.")

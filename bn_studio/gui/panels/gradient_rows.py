@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from bn_studio.core.measure.diagnostics import SATURATED_DERIVATIVE
 
 from ..plain_text import Rich
-from ..plotting import SparseAxis, cache_axes, no_si_prefix
+from ..plotting import SparseAxis, cache_axes, LayerRows, no_si_prefix
 from ..theme import RUN_COLORS, RUN_LABELS
 
 RUNS = ("bn", "no_bn")
@@ -48,31 +48,31 @@ def saturation_line(diag: dict, activation: str) -> str:
         + " · ".join(parts) if parts else ""
 
 
-def build_rows(view: pg.GraphicsLayoutWidget, n: int) -> list[dict]:
-    """``n`` rows of empty dL/dZ and dL/dW histograms in ``view`` (cleared first)."""
-    view.clear()
-    rows = []
-    for i in range(n):
-        row = {}
-        view.addLabel(Rich(f"<b>layer {i + 1}</b>"), row=i, col=0, angle=-90, size="9pt")
-        for col, what in enumerate(("dz", "dw"), start=1):
-            p = view.addPlot(row=i, col=col, axisItems={"bottom": SparseAxis("bottom", px=56)})
-            cache_axes(p)
-            p.setMouseEnabled(x=False, y=False)
-            p.hideButtons()
-            p.getAxis("left").setStyle(showValues=False)
-            p.getAxis("left").setWidth(6)
-            p.setYRange(0, 1.1, padding=0)
-            no_si_prefix(p.getAxis("bottom"))
-            items = {}
-            for run in ("bn", "no_bn"):         # no BN drawn last: its spike on top
-                items[run] = p.plot(stepMode="center", fillLevel=0,
-                                    pen=pg.mkPen(RUN_COLORS[run], width=1.5),
-                                    brush=fill(RUN_COLORS[run], 70))
-            row[what] = (p, items)
-        rows.append(row)
-    view.setMinimumHeight(ROW_HEIGHT_PX * max(1, n))
-    return rows
+def layer_rows(view: pg.GraphicsLayoutWidget) -> LayerRows:
+    """The rows of dL/dZ and dL/dW histograms in ``view``, one per hidden layer."""
+    return LayerRows(lambda i: _make_row(view, i))
+
+
+def _make_row(view: pg.GraphicsLayoutWidget, i: int) -> dict:
+    row: dict = {"items": [view.addLabel(Rich(f"<b>layer {i + 1}</b>"), row=i, col=0,
+                                         angle=-90, size="9pt")]}
+    for col, what in enumerate(("dz", "dw"), start=1):
+        p = view.addPlot(row=i, col=col, axisItems={"bottom": SparseAxis("bottom", px=56)})
+        cache_axes(p)
+        p.setMouseEnabled(x=False, y=False)
+        p.hideButtons()
+        p.getAxis("left").setStyle(showValues=False)
+        p.getAxis("left").setWidth(6)
+        p.setYRange(0, 1.1, padding=0)
+        no_si_prefix(p.getAxis("bottom"))
+        items = {}
+        for run in ("bn", "no_bn"):         # no BN drawn last: its spike on top
+            items[run] = p.plot(stepMode="center", fillLevel=0,
+                                pen=pg.mkPen(RUN_COLORS[run], width=1.5),
+                                brush=fill(RUN_COLORS[run], 70))
+        row[what] = (p, items)
+        row["items"].append(p)
+    return row
 
 
 def clear_row(row: dict) -> None:

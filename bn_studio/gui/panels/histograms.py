@@ -12,8 +12,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrol
                                QVBoxLayout)
 
 from ..plain_text import Rich
-from ..plotting import (Band, SparseAxis, SteppedRange, cache_axes, decimate, set_cursors,
-                        steady_title)
+from ..plotting import (Band, SparseAxis, SteppedRange, cache_axes, decimate,
+                        LayerRows, set_cursors, steady_title)
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 from .histogram_data import activation, finite, layer_histograms
@@ -97,6 +97,7 @@ class HistogramsPanel(Panel):
         lay.addWidget(self.note)
         lay.addWidget(self.scroll_area, 1)
         self.rows: list[dict] = []
+        self._layer_rows = LayerRows(self._make_row)
         self._n_layers = -1
         self._edges_key: tuple[Any, ...] | None = None
         self._bands_key: tuple[Any, ...] | None = None
@@ -121,53 +122,56 @@ class HistogramsPanel(Panel):
         if n_layers == self._n_layers:
             return
         self._n_layers = n_layers
-        self._edges_key = None
-        self.view.clear()
-        self.rows = []
+        self._edges_key = None              # the next snapshot sets every row's ranges
         self._note = ("This network has no hidden layer: nothing to normalise. Add hidden "
                       "layers in 'Network and optimizer'." if n_layers == 0 else "")
         self.note.setText(self._note)
-        for i in range(n_layers):
-            row = {}
-            label = f"layer {i + 1}"
-            self.view.addLabel(label, row=i, col=0, angle=-90, size=TITLE_SIZE, bold=True)
-            p_plain = self.view.addPlot(row=i, col=1)
-            p_bn = self.view.addPlot(row=i, col=2)
-            p_band = self.view.addPlot(row=i, col=3, axisItems={"bottom": SparseAxis("bottom")})
-            for p in (p_plain, p_bn, p_band):
-                steady_title(p)
-            p_band.setToolTip("Thick line: the median (50th percentile) of the layer's values "
-                              "on the last mini-batch. Shaded band: from the 15th to the 85th "
-                              "percentile. Red: Z of the net without BN; blue: Z̃ of the net "
-                              "with BN, after normalising (as in figure 1 of the batch-norm "
-                              "paper). Z̃ is centred by construction: compare Z with Z, not "
-                              "with Z̃, to judge drift.")
-            for p in (p_plain, p_bn, p_band):
-                cache_axes(p)
-                p.setMouseEnabled(x=False, y=False)
-                p.hideButtons()
-                p.getAxis("left").setWidth(34)
-            for p in (p_plain, p_bn):
-                p.getAxis("left").setStyle(showValues=False)
-            row["plain"] = p_plain.plot(stepMode="center", fillLevel=0,
-                                        pen=pg.mkPen(RUN_COLORS["no_bn"], width=1.5),
-                                        brush=_fill(RUN_COLORS["no_bn"], 90))
-            row["bn"] = p_bn.plot(stepMode="center", fillLevel=0,
-                                  pen=pg.mkPen(RUN_COLORS["bn"], width=1.5),
-                                  brush=_fill(RUN_COLORS["bn"], 90))
-            for run in ("no_bn", "bn"):
-                band = Band(p_band, _fill(RUN_COLORS[run], 60))
-                med = p_band.plot(pen=pg.mkPen(RUN_COLORS[run], width=2))
-                row[f"band_{run}"] = (band, med)
-            p_band.setLabel("bottom", "step")
-            self._add_history_items(row, (p_plain, p_bn), p_band)
-            row["plots"] = (p_plain, p_bn, p_band)
-            row["label"] = label
-            row["band_range"] = SteppedRange(p_band)
-            row["ymax"] = [0.0, 0.0]
-            self.rows.append(row)
+        self.rows = self._layer_rows.fit(n_layers)
         self._set_titles()
         self.view.setMinimumHeight(ROW_HEIGHT_PX * max(1, n_layers))
+
+    def _make_row(self, i: int) -> dict:
+        """Layer ``i + 1``'s row: Z without BN, Z̃ with BN, their percentile bands."""
+        row: dict[str, Any] = {}
+        label = f"layer {i + 1}"
+        label_item = self.view.addLabel(label, row=i, col=0, angle=-90, size=TITLE_SIZE,
+                                        bold=True)
+        p_plain = self.view.addPlot(row=i, col=1)
+        p_bn = self.view.addPlot(row=i, col=2)
+        p_band = self.view.addPlot(row=i, col=3, axisItems={"bottom": SparseAxis("bottom")})
+        for p in (p_plain, p_bn, p_band):
+            steady_title(p)
+        p_band.setToolTip("Thick line: the median (50th percentile) of the layer's values "
+                          "on the last mini-batch. Shaded band: from the 15th to the 85th "
+                          "percentile. Red: Z of the net without BN; blue: Z̃ of the net "
+                          "with BN, after normalising (as in figure 1 of the batch-norm "
+                          "paper). Z̃ is centred by construction: compare Z with Z, not "
+                          "with Z̃, to judge drift.")
+        for p in (p_plain, p_bn, p_band):
+            cache_axes(p)
+            p.setMouseEnabled(x=False, y=False)
+            p.hideButtons()
+            p.getAxis("left").setWidth(34)
+        for p in (p_plain, p_bn):
+            p.getAxis("left").setStyle(showValues=False)
+        row["plain"] = p_plain.plot(stepMode="center", fillLevel=0,
+                                    pen=pg.mkPen(RUN_COLORS["no_bn"], width=1.5),
+                                    brush=_fill(RUN_COLORS["no_bn"], 90))
+        row["bn"] = p_bn.plot(stepMode="center", fillLevel=0,
+                              pen=pg.mkPen(RUN_COLORS["bn"], width=1.5),
+                              brush=_fill(RUN_COLORS["bn"], 90))
+        for run in ("no_bn", "bn"):
+            band = Band(p_band, _fill(RUN_COLORS[run], 60))
+            med = p_band.plot(pen=pg.mkPen(RUN_COLORS[run], width=2))
+            row[f"band_{run}"] = (band, med)
+        p_band.setLabel("bottom", "step")
+        self._add_history_items(row, (p_plain, p_bn), p_band)
+        row["plots"] = (p_plain, p_bn, p_band)
+        row["items"] = (label_item, p_plain, p_bn, p_band)
+        row["label"] = label
+        row["band_range"] = SteppedRange(p_band)
+        row["ymax"] = [0.0, 0.0]
+        return row
 
     @staticmethod
     def _add_history_items(row: dict, hist_plots, p_band) -> None:
