@@ -13,14 +13,22 @@ os.environ["XDG_DATA_HOME"] = os.path.join(_home, "data")
 
 
 @pytest.fixture(autouse=True)
-def _unthemed_after_each_test():
-    """A theme is app-wide (Qt style sheet, pyqtgraph defaults): put it back after every test
-    that touched one, so the next test starts light and unstyled. Imports nothing new."""
-    yield
+def _light_theme_at_the_start(request):
+    """Each test starts light: with the app's light style sheet if it uses a module's shared
+    window (the app runs styled, and the window's reset leaves it light), unstyled otherwise.
+    The sheet is set at the start of a test and only when it differs: setting one re-polishes
+    every widget alive (a quarter of a second with a window open), and clearing it after
+    every shared-window test only for the next reset to set it again cost a minute of the
+    suite. A theme is app-wide (Qt style sheet, pyqtgraph defaults). Imports nothing new."""
     widgets = sys.modules.get("PySide6.QtWidgets")
     app = widgets.QApplication.instance() if widgets is not None else None
-    if app is not None and app.styleSheet():
-        app.setStyleSheet("")
+    if app is not None:
+        sheet = ""
+        if "_module_window" in request.fixturenames:
+            from bn_studio.gui.resources import style_sheet
+            sheet = style_sheet("light")
+        if app.styleSheet() != sheet:
+            app.setStyleSheet(sheet)
     if "pyqtgraph" in sys.modules:
         from bn_studio.gui.theme import apply_pyqtgraph_theme
         apply_pyqtgraph_theme("light")
