@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QActionGroup
-from PySide6.QtWidgets import (QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow,
+from PySide6.QtWidgets import (QDialog, QDockWidget, QFileDialog, QMainWindow,
                                QMessageBox, QSizePolicy, QTabBar)
 
 from bn_studio.core.limits import one_line
@@ -362,15 +362,14 @@ class MainWindow(FreesPlotsFirst, QMainWindow):
         message_box(self, QMessageBox.Icon.Information, "About BN Studio", about_html(), rich=True)
 
     def _build_statusbar(self) -> None:
-        self.step_label = QLabel("step 0")
-        self.step_label.setObjectName("step_label")
+        from .timeline import StepLabel, TimelineBar
+        self.step_label = StepLabel()
         self._status_snap = None
         self._status_timer = QTimer(self)
         self._status_timer.setSingleShot(True)
         self._status_timer.setInterval(int(1000 / STATUS_HZ))
         self._status_timer.timeout.connect(self._show_status)
         # The replay bar lives in the status bar: no height taken from the panels at 1366×768.
-        from .timeline import TimelineBar
         self.timeline = TimelineBar(self.model, self)
         self.timeline.setMinimumWidth(TIMELINE_MIN_WIDTH_PX)
         # Not expanding: the status bar's messages (why the rate falls behind) get the rest;

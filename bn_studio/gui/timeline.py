@@ -8,13 +8,14 @@ cursor at its step. Play, Step, Reset or "Live" return to the newest state.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 from superqt.utils import QSignalThrottler
 
 from bn_studio.core.measure.replay import restore
 
 SCRUB_HZ = 20           # a drag recomputes both nets' decision regions: 20 times a second
+STEP_ROOM = "step 999999"   # the step label is never narrower: runs go on for hours
 
 
 class Replay(QObject):
@@ -129,3 +130,22 @@ class TimelineBar(QWidget):
         paused = not self.model.playing
         self.slider.setEnabled(paused and len(self.model.replay.ring) > 0)
         self.live_button.setEnabled(self.model.replay.index is not None)
+
+
+class StepLabel(QLabel):
+    """The status bar's "step N", as wide as STEP_ROOM from step 0: the room left for the
+    status bar's messages (why the rate falls behind) stays the same as the run goes on,
+    instead of shrinking with every new digit and cutting them."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("step 0", parent)
+        self.setObjectName("step_label")
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        m = self.contentsMargins()
+        room = self.fontMetrics().horizontalAdvance(STEP_ROOM) + m.left() + m.right()
+        return QSize(max(hint.width(), room), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()

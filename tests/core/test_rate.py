@@ -45,7 +45,7 @@ def test_a_slow_step_says_how_long_one_step_takes():
     assert r.steps_per_second == pytest.approx(4.0)
     assert rate_text(r) == "only 4.0 of 60 steps/s"
     why = why_behind(r)
-    assert why.startswith("Only 4.0 of the 60 steps/s asked: ")
+    assert why.startswith("Only 4.0 of 60 steps/s: ")
     assert "one step of both nets takes 250 ms" in why and "here: 4 steps/s at most" in why
 
 

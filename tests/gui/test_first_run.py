@@ -25,8 +25,9 @@ def test_train_with_no_options_runs_the_apps_default_run(model):
     np.testing.assert_array_equal(ds.y, model.dataset.y)
 
 
-def test_the_app_starts_at_the_teaching_pace_and_the_toolbar_follows_the_model(make_window):
-    win = make_window()
+def test_the_app_starts_at_the_teaching_pace_and_the_toolbar_follows_the_model(
+        fresh_shared_window):
+    win = fresh_shared_window()             # its speed box as a new window's (reset_window)
     assert 50 <= DEFAULT_SPEED <= 100
     assert win.model.speed == DEFAULT_SPEED == win.speed.currentData()
     win.model.set_speed(10.0)                 # e.g. a lesson slows it down
@@ -128,12 +129,12 @@ def test_a_learning_rate_edit_mid_run_changes_the_twins_without_a_reset(make_win
     assert model.snapshot.step == 0 and model.snapshot.changes == ()
 
 
-def test_the_toolbar_shows_the_rate_the_training_process_measures(make_window, qtbot):
+def test_the_toolbar_shows_the_rate_the_training_process_measures(fresh_shared_window,
+                                                                    qtbot):
     """Not the rate asked for: the one measured over the last second, carried in the snapshot
     (whatever it is on this machine); paused, nothing."""
     from bn_studio.core.measure.rate import rate_text
-    win = make_window()
-    win.model.set_config(DEFAULT_CONFIG.replace(hidden=(8,)))
+    win = fresh_shared_window(DEFAULT_CONFIG.replace(hidden=(8,)))
     win.model.play()
     qtbot.waitUntil(lambda: win.model.snapshot is not None
                     and win.model.snapshot.rate is not None, timeout=30000)
@@ -147,10 +148,11 @@ def test_the_toolbar_shows_the_rate_the_training_process_measures(make_window, q
     qtbot.waitUntil(lambda: win.rate_label.text() == "", timeout=5000)
 
 
-def test_a_rate_that_falls_behind_says_why_in_the_tooltip_and_the_status_bar(make_window):
+def test_a_rate_that_falls_behind_says_why_in_the_tooltip_and_the_status_bar(
+        fresh_shared_window):
     from bn_studio.core.measure.rate import RateReading
     from bn_studio.gui.toolbar import RATE_TOOLTIP
-    win = make_window()
+    win = fresh_shared_window()
     slow = RateReading(steps_per_second=4.0, step_seconds=0.05, cpu_share=0.2,
                        overhead_share=0.05, target=60.0)
     win.show_rate(slow)
@@ -162,13 +164,13 @@ def test_a_rate_that_falls_behind_says_why_in_the_tooltip_and_the_status_bar(mak
     assert win.rate_label.toolTip() == RATE_TOOLTIP
 
 
-def test_play_steps_stops_the_live_path_at_exactly_step_n(make_window, qapp):
+def test_play_steps_stops_the_live_path_at_exactly_step_n(fresh_shared_window, qapp):
     """screenshot --play-steps: Reset, Play through the display timer, and the training
     process pauses by itself at step N, whatever the machine's speed; the state is the one
     N single steps give."""
     from bn_studio.gui.app import _play_live_steps
     config = DEFAULT_CONFIG.replace(hidden=(8, 8))
-    win = make_window(config)
+    win = fresh_shared_window(config)
     win.model.set_speed(None)                   # as fast as it goes: the most overshoot
     _play_live_steps(qapp, win.model, 37)
     live = win.model.newest()
@@ -213,17 +215,21 @@ def test_every_hint_fits_the_toolbar_uncut(shared_window, qtbot, size):
 
 def test_a_reason_for_falling_behind_fits_the_status_bar_at_1366x768(shared_window, qtbot):
     """At 1366×768 the replay bar took all the width it could and cut "Only 2.3 of the 60
-    steps/s asked: the computer is busy … (training got 12 % of a" mid-sentence."""
+    steps/s asked: the computer is busy … (training got 12 % of a" mid-sentence; and the step
+    label widened with every digit, so a reason that fitted at step 0 was cut later on."""
     from bn_studio.core.measure.rate import RateReading, why_behind
     win = shared_window
     win.set_theme("light")
     win.fit_to_screen((int(1366 * SCREEN_SHARE), int(768 * SCREEN_SHARE)))
     qtbot.wait(50)
+    width = win.statusBar().fontMetrics().horizontalAdvance
     worst = max((why_behind(RateReading(steps_per_second=2.3, target=300.0, cpu_share=share,
                                         step_seconds=step, overhead_share=over))
                  for share, step, over in ((0.12, 0.001, 0.0), (1.0, 0.001, 0.75),
-                                           (1.0, 0.25, 0.0))), key=len)
-    win.statusBar().showMessage(worst)
-    qtbot.wait(20)
-    room = win.timeline.geometry().left() - 12
-    assert win.statusBar().fontMetrics().horizontalAdvance(worst) <= room, worst
+                                           (1.0, 0.25, 0.0))), key=width)
+    for step in ("step 0", "step 123456"):      # a long run's step: the same room
+        win.step_label.setText(step)
+        win.statusBar().showMessage(worst)
+        qtbot.wait(20)
+        room = win.timeline.geometry().left() - 12
+        assert width(worst) <= room, (step, worst)

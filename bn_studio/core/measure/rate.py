@@ -109,7 +109,7 @@ def why_behind(r: RateReading | None) -> str | None:
         return None
     got = f"{r.steps_per_second:.1f}" if r.steps_per_second < 10 else f"{r.steps_per_second:.0f}"
     # Short: the status bar's line beside the replay bar (1366×768 cut a longer one).
-    head = f"Only {got} of the {r.target:g} steps/s asked: "
+    head = f"Only {got} of {r.target:g} steps/s: "
     if r.cpu_share < BUSY_CPU_SHARE:
         return head + (f"the computer is busy with other work (training got "
                        f"{100 * r.cpu_share:.0f} % of a CPU core).")
