@@ -73,8 +73,8 @@ def test_a_mid_run_alpha_change_moves_the_ratio(model, panel, qtbot):
     assert np.nanmean(after) > np.nanmean(before) + 0.5
 
 
-def test_replay_shows_the_gradients_of_the_replayed_step(make_window, qtbot):
-    win = make_window(CONFIG)
+def test_replay_shows_the_gradients_of_the_replayed_step(fresh_shared_window, qtbot):
+    win = fresh_shared_window(CONFIG)
     win.raise_panel("diagnostics")
     panel = win.panels["diagnostics"]
     qtbot.waitUntil(panel.isVisible, timeout=2000)
@@ -104,8 +104,8 @@ def test_saturation_line_names_dead_relus_and_saturated_units(model, panel, qtbo
     assert "Dead ReLU" in saturation_line(diag, "relu")
 
 
-def test_exports_write_every_plot_and_the_ratio_table(make_window, qtbot, tmp_path):
-    win = make_window(CONFIG)
+def test_exports_write_every_plot_and_the_ratio_table(fresh_shared_window, qtbot, tmp_path):
+    win = fresh_shared_window(CONFIG)
     win.raise_panel("diagnostics")
     panel = win.panels["diagnostics"]
     advance(win.model, 12, qtbot)
@@ -119,8 +119,8 @@ def test_exports_write_every_plot_and_the_ratio_table(make_window, qtbot, tmp_pa
     assert len(lines) == 1 + 2 * 12 * 3 and lines[1].startswith("bn,1,1,")
 
 
-def test_the_dock_starts_hidden_and_is_in_the_view_and_help_menus(make_window, qtbot):
-    win = make_window()
+def test_the_dock_starts_hidden_and_is_in_the_view_and_help_menus(fresh_shared_window):
+    win = fresh_shared_window()             # its docks as a new window's (reset_window)
     assert win.docks["diagnostics"].isHidden()
     menus = {a.text(): a.menu() for a in win.menuBar().actions()}
     assert any(a.text() == "Diagnostics" for a in menus["&View"].actions())

@@ -6,9 +6,8 @@ from PySide6.QtWidgets import QTabBar
 from bn_studio.gui.docks import SCREEN_SHARE
 
 
-def test_every_dock_tab_shows_its_whole_name_in_a_small_window(make_window, qtbot):
-    win = make_window()
-    win.set_theme("light")
+def test_every_dock_tab_shows_its_whole_name_in_a_small_window(fresh_shared_window, qtbot):
+    win = fresh_shared_window()             # light, as the app starts
     # The offscreen font is narrower than a desktop's: a narrower window makes the same
     # squeeze as 1366×768 on screen (the right dock at its least width).
     win.fit_to_screen((1000, int(768 * SCREEN_SHARE)))
@@ -26,14 +25,22 @@ def test_every_dock_tab_shows_its_whole_name_in_a_small_window(make_window, qtbo
     assert shown >= 6
 
 
-def test_a_tab_bar_left_naming_a_floating_dock_is_hidden(make_window, qtbot):
+def test_a_tab_bar_left_naming_a_floating_dock_is_hidden(fresh_shared_window, qtbot):
     """In a real window, raising every panel and then popping the lesson out left two
     "Dataset | Lessons" bars over the dataset gallery (offscreen Qt does not leave them, so
     such a bar is made here as Qt left it)."""
-    from bn_studio.gui.docks import hide_stale_tab_bars
-    win = make_window()
+    win = fresh_shared_window()
     win.resize(1700, 1000)
     stale, kept = QTabBar(win), QTabBar(win)
+    try:
+        _pop_out_and_back(win, qtbot, stale, kept)
+    finally:
+        stale.deleteLater()                 # the module's window goes on
+        kept.deleteLater()
+
+
+def _pop_out_and_back(win, qtbot, stale, kept) -> None:
+    from bn_studio.gui.docks import hide_stale_tab_bars
     for bar, names in ((stale, ("Dataset", "Lessons")), (kept, ("Histograms", "Tuning"))):
         for name in names:
             bar.addTab(name)
