@@ -87,9 +87,9 @@ def _module_window(qapp, request):
 
 @pytest.fixture
 def shared_window(_module_window):
-    """One studio window shared by a module's tests that only switch its theme or size it
-    (building a window costs a second or more); each test gets it back light and at the
-    size it had."""
+    """One studio window shared by a module's tests that only switch its theme, size it or
+    open what they close again (building a window costs a second or more); each test gets
+    it back light and at the size it had."""
     size = _module_window.size()
     yield _module_window
     _module_window.set_theme("light")

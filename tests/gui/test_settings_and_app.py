@@ -74,10 +74,18 @@ def test_uncaught_exception_goes_to_log_and_dialog(tmp_path, monkeypatch):
     assert "boom in a slot" in path.read_text()
 
 
-def test_help_overlay_and_about_open(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
+def _close_help(win) -> None:
+    """Close the help overlays and message boxes a test opened on the module's window."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from bn_studio.gui.help_overlay import HelpOverlay
+    for w in win.findChildren(HelpOverlay) + win.findChildren(QMessageBox):
+        w.close()
+        w.deleteLater()
+
+
+def test_help_overlay_and_about_open(shared_window):
+    win = shared_window
     try:
         win.show_help("histograms")
         from bn_studio.gui.help_overlay import HelpOverlay
@@ -85,7 +93,7 @@ def test_help_overlay_and_about_open(qtbot):
         assert overlays and "percentiles" in overlays[0].text()
         win.show_about()
     finally:
-        win.close()
+        _close_help(win)
 
 
 def _foreground_of_plots(win):
@@ -192,16 +200,16 @@ def test_the_window_fits_a_small_laptop_or_projector_screen(shared_window, qtbot
     assert win.size().toTuple() == (1280, 680)     # no panel holds the window larger
 
 
-def test_help_for_a_tall_panel_covers_what_is_on_screen_in_the_themes_colours(qtbot):
+def test_help_for_a_tall_panel_covers_what_is_on_screen_in_the_themes_colours(shared_window,
+                                                                              qtbot):
     """Help → "What am I looking at: Tuning" put its text in the middle of the whole tuning
     panel, far below the dock's fold, in cream even in the dark theme."""
     from PySide6.QtCore import QPoint
 
     from bn_studio.gui.help_overlay import HelpOverlay
-    win = MainWindow()
-    qtbot.addWidget(win)
+    win = shared_window                     # put back light and at its size after
     win.resize(1229, 691)
-    win.show()
+    qtbot.wait(20)
     try:
         win.set_theme("dark")
         win.show_help("tuning")
@@ -213,4 +221,4 @@ def test_help_for_a_tall_panel_covers_what_is_on_screen_in_the_themes_colours(qt
         background = overlay.grab().toImage().pixelColor(overlay.width() // 2, 8)
         assert background.lightness() < 100                         # dark, not cream
     finally:
-        win.close()
+        _close_help(win)
