@@ -148,6 +148,16 @@ class Workspace:
     reference: CsvReference | None = None
 
 
+def preflight(path) -> None:
+    """What opening the workspace at ``path`` would refuse before its data file is read, as
+    one WorkspaceError: a broken or invalid file, or a data file in none of its places."""
+    ws = check_workspace(load_workspace(path))
+    if ws.reference is not None:
+        problem = csv_source.missing(ws.reference, Path(path).parent)
+        if problem is not None:
+            raise WorkspaceError(problem)
+
+
 def read_dataset(ref, folder=None):
     """The dataset a ``csv`` section refers to, read and checked here and now (scripts, the
     command line); WorkspaceError with one line naming the file and what differs."""

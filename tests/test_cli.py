@@ -207,7 +207,8 @@ def test_exported_curves_write_steps_as_whole_numbers(tmp_path):
 
 
 @pytest.mark.slow
-def test_screenshot_renders_a_workspace_and_refuses_a_bad_one(qapp, tmp_path, capsys):
+def test_screenshot_renders_a_workspace_and_refuses_a_bad_one(qapp, tmp_path, capsys,
+                                                              monkeypatch):
     ws = tmp_path / "ws.json"
     ws.write_text(json.dumps({"format": "bn-studio-workspace", "version": 1,
                               "config": {"hidden": [6], "lr": 0.05},
@@ -218,6 +219,11 @@ def test_screenshot_renders_a_workspace_and_refuses_a_bad_one(qapp, tmp_path, ca
     assert _png(out).width() == 600
     ws.write_text(json.dumps({"format": "bn-studio-workspace", "version": 1,
                               "config": {"hidden": [4] * 1000}}))
+    from bn_studio.gui.main_window import MainWindow
+
+    def no_window(*args, **kwargs):
+        raise AssertionError("a window was built for a workspace that cannot open")
+    monkeypatch.setattr(MainWindow, "__init__", no_window)     # refused before one is built
     assert main(["screenshot", str(tmp_path / "bad.png"), "--workspace", str(ws)]) == 2
     err = capsys.readouterr().err.strip()
     assert "limit on depth" in err and "\n" not in err

@@ -203,8 +203,9 @@ def check_screenshot_args(args) -> None:
 
 
 def _check_names(args) -> None:
-    """Unknown panel or dataset names and a missing --data file, refused before a window
-    exists: failing inside the built window means closing it while an error unwinds."""
+    """Unknown panel or dataset names, a missing --data file and a workspace that cannot
+    open, refused before a window exists: failing inside the built window means closing it
+    while an error unwinds (and building it first: seconds before one line)."""
     from bn_studio.core.data.datasets import DATASETS
     from bn_studio.errors import UsageError as CliError
     from .docks import available_panels
@@ -220,6 +221,13 @@ def _check_names(args) -> None:
         limits.open_regular(data, limits.MAX_CSV_BYTES, CliError, "CSV file").close()
     if getattr(args, "columns", None) and not data:
         raise CliError("--columns picks the columns of --data; give --data FILE.csv too")
+    workspace = getattr(args, "workspace", None)
+    if workspace:
+        from bn_studio.workspace import WorkspaceError, preflight
+        try:
+            preflight(workspace)
+        except WorkspaceError as e:
+            raise CliError(str(e)) from None
 
 
 def quiet_qt_messages() -> None:

@@ -145,9 +145,11 @@ def test_unstandardised_inputs_are_saved_and_reopened(win, tmp_path):
 
 
 @pytest.mark.slow
-def test_screenshot_waits_for_the_file_and_names_a_missing_one(qapp, tmp_path, capsys):
+def test_screenshot_waits_for_the_file_and_names_a_missing_one(qapp, tmp_path, capsys,
+                                                               monkeypatch):
     from bn_studio import workspace
     from bn_studio.cli import main
+    from bn_studio.gui.main_window import MainWindow
     from bn_studio.core.data import csv_source
     csv = write_csv(tmp_path / "d.csv")
     section = workspace.dataset_section(csv_source.load_sourced(csv), tmp_path)
@@ -157,6 +159,10 @@ def test_screenshot_waits_for_the_file_and_names_a_missing_one(qapp, tmp_path, c
                  str(tmp_path / "ws.json"), "--steps", "2", "--size", "600x400"]) == 0
     capsys.readouterr()
     csv.unlink()
+
+    def no_window(*args, **kwargs):
+        raise AssertionError("a window was built for a workspace that cannot open")
+    monkeypatch.setattr(MainWindow, "__init__", no_window)     # refused in a moment
     assert main(["screenshot", str(tmp_path / "bad.png"), "--workspace",
                  str(tmp_path / "ws.json"), "--size", "600x400"]) == 2
     err = capsys.readouterr().err.strip()

@@ -211,9 +211,21 @@ def locate(ref: CsvReference, folder) -> Path:
         first_problem = first_problem or problem
     if first_problem is not None:
         raise SourceError(first_problem)
-    raise SourceError(f"The workspace's data file {ref.name} is missing: not at "
-                      f"{ref.source.path} (moved or deleted?)"
-                      + (", nor next to the workspace" if folder is not None else ""))
+    raise SourceError(_missing_text(ref, folder))
+
+
+def missing(ref: CsvReference, folder) -> str | None:
+    """What ``locate`` would say if no place holds a file at all, or None: a check that reads
+    no file (the command line asks it before it builds a window)."""
+    if any(os.path.lexists(place) for place in candidates(ref, folder)):
+        return None
+    return _missing_text(ref, folder)
+
+
+def _missing_text(ref: CsvReference, folder) -> str:
+    return (f"The workspace's data file {ref.name} is missing: not at {ref.source.path} "
+            "(moved or deleted?)" + (", nor next to the workspace" if folder is not None
+                                     else ""))
 
 
 def _differs(place: Path, source: CsvSource, since: str = "the workspace was saved"
