@@ -43,3 +43,16 @@ def test_computing_a_grid_leaves_no_cached_grid_in_the_nets():
     net = MLP(NetConfig(input_dim=2, hidden=(5,), classes=2), seed=0)
     decision_grid({"bn": net}, (-1.0, 1.0, -1.0, 1.0), step=0, resolution=30)
     assert net.hidden[0].dense._x is None
+
+
+def test_a_grid_of_many_passes_holds_what_one_pass_gives():
+    """The grid goes forward GRID_CHUNK_ROWS nodes at a time (fast); every node is there,
+    in order, with the numbers of one pass over them all."""
+    from bn_studio.core.measure.grid import GRID_CHUNK_ROWS
+    net = MLP(NetConfig(input_dim=2, hidden=(6, 5), classes=3, batch_norm=True), seed=1)
+    resolution = 40                              # 1600 nodes: several passes and a remainder
+    assert resolution ** 2 > 2 * GRID_CHUNK_ROWS and resolution ** 2 % GRID_CHUNK_ROWS
+    extent = (-2.0, 1.0, -1.0, 3.0)
+    grid = decision_grid({"bn": net}, extent, step=0, resolution=resolution)
+    want = net.predict_proba(grid_points(extent, resolution)).reshape(resolution, resolution, 3)
+    np.testing.assert_allclose(grid.probs["bn"], want, rtol=1e-6)
