@@ -58,14 +58,14 @@ def _delete_children_first(item: QGraphicsItem) -> None:
 
 
 class LayerRows:
-    """One row of plots per hidden layer in a GraphicsLayout: ``fit(n)`` shows rows 0..n-1.
-    ``make_row(i)`` adds row ``i`` and lists the layout items it added in its ``"items"``.
-    Rows past the depth are hidden, not deleted: a hidden row takes no room, a PlotItem
-    costs about 11 ms to build, and lessons change the depth back and forth. Hidden rows
-    stay in the scene, so a theme switch recolours them too."""
+    """One row of plots per hidden layer in ``view``, each at least ``row_px`` tall:
+    ``fit(n)`` shows rows 0..n-1. ``make_row(i)`` adds row ``i`` and lists the layout items
+    it added in its ``"items"``. Rows past the depth are hidden, not deleted: a hidden row
+    takes no room, a PlotItem costs about 11 ms to build, and lessons change the depth back
+    and forth. Hidden rows stay in the scene, so a theme switch recolours them too."""
 
-    def __init__(self, make_row) -> None:
-        self._make_row = make_row
+    def __init__(self, view: pg.GraphicsLayoutWidget, row_px: int, make_row) -> None:
+        self._view, self._row_px, self._make_row = view, row_px, make_row
         self._built: list[dict] = []
 
     def fit(self, n: int) -> list[dict]:
@@ -75,6 +75,7 @@ class LayerRows:
         for i, row in enumerate(self._built):
             for item in row["items"]:
                 item.setVisible(i < n)
+        self._view.setMinimumHeight(self._row_px * max(1, n))
         return self._built[:n]
 
 

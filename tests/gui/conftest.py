@@ -156,7 +156,7 @@ def reset_window(win, fresh, config=DEFAULT_CONFIG) -> None:
 
     from bn_studio.core.search import default_space
 
-    size, search_settings = fresh["size"], dict(fresh["search_settings"])
+    search_settings = dict(fresh["search_settings"])
     if config.optimizer != DEFAULT_CONFIG.optimizer:    # the untouched space follows it
         search_settings["space"] = default_space(config.optimizer).to_list()
     for dialog in win.findChildren(QDialog):
@@ -178,7 +178,7 @@ def reset_window(win, fresh, config=DEFAULT_CONFIG) -> None:
         _reset_state(win, fresh, search_settings, config)
     finally:
         win.setUpdatesEnabled(True)
-    _check_reset(win, fresh, size, search_settings, config)
+    _check_reset(win, fresh, search_settings, config)
 
 
 def _reset_state(win, fresh, search_settings, config) -> None:
@@ -239,10 +239,10 @@ def _reset_state(win, fresh, search_settings, config) -> None:
     model.flush()
 
 
-def _check_reset(win, fresh, size, search_settings, config) -> None:
+def _check_reset(win, fresh, search_settings, config) -> None:
     from PySide6.QtWidgets import QApplication
 
-    model, lessons = win.model, win.panels["lessons"]
+    model, lessons, size = win.model, win.panels["lessons"], fresh["size"]
     assert model.config == config and model.spec == DEFAULT_DATASET
     assert model.snapshot is not None and model.snapshot.step == 0 and not model.playing
     assert model.replay.index is None and model.selected_point is None

@@ -22,8 +22,7 @@ from ..plotting import (SteppedRange, cache_axes, decimate, no_si_prefix,
                         set_cursors)
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
-from .gradient_rows import (ROW_HEIGHT_PX, clear_row, draw_row, fill, layer_rows,
-                            saturation_line)
+from .gradient_rows import clear_row, draw_row, fill, layer_rows, saturation_line
 
 RUNS = ("bn", "no_bn")
 LIVE_HZ = 10                # redraws a second while training (numbers a reader can follow)
@@ -78,7 +77,7 @@ def _set_text(label: QLabel, text: str) -> None:
 
 
 class DiagnosticsPanel(Panel):
-    grad_rows: list[dict]          # one per hidden layer (gradient_rows.build_rows)
+    grad_rows: list[dict]          # one per hidden layer shown (gradient_rows.layer_rows)
     title = "Diagnostics"
     name = "diagnostics"
     area = "right"
@@ -123,7 +122,7 @@ class DiagnosticsPanel(Panel):
         the panel and its exports have their axes before the first numbers arrive."""
         self._show_frozen(config)
         if len(config.hidden) != len(self.grad_rows):
-            self._fit_grad_rows(len(config.hidden))
+            self.grad_rows = self._grad_layer_rows.fit(len(config.hidden))
 
     def set_frozen(self, on: bool) -> None:
         """Freeze (or learn) the BN net's γ and β: a new run (the switch is not live)."""
@@ -163,10 +162,6 @@ class DiagnosticsPanel(Panel):
         self.grad_rows = []
         self._grad_layer_rows = layer_rows(self.grad_view)
         return w
-
-    def _fit_grad_rows(self, n: int) -> None:
-        self.grad_rows = self._grad_layer_rows.fit(n)
-        self.grad_view.setMinimumHeight(ROW_HEIGHT_PX * max(1, n))
 
     def _ratio_tab(self) -> QWidget:
         self.ratio_view = pg.GraphicsLayoutWidget()
@@ -332,7 +327,7 @@ class DiagnosticsPanel(Panel):
             return
         depth = max((len(d.layers) for d in diag.values()), default=0)
         if depth != len(self.grad_rows):
-            self._fit_grad_rows(depth)
+            self.grad_rows = self._grad_layer_rows.fit(depth)
         recorded = next(iter(diag.values())).step
         note = "" if depth else ("This network has no hidden layer: softmax regression has no "
                                  "hidden gradients to show.")
@@ -353,7 +348,7 @@ class DiagnosticsPanel(Panel):
                 draw_row(row, layers)
 
     def _draw_row(self, row: dict, layers: dict) -> None:
-        if any(row is r for r in self.grad_rows):      # not a row rebuilt since
+        if any(row is r for r in self.grad_rows):      # not a row hidden since
             draw_row(row, layers)
 
     def _draw_ratios(self, snap, diag, force: bool) -> None:

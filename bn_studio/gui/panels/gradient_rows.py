@@ -50,7 +50,7 @@ def saturation_line(diag: dict, activation: str) -> str:
 
 def layer_rows(view: pg.GraphicsLayoutWidget) -> LayerRows:
     """The rows of dL/dZ and dL/dW histograms in ``view``, one per hidden layer."""
-    return LayerRows(lambda i: _make_row(view, i))
+    return LayerRows(view, ROW_HEIGHT_PX, lambda i: _make_row(view, i))
 
 
 def _make_row(view: pg.GraphicsLayoutWidget, i: int) -> dict:

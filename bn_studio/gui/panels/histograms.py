@@ -97,7 +97,7 @@ class HistogramsPanel(Panel):
         lay.addWidget(self.note)
         lay.addWidget(self.scroll_area, 1)
         self.rows: list[dict] = []
-        self._layer_rows = LayerRows(self._make_row)
+        self._layer_rows = LayerRows(self.view, ROW_HEIGHT_PX, self._make_row)
         self._n_layers = -1
         self._edges_key: tuple[Any, ...] | None = None
         self._bands_key: tuple[Any, ...] | None = None
@@ -128,7 +128,6 @@ class HistogramsPanel(Panel):
         self.note.setText(self._note)
         self.rows = self._layer_rows.fit(n_layers)
         self._set_titles()
-        self.view.setMinimumHeight(ROW_HEIGHT_PX * max(1, n_layers))
 
     def _make_row(self, i: int) -> dict:
         """Layer ``i + 1``'s row: Z without BN, Z̃ with BN, their percentile bands."""
@@ -284,7 +283,7 @@ class HistogramsPanel(Panel):
             self.draw_later("bands", self._draw_all_bands, BANDS_HZ)
 
     def _draw_row(self, row, hists, n_values) -> None:
-        if not any(row is r for r in self.rows):        # a row rebuilt since
+        if not any(row is r for r in self.rows):        # a row hidden since
             return
         for k, (item, (edges, counts, off)) in enumerate(zip((row["plain"], row["bn"]), hists)):
             self._set_hist(row, k, item, edges, counts)
@@ -295,7 +294,7 @@ class HistogramsPanel(Panel):
             return
         snap, g = self._bands_args
         if len(snap.runs["bn"].layers) != len(self.rows):
-            return                          # rows rebuilt since: the next snapshot draws
+            return                          # rows fitted to another depth since: the next draws
         plain_run, bn_run = snap.runs["no_bn"], snap.runs["bn"]
         for i, row in enumerate(self.rows):
             self._draw_bands(row, snap.step, plain_run.layers[i].bands,
