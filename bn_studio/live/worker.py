@@ -75,6 +75,7 @@ class TrainingWorker:
         self._fresh = False
         self._seq = itertools.count(1)
         self._last_seq = 0
+        self._reset_seq = 0                 # the last Reset sent; snapshots before it: dropped
         self._acks: dict[int, threading.Event] = {}
         self._series: dict[tuple, Series] = {}
         self._epoch = -1
@@ -113,6 +114,8 @@ class TrainingWorker:
         with self._lock:
             seq = next(self._seq)
             self._last_seq = seq
+            if isinstance(cmd, Reset):
+                self._reset_seq = seq
             if playing is not None:
                 self.playing = playing
         if self._stopped:
@@ -234,6 +237,10 @@ class TrainingWorker:
             if isinstance(msg, Failed):         # a command failed and left no trainer
                 with self._lock:
                     self._failures.append(msg.message)
+                continue
+            if msg.seq < self._reset_seq:
+                # Trained before the newest Reset: the GUI already holds that reset's split
+                # (its classes, its points), which this snapshot's nets may not fit.
                 continue
             snap = self._assemble(msg)
             with self._lock:

@@ -57,3 +57,61 @@ def test_the_snapshot_pipe_holds_several_snapshots():
     assert fcntl.fcntl(recv.fileno(), fcntl.F_GETPIPE_SZ) >= worker_mod.PIPE_BYTES
     recv.close()
     send.close()
+
+
+class _HeldChild:
+    """Stands for the child process; the test writes its messages into the snapshot pipe."""
+
+    def is_alive(self):
+        return True
+
+    def join(self, timeout=None):
+        pass
+
+    terminate = kill = join
+
+
+class _ScriptedWorker(worker_mod.TrainingWorker):
+    def _start_child(self, cmd_conn, out_conn):
+        self.child_out = out_conn               # kept open: the test sends on it
+        return _HeldChild()
+
+
+def _published(seq, epoch, classes):
+    from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+    from bn_studio.core.training.trainer import TrainConfig, TwinTrainer
+    split = split_and_standardize(make_dataset("blobs", n=60, classes=classes, seed=0), seed=0)
+    snap = TwinTrainer(TrainConfig(hidden=(4,)), split).snapshot()
+    return protocol.Published(seq, epoch, snap, None, False, None)
+
+
+def test_a_snapshot_trained_before_the_newest_reset_is_never_shown():
+    """Lesson 14 once scored a 2-class net, sent before a reset, on the reset's 3-class split
+    (an IndexError on the GUI thread): such snapshots are dropped as they arrive."""
+    w = _ScriptedWorker()
+    try:
+        w.child_out.send(_published(0, 0, classes=2))
+        _received_all(w)
+        assert w.latest().runs["bn"].net.config.classes == 2
+        seq = w.send(protocol.Reset(None, None))
+        w.child_out.send(_published(seq - 1, 0, classes=2))     # in flight as it was sent
+        _received_all(w)
+        assert w.latest() is None and w.peek().run_id == 0
+        w.child_out.send(_published(seq, 1, classes=3))
+        _received_all(w)
+        shown = w.latest()
+        assert shown.run_id == 1 and shown.runs["bn"].net.config.classes == 3
+        assert [f.run_id for f in w.replay.frames()] == [1]
+    finally:
+        w._stopped = True
+        w.child_out.close()
+
+
+def _received_all(w):
+    """Wait until the receiver has read everything sent so far (an Ack sent after it)."""
+    import threading
+    done, seq = threading.Event(), 10**9
+    w._acks[seq] = done
+    w.child_out.send(protocol.Ack(seq))
+    assert done.wait(5.0), "the receiver did not read the pipe"
+    del w._acks[seq]
