@@ -18,13 +18,13 @@ import multiprocessing as mp
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
 
 from bn_studio.core.measure.grid import (GRID_RESOLUTION, DecisionGrid, data_extent, decision_grid,
-                                         shifted, union)
+                                         grid_passes, shifted, union)
 from bn_studio.core.measure.rate import RateMeter
 from bn_studio.core.measure.replay import SnapshotRing
 from bn_studio.core.procs import single_blas_thread
@@ -305,7 +305,9 @@ class _Child:
         self.extent = (-3.0, 3.0, -3.0, 3.0)
         self.grid_time = 0.0
         self.grid_dirty = True
-        self.last_publish = 0.0
+        self.grid_job: Generator[None, None, DecisionGrid] | None = None   # passes to run
+        self.grid_ready: DecisionGrid | None = None     # a finished job's, for the next snapshot
+        self.next_publish = 0.0                  # when the next snapshot is due (playing)
         self.unit_maps_on = False
         self.unit_maps_time = 0.0
         self.unit_maps_wait = UNIT_MAPS_INTERVAL_S
@@ -435,15 +437,35 @@ class _Child:
             self.grid_dirty = True
             self.publish(force=True)
             return
-        if time.perf_counter() - self.last_publish >= SNAPSHOT_INTERVAL_S:
+        self.grid_pass()
+        if time.perf_counter() >= self.next_publish:
             self.publish()
         if self.speed:
-            delay = 1.0 / self.speed - (time.perf_counter() - t0)
+            deadline = t0 + 1.0 / self.speed
+            while self.grid_job is not None and time.perf_counter() < deadline:
+                self.grid_pass()            # the time between two steps goes to the grid
+            delay = deadline - time.perf_counter()
             if delay > 0:
                 self.cmd.poll(delay)        # sleeps, but wakes up for a command
 
+    def grid_pass(self) -> None:
+        """One pass of the decision-grid job under way, if any (grid_passes)."""
+        if self.grid_job is None:
+            return
+        start, cpu0 = time.perf_counter(), time.process_time()
+        try:
+            next(self.grid_job)
+        except StopIteration as done:
+            self.grid_job, self.grid_ready = None, done.value
+        # Counted with the snapshots' work: the rate's reason names the pictures' share.
+        self.meter.published(time.perf_counter() - start, time.process_time() - cpu0)
+
     def publish(self, force: bool = False) -> None:
-        self.last_publish = start = time.perf_counter()
+        start = time.perf_counter()
+        # Due on a schedule, not an interval after the last one: snapshots keep their rate
+        # (one for every display frame) although a step overshoots each due time a little.
+        self.next_publish = max(self.next_publish, start - SNAPSHOT_INTERVAL_S / 2) \
+            + SNAPSHOT_INTERVAL_S
         cpu0 = time.process_time()
         if self.trainer is None:
             return
@@ -457,9 +479,20 @@ class _Child:
             self.diagnostics_time = now
             self.diagnostics_wait = max(SNAPSHOT_INTERVAL_S, DIAGNOSTICS_COST_RATIO
                                         * (time.perf_counter() - now))
-        if force or self.grid_dirty or now - self.grid_time >= GRID_INTERVAL_S:
+        if self.grid_ready is not None:
+            grid, self.grid_ready = self.grid_ready, None
+        if force or self.grid_dirty or (self.grid_job is None
+                                        and now - self.grid_time >= GRID_INTERVAL_S):
             nets = {name: run.net for name, run in snap.runs.items()}
-            grid = decision_grid(nets, self.extent, snap.step, GRID_RESOLUTION)
+            if force or self.grid_dirty or not self.playing:
+                # A paused, stepped or changed state shows its own regions at once.
+                grid, self.grid_job = decision_grid(nets, self.extent, snap.step,
+                                                    GRID_RESOLUTION), None
+            else:
+                # While training the grid (21 ms) is computed a pass at a time between steps
+                # and sent with a later snapshot: no snapshot waits for it (60 Hz frames).
+                self.grid_job = grid_passes(nets, self.extent, snap.step, GRID_RESOLUTION)
+                self.grid_pass()            # takes the nets of this step (a copy) now
             self.grid_time, self.grid_dirty = now, False
             if self.unit_maps_on and (force or now - self.unit_maps_time >= self.unit_maps_wait):
                 snap.unit_maps = twin_unit_maps(nets, self.extent, snap.step,

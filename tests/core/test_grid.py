@@ -56,3 +56,31 @@ def test_a_grid_of_many_passes_holds_what_one_pass_gives():
     grid = decision_grid({"bn": net}, extent, step=0, resolution=resolution)
     want = net.predict_proba(grid_points(extent, resolution)).reshape(resolution, resolution, 3)
     np.testing.assert_allclose(grid.probs["bn"], want, rtol=1e-6)
+
+
+def test_grid_passes_yield_after_every_pass_and_keep_the_nets_they_started_with():
+    """The training process runs one pass between two steps: a pass per yield, and the grid
+    is that of the nets as they were when the job began, though they train on meanwhile."""
+    from bn_studio.core.measure.grid import GRID_CHUNK_ROWS, grid_passes
+    nets = {name: MLP(NetConfig(input_dim=2, hidden=(5,), classes=3, batch_norm=bn), seed=2)
+            for name, bn in (("bn", True), ("no_bn", False))}
+    extent, resolution = (-1.0, 2.0, -1.5, 1.0), 40
+    want = decision_grid(nets, extent, step=9, resolution=resolution)
+    job = grid_passes(nets, extent, step=9, resolution=resolution)
+    next(job)                                               # the job has begun
+    for net in nets.values():
+        net.flat_params += 0.5                              # the nets train on
+    moved = decision_grid(nets, extent, step=10, resolution=resolution)
+    assert not np.allclose(moved.probs["bn"], want.probs["bn"])
+    passes = 1
+    while True:
+        try:
+            next(job)
+            passes += 1
+        except StopIteration as done:
+            grid = done.value
+            break
+    assert passes == 2 * -(-resolution ** 2 // GRID_CHUNK_ROWS)
+    assert grid.step == 9 and grid.extent == extent
+    for name in nets:
+        np.testing.assert_array_equal(grid.probs[name], want.probs[name])

@@ -3,6 +3,8 @@ and the snapshots that come back carry typed fields (no string-keyed bag)."""
 
 import dataclasses
 
+import numpy as np
+
 import pytest
 
 from bn_studio.core.measure.grid import DecisionGrid
@@ -115,3 +117,52 @@ def _received_all(w):
     w.child_out.send(protocol.Ack(seq))
     assert done.wait(5.0), "the receiver did not read the pipe"
     del w._acks[seq]
+
+
+class _Sink:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, msg):
+        self.sent.append(msg)
+
+
+class _Commands:
+    def __init__(self, cmds):
+        self.queue = list(enumerate(cmds, 1))
+
+    def poll(self, timeout=0):
+        return bool(self.queue)
+
+    def recv(self):
+        return self.queue.pop(0)
+
+
+def test_while_training_the_grid_comes_with_a_later_snapshot_and_a_pause_brings_its_own():
+    """No snapshot waits for the whole decision grid while the nets train: it is computed a
+    pass at a time between steps and sent with a later snapshot, as the nets were when it
+    began. A pause sends the paused step's grid at once."""
+    from bn_studio.core.data.datasets import make_dataset, split_and_standardize
+    from bn_studio.core.measure.grid import decision_grid
+    from bn_studio.core.training.trainer import TrainConfig
+    split = split_and_standardize(make_dataset("blobs", n=80, classes=3, seed=0), seed=0)
+    child = worker_mod._Child(None, _Sink())
+    child.cmd = _Commands([protocol.Reset(TrainConfig(hidden=(6, 5)), split),
+                           protocol.Speed(None), protocol.Play()])
+    for _ in range(3):
+        seq, cmd = child.cmd.recv()
+        child.handlers[type(cmd)](cmd)
+    sent = child.out.sent
+    while sum(m.grid is not None for m in sent) < 3:
+        child.train_one()
+    child.handlers[protocol.Pause](protocol.Pause())
+    by_step = {m.snapshot.step: m.snapshot for m in sent}
+    late = [m for m in sent[1:-1] if m.grid is not None]
+    assert late and all(m.grid.step < m.snapshot.step for m in late)
+    for m in late:
+        nets = {name: run.net for name, run in by_step[m.grid.step].runs.items()}
+        want = decision_grid(nets, m.grid.extent, m.grid.step)
+        for name in nets:
+            np.testing.assert_array_equal(m.grid.probs[name], want.probs[name])
+    paused = sent[-1]
+    assert paused.grid is not None and paused.grid.step == paused.snapshot.step

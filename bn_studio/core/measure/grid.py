@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -62,13 +62,28 @@ def decision_grid(nets: dict[str, MLP], extent: Extent, step: int,
                   resolution: int = GRID_RESOLUTION) -> DecisionGrid:
     """``nets`` (name → MLP) evaluated on the grid, each on a clone: a forward pass caches its
     input in the layers (8100 rows here), which a stored snapshot's net must not keep."""
+    passes = grid_passes(nets, extent, step, resolution)
+    while True:
+        try:
+            next(passes)
+        except StopIteration as done:
+            return done.value
+
+
+def grid_passes(nets: dict[str, MLP], extent: Extent, step: int,
+                resolution: int = GRID_RESOLUTION) -> Generator[None, None, DecisionGrid]:
+    """decision_grid one pass of GRID_CHUNK_ROWS nodes at a time: yields after each pass and
+    returns the grid. The training process runs a pass between two training steps, so that
+    no snapshot waits for the whole grid (21 ms, more than a 60 Hz frame)."""
     pts = grid_points(extent, resolution)
+    twins = {name: net.clone() for name, net in nets.items()}   # taken now: the step's nets
     probs = {}
-    for name, net in nets.items():
-        twin = net.clone()
-        with np.errstate(all="ignore"):
-            p = np.concatenate([twin.predict_proba(pts[i:i + GRID_CHUNK_ROWS])
-                                for i in range(0, len(pts), GRID_CHUNK_ROWS)])
-        probs[name] = p.reshape(resolution, resolution, -1).astype(np.float32)
+    for name, twin in twins.items():
+        parts = []
+        for i in range(0, len(pts), GRID_CHUNK_ROWS):
+            with np.errstate(all="ignore"):
+                parts.append(twin.predict_proba(pts[i:i + GRID_CHUNK_ROWS]))
+            yield
+        probs[name] = np.concatenate(parts).reshape(resolution, resolution, -1).astype(np.float32)
     x0, x1, y0, y1 = (float(v) for v in extent)
     return DecisionGrid((x0, x1, y0, y1), probs, int(step))
