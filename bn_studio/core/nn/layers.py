@@ -29,10 +29,14 @@ class Dense(Layer):
     def __init__(self, in_dim: int, out_dim: int, *, bias: bool = True, init: str = "he",
                  rng: np.random.Generator | None = None, dtype=np.float64) -> None:
         super().__init__()
-        rng = rng if rng is not None else np.random.default_rng(0)
-        # He for ReLU keeps Var(Z) ≈ 2/fan_in·…; Xavier (the course's 1/n[l-1]) for tanh/sigmoid.
-        scale = np.sqrt((2.0 if init == "he" else 1.0) / in_dim)
-        self.params["W"] = (rng.standard_normal((in_dim, out_dim)) * scale).astype(dtype)
+        if init == "none":          # the caller sets W (a net restored from its parameters)
+            self.params["W"] = np.empty((in_dim, out_dim), dtype=dtype)
+        else:
+            rng = rng if rng is not None else np.random.default_rng(0)
+            # He for ReLU keeps Var(Z) ≈ 2/fan_in·…; Xavier (the course's 1/n[l-1]) for
+            # tanh/sigmoid.
+            scale = np.sqrt((2.0 if init == "he" else 1.0) / in_dim)
+            self.params["W"] = (rng.standard_normal((in_dim, out_dim)) * scale).astype(dtype)
         self.grads["W"] = np.zeros_like(self.params["W"])
         self.has_bias = bias
         if bias:

@@ -58,11 +58,13 @@ class HiddenLayer:
 class MLP:
     """Multi-layer perceptron with optional batch norm and per-hidden-layer probes."""
 
-    def __init__(self, config: NetConfig, seed: int | np.random.Generator = 0) -> None:
+    def __init__(self, config: NetConfig, seed: int | np.random.Generator | None = 0) -> None:
+        """``seed`` None: no weights are drawn (W is left unset, for a restored net)."""
         self.config = config
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = seed if isinstance(seed, np.random.Generator) or seed is None \
+            else np.random.default_rng(seed)
         dtype = np.dtype(config.dtype)
-        init = "he" if config.activation == "relu" else "xavier"
+        init = "none" if rng is None else "he" if config.activation == "relu" else "xavier"
         self.hidden: list[HiddenLayer] = []
         d = config.input_dim
         # Weights are drawn in the same order with or without BN, so twins built from one seed
@@ -77,7 +79,8 @@ class MLP:
                   if config.batch_norm else None)
             self.hidden.append(HiddenLayer(dense, bn, ACTIVATIONS[config.activation]()))
             d = int(h)
-        self.output = Dense(d, config.classes, bias=True, init="xavier", rng=rng, dtype=dtype)
+        self.output = Dense(d, config.classes, bias=True, init="none" if rng is None else "xavier",
+                            rng=rng, dtype=dtype)
         self._pack()
 
     def layers(self) -> list[Layer]:
@@ -239,7 +242,7 @@ class MLP:
 
 def _restore_mlp(config: NetConfig, flat_params: np.ndarray,
                  running: list[tuple[np.ndarray, ...]]) -> MLP:
-    net = MLP(config, seed=0)
+    net = MLP(config, seed=None)        # every weight is set here: none need drawing
     net.flat_params[...] = flat_params
     for bn, (rm, rv, bm, bv) in zip(net.bn_layers, running):
         bn.running_mean[...], bn.running_var[...] = rm, rv
