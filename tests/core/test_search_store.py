@@ -172,10 +172,16 @@ def _alive_in_group(pgid: int) -> list[int]:
 def test_sigterm_and_sighup_cancel_the_search_and_leave_no_worker(tmp_path, sig, to_group):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     db = tmp_path / "t.sqlite"
-    p = subprocess.Popen([sys.executable, "-m", "bn_studio", *SEARCH, "--workers", "2",
-                          "--steps", "200000", "--trials", "4", "--out", str(db)],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         start_new_session=True)
+    # Under nohup (CI started in the background) the search would inherit an ignored SIGHUP
+    # and, rightly, keep ignoring it: it starts with the default, as from a terminal.
+    hup = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        p = subprocess.Popen([sys.executable, "-m", "bn_studio", *SEARCH, "--workers", "2",
+                              "--steps", "200000", "--trials", "4", "--out", str(db)],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
+    finally:
+        signal.signal(signal.SIGHUP, hup)
     try:
         # Generous deadlines (a loaded machine starts Python slowly): each is left as soon as
         # what it waits for has happened. The parent's handler is in place before it starts
