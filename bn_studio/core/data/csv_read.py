@@ -20,6 +20,7 @@ import numpy as np
 
 from . import csv_columns, csv_io
 from .. import limits
+from ..steps import run_to_end
 from .csv_columns import MISSING
 from .csv_columns import is_missing as _is_missing
 from .csv_columns import is_number as _is_number
@@ -327,15 +328,6 @@ def load_csv(path, columns: str | None = None) -> Dataset:
     naming the line, so the caller can keep the data it already has.
     """
     return run_to_end(load_csv_steps(path, columns))
-
-
-def run_to_end(steps):
-    """The value a steps generator (progress yields, then a return) returns, run headless."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
 
 
 def load_csv_steps(path, columns: str | None = None):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import limits
-from .csv_read import run_to_end
+from ..steps import run_to_end
 from .csv_read import load_csv, load_csv_steps
 from .datasets import Dataset, DatasetError
 

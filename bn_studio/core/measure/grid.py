@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..steps import run_to_end
+
 if TYPE_CHECKING:
     from ..nn.network import MLP
 
@@ -62,12 +64,7 @@ def decision_grid(nets: dict[str, MLP], extent: Extent, step: int,
                   resolution: int = GRID_RESOLUTION) -> DecisionGrid:
     """``nets`` (name → MLP) evaluated on the grid, each on a clone: a forward pass caches its
     input in the layers (8100 rows here), which a stored snapshot's net must not keep."""
-    passes = grid_passes(nets, extent, step, resolution)
-    while True:
-        try:
-            next(passes)
-        except StopIteration as done:
-            return done.value
+    return run_to_end(grid_passes(nets, extent, step, resolution))
 
 
 def grid_passes(nets: dict[str, MLP], extent: Extent, step: int,
