@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 # Redraw work per tick: it, the repaint it causes (as long again, or more) and the snapshots
 # the receiver thread unpacks (it shares the GIL) fit a 60 Hz frame. 5 ms kept the window at
 # 45-50 ticks a second with every panel shown at 1920x1080 (benchmarks/gui_live.py); 3 ms
-# gives 57-59, the panels other than the curves then redrawing 4-8 times a second.
+# gives 57-59, the panels other than the curves then redrawing 4-6 times a second.
 BUDGET_MS = 3.0
 
 

@@ -481,11 +481,12 @@ class _Child:
                                         * (time.perf_counter() - now))
         if self.grid_ready is not None:
             grid, self.grid_ready = self.grid_ready, None
-        if force or self.grid_dirty or (self.grid_job is None
-                                        and now - self.grid_time >= GRID_INTERVAL_S):
+        # A paused, stepped or changed state shows its own regions at once (only a snapshot
+        # sent while training is not forced).
+        at_once = force or self.grid_dirty
+        if at_once or (self.grid_job is None and now - self.grid_time >= GRID_INTERVAL_S):
             nets = {name: run.net for name, run in snap.runs.items()}
-            if force or self.grid_dirty or not self.playing:
-                # A paused, stepped or changed state shows its own regions at once.
+            if at_once:
                 grid, self.grid_job = decision_grid(nets, self.extent, snap.step,
                                                     GRID_RESOLUTION), None
             else:
