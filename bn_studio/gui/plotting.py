@@ -21,11 +21,16 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 MAX_POINTS = 1500          # curves are decimated to this many points before drawing
 
 
+def cache_pixmap(*items: QGraphicsItem) -> None:
+    """Render each item once into a pixmap, redrawn only when the item or its view range
+    changes: for what stays put while something under or over it is redrawn."""
+    for item in items:
+        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
 def cache_axes(plot: pg.PlotItem) -> None:
     """Render each axis once into a pixmap; it is redrawn only when its range changes."""
-    for name in ("left", "bottom", "right", "top"):
-        axis = plot.getAxis(name)
-        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    cache_pixmap(*(plot.getAxis(name) for name in ("left", "bottom", "right", "top")))
 
 
 class FreesPlotsFirst:
