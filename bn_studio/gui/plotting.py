@@ -126,6 +126,53 @@ class SteadyTitle(pg.LabelItem):
         self.item.setTextWidth(width)
 
 
+class QuietTitle(pg.LabelItem):
+    """A plot title whose text changes on every frame (a subtitle of live numbers). It asks
+    for a new layout only when its size changes: pyqtgraph's LabelItem asks on every text,
+    and PlotItem.setTitle fixes the title row's height again, each a layout pass of the view.
+    Set its text with ``set_title``. It asks for no width (a number one digit longer would
+    otherwise widen its plot): it is centred over the plot and wider text overhangs it."""
+
+    def updateMin(self) -> None:
+        height = self.itemRect().height()
+        self.setMinimumWidth(0)
+        self.setMinimumHeight(height)
+        self._sizeHint = {Qt.SizeHint.MinimumSize: (0, height),
+                          Qt.SizeHint.PreferredSize: (0, height),
+                          Qt.SizeHint.MaximumSize: (-1, -1),
+                          Qt.SizeHint.MinimumDescent: (0, 0)}
+        self.updateGeometry()
+
+    def updateGeometry(self) -> None:
+        sizes = (self.minimumSize(), self.maximumSize(), self.preferredSize(),
+                 tuple(getattr(self, "_sizeHint", {}).values()))
+        if sizes != getattr(self, "_sizes", None):
+            self._sizes = sizes
+            super().updateGeometry()
+
+
+def quiet_title(plot: pg.PlotItem) -> QuietTitle:
+    """Give ``plot`` a QuietTitle in place of its title."""
+    old = plot.titleLabel
+    plot.layout.removeItem(old)
+    if old.scene() is not None:
+        old.scene().removeItem(old)
+    title = QuietTitle("", parent=plot, size="11pt")
+    plot.layout.addItem(title, 0, 1)
+    plot.titleLabel = title
+    plot.setTitle(None)
+    return title
+
+
+def set_title(plot: pg.PlotItem, text: str, **opts) -> None:
+    """Show ``text`` as ``plot``'s title: on a shown QuietTitle, with no new layout."""
+    label = plot.titleLabel
+    if isinstance(label, QuietTitle) and label.isVisible():
+        label.setText(text, **opts)
+    else:
+        plot.setTitle(text, **opts)
+
+
 def steady_title(plot: pg.PlotItem, tallest: str | None = None, **opts) -> SteadyTitle:
     """Give ``plot`` a SteadyTitle (room kept for ``tallest``, set with ``opts``)."""
     old = plot.titleLabel

@@ -8,7 +8,7 @@ cursor at its step. Play, Step, Reset or "Live" return to the newest state.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 from superqt.utils import QSignalThrottler
 
@@ -140,6 +140,24 @@ class StepLabel(QLabel):
     def __init__(self, parent=None) -> None:
         super().__init__("step 0", parent)
         self.setObjectName("step_label")
+        self._fit()
+
+    def setText(self, text: str) -> None:  # type: ignore[override]
+        super().setText(text)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Hold the label at its size hint. A label of fixed size changes its text without
+        asking its parents for a new layout: the step changes 10 times a second, and each
+        change re-laid out the status bar and then the whole window (every dock repainted)."""
+        hint = self.sizeHint()
+        if self.minimumSize() != hint or self.maximumSize() != hint:
+            self.setFixedSize(hint)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit()
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()

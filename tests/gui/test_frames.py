@@ -30,22 +30,60 @@ def test_requests_run_oldest_first_and_a_repeat_replaces_the_waiting_one_in_plac
     assert frames.runs == {"a": 1, "b": 1}
 
 
-def test_a_tick_stops_when_its_budget_is_spent_and_the_rest_run_at_the_next():
+def work(clock, done, name, ms):
+    def draw():
+        done.append(name)
+        clock.t += ms / 1000
+    return draw
+
+
+def test_a_tick_stops_before_a_redraw_whose_known_cost_would_overrun_the_budget():
     clock, done = Clock(), []
     frames = FrameBudget(budget_ms=5.0, clock=clock)
-
-    def work(name, ms):
-        def draw():
-            done.append(name)
-            clock.t += ms / 1000
-        return draw
     for name in "abc":
-        frames.request(name, work(name, 3.0))
-    assert frames.run() == 2                # 3 ms, then 6 ms ≥ 5: c waits
+        frames.request(name, work(clock, done, name, 3.0))
+    assert frames.run() == 2                # a: 3 ms; b never ran (cost unknown); 6 ≥ 5
     assert done == ["a", "b"] and frames.pending("c")
-    frames.request("a", work("a", 3.0))     # a again: behind c, whose turn comes first
-    assert frames.run() == 2
-    assert done == ["a", "b", "c", "a"]
+    frames.request("a", work(clock, done, "a", 3.0))     # a again: behind c
+    assert frames.run() == 1                # c: 3 ms; a is known to take 3: 6 > 5, it waits
+    assert done == ["a", "b", "c"] and frames.pending("a")
+    assert frames.run() == 1 and done[-1] == "a"
+
+
+def test_the_repaint_a_redraw_causes_counts_in_its_cost():
+    """Regions draw in 1 ms and make the repaint after the tick 8 ms longer: a tick that
+    draws them (with the curves, drawn at every tick) has no room left for the histograms,
+    which judged by their draw times alone (1 + 1 + 1 ms) would fit."""
+    clock, done = Clock(), []
+    frames = FrameBudget(budget_ms=9.0, clock=clock)
+
+    def tick(*names, paint_ms):
+        for name in names:
+            frames.request(name, work(clock, done, name, 1.0), first=name == "curves")
+        done.clear()
+        frames.run()
+        frames.painted(paint_ms / 1000)
+        return list(done)
+    assert tick("curves", paint_ms=2) == ["curves"]            # the curves' own repaint
+    assert tick("curves", "regions", paint_ms=10) == ["curves", "regions"]
+    assert frames.cost("curves") == pytest.approx(0.003)
+    assert frames.cost("regions") == pytest.approx(0.009)      # 1 ms + 10 - 2 ms of repaint
+    assert tick("curves", "regions", "histograms", paint_ms=10) == ["curves", "regions"]
+    assert frames.pending("histograms")
+    assert tick("curves", paint_ms=3) == ["curves", "histograms"]
+
+
+def test_repaints_no_redraw_caused_teach_nothing():
+    clock, done = Clock(), []
+    frames = FrameBudget(budget_ms=9.0, clock=clock)
+    frames.request("a", work(clock, done, "a", 1.0))
+    frames.run()
+    frames.painted(0.004)                   # a's repaint: 4 ms
+    frames.painted(0.050)                   # a hover, a resize: nothing drawn from here
+    frames.request("a", work(clock, done, "a", 1.0))
+    frames.flush()
+    frames.painted(0.050)                   # after a flush: every panel at once
+    assert frames.cost("a") == pytest.approx(0.005)
 
 
 def test_one_redraw_runs_even_if_it_alone_is_over_the_budget():

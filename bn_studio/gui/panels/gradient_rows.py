@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from bn_studio.core.measure.diagnostics import SATURATED_DERIVATIVE
 
 from ..plain_text import Rich
-from ..plotting import SparseAxis, cache_axes, LayerRows, no_si_prefix
+from ..plotting import SparseAxis, cache_axes, LayerRows, no_si_prefix, quiet_title, set_title
 from ..theme import RUN_COLORS, RUN_LABELS
 
 RUNS = ("bn", "no_bn")
@@ -59,6 +59,7 @@ def _make_row(view: pg.GraphicsLayoutWidget, i: int) -> dict:
     for col, what in enumerate(("dz", "dw"), start=1):
         p = view.addPlot(row=i, col=col, axisItems={"bottom": SparseAxis("bottom", px=56)})
         cache_axes(p)
+        quiet_title(p)                      # its σ change with every redraw
         p.setMouseEnabled(x=False, y=False)
         p.hideButtons()
         p.getAxis("left").setStyle(showValues=False)
@@ -107,4 +108,4 @@ def draw_row(row: dict, layers: dict) -> None:
         text = f"{title} {stds}"
         if row.get(key + "_title") != text:     # new text re-lays out an HTML title
             row[key + "_title"] = text
-            plot.setTitle(Rich(text), size="9pt")     # the app's own colours
+            set_title(plot, Rich(text), size="9pt")   # the app's own colours
