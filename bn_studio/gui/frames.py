@@ -2,18 +2,18 @@
 
 Every panel drawing every snapshot took ~80 ms of GUI-thread time per frame with every panel
 on screen (12 fps, and the event loop blocked for as long). While training, a panel instead
-asks for a redraw here (``request``), at most so many a second; after each display tick the
-model runs the redraws that are due, oldest first, while their cost fits the tick's budget,
-and the rest wait for the next tick in the same order. A request made again while one waits
-replaces it (the newest state is drawn) and keeps its place, so every panel gets its turn and
-ends on the last state. A paused or replayed state is drawn at once by the panels, not from
-here.
+asks for a redraw here (``request``), at most so many a second. At each display tick the
+redraws that must move on every frame (the curves: ``first``) run; the others run in turn,
+oldest first, as long as the time saved for them lasts: each tick adds the budget to it. A
+request made again while one waits replaces it (the newest state is drawn) and keeps its
+place, so every panel gets its turn and ends on the last state. A paused or replayed state
+is drawn at once by the panels, not from here.
 
-A redraw's cost is the time it takes plus the repaint it causes, which Qt runs after the tick
-for every view changed in it: the window reports each repaint (``painted``) and the budget
-learns what each redraw adds to it. Costs are known before a redraw runs, so a tick stops
-before the one that would overrun it, not after: one redraw of the decision regions costs
-~2 ms and its repaint ~8 more.
+A redraw's cost is the time it takes plus the repaint it causes, which Qt runs after it for
+every view it changed: the window reports each repaint (``painted``) and the budget learns
+what each redraw adds. A redraw of the decision regions takes ~2 ms and its repaint ~7 more;
+counted as 2 ms, it overran the frames it ran in. Costs are known before a redraw runs, so a
+dear one waits until enough time is saved instead of overrunning a frame.
 """
 
 from __future__ import annotations
@@ -22,19 +22,30 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-# Redraws and their repaints per tick. With the snapshots the receiver thread unpacks (it
-# shares the GIL) and Qt's own work, a tick fits a 60 Hz frame: measured with every panel
-# shown at 1920x1080 (benchmarks/gui_live.py).
-BUDGET_MS = 9.0
+# Time per tick for the redraws other than the first ones (the curves), with their repaints:
+# at 60 ticks a second, a quarter of the GUI thread. The curves redraw at every tick and the
+# receiver thread unpacks every snapshot in the same process (it shares the GIL). With every
+# panel shown at 1920x1080 (benchmarks/gui_live.py, 2 slow cores), 4 ms gave 51-54 frames a
+# second and event-loop stalls of 22-30 ms at the 99th percentile, the other panels redrawing
+# 1.3-2.2 times a second; 6 ms: 50-51 fps, 32-36 ms, ~3 a second; 8 ms: 47 fps, 32-41 ms.
+BUDGET_MS = 4.0
+SAVED_TICKS = 4             # unspent budget carried over: at most 4 ticks' worth (or more
+                            # if one redraw costs more)
 SMOOTHING = 0.2             # weight of the newest measurement in a cost's moving average
 
 
 class FrameBudget:
     """Queued redraws keyed by what they draw; ``run`` draws the due ones within a budget."""
 
-    def __init__(self, budget_ms: float = BUDGET_MS, clock=time.perf_counter) -> None:
+    def __init__(self, budget_ms: float = BUDGET_MS, clock=time.perf_counter,
+                 defer: Callable[[Callable[[], object]], None] | None = None) -> None:
+        """``defer(f)``: call ``f`` at a later turn of the event loop (None: run a tick's
+        redraws in one go)."""
         self.budget_s = budget_ms / 1000.0
         self._clock = clock
+        self._defer = defer
+        self._tick = 0                              # ticks started (a stale turn stops)
+        self._saved = 0.0                           # time the other redraws may still take
         self._pending: OrderedDict[Hashable, Callable[[], None]] = OrderedDict()  # turn order
         self._interval: dict[Hashable, float] = {}
         self._last_run: dict[Hashable, float] = {}
@@ -72,30 +83,48 @@ class FrameBudget:
         return self._draw_s[key] + (paint or 0.0)
 
     def run(self) -> int:
-        """Run due requests, oldest first, while their expected cost fits the budget; the
-        first ones and one other (the oldest due) run whatever their cost, so every key gets
-        its turn. Returns how many ran."""
-        now = self._clock()
-        spent, others, done = 0.0, 0, 0
+        """Start a tick: the first requests run now, whatever they cost; the others, oldest
+        first, while the time saved for them lasts. Each tick adds the budget to it, unspent
+        time carries over (up to SAVED_TICKS ticks' worth, or what the dearest redraw
+        costs), so a dear redraw waits until enough is saved instead of overrunning a
+        frame. With ``defer``, each other redraw runs at a turn of the event loop of its
+        own, after the repaint of the one before: the loop is never held for a tick's
+        redraws and repaints at once (user input, timers, the receiver thread get in
+        between). Returns how many ran now."""
+        self._tick += 1
+        self._saved = min(self._saved + self.budget_s, self._most_saved())
         self._unpainted = []                    # a tick with no repaint after it: forgotten
+        return self._run_due(self._tick, deferred=False)
+
+    def _most_saved(self) -> float:
+        dearest = max((c for c in map(self.cost, self._pending) if c is not None), default=0.0)
+        return max(SAVED_TICKS * self.budget_s, dearest)
+
+    def _run_due(self, tick: int, deferred: bool) -> int:
+        if tick != self._tick:                  # a newer tick (or a flush) took over
+            return 0
+        done = 0
         for key in list(self._pending):
+            now = self._clock()
             if now < self._last_run.get(key, -1e18) + self._interval.get(key, 0.0):
                 continue
             first = key in self._first
-            expected = self.cost(key)
-            if not first and others and (spent >= self.budget_s or (
-                    expected is not None and spent + expected > self.budget_s)):
-                break
+            if not first:
+                expected = self.cost(key)
+                if self._saved <= 0 or (expected is not None and expected > self._saved):
+                    break                       # the oldest waits: none overtakes it
+                if self._defer is not None and (done or not deferred):
+                    self._defer(lambda: self._run_due(tick, deferred=True))
+                    break
             draw = self._pending.pop(key, None)
             if draw is None:                    # cancelled by a redraw that ran before it
                 continue
             self._last_run[key] = now
             draw()
-            then, now = now, self._clock()
-            self._count(key, now - then)
+            self._count(key, self._clock() - now)
             self._unpainted.append(key)
-            spent += self.cost(key) or 0.0
-            others += not first
+            if not first:
+                self._saved -= self.cost(key) or 0.0
             done += 1
         return done
 
@@ -123,6 +152,7 @@ class FrameBudget:
 
     def flush(self) -> None:
         """Run every waiting request now, whatever its rate (a pause, a test, an export)."""
+        self._tick += 1                         # a turn the last tick left waiting: nothing
         while self._pending:
             key, draw = self._pending.popitem(last=False)
             self._last_run[key] = start = self._clock()

@@ -47,7 +47,8 @@ class StudioModel(QObject):
         self.worker = TrainingWorker()
         self.replay = Replay(self)          # the timeline: stored snapshots shown while paused
         self.searches = SearchModel(self)      # every search; panels that show them are views
-        self.frames = FrameBudget()         # panels' live redraws, spread over the ticks
+        # Panels' live redraws, spread over the ticks, one per turn of the event loop.
+        self.frames = FrameBudget(defer=lambda f: QTimer.singleShot(0, f))
         # The default run (core/defaults.py): the app opens with it and `bn-studio train`
         # with no options runs it.
         self.spec: DatasetSpec | None = DEFAULT_DATASET

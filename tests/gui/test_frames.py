@@ -42,35 +42,53 @@ def test_a_tick_stops_before_a_redraw_whose_known_cost_would_overrun_the_budget(
     frames = FrameBudget(budget_ms=5.0, clock=clock)
     for name in "abc":
         frames.request(name, work(clock, done, name, 3.0))
-    assert frames.run() == 2                # a: 3 ms; b never ran (cost unknown); 6 ≥ 5
+    assert frames.run() == 2                # 5 ms saved: a (3 ms), b (cost unknown), -1 left
     assert done == ["a", "b"] and frames.pending("c")
     frames.request("a", work(clock, done, "a", 3.0))     # a again: behind c
-    assert frames.run() == 1                # c: 3 ms; a is known to take 3: 6 > 5, it waits
+    assert frames.run() == 1                # 4 ms saved: c (3 ms); a is known to take 3 > 1
     assert done == ["a", "b", "c"] and frames.pending("a")
-    assert frames.run() == 1 and done[-1] == "a"
+    assert frames.run() == 1 and done[-1] == "a"         # 6 ms saved: a's turn
 
 
 def test_the_repaint_a_redraw_causes_counts_in_its_cost():
-    """Regions draw in 1 ms and make the repaint after the tick 8 ms longer: a tick that
-    draws them (with the curves, drawn at every tick) has no room left for the histograms,
-    which judged by their draw times alone (1 + 1 + 1 ms) would fit."""
+    """The regions draw in 1 ms and make the repaint after them 8 ms longer than the curves'
+    own: with 4 ms a tick for them they redraw at 4 ticks of 9, not at every tick (as their
+    draw time alone would allow), while the curves redraw at every tick."""
     clock, done = Clock(), []
-    frames = FrameBudget(budget_ms=9.0, clock=clock)
+    frames = FrameBudget(budget_ms=4.0, clock=clock)
 
-    def tick(*names, paint_ms):
+    def tick(*names):
         for name in names:
             frames.request(name, work(clock, done, name, 1.0), first=name == "curves")
         done.clear()
         frames.run()
-        frames.painted(paint_ms / 1000)
+        frames.painted((2 + 8 * ("regions" in done)) / 1000)
         return list(done)
-    assert tick("curves", paint_ms=2) == ["curves"]            # the curves' own repaint
-    assert tick("curves", "regions", paint_ms=10) == ["curves", "regions"]
+    assert tick("curves") == ["curves"]                        # the curves' own repaint: 2 ms
+    assert tick("curves", "regions") == ["curves", "regions"]  # never ran: cost unknown
     assert frames.cost("curves") == pytest.approx(0.003)
     assert frames.cost("regions") == pytest.approx(0.009)      # 1 ms + 10 - 2 ms of repaint
-    assert tick("curves", "regions", "histograms", paint_ms=10) == ["curves", "regions"]
-    assert frames.pending("histograms")
-    assert tick("curves", paint_ms=3) == ["curves", "histograms"]
+    shown = [tick("curves", "regions") for _ in range(18)]
+    assert all(s[0] == "curves" for s in shown)
+    assert sum("regions" in s for s in shown) == 8
+
+
+def test_with_defer_each_other_redraw_runs_at_a_turn_of_its_own_and_a_new_tick_drops_the_rest():
+    clock, done, turns = Clock(), [], []
+    frames = FrameBudget(budget_ms=50.0, clock=clock, defer=turns.append)
+    frames.request("curves", work(clock, done, "curves", 1.0), first=True)
+    for name in "ab":
+        frames.request(name, work(clock, done, name, 1.0))
+    assert frames.run() == 1 and done == ["curves"]    # the others: at later turns
+    turns.pop(0)()
+    assert done == ["curves", "a"]                     # one, then the repaint after it
+    frames.request("c", work(clock, done, "c", 1.0))
+    frames.run()                                       # a new tick before b's turn came
+    turns.pop(0)()                                     # the old tick's turn: nothing
+    assert done == ["curves", "a"]
+    turns.pop(0)()                                     # the new tick's: b, then c
+    turns.pop(0)()
+    assert done == ["curves", "a", "b", "c"] and not turns
 
 
 def test_repaints_no_redraw_caused_teach_nothing():
