@@ -72,6 +72,11 @@ class FrameBudget:
         """Drop ``key``'s waiting request (its state was drawn at once)."""
         self._pending.pop(key, None)
 
+    def clear(self) -> None:
+        """Drop every waiting request and a tick's waiting turn (the window closes)."""
+        self._pending.clear()
+        self._tick += 1
+
     def pending(self, key: Hashable) -> bool:
         return key in self._pending
 

@@ -48,7 +48,7 @@ class StudioModel(QObject):
         self.replay = Replay(self)          # the timeline: stored snapshots shown while paused
         self.searches = SearchModel(self)      # every search; panels that show them are views
         # Panels' live redraws, spread over the ticks, one per turn of the event loop.
-        self.frames = FrameBudget(defer=lambda f: QTimer.singleShot(0, f))
+        self.frames = FrameBudget(defer=lambda f: QTimer.singleShot(0, self, f))
         # The default run (core/defaults.py): the app opens with it and `bn-studio train`
         # with no options runs it.
         self.spec: DatasetSpec | None = DEFAULT_DATASET
@@ -253,6 +253,7 @@ class StudioModel(QObject):
 
     def shutdown(self) -> None:
         self.timer.stop()
+        self.frames.clear()
         self.searches.shutdown()
         self.worker.stop()
 

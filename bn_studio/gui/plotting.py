@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
@@ -44,6 +44,13 @@ class FreesPlotsFirst:
                 delete_plots(self)
             except RuntimeError:                # Qt deleted the widget already
                 pass
+
+    def event(self, event) -> bool:
+        # deleteLater (pytest-qt's, a closed dock's): Qt deletes the widget in this event,
+        # plots included, in the same order as above: they go first here too.
+        if event.type() == QEvent.Type.DeferredDelete:
+            delete_plots(self)
+        return super().event(event)  # type: ignore[misc]
 
 
 def delete_plots(widget) -> None:
