@@ -142,7 +142,7 @@ class StepLabel(QLabel):
         self.setObjectName("step_label")
         self._fit()
 
-    def setText(self, text: str) -> None:  # type: ignore[override]
+    def setText(self, text: str) -> None:
         super().setText(text)
         self._fit()
 
