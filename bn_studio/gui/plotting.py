@@ -352,6 +352,31 @@ def decimate(*columns: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.nda
     return tuple(c[idx] for c in columns)
 
 
+def points_across(plot: pg.PlotItem, per_pixel: int = 2) -> int:
+    """How many points a curve across ``plot`` needs: ``per_pixel`` for each pixel of its
+    width (at least 200 before it is laid out, at most MAX_POINTS)."""
+    width = int(plot.getViewBox().width())
+    return min(MAX_POINTS, max(200, per_pixel * width))
+
+
+def envelope(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """A noisy curve (the loss of each mini-batch) thinned to at most ``max_points`` rows by
+    keeping each run of rows' lowest and highest y, in order, and the last row: it keeps its
+    band and its spikes, which every k-th row (decimate) thins out. NaN counts as neither."""
+    n = len(x)
+    if n <= max_points:
+        return x, y
+    k = -(-n // max(1, max_points // 2))        # rows per run: two points each
+    m = n // k * k
+    runs = np.asarray(y[:m], dtype=np.float64).reshape(-1, k)
+    nan = np.isnan(runs)
+    starts = np.arange(0, m, k)
+    idx = np.unique(np.concatenate([starts + np.argmin(np.where(nan, np.inf, runs), axis=1),
+                                    starts + np.argmax(np.where(nan, -np.inf, runs), axis=1),
+                                    np.arange(m, n), [n - 1]]))
+    return x[idx], y[idx]
+
+
 class Band:
     """A filled band between two curves as one path item (cheaper than FillBetweenItem)."""
 

@@ -11,7 +11,7 @@ from bn_studio.core.training.trainer import TrainConfig
 from bn_studio.gui.panels.curves import CurvesPanel
 from bn_studio.gui.panels.decision_regions import DecisionRegionsPanel
 from bn_studio.gui.panels.bn_at_test_time import TestTimeBNPanel
-from bn_studio.gui.plotting import range_with_min_span
+from bn_studio.gui.plotting import envelope, range_with_min_span
 from bn_studio.gui.theme import CLASS_COLORS, apply_theme
 
 MAX_TICK_CHARS = 5        # "1.08", "-0.05", "0.125": not "1.08261024965"
@@ -35,6 +35,24 @@ def at_step_0(model, qtbot, config):
     qtbot.wait(50)
     assert model.snapshot.step == 0
     return model.snapshot
+
+
+def test_a_thinned_noisy_curve_keeps_its_band_its_spikes_and_its_last_point():
+    rng = np.random.default_rng(0)
+    x = np.arange(4096.0)
+    y = np.exp(-x / 1500) + 0.1 * rng.standard_normal(4096)
+    y[1234], y[2345] = 5.0, -3.0                        # one spike up, one down
+    y[100:140] = np.nan                                 # a stretch not a number
+    tx, ty = envelope(x, y, 600)
+    assert len(tx) <= 600 + 2 and np.all(np.diff(tx) > 0) and tx[-1] == x[-1]
+    assert np.nanmax(ty) == 5.0 and np.nanmin(ty) == -3.0
+    for lo in range(0, 4096 - 512, 512):                # the band, stretch by stretch
+        inside = (tx >= lo) & (tx < lo + 512)
+        part = y[lo:lo + 512]
+        if np.isfinite(part).all():
+            assert np.nanmax(ty[inside]) == part.max() and np.nanmin(ty[inside]) == part.min()
+    short = envelope(x[:500], y[:500], 600)                # fewer rows than asked: all of them
+    assert np.array_equal(short[0], x[:500]) and np.array_equal(short[1], y[:500], equal_nan=True)
 
 
 def test_a_near_constant_series_gets_a_minimum_span():

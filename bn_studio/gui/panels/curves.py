@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBox
 
 from bn_studio.core.training.params import symbol
 
-from ..plotting import SteppedRange, cache_axes, decimate, set_cursors
+from ..plotting import SteppedRange, cache_axes, decimate, envelope, points_across, set_cursors
 from ..theme import RUN_COLORS, RUN_LABELS
 from .base import Panel
 
@@ -123,13 +123,16 @@ class CurvesPanel(Panel):
         set_cursors(self.cursors, None if live else snap.step)     # a replay: whole run, marked
         losses: list[tuple] = []
         exploded: list[tuple] = []
+        # Two points a pixel: the curves redraw at every frame, and 1500 points on a plot
+        # 300 px wide cost five times what shows.
+        most = points_across(self.loss_plot)
         for name in RUN_COLORS:
             run = snap.runs.get(name)
             if run is None:
                 continue
-            t_step, t_loss = decimate(run.train_curve[:, 0], run.train_curve[:, 1])
+            t_step, t_loss = envelope(run.train_curve[:, 0], run.train_curve[:, 1], most)
             e_step, e_loss, e_acc = decimate(run.eval_curve[:, 0], run.eval_curve[:, 3],
-                                             run.eval_curve[:, 4])
+                                             run.eval_curve[:, 4], max_points=most)
             self.train_items[name].setData(t_step, _positive(t_loss))
             self.val_items[name].setData(e_step, _positive(e_loss))
             self.acc_items[name].setData(e_step, e_acc)
