@@ -1,4 +1,6 @@
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 
@@ -8,6 +10,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Keep the user's real settings and logs out of reach: QSettings and the log file go here.
 _home = tempfile.mkdtemp(prefix="bn-studio-tests-")
+atexit.register(shutil.rmtree, _home, ignore_errors=True)    # every run left one in /tmp
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_home, "config")
 os.environ["XDG_DATA_HOME"] = os.path.join(_home, "data")
 
