@@ -11,7 +11,9 @@ Prints one JSON object:
 - steps_per_second_gui / _headless and their ratio: training throughput with and without the GUI,
   same config, measured back to back in this run;
 - rss_growth_mb: resident memory of the GUI process after a long run minus after warm-up
-  (trainer_rss_growth_mb: the same for the training process).
+  (trainer_rss_growth_mb: the same for the training process); rss_growth_after_first_fifth_mb:
+  after the long run minus after its first fifth (the replay store and histories, which fill
+  to their bounds early, apart).
 With --data FILE.csv the window first imports that file (as Import CSV…) and the JSON adds
 data_rows, import_seconds and the peak RSS of both processes (peak_rss_mb, trainer_peak_rss_mb).
 Usage: python benchmarks/gui_live.py [--seconds 10] [--long-steps 100000] [--size WxH]
@@ -170,9 +172,13 @@ def main() -> None:
     child = model.worker._proc.pid          # the training process: its memory counts too
     rss0, child0 = rss_mb(), rss_mb(child)
     target = model.snapshot.step + args.long_steps
+    fifth = model.snapshot.step + args.long_steps // 5
+    rss_fifth = None
     t_long = time.perf_counter()
     while model.snapshot.step < target and not model.snapshot.runs["bn"].diverged_at:
         pump(0.5)
+        if rss_fifth is None and model.snapshot.step >= fifth:
+            rss_fifth = rss_mb()
         if time.perf_counter() - t_long > 1800:
             break
     rss1, child1 = rss_mb(), rss_mb(child)
@@ -205,6 +211,10 @@ def main() -> None:
         "rss_start_mb": round(rss0, 1),
         "rss_end_mb": round(rss1, 1),
         "rss_growth_mb": round(rss1 - rss0, 1),
+        # The timeline's stored snapshots and the histories fill up to their bounds early in
+        # a run: growth after the first fifth tells a leak from that.
+        "rss_growth_after_first_fifth_mb": (round(rss1 - rss_fifth, 1)
+                                            if rss_fifth is not None else None),
         "trainer_rss_start_mb": round(child0, 1),
         "trainer_rss_growth_mb": round(child1 - child0, 1),
         **imported, **peaks,
