@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 import sys
+from typing import TypeVar
 
 import numpy as np
 import pyqtgraph as pg
@@ -91,6 +92,15 @@ class LayerRows:
         return self._built[:n]
 
 
+TitleT = TypeVar("TitleT", bound=pg.LabelItem)
+
+
+def _no_width_hint(height: float) -> dict:
+    """A LabelItem's size hints (its ``_sizeHint``) asking for ``height`` and no width."""
+    return {Qt.SizeHint.MinimumSize: (0, height), Qt.SizeHint.PreferredSize: (0, height),
+            Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
+
+
 class SteadyTitle(pg.LabelItem):
     """A plot title that never changes the plot's width: pyqtgraph's LabelItem asks for the
     width of its text, so a long subtitle widened its column of a GraphicsLayout (pushing the
@@ -111,10 +121,7 @@ class SteadyTitle(pg.LabelItem):
             self.item.setTextWidth(width)
         height = max(self.itemRect().height(), self.reserved)
         self.setMinimumWidth(0)
-        self._sizeHint = {Qt.SizeHint.MinimumSize: (0, height),
-                          Qt.SizeHint.PreferredSize: (0, height),
-                          Qt.SizeHint.MaximumSize: (-1, -1),
-                          Qt.SizeHint.MinimumDescent: (0, 0)}
+        self._sizeHint = _no_width_hint(height)
         plot = self.parentItem()
         # PlotItem.setTitle fixes the row at 30 px. While its plot is destroyed the parent
         # is a bare QGraphicsItem (no layout): nothing to fix then.
@@ -144,10 +151,7 @@ class QuietTitle(pg.LabelItem):
         height = self.itemRect().height()
         self.setMinimumWidth(0)
         self.setMinimumHeight(height)
-        self._sizeHint = {Qt.SizeHint.MinimumSize: (0, height),
-                          Qt.SizeHint.PreferredSize: (0, height),
-                          Qt.SizeHint.MaximumSize: (-1, -1),
-                          Qt.SizeHint.MinimumDescent: (0, 0)}
+        self._sizeHint = _no_width_hint(height)
         self.updateGeometry()
 
     def updateGeometry(self) -> None:
@@ -158,15 +162,20 @@ class QuietTitle(pg.LabelItem):
             super().updateGeometry()
 
 
-def quiet_title(plot: pg.PlotItem) -> QuietTitle:
-    """Give ``plot`` a QuietTitle in place of its title."""
+def _put_title(plot: pg.PlotItem, title: TitleT) -> TitleT:
+    """Put ``title`` (a LabelItem of ``plot``) where ``plot``'s title is, in its place."""
     old = plot.titleLabel
     plot.layout.removeItem(old)
     if old.scene() is not None:
         old.scene().removeItem(old)
-    title = QuietTitle("", parent=plot, size="11pt")
     plot.layout.addItem(title, 0, 1)
     plot.titleLabel = title
+    return title
+
+
+def quiet_title(plot: pg.PlotItem) -> QuietTitle:
+    """Give ``plot`` a QuietTitle in place of its title."""
+    title = _put_title(plot, QuietTitle("", parent=plot, size="11pt"))
     plot.setTitle(None)
     return title
 
@@ -182,13 +191,7 @@ def set_title(plot: pg.PlotItem, text: str, **opts) -> None:
 
 def steady_title(plot: pg.PlotItem, tallest: str | None = None, **opts) -> SteadyTitle:
     """Give ``plot`` a SteadyTitle (room kept for ``tallest``, set with ``opts``)."""
-    old = plot.titleLabel
-    plot.layout.removeItem(old)
-    if old.scene() is not None:
-        old.scene().removeItem(old)
-    title = SteadyTitle(plot)
-    plot.layout.addItem(title, 0, 1)
-    plot.titleLabel = title
+    title = _put_title(plot, SteadyTitle(plot))
     if tallest is not None:
         plot.setTitle(" ")
         title.reserve(tallest, **opts)
