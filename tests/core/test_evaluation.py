@@ -136,14 +136,18 @@ def test_percentile_bands_are_15_50_85_of_what_the_layer_output(split):
 
 def test_frozen_snapshot_net_keeps_its_running_statistics(split):
     t = trained(split, steps=3)
-    frozen = t.snapshot().runs["bn"].net
-    before = running(frozen)
+    packed = t.snapshot().runs["bn"].packed
+    frozen = packed.net
+    before, weights = running(frozen), frozen.flat_params.copy()
     for _ in range(3):
         t.step()
-    for (m0, v0), (m1, v1) in zip(before, running(frozen)):
-        np.testing.assert_array_equal(m0, m1)
-        np.testing.assert_array_equal(v0, v1)
+    for net in (frozen, packed.unpack()):       # built before and after the steps
+        for (m0, v0), (m1, v1) in zip(before, running(net)):
+            np.testing.assert_array_equal(m0, m1)
+            np.testing.assert_array_equal(v0, v1)
+        np.testing.assert_array_equal(net.flat_params, weights)
     assert not np.array_equal(before[0][0], t.runs["bn"].net.bn_layers[0].running_mean)
+    assert not np.array_equal(weights, t.runs["bn"].net.flat_params)
 
 
 def test_train_single_ends_with_an_evaluation_of_the_final_net(split):

@@ -78,8 +78,10 @@ def test_a_frame_keeps_no_history_rows_and_leaves_the_snapshot_alone():
     assert frame.runs["bn"].layers[0].bands.shape == (0, 4)
     assert frame.grid.probs == {} and frame.grid.extent == snap.grid.extent
     net = snap.runs["bn"].net
-    assert frame.runs["bn"].net.nbytes < net.flat_params.nbytes + net.flat_grads.nbytes
-    np.testing.assert_array_equal(frame.runs["bn"].net.unpack().flat_params, net.flat_params)
+    packed = frame.runs["bn"].packed
+    assert packed.nbytes < net.flat_params.nbytes + net.flat_grads.nbytes
+    assert packed._net is None                      # the ring keeps no built MLP
+    np.testing.assert_array_equal(packed.unpack().flat_params, net.flat_params)
     assert snap.runs["bn"].train_curve.shape == (20, 2) and snap.grid.probs
 
 

@@ -10,7 +10,6 @@ stats.Series does for the curves; the frame count also shrinks for wide nets (a 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -18,42 +17,19 @@ from .grid import GRID_RESOLUTION, DecisionGrid, decision_grid
 from .snapshot import Snapshot, copy_parts, histories, map_histories
 from .unit_maps import twin_unit_maps
 
-if TYPE_CHECKING:
-    from ..nn.network import MLP
-
 REPLAY_FRAMES = 256             # at most this many stored snapshots per run ...
 REPLAY_BYTES = 32 << 20         # ... and about this much memory for them
 MIN_FRAMES = 16
 
 
-class PackedNet:
-    """A stored frame's net in its pickled form (config, flat parameters, BN statistics):
-    a third of a live MLP's memory (no gradients, mask or layer objects); ``unpack()``
-    rebuilds the MLP."""
-
-    def __init__(self, net: MLP) -> None:
-        self._fn, self._args = net.__reduce__()
-
-    def unpack(self) -> MLP:
-        return self._fn(*self._args)
-
-    @property
-    def nbytes(self) -> int:
-        arrays = [a for a in self._args if isinstance(a, np.ndarray)]
-        for part in self._args:
-            if isinstance(part, list):
-                arrays += [a for row in part for a in row if isinstance(a, np.ndarray)]
-        return sum(a.nbytes for a in arrays)
-
-
 def frame_of(snap: Snapshot) -> Snapshot:
     """What the ring stores of ``snap``: its parts without the histories (empty arrays of the
-    same width), its nets packed, and its grid without the probabilities (recomputed from the
+    same width), its nets packed (no built MLP), and its grid without the probabilities (recomputed from the
     nets on replay)."""
     frame = copy_parts(snap)
     map_histories(frame, lambda key, rows: np.empty((0,) + rows.shape[1:], rows.dtype))
     for run in frame.runs.values():
-        run.net = PackedNet(run.net)
+        run.packed = run.packed.bare()      # not the MLP a reader built
     if snap.grid is not None:
         frame.grid = DecisionGrid(snap.grid.extent, {}, snap.grid.step)
     frame.unit_maps = None                  # recomputed on replay if a panel shows them
@@ -62,8 +38,8 @@ def frame_of(snap: Snapshot) -> Snapshot:
 
 def frame_nbytes(frame: Snapshot) -> int:
     """About the memory one stored frame keeps alive: the packed nets, plus a few kB of
-    histograms and statistics per layer (a stored frame's nets are PackedNets: frame_of)."""
-    return sum(cast(PackedNet, run.net).nbytes + 4096 * max(1, len(run.layers))
+    histograms and statistics per layer."""
+    return sum(run.packed.nbytes + 4096 * max(1, len(run.layers))
                for run in frame.runs.values())
 
 
@@ -140,7 +116,7 @@ def restore(frame: Snapshot, latest: Snapshot | None,
     the frame's step). ``live`` is False so views can tell a replay from training."""
     view = copy_parts(frame)
     for run in view.runs.values():
-        run.net = run.net.unpack()
+        run.packed = run.packed.bare()      # the view's readers build its MLP, not the frame's
     if latest is not None and latest.run_id == frame.run_id:
         full = histories(latest)
         map_histories(view, lambda key, rows: full.get(key, rows))

@@ -20,7 +20,7 @@ from .grid import DecisionGrid
 from .rate import RateReading
 
 if TYPE_CHECKING:
-    from ..nn.network import MLP
+    from ..nn.network import MLP, PackedNet
     from ..training.trainer import TrainConfig
     from .unit_maps import UnitMaps
 
@@ -78,7 +78,7 @@ class LayerSnapshot:
 @dataclass
 class RunSnapshot:
     name: str
-    net: MLP                            # a frozen copy: safe to evaluate from another thread
+    packed: PackedNet                   # the net, a frozen copy: read it as ``net``
     train_curve: np.ndarray = history_field()   # (T, 2): step, batch loss
     eval_curve: np.ndarray = history_field()    # (T, 5): step, train loss/acc, val loss/acc
     diverged_at: int | None = None
@@ -89,6 +89,11 @@ class RunSnapshot:
     grad_norms: np.ndarray | None = None
     # (T, 2): step, loss spread along the gradient (TwinTrainer's smoothness_every)
     smoothness: np.ndarray | None = history_field(default=None)
+
+    @property
+    def net(self) -> MLP:
+        """The frozen net (built on first use): safe to evaluate from another thread."""
+        return self.packed.net
 
 
 @dataclass

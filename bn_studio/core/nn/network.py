@@ -226,9 +226,16 @@ class MLP:
 
     def __reduce__(self) -> tuple[Callable[..., MLP], tuple[Any, ...]]:
         """Pickle as config + parameters + running statistics (views are rebuilt on load)."""
-        running = [(hl.bn.running_mean, hl.bn.running_var, hl.bn.batch_mean, hl.bn.batch_var)
-                   for hl in self.hidden if hl.bn is not None]
-        return (_restore_mlp, (self.config, self.flat_params, running))
+        return (_restore_mlp, (self.config, self.flat_params, self._running()))
+
+    def _running(self) -> list[tuple[np.ndarray, ...]]:
+        return [(hl.bn.running_mean, hl.bn.running_var, hl.bn.batch_mean, hl.bn.batch_var)
+                for hl in self.hidden if hl.bn is not None]
+
+    def packed(self) -> PackedNet:
+        """A frozen copy of this net in its packed form (PackedNet)."""
+        return PackedNet(self.config, self.flat_params.copy(),
+                         [tuple(np.array(a) for a in row) for row in self._running()])
 
     def state(self) -> dict[str, np.ndarray]:
         """Copies of all parameters and running statistics, keyed by name."""
@@ -248,3 +255,44 @@ def _restore_mlp(config: NetConfig, flat_params: np.ndarray,
         bn.running_mean[...], bn.running_var[...] = rm, rv
         bn.batch_mean, bn.batch_var = np.array(bm), np.array(bv)
     return net
+
+
+class PackedNet:
+    """A frozen net as its pickled form holds it: config, flat parameters and BN statistics.
+
+    Snapshots carry their nets this way. Built into an MLP, a net is dozens of arrays and
+    layer objects: the GUI's receiver thread did that for both nets of every snapshot (75 a
+    second, a fifth of its time, holding the GIL the drawing thread waits for) when only an
+    inspector or a lesson uses one, a few times a second. ``net`` builds the MLP on first use
+    and keeps it. A third of an MLP's memory (no gradients, mask or layer objects).
+    """
+
+    __slots__ = ("config", "flat_params", "running", "_net")
+
+    def __init__(self, config: NetConfig, flat_params: np.ndarray,
+                 running: list[tuple[np.ndarray, ...]]) -> None:
+        self.config, self.flat_params, self.running = config, flat_params, running
+        self._net: MLP | None = None
+
+    def __reduce__(self) -> tuple[type[PackedNet], tuple[Any, ...]]:
+        return (PackedNet, (self.config, self.flat_params, self.running))     # not the MLP
+
+    @property
+    def net(self) -> MLP:
+        """The MLP, built on first use (two threads racing build two equal nets)."""
+        if self._net is None:
+            self._net = _restore_mlp(self.config, self.flat_params, self.running)
+        return self._net
+
+    def unpack(self) -> MLP:
+        """A new MLP of its own (``net`` is shared by every reader)."""
+        return _restore_mlp(self.config, self.flat_params, self.running)
+
+    def bare(self) -> PackedNet:
+        """The same arrays without the built MLP (what a stored frame keeps)."""
+        return PackedNet(self.config, self.flat_params, self.running)
+
+    @property
+    def nbytes(self) -> int:
+        return self.flat_params.nbytes + sum(
+            a.nbytes for row in self.running for a in row if isinstance(a, np.ndarray))

@@ -405,7 +405,7 @@ class TwinTrainer:
                     ls.gamma, ls.beta = bn.params["gamma"].copy(), bn.params["beta"].copy()
                     ls.running_history = self._running[name][i].view()
                 layers.append(ls)
-            runs[name] = RunSnapshot(name, run.net.clone(), run.train.view(), run.evals.view(),
+            runs[name] = RunSnapshot(name, run.net.packed(), run.train.view(), run.evals.view(),
                                      run.diverged_at, layers, run.last_loss,
                                      grad_norms=weight_grad_norms(run.net),
                                      smoothness=run.smoothness.view())
