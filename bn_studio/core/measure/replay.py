@@ -24,8 +24,8 @@ MIN_FRAMES = 16
 
 def frame_of(snap: Snapshot) -> Snapshot:
     """What the ring stores of ``snap``: its parts without the histories (empty arrays of the
-    same width), its nets packed (no built MLP), and its grid without the probabilities (recomputed from the
-    nets on replay)."""
+    same width), its packed nets without a built MLP, and its grid without the probabilities
+    (recomputed from the nets on replay)."""
     frame = copy_parts(snap)
     map_histories(frame, lambda key, rows: np.empty((0,) + rows.shape[1:], rows.dtype))
     for run in frame.runs.values():

@@ -119,16 +119,30 @@ class Snapshot:
 def map_histories(obj, fn: Callable[[tuple, np.ndarray], np.ndarray], key: tuple = ()) -> None:
     """Replace every history of ``obj`` (a snapshot or a part of one) by ``fn(key, rows)``;
     ``key`` names the history, e.g. ("runs", "bn", "layers", 0, "bands")."""
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
+    for name, is_history in _marked_fields(type(obj)):
+        value = getattr(obj, name)
         if value is None:
             continue
-        if f.metadata.get("history"):
-            setattr(obj, f.name, fn(key + (f.name,), value))
-        elif f.metadata.get("nested"):
+        if is_history:
+            setattr(obj, name, fn(key + (name,), value))
+        else:
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for k, part in items:
-                map_histories(part, fn, key + (f.name, k))
+                map_histories(part, fn, key + (name, k))
+
+
+_MARKED: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _marked_fields(cls: type) -> tuple[tuple[str, bool], ...]:
+    """(name, is a history) of the history and nested fields of dataclass ``cls``, once per
+    class: the receiver walks every snapshot (75 a second), and dataclasses.fields is slow."""
+    marked = _MARKED.get(cls)
+    if marked is None:
+        marked = _MARKED[cls] = tuple(
+            (f.name, bool(f.metadata.get("history"))) for f in dataclasses.fields(cls)
+            if f.metadata.get("history") or f.metadata.get("nested"))
+    return marked
 
 
 def histories(obj) -> dict[tuple, np.ndarray]:
@@ -146,11 +160,11 @@ def copy_parts(obj):
     """A copy of ``obj`` down through its nested parts (arrays and nets are shared), so its
     histories and fields can be replaced without touching the original."""
     new = copy.copy(obj)
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        if f.metadata.get("nested") and value is not None:
+    for name, is_history in _marked_fields(type(obj)):
+        value = getattr(obj, name)
+        if not is_history and value is not None:
             if isinstance(value, dict):
-                setattr(new, f.name, {k: copy_parts(v) for k, v in value.items()})
+                setattr(new, name, {k: copy_parts(v) for k, v in value.items()})
             else:
-                setattr(new, f.name, [copy_parts(v) for v in value])
+                setattr(new, name, [copy_parts(v) for v in value])
     return new
