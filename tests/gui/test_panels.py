@@ -157,6 +157,36 @@ def test_a_divergence_is_marked_and_does_not_flatten_the_loss_axis(win):
     assert not curves.diverged_lines["bn"].isVisible()
 
 
+def test_validation_curves_follow_new_rows_and_a_new_run(win):
+    # The validation curves are set again only when their rows change (every eval_every
+    # steps): frames in between keep them; a new row or a new run (reset) shows at once.
+    from types import SimpleNamespace
+    curves = win.panels["curves"]
+
+    def snap(step, evals, run_id=1):
+        rows = np.column_stack([evals[:, 0], evals[:, 1]])
+        runs = {name: SimpleNamespace(name=name, train_curve=rows, eval_curve=evals,
+                                      diverged_at=None) for name in ("bn", "no_bn")}
+        return SimpleNamespace(step=step, live=True, playing=False, changes=(), runs=runs,
+                               run_id=run_id)
+
+    def shown():
+        return curves.val_items["bn"].getData()[1], curves.acc_items["no_bn"].getData()[1]
+    evals = np.array([[0, 1.0, 0.5, 0.9, 0.4], [10, 0.8, 0.6, 0.7, 0.6]])
+    curves.on_snapshot(snap(12, evals))
+    np.testing.assert_array_equal(shown()[0], [0.9, 0.7])
+    curves.on_snapshot(snap(15, evals))                 # no new row: kept
+    np.testing.assert_array_equal(shown()[1], [0.4, 0.6])
+    more = np.vstack([evals, [20, 0.5, 0.8, 0.3, 0.9]])
+    curves.on_snapshot(snap(20, more))                  # a new row
+    np.testing.assert_array_equal(shown()[0], [0.9, 0.7, 0.3])
+    np.testing.assert_array_equal(shown()[1], [0.4, 0.6, 0.9])
+    other = more.copy()
+    other[:, 3] = (2.0, 1.5, 1.2)
+    curves.on_snapshot(snap(20, other, run_id=2))       # a reset: same steps, other run
+    np.testing.assert_array_equal(shown()[0], [2.0, 1.5, 1.2])
+
+
 def test_dataset_panel_gallery_draw_and_csv(win, qtbot, tmp_path):
     panel = win.panels["datasets"]
     for name in ("moons", "blobs", "xor"):
