@@ -27,6 +27,13 @@ from .timeline import Replay
 log = logging.getLogger(__name__)
 
 REDRAW_INTERVAL_MS = 16       # a frame per refresh of a 60 Hz display
+# A panel's redraw waits this long after the one before (FrameBudget's defer). At 0 ms it
+# was a posted event: Qt sends the events posted while it sends posted events in the same
+# pass, so a tick's redraws and repaints could still follow one another with no timer (a
+# click, the display tick) in between. With every panel shown (benchmarks/gui_live.py's
+# setup, 3 runs each, alternating) 0.4-0.8 % of a 5 ms timer's firings were over 17 ms
+# late, against 1.4-2.3 %.
+DEFER_MS = 2
 
 
 class StudioModel(QObject):
@@ -48,7 +55,7 @@ class StudioModel(QObject):
         self.replay = Replay(self)          # the timeline: stored snapshots shown while paused
         self.searches = SearchModel(self)      # every search; panels that show them are views
         # Panels' live redraws, spread over the ticks, one per turn of the event loop.
-        self.frames = FrameBudget(defer=lambda f: QTimer.singleShot(0, self, f))
+        self.frames = FrameBudget(defer=lambda f: QTimer.singleShot(DEFER_MS, self, f))
         # The default run (core/defaults.py): the app opens with it and `bn-studio train`
         # with no options runs it.
         self.spec: DatasetSpec | None = DEFAULT_DATASET
