@@ -27,7 +27,7 @@ from bn_studio.core.measure.grid import (GRID_RESOLUTION, DecisionGrid, data_ext
                                          grid_passes, shifted, union)
 from bn_studio.core.measure.rate import RateMeter
 from bn_studio.core.measure.replay import SnapshotRing
-from bn_studio.core.procs import single_blas_thread
+from bn_studio.core.procs import release_free_memory, single_blas_thread
 from bn_studio.core.measure.snapshot import Snapshot, bounded_rows, map_histories
 from bn_studio.core.measure.stats import Series
 from bn_studio.core.training.trainer import TrainConfig, TwinTrainer, advance
@@ -46,6 +46,7 @@ DIAGNOSTICS_COST_RATIO = 20         # gradient diagnostics (while shown): ≤ 1/
 STOP_TIMEOUT_S = 3.0
 HISTORY_ROWS = 4096                 # per curve: plenty for a plot a few thousand pixels wide
 PIPE_BYTES = 1 << 18                # snapshots in flight to the GUI: ~5, ~70 ms (_widen)
+TRIM_INTERVAL_S = 5.0               # the receiver hands freed memory back this often
 SMOOTHNESS_EVERY = 10               # steps between two loss-spread measurements (smoothness)
 
 
@@ -224,11 +225,15 @@ class TrainingWorker:
 
     # The receiver thread, in the GUI process.
     def _receive(self) -> None:
+        trimmed = time.monotonic()
         while True:
             try:
                 msg = self._out_recv.recv()
             except (EOFError, OSError):
                 break
+            if time.monotonic() - trimmed > TRIM_INTERVAL_S:
+                release_free_memory()           # off the GUI thread, the GIL released
+                trimmed = time.monotonic()
             if isinstance(msg, Ack):
                 event = self._acks.get(msg.seq)
                 if event is not None:
