@@ -197,3 +197,60 @@ def test_a_redraw_waiting_when_the_panel_is_hidden_never_draws_over_a_newer_stat
     model.frames.flush()                       # nothing older may come after it
     np.testing.assert_allclose(panel.rows[0]["plain"].getData()[1],
                                newest.runs["no_bn"].layers[0].z_hist)
+
+
+class Arrivals:
+    """A worker stand-in: ``latest`` answers None until its ``after``-th call, then a
+    snapshot; training (``playing``) unless told otherwise."""
+
+    def __init__(self, model, after: int, playing: bool = True) -> None:
+        self.calls, self.after, self.playing = 0, after, playing
+        self.snap = model.snapshot
+        self.real = model.worker
+
+    def latest(self):
+        self.calls += 1
+        return self.snap if self.calls == self.after else None
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize("after, shown", [(1, 1), (3, 1), (5, 0)])
+def test_a_tick_with_no_new_snapshot_looks_again_before_the_budget_runs_once(
+        model, qtbot, monkeypatch, after, shown):
+    # A snapshot that comes 1 or 2 late looks after a tick is shown in that tick; after
+    # the last late look (the 4th look in all) none is; the budget runs once either way.
+    from bn_studio.gui import model as model_module
+    model.reset()
+    model.step()
+    model.flush()
+    model.timer.stop()
+    assert model.snapshot is not None
+    stand_in = Arrivals(model, after)
+    monkeypatch.setattr(model, "worker", stand_in)
+    emitted, runs = [], []
+    model.snapshotReady.connect(emitted.append)
+    monkeypatch.setattr(model.frames, "run", lambda: runs.append(len(emitted)))
+    model._poll()
+    qtbot.waitUntil(lambda: bool(runs), timeout=1000)
+    qtbot.wait(3 * model_module.LATE_LOOK_MS * model_module.LATE_LOOKS)
+    assert len(emitted) == shown and runs == [shown]
+    assert stand_in.calls == min(after, 1 + model_module.LATE_LOOKS)
+
+
+def test_paused_or_overtaken_by_the_next_tick_no_late_look_runs(model, qtbot, monkeypatch):
+    model.reset()
+    model.flush()
+    model.timer.stop()
+    runs = []
+    monkeypatch.setattr(model.frames, "run", lambda: runs.append(1))
+    monkeypatch.setattr(model, "worker", Arrivals(model, after=99, playing=False))
+    model._poll()                                   # paused: nothing to wait for
+    assert runs == [1]
+    monkeypatch.setattr(model, "worker", Arrivals(model, after=99))
+    model._poll()
+    model._poll()                                   # the next tick before the late looks
+    qtbot.waitUntil(lambda: len(runs) == 2, timeout=1000)
+    qtbot.wait(30)
+    assert len(runs) == 2                           # the first tick's looks stopped
