@@ -90,17 +90,30 @@ def stop_noted() -> int | None:
     return _stops_before_handlers[0] if _stops_before_handlers else None
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
+def _glibc(name: str, *argtypes: type) -> Callable[..., int] | None:
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
-        trim = libc.malloc_trim
+        fn = getattr(ctypes.CDLL(ctypes.util.find_library("c") or None), name)
     except (OSError, AttributeError, TypeError):   # not glibc (macOS, Windows, musl)
         return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
+    fn.argtypes, fn.restype = list(argtypes), ctypes.c_int
+    return fn
 
 
-_TRIM = _malloc_trim()
+_TRIM = _glibc("malloc_trim", ctypes.c_size_t)
+_MALLOPT = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
+M_MMAP_THRESHOLD = -3               # mallopt's parameter number (malloc.h)
+LARGE_BLOCK_BYTES = 128 << 10       # glibc's own starting threshold
+
+
+def return_large_blocks(threshold: int = LARGE_BLOCK_BYTES) -> bool:
+    """Give blocks of ``threshold`` bytes and more mappings of their own, handed back to the
+    system when freed (glibc; elsewhere nothing: returns False). glibc raises its threshold
+    to the size of each such block freed, up to 32 MB, and then keeps later large blocks
+    (bounded histories thinned and regrown, snapshot messages) in its heap, where the holes
+    they leave stay resident. For the GUI process, which runs for hours."""
+    if _MALLOPT is None:
+        return False
+    return bool(_MALLOPT(M_MMAP_THRESHOLD, threshold))
 
 
 def release_free_memory() -> bool:

@@ -23,7 +23,10 @@ def make_application(argv: list[str] | None = None):
     app.setOrganizationName("BN Studio")
     app.setOrganizationDomain("bn-studio.invalid")
     apply_pyqtgraph_theme("light")
+    from bn_studio.core.procs import return_large_blocks
+
     from . import lazy_menus, main_thread_gc, wheel_guard
+    return_large_blocks()               # hours of training: freed large blocks go back
     wheel_guard.install(app)            # a wheel over an unfocused control changes nothing
     main_thread_gc.install()            # cyclic garbage collected on this thread only
     lazy_menus.install()                # plot menus built on first right-click

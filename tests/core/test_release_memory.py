@@ -1,6 +1,8 @@
-"""The GUI's receiver thread hands freed memory back (procs.release_free_memory): a thread
-that allocates arrays and frees most of them leaves its malloc arena full of free chunks
-that glibc keeps, and the process's resident memory only grew."""
+"""The GUI process hands freed memory back: the receiver thread trims the heaps
+(procs.release_free_memory), and large blocks get mappings of their own
+(procs.return_large_blocks). Without them a thread that allocates arrays and frees most of
+them leaves its malloc arena full of free chunks that glibc keeps, and the process's
+resident memory only grew."""
 
 import subprocess
 import sys
@@ -36,6 +38,31 @@ def test_freed_arrays_of_a_thread_leave_the_resident_memory():
     assert before - after > 80, (before, after)    # of the 140 MB freed, most given back
 
 
+LARGE = """
+import numpy as np
+from bn_studio.core.procs import return_large_blocks
+def rss():
+    with open('/proc/self/status') as f:
+        return next(int(l.split()[1]) / 1024 for l in f if l.startswith('VmRSS'))
+pinned = return_large_blocks()
+big = np.ones(1 << 17); del big         # a freed 1 MB block: glibc's own threshold rises
+arrays = [np.ones(25000) for _ in range(800)]           # 200 kB each, 160 MB
+kept = arrays[::10]; del arrays                         # 144 MB of them freed
+print(rss(), pinned)
+"""
+
+
+@pytest.mark.skipif(procs._MALLOPT is None or not sys.platform.startswith("linux"),
+                    reason="glibc's mallopt only")
+def test_freed_large_blocks_leave_the_resident_memory():
+    out = subprocess.run([sys.executable, "-c", LARGE], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()
+    assert out[1] == "True"
+    assert float(out[0]) < 100, out          # ~40 MB (~180 MB with glibc's own threshold)
+
+
 def test_without_malloc_trim_it_does_nothing(monkeypatch):
     monkeypatch.setattr(procs, "_TRIM", None)
+    monkeypatch.setattr(procs, "_MALLOPT", None)
     assert procs.release_free_memory() is False
+    assert procs.return_large_blocks() is False
