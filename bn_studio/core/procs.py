@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 from collections.abc import Callable, Iterator, MutableMapping
 import os
 import signal
@@ -90,17 +89,25 @@ def stop_noted() -> int | None:
     return _stops_before_handlers[0] if _stops_before_handlers else None
 
 
-def _glibc(name: str, *argtypes: type) -> Callable[..., int] | None:
+def _loaded_symbols() -> ctypes.CDLL | None:
+    # The symbols already loaded, libc's among them: no library search (find_library runs
+    # ldconfig, ~5 ms at every import of this module). Windows has no such handle.
     try:
-        fn = getattr(ctypes.CDLL(ctypes.util.find_library("c") or None), name)
-    except (OSError, AttributeError, TypeError):   # not glibc (macOS, Windows, musl)
+        return ctypes.CDLL(None)
+    except (OSError, TypeError):
         return None
-    fn.argtypes, fn.restype = list(argtypes), ctypes.c_int
+
+
+def _glibc(libc: ctypes.CDLL | None, name: str, *argtypes: type) -> Callable[..., int] | None:
+    fn = getattr(libc, name, None)          # None: not glibc (macOS, Windows, musl)
+    if fn is not None:
+        fn.argtypes, fn.restype = list(argtypes), ctypes.c_int
     return fn
 
 
-_TRIM = _glibc("malloc_trim", ctypes.c_size_t)
-_MALLOPT = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
+_LIBC = _loaded_symbols()
+_TRIM = _glibc(_LIBC, "malloc_trim", ctypes.c_size_t)
+_MALLOPT = _glibc(_LIBC, "mallopt", ctypes.c_int, ctypes.c_int)
 M_MMAP_THRESHOLD = -3               # mallopt's parameter number (malloc.h)
 LARGE_BLOCK_BYTES = 128 << 10       # glibc's own starting threshold
 

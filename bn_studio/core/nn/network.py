@@ -281,7 +281,7 @@ class PackedNet:
     def net(self) -> MLP:
         """The MLP, built on first use (two threads racing build two equal nets)."""
         if self._net is None:
-            self._net = _restore_mlp(self.config, self.flat_params, self.running)
+            self._net = self.unpack()
         return self._net
 
     def unpack(self) -> MLP:
